@@ -1,0 +1,57 @@
+// Google Benchmark for the breaker's hot path, natively: what one guarded call costs the core
+// before any wasm or JavaScript overhead. `make bench` runs it.
+#include <benchmark/benchmark.h>
+
+#include "core/breaker/circuit-breaker.h"
+#include "wasm-bindings/engine.h"
+
+namespace {
+
+using namespace r2w;
+
+void BM_AcquireAndRecordTimeWindow(benchmark::State& state) {
+  auto b = breaker::CircuitBreaker::create(breaker::Options{}, TimePoint{}).value();
+  int64_t t = 0;
+  for (auto _ : state) {
+    TimePoint now = from_epoch_ms(t += 3);
+    benchmark::DoNotOptimize(b.try_acquire(now));
+    b.record(now, {.success = true, .latency = Duration(12)});
+  }
+}
+BENCHMARK(BM_AcquireAndRecordTimeWindow);
+
+void BM_AcquireAndRecordCountWindow(benchmark::State& state) {
+  auto b = breaker::CircuitBreaker::create(
+               breaker::Options{.window_type = breaker::WindowType::kCountBased}, TimePoint{})
+               .value();
+  int64_t t = 0;
+  for (auto _ : state) {
+    TimePoint now = from_epoch_ms(t += 3);
+    benchmark::DoNotOptimize(b.try_acquire(now));
+    b.record(now, {.success = true, .latency = Duration(12)});
+  }
+}
+BENCHMARK(BM_AcquireAndRecordCountWindow);
+
+void BM_EngineGuardedCall(benchmark::State& state) {
+  bindings::Engine engine(TimePoint{});
+  int64_t t = 0;
+  for (auto _ : state) {
+    TimePoint now = from_epoch_ms(t += 3);
+    benchmark::DoNotOptimize(engine.acquire(now));
+    benchmark::DoNotOptimize(engine.record(Operation::kGet, true, Duration(12), 1024, now));
+  }
+}
+BENCHMARK(BM_EngineGuardedCall);
+
+void BM_StatusJson(benchmark::State& state) {
+  bindings::Engine engine(TimePoint{});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(engine.call("breaker_status", "{}", TimePoint{}));
+  }
+}
+BENCHMARK(BM_StatusJson);
+
+}  // namespace
+
+BENCHMARK_MAIN();

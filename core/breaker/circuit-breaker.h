@@ -1,0 +1,152 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/breaker/breaker-options.h"
+#include "core/breaker/sliding-window.h"
+#include "core/common/result.h"
+#include "core/common/time.h"
+
+namespace r2w::breaker {
+
+// CLOSED lets calls through and watches them; OPEN refuses them until `wait_in_open` has
+// passed; HALF_OPEN lets a few trial calls through and lets them decide. FORCED_OPEN (refuse
+// everything) and DISABLED (let everything through, judge nothing) are set by an operator
+// and left only by another operator command.
+enum class State : uint8_t { kClosed, kOpen, kHalfOpen, kForcedOpen, kDisabled };
+
+// Why a transition happened.
+enum class Reason : uint8_t {
+  kFailureRate,          // CLOSED -> OPEN: failure rate at or above the threshold
+  kSlowCallRate,         // CLOSED -> OPEN: slow-call rate at or above the threshold
+  kConsecutiveFailures,  // CLOSED -> OPEN: too many failures in a row
+  kWaitElapsed,          // OPEN -> HALF_OPEN: `wait_in_open` has passed
+  kTrialsSucceeded,      // HALF_OPEN -> CLOSED
+  kTrialsFailed,         // HALF_OPEN -> OPEN
+  kHalfOpenTimeout,      // HALF_OPEN -> OPEN: trials did not finish in `max_wait_in_half_open`
+  kForcedOpen,           // operator
+  kDisabled,             // operator
+  kReset,                // operator: back to CLOSED with an empty window
+};
+
+std::string_view state_name(State state);
+std::string_view reason_name(Reason reason);
+std::optional<State> parse_state(std::string_view name);
+
+// The figures a decision was made on. Rates are absent while the window holds fewer than
+// `minimum_calls` calls (they are not judged then); the average is absent before any call.
+struct WindowFigures {
+  uint64_t calls = 0;
+  uint64_t failures = 0;
+  uint64_t slow_calls = 0;
+  std::optional<double> failure_rate_pct;
+  std::optional<double> slow_call_rate_pct;
+  uint32_t consecutive_failures = 0;
+  std::optional<double> ema_response_ms;
+};
+
+struct Transition {
+  State from;
+  State to;
+  Reason reason;
+  TimePoint at;
+  WindowFigures figures;
+};
+
+// The answer to "may I call now?". A refused caller should wait `retry_after`.
+struct Permission {
+  bool permitted = false;
+  Duration retry_after = Duration(0);
+};
+
+// The result of a permitted call.
+struct CallOutcome {
+  bool success = true;
+  Duration latency = Duration(0);
+};
+
+// Lifetime counters since the breaker was created or last reset.
+struct Totals {
+  uint64_t calls = 0;
+  uint64_t failures = 0;
+  uint64_t slow_calls = 0;
+  uint64_t not_permitted = 0;
+};
+
+struct Status {
+  State state = State::kClosed;
+  TimePoint since;
+  // While OPEN: how long until trial calls are let through (zero once the wait is over).
+  std::optional<Duration> retry_after;
+  WindowFigures figures;
+  Totals totals;
+  uint32_t half_open_trials_in_flight = 0;
+};
+
+class CircuitBreaker {
+ public:
+  // Refuses invalid options with an Error naming the field. `now` starts the CLOSED state.
+  static Result<CircuitBreaker> create(const Options& options, TimePoint now);
+  // Rebuilds a breaker from `snapshot()` output. Window data that does not fit `options`
+  // (the window was reshaped) is dropped; the state and its timing are kept.
+  static Result<CircuitBreaker> restore(const Options& options, const nlohmann::json& snapshot);
+
+  // Asks to make one call. A permitted call must be followed by exactly one `record()` or
+  // `release()`. May change state (OPEN -> HALF_OPEN after the wait, HALF_OPEN -> OPEN on
+  // timeout), which queues a transition.
+  Permission try_acquire(TimePoint now);
+  // Reports the outcome of a permitted call. May change state.
+  void record(TimePoint now, CallOutcome outcome);
+  // Gives back a permission whose call never happened (it counts for nothing).
+  void release();
+
+  // Operator commands; each queues a transition (even to the same state, so it is audited).
+  void force_open(TimePoint now);
+  void disable(TimePoint now);
+  void reset(TimePoint now);
+
+  // Applies new options at once. The window's data is kept when its shape is unchanged.
+  Status reconfigure(const Options& options, TimePoint now);
+
+  State state() const { return state_; }
+  const Options& options() const { return options_; }
+  Status status(TimePoint now) const;
+  // Transitions since the last call, oldest first.
+  std::vector<Transition> take_transitions();
+  size_t pending_transitions() const { return transitions_.size(); }
+
+  // Everything needed to continue after the wasm instance is gone, with a schema version.
+  nlohmann::json snapshot() const;
+
+ private:
+  CircuitBreaker(const Options& options, TimePoint now);
+  WindowFigures figures(TimePoint now) const;
+  void transition(State to, Reason reason, TimePoint now);
+  void judge_closed(TimePoint now);
+  void judge_half_open(TimePoint now);
+
+  Options options_;
+  State state_ = State::kClosed;
+  TimePoint since_;
+  SlidingWindow window_;
+  uint32_t consecutive_failures_ = 0;
+  std::optional<double> ema_response_ms_;
+  Totals totals_;
+  // HALF_OPEN bookkeeping.
+  uint32_t trials_issued_ = 0;
+  uint32_t trials_done_ = 0;
+  uint32_t trial_failures_ = 0;
+  uint32_t trial_slow_ = 0;
+  std::vector<Transition> transitions_;
+};
+
+nlohmann::json figures_to_json(const WindowFigures& f);
+nlohmann::json transition_to_json(const Transition& t);
+nlohmann::json status_to_json(const Status& s);
+
+}  // namespace r2w::breaker

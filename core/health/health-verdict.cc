@@ -1,0 +1,94 @@
+#include "core/health/health-verdict.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace r2w::health {
+
+namespace {
+
+std::string format_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+Component judge_storage(const breaker::Status& b, const VerdictOptions& o) {
+  using breaker::State;
+  Component c{.name = "storage"};
+  switch (b.state) {
+    case State::kOpen:
+      return {c.name, Level::kUnhealthy, "circuit breaker is open: R2 calls are refused"};
+    case State::kForcedOpen:
+      return {c.name, Level::kUnhealthy, "circuit breaker was forced open by an operator"};
+    case State::kHalfOpen:
+      return {c.name, Level::kDegraded, "circuit breaker is half open: trial calls under way"};
+    case State::kDisabled:
+      return {c.name, Level::kDegraded, "circuit breaker is disabled: R2 calls are unguarded"};
+    case State::kClosed:
+      break;
+  }
+  const auto& f = b.figures;
+  if (f.failure_rate_pct && *f.failure_rate_pct >= o.degraded_error_rate_pct) {
+    return {c.name, Level::kDegraded,
+            "error rate " + format_number(*f.failure_rate_pct) + "% is at or above " +
+                format_number(o.degraded_error_rate_pct) + "%"};
+  }
+  if (f.ema_response_ms &&
+      *f.ema_response_ms > static_cast<double>(o.degraded_response.count())) {
+    return {c.name, Level::kDegraded,
+            "average response " + format_number(*f.ema_response_ms) + " ms is above " +
+                std::to_string(o.degraded_response.count()) + " ms"};
+  }
+  return c;
+}
+
+}  // namespace
+
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::kHealthy: return "healthy";
+    case Level::kDegraded: return "degraded";
+    case Level::kUnhealthy: return "unhealthy";
+  }
+  return "unknown";
+}
+
+Verdict judge(const Observations& obs, const VerdictOptions& options) {
+  Verdict v;
+  v.components.push_back(judge_storage(obs.breaker, options));
+  Component db{.name = "database"};
+  if (!obs.database_ok) {
+    db.level = Level::kUnhealthy;
+    db.reason = "database check failed" +
+                (obs.database_error.empty() ? std::string() : ": " + obs.database_error);
+  } else if (obs.database_latency > options.degraded_database_latency) {
+    db.level = Level::kDegraded;
+    db.reason = "database check took " + std::to_string(obs.database_latency.count()) + " ms";
+  }
+  v.components.push_back(db);
+  Component analytics{.name = "analytics"};
+  if (!obs.analytics_bound) {
+    analytics.level = Level::kDegraded;
+    analytics.reason = "Analytics Engine dataset is not bound: raw events are not recorded";
+  }
+  v.components.push_back(analytics);
+  for (const Component& c : v.components) {
+    Level counted = c.name == "analytics" ? std::min(c.level, Level::kDegraded) : c.level;
+    v.overall = std::max(v.overall, counted);
+  }
+  return v;
+}
+
+nlohmann::json verdict_to_json(const Verdict& v) {
+  nlohmann::json components = nlohmann::json::object();
+  nlohmann::json reasons = nlohmann::json::array();
+  for (const Component& c : v.components) {
+    components[c.name] = {{"status", level_name(c.level)},
+                          {"reason", c.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.reason)}};
+    if (!c.reason.empty()) reasons.push_back(c.name + ": " + c.reason);
+  }
+  return {{"status", level_name(v.overall)}, {"components", components}, {"reasons", reasons}};
+}
+
+}  // namespace r2w::health

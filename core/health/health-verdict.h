@@ -1,0 +1,57 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/breaker/circuit-breaker.h"
+#include "core/common/time.h"
+
+namespace r2w::health {
+
+enum class Level : uint8_t { kHealthy, kDegraded, kUnhealthy };
+std::string_view level_name(Level level);
+
+// What the Worker observed just now, handed in by the caller.
+struct Observations {
+  breaker::Status breaker;
+  // Whether a trivial query on the database answered, and how long it took.
+  bool database_ok = false;
+  Duration database_latency = Duration(0);
+  std::string database_error;
+  // Whether the Analytics Engine dataset is bound to the Worker.
+  bool analytics_bound = false;
+};
+
+// Thresholds for "degraded", with defaults.
+struct VerdictOptions {
+  // Storage is degraded when the breaker window's failure rate is at or above this.
+  double degraded_error_rate_pct = 5;
+  // Storage is degraded when the average response time is above this.
+  Duration degraded_response = Duration(2'000);
+  // The database is degraded when its check took longer than this.
+  Duration degraded_database_latency = Duration(1'000);
+};
+
+struct Component {
+  std::string name;
+  Level level = Level::kHealthy;
+  std::string reason;  // empty when healthy
+};
+
+struct Verdict {
+  Level overall = Level::kHealthy;
+  std::vector<Component> components;  // storage, database, analytics
+};
+
+// Judges storage by the breaker (OPEN or FORCED_OPEN: unhealthy; HALF_OPEN, DISABLED, a high
+// error rate or slow responses: degraded), the database by its check, analytics by its
+// binding. Overall is the worst component, except that analytics alone never makes it
+// unhealthy.
+Verdict judge(const Observations& obs, const VerdictOptions& options);
+nlohmann::json verdict_to_json(const Verdict& v);
+
+}  // namespace r2w::health

@@ -1,0 +1,74 @@
+#include "core/faults/fault-plan.h"
+
+#include <gtest/gtest.h>
+
+namespace r2w::faults {
+namespace {
+
+using nlohmann::json;
+
+TEST(FaultPlan, SetsOneOperation) {
+  FaultPlan plan;
+  auto r = plan.apply(json::parse(R"({"operation": "put", "error_rate": 1.0, "latency_ms": 0})"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value(), std::vector<Operation>{Operation::kPut});
+  EXPECT_TRUE(plan.should_fail(Operation::kPut, 0.999));
+  EXPECT_FALSE(plan.should_fail(Operation::kGet, 0.0));
+  EXPECT_TRUE(plan.active());
+}
+
+TEST(FaultPlan, ErrorRateIsAStrictUpperBoundOnTheDraw) {
+  FaultPlan plan;
+  ASSERT_TRUE(plan.apply(json::parse(R"({"operation": "get", "error_rate": 0.25})")).ok());
+  EXPECT_TRUE(plan.should_fail(Operation::kGet, 0.2499));
+  EXPECT_FALSE(plan.should_fail(Operation::kGet, 0.25));
+}
+
+TEST(FaultPlan, AllSetsEveryOperationAndClearEmpties) {
+  FaultPlan plan;
+  auto r = plan.apply(json::parse(R"({"operation": "all", "latency_ms": 250})"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().size(), 5u);
+  EXPECT_EQ(plan.fault(Operation::kHead).added_latency, Duration(250));
+  EXPECT_EQ(plan.to_json().size(), 5u);
+  plan.clear();
+  EXPECT_FALSE(plan.active());
+  EXPECT_TRUE(plan.to_json().empty());
+}
+
+TEST(FaultPlan, RefusesBadInputAndChangesNothing) {
+  FaultPlan plan;
+  ASSERT_TRUE(plan.apply(json::parse(R"({"operation": "get", "error_rate": 0.5})")).ok());
+  struct Case {
+    const char* body;
+    const char* field;
+  };
+  for (const Case& c : {Case{R"({"error_rate": 1})", "operation"},
+                        Case{R"({"operation": "copy"})", "operation"},
+                        Case{R"({"operation": 3})", "operation"},
+                        Case{R"({"operation": "get", "error_rate": 1.5})", "error_rate"},
+                        Case{R"({"operation": "get", "error_rate": -0.1})", "error_rate"},
+                        Case{R"({"operation": "get", "latency_ms": -1})", "latency_ms"},
+                        Case{R"({"operation": "get", "latency_ms": 30001})", "latency_ms"},
+                        Case{R"({"operation": "get", "rate": 1})", "rate"}}) {
+    auto r = plan.apply(json::parse(c.body));
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.error().field, c.field) << c.body;
+    EXPECT_EQ(plan.fault(Operation::kGet).error_rate, 0.5) << c.body;
+  }
+}
+
+TEST(FaultPlan, RestoresWhatItSaved) {
+  FaultPlan plan;
+  ASSERT_TRUE(plan.apply(json::parse(R"({"operation": "list", "error_rate": 0.3,
+                                         "latency_ms": 40})")).ok());
+  FaultPlan back;
+  ASSERT_TRUE(back.restore(plan.to_json()).ok());
+  EXPECT_EQ(back.to_json(), plan.to_json());
+  EXPECT_FALSE(back.restore(json::parse(R"({"copy": {"error_rate": 1}})")).ok());
+  EXPECT_FALSE(back.restore(json::parse(R"({"get": {"error_rate": 2}})")).ok());
+  EXPECT_EQ(back.to_json(), plan.to_json());
+}
+
+}  // namespace
+}  // namespace r2w::faults

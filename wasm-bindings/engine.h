@@ -1,0 +1,55 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/breaker/circuit-breaker.h"
+#include "core/common/operation.h"
+#include "core/common/time.h"
+#include "core/faults/fault-plan.h"
+
+namespace r2w::bindings {
+
+// Per-operation counters of the calls this instance has seen since it started.
+struct OperationCounters {
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  uint64_t bytes = 0;
+  double latency_sum_ms = 0;
+};
+
+// One engine per wasm instance (so per Worker isolate): the breaker that guards the bucket,
+// the injected faults, and counters. The Worker calls the hot-path methods with numbers and
+// everything else through `call()` with JSON; `call()` never throws and never traps on bad
+// input: it answers {"error": {"code", "message", "field"}}.
+class Engine {
+ public:
+  explicit Engine(TimePoint now);
+
+  // Hot path. `acquire` answers whether an R2 call may go ahead now; after a refusal
+  // `retry_after()` says how long to wait. `record` reports a permitted call's outcome and
+  // returns how many breaker transitions wait to be taken (and persisted) by the Worker.
+  bool acquire(TimePoint now);
+  Duration retry_after() const { return retry_after_; }
+  uint32_t record(Operation op, bool ok, Duration latency, uint64_t bytes, TimePoint now);
+  void release() { breaker_.release(); }
+
+  const faults::FaultPlan& faults() const { return faults_; }
+
+  // Runs a JSON command. Returns true on success; `output()` holds the answer either way.
+  bool call(std::string_view command, std::string_view input, TimePoint now);
+  const std::string& output() const { return output_; }
+
+ private:
+  breaker::CircuitBreaker breaker_;
+  faults::FaultPlan faults_;
+  std::array<OperationCounters, kAllOperations.size()> counters_{};
+  Duration retry_after_ = Duration(0);
+  std::string output_;
+
+  friend class Commands;
+};
+
+}  // namespace r2w::bindings

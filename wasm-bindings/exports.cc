@@ -1,0 +1,102 @@
+// The C ABI of r2watch.wasm. Numbers only on the hot path; JSON in linear memory for the rest:
+// the Worker copies input into memory from r2w_alloc, calls, then reads r2w_output_ptr/len.
+// Every function is total: bad arguments give an error result, never a trap.
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <string_view>
+
+#include "wasm-bindings/engine.h"
+
+#define R2W_EXPORT(name) extern "C" __attribute__((export_name(name)))
+
+namespace {
+
+using r2w::bindings::Engine;
+
+// The one engine of this instance. Created by r2w_init; the Worker makes a new instance
+// (and so a new engine) after a trap.
+std::unique_ptr<Engine>& engine() {
+  static std::unique_ptr<Engine> instance;
+  return instance;
+}
+
+r2w::TimePoint to_time(double now_ms) {
+  return r2w::from_epoch_ms(std::isfinite(now_ms) ? static_cast<int64_t>(now_ms) : 0);
+}
+
+r2w::Duration to_duration(double ms) {
+  return r2w::Duration(std::isfinite(ms) && ms > 0 ? static_cast<int64_t>(ms) : 0);
+}
+
+}  // namespace
+
+// Linear memory for the Worker to write JSON input into. Returns 0 when out of memory.
+R2W_EXPORT("r2w_alloc") void* r2w_alloc(uint32_t size) { return std::malloc(size ? size : 1); }
+R2W_EXPORT("r2w_free") void r2w_free(void* ptr) { std::free(ptr); }
+
+// Creates (or recreates) the engine with default settings. Returns 1.
+R2W_EXPORT("r2w_init") int32_t r2w_init(double now_ms) {
+  engine() = std::make_unique<Engine>(to_time(now_ms));
+  return 1;
+}
+
+// 1 when an R2 call may go ahead now, 0 when the breaker refuses it.
+R2W_EXPORT("r2w_acquire") int32_t r2w_acquire(double now_ms) {
+  return engine()->acquire(to_time(now_ms)) ? 1 : 0;
+}
+
+// After a refusal: milliseconds to wait before trying again.
+R2W_EXPORT("r2w_retry_after_ms") double r2w_retry_after_ms() {
+  return static_cast<double>(engine()->retry_after().count());
+}
+
+// Reports a permitted call: operation index (get 0, put 1, delete 2, list 3, head 4), ok 1/0,
+// latency and bytes. Returns the number of breaker transitions waiting to be taken, or -1
+// for an unknown operation.
+R2W_EXPORT("r2w_record")
+int32_t r2w_record(int32_t op, int32_t ok, double latency_ms, double bytes, double now_ms) {
+  auto operation = r2w::operation_from_index(op);
+  if (!operation) return -1;
+  uint64_t b = std::isfinite(bytes) && bytes > 0 ? static_cast<uint64_t>(bytes) : 0;
+  return static_cast<int32_t>(
+      engine()->record(*operation, ok != 0, to_duration(latency_ms), b, to_time(now_ms)));
+}
+
+// Gives back a permission whose call never happened.
+R2W_EXPORT("r2w_release") void r2w_release() { engine()->release(); }
+
+// Injected faults: 1 when this call should fail given a uniform draw in [0, 1); the added
+// latency in ms. Both answer 0 for an unknown operation.
+R2W_EXPORT("r2w_fault_fails") int32_t r2w_fault_fails(int32_t op, double uniform01) {
+  auto operation = r2w::operation_from_index(op);
+  return operation && engine()->faults().should_fail(*operation, uniform01) ? 1 : 0;
+}
+R2W_EXPORT("r2w_fault_latency_ms") double r2w_fault_latency_ms(int32_t op) {
+  auto operation = r2w::operation_from_index(op);
+  if (!operation) return 0;
+  return static_cast<double>(engine()->faults().fault(*operation).added_latency.count());
+}
+R2W_EXPORT("r2w_faults_active") int32_t r2w_faults_active() {
+  return engine()->faults().active() ? 1 : 0;
+}
+
+// Runs a JSON command. Returns 1 on success and 0 on an error result; either way the answer
+// is at r2w_output_ptr() for r2w_output_len() bytes, valid until the next call.
+R2W_EXPORT("r2w_call")
+int32_t r2w_call(const char* command, uint32_t command_len, const char* input, uint32_t input_len,
+                 double now_ms) {
+  return engine()->call(std::string_view(command, command_len),
+                        std::string_view(input, input_len), to_time(now_ms))
+             ? 1
+             : 0;
+}
+R2W_EXPORT("r2w_output_ptr") const char* r2w_output_ptr() { return engine()->output().data(); }
+R2W_EXPORT("r2w_output_len") uint32_t r2w_output_len() {
+  return static_cast<uint32_t>(engine()->output().size());
+}
+
+// Traps on purpose, so the Worker's recovery from a trapped instance can be tested. The
+// Worker reaches it only through the fault-injection routes.
+R2W_EXPORT("r2w_debug_trap") void r2w_debug_trap() { __builtin_trap(); }

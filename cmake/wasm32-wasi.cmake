@@ -1,7 +1,7 @@
 # Cross-compiles the core to wasm32-wasi with Debian's clang 14, wasi-libc and libc++
 # (packages clang-14 lld-14 wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32
 # libclang-rt-14-dev-wasm32). A reactor module: no main, exports by name.
-set(CMAKE_SYSTEM_NAME WASI)
+set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR wasm32)
 set(CMAKE_CXX_COMPILER clang++-14)
 set(CMAKE_CXX_COMPILER_TARGET wasm32-wasi)

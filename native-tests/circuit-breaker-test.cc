@@ -56,7 +56,8 @@ TEST_F(BreakerTest, RefusesInvalidOptionsAtCreation) {
 }
 
 TEST_F(BreakerTest, FailureRateJustBelowThresholdStaysClosed) {
-  CircuitBreaker b = make(counting({.window_size_calls = 10, .minimum_calls = 10,
+  CircuitBreaker b = make(counting({.window_size_calls = 10,
+                                    .minimum_calls = 10,
                                     .failure_rate_threshold_pct = 50,
                                     .consecutive_failure_threshold = 0}));
   // 4 failures in 10 calls: 40% < 50%.
@@ -66,7 +67,8 @@ TEST_F(BreakerTest, FailureRateJustBelowThresholdStaysClosed) {
 }
 
 TEST_F(BreakerTest, FailureRateAtThresholdOpens) {
-  CircuitBreaker b = make(counting({.window_size_calls = 10, .minimum_calls = 10,
+  CircuitBreaker b = make(counting({.window_size_calls = 10,
+                                    .minimum_calls = 10,
                                     .failure_rate_threshold_pct = 50,
                                     .consecutive_failure_threshold = 0}));
   for (int i = 0; i < 9; ++i) call(b, i % 2 == 0);  // 4 failures in 9 calls
@@ -85,8 +87,8 @@ TEST_F(BreakerTest, FailureRateAtThresholdOpens) {
 }
 
 TEST_F(BreakerTest, RatesAreNotJudgedBelowMinimumCalls) {
-  CircuitBreaker b = make(counting({.window_size_calls = 10, .minimum_calls = 5,
-                                    .consecutive_failure_threshold = 0}));
+  CircuitBreaker b = make(
+      counting({.window_size_calls = 10, .minimum_calls = 5, .consecutive_failure_threshold = 0}));
   calls(b, 4, false);  // 100% failures, but only 4 calls
   EXPECT_EQ(b.state(), State::kClosed);
   EXPECT_FALSE(b.status(clock.now()).figures.failure_rate_pct.has_value());
@@ -95,7 +97,8 @@ TEST_F(BreakerTest, RatesAreNotJudgedBelowMinimumCalls) {
 }
 
 TEST_F(BreakerTest, SlowCallDurationIsExclusive) {
-  CircuitBreaker b = make(counting({.window_size_calls = 2, .minimum_calls = 2,
+  CircuitBreaker b = make(counting({.window_size_calls = 2,
+                                    .minimum_calls = 2,
                                     .slow_call_duration = Duration(2'000),
                                     .slow_call_rate_threshold_pct = 100}));
   call(b, true, 2'000);  // exactly the threshold: not slow
@@ -108,8 +111,8 @@ TEST_F(BreakerTest, SlowCallDurationIsExclusive) {
 }
 
 TEST_F(BreakerTest, SlowCallRateBothSidesOfThreshold) {
-  CircuitBreaker b = make(counting({.window_size_calls = 4, .minimum_calls = 4,
-                                    .slow_call_rate_threshold_pct = 75}));
+  CircuitBreaker b = make(
+      counting({.window_size_calls = 4, .minimum_calls = 4, .slow_call_rate_threshold_pct = 75}));
   call(b, true, 10);
   call(b, true, 10);
   call(b, true, 5'000);
@@ -192,8 +195,8 @@ TEST_F(BreakerTest, SuccessfulTrialsClose) {
 }
 
 TEST_F(BreakerTest, TrialFailureRateAtThresholdReopens) {
-  CircuitBreaker b = open_breaker(Options{.failure_rate_threshold_pct = 50,
-                                          .permitted_calls_in_half_open = 2});
+  CircuitBreaker b =
+      open_breaker(Options{.failure_rate_threshold_pct = 50, .permitted_calls_in_half_open = 2});
   clock.advance(60'000);
   call(b, true);
   call(b, false);  // 1 of 2 = 50%
@@ -203,8 +206,8 @@ TEST_F(BreakerTest, TrialFailureRateAtThresholdReopens) {
 }
 
 TEST_F(BreakerTest, TrialFailureRateBelowThresholdCloses) {
-  CircuitBreaker b = open_breaker(Options{.failure_rate_threshold_pct = 50,
-                                          .permitted_calls_in_half_open = 3});
+  CircuitBreaker b =
+      open_breaker(Options{.failure_rate_threshold_pct = 50, .permitted_calls_in_half_open = 3});
   clock.advance(60'000);
   call(b, true);
   call(b, false);
@@ -286,7 +289,7 @@ TEST_F(BreakerTest, TimeWindowForgetsOldFailures) {
                                   .window_bucket = Duration(1'000),
                                   .minimum_calls = 4,
                                   .consecutive_failure_threshold = 0});
-  calls(b, 3, false);  // 3 failures, not judged yet (minimum 4)
+  calls(b, 3, false);     // 3 failures, not judged yet (minimum 4)
   clock.advance(60'000);  // they leave the window
   call(b, false);
   EXPECT_EQ(b.state(), State::kClosed);
@@ -305,8 +308,8 @@ TEST_F(BreakerTest, EmaOfResponseTime) {
 }
 
 TEST_F(BreakerTest, ReconfigureAppliesAtOnceAndKeepsASameShapedWindow) {
-  CircuitBreaker b = make(counting({.window_size_calls = 10, .minimum_calls = 10,
-                                    .consecutive_failure_threshold = 0}));
+  CircuitBreaker b = make(
+      counting({.window_size_calls = 10, .minimum_calls = 10, .consecutive_failure_threshold = 0}));
   for (int i = 0; i < 10; ++i) call(b, i < 3 ? false : true);  // 30%
   EXPECT_EQ(b.state(), State::kClosed);
   Options stricter = b.options();

@@ -32,8 +32,7 @@ TEST_F(EngineTest, UnknownCommandIsAnError) {
 TEST_F(EngineTest, MalformedOrNonObjectInputIsInvalidJson) {
   EXPECT_EQ(call_err("breaker_configure", "{\"wait_in_open_ms\": ")["code"], "invalid_json");
   EXPECT_EQ(call_err("breaker_configure", "[]")["code"], "invalid_json");
-  EXPECT_EQ(call_err("breaker_configure", std::string_view("\xff\xfe", 2))["code"],
-            "invalid_json");
+  EXPECT_EQ(call_err("breaker_configure", std::string_view("\xff\xfe", 2))["code"], "invalid_json");
 }
 
 TEST_F(EngineTest, WrongTypesNameTheFieldAndChangeNothing) {

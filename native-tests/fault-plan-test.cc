@@ -43,14 +43,14 @@ TEST(FaultPlan, RefusesBadInputAndChangesNothing) {
     const char* body;
     const char* field;
   };
-  for (const Case& c : {Case{R"({"error_rate": 1})", "operation"},
-                        Case{R"({"operation": "copy"})", "operation"},
-                        Case{R"({"operation": 3})", "operation"},
-                        Case{R"({"operation": "get", "error_rate": 1.5})", "error_rate"},
-                        Case{R"({"operation": "get", "error_rate": -0.1})", "error_rate"},
-                        Case{R"({"operation": "get", "latency_ms": -1})", "latency_ms"},
-                        Case{R"({"operation": "get", "latency_ms": 30001})", "latency_ms"},
-                        Case{R"({"operation": "get", "rate": 1})", "rate"}}) {
+  for (const Case& c :
+       {Case{R"({"error_rate": 1})", "operation"}, Case{R"({"operation": "copy"})", "operation"},
+        Case{R"({"operation": 3})", "operation"},
+        Case{R"({"operation": "get", "error_rate": 1.5})", "error_rate"},
+        Case{R"({"operation": "get", "error_rate": -0.1})", "error_rate"},
+        Case{R"({"operation": "get", "latency_ms": -1})", "latency_ms"},
+        Case{R"({"operation": "get", "latency_ms": 30001})", "latency_ms"},
+        Case{R"({"operation": "get", "rate": 1})", "rate"}}) {
     auto r = plan.apply(json::parse(c.body));
     ASSERT_FALSE(r.ok()) << c.body;
     EXPECT_EQ(r.error().field, c.field) << c.body;
@@ -61,7 +61,8 @@ TEST(FaultPlan, RefusesBadInputAndChangesNothing) {
 TEST(FaultPlan, RestoresWhatItSaved) {
   FaultPlan plan;
   ASSERT_TRUE(plan.apply(json::parse(R"({"operation": "list", "error_rate": 0.3,
-                                         "latency_ms": 40})")).ok());
+                                         "latency_ms": 40})"))
+                  .ok());
   FaultPlan back;
   ASSERT_TRUE(back.restore(plan.to_json()).ok());
   EXPECT_EQ(back.to_json(), plan.to_json());

@@ -44,9 +44,7 @@ std::vector<GoldenCase> all_cases() {
   return cases;
 }
 
-TEST(Golden, ThereAreCasesForEveryCommandDirectory) {
-  EXPECT_GE(all_cases().size(), 10u);
-}
+TEST(Golden, ThereAreCasesForEveryCommandDirectory) { EXPECT_GE(all_cases().size(), 10u); }
 
 TEST(Golden, EveryCaseGivesItsRecordedAnswer) {
   bool update = std::getenv("R2W_UPDATE_GOLDEN") != nullptr;
@@ -56,9 +54,9 @@ TEST(Golden, EveryCaseGivesItsRecordedAnswer) {
     Engine engine(TimePoint{});
     engine.call(c.command, read_file(c.input), TimePoint{});
     fs::path out_path = c.input;
-    out_path.replace_filename(c.input.filename().string().substr(
-                                  0, c.input.filename().string().size() - 8) +
-                              ".out.json");
+    out_path.replace_filename(
+        c.input.filename().string().substr(0, c.input.filename().string().size() - 8) +
+        ".out.json");
     json actual = json::parse(engine.output());
     if (update) {
       std::ofstream(out_path) << actual.dump(2) << "\n";

@@ -6,9 +6,8 @@ namespace r2w::health {
 namespace {
 
 Observations all_well() {
-  return Observations{.database_ok = true,
-                      .database_latency = Duration(3),
-                      .analytics_bound = true};
+  return Observations{
+      .database_ok = true, .database_latency = Duration(3), .analytics_bound = true};
 }
 
 TEST(HealthVerdict, AllWellIsHealthy) {

@@ -8,8 +8,8 @@ namespace r2w::breaker {
 namespace {
 
 TEST(CountWindow, KeepsOnlyTheLastNCalls) {
-  SlidingWindow w(Options{.window_type = WindowType::kCountBased, .window_size_calls = 3,
-                          .minimum_calls = 1});
+  SlidingWindow w(
+      Options{.window_type = WindowType::kCountBased, .window_size_calls = 3, .minimum_calls = 1});
   TimePoint t{};
   w.record(t, /*failed=*/true, /*slow=*/true);
   w.record(t, false, false);
@@ -55,9 +55,9 @@ TEST(TimeWindow, HandlesTimesBeforeTheEpoch) {
 }
 
 TEST(SlidingWindow, RestoresWhatItSaved) {
-  for (Options o : {Options{.window_type = WindowType::kCountBased, .window_size_calls = 4,
-                            .minimum_calls = 1},
-                    Options{}}) {
+  for (Options o :
+       {Options{.window_type = WindowType::kCountBased, .window_size_calls = 4, .minimum_calls = 1},
+        Options{}}) {
     SlidingWindow w(o);
     testing::FakeClock clock;
     for (int i = 0; i < 6; ++i) {
@@ -75,8 +75,8 @@ TEST(SlidingWindow, RestoresWhatItSaved) {
 }
 
 TEST(SlidingWindow, RefusesDataOfAnotherShape) {
-  SlidingWindow count(Options{.window_type = WindowType::kCountBased, .window_size_calls = 2,
-                              .minimum_calls = 1});
+  SlidingWindow count(
+      Options{.window_type = WindowType::kCountBased, .window_size_calls = 2, .minimum_calls = 1});
   SlidingWindow time(Options{});
   time.record(TimePoint{}, true, false);
   EXPECT_FALSE(count.restore(time.to_json()));

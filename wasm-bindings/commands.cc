@@ -1,276 +1,38 @@
-// The JSON commands of the engine: one function per command, looked up by name.
-#include <nlohmann/json.hpp>
+// The command registry and Engine::call, the one JSON entry point of the engine.
+#include "wasm-bindings/commands.h"
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/common/json-fields.h"
-#include "core/health/health-verdict.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
 using nlohmann::json;
 
-class Commands {
- public:
-  using Handler = Result<json> (*)(Engine&, const json&, TimePoint);
-
-  static Handler find(std::string_view name);
-
-  static Result<json> breaker_status(Engine& e, const json& in, TimePoint now) {
-    FieldReader r(in);
-    if (auto err = r.finish()) return *err;
-    return status_with_options(e, now);
+Error prefixed(Error e, const std::string& prefix) {
+  if (!e.field.empty()) {
+    e.field = prefix + "." + e.field;
+    e.message = prefix + "." + e.message;
+  } else {
+    e.field = prefix;
   }
+  return e;
+}
 
-  static Result<json> breaker_configure(Engine& e, const json& in, TimePoint now) {
-    auto options = breaker::options_from_json(in, e.breaker_.options());
-    if (!options.ok()) return options.error();
-    e.breaker_.reconfigure(options.value(), now);
-    return status_with_options(e, now);
-  }
-
-  static Result<json> breaker_command(Engine& e, const json& in, TimePoint now) {
-    FieldReader r(in);
-    std::string action;
-    r.read_string("action", action);
-    if (auto err = r.finish()) return *err;
-    if (action == "reset") {
-      e.breaker_.reset(now);
-    } else if (action == "force_open") {
-      e.breaker_.force_open(now);
-    } else if (action == "disable") {
-      e.breaker_.disable(now);
-    } else {
-      return invalid_field("action", "action must be one of reset, force_open, disable");
+CommandHandler find_command(std::string_view name) {
+  for (auto commands : {breaker_commands(), storage_commands()}) {
+    for (const CommandEntry& e : commands) {
+      if (e.name == name) return e.handler;
     }
-    return status_with_options(e, now);
-  }
-
-  // The transitions since the last take, with what must be persisted alongside them.
-  static Result<json> breaker_take_transitions(Engine& e, const json& in, TimePoint now) {
-    FieldReader r(in);
-    if (auto err = r.finish()) return *err;
-    json list = json::array();
-    for (const auto& t : e.breaker_.take_transitions()) list.push_back(transition_to_json(t));
-    json out = persisted(e);
-    out["transitions"] = std::move(list);
-    out["status"] = status_to_json(e.breaker_.status(now));
-    return out;
-  }
-
-  static Result<json> breaker_snapshot(Engine& e, const json& in, TimePoint) {
-    FieldReader r(in);
-    if (auto err = r.finish()) return *err;
-    return persisted(e);
-  }
-
-  // Loads what breaker_snapshot wrote: {"options": {...}, "snapshot": {...}}.
-  static Result<json> breaker_restore(Engine& e, const json& in, TimePoint now) {
-    FieldReader r(in);
-    bool has_options = r.has("options");
-    bool has_snapshot = r.has("snapshot");
-    if (auto err = r.finish()) return *err;
-    breaker::Options options;
-    if (has_options) {
-      auto parsed = breaker::options_from_json(in["options"], breaker::Options{});
-      if (!parsed.ok()) return prefixed(parsed.error(), "options");
-      options = parsed.value();
-    }
-    if (!has_snapshot) {
-      e.breaker_.reconfigure(options, now);
-      return status_with_options(e, now);
-    }
-    auto restored = breaker::CircuitBreaker::restore(options, in["snapshot"]);
-    if (!restored.ok()) return prefixed(restored.error(), "snapshot");
-    e.breaker_ = std::move(restored).value();
-    return status_with_options(e, now);
-  }
-
-  static Result<json> faults_set(Engine& e, const json& in, TimePoint) {
-    auto changed = e.faults_.apply(in);
-    if (!changed.ok()) return changed.error();
-    json names = json::array();
-    for (Operation op : changed.value()) names.push_back(operation_name(op));
-    return json{{"faults", e.faults_.to_json()}, {"changed", names}};
-  }
-
-  static Result<json> faults_get(Engine& e, const json& in, TimePoint) {
-    FieldReader r(in);
-    if (auto err = r.finish()) return *err;
-    return json{{"faults", e.faults_.to_json()}};
-  }
-
-  static Result<json> faults_clear(Engine& e, const json& in, TimePoint) {
-    FieldReader r(in);
-    if (auto err = r.finish()) return *err;
-    e.faults_.clear();
-    return json{{"faults", e.faults_.to_json()}};
-  }
-
-  static Result<json> faults_restore(Engine& e, const json& in, TimePoint) {
-    Status s = e.faults_.restore(in);
-    if (!s.ok()) return s.error();
-    return json{{"faults", e.faults_.to_json()}};
-  }
-
-  // {"database_ok": bool, "database_latency_ms": n, "database_error": "", "analytics_bound":
-  // bool} -> the overall verdict, its components, and the figures it was made on.
-  static Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
-    health::Observations obs{.breaker = e.breaker_.status(now)};
-    FieldReader r(in);
-    r.read_bool("database_ok", obs.database_ok);
-    r.read_duration("database_latency_ms", obs.database_latency, Duration(0),
-                    Duration(86'400'000));
-    r.read_string("database_error", obs.database_error);
-    r.read_bool("analytics_bound", obs.analytics_bound);
-    if (auto err = r.finish()) return *err;
-    health::VerdictOptions options{.degraded_response = e.breaker_.options().slow_call_duration};
-    json out = health::verdict_to_json(health::judge(obs, options));
-    out["breaker"] = status_to_json(obs.breaker);
-    out["operations"] = operation_figures(e);
-    return out;
-  }
-
-  // Replays a scripted sequence against a fresh breaker and reports every step: the golden
-  // cases use it to pin the breaker's behaviour in both builds.
-  // {"options": {...}, "steps": [{"at_ms": n, "call": "success"|"failure", "latency_ms": n} |
-  //  {"at_ms": n, "action": "reset"|"force_open"|"disable"|"status"}]}
-  static Result<json> breaker_simulate(Engine&, const json& in, TimePoint) {
-    FieldReader r(in);
-    bool has_options = r.has("options");
-    bool has_steps = r.has("steps");
-    if (auto err = r.finish()) return *err;
-    if (!has_steps || !in["steps"].is_array()) {
-      return invalid_field("steps", "steps must be an array");
-    }
-    breaker::Options options;
-    if (has_options) {
-      auto parsed = breaker::options_from_json(in["options"], options);
-      if (!parsed.ok()) return prefixed(parsed.error(), "options");
-      options = parsed.value();
-    }
-    auto created = breaker::CircuitBreaker::create(options, TimePoint{});
-    if (!created.ok()) return created.error();
-    breaker::CircuitBreaker b = std::move(created).value();
-    json trace = json::array();
-    json transitions = json::array();
-    for (size_t i = 0; i < in["steps"].size(); ++i) {
-      const json& step = in["steps"][i];
-      std::string prefix = "steps[" + std::to_string(i) + "]";
-      FieldReader sr(step, prefix);
-      Duration at(0), latency(0);
-      std::string call, action;
-      sr.read_duration("at_ms", at, Duration(0), Duration(INT64_C(1) << 50));
-      sr.read_string("call", call);
-      sr.read_string("action", action);
-      sr.read_duration("latency_ms", latency, Duration(0), Duration(86'400'000));
-      if (auto err = sr.finish()) return *err;
-      TimePoint now = TimePoint(at);
-      json row = {{"at_ms", at.count()}};
-      if (!call.empty()) {
-        if (call != "success" && call != "failure") {
-          return invalid_field(prefix + ".call", prefix + ".call must be success or failure");
-        }
-        breaker::Permission p = b.try_acquire(now);
-        row["permitted"] = p.permitted;
-        if (p.permitted) {
-          b.record(now, {.success = call == "success", .latency = latency});
-        } else {
-          row["retry_after_ms"] = p.retry_after.count();
-        }
-      } else if (action == "reset") {
-        b.reset(now);
-      } else if (action == "force_open") {
-        b.force_open(now);
-      } else if (action == "disable") {
-        b.disable(now);
-      } else if (action == "status") {
-        row["status"] = status_to_json(b.status(now));
-      } else {
-        return invalid_field(prefix, prefix + " needs call (success|failure) or action "
-                                              "(reset|force_open|disable|status)");
-      }
-      row["state"] = breaker::state_name(b.state());
-      trace.push_back(std::move(row));
-      for (const auto& t : b.take_transitions()) transitions.push_back(transition_to_json(t));
-    }
-    return json{{"steps", trace}, {"transitions", transitions}};
-  }
-
- private:
-  static json status_with_options(Engine& e, TimePoint now) {
-    json out = status_to_json(e.breaker_.status(now));
-    out["options"] = options_to_json(e.breaker_.options());
-    return out;
-  }
-
-  static json persisted(Engine& e) {
-    return {{"options", options_to_json(e.breaker_.options())},
-            {"snapshot", e.breaker_.snapshot()}};
-  }
-
-  static json operation_figures(Engine& e) {
-    json ops = json::object();
-    uint64_t calls = 0, errors = 0;
-    double latency_sum = 0;
-    for (Operation op : kAllOperations) {
-      const OperationCounters& c = e.counters_[static_cast<size_t>(op)];
-      calls += c.calls;
-      errors += c.errors;
-      latency_sum += c.latency_sum_ms;
-      ops[std::string(operation_name(op))] = {
-          {"calls", c.calls},
-          {"errors", c.errors},
-          {"bytes", c.bytes},
-          {"avg_response_ms", c.calls ? json(c.latency_sum_ms / c.calls) : json(nullptr)}};
-    }
-    return {{"by_operation", ops},
-            {"calls", calls},
-            {"errors", errors},
-            {"error_rate_pct", calls ? json(errors * 100.0 / calls) : json(nullptr)},
-            {"avg_response_ms", calls ? json(latency_sum / calls) : json(nullptr)}};
-  }
-
-  static Error prefixed(Error e, const std::string& prefix) {
-    if (!e.field.empty()) {
-      e.field = prefix + "." + e.field;
-      e.message = prefix + "." + e.message;
-    } else {
-      e.field = prefix;
-    }
-    return e;
-  }
-};
-
-Commands::Handler Commands::find(std::string_view name) {
-  struct Entry {
-    std::string_view name;
-    Handler handler;
-  };
-  static constexpr Entry kCommands[] = {
-      {"breaker_status", &Commands::breaker_status},
-      {"breaker_configure", &Commands::breaker_configure},
-      {"breaker_command", &Commands::breaker_command},
-      {"breaker_take_transitions", &Commands::breaker_take_transitions},
-      {"breaker_snapshot", &Commands::breaker_snapshot},
-      {"breaker_restore", &Commands::breaker_restore},
-      {"breaker_simulate", &Commands::breaker_simulate},
-      {"faults_set", &Commands::faults_set},
-      {"faults_get", &Commands::faults_get},
-      {"faults_clear", &Commands::faults_clear},
-      {"faults_restore", &Commands::faults_restore},
-      {"health_verdict", &Commands::health_verdict},
-  };
-  for (const Entry& e : kCommands) {
-    if (e.name == name) return e.handler;
   }
   return nullptr;
 }
 
 bool Engine::call(std::string_view command, std::string_view input, TimePoint now) {
   Result<json> result = Error{};
-  if (Commands::Handler handler = Commands::find(command)) {
+  if (CommandHandler handler = find_command(command)) {
     auto parsed = parse_json_object(input.empty() ? std::string_view("{}") : input);
     result = parsed.ok() ? handler(*this, parsed.value(), now) : Result<json>(parsed.error());
   } else {

@@ -38,6 +38,11 @@ class Engine {
 
   const faults::FaultPlan& faults() const { return faults_; }
 
+  // For the JSON commands (wasm-bindings/*-commands.cc).
+  breaker::CircuitBreaker& breaker() { return breaker_; }
+  faults::FaultPlan& fault_plan() { return faults_; }
+  const std::array<OperationCounters, kAllOperations.size()>& counters() const { return counters_; }
+
   // Runs a JSON command. Returns true on success; `output()` holds the answer either way.
   bool call(std::string_view command, std::string_view input, TimePoint now);
   const std::string& output() const { return output_; }
@@ -48,8 +53,6 @@ class Engine {
   std::array<OperationCounters, kAllOperations.size()> counters_{};
   Duration retry_after_ = Duration(0);
   std::string output_;
-
-  friend class Commands;
 };
 
 }  // namespace r2w::bindings

@@ -87,8 +87,8 @@ R2W_EXPORT("r2w_faults_active") int32_t r2w_faults_active() {
 R2W_EXPORT("r2w_call")
 int32_t r2w_call(const char* command, uint32_t command_len, const char* input, uint32_t input_len,
                  double now_ms) {
-  return engine()->call(std::string_view(command, command_len),
-                        std::string_view(input, input_len), to_time(now_ms))
+  return engine()->call(std::string_view(command, command_len), std::string_view(input, input_len),
+                        to_time(now_ms))
              ? 1
              : 0;
 }

@@ -126,8 +126,7 @@ Result<Options> options_from_json(const nlohmann::json& j, const Options& base) 
                 false);
   r.read_duration("wait_in_open_ms", o.wait_in_open, Duration(0), kAnyDuration);
   r.read_uint("permitted_calls_in_half_open", o.permitted_calls_in_half_open, 0, kAnyCount);
-  r.read_duration("max_wait_in_half_open_ms", o.max_wait_in_half_open, Duration(0),
-                  kAnyDuration);
+  r.read_duration("max_wait_in_half_open_ms", o.max_wait_in_half_open, Duration(0), kAnyDuration);
   r.read_number("ema_alpha", o.ema_alpha, -1e300, 1e300, false);
   if (auto e = r.finish()) return *e;
   if (auto e = o.validate()) return *e;

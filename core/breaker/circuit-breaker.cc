@@ -114,10 +114,9 @@ Permission CircuitBreaker::try_acquire(TimePoint now) {
 
 void CircuitBreaker::record(TimePoint now, CallOutcome outcome) {
   double latency_ms = static_cast<double>(std::max(outcome.latency, Duration(0)).count());
-  ema_response_ms_ = ema_response_ms_
-                         ? options_.ema_alpha * latency_ms + (1 - options_.ema_alpha) *
-                                                                 *ema_response_ms_
-                         : latency_ms;
+  ema_response_ms_ = ema_response_ms_ ? options_.ema_alpha * latency_ms +
+                                            (1 - options_.ema_alpha) * *ema_response_ms_
+                                      : latency_ms;
   bool failed = !outcome.success;
   bool slow = outcome.latency > options_.slow_call_duration;
   totals_.calls++;
@@ -258,8 +257,7 @@ nlohmann::json CircuitBreaker::snapshot() const {
   };
 }
 
-Result<CircuitBreaker> CircuitBreaker::restore(const Options& options,
-                                               const nlohmann::json& snap) {
+Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const nlohmann::json& snap) {
   if (auto e = options.validate()) return *e;
   if (!snap.is_object()) return bad_snapshot("snapshot");
   if (!snap.contains("schema_version") || snap["schema_version"] != kSnapshotSchemaVersion) {
@@ -326,8 +324,10 @@ nlohmann::json figures_to_json(const WindowFigures& f) {
 
 nlohmann::json transition_to_json(const Transition& t) {
   return {
-      {"from", state_name(t.from)}, {"to", state_name(t.to)},
-      {"reason", reason_name(t.reason)}, {"at_ms", to_epoch_ms(t.at)},
+      {"from", state_name(t.from)},
+      {"to", state_name(t.to)},
+      {"reason", reason_name(t.reason)},
+      {"at_ms", to_epoch_ms(t.at)},
       {"figures", figures_to_json(t.figures)},
   };
 }

@@ -61,8 +61,7 @@ void FieldReader::read_uint(std::string_view name, uint32_t& out, uint64_t min, 
   out = static_cast<uint32_t>(value);
 }
 
-void FieldReader::read_duration(std::string_view name, Duration& out, Duration min,
-                                Duration max) {
+void FieldReader::read_duration(std::string_view name, Duration& out, Duration min, Duration max) {
   const nlohmann::json* v = find(name);
   if (!v) return;
   bool integral = (v->is_number_integer() && v->get<int64_t>() >= 0) ||

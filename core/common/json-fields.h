@@ -1,8 +1,7 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,8 +31,7 @@ class FieldReader {
   // Milliseconds as a non-negative integer in [min, max].
   void read_duration(std::string_view name, Duration& out, Duration min, Duration max);
   // A finite number in [min, max]; `min_exclusive` makes the lower bound open.
-  void read_number(std::string_view name, double& out, double min, double max,
-                   bool min_exclusive);
+  void read_number(std::string_view name, double& out, double min, double max, bool min_exclusive);
   void read_string(std::string_view name, std::string& out);
   void read_bool(std::string_view name, bool& out);
   // Marks a field as known without reading it (it is handled by the caller).

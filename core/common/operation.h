@@ -16,11 +16,16 @@ inline constexpr std::array<Operation, 5> kAllOperations = {
 
 inline constexpr std::string_view operation_name(Operation op) {
   switch (op) {
-    case Operation::kGet: return "get";
-    case Operation::kPut: return "put";
-    case Operation::kDelete: return "delete";
-    case Operation::kList: return "list";
-    case Operation::kHead: return "head";
+    case Operation::kGet:
+      return "get";
+    case Operation::kPut:
+      return "put";
+    case Operation::kDelete:
+      return "delete";
+    case Operation::kList:
+      return "list";
+    case Operation::kHead:
+      return "head";
   }
   return "unknown";
 }

@@ -34,8 +34,7 @@ Component judge_storage(const breaker::Status& b, const VerdictOptions& o) {
             "error rate " + format_number(*f.failure_rate_pct) + "% is at or above " +
                 format_number(o.degraded_error_rate_pct) + "%"};
   }
-  if (f.ema_response_ms &&
-      *f.ema_response_ms > static_cast<double>(o.degraded_response.count())) {
+  if (f.ema_response_ms && *f.ema_response_ms > static_cast<double>(o.degraded_response.count())) {
     return {c.name, Level::kDegraded,
             "average response " + format_number(*f.ema_response_ms) + " ms is above " +
                 std::to_string(o.degraded_response.count()) + " ms"};
@@ -47,9 +46,12 @@ Component judge_storage(const breaker::Status& b, const VerdictOptions& o) {
 
 std::string_view level_name(Level level) {
   switch (level) {
-    case Level::kHealthy: return "healthy";
-    case Level::kDegraded: return "degraded";
-    case Level::kUnhealthy: return "unhealthy";
+    case Level::kHealthy:
+      return "healthy";
+    case Level::kDegraded:
+      return "degraded";
+    case Level::kUnhealthy:
+      return "unhealthy";
   }
   return "unknown";
 }
@@ -84,8 +86,9 @@ nlohmann::json verdict_to_json(const Verdict& v) {
   nlohmann::json components = nlohmann::json::object();
   nlohmann::json reasons = nlohmann::json::array();
   for (const Component& c : v.components) {
-    components[c.name] = {{"status", level_name(c.level)},
-                          {"reason", c.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.reason)}};
+    components[c.name] = {
+        {"status", level_name(c.level)},
+        {"reason", c.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.reason)}};
     if (!c.reason.empty()) reasons.push_back(c.name + ": " + c.reason);
   }
   return {{"status", level_name(v.overall)}, {"components", components}, {"reasons", reasons}};

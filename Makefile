@@ -1,0 +1,89 @@
+# r2watch: `make dev` starts it locally, `make test` runs every test. Both install what is
+# missing first (Debian packages when run as root, npm packages from the lockfile).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8787
+JOBS ?= 2
+# Local D1 and R2 for `make dev` live here (wrangler's default).
+DEV_STATE ?= .wrangler/state
+
+export WRANGLER_SEND_METRICS := false
+export CLOUDFLARE_CF_FETCH_ENABLED := false
+export CI ?=
+
+WASM := build/wasm/r2watch.wasm
+WRANGLER := npx --no-install wrangler
+CORE_SOURCES := $(shell find core wasm-bindings -name '*.cc' -o -name '*.h') CMakeLists.txt cmake/wasm32-wasi.cmake
+SHIM_SOURCES := $(shell find worker-shim/src -type f) wrangler.toml
+
+.PHONY: help deps native wasm worker test test-native test-worker format-check format dev \
+        migrate-local bench deploy clean
+
+help:
+	@echo "make dev     start r2watch locally on 127.0.0.1:$(PORT) (local D1 and R2)"
+	@echo "make test    run every test (native, wasm golden, Worker in workerd)"
+	@echo "make bench   run the native and JavaScript benchmarks"
+	@echo "make wasm    build $(WASM)"
+	@echo "make deploy  deploy to Cloudflare (env production)"
+
+deps:
+	@tools/ensure-deps.sh
+
+native: deps
+	@cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build/native -j$(JOBS) >build/native-build.log 2>&1 || (cat build/native-build.log; exit 1)
+
+build/native-release/r2w_bench: $(CORE_SOURCES) bench/breaker-bench.cc
+	@cmake -S . -B build/native-release -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build/native-release -j$(JOBS) --target r2w_bench
+
+$(WASM): $(CORE_SOURCES)
+	@cmake -S . -B build/wasm -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32-wasi.cmake \
+	  -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build/wasm -j$(JOBS) >build/wasm-build.log 2>&1 || (cat build/wasm-build.log; exit 1)
+	@echo "r2watch.wasm: $$(stat -c %s $(WASM)) bytes, $$(gzip -9c $(WASM) | wc -c) gzipped"
+
+wasm: deps $(WASM)
+
+build/worker/index.js: $(WASM) $(SHIM_SOURCES)
+	@$(WRANGLER) deploy --dry-run --env="" --outdir build/worker >build/worker-bundle.log 2>&1 \
+	  || (cat build/worker-bundle.log; exit 1)
+
+worker: deps build/worker/index.js
+
+test-native: native
+	@cd build/native && ctest --output-on-failure -j$(JOBS) 2>&1 | tail -n 4
+
+test-worker: worker
+	@node --test --test-concurrency=1 worker-shim/test/
+
+format-check: deps
+	@clang-format --dry-run --Werror $$(find core wasm-bindings native-tests bench -name '*.cc' -o -name '*.h') \
+	  && echo "clang-format: clean"
+
+format:
+	@clang-format -i $$(find core wasm-bindings native-tests bench -name '*.cc' -o -name '*.h')
+
+test: deps
+	@tools/run-tests.sh
+
+migrate-local: deps
+	@CI=true $(WRANGLER) d1 migrations apply DB --local --persist-to $(DEV_STATE) --env="" >/dev/null
+	@echo "local D1 migrated ($(DEV_STATE))"
+
+dev: wasm migrate-local
+	@echo "r2watch on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
+	@$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
+	  --show-interactive-dev-session=false
+
+bench: deps build/native-release/r2w_bench $(WASM)
+	@build/native-release/r2w_bench --benchmark_min_time=0.2
+	@node bench/js/breaker-overhead.mjs
+
+deploy: wasm
+	@$(WRANGLER) d1 migrations apply DB --remote --env production
+	@$(WRANGLER) deploy --env production
+
+clean:
+	rm -rf build

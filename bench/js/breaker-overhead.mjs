@@ -1,0 +1,64 @@
+// Overhead per guarded call: r2watch's wasm breaker called from JavaScript (as the Worker calls
+// it: acquire, the call, record, with Date.now() around it) against opossum's fire() on the
+// same trivial async function, in one Node process. Prints ns per call and the ratio.
+// Run: make bench (or node bench/js/breaker-overhead.mjs after `make wasm`).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import CircuitBreaker from 'opossum';
+import { Engine } from '../../worker-shim/src/engine.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const N = Number(process.env.BENCH_CALLS ?? 200_000);
+const WARMUP = Math.min(20_000, N);
+const ROUNDS = 5;
+
+const trivial = async () => 42;
+
+async function measure(fn) {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const perRound = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) await fn();
+    perRound.push(Number(process.hrtime.bigint() - t0) / N);
+  }
+  perRound.sort((a, b) => a - b);
+  return perRound[Math.floor(ROUNDS / 2)]; // median of rounds
+}
+
+const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
+const engine = new Engine(module, Date.now());
+
+async function wasmGuarded() {
+  const started = Date.now();
+  if (!engine.acquire(started)) throw new Error('refused');
+  const result = await trivial();
+  const ended = Date.now();
+  engine.record('get', true, ended - started, 0, ended);
+  return result;
+}
+
+const opossumDefault = new CircuitBreaker(trivial); // default options: 10 s timeout per call
+const opossumNoTimeout = new CircuitBreaker(trivial, { timeout: false });
+
+const baseline = await measure(trivial);
+const wasm = await measure(wasmGuarded);
+const opDefault = await measure(() => opossumDefault.fire());
+const opNoTimeout = await measure(() => opossumNoTimeout.fire());
+
+const rows = [
+  ['bare await of the function', baseline],
+  ['r2watch wasm breaker (acquire + record)', wasm],
+  ['opossum fire() (defaults, 10 s timeout)', opDefault],
+  ['opossum fire() (timeout: false)', opNoTimeout],
+];
+console.log(`guarded-call overhead, ${N} calls x ${ROUNDS} rounds, median round, Node ${process.version}`);
+for (const [name, ns] of rows) {
+  const overhead = ns - baseline;
+  console.log(`${name.padEnd(44)} ${ns.toFixed(1).padStart(8)} ns/call  overhead ${overhead.toFixed(1).padStart(8)} ns`);
+}
+const w = wasm - baseline;
+console.log(`ratio opossum(defaults)/wasm overhead: ${((opDefault - baseline) / w).toFixed(1)}x`);
+console.log(`ratio opossum(timeout: false)/wasm overhead: ${((opNoTimeout - baseline) / w).toFixed(1)}x`);
+opossumDefault.shutdown();
+opossumNoTimeout.shutdown();

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "core/common/result.h"
+#include "core/common/time.h"
+
+namespace r2w::bindings {
+
+class Engine;
+
+// One JSON command of the engine: parsed input object in, JSON answer or an Error out.
+using CommandHandler = Result<nlohmann::json> (*)(Engine&, const nlohmann::json&, TimePoint);
+
+struct CommandEntry {
+  std::string_view name;
+  CommandHandler handler;
+};
+
+// Each domain lists its commands in its own file (<domain>-commands.cc); `find_command`
+// searches them all.
+std::span<const CommandEntry> breaker_commands();
+std::span<const CommandEntry> storage_commands();
+CommandHandler find_command(std::string_view name);
+
+// Qualifies an error's field with a prefix ("options" + "ema_alpha" -> "options.ema_alpha").
+Error prefixed(Error e, const std::string& prefix);
+
+}  // namespace r2w::bindings

@@ -1,0 +1,46 @@
+// Admin routes. Fault injection exists only where FAULT_INJECTION is on; elsewhere its routes
+// answer 404 as if they did not exist.
+import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { faultsEnabled } from './runtime.js';
+import { EngineError } from './engine.js';
+
+function requireFaults(rt, request) {
+  if (!faultsEnabled(rt.env)) {
+    throw new HttpError('not_found', `no route for ${request.method} ${new URL(request.url).pathname}`);
+  }
+}
+
+export function registerAdminRoutes(router) {
+  router.on('GET', '/api/admin/faults', async (request, _params, rt) => {
+    requireFaults(rt, request);
+    return json(rt.engine.call('faults_get', {}, Date.now()));
+  });
+
+  router.on('PUT', '/api/admin/faults', async (request, _params, rt) => {
+    requireFaults(rt, request);
+    const body = await readJsonBody(request);
+    let result;
+    try {
+      result = rt.engine.call('faults_set', body, Date.now());
+    } catch (e) {
+      if (e instanceof EngineError) throw fromEngineError(e);
+      throw e;
+    }
+    await rt.persistFaults();
+    return json(result);
+  });
+
+  router.on('DELETE', '/api/admin/faults', async (request, _params, rt) => {
+    requireFaults(rt, request);
+    const result = rt.engine.call('faults_clear', {}, Date.now());
+    await rt.persistFaults();
+    return json(result);
+  });
+
+  // Makes the engine trap, to exercise the recovery path (game days and tests).
+  router.on('POST', '/api/admin/faults/trap', async (request, _params, rt) => {
+    requireFaults(rt, request);
+    rt.engine.trap();
+    return json({ trapped: false });
+  });
+}

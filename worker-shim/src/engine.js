@@ -1,0 +1,134 @@
+// Loads r2watch.wasm and wraps its C ABI. Knows nothing of Workers: the Worker, the tests and
+// the benchmarks all hand it a compiled WebAssembly.Module. Holds no business logic: every
+// decision is the engine's.
+
+/** Operation indexes of the hot-path ABI (core/common/operation.h). */
+export const OPERATIONS = Object.freeze({ get: 0, put: 1, delete: 2, list: 3, head: 4 });
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// WASI calls the module may import. Only those the module lists are supplied; anything else
+// is a build mistake and fails loudly at instantiation.
+function wasiImports(module, getMemory) {
+  const provided = {
+    // Writes stdout/stderr to the console, so a message from the core is not lost.
+    fd_write(fd, iovs, iovsLen, nwrittenPtr) {
+      const view = new DataView(getMemory().buffer);
+      let text = '';
+      let written = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const ptr = view.getUint32(iovs + i * 8, true);
+        const len = view.getUint32(iovs + i * 8 + 4, true);
+        text += decoder.decode(new Uint8Array(getMemory().buffer, ptr, len));
+        written += len;
+      }
+      view.setUint32(nwrittenPtr, written, true);
+      if (text.trim()) (fd === 2 ? console.error : console.log)(`[r2watch.wasm] ${text.trimEnd()}`);
+      return 0;
+    },
+    fd_close: () => 0,
+    fd_seek: () => 70, // ESPIPE: nothing here is seekable
+    proc_exit(code) {
+      throw new WebAssembly.RuntimeError(`r2watch.wasm exited with code ${code}`);
+    },
+  };
+  const imports = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    if (imp.module !== 'wasi_snapshot_preview1' || !(imp.name in provided)) {
+      throw new Error(`r2watch.wasm imports ${imp.module}.${imp.name}, which the shim does not provide`);
+    }
+    imports[imp.module] ??= {};
+    imports[imp.module][imp.name] = provided[imp.name];
+  }
+  return imports;
+}
+
+/** Thrown when an engine command answers with an error: carries code, message and field. */
+export class EngineError extends Error {
+  constructor({ code, message, field }) {
+    super(message);
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export class Engine {
+  /** @param {WebAssembly.Module} module  @param {number} nowMs */
+  constructor(module, nowMs) {
+    let memory;
+    const instance = new WebAssembly.Instance(module, wasiImports(module, () => memory));
+    memory = instance.exports.memory;
+    this.exports = instance.exports;
+    this.exports._initialize?.();
+    this.exports.r2w_init(nowMs);
+  }
+
+  /** True when an R2 call may go ahead now. */
+  acquire(nowMs) {
+    return this.exports.r2w_acquire(nowMs) === 1;
+  }
+
+  /** After a refusal: milliseconds until a call may be tried again. */
+  retryAfterMs() {
+    return this.exports.r2w_retry_after_ms();
+  }
+
+  /** Reports a permitted call; returns the number of breaker transitions waiting to be taken. */
+  record(operation, ok, latencyMs, bytes, nowMs) {
+    return this.exports.r2w_record(OPERATIONS[operation], ok ? 1 : 0, latencyMs, bytes, nowMs);
+  }
+
+  release() {
+    this.exports.r2w_release();
+  }
+
+  faultsActive() {
+    return this.exports.r2w_faults_active() === 1;
+  }
+
+  faultLatencyMs(operation) {
+    return this.exports.r2w_fault_latency_ms(OPERATIONS[operation]);
+  }
+
+  /** @param {number} uniform01 a draw in [0, 1) */
+  faultFails(operation, uniform01) {
+    return this.exports.r2w_fault_fails(OPERATIONS[operation], uniform01) === 1;
+  }
+
+  /** Runs a JSON command and returns the raw JSON text of the answer and whether it succeeded. */
+  callRaw(command, input, nowMs) {
+    const text = typeof input === 'string' ? input : JSON.stringify(input ?? {});
+    const cmd = encoder.encode(command);
+    const body = encoder.encode(text);
+    const cmdPtr = this.exports.r2w_alloc(cmd.length);
+    const bodyPtr = this.exports.r2w_alloc(body.length);
+    try {
+      new Uint8Array(this.exports.memory.buffer, cmdPtr, cmd.length).set(cmd);
+      new Uint8Array(this.exports.memory.buffer, bodyPtr, body.length).set(body);
+      const ok = this.exports.r2w_call(cmdPtr, cmd.length, bodyPtr, body.length, nowMs) === 1;
+      const out = new Uint8Array(
+        this.exports.memory.buffer,
+        this.exports.r2w_output_ptr(),
+        this.exports.r2w_output_len(),
+      );
+      return { ok, text: decoder.decode(out) };
+    } finally {
+      this.exports.r2w_free(cmdPtr);
+      this.exports.r2w_free(bodyPtr);
+    }
+  }
+
+  /** Runs a JSON command; returns the parsed answer or throws EngineError. */
+  call(command, input, nowMs) {
+    const { ok, text } = this.callRaw(command, input, nowMs);
+    const value = JSON.parse(text);
+    if (!ok) throw new EngineError(value.error);
+    return value;
+  }
+
+  /** Traps on purpose (fault-injection route only). */
+  trap() {
+    this.exports.r2w_debug_trap();
+  }
+}

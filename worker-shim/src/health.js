@@ -1,0 +1,128 @@
+// Health and breaker routes: /api/health and /api/health/circuit-breaker*.
+import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { BREAKER_ID } from './runtime.js';
+import { EngineError } from './engine.js';
+
+const RECENT_TRANSITIONS = 20;
+
+async function checkDatabase(db) {
+  const started = Date.now();
+  try {
+    await db.prepare('SELECT COUNT(*) AS n FROM circuit_breaker_state').first();
+    return { database_ok: true, database_latency_ms: Date.now() - started };
+  } catch (e) {
+    return {
+      database_ok: false,
+      database_latency_ms: Date.now() - started,
+      database_error: String(e.message ?? e),
+    };
+  }
+}
+
+async function recentTransitions(db, limit) {
+  const { results } = await db
+    .prepare(
+      `SELECT from_state, to_state, reason, at_ms, calls, failures, slow_calls, failure_rate_pct,
+              slow_call_rate_pct, consecutive_failures, ema_response_ms
+         FROM circuit_breaker_events WHERE breaker = ? ORDER BY at_ms DESC, id DESC LIMIT ?`,
+    )
+    .bind(BREAKER_ID, limit)
+    .all();
+  return results.map((r) => ({
+    from: r.from_state,
+    to: r.to_state,
+    reason: r.reason,
+    at: new Date(r.at_ms).toISOString(),
+    at_ms: r.at_ms,
+    figures: {
+      calls: r.calls,
+      failures: r.failures,
+      slow_calls: r.slow_calls,
+      failure_rate_pct: r.failure_rate_pct,
+      slow_call_rate_pct: r.slow_call_rate_pct,
+      consecutive_failures: r.consecutive_failures,
+      ema_response_ms: r.ema_response_ms,
+    },
+  }));
+}
+
+/** Runs an engine command that changes the breaker, then persists the breaker. */
+async function changeBreaker(rt, command, input) {
+  const now = Date.now();
+  try {
+    rt.engine.call(command, input, now);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+  const saved = await rt.persistBreaker(now);
+  return json({ ...saved.status, options: saved.options, transitions: saved.transitions });
+}
+
+export function registerHealthRoutes(router) {
+  router.on('GET', '/api/health', async (_request, _params, rt) => {
+    const db = await checkDatabase(rt.env.DB);
+    if (rt.loadError && db.database_ok) {
+      db.database_error = `saved state could not be loaded at start: ${rt.loadError}`;
+    }
+    const now = Date.now();
+    const verdict = rt.engine.call(
+      'health_verdict',
+      { ...db, analytics_bound: Boolean(rt.env.ANALYTICS) },
+      now,
+    );
+    const body = {
+      status: verdict.status,
+      timestamp: new Date(now).toISOString(),
+      components: verdict.components,
+      reasons: verdict.reasons,
+      figures: {
+        error_rate_pct: verdict.operations.error_rate_pct,
+        avg_response_ms: verdict.operations.avg_response_ms,
+        calls: verdict.operations.calls,
+        errors: verdict.operations.errors,
+        by_operation: verdict.operations.by_operation,
+      },
+      circuit_breaker: {
+        state: verdict.breaker.state,
+        retry_after_ms: verdict.breaker.retry_after_ms,
+        window: verdict.breaker.window,
+      },
+    };
+    return json(body, verdict.status === 'unhealthy' ? 503 : 200);
+  });
+
+  router.on('GET', '/api/health/circuit-breaker', async (_request, _params, rt) => {
+    const status = rt.engine.call('breaker_status', {}, Date.now());
+    const transitions = await recentTransitions(rt.env.DB, RECENT_TRANSITIONS);
+    return json({ ...status, recent_transitions: transitions });
+  });
+
+  router.on('POST', '/api/health/circuit-breaker/reset', async (_request, _params, rt) =>
+    changeBreaker(rt, 'breaker_command', { action: 'reset' }),
+  );
+  router.on('POST', '/api/health/circuit-breaker/force-open', async (_request, _params, rt) =>
+    changeBreaker(rt, 'breaker_command', { action: 'force_open' }),
+  );
+  router.on('POST', '/api/health/circuit-breaker/disable', async (_request, _params, rt) =>
+    changeBreaker(rt, 'breaker_command', { action: 'disable' }),
+  );
+
+  router.on('GET', '/api/health/circuit-breaker/config', async (_request, _params, rt) =>
+    json(rt.engine.call('breaker_status', {}, Date.now()).options),
+  );
+  router.on('PUT', '/api/health/circuit-breaker/config', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    return changeBreaker(rt, 'breaker_configure', body);
+  });
+
+  router.on('GET', '/api/health/circuit-breaker/events', async (request, _params, rt) => {
+    const limitText = new URL(request.url).searchParams.get('limit') ?? '50';
+    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) {
+      throw new HttpError('invalid_query', 'limit must be a whole number from 1 to 1000', {
+        field: 'limit',
+      });
+    }
+    return json({ transitions: await recentTransitions(rt.env.DB, Number(limitText)) });
+  });
+}

@@ -1,0 +1,77 @@
+// HTTP plumbing: JSON responses, the one error shape, strict body reading.
+
+/** HTTP status for each error code (engine codes and the shim's own). */
+const STATUS_BY_CODE = {
+  invalid_json: 400,
+  invalid_query: 400,
+  invalid_field: 422,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  circuit_open: 503,
+  storage_error: 502,
+  engine_trap: 500,
+};
+
+/** Maximum size of a JSON request body. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+export class HttpError extends Error {
+  /**
+   * @param {string} code stable snake_case error code
+   * @param {string} message what went wrong and, where it helps, what to do
+   * @param {{field?: string, status?: number, headers?: Record<string,string>}} [extra]
+   */
+  constructor(code, message, extra = {}) {
+    super(message);
+    this.code = code;
+    this.field = extra.field;
+    this.status = extra.status ?? STATUS_BY_CODE[code] ?? 500;
+    this.headers = extra.headers ?? {};
+  }
+}
+
+/** Turns an engine error ({code, message, field}) into an HttpError. */
+export function fromEngineError(err) {
+  return new HttpError(err.code, err.message, { field: err.field || undefined });
+}
+
+export function json(body, status = 200, headers = {}) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  });
+}
+
+export function errorResponse(err) {
+  const error = { code: err.code, message: err.message };
+  if (err.field) error.field = err.field;
+  return json({ error }, err.status, err.headers);
+}
+
+/** Reads a JSON object body: 413 past the size limit, 400 with the parser's position. */
+export async function readJsonBody(request) {
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_JSON_BODY_BYTES) {
+    throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+  }
+  const text = await request.text();
+  if (new TextEncoder().encode(text).length > MAX_JSON_BODY_BYTES) {
+    throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+  }
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new HttpError('invalid_json', `request body is not valid JSON: ${e.message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HttpError('invalid_json', 'request body must be a JSON object');
+  }
+  return text;
+}
+
+/** Seconds for a Retry-After header: rounded up, at least 1. */
+export function retryAfterSeconds(ms) {
+  return String(Math.max(1, Math.ceil(ms / 1000)));
+}

@@ -1,0 +1,138 @@
+// The per-isolate runtime: one engine instance, loaded from D1 on a cold start and written
+// back to D1 whenever the breaker changes state. Recreated from D1 after a wasm trap.
+import wasmModule from '../../build/wasm/r2watch.wasm';
+import { Engine } from './engine.js';
+import { HttpError } from './http.js';
+
+/** The name the breaker guarding the R2 binding is stored under. */
+export const BREAKER_ID = 'r2:BUCKET';
+
+let current = null; // Promise<Runtime> for this isolate
+
+export async function getRuntime(env) {
+  current ??= Runtime.load(env).catch((e) => {
+    current = null;
+    throw e;
+  });
+  return current;
+}
+
+/** Drops the engine after a trap: the next request builds a new one from D1. */
+export function dropRuntime() {
+  current = null;
+}
+
+/** True for an error that means the wasm instance can no longer be trusted. */
+export function isTrap(err) {
+  return err instanceof WebAssembly.RuntimeError;
+}
+
+export function trapError(err) {
+  return new HttpError(
+    'engine_trap',
+    `the r2watch engine stopped (${err.message}); it has been restarted from saved state, retry the request`,
+  );
+}
+
+export class Runtime {
+  constructor(env, engine) {
+    this.env = env;
+    this.engine = engine;
+    // Transitions taken from the engine but not yet written to D1 (kept for the next try).
+    this.unsaved = [];
+    this.loadError = null;
+  }
+
+  static async load(env) {
+    const now = Date.now();
+    const rt = new Runtime(env, new Engine(wasmModule, now));
+    try {
+      const [state, faults] = await env.DB.batch([
+        env.DB.prepare(
+          'SELECT options_json, snapshot_json FROM circuit_breaker_state WHERE breaker = ?',
+        ).bind(BREAKER_ID),
+        env.DB.prepare('SELECT faults_json FROM fault_injection WHERE id = 1'),
+      ]);
+      const row = state.results[0];
+      if (row) {
+        rt.engine.call(
+          'breaker_restore',
+          `{"options":${row.options_json},"snapshot":${row.snapshot_json}}`,
+          now,
+        );
+      }
+      const faultRow = faults.results[0];
+      if (faultRow && faultsEnabled(env)) rt.engine.call('faults_restore', faultRow.faults_json, now);
+    } catch (e) {
+      // A database that cannot be read must not stop R2 traffic: start from defaults and say
+      // so in /api/health.
+      rt.loadError = e.message;
+      console.error(`r2watch: could not load saved state from D1: ${e.message}`);
+    }
+    return rt;
+  }
+
+  /**
+   * Takes the engine's pending transitions and writes them, with the breaker's snapshot, to D1
+   * in one batch. Idempotent: a transition is keyed by (breaker, at, from, to), so a retried
+   * write never stores it twice. On failure the transitions stay queued for the next write.
+   */
+  async persistBreaker(nowMs = Date.now()) {
+    const taken = this.engine.call('breaker_take_transitions', {}, nowMs);
+    this.unsaved.push(...taken.transitions);
+    const db = this.env.DB;
+    const statements = this.unsaved.map((t) =>
+      db
+        .prepare(
+          `INSERT OR IGNORE INTO circuit_breaker_events
+             (breaker, from_state, to_state, reason, at_ms, calls, failures, slow_calls,
+              failure_rate_pct, slow_call_rate_pct, consecutive_failures, ema_response_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .bind(
+          BREAKER_ID,
+          t.from,
+          t.to,
+          t.reason,
+          t.at_ms,
+          t.figures.calls,
+          t.figures.failures,
+          t.figures.slow_calls,
+          t.figures.failure_rate_pct,
+          t.figures.slow_call_rate_pct,
+          t.figures.consecutive_failures,
+          t.figures.ema_response_ms,
+        ),
+    );
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO circuit_breaker_state (breaker, options_json, snapshot_json, updated_at_ms)
+           VALUES (?, ?, ?, ?)
+           ON CONFLICT (breaker) DO UPDATE SET options_json = excluded.options_json,
+             snapshot_json = excluded.snapshot_json, updated_at_ms = excluded.updated_at_ms
+           WHERE excluded.updated_at_ms >= circuit_breaker_state.updated_at_ms`,
+        )
+        .bind(BREAKER_ID, JSON.stringify(taken.options), JSON.stringify(taken.snapshot), nowMs),
+    );
+    await db.batch(statements);
+    this.unsaved = [];
+    return taken;
+  }
+
+  async persistFaults(nowMs = Date.now()) {
+    const { faults } = this.engine.call('faults_get', {}, nowMs);
+    await this.env.DB.prepare(
+      `INSERT INTO fault_injection (id, faults_json, updated_at_ms) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET faults_json = excluded.faults_json,
+         updated_at_ms = excluded.updated_at_ms`,
+    )
+      .bind(JSON.stringify(faults), nowMs)
+      .run();
+  }
+}
+
+/** Fault injection is on only where the Worker's FAULT_INJECTION variable says so. */
+export function faultsEnabled(env) {
+  return ['on', 'true', '1', 'yes'].includes(String(env.FAULT_INJECTION ?? '').toLowerCase());
+}

@@ -1,0 +1,149 @@
+// The storage API: every R2 call goes through `guarded`, which asks the engine's breaker
+// first, applies injected faults where enabled, measures the call and reports it back.
+import { HttpError, fromEngineError, json, retryAfterSeconds } from './http.js';
+import { faultsEnabled } from './runtime.js';
+import { EngineError } from './engine.js';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs one R2 operation under the breaker.
+ * @param {import('./runtime.js').Runtime} rt
+ * @param {'get'|'put'|'delete'|'list'|'head'} operation
+ * @param {() => Promise<any>} call the R2 call
+ * @param {(result: any) => number} [bytesOf] bytes moved by a successful call
+ */
+export async function guarded(rt, operation, call, bytesOf = () => 0) {
+  const engine = rt.engine;
+  if (!engine.acquire(Date.now())) {
+    await rt.persistBreaker(); // OPEN -> HALF_OPEN timeouts are transitions too
+    const waitMs = engine.retryAfterMs();
+    throw new HttpError(
+      'circuit_open',
+      `R2 ${operation} refused: the circuit breaker is open after recent failures; retry in ${retryAfterSeconds(waitMs)} s`,
+      { headers: { 'retry-after': retryAfterSeconds(waitMs) } },
+    );
+  }
+  const started = Date.now();
+  let result;
+  let failure = null;
+  try {
+    if (faultsEnabled(rt.env) && engine.faultsActive()) {
+      const delay = engine.faultLatencyMs(operation);
+      if (delay > 0) await sleep(delay);
+      if (engine.faultFails(operation, Math.random())) {
+        throw new Error(`injected fault on ${operation}`);
+      }
+    }
+    result = await call();
+  } catch (e) {
+    failure = e;
+  }
+  const ended = Date.now();
+  const bytes = failure ? 0 : bytesOf(result);
+  const pending = engine.record(operation, failure === null, ended - started, bytes, ended);
+  if (pending > 0) await rt.persistBreaker(ended);
+  if (failure) {
+    throw new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
+  }
+  return result;
+}
+
+function checked(rt, command, input) {
+  try {
+    return rt.engine.call(command, input, Date.now());
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+}
+
+function decodeKey(raw) {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError('invalid_field', 'key is not a valid percent-encoded path', { field: 'key' });
+  }
+}
+
+function objectHeaders(object) {
+  const headers = new Headers();
+  object.writeHttpMetadata(headers);
+  headers.set('etag', object.httpEtag);
+  headers.set('content-length', String(object.size));
+  headers.set('last-modified', object.uploaded.toUTCString());
+  return headers;
+}
+
+function describe(object) {
+  return {
+    key: object.key,
+    size: object.size,
+    etag: object.etag,
+    uploaded: object.uploaded.toISOString(),
+    content_type: object.httpMetadata?.contentType ?? null,
+  };
+}
+
+function notFound(key) {
+  return new HttpError('not_found', `no object with key ${JSON.stringify(key)}`, { field: 'key' });
+}
+
+export function registerStorageRoutes(router) {
+  router.on('PUT', '/api/storage/files/*key', async (request, params, rt) => {
+    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
+    const body = await request.arrayBuffer();
+    const contentType = request.headers.get('content-type') ?? 'application/octet-stream';
+    const object = await guarded(
+      rt,
+      'put',
+      () => rt.env.BUCKET.put(key, body, { httpMetadata: { contentType } }),
+      () => body.byteLength,
+    );
+    return json(describe(object), 201);
+  });
+
+  router.on('GET', '/api/storage/files/*key', async (_request, params, rt) => {
+    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
+    const object = await guarded(rt, 'get', () => rt.env.BUCKET.get(key), (o) => o?.size ?? 0);
+    if (!object) throw notFound(key);
+    return new Response(object.body, { headers: objectHeaders(object) });
+  });
+
+  router.on('HEAD', '/api/storage/files/*key', async (_request, params, rt) => {
+    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
+    const object = await guarded(rt, 'head', () => rt.env.BUCKET.head(key));
+    if (!object) return new Response(null, { status: 404 });
+    return new Response(null, { headers: objectHeaders(object) });
+  });
+
+  router.on('DELETE', '/api/storage/files/*key', async (_request, params, rt) => {
+    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
+    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(key));
+    return new Response(null, { status: 204 });
+  });
+
+  router.on('GET', '/api/storage/files', async (request, _params, rt) => {
+    const url = new URL(request.url);
+    const query = {};
+    for (const name of ['prefix', 'cursor', 'limit']) {
+      const value = url.searchParams.get(name);
+      if (value !== null) query[name] = value;
+    }
+    for (const name of url.searchParams.keys()) {
+      if (!['prefix', 'cursor', 'limit'].includes(name)) {
+        throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+      }
+    }
+    const q = checked(rt, 'storage_list_query', query);
+    const options = { limit: q.limit, include: ['httpMetadata'] };
+    if (q.prefix) options.prefix = q.prefix;
+    if (q.cursor) options.cursor = q.cursor;
+    const listing = await guarded(rt, 'list', () => rt.env.BUCKET.list(options));
+    return json({
+      objects: listing.objects.map(describe),
+      truncated: listing.truncated,
+      cursor: listing.truncated ? listing.cursor : null,
+    });
+  });
+}

@@ -1,0 +1,65 @@
+// `make dev`, the README's start command, brings r2watch up on the given port with migrated
+// local D1 and R2: a file can be stored and read back, and health answers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { rmSync } from 'node:fs';
+import { ROOT, tempDir, sleep } from './helpers.mjs';
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+test('make dev serves the API on 127.0.0.1:PORT with local D1 and R2', { timeout: 180_000 }, async () => {
+  const port = await freePort();
+  const state = tempDir('dev');
+  const child = spawn('make', ['--no-print-directory', 'dev', `PORT=${port}`, `DEV_STATE=${state}`], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: 'true' },
+  });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    let health = null;
+    for (let i = 0; i < 240 && !health; i++) {
+      if (child.exitCode !== null) break;
+      try {
+        const res = await fetch(`${base}/api/health`);
+        health = { status: res.status, body: await res.json() };
+      } catch {
+        await sleep(500);
+      }
+    }
+    assert.ok(health, `make dev did not answer on ${base}:\n${output.slice(-3000)}`);
+    assert.equal(health.status, 200);
+    assert.equal(health.body.components.database.status, 'healthy', JSON.stringify(health.body));
+
+    const put = await fetch(`${base}/api/storage/files/dev/hello.txt`, { method: 'PUT', body: 'hello r2watch' });
+    assert.equal(put.status, 201);
+    const get = await fetch(`${base}/api/storage/files/dev/hello.txt`);
+    assert.equal(await get.text(), 'hello r2watch');
+    const breaker = await (await fetch(`${base}/api/health/circuit-breaker`)).json();
+    assert.equal(breaker.state, 'closed');
+  } finally {
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {}
+    await sleep(500);
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {}
+    rmSync(state, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,52 @@
+// The golden cases of testdata/golden run through the built r2watch.wasm and must give the
+// answers the native build gives (native-tests/golden-test.cc checks the same files).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine } from '../src/engine.js';
+import { ROOT } from './helpers.mjs';
+
+const GOLDEN = join(ROOT, 'testdata/golden');
+const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
+
+const cases = readdirSync(GOLDEN, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) =>
+    readdirSync(join(GOLDEN, d.name))
+      .filter((f) => f.endsWith('.in.json'))
+      .map((f) => ({ command: d.name, name: f.slice(0, -'.in.json'.length) })),
+  );
+
+test('there are golden cases to run', () => {
+  assert.ok(cases.length >= 10, `only ${cases.length} golden cases found`);
+});
+
+for (const { command, name } of cases) {
+  test(`golden ${command}/${name} gives the native answer through wasm`, () => {
+    const input = readFileSync(join(GOLDEN, command, `${name}.in.json`), 'utf8');
+    const expected = JSON.parse(readFileSync(join(GOLDEN, command, `${name}.out.json`), 'utf8'));
+    const engine = new Engine(module, 0); // a fresh engine at time 0, as the native test
+    const { text } = engine.callRaw(command, input, 0);
+    assert.deepEqual(JSON.parse(text), expected);
+  });
+}
+
+test('the module imports only the WASI calls the shim provides', () => {
+  const imports = WebAssembly.Module.imports(module).map((i) => `${i.module}.${i.name}`);
+  for (const name of imports) {
+    assert.match(name, /^wasi_snapshot_preview1\.(fd_write|fd_close|fd_seek|proc_exit)$/);
+  }
+});
+
+test('bad input through the C ABI gives an error result, never a trap', () => {
+  const engine = new Engine(module, 0);
+  for (const input of ['', '{', '[]', 'null', '{"steps": "x"}', '\u0000', '{"a":'.repeat(5000)]) {
+    const { ok, text } = engine.callRaw('breaker_simulate', input, 0);
+    if (input === '') continue; // empty input means {} and is a valid (empty) command
+    assert.equal(ok, false, input.slice(0, 20));
+    assert.ok(JSON.parse(text).error.code, text);
+  }
+  assert.equal(engine.record('get', true, 1, 0, 0) >= 0, true);
+  assert.equal(engine.exports.r2w_record(99, 1, 1, 0, 0), -1);
+});

@@ -47,6 +47,7 @@ $(WASM): $(CORE_SOURCES)
 wasm: deps $(WASM)
 
 build/worker/index.js: $(WASM) $(SHIM_SOURCES)
+	@rm -rf build/worker
 	@$(WRANGLER) deploy --dry-run --env="" --outdir build/worker >build/worker-bundle.log 2>&1 \
 	  || (cat build/worker-bundle.log; exit 1)
 

@@ -35,11 +35,13 @@ BENCHMARK(BM_AcquireAndRecordCountWindow);
 
 void BM_EngineGuardedCall(benchmark::State& state) {
   bindings::Engine engine(TimePoint{});
+  uint32_t series = engine.series({.bucket = "bench", .prefix = "p", .user = ""});
   int64_t t = 0;
   for (auto _ : state) {
     TimePoint now = from_epoch_ms(t += 3);
     benchmark::DoNotOptimize(engine.acquire(now));
-    benchmark::DoNotOptimize(engine.record(Operation::kGet, true, Duration(12), 1024, now));
+    benchmark::DoNotOptimize(
+        engine.record(series, Operation::kGet, true, Duration(12), 0, 1024, now));
   }
 }
 BENCHMARK(BM_EngineGuardedCall);

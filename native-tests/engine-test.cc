@@ -23,6 +23,7 @@ class EngineTest : public ::testing::Test {
   }
   testing::FakeClock clock;
   Engine engine{clock.now()};
+  uint32_t series0 = engine.series({.bucket = "b", .prefix = "p", .user = ""});
 };
 
 TEST_F(EngineTest, UnknownCommandIsAnError) {
@@ -45,10 +46,10 @@ TEST_F(EngineTest, WrongTypesNameTheFieldAndChangeNothing) {
 TEST_F(EngineTest, RecordReportsPendingTransitionsUntilTaken) {
   for (int i = 0; i < 2; ++i) {
     ASSERT_TRUE(engine.acquire(clock.now()));
-    EXPECT_EQ(engine.record(Operation::kPut, false, Duration(5), 0, clock.now()), 0u);
+    EXPECT_EQ(engine.record(0, Operation::kPut, false, Duration(5), 0, 0, clock.now()), 0u);
   }
   ASSERT_TRUE(engine.acquire(clock.now()));
-  EXPECT_EQ(engine.record(Operation::kPut, false, Duration(5), 0, clock.now()), 1u);
+  EXPECT_EQ(engine.record(0, Operation::kPut, false, Duration(5), 0, 0, clock.now()), 1u);
   EXPECT_FALSE(engine.acquire(clock.now()));
   EXPECT_EQ(engine.retry_after(), Duration(60'000));
   json taken = call_ok("breaker_take_transitions", "{}");
@@ -89,9 +90,9 @@ TEST_F(EngineTest, FaultsAreSetReadAndCleared) {
 
 TEST_F(EngineTest, HealthVerdictCarriesFiguresPerOperation) {
   ASSERT_TRUE(engine.acquire(clock.now()));
-  engine.record(Operation::kGet, true, Duration(30), 100, clock.now());
+  engine.record(0, Operation::kGet, true, Duration(30), 0, 100, clock.now());
   ASSERT_TRUE(engine.acquire(clock.now()));
-  engine.record(Operation::kGet, false, Duration(10), 0, clock.now());
+  engine.record(0, Operation::kGet, false, Duration(10), 0, 0, clock.now());
   json v = call_ok("health_verdict", R"({"database_ok": true, "database_latency_ms": 2,
                                         "analytics_bound": true})");
   EXPECT_EQ(v["status"], "healthy");

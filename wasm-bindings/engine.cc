@@ -19,11 +19,13 @@ bool Engine::acquire(TimePoint now) {
   return p.permitted;
 }
 
-uint32_t Engine::record(Operation op, bool ok, Duration latency, uint64_t bytes, TimePoint now) {
+uint32_t Engine::record(uint32_t series_id, Operation op, bool ok, Duration latency,
+                        uint64_t bytes_up, uint64_t bytes_down, TimePoint now) {
   OperationCounters& c = counters_[static_cast<size_t>(op)];
   c.calls++;
   if (!ok) c.errors++;
-  c.bytes += bytes;
+  c.bytes += bytes_up + bytes_down;
+  aggregator_.record(series_id, op, ok, latency, bytes_up, bytes_down, now);
   c.latency_sum_ms += static_cast<double>(std::max(latency, Duration(0)).count());
   breaker_.record(now, breaker::CallOutcome{.success = ok, .latency = latency});
   return static_cast<uint32_t>(breaker_.pending_transitions());

@@ -9,6 +9,8 @@
 #include "core/common/operation.h"
 #include "core/common/time.h"
 #include "core/faults/fault-plan.h"
+#include "core/metrics/rollup.h"
+#include "core/metrics/sampling.h"
 
 namespace r2w::bindings {
 
@@ -29,11 +31,14 @@ class Engine {
   explicit Engine(TimePoint now);
 
   // Hot path. `acquire` answers whether an R2 call may go ahead now; after a refusal
-  // `retry_after()` says how long to wait. `record` reports a permitted call's outcome and
-  // returns how many breaker transitions wait to be taken (and persisted) by the Worker.
+  // `retry_after()` says how long to wait. `record` reports a permitted call's outcome (to
+  // the breaker and the minute rollups of `series_id`, from `series()`) and returns how many
+  // breaker transitions wait to be taken (and persisted) by the Worker.
   bool acquire(TimePoint now);
   Duration retry_after() const { return retry_after_; }
-  uint32_t record(Operation op, bool ok, Duration latency, uint64_t bytes, TimePoint now);
+  uint32_t series(const metrics::Series& series) { return aggregator_.intern(series); }
+  uint32_t record(uint32_t series_id, Operation op, bool ok, Duration latency, uint64_t bytes_up,
+                  uint64_t bytes_down, TimePoint now);
   void release() { breaker_.release(); }
 
   const faults::FaultPlan& faults() const { return faults_; }
@@ -41,6 +46,12 @@ class Engine {
   // For the JSON commands (wasm-bindings/*-commands.cc).
   breaker::CircuitBreaker& breaker() { return breaker_; }
   faults::FaultPlan& fault_plan() { return faults_; }
+  metrics::Aggregator& aggregator() { return aggregator_; }
+  const metrics::Settings& metrics_settings() const { return metrics_settings_; }
+  void set_metrics_settings(const metrics::Settings& s) {
+    metrics_settings_ = s;
+    aggregator_.set_options(s.aggregator);
+  }
   const std::array<OperationCounters, kAllOperations.size()>& counters() const { return counters_; }
 
   // Runs a JSON command. Returns true on success; `output()` holds the answer either way.
@@ -50,6 +61,8 @@ class Engine {
  private:
   breaker::CircuitBreaker breaker_;
   faults::FaultPlan faults_;
+  metrics::Settings metrics_settings_;
+  metrics::Aggregator aggregator_{metrics_settings_.aggregator};
   std::array<OperationCounters, kAllOperations.size()> counters_{};
   Duration retry_after_ = Duration(0);
   std::string output_;

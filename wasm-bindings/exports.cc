@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <string_view>
 
+#include "core/metrics/inventory.h"
 #include "wasm-bindings/engine.h"
 
 #define R2W_EXPORT(name) extern "C" __attribute__((export_name(name)))
@@ -30,6 +32,8 @@ r2w::Duration to_duration(double ms) {
   return r2w::Duration(std::isfinite(ms) && ms > 0 ? static_cast<int64_t>(ms) : 0);
 }
 
+uint64_t to_count(double n) { return std::isfinite(n) && n > 0 ? static_cast<uint64_t>(n) : 0; }
+
 }  // namespace
 
 // Linear memory for the Worker to write JSON input into. Returns 0 when out of memory.
@@ -52,16 +56,49 @@ R2W_EXPORT("r2w_retry_after_ms") double r2w_retry_after_ms() {
   return static_cast<double>(engine()->retry_after().count());
 }
 
-// Reports a permitted call: operation index (get 0, put 1, delete 2, list 3, head 4), ok 1/0,
-// latency and bytes. Returns the number of breaker transitions waiting to be taken, or -1
-// for an unknown operation.
-R2W_EXPORT("r2w_record")
-int32_t r2w_record(int32_t op, int32_t ok, double latency_ms, double bytes, double now_ms) {
+// The id of the metrics series of an operation, from "bucket\0key\0user" in memory (as
+// written through r2w_alloc): the key's first path segment is the series' prefix. The Worker
+// caches ids by (bucket, prefix, user); they last as long as the instance. -1 on bad input.
+R2W_EXPORT("r2w_series") int32_t r2w_series(const char* text, uint32_t len) {
+  std::string_view all(text, len);
+  size_t a = all.find('\0');
+  size_t b = a == std::string_view::npos ? a : all.find('\0', a + 1);
+  if (b == std::string_view::npos) return -1;
+  return static_cast<int32_t>(engine()->series(
+      r2w::metrics::Series{.bucket = std::string(all.substr(0, a)),
+                           .prefix = r2w::metrics::key_prefix(all.substr(a + 1, b - a - 1)),
+                           .user = std::string(all.substr(b + 1))}));
+}
+
+// R2's billing class of an operation: 0 Class A, 1 Class B, 2 free; -1 unknown operation.
+R2W_EXPORT("r2w_r2_class") int32_t r2w_r2_class(int32_t op) {
   auto operation = r2w::operation_from_index(op);
-  if (!operation) return -1;
-  uint64_t b = std::isfinite(bytes) && bytes > 0 ? static_cast<uint64_t>(bytes) : 0;
-  return static_cast<int32_t>(
-      engine()->record(*operation, ok != 0, to_duration(latency_ms), b, to_time(now_ms)));
+  return operation ? static_cast<int32_t>(r2w::r2_class(*operation)) : -1;
+}
+
+// Reports a permitted call: series id, operation index (get 0, put 1, delete 2, list 3,
+// head 4), ok 1/0, latency, bytes up and down. Returns the number of breaker transitions
+// waiting to be taken, or -1 for an unknown operation or series.
+R2W_EXPORT("r2w_record")
+int32_t r2w_record(int32_t series, int32_t op, int32_t ok, double latency_ms, double bytes_up,
+                   double bytes_down, double now_ms) {
+  auto operation = r2w::operation_from_index(op);
+  if (!operation || series < 0 || !engine()->aggregator().series(static_cast<uint32_t>(series))) {
+    return -1;
+  }
+  return static_cast<int32_t>(engine()->record(static_cast<uint32_t>(series), *operation, ok != 0,
+                                               to_duration(latency_ms), to_count(bytes_up),
+                                               to_count(bytes_down), to_time(now_ms)));
+}
+
+// The weight to write an operation's raw event to Analytics Engine with, or 0 to skip it.
+R2W_EXPORT("r2w_sample_weight") double r2w_sample_weight(int32_t ok, double uniform01) {
+  return r2w::metrics::sample_weight(engine()->metrics_settings(), ok != 0, uniform01);
+}
+
+// 1 when the minute rollups should be flushed to D1 now.
+R2W_EXPORT("r2w_flush_due") int32_t r2w_flush_due(double now_ms) {
+  return engine()->aggregator().flush_due(to_time(now_ms)) ? 1 : 0;
 }
 
 // Gives back a permission whose call never happened.

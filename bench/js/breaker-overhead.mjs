@@ -28,13 +28,14 @@ async function measure(fn) {
 
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
 const engine = new Engine(module, Date.now());
+const series = engine.series('bench', 'objects/a', '');
 
 async function wasmGuarded() {
   const started = Date.now();
   if (!engine.acquire(started)) throw new Error('refused');
   const result = await trivial();
   const ended = Date.now();
-  engine.record('get', true, ended - started, 0, ended);
+  engine.record(series.id, 'get', true, ended - started, 0, 0, ended);
   return result;
 }
 

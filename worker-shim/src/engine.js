@@ -4,6 +4,7 @@
 
 /** Operation indexes of the hot-path ABI (core/common/operation.h). */
 export const OPERATIONS = Object.freeze({ get: 0, put: 1, delete: 2, list: 3, head: 4 });
+const R2_CLASSES = ['A', 'B', 'free'];
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,6 +63,7 @@ export class Engine {
     this.exports = instance.exports;
     this.exports._initialize?.();
     this.exports.r2w_init(nowMs);
+    this.seriesIds = new Map();
   }
 
   /** True when an R2 call may go ahead now. */
@@ -74,9 +76,59 @@ export class Engine {
     return this.exports.r2w_retry_after_ms();
   }
 
-  /** Reports a permitted call; returns the number of breaker transitions waiting to be taken. */
-  record(operation, ok, latencyMs, bytes, nowMs) {
-    return this.exports.r2w_record(OPERATIONS[operation], ok ? 1 : 0, latencyMs, bytes, nowMs);
+  /**
+   * The metrics series of an operation on `key` (the core takes its first path segment as the
+   * prefix) in `bucket` by `user`: {id, prefix}. Cached per (bucket, key's prefix, user).
+   */
+  series(bucket, key, user = '') {
+    const slash = key.indexOf('/');
+    const cacheKey = `${bucket}\0${slash > 0 ? key.slice(0, slash) : ''}\0${user}`;
+    let id = this.seriesIds.get(cacheKey);
+    if (id === undefined) {
+      const bytes = encoder.encode(`${bucket}\0${key}\0${user}`);
+      const ptr = this.exports.r2w_alloc(bytes.length);
+      try {
+        new Uint8Array(this.exports.memory.buffer, ptr, bytes.length).set(bytes);
+        const seriesId = this.exports.r2w_series(ptr, bytes.length);
+        const info = this.call('metrics_series_info', { id: seriesId }, 0);
+        id = { id: seriesId, prefix: info.prefix };
+      } finally {
+        this.exports.r2w_free(ptr);
+      }
+      this.seriesIds.set(cacheKey, id);
+    }
+    return id;
+  }
+
+  /**
+   * Reports a permitted call (to the breaker and the minute rollups); returns the number of
+   * breaker transitions waiting to be taken.
+   */
+  record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs) {
+    return this.exports.r2w_record(
+      seriesId,
+      OPERATIONS[operation],
+      ok ? 1 : 0,
+      latencyMs,
+      bytesUp,
+      bytesDown,
+      nowMs,
+    );
+  }
+
+  /** R2's billing class of an operation: 'A', 'B' or 'free'. */
+  r2Class(operation) {
+    return R2_CLASSES[this.exports.r2w_r2_class(OPERATIONS[operation])];
+  }
+
+  /** Weight to write a raw event to Analytics Engine with; 0 means skip it. */
+  sampleWeight(ok, uniform01) {
+    return this.exports.r2w_sample_weight(ok ? 1 : 0, uniform01);
+  }
+
+  /** True when the minute rollups should be flushed to D1 now. */
+  flushDue(nowMs) {
+    return this.exports.r2w_flush_due(nowMs) === 1;
   }
 
   release() {

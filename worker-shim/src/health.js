@@ -83,6 +83,7 @@ export function registerHealthRoutes(router) {
         errors: verdict.operations.errors,
         by_operation: verdict.operations.by_operation,
       },
+      configuration_errors: rt.metricsError ? [rt.metricsError] : [],
       circuit_breaker: {
         state: verdict.breaker.state,
         retry_after_ms: verdict.breaker.retry_after_ms,

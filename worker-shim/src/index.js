@@ -6,18 +6,29 @@ import { getRuntime, dropRuntime, isTrap, trapError } from './runtime.js';
 import { registerStorageRoutes } from './storage.js';
 import { registerHealthRoutes } from './health.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerMetricsRoutes } from './metrics.js';
+import { registerPrometheusRoute } from './prometheus.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
 registerStorageRoutes(router);
 registerHealthRoutes(router);
 registerAdminRoutes(router);
+registerMetricsRoutes(router);
+registerPrometheusRoute(router);
 
 async function handle(request, env, ctx) {
   const url = new URL(request.url);
   const { handler, params } = router.match(request.method, url.pathname);
   const rt = await getRuntime(env);
-  return handler(request, params, rt, ctx);
+  try {
+    return await handler(request, params, rt, ctx);
+  } finally {
+    // Minute rollups reach D1 shortly after the calls, without delaying the response.
+    if (rt.engine.flushDue(Date.now())) {
+      ctx.waitUntil(rt.flushMetrics().catch((e) => console.error(`r2watch: metrics flush failed: ${e.message}`)));
+    }
+  }
 }
 
 export default {

@@ -38,6 +38,11 @@ export class Runtime {
   constructor(env, engine) {
     this.env = env;
     this.engine = engine;
+    // Minute rollups are stored under this engine's own id (replace semantics): a new engine
+    // (new isolate, or after a trap) starts counting afresh under a new id.
+    this.writer = crypto.randomUUID();
+    this.flushing = null;
+    this.metricsError = null;
     // Transitions taken from the engine but not yet written to D1 (kept for the next try).
     this.unsaved = [];
     this.loadError = null;
@@ -46,6 +51,13 @@ export class Runtime {
   static async load(env) {
     const now = Date.now();
     const rt = new Runtime(env, new Engine(wasmModule, now));
+    try {
+      rt.engine.call('metrics_configure', metricsVars(env), now);
+    } catch (e) {
+      // A bad variable must not stop the Worker: defaults apply, /api/health says why.
+      rt.metricsError = e.message;
+      console.error(`r2watch: metrics settings refused, using defaults: ${e.message}`);
+    }
     try {
       const [state, faults] = await env.DB.batch([
         env.DB.prepare(
@@ -120,6 +132,31 @@ export class Runtime {
     return taken;
   }
 
+  /**
+   * Writes the engine's changed minute rollups to D1, batch by batch, until none is left or a
+   * write fails (then they stay in the engine and the next flush retries them). Rows are
+   * cumulative per (writer, minute): writing one twice stores the same figures, and an older
+   * copy never overwrites a newer one.
+   */
+  async flushMetrics() {
+    this.flushing ??= this.#flushAll().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  async #flushAll() {
+    let written = 0;
+    for (;;) {
+      const now = Date.now();
+      const batch = this.engine.call('metrics_flush_take', {}, now);
+      if (batch.rows.length === 0) return written;
+      await this.env.DB.batch(batch.rows.map((row) => upsertMinuteRow(this.env.DB, row, this.writer, now)));
+      this.engine.call('metrics_flush_confirm', { token: batch.token }, Date.now());
+      written += batch.rows.length;
+    }
+  }
+
   async persistFaults(nowMs = Date.now()) {
     const { faults } = this.engine.call('faults_get', {}, nowMs);
     await this.env.DB.prepare(
@@ -130,6 +167,58 @@ export class Runtime {
       .bind(JSON.stringify(faults), nowMs)
       .run();
   }
+}
+
+const METRICS_VARS = [
+  'SUCCESS_SAMPLING_RATE',
+  'ERROR_SAMPLING_RATE',
+  'FLUSH_INTERVAL',
+  'BATCH_SIZE',
+  'RAW_METRICS_RETENTION_DAYS',
+  'AGGREGATED_METRICS_RETENTION_DAYS',
+  'INVENTORY_PAGE_SIZE',
+  'INVENTORY_PAGES_PER_RUN',
+];
+
+function metricsVars(env) {
+  const vars = {};
+  for (const name of METRICS_VARS) if (env[name] !== undefined) vars[name] = env[name];
+  return vars;
+}
+
+/** Upsert of one rollup row; `writer` is '' for hour and day rows. */
+export function upsertRow(db, row, writer, nowMs, guardMonotonic) {
+  return db
+    .prepare(
+      `INSERT INTO storage_metrics (level, period_start_ms, bucket, prefix, user_id, operation,
+         writer, r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (level, period_start_ms, bucket, prefix, user_id, operation, writer)
+       DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+         bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+         latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms
+       ${guardMonotonic ? 'WHERE excluded.calls >= storage_metrics.calls' : ''}`,
+    )
+    .bind(
+      row.level,
+      row.period_start_ms,
+      row.bucket,
+      row.prefix,
+      row.user,
+      row.operation,
+      writer,
+      row.r2_class,
+      row.calls,
+      row.errors,
+      row.bytes_up,
+      row.bytes_down,
+      JSON.stringify(row.latency),
+      nowMs,
+    );
+}
+
+function upsertMinuteRow(db, row, writer, nowMs) {
+  return upsertRow(db, row, writer, nowMs, true);
 }
 
 /** Fault injection is on only where the Worker's FAULT_INJECTION variable says so. */

@@ -3,6 +3,12 @@
 import { HttpError, fromEngineError, json, retryAfterSeconds } from './http.js';
 import { faultsEnabled } from './runtime.js';
 import { EngineError } from './engine.js';
+import { writeEvent } from './analytics.js';
+
+/** The bucket name metrics are recorded under (the R2 binding does not expose its name). */
+export function bucketName(env) {
+  return env.BUCKET_NAME || 'r2watch-data';
+}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -11,9 +17,12 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {import('./runtime.js').Runtime} rt
  * @param {'get'|'put'|'delete'|'list'|'head'} operation
  * @param {() => Promise<any>} call the R2 call
- * @param {(result: any) => number} [bytesOf] bytes moved by a successful call
+ * @param {(result: any) => number} [bytesOf] bytes moved by a successful call (uploaded for a
+ *   put, downloaded otherwise)
+ * @param {{key?: string, user?: string}} [about] the object key (or list prefix) and the user,
+ *   for the metrics series
  */
-export async function guarded(rt, operation, call, bytesOf = () => 0) {
+export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}) {
   const engine = rt.engine;
   if (!engine.acquire(Date.now())) {
     await rt.persistBreaker(); // OPEN -> HALF_OPEN timeouts are transitions too
@@ -41,7 +50,26 @@ export async function guarded(rt, operation, call, bytesOf = () => 0) {
   }
   const ended = Date.now();
   const bytes = failure ? 0 : bytesOf(result);
-  const pending = engine.record(operation, failure === null, ended - started, bytes, ended);
+  const bytesUp = operation === 'put' ? bytes : 0;
+  const bytesDown = operation === 'put' ? 0 : bytes;
+  const bucket = bucketName(rt.env);
+  const key = about.key ?? '';
+  const user = about.user ?? '';
+  const series = engine.series(bucket, key, user);
+  const latencyMs = ended - started;
+  const pending = engine.record(series.id, operation, failure === null, latencyMs, bytesUp, bytesDown, ended);
+  writeEvent(rt, {
+    bucket,
+    operation,
+    r2Class: engine.r2Class(operation),
+    ok: failure === null,
+    prefix: series.prefix,
+    user,
+    error: failure?.message,
+    latencyMs,
+    bytesUp,
+    bytesDown,
+  });
   if (pending > 0) await rt.persistBreaker(ended);
   if (failure) {
     throw new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
@@ -99,27 +127,30 @@ export function registerStorageRoutes(router) {
       'put',
       () => rt.env.BUCKET.put(key, body, { httpMetadata: { contentType } }),
       () => body.byteLength,
+      { key },
     );
     return json(describe(object), 201);
   });
 
   router.on('GET', '/api/storage/files/*key', async (_request, params, rt) => {
     const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
-    const object = await guarded(rt, 'get', () => rt.env.BUCKET.get(key), (o) => o?.size ?? 0);
+    const object = await guarded(rt, 'get', () => rt.env.BUCKET.get(key), (o) => o?.size ?? 0, {
+      key,
+    });
     if (!object) throw notFound(key);
     return new Response(object.body, { headers: objectHeaders(object) });
   });
 
   router.on('HEAD', '/api/storage/files/*key', async (_request, params, rt) => {
     const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
-    const object = await guarded(rt, 'head', () => rt.env.BUCKET.head(key));
+    const object = await guarded(rt, 'head', () => rt.env.BUCKET.head(key), undefined, { key });
     if (!object) return new Response(null, { status: 404 });
     return new Response(null, { headers: objectHeaders(object) });
   });
 
   router.on('DELETE', '/api/storage/files/*key', async (_request, params, rt) => {
     const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
-    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(key));
+    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(key), undefined, { key });
     return new Response(null, { status: 204 });
   });
 
@@ -139,7 +170,9 @@ export function registerStorageRoutes(router) {
     const options = { limit: q.limit, include: ['httpMetadata'] };
     if (q.prefix) options.prefix = q.prefix;
     if (q.cursor) options.cursor = q.cursor;
-    const listing = await guarded(rt, 'list', () => rt.env.BUCKET.list(options));
+    const listing = await guarded(rt, 'list', () => rt.env.BUCKET.list(options), undefined, {
+      key: q.prefix,
+    });
     return json({
       objects: listing.objects.map(describe),
       truncated: listing.truncated,

@@ -47,6 +47,8 @@ test('bad input through the C ABI gives an error result, never a trap', () => {
     assert.equal(ok, false, input.slice(0, 20));
     assert.ok(JSON.parse(text).error.code, text);
   }
-  assert.equal(engine.record('get', true, 1, 0, 0) >= 0, true);
-  assert.equal(engine.exports.r2w_record(99, 1, 1, 0, 0), -1);
+  const series = engine.series('b', 'k', '');
+  assert.equal(engine.record(series.id, 'get', true, 1, 0, 0, 0) >= 0, true);
+  assert.equal(engine.exports.r2w_record(series.id, 99, 1, 1, 0, 0, 0), -1);
+  assert.equal(engine.exports.r2w_record(12345, 0, 1, 1, 0, 0, 0), -1);
 });

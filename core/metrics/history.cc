@@ -1,0 +1,140 @@
+#include "core/metrics/history.h"
+
+#include <map>
+
+namespace r2w::metrics {
+
+namespace {
+
+struct RangeSpec {
+  std::string_view name;
+  Duration length;
+  Level level;
+  Duration step;
+};
+
+constexpr int64_t kMinute = 60'000;
+constexpr int64_t kHour = 60 * kMinute;
+constexpr int64_t kDay = 24 * kHour;
+
+constexpr RangeSpec kRanges[] = {
+    {"1h", Duration(kHour), Level::kMinute, Duration(kMinute)},
+    {"24h", Duration(kDay), Level::kMinute, Duration(15 * kMinute)},
+    {"7d", Duration(7 * kDay), Level::kHour, Duration(kHour)},
+    {"30d", Duration(30 * kDay), Level::kHour, Duration(6 * kHour)},
+};
+
+int64_t floor_to(int64_t t, int64_t step) {
+  int64_t q = t / step;
+  if (t % step != 0 && t < 0) q--;
+  return q * step;
+}
+
+nlohmann::json maybe(std::optional<double> v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+double mbps(uint64_t bytes, Duration window) {
+  return static_cast<double>(bytes) * 8.0 / (static_cast<double>(window.count()) / 1000.0) / 1e6;
+}
+
+}  // namespace
+
+Result<HistoryPlan> plan_history(std::string_view range, TimePoint now) {
+  for (const RangeSpec& r : kRanges) {
+    if (r.name != range) continue;
+    int64_t to = floor_to(to_epoch_ms(now), r.step.count()) + r.step.count();
+    return HistoryPlan{.range = r.name,
+                       .level = r.level,
+                       .step = r.step,
+                       .from = from_epoch_ms(to - r.length.count()),
+                       .to = from_epoch_ms(to)};
+  }
+  return invalid_field("range", "range must be one of 1h, 24h, 7d, 30d");
+}
+
+nlohmann::json plan_to_json(const HistoryPlan& p) {
+  return {{"range", p.range},
+          {"level", level_name(p.level)},
+          {"step_ms", p.step.count()},
+          {"from_ms", to_epoch_ms(p.from)},
+          {"to_ms", to_epoch_ms(p.to)}};
+}
+
+std::vector<Point> build_series(const std::vector<Row>& rows, const HistoryPlan& plan) {
+  int64_t from = to_epoch_ms(plan.from), to = to_epoch_ms(plan.to), step = plan.step.count();
+  std::vector<Point> points;
+  for (int64_t t = from; t < to; t += step) points.push_back(Point{.start = from_epoch_ms(t)});
+  for (const Row& row : rows) {
+    int64_t t = to_epoch_ms(row.period_start);
+    if (t < from || t >= to) continue;
+    points[static_cast<size_t>((t - from) / step)].figures.merge(row.figures);
+  }
+  return points;
+}
+
+nlohmann::json point_to_json(const Point& p) {
+  const Figures& f = p.figures;
+  std::optional<double> avg;
+  if (f.latency.count() > 0) avg = f.latency.sum() / static_cast<double>(f.latency.count());
+  return {{"t_ms", to_epoch_ms(p.start)},
+          {"calls", f.calls},
+          {"errors", f.errors},
+          {"error_rate_pct", f.calls ? nlohmann::json(static_cast<double>(f.errors) * 100.0 /
+                                                      static_cast<double>(f.calls))
+                                     : nlohmann::json(nullptr)},
+          {"bytes_up", f.bytes_up},
+          {"bytes_down", f.bytes_down},
+          {"avg_ms", maybe(avg)},
+          {"p50_ms", maybe(f.latency.quantile(0.5))},
+          {"p95_ms", maybe(f.latency.quantile(0.95))},
+          {"p99_ms", maybe(f.latency.quantile(0.99))}};
+}
+
+std::optional<Duration> usage_period_length(std::string_view period) {
+  if (period == "hour") return Duration(kHour);
+  if (period == "day") return Duration(kDay);
+  if (period == "week") return Duration(7 * kDay);
+  if (period == "month") return Duration(30 * kDay);
+  return std::nullopt;
+}
+
+nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
+                             Duration window) {
+  OperationTotals all;
+  std::map<std::string, uint64_t> by_class = {{"A", 0}, {"B", 0}, {"free", 0}};
+  nlohmann::json by_operation = nlohmann::json::object();
+  for (Operation op : kAllOperations) {
+    const OperationTotals& t = totals[static_cast<size_t>(op)];
+    all.calls += t.calls;
+    all.errors += t.errors;
+    all.bytes_up += t.bytes_up;
+    all.bytes_down += t.bytes_down;
+    by_class[std::string(r2_class_name(r2_class(op)))] += t.calls;
+    by_operation[std::string(operation_name(op))] = {{"calls", t.calls},
+                                                     {"errors", t.errors},
+                                                     {"bytes_up", t.bytes_up},
+                                                     {"bytes_down", t.bytes_down},
+                                                     {"r2_class", r2_class_name(r2_class(op))}};
+  }
+  return {
+      {"window_ms", window.count()},
+      {"bandwidth",
+       {{"upload_bytes", all.bytes_up},
+        {"download_bytes", all.bytes_down},
+        {"avg_upload_mbps", mbps(all.bytes_up, window)},
+        {"avg_download_mbps", mbps(all.bytes_down, window)}}},
+      {"api_calls",
+       {{"total", all.calls},
+        {"class_a", by_class["A"]},
+        {"class_b", by_class["B"]},
+        {"free", by_class["free"]}}},
+      {"errors", all.errors},
+      {"error_rate_pct", all.calls ? nlohmann::json(static_cast<double>(all.errors) * 100.0 /
+                                                    static_cast<double>(all.calls))
+                                   : nlohmann::json(nullptr)},
+      {"by_operation", by_operation},
+  };
+}
+
+}  // namespace r2w::metrics

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <array>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/common/operation.h"
+#include "core/common/result.h"
+#include "core/common/time.h"
+#include "core/metrics/rollup.h"
+
+namespace r2w::metrics {
+
+// Which rollups answer a history range and at what resolution:
+// 1h -> minute rows, 1-minute points (60); 24h -> minute rows, 15-minute points (96);
+// 7d -> hour rows, 1-hour points (168); 30d -> hour rows, 6-hour points (120).
+// Points cover [from, to): `to` is the end of the step holding `now`.
+struct HistoryPlan {
+  std::string_view range;
+  Level level = Level::kMinute;
+  Duration step = Duration(60'000);
+  TimePoint from;
+  TimePoint to;
+};
+Result<HistoryPlan> plan_history(std::string_view range, TimePoint now);
+nlohmann::json plan_to_json(const HistoryPlan& plan);
+
+struct Point {
+  TimePoint start;
+  Figures figures;
+};
+// One point per step of the plan (empty steps included), each the exact merge of the rows
+// that start inside it; rows outside [from, to) are ignored.
+std::vector<Point> build_series(const std::vector<Row>& rows, const HistoryPlan& plan);
+// {t_ms, calls, errors, error_rate_pct, bytes_up, bytes_down, avg_ms, p50_ms, p95_ms, p99_ms}
+nlohmann::json point_to_json(const Point& p);
+
+// Summed counters per operation over a usage period (what the database adds up).
+struct OperationTotals {
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  uint64_t bytes_up = 0;
+  uint64_t bytes_down = 0;
+};
+
+// hour | day | week | month (30 days), the rolling window a usage summary covers.
+std::optional<Duration> usage_period_length(std::string_view period);
+
+// Bandwidth, API calls by class and by operation, error rate and average throughput over
+// a window of `window` length.
+nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
+                             Duration window);
+
+}  // namespace r2w::metrics

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/common/result.h"
+#include "core/common/time.h"
+
+namespace r2w::metrics {
+
+struct Tally {
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+};
+
+// What a walk of the bucket listing has counted so far. The walk is resumable: the state
+// (with the listing cursor kept by the Worker) is saved between cron runs, and a walk that
+// reaches the end of the listing becomes a snapshot.
+struct Inventory {
+  static constexpr size_t kLargestKept = 10;
+  static constexpr size_t kMaxGroups = 1'000;  // further prefixes / types count as "~other"
+
+  TimePoint started;
+  Tally total;
+  std::map<std::string, Tally> by_prefix;                 // first path segment, "(root)" for none
+  std::map<std::string, Tally> by_content_type;           // "unknown" when not set
+  std::vector<std::pair<std::string, uint64_t>> largest;  // biggest first
+
+  // Adds one page of the listing: [{"key", "size", "content_type"?}, ...]. Objects under the
+  // reserved prefix (r2watch's own probes) are not counted. Refused whole on bad input.
+  Status add_page(const nlohmann::json& objects);
+
+  nlohmann::json to_json() const;
+  static Result<Inventory> from_json(const nlohmann::json& j);
+};
+
+// The first path segment of a key: "photos/2026/a.jpg" -> "photos"; "a.jpg" -> "(root)".
+std::string key_prefix(std::string_view key);
+
+// Growth from snapshots [{"taken_at_ms", "objects", "bytes"}, ...] (any order): the latest,
+// and its change against the newest snapshot at least 1, 7 and 30 days older (absent when
+// there is none), in bytes, objects and percent of bytes.
+nlohmann::json storage_growth(const nlohmann::json& snapshots);
+
+}  // namespace r2w::metrics

@@ -1,0 +1,262 @@
+#include "core/metrics/rollup.h"
+
+#include <algorithm>
+
+#include "core/common/json-fields.h"
+
+namespace r2w::metrics {
+
+namespace {
+constexpr std::string_view kOtherPrefix = "~other";
+
+int64_t floor_div(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+}  // namespace
+
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::kMinute:
+      return "minute";
+    case Level::kHour:
+      return "hour";
+    case Level::kDay:
+      return "day";
+  }
+  return "minute";
+}
+
+std::optional<Level> parse_level(std::string_view name) {
+  for (Level l : {Level::kMinute, Level::kHour, Level::kDay}) {
+    if (level_name(l) == name) return l;
+  }
+  return std::nullopt;
+}
+
+Duration level_length(Level level) {
+  switch (level) {
+    case Level::kMinute:
+      return Duration(60'000);
+    case Level::kHour:
+      return Duration(3'600'000);
+    case Level::kDay:
+      return Duration(86'400'000);
+  }
+  return Duration(60'000);
+}
+
+TimePoint period_start(Level level, TimePoint t) {
+  int64_t len = level_length(level).count();
+  return from_epoch_ms(floor_div(to_epoch_ms(t), len) * len);
+}
+
+void Figures::merge(const Figures& other) {
+  calls += other.calls;
+  errors += other.errors;
+  bytes_up += other.bytes_up;
+  bytes_down += other.bytes_down;
+  latency.merge(other.latency);
+}
+
+nlohmann::json row_to_json(const Row& row) {
+  return {{"bucket", row.series.bucket},
+          {"prefix", row.series.prefix},
+          {"user", row.series.user},
+          {"operation", operation_name(row.operation)},
+          {"r2_class", r2_class_name(r2_class(row.operation))},
+          {"level", level_name(row.level)},
+          {"period_start_ms", to_epoch_ms(row.period_start)},
+          {"calls", row.figures.calls},
+          {"errors", row.figures.errors},
+          {"bytes_up", row.figures.bytes_up},
+          {"bytes_down", row.figures.bytes_down},
+          {"latency", row.figures.latency.to_json()}};
+}
+
+Result<Row> row_from_json(const nlohmann::json& j) {
+  Row row;
+  FieldReader r(j);
+  std::string operation, level, r2_class_text;
+  r.read_string("bucket", row.series.bucket);
+  r.read_string("prefix", row.series.prefix);
+  r.read_string("user", row.series.user);
+  r.read_string("operation", operation);
+  r.read_string("r2_class", r2_class_text);  // derived from the operation; accepted, ignored
+  r.read_string("level", level);
+  bool has_period = r.has("period_start_ms");
+  bool has_latency = r.has("latency");
+  uint64_t counts[4] = {0, 0, 0, 0};
+  const char* names[4] = {"calls", "errors", "bytes_up", "bytes_down"};
+  for (int i = 0; i < 4; ++i) {
+    if (r.has(names[i])) {
+      if (!j[names[i]].is_number_integer() || j[names[i]].get<int64_t>() < 0) {
+        r.fail(names[i], "must be a non-negative integer");
+      } else {
+        counts[i] = j[names[i]].get<uint64_t>();
+      }
+    }
+  }
+  if (auto e = r.finish()) return *e;
+  auto op = parse_operation(operation);
+  if (!op) return invalid_field("operation", "operation must be get, put, delete, list or head");
+  auto lvl = parse_level(level.empty() ? "minute" : level);
+  if (!lvl) return invalid_field("level", "level must be minute, hour or day");
+  if (!has_period || !j["period_start_ms"].is_number_integer()) {
+    return invalid_field("period_start_ms", "period_start_ms must be an integer");
+  }
+  row.operation = *op;
+  row.level = *lvl;
+  row.period_start = from_epoch_ms(j["period_start_ms"].get<int64_t>());
+  row.figures.calls = counts[0];
+  row.figures.errors = counts[1];
+  row.figures.bytes_up = counts[2];
+  row.figures.bytes_down = counts[3];
+  if (row.figures.errors > row.figures.calls) {
+    return invalid_field("errors", "errors must not exceed calls");
+  }
+  if (has_latency) {
+    auto sketch = LatencySketch::from_json(j["latency"]);
+    if (!sketch.ok()) {
+      Error e = sketch.error();
+      e.field = "latency." + e.field;
+      return e;
+    }
+    row.figures.latency = std::move(sketch).value();
+  }
+  return row;
+}
+
+std::vector<Row> merge_rows(const std::vector<Row>& rows, Level level) {
+  std::map<std::tuple<int64_t, Series, Operation>, Row> merged;
+  for (const Row& row : rows) {
+    TimePoint start = period_start(level, row.period_start);
+    auto key = std::make_tuple(to_epoch_ms(start), row.series, row.operation);
+    auto [it, inserted] = merged.try_emplace(key);
+    if (inserted) {
+      it->second = Row{
+          .series = row.series, .operation = row.operation, .level = level, .period_start = start};
+    }
+    it->second.figures.merge(row.figures);
+  }
+  std::vector<Row> out;
+  out.reserve(merged.size());
+  for (auto& [key, row] : merged) out.push_back(std::move(row));
+  return out;
+}
+
+std::optional<RollupPlan> plan_rollup(Level target, std::optional<TimePoint> progress,
+                                      std::optional<TimePoint> earliest_source,
+                                      std::optional<TimePoint> source_complete_before,
+                                      TimePoint now) {
+  if (target == Level::kMinute) return std::nullopt;
+  std::optional<TimePoint> start = progress ? progress : earliest_source;
+  if (!start) return std::nullopt;
+  Duration len = level_length(target);
+  TimePoint from = period_start(target, *start);
+  TimePoint current_end = period_start(target, now) + len;
+  TimePoint to = std::min(from + len * (target == Level::kHour ? 72 : 35), current_end);
+  if (to <= from) return std::nullopt;
+  TimePoint settled = target == Level::kHour
+                          ? period_start(target, now - Duration(5 * 60'000))
+                          : period_start(target, source_complete_before.value_or(from));
+  return RollupPlan{
+      .from = from, .to = to, .complete_before = std::max(from, std::min(to, settled))};
+}
+
+std::optional<Error> AggregatorOptions::validate() const {
+  if (max_series < 1 || max_series > 100'000) {
+    return invalid_field("max_series", "max_series must be between 1 and 100000");
+  }
+  if (batch_size < 1 || batch_size > 1'000) {
+    return invalid_field("batch_size", "batch_size must be between 1 and 1000");
+  }
+  if (flush_interval < Duration(0) || flush_interval > Duration(3'600'000)) {
+    return invalid_field("flush_interval_ms", "flush_interval_ms must be between 0 and 3600000");
+  }
+  return std::nullopt;
+}
+
+uint32_t Aggregator::intern(const Series& series) {
+  if (auto it = series_ids_.find(series); it != series_ids_.end()) return it->second;
+  if (series_.size() >= options_.max_series) {
+    Series other{.bucket = series.bucket, .prefix = std::string(kOtherPrefix), .user = series.user};
+    if (auto it = series_ids_.find(other); it != series_ids_.end()) return it->second;
+    // The overflow series itself may go past the cap: one per bucket and user.
+    uint32_t id = static_cast<uint32_t>(series_.size());
+    series_.push_back(other);
+    series_ids_.emplace(other, id);
+    return id;
+  }
+  uint32_t id = static_cast<uint32_t>(series_.size());
+  series_.push_back(series);
+  series_ids_.emplace(series, id);
+  return id;
+}
+
+const Series* Aggregator::series(uint32_t id) const {
+  return id < series_.size() ? &series_[id] : nullptr;
+}
+
+bool Aggregator::record(uint32_t series_id, Operation op, bool ok, Duration latency,
+                        uint64_t bytes_up, uint64_t bytes_down, TimePoint now) {
+  if (series_id >= series_.size()) return false;
+  int64_t minute = to_epoch_ms(period_start(Level::kMinute, now));
+  Cell& cell = cells_[{minute, series_id, op}];
+  cell.figures.calls++;
+  if (!ok) cell.figures.errors++;
+  cell.figures.bytes_up += bytes_up;
+  cell.figures.bytes_down += bytes_down;
+  (void)cell.figures.latency.add(static_cast<double>(std::max(latency, Duration(0)).count()));
+  cell.version++;
+  return true;
+}
+
+bool Aggregator::flush_due(TimePoint now) const {
+  if (cells_.empty() || dirty_rows() == 0) return false;
+  return !last_take_ || now - *last_take_ >= options_.flush_interval ||
+         dirty_rows() >= options_.batch_size;
+}
+
+Aggregator::Batch Aggregator::take_batch(TimePoint now) {
+  last_take_ = now;
+  Batch batch{.token = next_token_++};
+  pending_.clear();
+  for (auto& [key, cell] : cells_) {
+    if (cell.version == cell.written_version) continue;
+    if (batch.rows.size() >= options_.batch_size) break;
+    const auto& [minute, series_id, op] = key;
+    batch.rows.push_back(Row{.series = series_[series_id],
+                             .operation = op,
+                             .level = Level::kMinute,
+                             .period_start = from_epoch_ms(minute),
+                             .figures = cell.figures});
+    pending_.emplace_back(key, cell.version);
+  }
+  pending_token_ = batch.token;
+  return batch;
+}
+
+void Aggregator::confirm(uint64_t token, TimePoint now) {
+  if (token == 0 || token != pending_token_) return;
+  for (const auto& [key, version] : pending_) {
+    auto it = cells_.find(key);
+    if (it != cells_.end())
+      it->second.written_version = std::max(it->second.written_version, version);
+  }
+  pending_.clear();
+  // Minutes that are over and fully stored leave memory.
+  int64_t current_minute = to_epoch_ms(period_start(Level::kMinute, now));
+  std::erase_if(cells_, [&](const auto& kv) {
+    return std::get<0>(kv.first) < current_minute && kv.second.written_version == kv.second.version;
+  });
+  pending_token_ = 0;
+}
+
+size_t Aggregator::dirty_rows() const {
+  return static_cast<size_t>(std::count_if(cells_.begin(), cells_.end(), [](const auto& kv) {
+    return kv.second.version != kv.second.written_version;
+  }));
+}
+
+}  // namespace r2w::metrics

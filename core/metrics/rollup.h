@@ -1,0 +1,150 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "core/common/operation.h"
+#include "core/common/result.h"
+#include "core/common/time.h"
+#include "core/metrics/latency-sketch.h"
+
+namespace r2w::metrics {
+
+enum class Level : uint8_t { kMinute, kHour, kDay };
+std::string_view level_name(Level level);
+std::optional<Level> parse_level(std::string_view name);
+Duration level_length(Level level);
+// Start of the period of `level` that holds `t` (UTC).
+TimePoint period_start(Level level, TimePoint t);
+
+// Who and where an operation was for: a bucket, the key's first path segment, the user.
+struct Series {
+  std::string bucket;
+  std::string prefix;
+  std::string user;
+  // (libc++ 14, used for wasm, has no <=> for std::string.)
+  bool operator<(const Series& o) const {
+    return std::tie(bucket, prefix, user) < std::tie(o.bucket, o.prefix, o.user);
+  }
+  bool operator==(const Series& o) const {
+    return std::tie(bucket, prefix, user) == std::tie(o.bucket, o.prefix, o.user);
+  }
+};
+
+// What a period's operations add up to. Adding two of these is exact, sketches included.
+struct Figures {
+  uint64_t calls = 0;
+  uint64_t errors = 0;
+  uint64_t bytes_up = 0;
+  uint64_t bytes_down = 0;
+  LatencySketch latency;
+
+  void merge(const Figures& other);
+};
+
+// One row of storage_metrics: the figures of one series and operation in one period.
+struct Row {
+  Series series;
+  Operation operation = Operation::kGet;
+  Level level = Level::kMinute;
+  TimePoint period_start;
+  Figures figures;
+};
+
+nlohmann::json row_to_json(const Row& row);
+Result<Row> row_from_json(const nlohmann::json& j);
+
+// Merges rows into rows of a coarser level: every row lands in the `level` period holding its
+// start, and rows of the same series, operation and period add up. Sketches merge exactly, so
+// percentiles of the result are those of all the underlying calls (never averaged). Output
+// is sorted by (period, bucket, prefix, user, operation).
+std::vector<Row> merge_rows(const std::vector<Row>& rows, Level level);
+
+// Which periods a rollup run recomputes, and how far the target level is complete after it.
+// Hour rows come from minute rows; an hour is complete 5 minutes after it ends (late flushes
+// have landed). Day rows come from hour rows; a day is complete once hours are complete past
+// its end. A run covers at most 72 hours or 35 days, from where the last complete period
+// ends (or the earliest source row), through the period holding `now`.
+struct RollupPlan {
+  TimePoint from;
+  TimePoint to;
+  TimePoint complete_before;
+};
+std::optional<RollupPlan> plan_rollup(Level target, std::optional<TimePoint> progress,
+                                      std::optional<TimePoint> earliest_source,
+                                      std::optional<TimePoint> source_complete_before,
+                                      TimePoint now);
+
+// Settings of the in-memory minute rollups, with defaults.
+struct AggregatorOptions {
+  // Distinct series kept in memory; calls of further series count under prefix "~other".
+  // Default 1,000.
+  uint32_t max_series = 1'000;
+  // Rows written per flush batch. Default 50.
+  uint32_t batch_size = 50;
+  // A flush is due this long after the last one (sooner once a batch's worth is waiting).
+  // The longest an evicted isolate can lose is this plus the write. Default 10,000 ms.
+  Duration flush_interval = Duration(10'000);
+  std::optional<Error> validate() const;
+};
+
+// The current minutes' figures of one writer (one engine instance), kept until D1 has them.
+// Rows are written with replace semantics under the writer's id: a row always carries the
+// cumulative figures of its minute, so writing it twice, or retrying a failed write, never
+// counts a call twice. Closed minutes leave memory once written.
+class Aggregator {
+ public:
+  explicit Aggregator(AggregatorOptions options) : options_(options) {}
+
+  // The id of a series, for the hot path. Ids are stable for the aggregator's life.
+  uint32_t intern(const Series& series);
+  const Series* series(uint32_t id) const;
+
+  // Records one operation; false for an unknown series id.
+  bool record(uint32_t series_id, Operation op, bool ok, Duration latency, uint64_t bytes_up,
+              uint64_t bytes_down, TimePoint now);
+
+  // Up to batch_size rows changed since they were last written, oldest minute first, with a
+  // token to confirm once they are stored. Nothing is removed until confirmed.
+  struct Batch {
+    uint64_t token = 0;
+    std::vector<Row> rows;
+  };
+  Batch take_batch(TimePoint now);
+  // Whether changed rows wait and the flush interval has passed since the last batch.
+  bool flush_due(TimePoint now) const;
+  // The rows of that batch are stored: unchanged ones become clean, closed clean minutes
+  // leave memory. An unknown or stale token changes nothing.
+  void confirm(uint64_t token, TimePoint now);
+  // Rows changed and not yet confirmed.
+  size_t dirty_rows() const;
+  size_t rows_in_memory() const { return cells_.size(); }
+
+  const AggregatorOptions& options() const { return options_; }
+  void set_options(const AggregatorOptions& options) { options_ = options; }
+
+ private:
+  using CellKey = std::tuple<int64_t, uint32_t, Operation>;  // minute, series, operation
+  struct Cell {
+    Figures figures;
+    uint64_t version = 0;          // bumped by every record
+    uint64_t written_version = 0;  // last version confirmed stored
+  };
+
+  AggregatorOptions options_;
+  std::vector<Series> series_;
+  std::map<Series, uint32_t> series_ids_;
+  std::map<CellKey, Cell> cells_;
+  uint64_t next_token_ = 1;
+  std::optional<TimePoint> last_take_;
+  // The batch in flight: its token and the versions it carried.
+  uint64_t pending_token_ = 0;
+  std::vector<std::pair<CellKey, uint64_t>> pending_;
+};
+
+}  // namespace r2w::metrics

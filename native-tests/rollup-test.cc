@@ -1,0 +1,320 @@
+#include "core/metrics/rollup.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "core/metrics/history.h"
+#include "core/metrics/inventory.h"
+#include "core/metrics/sampling.h"
+#include "native-tests/test-clock.h"
+
+namespace r2w::metrics {
+namespace {
+
+constexpr int64_t kT0 = 1'700'000'040'000;  // a minute boundary (1,700,000,040,000 / 60,000)
+
+TEST(Rollup, PeriodStartsAreUtcAligned) {
+  EXPECT_EQ(to_epoch_ms(period_start(Level::kMinute, from_epoch_ms(kT0 + 59'999))), kT0);
+  EXPECT_EQ(to_epoch_ms(period_start(Level::kMinute, from_epoch_ms(kT0 + 60'000))), kT0 + 60'000);
+  EXPECT_EQ(to_epoch_ms(period_start(Level::kHour, from_epoch_ms(3'600'000 * 5 + 1))),
+            3'600'000 * 5);
+  EXPECT_EQ(to_epoch_ms(period_start(Level::kDay, from_epoch_ms(86'400'000 * 3 - 1))),
+            86'400'000 * 2);
+}
+
+class AggregatorTest : public ::testing::Test {
+ protected:
+  testing::FakeClock clock{kT0};
+  Aggregator agg{AggregatorOptions{.batch_size = 3}};
+  uint32_t photos = agg.intern({.bucket = "b", .prefix = "photos", .user = ""});
+};
+
+TEST_F(AggregatorTest, CountsEveryCallAndByteExactly) {
+  for (int i = 0; i < 10; ++i) {
+    agg.record(photos, Operation::kPut, i != 3, Duration(10 + i), 100, 0, clock.now());
+  }
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 1'000, clock.now());
+  auto batch = agg.take_batch(clock.now());
+  ASSERT_EQ(batch.rows.size(), 2u);
+  const Row& put = batch.rows[1].operation == Operation::kPut ? batch.rows[1] : batch.rows[0];
+  EXPECT_EQ(put.figures.calls, 10u);
+  EXPECT_EQ(put.figures.errors, 1u);
+  EXPECT_EQ(put.figures.bytes_up, 1'000u);
+  EXPECT_EQ(put.figures.latency.count(), 10u);
+  EXPECT_EQ(to_epoch_ms(put.period_start), kT0);
+}
+
+TEST_F(AggregatorTest, UnknownSeriesIsRefused) {
+  EXPECT_FALSE(agg.record(99, Operation::kGet, true, Duration(1), 0, 0, clock.now()));
+}
+
+TEST_F(AggregatorTest, UnconfirmedBatchIsOfferedAgainWhole) {
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  auto first = agg.take_batch(clock.now());
+  // The write failed: nothing confirmed. The next batch carries the same cumulative row.
+  auto second = agg.take_batch(clock.now());
+  ASSERT_EQ(second.rows.size(), 1u);
+  EXPECT_EQ(row_to_json(second.rows[0]), row_to_json(first.rows[0]));
+  agg.confirm(first.token, clock.now());  // a stale token changes nothing
+  EXPECT_EQ(agg.dirty_rows(), 1u);
+  agg.confirm(second.token, clock.now());
+  EXPECT_EQ(agg.dirty_rows(), 0u);
+}
+
+TEST_F(AggregatorTest, RowsCarryCumulativeFiguresSoRewritingNeverDoubleCounts) {
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  auto b1 = agg.take_batch(clock.now());
+  agg.confirm(b1.token, clock.now());
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  auto b2 = agg.take_batch(clock.now());
+  ASSERT_EQ(b2.rows.size(), 1u);
+  EXPECT_EQ(b2.rows[0].figures.calls, 2u);  // the whole minute, to replace the stored row
+  EXPECT_EQ(b2.rows[0].figures.bytes_down, 20u);
+}
+
+TEST_F(AggregatorTest, CallsDuringAFlushStayDirty) {
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  auto b = agg.take_batch(clock.now());
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  agg.confirm(b.token, clock.now());
+  EXPECT_EQ(agg.dirty_rows(), 1u);
+}
+
+TEST_F(AggregatorTest, ClosedStoredMinutesLeaveMemory) {
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  auto b = agg.take_batch(clock.now());
+  agg.confirm(b.token, clock.now());
+  EXPECT_EQ(agg.rows_in_memory(), 1u);  // the minute is still open
+  clock.advance(60'000);
+  agg.record(photos, Operation::kGet, true, Duration(5), 0, 10, clock.now());
+  auto b2 = agg.take_batch(clock.now());
+  agg.confirm(b2.token, clock.now());
+  EXPECT_EQ(agg.rows_in_memory(), 1u);  // only the new minute
+}
+
+TEST_F(AggregatorTest, BatchesAreBoundedOldestFirst) {
+  for (int m = 0; m < 5; ++m) {
+    agg.record(photos, Operation::kGet, true, Duration(1), 0, 0, clock.now());
+    clock.advance(60'000);
+  }
+  auto b = agg.take_batch(clock.now());
+  ASSERT_EQ(b.rows.size(), 3u);
+  EXPECT_EQ(to_epoch_ms(b.rows[0].period_start), kT0);
+  agg.confirm(b.token, clock.now());
+  EXPECT_EQ(agg.take_batch(clock.now()).rows.size(), 2u);
+}
+
+TEST_F(AggregatorTest, FlushIsDueAfterTheIntervalOrAFullBatch) {
+  Aggregator a{AggregatorOptions{.batch_size = 2, .flush_interval = Duration(10'000)}};
+  uint32_t s = a.intern({.bucket = "b"});
+  EXPECT_FALSE(a.flush_due(clock.now()));
+  a.record(s, Operation::kGet, true, Duration(1), 0, 0, clock.now());
+  EXPECT_TRUE(a.flush_due(clock.now()));  // never flushed yet
+  a.confirm(a.take_batch(clock.now()).token, clock.now());
+  a.record(s, Operation::kGet, true, Duration(1), 0, 0, clock.now());
+  EXPECT_FALSE(a.flush_due(clock.advance(9'999)));
+  EXPECT_TRUE(a.flush_due(clock.advance(1)));
+  a.record(s, Operation::kPut, true, Duration(1), 0, 0, clock.now());
+  a.take_batch(clock.now());
+  a.record(s, Operation::kHead, true, Duration(1), 0, 0, clock.now());
+  a.record(s, Operation::kList, true, Duration(1), 0, 0, clock.now());
+  EXPECT_TRUE(a.flush_due(clock.now()));  // 4 dirty rows >= batch size 2
+}
+
+TEST_F(AggregatorTest, SeriesBeyondTheCapCountUnderOther) {
+  Aggregator a{AggregatorOptions{.max_series = 2}};
+  uint32_t s1 = a.intern({.bucket = "b", .prefix = "one"});
+  uint32_t s2 = a.intern({.bucket = "b", .prefix = "two"});
+  uint32_t s3 = a.intern({.bucket = "b", .prefix = "three"});
+  uint32_t s4 = a.intern({.bucket = "b", .prefix = "four"});
+  EXPECT_NE(s1, s2);
+  EXPECT_EQ(s3, s4);
+  EXPECT_EQ(a.series(s3)->prefix, "~other");
+  EXPECT_EQ(a.intern({.bucket = "b", .prefix = "one"}), s1);
+}
+
+TEST(MergeRows, MinutesMergeIntoHoursExactly) {
+  std::vector<Row> rows;
+  LatencySketch all;
+  for (int m = 0; m < 120; ++m) {
+    Row r{.series = {.bucket = "b", .prefix = "p"},
+          .operation = Operation::kGet,
+          .period_start = from_epoch_ms(3'600'000 * 10 + m * 60'000)};
+    r.figures.calls = 2;
+    r.figures.errors = m % 2;
+    r.figures.bytes_down = 7;
+    ASSERT_TRUE(r.figures.latency.add(m + 1, 2).ok());
+    ASSERT_TRUE(all.add(m + 1, 2).ok());
+    rows.push_back(r);
+  }
+  auto hours = merge_rows(rows, Level::kHour);
+  ASSERT_EQ(hours.size(), 2u);
+  EXPECT_EQ(hours[0].figures.calls, 120u);
+  EXPECT_EQ(hours[0].figures.errors, 30u);
+  EXPECT_EQ(hours[1].figures.bytes_down, 420u);
+  EXPECT_EQ(hours[0].level, Level::kHour);
+  Figures total = hours[0].figures;
+  total.merge(hours[1].figures);
+  EXPECT_EQ(*total.latency.quantile(0.95), *all.quantile(0.95));
+  auto days = merge_rows(hours, Level::kDay);
+  ASSERT_EQ(days.size(), 1u);
+  EXPECT_EQ(days[0].figures.calls, 240u);
+}
+
+TEST(MergeRows, KeepsSeriesAndOperationsApart) {
+  std::vector<Row> rows = {
+      Row{.series = {.bucket = "a"}, .operation = Operation::kGet},
+      Row{.series = {.bucket = "b"}, .operation = Operation::kGet},
+      Row{.series = {.bucket = "a"}, .operation = Operation::kPut},
+  };
+  EXPECT_EQ(merge_rows(rows, Level::kDay).size(), 3u);
+}
+
+TEST(RowJson, RoundTripAndRefusals) {
+  Row r{.series = {.bucket = "b", .prefix = "p", .user = "u"},
+        .operation = Operation::kList,
+        .level = Level::kHour,
+        .period_start = from_epoch_ms(3'600'000)};
+  r.figures.calls = 3;
+  r.figures.errors = 1;
+  ASSERT_TRUE(r.figures.latency.add(12).ok());
+  auto back = row_from_json(row_to_json(r));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(row_to_json(back.value()), row_to_json(r));
+  EXPECT_EQ(row_to_json(r)["r2_class"], "A");
+  auto j = row_to_json(r);
+  j["errors"] = 4;
+  EXPECT_EQ(row_from_json(j).error().field, "errors");
+  j = row_to_json(r);
+  j["operation"] = "copy";
+  EXPECT_EQ(row_from_json(j).error().field, "operation");
+  j = row_to_json(r);
+  j["latency"]["bins"] = "x";
+  EXPECT_EQ(row_from_json(j).error().field, "latency.bins");
+}
+
+TEST(History, PlansFitTheRange) {
+  auto now = from_epoch_ms(kT0 + 30'000);
+  auto h1 = plan_history("1h", now).value();
+  EXPECT_EQ(h1.level, Level::kMinute);
+  EXPECT_EQ(to_epoch_ms(h1.to), kT0 + 60'000);
+  EXPECT_EQ((h1.to - h1.from) / h1.step, 60);
+  auto d30 = plan_history("30d", now).value();
+  EXPECT_EQ(d30.level, Level::kHour);
+  EXPECT_EQ((d30.to - d30.from) / d30.step, 120);
+  EXPECT_EQ(plan_history("2h", now).error().field, "range");
+}
+
+TEST(History, SeriesHasEveryStepAndMergesRowsInside) {
+  auto plan = plan_history("1h", from_epoch_ms(kT0)).value();
+  std::vector<Row> rows(3);
+  rows[0].period_start = plan.from;
+  rows[1].period_start = plan.from;
+  rows[2].period_start = plan.to;  // outside
+  for (auto& r : rows) {
+    r.figures.calls = 1;
+    ASSERT_TRUE(r.figures.latency.add(10).ok());
+  }
+  auto points = build_series(rows, plan);
+  ASSERT_EQ(points.size(), 60u);
+  EXPECT_EQ(points[0].figures.calls, 2u);
+  auto j = point_to_json(points[1]);
+  EXPECT_EQ(j["calls"], 0);
+  EXPECT_TRUE(j["p95_ms"].is_null());
+  EXPECT_EQ(point_to_json(points[0])["p50_ms"], 10.0);
+}
+
+TEST(UsageSummary, ClassesBandwidthAndRates) {
+  std::array<OperationTotals, 5> t{};
+  t[static_cast<size_t>(Operation::kPut)] = {.calls = 4, .errors = 1, .bytes_up = 1'000'000};
+  t[static_cast<size_t>(Operation::kGet)] = {.calls = 6, .bytes_down = 3'000'000};
+  t[static_cast<size_t>(Operation::kDelete)] = {.calls = 2};
+  auto j = usage_summary(t, Duration(1'000));
+  EXPECT_EQ(j["api_calls"]["class_a"], 4);
+  EXPECT_EQ(j["api_calls"]["class_b"], 6);
+  EXPECT_EQ(j["api_calls"]["free"], 2);
+  EXPECT_EQ(j["api_calls"]["total"], 12);
+  EXPECT_DOUBLE_EQ(j["bandwidth"]["avg_upload_mbps"].get<double>(), 8.0);
+  EXPECT_DOUBLE_EQ(j["error_rate_pct"].get<double>(), 100.0 / 12);
+  EXPECT_FALSE(usage_period_length("year").has_value());
+}
+
+TEST(Sampling, WeightsAreUnbiased) {
+  Settings s;
+  std::mt19937_64 gen(1);
+  std::uniform_real_distribution<> u(0, 1);
+  double success = 0, errors = 0;
+  constexpr int kN = 200'000;
+  for (int i = 0; i < kN; ++i) {
+    success += sample_weight(s, true, u(gen));
+    errors += sample_weight(s, false, u(gen));
+  }
+  EXPECT_NEAR(success / kN, 1.0, 0.02);
+  EXPECT_EQ(errors, kN);  // every error is kept with weight 1
+  EXPECT_EQ(sample_weight(s, true, 0.0999), 10.0);
+  EXPECT_EQ(sample_weight(s, true, 0.1), 0.0);
+}
+
+TEST(Sampling, VariablesAreValidatedNamingTheVariable) {
+  auto s = settings_from_vars(
+      {{"SUCCESS_SAMPLING_RATE", "0.5"}, {"FLUSH_INTERVAL", "2000"}, {"BATCH_SIZE", ""}});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.value().success_sampling_rate, 0.5);
+  EXPECT_EQ(s.value().aggregator.flush_interval, Duration(2'000));
+  EXPECT_EQ(s.value().aggregator.batch_size, 50u);
+  for (auto [name, value] :
+       {std::pair{"SUCCESS_SAMPLING_RATE", "0"}, std::pair{"ERROR_SAMPLING_RATE", "1.5"},
+        std::pair{"FLUSH_INTERVAL", "soon"}, std::pair{"BATCH_SIZE", "0"},
+        std::pair{"RAW_METRICS_RETENTION_DAYS", "2.5"},
+        std::pair{"AGGREGATED_METRICS_RETENTION_DAYS", "10"}}) {
+    auto r = settings_from_vars({{name, value}});
+    ASSERT_FALSE(r.ok()) << name;
+    EXPECT_EQ(r.error().field, name);
+  }
+}
+
+TEST(Retention, CutoffsFollowTheSettings) {
+  Settings s;
+  auto c = retention_cutoffs(s, from_epoch_ms(100LL * 86'400'000));
+  EXPECT_EQ(to_epoch_ms(c.minute_rows_before), 70LL * 86'400'000);
+  EXPECT_EQ(to_epoch_ms(c.aggregated_rows_before), -265LL * 86'400'000);
+}
+
+TEST(Inventory, CountsByPrefixTypeAndKeepsTheLargest) {
+  Inventory inv;
+  ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([
+      {"key": "photos/a.jpg", "size": 500, "content_type": "image/jpeg"},
+      {"key": "photos/b.jpg", "size": 700, "content_type": "image/jpeg"},
+      {"key": "readme.txt", "size": 10},
+      {"key": ".r2watch/health/probe", "size": 99}])"))
+                  .ok());
+  EXPECT_EQ(inv.total.objects, 3u);
+  EXPECT_EQ(inv.total.bytes, 1'210u);
+  EXPECT_EQ(inv.by_prefix["photos"].bytes, 1'200u);
+  EXPECT_EQ(inv.by_prefix["(root)"].objects, 1u);
+  EXPECT_EQ(inv.by_content_type["unknown"].objects, 1u);
+  EXPECT_EQ(inv.largest.front().first, "photos/b.jpg");
+  auto back = Inventory::from_json(inv.to_json());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value().to_json(), inv.to_json());
+  EXPECT_EQ(inv.add_page(nlohmann::json::parse(R"([{"key": "x", "size": -1}])")).error().field,
+            "objects[0].size");
+  EXPECT_EQ(inv.total.objects, 3u);
+}
+
+TEST(Inventory, GrowthAgainstOlderSnapshots) {
+  constexpr int64_t kDay = 86'400'000;
+  auto g = storage_growth(nlohmann::json::parse(R"([
+      {"taken_at_ms": 864000000, "objects": 10, "bytes": 1000},
+      {"taken_at_ms": 1382400000, "objects": 12, "bytes": 1500},
+      {"taken_at_ms": 1468800000, "objects": 15, "bytes": 2000}])"));
+  EXPECT_EQ(g["latest"]["bytes"], 2000);
+  EXPECT_EQ(g["changes"]["1d"]["bytes_delta"], 500);
+  EXPECT_EQ(g["changes"]["7d"]["since_ms"], 10 * kDay);
+  EXPECT_DOUBLE_EQ(g["changes"]["7d"]["bytes_pct"].get<double>(), 100.0);
+  EXPECT_TRUE(g["changes"]["30d"].is_null());
+}
+
+}  // namespace
+}  // namespace r2w::metrics

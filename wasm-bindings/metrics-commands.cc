@@ -1,0 +1,273 @@
+// Commands of the metrics pipeline: settings, flushing minute rollups, merging rollups into
+// coarser levels, history series, usage summaries, retention, and the storage inventory.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/common/json-fields.h"
+#include "core/metrics/history.h"
+#include "core/metrics/inventory.h"
+#include "core/metrics/rollup.h"
+#include "core/metrics/sampling.h"
+#include "wasm-bindings/commands.h"
+#include "wasm-bindings/engine.h"
+
+namespace r2w::bindings {
+
+using nlohmann::json;
+
+namespace {
+
+Result<std::vector<metrics::Row>> rows_from(const json& in, const char* field) {
+  std::vector<metrics::Row> rows;
+  if (!in.contains(field) || !in[field].is_array()) {
+    return invalid_field(field, std::string(field) + " must be an array of rollup rows");
+  }
+  rows.reserve(in[field].size());
+  for (size_t i = 0; i < in[field].size(); ++i) {
+    auto row = metrics::row_from_json(in[field][i]);
+    if (!row.ok()) return prefixed(row.error(), std::string(field) + "[" + std::to_string(i) + "]");
+    rows.push_back(std::move(row).value());
+  }
+  return rows;
+}
+
+json rows_to_json(const std::vector<metrics::Row>& rows) {
+  json out = json::array();
+  for (const auto& r : rows) out.push_back(metrics::row_to_json(r));
+  return out;
+}
+
+// Worker variables -> settings, applied at once. Errors name the variable.
+Result<json> metrics_configure(Engine& e, const json& in, TimePoint) {
+  auto s = metrics::settings_from_vars(in);
+  if (!s.ok()) return s.error();
+  e.set_metrics_settings(s.value());
+  return metrics::settings_to_json(s.value());
+}
+
+Result<json> metrics_settings(Engine& e, const json& in, TimePoint) {
+  FieldReader r(in);
+  if (auto err = r.finish()) return *err;
+  return metrics::settings_to_json(e.metrics_settings());
+}
+
+// {"id": n} -> the series behind a hot-path series id: {"bucket", "prefix", "user"}.
+Result<json> metrics_series_info(Engine& e, const json& in, TimePoint) {
+  FieldReader r(in);
+  uint32_t id = 0;
+  r.read_uint("id", id, 0, UINT32_MAX);
+  if (auto err = r.finish()) return *err;
+  const metrics::Series* s = e.aggregator().series(id);
+  if (!s) return invalid_field("id", "id is not a known series");
+  return json{{"bucket", s->bucket}, {"prefix", s->prefix}, {"user", s->user}};
+}
+
+// The next batch of changed minute rows (cumulative figures, replace semantics).
+Result<json> metrics_flush_take(Engine& e, const json& in, TimePoint now) {
+  FieldReader r(in);
+  if (auto err = r.finish()) return *err;
+  auto batch = e.aggregator().take_batch(now);
+  return json{{"token", batch.token},
+              {"rows", rows_to_json(batch.rows)},
+              {"remaining", e.aggregator().dirty_rows() - batch.rows.size()}};
+}
+
+Result<json> metrics_flush_confirm(Engine& e, const json& in, TimePoint now) {
+  FieldReader r(in);
+  bool has_token = r.has("token");
+  if (auto err = r.finish()) return *err;
+  if (!has_token || !in["token"].is_number_unsigned()) {
+    return invalid_field("token", "token must be the number metrics_flush_take returned");
+  }
+  e.aggregator().confirm(in["token"].get<uint64_t>(), now);
+  return json{{"dirty_rows", e.aggregator().dirty_rows()},
+              {"rows_in_memory", e.aggregator().rows_in_memory()}};
+}
+
+// {"rows": [...], "level": "hour"|"day"} -> the rows merged into that level.
+Result<json> metrics_merge(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string level_text;
+  r.has("rows");
+  r.read_string("level", level_text);
+  if (auto err = r.finish()) return *err;
+  auto level = metrics::parse_level(level_text);
+  if (!level) return invalid_field("level", "level must be minute, hour or day");
+  auto rows = rows_from(in, "rows");
+  if (!rows.ok()) return rows.error();
+  return json{{"rows", rows_to_json(metrics::merge_rows(rows.value(), *level))}};
+}
+
+// {"level": "hour"|"day", "progress_ms": n|null, "earliest_source_ms": n|null,
+//  "source_complete_before_ms": n|null} -> {"from_ms", "to_ms", "complete_before_ms"} or
+// {"nothing": true}.
+Result<json> metrics_rollup_plan(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string level_text;
+  r.read_string("level", level_text);
+  std::optional<TimePoint> times[3];
+  const char* names[3] = {"progress_ms", "earliest_source_ms", "source_complete_before_ms"};
+  for (int i = 0; i < 3; ++i) {
+    if (!r.has(names[i]) || in[names[i]].is_null()) continue;
+    if (!in[names[i]].is_number_integer()) {
+      r.fail(names[i], "must be an integer or null");
+    } else {
+      times[i] = from_epoch_ms(in[names[i]].get<int64_t>());
+    }
+  }
+  if (auto err = r.finish()) return *err;
+  auto level = metrics::parse_level(level_text);
+  if (!level || *level == metrics::Level::kMinute) {
+    return invalid_field("level", "level must be hour or day");
+  }
+  auto plan = metrics::plan_rollup(*level, times[0], times[1], times[2], now);
+  if (!plan) return json{{"nothing", true}};
+  return json{{"from_ms", to_epoch_ms(plan->from)},
+              {"to_ms", to_epoch_ms(plan->to)},
+              {"complete_before_ms", to_epoch_ms(plan->complete_before)}};
+}
+
+Result<json> metrics_history_plan(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string range;
+  r.read_string("range", range);
+  if (auto err = r.finish()) return *err;
+  auto plan = metrics::plan_history(range, now);
+  if (!plan.ok()) return plan.error();
+  return metrics::plan_to_json(plan.value());
+}
+
+// {"range": "1h"|"24h"|"7d"|"30d", "rows": [...rows of the plan's level...]} -> the series.
+Result<json> metrics_series(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string range;
+  r.read_string("range", range);
+  r.has("rows");
+  if (auto err = r.finish()) return *err;
+  auto plan = metrics::plan_history(range, now);
+  if (!plan.ok()) return plan.error();
+  auto rows = rows_from(in, "rows");
+  if (!rows.ok()) return rows.error();
+  json points = json::array();
+  for (const auto& p : metrics::build_series(rows.value(), plan.value())) {
+    points.push_back(metrics::point_to_json(p));
+  }
+  json out = metrics::plan_to_json(plan.value());
+  out["points"] = std::move(points);
+  return out;
+}
+
+// {"rows": [...]} -> the figures of all the rows together: counts, bytes, and latency
+// quantiles of the exactly merged sketch ({"latency_sum_ms", "p50_ms", ...}).
+Result<json> metrics_summarize(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  r.has("rows");
+  if (auto err = r.finish()) return *err;
+  auto rows = rows_from(in, "rows");
+  if (!rows.ok()) return rows.error();
+  metrics::Point all;
+  for (const auto& row : rows.value()) all.figures.merge(row.figures);
+  json out = metrics::point_to_json(all);
+  out.erase("t_ms");
+  out["latency_sum_ms"] = all.figures.latency.sum();
+  return out;
+}
+
+Result<json> metrics_retention(Engine& e, const json& in, TimePoint now) {
+  FieldReader r(in);
+  if (auto err = r.finish()) return *err;
+  auto c = metrics::retention_cutoffs(e.metrics_settings(), now);
+  return json{{"minute_rows_before_ms", to_epoch_ms(c.minute_rows_before)},
+              {"aggregated_rows_before_ms", to_epoch_ms(c.aggregated_rows_before)}};
+}
+
+// {"period": "hour"|"day"|"week"|"month", "totals": {"get": {"calls", "errors", "bytes_up",
+// "bytes_down"}, ...}} -> bandwidth, calls by class, error rate over that window.
+Result<json> usage_summary(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string period;
+  r.read_string("period", period);
+  bool has_totals = r.has("totals");
+  if (auto err = r.finish()) return *err;
+  auto window = metrics::usage_period_length(period);
+  if (!window) return invalid_field("period", "period must be one of hour, day, week, month");
+  std::array<metrics::OperationTotals, kAllOperations.size()> totals{};
+  if (has_totals) {
+    FieldReader tr(in["totals"], "totals");
+    for (Operation op : kAllOperations) {
+      std::string name(operation_name(op));
+      if (!tr.has(name)) continue;
+      FieldReader fr(in["totals"][name], "totals." + name);
+      metrics::OperationTotals& t = totals[static_cast<size_t>(op)];
+      uint64_t* targets[4] = {&t.calls, &t.errors, &t.bytes_up, &t.bytes_down};
+      const char* names[4] = {"calls", "errors", "bytes_up", "bytes_down"};
+      for (int i = 0; i < 4; ++i) {
+        if (!fr.has(names[i])) continue;
+        const json& v = in["totals"][name][names[i]];
+        if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+          fr.fail(names[i], "must be a non-negative integer");
+        } else {
+          *targets[i] = v.get<uint64_t>();
+        }
+      }
+      if (auto err = fr.finish()) return *err;
+    }
+    if (auto err = tr.finish()) return *err;
+  }
+  json out = metrics::usage_summary(totals, *window);
+  out["period"] = period;
+  return out;
+}
+
+// {"state": <inventory so far> | null, "objects": [{"key", "size", "content_type"}]} ->
+// {"state": <inventory with the page added>}. A null state starts a walk at `now`.
+Result<json> inventory_add_page(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  bool has_state = r.has("state");
+  r.has("objects");
+  if (auto err = r.finish()) return *err;
+  metrics::Inventory inv{.started = now};
+  if (has_state && !in["state"].is_null()) {
+    auto loaded = metrics::Inventory::from_json(in["state"]);
+    if (!loaded.ok()) return prefixed(loaded.error(), "state");
+    inv = std::move(loaded).value();
+  }
+  Status added = inv.add_page(in.contains("objects") ? in["objects"] : json::array());
+  if (!added.ok()) return added.error();
+  return json{{"state", inv.to_json()}};
+}
+
+Result<json> storage_growth(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  r.has("snapshots");
+  if (auto err = r.finish()) return *err;
+  if (!in.contains("snapshots") || !in["snapshots"].is_array()) {
+    return invalid_field("snapshots", "snapshots must be an array");
+  }
+  return metrics::storage_growth(in["snapshots"]);
+}
+
+}  // namespace
+
+std::span<const CommandEntry> metrics_commands() {
+  static constexpr CommandEntry kCommands[] = {
+      {"metrics_configure", &metrics_configure},
+      {"metrics_settings", &metrics_settings},
+      {"metrics_series_info", &metrics_series_info},
+      {"metrics_flush_take", &metrics_flush_take},
+      {"metrics_flush_confirm", &metrics_flush_confirm},
+      {"metrics_merge", &metrics_merge},
+      {"metrics_history_plan", &metrics_history_plan},
+      {"metrics_rollup_plan", &metrics_rollup_plan},
+      {"metrics_series", &metrics_series},
+      {"metrics_retention", &metrics_retention},
+      {"metrics_summarize", &metrics_summarize},
+      {"usage_summary", &usage_summary},
+      {"inventory_add_page", &inventory_add_page},
+      {"storage_growth", &storage_growth},
+  };
+  return kCommands;
+}
+
+}  // namespace r2w::bindings

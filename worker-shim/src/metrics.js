@@ -1,0 +1,457 @@
+// The metrics pipeline's Worker side: rollup jobs (minute -> hour -> day), the storage
+// inventory walk, retention, and the metrics, usage and storage-usage routes. Every rule
+// (what a period is, what merges into what, how a summary is computed) is the engine's.
+import { HttpError, fromEngineError, json } from './http.js';
+import { upsertRow } from './runtime.js';
+import { guarded, bucketName } from './storage.js';
+import { EngineError } from './engine.js';
+
+const INTERNAL_USER = 'r2watch';
+// Keys under r2watch's own prefix (health probes) are not the user's usage.
+const OWN_PREFIX = '.r2watch';
+
+function engineCall(rt, command, input, now = Date.now()) {
+  try {
+    return rt.engine.call(command, input, now);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+}
+
+/** D1 row -> the engine's rollup row JSON. */
+function toEngineRow(r) {
+  return {
+    bucket: r.bucket,
+    prefix: r.prefix,
+    user: r.user_id,
+    operation: r.operation,
+    level: r.level,
+    period_start_ms: r.period_start_ms,
+    calls: r.calls,
+    errors: r.errors,
+    bytes_up: r.bytes_up,
+    bytes_down: r.bytes_down,
+    latency: JSON.parse(r.latency_sketch),
+  };
+}
+
+const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
+  bytes_up, bytes_down, latency_sketch`;
+
+async function selectRows(db, level, fromMs, toMs, { bucket, operation } = {}) {
+  let sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
+    WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?`;
+  const args = [level, fromMs, toMs, OWN_PREFIX];
+  if (bucket) {
+    sql += ' AND bucket = ?';
+    args.push(bucket);
+  }
+  if (operation) {
+    sql += ' AND operation = ?';
+    args.push(operation);
+  }
+  const { results } = await db.prepare(sql).bind(...args).all();
+  return results.map(toEngineRow);
+}
+
+// ---- jobs ----------------------------------------------------------------------------------
+
+async function progressOf(db, level) {
+  const row = await db
+    .prepare('SELECT complete_before_ms FROM metrics_rollup_progress WHERE level = ?')
+    .bind(level)
+    .first();
+  return row?.complete_before_ms ?? null;
+}
+
+/** Recomputes `target` rows from the level below, from where the last run left off. */
+async function rollUpLevel(rt, target, source, now) {
+  const db = rt.env.DB;
+  const progress = await progressOf(db, target);
+  const earliest = progress === null
+    ? (await db.prepare('SELECT MIN(period_start_ms) AS t FROM storage_metrics WHERE level = ?').bind(source).first())?.t ?? null
+    : null;
+  const sourceComplete = target === 'day' ? await progressOf(db, 'hour') : null;
+  const plan = rt.engine.call(
+    'metrics_rollup_plan',
+    {
+      level: target,
+      progress_ms: progress,
+      earliest_source_ms: earliest,
+      source_complete_before_ms: sourceComplete,
+    },
+    now,
+  );
+  if (plan.nothing) return { level: target, rows: 0 };
+  const { results } = await db
+    .prepare(
+      `SELECT ${ROW_COLUMNS} FROM storage_metrics
+        WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ?`,
+    )
+    .bind(source, plan.from_ms, plan.to_ms)
+    .all();
+  const merged = rt.engine.call('metrics_merge', { rows: results.map(toEngineRow), level: target }, now);
+  const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
+  statements.push(
+    db
+      .prepare(
+        `INSERT INTO metrics_rollup_progress (level, complete_before_ms) VALUES (?, ?)
+         ON CONFLICT (level) DO UPDATE SET complete_before_ms = excluded.complete_before_ms`,
+      )
+      .bind(target, plan.complete_before_ms),
+  );
+  for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+  return { level: target, rows: merged.rows.length, from_ms: plan.from_ms, to_ms: plan.to_ms };
+}
+
+export async function rollUp(rt, now) {
+  const hours = await rollUpLevel(rt, 'hour', 'minute', now);
+  const days = await rollUpLevel(rt, 'day', 'hour', now);
+  return { hours, days };
+}
+
+/** Walks the bucket listing a few pages per run; a finished walk becomes a snapshot. */
+export async function walkInventory(rt, now) {
+  const db = rt.env.DB;
+  const bucket = bucketName(rt.env);
+  const progress = await db
+    .prepare('SELECT cursor, state_json FROM storage_inventory_progress WHERE bucket = ?')
+    .bind(bucket)
+    .first();
+  let state = progress ? JSON.parse(progress.state_json) : null;
+  let cursor = progress?.cursor ?? undefined;
+  const settings = rt.engine.call('metrics_settings', {}, now);
+  for (let page = 0; page < settings.inventory_pages_per_run; page++) {
+    const listing = await guarded(
+      rt,
+      'list',
+      () => rt.env.BUCKET.list({ cursor, limit: settings.inventory_page_size, include: ['httpMetadata'] }),
+      undefined,
+      { key: '', user: INTERNAL_USER },
+    );
+    const objects = listing.objects.map((o) => ({
+      key: o.key,
+      size: o.size,
+      content_type: o.httpMetadata?.contentType ?? null,
+    }));
+    state = rt.engine.call('inventory_add_page', { state, objects }, now).state;
+    if (!listing.truncated) {
+      await db.batch([
+        db
+          .prepare(
+            `INSERT INTO storage_inventory_snapshots (bucket, taken_at_ms, objects, bytes, inventory_json)
+             VALUES (?, ?, ?, ?, ?)`,
+          )
+          .bind(bucket, now, state.objects, state.bytes, JSON.stringify(state)),
+        db.prepare('DELETE FROM storage_inventory_progress WHERE bucket = ?').bind(bucket),
+      ]);
+      return { complete: true, objects: state.objects, bytes: state.bytes, pages: page + 1 };
+    }
+    cursor = listing.cursor;
+  }
+  await db
+    .prepare(
+      `INSERT INTO storage_inventory_progress (bucket, cursor, state_json, updated_at_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (bucket) DO UPDATE SET cursor = excluded.cursor, state_json = excluded.state_json,
+         updated_at_ms = excluded.updated_at_ms`,
+    )
+    .bind(bucket, cursor, JSON.stringify(state), now)
+    .run();
+  return { complete: false, objects_so_far: state.objects, pages: settings.inventory_pages_per_run };
+}
+
+/** Deletes rollups and snapshots past their retention. */
+export async function enforceRetention(rt, now) {
+  const db = rt.env.DB;
+  const c = rt.engine.call('metrics_retention', {}, now);
+  const [minutes, aggregated, snapshots] = await db.batch([
+    db.prepare("DELETE FROM storage_metrics WHERE level = 'minute' AND period_start_ms < ?").bind(c.minute_rows_before_ms),
+    db.prepare("DELETE FROM storage_metrics WHERE level IN ('hour', 'day') AND period_start_ms < ?").bind(c.aggregated_rows_before_ms),
+    db.prepare('DELETE FROM storage_inventory_snapshots WHERE taken_at_ms < ?').bind(c.aggregated_rows_before_ms),
+  ]);
+  return {
+    minute_rows_deleted: minutes.meta.changes,
+    aggregated_rows_deleted: aggregated.meta.changes,
+    snapshots_deleted: snapshots.meta.changes,
+  };
+}
+
+/** The collect-metrics job: flush, roll up, walk the inventory. Safe to run twice. */
+export async function collectMetrics(rt, now) {
+  const flushed = await rt.flushMetrics();
+  const rollups = await rollUp(rt, now);
+  const inventory = await walkInventory(rt, now);
+  await rt.flushMetrics(); // the inventory's own list calls
+  return { flushed_rows: flushed, rollups, inventory };
+}
+
+// ---- routes --------------------------------------------------------------------------------
+
+function queryParams(request, allowed) {
+  const url = new URL(request.url);
+  const out = {};
+  for (const [name, value] of url.searchParams) {
+    if (!allowed.includes(name)) {
+      throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+function wholeNumber(value, name, min, max, fallback) {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new HttpError('invalid_query', `${name} must be a whole number from ${min} to ${max}`, {
+      field: name,
+    });
+  }
+  return Number(value);
+}
+
+const OPERATIONS = ['get', 'put', 'delete', 'list', 'head'];
+const RESOURCES = ['bandwidth_upload', 'bandwidth_download', 'storage', 'api_calls'];
+
+function checkOperation(operation) {
+  if (operation !== undefined && !OPERATIONS.includes(operation)) {
+    throw new HttpError('invalid_query', `operation must be one of ${OPERATIONS.join(', ')}`, {
+      field: 'operation',
+    });
+  }
+}
+
+async function operationTotals(db, fromMs, toMs, bucket) {
+  let sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
+      SUM(bytes_down) AS bytes_down, MAX(period_start_ms) AS last_ms
+    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ?
+      AND prefix != ?`;
+  const args = [fromMs, toMs, OWN_PREFIX];
+  if (bucket) {
+    sql += ' AND bucket = ?';
+    args.push(bucket);
+  }
+  sql += ' GROUP BY operation';
+  const { results } = await db.prepare(sql).bind(...args).all();
+  const totals = {};
+  for (const r of results) {
+    totals[r.operation] = { calls: r.calls, errors: r.errors, bytes_up: r.bytes_up, bytes_down: r.bytes_down };
+  }
+  return { totals, lastMs: Math.max(0, ...results.map((r) => r.last_ms ?? 0)) || null };
+}
+
+async function latestSnapshot(db, bucket) {
+  return db
+    .prepare(
+      `SELECT bucket, taken_at_ms, objects, bytes, inventory_json FROM storage_inventory_snapshots
+        WHERE bucket = ? ORDER BY taken_at_ms DESC LIMIT 1`,
+    )
+    .bind(bucket)
+    .first();
+}
+
+async function buckets(db, fallback) {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT bucket FROM storage_metrics WHERE level = 'minute'
+       UNION SELECT DISTINCT bucket FROM storage_inventory_snapshots`,
+    )
+    .all();
+  const names = results.map((r) => r.bucket);
+  return names.includes(fallback) ? names : [fallback, ...names];
+}
+
+/** Makes sure the figures include this isolate's latest calls. */
+async function fresh(rt) {
+  try {
+    await rt.flushMetrics();
+  } catch (e) {
+    console.error(`r2watch: flush before a read failed: ${e.message}`);
+  }
+}
+
+function csvCell(v) {
+  const s = v === null || v === undefined ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function registerMetricsRoutes(router) {
+  router.on('GET', '/api/metrics/history', async (request, _params, rt) => {
+    const q = queryParams(request, ['range', 'bucket', 'operation']);
+    checkOperation(q.operation);
+    await fresh(rt);
+    const now = Date.now();
+    const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
+    const rows = await selectRows(rt.env.DB, plan.level, plan.from_ms, plan.to_ms, q);
+    const series = engineCall(rt, 'metrics_series', { range: plan.range, rows }, now);
+    return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null });
+  });
+
+  router.on('GET', '/api/usage/summary', async (request, _params, rt) => {
+    const q = queryParams(request, ['period', 'bucket']);
+    await fresh(rt);
+    const now = Date.now();
+    const period = q.period ?? 'day';
+    const probe = engineCall(rt, 'usage_summary', { period }, now); // validates the period
+    const from = now - probe.window_ms;
+    const { totals, lastMs } = await operationTotals(rt.env.DB, from, now + 1, q.bucket);
+    const summary = engineCall(rt, 'usage_summary', { period, totals }, now);
+    const bucket = q.bucket ?? bucketName(rt.env);
+    const snap = await latestSnapshot(rt.env.DB, bucket);
+    return json({
+      ...summary,
+      bucket: q.bucket ?? null,
+      from: new Date(from).toISOString(),
+      to: new Date(now).toISOString(),
+      storage: snap
+        ? { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() }
+        : null,
+      last_operation_at: lastMs ? new Date(lastMs).toISOString() : null,
+    });
+  });
+
+  router.on('GET', '/api/usage/details', async (request, _params, rt) => {
+    const q = queryParams(request, ['hours', 'resource', 'bucket']);
+    const hours = wholeNumber(q.hours, 'hours', 1, 720, 24);
+    const resource = q.resource ?? 'api_calls';
+    if (!RESOURCES.includes(resource)) {
+      throw new HttpError('invalid_query', `resource must be one of ${RESOURCES.join(', ')}`, {
+        field: 'resource',
+      });
+    }
+    await fresh(rt);
+    const now = Date.now();
+    const from = now - hours * 3_600_000;
+    const db = rt.env.DB;
+    if (resource === 'storage') {
+      const bucket = q.bucket ?? bucketName(rt.env);
+      const { results } = await db
+        .prepare(
+          `SELECT taken_at_ms, objects, bytes FROM storage_inventory_snapshots
+            WHERE bucket = ? AND taken_at_ms >= ? ORDER BY taken_at_ms`,
+        )
+        .bind(bucket, from)
+        .all();
+      return json({ resource, hours, bucket, records: results.map((r) => ({ at: new Date(r.taken_at_ms).toISOString(), ...r })) });
+    }
+    let sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, r2_class, SUM(calls) AS calls,
+        SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
+      FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`;
+    const args = [from, OWN_PREFIX];
+    if (q.bucket) {
+      sql += ' AND bucket = ?';
+      args.push(q.bucket);
+    }
+    sql += ' GROUP BY hour_ms, r2_class ORDER BY hour_ms';
+    const { results } = await db.prepare(sql).bind(...args).all();
+    const byHour = new Map();
+    for (const r of results) {
+      const rec = byHour.get(r.hour_ms) ?? { at: new Date(r.hour_ms).toISOString(), hour_ms: r.hour_ms, value: 0, by_class: {} };
+      if (resource === 'api_calls') {
+        rec.value += r.calls;
+        rec.by_class[r.r2_class] = (rec.by_class[r.r2_class] ?? 0) + r.calls;
+      } else {
+        rec.value += resource === 'bandwidth_upload' ? r.bytes_up : r.bytes_down;
+      }
+      byHour.set(r.hour_ms, rec);
+    }
+    return json({ resource, hours, bucket: q.bucket ?? null, unit: resource === 'api_calls' ? 'calls' : 'bytes', records: [...byHour.values()] });
+  });
+
+  router.on('GET', '/api/usage/status', async (request, _params, rt) => {
+    queryParams(request, []);
+    await fresh(rt);
+    const now = Date.now();
+    const status = rt.engine.call('breaker_status', {}, now);
+    const out = [];
+    for (const bucket of await buckets(rt.env.DB, bucketName(rt.env))) {
+      const recent = await operationTotals(rt.env.DB, now - 5 * 60_000, now + 1, bucket);
+      const window = rt.engine.call('usage_summary', { period: 'hour', totals: recent.totals }, now);
+      const allTime = await rt.env.DB
+        .prepare("SELECT MAX(updated_at_ms) AS t FROM storage_metrics WHERE level = 'minute' AND bucket = ? AND prefix != ?")
+        .bind(bucket, OWN_PREFIX)
+        .first();
+      const snap = await latestSnapshot(rt.env.DB, bucket);
+      // Throughput over the last 5 minutes: the hour summary's averages scaled to 5 minutes.
+      out.push({
+        bucket,
+        health: { circuit_breaker: status.state },
+        bandwidth_mbps: {
+          upload: window.bandwidth.avg_upload_mbps * 12,
+          download: window.bandwidth.avg_download_mbps * 12,
+        },
+        storage: snap ? { objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() } : null,
+        last_operation_at: allTime?.t ? new Date(allTime.t).toISOString() : null,
+      });
+    }
+    return json({ buckets: out });
+  });
+
+  router.on('GET', '/api/usage/export', async (request, _params, rt) => {
+    const q = queryParams(request, ['hours', 'format', 'bucket']);
+    const hours = wholeNumber(q.hours, 'hours', 1, 720, 168);
+    const format = q.format ?? 'json';
+    if (!['json', 'csv'].includes(format)) {
+      throw new HttpError('invalid_query', 'format must be json or csv', { field: 'format' });
+    }
+    await fresh(rt);
+    const now = Date.now();
+    let sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, bucket, operation, r2_class,
+        SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
+      FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`;
+    const args = [now - hours * 3_600_000, OWN_PREFIX];
+    if (q.bucket) {
+      sql += ' AND bucket = ?';
+      args.push(q.bucket);
+    }
+    sql += ' GROUP BY hour_ms, bucket, operation ORDER BY hour_ms, bucket, operation';
+    const { results } = await rt.env.DB.prepare(sql).bind(...args).all();
+    const records = results.map((r) => ({ hour: new Date(r.hour_ms).toISOString(), ...r }));
+    if (format === 'json') return json({ hours, records });
+    const columns = ['hour', 'bucket', 'operation', 'r2_class', 'calls', 'errors', 'bytes_up', 'bytes_down'];
+    const lines = [columns.join(',')];
+    for (const r of records) lines.push(columns.map((c) => csvCell(r[c])).join(','));
+    return new Response(`${lines.join('\n')}\n`, {
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="r2watch-usage-${hours}h.csv"`,
+      },
+    });
+  });
+
+  router.on('GET', '/api/storage/usage', async (request, _params, rt) => {
+    const q = queryParams(request, ['bucket']);
+    const bucket = q.bucket ?? bucketName(rt.env);
+    const db = rt.env.DB;
+    const snap = await latestSnapshot(db, bucket);
+    const { results } = await db
+      .prepare(
+        `SELECT taken_at_ms, objects, bytes FROM storage_inventory_snapshots
+          WHERE bucket = ? AND taken_at_ms >= ? ORDER BY taken_at_ms`,
+      )
+      .bind(bucket, Date.now() - 31 * 86_400_000)
+      .all();
+    const growth = engineCall(rt, 'storage_growth', { snapshots: results });
+    const walk = await db
+      .prepare('SELECT updated_at_ms, state_json FROM storage_inventory_progress WHERE bucket = ?')
+      .bind(bucket)
+      .first();
+    return json({
+      bucket,
+      inventory: snap ? { taken_at: new Date(snap.taken_at_ms).toISOString(), ...JSON.parse(snap.inventory_json) } : null,
+      growth,
+      history: results,
+      walk_in_progress: walk ? { objects_so_far: JSON.parse(walk.state_json).objects, updated_at: new Date(walk.updated_at_ms).toISOString() } : null,
+    });
+  });
+
+  router.on('POST', '/api/admin/jobs/collect-metrics', async (_request, _params, rt) =>
+    json(await collectMetrics(rt, Date.now())),
+  );
+  router.on('POST', '/api/admin/jobs/metrics-flush', async (_request, _params, rt) =>
+    json({ flushed_rows: await rt.flushMetrics() }),
+  );
+  router.on('POST', '/api/admin/jobs/retention', async (_request, _params, rt) =>
+    json(await enforceRetention(rt, Date.now())),
+  );
+}

@@ -1,0 +1,125 @@
+// GET /metrics: r2watch's figures in the Prometheus text exposition format (version 0.0.4),
+// for a Prometheus server to scrape. The metric names are declared once, here.
+
+const OWN_PREFIX = '.r2watch';
+
+/** name -> [type, help]. */
+const METRICS = {
+  r2watch_operations_total: ['counter', 'R2 operations performed through r2watch.'],
+  r2watch_operation_errors_total: ['counter', 'R2 operations that failed.'],
+  r2watch_uploaded_bytes_total: ['counter', 'Bytes uploaded to R2.'],
+  r2watch_downloaded_bytes_total: ['counter', 'Bytes downloaded from R2.'],
+  r2watch_operation_latency_seconds: ['summary', 'R2 operation latency over the last 15 minutes.'],
+  r2watch_circuit_breaker_state: ['gauge', 'Circuit breaker state (1 for the current state).'],
+  r2watch_storage_bytes: ['gauge', 'Bytes stored, from the latest storage inventory.'],
+  r2watch_storage_objects: ['gauge', 'Objects stored, from the latest storage inventory.'],
+};
+
+const escapeLabel = (v) => String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+
+function labels(obj) {
+  const parts = Object.entries(obj).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+function number(v) {
+  if (v === null || v === undefined || Number.isNaN(v)) return 'NaN';
+  return String(v);
+}
+
+export function registerPrometheusRoute(router) {
+  router.on('GET', '/metrics', async (_request, _params, rt) => {
+    try {
+      await rt.flushMetrics();
+    } catch (e) {
+      console.error(`r2watch: flush before /metrics failed: ${e.message}`);
+    }
+    const db = rt.env.DB;
+    const now = Date.now();
+    // Counters: complete hours from hour rows, the rest from minute rows (hour rows are
+    // recomputed from minutes, so the two never overlap).
+    const hourDone = (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
+    const { results: totals } = await db
+      .prepare(
+        `SELECT bucket, operation, r2_class, SUM(calls) AS calls, SUM(errors) AS errors,
+                SUM(bytes_up) AS up, SUM(bytes_down) AS down
+           FROM storage_metrics
+          WHERE prefix != ? AND ((level = 'hour' AND period_start_ms < ?)
+                 OR (level = 'minute' AND period_start_ms >= ?))
+          GROUP BY bucket, operation, r2_class ORDER BY bucket, operation`,
+      )
+      .bind(OWN_PREFIX, hourDone, hourDone)
+      .all();
+    const samples = {};
+    const add = (name, lbls, value) => (samples[name] ??= []).push(`${name}${labels(lbls)} ${number(value)}`);
+    for (const t of totals) {
+      const l = { bucket: t.bucket, operation: t.operation, r2_class: t.r2_class };
+      add('r2watch_operations_total', l, t.calls);
+      add('r2watch_operation_errors_total', l, t.errors);
+      add('r2watch_uploaded_bytes_total', l, t.up);
+      add('r2watch_downloaded_bytes_total', l, t.down);
+    }
+    // Latency quantiles of the last 15 minutes, per bucket and operation (engine-merged).
+    const recent = await db
+      .prepare(
+        `SELECT level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
+                bytes_up, bytes_down, latency_sketch
+           FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`,
+      )
+      .bind(now - 15 * 60_000, OWN_PREFIX)
+      .all();
+    const byOp = new Map();
+    for (const r of recent.results) {
+      const key = `${r.bucket}\u0000${r.operation}`;
+      const list = byOp.get(key) ?? [];
+      list.push({
+        bucket: r.bucket,
+        prefix: '',
+        user: '',
+        operation: r.operation,
+        level: 'minute',
+        period_start_ms: 0,
+        calls: r.calls,
+        errors: r.errors,
+        bytes_up: r.bytes_up,
+        bytes_down: r.bytes_down,
+        latency: JSON.parse(r.latency_sketch),
+      });
+      byOp.set(key, list);
+    }
+    for (const rows of byOp.values()) {
+      const f = rt.engine.call('metrics_summarize', { rows }, now);
+      const l = { bucket: rows[0].bucket, operation: rows[0].operation };
+      for (const [q, key] of [['0.5', 'p50_ms'], ['0.95', 'p95_ms'], ['0.99', 'p99_ms']]) {
+        add('r2watch_operation_latency_seconds', { ...l, quantile: q }, f[key] === null ? null : f[key] / 1000);
+      }
+      add('r2watch_operation_latency_seconds_sum', l, f.latency_sum_ms / 1000);
+      add('r2watch_operation_latency_seconds_count', l, f.calls);
+    }
+    const breaker = rt.engine.call('breaker_status', {}, now);
+    for (const state of ['closed', 'open', 'half_open', 'forced_open', 'disabled']) {
+      add('r2watch_circuit_breaker_state', { state }, breaker.state === state ? 1 : 0);
+    }
+    const { results: snaps } = await db
+      .prepare(
+        `SELECT s.bucket, s.objects, s.bytes FROM storage_inventory_snapshots s
+          WHERE s.taken_at_ms = (SELECT MAX(taken_at_ms) FROM storage_inventory_snapshots t WHERE t.bucket = s.bucket)`,
+      )
+      .all();
+    for (const s of snaps) {
+      add('r2watch_storage_bytes', { bucket: s.bucket }, s.bytes);
+      add('r2watch_storage_objects', { bucket: s.bucket }, s.objects);
+    }
+    const lines = [];
+    for (const [name, [type, help]] of Object.entries(METRICS)) {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+      lines.push(...(samples[name] ?? []));
+      if (type === 'summary') {
+        lines.push(...(samples[`${name}_sum`] ?? []), ...(samples[`${name}_count`] ?? []));
+      }
+    }
+    return new Response(`${lines.join('\n')}\n`, {
+      headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
+    });
+  });
+}

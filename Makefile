@@ -78,9 +78,11 @@ dev: wasm migrate-local
 	@$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	  --show-interactive-dev-session=false
 
-bench: deps build/native-release/r2w_bench $(WASM)
+bench: deps build/native-release/r2w_bench build/worker/index.js
 	@build/native-release/r2w_bench --benchmark_min_time=0.2
 	@node bench/js/breaker-overhead.mjs
+	@node bench/js/metrics-ingest.mjs
+	@node bench/js/history-server-time.mjs
 
 deploy: wasm
 	@$(WRANGLER) d1 migrations apply DB --remote --env production

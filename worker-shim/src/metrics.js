@@ -19,21 +19,21 @@ function engineCall(rt, command, input, now = Date.now()) {
   }
 }
 
-/** D1 row -> the engine's rollup row JSON. */
-function toEngineRow(r) {
-  return {
-    bucket: r.bucket,
-    prefix: r.prefix,
-    user: r.user_id,
-    operation: r.operation,
-    level: r.level,
-    period_start_ms: r.period_start_ms,
-    calls: r.calls,
-    errors: r.errors,
-    bytes_up: r.bytes_up,
-    bytes_down: r.bytes_down,
-    latency: JSON.parse(r.latency_sketch),
-  };
+/**
+ * D1 rows -> the JSON text of the engine's rollup rows, with each stored sketch spliced in as
+ * it is (no parse and re-serialize of every sketch).
+ */
+function rowsText(results) {
+  return `[${results
+    .map(
+      (r) =>
+        `{"bucket":${JSON.stringify(r.bucket)},"prefix":${JSON.stringify(r.prefix)},` +
+        `"user":${JSON.stringify(r.user_id)},"operation":${JSON.stringify(r.operation)},` +
+        `"level":${JSON.stringify(r.level)},"period_start_ms":${r.period_start_ms},` +
+        `"calls":${r.calls},"errors":${r.errors},"bytes_up":${r.bytes_up},` +
+        `"bytes_down":${r.bytes_down},"latency":${r.latency_sketch}}`,
+    )
+    .join(',')}]`;
 }
 
 const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
@@ -52,7 +52,7 @@ async function selectRows(db, level, fromMs, toMs, { bucket, operation } = {}) {
     args.push(operation);
   }
   const { results } = await db.prepare(sql).bind(...args).all();
-  return results.map(toEngineRow);
+  return rowsText(results);
 }
 
 // ---- jobs ----------------------------------------------------------------------------------
@@ -91,7 +91,7 @@ async function rollUpLevel(rt, target, source, now) {
     )
     .bind(source, plan.from_ms, plan.to_ms)
     .all();
-  const merged = rt.engine.call('metrics_merge', { rows: results.map(toEngineRow), level: target }, now);
+  const merged = rt.engine.call('metrics_merge', `{"level":"${target}","rows":${rowsText(results)}}`, now);
   const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
   statements.push(
     db
@@ -104,6 +104,8 @@ async function rollUpLevel(rt, target, source, now) {
   for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
   return { level: target, rows: merged.rows.length, from_ms: plan.from_ms, to_ms: plan.to_ms };
 }
+
+export { rowsText };
 
 export async function rollUp(rt, now) {
   const hours = await rollUpLevel(rt, 'hour', 'minute', now);
@@ -283,7 +285,7 @@ export function registerMetricsRoutes(router) {
     const now = Date.now();
     const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
     const rows = await selectRows(rt.env.DB, plan.level, plan.from_ms, plan.to_ms, q);
-    const series = engineCall(rt, 'metrics_series', { range: plan.range, rows }, now);
+    const series = engineCall(rt, 'metrics_series', `{"range":"${plan.range}","rows":${rows}}`, now);
     return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null });
   });
 

@@ -1,3 +1,4 @@
+import { rowsText } from './metrics.js';
 // GET /metrics: r2watch's figures in the Prometheus text exposition format (version 0.0.4),
 // for a Prometheus server to scrape. The metric names are declared once, here.
 
@@ -71,24 +72,10 @@ export function registerPrometheusRoute(router) {
     const byOp = new Map();
     for (const r of recent.results) {
       const key = `${r.bucket}\u0000${r.operation}`;
-      const list = byOp.get(key) ?? [];
-      list.push({
-        bucket: r.bucket,
-        prefix: '',
-        user: '',
-        operation: r.operation,
-        level: 'minute',
-        period_start_ms: 0,
-        calls: r.calls,
-        errors: r.errors,
-        bytes_up: r.bytes_up,
-        bytes_down: r.bytes_down,
-        latency: JSON.parse(r.latency_sketch),
-      });
-      byOp.set(key, list);
+      byOp.set(key, [...(byOp.get(key) ?? []), r]);
     }
     for (const rows of byOp.values()) {
-      const f = rt.engine.call('metrics_summarize', { rows }, now);
+      const f = rt.engine.call('metrics_summarize', `{"rows":${rowsText(rows)}}`, now);
       const l = { bucket: rows[0].bucket, operation: rows[0].operation };
       for (const [q, key] of [['0.5', 'p50_ms'], ['0.95', 'p95_ms'], ['0.99', 'p99_ms']]) {
         add('r2watch_operation_latency_seconds', { ...l, quantile: q }, f[key] === null ? null : f[key] / 1000);

@@ -1,0 +1,68 @@
+// Events ingested per second into r2watch's rollup inside wasm called from JavaScript (the
+// Worker's hot path: breaker + minute rollup with its latency sketch), against
+// @datadog/sketches-js and tdigest doing the latency part in JavaScript, in one Node process;
+// then p50/p95/p99 relative error of each against exact quantiles.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DDSketch } from '@datadog/sketches-js';
+import tdigest from 'tdigest';
+import { Engine } from '../../worker-shim/src/engine.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+
+// Latencies like Date.now() measures them: whole milliseconds, lognormal around 30 ms.
+let seed = 12345;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const latencies = new Float64Array(N);
+for (let i = 0; i < N; i++) {
+  const u1 = Math.max(rand(), 1e-12), u2 = rand();
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  latencies[i] = Math.max(1, Math.round(Math.exp(3.4 + 0.9 * z)));
+}
+const sorted = Float64Array.from(latencies).sort();
+const exact = (q) => sorted[Math.floor(q * (N - 1))];
+
+function timeIt(fn) {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
+const engine = new Engine(module, 0);
+const now = 1_700_000_040_000;
+const series = engine.series('bench', 'objects/x', '');
+engine.call('breaker_command', { action: 'disable' }, now); // measure ingest, not rejections
+const wasmSeconds = timeIt(() => {
+  for (let i = 0; i < N; i++) engine.record(series.id, 'get', true, latencies[i], 0, 1024, now);
+});
+const batch = engine.call('metrics_flush_take', {}, now);
+const wasmQ = engine.call('metrics_summarize', { rows: batch.rows }, now);
+
+const dd = new DDSketch({ relativeAccuracy: 0.01 });
+const ddSeconds = timeIt(() => {
+  for (let i = 0; i < N; i++) dd.accept(latencies[i]);
+});
+const td = new tdigest.TDigest();
+const tdSeconds = timeIt(() => {
+  for (let i = 0; i < N; i++) td.push(latencies[i]);
+  td.compress();
+});
+
+const rel = (est, q) => Math.abs(est - exact(q)) / exact(q);
+const rows = [
+  ['r2watch wasm rollup (breaker + counters + sketch)', wasmSeconds, (q) => wasmQ[`p${Math.round(q * 100)}_ms`]],
+  ['@datadog/sketches-js DDSketch (sketch only)', ddSeconds, (q) => dd.getValueAtQuantile(q)],
+  ['tdigest TDigest (sketch only)', tdSeconds, (q) => td.percentile(q)],
+];
+console.log(`metrics ingest: ${N} events, Node ${process.version}`);
+console.log(`exact p50 ${exact(0.5)} ms, p95 ${exact(0.95)} ms, p99 ${exact(0.99)} ms`);
+for (const [name, seconds, quantile] of rows) {
+  const errs = [0.5, 0.95, 0.99].map((q) => `${(rel(quantile(q), q) * 100).toFixed(2)}%`).join(' / ');
+  console.log(
+    `${name.padEnd(50)} ${(N / seconds / 1e6).toFixed(2).padStart(6)} M events/s  ` +
+      `${((seconds / N) * 1e9).toFixed(0).padStart(5)} ns/event  rel. error p50/p95/p99 ${errs}`,
+  );
+}
+if (wasmQ.calls !== N) throw new Error(`wasm rollup counted ${wasmQ.calls} of ${N} events`);

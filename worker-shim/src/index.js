@@ -6,11 +6,13 @@ import { getRuntime, dropRuntime, isTrap, trapError } from './runtime.js';
 import { registerStorageRoutes } from './storage.js';
 import { registerHealthRoutes } from './health.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerMonitorRoutes } from './monitor.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
 registerStorageRoutes(router);
 registerHealthRoutes(router);
+registerMonitorRoutes(router);
 registerAdminRoutes(router);
 
 async function handle(request, env, ctx) {

@@ -6,14 +6,29 @@ import { EngineError } from './engine.js';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A call that did not finish within its time limit. */
+export class TimeoutError extends Error {}
+
+/** Settles with `promise`, or rejects with a TimeoutError after `ms` (the call itself goes on). */
+export function withTimeout(promise, ms) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Runs one R2 operation under the breaker.
  * @param {import('./runtime.js').Runtime} rt
  * @param {'get'|'put'|'delete'|'list'|'head'} operation
  * @param {() => Promise<any>} call the R2 call
  * @param {(result: any) => number} [bytesOf] bytes moved by a successful call
+ * @param {{timeoutMs?: number, timing?: {latencyMs?: number}}} [options] `timeoutMs` fails the
+ *   call (as a TimeoutError, counted by the breaker like any failure) when it takes longer;
+ *   `timing.latencyMs` receives the measured latency.
  */
-export async function guarded(rt, operation, call, bytesOf = () => 0) {
+export async function guarded(rt, operation, call, bytesOf = () => 0, options = {}) {
   const engine = rt.engine;
   if (!engine.acquire(Date.now())) {
     await rt.persistBreaker(); // OPEN -> HALF_OPEN timeouts are transitions too
@@ -27,7 +42,7 @@ export async function guarded(rt, operation, call, bytesOf = () => 0) {
   const started = Date.now();
   let result;
   let failure = null;
-  try {
+  const attempt = async () => {
     if (faultsEnabled(rt.env) && engine.faultsActive()) {
       const delay = engine.faultLatencyMs(operation);
       if (delay > 0) await sleep(delay);
@@ -35,16 +50,22 @@ export async function guarded(rt, operation, call, bytesOf = () => 0) {
         throw new Error(`injected fault on ${operation}`);
       }
     }
-    result = await call();
+    return call();
+  };
+  try {
+    result = options.timeoutMs ? await withTimeout(attempt(), options.timeoutMs) : await attempt();
   } catch (e) {
     failure = e;
   }
   const ended = Date.now();
+  if (options.timing) options.timing.latencyMs = ended - started;
   const bytes = failure ? 0 : bytesOf(result);
   const pending = engine.record(operation, failure === null, ended - started, bytes, ended);
   if (pending > 0) await rt.persistBreaker(ended);
   if (failure) {
-    throw new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
+    const err = new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
+    err.cause = failure;
+    throw err;
   }
   return result;
 }

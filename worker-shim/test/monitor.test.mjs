@@ -307,3 +307,30 @@ test('the daily job deletes health checks past the retention window', async () =
     await worker.dispose();
   }
 });
+
+test('a probe past the timeout fails as a timeout and one past the slow threshold is slow', async () => {
+  const worker = await startWorker();
+  try {
+    const cfg = await call(worker, 'PUT', '/api/health/config', {
+      timeout: 1000,
+      slowResponseThreshold: 100,
+    });
+    assert.equal(cfg.status, 200);
+    await call(worker, 'PUT', '/api/admin/faults', { operation: 'head', latency_ms: 1500 });
+    await call(worker, 'PUT', '/api/admin/faults', { operation: 'list', latency_ms: 300 });
+    const round = await call(worker, 'POST', '/api/health/check');
+    const byOp = Object.fromEntries(round.body.checks.map((c) => [c.operation, c]));
+    assert.equal(byOp.head.status, 'timeout');
+    assert.equal(byOp.head.ok, false);
+    assert.match(byOp.head.error, /no answer within 1000 ms/);
+    assert.equal(byOp.list.status, 'slow');
+    assert.equal(byOp.list.ok, true);
+    assert.deepEqual(round.body.summary.slow_operations, ['list']);
+    // The breaker counted the timeout as a failure, like any R2 call.
+    const breaker = await call(worker, 'GET', '/api/health/circuit-breaker');
+    assert.ok(breaker.body.totals.failures >= 1);
+    assert.deepEqual(await probeObjects(worker), []);
+  } finally {
+    await worker.dispose();
+  }
+});

@@ -8,12 +8,13 @@ import { runProbeRound, pruneHealthChecks } from './monitor.js';
  */
 async function collectMetrics(rt, scheduledTime) {
   await rt.persistBreaker(scheduledTime);
-  await runProbeRound(rt, { trigger: 'scheduled', nowMs: scheduledTime });
+  const probes = await runProbeRound(rt, { trigger: 'scheduled', nowMs: scheduledTime });
+  return { probes };
 }
 
 /** Daily at 00:00 UTC: retention of health checks. */
 async function daily(rt, scheduledTime) {
-  await pruneHealthChecks(rt, scheduledTime);
+  return { health_checks: await pruneHealthChecks(rt, scheduledTime) };
 }
 
 export const JOBS = {

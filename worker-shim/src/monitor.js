@@ -99,7 +99,8 @@ async function probe(rt, step, timeoutMs) {
   const seen = { operation: step.operation, at_ms: at };
   try {
     const call = R2_CALLS[step.operation](rt.env.BUCKET, step);
-    const found = await guarded(rt, step.operation, call, undefined, { timeoutMs, timing });
+    const key = step.key ?? step.prefix;
+    const found = await guarded(rt, step.operation, call, undefined, { key, timeoutMs, timing });
     return { ...seen, outcome: 'ok', found, latency_ms: timing.latencyMs };
   } catch (e) {
     if (!(e instanceof HttpError)) throw e; // an engine trap or D1 failure is not a probe result

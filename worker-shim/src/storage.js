@@ -24,11 +24,11 @@ export function withTimeout(promise, ms) {
  * @param {'get'|'put'|'delete'|'list'|'head'} operation
  * @param {() => Promise<any>} call the R2 call
  * @param {(result: any) => number} [bytesOf] bytes moved by a successful call
- * @param {{timeoutMs?: number, timing?: {latencyMs?: number}}} [options] `timeoutMs` fails the
- *   call (as a TimeoutError, counted by the breaker like any failure) when it takes longer;
- *   `timing.latencyMs` receives the measured latency.
+ * @param {{timeoutMs?: number, timing?: {latencyMs?: number}}} [about] about the call:
+ *   `timeoutMs` fails it (as a TimeoutError, counted by the breaker like any failure) when it
+ *   takes longer; `timing.latencyMs` receives the measured latency.
  */
-export async function guarded(rt, operation, call, bytesOf = () => 0, options = {}) {
+export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}) {
   const engine = rt.engine;
   if (!engine.acquire(Date.now())) {
     await rt.persistBreaker(); // OPEN -> HALF_OPEN timeouts are transitions too
@@ -53,12 +53,12 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, options = 
     return call();
   };
   try {
-    result = options.timeoutMs ? await withTimeout(attempt(), options.timeoutMs) : await attempt();
+    result = about.timeoutMs ? await withTimeout(attempt(), about.timeoutMs) : await attempt();
   } catch (e) {
     failure = e;
   }
   const ended = Date.now();
-  if (options.timing) options.timing.latencyMs = ended - started;
+  if (about.timing) about.timing.latencyMs = ended - started;
   const bytes = failure ? 0 : bytesOf(result);
   const pending = engine.record(operation, failure === null, ended - started, bytes, ended);
   if (pending > 0) await rt.persistBreaker(ended);

@@ -211,19 +211,27 @@ Result<json> faults_restore(Engine& e, const json& in, TimePoint) {
 }
 
 // {"database_ok": bool, "database_latency_ms": n, "database_error": "", "analytics_bound":
-// bool} -> the overall verdict, its components, and the figures it was made on.
+// bool, "probe_round": summary|null} -> the overall verdict, its components, and the figures
+// it was made on. `probe_round` is the last probe round's summary (health_round_evaluate).
 Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
-  health::Observations obs{.breaker = e.breaker().status(now)};
+  health::Observations obs{.breaker = e.breaker().status(now), .now = now};
   FieldReader r(in);
   r.read_bool("database_ok", obs.database_ok);
   r.read_duration("database_latency_ms", obs.database_latency, Duration(0), Duration(86'400'000));
   r.read_string("database_error", obs.database_error);
   r.read_bool("analytics_bound", obs.analytics_bound);
+  bool has_round = r.has("probe_round");
   if (auto err = r.finish()) return *err;
+  if (has_round && !in["probe_round"].is_null()) {
+    auto round = health::summary_from_json(in["probe_round"]);
+    if (!round.ok()) return prefixed(round.error(), "probe_round");
+    obs.last_round = round.value();
+  }
   health::VerdictOptions options{.degraded_response = e.breaker().options().slow_call_duration};
   json out = health::verdict_to_json(health::judge(obs, options));
   out["breaker"] = status_to_json(obs.breaker);
   out["operations"] = operation_figures(e);
+  out["probe_round"] = obs.last_round ? health::summary_to_json(*obs.last_round) : json(nullptr);
   return out;
 }
 

@@ -22,7 +22,8 @@ Error prefixed(Error e, const std::string& prefix) {
 }
 
 CommandHandler find_command(std::string_view name) {
-  for (auto commands : {breaker_commands(), storage_commands(), metrics_commands()}) {
+  for (auto commands :
+       {breaker_commands(), storage_commands(), metrics_commands(), health_commands()}) {
     for (const CommandEntry& e : commands) {
       if (e.name == name) return e.handler;
     }
@@ -47,6 +48,12 @@ bool Engine::call(std::string_view command, std::string_view input, TimePoint no
   const Error& e = result.error();
   json err = {{"code", e.code}, {"message", e.message}};
   if (!e.field.empty()) err["field"] = e.field;
+  if (!e.problems.empty()) {
+    err["errors"] = json::array();
+    for (const FieldProblem& p : e.problems) {
+      err["errors"].push_back({{"field", p.field}, {"message", p.message}});
+    }
+  }
   output_ = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
   return false;
 }

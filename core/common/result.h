@@ -3,16 +3,26 @@
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace r2w {
+
+// One bad input field among several (see Error::problems).
+struct FieldProblem {
+  std::string field;
+  std::string message;
+};
 
 // A refusal that names what was wrong. `code` is a stable snake_case word that the Worker maps
 // to an HTTP status ("invalid_json" -> 400, "invalid_field" -> 422, ...); `field` names the
 // offending input field when there is one (dotted for nested fields), empty otherwise.
+// When a validation finds several bad fields at once, `problems` lists each of them (and
+// `field` names the first); otherwise it is empty.
 struct Error {
   std::string code;
   std::string message;
   std::string field;
+  std::vector<FieldProblem> problems;
 };
 
 inline Error invalid_field(std::string field, std::string message) {

@@ -13,20 +13,51 @@ std::string format_number(double v) {
   return buf;
 }
 
-Component judge_storage(const breaker::Status& b, const VerdictOptions& o) {
+std::string op_list(const std::vector<Operation>& ops) {
+  std::string out;
+  for (Operation op : ops) out += (out.empty() ? "" : ", ") + std::string(operation_name(op));
+  return out;
+}
+
+Component judge_storage(const Observations& obs, const VerdictOptions& o) {
   using breaker::State;
+  const breaker::Status& b = obs.breaker;
   Component c{.name = "storage"};
+  const RoundSummary* round = nullptr;
+  if (obs.last_round && obs.now - obs.last_round->at <= o.probe_round_max_age) {
+    round = &*obs.last_round;
+  }
   switch (b.state) {
     case State::kOpen:
       return {c.name, Level::kUnhealthy, "circuit breaker is open: R2 calls are refused"};
     case State::kForcedOpen:
       return {c.name, Level::kUnhealthy, "circuit breaker was forced open by an operator"};
+    default:
+      break;
+  }
+  // Refused probes never reached R2: only the attempted ones count.
+  if (round && round->attempted > 0 && round->failed * 2 > round->attempted) {
+    return {c.name, Level::kUnhealthy,
+            "most operations failing in the last probe round: " + std::to_string(round->failed) +
+                " of " + std::to_string(round->attempted) + " probes (" + op_list(round->failing) +
+                ")"};
+  }
+  switch (b.state) {
     case State::kHalfOpen:
       return {c.name, Level::kDegraded, "circuit breaker is half open: trial calls under way"};
     case State::kDisabled:
       return {c.name, Level::kDegraded, "circuit breaker is disabled: R2 calls are unguarded"};
-    case State::kClosed:
+    default:
       break;
+  }
+  if (round && !round->failing.empty()) {
+    return {c.name, Level::kDegraded,
+            "operations failing in the last probe round: " + op_list(round->failing)};
+  }
+  if (round && !round->slow_operations.empty()) {
+    return {c.name, Level::kDegraded,
+            "slow responses in the last probe round: " + op_list(round->slow_operations) +
+                " (slowest " + std::to_string(round->max_response_time.count()) + " ms)"};
   }
   const auto& f = b.figures;
   if (f.failure_rate_pct && *f.failure_rate_pct >= o.degraded_error_rate_pct) {
@@ -58,7 +89,7 @@ std::string_view level_name(Level level) {
 
 Verdict judge(const Observations& obs, const VerdictOptions& options) {
   Verdict v;
-  v.components.push_back(judge_storage(obs.breaker, options));
+  v.components.push_back(judge_storage(obs, options));
   Component db{.name = "database"};
   if (!obs.database_ok) {
     db.level = Level::kUnhealthy;

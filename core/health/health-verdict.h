@@ -8,6 +8,7 @@
 
 #include "core/breaker/circuit-breaker.h"
 #include "core/common/time.h"
+#include "core/health/probe-round.h"
 
 namespace r2w::health {
 
@@ -23,6 +24,9 @@ struct Observations {
   std::string database_error;
   // Whether the Analytics Engine dataset is bound to the Worker.
   bool analytics_bound = false;
+  // The last probe round, if any, and the time now (to tell whether that round is recent).
+  std::optional<RoundSummary> last_round;
+  TimePoint now;
 };
 
 // Thresholds for "degraded", with defaults.
@@ -33,6 +37,9 @@ struct VerdictOptions {
   Duration degraded_response = Duration(2'000);
   // The database is degraded when its check took longer than this.
   Duration degraded_database_latency = Duration(1'000);
+  // A probe round older than this says nothing about now and is not judged (monitoring was
+  // stopped, or the cron has not run): three 5-minute cron periods by default.
+  Duration probe_round_max_age = Duration(15 * 60'000);
 };
 
 struct Component {
@@ -46,10 +53,11 @@ struct Verdict {
   std::vector<Component> components;  // storage, database, analytics
 };
 
-// Judges storage by the breaker (OPEN or FORCED_OPEN: unhealthy; HALF_OPEN, DISABLED, a high
-// error rate or slow responses: degraded), the database by its check, analytics by its
-// binding. Overall is the worst component, except that analytics alone never makes it
-// unhealthy.
+// Judges storage by the breaker and the last recent probe round (OPEN or FORCED_OPEN, or more
+// than half of the round's attempted probes failing: unhealthy; HALF_OPEN, DISABLED, any
+// probe failing or slow, a high error rate or slow responses: degraded), the database by its
+// check, analytics by its binding. Overall is the worst component, except that analytics alone
+// never makes it unhealthy.
 Verdict judge(const Observations& obs, const VerdictOptions& options);
 nlohmann::json verdict_to_json(const Verdict& v);
 

@@ -45,12 +45,16 @@ function wasiImports(module, getMemory) {
   return imports;
 }
 
-/** Thrown when an engine command answers with an error: carries code, message and field. */
+/**
+ * Thrown when an engine command answers with an error: carries code, message and field, and
+ * `errors` ({field, message} each) when several fields were bad at once.
+ */
 export class EngineError extends Error {
-  constructor({ code, message, field }) {
+  constructor({ code, message, field, errors }) {
     super(message);
     this.code = code;
     this.field = field;
+    this.errors = errors;
   }
 }
 

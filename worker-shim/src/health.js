@@ -2,6 +2,7 @@
 import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
 import { BREAKER_ID } from './runtime.js';
 import { EngineError } from './engine.js';
+import { latestProbeRound } from './monitor.js';
 
 const RECENT_TRANSITIONS = 20;
 
@@ -65,10 +66,11 @@ export function registerHealthRoutes(router) {
     if (rt.loadError && db.database_ok) {
       db.database_error = `saved state could not be loaded at start: ${rt.loadError}`;
     }
+    const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
     const now = Date.now();
     const verdict = rt.engine.call(
       'health_verdict',
-      { ...db, analytics_bound: Boolean(rt.env.ANALYTICS) },
+      { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound },
       now,
     );
     const body = {
@@ -89,6 +91,8 @@ export function registerHealthRoutes(router) {
         retry_after_ms: verdict.breaker.retry_after_ms,
         window: verdict.breaker.window,
       },
+      // The last synthetic probe round (POST /api/health/check or the 5-minute cron), or null.
+      probes: verdict.probe_round,
     };
     return json(body, verdict.status === 'unhealthy' ? 503 : 200);
   });

@@ -6,6 +6,7 @@ const STATUS_BY_CODE = {
   invalid_query: 400,
   invalid_field: 422,
   not_found: 404,
+  conflict: 409,
   method_not_allowed: 405,
   payload_too_large: 413,
   circuit_open: 503,
@@ -20,20 +21,25 @@ export class HttpError extends Error {
   /**
    * @param {string} code stable snake_case error code
    * @param {string} message what went wrong and, where it helps, what to do
-   * @param {{field?: string, status?: number, headers?: Record<string,string>}} [extra]
+   * @param {{field?: string, errors?: {field: string, message: string}[], status?: number,
+   *   headers?: Record<string,string>}} [extra] `errors` lists every bad field when there are several
    */
   constructor(code, message, extra = {}) {
     super(message);
     this.code = code;
     this.field = extra.field;
+    this.errors = extra.errors;
     this.status = extra.status ?? STATUS_BY_CODE[code] ?? 500;
     this.headers = extra.headers ?? {};
   }
 }
 
-/** Turns an engine error ({code, message, field}) into an HttpError. */
+/** Turns an engine error ({code, message, field, errors?}) into an HttpError. */
 export function fromEngineError(err) {
-  return new HttpError(err.code, err.message, { field: err.field || undefined });
+  return new HttpError(err.code, err.message, {
+    field: err.field || undefined,
+    errors: err.errors,
+  });
 }
 
 export function json(body, status = 200, headers = {}) {
@@ -46,6 +52,7 @@ export function json(body, status = 200, headers = {}) {
 export function errorResponse(err) {
   const error = { code: err.code, message: err.message };
   if (err.field) error.field = err.field;
+  if (err.errors?.length) error.errors = err.errors;
   return json({ error }, err.status, err.headers);
 }
 

@@ -8,11 +8,13 @@ import { registerHealthRoutes } from './health.js';
 import { registerAdminRoutes } from './admin.js';
 import { registerMetricsRoutes } from './metrics.js';
 import { registerPrometheusRoute } from './prometheus.js';
+import { registerMonitorRoutes } from './monitor.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
 registerStorageRoutes(router);
 registerHealthRoutes(router);
+registerMonitorRoutes(router);
 registerAdminRoutes(router);
 registerMetricsRoutes(router);
 registerPrometheusRoute(router);

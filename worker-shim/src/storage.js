@@ -12,6 +12,18 @@ export function bucketName(env) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A call that did not finish within its time limit. */
+export class TimeoutError extends Error {}
+
+/** Settles with `promise`, or rejects with a TimeoutError after `ms` (the call itself goes on). */
+export function withTimeout(promise, ms) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Runs one R2 operation under the breaker.
  * @param {import('./runtime.js').Runtime} rt
@@ -19,8 +31,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  * @param {() => Promise<any>} call the R2 call
  * @param {(result: any) => number} [bytesOf] bytes moved by a successful call (uploaded for a
  *   put, downloaded otherwise)
- * @param {{key?: string, user?: string}} [about] the object key (or list prefix) and the user,
- *   for the metrics series
+ * @param {{key?: string, user?: string, timeoutMs?: number, timing?: {latencyMs?: number}}}
+ *   [about] the object key (or list prefix) and the user, for the metrics series; `timeoutMs`
+ *   fails the call (as a TimeoutError, counted by the breaker like any failure) when it takes
+ *   longer; `timing.latencyMs` receives the measured latency.
  */
 export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}) {
   const engine = rt.engine;
@@ -36,7 +50,7 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
   const started = Date.now();
   let result;
   let failure = null;
-  try {
+  const attempt = async () => {
     if (faultsEnabled(rt.env) && engine.faultsActive()) {
       const delay = engine.faultLatencyMs(operation);
       if (delay > 0) await sleep(delay);
@@ -44,11 +58,15 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
         throw new Error(`injected fault on ${operation}`);
       }
     }
-    result = await call();
+    return call();
+  };
+  try {
+    result = about.timeoutMs ? await withTimeout(attempt(), about.timeoutMs) : await attempt();
   } catch (e) {
     failure = e;
   }
   const ended = Date.now();
+  if (about.timing) about.timing.latencyMs = ended - started;
   const bytes = failure ? 0 : bytesOf(result);
   const bytesUp = operation === 'put' ? bytes : 0;
   const bytesDown = operation === 'put' ? 0 : bytes;
@@ -72,7 +90,9 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
   });
   if (pending > 0) await rt.persistBreaker(ended);
   if (failure) {
-    throw new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
+    const err = new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
+    err.cause = failure;
+    throw err;
   }
   return result;
 }

@@ -84,3 +84,12 @@ export async function call(worker, method, path, body) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs the Worker's scheduled handler for `cron` as Cloudflare would, with `scheduledTime`
+ * (ms; default now). Resolves to Miniflare's result ({outcome: 'ok' | 'exception', ...}).
+ */
+export async function runCron(worker, cron, scheduledTime = Date.now()) {
+  const entry = await worker.mf.getWorker();
+  return entry.scheduled({ cron, scheduledTime: new Date(scheduledTime) });
+}

@@ -22,7 +22,7 @@ Error prefixed(Error e, const std::string& prefix) {
 }
 
 CommandHandler find_command(std::string_view name) {
-  for (auto commands : {breaker_commands(), storage_commands()}) {
+  for (auto commands : {breaker_commands(), storage_commands(), cost_commands()}) {
     for (const CommandEntry& e : commands) {
       if (e.name == name) return e.handler;
     }

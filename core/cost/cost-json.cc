@@ -11,12 +11,12 @@ namespace {
 std::string usage_text(const BillLine& l, uint32_t period_days) {
   switch (l.line) {
     case Line::kStorage:
-      return decimal_string(l.usage, static_cast<Wide>(kBytesPerGb) * period_days, 6);
+      return decimal_string(l.usage, static_cast<Wide>(kBytesPerGb) * period_days, 9);
     case Line::kClassA:
     case Line::kClassB:
       return wide_to_string(l.usage);
     case Line::kRetrieval:
-      return decimal_string(l.usage, kBytesPerGb, 6);
+      return decimal_string(l.usage, kBytesPerGb, 9);
   }
   return "";
 }

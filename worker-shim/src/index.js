@@ -6,12 +6,14 @@ import { getRuntime, dropRuntime, isTrap, trapError } from './runtime.js';
 import { registerStorageRoutes } from './storage.js';
 import { registerHealthRoutes } from './health.js';
 import { registerAdminRoutes } from './admin.js';
+import { registerCostRoutes } from './costs.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
 registerStorageRoutes(router);
 registerHealthRoutes(router);
 registerAdminRoutes(router);
+registerCostRoutes(router);
 
 async function handle(request, env, ctx) {
   const url = new URL(request.url);

@@ -9,6 +9,7 @@
 #include "core/cost/money.h"
 #include "core/cost/operation-class.h"
 #include "core/cost/price-list.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::cost {
 namespace {
@@ -359,6 +360,36 @@ TEST(Bill, ListPriceCostIsUnroundedAndIgnoresTheFreeTier) {
             usd_micro(540'000));
   EXPECT_EQ(list_price_cost(p.of(StorageClass::kStandard), Line::kClassB, 1'500'002, 30),
             usd_micro(540'001));
+}
+
+}  // namespace
+}  // namespace r2w::cost
+
+// ---- through the engine: `now` picks the current month, never a clock ----
+
+namespace r2w::cost {
+namespace {
+
+TEST(CostCommands, NowPicksTheMonthWhosePricesApplyAndPastMonthsCannotBeRepriced) {
+  // 2026-06-15T00:00:00Z.
+  TimePoint june = from_epoch_ms(INT64_C(1781481600000));
+  bindings::Engine engine(june);
+  const char* update =
+      R"({"request": {"effective_from": "2026-06-01", "standard": {"class_b_usd_per_million": 1}}})";
+  EXPECT_TRUE(engine.call("pricing_validate", update, june));
+  const char* past =
+      R"({"request": {"effective_from": "2026-05-01", "standard": {"class_b_usd_per_million": 1}}})";
+  EXPECT_FALSE(engine.call("pricing_validate", past, june));
+  EXPECT_EQ(json::parse(engine.output())["error"]["field"], "effective_from");
+
+  // A stored version from July on prices July, not June (the month of now).
+  const char* estimate = R"({"request": {"standard": {"class_b": 20000000}},
+      "pricing": [{"effective_from": "2026-07-01", "standard": {"class_b_usd_per_million": 1}}]})";
+  ASSERT_TRUE(engine.call("cost_estimate", estimate, june));
+  EXPECT_EQ(json::parse(engine.output())["total_usd"], "3.60");  // 10 * $0.36
+  TimePoint july = from_epoch_ms(INT64_C(1782864000000));        // 2026-07-01T00:00:00Z
+  ASSERT_TRUE(engine.call("cost_estimate", estimate, july));
+  EXPECT_EQ(json::parse(engine.output())["total_usd"], "10.00");  // 10 * $1
 }
 
 }  // namespace

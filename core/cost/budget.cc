@@ -11,14 +11,26 @@ namespace {
 constexpr size_t kMaxBudgets = 1000;
 constexpr Money kMaxBudget = Money::micro_usd(INT64_C(1'000'000'000) * kMicroPerUsd);
 
-// The budget's scope's spend counting usage up to `day`.
-Money spent_on(const MonthReport& r, const Budget& b, uint32_t day) {
-  if (b.bucket.empty()) return r.expected_bill_by_day[day - 1].total;
-  for (const Share& s : r.bucket_shares(day)) {
-    if (s.key == b.bucket) return s.total;
+// Every bucket's share of the expected bill to each day, computed once for all budgets.
+class DailyShares {
+ public:
+  explicit DailyShares(const MonthReport& r) : r_(r), by_day_(r.days_in_month) {}
+
+  // The budget's scope's spend counting usage up to `day`.
+  Money spent_on(const Budget& b, uint32_t day) {
+    if (b.bucket.empty()) return r_.expected_bill_by_day[day - 1].total;
+    auto& shares = by_day_[day - 1];
+    if (!shares) shares = r_.bucket_shares(day);
+    for (const Share& s : *shares) {
+      if (s.key == b.bucket) return s.total;
+    }
+    return Money{};
   }
-  return Money{};
-}
+
+ private:
+  const MonthReport& r_;
+  std::vector<std::optional<std::vector<Share>>> by_day_;
+};
 
 }  // namespace
 
@@ -88,14 +100,15 @@ std::vector<BudgetStatus> budget_status(const MonthReport& r, std::span<const Bu
   std::vector<BudgetStatus> out;
   const uint32_t as_of = r.days_elapsed;
   CivilDate first = first_day(r.month);
+  DailyShares shares(r);
   for (const Budget& b : budgets) {
     BudgetStatus s{.budget = b};
-    s.spent = spent_on(r, b, as_of);
+    s.spent = shares.spent_on(b, as_of);
     s.burn_rate_per_day = Money::micro_usd(
         static_cast<int64_t>(div_round_half_up(static_cast<Wide>(s.spent.micro_usd()), as_of)));
-    s.forecast = spent_on(r, b, r.days_in_month);
+    s.forecast = shares.spent_on(b, r.days_in_month);
     for (uint32_t d = 1; d <= r.days_in_month; ++d) {
-      if (spent_on(r, b, d) > b.monthly) {
+      if (shares.spent_on(b, d) > b.monthly) {
         (d <= as_of ? s.exceeded_on : s.projected_exceed_on) = add_days(first, d - 1);
         break;
       }

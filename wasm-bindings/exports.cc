@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/cost/operation-class.h"
 #include "core/metrics/inventory.h"
 #include "wasm-bindings/engine.h"
 
@@ -73,7 +74,7 @@ R2W_EXPORT("r2w_series") int32_t r2w_series(const char* text, uint32_t len) {
 // R2's billing class of an operation: 0 Class A, 1 Class B, 2 free; -1 unknown operation.
 R2W_EXPORT("r2w_r2_class") int32_t r2w_r2_class(int32_t op) {
   auto operation = r2w::operation_from_index(op);
-  return operation ? static_cast<int32_t>(r2w::r2_class(*operation)) : -1;
+  return operation ? static_cast<int32_t>(r2w::cost::classify_operation(*operation)) : -1;
 }
 
 // Reports a permitted call: series id, operation index (get 0, put 1, delete 2, list 3,

@@ -30,36 +30,6 @@ inline constexpr std::string_view operation_name(Operation op) {
   return "unknown";
 }
 
-// R2's billing class of each operation: writes and listings are Class A, reads Class B,
-// deletes free (https://developers.cloudflare.com/r2/pricing/).
-enum class R2Class : uint8_t { kA, kB, kFree };
-
-inline constexpr R2Class r2_class(Operation op) {
-  switch (op) {
-    case Operation::kPut:
-    case Operation::kList:
-      return R2Class::kA;
-    case Operation::kGet:
-    case Operation::kHead:
-      return R2Class::kB;
-    case Operation::kDelete:
-      return R2Class::kFree;
-  }
-  return R2Class::kFree;
-}
-
-inline constexpr std::string_view r2_class_name(R2Class c) {
-  switch (c) {
-    case R2Class::kA:
-      return "A";
-    case R2Class::kB:
-      return "B";
-    case R2Class::kFree:
-      return "free";
-  }
-  return "free";
-}
-
 inline std::optional<Operation> parse_operation(std::string_view name) {
   for (Operation op : kAllOperations) {
     if (operation_name(op) == name) return op;

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "core/cost/operation-class.h"
+
 namespace r2w::metrics {
 
 namespace {
@@ -110,12 +112,13 @@ nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.si
     all.errors += t.errors;
     all.bytes_up += t.bytes_up;
     all.bytes_down += t.bytes_down;
-    by_class[std::string(r2_class_name(r2_class(op)))] += t.calls;
-    by_operation[std::string(operation_name(op))] = {{"calls", t.calls},
-                                                     {"errors", t.errors},
-                                                     {"bytes_up", t.bytes_up},
-                                                     {"bytes_down", t.bytes_down},
-                                                     {"r2_class", r2_class_name(r2_class(op))}};
+    by_class[std::string(cost::operation_class_label(cost::classify_operation(op)))] += t.calls;
+    by_operation[std::string(operation_name(op))] = {
+        {"calls", t.calls},
+        {"errors", t.errors},
+        {"bytes_up", t.bytes_up},
+        {"bytes_down", t.bytes_down},
+        {"r2_class", cost::operation_class_label(cost::classify_operation(op))}};
   }
   return {
       {"window_ms", window.count()},

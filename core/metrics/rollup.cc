@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/common/json-fields.h"
+#include "core/cost/operation-class.h"
 
 namespace r2w::metrics {
 
@@ -64,7 +65,7 @@ nlohmann::json row_to_json(const Row& row) {
           {"prefix", row.series.prefix},
           {"user", row.series.user},
           {"operation", operation_name(row.operation)},
-          {"r2_class", r2_class_name(r2_class(row.operation))},
+          {"r2_class", cost::operation_class_label(cost::classify_operation(row.operation))},
           {"level", level_name(row.level)},
           {"period_start_ms", to_epoch_ms(row.period_start)},
           {"calls", row.figures.calls},

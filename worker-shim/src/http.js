@@ -5,6 +5,7 @@ const STATUS_BY_CODE = {
   invalid_json: 400,
   invalid_query: 400,
   invalid_field: 422,
+  usage_too_large: 422,
   not_found: 404,
   conflict: 409,
   method_not_allowed: 405,

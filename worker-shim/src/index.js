@@ -9,6 +9,7 @@ import { registerAdminRoutes } from './admin.js';
 import { registerMetricsRoutes } from './metrics.js';
 import { registerPrometheusRoute } from './prometheus.js';
 import { registerMonitorRoutes } from './monitor.js';
+import { registerCostRoutes } from './costs.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
@@ -18,6 +19,7 @@ registerMonitorRoutes(router);
 registerAdminRoutes(router);
 registerMetricsRoutes(router);
 registerPrometheusRoute(router);
+registerCostRoutes(router);
 
 async function handle(request, env, ctx) {
   const url = new URL(request.url);

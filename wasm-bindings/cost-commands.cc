@@ -1,0 +1,320 @@
+// Commands of the cost engine: the pricing calculator, the month's bill, forecast and trend,
+// breakdowns, budgets, anomalies, what-if, and price-list and budget validation. All pure: the
+// Worker hands in usage rows, stored price-list versions and budgets; `now` only picks the
+// current month where a command says so.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/common/civil-date.h"
+#include "core/common/json-fields.h"
+#include "core/cost/anomaly.h"
+#include "core/cost/budget.h"
+#include "core/cost/cost-json.h"
+#include "core/cost/estimate.h"
+#include "core/cost/month.h"
+#include "core/cost/operation-class.h"
+#include "core/cost/price-list.h"
+#include "core/cost/usage.h"
+#include "wasm-bindings/commands.h"
+#include "wasm-bindings/engine.h"
+
+namespace r2w::bindings {
+
+using nlohmann::json;
+namespace cost = r2w::cost;
+
+namespace {
+
+// "pricing": the stored versions ([price list, ...]); absent = none (the default list).
+Result<std::vector<cost::PriceList>> versions_of(const json& in, bool has_pricing) {
+  if (!has_pricing) return std::vector<cost::PriceList>{};
+  return cost::price_versions_from_json(in["pricing"], "pricing");
+}
+
+// "month": "YYYY-MM" when given, else the month of `now`.
+Result<YearMonth> month_or_now(const std::string& text, bool given, TimePoint now) {
+  if (!given) return month_of(date_of(now));
+  auto m = parse_year_month(text);
+  if (!m) return invalid_field("month", "month must be a month as YYYY-MM");
+  return *m;
+}
+
+// The fields every month command shares, read after the command marked its own:
+// {"as_of": "YYYY-MM-DD", "usage": [row, ...], "pricing": [version, ...],
+//  "forecast_window_days": 7}.
+Result<cost::MonthInput> month_input(const json& in, FieldReader& r) {
+  cost::MonthInput m;
+  std::string as_of;
+  r.read_string("as_of", as_of);
+  bool has_usage = r.has("usage");
+  bool has_pricing = r.has("pricing");
+  r.read_uint("forecast_window_days", m.forecast.window_days, 1, 31);
+  if (auto err = r.finish()) return *err;
+  auto date = parse_date(as_of);
+  if (!date) return invalid_field("as_of", "as_of must be the last day of usage as YYYY-MM-DD");
+  m.as_of = *date;
+  auto versions = versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  m.prices = cost::price_list_for(versions.value(), month_of(*date));
+  if (has_usage) {
+    auto rows = cost::usage_rows_from_json(in["usage"], "usage");
+    if (!rows.ok()) return rows.error();
+    m.rows = std::move(rows).value();
+  }
+  return m;
+}
+
+// POST /api/costs/estimate. {"request": <the body>, "pricing": [...], "month": "YYYY-MM"}:
+// priced with the list in effect for `month` (default: the month of now). Errors in the
+// body name its fields as the body has them ("standard.class_a").
+Result<json> cost_estimate(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string month_text;
+  bool has_request = r.has("request");
+  bool has_pricing = r.has("pricing");
+  bool has_month = r.has("month");
+  r.read_string("month", month_text);
+  if (auto err = r.finish()) return *err;
+  auto month = month_or_now(month_text, has_month, now);
+  if (!month.ok()) return month.error();
+  auto versions = versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  cost::PriceList prices = cost::price_list_for(versions.value(), month.value());
+  auto request = cost::estimate_from_json(has_request ? in["request"] : json::object(), prices);
+  if (!request.ok()) return request.error();
+  auto bill = cost::estimate(prices, request.value());
+  if (!bill.ok()) return bill.error();
+  std::array<bool, cost::kStorageClassCount> asked{};
+  for (cost::StorageClass c : cost::kAllStorageClasses) {
+    asked[cost::index_of(c)] = request.value().classes[cost::index_of(c)].has_value();
+  }
+  json out = cost::bill_json(bill.value(), asked);
+  out["month"] = format_year_month(month.value());
+  out["period_days"] = cost::kEstimatePeriodDays;
+  out["pricing"] = cost::pricing_ref_json(prices);
+  out["rounding"] =
+      "each line is rounded up to whole billing units after the free tier; total_micro_usd is "
+      "the exact sum of the lines and total_usd is it rounded half up to the cent";
+  return out;
+}
+
+// Month to date, daily average, forecast, trend and by-bucket split (month_input fields).
+Result<json> cost_bill(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  auto report = cost::month_report(m.value());
+  if (!report.ok()) return report.error();
+  return cost::month_report_json(report.value(), m.value().prices, m.value().forecast);
+}
+
+// month_input fields + "by": "bucket" | "prefix" | "class" | "user".
+Result<json> cost_breakdown(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string by = "bucket";
+  r.read_string("by", by);
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  auto dimension = cost::parse_breakdown_by(by);
+  if (!dimension) return invalid_field("by", "by must be bucket, prefix, class or user");
+  auto report = cost::month_report(m.value());
+  if (!report.ok()) return report.error();
+  auto shares = cost::breakdown(report.value(), m.value(), *dimension);
+  json out = cost::totals_json(report.value().to_date);
+  out["by"] = by;
+  out["month"] = format_year_month(report.value().month);
+  out["as_of"] = format_date(m.value().as_of);
+  out["rows"] = cost::shares_json(shares, report.value().to_date.total, "key");
+  return out;
+}
+
+// month_input fields + "budgets": [budget, ...] (the shape of cost_budgets_validate).
+Result<json> cost_budget_status(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  bool has_budgets = r.has("budgets");
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  auto budgets =
+      cost::budgets_from_json(json{{"budgets", has_budgets ? in["budgets"] : json::array()}});
+  if (!budgets.ok()) return budgets.error();
+  auto report = cost::month_report(m.value());
+  if (!report.ok()) return report.error();
+  auto statuses = cost::budget_status(report.value(), budgets.value());
+  return json{{"month", format_year_month(report.value().month)},
+              {"as_of", format_date(m.value().as_of)},
+              {"budgets", cost::budget_status_json(statuses)}};
+}
+
+// {"date": "YYYY-MM-DD", "usage": [rows of any dates], "pricing": [...], "baseline_days": 7,
+//  "rise_pct": 50, "min_increase_usd": "0.01"}.
+Result<json> cost_anomaly(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  cost::AnomalyOptions options;
+  std::string date_text;
+  r.read_string("date", date_text);
+  bool has_usage = r.has("usage");
+  bool has_pricing = r.has("pricing");
+  bool has_min = r.has("min_increase_usd");
+  r.read_uint("baseline_days", options.baseline_days, 1, 90);
+  r.read_uint("rise_pct", options.rise_pct, 1, 100'000);
+  if (auto err = r.finish()) return *err;
+  auto date = parse_date(date_text);
+  if (!date) return invalid_field("date", "date must be the day to check as YYYY-MM-DD");
+  if (has_min) {
+    auto min = cost::usd_from_json(in["min_increase_usd"], cost::kMaxMoney);
+    if (!min) {
+      return invalid_field("min_increase_usd",
+                           "min_increase_usd must be a non-negative dollar amount");
+    }
+    options.min_increase = *min;
+  }
+  auto versions = versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  std::vector<cost::UsageRow> rows;
+  if (has_usage) {
+    auto parsed = cost::usage_rows_from_json(in["usage"], "usage");
+    if (!parsed.ok()) return parsed.error();
+    rows = std::move(parsed).value();
+  }
+  cost::PriceList prices = cost::price_list_for(versions.value(), month_of(*date));
+  auto report = cost::check_anomaly(prices, rows, *date, options);
+  return cost::anomaly_json(report, options);
+}
+
+// month_input fields + "storage_class": the class to price everything in (default
+// infrequent_access). Positive savings mean the other class is cheaper.
+Result<json> cost_whatif(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string target_name = "infrequent_access";
+  r.read_string("storage_class", target_name);
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  auto target = cost::parse_storage_class(target_name);
+  if (!target) {
+    return invalid_field("storage_class", "storage_class must be standard or infrequent_access");
+  }
+  auto current = cost::month_report(m.value());
+  if (!current.ok()) return current.error();
+  cost::MonthInput moved = m.value();
+  moved.price_as = *target;
+  auto what_if = cost::month_report(moved);
+  if (!what_if.ok()) return what_if.error();
+  auto summary = [](const cost::MonthReport& rep) {
+    const cost::Bill& month_end = rep.month_end[static_cast<size_t>(cost::Scenario::kExpected)];
+    return json{{"month_to_date", cost::bill_json(rep.to_date, cost::classes_used(month_end))},
+                {"month_end_expected", cost::totals_json(month_end)}};
+  };
+  const size_t expected = static_cast<size_t>(cost::Scenario::kExpected);
+  cost::Money saving_to_date = current.value().to_date.total - what_if.value().to_date.total;
+  cost::Money saving_month =
+      current.value().month_end[expected].total - what_if.value().month_end[expected].total;
+  return json{{"month", format_year_month(current.value().month)},
+              {"as_of", format_date(m.value().as_of)},
+              {"storage_class", target_name},
+              {"pricing", cost::pricing_ref_json(m.value().prices)},
+              {"current", summary(current.value())},
+              {"what_if", summary(what_if.value())},
+              {"saving_to_date_micro_usd", saving_to_date.micro_usd()},
+              {"saving_to_date_usd", cost::format_usd(saving_to_date, 2)},
+              {"saving_month_micro_usd", saving_month.micro_usd()},
+              {"saving_month_usd", cost::format_usd(saving_month, 2)},
+              {"verdict", saving_month > cost::Money{}   ? "cheaper"
+                          : saving_month < cost::Money{} ? "more_expensive"
+                                                         : "same"}};
+}
+
+// PUT /api/pricing. {"request": <a price list, partial>, "pricing": [stored versions]}: the
+// request's effective_from (required, first day of a month, not before the month of now)
+// picks the version it updates; absent fields keep that version's values.
+Result<json> pricing_validate(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  bool has_request = r.has("request");
+  bool has_pricing = r.has("pricing");
+  if (auto err = r.finish()) return *err;
+  const json request = has_request ? in["request"] : json::object();
+  if (!request.is_object()) return invalid_field("", "the price list must be a JSON object");
+  if (!request.contains("effective_from") || !request["effective_from"].is_string()) {
+    return invalid_field("effective_from",
+                         "effective_from is required: the first day of the month the prices "
+                         "apply from, as YYYY-MM-DD");
+  }
+  auto effective = parse_date(request["effective_from"].get<std::string>());
+  auto versions = versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  cost::PriceList base =
+      cost::price_list_for(versions.value(), effective ? month_of(*effective) : YearMonth{1970, 1});
+  auto parsed = cost::price_list_from_json(request, base);
+  if (!parsed.ok()) return parsed.error();
+  CivilDate this_month = first_day(month_of(date_of(now)));
+  if (parsed.value().effective_from < this_month) {
+    return invalid_field("effective_from", "effective_from must not be before " +
+                                               format_date(this_month) +
+                                               ": past months keep the prices they were billed at");
+  }
+  return json{{"price_list", cost::price_list_to_json(parsed.value())}};
+}
+
+// GET /api/pricing. {"pricing": [stored versions], "month": "YYYY-MM" (default: now)}.
+Result<json> pricing_status(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string month_text;
+  bool has_pricing = r.has("pricing");
+  bool has_month = r.has("month");
+  r.read_string("month", month_text);
+  if (auto err = r.finish()) return *err;
+  auto month = month_or_now(month_text, has_month, now);
+  if (!month.ok()) return month.error();
+  auto versions = versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  std::vector<cost::PriceList> all = versions.value();
+  all.insert(all.begin(), cost::default_price_list());
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.effective_from < b.effective_from;
+  });
+  json list = json::array();
+  for (const auto& v : all) list.push_back(cost::price_list_to_json(v));
+  return json{{"month", format_year_month(month.value())},
+              {"in_effect", cost::price_list_to_json(cost::price_list_for(all, month.value()))},
+              {"versions", list}};
+}
+
+// PUT /api/costs/budgets. {"request": {"budgets": [...]}} -> the budgets, normalized.
+Result<json> cost_budgets_validate(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  bool has_request = r.has("request");
+  if (auto err = r.finish()) return *err;
+  auto budgets = cost::budgets_from_json(has_request ? in["request"] : json::object());
+  if (!budgets.ok()) return budgets.error();
+  return cost::budgets_to_json(budgets.value());
+}
+
+// The operation table: {"operations": [{"operation", "class"}]}.
+Result<json> cost_operation_classes(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  if (auto err = r.finish()) return *err;
+  json list = json::array();
+  for (const auto& e : cost::operation_class_table()) {
+    list.push_back({{"operation", e.operation}, {"class", operation_class_name(e.billed_as)}});
+  }
+  return json{{"operations", list}};
+}
+
+}  // namespace
+
+std::span<const CommandEntry> cost_commands() {
+  static constexpr CommandEntry kCommands[] = {
+      {"cost_estimate", &cost_estimate},
+      {"cost_bill", &cost_bill},
+      {"cost_breakdown", &cost_breakdown},
+      {"cost_budget_status", &cost_budget_status},
+      {"cost_anomaly", &cost_anomaly},
+      {"cost_whatif", &cost_whatif},
+      {"cost_budgets_validate", &cost_budgets_validate},
+      {"cost_operation_classes", &cost_operation_classes},
+      {"pricing_validate", &pricing_validate},
+      {"pricing_status", &pricing_status},
+  };
+  return kCommands;
+}
+
+}  // namespace r2w::bindings

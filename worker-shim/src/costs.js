@@ -1,0 +1,105 @@
+// Cost routes that need no metrics: the pricing calculator, the versioned price list and the
+// monthly budgets. Every figure and every check comes from the engine (core/cost/); this file
+// reads the request, loads what D1 holds, asks the engine, and stores the answer.
+import { fromEngineError, json, readJsonBody } from './http.js';
+import { EngineError } from './engine.js';
+
+/** Runs an engine command, turning its refusal into the HTTP error naming the field. */
+function ask(rt, command, input, nowMs = Date.now()) {
+  try {
+    return rt.engine.call(command, input, nowMs);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+}
+
+/**
+ * The stored price-list versions as a JSON array text (for the engine's `pricing` field):
+ * every cost command picks the version in effect for its month from these.
+ */
+export async function loadPriceVersions(db) {
+  const { results } = await db
+    .prepare('SELECT price_list_json FROM pricing_tiers ORDER BY effective_from')
+    .all();
+  return `[${results.map((r) => r.price_list_json).join(',')}]`;
+}
+
+/** The stored budgets as the engine wrote them: [{bucket, monthly_usd, ...}]. */
+export async function loadBudgets(db) {
+  const { results } = await db
+    .prepare('SELECT budget_json FROM cost_budgets ORDER BY scope')
+    .all();
+  return results.map((r) => JSON.parse(r.budget_json));
+}
+
+/** `?month=YYYY-MM` when given (the engine checks it), as a JSON member or nothing. */
+function monthMember(request) {
+  const month = new URL(request.url).searchParams.get('month');
+  return month === null ? '' : `,"month":${JSON.stringify(month)}`;
+}
+
+export function registerCostRoutes(router) {
+  // The pricing calculator: the body is priced with the list in effect for ?month= (default:
+  // this month).
+  router.on('POST', '/api/costs/estimate', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    const pricing = await loadPriceVersions(rt.env.DB);
+    return json(
+      ask(rt, 'cost_estimate', `{"request":${body},"pricing":${pricing}${monthMember(request)}}`),
+    );
+  });
+
+  router.on('GET', '/api/pricing', async (request, _params, rt) => {
+    const pricing = await loadPriceVersions(rt.env.DB);
+    return json(ask(rt, 'pricing_status', `{"pricing":${pricing}${monthMember(request)}}`));
+  });
+
+  // A new version from its effective_from on (this month or later); a partial body keeps the
+  // values of the version it updates. Nothing is written when the engine refuses it.
+  router.on('PUT', '/api/pricing', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    const now = Date.now();
+    const db = rt.env.DB;
+    const { price_list: priceList } = ask(
+      rt,
+      'pricing_validate',
+      `{"request":${body},"pricing":${await loadPriceVersions(db)}}`,
+      now,
+    );
+    await db
+      .prepare(
+        `INSERT INTO pricing_tiers (effective_from, price_list_json, updated_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT (effective_from) DO UPDATE SET price_list_json = excluded.price_list_json,
+           updated_at_ms = excluded.updated_at_ms`,
+      )
+      .bind(priceList.effective_from, JSON.stringify(priceList), now)
+      .run();
+    const status = ask(rt, 'pricing_status', `{"pricing":${await loadPriceVersions(db)}}`, now);
+    return json({ saved: priceList, ...status });
+  });
+
+  router.on('GET', '/api/costs/budgets', async (_request, _params, rt) =>
+    json({ budgets: await loadBudgets(rt.env.DB) }),
+  );
+
+  // Replaces every budget with the body's list, in one batch; nothing changes when refused.
+  router.on('PUT', '/api/costs/budgets', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    const { budgets } = ask(rt, 'cost_budgets_validate', `{"request":${body}}`);
+    const db = rt.env.DB;
+    const now = Date.now();
+    const insert = db.prepare(
+      `INSERT INTO cost_budgets (scope, monthly_micro_usd, warn_at_pct, budget_json, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?)`,
+    );
+    await db.batch([
+      db.prepare('DELETE FROM cost_budgets'),
+      ...budgets.map((b) =>
+        insert.bind(b.bucket ?? '', b.monthly_micro_usd, b.warn_at_pct, JSON.stringify(b), now),
+      ),
+    ]);
+    return json({ budgets: await loadBudgets(db) });
+  });
+}
+

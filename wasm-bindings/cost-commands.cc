@@ -2,6 +2,7 @@
 // breakdowns, budgets, anomalies, what-if, and price-list and budget validation. All pure: the
 // Worker hands in usage rows, stored price-list versions and budgets; `now` only picks the
 // current month where a command says so.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -106,6 +107,123 @@ Result<json> cost_bill(Engine&, const json& in, TimePoint) {
   auto report = cost::month_report(m.value());
   if (!report.ok()) return report.error();
   return cost::month_report_json(report.value(), m.value().prices, m.value().forecast);
+}
+
+// A bill's charges grouped as people read them: storage, requests (Class A + B), retrieval,
+// in micro-dollars and as dollars to the cent.
+json charges_json(const cost::Bill& bill) {
+  cost::Money storage = bill.line_total(cost::Line::kStorage);
+  cost::Money requests =
+      bill.line_total(cost::Line::kClassA) + bill.line_total(cost::Line::kClassB);
+  cost::Money retrieval = bill.line_total(cost::Line::kRetrieval);
+  return {{"storage_micro_usd", storage.micro_usd()},
+          {"storage_usd", cost::format_usd(storage)},
+          {"requests_micro_usd", requests.micro_usd()},
+          {"requests_usd", cost::format_usd(requests)},
+          {"retrieval_micro_usd", retrieval.micro_usd()},
+          {"retrieval_usd", cost::format_usd(retrieval)},
+          {"total_micro_usd", bill.total.micro_usd()},
+          {"total_usd", cost::format_usd(bill.total)}};
+}
+
+json top(const std::vector<cost::Share>& shares, cost::Money total, size_t n) {
+  std::vector<cost::Share> sorted = shares;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const cost::Share& a, const cost::Share& b) { return a.total > b.total; });
+  if (sorted.size() > n) sorted.resize(n);
+  return cost::shares_json(sorted, total, "key");
+}
+
+// A report of a closed period. month_input fields + "type": "daily" | "monthly" +
+// "previous_total_micro_usd" (monthly: the previous month's bill, when known).
+// daily: the day `as_of` at list price, the month's bill to that day; monthly: the month's
+// bill (as_of its last day). Both: usage totals, charges by line, top 5 buckets and prefixes
+// of the month to date, and the change from the previous period (the day before, or the
+// previous month).
+Result<json> cost_report(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string type;
+  r.read_string("type", type);
+  bool has_previous = r.has("previous_total_micro_usd");
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  if (type != "daily" && type != "monthly") {
+    return invalid_field("type", "type must be daily or monthly");
+  }
+  std::optional<int64_t> previous;
+  if (has_previous) {
+    if (!in["previous_total_micro_usd"].is_number_integer()) {
+      return invalid_field("previous_total_micro_usd",
+                           "previous_total_micro_usd must be an integer");
+    }
+    previous = in["previous_total_micro_usd"].get<int64_t>();
+  }
+  auto report = cost::month_report(m.value());
+  if (!report.ok()) return report.error();
+  const cost::MonthReport& rep = report.value();
+  json usage = {{"class_a_requests", 0},
+                {"class_b_requests", 0},
+                {"free_requests", 0},
+                {"retrieved_bytes", 0},
+                {"storage_peak_bytes_last_day", 0}};
+  uint64_t a = 0, b = 0, f = 0, retrieved = 0, peak = 0;
+  for (const cost::UsageRow& row : m.value().rows) {
+    bool today = row.date == m.value().as_of;
+    if (type == "monthly" || today) {
+      a += row.class_a_requests;
+      b += row.class_b_requests;
+      f += row.free_requests;
+      retrieved += row.retrieved_bytes;
+    }
+    if (today) peak += row.storage_peak_bytes;
+  }
+  usage = {{"class_a_requests", a},
+           {"class_b_requests", b},
+           {"free_requests", f},
+           {"retrieved_bytes", retrieved},
+           {"storage_peak_bytes_last_day", peak}};
+  json out = {
+      {"type", type},
+      {"period", type == "daily" ? format_date(m.value().as_of) : format_year_month(rep.month)},
+      {"month", format_year_month(rep.month)},
+      {"usage", usage},
+      {"month_to_date", charges_json(rep.to_date)},
+      {"top_buckets",
+       top(cost::breakdown(rep, m.value(), cost::BreakdownBy::kBucket), rep.to_date.total, 5)},
+      {"top_prefixes",
+       top(cost::breakdown(rep, m.value(), cost::BreakdownBy::kPrefix), rep.to_date.total, 5)}};
+  int64_t current = rep.to_date.total.micro_usd();
+  if (type == "daily") {
+    current = rep.trend.empty() ? 0 : rep.trend.back().list_cost.micro_usd();
+    if (rep.trend.size() >= 2) previous = rep.trend[rep.trend.size() - 2].list_cost.micro_usd();
+    out["day_cost_micro_usd"] = current;
+    out["day_cost_usd"] = cost::format_usd(cost::Money::micro_usd(current));
+  }
+  out["cost"] = charges_json(rep.to_date);
+  if (previous) {
+    int64_t delta = current - *previous;
+    out["change"] = {{"previous_micro_usd", *previous},
+                     {"delta_micro_usd", delta},
+                     {"delta_pct", *previous != 0 ? json(static_cast<double>(delta) * 100.0 /
+                                                         static_cast<double>(*previous))
+                                                  : json(nullptr)}};
+  } else {
+    out["change"] = nullptr;
+  }
+  return out;
+}
+
+// month_input fields -> the month's charges grouped for display (storage, requests,
+// retrieval) next to cost_bill's lines.
+Result<json> cost_charges(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  auto report = cost::month_report(m.value());
+  if (!report.ok()) return report.error();
+  json out = charges_json(report.value().to_date);
+  out["daily_average_usd"] = cost::format_usd(report.value().daily_average);
+  return out;
 }
 
 // month_input fields + "by": "bucket" | "prefix" | "class" | "user".
@@ -303,6 +421,8 @@ Result<json> cost_operation_classes(Engine&, const json& in, TimePoint) {
 
 std::span<const CommandEntry> cost_commands() {
   static constexpr CommandEntry kCommands[] = {
+      {"cost_report", &cost_report},
+      {"cost_charges", &cost_charges},
       {"cost_estimate", &cost_estimate},
       {"cost_bill", &cost_bill},
       {"cost_breakdown", &cost_breakdown},

@@ -57,6 +57,10 @@ Status Inventory::add_page(const nlohmann::json& objects) {
     if (!o.contains("size") || !o["size"].is_number_integer() || o["size"].get<int64_t>() < 0) {
       return invalid_field(at + ".size", at + ".size must be a non-negative integer");
     }
+    if (o.contains("storage_class") && !o["storage_class"].is_string() &&
+        !o["storage_class"].is_null()) {
+      return invalid_field(at + ".storage_class", at + ".storage_class must be a string");
+    }
     if (o.contains("content_type") && !o["content_type"].is_string() &&
         !o["content_type"].is_null()) {
       return invalid_field(at + ".content_type", at + ".content_type must be a string");
@@ -74,6 +78,15 @@ Status Inventory::add_page(const nlohmann::json& objects) {
     total.bytes += size;
     tally(by_prefix, key_prefix(key), size);
     tally(by_content_type, type, size);
+    std::string r2_class = o.contains("storage_class") && o["storage_class"].is_string()
+                               ? o["storage_class"].get<std::string>()
+                               : "";
+    std::string storage_class = r2_class == "InfrequentAccess" ? "infrequent_access" : "standard";
+    std::string prefix = key_prefix(key);
+    if (!by_prefix.contains(prefix)) prefix = "~other";  // capped like by_prefix
+    Tally& t = by_prefix_class[prefix][storage_class];
+    t.objects++;
+    t.bytes += size;
     largest.emplace_back(key, size);
   }
   std::stable_sort(largest.begin(), largest.end(), [](const auto& a, const auto& b) {
@@ -84,6 +97,10 @@ Status Inventory::add_page(const nlohmann::json& objects) {
 }
 
 nlohmann::json Inventory::to_json() const {
+  nlohmann::json prefix_classes = nlohmann::json::object();
+  for (const auto& [prefix, classes] : by_prefix_class) {
+    prefix_classes[prefix] = groups_to_json(classes);
+  }
   nlohmann::json top = nlohmann::json::array();
   for (const auto& [key, size] : largest) top.push_back({{"key", key}, {"size", size}});
   return {{"started_at_ms", to_epoch_ms(started)},
@@ -91,6 +108,7 @@ nlohmann::json Inventory::to_json() const {
           {"bytes", total.bytes},
           {"by_prefix", groups_to_json(by_prefix)},
           {"by_content_type", groups_to_json(by_content_type)},
+          {"by_prefix_class", prefix_classes},
           {"largest", top}};
 }
 
@@ -115,6 +133,12 @@ Result<Inventory> Inventory::from_json(const nlohmann::json& j) {
   if (!j.contains("by_content_type") ||
       !groups_from_json(j["by_content_type"], inv.by_content_type)) {
     return bad("by_content_type");
+  }
+  if (j.contains("by_prefix_class")) {
+    if (!j["by_prefix_class"].is_object()) return bad("by_prefix_class");
+    for (const auto& [prefix, classes] : j["by_prefix_class"].items()) {
+      if (!groups_from_json(classes, inv.by_prefix_class[prefix])) return bad("by_prefix_class");
+    }
   }
   if (!j.contains("largest") || !j["largest"].is_array()) return bad("largest");
   for (const auto& l : j["largest"]) {

@@ -25,11 +25,16 @@ struct Inventory {
 
   TimePoint started;
   Tally total;
-  std::map<std::string, Tally> by_prefix;                 // first path segment, "(root)" for none
-  std::map<std::string, Tally> by_content_type;           // "unknown" when not set
+  std::map<std::string, Tally> by_prefix;        // first path segment, "(root)" for none
+  std::map<std::string, Tally> by_content_type;  // "unknown" when not set
+  // Per prefix and storage class ("standard" | "infrequent_access"): what storage costs
+  // are computed from.
+  std::map<std::string, std::map<std::string, Tally>> by_prefix_class;
   std::vector<std::pair<std::string, uint64_t>> largest;  // biggest first
 
-  // Adds one page of the listing: [{"key", "size", "content_type"?}, ...]. Objects under the
+  // Adds one page of the listing: [{"key", "size", "content_type"?, "storage_class"?}, ...]
+  // (R2's storage class names "Standard" / "InfrequentAccess"; absent means Standard). Objects
+  // under the
   // reserved prefix (r2watch's own probes) are not counted. Refused whole on bad input.
   Status add_page(const nlohmann::json& objects);
 

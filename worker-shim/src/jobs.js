@@ -2,6 +2,7 @@
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { runProbeRound, pruneHealthChecks } from './monitor.js';
+import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -20,12 +21,28 @@ async function daily(rt, scheduledTime) {
   await rt.flushMetrics();
   const rollups = await rollUp(rt, scheduledTime);
   const retention = await enforceRetention(rt, scheduledTime);
-  return { rollups, retention, health_checks: await pruneHealthChecks(rt, scheduledTime) };
+  const health_checks = await pruneHealthChecks(rt, scheduledTime);
+  const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
+  return { rollups, retention, health_checks, daily_report: report.period };
+}
+
+/** Every 6 hours: a snapshot of the month's bill and forecast. */
+async function cost(rt, scheduledTime) {
+  await rt.flushMetrics();
+  return costSnapshot(rt, scheduledTime);
+}
+
+/** The 1st of each month: last month's report. */
+async function monthly(rt, scheduledTime) {
+  const report = await buildReport(rt, 'monthly', previousMonth(scheduledTime), scheduledTime);
+  return { monthly_report: report.period };
 }
 
 export const JOBS = {
   '*/5 * * * *': { name: 'collect-metrics', run: collect },
   '0 0 * * *': { name: 'daily', run: daily },
+  '0 */6 * * *': { name: 'cost', run: cost },
+  '0 0 1 * *': { name: 'monthly', run: monthly },
 };
 
 export async function runScheduled(controller, rt) {

@@ -5,6 +5,7 @@ import { HttpError, fromEngineError, json } from './http.js';
 import { upsertRow } from './runtime.js';
 import { guarded, bucketName } from './storage.js';
 import { EngineError } from './engine.js';
+import { monthCosts } from './cost-month.js';
 
 const INTERNAL_USER = 'r2watch';
 // Keys under r2watch's own prefix (health probes) are not the user's usage.
@@ -136,10 +137,29 @@ export async function walkInventory(rt, now) {
       key: o.key,
       size: o.size,
       content_type: o.httpMetadata?.contentType ?? null,
+      storage_class: o.storageClass ?? null,
     }));
     state = rt.engine.call('inventory_add_page', { state, objects }, now).state;
     if (!listing.truncated) {
+      const day = new Date(now).toISOString().slice(0, 10);
+      const peaks = [];
+      for (const [prefix, classes] of Object.entries(state.by_prefix_class ?? {})) {
+        for (const [storageClass, t] of Object.entries(classes)) {
+          peaks.push(
+            db
+              .prepare(
+                `INSERT INTO storage_daily_peaks (day, bucket, prefix, storage_class, peak_bytes, objects, updated_at_ms)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (day, bucket, prefix, storage_class) DO UPDATE SET
+                   peak_bytes = MAX(peak_bytes, excluded.peak_bytes),
+                   objects = MAX(objects, excluded.objects), updated_at_ms = excluded.updated_at_ms`,
+              )
+              .bind(day, bucket, prefix, storageClass, t.bytes, t.objects, now),
+          );
+        }
+      }
       await db.batch([
+        ...peaks,
         db
           .prepare(
             `INSERT INTO storage_inventory_snapshots (bucket, taken_at_ms, objects, bytes, inventory_json)
@@ -300,8 +320,17 @@ export function registerMetricsRoutes(router) {
     const summary = engineCall(rt, 'usage_summary', { period, totals }, now);
     const bucket = q.bucket ?? bucketName(rt.env);
     const snap = await latestSnapshot(rt.env.DB, bucket);
+    // The month's bill (the account's, or the bucket's share of it).
+    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now);
+    const share = q.bucket ? costs.bill.by_bucket.find((b) => b.bucket === q.bucket) : null;
     return json({
       ...summary,
+      cost: {
+        month: costs.month,
+        month_to_date_usd: q.bucket ? (share?.total_usd ?? '0.00') : costs.monthlyTotal,
+        account_forecast_expected_usd: costs.forecast.expected.total_usd,
+        account_daily_average_usd: costs.dailyAverage,
+      },
       bucket: q.bucket ?? null,
       from: new Date(from).toISOString(),
       to: new Date(now).toISOString(),

@@ -1,0 +1,274 @@
+// Cost routes and jobs that stand on the metrics: the month's bill from the rollups and the
+// storage peaks, its breakdown, the what-if, the anomaly check, snapshots and reports. The
+// engine (core/cost) computes every figure; this file gathers the month's usage from D1.
+import { HttpError, fromEngineError, json } from './http.js';
+import { EngineError } from './engine.js';
+import { loadPriceVersions, loadBudgets } from './costs.js';
+
+const DAY_MS = 86_400_000;
+const OWN_PREFIX = '.r2watch';
+
+function ask(rt, command, input, nowMs = Date.now()) {
+  try {
+    return rt.engine.call(command, input, nowMs);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+}
+
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** The billing month of `?month=YYYY-MM` (default: this month) and the last day it covers. */
+function monthOf(request, nowMs) {
+  const month = new URL(request.url).searchParams.get('month') ?? isoDay(nowMs).slice(0, 7);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
+    throw new HttpError('invalid_query', 'month must be YYYY-MM', { field: 'month' });
+  }
+  const [y, m] = month.split('-').map(Number);
+  const start = Date.UTC(y, m - 1, 1);
+  const lastDay = Date.UTC(y, m, 0);
+  if (start > nowMs) throw new HttpError('invalid_query', 'month is in the future', { field: 'month' });
+  return { month, start, asOf: isoDay(Math.min(lastDay, nowMs)) };
+}
+
+/**
+ * One usage row per (date, bucket, prefix, storage class, user) from the first day of `asOf`'s
+ * month to `asOf`: operations from the rollups (complete hours from hour rows, the rest from
+ * minute rows), storage from the daily peaks. r2watch's own probe keys are left out.
+ * Operations are counted as Standard (R2 bills requests by the object's class, which the
+ * rollups do not record); bytes read are kept as retrieval for the what-if.
+ */
+export async function monthUsage(db, fromMs, asOf) {
+  const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
+  const hourDone =
+    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
+  const [ops, peaks] = await db.batch([
+    db
+      .prepare(
+        `SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, prefix, user_id, operation,
+                SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+           FROM storage_metrics
+          WHERE ((level = 'hour' AND period_start_ms < ?) OR (level = 'minute' AND period_start_ms >= ?))
+            AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?
+          GROUP BY day_no, bucket, prefix, user_id, operation`,
+      )
+      .bind(hourDone, hourDone, fromMs, endMs, OWN_PREFIX),
+    db
+      .prepare(
+        `SELECT day, bucket, prefix, storage_class, peak_bytes FROM storage_daily_peaks
+          WHERE day >= ? AND day <= ? AND prefix != ?`,
+      )
+      .bind(isoDay(fromMs), asOf, OWN_PREFIX),
+  ]);
+  const rows = new Map();
+  const row = (date, bucket, prefix, storageClass, user) => {
+    const key = [date, bucket, prefix, storageClass, user].join('\u0000');
+    let r = rows.get(key);
+    if (!r) {
+      r = { date, bucket, prefix, user, storage_class: storageClass, storage_peak_bytes: 0, operations: {}, retrieved_bytes: 0 };
+      rows.set(key, r);
+    }
+    return r;
+  };
+  for (const o of ops.results) {
+    const r = row(isoDay(o.day_no * DAY_MS), o.bucket, o.prefix, 'standard', o.user_id);
+    r.operations[o.operation] = (r.operations[o.operation] ?? 0) + o.calls;
+    r.retrieved_bytes += o.bytes_down;
+  }
+  for (const p of peaks.results) {
+    row(p.day, p.bucket, p.prefix, p.storage_class, '').storage_peak_bytes += p.peak_bytes;
+  }
+  return [...rows.values()];
+}
+
+async function monthInput(rt, request, nowMs, extra = {}) {
+  const { month, start, asOf } = monthOf(request, nowMs);
+  const usage = await monthUsage(rt.env.DB, start, asOf);
+  const pricing = await loadPriceVersions(rt.env.DB);
+  const body = JSON.stringify({ as_of: asOf, usage, ...extra });
+  // The stored price lists are spliced in as text.
+  return { month, asOf, input: `${body.slice(0, -1)},"pricing":${pricing}}` };
+}
+
+/** The month's bill with forecast and budget status, as GET /api/costs answers it. */
+export async function monthCosts(rt, request, nowMs) {
+  const { month, input } = await monthInput(rt, request, nowMs);
+  const bill = ask(rt, 'cost_bill', input, nowMs);
+  const budgets = await loadBudgets(rt.env.DB);
+  const withBudgets = `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`;
+  const budgetStatus = ask(rt, 'cost_budget_status', withBudgets, nowMs);
+  const charges = ask(rt, 'cost_charges', input, nowMs);
+  return {
+    month,
+    as_of: bill.as_of,
+    monthlyTotal: charges.total_usd,
+    dailyAverage: charges.daily_average_usd,
+    storageCharges: charges.storage_usd,
+    requestCharges: charges.requests_usd,
+    retrievalCharges: charges.retrieval_usd,
+    charges,
+    trend: bill.trend,
+    forecast: bill.forecast,
+    budgets: budgetStatus.budgets,
+    bill,
+  };
+}
+
+/** Takes a snapshot of the month's bill (the 6-hourly cost job). Re-running replaces it. */
+export async function costSnapshot(rt, nowMs) {
+  const fake = new Request('http://r2watch/api/costs');
+  const costs = await monthCosts(rt, fake, nowMs);
+  const b = costs.bill;
+  await rt.env.DB.prepare(
+    `INSERT INTO cost_snapshots (month, as_of, computed_at_ms, pricing_effective_from, total_micro_usd,
+       forecast_low_micro_usd, forecast_expected_micro_usd, forecast_high_micro_usd, report_json)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (month, as_of) DO UPDATE SET computed_at_ms = excluded.computed_at_ms,
+       pricing_effective_from = excluded.pricing_effective_from, total_micro_usd = excluded.total_micro_usd,
+       forecast_low_micro_usd = excluded.forecast_low_micro_usd,
+       forecast_expected_micro_usd = excluded.forecast_expected_micro_usd,
+       forecast_high_micro_usd = excluded.forecast_high_micro_usd, report_json = excluded.report_json`,
+  )
+    .bind(
+      costs.month,
+      costs.as_of,
+      nowMs,
+      b.pricing.effective_from,
+      b.month_to_date.total_micro_usd,
+      b.forecast.low.total_micro_usd,
+      b.forecast.expected.total_micro_usd,
+      b.forecast.high.total_micro_usd,
+      JSON.stringify(costs),
+    )
+    .run();
+  return { month: costs.month, as_of: costs.as_of, total_usd: costs.monthlyTotal };
+}
+
+/**
+ * A report of one closed period: a day (type daily, period YYYY-MM-DD) or a month (type
+ * monthly, period YYYY-MM). Usage and cost by line, top buckets and prefixes, and the change
+ * from the previous period, all from the engine. Re-running replaces it.
+ */
+export async function buildReport(rt, type, period, nowMs) {
+  const db = rt.env.DB;
+  const pricing = await loadPriceVersions(db);
+  const asOf = type === 'daily' ? period : isoDay(Date.UTC(Number(period.slice(0, 4)), Number(period.slice(5, 7)), 0));
+  const monthStart = Date.parse(`${asOf.slice(0, 7)}-01T00:00:00Z`);
+  const usage = await monthUsage(db, monthStart, asOf);
+  const input = { as_of: asOf, usage, type };
+  if (type === 'monthly') {
+    const prevMonth = previousMonth(monthStart);
+    const prev = await db.prepare("SELECT report_json FROM cost_reports WHERE type = 'monthly' AND period = ?").bind(prevMonth).first();
+    if (prev) input.previous_total_micro_usd = JSON.parse(prev.report_json).cost.total_micro_usd;
+  }
+  const report = ask(rt, 'cost_report', `${JSON.stringify(input).slice(0, -1)},"pricing":${pricing}}`, nowMs);
+  await db
+    .prepare(
+      `INSERT INTO cost_reports (type, period, created_at_ms, report_json) VALUES (?, ?, ?, ?)
+       ON CONFLICT (type, period) DO UPDATE SET created_at_ms = excluded.created_at_ms,
+         report_json = excluded.report_json`,
+    )
+    .bind(type, period, nowMs, JSON.stringify(report))
+    .run();
+  return report;
+}
+
+function csv(report) {
+  const lines = ['section,key,storage_micro_usd,class_a_micro_usd,class_b_micro_usd,retrieval_micro_usd,total_micro_usd,total_usd'];
+  const cell = (v) => (/[",\n]/.test(String(v ?? '')) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ''));
+  const push = (section, key, r) =>
+    lines.push(
+      [section, key, r.storage_micro_usd, r.class_a_micro_usd, r.class_b_micro_usd, r.retrieval_micro_usd, r.total_micro_usd, r.total_usd]
+        .map(cell)
+        .join(','),
+    );
+  const c = report.cost;
+  lines.push(['month_to_date', report.period, c.storage_micro_usd, '', '', c.retrieval_micro_usd, c.total_micro_usd, c.total_usd].map(cell).join(','));
+  for (const r of report.top_buckets) push('bucket', r.key, r);
+  for (const r of report.top_prefixes) push('prefix', r.key, r);
+  return `${lines.join('\n')}\n`;
+}
+
+export function registerCostMonthRoutes(router) {
+  router.on('GET', '/api/costs', async (request, _params, rt) => json(await monthCosts(rt, request, Date.now())));
+
+  router.on('GET', '/api/costs/breakdown', async (request, _params, rt) => {
+    const by = new URL(request.url).searchParams.get('by') ?? 'bucket';
+    const { input } = await monthInput(rt, request, Date.now(), { by });
+    return json(ask(rt, 'cost_breakdown', input));
+  });
+
+  router.on('GET', '/api/costs/whatif', async (request, _params, rt) => {
+    const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
+    const { input } = await monthInput(rt, request, Date.now(), { storage_class: storageClass });
+    return json(ask(rt, 'cost_whatif', input));
+  });
+
+  router.on('GET', '/api/costs/anomaly', async (request, _params, rt) => {
+    const now = Date.now();
+    const date = new URL(request.url).searchParams.get('date') ?? isoDay(now);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
+      throw new HttpError('invalid_query', 'date must be YYYY-MM-DD', { field: 'date' });
+    }
+    const from = Date.parse(`${date}T00:00:00Z`) - 14 * DAY_MS;
+    const usage = await monthUsage(rt.env.DB, from, date);
+    const pricing = await loadPriceVersions(rt.env.DB);
+    return json(ask(rt, 'cost_anomaly', `${JSON.stringify({ date, usage }).slice(0, -1)},"pricing":${pricing}}`, now));
+  });
+
+  router.on('GET', '/api/reports', async (request, _params, rt) => {
+    const type = new URL(request.url).searchParams.get('type');
+    if (type !== null && !['daily', 'monthly'].includes(type)) {
+      throw new HttpError('invalid_query', 'type must be daily or monthly', { field: 'type' });
+    }
+    const { results } = await rt.env.DB
+      .prepare(
+        `SELECT id, type, period, created_at_ms FROM cost_reports
+          WHERE (? IS NULL OR type = ?) ORDER BY period DESC LIMIT 100`,
+      )
+      .bind(type, type)
+      .all();
+    return json({ reports: results.map((r) => ({ ...r, created_at: new Date(r.created_at_ms).toISOString() })) });
+  });
+
+  router.on('GET', '/api/reports/:id', async (request, params, rt) => {
+    if (!/^\d{1,12}$/.test(params.id)) throw new HttpError('invalid_query', 'id must be a number', { field: 'id' });
+    const format = new URL(request.url).searchParams.get('format') ?? 'json';
+    if (!['json', 'csv'].includes(format)) {
+      throw new HttpError('invalid_query', 'format must be json or csv', { field: 'format' });
+    }
+    const row = await rt.env.DB.prepare('SELECT report_json FROM cost_reports WHERE id = ?').bind(Number(params.id)).first();
+    if (!row) throw new HttpError('not_found', `no report with id ${params.id}`, { field: 'id' });
+    const report = JSON.parse(row.report_json);
+    if (format === 'json') return json(report);
+    return new Response(csv(report), {
+      headers: {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="r2watch-${report.type}-${report.period}.csv"`,
+      },
+    });
+  });
+
+  router.on('POST', '/api/admin/jobs/cost', async (_request, _params, rt) => json(await costSnapshot(rt, Date.now())));
+  router.on('POST', '/api/admin/jobs/reports', async (request, _params, rt) => {
+    const url = new URL(request.url);
+    const type = url.searchParams.get('type') ?? 'daily';
+    const period = url.searchParams.get('period');
+    if (!['daily', 'monthly'].includes(type)) throw new HttpError('invalid_query', 'type must be daily or monthly', { field: 'type' });
+    const pattern = type === 'daily' ? /^\d{4}-\d{2}-\d{2}$/ : /^\d{4}-\d{2}$/;
+    if (!period || !pattern.test(period)) {
+      throw new HttpError('invalid_query', `period must be ${type === 'daily' ? 'YYYY-MM-DD' : 'YYYY-MM'}`, { field: 'period' });
+    }
+    return json(await buildReport(rt, type, period, Date.now()));
+  });
+}
+
+/** The daily job's report: yesterday. The monthly job's: last month. */
+export function previousDay(nowMs) {
+  return isoDay(nowMs - DAY_MS);
+}
+export function previousMonth(nowMs) {
+  const d = new Date(nowMs);
+  return isoDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 0)).slice(0, 7);
+}

@@ -99,16 +99,6 @@ Result<json> cost_estimate(Engine&, const json& in, TimePoint now) {
   return out;
 }
 
-// Month to date, daily average, forecast, trend and by-bucket split (month_input fields).
-Result<json> cost_bill(Engine&, const json& in, TimePoint) {
-  FieldReader r(in);
-  auto m = month_input(in, r);
-  if (!m.ok()) return m.error();
-  auto report = cost::month_report(m.value());
-  if (!report.ok()) return report.error();
-  return cost::month_report_json(report.value(), m.value().prices, m.value().forecast);
-}
-
 // A bill's charges grouped as people read them: storage, requests (Class A + B), retrieval,
 // in micro-dollars and as dollars to the cent.
 json charges_json(const cost::Bill& bill) {
@@ -124,6 +114,19 @@ json charges_json(const cost::Bill& bill) {
           {"retrieval_usd", cost::format_usd(retrieval)},
           {"total_micro_usd", bill.total.micro_usd()},
           {"total_usd", cost::format_usd(bill.total)}};
+}
+
+// Month to date, daily average, forecast, trend and by-bucket split (month_input fields),
+// with the month to date's charges grouped for display (`charges`).
+Result<json> cost_bill(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  auto report = cost::month_report(m.value());
+  if (!report.ok()) return report.error();
+  json out = cost::month_report_json(report.value(), m.value().prices, m.value().forecast);
+  out["charges"] = charges_json(report.value().to_date);
+  return out;
 }
 
 json top(const std::vector<cost::Share>& shares, cost::Money total, size_t n) {
@@ -210,19 +213,6 @@ Result<json> cost_report(Engine&, const json& in, TimePoint) {
   } else {
     out["change"] = nullptr;
   }
-  return out;
-}
-
-// month_input fields -> the month's charges grouped for display (storage, requests,
-// retrieval) next to cost_bill's lines.
-Result<json> cost_charges(Engine&, const json& in, TimePoint) {
-  FieldReader r(in);
-  auto m = month_input(in, r);
-  if (!m.ok()) return m.error();
-  auto report = cost::month_report(m.value());
-  if (!report.ok()) return report.error();
-  json out = charges_json(report.value().to_date);
-  out["daily_average_usd"] = cost::format_usd(report.value().daily_average);
   return out;
 }
 
@@ -422,7 +412,6 @@ Result<json> cost_operation_classes(Engine&, const json& in, TimePoint) {
 std::span<const CommandEntry> cost_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"cost_report", &cost_report},
-      {"cost_charges", &cost_charges},
       {"cost_estimate", &cost_estimate},
       {"cost_bill", &cost_bill},
       {"cost_breakdown", &cost_breakdown},

@@ -98,12 +98,12 @@ export async function monthCosts(rt, request, nowMs) {
   const budgets = await loadBudgets(rt.env.DB);
   const withBudgets = `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`;
   const budgetStatus = ask(rt, 'cost_budget_status', withBudgets, nowMs);
-  const charges = ask(rt, 'cost_charges', input, nowMs);
+  const charges = bill.charges;
   return {
     month,
     as_of: bill.as_of,
     monthlyTotal: charges.total_usd,
-    dailyAverage: charges.daily_average_usd,
+    dailyAverage: bill.daily_average_usd,
     storageCharges: charges.storage_usd,
     requestCharges: charges.requests_usd,
     retrievalCharges: charges.retrieval_usd,

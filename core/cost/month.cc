@@ -50,7 +50,7 @@ void project(Series& s, uint32_t as_of, uint32_t days, uint32_t window, Scenario
     uint32_t day = as_of + j;
     SignedWide peak = last;
     ClassUsage& f = s.flow[day - 1];
-    Wide values[kLineCount];
+    Wide values[kLineCount] = {};
     for (Line l : kAllLines) {
       size_t li = index_of(l);
       switch (sc) {

@@ -73,11 +73,16 @@ async function tick(n) {
   if (random() < 0.1 && stored.length > 10) await send('DELETE', `/api/storage/files/${stored.splice(Math.floor(random() * stored.length), 1)[0]}`);
 }
 
-/** A few failing reads through fault injection (local only), then the fault is cleared. */
+/**
+ * Two failing reads through fault injection (local only; fewer than the breaker's three
+ * consecutive failures), then slow reads, then the fault is cleared.
+ */
 async function someFailures() {
-  const status = await send('PUT', '/api/admin/faults', { json: { operation: 'get', error_rate: 0.35, latency_ms: 120 } });
+  const status = await send('PUT', '/api/admin/faults', { json: { operation: 'get', error_rate: 1, latency_ms: 150 } });
   if (status !== 200) return log('fault injection is off here: no failures sent');
-  for (let i = 0; i < 6 && stored.length; i++) await send('GET', `/api/storage/files/${pick(stored)}`);
+  for (let i = 0; i < 2 && stored.length; i++) await send('GET', `/api/storage/files/${pick(stored)}`);
+  await send('PUT', '/api/admin/faults', { json: { operation: 'get', error_rate: 0, latency_ms: 250 } });
+  for (let i = 0; i < 3 && stored.length; i++) await send('GET', `/api/storage/files/${pick(stored)}`);
   await send('DELETE', '/api/admin/faults');
 }
 

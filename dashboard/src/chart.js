@@ -76,17 +76,28 @@ export function timeChart(spec) {
         }),
       ],
     };
-    plot = new uPlot(opts, [spec.times.map((t) => t / 1000), ...spec.series.map((s) => s.values)], box);
+    try {
+      plot = new uPlot(opts, [spec.times.map((t) => t / 1000), ...spec.series.map((s) => s.values)], box);
+    } catch (e) {
+      // The table beside it still has every figure.
+      console.error(`r2watch: chart "${spec.title}" could not be drawn: ${e.message}`);
+      box.replaceChildren(h('p', { class: 'note', text: 'This chart could not be drawn: its figures are in the table below.' }));
+    }
   };
   const entry = { redraw: draw };
   charts.add(entry);
+  // Drawn once the figure is in the page (and again when its width changes); dropped once it
+  // has left the page (the panel was refreshed).
+  let shown = false;
   const observer = new ResizeObserver(() => {
     if (!wrapper.isConnected) {
+      if (!shown) return;
       observer.disconnect();
       charts.delete(entry);
       plot?.destroy();
       return;
     }
+    shown = true;
     if (!plot || Math.abs(plot.width - box.clientWidth) > 4) draw();
   });
   observer.observe(box);

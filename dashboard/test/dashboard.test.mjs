@@ -5,8 +5,9 @@
 // screenshots in light and dark (build/screenshots/).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call } from '../../worker-shim/test/helpers.mjs';
+import { startWorker, call, ROOT } from '../../worker-shim/test/helpers.mjs';
 import { launch, openPage, refreshed, LAPTOP, PHONE, SCREENSHOTS } from './browser.mjs';
 
 let worker;
@@ -151,6 +152,35 @@ test('the what-if is computed in the page and equals POST /api/costs/estimate', 
   await page.locator('#whatif-class_a').dispatchEvent('change');
   await page.waitForSelector('.whatif[data-state="error"]');
   assert.match(await page.locator('.whatif').innerText(), /refused this input: .*class_a/);
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('the cost panel shows the bill as GET /api/costs gives it: tiles, charges, budgets, daily chart', async () => {
+  // The engine's own answers (golden cases) in the shape of GET /api/costs, whether or not this
+  // Worker serves the route yet.
+  const golden = (name) => JSON.parse(readFileSync(join(ROOT, 'testdata/golden', name), 'utf8'));
+  const bill = golden('cost_bill/steady-month-day-10.out.json');
+  const { budgets } = golden('cost_budget_status/steady-month-exceeded-and-warning.out.json');
+  const costs = {
+    month: bill.month, as_of: bill.as_of, monthlyTotal: bill.month_to_date.total_usd,
+    dailyAverage: bill.daily_average_usd, storageCharges: '1.35', requestCharges: '0.00',
+    retrievalCharges: '0.00', trend: bill.trend, forecast: bill.forecast, budgets, bill,
+  };
+  const { page, errors, context } = await openPage(browser);
+  await page.route('**/api/costs', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(costs) }));
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  assert.equal(await page.locator('#cost').getAttribute('data-state'), 'ready');
+  assert.equal(await figure(page, 'month_to_date'), bill.month_to_date.total_usd);
+  assert.equal(await figure(page, 'forecast'), bill.forecast.expected.total_usd);
+  assert.match(await page.locator('[data-figure="forecast"]').innerText(), /range \$15\.15 – \$15\.15/);
+  assert.match(await page.locator('#cost .budget[data-budget="account"]').innerText(), /\$1\.35 of \$1\.00 \(135\.0%\)[\s\S]*exceeded/i);
+  assert.match(await page.locator('#cost .budget[data-budget="logs"]').innerText(), /warning/i);
+  // The daily chart is drawn even though the panel is filled after the what-if's wasm loads.
+  await page.waitForSelector('#cost .chart canvas');
+  assert.equal(await page.locator('#cost .chart-table tbody tr').count(), bill.trend.length);
+  await page.locator('#cost').screenshot({ path: join(SCREENSHOTS, 'cost-panel-laptop-light.png') });
   assert.deepEqual(errors.list, []);
   await context.close();
 });

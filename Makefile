@@ -13,11 +13,15 @@ export CLOUDFLARE_CF_FETCH_ENABLED := false
 export CI ?=
 
 WASM := build/wasm/r2watch.wasm
+# The cost engine for the browser (Emscripten) and the dashboard the Worker serves at /.
+COST_MODEL := build/browser/cost-model.wasm
+DASHBOARD := dashboard/dist/index.html
+DASHBOARD_SOURCES := $(shell find dashboard/src -type f) dashboard/build.mjs
 WRANGLER := npx --no-install wrangler
 CORE_SOURCES := $(shell find core wasm-bindings -name '*.cc' -o -name '*.h') CMakeLists.txt cmake/wasm32-wasi.cmake
 SHIM_SOURCES := $(shell find worker-shim/src -type f) wrangler.toml
 
-.PHONY: help deps native wasm worker test test-native test-worker format-check format dev \
+.PHONY: help deps native wasm cost-model dashboard demo worker test test-dashboard test-native test-worker format-check format dev \
         migrate-local bench deploy clean
 
 help:
@@ -25,6 +29,8 @@ help:
 	@echo "make test    run every test (native, wasm golden, Worker in workerd)"
 	@echo "make bench   run the native and JavaScript benchmarks"
 	@echo "make wasm    build $(WASM)"
+	@echo "make dashboard  build the dashboard (dashboard/dist) and its cost model (Emscripten)"
+	@echo "make demo    start r2watch and send it a few minutes of traffic (PORT=$(PORT))"
 	@echo "make deploy  deploy to Cloudflare (env production)"
 
 deps:
@@ -46,7 +52,24 @@ $(WASM): $(CORE_SOURCES)
 
 wasm: deps $(WASM)
 
-build/worker/index.js: $(WASM) $(SHIM_SOURCES)
+# Emscripten's JS tools need Debian's node modules (acorn, ...) on NODE_PATH.
+$(COST_MODEL): $(CORE_SOURCES)
+	@mkdir -p build
+	@NODE_PATH=/usr/share/nodejs emcmake cmake -S . -B build/browser -DCMAKE_BUILD_TYPE=Release \
+	  >build/browser-configure.log 2>&1 || (cat build/browser-configure.log; exit 1)
+	@NODE_PATH=/usr/share/nodejs cmake --build build/browser -j$(JOBS) --target cost-model \
+	  >build/browser-build.log 2>&1 || (cat build/browser-build.log; exit 1)
+	@echo "cost-model.wasm: $$(stat -c %s $(COST_MODEL)) bytes, $$(gzip -9c $(COST_MODEL) | wc -c) gzipped"
+
+cost-model: deps $(COST_MODEL)
+
+$(DASHBOARD): $(COST_MODEL) $(DASHBOARD_SOURCES)
+	@node dashboard/build.mjs >build/dashboard-build.log 2>&1 || (cat build/dashboard-build.log; exit 1)
+	@echo "dashboard: app.js $$(stat -c %s dashboard/dist/app.js) bytes, $$(gzip -9c dashboard/dist/app.js | wc -c) gzipped"
+
+dashboard: deps $(DASHBOARD)
+
+build/worker/index.js: $(WASM) $(SHIM_SOURCES) $(DASHBOARD)
 	@rm -rf build/worker
 	@$(WRANGLER) deploy --dry-run --env="" --outdir build/worker >build/worker-bundle.log 2>&1 \
 	  || (cat build/worker-bundle.log; exit 1)
@@ -58,6 +81,9 @@ test-native: native
 
 test-worker: worker
 	@node --test --test-concurrency=1 worker-shim/test/
+
+test-dashboard: worker
+	@node --test --test-concurrency=1 dashboard/test/ cli/test/
 
 format-check: deps
 	@clang-format --dry-run --Werror $$(find core wasm-bindings native-tests bench -name '*.cc' -o -name '*.h') \
@@ -73,10 +99,18 @@ migrate-local: deps
 	@CI=true $(WRANGLER) d1 migrations apply DB --local --persist-to $(DEV_STATE) --env="" >/dev/null
 	@echo "local D1 migrated ($(DEV_STATE))"
 
-dev: wasm migrate-local
+dev: wasm dashboard migrate-local
 	@echo "r2watch on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	@$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	  --show-interactive-dev-session=false
+
+# `make dev` plus a few minutes of traffic and the jobs the crons run (tools/demo.mjs), so every
+# panel of http://127.0.0.1:$(PORT)/ fills within a minute.
+demo: wasm dashboard migrate-local
+	@echo "r2watch demo on http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
+	@node tools/demo.mjs --wait --url http://127.0.0.1:$(PORT) --minutes $${DEMO_MINUTES:-3} & \
+	  $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
+	    --show-interactive-dev-session=false
 
 bench: deps build/native-release/r2w_bench build/worker/index.js
 	@build/native-release/r2w_bench --benchmark_min_time=0.2
@@ -84,7 +118,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/metrics-ingest.mjs
 	@node bench/js/history-server-time.mjs
 
-deploy: wasm
+deploy: wasm dashboard
 	@$(WRANGLER) d1 migrations apply DB --remote --env production
 	@$(WRANGLER) deploy --env production
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test of r2watch: clang-format, native GoogleTest (CTest), the wasm build, and the Worker
-# tests inside workerd (golden cases through the .wasm, storage API, breaker, dev server).
+# tests inside workerd (golden cases through the .wasm, storage API, breaker, dev server), then the
+# dashboard in headless Chromium and the CLI against the Worker served locally.
 # Ends with one summary line: "make test: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,13 +28,24 @@ else
 fi
 rm -f build-native.log
 
-step "wasm build and Worker bundle"
+step "wasm builds (Worker, and the cost model for the page), dashboard and Worker bundle"
 if make --no-print-directory worker; then
   passed=$((passed + 1))
   step "Worker tests in workerd (node --test)"
   out=$(node --test --test-concurrency=1 worker-shim/test/ 2>&1)
   status=$?
   echo "$out" | grep -E "^not ok|^# (tests|pass|fail)" 
+  if ((status != 0)); then echo "$out" | grep -B2 -A30 "^not ok" | head -n 200; fi
+  n_pass=$(echo "$out" | sed -nE 's/^# pass ([0-9]+)/\1/p' | tail -n 1)
+  n_fail=$(echo "$out" | sed -nE 's/^# fail ([0-9]+)/\1/p' | tail -n 1)
+  passed=$((passed + ${n_pass:-0}))
+  failed=$((failed + ${n_fail:-1}))
+  ((status == 0)) || ((n_fail > 0)) || failed=$((failed + 1))
+
+  step "Dashboard (headless Chromium) and CLI against the local Worker (node --test)"
+  out=$(node --test --test-concurrency=1 dashboard/test/ cli/test/ 2>&1)
+  status=$?
+  echo "$out" | grep -E "^not ok|^# (tests|pass|fail)"
   if ((status != 0)); then echo "$out" | grep -B2 -A30 "^not ok" | head -n 200; fi
   n_pass=$(echo "$out" | sed -nE 's/^# pass ([0-9]+)/\1/p' | tail -n 1)
   n_fail=$(echo "$out" | sed -nE 's/^# fail ([0-9]+)/\1/p' | tail -n 1)

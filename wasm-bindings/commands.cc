@@ -31,18 +31,19 @@ CommandHandler find_command(std::string_view name) {
   return nullptr;
 }
 
-bool Engine::call(std::string_view command, std::string_view input, TimePoint now) {
+bool run_command(CommandHandler handler, Engine& engine, std::string_view command,
+                 std::string_view input, TimePoint now, std::string& output) {
   Result<json> result = Error{};
-  if (CommandHandler handler = find_command(command)) {
+  if (handler) {
     auto parsed = parse_json_object(input.empty() ? std::string_view("{}") : input);
-    result = parsed.ok() ? handler(*this, parsed.value(), now) : Result<json>(parsed.error());
+    result = parsed.ok() ? handler(engine, parsed.value(), now) : Result<json>(parsed.error());
   } else {
     result = Error{.code = "unknown_command",
                    .message = "no engine command named " + std::string(command),
                    .field = ""};
   }
   if (result.ok()) {
-    output_ = result.value().dump(-1, ' ', false, json::error_handler_t::replace);
+    output = result.value().dump(-1, ' ', false, json::error_handler_t::replace);
     return true;
   }
   const Error& e = result.error();
@@ -54,8 +55,12 @@ bool Engine::call(std::string_view command, std::string_view input, TimePoint no
       err["errors"].push_back({{"field", p.field}, {"message", p.message}});
     }
   }
-  output_ = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  output = json{{"error", err}}.dump(-1, ' ', false, json::error_handler_t::replace);
   return false;
+}
+
+bool Engine::call(std::string_view command, std::string_view input, TimePoint now) {
+  return run_command(find_command(command), *this, command, input, now, output_);
 }
 
 }  // namespace r2w::bindings

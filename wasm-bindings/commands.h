@@ -29,6 +29,13 @@ std::span<const CommandEntry> health_commands();
 std::span<const CommandEntry> cost_commands();
 CommandHandler find_command(std::string_view name);
 
+// Runs `handler` (null: an unknown command) on JSON input text and writes its answer, or
+// {"error": {"code", "message", "field"?, "errors"?}}, to `output`. Returns true on success.
+// Never throws: input is parsed without exceptions. Engine::call and the browser build's
+// entry point (browser-exports.cc) both answer through it.
+bool run_command(CommandHandler handler, Engine& engine, std::string_view command,
+                 std::string_view input, TimePoint now, std::string& output);
+
 // Qualifies an error's field with a prefix ("options" + "ema_alpha" -> "options.ema_alpha").
 Error prefixed(Error e, const std::string& prefix);
 

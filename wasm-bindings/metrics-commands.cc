@@ -7,6 +7,7 @@
 #include "core/common/json-fields.h"
 #include "core/metrics/history.h"
 #include "core/metrics/inventory.h"
+#include "core/metrics/overview.h"
 #include "core/metrics/rollup.h"
 #include "core/metrics/sampling.h"
 #include "wasm-bindings/commands.h"
@@ -174,6 +175,39 @@ Result<json> metrics_summarize(Engine&, const json& in, TimePoint) {
   return out;
 }
 
+// The dashboard's performance figures: {"range": "1h"|"24h"|"7d"|"30d", "rows": [rows of the
+// plan's level from (from - length) to to], "thresholds": {"error_rate_pct": n|null,
+// "response_ms": n|null}} -> metrics::overview (each figure against the period before).
+Result<json> metrics_overview(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string range;
+  r.read_string("range", range);
+  r.has("rows");
+  bool has_thresholds = r.has("thresholds");
+  if (auto err = r.finish()) return *err;
+  metrics::OverviewThresholds thresholds;
+  if (has_thresholds) {
+    FieldReader tr(in["thresholds"], "thresholds");
+    std::optional<double>* targets[2] = {&thresholds.error_rate_pct, &thresholds.response_ms};
+    const char* names[2] = {"error_rate_pct", "response_ms"};
+    for (int i = 0; i < 2; ++i) {
+      if (!tr.has(names[i]) || in["thresholds"][names[i]].is_null()) continue;
+      const json& v = in["thresholds"][names[i]];
+      if (!v.is_number() || v.get<double>() < 0) {
+        tr.fail(names[i], "must be a non-negative number or null");
+      } else {
+        *targets[i] = v.get<double>();
+      }
+    }
+    if (auto err = tr.finish()) return *err;
+  }
+  auto plan = metrics::plan_history(range, now);
+  if (!plan.ok()) return plan.error();
+  auto rows = rows_from(in, "rows");
+  if (!rows.ok()) return rows.error();
+  return metrics::overview(rows.value(), plan.value(), thresholds);
+}
+
 Result<json> metrics_retention(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
@@ -261,6 +295,7 @@ std::span<const CommandEntry> metrics_commands() {
       {"metrics_history_plan", &metrics_history_plan},
       {"metrics_rollup_plan", &metrics_rollup_plan},
       {"metrics_series", &metrics_series},
+      {"metrics_overview", &metrics_overview},
       {"metrics_retention", &metrics_retention},
       {"metrics_summarize", &metrics_summarize},
       {"usage_summary", &usage_summary},

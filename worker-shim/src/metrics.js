@@ -309,6 +309,30 @@ export function registerMetricsRoutes(router) {
     return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null });
   });
 
+  // The dashboard's performance panel: the range's figures against the period just before it,
+  // with the breaker's failure-rate and slow-call thresholds as the warning lines (until alert
+  // rules give their own).
+  router.on('GET', '/api/metrics/overview', async (request, _params, rt) => {
+    const q = queryParams(request, ['range', 'bucket']);
+    await fresh(rt);
+    const now = Date.now();
+    const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
+    const from = plan.from_ms - (plan.to_ms - plan.from_ms);
+    const rows = await selectRows(rt.env.DB, plan.level, from, plan.to_ms, q);
+    const { options } = rt.engine.call('breaker_status', {}, now);
+    const thresholds = JSON.stringify({
+      error_rate_pct: options.failure_rate_threshold_pct,
+      response_ms: options.slow_call_duration_ms,
+    });
+    const overview = engineCall(
+      rt,
+      'metrics_overview',
+      `{"range":"${plan.range}","rows":${rows},"thresholds":${thresholds}}`,
+      now,
+    );
+    return json({ ...overview, bucket: q.bucket ?? null });
+  });
+
   router.on('GET', '/api/usage/summary', async (request, _params, rt) => {
     const q = queryParams(request, ['period', 'bucket']);
     await fresh(rt);

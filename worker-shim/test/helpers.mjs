@@ -7,6 +7,9 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'build/worker/index.js');
+// The dashboard, served as static assets as wrangler.toml's [assets] says: the page at /, while
+// /api/* and /metrics always reach the Worker.
+export const ASSETS_DIR = join(ROOT, 'dashboard/dist');
 
 /** SQL statements of every migration, in order (comments dropped, split on `;` at line end). */
 export function migrationStatements() {
@@ -30,13 +33,15 @@ export function tempDir(name) {
 }
 
 /**
- * @param {{persistDir?: string, vars?: Record<string,string>, migrate?: boolean}} [options]
- * @returns {Promise<{mf: Miniflare, fetch: (path: string, init?: RequestInit) => Promise<Response>,
+ * @param {{persistDir?: string, vars?: Record<string,string>, migrate?: boolean, port?: number}} [options]
+ * @returns {Promise<{mf: Miniflare, url: string, fetch: (path: string, init?: RequestInit) => Promise<Response>,
  *   db: D1Database, bucket: R2Bucket, dispose: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, migrate = true } = {}) {
-  if (!existsSync(BUNDLE)) {
-    throw new Error(`${BUNDLE} is missing: run \`make test\` (it builds the Worker bundle first)`);
+export async function startWorker({ persistDir, vars = {}, migrate = true, port } = {}) {
+  for (const needed of [BUNDLE, join(ASSETS_DIR, 'index.html')]) {
+    if (!existsSync(needed)) {
+      throw new Error(`${needed} is missing: run \`make test\` (it builds the Worker bundle and the dashboard first)`);
+    }
   }
   const ownDir = !persistDir;
   const dir = persistDir ?? tempDir('state');
@@ -46,19 +51,26 @@ export async function startWorker({ persistDir, vars = {}, migrate = true } = {}
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-01',
     cf: false,
+    // A port to serve on 127.0.0.1 (0: any free one), for a browser or the CLI; `url` has it.
+    ...(port === undefined ? {} : { host: '127.0.0.1', port }),
     r2Buckets: ['BUCKET'],
     d1Databases: ['DB'],
     analyticsEngineDatasets: { ANALYTICS: { dataset: 'r2watch_events' } },
     bindings: { FAULT_INJECTION: 'on', ...vars },
+    assets: {
+      directory: ASSETS_DIR,
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/metrics'] } },
+    },
     r2Persist: join(dir, 'r2'),
     d1Persist: join(dir, 'd1'),
   });
-  await mf.ready;
+  const url = await mf.ready;
   const db = await mf.getD1Database('DB');
   if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
   const bucket = await mf.getR2Bucket('BUCKET');
   return {
     mf,
+    url: url.origin,
     db,
     bucket,
     fetch: (path, init) => mf.dispatchFetch(`http://r2watch.test${path}`, init),

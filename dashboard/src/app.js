@@ -1,0 +1,504 @@
+// The r2watch dashboard: panels that show what r2watch's API answers. Presentation only: every
+// figure comes from the API (or, for the what-if, from the C++ cost model built for the page).
+import { api, optionalApi, ApiError, getToken, setToken } from './api.js';
+import { h, table } from './dom.js';
+import { timeChart, barList, redrawCharts } from './chart.js';
+import * as fmt from './format.js';
+import { whatIfView } from './whatif.js';
+
+const RANGES = {
+  '1h': { label: 'hour', hours: 1, growth: '1d' },
+  '24h': { label: '24 hours', hours: 24, growth: '1d' },
+  '7d': { label: '7 days', hours: 168, growth: '7d' },
+  '30d': { label: '30 days', hours: 720, growth: '30d' },
+};
+const REFRESH_MS = 60_000;
+const RANGE_KEY = 'r2watch.range';
+
+const state = {
+  range: initialRange(),
+  refreshes: 0,
+};
+
+function initialRange() {
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get('range');
+  if (fromHash in RANGES) return fromHash;
+  try {
+    const saved = localStorage.getItem(RANGE_KEY);
+    if (saved in RANGES) return saved;
+  } catch {}
+  return '24h';
+}
+
+// ---- shared views ------------------------------------------------------------------------------
+
+function emptyHowTo(what) {
+  const origin = location.origin;
+  return [
+    h('p', { class: 'empty-title', text: `No data yet: ${what}` }),
+    h('p', { text: 'Send some through r2watch and this panel fills within a minute:' }),
+    h('pre', {}, h('code', { text: `curl -X PUT --data-binary @README.md ${origin}/api/storage/files/docs/readme.md\ncurl ${origin}/api/storage/files/docs/readme.md` })),
+    h('p', {}, 'Or run ', h('code', { text: 'npm run demo' }), ' for a few minutes of realistic traffic.'),
+  ];
+}
+
+function errorView(err, retry) {
+  const advice = err instanceof ApiError && err.unauthorized
+    ? 'r2watch refused the token: set it with the Token button.'
+    : err instanceof ApiError && err.status === 0
+      ? 'Check that the Worker is running, then retry.'
+      : 'Retry, or look at the Worker logs.';
+  return [
+    h('p', { class: 'error-title', text: 'Could not load this panel.' }),
+    h('p', { class: 'error-message', text: err.message }),
+    h('p', { text: advice }),
+    h('button', { type: 'button', class: 'secondary', onclick: retry, text: 'Retry' }),
+  ];
+}
+
+function notYet(what, route) {
+  return h(
+    'div',
+    { class: 'not-yet', dataset: { missing: route } },
+    h('p', { text: `${what} is not available on this r2watch yet.` }),
+    h('p', { class: 'note' }, 'It appears here once the Worker serves ', h('code', { text: route }), '.'),
+  );
+}
+
+function tile(figure, label, valueText, { raw, trend, warn, hint } = {}) {
+  return h(
+    'div',
+    { class: `tile${warn ? ' warn' : ''}`, dataset: { figure, value: raw ?? '' } },
+    h('span', { class: 'tile-label', text: label }),
+    h('span', { class: 'tile-value', text: valueText }),
+    trend ? h('span', { class: 'tile-trend', text: trend }) : null,
+    warn ? h('span', { class: 'tile-warn', text: hint ?? 'above the alert threshold' }) : null,
+  );
+}
+
+function statusBadge(status) {
+  return h('span', { class: `badge status-${String(status).replace(/[^a-z_]/g, '')}`, text: String(status).replace(/_/g, ' ') });
+}
+
+const timeFormatFor = (range) => (t) =>
+  range === '1h' || range === '24h'
+    ? new Date(t).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
+    : new Date(t).toLocaleString('en-GB', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+
+// ---- panels ------------------------------------------------------------------------------------
+
+async function loadPerformance() {
+  const r = state.range;
+  const { label } = RANGES[r];
+  const [overview, history, storage] = await Promise.all([
+    api(`/api/metrics/overview?range=${r}`),
+    api(`/api/metrics/history?range=${r}`),
+    optionalApi('/api/storage/usage'),
+  ]);
+  const f = overview.figures;
+  const inventory = storage?.inventory ?? null;
+  if (f.calls.value === 0 && !f.calls.previous && !inventory) {
+    return { state: 'empty', nodes: emptyHowTo('no storage operations and no inventory.') };
+  }
+  const growth = storage?.growth?.changes?.[RANGES[r].growth] ?? null;
+  const signed = (n, unit) => (n === null || n === undefined ? null : `${n >= 0 ? '+' : ''}${unit(n)}`);
+  const trend = (fig) => fmt.change(fig.change_pct, label);
+  const tiles = h(
+    'div',
+    { class: 'tiles' },
+    tile('total_files', 'Total files', fmt.count(inventory?.objects), {
+      raw: inventory?.objects,
+      trend: growth ? `${signed(growth.objects_delta, fmt.count)} files over ${RANGES[r].growth}` : 'no earlier inventory to compare',
+    }),
+    tile('storage_used', 'Storage used', fmt.bytes(inventory?.bytes), {
+      raw: inventory?.bytes,
+      trend: growth ? `${signed(growth.bytes_delta, fmt.bytes)} over ${RANGES[r].growth}` : 'no earlier inventory to compare',
+    }),
+    tile('uploads', `Uploads (${r})`, fmt.count(f.uploads.value), { raw: f.uploads.value, trend: trend(f.uploads) }),
+    tile('downloads', `Downloads (${r})`, fmt.count(f.downloads.value), { raw: f.downloads.value, trend: trend(f.downloads) }),
+    tile('error_rate', 'Error rate', fmt.pct(f.error_rate_pct.value, 2), {
+      raw: f.error_rate_pct.value,
+      trend: trend(f.error_rate_pct),
+      warn: f.error_rate_pct.over_threshold,
+      hint: `above the ${fmt.pct(f.error_rate_pct.threshold, 0)} threshold`,
+    }),
+    tile('avg_ms', 'Average response', fmt.ms(f.avg_ms.value), {
+      raw: f.avg_ms.value,
+      trend: trend(f.avg_ms),
+      warn: f.avg_ms.over_threshold,
+      hint: `above the ${fmt.ms(f.avg_ms.threshold)} threshold`,
+    }),
+    tile('p95_ms', 'p95 response', fmt.ms(f.p95_ms.value), {
+      raw: f.p95_ms.value,
+      trend: trend(f.p95_ms),
+      warn: f.p95_ms.over_threshold,
+      hint: `above the ${fmt.ms(f.p95_ms.threshold)} threshold`,
+    }),
+  );
+  const times = history.points.map((p) => p.t_ms);
+  const tf = timeFormatFor(r);
+  const totalCalls = f.calls.value;
+  const charts = h(
+    'div',
+    { class: 'charts' },
+    timeChart({
+      title: `Requests and errors, last ${label}`,
+      xRange: [history.from_ms, history.to_ms],
+      summary: `${fmt.count(totalCalls)} requests, error rate ${fmt.pct(f.error_rate_pct.value, 2)}`,
+      times,
+      timeFormat: tf,
+      series: [
+        { label: 'requests', values: history.points.map((p) => p.calls), format: fmt.count },
+        { label: 'errors', values: history.points.map((p) => p.errors), format: fmt.count },
+      ],
+    }),
+    timeChart({
+      title: `Response time, last ${label}`,
+      xRange: [history.from_ms, history.to_ms],
+      summary: `average ${fmt.ms(f.avg_ms.value)}, p95 ${fmt.ms(f.p95_ms.value)}`,
+      times,
+      timeFormat: tf,
+      series: [
+        { label: 'average', values: history.points.map((p) => p.avg_ms), format: fmt.ms },
+        { label: 'p95', values: history.points.map((p) => p.p95_ms), format: fmt.ms },
+      ],
+    }),
+  );
+  return { state: 'ready', nodes: [tiles, charts] };
+}
+
+async function loadCost() {
+  const costs = await optionalApi('/api/costs');
+  const nodes = [];
+  let panelState = 'ready';
+  if (!costs) {
+    nodes.push(notYet('The month-to-date bill', 'GET /api/costs'));
+  } else {
+    const fc = costs.forecast ?? {};
+    nodes.push(
+      h(
+        'div',
+        { class: 'tiles' },
+        tile('month_to_date', `Month to date (${costs.month})`, fmt.usd(costs.monthlyTotal), { raw: costs.monthlyTotal, trend: `as of ${costs.as_of}` }),
+        tile('daily_average', 'Daily average', fmt.usd(costs.dailyAverage), { raw: costs.dailyAverage }),
+        tile('forecast', 'Month-end forecast', fmt.usd(fc.expected?.total_usd), {
+          raw: fc.expected?.total_usd,
+          trend: fc.low ? `range ${fmt.usd(fc.low.total_usd)} – ${fmt.usd(fc.high.total_usd)}` : null,
+        }),
+      ),
+      table('Charges this month', ['charge', 'amount'], [
+        ['Storage', fmt.usd(costs.storageCharges)],
+        ['Requests (Class A and B)', fmt.usd(costs.requestCharges)],
+        ['Data retrieval', fmt.usd(costs.retrievalCharges)],
+      ], { className: 'charges' }),
+    );
+    const budgets = costs.budgets ?? [];
+    nodes.push(
+      budgets.length
+        ? h(
+            'div',
+            { class: 'budgets' },
+            h('h3', { text: 'Budget burn' }),
+            budgets.map((b) =>
+              h(
+                'div',
+                { class: `budget budget-${b.status}`, dataset: { budget: b.bucket ?? 'account' } },
+                h('span', { class: 'budget-name', text: b.bucket ? `bucket ${b.bucket}` : 'whole account' }),
+                h('progress', { max: 100, value: Math.min(100, b.used_pct ?? 0), 'aria-label': `budget used ${fmt.pct(b.used_pct)}` }),
+                h('span', { text: `${fmt.usd(b.spent_usd)} of ${fmt.usd(b.monthly_usd)} (${fmt.pct(b.used_pct)}), forecast ${fmt.usd(b.forecast_usd)}` }),
+                statusBadge(b.status),
+              ),
+            ),
+          )
+        : h('p', { class: 'note' }, 'No budget set: ', h('code', { text: 'PUT /api/costs/budgets' }), ' sets one.'),
+    );
+    const trend = costs.trend ?? [];
+    if (trend.length) {
+      nodes.push(
+        timeChart({
+          title: `Daily cost, ${costs.month}`,
+          xRange: [Date.parse(`${costs.month}-01T00:00:00Z`) - 43_200_000, Date.parse(trend[trend.length - 1].date) + 43_200_000],
+          summary: `${trend.length} days, ${fmt.usd(costs.monthlyTotal)} so far`,
+          times: trend.map((d) => Date.parse(`${d.date}T00:00:00Z`)),
+          timeFormat: (t) => new Date(t).toISOString().slice(0, 10),
+          bars: true,
+          series: [{ label: 'cost at list price', values: trend.map((d) => d.cost_micro_usd), format: fmt.usdFromMicro }],
+        }),
+      );
+    } else {
+      panelState = 'empty';
+      nodes.push(...emptyHowTo('no usage this month to bill.'));
+    }
+  }
+  nodes.push(h('div', { class: 'whatif-slot' }, await whatIfView()));
+  return { state: panelState, nodes };
+}
+
+async function loadStorage() {
+  const storage = await api('/api/storage/usage');
+  const inv = storage.inventory;
+  if (!inv) {
+    const walking = storage.walk_in_progress;
+    return {
+      state: 'empty',
+      nodes: walking
+        ? [h('p', { text: `The first inventory of ${storage.bucket} is under way: ${fmt.count(walking.objects_so_far)} objects so far.` })]
+        : [
+            ...emptyHowTo(`no inventory of ${storage.bucket} yet.`),
+            h('p', { class: 'note', text: 'The collect-metrics job (every 5 minutes) walks the bucket and stores an inventory.' }),
+          ],
+    };
+  }
+  const byType = Object.entries(inv.by_content_type ?? {}).map(([k, v]) => ({ key: k, ...v })).sort((a, b) => b.bytes - a.bytes);
+  const byPrefix = Object.entries(inv.by_prefix ?? {}).map(([k, v]) => ({ key: k, ...v })).sort((a, b) => b.bytes - a.bytes);
+  const history = storage.history ?? [];
+  return {
+    state: 'ready',
+    nodes: [
+      h(
+        'div',
+        { class: 'tiles' },
+        tile('bucket_bytes', `Used in ${storage.bucket}`, fmt.bytes(inv.bytes), { raw: inv.bytes, trend: `${fmt.count(inv.objects)} objects, inventory of ${fmt.time(Date.parse(inv.taken_at))}` }),
+        tile('quota', 'Quota', 'no quota set', { trend: 'per-user quotas arrive with accounts and roles' }),
+      ),
+      h(
+        'div',
+        { class: 'two' },
+        barList('By content type', byType, { value: (i) => i.bytes, label: (i) => i.key || '(none)', detail: (i) => `${fmt.bytes(i.bytes)} · ${fmt.count(i.objects)} files` }),
+        barList('By prefix', byPrefix, { value: (i) => i.bytes, label: (i) => i.key || '(root)', detail: (i) => `${fmt.bytes(i.bytes)} · ${fmt.count(i.objects)} files` }),
+      ),
+      table('Largest files', ['key', 'size'], (inv.largest ?? []).map((f) => [f.key, fmt.bytes(f.size)]), { className: 'largest' }),
+      timeChart({
+        title: 'Storage growth, last 31 days',
+        xRange: [Date.now() - 31 * 86_400_000, Date.now()],
+        summary: `${history.length} inventories, now ${fmt.bytes(inv.bytes)}`,
+        times: history.map((s) => s.taken_at_ms),
+        timeFormat: (t) => fmt.time(t),
+        series: [
+          { label: 'bytes', values: history.map((s) => s.bytes), format: fmt.bytes },
+          { label: 'objects', values: history.map((s) => s.objects), format: fmt.count, axis: 'right' },
+        ],
+      }),
+    ],
+  };
+}
+
+async function loadHealth() {
+  const { hours } = RANGES[state.range];
+  const [health, breaker, probes] = await Promise.all([
+    api('/api/health', { dataStatuses: [503] }),
+    api('/api/health/circuit-breaker'),
+    api(`/api/health/metrics?hours=${hours}`),
+  ]);
+  const components = Object.entries(health.components ?? {});
+  const transitions = (breaker.recent_transitions ?? []).slice(0, 5);
+  const ops = Object.entries(probes.operations ?? {});
+  return {
+    state: 'ready',
+    nodes: [
+      h('p', { class: 'overall' }, 'r2watch is ', statusBadge(health.status), health.reasons?.length ? ` — ${health.reasons.join('; ')}` : ''),
+      h(
+        'ul',
+        { class: 'components' },
+        components.map(([name, c]) => h('li', { dataset: { component: name } }, h('span', { class: 'component-name', text: name }), statusBadge(c.status), c.reason ? h('span', { class: 'note', text: c.reason }) : null)),
+      ),
+      h(
+        'div',
+        { class: 'breaker', dataset: { breaker: breaker.state } },
+        h('h3', {}, 'Circuit breaker ', statusBadge(breaker.state)),
+        h('p', { class: 'note', text: `${fmt.count(breaker.window?.calls)} calls in the window, failure rate ${fmt.pct(breaker.window?.failure_rate_pct)}, since ${fmt.time(breaker.since_ms)}` }),
+        transitions.length
+          ? table('Last transitions', ['when', 'from → to', 'reason'], transitions.map((t) => [fmt.time(t.at_ms), `${t.from} → ${t.to}`, t.reason ?? '']))
+          : h('p', { class: 'note', text: 'No transitions yet: the breaker has stayed closed.' }),
+      ),
+      ops.length
+        ? table(`Probes per operation, last ${RANGES[state.range].label}`, ['operation', 'checks', 'success', 'average', 'p95'], ops.map(([op, o]) => [op, fmt.count(o.checks), fmt.pct(o.success_rate_pct), fmt.ms(o.avg_response_ms), fmt.ms(o.p95_response_ms)]), { className: 'probes' })
+        : h('p', { class: 'note' }, 'No probe rounds yet: they run every 5 minutes, or now with ', h('code', { text: 'POST /api/health/check' }), '.'),
+    ],
+  };
+}
+
+/** Active alerts: the alert engine's (GET /api/alerts) when present, else the health monitor's. */
+async function loadAlerts() {
+  const engineAlerts = await optionalApi('/api/alerts?state=firing');
+  const service = await api('/api/health/alerts?status=active');
+  const rows = [
+    ...(engineAlerts?.alerts ?? []).map((a) => ({
+      id: a.id,
+      source: 'alert rule',
+      severity: a.severity,
+      title: a.rule_name ?? a.name ?? a.rule ?? `alert ${a.id}`,
+      message: a.message ?? a.summary ?? '',
+      since: a.started_at ?? a.fired_at ?? a.created_at,
+      acknowledged: Boolean(a.acknowledged_at ?? a.acknowledged),
+      ack: `/api/alerts/${encodeURIComponent(a.id)}/acknowledge`,
+      resolve: `/api/alerts/${encodeURIComponent(a.id)}/resolve`,
+    })),
+    ...(service.alerts ?? []).map((a) => ({
+      id: a.id,
+      source: 'health monitor',
+      severity: a.severity,
+      title: a.type.replace(/_/g, ' '),
+      message: a.message,
+      since: a.created_at,
+      acknowledged: false,
+      ack: null,
+      resolve: `/api/health/alerts/${encodeURIComponent(a.id)}/resolve`,
+    })),
+  ];
+  const nodes = [];
+  if (!engineAlerts) nodes.push(h('p', { class: 'note' }, 'Alert rules are not on this r2watch yet (', h('code', { text: 'GET /api/alerts' }), '): showing the health monitor\'s alerts.'));
+  if (!rows.length) {
+    nodes.push(h('p', { class: 'all-clear', text: 'No active alerts.' }));
+    return { state: 'empty', nodes };
+  }
+  const act = async (button, path, body) => {
+    button.disabled = true;
+    try {
+      await api(path, { method: 'POST', body });
+      await refreshPanel(PANELS.find((p) => p.id === 'alerts'));
+    } catch (e) {
+      button.disabled = false;
+      button.after(h('span', { class: 'error-message', role: 'alert', text: e.message }));
+    }
+  };
+  nodes.push(
+    h(
+      'ul',
+      { class: 'alert-list' },
+      rows.map((a) =>
+        h(
+          'li',
+          { class: `alert severity-${a.severity}`, dataset: { alertId: a.id, source: a.source } },
+          h('div', {}, statusBadge(a.severity), h('strong', { text: ` ${a.title}` }), a.acknowledged ? h('span', { class: 'note', text: ' (acknowledged)' }) : null),
+          h('p', { text: a.message }),
+          h('p', { class: 'note', text: `${a.source}, since ${fmt.time(Date.parse(a.since))}` }),
+          h(
+            'div',
+            { class: 'actions' },
+            a.ack && !a.acknowledged
+              ? h('button', { type: 'button', class: 'secondary', onclick: (e) => act(e.currentTarget, a.ack, {}), text: 'Acknowledge' })
+              : null,
+            h('button', { type: 'button', onclick: (e) => act(e.currentTarget, a.resolve, { note: 'resolved from the dashboard' }), text: 'Resolve' }),
+          ),
+        ),
+      ),
+    ),
+  );
+  return { state: 'ready', nodes };
+}
+
+async function loadActivity() {
+  const [history, breaker, alerts] = await Promise.all([
+    api('/api/health/history?limit=10'),
+    api('/api/health/circuit-breaker'),
+    api('/api/health/alerts?limit=10'),
+  ]);
+  const events = [
+    ...(history.checks ?? []).map((c) => ({ at: c.checked_at_ms, what: `probe ${c.operation}: ${c.status}`, detail: c.error ?? `${fmt.ms(c.response_time_ms)}` })),
+    ...(breaker.recent_transitions ?? []).map((t) => ({ at: t.at_ms, what: `breaker ${t.from} → ${t.to}`, detail: t.reason ?? '' })),
+    ...(alerts.alerts ?? []).map((a) => ({ at: Date.parse(a.created_at), what: `alert ${a.type.replace(/_/g, ' ')} (${a.status})`, detail: a.message })),
+  ]
+    .sort((a, b) => b.at - a.at)
+    .slice(0, 12);
+  if (!events.length) return { state: 'empty', nodes: emptyHowTo('no probes, transitions or alerts.') };
+  return { state: 'ready', nodes: [table('Latest events', ['when', 'event', 'detail'], events.map((e) => [fmt.time(e.at), e.what, e.detail]), { className: 'activity' })] };
+}
+
+const PANELS = [
+  { id: 'performance', title: 'Performance', load: loadPerformance },
+  { id: 'cost', title: 'Cost', load: loadCost },
+  { id: 'storage', title: 'Storage', load: loadStorage },
+  { id: 'health', title: 'Health', load: loadHealth },
+  { id: 'alerts', title: 'Active alerts', load: loadAlerts },
+  { id: 'activity', title: 'Recent activity', load: loadActivity },
+];
+
+// ---- refresh loop ------------------------------------------------------------------------------
+
+function setContent(section, panelState, nodes) {
+  section.dataset.state = panelState;
+  section.removeAttribute('aria-busy');
+  section.querySelector('.panel-body').replaceChildren(...nodes);
+}
+
+async function refreshPanel(panel) {
+  const section = document.getElementById(panel.id);
+  if (!section.dataset.state || section.dataset.state === 'error') {
+    setContent(section, 'loading', [h('p', { class: 'loading', text: 'Loading…' })]);
+  }
+  section.setAttribute('aria-busy', 'true');
+  try {
+    const { state: panelState, nodes } = await panel.load();
+    setContent(section, panelState, nodes);
+    return null;
+  } catch (err) {
+    setContent(section, 'error', errorView(err, () => refreshPanel(panel)));
+    return err;
+  }
+}
+
+let refreshing = null;
+async function refreshAll() {
+  if (refreshing) return refreshing;
+  refreshing = (async () => {
+    const errors = (await Promise.all(PANELS.map(refreshPanel))).filter(Boolean);
+    const banner = document.getElementById('banner');
+    if (errors.some((e) => e instanceof ApiError && e.unauthorized)) {
+      banner.textContent = getToken() ? 'r2watch refused the token: set the right one with the Token button.' : 'r2watch asks for a token: set it with the Token button.';
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+    state.refreshes++;
+    document.body.dataset.refreshes = String(state.refreshes);
+    document.getElementById('updated').textContent = `Updated ${fmt.clock(Date.now())}`;
+  })();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = null;
+  }
+}
+
+function setRange(range) {
+  state.range = range;
+  try {
+    localStorage.setItem(RANGE_KEY, range);
+  } catch {}
+  history.replaceState(null, '', `#range=${range}`);
+  for (const b of document.querySelectorAll('[data-range]')) b.setAttribute('aria-pressed', String(b.dataset.range === range));
+  refreshAll();
+}
+
+function setUpTokenDialog() {
+  const dialog = document.getElementById('token-dialog');
+  const input = document.getElementById('token-input');
+  document.getElementById('token-button').addEventListener('click', () => {
+    input.value = getToken();
+    dialog.showModal();
+  });
+  dialog.addEventListener('close', () => {
+    if (dialog.returnValue === 'save') setToken(input.value.trim());
+    if (dialog.returnValue === 'clear') setToken('');
+    if (dialog.returnValue !== 'cancel') refreshAll();
+  });
+}
+
+function start() {
+  for (const panel of PANELS) {
+    const section = document.getElementById(panel.id);
+    if (!section.querySelector('.panel-body')) section.append(h('div', { class: 'panel-body' }));
+  }
+  for (const b of document.querySelectorAll('[data-range]')) {
+    b.addEventListener('click', () => setRange(b.dataset.range));
+    b.setAttribute('aria-pressed', String(b.dataset.range === state.range));
+  }
+  document.getElementById('refresh').addEventListener('click', () => refreshAll());
+  setUpTokenDialog();
+  matchMedia('(prefers-color-scheme: dark)').addEventListener('change', redrawCharts);
+  refreshAll();
+  setInterval(() => refreshAll(), REFRESH_MS);
+}
+
+start();

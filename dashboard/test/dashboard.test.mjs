@@ -1,0 +1,319 @@
+// The dashboard in real headless Chromium against the Worker served by Miniflare (workerd, with
+// local D1 and R2, the page as static assets): every panel shows what the API answers for data
+// made through the API, the what-if equals POST /api/costs/estimate, resolving an alert in the
+// page changes it in the API, empty and error states, refresh, range, token, phone width, and
+// screenshots in light and dark (build/screenshots/).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWorker, call, ROOT } from '../../worker-shim/test/helpers.mjs';
+import { launch, openPage, refreshed, LAPTOP, PHONE, SCREENSHOTS } from './browser.mjs';
+
+let worker;
+let empty;
+let browser;
+
+const FILES = [
+  ['photos/2026/beach.jpg', 'image/jpeg', 48_000],
+  ['photos/2026/city.jpg', 'image/jpeg', 31_000],
+  ['photos/2026/dog.png', 'image/png', 12_500],
+  ['docs/report.pdf', 'application/pdf', 90_000],
+  ['docs/notes.txt', 'text/plain', 900],
+  ['backups/db.tar', 'application/x-tar', 150_000],
+];
+
+/** Uploads, downloads, a missing key, a fault-injected failure, a probe round, the jobs. */
+async function seed(w) {
+  for (const [key, type, size] of FILES) {
+    const res = await w.fetch(`/api/storage/files/${key}`, { method: 'PUT', body: 'x'.repeat(size), headers: { 'content-type': type } });
+    assert.equal(res.status, 201);
+  }
+  for (const [key] of FILES.slice(0, 4)) await (await w.fetch(`/api/storage/files/${key}`)).arrayBuffer();
+  await (await w.fetch('/api/storage/files/photos/missing.jpg')).arrayBuffer();
+  await call(w, 'PUT', '/api/admin/faults', { operation: 'get', error_rate: 1.0, latency_ms: 0 });
+  await (await w.fetch('/api/storage/files/docs/notes.txt')).arrayBuffer();
+  await call(w, 'DELETE', '/api/admin/faults');
+  assert.equal((await call(w, 'POST', '/api/health/check')).status, 200);
+  assert.equal((await call(w, 'POST', '/api/admin/jobs/collect-metrics')).status, 200);
+}
+
+/** A price list for this month that differs from the published one, so pricing must flow through. */
+async function storePrices(w) {
+  const now = new Date();
+  const month = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}-01`;
+  const res = await call(w, 'PUT', '/api/pricing', {
+    effective_from: month,
+    source: 'dashboard test',
+    standard: { storage_usd_per_gb_month: '0.02', class_a_usd_per_million: '5.00', class_b_usd_per_million: '0.50' },
+    free_tier: { storage_gb_months: 0, class_a_requests: 0, class_b_requests: 0 },
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+}
+
+before(async () => {
+  worker = await startWorker({ port: 0 });
+  empty = await startWorker({ port: 0 });
+  await seed(worker);
+  await storePrices(worker);
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await worker?.dispose();
+  await empty?.dispose();
+});
+
+async function figure(page, name) {
+  return page.locator(`[data-figure="${name}"]`).getAttribute('data-value');
+}
+
+test('the page loads every panel without console errors and shows the API figures', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  for (const id of ['performance', 'cost', 'storage', 'health', 'alerts', 'activity']) {
+    const state = await page.locator(`#${id}`).getAttribute('data-state');
+    assert.ok(['ready', 'empty'].includes(state), `${id} is ${state}: ${await page.locator(`#${id}`).innerText()}`);
+  }
+  const overview = (await call(worker, 'GET', '/api/metrics/overview?range=24h')).body.figures;
+  assert.equal(Number(await figure(page, 'uploads')), overview.uploads.value);
+  assert.equal(Number(await figure(page, 'downloads')), overview.downloads.value);
+  assert.equal(Number(await figure(page, 'error_rate')), overview.error_rate_pct.value);
+  assert.ok(overview.error_rate_pct.value > 0, 'the injected failure counts');
+  assert.equal(Number(await figure(page, 'p95_ms')), overview.p95_ms.value);
+  const storage = (await call(worker, 'GET', '/api/storage/usage')).body;
+  assert.equal(Number(await figure(page, 'total_files')), storage.inventory.objects);
+  assert.equal(Number(await figure(page, 'storage_used')), storage.inventory.bytes);
+  assert.equal(storage.inventory.objects, FILES.length);
+  assert.match(await page.locator('#storage').innerText(), /backups\/db\.tar/);
+  assert.match(await page.locator('#storage').innerText(), /application\/pdf/);
+  const health = (await call(worker, 'GET', '/api/health')).body;
+  assert.equal((await page.locator('#health .overall .badge').innerText()).toLowerCase(), health.status);
+  assert.equal(await page.locator('#health [data-breaker]').getAttribute('data-breaker'), 'closed');
+  assert.equal(await page.locator('#health .probes tbody tr').count(), 5);
+  assert.ok((await page.locator('#activity tbody tr').count()) >= 5, 'probe checks are recent activity');
+  const costs = await call(worker, 'GET', '/api/costs');
+  if (costs.status === 200) {
+    assert.equal(await figure(page, 'month_to_date'), costs.body.monthlyTotal);
+  } else {
+    assert.equal(costs.status, 404);
+    assert.equal(await page.locator('#cost [data-missing="GET /api/costs"]').count(), 1);
+  }
+  // Every chart has its figures as a table.
+  const charts = await page.locator('.chart').count();
+  assert.ok(charts >= 3, `${charts} charts`);
+  assert.equal(await page.locator('.chart-figure details table').count(), charts);
+  assert.equal(await page.locator('.chart canvas').count(), charts);
+  await page.screenshot({ path: join(SCREENSHOTS, 'laptop-light.png'), fullPage: true });
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('the what-if is computed in the page and equals POST /api/costs/estimate', async () => {
+  const { page, errors, context } = await openPage(browser);
+  const apiCalls = [];
+  page.on('request', (r) => apiCalls.push(new URL(r.url()).pathname));
+  await page.goto(`${worker.url}/`);
+  await page.waitForSelector('.whatif[data-state="ready"]');
+  const check = async () => {
+    const cells = page.locator('.whatif td[data-scenario]');
+    assert.equal(await cells.count(), 3);
+    for (let i = 0; i < 3; i++) {
+      const body = JSON.parse(await cells.nth(i).getAttribute('data-body'));
+      const pageTotal = Number(await cells.nth(i).getAttribute('data-total-micro-usd'));
+      const api = await call(worker, 'POST', '/api/costs/estimate', body);
+      assert.equal(api.status, 200, JSON.stringify(api.body));
+      assert.equal(pageTotal, api.body.total_micro_usd, JSON.stringify(body));
+      assert.equal((await cells.nth(i).innerText()).trim(), `$${api.body.total_usd}`);
+    }
+    return cells;
+  };
+  await check();
+  // Edited usage: a large bucket with heavy traffic, the three scenarios differ.
+  await page.fill('#whatif-storage_gb_months', '1234.5');
+  await page.fill('#whatif-class_a', '3500000');
+  await page.fill('#whatif-class_b', '21000000');
+  await page.fill('#whatif-retrieval_gb', '800');
+  await page.locator('#whatif-retrieval_gb').dispatchEvent('change');
+  await page.waitForFunction(() => document.querySelector('.whatif td[data-scenario="now"]')?.dataset.body.includes('1234.5')
+    && document.querySelector('.whatif td[data-scenario="now"]')?.dataset.body.includes('800'));
+  const cells = await check();
+  const totals = await cells.evaluateAll((tds) => tds.map((td) => Number(td.dataset.totalMicroUsd)));
+  assert.equal(new Set(totals).size, 3, `scenarios ${totals}`);
+  // The stored price list is the one used: $0.02/GB-month x 1235 GB-months (rounded up), no free tier.
+  const now = JSON.parse(await cells.nth(0).getAttribute('data-body'));
+  assert.equal(now.standard.storage_gb_months, 1234.5);
+  assert.match(await page.locator('.whatif-table').innerText(), /\$24\.70/);
+  assert.ok(!apiCalls.includes('/api/costs/estimate'), 'the page computed the what-if itself');
+  assert.ok(apiCalls.includes('/cost-model.wasm'));
+  // A refused input shows the engine's message, not a blank.
+  await page.fill('#whatif-class_a', '1.5');
+  await page.locator('#whatif-class_a').dispatchEvent('change');
+  await page.waitForSelector('.whatif[data-state="error"]');
+  assert.match(await page.locator('.whatif').innerText(), /refused this input: .*class_a/);
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('the cost panel shows the bill as GET /api/costs gives it: tiles, charges, budgets, daily chart', async () => {
+  // The engine's own answers (golden cases) in the shape of GET /api/costs, whether or not this
+  // Worker serves the route yet.
+  const golden = (name) => JSON.parse(readFileSync(join(ROOT, 'testdata/golden', name), 'utf8'));
+  const bill = golden('cost_bill/steady-month-day-10.out.json');
+  const { budgets } = golden('cost_budget_status/steady-month-exceeded-and-warning.out.json');
+  const costs = {
+    month: bill.month, as_of: bill.as_of, monthlyTotal: bill.month_to_date.total_usd,
+    dailyAverage: bill.daily_average_usd, storageCharges: '1.35', requestCharges: '0.00',
+    retrievalCharges: '0.00', trend: bill.trend, forecast: bill.forecast, budgets, bill,
+  };
+  const { page, errors, context } = await openPage(browser);
+  await page.route('**/api/costs', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(costs) }));
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  assert.equal(await page.locator('#cost').getAttribute('data-state'), 'ready');
+  assert.equal(await figure(page, 'month_to_date'), bill.month_to_date.total_usd);
+  assert.equal(await figure(page, 'forecast'), bill.forecast.expected.total_usd);
+  assert.match(await page.locator('[data-figure="forecast"]').innerText(), /range \$15\.15 – \$15\.15/);
+  assert.match(await page.locator('#cost .budget[data-budget="account"]').innerText(), /\$1\.35 of \$1\.00 \(135\.0%\)[\s\S]*exceeded/i);
+  assert.match(await page.locator('#cost .budget[data-budget="logs"]').innerText(), /warning/i);
+  // The daily chart is drawn even though the panel is filled after the what-if's wasm loads.
+  await page.waitForSelector('#cost .chart canvas');
+  assert.equal(await page.locator('#cost .chart-table tbody tr').count(), bill.trend.length);
+  await page.locator('#cost').screenshot({ path: join(SCREENSHOTS, 'cost-panel-laptop-light.png') });
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('resolving an alert in the page resolves it in the API', async () => {
+  // Failing PUTs open the breaker; the next probe round raises a critical alert.
+  await call(worker, 'PUT', '/api/admin/faults', { operation: 'put', error_rate: 1.0, latency_ms: 0 });
+  for (let i = 0; i < 3; i++) await (await worker.fetch(`/api/storage/files/tmp/f${i}`, { method: 'PUT', body: 'x' })).arrayBuffer();
+  await call(worker, 'POST', '/api/health/check');
+  await call(worker, 'DELETE', '/api/admin/faults');
+  // Closed again by the operator; the alert stays active until someone resolves it.
+  assert.equal((await call(worker, 'POST', '/api/health/circuit-breaker/reset')).status, 200);
+  const active = (await call(worker, 'GET', '/api/health/alerts?status=active')).body.alerts;
+  assert.ok(active.length > 0, 'the failing probes raised an alert');
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  const target = active[0];
+  const item = page.locator(`#alerts li[data-alert-id="${target.id}"]`);
+  assert.equal(await item.count(), 1);
+  assert.equal(await page.locator('#alerts li[data-alert-id]').count(), active.length);
+  await page.screenshot({ path: join(SCREENSHOTS, 'alerts-laptop-light.png'), fullPage: true });
+  await item.getByRole('button', { name: 'Resolve' }).click();
+  await page.waitForSelector(`#alerts li[data-alert-id="${target.id}"]`, { state: 'detached' });
+  const after = (await call(worker, 'GET', '/api/health/alerts?status=resolved')).body.alerts;
+  const resolved = after.find((a) => a.id === target.id);
+  assert.equal(resolved?.status, 'resolved');
+  assert.equal(resolved.resolution_note, 'resolved from the dashboard');
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('with no data every panel says how to send some', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${empty.url}/`);
+  await refreshed(page);
+  assert.equal(await page.locator('#performance').getAttribute('data-state'), 'empty');
+  assert.match(await page.locator('#performance').innerText(), /No data yet: .*\n[\s\S]*curl -X PUT[\s\S]*npm run demo/);
+  assert.equal(await page.locator('#storage').getAttribute('data-state'), 'empty');
+  assert.equal(await page.locator('#alerts').getAttribute('data-state'), 'empty');
+  assert.match(await page.locator('#alerts').innerText(), /No active alerts/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'empty-laptop-light.png'), fullPage: true });
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('a failing API shows an error state with a retry, and the rest of the page stands', async () => {
+  const { page, context } = await openPage(browser);
+  let fail = true;
+  await page.route('**/api/storage/usage', (route) =>
+    fail
+      ? route.fulfill({ status: 500, contentType: 'application/json', body: JSON.stringify({ error: { code: 'engine_trap', message: 'engine trapped: test' } }) })
+      : route.continue(),
+  );
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  assert.equal(await page.locator('#storage').getAttribute('data-state'), 'error');
+  assert.match(await page.locator('#storage').innerText(), /Could not load this panel\.\s+engine trapped: test/);
+  assert.equal(await page.locator('#health').getAttribute('data-state'), 'ready');
+  fail = false;
+  await page.locator('#storage').getByRole('button', { name: 'Retry' }).click();
+  await page.waitForSelector('#storage[data-state="ready"]');
+  await context.close();
+});
+
+test('a refused token asks for one, and the token entered is sent as a bearer token', async () => {
+  const { page, context } = await openPage(browser);
+  const auth = [];
+  await page.route('**/api/**', (route) => {
+    const header = route.request().headers().authorization;
+    auth.push(header ?? null);
+    if (header !== 'Bearer s3cret') {
+      return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unauthorized', message: 'a bearer token is required' } }) });
+    }
+    return route.continue();
+  });
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  assert.match(await page.locator('#banner').innerText(), /asks for a token/);
+  assert.match(await page.locator('#health').innerText(), /refused the token/);
+  await page.getByRole('button', { name: 'Token' }).click();
+  await page.fill('#token-input', 's3cret');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await refreshed(page, 2);
+  assert.equal(await page.locator('#banner').isHidden(), true);
+  assert.equal(await page.locator('#health').getAttribute('data-state'), 'ready');
+  assert.equal(await page.evaluate(() => localStorage.getItem('r2watch.token')), 's3cret');
+  assert.ok(auth.includes('Bearer s3cret'));
+  await context.close();
+});
+
+test('the range picker and the minute refresh update the panels without a reload', async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.clock.install();
+  const overviews = [];
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === '/api/metrics/overview') overviews.push(u.searchParams.get('range'));
+  });
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  await page.evaluate(() => (window.sameDocument = true));
+  await page.getByRole('button', { name: '7d' }).click();
+  await refreshed(page, 2);
+  assert.equal(await page.getByRole('button', { name: '7d' }).getAttribute('aria-pressed'), 'true');
+  assert.match(await page.locator('[data-figure="uploads"]').innerText(), /Uploads \(7d\)/);
+  assert.match(page.url(), /#range=7d$/);
+  await page.clock.runFor(60_000);
+  await refreshed(page, 3);
+  assert.deepEqual(overviews, ['24h', '7d', '7d']);
+  assert.equal(await page.evaluate(() => window.sameDocument), true);
+  assert.match(await page.locator('#updated').innerText(), /^Updated \d\d:\d\d:\d\d$/);
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test('dark theme and phone width: readable, nothing wider than the screen', async () => {
+  for (const [name, viewport, colorScheme] of [
+    ['laptop-dark', LAPTOP, 'dark'],
+    ['phone-light', PHONE, 'light'],
+    ['phone-dark', PHONE, 'dark'],
+  ]) {
+    const { page, errors, context } = await openPage(browser, { viewport, colorScheme });
+    await page.goto(`${worker.url}/`);
+    await refreshed(page);
+    await page.waitForSelector('.whatif[data-state="ready"]');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= viewport.width, `${name}: page is ${width}px wide`);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    if (colorScheme === 'dark') assert.equal(bg, 'rgb(13, 17, 23)');
+    else assert.equal(bg, 'rgb(246, 247, 249)');
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    assert.deepEqual(errors.list, [], name);
+    await context.close();
+  }
+});

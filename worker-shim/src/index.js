@@ -10,6 +10,7 @@ import { registerMetricsRoutes } from './metrics.js';
 import { registerPrometheusRoute } from './prometheus.js';
 import { registerMonitorRoutes } from './monitor.js';
 import { registerCostRoutes } from './costs.js';
+import { registerAlertRoutes } from './alerts.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
@@ -20,6 +21,7 @@ registerAdminRoutes(router);
 registerMetricsRoutes(router);
 registerPrometheusRoute(router);
 registerCostRoutes(router);
+registerAlertRoutes(router);
 
 async function handle(request, env, ctx) {
   const url = new URL(request.url);

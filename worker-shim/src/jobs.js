@@ -2,6 +2,7 @@
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { runProbeRound, pruneHealthChecks } from './monitor.js';
+import { checkAlerts } from './alerts.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -23,7 +24,14 @@ async function daily(rt, scheduledTime) {
   return { rollups, retention, health_checks: await pruneHealthChecks(rt, scheduledTime) };
 }
 
+/** Every minute: evaluate alert rules; send, retry and escalate notifications. */
+async function alertsJob(rt, scheduledTime) {
+  return checkAlerts(rt, scheduledTime);
+}
+
 export const JOBS = {
+  '* * * * *': { name: 'check-alerts', run: alertsJob },
+  '*/1 * * * *': { name: 'check-alerts', run: alertsJob },
   '*/5 * * * *': { name: 'collect-metrics', run: collect },
   '0 0 * * *': { name: 'daily', run: daily },
 };

@@ -9,7 +9,7 @@ APT_PACKAGES=(
   clang-14 lld-14 llvm-14 clang-format
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   nlohmann-json3-dev libgtest-dev libbenchmark-dev
-  prometheus
+  prometheus prometheus-alertmanager
   emscripten chromium
 )
 

@@ -6,7 +6,7 @@ import { latestProbeRound } from './monitor.js';
 
 const RECENT_TRANSITIONS = 20;
 
-async function checkDatabase(db) {
+export async function checkDatabase(db) {
   const started = Date.now();
   try {
     await db.prepare('SELECT COUNT(*) AS n FROM circuit_breaker_state').first();

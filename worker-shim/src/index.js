@@ -11,6 +11,7 @@ import { registerPrometheusRoute } from './prometheus.js';
 import { registerMonitorRoutes } from './monitor.js';
 import { registerCostRoutes } from './costs.js';
 import { registerCostMonthRoutes } from './cost-month.js';
+import { registerAlertRoutes } from './alerts.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
@@ -22,6 +23,7 @@ registerMetricsRoutes(router);
 registerPrometheusRoute(router);
 registerCostRoutes(router);
 registerCostMonthRoutes(router);
+registerAlertRoutes(router);
 
 async function handle(request, env, ctx) {
   const url = new URL(request.url);

@@ -3,6 +3,7 @@
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { runProbeRound, pruneHealthChecks } from './monitor.js';
 import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
+import { checkAlerts } from './alerts.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -38,7 +39,14 @@ async function monthly(rt, scheduledTime) {
   return { monthly_report: report.period };
 }
 
+/** Every minute: evaluate alert rules; send, retry and escalate notifications. */
+async function alertsJob(rt, scheduledTime) {
+  return checkAlerts(rt, scheduledTime);
+}
+
 export const JOBS = {
+  '* * * * *': { name: 'check-alerts', run: alertsJob },
+  '*/1 * * * *': { name: 'check-alerts', run: alertsJob },
   '*/5 * * * *': { name: 'collect-metrics', run: collect },
   '0 0 * * *': { name: 'daily', run: daily },
   '0 */6 * * *': { name: 'cost', run: cost },

@@ -40,7 +40,7 @@ function rowsText(results) {
 const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
   bytes_up, bytes_down, latency_sketch`;
 
-async function selectRows(db, level, fromMs, toMs, { bucket, operation } = {}) {
+export async function selectRows(db, level, fromMs, toMs, { bucket, operation } = {}) {
   let sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
     WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?`;
   const args = [level, fromMs, toMs, OWN_PREFIX];

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/alerts/rule.h"
+#include "core/common/result.h"
+#include "core/common/time.h"
+
+namespace r2w::alerts {
+
+// One current figure: a metric of one scope, over a window where the metric has one.
+struct Series {
+  std::string metric;  // metric_of(rule) names which one a rule reads
+  Scope scope;
+  Duration window = Duration(0);  // 0 for metrics without a window
+  double value = 0;
+  uint64_t samples = 0;  // calls behind a rate (compared with a rule's min_calls)
+  // The metric's own granularity (per bucket for operations, the account for cost, per user
+  // for quotas): what a rule with an empty scope is evaluated over. Finer or coarser series
+  // (a prefix, a user, one bucket's share of the cost) are read only by rules that name them.
+  bool natural = true;
+  std::string detail;  // a sentence for the notification ("12 of 20 calls failed")
+};
+
+// What a check round needs, so the Worker gathers only that: the windows of operation rules
+// (minute rollups over [now - window, now)), and whether any enabled rule reads cost,
+// growth, quotas, failed accesses, uploads, the breaker, health or the database.
+struct FigureNeeds {
+  std::vector<Duration> operation_windows;
+  std::vector<Duration> failed_access_windows;
+  std::vector<Duration> upload_windows;
+  bool cost = false;
+  bool growth = false;
+  bool quotas = false;
+  bool failed_access = false;
+  bool uploads = false;
+  bool breaker = false;
+  bool health = false;
+  bool database = false;
+};
+FigureNeeds needs_of(const std::vector<Rule>& rules);
+nlohmann::json needs_to_json(const FigureNeeds& n);
+
+// Turns what the Worker gathered into series. Input (each member optional):
+// {"operations": [{"window_ms": 300000, "rows": [<storage_metrics row>, ...]}],
+//  "cost": {"bill": <cost_bill answer>, "anomaly": <cost_anomaly answer>},
+//  "growth": [{"bucket", "growth": <storage_growth answer>}],
+//  "breaker": {"state": "closed" | "open" | "half_open" | "forced_open" | "disabled"},
+//  "health": {"status": "healthy" | "degraded" | "unhealthy"},
+//  "database": {"ok": true | false, "error"?},
+//  "quotas": [{"user", "used_bytes", "quota_bytes", "email"?}],
+//  "failed_access": [{"user"?, "bucket"?, "at_ms", "count"?}],
+//  "uploads": [{"bucket", "key", "bytes", "at_ms"?}],
+//  "series": [{"metric", "bucket"?, "prefix"?, "user"?, "window_ms"?, "value", "samples"?,
+//              "natural"?, "detail"?}]}
+// Operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),
+// per (bucket, prefix) and per (bucket, user). Uploads without at_ms (objects found by the
+// inventory) count in every window. Bad input is refused naming the field.
+Result<std::vector<Series>> series_from_json(const nlohmann::json& figures,
+                                             const FigureNeeds& needs, TimePoint now);
+
+// Quota users' addresses ({"alice": "alice@example.com"}) from the figures, for notify_user.
+std::map<std::string, std::string> user_emails(const nlohmann::json& figures);
+
+}  // namespace r2w::alerts

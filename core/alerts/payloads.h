@@ -1,0 +1,31 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/alerts/evaluate.h"
+#include "core/alerts/settings.h"
+
+namespace r2w::alerts {
+
+// Bodies of one notification to one channel, for the alerts in it (all of one kind):
+// - webhook: Alertmanager's webhook payload (version 4: status, receiver, groupLabels,
+//   commonLabels, commonAnnotations, externalURL, alerts[{status, labels, annotations,
+//   startsAt, endsAt, generatorURL, fingerprint}]) with r2watch's fields added to each alert
+//   (id, name, type, severity, value, threshold, details, escalation_level, acknowledged);
+// - slack: an incoming-webhook message, one attachment per alert coloured by severity;
+// - pagerduty: one Events API v2 event (trigger / acknowledge / resolve; dedup_key is the
+//   alert's fingerprint); the Worker adds routing_key;
+// - email: {from, to, subject, text, html, raw} (raw: the MIME message, multipart/alternative);
+// - alertmanager: the alert list of POST /api/v2/alerts.
+nlohmann::json build_body(const Channel& channel, const std::string& kind,
+                          const std::vector<const AlertState*>& alerts, const Settings& settings,
+                          TimePoint now);
+
+// Slack colour of a severity ("#2eb886" for resolved).
+std::string_view slack_color(Severity s, bool resolved);
+// PagerDuty severity of ours: critical -> critical, high -> error, medium -> warning, low -> info.
+std::string_view pagerduty_severity(Severity s);
+
+}  // namespace r2w::alerts

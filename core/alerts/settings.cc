@@ -1,0 +1,481 @@
+#include "core/alerts/settings.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+
+#include "core/common/json-fields.h"
+
+namespace r2w::alerts {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
+
+bool is_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool is_secret_name(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// "a.b.c.d" -> its four numbers.
+std::optional<std::array<uint32_t, 4>> parse_ipv4(std::string_view host) {
+  std::array<uint32_t, 4> parts{};
+  size_t part = 0, start = 0;
+  for (size_t i = 0; i <= host.size(); ++i) {
+    if (i == host.size() || host[i] == '.') {
+      if (part >= 4 || i == start || i - start > 3) return std::nullopt;
+      uint32_t v = 0;
+      for (size_t k = start; k < i; ++k) {
+        if (host[k] < '0' || host[k] > '9') return std::nullopt;
+        v = v * 10 + static_cast<uint32_t>(host[k] - '0');
+      }
+      if (v > 255) return std::nullopt;
+      parts[part++] = v;
+      start = i + 1;
+    }
+  }
+  if (part != 4) return std::nullopt;
+  return parts;
+}
+
+bool is_loopback_v4(const std::array<uint32_t, 4>& a) { return a[0] == 127; }
+
+bool is_private_v4(const std::array<uint32_t, 4>& a) {
+  return a[0] == 10 || a[0] == 0 || (a[0] == 172 && a[1] >= 16 && a[1] <= 31) ||
+         (a[0] == 192 && a[1] == 168) || (a[0] == 169 && a[1] == 254) ||
+         (a[0] == 100 && a[1] >= 64 && a[1] <= 127) || a[0] >= 224;
+}
+
+Result<std::vector<Duration>> durations(const json& j, const std::string& field) {
+  if (!j.is_array() || j.size() > 10) {
+    return invalid_field(field, field + " must be a list of at most 10 durations in ms");
+  }
+  std::vector<Duration> out;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const json& v = j[i];
+    std::string f = field + "[" + std::to_string(i) + "]";
+    if (!v.is_number_integer() || v.get<int64_t>() < 60'000 ||
+        v.get<int64_t>() > 7 * 86'400'000LL) {
+      return invalid_field(f, f + " must be a whole number of ms from 60000 to 604800000");
+    }
+    Duration d(v.get<int64_t>());
+    if (!out.empty() && d <= out.back())
+      return invalid_field(f, f + " must be after the level before");
+    out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view channel_type_name(ChannelType t) {
+  switch (t) {
+    case ChannelType::kWebhook:
+      return "webhook";
+    case ChannelType::kSlack:
+      return "slack";
+    case ChannelType::kPagerDuty:
+      return "pagerduty";
+    case ChannelType::kEmail:
+      return "email";
+    case ChannelType::kAlertmanager:
+      return "alertmanager";
+  }
+  return "webhook";
+}
+
+std::optional<ChannelType> parse_channel_type(std::string_view name) {
+  for (ChannelType t : {ChannelType::kWebhook, ChannelType::kSlack, ChannelType::kPagerDuty,
+                        ChannelType::kEmail, ChannelType::kAlertmanager}) {
+    if (channel_type_name(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
+TargetCheck check_target(std::string_view url, bool production) {
+  std::string u = lower(url);
+  std::string_view rest;
+  bool https = false;
+  if (u.starts_with("https://")) {
+    https = true;
+    rest = std::string_view(u).substr(8);
+  } else if (u.starts_with("http://")) {
+    rest = std::string_view(u).substr(7);
+  } else {
+    return {false, "the URL must start with https://"};
+  }
+  size_t end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, end);
+  if (authority.find('@') != std::string_view::npos)
+    return {false, "the URL may not hold credentials"};
+  std::string host;
+  if (authority.starts_with("[")) {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return {false, "the URL's host is not valid"};
+    host = std::string(authority.substr(1, close - 1));
+  } else {
+    host = std::string(authority.substr(0, authority.find(':')));
+  }
+  if (host.empty()) return {false, "the URL has no host"};
+  bool loopback = host == "localhost" || host == "::1" || host.ends_with(".localhost");
+  bool private_range = false;
+  if (auto v4 = parse_ipv4(host)) {
+    loopback = loopback || is_loopback_v4(*v4);
+    private_range = !is_loopback_v4(*v4) && is_private_v4(*v4);
+  } else if (host.find(':') != std::string::npos) {  // an IPv6 literal
+    private_range = host == "::" || host.starts_with("fc") || host.starts_with("fd") ||
+                    host.starts_with("fe8") || host.starts_with("fe9") || host.starts_with("fea") ||
+                    host.starts_with("feb") || host.starts_with("::ffff:") ||
+                    host.starts_with("ff");
+  } else if (host.ends_with(".local") || host.ends_with(".internal") ||
+             host.find('.') == std::string::npos) {
+    private_range = true;  // a name that only resolves inside a network
+  }
+  if (loopback) {
+    if (production) return {false, "loopback targets are refused in production"};
+    return {true, ""};
+  }
+  if (private_range) return {false, "private, link-local and internal addresses are refused"};
+  if (!https && production) return {false, "targets must be https in production"};
+  if (!https) return {false, "http is allowed only to localhost in development"};
+  return {true, ""};
+}
+
+std::string mask_url(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t host_start = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t host_end = url.find_first_of("/?#", host_start);
+  std::string head(url.substr(0, host_end == std::string_view::npos ? url.size() : host_end));
+  std::string tail = url.size() > 4 ? std::string(url.substr(url.size() - 4)) : "";
+  if (host_end == std::string_view::npos) return head;
+  return head + "/…" + tail;
+}
+
+Duration backoff(const Settings& s, uint32_t failures) {
+  Duration d = s.backoff_base;
+  for (uint32_t i = 1; i < failures && d < s.backoff_max; ++i) d *= 2;
+  return std::min(d, s.backoff_max);
+}
+
+Result<Settings> settings_from_json(const json& j) {
+  Settings s;
+  if (j.is_null()) return s;
+  FieldReader r(j);
+  bool has_channels = r.has("channels");
+  bool has_escalation = r.has("escalation_after_ms");
+  r.read_uint("max_notices_per_type_per_hour", s.max_notices_per_type_per_hour, 1, 1000);
+  r.read_duration("repeat_interval_ms", s.repeat_interval, Duration(60'000),
+                  Duration(7LL * 86'400'000));
+  bool has_inhibit = r.has("inhibit");
+  r.read_uint("max_attempts", s.max_attempts, 1, 20);
+  r.read_duration("backoff_base_ms", s.backoff_base, Duration(1'000), Duration(3'600'000));
+  r.read_duration("backoff_max_ms", s.backoff_max, Duration(1'000), Duration(86'400'000));
+  r.read_string("dashboard_url", s.dashboard_url);
+  if (auto e = r.finish()) return *e;
+  if (s.backoff_max < s.backoff_base) {
+    return invalid_field("backoff_max_ms", "backoff_max_ms must be at least backoff_base_ms");
+  }
+  if (!s.dashboard_url.empty() && !s.dashboard_url.starts_with("https://") &&
+      !s.dashboard_url.starts_with("http://")) {
+    return invalid_field("dashboard_url", "dashboard_url must be an http(s) URL");
+  }
+  if (has_escalation) {
+    auto d = durations(j["escalation_after_ms"], "escalation_after_ms");
+    if (!d.ok()) return d.error();
+    s.escalation_after = d.value();
+  }
+  if (has_inhibit) {
+    const json& list = j["inhibit"];
+    if (!list.is_array() || list.size() > 10) {
+      return invalid_field("inhibit", "inhibit must be a list of at most 10 rules");
+    }
+    s.inhibit.clear();
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string p = "inhibit[" + std::to_string(i) + "]";
+      FieldReader ir(list[i], p);
+      std::string source = "critical";
+      ir.read_string("source_severity", source);
+      bool has_targets = ir.has("target_severities");
+      bool has_equal = ir.has("equal");
+      if (auto e = ir.finish()) return *e;
+      InhibitRule rule;
+      auto src = parse_severity(source);
+      if (!src)
+        return invalid_field(p + ".source_severity", p + ".source_severity must be a severity");
+      rule.source_severity = *src;
+      if (has_targets) {
+        const json& t = list[i]["target_severities"];
+        if (!t.is_array())
+          return invalid_field(p + ".target_severities", p + ".target_severities must be a list");
+        rule.target_severities.clear();
+        for (const json& v : t) {
+          auto sev = v.is_string() ? parse_severity(v.get<std::string>()) : std::nullopt;
+          if (!sev || *sev >= rule.source_severity) {
+            return invalid_field(p + ".target_severities",
+                                 p + ".target_severities must be severities below the source's");
+          }
+          rule.target_severities.push_back(*sev);
+        }
+      }
+      if (has_equal) {
+        const json& e = list[i]["equal"];
+        if (!e.is_array())
+          return invalid_field(p + ".equal", p + ".equal must be a list of label names");
+        rule.equal.clear();
+        for (const json& v : e) {
+          if (!v.is_string())
+            return invalid_field(p + ".equal", p + ".equal must be a list of label names");
+          rule.equal.push_back(v.get<std::string>());
+        }
+      }
+      s.inhibit.push_back(rule);
+    }
+  }
+  if (has_channels) {
+    const json& list = j["channels"];
+    if (!list.is_array() || list.size() > 50) {
+      return invalid_field("channels", "channels must be a list of at most 50 channels");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string p = "channels[" + std::to_string(i) + "]";
+      FieldReader cr(list[i], p);
+      Channel c;
+      std::string type, min_severity;
+      cr.read_string("name", c.name);
+      cr.read_string("type", type);
+      cr.read_string("url", c.url);
+      cr.read_string("url_secret", c.url_secret);
+      cr.read_string("routing_key_secret", c.routing_key_secret);
+      bool has_to = cr.has("to");
+      cr.read_string("from", c.from);
+      cr.read_string("min_severity", min_severity);
+      cr.read_uint("escalation_level", c.escalation_level, 0, 10);
+      cr.read_bool("enabled", c.enabled);
+      if (auto e = cr.finish()) return *e;
+      if (!is_name(c.name))
+        return invalid_field(p + ".name", p + ".name must be 1 to 64 of a-z, 0-9, _ and -");
+      for (size_t k = 0; k < i; ++k) {
+        if (s.channels[k].name == c.name)
+          return invalid_field(p + ".name", p + ".name is used twice");
+      }
+      auto t = parse_channel_type(type);
+      if (!t) {
+        return invalid_field(p + ".type",
+                             p + ".type must be webhook, slack, pagerduty, email or alertmanager");
+      }
+      c.type = *t;
+      if (!min_severity.empty()) {
+        auto sev = parse_severity(min_severity);
+        if (!sev) return invalid_field(p + ".min_severity", p + ".min_severity must be a severity");
+        c.min_severity = *sev;
+      }
+      if (c.escalation_level > s.escalation_after.size()) {
+        return invalid_field(
+            p + ".escalation_level",
+            p + ".escalation_level must be at most the number of escalation levels (" +
+                std::to_string(s.escalation_after.size()) + ")");
+      }
+      if (!c.url.empty() && !c.url_secret.empty()) {
+        return invalid_field(p + ".url", p + ".url and url_secret may not both be given");
+      }
+      if (!c.url.empty()) {
+        if (c.url.size() > 2048) return invalid_field(p + ".url", p + ".url is too long");
+        // Checked as in production: an inline URL is stored and must be safe anywhere; local
+        // receivers are set through a secret (url_secret), checked when sending.
+        TargetCheck check = check_target(c.url, true);
+        if (!check.allowed)
+          return invalid_field(p + ".url", p + ".url is refused: " + check.reason);
+      }
+      if (!c.url_secret.empty() && !is_secret_name(c.url_secret)) {
+        return invalid_field(p + ".url_secret",
+                             p + ".url_secret must be a secret name (A-Z, 0-9, _)");
+      }
+      if (!c.routing_key_secret.empty() && !is_secret_name(c.routing_key_secret)) {
+        return invalid_field(p + ".routing_key_secret",
+                             p + ".routing_key_secret must be a secret name (A-Z, 0-9, _)");
+      }
+      if (c.type == ChannelType::kPagerDuty && c.routing_key_secret.empty()) {
+        return invalid_field(p + ".routing_key_secret",
+                             p + ".routing_key_secret is required for pagerduty");
+      }
+      if (c.type == ChannelType::kEmail) {
+        if (!has_to) return invalid_field(p + ".to", p + ".to is required for email");
+        const json& to = list[i]["to"];
+        if (!to.is_array() || to.empty() || to.size() > 20) {
+          return invalid_field(p + ".to", p + ".to must be a list of 1 to 20 addresses");
+        }
+        for (const json& a : to) {
+          if (!a.is_string() || a.get<std::string>().find('@') == std::string::npos) {
+            return invalid_field(p + ".to", p + ".to must hold email addresses");
+          }
+          c.to.push_back(a.get<std::string>());
+        }
+        if (c.from.find('@') == std::string::npos) {
+          return invalid_field(p + ".from", p + ".from must be the sender's email address");
+        }
+      } else {
+        if (has_to) return invalid_field(p + ".to", p + ".to is only for email channels");
+        if (c.type != ChannelType::kPagerDuty && c.url.empty() && c.url_secret.empty()) {
+          return invalid_field(p + ".url_secret", p + ".url or url_secret is required");
+        }
+      }
+      if (c.type == ChannelType::kPagerDuty && c.url.empty() && c.url_secret.empty()) {
+        c.url = std::string(kPagerDutyEventsUrl);
+      }
+      s.channels.push_back(std::move(c));
+    }
+  }
+  return s;
+}
+
+json settings_to_json(const Settings& s, bool masked) {
+  json channels = json::array();
+  for (const Channel& c : s.channels) {
+    json o = {{"name", c.name},
+              {"type", channel_type_name(c.type)},
+              {"min_severity", severity_name(c.min_severity)},
+              {"escalation_level", c.escalation_level},
+              {"enabled", c.enabled}};
+    if (!c.url.empty()) o["url"] = masked ? mask_url(c.url) : c.url;
+    if (!c.url_secret.empty()) o["url_secret"] = c.url_secret;
+    if (!c.routing_key_secret.empty()) o["routing_key_secret"] = c.routing_key_secret;
+    if (c.type == ChannelType::kEmail) {
+      o["to"] = c.to;
+      o["from"] = c.from;
+    }
+    channels.push_back(o);
+  }
+  json escalation = json::array();
+  for (Duration d : s.escalation_after) escalation.push_back(d.count());
+  json inhibit = json::array();
+  for (const InhibitRule& r : s.inhibit) {
+    json targets = json::array();
+    for (Severity t : r.target_severities) targets.push_back(severity_name(t));
+    inhibit.push_back({{"source_severity", severity_name(r.source_severity)},
+                       {"target_severities", targets},
+                       {"equal", r.equal}});
+  }
+  return {{"channels", channels},
+          {"escalation_after_ms", escalation},
+          {"max_notices_per_type_per_hour", s.max_notices_per_type_per_hour},
+          {"repeat_interval_ms", s.repeat_interval.count()},
+          {"inhibit", inhibit},
+          {"max_attempts", s.max_attempts},
+          {"backoff_base_ms", s.backoff_base.count()},
+          {"backoff_max_ms", s.backoff_max.count()},
+          {"dashboard_url", s.dashboard_url}};
+}
+
+Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint now) {
+  Silence s;
+  s.id = std::string(id);
+  FieldReader r(j);
+  Duration starts(to_epoch_ms(now)), ends(0);
+  r.read_string("id", s.id);
+  r.read_string("kind", s.kind);
+  r.read_duration("starts_at_ms", starts, Duration(0), Duration(kMaxEpochMs));
+  r.read_duration("ends_at_ms", ends, Duration(0), Duration(kMaxEpochMs));
+  bool has_matchers = r.has("matchers");
+  r.read_string("comment", s.comment);
+  r.read_string("created_by", s.created_by);
+  if (auto e = r.finish()) return *e;
+  if (s.kind != "silence" && s.kind != "maintenance") {
+    return invalid_field("kind", "kind must be silence or maintenance");
+  }
+  if (!j.contains("ends_at_ms")) return invalid_field("ends_at_ms", "ends_at_ms is required");
+  if (ends <= starts) return invalid_field("ends_at_ms", "ends_at_ms must be after starts_at_ms");
+  if (s.comment.empty() || s.comment.size() > 1024) {
+    return invalid_field("comment", "comment is required (at most 1024 characters)");
+  }
+  if (s.created_by.empty() || s.created_by.size() > 256) {
+    return invalid_field("created_by", "created_by (the author) is required");
+  }
+  s.starts_at = TimePoint(starts);
+  s.ends_at = TimePoint(ends);
+  if (!has_matchers || !j["matchers"].is_array() || j["matchers"].empty() ||
+      j["matchers"].size() > 20) {
+    return invalid_field("matchers", "matchers must be a list of 1 to 20 matchers");
+  }
+  for (size_t i = 0; i < j["matchers"].size(); ++i) {
+    std::string p = "matchers[" + std::to_string(i) + "]";
+    FieldReader mr(j["matchers"][i], p);
+    Matcher m;
+    std::string op = "=";
+    mr.read_string("name", m.name);
+    mr.read_string("value", m.value);
+    mr.read_string("op", op);
+    if (auto e = mr.finish()) return *e;
+    if (m.name.empty()) return invalid_field(p + ".name", p + ".name is required");
+    if (op != "=" && op != "!=") return invalid_field(p + ".op", p + ".op must be = or !=");
+    m.equal = op == "=";
+    s.matchers.push_back(std::move(m));
+  }
+  return s;
+}
+
+Result<std::vector<Silence>> silences_from_json(const json& j, std::string_view field) {
+  std::vector<Silence> out;
+  if (j.is_null()) return out;
+  if (!j.is_array())
+    return invalid_field(std::string(field), std::string(field) + " must be an array");
+  for (size_t i = 0; i < j.size(); ++i) {
+    json copy = j[i];
+    if (copy.is_object()) copy.erase("active");
+    auto s = silence_from_json(copy, "", TimePoint(Duration(0)));
+    if (!s.ok()) {
+      Error e = s.error();
+      std::string p = std::string(field) + "[" + std::to_string(i) + "]";
+      e.field = p + "." + e.field;
+      e.message = p + "." + e.message;
+      return e;
+    }
+    out.push_back(std::move(s).value());
+  }
+  return out;
+}
+
+json silence_to_json(const Silence& s, TimePoint now) {
+  json matchers = json::array();
+  for (const Matcher& m : s.matchers) {
+    matchers.push_back({{"name", m.name}, {"value", m.value}, {"op", m.equal ? "=" : "!="}});
+  }
+  return {{"id", s.id},
+          {"kind", s.kind},
+          {"starts_at_ms", to_epoch_ms(s.starts_at)},
+          {"ends_at_ms", to_epoch_ms(s.ends_at)},
+          {"matchers", matchers},
+          {"comment", s.comment},
+          {"created_by", s.created_by},
+          {"active", s.starts_at <= now && now < s.ends_at}};
+}
+
+bool matches(const Silence& s, const std::map<std::string, std::string>& labels, TimePoint now) {
+  if (now < s.starts_at || now >= s.ends_at) return false;
+  for (const Matcher& m : s.matchers) {
+    auto it = labels.find(m.name);
+    std::string_view value = it == labels.end() ? std::string_view() : std::string_view(it->second);
+    if ((value == m.value) != m.equal) return false;
+  }
+  return true;
+}
+
+}  // namespace r2w::alerts

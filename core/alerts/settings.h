@@ -1,0 +1,109 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/alerts/rule.h"
+#include "core/common/result.h"
+#include "core/common/time.h"
+
+namespace r2w::alerts {
+
+inline constexpr std::string_view kPagerDutyEventsUrl = "https://events.pagerduty.com/v2/enqueue";
+
+enum class ChannelType : uint8_t { kWebhook, kSlack, kPagerDuty, kEmail, kAlertmanager };
+std::string_view channel_type_name(ChannelType t);
+std::optional<ChannelType> parse_channel_type(std::string_view name);
+
+// Where notifications go. The target URL is either given (`url`, stored in D1, never answered
+// in full) or, better, the name of a Worker secret that holds it (`url_secret`). PagerDuty's
+// routing key is always a secret (`routing_key_secret`); its URL defaults to the Events API v2.
+struct Channel {
+  std::string name;  // [a-z0-9_-]
+  ChannelType type = ChannelType::kWebhook;
+  std::string url;
+  std::string url_secret;
+  std::string routing_key_secret;  // pagerduty
+  std::vector<std::string> to;     // email recipients
+  std::string from;                // email sender
+  Severity min_severity = Severity::kLow;
+  // 0: notified when an alert fires; n > 0: when an unacknowledged alert escalates to level n.
+  uint32_t escalation_level = 0;
+  bool enabled = true;
+};
+
+// A critical alert for a bucket mutes lower ones for the same bucket: alerts of
+// `target_severities` are muted while an alert of `source_severity` fires with equal values of
+// the `equal` labels.
+struct InhibitRule {
+  Severity source_severity = Severity::kCritical;
+  std::vector<Severity> target_severities = {Severity::kMedium};
+  std::vector<std::string> equal = {"bucket"};
+};
+
+struct Settings {
+  std::vector<Channel> channels;
+  // Level n+1 is reached `escalation_after[n]` after the alert fired while unacknowledged
+  // (ascending). Default: none (no escalation).
+  std::vector<Duration> escalation_after;
+  // At most this many notices of one rule type an hour (a notice is one alert in one
+  // notification round); further ones wait for the hour to make room. Default 5.
+  uint32_t max_notices_per_type_per_hour = 5;
+  // A firing alert is notified again after this long; a condition that resolves and fires
+  // again within it is flapping and not notified again. Default 4 h.
+  Duration repeat_interval = Duration(4LL * 3'600'000);
+  std::vector<InhibitRule> inhibit = {InhibitRule{}};
+  // Delivery attempts of one notification before it is given up. Default 6.
+  uint32_t max_attempts = 6;
+  // Backoff after the n-th failure: base * 2^(n-1), at most max. Defaults 60 s and 1 h.
+  Duration backoff_base = Duration(60'000);
+  Duration backoff_max = Duration(3'600'000);
+  // Link in notifications ("" = none); the alert's page is dashboard_url + "/alerts/<id>".
+  std::string dashboard_url;
+};
+
+Result<Settings> settings_from_json(const nlohmann::json& j);
+// `masked`: an inline url shows only its scheme, host and last 4 characters.
+nlohmann::json settings_to_json(const Settings& s, bool masked);
+std::string mask_url(std::string_view url);
+
+// The delay before the next attempt after `failures` failed attempts (failures >= 1).
+Duration backoff(const Settings& s, uint32_t failures);
+
+// Whether a notification may be sent to `url`. Production: https only, and never to a private,
+// loopback, link-local or unspecified address (IPv4 or IPv6 literal) or to localhost or
+// *.local / *.internal names. Development: http and https, and localhost / 127.0.0.0/8 / ::1
+// are allowed; the other private ranges stay refused.
+struct TargetCheck {
+  bool allowed = false;
+  std::string reason;  // why not
+};
+TargetCheck check_target(std::string_view url, bool production);
+
+// A silence or maintenance window: alerts whose labels match every matcher are not notified
+// from starts_at until ends_at (resolved notices still go out).
+struct Matcher {
+  std::string name;
+  std::string value;
+  bool equal = true;  // "=" or "!="
+};
+struct Silence {
+  std::string id;
+  std::string kind = "silence";  // or "maintenance"
+  TimePoint starts_at;
+  TimePoint ends_at;
+  std::vector<Matcher> matchers;
+  std::string comment;
+  std::string created_by;
+};
+// A new silence: starts_at_ms defaults to now, ends_at_ms must be after it; at least one matcher.
+Result<Silence> silence_from_json(const nlohmann::json& j, std::string_view id, TimePoint now);
+Result<std::vector<Silence>> silences_from_json(const nlohmann::json& j, std::string_view field);
+nlohmann::json silence_to_json(const Silence& s, TimePoint now);
+bool matches(const Silence& s, const std::map<std::string, std::string>& labels, TimePoint now);
+
+}  // namespace r2w::alerts

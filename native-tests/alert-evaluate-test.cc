@@ -1,0 +1,555 @@
+// The alert engine round by round, on a fake clock: every state transition, `for` durations,
+// flapping and repeats, grouping, suppression, silences, inhibition, escalation, manual
+// acknowledge/resolve, idempotency keys, automated responses and the figures from rollups.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "core/alerts/evaluate.h"
+#include "core/alerts/payloads.h"
+#include "core/metrics/rollup.h"
+#include "native-tests/test-clock.h"
+
+namespace r2w::alerts {
+namespace {
+
+using nlohmann::json;
+
+constexpr int64_t kMinute = 60'000;
+
+Rule error_rule(std::string id, double threshold, int64_t for_ms, Severity severity) {
+  Rule r;
+  r.id = id;
+  r.name = "errors " + id;
+  r.type = RuleType::kErrorRate;
+  r.threshold = threshold;
+  r.for_duration = Duration(for_ms);
+  r.severity = severity;
+  r.min_calls = 10;
+  return r;
+}
+
+Series errors(std::string bucket, double pct, uint64_t calls = 100) {
+  return Series{.metric = "error_rate_pct",
+                .scope = Scope{.bucket = std::move(bucket)},
+                .window = Duration(300'000),
+                .value = pct,
+                .samples = calls,
+                .detail = "test"};
+}
+
+Channel channel(std::string name, ChannelType type, uint32_t level = 0) {
+  Channel c{.name = std::move(name), .type = type, .url_secret = "X", .escalation_level = level};
+  if (type == ChannelType::kPagerDuty) c.routing_key_secret = "PD";
+  return c;
+}
+
+// Runs rounds the way the Worker does: stores changed states, forgets dropped ones, keeps the
+// ledger.
+struct Harness {
+  testing::FakeClock clock;
+  std::vector<Rule> rules;
+  Settings settings;
+  std::vector<AlertState> states;
+  std::vector<Silence> silences;
+  Ledger ledger;
+  std::map<std::string, std::string> emails;
+
+  Harness() { settings.channels = {channel("hook", ChannelType::kWebhook)}; }
+
+  CheckResult run(std::vector<Series> series) {
+    CheckInput in{.rules = rules,
+                  .series = std::move(series),
+                  .states = states,
+                  .silences = silences,
+                  .settings = settings,
+                  .ledger = ledger,
+                  .user_emails = emails,
+                  .now = clock.now()};
+    CheckResult r = check(in);
+    for (const AlertState& s : r.changed) {
+      auto it = std::find_if(states.begin(), states.end(),
+                             [&](const AlertState& x) { return x.fingerprint == s.fingerprint; });
+      if (it == states.end()) {
+        states.push_back(s);
+      } else {
+        *it = s;
+      }
+    }
+    for (const std::string& fp : r.dropped) {
+      std::erase_if(states, [&](const AlertState& x) { return x.fingerprint == fp; });
+    }
+    ledger = r.ledger;
+    return r;
+  }
+
+  const AlertState* of(std::string_view rule_id, std::string_view bucket = "") const {
+    for (const AlertState& s : states) {
+      if (s.rule_id == rule_id && (bucket.empty() || s.scope.bucket == bucket)) return &s;
+    }
+    return nullptr;
+  }
+
+  void store(const AlertState& s) {
+    for (AlertState& x : states) {
+      if (x.fingerprint == s.fingerprint) x = s;
+    }
+  }
+};
+
+std::vector<std::string> kinds(const CheckResult& r) {
+  std::vector<std::string> out;
+  for (const Notification& n : r.notifications) out.push_back(n.kind + "@" + n.channel);
+  return out;
+}
+
+TEST(AlertEvaluate, PendingForTheForDurationThenFiringThenResolved) {
+  Harness h;
+  h.rules = {error_rule("r", 5, kMinute, Severity::kHigh)};
+  CheckResult r = h.run({errors("photos", 50)});
+  ASSERT_NE(h.of("r"), nullptr);
+  EXPECT_EQ(h.of("r")->status, Status::kPending);
+  EXPECT_TRUE(r.notifications.empty());
+  EXPECT_EQ(r.pending, 1u);
+
+  h.clock.advance(kMinute - 1);
+  r = h.run({errors("photos", 50)});
+  EXPECT_EQ(h.of("r")->status, Status::kPending) << "one ms before `for` has elapsed";
+  EXPECT_TRUE(r.notifications.empty());
+
+  h.clock.advance(1);
+  r = h.run({errors("photos", 50)});
+  EXPECT_EQ(h.of("r")->status, Status::kFiring);
+  EXPECT_EQ(h.of("r")->fired_at, h.clock.now());
+  EXPECT_EQ(kinds(r), std::vector<std::string>{"firing@hook"});
+  const json& body = r.notifications[0].body;
+  EXPECT_EQ(body["status"], "firing");
+  EXPECT_EQ(body["alerts"][0]["labels"]["bucket"], "photos");
+  EXPECT_EQ(body["alerts"][0]["severity"], "high");
+  EXPECT_EQ(body["alerts"][0]["value"], 50.0);
+
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 50)});
+  EXPECT_TRUE(r.notifications.empty()) << "a condition that holds is not notified again";
+
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 1)});
+  EXPECT_EQ(h.of("r")->status, Status::kResolved);
+  EXPECT_EQ(h.of("r")->resolved_by, "r2watch");
+  EXPECT_EQ(kinds(r), std::vector<std::string>{"resolved@hook"});
+  EXPECT_EQ(r.notifications[0].body["status"], "resolved");
+  EXPECT_EQ(r.notifications[0].body["alerts"][0]["endsAt"], "2023-11-14T22:16:20.000Z");
+}
+
+TEST(AlertEvaluate, APendingConditionThatClearsEndsQuietlyAndIsForgotten) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 5 * kMinute, Severity::kHigh)};
+  h.run({errors("photos", 50)});
+  h.clock.advance(kMinute);
+  CheckResult r = h.run({errors("photos", 0)});
+  EXPECT_EQ(h.of("r")->status, Status::kInactive);
+  EXPECT_TRUE(r.notifications.empty());
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 0)});
+  EXPECT_EQ(h.of("r"), nullptr);
+  EXPECT_EQ(r.dropped.size(), 1u);
+}
+
+TEST(AlertEvaluate, WithoutForAnAlertFiresAtOnce) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  CheckResult r = h.run({errors("photos", 6)});
+  EXPECT_EQ(h.of("r")->status, Status::kFiring);
+  EXPECT_EQ(r.notifications.size(), 1u);
+}
+
+TEST(AlertEvaluate, FewerCallsThanMinCallsIsNoData) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  CheckResult r = h.run({errors("photos", 100, 9)});
+  EXPECT_EQ(h.of("r"), nullptr);
+  r = h.run({errors("photos", 100, 10)});
+  EXPECT_EQ(h.of("r")->status, Status::kFiring);
+}
+
+TEST(AlertEvaluate, EveryComparisonAndTheThresholdBoundary) {
+  EXPECT_FALSE(compare(5, Comparison::kGt, 5));
+  EXPECT_TRUE(compare(5.0001, Comparison::kGt, 5));
+  EXPECT_TRUE(compare(5, Comparison::kGte, 5));
+  EXPECT_TRUE(compare(4, Comparison::kLt, 5));
+  EXPECT_FALSE(compare(5, Comparison::kLt, 5));
+  EXPECT_TRUE(compare(5, Comparison::kLte, 5));
+  EXPECT_TRUE(compare(5, Comparison::kEq, 5));
+}
+
+TEST(AlertEvaluate, AFiringAlertIsRepeatedAfterTheRepeatInterval) {
+  Harness h;
+  h.settings.repeat_interval = Duration(60 * kMinute);
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  h.run({errors("photos", 50)});
+  h.clock.advance(60 * kMinute - 1);
+  EXPECT_TRUE(h.run({errors("photos", 50)}).notifications.empty());
+  h.clock.advance(1);
+  EXPECT_EQ(kinds(h.run({errors("photos", 50)})), std::vector<std::string>{"repeat@hook"});
+}
+
+TEST(AlertEvaluate, AFlappingConditionIsNotNotifiedAgainWithinTheRepeatInterval) {
+  Harness h;
+  h.settings.repeat_interval = Duration(30 * kMinute);
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  EXPECT_EQ(kinds(h.run({errors("photos", 50)})), std::vector<std::string>{"firing@hook"});
+  h.clock.advance(kMinute);
+  EXPECT_EQ(kinds(h.run({errors("photos", 0)})), std::vector<std::string>{"resolved@hook"});
+  h.clock.advance(kMinute);
+  CheckResult r = h.run({errors("photos", 50)});  // fires again 2 min after it was notified
+  EXPECT_EQ(h.of("r")->status, Status::kFiring);
+  EXPECT_TRUE(r.notifications.empty());
+  EXPECT_EQ(h.of("r")->muted_by, "flapping");
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 0)});
+  EXPECT_EQ(h.of("r")->status, Status::kResolved);
+  EXPECT_TRUE(r.notifications.empty()) << "the receivers already think it resolved";
+  h.clock.advance(kMinute);
+  h.run({errors("photos", 50)});
+  // Still firing when the repeat interval since the last firing notice has passed: told now.
+  h.clock.set(to_epoch_ms(*h.of("r")->last_firing_notice) + 30 * kMinute);
+  EXPECT_EQ(kinds(h.run({errors("photos", 50)})), std::vector<std::string>{"firing@hook"});
+}
+
+TEST(AlertEvaluate, AlertsThatFireTogetherAreGroupedPerChannel) {
+  Harness h;
+  h.settings.channels = {
+      channel("hook", ChannelType::kWebhook), channel("slack", ChannelType::kSlack),
+      channel("pd", ChannelType::kPagerDuty), channel("am", ChannelType::kAlertmanager)};
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  CheckResult r = h.run({errors("photos", 50), errors("videos", 60)});
+  ASSERT_EQ(r.notifications.size(), 5u);  // one webhook, one slack, two pagerduty, one alertmanager
+  for (const Notification& n : r.notifications) {
+    if (n.type == ChannelType::kWebhook) {
+      EXPECT_EQ(n.body["alerts"].size(), 2u);
+    }
+    if (n.type == ChannelType::kSlack) {
+      EXPECT_EQ(n.body["attachments"].size(), 2u);
+      EXPECT_EQ(n.body["attachments"][0]["color"], "#e01e5a");
+      EXPECT_EQ(n.body["text"], "[FIRING:2] r2watch alerts");
+    }
+    if (n.type == ChannelType::kPagerDuty) {
+      EXPECT_EQ(n.body["event_action"], "trigger");
+      EXPECT_EQ(n.body["payload"]["severity"], "error");
+      EXPECT_EQ(n.secret_field, "routing_key");
+      EXPECT_EQ(n.alert_ids.size(), 1u);
+    }
+    if (n.type == ChannelType::kAlertmanager) {
+      EXPECT_EQ(n.path, "/api/v2/alerts");
+      EXPECT_EQ(n.body.size(), 2u);
+      EXPECT_EQ(n.body[0]["labels"]["alertname"], "errors r");
+    }
+  }
+}
+
+TEST(AlertEvaluate, AtMostFiveNoticesOfATypeAnHourTheRestWait) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  std::vector<Series> series;
+  for (int i = 0; i < 7; ++i) series.push_back(errors("b" + std::to_string(i), 50));
+  CheckResult r = h.run(series);
+  ASSERT_EQ(r.notifications.size(), 1u);
+  EXPECT_EQ(r.notifications[0].body["alerts"].size(), 5u);
+  EXPECT_EQ(std::count_if(h.states.begin(), h.states.end(),
+                          [](const AlertState& s) { return s.muted_by == "suppressed"; }),
+            2);
+  h.clock.advance(60 * kMinute - 1);
+  EXPECT_TRUE(h.run(series).notifications.empty());
+  h.clock.advance(1);
+  r = h.run(series);
+  ASSERT_EQ(r.notifications.size(), 1u);
+  EXPECT_EQ(r.notifications[0].body["alerts"].size(), 2u);
+}
+
+TEST(AlertEvaluate, ASilenceMutesFiringButNotResolvedNotices) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  h.silences = {Silence{.id = "s1",
+                        .starts_at = h.clock.now(),
+                        .ends_at = h.clock.now() + Duration(10 * kMinute),
+                        .matchers = {{"bucket", "photos", true}},
+                        .comment = "migration",
+                        .created_by = "ana"}};
+  CheckResult r = h.run({errors("photos", 50), errors("videos", 50)});
+  ASSERT_EQ(r.notifications.size(), 1u);
+  EXPECT_EQ(r.notifications[0].body["alerts"][0]["labels"]["bucket"], "videos");
+  EXPECT_EQ(h.of("r", "photos")->muted_by, "silence:s1");
+  h.clock.advance(10 * kMinute);  // the silence has ended: the alert still fires, told now
+  r = h.run({errors("photos", 50), errors("videos", 50)});
+  ASSERT_EQ(r.notifications.size(), 1u);
+  EXPECT_EQ(r.notifications[0].body["alerts"][0]["labels"]["bucket"], "photos");
+  // A silence over a heard alert does not hide its resolution.
+  h.silences[0].ends_at = h.clock.now() + Duration(60 * kMinute);
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 0), errors("videos", 50)});
+  EXPECT_EQ(kinds(r), std::vector<std::string>{"resolved@hook"});
+}
+
+TEST(AlertEvaluate, ACriticalAlertMutesMediumOnesOfTheSameBucket) {
+  Harness h;
+  h.rules = {error_rule("crit", 50, 0, Severity::kCritical),
+             error_rule("med", 5, 0, Severity::kMedium), error_rule("high", 5, 0, Severity::kHigh)};
+  CheckResult r = h.run({errors("photos", 60), errors("videos", 10)});
+  EXPECT_EQ(h.of("med", "photos")->muted_by, "inhibited");
+  EXPECT_EQ(h.of("med", "videos")->muted_by, "");
+  EXPECT_EQ(h.of("high", "photos")->muted_by, "");
+  ASSERT_EQ(r.notifications.size(), 1u);
+  std::set<std::string> told;
+  for (const json& a : r.notifications[0].body["alerts"]) {
+    told.insert(a["labels"]["rule_id"].get<std::string>() + "/" +
+                a["labels"]["bucket"].get<std::string>());
+  }
+  EXPECT_EQ(told,
+            (std::set<std::string>{"crit/photos", "high/photos", "high/videos", "med/videos"}));
+  // Once the critical one resolves, the medium one is told.
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 10), errors("videos", 10)});
+  EXPECT_EQ(h.of("med", "photos")->heard, Heard::kFiring);
+}
+
+TEST(AlertEvaluate, AnUnacknowledgedAlertEscalatesLevelByLevel) {
+  Harness h;
+  h.settings.escalation_after = {Duration(10 * kMinute), Duration(20 * kMinute)};
+  h.settings.channels = {channel("hook", ChannelType::kWebhook),
+                         channel("lead", ChannelType::kWebhook, 1),
+                         channel("cto", ChannelType::kWebhook, 2)};
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  EXPECT_EQ(kinds(h.run({errors("photos", 50)})), std::vector<std::string>{"firing@hook"});
+  h.clock.advance(10 * kMinute - 1);
+  EXPECT_TRUE(h.run({errors("photos", 50)}).notifications.empty());
+  h.clock.advance(1);
+  CheckResult r = h.run({errors("photos", 50)});
+  EXPECT_EQ(kinds(r), std::vector<std::string>{"escalation@lead"});
+  EXPECT_EQ(h.of("r")->escalation_level, 1u);
+  EXPECT_EQ(r.notifications[0].body["alerts"][0]["escalation_level"], 1);
+
+  // Acknowledged: no level 2.
+  auto acked = acknowledge(*h.of("r"), "ana", "looking", h.rules, h.settings, h.clock.now());
+  ASSERT_TRUE(acked.ok());
+  h.store(acked.value().state);
+  h.clock.advance(20 * kMinute);
+  EXPECT_TRUE(h.run({errors("photos", 50)}).notifications.empty());
+  // Resolution reaches every level that heard of it, not level 2.
+  h.clock.advance(kMinute);
+  r = h.run({errors("photos", 0)});
+  EXPECT_EQ(kinds(r), (std::vector<std::string>{"resolved@hook", "resolved@lead"}));
+}
+
+TEST(AlertEvaluate, EscalationSkippedWhileSilencedHappensWhenTheSilenceEnds) {
+  Harness h;
+  h.settings.escalation_after = {Duration(10 * kMinute)};
+  h.settings.channels = {channel("hook", ChannelType::kWebhook),
+                         channel("lead", ChannelType::kWebhook, 1)};
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  h.run({errors("photos", 50)});
+  h.silences = {Silence{.id = "s",
+                        .starts_at = h.clock.now(),
+                        .ends_at = h.clock.now() + Duration(15 * kMinute),
+                        .matchers = {{"rule_id", "r", true}}}};
+  h.clock.advance(10 * kMinute);
+  EXPECT_TRUE(h.run({errors("photos", 50)}).notifications.empty());
+  EXPECT_EQ(h.of("r")->muted_by, "silence:s");
+  EXPECT_EQ(h.of("r")->escalation_level, 0u);
+  h.clock.advance(5 * kMinute);
+  EXPECT_EQ(kinds(h.run({errors("photos", 50)})), std::vector<std::string>{"escalation@lead"});
+}
+
+TEST(AlertEvaluate, AckAndResolveByHandWithNotes) {
+  Harness h;
+  h.settings.channels = {channel("hook", ChannelType::kWebhook),
+                         channel("pd", ChannelType::kPagerDuty)};
+  h.rules = {error_rule("r", 5, kMinute, Severity::kHigh)};
+  h.run({errors("photos", 50)});
+  auto early = acknowledge(*h.of("r"), "ana", "", h.rules, h.settings, h.clock.now());
+  ASSERT_FALSE(early.ok());
+  EXPECT_EQ(early.error().code, "conflict");
+  h.clock.advance(kMinute);
+  h.run({errors("photos", 50)});
+  auto acked = acknowledge(*h.of("r"), "ana", "on it", h.rules, h.settings, h.clock.now());
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(acked.value().state.ack_note, "on it");
+  ASSERT_EQ(acked.value().notifications.size(), 1u);
+  EXPECT_EQ(acked.value().notifications[0].body["event_action"], "acknowledge");
+  EXPECT_EQ(acked.value().notifications[0].body["dedup_key"], h.of("r")->fingerprint);
+  h.store(acked.value().state);
+  EXPECT_EQ(acknowledge(*h.of("r"), "ana", "", h.rules, h.settings, h.clock.now()).error().code,
+            "conflict");
+
+  auto resolved =
+      resolve_by_hand(*h.of("r"), "ana", "fixed the client", h.rules, h.settings, h.clock.now());
+  ASSERT_TRUE(resolved.ok());
+  EXPECT_EQ(resolved.value().state.resolve_note, "fixed the client");
+  std::set<std::string> actions;
+  for (const Notification& n : resolved.value().notifications) {
+    actions.insert(n.type == ChannelType::kPagerDuty ? n.body["event_action"].get<std::string>()
+                                                     : n.body["status"].get<std::string>());
+  }
+  EXPECT_EQ(actions, (std::set<std::string>{"resolve", "resolved"}));
+  h.store(resolved.value().state);
+  // The condition still holds: not raised again until it clears.
+  h.clock.advance(kMinute);
+  CheckResult r = h.run({errors("photos", 50)});
+  EXPECT_EQ(h.of("r")->status, Status::kResolved);
+  EXPECT_TRUE(r.notifications.empty());
+  h.clock.advance(kMinute);
+  h.run({errors("photos", 0)});
+  h.clock.advance(kMinute);
+  h.run({errors("photos", 50)});
+  EXPECT_EQ(h.of("r")->status, Status::kPending);
+}
+
+TEST(AlertEvaluate, TheSameRoundTwiceGivesTheSameKeysAndAStoredRoundNoMore) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  CheckInput in{.rules = h.rules,
+                .series = {errors("photos", 50)},
+                .settings = h.settings,
+                .now = h.clock.now()};
+  CheckResult a = check(in), b = check(in);
+  ASSERT_EQ(a.notifications.size(), 1u);
+  EXPECT_EQ(a.notifications[0].key, b.notifications[0].key);
+  h.run({errors("photos", 50)});
+  EXPECT_TRUE(h.run({errors("photos", 50)}).notifications.empty());
+}
+
+TEST(AlertEvaluate, ARemovedRuleResolvesItsAlerts) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  h.run({errors("photos", 50)});
+  h.rules.clear();
+  h.clock.advance(kMinute);
+  CheckResult r = h.run({errors("photos", 50)});
+  EXPECT_EQ(h.of("r")->status, Status::kResolved);
+  EXPECT_EQ(h.of("r")->resolved_by, "rule");
+  EXPECT_EQ(kinds(r), std::vector<std::string>{"resolved@hook"});
+}
+
+TEST(AlertEvaluate, AnErrorRateRuleMayForceTheBreakerOpenOncePerEpisode) {
+  Harness h;
+  Rule rule = error_rule("r", 5, 0, Severity::kHigh);
+  rule.actions.force_breaker_open = true;
+  h.rules = {rule};
+  CheckResult r = h.run({errors("photos", 50)});
+  ASSERT_EQ(r.actions.size(), 1u);
+  EXPECT_EQ(r.actions[0].type, "force_breaker_open");
+  h.clock.advance(kMinute);
+  EXPECT_TRUE(h.run({errors("photos", 50)}).actions.empty());
+}
+
+TEST(AlertEvaluate, AQuotaAlertTellsTheUserConcerned) {
+  Harness h;
+  Rule quota = default_rules()[4];
+  ASSERT_EQ(quota.id, "quota_usage");
+  h.rules = {quota};
+  h.emails = {{"alice", "alice@example.com"}};
+  Series alice{.metric = "quota_used_pct",
+               .scope = Scope{.user = "alice"},
+               .value = 85,
+               .detail = "8.5 GB of 10 GB"};
+  Series bob{.metric = "quota_used_pct", .scope = Scope{.user = "bob"}, .value = 50};
+  CheckResult r = h.run({alice, bob});
+  ASSERT_EQ(r.notifications.size(), 2u);
+  EXPECT_EQ(r.notifications[0].kind, "firing");
+  EXPECT_EQ(r.notifications[1].kind, "user");
+  EXPECT_EQ(r.notifications[1].channel, "user:alice");
+  EXPECT_EQ(r.notifications[1].body["to"], json({"alice@example.com"}));
+  EXPECT_NE(r.notifications[1].body["text"].get<std::string>().find("85% of its quota"),
+            std::string::npos);
+}
+
+TEST(AlertEvaluate, ScopesPickTheirSeries) {
+  Harness h;
+  Rule any = error_rule("any", 5, 0, Severity::kHigh);
+  Rule photos = error_rule("photos", 5, 0, Severity::kHigh);
+  photos.scope.bucket = "photos";
+  Rule prefix = error_rule("prefix", 5, 0, Severity::kHigh);
+  prefix.scope.prefix = "img";
+  h.rules = {any, photos, prefix};
+  Series by_prefix = errors("photos", 50);
+  by_prefix.scope.prefix = "img";
+  by_prefix.natural = false;
+  h.run({errors("photos", 50), errors("videos", 50), by_prefix});
+  std::set<std::string> alerts;
+  for (const AlertState& s : h.states)
+    alerts.insert(s.rule_id + ":" + s.scope.bucket + "/" + s.scope.prefix);
+  EXPECT_EQ(alerts, (std::set<std::string>{"any:photos/", "any:videos/", "photos:photos/",
+                                           "prefix:photos/img"}));
+}
+
+TEST(AlertState, RoundTripsAndRefusesAnotherSchema) {
+  Harness h;
+  h.rules = {error_rule("r", 5, 0, Severity::kHigh)};
+  h.run({errors("photos", 50)});
+  json j = state_to_json(*h.of("r"));
+  auto back = state_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(state_to_json(back.value()), j);
+  j["v"] = 2;
+  EXPECT_EQ(state_from_json(j).error().field, "v");
+  json broken = state_to_json(*h.of("r"));
+  broken.erase("heard");
+  EXPECT_EQ(state_from_json(broken).error().field, "heard");
+}
+
+TEST(AlertFigures, ErrorRateAndLatencyComeFromTheRollupsOfTheWindow) {
+  testing::FakeClock clock;
+  metrics::Row ok_row{.series = {"photos", "img", "alice"},
+                      .operation = Operation::kGet,
+                      .period_start = clock.now()};
+  ok_row.figures.calls = 8;
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(ok_row.figures.latency.add(100).ok());
+  metrics::Row bad_row{
+      .series = {"photos", "", ""}, .operation = Operation::kPut, .period_start = clock.now()};
+  bad_row.figures.calls = 2;
+  bad_row.figures.errors = 2;
+  ASSERT_TRUE(bad_row.figures.latency.add(3000, 2).ok());
+  json figures = {{"operations",
+                   {{{"window_ms", 300000},
+                     {"rows", {metrics::row_to_json(ok_row), metrics::row_to_json(bad_row)}}}}}};
+  Rule rule = error_rule("r", 5, 0, Severity::kHigh);
+  auto series = series_from_json(figures, needs_of({rule}), clock.now());
+  ASSERT_TRUE(series.ok()) << series.error().message;
+  const Series* bucket_rate = nullptr;
+  const Series* bucket_avg = nullptr;
+  for (const Series& s : series.value()) {
+    if (s.scope == Scope{.bucket = "photos"} && s.metric == "error_rate_pct") bucket_rate = &s;
+    if (s.scope == Scope{.bucket = "photos"} && s.metric == "latency_avg_ms") bucket_avg = &s;
+  }
+  ASSERT_NE(bucket_rate, nullptr);
+  EXPECT_DOUBLE_EQ(bucket_rate->value, 20.0);
+  EXPECT_EQ(bucket_rate->samples, 10u);
+  EXPECT_EQ(bucket_rate->detail, "2 of 10 calls failed in the last 5 min");
+  ASSERT_NE(bucket_avg, nullptr);
+  EXPECT_NEAR(bucket_avg->value, 680.0, 1.0);
+  auto bad = series_from_json(json{{"operations", {{{"window_ms", -1}, {"rows", json::array()}}}}},
+                              FigureNeeds{}, clock.now());
+  EXPECT_EQ(bad.error().field, "operations[0].window_ms");
+}
+
+TEST(AlertPayloads, SlackColoursBySeverityAndEmailHasBothBodies) {
+  EXPECT_EQ(slack_color(Severity::kCritical, false), "#a30200");
+  EXPECT_EQ(slack_color(Severity::kLow, false), "#439fe0");
+  EXPECT_EQ(slack_color(Severity::kCritical, true), "#2eb886");
+  Harness h;
+  h.settings.channels = {Channel{.name = "mail",
+                                 .type = ChannelType::kEmail,
+                                 .to = {"ops@example.com"},
+                                 .from = "r2watch@example.com"}};
+  h.rules = {error_rule("r", 5, 0, Severity::kCritical)};
+  CheckResult r = h.run({errors("photos", 50)});
+  ASSERT_EQ(r.notifications.size(), 1u);
+  const json& mail = r.notifications[0].body;
+  EXPECT_EQ(mail["subject"], "[r2watch] [FIRING] [CRITICAL] errors r (bucket photos)");
+  std::string raw = mail["raw"];
+  EXPECT_NE(raw.find("Content-Type: multipart/alternative"), std::string::npos);
+  EXPECT_NE(raw.find("Content-Type: text/html"), std::string::npos);
+  EXPECT_NE(raw.find("To: ops@example.com"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace r2w::alerts

@@ -1,0 +1,362 @@
+// Commands of the alert engine: rules (defaults, create, update), channels and settings,
+// silences, the figures a round needs, the evaluation round itself, acknowledge / resolve,
+// test notifications, target checks and delivery backoff. The Worker keeps rules, states,
+// silences and settings in D1 and hands them in; the only engine state touched is the breaker
+// (a rule's force_breaker_open action).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "core/alerts/evaluate.h"
+#include "core/alerts/figures.h"
+#include "core/alerts/rule.h"
+#include "core/alerts/settings.h"
+#include "core/common/json-fields.h"
+#include "wasm-bindings/commands.h"
+#include "wasm-bindings/engine.h"
+
+namespace r2w::bindings {
+
+using nlohmann::json;
+namespace alerts = r2w::alerts;
+
+namespace {
+
+Error invalid_query(std::string field, std::string message) {
+  return Error{.code = "invalid_query", .message = std::move(message), .field = std::move(field)};
+}
+
+const json& member(const json& in, const char* name) {
+  static const json kNull;
+  auto it = in.find(name);
+  return it == in.end() ? kNull : *it;
+}
+
+std::optional<Error> only(const json& in, std::initializer_list<const char*> names) {
+  for (const auto& item : in.items()) {
+    bool known = false;
+    for (const char* n : names) known = known || item.key() == n;
+    if (!known) return invalid_field(item.key(), item.key() + " is not a known field");
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<alerts::Rule>> rules_of(const json& in) {
+  const json& r = member(in, "rules");
+  if (r.is_null()) return std::vector<alerts::Rule>{};
+  return alerts::rules_from_json(r, "rules");
+}
+
+Result<alerts::Settings> settings_of(const json& in) {
+  auto s = alerts::settings_from_json(member(in, "settings"));
+  if (!s.ok()) return prefixed(s.error(), "settings");
+  return s;
+}
+
+json rules_json(const std::vector<alerts::Rule>& rules) {
+  json out = json::array();
+  for (const auto& r : rules) out.push_back(alerts::rule_to_json(r));
+  return out;
+}
+
+json state_entry(const alerts::AlertState& s) {
+  return {{"state", alerts::state_to_json(s)}, {"alert", alerts::alert_view(s)}};
+}
+
+json notifications_json(std::vector<alerts::Notification>&& list) {
+  json out = json::array();
+  for (auto& n : list) out.push_back(alerts::notification_to_json(std::move(n)));
+  return out;
+}
+
+// {} -> the rules installed on first start and the default settings.
+Result<json> alert_defaults(Engine&, const json& in, TimePoint) {
+  if (auto e = only(in, {})) return *e;
+  return json{{"rules", rules_json(alerts::default_rules())},
+              {"settings", alerts::settings_to_json(alerts::Settings{}, false)}};
+}
+
+// {"request": <body>, "id": "<generated id if the body has none>", "existing": [ids]} -> {"rule"}
+Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
+  if (auto e = only(in, {"request", "id", "existing"})) return *e;
+  std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "rule";
+  auto rule = alerts::new_rule_from_json(member(in, "request"), id);
+  if (!rule.ok()) return rule.error();
+  for (const json& e : member(in, "existing")) {
+    if (e.is_string() && e.get<std::string>() == rule.value().id) {
+      return Error{.code = "conflict",
+                   .message = "a rule with id " + rule.value().id + " exists",
+                   .field = "id"};
+    }
+  }
+  return json{{"rule", alerts::rule_to_json(rule.value())}};
+}
+
+// {"current": <stored rule>, "request": <partial body>} -> {"rule"}: the merge, validated.
+Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
+  if (auto e = only(in, {"current", "request"})) return *e;
+  auto current = alerts::rules_from_json(json::array({member(in, "current")}), "current");
+  if (!current.ok()) return current.error();
+  const json& request = member(in, "request");
+  if (!request.is_object()) return invalid_field("request", "the body must be an object");
+  if (request.contains("id") && request["id"] != current.value()[0].id) {
+    return invalid_field("id", "id cannot be changed");
+  }
+  json body = request;
+  body.erase("metric");
+  auto rule = alerts::rule_from_json(body, current.value()[0]);
+  if (!rule.ok()) return rule.error();
+  return json{{"rule", alerts::rule_to_json(rule.value())}};
+}
+
+// {"current": <stored settings> | null, "request": <partial settings>} -> the merged settings
+// (to store) and their masked view (to answer).
+Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
+  if (auto e = only(in, {"current", "request"})) return *e;
+  json merged = member(in, "current").is_object() ? member(in, "current") : json::object();
+  const json& request = member(in, "request");
+  if (!request.is_null()) {
+    if (!request.is_object()) return invalid_field("request", "the body must be an object");
+    for (const auto& item : request.items()) merged[item.key()] = item.value();
+  }
+  auto s = alerts::settings_from_json(merged);
+  if (!s.ok()) return s.error();
+  return json{{"settings", alerts::settings_to_json(s.value(), false)},
+              {"view", alerts::settings_to_json(s.value(), true)}};
+}
+
+// {"rules": [...]} -> what the Worker must gather for a round.
+Result<json> alert_plan(Engine&, const json& in, TimePoint) {
+  if (auto e = only(in, {"rules"})) return *e;
+  auto rules = rules_of(in);
+  if (!rules.ok()) return rules.error();
+  return alerts::needs_to_json(alerts::needs_of(rules.value()));
+}
+
+// One evaluation round:
+// {"rules", "states", "silences", "settings", "ledger", "figures"} ->
+// {"changed": [{"state", "alert"}], "dropped": [fingerprints], "notifications": [...],
+//  "actions": [...], "ledger", "summary"}.
+// The breaker figure is the engine's own when the Worker does not give one; a
+// force_breaker_open action forces this engine's breaker open (the Worker persists it).
+Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
+  if (auto err = only(in, {"rules", "states", "silences", "settings", "ledger", "figures"})) {
+    return *err;
+  }
+  alerts::CheckInput input;
+  input.now = now;
+  auto rules = rules_of(in);
+  if (!rules.ok()) return rules.error();
+  input.rules = std::move(rules).value();
+  auto settings = settings_of(in);
+  if (!settings.ok()) return settings.error();
+  input.settings = std::move(settings).value();
+  auto states = alerts::states_from_json(member(in, "states"), "states");
+  if (!states.ok()) return states.error();
+  input.states = std::move(states).value();
+  auto silences = alerts::silences_from_json(member(in, "silences"), "silences");
+  if (!silences.ok()) return silences.error();
+  input.silences = std::move(silences).value();
+  auto ledger = alerts::ledger_from_json(member(in, "ledger"));
+  if (!ledger.ok()) return ledger.error();
+  input.ledger = std::move(ledger).value();
+  alerts::FigureNeeds needs = alerts::needs_of(input.rules);
+  json figures = member(in, "figures").is_null() ? json::object() : member(in, "figures");
+  if (!figures.is_object()) return invalid_field("figures", "figures must be an object");
+  if (needs.breaker && !figures.contains("breaker")) {
+    figures["breaker"] = {{"state", breaker::state_name(e.breaker().state())}};
+  }
+  auto series = alerts::series_from_json(figures, needs, now);
+  if (!series.ok()) return prefixed(series.error(), "figures");
+  input.series = std::move(series).value();
+  input.user_emails = alerts::user_emails(figures);
+
+  alerts::CheckResult result = alerts::check(input);
+  json changed = json::array();
+  for (const auto& s : result.changed) changed.push_back(state_entry(s));
+  json actions = json::array();
+  for (const auto& a : result.actions) {
+    bool applied = false;
+    if (a.type == "force_breaker_open" && e.breaker().state() != breaker::State::kForcedOpen) {
+      e.breaker().force_open(now);
+      applied = true;
+    }
+    actions.push_back(
+        {{"type", a.type}, {"alert_id", a.alert_id}, {"rule_id", a.rule_id}, {"applied", applied}});
+  }
+  json out = json::object();
+  out["summary"] = {{"rules_evaluated", result.rules_evaluated},
+                    {"series", input.series.size()},
+                    {"series_matched", result.series_matched},
+                    {"firing", result.firing},
+                    {"pending", result.pending},
+                    {"notifications", result.notifications.size()}};
+  out["changed"] = std::move(changed);
+  out["dropped"] = std::move(result.dropped);
+  out["notifications"] = notifications_json(std::move(result.notifications));
+  out["actions"] = std::move(actions);
+  out["ledger"] = alerts::ledger_to_json(result.ledger);
+  return out;
+}
+
+// {"state", "rules", "settings", "request": {"note"?, "by"?}} for ack and resolve.
+Result<json> manual(const json& in, TimePoint now, bool ack) {
+  if (auto e = only(in, {"state", "rules", "settings", "request"})) return *e;
+  auto state = alerts::state_from_json(member(in, "state"));
+  if (!state.ok()) return prefixed(state.error(), "state");
+  auto rules = rules_of(in);
+  if (!rules.ok()) return rules.error();
+  auto settings = settings_of(in);
+  if (!settings.ok()) return settings.error();
+  const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
+  std::string note, by = "operator";
+  FieldReader r(request);
+  r.read_string("note", note);
+  r.read_string("by", by);
+  if (auto e = r.finish()) return *e;
+  if (note.size() > 2048) return invalid_field("note", "note must be at most 2048 characters");
+  if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
+  auto result =
+      ack ? alerts::acknowledge(state.value(), by, note, rules.value(), settings.value(), now)
+          : alerts::resolve_by_hand(state.value(), by, note, rules.value(), settings.value(), now);
+  if (!result.ok()) return result.error();
+  json out = state_entry(result.value().state);
+  out["notifications"] = notifications_json(std::move(result.value().notifications));
+  return out;
+}
+
+Result<json> alert_ack(Engine&, const json& in, TimePoint now) { return manual(in, now, true); }
+Result<json> alert_resolve(Engine&, const json& in, TimePoint now) {
+  return manual(in, now, false);
+}
+
+// {"settings", "request": {"channel"}} -> {"notification"}.
+Result<json> alert_test(Engine&, const json& in, TimePoint now) {
+  if (auto e = only(in, {"settings", "request"})) return *e;
+  auto settings = settings_of(in);
+  if (!settings.ok()) return settings.error();
+  const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
+  std::string channel;
+  FieldReader r(request);
+  r.read_string("channel", channel);
+  if (auto e = r.finish()) return *e;
+  if (channel.empty()) return invalid_field("channel", "channel is required");
+  auto n = alerts::test_notification(settings.value(), channel, now);
+  if (!n.ok()) return n.error();
+  return json{{"notification", alerts::notification_to_json(n.value())}};
+}
+
+// {"request": <body>, "id": "<generated>"} -> {"silence"}; {"silences": [...]} -> views.
+Result<json> alert_silence_create(Engine&, const json& in, TimePoint now) {
+  if (auto e = only(in, {"request", "id"})) return *e;
+  std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "";
+  const json& request = member(in, "request");
+  if (!request.is_object()) return invalid_field("request", "the body must be an object");
+  if (request.contains("id")) return invalid_field("id", "id is given by r2watch");
+  auto s = alerts::silence_from_json(request, id, now);
+  if (!s.ok()) return s.error();
+  return json{{"silence", alerts::silence_to_json(s.value(), now)}};
+}
+
+Result<json> alert_silences_view(Engine&, const json& in, TimePoint now) {
+  if (auto e = only(in, {"silences"})) return *e;
+  auto list = alerts::silences_from_json(member(in, "silences"), "silences");
+  if (!list.ok()) return list.error();
+  json out = json::array();
+  for (const auto& s : list.value()) out.push_back(alerts::silence_to_json(s, now));
+  return json{{"silences", out}};
+}
+
+// {"url", "environment": "production" | "development"} -> {"allowed", "reason", "target"}.
+Result<json> alert_target_check(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string url, environment = "production";
+  r.read_string("url", url);
+  r.read_string("environment", environment);
+  if (auto e = r.finish()) return *e;
+  if (environment != "production" && environment != "development") {
+    return invalid_field("environment", "environment must be production or development");
+  }
+  alerts::TargetCheck c = alerts::check_target(url, environment == "production");
+  return json{{"allowed", c.allowed}, {"reason", c.reason}, {"target", alerts::mask_url(url)}};
+}
+
+// After an attempt: {"settings", "attempt": n (1-based), "ok"} -> {"status": "sent" | "retry" |
+// "failed", "next_attempt_at_ms"}.
+Result<json> alert_delivery_result(Engine&, const json& in, TimePoint now) {
+  if (auto e = only(in, {"settings", "attempt", "ok"})) return *e;
+  auto settings = settings_of(in);
+  if (!settings.ok()) return settings.error();
+  const json& attempt = member(in, "attempt");
+  const json& ok = member(in, "ok");
+  if (!attempt.is_number_unsigned() || attempt.get<uint64_t>() < 1 ||
+      attempt.get<uint64_t>() > 100) {
+    return invalid_field("attempt", "attempt must be a whole number from 1");
+  }
+  if (!ok.is_boolean()) return invalid_field("ok", "ok must be true or false");
+  uint32_t n = static_cast<uint32_t>(attempt.get<uint64_t>());
+  if (ok.get<bool>()) return json{{"status", "sent"}, {"next_attempt_at_ms", nullptr}};
+  if (n >= settings.value().max_attempts)
+    return json{{"status", "failed"}, {"next_attempt_at_ms", nullptr}};
+  return json{{"status", "retry"},
+              {"next_attempt_at_ms", to_epoch_ms(now + alerts::backoff(settings.value(), n))}};
+}
+
+// GET /api/alerts: {"state"?, "severity"?, "bucket"?, "limit"?, "offset"?} (query text) ->
+// the same, checked, with numbers.
+Result<json> alert_query(Engine&, const json& in, TimePoint) {
+  json out = {
+      {"state", nullptr}, {"severity", nullptr}, {"bucket", nullptr}, {"limit", 50}, {"offset", 0}};
+  for (const auto& item : in.items()) {
+    const std::string& k = item.key();
+    if (!item.value().is_string()) return invalid_query(k, k + " must be text");
+    std::string v = item.value().get<std::string>();
+    if (k == "state") {
+      if (!alerts::parse_status(v))
+        return invalid_query(k, "state must be inactive, pending, firing or resolved");
+      out[k] = v;
+    } else if (k == "severity") {
+      if (!alerts::parse_severity(v))
+        return invalid_query(k, "severity must be low, medium, high or critical");
+      out[k] = v;
+    } else if (k == "bucket") {
+      out[k] = v;
+    } else if (k == "limit" || k == "offset") {
+      bool digits =
+          !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
+      int64_t n = digits ? std::stoll(v) : -1;
+      int64_t max = k == "limit" ? 500 : 1'000'000;
+      if (n < (k == "limit" ? 1 : 0) || n > max) {
+        return invalid_query(k, k + " must be a whole number up to " + std::to_string(max));
+      }
+      out[k] = n;
+    } else {
+      return invalid_query(k, "unknown query parameter " + k);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::span<const CommandEntry> alert_commands() {
+  static constexpr CommandEntry kCommands[] = {
+      {"alert_defaults", &alert_defaults},
+      {"alert_rule_create", &alert_rule_create},
+      {"alert_rule_update", &alert_rule_update},
+      {"alert_settings_update", &alert_settings_update},
+      {"alert_plan", &alert_plan},
+      {"alert_check", &alert_check},
+      {"alert_ack", &alert_ack},
+      {"alert_resolve", &alert_resolve},
+      {"alert_test", &alert_test},
+      {"alert_silence_create", &alert_silence_create},
+      {"alert_silences_view", &alert_silences_view},
+      {"alert_target_check", &alert_target_check},
+      {"alert_delivery_result", &alert_delivery_result},
+      {"alert_query", &alert_query},
+  };
+  return kCommands;
+}
+
+}  // namespace r2w::bindings

@@ -1,0 +1,688 @@
+// The alert engine's Worker side: the check-alerts job (gather figures from D1, ask the engine
+// to evaluate, store states and notifications, send), delivery with retries, and the
+// /api/alerts routes. Every decision (rule validation, what fires, who is told, what a
+// notification says, whether a target is allowed, when to retry) is the engine's
+// (core/alerts/); this file reads D1, calls fetch and the send_email binding, and writes D1.
+import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { EngineError } from './engine.js';
+import { selectRows } from './metrics.js';
+import { checkDatabase } from './health.js';
+import { latestProbeRound } from './monitor.js';
+import { loadPriceVersions } from './costs.js';
+
+// A row claimed for sending by a run that died is claimable again after this long.
+const SENDING_LEASE_MS = 5 * 60_000;
+// How long one delivery may take.
+const DELIVERY_TIMEOUT_MS = 10_000;
+// Keys under r2watch's own prefix (health probes) are not the user's usage.
+const OWN_PREFIX = '.r2watch';
+const DAY_MS = 86_400_000;
+
+/** Runs an engine command; its refusal becomes the HTTP error naming the field. */
+function ask(rt, command, input, nowMs = Date.now()) {
+  try {
+    return rt.engine.call(command, input, nowMs);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+}
+
+/** Where delivery targets are judged: 'development' only when ENVIRONMENT says so. */
+export function environmentOf(env) {
+  return String(env.ENVIRONMENT ?? '').toLowerCase() === 'development' ? 'development' : 'production';
+}
+
+// ---- stored configuration ------------------------------------------------------------------
+
+/** Installs the default rules and settings once, on first start. */
+async function ensureDefaults(rt) {
+  const db = rt.env.DB;
+  const row = await db.prepare('SELECT defaults_installed_at_ms FROM alert_config WHERE id = 1').first();
+  if (row) return;
+  const now = Date.now();
+  const defaults = ask(rt, 'alert_defaults', {}, now);
+  const insertRule = db.prepare(
+    `INSERT OR IGNORE INTO alert_rules (id, rule_json, enabled, created_at_ms, updated_at_ms)
+     VALUES (?, ?, ?, ?, ?)`,
+  );
+  await db.batch([
+    ...defaults.rules.map((r) => insertRule.bind(r.id, JSON.stringify(r), r.enabled ? 1 : 0, now, now)),
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO alert_config (id, settings_json, ledger_json, defaults_installed_at_ms,
+           updated_at_ms) VALUES (1, ?, NULL, ?, ?)`,
+      )
+      .bind(JSON.stringify(defaults.settings), now, now),
+  ]);
+}
+
+async function loadRules(db) {
+  const { results } = await db.prepare('SELECT rule_json FROM alert_rules ORDER BY created_at_ms, id').all();
+  return `[${results.map((r) => r.rule_json).join(',')}]`;
+}
+
+async function loadConfig(db) {
+  const row = await db.prepare('SELECT settings_json, ledger_json FROM alert_config WHERE id = 1').first();
+  return { settings: row?.settings_json ?? 'null', ledger: row?.ledger_json ?? 'null' };
+}
+
+async function loadSilences(db, nowMs) {
+  const { results } = await db
+    .prepare('SELECT silence_json FROM silences WHERE deleted_at_ms IS NULL AND ends_at_ms > ? ORDER BY starts_at_ms')
+    .bind(nowMs)
+    .all();
+  return `[${results.map((r) => r.silence_json).join(',')}]`;
+}
+
+async function loadStates(db) {
+  const { results } = await db.prepare('SELECT state_json FROM alert_states').all();
+  return `[${results.map((r) => r.state_json).join(',')}]`;
+}
+
+// ---- figures -------------------------------------------------------------------------------
+
+async function tableExists(db, name) {
+  const row = await db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .bind(name)
+    .first();
+  return Boolean(row);
+}
+
+/**
+ * Usage rows for the cost engine (core/cost/usage.h) from the minute rollups and the inventory
+ * snapshots since `fromMs`: one row per (date, bucket, prefix, user), operation counts as
+ * stored, bytes read as retrieval, each bucket's largest snapshot of the day as its peak.
+ */
+async function usageRows(db, fromMs, toMs) {
+  const ops = await db
+    .prepare(
+      `SELECT (period_start_ms / ${DAY_MS}) AS day, bucket, prefix, user_id, operation,
+              SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+         FROM storage_metrics
+        WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?
+        GROUP BY day, bucket, prefix, user_id, operation`,
+    )
+    .bind(fromMs, toMs, OWN_PREFIX)
+    .all();
+  const snaps = await db
+    .prepare(
+      `SELECT (taken_at_ms / ${DAY_MS}) AS day, bucket, MAX(bytes) AS bytes
+         FROM storage_inventory_snapshots WHERE taken_at_ms >= ? AND taken_at_ms < ?
+        GROUP BY day, bucket`,
+    )
+    .bind(fromMs, toMs)
+    .all();
+  const rows = new Map();
+  const rowOf = (day, bucket, prefix, user) => {
+    const key = JSON.stringify([day, bucket, prefix, user]);
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        date: new Date(day * DAY_MS).toISOString().slice(0, 10),
+        bucket,
+        prefix,
+        user,
+        operations: {},
+        retrieved_bytes: 0,
+        storage_peak_bytes: 0,
+      };
+      rows.set(key, row);
+    }
+    return row;
+  };
+  for (const r of ops.results) {
+    const row = rowOf(r.day, r.bucket, r.prefix, r.user_id);
+    row.operations[r.operation] = (row.operations[r.operation] ?? 0) + r.calls;
+    row.retrieved_bytes += r.bytes_down;
+  }
+  for (const s of snaps.results) rowOf(s.day, s.bucket, '', '').storage_peak_bytes = s.bytes;
+  return [...rows.values()];
+}
+
+/** This month's bill and today's anomaly verdict, from the cost commands. */
+async function costFigures(rt, nowMs) {
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  const monthStartMs = Date.parse(`${today.slice(0, 7)}-01T00:00:00Z`);
+  const usage = await usageRows(rt.env.DB, Math.min(monthStartMs, nowMs - 8 * DAY_MS), nowMs + 1);
+  const pricing = await loadPriceVersions(rt.env.DB);
+  const monthRows = JSON.stringify(usage.filter((r) => r.date >= today.slice(0, 7)));
+  const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","usage":${monthRows},"pricing":${pricing}}`, nowMs);
+  const anomaly = ask(
+    rt,
+    'cost_anomaly',
+    `{"date":"${today}","usage":${JSON.stringify(usage)},"pricing":${pricing}}`,
+    nowMs,
+  );
+  return { bill, anomaly };
+}
+
+async function growthFigures(rt, nowMs) {
+  const db = rt.env.DB;
+  const { results } = await db
+    .prepare(
+      `SELECT bucket, taken_at_ms, objects, bytes FROM storage_inventory_snapshots
+        WHERE taken_at_ms >= ? ORDER BY bucket, taken_at_ms`,
+    )
+    .bind(nowMs - 31 * DAY_MS)
+    .all();
+  const byBucket = new Map();
+  for (const r of results) {
+    if (!byBucket.has(r.bucket)) byBucket.set(r.bucket, []);
+    byBucket.get(r.bucket).push({ taken_at_ms: r.taken_at_ms, objects: r.objects, bytes: r.bytes });
+  }
+  return [...byBucket].map(([bucket, snapshots]) => ({
+    bucket,
+    growth: ask(rt, 'storage_growth', { snapshots }, nowMs),
+  }));
+}
+
+/** The largest objects of each bucket's latest inventory snapshot (file_size rules). */
+async function largestObjects(db) {
+  const { results } = await db
+    .prepare(
+      `SELECT s.bucket, s.inventory_json FROM storage_inventory_snapshots s
+        WHERE s.taken_at_ms = (SELECT MAX(taken_at_ms) FROM storage_inventory_snapshots
+                                WHERE bucket = s.bucket)`,
+    )
+    .all();
+  const out = [];
+  for (const r of results) {
+    for (const [key, bytes] of JSON.parse(r.inventory_json).largest ?? []) {
+      out.push({ bucket: r.bucket, key, bytes });
+    }
+  }
+  return out;
+}
+
+/**
+ * Quota usage from the security work's user_storage_quotas table when it exists (columns
+ * user_id, max_bytes or quota_bytes, used_bytes, email optional); otherwise none.
+ */
+async function quotaFigures(db) {
+  if (!(await tableExists(db, 'user_storage_quotas'))) return [];
+  const { results } = await db.prepare('SELECT * FROM user_storage_quotas').all();
+  return results
+    .map((r) => ({
+      user: String(r.user_id ?? r.user ?? ''),
+      quota_bytes: r.max_bytes ?? r.quota_bytes,
+      used_bytes: r.used_bytes ?? r.bytes_used,
+      ...(r.email ? { email: r.email } : {}),
+    }))
+    .filter((q) => q.user && Number.isInteger(q.quota_bytes) && Number.isInteger(q.used_bytes));
+}
+
+async function healthFigures(rt, nowMs) {
+  const db = await checkDatabase(rt.env.DB);
+  const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
+  const verdict = ask(
+    rt,
+    'health_verdict',
+    { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound },
+    nowMs,
+  );
+  return { health: { status: verdict.status }, database: { ok: db.database_ok, error: db.database_error } };
+}
+
+/**
+ * Gathers what the round's rules need (the engine's plan) as the JSON text of `figures`.
+ * A source that cannot be read is left out and reported; the others are still evaluated.
+ * `extra` (the admin call's body) adds quotas, failed accesses and uploads.
+ */
+async function gatherFigures(rt, plan, nowMs, extra = {}) {
+  const parts = [];
+  const unavailable = {};
+  const attempt = async (name, fn) => {
+    try {
+      const value = await fn();
+      if (value !== undefined) parts.push(`"${name}":${typeof value === 'string' ? value : JSON.stringify(value)}`);
+    } catch (e) {
+      unavailable[name] = String(e.message ?? e);
+      console.warn(`r2watch: alert figures ${name} unavailable: ${e.message}`);
+    }
+  };
+  if (plan.operation_windows_ms.length) {
+    await attempt('operations', async () => {
+      const windows = [];
+      for (const w of plan.operation_windows_ms) {
+        const rows = await selectRows(rt.env.DB, 'minute', nowMs - w, nowMs + 1);
+        windows.push(`{"window_ms":${w},"rows":${rows}}`);
+      }
+      return `[${windows.join(',')}]`;
+    });
+  }
+  if (plan.cost) await attempt('cost', () => costFigures(rt, nowMs));
+  if (plan.growth) await attempt('growth', () => growthFigures(rt, nowMs));
+  if (plan.health || plan.database) {
+    await attempt('health', async () => {
+      const h = await healthFigures(rt, nowMs);
+      if (plan.database) parts.push(`"database":${JSON.stringify(h.database)}`);
+      return plan.health ? h.health : undefined;
+    });
+  }
+  if (plan.quotas) {
+    await attempt('quotas', async () => [...(await quotaFigures(rt.env.DB)), ...(extra.quotas ?? [])]);
+  }
+  if (plan.failed_access && extra.failed_access) await attempt('failed_access', () => extra.failed_access);
+  if (plan.uploads) {
+    await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
+  }
+  return { text: `{${parts.join(',')}}`, unavailable };
+}
+
+// ---- storing a round -----------------------------------------------------------------------
+
+function stateStatements(db, entries, nowMs) {
+  const upsertState = db.prepare(
+    `INSERT INTO alert_states (fingerprint, alert_id, status, state_json, updated_at_ms)
+     VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (fingerprint) DO UPDATE SET alert_id = excluded.alert_id, status = excluded.status,
+       state_json = excluded.state_json, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const upsertAlert = db.prepare(
+    `INSERT INTO alerts (id, fingerprint, rule_id, name, type, severity, state, bucket, prefix, user_id,
+       value, threshold, detail, labels_json, started_at_ms, fired_at_ms, resolved_at_ms,
+       acknowledged_at_ms, acknowledged_by, ack_note, resolved_by, resolve_note, escalation_level,
+       muted_by, updated_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, severity = excluded.severity,
+       state = excluded.state, value = excluded.value, threshold = excluded.threshold,
+       detail = excluded.detail, labels_json = excluded.labels_json,
+       fired_at_ms = excluded.fired_at_ms, resolved_at_ms = excluded.resolved_at_ms,
+       acknowledged_at_ms = excluded.acknowledged_at_ms, acknowledged_by = excluded.acknowledged_by,
+       ack_note = excluded.ack_note, resolved_by = excluded.resolved_by,
+       resolve_note = excluded.resolve_note, escalation_level = excluded.escalation_level,
+       muted_by = excluded.muted_by, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const out = [];
+  for (const { state, alert: a } of entries) {
+    out.push(upsertState.bind(state.fingerprint, state.alert_id, state.status, JSON.stringify(state), nowMs));
+    if (!a.id) continue;
+    out.push(
+      upsertAlert.bind(a.id, a.fingerprint, a.rule_id, a.name, a.type, a.severity, a.state, a.bucket,
+        a.prefix, a.user, a.value, a.threshold, a.detail, JSON.stringify(a.labels), a.started_at_ms,
+        a.fired_at_ms, a.resolved_at_ms, a.acknowledged_at_ms, a.acknowledged_by, a.ack_note,
+        a.resolved_by, a.resolve_note, a.escalation_level, a.muted_by, a.updated_at_ms),
+    );
+  }
+  return out;
+}
+
+function outboxStatements(db, notifications, nowMs) {
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO alert_outbox (key, channel, channel_type, kind, alert_ids_json, body_json,
+       path, secret_field, status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+  );
+  return notifications.map((n) =>
+    insert.bind(n.key, n.channel, n.channel_type, n.kind, JSON.stringify(n.alert_ids),
+      JSON.stringify(n.body), n.path ?? null, n.secret_field ?? null, nowMs, nowMs, nowMs),
+  );
+}
+
+// ---- delivery ------------------------------------------------------------------------------
+
+async function sendEmail(env, body) {
+  if (!env.SEND_EMAIL) throw new Error('no send_email binding (SEND_EMAIL) is configured');
+  if (!body.to?.length || body.to.some((t) => !t)) throw new Error('no email address is known for the recipient');
+  const { EmailMessage } = await import('cloudflare:email');
+  for (const to of body.to) await env.SEND_EMAIL.send(new EmailMessage(body.from, to, body.raw));
+  return { code: null, target: `email:${body.to.join(',')}` };
+}
+
+async function postJson(rt, row, channel, body, nowMs) {
+  const env = rt.env;
+  const url = channel.url || (channel.url_secret ? env[channel.url_secret] : undefined);
+  if (!url) throw Object.assign(new Error(`secret ${channel.url_secret} is not set`), { target: `secret:${channel.url_secret}` });
+  const full = url.replace(/\/+$/, '') + (row.path ?? '');
+  const check = ask(rt, 'alert_target_check', { url: full, environment: environmentOf(env) }, nowMs);
+  if (!check.allowed) throw Object.assign(new Error(`target refused: ${check.reason}`), { target: check.target });
+  if (row.secret_field) {
+    const secret = env[channel.routing_key_secret];
+    if (!secret) throw Object.assign(new Error(`secret ${channel.routing_key_secret} is not set`), { target: check.target });
+    body[row.secret_field] = secret;
+  }
+  const res = await fetch(full, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'user-agent': 'r2watch-alerts' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+  });
+  await res.arrayBuffer();
+  if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { code: res.status, target: check.target });
+  return { code: res.status, target: check.target };
+}
+
+/** Sends one claimed outbox row and records the attempt; the engine says what happens next. */
+async function deliver(rt, row, settings, nowMs) {
+  const db = rt.env.DB;
+  const body = JSON.parse(row.body_json);
+  const attempt = row.attempts;
+  let outcome;
+  try {
+    let channel = settings.channels.find((c) => c.name === row.channel);
+    if (!channel && row.channel.startsWith('user:')) channel = { type: 'email' };
+    if (!channel) throw Object.assign(new Error(`channel ${row.channel} is no longer configured`), { target: '' });
+    const sent = channel.type === 'email' ? await sendEmail(rt.env, body) : await postJson(rt, row, channel, body, nowMs);
+    outcome = { ok: true, code: sent.code, target: sent.target, error: null };
+  } catch (e) {
+    outcome = { ok: false, code: e.code ?? null, target: e.target ?? '', error: String(e.message ?? e) };
+  }
+  const next = ask(rt, 'alert_delivery_result', `{"settings":${JSON.stringify(settings)},"attempt":${attempt},"ok":${outcome.ok}}`, nowMs);
+  await db.batch([
+    db
+      .prepare(
+        `INSERT OR IGNORE INTO alert_notifications (notification_key, channel, channel_type, kind, target,
+           status, response_code, attempt, error, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(row.key, row.channel, row.channel_type, row.kind, outcome.target, outcome.ok ? 'sent' : 'failed',
+        outcome.code, attempt, outcome.error, Date.now()),
+    db
+      .prepare('UPDATE alert_outbox SET status = ?, next_attempt_at_ms = ?, updated_at_ms = ? WHERE key = ?')
+      .bind(next.status, next.next_attempt_at_ms ?? nowMs, nowMs, row.key),
+  ]);
+  return { key: row.key, channel: row.channel, kind: row.kind, attempt, ...outcome, status: next.status };
+}
+
+/** Sends every due notification (new ones and retries whose backoff has passed). */
+export async function deliverDue(rt, nowMs) {
+  const db = rt.env.DB;
+  const { results } = await db
+    .prepare(
+      `SELECT key FROM alert_outbox
+        WHERE (status IN ('pending', 'retry') AND next_attempt_at_ms <= ?1)
+           OR (status = 'sending' AND updated_at_ms < ?2)
+        ORDER BY created_at_ms, key LIMIT 50`,
+    )
+    .bind(nowMs, nowMs - SENDING_LEASE_MS)
+    .all();
+  if (!results.length) return [];
+  const { settings: settingsText } = await loadConfig(db);
+  const settings = ask(rt, 'alert_settings_update', `{"current":${settingsText}}`, nowMs).settings;
+  const out = [];
+  for (const { key } of results) {
+    // Claim it: only one run sends a given row.
+    const [claim, rowResult] = await db.batch([
+      db
+        .prepare(
+          `UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, updated_at_ms = ?1
+            WHERE key = ?2 AND ((status IN ('pending', 'retry') AND next_attempt_at_ms <= ?1)
+                                OR (status = 'sending' AND updated_at_ms < ?3))`,
+        )
+        .bind(nowMs, key, nowMs - SENDING_LEASE_MS),
+      db.prepare('SELECT * FROM alert_outbox WHERE key = ?').bind(key),
+    ]);
+    if (claim.meta.changes !== 1) continue;
+    out.push(await deliver(rt, rowResult.results[0], settings, nowMs));
+  }
+  return out;
+}
+
+// ---- the job -------------------------------------------------------------------------------
+
+/**
+ * One check-alerts round at `nowMs` (the cron's scheduledTime): evaluates every rule, stores
+ * states, history and notifications in one batch (idempotent: keys come from the engine), then
+ * sends what is due. `extra` adds figures the Worker cannot read itself (admin call body).
+ */
+export async function checkAlerts(rt, nowMs, extra = {}) {
+  await ensureDefaults(rt);
+  try {
+    await rt.flushMetrics();
+  } catch (e) {
+    console.warn(`r2watch: flush before the alert check failed: ${e.message}`);
+  }
+  const db = rt.env.DB;
+  const rules = await loadRules(db);
+  const { settings, ledger } = await loadConfig(db);
+  const plan = ask(rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
+  const figures = await gatherFigures(rt, plan, nowMs, extra);
+  const result = ask(
+    rt,
+    'alert_check',
+    `{"rules":${rules},"settings":${settings},"ledger":${ledger},"states":${await loadStates(db)},` +
+      `"silences":${await loadSilences(db, nowMs)},"figures":${figures.text}}`,
+    nowMs,
+  );
+  const statements = [
+    ...stateStatements(db, result.changed, nowMs),
+    ...result.dropped.map((fp) => db.prepare('DELETE FROM alert_states WHERE fingerprint = ?').bind(fp)),
+    ...outboxStatements(db, result.notifications, nowMs),
+    db.prepare('UPDATE alert_config SET ledger_json = ? WHERE id = 1').bind(JSON.stringify(result.ledger)),
+  ];
+  for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+  if (result.actions.some((a) => a.applied)) await rt.persistBreaker(nowMs);
+  const deliveries = await deliverDue(rt, nowMs);
+  return {
+    ...result.summary,
+    changed: result.changed.length,
+    notifications_queued: result.notifications.length,
+    actions: result.actions,
+    deliveries,
+    unavailable_figures: figures.unavailable,
+  };
+}
+
+// ---- routes --------------------------------------------------------------------------------
+
+function queryOf(request) {
+  return Object.fromEntries(new URL(request.url).searchParams);
+}
+
+function shortId() {
+  return crypto.randomUUID().replaceAll('-', '').slice(0, 12);
+}
+
+async function storedRule(db, id) {
+  const row = await db.prepare('SELECT rule_json FROM alert_rules WHERE id = ?').bind(id).first();
+  if (!row) throw new HttpError('not_found', `no alert rule with id ${id}`, { field: 'id' });
+  return row.rule_json;
+}
+
+async function saveRule(db, rule, nowMs) {
+  await db
+    .prepare(
+      `INSERT INTO alert_rules (id, rule_json, enabled, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET rule_json = excluded.rule_json, enabled = excluded.enabled,
+         updated_at_ms = excluded.updated_at_ms`,
+    )
+    .bind(rule.id, JSON.stringify(rule), rule.enabled ? 1 : 0, nowMs, nowMs)
+    .run();
+}
+
+/** Ack or resolve by hand: the engine moves the state and says who to tell. */
+async function manual(rt, request, id, command) {
+  const body = await readJsonBody(request);
+  const db = rt.env.DB;
+  const row = await db
+    .prepare(
+      `SELECT s.state_json FROM alert_states s WHERE s.alert_id = ?`,
+    )
+    .bind(id)
+    .first();
+  if (!row) {
+    const history = await db.prepare('SELECT state FROM alerts WHERE id = ?').bind(id).first();
+    if (!history) throw new HttpError('not_found', `no alert with id ${id}`, { field: 'id' });
+    throw new HttpError('conflict', `alert ${id} is ${history.state} and no longer active`, { field: 'id' });
+  }
+  const nowMs = Date.now();
+  const { settings } = await loadConfig(db);
+  const result = ask(
+    rt,
+    command,
+    `{"state":${row.state_json},"rules":${await loadRules(db)},"settings":${settings},"request":${body}}`,
+    nowMs,
+  );
+  await db.batch([
+    ...stateStatements(db, [result], nowMs),
+    ...outboxStatements(db, result.notifications, nowMs),
+  ]);
+  const deliveries = await deliverDue(rt, nowMs);
+  return json({ alert: result.alert, deliveries });
+}
+
+function describeAlert(r) {
+  const { labels_json: labels, user_id: user, ...rest } = r;
+  return { ...rest, user, labels: JSON.parse(labels) };
+}
+
+export function registerAlertRoutes(router) {
+  router.on('GET', '/api/alerts/rules', async (_request, _params, rt) => {
+    await ensureDefaults(rt);
+    return json({ rules: JSON.parse(await loadRules(rt.env.DB)) });
+  });
+
+  router.on('POST', '/api/alerts/rules', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    await ensureDefaults(rt);
+    const db = rt.env.DB;
+    const { results } = await db.prepare('SELECT id FROM alert_rules').all();
+    const { rule } = ask(
+      rt,
+      'alert_rule_create',
+      `{"request":${body},"id":"rule-${shortId()}","existing":${JSON.stringify(results.map((r) => r.id))}}`,
+    );
+    await saveRule(db, rule, Date.now());
+    return json({ rule }, 201);
+  });
+
+  router.on('GET', '/api/alerts/rules/:id', async (_request, params, rt) => {
+    await ensureDefaults(rt);
+    return json({ rule: JSON.parse(await storedRule(rt.env.DB, params.id)) });
+  });
+
+  router.on('PUT', '/api/alerts/rules/:id', async (request, params, rt) => {
+    const body = await readJsonBody(request);
+    await ensureDefaults(rt);
+    const current = await storedRule(rt.env.DB, params.id);
+    const { rule } = ask(rt, 'alert_rule_update', `{"current":${current},"request":${body}}`);
+    await saveRule(rt.env.DB, rule, Date.now());
+    return json({ rule });
+  });
+
+  router.on('DELETE', '/api/alerts/rules/:id', async (_request, params, rt) => {
+    await ensureDefaults(rt);
+    const { meta } = await rt.env.DB.prepare('DELETE FROM alert_rules WHERE id = ?').bind(params.id).run();
+    if (meta.changes === 0) throw new HttpError('not_found', `no alert rule with id ${params.id}`, { field: 'id' });
+    return new Response(null, { status: 204 });
+  });
+
+  router.on('GET', '/api/alerts/silences', async (_request, _params, rt) => {
+    const nowMs = Date.now();
+    const { results } = await rt.env.DB
+      .prepare('SELECT silence_json FROM silences WHERE deleted_at_ms IS NULL AND ends_at_ms > ? ORDER BY starts_at_ms')
+      .bind(nowMs)
+      .all();
+    return json(ask(rt, 'alert_silences_view', `{"silences":[${results.map((r) => r.silence_json).join(',')}]}`, nowMs));
+  });
+
+  router.on('POST', '/api/alerts/silences', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    const nowMs = Date.now();
+    const { silence } = ask(rt, 'alert_silence_create', `{"request":${body},"id":"silence-${shortId()}"}`, nowMs);
+    const { active, ...stored } = silence;
+    await rt.env.DB
+      .prepare(
+        `INSERT INTO silences (id, kind, silence_json, starts_at_ms, ends_at_ms, comment, created_by, created_at_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(silence.id, silence.kind, JSON.stringify(stored), silence.starts_at_ms, silence.ends_at_ms,
+        silence.comment, silence.created_by, nowMs)
+      .run();
+    return json({ silence: { ...stored, active } }, 201);
+  });
+
+  router.on('DELETE', '/api/alerts/silences/:id', async (_request, params, rt) => {
+    const { meta } = await rt.env.DB
+      .prepare('UPDATE silences SET deleted_at_ms = ? WHERE id = ? AND deleted_at_ms IS NULL')
+      .bind(Date.now(), params.id)
+      .run();
+    if (meta.changes === 0) throw new HttpError('not_found', `no silence with id ${params.id}`, { field: 'id' });
+    return new Response(null, { status: 204 });
+  });
+
+  router.on('GET', '/api/alerts/channels', async (_request, _params, rt) => {
+    await ensureDefaults(rt);
+    const { settings } = await loadConfig(rt.env.DB);
+    return json(ask(rt, 'alert_settings_update', `{"current":${settings}}`).view);
+  });
+
+  router.on('PUT', '/api/alerts/channels', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    await ensureDefaults(rt);
+    const db = rt.env.DB;
+    const { settings: current } = await loadConfig(db);
+    const { settings, view } = ask(rt, 'alert_settings_update', `{"current":${current},"request":${body}}`);
+    await db
+      .prepare('UPDATE alert_config SET settings_json = ?, updated_at_ms = ? WHERE id = 1')
+      .bind(JSON.stringify(settings), Date.now())
+      .run();
+    return json(view);
+  });
+
+  router.on('GET', '/api/alerts/notifications', async (request, _params, rt) => {
+    const q = queryOf(request);
+    const limitText = q.limit ?? '50';
+    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) {
+      throw new HttpError('invalid_query', 'limit must be a whole number from 1 to 1000', { field: 'limit' });
+    }
+    const db = rt.env.DB;
+    const [attempts, outbox] = await db.batch([
+      db.prepare('SELECT * FROM alert_notifications ORDER BY at_ms DESC, id DESC LIMIT ?').bind(Number(limitText)),
+      db
+        .prepare(
+          `SELECT key, channel, channel_type, kind, alert_ids_json, status, attempts, next_attempt_at_ms,
+                  created_at_ms FROM alert_outbox ORDER BY created_at_ms DESC, key LIMIT ?`,
+        )
+        .bind(Number(limitText)),
+    ]);
+    return json({
+      attempts: attempts.results,
+      notifications: outbox.results.map(({ alert_ids_json: ids, ...r }) => ({ ...r, alert_ids: JSON.parse(ids) })),
+    });
+  });
+
+  router.on('POST', '/api/alerts/test', async (request, _params, rt) => {
+    const body = await readJsonBody(request);
+    await ensureDefaults(rt);
+    const db = rt.env.DB;
+    const nowMs = Date.now();
+    const { settings } = await loadConfig(db);
+    const { notification } = ask(rt, 'alert_test', `{"settings":${settings},"request":${body}}`, nowMs);
+    await db.batch(outboxStatements(db, [notification], nowMs));
+    const deliveries = await deliverDue(rt, nowMs);
+    return json({ notification: { key: notification.key, channel: notification.channel }, deliveries });
+  });
+
+  router.on('GET', '/api/alerts', async (request, _params, rt) => {
+    const q = ask(rt, 'alert_query', queryOf(request));
+    const where = `(?1 IS NULL OR state = ?1) AND (?2 IS NULL OR severity = ?2) AND (?3 IS NULL OR bucket = ?3)`;
+    const db = rt.env.DB;
+    const [rows, total] = await db.batch([
+      db
+        .prepare(`SELECT * FROM alerts WHERE ${where} ORDER BY updated_at_ms DESC, id DESC LIMIT ?4 OFFSET ?5`)
+        .bind(q.state, q.severity, q.bucket, q.limit, q.offset),
+      db.prepare(`SELECT COUNT(*) AS n FROM alerts WHERE ${where}`).bind(q.state, q.severity, q.bucket),
+    ]);
+    return json({ alerts: rows.results.map(describeAlert), total: total.results[0].n, limit: q.limit, offset: q.offset });
+  });
+
+  router.on('POST', '/api/alerts/:id/ack', async (request, params, rt) => manual(rt, request, params.id, 'alert_ack'));
+  router.on('POST', '/api/alerts/:id/resolve', async (request, params, rt) =>
+    manual(rt, request, params.id, 'alert_resolve'),
+  );
+
+  router.on('POST', '/api/admin/jobs/check-alerts', async (request, _params, rt) => {
+    const text = await request.text();
+    let extra = {};
+    if (text.trim()) {
+      try {
+        extra = JSON.parse(text);
+      } catch (e) {
+        throw new HttpError('invalid_json', `request body is not valid JSON: ${e.message}`);
+      }
+    }
+    return json(await checkAlerts(rt, Date.now(), extra));
+  });
+}

@@ -9,6 +9,7 @@
 #include "core/alerts/payloads.h"
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::alerts {
 namespace {
@@ -439,6 +440,30 @@ TEST(AlertEvaluate, AnErrorRateRuleMayForceTheBreakerOpenOncePerEpisode) {
   EXPECT_EQ(r.actions[0].type, "force_breaker_open");
   h.clock.advance(kMinute);
   EXPECT_TRUE(h.run({errors("photos", 50)}).actions.empty());
+}
+
+TEST(AlertEngine, AForceBreakerOpenRuleForcesTheEnginesBreakerOpenWhenItFires) {
+  testing::FakeClock clock;
+  bindings::Engine engine(clock.now());
+  json rule = rule_to_json(error_rule("r", 5, 0, Severity::kHigh));
+  rule["actions"]["force_breaker_open"] = true;
+  json quiet = {{"rules", {rule}},
+                {"figures",
+                 {{"series",
+                   {{{"metric", "error_rate_pct"},
+                     {"bucket", "b"},
+                     {"window_ms", 300000},
+                     {"value", 1},
+                     {"samples", 50}}}}}}};
+  ASSERT_TRUE(engine.call("alert_check", quiet.dump(), clock.now())) << engine.output();
+  EXPECT_EQ(engine.breaker().state(), breaker::State::kClosed);
+  json failing = quiet;
+  failing["figures"]["series"][0]["value"] = 40;
+  ASSERT_TRUE(engine.call("alert_check", failing.dump(), clock.now())) << engine.output();
+  json out = json::parse(engine.output());
+  EXPECT_EQ(out["actions"][0]["type"], "force_breaker_open");
+  EXPECT_EQ(out["actions"][0]["applied"], true);
+  EXPECT_EQ(engine.breaker().state(), breaker::State::kForcedOpen);
 }
 
 TEST(AlertEvaluate, AQuotaAlertTellsTheUserConcerned) {

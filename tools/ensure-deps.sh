@@ -10,6 +10,7 @@ APT_PACKAGES=(
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   nlohmann-json3-dev libgtest-dev libbenchmark-dev
   prometheus
+  libclang-rt-14-dev wrk
 )
 
 missing=()

@@ -27,6 +27,7 @@ std::span<const CommandEntry> storage_commands();
 std::span<const CommandEntry> metrics_commands();
 std::span<const CommandEntry> health_commands();
 std::span<const CommandEntry> cost_commands();
+std::span<const CommandEntry> security_commands();
 CommandHandler find_command(std::string_view name);
 
 // Qualifies an error's field with a prefix ("options" + "ema_alpha" -> "options.ema_alpha").

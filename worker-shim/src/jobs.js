@@ -2,6 +2,7 @@
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { runProbeRound, pruneHealthChecks } from './monitor.js';
+import { pruneSecurityCounters } from './security.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -20,7 +21,12 @@ async function daily(rt, scheduledTime) {
   await rt.flushMetrics();
   const rollups = await rollUp(rt, scheduledTime);
   const retention = await enforceRetention(rt, scheduledTime);
-  return { rollups, retention, health_checks: await pruneHealthChecks(rt, scheduledTime) };
+  return {
+    rollups,
+    retention,
+    health_checks: await pruneHealthChecks(rt, scheduledTime),
+    security: await pruneSecurityCounters(rt, scheduledTime),
+  };
 }
 
 export const JOBS = {

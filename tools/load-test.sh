@@ -4,7 +4,8 @@
 # seconds with CONNECTIONS connections mixing downloads (40%), uploads (20%), listings (10%) and
 # dashboard queries (30%: usage summary, metrics history). Prints requests per second, p50/p99
 # latency and errors, then flushes the rollups and checks that they count every successful
-# upload, download and listing exactly (exit 1 when not).
+# upload, download and listing (plus, at most, the requests still in flight when wrk stopped,
+# which the Worker served but wrk never saw answered); exit 1 when not, or on any error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,13 +19,23 @@ command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; 
 make --no-print-directory wasm >/dev/null
 npx --no-install wrangler d1 migrations apply DB --local --persist-to "$STATE" --env="" >/dev/null
 TOKEN=$(node tools/dev-bootstrap.mjs --persist-to "$STATE" | sed -nE 's/.*local r2watch: (r2w_[0-9a-f_]+)/\1/p')
-npx --no-install wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --env="" \
-  --var RATE_LIMIT_PER_MINUTE:100000000 --var RATE_LIMIT_IP_PER_MINUTE:100000000 \
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+  echo "port $PORT is taken: choose another with PORT=..." >&2
+  exit 1
+fi
+# In its own process group, so that stopping it stops wrangler's workerd too.
+setsid npx --no-install wrangler dev --ip 127.0.0.1 --port "$PORT" --persist-to "$STATE" --env="" \
+  --var RATE_LIMIT_PER_MINUTE:1000000 --var RATE_LIMIT_IP_PER_MINUTE:1000000 \
   --show-interactive-dev-session=false >"$STATE/wrangler.log" 2>&1 &
 DEV=$!
-trap 'kill $DEV 2>/dev/null; wait $DEV 2>/dev/null; rm -rf "$STATE"' EXIT
+cleanup() {
+  kill -- "-$DEV" 2>/dev/null || true
+  wait "$DEV" 2>/dev/null || true
+  rm -rf "$STATE"
+}
+trap cleanup EXIT
 BASE=http://127.0.0.1:$PORT
-for _ in $(seq 120); do curl -sf "$BASE/api/health" >/dev/null && break; sleep 0.5; done
+for _ in $(seq 240); do curl -sf "$BASE/api/health" >/dev/null && break; sleep 0.5; done
 AUTH="Authorization: Bearer $TOKEN"
 for i in $(seq 0 19); do
   curl -sf -X PUT -H "$AUTH" --data-binary "seed $i" "$BASE/api/storage/files/load/seed-$i.txt" >/dev/null
@@ -45,11 +56,16 @@ node -e '
   const rows = [["put", load.put], ["get", load.get], ["list", load.list]];
   console.log(`requests ${load.requests} in ${load.seconds} s: ${load.rps} req/s, p50 ${load.p50_ms} ms, p99 ${load.p99_ms} ms, ` +
     `errors: ${load.failed} non-2xx, ${load.socket_errors} socket`);
+  // Every answered success is counted; requests still in flight when wrk stopped were served
+  // too (wrk never saw their answers), so the rollups may hold up to that many more.
   let ok = true;
   for (const [op, n] of rows) {
     const c = counted(op);
-    console.log(`rollups: ${op} ${c} calls for ${n} successful requests ${c === n ? "(exact)" : "(MISMATCH)"}`);
-    ok &&= c === n;
+    const inFlight = load.sent[op] - n;
+    const fine = c >= n && c <= n + inFlight;
+    console.log(`rollups: ${op} ${c} calls = ${n} successful requests answered + ${c - n} in flight at the stop ` +
+      `(of ${inFlight} unanswered) ${fine ? "ok" : "MISMATCH"}`);
+    ok &&= fine;
   }
   console.log(`dashboard queries: ${load.dashboard}`);
   process.exit(ok && load.failed === 0 ? 0 : 1);

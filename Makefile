@@ -21,8 +21,8 @@ WRANGLER := npx --no-install wrangler
 CORE_SOURCES := $(shell find core wasm-bindings -name '*.cc' -o -name '*.h') CMakeLists.txt cmake/wasm32-wasi.cmake
 SHIM_SOURCES := $(shell find worker-shim/src -type f) wrangler.toml
 
-.PHONY: help deps native wasm cost-model dashboard demo worker test test-dashboard test-native test-worker format-check format dev \
-        migrate-local bench deploy clean
+.PHONY: help deps native wasm cost-model dashboard demo worker test test-dashboard test-native \
+        test-worker format-check format dev migrate-local dev-bootstrap bench deploy clean fuzz load
 
 help:
 	@echo "make dev     start r2watch locally on 127.0.0.1:$(PORT) (local D1 and R2)"
@@ -31,6 +31,8 @@ help:
 	@echo "make wasm    build $(WASM)"
 	@echo "make dashboard  build the dashboard (dashboard/dist) and its cost model (Emscripten)"
 	@echo "make demo    start r2watch and send it a few minutes of traffic (PORT=$(PORT))"
+	@echo "make fuzz    fuzz the wasm exports for FUZZ_SECONDS (300) each"
+	@echo "make load    load-test a local Worker with wrk for DURATION (20) seconds"
 	@echo "make deploy  deploy to Cloudflare (env production)"
 
 deps:
@@ -99,16 +101,21 @@ migrate-local: deps
 	@CI=true $(WRANGLER) d1 migrations apply DB --local --persist-to $(DEV_STATE) --env="" >/dev/null
 	@echo "local D1 migrated ($(DEV_STATE))"
 
-dev: wasm dashboard migrate-local
+# Prints the local admin token (and makes .dev.vars's JWT_SECRET on first run).
+dev-bootstrap: deps
+	@node tools/dev-bootstrap.mjs --persist-to $(DEV_STATE)
+
+dev: wasm dashboard migrate-local dev-bootstrap
 	@echo "r2watch on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	@$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	  --show-interactive-dev-session=false
 
 # `make dev` plus a few minutes of traffic and the jobs the crons run (tools/demo.mjs), so every
 # panel of http://127.0.0.1:$(PORT)/ fills within a minute.
-demo: wasm dashboard migrate-local
+demo: wasm dashboard migrate-local dev-bootstrap
 	@echo "r2watch demo on http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
-	@node tools/demo.mjs --wait --url http://127.0.0.1:$(PORT) --minutes $${DEMO_MINUTES:-3} & \
+	@node tools/demo.mjs --wait --url http://127.0.0.1:$(PORT) --minutes $${DEMO_MINUTES:-3} \
+	  --token "$$(cat $(DEV_STATE)/admin-token)" & \
 	  $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	    --show-interactive-dev-session=false
 
@@ -122,6 +129,15 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 deploy: wasm dashboard
 	@$(WRANGLER) d1 migrations apply DB --remote --env production
 	@$(WRANGLER) deploy --env production
+
+# Fuzzes every parsing export for FUZZ_SECONDS each and merges new inputs into fuzz/corpus/.
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@FUZZ_MERGE=1 tools/fuzz.sh $(FUZZ_SECONDS)
+
+# wrk against a local Worker for DURATION seconds (default 20); checks the rollups afterwards.
+load: deps
+	@tools/load-test.sh
 
 clean:
 	rm -rf build

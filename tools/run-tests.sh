@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test of r2watch: clang-format, native GoogleTest (CTest), the wasm build, and the Worker
-# tests inside workerd (golden cases through the .wasm, storage API, breaker, dev server), then the
-# dashboard in headless Chromium and the CLI against the Worker served locally.
+# Every test of r2watch: clang-format, native GoogleTest (CTest), a short libFuzzer run of every
+# parsing export, the wasm build, the Worker tests inside workerd (golden cases through the
+# .wasm, storage API, breaker, metrics, costs, alerts, security, backup/restore, dev server), then
+# the dashboard in headless Chromium and the CLI against the Worker served locally.
 # Ends with one summary line: "make test: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ else
   failed=$((failed + 1))
 fi
 rm -f build-native.log
+
+step "fuzz smoke run (libFuzzer, ASan+UBSan; make fuzz for a long run)"
+if tools/fuzz.sh "${FUZZ_SMOKE_SECONDS:-8}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 step "wasm builds (Worker, and the cost model for the page), dashboard and Worker bundle"
 if make --no-print-directory worker; then

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,7 @@
 #include "core/faults/fault-plan.h"
 #include "core/metrics/rollup.h"
 #include "core/metrics/sampling.h"
+#include "core/security/policy.h"
 
 namespace r2w::bindings {
 
@@ -53,6 +55,13 @@ class Engine {
     aggregator_.set_options(s.aggregator);
   }
   const std::array<OperationCounters, kAllOperations.size()>& counters() const { return counters_; }
+  // Security settings and the JWT secret (security-commands.cc); no secret until configured.
+  const security::Settings& security_settings() const { return security_settings_; }
+  void set_security(const security::Settings& s, std::optional<std::string> jwt_secret) {
+    security_settings_ = s;
+    jwt_secret_ = std::move(jwt_secret);
+  }
+  const std::optional<std::string>& jwt_secret() const { return jwt_secret_; }
 
   // Runs a JSON command. Returns true on success; `output()` holds the answer either way.
   bool call(std::string_view command, std::string_view input, TimePoint now);
@@ -65,6 +74,8 @@ class Engine {
   metrics::Aggregator aggregator_{metrics_settings_.aggregator};
   std::array<OperationCounters, kAllOperations.size()> counters_{};
   Duration retry_after_ = Duration(0);
+  security::Settings security_settings_;
+  std::optional<std::string> jwt_secret_;
   std::string output_;
 };
 

@@ -12,7 +12,12 @@
 #include "core/metrics/inventory.h"
 #include "wasm-bindings/engine.h"
 
+// Exported by name from the wasm module; natively (the hot-path fuzz target) plain C functions.
+#if defined(__wasm__)
 #define R2W_EXPORT(name) extern "C" __attribute__((export_name(name)))
+#else
+#define R2W_EXPORT(name) extern "C"
+#endif
 
 namespace {
 
@@ -25,15 +30,26 @@ std::unique_ptr<Engine>& engine() {
   return instance;
 }
 
+// Numbers from JavaScript are doubles; converting one outside the target's range is undefined
+// behaviour in C++ (found by the hot-path fuzz target), so every conversion clamps first: times
+// to JavaScript's Date range (+-8.64e15 ms), durations and counts to 0..2^53.
+constexpr double kMaxDateMs = 8.64e15;
+constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+
+double clamp(double v, double lo, double hi) {
+  if (!std::isfinite(v)) return 0;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
 r2w::TimePoint to_time(double now_ms) {
-  return r2w::from_epoch_ms(std::isfinite(now_ms) ? static_cast<int64_t>(now_ms) : 0);
+  return r2w::from_epoch_ms(static_cast<int64_t>(clamp(now_ms, -kMaxDateMs, kMaxDateMs)));
 }
 
 r2w::Duration to_duration(double ms) {
-  return r2w::Duration(std::isfinite(ms) && ms > 0 ? static_cast<int64_t>(ms) : 0);
+  return r2w::Duration(static_cast<int64_t>(clamp(ms, 0, kMaxExact)));
 }
 
-uint64_t to_count(double n) { return std::isfinite(n) && n > 0 ? static_cast<uint64_t>(n) : 0; }
+uint64_t to_count(double n) { return static_cast<uint64_t>(clamp(n, 0, kMaxExact)); }
 
 }  // namespace
 

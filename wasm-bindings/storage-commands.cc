@@ -4,7 +4,9 @@
 #include <string>
 
 #include "core/common/json-fields.h"
+#include "core/security/access.h"
 #include "core/storage/object-key.h"
+#include "core/storage/user-namespace.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
@@ -14,17 +16,31 @@ using nlohmann::json;
 
 namespace {
 
-// {"key": "..."} -> the same key when it is acceptable for the storage API.
+// The namespace of "user" when the input names one (checked), else "" (r2watch's own calls).
+Result<std::string> namespace_of(FieldReader& r) {
+  std::string user;
+  if (!r.has("user")) return std::string();
+  r.read_string("user", user);
+  if (!r.ok()) return std::string();
+  if (auto err = security::validate_user_id(user, "user")) return *err;
+  return storage::user_namespace(user);
+}
+
+// {"key": "...", "user"?: id} -> the key when it is acceptable for the storage API, and
+// "r2_key": where it lives in the bucket (under the user's namespace when a user is named).
 Result<json> storage_check_key(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::string key;
   r.read_string("key", key);
+  auto ns = namespace_of(r);
   if (auto err = r.finish()) return *err;
+  if (!ns.ok()) return ns.error();
   if (auto err = storage::validate_key(key)) return *err;
-  return json{{"key", key}};
+  return json{{"key", key}, {"r2_key", ns.value() + key}};
 }
 
-// Query-string values (all strings, all optional) -> {"prefix", "cursor", "limit"}.
+// Query-string values (all strings, all optional) and "user"? -> {"prefix", "cursor", "limit",
+// "namespace", "r2_prefix"} (the listing prefix inside the user's namespace).
 Result<json> storage_list_query(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::optional<std::string> fields[3];
@@ -36,11 +52,16 @@ Result<json> storage_list_query(Engine&, const json& in, TimePoint) {
       fields[i] = value;
     }
   }
+  auto ns = namespace_of(r);
   if (auto err = r.finish()) return *err;
+  if (!ns.ok()) return ns.error();
   auto q = storage::parse_list_query(fields[0], fields[1], fields[2]);
   if (!q.ok()) return q.error();
-  return json{
-      {"prefix", q.value().prefix}, {"cursor", q.value().cursor}, {"limit", q.value().limit}};
+  return json{{"prefix", q.value().prefix},
+              {"cursor", q.value().cursor},
+              {"limit", q.value().limit},
+              {"namespace", ns.value()},
+              {"r2_prefix", ns.value() + q.value().prefix}};
 }
 
 }  // namespace

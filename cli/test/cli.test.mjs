@@ -15,7 +15,7 @@ let dir;
 /** Runs the binary; resolves {code, stdout, stderr} whatever the exit code. */
 function r2watch(args, env = {}) {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, R2WATCH_URL: '', R2WATCH_TOKEN: '', ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, R2WATCH_URL: '', R2WATCH_TOKEN: worker?.adminToken ?? '', ...env } }, (err, stdout, stderr) => {
       resolve({ code: err ? err.code : 0, stdout, stderr });
     });
   });

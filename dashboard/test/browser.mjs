@@ -38,7 +38,13 @@ const NOT_FOUND_LOG = 'Failed to load resource: the server responded with a stat
  * (less one 404 log per optional route that answered 404).
  * @param {import('playwright-core').Browser} browser
  */
-export async function openPage(browser, { viewport = LAPTOP, colorScheme = 'light', token } = {}) {
+let defaultToken = null;
+/** The bearer token every page opened from now on starts with (in localStorage). */
+export function useToken(token) {
+  defaultToken = token;
+}
+
+export async function openPage(browser, { viewport = LAPTOP, colorScheme = 'light', token = defaultToken } = {}) {
   const context = await browser.newContext({ viewport, colorScheme, isMobile: viewport.width < 500 });
   if (token) await context.addInitScript((t) => localStorage.setItem('r2watch.token', t), token);
   const page = await context.newPage();

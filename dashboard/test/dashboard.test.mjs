@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWorker, call, ROOT } from '../../worker-shim/test/helpers.mjs';
-import { launch, openPage, refreshed, LAPTOP, PHONE, SCREENSHOTS } from './browser.mjs';
+import { launch, openPage, refreshed, useToken, LAPTOP, PHONE, SCREENSHOTS } from './browser.mjs';
+import { newApiToken } from '../../tools/admin-token.mjs';
+
+// One admin token for both Workers, in every page's localStorage.
+const ADMIN = newApiToken();
+useToken(ADMIN.token);
 
 let worker;
 let empty;
@@ -52,8 +57,8 @@ async function storePrices(w) {
 }
 
 before(async () => {
-  worker = await startWorker({ port: 0 });
-  empty = await startWorker({ port: 0 });
+  worker = await startWorker({ port: 0, adminToken: ADMIN });
+  empty = await startWorker({ port: 0, adminToken: ADMIN });
   await seed(worker);
   await storePrices(worker);
   browser = await launch();
@@ -247,12 +252,12 @@ test('a failing API shows an error state with a retry, and the rest of the page 
 });
 
 test('a refused token asks for one, and the token entered is sent as a bearer token', async () => {
-  const { page, context } = await openPage(browser);
+  const { page, context } = await openPage(browser, { token: null });
   const auth = [];
   await page.route('**/api/**', (route) => {
     const header = route.request().headers().authorization;
     auth.push(header ?? null);
-    if (header !== 'Bearer s3cret') {
+    if (header !== `Bearer ${ADMIN.token}`) {
       return route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'unauthorized', message: 'a bearer token is required' } }) });
     }
     return route.continue();
@@ -262,13 +267,13 @@ test('a refused token asks for one, and the token entered is sent as a bearer to
   assert.match(await page.locator('#banner').innerText(), /asks for a token/);
   assert.match(await page.locator('#health').innerText(), /refused the token/);
   await page.getByRole('button', { name: 'Token' }).click();
-  await page.fill('#token-input', 's3cret');
+  await page.fill('#token-input', ADMIN.token);
   await page.getByRole('button', { name: 'Save' }).click();
   await refreshed(page, 2);
   assert.equal(await page.locator('#banner').isHidden(), true);
   assert.equal(await page.locator('#health').getAttribute('data-state'), 'ready');
-  assert.equal(await page.evaluate(() => localStorage.getItem('r2watch.token')), 's3cret');
-  assert.ok(auth.includes('Bearer s3cret'));
+  assert.equal(await page.evaluate(() => localStorage.getItem('r2watch.token')), ADMIN.token);
+  assert.ok(auth.includes(`Bearer ${ADMIN.token}`));
   await context.close();
 });
 

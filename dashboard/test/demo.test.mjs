@@ -5,12 +5,13 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { startWorker, call, ROOT } from '../../worker-shim/test/helpers.mjs';
-import { launch, openPage, refreshed, SCREENSHOTS } from './browser.mjs';
+import { launch, openPage, refreshed, useToken, SCREENSHOTS } from './browser.mjs';
 
 let worker;
 let browser;
 before(async () => {
   worker = await startWorker({ port: 0 });
+  useToken(worker.adminToken);
   browser = await launch();
 });
 after(async () => {
@@ -20,7 +21,7 @@ after(async () => {
 
 test('the demo fills every panel within its first burst', async () => {
   const out = await new Promise((resolve, reject) =>
-    execFile(process.execPath, [join(ROOT, 'tools/demo.mjs'), '--url', worker.url, '--minutes', '0'], (err, stdout, stderr) =>
+    execFile(process.execPath, [join(ROOT, 'tools/demo.mjs'), '--url', worker.url, '--token', worker.adminToken, '--minutes', '0'], (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     ),
   );

@@ -10,11 +10,13 @@ function requireFaults(rt, request) {
   }
 }
 
+const ADMIN = { role: 'admin' };
+
 export function registerAdminRoutes(router) {
   router.on('GET', '/api/admin/faults', async (request, _params, rt) => {
     requireFaults(rt, request);
     return json(rt.engine.call('faults_get', {}, Date.now()));
-  });
+  }, ADMIN);
 
   router.on('PUT', '/api/admin/faults', async (request, _params, rt) => {
     requireFaults(rt, request);
@@ -28,19 +30,19 @@ export function registerAdminRoutes(router) {
     }
     await rt.persistFaults();
     return json(result);
-  });
+  }, ADMIN);
 
   router.on('DELETE', '/api/admin/faults', async (request, _params, rt) => {
     requireFaults(rt, request);
     const result = rt.engine.call('faults_clear', {}, Date.now());
     await rt.persistFaults();
     return json(result);
-  });
+  }, ADMIN);
 
   // Makes the engine trap, to exercise the recovery path (game days and tests).
   router.on('POST', '/api/admin/faults/trap', async (request, _params, rt) => {
     requireFaults(rt, request);
     rt.engine.trap();
     return json({ trapped: false });
-  });
+  }, ADMIN);
 }

@@ -39,6 +39,11 @@ function monthMember(request) {
   return month === null ? '' : `,"month":${JSON.stringify(month)}`;
 }
 
+// The pricing calculator and the price list are readable by every role (they hold no one's
+// data); changing prices and the account's budgets is for admins.
+const READ_COSTS = { role: 'readonly', scope: 'costs' };
+const ADMIN = { role: 'admin' };
+
 export function registerCostRoutes(router) {
   // The pricing calculator: the body is priced with the list in effect for ?month= (default:
   // this month).
@@ -48,12 +53,12 @@ export function registerCostRoutes(router) {
     return json(
       ask(rt, 'cost_estimate', `{"request":${body},"pricing":${pricing}${monthMember(request)}}`),
     );
-  });
+  }, { ...READ_COSTS, audit: false });
 
   router.on('GET', '/api/pricing', async (request, _params, rt) => {
     const pricing = await loadPriceVersions(rt.env.DB);
     return json(ask(rt, 'pricing_status', `{"pricing":${pricing}${monthMember(request)}}`));
-  });
+  }, READ_COSTS);
 
   // A new version from its effective_from on (this month or later); a partial body keeps the
   // values of the version it updates. Nothing is written when the engine refuses it.
@@ -77,11 +82,11 @@ export function registerCostRoutes(router) {
       .run();
     const status = ask(rt, 'pricing_status', `{"pricing":${await loadPriceVersions(db)}}`, now);
     return json({ saved: priceList, ...status });
-  });
+  }, ADMIN);
 
   router.on('GET', '/api/costs/budgets', async (_request, _params, rt) =>
     json({ budgets: await loadBudgets(rt.env.DB) }),
-  );
+  ADMIN);
 
   // Replaces every budget with the body's list, in one batch; nothing changes when refused.
   router.on('PUT', '/api/costs/budgets', async (request, _params, rt) => {
@@ -100,6 +105,6 @@ export function registerCostRoutes(router) {
       ),
     ]);
     return json({ budgets: await loadBudgets(db) });
-  });
+  }, ADMIN);
 }
 

@@ -6,6 +6,10 @@ import { latestProbeRound } from './monitor.js';
 
 const RECENT_TRANSITIONS = 20;
 
+// Who may call what: service health is readable by every role; changing it is for admins.
+const READ_HEALTH = { role: 'readonly', scope: 'health' };
+const ADMIN = { role: 'admin' };
+
 export async function checkDatabase(db) {
   const started = Date.now();
   try {
@@ -85,7 +89,7 @@ export function registerHealthRoutes(router) {
         errors: verdict.operations.errors,
         by_operation: verdict.operations.by_operation,
       },
-      configuration_errors: rt.metricsError ? [rt.metricsError] : [],
+      configuration_errors: [...(rt.metricsError ? [rt.metricsError] : []), ...rt.securityErrors],
       circuit_breaker: {
         state: verdict.breaker.state,
         retry_after_ms: verdict.breaker.retry_after_ms,
@@ -95,31 +99,31 @@ export function registerHealthRoutes(router) {
       probes: verdict.probe_round,
     };
     return json(body, verdict.status === 'unhealthy' ? 503 : 200);
-  });
+  }, { public: true });
 
   router.on('GET', '/api/health/circuit-breaker', async (_request, _params, rt) => {
     const status = rt.engine.call('breaker_status', {}, Date.now());
     const transitions = await recentTransitions(rt.env.DB, RECENT_TRANSITIONS);
     return json({ ...status, recent_transitions: transitions });
-  });
+  }, READ_HEALTH);
 
   router.on('POST', '/api/health/circuit-breaker/reset', async (_request, _params, rt) =>
     changeBreaker(rt, 'breaker_command', { action: 'reset' }),
-  );
+  ADMIN);
   router.on('POST', '/api/health/circuit-breaker/force-open', async (_request, _params, rt) =>
     changeBreaker(rt, 'breaker_command', { action: 'force_open' }),
-  );
+  ADMIN);
   router.on('POST', '/api/health/circuit-breaker/disable', async (_request, _params, rt) =>
     changeBreaker(rt, 'breaker_command', { action: 'disable' }),
-  );
+  ADMIN);
 
   router.on('GET', '/api/health/circuit-breaker/config', async (_request, _params, rt) =>
     json(rt.engine.call('breaker_status', {}, Date.now()).options),
-  );
+  READ_HEALTH);
   router.on('PUT', '/api/health/circuit-breaker/config', async (request, _params, rt) => {
     const body = await readJsonBody(request);
     return changeBreaker(rt, 'breaker_configure', body);
-  });
+  }, ADMIN);
 
   router.on('GET', '/api/health/circuit-breaker/events', async (request, _params, rt) => {
     const limitText = new URL(request.url).searchParams.get('limit') ?? '50';
@@ -129,5 +133,5 @@ export function registerHealthRoutes(router) {
       });
     }
     return json({ transitions: await recentTransitions(rt.env.DB, Number(limitText)) });
-  });
+  }, READ_HEALTH);
 }

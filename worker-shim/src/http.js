@@ -10,6 +10,11 @@ const STATUS_BY_CODE = {
   conflict: 409,
   method_not_allowed: 405,
   payload_too_large: 413,
+  quota_exceeded: 413,
+  unauthenticated: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  secret_missing: 503,
   circuit_open: 503,
   storage_error: 502,
   engine_trap: 500,
@@ -63,9 +68,33 @@ export async function readJsonBody(request) {
   if (declared > MAX_JSON_BODY_BYTES) {
     throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
   }
-  const text = await request.text();
-  if (new TextEncoder().encode(text).length > MAX_JSON_BODY_BYTES) {
-    throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+  // Read at most the limit (a chunked body without Content-Length is cut off, not buffered whole).
+  const chunks = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_JSON_BODY_BYTES) {
+        await reader.cancel();
+        throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new HttpError('invalid_json', 'request body is not valid UTF-8');
   }
   let value;
   try {

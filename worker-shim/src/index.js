@@ -1,7 +1,7 @@
 // The r2watch Worker: routes HTTP requests and cron events to handlers that ask the engine
 // (r2watch.wasm) for every decision. See worker-shim/README.md.
 import { Router } from './router.js';
-import { HttpError, errorResponse } from './http.js';
+import { HttpError, errorResponse, json } from './http.js';
 import { getRuntime, dropRuntime, isTrap, trapError } from './runtime.js';
 import { registerStorageRoutes } from './storage.js';
 import { registerHealthRoutes } from './health.js';
@@ -12,6 +12,8 @@ import { registerMonitorRoutes } from './monitor.js';
 import { registerCostRoutes } from './costs.js';
 import { registerCostMonthRoutes } from './cost-month.js';
 import { registerAlertRoutes } from './alerts.js';
+import { registerSecurityRoutes } from './security.js';
+import { authenticate, audited, writeAudit } from './auth.js';
 import { runScheduled } from './jobs.js';
 
 const router = new Router();
@@ -24,18 +26,56 @@ registerPrometheusRoute(router);
 registerCostRoutes(router);
 registerCostMonthRoutes(router);
 registerAlertRoutes(router);
+registerSecurityRoutes(router);
+// Every route and who may call it (the authorization matrix test walks this list).
+router.on('GET', '/api/admin/routes', async () => json({ routes: router.list() }), { role: 'admin' });
 
 async function handle(request, env, ctx) {
   const url = new URL(request.url);
-  const { handler, params } = router.match(request.method, url.pathname);
+  const { handler, params, access, pattern } = router.match(request.method, url.pathname);
   const rt = await getRuntime(env);
+  let auth = null;
   try {
-    return await handler(request, params, rt, ctx);
+    if (!access.public) {
+      try {
+        auth = await authenticate(request, rt, access, url);
+      } catch (err) {
+        // A known caller refused (role, scope, another user's data) is audited.
+        if (err instanceof HttpError && err.actor) {
+          await auditSafely(rt, { auth: err.actor, request, url, pattern, params, status: err.status, message: err.message });
+        }
+        throw err;
+      }
+    }
+    let response;
+    try {
+      response = await handler(request, params, rt, ctx, auth);
+    } catch (err) {
+      if (auth && audited(request.method, access)) {
+        const status = err instanceof HttpError ? err.status : 500;
+        await auditSafely(rt, { auth, request, url, pattern, params, status, message: err.message });
+      }
+      throw err;
+    }
+    // Also audited: an admin acting on another user's data (?user=).
+    if (auth && (audited(request.method, access) || auth.subject !== auth.user)) {
+      await auditSafely(rt, { auth, request, url, pattern, params, status: response.status });
+    }
+    return response;
   } finally {
     // Minute rollups reach D1 shortly after the calls, without delaying the response.
     if (rt.engine.flushDue(Date.now())) {
       ctx.waitUntil(rt.flushMetrics().catch((e) => console.error(`r2watch: metrics flush failed: ${e.message}`)));
     }
+  }
+}
+
+/** An audit row that cannot be written is logged; it never turns a done change into an error. */
+async function auditSafely(rt, entry) {
+  try {
+    await writeAudit(rt, entry);
+  } catch (e) {
+    console.error(`r2watch: audit row not written (${entry.request.method} ${entry.pattern}): ${e.message}`);
   }
 }
 

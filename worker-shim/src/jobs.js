@@ -4,6 +4,7 @@ import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { runProbeRound, pruneHealthChecks } from './monitor.js';
 import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
 import { checkAlerts } from './alerts.js';
+import { pruneSecurityCounters } from './security.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -23,8 +24,9 @@ async function daily(rt, scheduledTime) {
   const rollups = await rollUp(rt, scheduledTime);
   const retention = await enforceRetention(rt, scheduledTime);
   const health_checks = await pruneHealthChecks(rt, scheduledTime);
+  const security = await pruneSecurityCounters(rt, scheduledTime);
   const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
-  return { rollups, retention, health_checks, daily_report: report.period };
+  return { rollups, retention, health_checks, security, daily_report: report.period };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */

@@ -6,6 +6,7 @@ import { upsertRow } from './runtime.js';
 import { guarded, bucketName } from './storage.js';
 import { EngineError } from './engine.js';
 import { monthCosts } from './cost-month.js';
+import { storageUsageOf } from './security.js';
 
 const INTERNAL_USER = 'r2watch';
 // Keys under r2watch's own prefix (health probes) are not the user's usage.
@@ -40,7 +41,7 @@ function rowsText(results) {
 const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
   bytes_up, bytes_down, latency_sketch`;
 
-export async function selectRows(db, level, fromMs, toMs, { bucket, operation } = {}) {
+export async function selectRows(db, level, fromMs, toMs, { bucket, operation, user } = {}) {
   let sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
     WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?`;
   const args = [level, fromMs, toMs, OWN_PREFIX];
@@ -51,6 +52,10 @@ export async function selectRows(db, level, fromMs, toMs, { bucket, operation } 
   if (operation) {
     sql += ' AND operation = ?';
     args.push(operation);
+  }
+  if (user) {
+    sql += ' AND user_id = ?';
+    args.push(user);
   }
   const { results } = await db.prepare(sql).bind(...args).all();
   return rowsText(results);
@@ -243,7 +248,8 @@ function checkOperation(operation) {
   }
 }
 
-async function operationTotals(db, fromMs, toMs, bucket) {
+/** Per-operation totals; `user` narrows them to one user's calls (null: every user's). */
+async function operationTotals(db, fromMs, toMs, bucket, user = null) {
   let sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
       SUM(bytes_down) AS bytes_down, MAX(period_start_ms) AS last_ms
     FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ?
@@ -252,6 +258,10 @@ async function operationTotals(db, fromMs, toMs, bucket) {
   if (bucket) {
     sql += ' AND bucket = ?';
     args.push(bucket);
+  }
+  if (user) {
+    sql += ' AND user_id = ?';
+    args.push(user);
   }
   sql += ' GROUP BY operation';
   const { results } = await db.prepare(sql).bind(...args).all();
@@ -297,28 +307,40 @@ function csvCell(v) {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+// Usage figures are readable by every role, each user's narrowed to their own calls (the
+// `user_id` of the rollups, which `guarded` records from the caller); an admin sees everyone's,
+// or one user's with ?user=. See auth.js.
+const READ_USAGE = { role: 'readonly', scope: 'usage', user: true };
+const ADMIN = { role: 'admin' };
+
+/** A user's own storage figures (from user_storage_usage), shaped like a bucket snapshot. */
+async function ownStorage(db, user) {
+  const u = await storageUsageOf(db, user);
+  return { user, objects: u.objects, bytes: u.bytes, taken_at: u.updated_at_ms ? new Date(u.updated_at_ms).toISOString() : null };
+}
+
 export function registerMetricsRoutes(router) {
-  router.on('GET', '/api/metrics/history', async (request, _params, rt) => {
-    const q = queryParams(request, ['range', 'bucket', 'operation']);
+  router.on('GET', '/api/metrics/history', async (request, _params, rt, _ctx, auth) => {
+    const q = queryParams(request, ['range', 'bucket', 'operation', 'user']);
     checkOperation(q.operation);
     await fresh(rt);
     const now = Date.now();
     const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
-    const rows = await selectRows(rt.env.DB, plan.level, plan.from_ms, plan.to_ms, q);
+    const rows = await selectRows(rt.env.DB, plan.level, plan.from_ms, plan.to_ms, { ...q, user: auth.filter });
     const series = engineCall(rt, 'metrics_series', `{"range":"${plan.range}","rows":${rows}}`, now);
-    return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null });
-  });
+    return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null, user: auth.filter });
+  }, READ_USAGE);
 
   // The dashboard's performance panel: the range's figures against the period just before it,
   // with the breaker's failure-rate and slow-call thresholds as the warning lines (until alert
   // rules give their own).
-  router.on('GET', '/api/metrics/overview', async (request, _params, rt) => {
+  router.on('GET', '/api/metrics/overview', async (request, _params, rt, _ctx, auth) => {
     const q = queryParams(request, ['range', 'bucket']);
     await fresh(rt);
     const now = Date.now();
     const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
     const from = plan.from_ms - (plan.to_ms - plan.from_ms);
-    const rows = await selectRows(rt.env.DB, plan.level, from, plan.to_ms, q);
+    const rows = await selectRows(rt.env.DB, plan.level, from, plan.to_ms, { ...q, user: auth.filter });
     const { options } = rt.engine.call('breaker_status', {}, now);
     const thresholds = JSON.stringify({
       error_rate_pct: options.failure_rate_threshold_pct,
@@ -331,22 +353,28 @@ export function registerMetricsRoutes(router) {
       now,
     );
     return json({ ...overview, bucket: q.bucket ?? null });
-  });
+  }, READ_USAGE);
 
-  router.on('GET', '/api/usage/summary', async (request, _params, rt) => {
-    const q = queryParams(request, ['period', 'bucket']);
+  router.on('GET', '/api/usage/summary', async (request, _params, rt, _ctx, auth) => {
+    const q = queryParams(request, ['period', 'bucket', 'user']);
     await fresh(rt);
     const now = Date.now();
     const period = q.period ?? 'day';
     const probe = engineCall(rt, 'usage_summary', { period }, now); // validates the period
     const from = now - probe.window_ms;
-    const { totals, lastMs } = await operationTotals(rt.env.DB, from, now + 1, q.bucket);
+    const { totals, lastMs } = await operationTotals(rt.env.DB, from, now + 1, q.bucket, auth.filter);
     const summary = engineCall(rt, 'usage_summary', { period, totals }, now);
     const bucket = q.bucket ?? bucketName(rt.env);
-    const snap = await latestSnapshot(rt.env.DB, bucket);
+    let storage = null;
+    if (auth.filter) {
+      storage = await ownStorage(rt.env.DB, auth.filter);
+    } else {
+      const snap = await latestSnapshot(rt.env.DB, bucket);
+      if (snap) storage = { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() };
+    }
     // The month's bill (the account's, or the bucket's share of it).
     const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now);
-    const share = q.bucket ? costs.bill.by_bucket.find((b) => b.bucket === q.bucket) : null;
+    const share = q.bucket ? costs.bill.by_bucket.find((x) => x.bucket === q.bucket) : null;
     return json({
       ...summary,
       cost: {
@@ -356,17 +384,16 @@ export function registerMetricsRoutes(router) {
         account_daily_average_usd: costs.dailyAverage,
       },
       bucket: q.bucket ?? null,
+      user: auth.filter,
       from: new Date(from).toISOString(),
       to: new Date(now).toISOString(),
-      storage: snap
-        ? { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() }
-        : null,
+      storage,
       last_operation_at: lastMs ? new Date(lastMs).toISOString() : null,
     });
-  });
+  }, READ_USAGE);
 
-  router.on('GET', '/api/usage/details', async (request, _params, rt) => {
-    const q = queryParams(request, ['hours', 'resource', 'bucket']);
+  router.on('GET', '/api/usage/details', async (request, _params, rt, _ctx, auth) => {
+    const q = queryParams(request, ['hours', 'resource', 'bucket', 'user']);
     const hours = wholeNumber(q.hours, 'hours', 1, 720, 24);
     const resource = q.resource ?? 'api_calls';
     if (!RESOURCES.includes(resource)) {
@@ -378,6 +405,10 @@ export function registerMetricsRoutes(router) {
     const now = Date.now();
     const from = now - hours * 3_600_000;
     const db = rt.env.DB;
+    if (resource === 'storage' && auth.filter) {
+      const own = await ownStorage(db, auth.filter);
+      return json({ resource, hours, user: auth.filter, records: [{ at: own.taken_at, objects: own.objects, bytes: own.bytes }] });
+    }
     if (resource === 'storage') {
       const bucket = q.bucket ?? bucketName(rt.env);
       const { results } = await db
@@ -397,6 +428,10 @@ export function registerMetricsRoutes(router) {
       sql += ' AND bucket = ?';
       args.push(q.bucket);
     }
+    if (auth.filter) {
+      sql += ' AND user_id = ?';
+      args.push(auth.filter);
+    }
     sql += ' GROUP BY hour_ms, r2_class ORDER BY hour_ms';
     const { results } = await db.prepare(sql).bind(...args).all();
     const byHour = new Map();
@@ -410,23 +445,27 @@ export function registerMetricsRoutes(router) {
       }
       byHour.set(r.hour_ms, rec);
     }
-    return json({ resource, hours, bucket: q.bucket ?? null, unit: resource === 'api_calls' ? 'calls' : 'bytes', records: [...byHour.values()] });
-  });
+    return json({ resource, hours, bucket: q.bucket ?? null, user: auth.filter, unit: resource === 'api_calls' ? 'calls' : 'bytes', records: [...byHour.values()] });
+  }, READ_USAGE);
 
-  router.on('GET', '/api/usage/status', async (request, _params, rt) => {
-    queryParams(request, []);
+  router.on('GET', '/api/usage/status', async (request, _params, rt, _ctx, auth) => {
+    queryParams(request, ['user']);
     await fresh(rt);
     const now = Date.now();
     const status = rt.engine.call('breaker_status', {}, now);
     const out = [];
     for (const bucket of await buckets(rt.env.DB, bucketName(rt.env))) {
-      const recent = await operationTotals(rt.env.DB, now - 5 * 60_000, now + 1, bucket);
+      const recent = await operationTotals(rt.env.DB, now - 5 * 60_000, now + 1, bucket, auth.filter);
       const window = rt.engine.call('usage_summary', { period: 'hour', totals: recent.totals }, now);
       const allTime = await rt.env.DB
-        .prepare("SELECT MAX(updated_at_ms) AS t FROM storage_metrics WHERE level = 'minute' AND bucket = ? AND prefix != ?")
-        .bind(bucket, OWN_PREFIX)
+        .prepare(
+          `SELECT MAX(updated_at_ms) AS t FROM storage_metrics WHERE level = 'minute' AND bucket = ?
+             AND prefix != ? AND (?3 IS NULL OR user_id = ?3)`,
+        )
+        .bind(bucket, OWN_PREFIX, auth.filter)
         .first();
-      const snap = await latestSnapshot(rt.env.DB, bucket);
+      const snap = auth.filter ? null : await latestSnapshot(rt.env.DB, bucket);
+      const own = auth.filter ? await ownStorage(rt.env.DB, auth.filter) : null;
       // Throughput over the last 5 minutes: the hour summary's averages scaled to 5 minutes.
       out.push({
         bucket,
@@ -435,15 +474,15 @@ export function registerMetricsRoutes(router) {
           upload: window.bandwidth.avg_upload_mbps * 12,
           download: window.bandwidth.avg_download_mbps * 12,
         },
-        storage: snap ? { objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() } : null,
+        storage: own ?? (snap ? { objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() } : null),
         last_operation_at: allTime?.t ? new Date(allTime.t).toISOString() : null,
       });
     }
-    return json({ buckets: out });
-  });
+    return json({ buckets: out, user: auth.filter });
+  }, READ_USAGE);
 
-  router.on('GET', '/api/usage/export', async (request, _params, rt) => {
-    const q = queryParams(request, ['hours', 'format', 'bucket']);
+  router.on('GET', '/api/usage/export', async (request, _params, rt, _ctx, auth) => {
+    const q = queryParams(request, ['hours', 'format', 'bucket', 'user']);
     const hours = wholeNumber(q.hours, 'hours', 1, 720, 168);
     const format = q.format ?? 'json';
     if (!['json', 'csv'].includes(format)) {
@@ -459,6 +498,10 @@ export function registerMetricsRoutes(router) {
       sql += ' AND bucket = ?';
       args.push(q.bucket);
     }
+    if (auth.filter) {
+      sql += ' AND user_id = ?';
+      args.push(auth.filter);
+    }
     sql += ' GROUP BY hour_ms, bucket, operation ORDER BY hour_ms, bucket, operation';
     const { results } = await rt.env.DB.prepare(sql).bind(...args).all();
     const records = results.map((r) => ({ hour: new Date(r.hour_ms).toISOString(), ...r }));
@@ -472,12 +515,14 @@ export function registerMetricsRoutes(router) {
         'content-disposition': `attachment; filename="r2watch-usage-${hours}h.csv"`,
       },
     });
-  });
+  }, READ_USAGE);
 
-  router.on('GET', '/api/storage/usage', async (request, _params, rt) => {
-    const q = queryParams(request, ['bucket']);
+  router.on('GET', '/api/storage/usage', async (request, _params, rt, _ctx, auth) => {
+    const q = queryParams(request, ['bucket', 'user']);
     const bucket = q.bucket ?? bucketName(rt.env);
     const db = rt.env.DB;
+    // A user's own storage; the bucket's inventory (every user's objects) is an admin's.
+    if (auth.filter) return json({ user: auth.filter, storage: await ownStorage(db, auth.filter) });
     const snap = await latestSnapshot(db, bucket);
     const { results } = await db
       .prepare(
@@ -498,15 +543,15 @@ export function registerMetricsRoutes(router) {
       history: results,
       walk_in_progress: walk ? { objects_so_far: JSON.parse(walk.state_json).objects, updated_at: new Date(walk.updated_at_ms).toISOString() } : null,
     });
-  });
+  }, READ_USAGE);
 
   router.on('POST', '/api/admin/jobs/collect-metrics', async (_request, _params, rt) =>
     json(await collectMetrics(rt, Date.now())),
-  );
+  ADMIN);
   router.on('POST', '/api/admin/jobs/metrics-flush', async (_request, _params, rt) =>
     json({ flushed_rows: await rt.flushMetrics() }),
-  );
+  ADMIN);
   router.on('POST', '/api/admin/jobs/retention', async (_request, _params, rt) =>
     json(await enforceRetention(rt, Date.now())),
-  );
+  ADMIN);
 }

@@ -306,10 +306,15 @@ async function updateConfig(rt, update) {
   };
 }
 
+// Who may call what: probe results, config and service alerts are readable by every role;
+// running probes, changing config and resolving alerts is for admins.
+const READ_HEALTH = { role: 'readonly', scope: 'health' };
+const ADMIN = { role: 'admin' };
+
 export function registerMonitorRoutes(router) {
   router.on('POST', '/api/health/check', async (_request, _params, rt) =>
     json(await runProbeRound(rt, { trigger: 'manual' })),
-  );
+  ADMIN);
 
   router.on('GET', '/api/health/history', async (request, _params, rt) => {
     const q = ask(rt, 'health_history_query', queryOf(request));
@@ -336,7 +341,7 @@ export function registerMonitorRoutes(router) {
       limit: q.limit,
       offset: q.offset,
     });
-  });
+  }, READ_HEALTH);
 
   router.on('GET', '/api/health/metrics', async (request, _params, rt) => {
     const q = ask(rt, 'health_metrics_query', queryOf(request));
@@ -353,23 +358,23 @@ export function registerMonitorRoutes(router) {
       checks: stats.checks,
       operations: stats.operations,
     });
-  });
+  }, READ_HEALTH);
 
   router.on('GET', '/api/health/config', async (_request, _params, rt) => {
     const { config: current } = await loadMonitor(rt.env.DB);
     const { config } = ask(rt, 'health_config_update', { current });
     return json({ config, monitoring: config.enabled ? 'running' : 'stopped' });
-  });
+  }, READ_HEALTH);
 
   router.on('PUT', '/api/health/config', async (request, _params, rt) =>
     json(await updateConfig(rt, JSON.parse(await readJsonBody(request)))),
-  );
+  ADMIN);
   router.on('POST', '/api/health/monitoring/start', async (_request, _params, rt) =>
     json(await updateConfig(rt, { enabled: true })),
-  );
+  ADMIN);
   router.on('POST', '/api/health/monitoring/stop', async (_request, _params, rt) =>
     json(await updateConfig(rt, { enabled: false })),
-  );
+  ADMIN);
 
   router.on('GET', '/api/health/alerts', async (request, _params, rt) => {
     const q = ask(rt, 'health_alerts_query', queryOf(request));
@@ -380,7 +385,7 @@ export function registerMonitorRoutes(router) {
       .bind(q.status, q.limit, q.offset)
       .all();
     return json({ alerts: results.map(describeAlert), limit: q.limit, offset: q.offset });
-  });
+  }, READ_HEALTH);
 
   router.on('POST', '/api/health/alerts/:id/resolve', async (request, params, rt) => {
     const body = JSON.parse(await readJsonBody(request));
@@ -403,5 +408,5 @@ export function registerMonitorRoutes(router) {
       throw new HttpError('conflict', `alert ${id} is already resolved`, { field: 'id' });
     }
     return json(describeAlert(row));
-  });
+  }, ADMIN);
 }

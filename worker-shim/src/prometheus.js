@@ -108,5 +108,7 @@ export function registerPrometheusRoute(router) {
     return new Response(`${lines.join('\n')}\n`, {
       headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' },
     });
-  });
+    // The whole account's figures: an admin, or a token granted the `metrics` scope by name
+    // (a Prometheus scraper's), whatever its role.
+  }, { role: 'readonly', scope: 'metrics' });
 }

@@ -46,6 +46,8 @@ export class Runtime {
     // Transitions taken from the engine but not yet written to D1 (kept for the next try).
     this.unsaved = [];
     this.loadError = null;
+    // A security variable the engine refused (defaults apply) or the missing JWT_SECRET.
+    this.securityErrors = [];
   }
 
   static async load(env) {
@@ -58,6 +60,7 @@ export class Runtime {
       rt.metricsError = e.message;
       console.error(`r2watch: metrics settings refused, using defaults: ${e.message}`);
     }
+    rt.configureSecurity(now);
     try {
       const [state, faults] = await env.DB.batch([
         env.DB.prepare(
@@ -82,6 +85,26 @@ export class Runtime {
       console.error(`r2watch: could not load saved state from D1: ${e.message}`);
     }
     return rt;
+  }
+
+  /**
+   * Hands the security variables and JWT_SECRET to the engine. A refused variable leaves the
+   * defaults in force and is reported by /api/health; a missing secret makes every protected
+   * route answer 503 naming it.
+   */
+  configureSecurity(now) {
+    const vars = {};
+    for (const name of SECURITY_VARS) if (this.env[name] !== undefined) vars[name] = this.env[name];
+    const secret = typeof this.env.JWT_SECRET === 'string' ? this.env.JWT_SECRET : null;
+    let answer;
+    try {
+      answer = this.engine.call('security_configure', { vars, jwt_secret: secret }, now);
+    } catch (e) {
+      this.securityErrors.push(`security settings refused, using defaults: ${e.message}`);
+      answer = this.engine.call('security_configure', { vars: {}, jwt_secret: secret }, now);
+    }
+    if (!answer.secret_ok) this.securityErrors.push(answer.secret_error);
+    this.security = answer;
   }
 
   /**
@@ -178,6 +201,17 @@ const METRICS_VARS = [
   'AGGREGATED_METRICS_RETENTION_DAYS',
   'INVENTORY_PAGE_SIZE',
   'INVENTORY_PAGES_PER_RUN',
+];
+
+const SECURITY_VARS = [
+  'JWT_ISSUER',
+  'JWT_MAX_SKEW_SECONDS',
+  'JWT_MAX_LIFETIME_SECONDS',
+  'RATE_LIMIT_PER_MINUTE',
+  'RATE_LIMIT_IP_PER_MINUTE',
+  'AUTH_FAILURE_THRESHOLD',
+  'AUTH_FAILURE_WINDOW_SECONDS',
+  'MAX_UPLOAD_BYTES',
 ];
 
 function metricsVars(env) {

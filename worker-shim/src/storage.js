@@ -4,6 +4,7 @@ import { HttpError, fromEngineError, json, retryAfterSeconds } from './http.js';
 import { faultsEnabled } from './runtime.js';
 import { EngineError } from './engine.js';
 import { writeEvent } from './analytics.js';
+import { loadUploadState, recordStoredObject, recordDeletedObject } from './security.js';
 
 /** The bucket name metrics are recorded under (the R2 binding does not expose its name). */
 export function bucketName(env) {
@@ -123,9 +124,10 @@ function objectHeaders(object) {
   return headers;
 }
 
-function describe(object) {
+/** An object as its owner sees it: `namespace` ("users/<id>/") is taken off its key. */
+function describe(object, namespace = '') {
   return {
-    key: object.key,
+    key: object.key.startsWith(namespace) ? object.key.slice(namespace.length) : object.key,
     size: object.size,
     etag: object.etag,
     uploaded: object.uploaded.toISOString(),
@@ -137,66 +139,106 @@ function notFound(key) {
   return new HttpError('not_found', `no object with key ${JSON.stringify(key)}`, { field: 'key' });
 }
 
+/** Refuses query parameters other than `allowed` (400 naming the first unknown one). */
+function onlyParams(request, allowed) {
+  for (const name of new URL(request.url).searchParams.keys()) {
+    if (!allowed.includes(name)) {
+      throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+  }
+}
+
+/**
+ * The key of a request, checked, and where it lives: every user's objects are under their own
+ * namespace "users/<id>/" (core/storage/user-namespace.h), the one of `auth.subject` (the caller,
+ * or the user an admin named with ?user=).
+ */
+function keyOf(rt, params, auth) {
+  return checked(rt, 'storage_check_key', { key: decodeKey(params.key), user: auth.subject });
+}
+
+// Reading one's objects needs readonly; writing and deleting needs user. ?user= is an admin's.
+const READ_STORAGE = { role: 'readonly', scope: 'storage', user: true };
+const WRITE_STORAGE = { role: 'user', scope: 'storage', user: true };
+
 export function registerStorageRoutes(router) {
-  router.on('PUT', '/api/storage/files/*key', async (request, params, rt) => {
-    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
+  // Upload: refused with 413 before anything is written to R2 when the body is larger than
+  // MAX_UPLOAD_BYTES or would take the user over their quota (the size of an object it
+  // replaces is freed first). The user's usage is kept in user_storage_usage / user_objects.
+  router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
+    onlyParams(request, ['user']);
+    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
+    const about = { key, user: auth.subject };
+    const declared = request.headers.get('content-length');
+    const { quota, usage, replacedSize } = await loadUploadState(rt.env.DB, auth.subject, key);
+    const check = (size) =>
+      checked(rt, 'quota_check', { quota, usage, replaced_size: replacedSize, new_size: size });
+    if (declared !== null && /^\d{1,16}$/.test(declared)) check(Number(declared));
     const body = await request.arrayBuffer();
+    check(body.byteLength);
     const contentType = request.headers.get('content-type') ?? 'application/octet-stream';
     const object = await guarded(
       rt,
       'put',
-      () => rt.env.BUCKET.put(key, body, { httpMetadata: { contentType } }),
+      () => rt.env.BUCKET.put(r2Key, body, { httpMetadata: { contentType } }),
       () => body.byteLength,
-      { key },
+      about,
     );
-    return json(describe(object), 201);
-  });
+    await recordStoredObject(rt.env.DB, auth.subject, key, body.byteLength);
+    auth.auditDetails = { bytes: body.byteLength, replaced_bytes: replacedSize };
+    return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
+  }, WRITE_STORAGE);
 
-  router.on('GET', '/api/storage/files/*key', async (_request, params, rt) => {
-    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
-    const object = await guarded(rt, 'get', () => rt.env.BUCKET.get(key), (o) => o?.size ?? 0, {
+  router.on('GET', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
+    onlyParams(request, ['user']);
+    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
+    const object = await guarded(rt, 'get', () => rt.env.BUCKET.get(r2Key), (o) => o?.size ?? 0, {
       key,
+      user: auth.subject,
     });
     if (!object) throw notFound(key);
     return new Response(object.body, { headers: objectHeaders(object) });
-  });
+  }, READ_STORAGE);
 
-  router.on('HEAD', '/api/storage/files/*key', async (_request, params, rt) => {
-    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
-    const object = await guarded(rt, 'head', () => rt.env.BUCKET.head(key), undefined, { key });
+  router.on('HEAD', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
+    onlyParams(request, ['user']);
+    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
+    const object = await guarded(rt, 'head', () => rt.env.BUCKET.head(r2Key), undefined, {
+      key,
+      user: auth.subject,
+    });
     if (!object) return new Response(null, { status: 404 });
     return new Response(null, { headers: objectHeaders(object) });
-  });
+  }, READ_STORAGE);
 
-  router.on('DELETE', '/api/storage/files/*key', async (_request, params, rt) => {
-    const { key } = checked(rt, 'storage_check_key', { key: decodeKey(params.key) });
-    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(key), undefined, { key });
+  router.on('DELETE', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
+    onlyParams(request, ['user']);
+    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
+    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(r2Key), undefined, { key, user: auth.subject });
+    await recordDeletedObject(rt.env.DB, auth.subject, key);
     return new Response(null, { status: 204 });
-  });
+  }, WRITE_STORAGE);
 
-  router.on('GET', '/api/storage/files', async (request, _params, rt) => {
+  // A user lists only their own namespace; keys come back as the user wrote them.
+  router.on('GET', '/api/storage/files', async (request, _params, rt, _ctx, auth) => {
+    onlyParams(request, ['prefix', 'cursor', 'limit', 'user']);
     const url = new URL(request.url);
-    const query = {};
+    const query = { user: auth.subject };
     for (const name of ['prefix', 'cursor', 'limit']) {
       const value = url.searchParams.get(name);
       if (value !== null) query[name] = value;
     }
-    for (const name of url.searchParams.keys()) {
-      if (!['prefix', 'cursor', 'limit'].includes(name)) {
-        throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
-      }
-    }
     const q = checked(rt, 'storage_list_query', query);
-    const options = { limit: q.limit, include: ['httpMetadata'] };
-    if (q.prefix) options.prefix = q.prefix;
+    const options = { limit: q.limit, include: ['httpMetadata'], prefix: q.r2_prefix };
     if (q.cursor) options.cursor = q.cursor;
     const listing = await guarded(rt, 'list', () => rt.env.BUCKET.list(options), undefined, {
       key: q.prefix,
+      user: auth.subject,
     });
     return json({
-      objects: listing.objects.map(describe),
+      objects: listing.objects.map((o) => describe(o, q.namespace)),
       truncated: listing.truncated,
       cursor: listing.truncated ? listing.cursor : null,
     });
-  });
+  }, READ_STORAGE);
 }

@@ -36,7 +36,7 @@ test('faults open the breaker, 503 with Retry-After, a trial after the wait clos
       assert.equal(res.body.error.code, 'storage_error');
       assert.match(res.body.error.message, /injected fault/);
     }
-    assert.equal(await worker.bucket.head('f0.txt'), null, 'a failed put writes nothing');
+    assert.equal(await worker.bucket.head('users/admin/f0.txt'), null, 'a failed put writes nothing');
 
     const refused = await call(worker, 'GET', '/api/storage/files/f0.txt');
     assert.equal(refused.status, 503);

@@ -1,5 +1,6 @@
 // `make dev`, the README's start command, brings r2watch up on the given port with migrated
-// local D1 and R2: a file can be stored and read back, and health answers.
+// local D1 and R2 and prints an admin token: with it a file can be stored and read back; without
+// it the API refuses; health answers anyone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -46,11 +47,20 @@ test('make dev serves the API on 127.0.0.1:PORT with local D1 and R2', { timeout
     assert.equal(health.status, 200);
     assert.equal(health.body.components.database.status, 'healthy', JSON.stringify(health.body));
 
-    const put = await fetch(`${base}/api/storage/files/dev/hello.txt`, { method: 'PUT', body: 'hello r2watch' });
+    const token = /admin token for this local r2watch: (r2w_[0-9a-f_]+)/.exec(output)?.[1];
+    assert.ok(token, `make dev printed no admin token:\n${output.slice(-3000)}`);
+    const authorization = `Bearer ${token}`;
+    const anonymous = await fetch(`${base}/api/storage/files/dev/hello.txt`, { method: 'PUT', body: 'x' });
+    assert.equal(anonymous.status, 401);
+    const put = await fetch(`${base}/api/storage/files/dev/hello.txt`, {
+      method: 'PUT',
+      body: 'hello r2watch',
+      headers: { authorization },
+    });
     assert.equal(put.status, 201);
-    const get = await fetch(`${base}/api/storage/files/dev/hello.txt`);
+    const get = await fetch(`${base}/api/storage/files/dev/hello.txt`, { headers: { authorization } });
     assert.equal(await get.text(), 'hello r2watch');
-    const breaker = await (await fetch(`${base}/api/health/circuit-breaker`)).json();
+    const breaker = await (await fetch(`${base}/api/health/circuit-breaker`, { headers: { authorization } })).json();
     assert.equal(breaker.state, 'closed');
   } finally {
     try {

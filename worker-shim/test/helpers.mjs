@@ -1,7 +1,9 @@
 // Starts the bundled Worker (build/worker, from `wrangler deploy --dry-run`) inside workerd
 // through Miniflare, with real local D1 and R2, and applies migrations/ to the database.
 import { Miniflare } from 'miniflare';
+import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { newApiToken, tokenStatements } from '../../tools/admin-token.mjs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -28,23 +30,53 @@ export function migrationStatements() {
     );
 }
 
+/** The JWT secret the test Worker runs with (unless a test sets JWT_SECRET itself). */
+export const TEST_JWT_SECRET = 'r2watch-test-secret-0123456789abcdef0123456789';
+
+/**
+ * Signs an HS256 JWT with Node's crypto: an implementation independent of the core's, so a test
+ * that passes proves both agree with RFC 7519.
+ */
+export function mintJwt(claims, secret = TEST_JWT_SECRET, header = { alg: 'HS256', typ: 'JWT' }) {
+  const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+  const input = `${b64(header)}.${b64(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+/** Claims of a JWT for `sub` with `role`, valid for an hour from now. */
+export function claimsFor(sub, role, extra = {}) {
+  const now = Math.floor(Date.now() / 1000);
+  return { iss: 'r2watch', sub, role, iat: now, exp: now + 3600, ...extra };
+}
+
 export function tempDir(name) {
   return mkdtempSync(join(tmpdir(), `r2watch-${name}-`));
 }
 
 /**
- * @param {{persistDir?: string, vars?: Record<string,string>, migrate?: boolean, port?: number}} [options]
+/**
+ * Starts the Worker with JWT_SECRET set (vars.JWT_SECRET: null leaves it unset), generous rate
+ * limits (unless vars set them), the dashboard's static assets, and an admin API token that
+ * `fetch` and `call` send unless the request carries its own Authorization header or
+ * `anonymous: true`.
+ * @param {{persistDir?: string, vars?: Record<string,string|null>, migrate?: boolean, port?: number}} [options]
  * @returns {Promise<{mf: Miniflare, url: string, fetch: (path: string, init?: RequestInit) => Promise<Response>,
- *   db: D1Database, bucket: R2Bucket, dispose: () => Promise<void>}>}
+ *   db: D1Database, bucket: R2Bucket, adminToken: string, dispose: () => Promise<void>}>}
  */
-export async function startWorker({ persistDir, vars = {}, migrate = true, port } = {}) {
+/** wrangler.toml's database_id: wrangler's local D1 is keyed by it (backup tests share it). */
+export const D1_DATABASE_ID = '00000000-0000-4000-8000-000000000000';
+
+export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken } = {}) {
   for (const needed of [BUNDLE, join(ASSETS_DIR, 'index.html')]) {
     if (!existsSync(needed)) {
       throw new Error(`${needed} is missing: run \`make test\` (it builds the Worker bundle and the dashboard first)`);
     }
   }
-  const ownDir = !persistDir;
+  const ownDir = !persistDir && !wranglerState;
   const dir = persistDir ?? tempDir('state');
+  // `wranglerState`: the layout of `wrangler dev --persist-to DIR` (what tools/backup.mjs reads).
+  const r2Persist = wranglerState ? join(wranglerState, 'v3', 'r2') : join(dir, 'r2');
+  const d1Persist = wranglerState ? join(wranglerState, 'v3', 'd1') : join(dir, 'd1');
   const mf = new Miniflare({
     scriptPath: BUNDLE,
     modules: true,
@@ -54,26 +86,43 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, port 
     // A port to serve on 127.0.0.1 (0: any free one), for a browser or the CLI; `url` has it.
     ...(port === undefined ? {} : { host: '127.0.0.1', port }),
     r2Buckets: ['BUCKET'],
-    d1Databases: ['DB'],
+    d1Databases: wranglerState ? { DB: D1_DATABASE_ID } : ['DB'],
     analyticsEngineDatasets: { ANALYTICS: { dataset: 'r2watch_events' } },
-    bindings: { FAULT_INJECTION: 'on', ...vars },
+    bindings: Object.fromEntries(
+      Object.entries({
+        FAULT_INJECTION: 'on',
+        JWT_SECRET: TEST_JWT_SECRET,
+        RATE_LIMIT_PER_MINUTE: '100000',
+        RATE_LIMIT_IP_PER_MINUTE: '100000',
+        ...vars,
+      }).filter(([, v]) => v !== null),
+    ),
     assets: {
       directory: ASSETS_DIR,
       routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/metrics'] } },
     },
-    r2Persist: join(dir, 'r2'),
-    d1Persist: join(dir, 'd1'),
+    r2Persist,
+    d1Persist,
   });
   const url = await mf.ready;
   const db = await mf.getD1Database('DB');
+  const admin = adminToken ?? newApiToken(); // a test may share one token between Workers
   if (migrate) await db.batch(migrationStatements().map((s) => db.prepare(s)));
+  // A fresh admin token on every start (a restarted Worker on kept state gets one too).
+  if (addAdmin && (migrate || persistDir || wranglerState)) await db.batch(tokenStatements(admin).map((s) => db.prepare(s)));
   const bucket = await mf.getR2Bucket('BUCKET');
   return {
     mf,
     url: url.origin,
     db,
     bucket,
-    fetch: (path, init) => mf.dispatchFetch(`http://r2watch.test${path}`, init),
+    adminToken: admin.token,
+    fetch: (path, init = {}) => {
+      const { anonymous, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (!anonymous && !headers.has('authorization')) headers.set('authorization', `Bearer ${admin.token}`);
+      return mf.dispatchFetch(`http://r2watch.test${path}`, { ...rest, headers });
+    },
     async dispose() {
       await mf.dispose();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
@@ -81,9 +130,14 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, port 
   };
 }
 
-/** Sends JSON and returns {status, headers, body} with the body parsed when it is JSON. */
-export async function call(worker, method, path, body) {
-  const init = { method, headers: {} };
+/**
+ * Sends JSON and returns {status, headers, body} with the body parsed when it is JSON.
+ * `as`: a bearer token to send instead of the admin's (null: none at all).
+ */
+export async function call(worker, method, path, body, { as, headers: extra = {} } = {}) {
+  const init = { method, headers: { ...extra } };
+  if (as === null) init.anonymous = true;
+  else if (as !== undefined) init.headers.authorization = `Bearer ${as}`;
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     init.headers['content-type'] = 'application/json';
@@ -91,7 +145,13 @@ export async function call(worker, method, path, body) {
   const res = await worker.fetch(path, init);
   const text = await res.text();
   let parsed = text;
-  if ((res.headers.get('content-type') ?? '').includes('application/json')) parsed = JSON.parse(text);
+  if (text && (res.headers.get('content-type') ?? '').includes('application/json')) {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text; // a stored object that was sent as JSON but is not
+    }
+  }
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
@@ -104,4 +164,26 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function runCron(worker, cron, scheduledTime = Date.now()) {
   const entry = await worker.mf.getWorker();
   return entry.scheduled({ cron, scheduledTime: new Date(scheduledTime) });
+}
+
+/** Stores a user and an API token for it straight in D1 (no request counted); returns it. */
+export async function insertToken(worker, userId, role = 'user') {
+  const t = newApiToken();
+  await worker.db.batch(tokenStatements(t, { userId, role }).map((s) => worker.db.prepare(s)));
+  return t.token;
+}
+
+/**
+ * Creates a user (if missing) and an API token for it through the admin API; returns the token.
+ * @param {{role?: string, tokenRole?: string, scopes?: string[]}} [options]
+ */
+export async function tokenFor(worker, userId, { role = 'user', tokenRole, scopes } = {}) {
+  const created = await call(worker, 'POST', '/api/admin/users', { id: userId, role });
+  if (![201, 409].includes(created.status)) throw new Error(`user ${userId}: ${JSON.stringify(created.body)}`);
+  const body = { user_id: userId, name: `${userId}-token` };
+  if (tokenRole) body.role = tokenRole;
+  if (scopes) body.scopes = scopes;
+  const t = await call(worker, 'POST', '/api/admin/tokens', body);
+  if (t.status !== 201) throw new Error(`token for ${userId}: ${JSON.stringify(t.body)}`);
+  return t.body.token;
 }

@@ -1,4 +1,5 @@
-// The storage API inside workerd with real local R2 and D1.
+// The storage API inside workerd with real local R2 and D1. Requests are the test admin's
+// (helpers.mjs), whose objects live under users/admin/ in the bucket.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -29,7 +30,7 @@ test('a file round-trips with exact bytes and its content type', async () => {
   assert.equal(get.headers.get('content-type'), 'application/x-test');
   assert.deepEqual(Buffer.from(await get.arrayBuffer()), bytes);
 
-  const stored = await worker.bucket.get('reports/2026/q3 summary.bin');
+  const stored = await worker.bucket.get('users/admin/reports/2026/q3 summary.bin');
   assert.deepEqual(Buffer.from(await stored.arrayBuffer()), bytes);
 
   const head = await worker.fetch('/api/storage/files/reports/2026/q3%20summary.bin', {
@@ -41,10 +42,10 @@ test('a file round-trips with exact bytes and its content type', async () => {
 });
 
 test('delete removes the object; reading it afterwards is a JSON 404', async () => {
-  await worker.bucket.put('tmp/gone.txt', 'bye');
+  await worker.fetch('/api/storage/files/tmp/gone.txt', { method: 'PUT', body: 'bye' });
   const del = await worker.fetch('/api/storage/files/tmp/gone.txt', { method: 'DELETE' });
   assert.equal(del.status, 204);
-  assert.equal(await worker.bucket.head('tmp/gone.txt'), null);
+  assert.equal(await worker.bucket.head('users/admin/tmp/gone.txt'), null);
   const get = await call(worker, 'GET', '/api/storage/files/tmp/gone.txt');
   assert.equal(get.status, 404);
   assert.equal(get.body.error.code, 'not_found');
@@ -54,8 +55,9 @@ test('delete removes the object; reading it afterwards is a JSON 404', async () 
 
 test('listing pages through every object under a prefix exactly once', async () => {
   const keys = Array.from({ length: 25 }, (_, i) => `page/${String(i).padStart(2, '0')}.txt`);
-  await Promise.all(keys.map((k) => worker.bucket.put(k, k)));
-  await worker.bucket.put('other/skip.txt', 'x');
+  await Promise.all(keys.map((k) => worker.bucket.put(`users/admin/${k}`, k)));
+  await worker.bucket.put('users/admin/other/skip.txt', 'x');
+  await worker.bucket.put('users/someone/page/99.txt', 'not mine');
   const seen = [];
   let cursor = null;
   let pages = 0;

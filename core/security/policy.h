@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/common/result.h"
+#include "core/common/time.h"
+#include "core/security/jwt.h"
+
+namespace r2w::security {
+
+// The Worker's security settings, from its variables (all optional; defaults in brackets).
+struct Settings {
+  JwtOptions jwt;
+  // Requests per minute per credential (API token or JWT subject)
+  // [600; RATE_LIMIT_PER_MINUTE, 1..1,000,000].
+  uint32_t token_requests_per_minute = 600;
+  // Requests per minute per client IP, authenticated or not
+  // [1,200; RATE_LIMIT_IP_PER_MINUTE, 1..1,000,000].
+  uint32_t ip_requests_per_minute = 1200;
+  // More failed authentications than this within the window, per client IP or per presented
+  // credential, is a security event [10; AUTH_FAILURE_THRESHOLD, 1..100,000].
+  uint32_t auth_failure_threshold = 10;
+  // [300 s; AUTH_FAILURE_WINDOW_SECONDS, 10..86,400].
+  Duration auth_failure_window = std::chrono::seconds(300);
+  // Largest object an upload may carry [100 MiB; MAX_UPLOAD_BYTES, 1..5 GiB].
+  uint64_t max_upload_bytes = 100ull * 1024 * 1024;
+};
+
+// The rate-limit window (fixed, one minute).
+inline constexpr Duration kRateWindow = std::chrono::seconds(60);
+// The shortest JWT_SECRET accepted: 32 bytes, the HMAC-SHA256 output size (RFC 7518 3.2).
+inline constexpr size_t kMinSecretBytes = 32;
+
+// Settings from the Worker's variables (strings, as wrangler passes them; numbers are accepted
+// too). Every bad variable is named in Error::problems; unknown names are ignored (the Worker
+// passes only the ones it knows).
+Result<Settings> settings_from_vars(const nlohmann::json& vars);
+
+// "secret_missing" when JWT_SECRET is absent or empty, "secret_too_short" when it has fewer
+// than kMinSecretBytes bytes; both name JWT_SECRET and say how to set it.
+std::optional<Error> check_secret(const std::optional<std::string>& secret);
+
+// Fixed-window rate limiting: the counter for (kind, subject) is keyed by the window's start.
+TimePoint window_start(TimePoint now, Duration window);
+
+struct RateDecision {
+  bool allowed = true;
+  Duration retry_after{0};  // when refused: until the window ends (at least 1 s)
+};
+// `count` is the counter after this request was added.
+RateDecision rate_decision(uint64_t count, uint32_t limit, TimePoint window_begin, Duration window,
+                           TimePoint now);
+
+// True when `failures` (after this one) within a window is a security event: more than the
+// threshold.
+inline bool failures_alarming(uint64_t failures, uint32_t threshold) {
+  return failures > threshold;
+}
+
+}  // namespace r2w::security

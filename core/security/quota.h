@@ -1,0 +1,47 @@
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "core/common/result.h"
+
+namespace r2w::security {
+
+// A user's storage quota (user_storage_quotas): bytes, and optionally objects.
+struct Quota {
+  uint64_t max_bytes = 0;
+  std::optional<uint64_t> max_objects;
+};
+
+// What a user stores now (user_storage_usage, kept by every upload and delete).
+struct StorageUsage {
+  uint64_t bytes = 0;
+  uint64_t objects = 0;
+};
+
+// Validates PUT /api/admin/users/{id}/quota: {"max_bytes": 1..2^53, "max_objects"?: 1..2^53 or
+// null}. Every bad field named; nothing stored on refusal.
+Result<Quota> validate_quota(const nlohmann::json& request);
+
+// Whether an upload of `new_size` bytes may go ahead for a user holding `usage` under `quota`
+// (no quota: always). `replaced_size` is the size of the object it overwrites, if any (its
+// bytes are freed and the object count does not grow). Refusal: "quota_exceeded" (413) with a
+// message that gives the figures.
+std::optional<Error> check_upload(const std::optional<Quota>& quota, const StorageUsage& usage,
+                                  std::optional<uint64_t> replaced_size, uint64_t new_size);
+
+// Usage against quota for the alert engine and the quota routes.
+struct QuotaStatus {
+  double bytes_pct = 0;               // of max_bytes, 0..(over 100 when over)
+  std::optional<double> objects_pct;  // when max_objects is set
+  bool over = false;                  // usage above a limit (set lower after the fact)
+};
+QuotaStatus quota_status(const Quota& quota, const StorageUsage& usage);
+
+// Reads {"max_bytes", "max_objects"} (a stored row) and {"bytes", "objects"}; used by the
+// commands. Rows come from D1, so a malformed one is an "invalid_field" Error.
+Result<std::optional<Quota>> quota_from_json(const nlohmann::json& v, const char* field);
+Result<StorageUsage> usage_from_json(const nlohmann::json& v, const char* field);
+
+}  // namespace r2w::security

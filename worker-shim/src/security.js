@@ -1,0 +1,387 @@
+// Users, API tokens, quotas, the audit log and security events: the admin API, and the queries
+// other parts of r2watch use (the storage routes' quota check, the alert engine's quota and
+// security-event feeds). Every check is the engine's (core/security/).
+import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { EngineError } from './engine.js';
+
+function ask(rt, command, input, nowMs = Date.now()) {
+  try {
+    return rt.engine.call(command, input, nowMs);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
+}
+
+/** Query-string values as strings, for the engine to check. */
+function queryOf(request) {
+  return Object.fromEntries(new URL(request.url).searchParams);
+}
+
+const ADMIN = { role: 'admin' };
+
+// ---- queries used elsewhere ------------------------------------------------------------------
+
+/** What a user stores now: {bytes, objects, updated_at_ms} (zeros when nothing yet). */
+export async function storageUsageOf(db, user) {
+  const row = await db
+    .prepare('SELECT bytes, objects, updated_at_ms FROM user_storage_usage WHERE user_id = ?')
+    .bind(user)
+    .first();
+  return row ?? { bytes: 0, objects: 0, updated_at_ms: null };
+}
+
+/**
+ * What an upload of `key` by `user` is checked against: the quota row ({max_bytes, max_objects})
+ * or null, the usage ({bytes, objects}) and the size of the object it would replace, or null.
+ */
+export async function loadUploadState(db, user, key) {
+  const [quota, usage, old] = await db.batch([
+    db.prepare('SELECT max_bytes, max_objects FROM user_storage_quotas WHERE user_id = ?').bind(user),
+    db.prepare('SELECT bytes, objects FROM user_storage_usage WHERE user_id = ?').bind(user),
+    db.prepare('SELECT size FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
+  ]);
+  return {
+    quota: quota.results[0] ?? null,
+    usage: usage.results[0] ?? { bytes: 0, objects: 0 },
+    replacedSize: old.results[0]?.size ?? null,
+  };
+}
+
+/**
+ * Records a stored object of `size` bytes: its row in user_objects and the user's usage, in one
+ * transaction that reads the replaced object's size itself (so concurrent uploads add up).
+ */
+export async function recordStoredObject(db, user, key, size, nowMs = Date.now()) {
+  const existing = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2';
+  await db.batch([
+    db.prepare(
+      'INSERT INTO user_storage_usage (user_id, bytes, objects, updated_at_ms) VALUES (?, 0, 0, ?) ON CONFLICT (user_id) DO NOTHING',
+    ).bind(user, nowMs),
+    db.prepare(
+      `UPDATE user_storage_usage SET bytes = bytes + ?3 - COALESCE((${existing}), 0),
+         objects = objects + (CASE WHEN EXISTS (${existing}) THEN 0 ELSE 1 END), updated_at_ms = ?4
+       WHERE user_id = ?1`,
+    ).bind(user, key, size, nowMs),
+    db.prepare(
+      `INSERT INTO user_objects (user_id, key, size, updated_at_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
+    ).bind(user, key, size, nowMs),
+  ]);
+}
+
+/** Records a deleted object (if it was recorded): usage less its size, in one transaction. */
+export async function recordDeletedObject(db, user, key, nowMs = Date.now()) {
+  const existing = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2';
+  const [update] = await db.batch([
+    db.prepare(
+      `UPDATE user_storage_usage SET bytes = MAX(bytes - COALESCE((${existing}), 0), 0),
+         objects = MAX(objects - (CASE WHEN EXISTS (${existing}) THEN 1 ELSE 0 END), 0), updated_at_ms = ?3
+       WHERE user_id = ?1`,
+    ).bind(user, key, nowMs),
+    db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
+  ]);
+  return update.meta.changes;
+}
+
+/**
+ * Usage against quota, per user with a quota or with stored objects (or one user): what the
+ * alert engine reads for quota alerts. [{user_id, bytes, objects, max_bytes, max_objects,
+ * bytes_pct, objects_pct, over}] (percentages null without a quota).
+ */
+export async function quotaStatuses(rt, userId = null) {
+  const { results } = await rt.env.DB.prepare(
+    `SELECT id AS user_id, q.max_bytes, q.max_objects, s.bytes, s.objects
+       FROM (SELECT user_id AS id FROM user_storage_quotas UNION SELECT user_id FROM user_storage_usage) ids
+       LEFT JOIN user_storage_quotas q ON q.user_id = ids.id
+       LEFT JOIN user_storage_usage s ON s.user_id = ids.id
+      WHERE (?1 IS NULL OR ids.id = ?1) ORDER BY ids.id`,
+  )
+    .bind(userId)
+    .all();
+  const users = results.map((r) => ({
+    user_id: r.user_id,
+    quota: r.max_bytes === null ? null : { max_bytes: r.max_bytes, max_objects: r.max_objects },
+    usage: { bytes: r.bytes ?? 0, objects: r.objects ?? 0 },
+  }));
+  return rt.engine.call('quota_status', { users }, Date.now()).users;
+}
+
+/** Security events (failed-authentication floods) since `sinceMs`, newest first. */
+export async function securityEventsSince(db, sinceMs, limit = 100) {
+  const { results } = await db
+    .prepare('SELECT * FROM security_events WHERE last_at_ms >= ? ORDER BY last_at_ms DESC, id DESC LIMIT ?')
+    .bind(sinceMs, limit)
+    .all();
+  return results.map(describeEvent);
+}
+
+function describeEvent(r) {
+  return {
+    id: r.id,
+    kind: r.kind,
+    subject: r.subject,
+    count: r.count,
+    threshold: r.threshold,
+    window_start: new Date(r.window_start_ms).toISOString(),
+    first_at: new Date(r.first_at_ms).toISOString(),
+    last_at: new Date(r.last_at_ms).toISOString(),
+    details: JSON.parse(r.details_json),
+  };
+}
+
+/** Deletes counters of windows that have ended (daily job). */
+export async function pruneSecurityCounters(rt, nowMs) {
+  const r = await rt.env.DB.prepare('DELETE FROM security_counters WHERE window_start_ms < ?')
+    .bind(nowMs - 86_400_000)
+    .run();
+  return { counters_deleted: r.meta.changes };
+}
+
+// ---- rows as the API shows them --------------------------------------------------------------
+
+const iso = (ms) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+function describeUser(r) {
+  return {
+    id: r.id,
+    name: r.name,
+    email: r.email,
+    role: r.role,
+    disabled: r.disabled === 1,
+    created_at: iso(r.created_at_ms),
+    updated_at: iso(r.updated_at_ms),
+  };
+}
+
+/** A token without its hash: the token itself is shown only when it is created. */
+function describeToken(r) {
+  return {
+    id: r.id,
+    user_id: r.user_id,
+    name: r.name,
+    role: r.role,
+    scopes: JSON.parse(r.scopes_json),
+    created_at: iso(r.created_at_ms),
+    created_by: r.created_by,
+    expires_at: iso(r.expires_at_ms),
+    last_used_at: iso(r.last_used_at_ms),
+    revoked_at: iso(r.revoked_at_ms),
+    active: r.revoked_at_ms === null && (r.expires_at_ms === null || r.expires_at_ms > Date.now()),
+  };
+}
+
+const TOKEN_COLUMNS = `id, user_id, name, role, scopes_json, created_at_ms, created_by, expires_at_ms,
+  last_used_at_ms, revoked_at_ms`;
+
+function randomHex(bytes) {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+async function userRow(db, id) {
+  return db.prepare('SELECT * FROM users WHERE id = ?').bind(id).first();
+}
+
+function checkUserId(rt, id, code = 'invalid_field') {
+  let decoded;
+  try {
+    decoded = decodeURIComponent(id);
+  } catch {
+    throw new HttpError('invalid_field', 'id is not a valid percent-encoded user id', { field: 'id' });
+  }
+  // The engine's user_validate names the problem with the id; role is there to pass.
+  const probe = rt.engine.callRaw('user_validate', { request: { id: decoded, role: 'readonly' } }, Date.now());
+  if (!probe.ok) throw fromEngineError({ ...JSON.parse(probe.text).error, code });
+  return decoded;
+}
+
+// ---- routes ----------------------------------------------------------------------------------
+
+export function registerSecurityRoutes(router) {
+  router.on('GET', '/api/auth/whoami', async (_request, _params, _rt, _ctx, auth) =>
+    json({ user: auth.user, role: auth.role, scopes: auth.scopes, via: auth.via, token_id: auth.tokenId }),
+  { role: 'readonly', scope: null });
+
+  // One's own quota and usage (an admin: anyone's with ?user=).
+  router.on('GET', '/api/quota', async (request, _params, rt, _ctx, auth) => {
+    for (const name of new URL(request.url).searchParams.keys()) {
+      if (name !== 'user') throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+    const [status] = await quotaStatuses(rt, auth.subject);
+    return json(status ?? { user_id: auth.subject, bytes: 0, objects: 0, max_bytes: null, max_objects: null, bytes_pct: null, objects_pct: null, over: false });
+  }, { role: 'readonly', scope: 'usage', user: true });
+
+  router.on('POST', '/api/admin/users', async (request, _params, rt, _ctx, auth) => {
+    const body = await readJsonBody(request);
+    const { user } = ask(rt, 'user_validate', `{"request":${body}}`);
+    const now = Date.now();
+    const result = await rt.env.DB.prepare(
+      `INSERT INTO users (id, name, email, role, disabled, created_at_ms, updated_at_ms)
+       VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (id) DO NOTHING`,
+    )
+      .bind(user.id, user.name, user.email, user.role, now, now)
+      .run();
+    if (result.meta.changes === 0) {
+      throw new HttpError('conflict', `a user with id ${user.id} exists already`, { field: 'id' });
+    }
+    auth.auditTarget = `user=${user.id}`;
+    auth.auditDetails = { role: user.role };
+    return json(describeUser(await userRow(rt.env.DB, user.id)), 201);
+  }, ADMIN);
+
+  router.on('GET', '/api/admin/users', async (request, _params, rt) => {
+    if ([...new URL(request.url).searchParams.keys()].length) {
+      throw new HttpError('invalid_query', 'this route takes no query parameters');
+    }
+    const { results } = await rt.env.DB.prepare('SELECT * FROM users ORDER BY id').all();
+    return json({ users: results.map(describeUser) });
+  }, ADMIN);
+
+  router.on('GET', '/api/admin/users/:id', async (_request, params, rt) => {
+    const id = checkUserId(rt, params.id);
+    const db = rt.env.DB;
+    const row = await userRow(db, id);
+    if (!row) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
+    const { results: tokens } = await db
+      .prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY created_at_ms`)
+      .bind(id)
+      .all();
+    const [quota] = await quotaStatuses(rt, id);
+    return json({ ...describeUser(row), tokens: tokens.map(describeToken), quota: quota ?? null });
+  }, ADMIN);
+
+  // Disabling a user refuses their API tokens at once (JWTs lapse within their lifetime).
+  for (const [action, disabled] of [['disable', 1], ['enable', 0]]) {
+    router.on('POST', `/api/admin/users/:id/${action}`, async (_request, params, rt) => {
+      const id = checkUserId(rt, params.id);
+      const db = rt.env.DB;
+      const r = await db.prepare('UPDATE users SET disabled = ?, updated_at_ms = ? WHERE id = ?')
+        .bind(disabled, Date.now(), id)
+        .run();
+      if (r.meta.changes === 0) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
+      return json(describeUser(await userRow(db, id)));
+    }, ADMIN);
+  }
+
+  router.on('PUT', '/api/admin/users/:id/quota', async (request, params, rt, _ctx, auth) => {
+    const id = checkUserId(rt, params.id);
+    const body = await readJsonBody(request);
+    const { quota } = ask(rt, 'quota_validate', `{"request":${body}}`);
+    const db = rt.env.DB;
+    if (!(await userRow(db, id))) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
+    await db.prepare(
+      `INSERT INTO user_storage_quotas (user_id, max_bytes, max_objects, updated_at_ms) VALUES (?, ?, ?, ?)
+       ON CONFLICT (user_id) DO UPDATE SET max_bytes = excluded.max_bytes,
+         max_objects = excluded.max_objects, updated_at_ms = excluded.updated_at_ms`,
+    )
+      .bind(id, quota.max_bytes, quota.max_objects, Date.now())
+      .run();
+    auth.auditDetails = quota;
+    const [status] = await quotaStatuses(rt, id);
+    return json(status);
+  }, ADMIN);
+
+  router.on('DELETE', '/api/admin/users/:id/quota', async (_request, params, rt) => {
+    const id = checkUserId(rt, params.id);
+    await rt.env.DB.prepare('DELETE FROM user_storage_quotas WHERE user_id = ?').bind(id).run();
+    return new Response(null, { status: 204 });
+  }, ADMIN);
+
+  // Usage against quota for every user (the alert engine's quota feed, also over HTTP).
+  router.on('GET', '/api/admin/quotas', async (_request, _params, rt) =>
+    json({ users: await quotaStatuses(rt) }),
+  ADMIN);
+
+  router.on('POST', '/api/admin/tokens', async (request, _params, rt, _ctx, auth) => {
+    const body = await readJsonBody(request);
+    const parsed = JSON.parse(body);
+    const db = rt.env.DB;
+    const user = typeof parsed.user_id === 'string' ? await userRow(db, parsed.user_id) : null;
+    const issued = ask(rt, 'token_issue', {
+      request: parsed,
+      user: user ?? null,
+      random: randomHex(40),
+    });
+    const r = issued.record;
+    await db.prepare(
+      `INSERT INTO api_tokens (id, user_id, name, role, scopes_json, token_hash, created_at_ms, created_by,
+         expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+      .bind(r.id, r.user_id, r.name, r.role, JSON.stringify(r.scopes), r.token_hash, r.created_at_ms, auth.user, r.expires_at_ms)
+      .run();
+    auth.auditTarget = `token=${r.id}&user=${r.user_id}`;
+    auth.auditDetails = { role: r.role, scopes: r.scopes, name: r.name };
+    const row = await db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).bind(r.id).first();
+    return json({ ...describeToken(row), token: issued.token }, 201);
+  }, ADMIN);
+
+  router.on('GET', '/api/admin/tokens', async (request, _params, rt) => {
+    const q = queryOf(request);
+    for (const name of Object.keys(q)) {
+      if (name !== 'user_id') throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+    if (q.user_id !== undefined) checkUserId(rt, q.user_id, 'invalid_query');
+    const { results } = await rt.env.DB.prepare(
+      `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE (?1 IS NULL OR user_id = ?1) ORDER BY created_at_ms, id`,
+    )
+      .bind(q.user_id ?? null)
+      .all();
+    return json({ tokens: results.map(describeToken) });
+  }, ADMIN);
+
+  // Revokes a token (kept for the record; refused from the next request on).
+  router.on('DELETE', '/api/admin/tokens/:id', async (_request, params, rt) => {
+    if (!/^[0-9a-f]{16}$/.test(params.id)) {
+      throw new HttpError('invalid_field', 'id must be a token id (16 hex digits)', { field: 'id' });
+    }
+    const db = rt.env.DB;
+    const now = Date.now();
+    const [update, row] = await db.batch([
+      db.prepare('UPDATE api_tokens SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL').bind(now, params.id),
+      db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).bind(params.id),
+    ]);
+    if (!row.results[0]) throw new HttpError('not_found', `no token with id ${params.id}`, { field: 'id' });
+    if (update.meta.changes === 0) throw new HttpError('conflict', `token ${params.id} is already revoked`, { field: 'id' });
+    return json(describeToken(row.results[0]));
+  }, ADMIN);
+
+  router.on('GET', '/api/admin/audit', async (request, _params, rt) => {
+    const q = ask(rt, 'log_query', { kind: 'audit', query: queryOf(request) });
+    const { results } = await rt.env.DB.prepare(
+      `SELECT * FROM audit_log
+        WHERE (?1 IS NULL OR at_ms >= ?1) AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action = ?3)
+          AND (?4 IS NULL OR result = ?4) AND (?5 IS NULL OR id < ?5)
+        ORDER BY id DESC LIMIT ?6`,
+    )
+      .bind(q.since_ms, q.actor, q.action, q.result, q.before_id, q.limit)
+      .all();
+    const entries = results.map((r) => ({
+      id: r.id,
+      at: iso(r.at_ms),
+      actor: r.actor,
+      actor_role: r.actor_role,
+      via: r.via,
+      action: r.action,
+      target: r.target,
+      result: r.result,
+      status: r.status,
+      ip: r.ip,
+      user_agent: r.user_agent,
+      details: r.details_json ? JSON.parse(r.details_json) : null,
+    }));
+    const next = entries.length === q.limit ? entries[entries.length - 1].id : null;
+    return json({ entries, next_before_id: next });
+  }, ADMIN);
+
+  router.on('GET', '/api/admin/security-events', async (request, _params, rt) => {
+    const q = ask(rt, 'log_query', { kind: 'security_events', query: queryOf(request) });
+    const { results } = await rt.env.DB.prepare(
+      `SELECT * FROM security_events WHERE (?1 IS NULL OR last_at_ms >= ?1) AND (?2 IS NULL OR kind = ?2)
+          AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4`,
+    )
+      .bind(q.since_ms, q.kind, q.before_id, q.limit)
+      .all();
+    return json({ events: results.map(describeEvent) });
+  }, ADMIN);
+}

@@ -225,6 +225,41 @@ test('a failed delivery is retried with backoff on later runs, every attempt rec
   }
 });
 
+test('a failing channel does not block the others', async () => {
+  const broken = await startReceiver(() => 500);
+  const healthy = await startReceiver(() => 200);
+  const worker = await startWorker({
+    vars: { ENVIRONMENT: 'development', BROKEN: broken.url('/hook'), HEALTHY: healthy.url('/hook') },
+  });
+  try {
+    const t0 = Date.now();
+    const channels = await call(worker, 'PUT', '/api/alerts/channels', {
+      channels: [
+        { name: 'broken', type: 'webhook', url_secret: 'BROKEN' },
+        { name: 'healthy', type: 'webhook', url_secret: 'HEALTHY' },
+      ],
+    });
+    assert.equal(channels.status, 200, JSON.stringify(channels.body));
+    await call(worker, 'POST', '/api/alerts/rules', {
+      id: 'errs', name: 'errs', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5,
+    });
+    await onlyRules(worker, ['errs']);
+    await failingPuts(worker, 6);
+    await cron(worker, t0);
+    // Both were tried in the same run; the healthy one got its notification in spite of the other.
+    assert.equal(broken.received.length, 1);
+    assert.equal(healthy.received.length, 1);
+    assert.equal(healthy.received[0].body.alerts[0].status, 'firing');
+    const { body } = await call(worker, 'GET', '/api/alerts/notifications');
+    const byChannel = Object.fromEntries(body.attempts.map((a) => [a.channel, a.status]));
+    assert.deepEqual(byChannel, { broken: 'failed', healthy: 'sent' });
+  } finally {
+    await worker.dispose();
+    await broken.close();
+    await healthy.close();
+  }
+});
+
 test('a bad rule, channel or silence is a 422 naming the field and changes nothing', async () => {
   const worker = await startWorker();
   try {

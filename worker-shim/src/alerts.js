@@ -3,8 +3,7 @@
 // /api/alerts routes. Every decision (rule validation, what fires, who is told, what a
 // notification says, whether a target is allowed, when to retry) is the engine's
 // (core/alerts/); this file reads D1, calls fetch and the send_email binding, and writes D1.
-import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
-import { EngineError } from './engine.js';
+import { HttpError, json, readJsonBody, ask } from './http.js';
 import { selectRows } from './metrics.js';
 import { checkDatabase } from './health.js';
 import { latestProbeRound } from './monitor.js';
@@ -18,15 +17,6 @@ const DELIVERY_TIMEOUT_MS = 10_000;
 const OWN_PREFIX = '.r2watch';
 const DAY_MS = 86_400_000;
 
-/** Runs an engine command; its refusal becomes the HTTP error naming the field. */
-function ask(rt, command, input, nowMs = Date.now()) {
-  try {
-    return rt.engine.call(command, input, nowMs);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 /** Where delivery targets are judged: 'development' only when ENVIRONMENT says so. */
 export function environmentOf(env) {

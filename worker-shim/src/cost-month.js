@@ -1,21 +1,12 @@
 // Cost routes and jobs that stand on the metrics: the month's bill from the rollups and the
 // storage peaks, its breakdown, the what-if, the anomaly check, snapshots and reports. The
 // engine (core/cost) computes every figure; this file gathers the month's usage from D1.
-import { HttpError, fromEngineError, json } from './http.js';
-import { EngineError } from './engine.js';
+import { HttpError, json, ask } from './http.js';
 import { loadPriceVersions, loadBudgets } from './costs.js';
 
 const DAY_MS = 86_400_000;
 const OWN_PREFIX = '.r2watch';
 
-function ask(rt, command, input, nowMs = Date.now()) {
-  try {
-    return rt.engine.call(command, input, nowMs);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 

@@ -1,18 +1,8 @@
 // Cost routes that need no metrics: the pricing calculator, the versioned price list and the
 // monthly budgets. Every figure and every check comes from the engine (core/cost/); this file
 // reads the request, loads what D1 holds, asks the engine, and stores the answer.
-import { fromEngineError, json, readJsonBody } from './http.js';
-import { EngineError } from './engine.js';
+import { json, readJsonBody, ask } from './http.js';
 
-/** Runs an engine command, turning its refusal into the HTTP error naming the field. */
-function ask(rt, command, input, nowMs = Date.now()) {
-  try {
-    return rt.engine.call(command, input, nowMs);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 /**
  * The stored price-list versions as a JSON array text (for the engine's `pricing` field):

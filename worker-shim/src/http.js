@@ -1,3 +1,5 @@
+import { EngineError } from './engine.js';
+
 // HTTP plumbing: JSON responses, the one error shape, strict body reading.
 
 /** HTTP status for each error code (engine codes and the shim's own). */
@@ -111,4 +113,17 @@ export async function readJsonBody(request) {
 /** Seconds for a Retry-After header: rounded up, at least 1. */
 export function retryAfterSeconds(ms) {
   return String(Math.max(1, Math.ceil(ms / 1000)));
+}
+
+/**
+ * Runs an engine command; its refusal ({code, message, field}) becomes the HTTP error naming
+ * the field. Every route asks the engine through this.
+ */
+export function ask(rt, command, input, nowMs = Date.now()) {
+  try {
+    return rt.engine.call(command, input, nowMs);
+  } catch (e) {
+    if (e instanceof EngineError) throw fromEngineError(e);
+    throw e;
+  }
 }

@@ -1,10 +1,9 @@
 // The metrics pipeline's Worker side: rollup jobs (minute -> hour -> day), the storage
 // inventory walk, retention, and the metrics, usage and storage-usage routes. Every rule
 // (what a period is, what merges into what, how a summary is computed) is the engine's.
-import { HttpError, fromEngineError, json } from './http.js';
+import { HttpError, json, ask } from './http.js';
 import { upsertRow } from './runtime.js';
 import { guarded, bucketName } from './storage.js';
-import { EngineError } from './engine.js';
 import { monthCosts } from './cost-month.js';
 import { storageUsageOf } from './security.js';
 
@@ -12,14 +11,6 @@ const INTERNAL_USER = 'r2watch';
 // Keys under r2watch's own prefix (health probes) are not the user's usage.
 const OWN_PREFIX = '.r2watch';
 
-function engineCall(rt, command, input, now = Date.now()) {
-  try {
-    return rt.engine.call(command, input, now);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 /**
  * D1 rows -> the JSON text of the engine's rollup rows, with each stored sketch spliced in as
@@ -272,6 +263,29 @@ async function operationTotals(db, fromMs, toMs, bucket, user = null) {
   return { totals, lastMs: Math.max(0, ...results.map((r) => r.last_ms ?? 0)) || null };
 }
 
+/**
+ * Minute rows since `fromMs` summed per hour and the `groupBy` columns (calls, errors, bytes),
+ * r2watch's own keys left out, for one bucket and one user when given.
+ */
+async function hourlySums(db, fromMs, { bucket, user }, groupBy) {
+  const columns = groupBy.join(', ');
+  let sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, ${columns}, SUM(calls) AS calls,
+      SUM(errors) AS errors, SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
+    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`;
+  const args = [fromMs, OWN_PREFIX];
+  if (bucket) {
+    sql += ' AND bucket = ?';
+    args.push(bucket);
+  }
+  if (user) {
+    sql += ' AND user_id = ?';
+    args.push(user);
+  }
+  sql += ` GROUP BY hour_ms, ${columns} ORDER BY hour_ms, ${columns}`;
+  const { results } = await db.prepare(sql).bind(...args).all();
+  return results;
+}
+
 async function latestSnapshot(db, bucket) {
   return db
     .prepare(
@@ -325,9 +339,9 @@ export function registerMetricsRoutes(router) {
     checkOperation(q.operation);
     await fresh(rt);
     const now = Date.now();
-    const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
+    const plan = ask(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
     const rows = await selectRows(rt.env.DB, plan.level, plan.from_ms, plan.to_ms, { ...q, user: auth.filter });
-    const series = engineCall(rt, 'metrics_series', `{"range":"${plan.range}","rows":${rows}}`, now);
+    const series = ask(rt, 'metrics_series', `{"range":"${plan.range}","rows":${rows}}`, now);
     return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null, user: auth.filter });
   }, READ_USAGE);
 
@@ -338,7 +352,7 @@ export function registerMetricsRoutes(router) {
     const q = queryParams(request, ['range', 'bucket']);
     await fresh(rt);
     const now = Date.now();
-    const plan = engineCall(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
+    const plan = ask(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
     const from = plan.from_ms - (plan.to_ms - plan.from_ms);
     const rows = await selectRows(rt.env.DB, plan.level, from, plan.to_ms, { ...q, user: auth.filter });
     const { options } = rt.engine.call('breaker_status', {}, now);
@@ -346,7 +360,7 @@ export function registerMetricsRoutes(router) {
       error_rate_pct: options.failure_rate_threshold_pct,
       response_ms: options.slow_call_duration_ms,
     });
-    const overview = engineCall(
+    const overview = ask(
       rt,
       'metrics_overview',
       `{"range":"${plan.range}","rows":${rows},"thresholds":${thresholds}}`,
@@ -360,10 +374,10 @@ export function registerMetricsRoutes(router) {
     await fresh(rt);
     const now = Date.now();
     const period = q.period ?? 'day';
-    const probe = engineCall(rt, 'usage_summary', { period }, now); // validates the period
+    const probe = ask(rt, 'usage_summary', { period }, now); // validates the period
     const from = now - probe.window_ms;
     const { totals, lastMs } = await operationTotals(rt.env.DB, from, now + 1, q.bucket, auth.filter);
-    const summary = engineCall(rt, 'usage_summary', { period, totals }, now);
+    const summary = ask(rt, 'usage_summary', { period, totals }, now);
     const bucket = q.bucket ?? bucketName(rt.env);
     let storage = null;
     if (auth.filter) {
@@ -420,20 +434,7 @@ export function registerMetricsRoutes(router) {
         .all();
       return json({ resource, hours, bucket, records: results.map((r) => ({ at: new Date(r.taken_at_ms).toISOString(), ...r })) });
     }
-    let sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, r2_class, SUM(calls) AS calls,
-        SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
-      FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`;
-    const args = [from, OWN_PREFIX];
-    if (q.bucket) {
-      sql += ' AND bucket = ?';
-      args.push(q.bucket);
-    }
-    if (auth.filter) {
-      sql += ' AND user_id = ?';
-      args.push(auth.filter);
-    }
-    sql += ' GROUP BY hour_ms, r2_class ORDER BY hour_ms';
-    const { results } = await db.prepare(sql).bind(...args).all();
+    const results = await hourlySums(db, from, { bucket: q.bucket, user: auth.filter }, ['r2_class']);
     const byHour = new Map();
     for (const r of results) {
       const rec = byHour.get(r.hour_ms) ?? { at: new Date(r.hour_ms).toISOString(), hour_ms: r.hour_ms, value: 0, by_class: {} };
@@ -490,20 +491,11 @@ export function registerMetricsRoutes(router) {
     }
     await fresh(rt);
     const now = Date.now();
-    let sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, bucket, operation, r2_class,
-        SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
-      FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`;
-    const args = [now - hours * 3_600_000, OWN_PREFIX];
-    if (q.bucket) {
-      sql += ' AND bucket = ?';
-      args.push(q.bucket);
-    }
-    if (auth.filter) {
-      sql += ' AND user_id = ?';
-      args.push(auth.filter);
-    }
-    sql += ' GROUP BY hour_ms, bucket, operation ORDER BY hour_ms, bucket, operation';
-    const { results } = await rt.env.DB.prepare(sql).bind(...args).all();
+    const results = await hourlySums(rt.env.DB, now - hours * 3_600_000, { bucket: q.bucket, user: auth.filter }, [
+      'bucket',
+      'operation',
+      'r2_class',
+    ]);
     const records = results.map((r) => ({ hour: new Date(r.hour_ms).toISOString(), ...r }));
     if (format === 'json') return json({ hours, records });
     const columns = ['hour', 'bucket', 'operation', 'r2_class', 'calls', 'errors', 'bytes_up', 'bytes_down'];
@@ -531,7 +523,7 @@ export function registerMetricsRoutes(router) {
       )
       .bind(bucket, Date.now() - 31 * 86_400_000)
       .all();
-    const growth = engineCall(rt, 'storage_growth', { snapshots: results });
+    const growth = ask(rt, 'storage_growth', { snapshots: results });
     const walk = await db
       .prepare('SELECT updated_at_ms, state_json FROM storage_inventory_progress WHERE bucket = ?')
       .bind(bucket)

@@ -2,19 +2,9 @@
 // demand), their results, the monitor's config, alerts and metrics in D1. The engine decides
 // everything (whether a round runs, its steps, how each probe is judged, which events and
 // alerts follow, what is stale or past retention); this file runs the calls and the queries.
-import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
-import { EngineError } from './engine.js';
+import { HttpError, json, readJsonBody, ask } from './http.js';
 import { guarded, withTimeout, TimeoutError } from './storage.js';
 
-/** Runs an engine command; its errors become HTTP errors naming the field. */
-function ask(rt, command, input, nowMs = Date.now()) {
-  try {
-    return rt.engine.call(command, input, nowMs);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 // API field <-> D1 column of health_check_config (durations in ms, flags as 0/1).
 const CONFIG_COLUMNS = [

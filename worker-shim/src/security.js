@@ -1,17 +1,9 @@
 // Users, API tokens, quotas, the audit log and security events: the admin API, and the queries
 // other parts of r2watch use (the storage routes' quota check, the alert engine's quota and
 // security-event feeds). Every check is the engine's (core/security/).
-import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { HttpError, fromEngineError, json, readJsonBody, ask } from './http.js';
 import { EngineError } from './engine.js';
 
-function ask(rt, command, input, nowMs = Date.now()) {
-  try {
-    return rt.engine.call(command, input, nowMs);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 /** Query-string values as strings, for the engine to check. */
 function queryOf(request) {

@@ -1,8 +1,7 @@
 // The storage API: every R2 call goes through `guarded`, which asks the engine's breaker
 // first, applies injected faults where enabled, measures the call and reports it back.
-import { HttpError, fromEngineError, json, retryAfterSeconds } from './http.js';
+import { HttpError, json, retryAfterSeconds, ask } from './http.js';
 import { faultsEnabled } from './runtime.js';
-import { EngineError } from './engine.js';
 import { writeEvent } from './analytics.js';
 import { loadUploadState, recordStoredObject, recordDeletedObject } from './security.js';
 
@@ -98,14 +97,6 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
   return result;
 }
 
-function checked(rt, command, input) {
-  try {
-    return rt.engine.call(command, input, Date.now());
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
-}
 
 function decodeKey(raw) {
   try {
@@ -154,7 +145,7 @@ function onlyParams(request, allowed) {
  * or the user an admin named with ?user=).
  */
 function keyOf(rt, params, auth) {
-  return checked(rt, 'storage_check_key', { key: decodeKey(params.key), user: auth.subject });
+  return ask(rt, 'storage_check_key', { key: decodeKey(params.key), user: auth.subject });
 }
 
 // Reading one's objects needs readonly; writing and deleting needs user. ?user= is an admin's.
@@ -172,7 +163,7 @@ export function registerStorageRoutes(router) {
     const declared = request.headers.get('content-length');
     const { quota, usage, replacedSize } = await loadUploadState(rt.env.DB, auth.subject, key);
     const check = (size) =>
-      checked(rt, 'quota_check', { quota, usage, replaced_size: replacedSize, new_size: size });
+      ask(rt, 'quota_check', { quota, usage, replaced_size: replacedSize, new_size: size });
     if (declared !== null && /^\d{1,16}$/.test(declared)) check(Number(declared));
     const body = await request.arrayBuffer();
     check(body.byteLength);
@@ -228,7 +219,7 @@ export function registerStorageRoutes(router) {
       const value = url.searchParams.get(name);
       if (value !== null) query[name] = value;
     }
-    const q = checked(rt, 'storage_list_query', query);
+    const q = ask(rt, 'storage_list_query', query);
     const options = { limit: q.limit, include: ['httpMetadata'], prefix: q.r2_prefix };
     if (q.cursor) options.cursor = q.cursor;
     const listing = await guarded(rt, 'list', () => rt.env.BUCKET.list(options), undefined, {

@@ -199,23 +199,43 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   return out;
 }
 
-// {"state", "rules", "settings", "request": {"note"?, "by"?}} for ack and resolve.
+// {"state", "rules", "settings", "request": {"note"?, "by"?}, "caller"?: {"user", "admin"}} for
+// ack and resolve. With a caller who is not an admin: an alert of another user (or of the whole
+// account) is not found, and "by" is the caller (naming someone else is refused); an admin's
+// "by" defaults to the admin.
 Result<json> manual(const json& in, TimePoint now, bool ack) {
-  if (auto e = only(in, {"state", "rules", "settings", "request"})) return *e;
+  if (auto e = only(in, {"state", "rules", "settings", "request", "caller"})) return *e;
   auto state = alerts::state_from_json(member(in, "state"));
   if (!state.ok()) return prefixed(state.error(), "state");
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
   auto settings = settings_of(in);
   if (!settings.ok()) return settings.error();
+  std::string caller;
+  bool admin = true;
+  if (!member(in, "caller").is_null()) {
+    FieldReader c(member(in, "caller"));
+    c.read_string("user", caller);
+    c.read_bool("admin", admin);
+    if (auto e = c.finish()) return prefixed(*e, "caller");
+  }
+  if (!admin && state.value().scope.user != caller) {
+    return Error{.code = "not_found",
+                 .message = "no alert with id " + state.value().alert_id,
+                 .field = "id"};
+  }
   const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
-  std::string note, by = "operator";
+  std::string note, by = caller.empty() ? "operator" : caller;
   FieldReader r(request);
   r.read_string("note", note);
   r.read_string("by", by);
   if (auto e = r.finish()) return *e;
   if (note.size() > 2048) return invalid_field("note", "note must be at most 2048 characters");
   if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
+  if (!admin && by != caller) {
+    return invalid_field("by",
+                         "by must be you (" + caller + "): only an admin acts for someone else");
+  }
   auto result =
       ack ? alerts::acknowledge(state.value(), by, note, rules.value(), settings.value(), now)
           : alerts::resolve_by_hand(state.value(), by, note, rules.value(), settings.value(), now);

@@ -16,6 +16,8 @@
 #include "core/cost/operation-class.h"
 #include "core/cost/price-list.h"
 #include "core/cost/usage.h"
+#include "core/cost/user-share.h"
+#include "core/storage/user-namespace.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
@@ -63,6 +65,58 @@ Result<cost::MonthInput> month_input(const json& in, FieldReader& r) {
     m.rows = std::move(rows).value();
   }
   return m;
+}
+
+// "user_storage": [{"date", "bucket", "user", "prefix", "peak_bytes"}, ...], each user's own
+// daily peaks (user_storage_daily_peaks).
+Result<std::vector<cost::UserStorage>> user_storage_of(const json& list) {
+  std::vector<cost::UserStorage> out;
+  if (!list.is_array()) return invalid_field("user_storage", "user_storage must be an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string at = "user_storage[" + std::to_string(i) + "]";
+    if (!list[i].is_object()) return invalid_field(at, at + " must be an object");
+    FieldReader r(list[i], at);
+    cost::UserStorage u;
+    std::string date;
+    r.read_string("date", date);
+    r.read_string("bucket", u.bucket);
+    r.read_string("user", u.user);
+    r.read_string("prefix", u.prefix);
+    bool has_peak = r.has("peak_bytes");
+    if (auto err = r.finish()) return *err;
+    const json& peak = has_peak ? list[i]["peak_bytes"] : json();
+    if (!peak.is_number_unsigned() || peak.get<uint64_t>() > cost::kMaxUsageFigure) {
+      return invalid_field(at + ".peak_bytes", at + ".peak_bytes must be a whole number of bytes");
+    }
+    u.peak_bytes = peak.get<uint64_t>();
+    auto d = parse_date(date);
+    if (!d) return invalid_field(at + ".date", at + ".date must be YYYY-MM-DD");
+    if (u.user.empty()) return invalid_field(at + ".user", at + ".user must be a user id");
+    u.date = *d;
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+// The rows a user's figures come from: the account's rows with the users' namespace storage
+// attributed to its users (cost::attribute_user_storage).
+Result<std::vector<cost::UsageRow>> attributed(std::vector<cost::UsageRow> rows, const json& in,
+                                               bool has_user_storage) {
+  if (!has_user_storage) return rows;
+  auto users = user_storage_of(in["user_storage"]);
+  if (!users.ok()) return users.error();
+  std::string_view ns = storage::kUsersPrefix;
+  return cost::attribute_user_storage(rows, users.value(), ns.substr(0, ns.size() - 1));
+}
+
+json share_totals_json(const cost::Share& s) {
+  json out = json::object();
+  for (cost::Line l : cost::kAllLines) {
+    out[std::string(cost::line_name(l)) + "_micro_usd"] = s.lines[cost::index_of(l)].micro_usd();
+  }
+  out["total_micro_usd"] = s.total.micro_usd();
+  out["total_usd"] = cost::format_usd(s.total, 2);
+  return out;
 }
 
 // POST /api/costs/estimate. {"request": <the body>, "pricing": [...], "month": "YYYY-MM"}:
@@ -114,6 +168,96 @@ json charges_json(const cost::Bill& bill) {
           {"retrieval_usd", cost::format_usd(retrieval)},
           {"total_micro_usd", bill.total.micro_usd()},
           {"total_usd", cost::format_usd(bill.total)}};
+}
+
+json charges_json(const cost::Share& share) {
+  auto line = [&](cost::Line l) { return share.lines[cost::index_of(l)]; };
+  cost::Money requests = line(cost::Line::kClassA) + line(cost::Line::kClassB);
+  return {{"storage_micro_usd", line(cost::Line::kStorage).micro_usd()},
+          {"storage_usd", cost::format_usd(line(cost::Line::kStorage))},
+          {"requests_micro_usd", requests.micro_usd()},
+          {"requests_usd", cost::format_usd(requests)},
+          {"retrieval_micro_usd", line(cost::Line::kRetrieval).micro_usd()},
+          {"retrieval_usd", cost::format_usd(line(cost::Line::kRetrieval))},
+          {"total_micro_usd", share.total.micro_usd()},
+          {"total_usd", cost::format_usd(share.total)}};
+}
+
+// One user's part of the account's month (cost::user_share). month_input fields (the
+// account's rows) + "user" + "user_storage" (every user's daily peaks, to split the users'
+// namespace storage) + "storage_class"? (adds the user's part of the what-if in that class).
+Result<json> cost_user_share(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string user, what_if_class;
+  r.read_string("user", user);
+  bool has_user_storage = r.has("user_storage");
+  bool has_what_if = r.has("storage_class");
+  r.read_string("storage_class", what_if_class);
+  auto m = month_input(in, r);
+  if (!m.ok()) return m.error();
+  if (user.empty()) return invalid_field("user", "user must be a user id");
+  auto rows = attributed(std::move(m.value().rows), in, has_user_storage);
+  if (!rows.ok()) return rows.error();
+  cost::MonthInput input = m.value();
+  input.rows = std::move(rows).value();
+  auto report = cost::month_report(input);
+  if (!report.ok()) return report.error();
+  cost::UserShare share = cost::user_share(report.value(), input, user);
+  json trend = json::array();
+  for (const cost::DayPoint& p : share.trend) {
+    trend.push_back({{"date", format_date(p.date)}, {"cost_micro_usd", p.list_cost.micro_usd()}});
+  }
+  json forecast = {{"method",
+                    "the user's part of each month-end scenario of the account, in proportion to "
+                    "the user's usage to date"}};
+  for (cost::Scenario sc : cost::kAllScenarios) {
+    forecast[std::string(cost::scenario_name(sc))] =
+        share_totals_json(share.month_end[static_cast<size_t>(sc)]);
+  }
+  json out = {
+      {"month", format_year_month(report.value().month)},
+      {"as_of", format_date(input.as_of)},
+      {"days_in_month", report.value().days_in_month},
+      {"days_elapsed", report.value().days_elapsed},
+      {"user", user},
+      {"method",
+       "each line of the account's bill is split in proportion to usage (the free tier and the "
+       "rounding to billing units are shared the same way); the users' storage in the bucket is "
+       "split by what each user stored through the API"},
+      {"pricing", cost::pricing_ref_json(input.prices)},
+      {"month_to_date", share_totals_json(share.to_date)},
+      {"charges", charges_json(share.to_date)},
+      {"forecast", forecast},
+      {"trend", trend},
+      {"by_prefix", cost::shares_json(share.by_prefix, share.to_date.total, "prefix")},
+  };
+  out["daily_average_micro_usd"] = share.daily_average.micro_usd();
+  out["daily_average_usd"] = cost::format_usd(share.daily_average, 2);
+  if (has_what_if) {
+    auto target = cost::parse_storage_class(what_if_class);
+    if (!target) {
+      return invalid_field("storage_class", "storage_class must be standard or infrequent_access");
+    }
+    cost::MonthInput moved = input;
+    moved.price_as = *target;
+    auto other = cost::month_report(moved);
+    if (!other.ok()) return other.error();
+    cost::UserShare what_if = cost::user_share(other.value(), moved, user);
+    const size_t expected = static_cast<size_t>(cost::Scenario::kExpected);
+    cost::Money saving_to_date = share.to_date.total - what_if.to_date.total;
+    cost::Money saving_month = share.month_end[expected].total - what_if.month_end[expected].total;
+    out["what_if"] = {{"storage_class", what_if_class},
+                      {"month_to_date", share_totals_json(what_if.to_date)},
+                      {"month_end_expected", share_totals_json(what_if.month_end[expected])},
+                      {"saving_to_date_micro_usd", saving_to_date.micro_usd()},
+                      {"saving_to_date_usd", cost::format_usd(saving_to_date, 2)},
+                      {"saving_month_micro_usd", saving_month.micro_usd()},
+                      {"saving_month_usd", cost::format_usd(saving_month, 2)},
+                      {"verdict", saving_month > cost::Money{}   ? "cheaper"
+                                  : saving_month < cost::Money{} ? "more_expensive"
+                                                                 : "same"}};
+  }
+  return out;
 }
 
 // Month to date, daily average, forecast, trend and by-bucket split (month_input fields),
@@ -216,15 +360,20 @@ Result<json> cost_report(Engine&, const json& in, TimePoint) {
   return out;
 }
 
-// month_input fields + "by": "bucket" | "prefix" | "class" | "user".
+// month_input fields + "by": "bucket" | "prefix" | "class" | "user" + "user_storage"? (every
+// user's daily peaks: the users' namespace storage is then attributed to its users).
 Result<json> cost_breakdown(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::string by = "bucket";
   r.read_string("by", by);
+  bool has_user_storage = r.has("user_storage");
   auto m = month_input(in, r);
   if (!m.ok()) return m.error();
   auto dimension = cost::parse_breakdown_by(by);
   if (!dimension) return invalid_field("by", "by must be bucket, prefix, class or user");
+  auto rows = attributed(std::move(m.value().rows), in, has_user_storage);
+  if (!rows.ok()) return rows.error();
+  m.value().rows = std::move(rows).value();
   auto report = cost::month_report(m.value());
   if (!report.ok()) return report.error();
   auto shares = cost::breakdown(report.value(), m.value(), *dimension);
@@ -254,7 +403,8 @@ Result<json> cost_budget_status(Engine&, const json& in, TimePoint) {
 }
 
 // {"date": "YYYY-MM-DD", "usage": [rows of any dates], "pricing": [...], "baseline_days": 7,
-//  "rise_pct": 50, "min_increase_usd": "0.01"}.
+//  "rise_pct": 50, "min_increase_usd": "0.01", "user"?: id, "user_storage"?: [...]}: with a
+// user, only that user's days (list prices need no sharing of the free tier).
 Result<json> cost_anomaly(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   cost::AnomalyOptions options;
@@ -265,6 +415,9 @@ Result<json> cost_anomaly(Engine&, const json& in, TimePoint) {
   bool has_min = r.has("min_increase_usd");
   r.read_uint("baseline_days", options.baseline_days, 1, 90);
   r.read_uint("rise_pct", options.rise_pct, 1, 100'000);
+  std::optional<std::string> user;
+  if (r.has("user")) r.read_string("user", user.emplace());
+  bool has_user_storage = r.has("user_storage");
   if (auto err = r.finish()) return *err;
   auto date = parse_date(date_text);
   if (!date) return invalid_field("date", "date must be the day to check as YYYY-MM-DD");
@@ -283,6 +436,12 @@ Result<json> cost_anomaly(Engine&, const json& in, TimePoint) {
     auto parsed = cost::usage_rows_from_json(in["usage"], "usage");
     if (!parsed.ok()) return parsed.error();
     rows = std::move(parsed).value();
+  }
+  if (user) {  // one user's days: their rows, with their part of the namespace storage
+    auto split = attributed(std::move(rows), in, has_user_storage);
+    if (!split.ok()) return split.error();
+    rows = std::move(split).value();
+    std::erase_if(rows, [&](const cost::UsageRow& row) { return row.user != *user; });
   }
   cost::PriceList prices = cost::price_list_for(versions.value(), month_of(*date));
   auto report = cost::check_anomaly(prices, rows, *date, options);
@@ -415,6 +574,7 @@ std::span<const CommandEntry> cost_commands() {
       {"cost_estimate", &cost_estimate},
       {"cost_bill", &cost_bill},
       {"cost_breakdown", &cost_breakdown},
+      {"cost_user_share", &cost_user_share},
       {"cost_budget_status", &cost_budget_status},
       {"cost_anomaly", &cost_anomaly},
       {"cost_whatif", &cost_whatif},

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/common/json-fields.h"
+#include "core/metrics/inventory.h"
 #include "core/security/access.h"
 #include "core/storage/object-key.h"
 #include "core/storage/user-namespace.h"
@@ -27,7 +28,8 @@ Result<std::string> namespace_of(FieldReader& r) {
 }
 
 // {"key": "...", "user"?: id} -> the key when it is acceptable for the storage API, and
-// "r2_key": where it lives in the bucket (under the user's namespace when a user is named).
+// "r2_key": where it lives in the bucket (under the user's namespace when a user is named), and
+// "prefix": the key's first path segment, as the metrics series and the cost attribution name it.
 Result<json> storage_check_key(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::string key;
@@ -36,7 +38,7 @@ Result<json> storage_check_key(Engine&, const json& in, TimePoint) {
   if (auto err = r.finish()) return *err;
   if (!ns.ok()) return ns.error();
   if (auto err = storage::validate_key(key)) return *err;
-  return json{{"key", key}, {"r2_key", ns.value() + key}};
+  return json{{"key", key}, {"r2_key", ns.value() + key}, {"prefix", metrics::key_prefix(key)}};
 }
 
 // Query-string values (all strings, all optional) and "user"? -> {"prefix", "cursor", "limit",

@@ -8,13 +8,12 @@ import { selectRows } from './metrics.js';
 import { checkDatabase } from './health.js';
 import { latestProbeRound } from './monitor.js';
 import { loadPriceVersions } from './costs.js';
+import { monthUsage } from './cost-month.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
 const SENDING_LEASE_MS = 5 * 60_000;
 // How long one delivery may take.
 const DELIVERY_TIMEOUT_MS = 10_000;
-// Keys under r2watch's own prefix (health probes) are not the user's usage.
-const OWN_PREFIX = '.r2watch';
 const DAY_MS = 86_400_000;
 
 
@@ -72,70 +71,14 @@ async function loadStates(db) {
 
 // ---- figures -------------------------------------------------------------------------------
 
-async function tableExists(db, name) {
-  const row = await db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?")
-    .bind(name)
-    .first();
-  return Boolean(row);
-}
-
 /**
- * Usage rows for the cost engine (core/cost/usage.h) from the minute rollups and the inventory
- * snapshots since `fromMs`: one row per (date, bucket, prefix, user), operation counts as
- * stored, bytes read as retrieval, each bucket's largest snapshot of the day as its peak.
+ * This month's bill and today's anomaly verdict, from the cost commands over the same usage
+ * rows GET /api/costs reads (cost-month.js): the alert and the dashboard never disagree.
  */
-async function usageRows(db, fromMs, toMs) {
-  const ops = await db
-    .prepare(
-      `SELECT (period_start_ms / ${DAY_MS}) AS day, bucket, prefix, user_id, operation,
-              SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
-         FROM storage_metrics
-        WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?
-        GROUP BY day, bucket, prefix, user_id, operation`,
-    )
-    .bind(fromMs, toMs, OWN_PREFIX)
-    .all();
-  const snaps = await db
-    .prepare(
-      `SELECT (taken_at_ms / ${DAY_MS}) AS day, bucket, MAX(bytes) AS bytes
-         FROM storage_inventory_snapshots WHERE taken_at_ms >= ? AND taken_at_ms < ?
-        GROUP BY day, bucket`,
-    )
-    .bind(fromMs, toMs)
-    .all();
-  const rows = new Map();
-  const rowOf = (day, bucket, prefix, user) => {
-    const key = JSON.stringify([day, bucket, prefix, user]);
-    let row = rows.get(key);
-    if (!row) {
-      row = {
-        date: new Date(day * DAY_MS).toISOString().slice(0, 10),
-        bucket,
-        prefix,
-        user,
-        operations: {},
-        retrieved_bytes: 0,
-        storage_peak_bytes: 0,
-      };
-      rows.set(key, row);
-    }
-    return row;
-  };
-  for (const r of ops.results) {
-    const row = rowOf(r.day, r.bucket, r.prefix, r.user_id);
-    row.operations[r.operation] = (row.operations[r.operation] ?? 0) + r.calls;
-    row.retrieved_bytes += r.bytes_down;
-  }
-  for (const s of snaps.results) rowOf(s.day, s.bucket, '', '').storage_peak_bytes = s.bytes;
-  return [...rows.values()];
-}
-
-/** This month's bill and today's anomaly verdict, from the cost commands. */
 async function costFigures(rt, nowMs) {
   const today = new Date(nowMs).toISOString().slice(0, 10);
   const monthStartMs = Date.parse(`${today.slice(0, 7)}-01T00:00:00Z`);
-  const usage = await usageRows(rt.env.DB, Math.min(monthStartMs, nowMs - 8 * DAY_MS), nowMs + 1);
+  const usage = await monthUsage(rt, Math.min(monthStartMs, nowMs - 14 * DAY_MS), today);
   const pricing = await loadPriceVersions(rt.env.DB);
   const monthRows = JSON.stringify(usage.filter((r) => r.date >= today.slice(0, 7)));
   const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","usage":${monthRows},"pricing":${pricing}}`, nowMs);
@@ -179,7 +122,7 @@ async function largestObjects(db) {
     .all();
   const out = [];
   for (const r of results) {
-    for (const [key, bytes] of JSON.parse(r.inventory_json).largest ?? []) {
+    for (const { key, size: bytes } of JSON.parse(r.inventory_json).largest ?? []) {
       out.push({ bucket: r.bucket, key, bytes });
     }
   }
@@ -187,20 +130,43 @@ async function largestObjects(db) {
 }
 
 /**
- * Quota usage from the security work's user_storage_quotas table when it exists (columns
- * user_id, max_bytes or quota_bytes, used_bytes, email optional); otherwise none.
+ * Each user with a storage quota: what they store now against it (user_storage_usage, kept by
+ * every upload and delete), and their address for the quota mail.
  */
 async function quotaFigures(db) {
-  if (!(await tableExists(db, 'user_storage_quotas'))) return [];
-  const { results } = await db.prepare('SELECT * FROM user_storage_quotas').all();
-  return results
-    .map((r) => ({
-      user: String(r.user_id ?? r.user ?? ''),
-      quota_bytes: r.max_bytes ?? r.quota_bytes,
-      used_bytes: r.used_bytes ?? r.bytes_used,
-      ...(r.email ? { email: r.email } : {}),
-    }))
-    .filter((q) => q.user && Number.isInteger(q.quota_bytes) && Number.isInteger(q.used_bytes));
+  const { results } = await db
+    .prepare(
+      `SELECT q.user_id, q.max_bytes, COALESCE(s.bytes, 0) AS bytes, u.email
+         FROM user_storage_quotas q
+         LEFT JOIN user_storage_usage s ON s.user_id = q.user_id
+         LEFT JOIN users u ON u.id = q.user_id
+        ORDER BY q.user_id`,
+    )
+    .all();
+  return results.map((r) => ({
+    user: r.user_id,
+    quota_bytes: r.max_bytes,
+    used_bytes: r.bytes,
+    ...(r.email ? { email: r.email } : {}),
+  }));
+}
+
+/**
+ * Failed authentications since `sinceMs`, from the per-client-address counters the security
+ * gate keeps (one row per address and failure window, 5 minutes: core/security/policy.h; each
+ * failure is counted once per address, so the credential counters are left out). A row counts at
+ * the last moment of its window (or now): a burst is never missed, and is still seen up to one
+ * window after it ended.
+ */
+async function failedAccesses(db, sinceMs, nowMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT window_start_ms, count FROM security_counters
+        WHERE kind = 'auth_fail' AND subject LIKE 'ip:%' AND window_start_ms >= ?`,
+    )
+    .bind(sinceMs - 300_000)
+    .all();
+  return results.map((r) => ({ at_ms: Math.min(r.window_start_ms + 299_999, nowMs), count: r.count }));
 }
 
 async function healthFigures(rt, nowMs) {
@@ -254,7 +220,10 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
   if (plan.quotas) {
     await attempt('quotas', async () => [...(await quotaFigures(rt.env.DB)), ...(extra.quotas ?? [])]);
   }
-  if (plan.failed_access && extra.failed_access) await attempt('failed_access', () => extra.failed_access);
+  if (plan.failed_access) {
+    const since = nowMs - Math.max(0, ...plan.failed_access_windows_ms);
+    await attempt('failed_access', async () => [...(await failedAccesses(rt.env.DB, since, nowMs)), ...(extra.failed_access ?? [])]);
+  }
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
   }
@@ -481,27 +450,29 @@ async function saveRule(db, rule, nowMs) {
     .run();
 }
 
-/** Ack or resolve by hand: the engine moves the state and says who to tell. */
-async function manual(rt, request, id, command) {
+/**
+ * Ack or resolve by hand: the engine moves the state and says who to tell. A caller who is not
+ * an admin reaches only their own alerts (another's answers 404, as if it did not exist).
+ */
+async function manual(rt, request, id, command, auth) {
   const body = await readJsonBody(request);
   const db = rt.env.DB;
-  const row = await db
-    .prepare(
-      `SELECT s.state_json FROM alert_states s WHERE s.alert_id = ?`,
-    )
-    .bind(id)
-    .first();
+  const row = await db.prepare('SELECT s.state_json FROM alert_states s WHERE s.alert_id = ?').bind(id).first();
   if (!row) {
-    const history = await db.prepare('SELECT state FROM alerts WHERE id = ?').bind(id).first();
+    const history = await db
+      .prepare('SELECT state FROM alerts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)')
+      .bind(id, auth.filter)
+      .first();
     if (!history) throw new HttpError('not_found', `no alert with id ${id}`, { field: 'id' });
     throw new HttpError('conflict', `alert ${id} is ${history.state} and no longer active`, { field: 'id' });
   }
+  const caller = JSON.stringify({ user: auth.user, admin: auth.isAdmin });
   const nowMs = Date.now();
   const { settings } = await loadConfig(db);
   const result = ask(
     rt,
     command,
-    `{"state":${row.state_json},"rules":${await loadRules(db)},"settings":${settings},"request":${body}}`,
+    `{"state":${row.state_json},"rules":${await loadRules(db)},"settings":${settings},"request":${body},"caller":${caller}}`,
     nowMs,
   );
   await db.batch([
@@ -645,23 +616,34 @@ export function registerAlertRoutes(router) {
     return json({ notification: { key: notification.key, channel: notification.channel }, deliveries });
   });
 
-  router.on('GET', '/api/alerts', async (request, _params, rt) => {
-    const q = ask(rt, 'alert_query', queryOf(request));
-    const where = `(?1 IS NULL OR state = ?1) AND (?2 IS NULL OR severity = ?2) AND (?3 IS NULL OR bucket = ?3)`;
+  // A user's own alerts (quota, their usage); an admin's are all, or one user's with ?user=.
+  router.on('GET', '/api/alerts', async (request, _params, rt, _ctx, auth) => {
+    const { user: _named, ...query } = queryOf(request);
+    const q = ask(rt, 'alert_query', query);
+    const where = `(?1 IS NULL OR state = ?1) AND (?2 IS NULL OR severity = ?2) AND (?3 IS NULL OR bucket = ?3)
+      AND (?6 IS NULL OR user_id = ?6)`;
     const db = rt.env.DB;
     const [rows, total] = await db.batch([
       db
         .prepare(`SELECT * FROM alerts WHERE ${where} ORDER BY updated_at_ms DESC, id DESC LIMIT ?4 OFFSET ?5`)
-        .bind(q.state, q.severity, q.bucket, q.limit, q.offset),
-      db.prepare(`SELECT COUNT(*) AS n FROM alerts WHERE ${where}`).bind(q.state, q.severity, q.bucket),
+        .bind(q.state, q.severity, q.bucket, q.limit, q.offset, auth.filter),
+      db.prepare(`SELECT COUNT(*) AS n FROM alerts WHERE ${where}`).bind(q.state, q.severity, q.bucket, null, null, auth.filter),
     ]);
-    return json({ alerts: rows.results.map(describeAlert), total: total.results[0].n, limit: q.limit, offset: q.offset });
-  });
+    return json({
+      alerts: rows.results.map(describeAlert),
+      total: total.results[0].n,
+      limit: q.limit,
+      offset: q.offset,
+      user: auth.filter,
+    });
+  }, { role: 'readonly', scope: 'alerts', user: true });
 
-  router.on('POST', '/api/alerts/:id/ack', async (request, params, rt) => manual(rt, request, params.id, 'alert_ack'));
-  router.on('POST', '/api/alerts/:id/resolve', async (request, params, rt) =>
-    manual(rt, request, params.id, 'alert_resolve'),
-  );
+  // Acknowledging and resolving one's own alerts needs the user role; everyone's, admin.
+  const ACT_ON_ALERT = { role: 'user', scope: 'alerts' };
+  router.on('POST', '/api/alerts/:id/ack', async (request, params, rt, _ctx, auth) =>
+    manual(rt, request, params.id, 'alert_ack', auth), ACT_ON_ALERT);
+  router.on('POST', '/api/alerts/:id/resolve', async (request, params, rt, _ctx, auth) =>
+    manual(rt, request, params.id, 'alert_resolve', auth), ACT_ON_ALERT);
 
   router.on('POST', '/api/admin/jobs/check-alerts', async (request, _params, rt) => {
     const text = await request.text();

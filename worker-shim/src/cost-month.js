@@ -3,6 +3,8 @@
 // engine (core/cost) computes every figure; this file gathers the month's usage from D1.
 import { HttpError, json, ask } from './http.js';
 import { loadPriceVersions, loadBudgets } from './costs.js';
+import { bucketName } from './storage.js';
+import { raiseUserPeaks } from './security.js';
 
 const DAY_MS = 86_400_000;
 const OWN_PREFIX = '.r2watch';
@@ -24,13 +26,14 @@ function monthOf(request, nowMs) {
 }
 
 /**
- * One usage row per (date, bucket, prefix, storage class, user) from the first day of `asOf`'s
- * month to `asOf`: operations from the rollups (complete hours from hour rows, the rest from
- * minute rows), storage from the daily peaks. r2watch's own probe keys are left out.
- * Operations are counted as Standard (R2 bills requests by the object's class, which the
- * rollups do not record); bytes read are kept as retrieval for the what-if.
+ * The account's usage, one row per (date, bucket, prefix, storage class, user) from the first
+ * day of `asOf`'s month to `asOf`: operations from the rollups (complete hours from hour rows,
+ * the rest from minute rows), storage from the bucket-wide daily peaks. r2watch's own probe
+ * keys are left out. Operations are counted as Standard (R2 bills requests by the object's
+ * class, which the rollups do not record); bytes read are kept as retrieval for the what-if.
  */
-export async function monthUsage(db, fromMs, asOf) {
+export async function monthUsage(rt, fromMs, asOf) {
+  const db = rt.env.DB;
   const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
   const hourDone =
     (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
@@ -40,11 +43,11 @@ export async function monthUsage(db, fromMs, asOf) {
         `SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, prefix, user_id, operation,
                 SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
            FROM storage_metrics
-          WHERE ((level = 'hour' AND period_start_ms < ?) OR (level = 'minute' AND period_start_ms >= ?))
-            AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?
+          WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
+            AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4
           GROUP BY day_no, bucket, prefix, user_id, operation`,
       )
-      .bind(hourDone, hourDone, fromMs, endMs, OWN_PREFIX),
+      .bind(hourDone, fromMs, endMs, OWN_PREFIX),
     db
       .prepare(
         `SELECT day, bucket, prefix, storage_class, peak_bytes FROM storage_daily_peaks
@@ -73,18 +76,59 @@ export async function monthUsage(db, fromMs, asOf) {
   return [...rows.values()];
 }
 
-async function monthInput(rt, request, nowMs, extra = {}) {
+/**
+ * Every user's own daily peaks from `fromMs`'s day to `asOf` (user_storage_daily_peaks): what
+ * the engine splits the bucket's users/ storage by (all users: a split needs everyone's).
+ */
+export async function usersStorage(rt, fromMs, asOf) {
+  const { results } = await rt.env.DB.prepare(
+    `SELECT day AS date, ? AS bucket, user_id AS user, prefix, peak_bytes
+       FROM user_storage_daily_peaks WHERE day >= ? AND day <= ?`,
+  )
+    .bind(bucketName(rt.env), isoDay(fromMs), asOf)
+    .all();
+  return results;
+}
+
+/**
+ * The engine input of a month command: the account's usage and price lists, and with `user`
+ * the user and everyone's own storage (for cost_user_share), plus `extra` fields.
+ */
+async function monthInput(rt, request, nowMs, extra = {}, user = null) {
   const { month, start, asOf } = monthOf(request, nowMs);
-  const usage = await monthUsage(rt.env.DB, start, asOf);
+  const usage = await monthUsage(rt, start, asOf);
+  const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf) };
   const pricing = await loadPriceVersions(rt.env.DB);
-  const body = JSON.stringify({ as_of: asOf, usage, ...extra });
+  const body = JSON.stringify({ as_of: asOf, usage, ...own, ...extra });
   // The stored price lists are spliced in as text.
   return { month, asOf, input: `${body.slice(0, -1)},"pricing":${pricing}}` };
 }
 
-/** The month's bill with forecast and budget status, as GET /api/costs answers it. */
-export async function monthCosts(rt, request, nowMs) {
-  const { month, input } = await monthInput(rt, request, nowMs);
+/**
+ * The month's bill with forecast and budget status, as GET /api/costs answers it: the
+ * account's, or with `user` that user's part of it (cost_user_share; budgets are the
+ * account's, so a user's answer has none). Both have the same top-level fields.
+ */
+export async function monthCosts(rt, request, nowMs, user = null) {
+  const { month, input } = await monthInput(rt, request, nowMs, {}, user);
+  if (user !== null) {
+    const share = ask(rt, 'cost_user_share', input, nowMs);
+    return {
+      month,
+      as_of: share.as_of,
+      monthlyTotal: share.charges.total_usd,
+      dailyAverage: share.daily_average_usd,
+      storageCharges: share.charges.storage_usd,
+      requestCharges: share.charges.requests_usd,
+      retrievalCharges: share.charges.retrieval_usd,
+      charges: share.charges,
+      trend: share.trend,
+      forecast: share.forecast,
+      budgets: [],
+      user,
+      share,
+    };
+  }
   const bill = ask(rt, 'cost_bill', input, nowMs);
   const budgets = await loadBudgets(rt.env.DB);
   const withBudgets = `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`;
@@ -102,12 +146,17 @@ export async function monthCosts(rt, request, nowMs) {
     trend: bill.trend,
     forecast: bill.forecast,
     budgets: budgetStatus.budgets,
+    user,
     bill,
   };
 }
 
-/** Takes a snapshot of the month's bill (the 6-hourly cost job). Re-running replaces it. */
+/**
+ * Takes a snapshot of the month's bill (the 6-hourly cost job), after raising today's storage
+ * peaks of every user (a day with no upload still has its peak). Re-running replaces it.
+ */
 export async function costSnapshot(rt, nowMs) {
+  await raiseUserPeaks(rt.env.DB, nowMs).run();
   const fake = new Request('http://r2watch/api/costs');
   const costs = await monthCosts(rt, fake, nowMs);
   const b = costs.bill;
@@ -146,7 +195,7 @@ export async function buildReport(rt, type, period, nowMs) {
   const pricing = await loadPriceVersions(db);
   const asOf = type === 'daily' ? period : isoDay(Date.UTC(Number(period.slice(0, 4)), Number(period.slice(5, 7)), 0));
   const monthStart = Date.parse(`${asOf.slice(0, 7)}-01T00:00:00Z`);
-  const usage = await monthUsage(db, monthStart, asOf);
+  const usage = await monthUsage(rt, monthStart, asOf);
   const input = { as_of: asOf, usage, type };
   if (type === 'monthly') {
     const prevMonth = previousMonth(monthStart);
@@ -181,32 +230,71 @@ function csv(report) {
   return `${lines.join('\n')}\n`;
 }
 
+// A user's own month (readonly and user roles); an admin's is the account's, or one user's with
+// ?user=. Reports are documents of the whole account: admins only.
+const READ_COSTS = { role: 'readonly', scope: 'costs', user: true };
+const ADMIN = { role: 'admin' };
+
 export function registerCostMonthRoutes(router) {
-  router.on('GET', '/api/costs', async (request, _params, rt) => json(await monthCosts(rt, request, Date.now())));
+  router.on('GET', '/api/costs', async (request, _params, rt, _ctx, auth) =>
+    json(await monthCosts(rt, request, Date.now(), auth.filter)), READ_COSTS);
 
-  router.on('GET', '/api/costs/breakdown', async (request, _params, rt) => {
-    const by = new URL(request.url).searchParams.get('by') ?? 'bucket';
-    const { input } = await monthInput(rt, request, Date.now(), { by });
-    return json(ask(rt, 'cost_breakdown', input));
-  });
+  // A user's month breaks down by their prefixes (their part of the account's bill).
+  router.on('GET', '/api/costs/breakdown', async (request, _params, rt, _ctx, auth) => {
+    const by = new URL(request.url).searchParams.get('by') ?? (auth.filter ? 'prefix' : 'bucket');
+    if (auth.filter === null) {
+      // The users' namespace is split among its users, as each user's own answer splits it.
+      const { start, asOf } = monthOf(request, Date.now());
+      const own = { user_storage: await usersStorage(rt, start, asOf) };
+      const { input } = await monthInput(rt, request, Date.now(), { by, ...own });
+      return json({ ...ask(rt, 'cost_breakdown', input), user: null });
+    }
+    if (by !== 'prefix') {
+      throw new HttpError('invalid_query', "one user's costs break down by prefix only", { field: 'by' });
+    }
+    const { input } = await monthInput(rt, request, Date.now(), {}, auth.filter);
+    const share = ask(rt, 'cost_user_share', input);
+    return json({
+      ...share.month_to_date,
+      by,
+      month: share.month,
+      as_of: share.as_of,
+      rows: share.by_prefix.map(({ prefix, ...r }) => ({ key: prefix, ...r })),
+      user: auth.filter,
+    });
+  }, READ_COSTS);
 
-  router.on('GET', '/api/costs/whatif', async (request, _params, rt) => {
+  router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
     const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
-    const { input } = await monthInput(rt, request, Date.now(), { storage_class: storageClass });
-    return json(ask(rt, 'cost_whatif', input));
-  });
+    const { input } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter);
+    if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null });
+    const share = ask(rt, 'cost_user_share', input);
+    const { storage_class: _class, month_to_date: whatIfToDate, month_end_expected: whatIfEnd, ...saving } = share.what_if;
+    return json({
+      month: share.month,
+      as_of: share.as_of,
+      storage_class: storageClass,
+      pricing: share.pricing,
+      current: { month_to_date: share.month_to_date, month_end_expected: share.forecast.expected },
+      what_if: { month_to_date: whatIfToDate, month_end_expected: whatIfEnd },
+      ...saving,
+      user: auth.filter,
+    });
+  }, READ_COSTS);
 
-  router.on('GET', '/api/costs/anomaly', async (request, _params, rt) => {
+  router.on('GET', '/api/costs/anomaly', async (request, _params, rt, _ctx, auth) => {
     const now = Date.now();
     const date = new URL(request.url).searchParams.get('date') ?? isoDay(now);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
       throw new HttpError('invalid_query', 'date must be YYYY-MM-DD', { field: 'date' });
     }
     const from = Date.parse(`${date}T00:00:00Z`) - 14 * DAY_MS;
-    const usage = await monthUsage(rt.env.DB, from, date);
+    const usage = await monthUsage(rt, from, date);
+    const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);
-    return json(ask(rt, 'cost_anomaly', `${JSON.stringify({ date, usage }).slice(0, -1)},"pricing":${pricing}}`, now));
-  });
+    const input = `${JSON.stringify({ date, usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;
+    return json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter });
+  }, READ_COSTS);
 
   router.on('GET', '/api/reports', async (request, _params, rt) => {
     const type = new URL(request.url).searchParams.get('type');
@@ -221,7 +309,7 @@ export function registerCostMonthRoutes(router) {
       .bind(type, type)
       .all();
     return json({ reports: results.map((r) => ({ ...r, created_at: new Date(r.created_at_ms).toISOString() })) });
-  });
+  }, ADMIN);
 
   router.on('GET', '/api/reports/:id', async (request, params, rt) => {
     if (!/^\d{1,12}$/.test(params.id)) throw new HttpError('invalid_query', 'id must be a number', { field: 'id' });
@@ -239,7 +327,7 @@ export function registerCostMonthRoutes(router) {
         'content-disposition': `attachment; filename="r2watch-${report.type}-${report.period}.csv"`,
       },
     });
-  });
+  }, ADMIN);
 
   router.on('POST', '/api/admin/jobs/cost', async (_request, _params, rt) => json(await costSnapshot(rt, Date.now())));
   router.on('POST', '/api/admin/jobs/reports', async (request, _params, rt) => {

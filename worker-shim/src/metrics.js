@@ -386,16 +386,19 @@ export function registerMetricsRoutes(router) {
       const snap = await latestSnapshot(rt.env.DB, bucket);
       if (snap) storage = { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() };
     }
-    // The month's bill (the account's, or the bucket's share of it).
-    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now);
-    const share = q.bucket ? costs.bill.by_bucket.find((x) => x.bucket === q.bucket) : null;
+    // The month's bill (the account's or the user's own, or the bucket's share of it).
+    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter);
+    // A user's objects are all in r2watch's bucket: their part is all in it.
+    const inBucket = (b) =>
+      auth.filter ? (b === bucketName(rt.env) ? costs.monthlyTotal : '0.00') : (costs.bill.by_bucket.find((x) => x.bucket === b)?.total_usd ?? '0.00');
     return json({
       ...summary,
       cost: {
         month: costs.month,
-        month_to_date_usd: q.bucket ? (share?.total_usd ?? '0.00') : costs.monthlyTotal,
-        account_forecast_expected_usd: costs.forecast.expected.total_usd,
-        account_daily_average_usd: costs.dailyAverage,
+        month_to_date_usd: q.bucket ? inBucket(q.bucket) : costs.monthlyTotal,
+        // The whole month's (the account's, or the user's), not the bucket's share.
+        forecast_expected_usd: costs.forecast.expected.total_usd,
+        daily_average_usd: costs.dailyAverage,
       },
       bucket: q.bucket ?? null,
       user: auth.filter,

@@ -40,37 +40,75 @@ export async function loadUploadState(db, user, key) {
   };
 }
 
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+
 /**
- * Records a stored object of `size` bytes: its row in user_objects and the user's usage, in one
- * transaction that reads the replaced object's size itself (so concurrent uploads add up).
+ * Raises today's storage peaks of a user's prefix (or of every user and prefix, with no
+ * `user`) to what is stored now: a peak only goes up. The storage a user's bill is built on.
  */
-export async function recordStoredObject(db, user, key, size, nowMs = Date.now()) {
-  const existing = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2';
+export function raiseUserPeaks(db, nowMs, user = null, prefix = null) {
+  return db
+    .prepare(
+      `INSERT INTO user_storage_daily_peaks (user_id, day, prefix, peak_bytes, objects, updated_at_ms)
+       SELECT user_id, ?1, prefix, bytes, objects, ?2 FROM user_prefix_usage
+        WHERE (?3 IS NULL OR user_id = ?3) AND (?4 IS NULL OR prefix = ?4)
+       ON CONFLICT (user_id, day, prefix) DO UPDATE SET
+         peak_bytes = MAX(peak_bytes, excluded.peak_bytes), objects = MAX(objects, excluded.objects),
+         updated_at_ms = excluded.updated_at_ms`,
+    )
+    .bind(isoDay(nowMs), nowMs, user, prefix);
+}
+
+// The size of the object a change replaces or removes, read inside the transaction.
+const EXISTING = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2';
+
+/**
+ * Records a stored object of `size` bytes under `prefix` (the engine's storage_check_key):
+ * its row in user_objects, the user's usage and prefix usage, and today's peaks before and
+ * after, in one transaction that reads the replaced object's size itself (so concurrent
+ * uploads add up).
+ */
+export async function recordStoredObject(db, user, key, prefix, size, nowMs = Date.now()) {
+  const delta = (table) =>
+    db.prepare(
+      `UPDATE ${table} SET bytes = bytes + ?3 - COALESCE((${EXISTING}), 0),
+         objects = objects + (CASE WHEN EXISTS (${EXISTING}) THEN 0 ELSE 1 END), updated_at_ms = ?4
+       WHERE user_id = ?1${table === 'user_prefix_usage' ? ' AND prefix = ?5' : ''}`,
+    );
   await db.batch([
     db.prepare(
       'INSERT INTO user_storage_usage (user_id, bytes, objects, updated_at_ms) VALUES (?, 0, 0, ?) ON CONFLICT (user_id) DO NOTHING',
     ).bind(user, nowMs),
     db.prepare(
-      `UPDATE user_storage_usage SET bytes = bytes + ?3 - COALESCE((${existing}), 0),
-         objects = objects + (CASE WHEN EXISTS (${existing}) THEN 0 ELSE 1 END), updated_at_ms = ?4
-       WHERE user_id = ?1`,
-    ).bind(user, key, size, nowMs),
+      `INSERT INTO user_prefix_usage (user_id, prefix, bytes, objects, updated_at_ms) VALUES (?, ?, 0, 0, ?)
+       ON CONFLICT (user_id, prefix) DO NOTHING`,
+    ).bind(user, prefix, nowMs),
+    raiseUserPeaks(db, nowMs, user, prefix),
+    delta('user_storage_usage').bind(user, key, size, nowMs),
+    delta('user_prefix_usage').bind(user, key, size, nowMs, prefix),
     db.prepare(
       `INSERT INTO user_objects (user_id, key, size, updated_at_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
     ).bind(user, key, size, nowMs),
+    raiseUserPeaks(db, nowMs, user, prefix),
   ]);
 }
 
-/** Records a deleted object (if it was recorded): usage less its size, in one transaction. */
-export async function recordDeletedObject(db, user, key, nowMs = Date.now()) {
-  const existing = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2';
-  const [update] = await db.batch([
+/**
+ * Records a deleted object (if it was recorded): usage and prefix usage less its size, today's
+ * peak of the prefix kept (raised before the delete), in one transaction.
+ */
+export async function recordDeletedObject(db, user, key, prefix, nowMs = Date.now()) {
+  const less = (table) =>
     db.prepare(
-      `UPDATE user_storage_usage SET bytes = MAX(bytes - COALESCE((${existing}), 0), 0),
-         objects = MAX(objects - (CASE WHEN EXISTS (${existing}) THEN 1 ELSE 0 END), 0), updated_at_ms = ?3
-       WHERE user_id = ?1`,
-    ).bind(user, key, nowMs),
+      `UPDATE ${table} SET bytes = MAX(bytes - COALESCE((${EXISTING}), 0), 0),
+         objects = MAX(objects - (CASE WHEN EXISTS (${EXISTING}) THEN 1 ELSE 0 END), 0), updated_at_ms = ?3
+       WHERE user_id = ?1${table === 'user_prefix_usage' ? ' AND prefix = ?4' : ''}`,
+    );
+  const [, update] = await db.batch([
+    raiseUserPeaks(db, nowMs, user, prefix),
+    less('user_storage_usage').bind(user, key, nowMs),
+    less('user_prefix_usage').bind(user, key, nowMs, prefix),
     db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
   ]);
   return update.meta.changes;

@@ -158,7 +158,7 @@ export function registerStorageRoutes(router) {
   // replaces is freed first). The user's usage is kept in user_storage_usage / user_objects.
   router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
-    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
+    const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
     const about = { key, user: auth.subject };
     const declared = request.headers.get('content-length');
     const { quota, usage, replacedSize } = await loadUploadState(rt.env.DB, auth.subject, key);
@@ -175,7 +175,7 @@ export function registerStorageRoutes(router) {
       () => body.byteLength,
       about,
     );
-    await recordStoredObject(rt.env.DB, auth.subject, key, body.byteLength);
+    await recordStoredObject(rt.env.DB, auth.subject, key, prefix, body.byteLength);
     auth.auditDetails = { bytes: body.byteLength, replaced_bytes: replacedSize };
     return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
   }, WRITE_STORAGE);
@@ -204,9 +204,9 @@ export function registerStorageRoutes(router) {
 
   router.on('DELETE', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
-    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
+    const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
     await guarded(rt, 'delete', () => rt.env.BUCKET.delete(r2Key), undefined, { key, user: auth.subject });
-    await recordDeletedObject(rt.env.DB, auth.subject, key);
+    await recordDeletedObject(rt.env.DB, auth.subject, key, prefix);
     return new Response(null, { status: 204 });
   }, WRITE_STORAGE);
 

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call, runCron, tempDir, sleep } from './helpers.mjs';
+import { startWorker, call, runCron, tempDir, sleep, tokenFor } from './helpers.mjs';
 
 const CHECK = '* * * * *';
 const MINUTE = 60_000;
@@ -80,7 +80,7 @@ test('faults raise the error rate: pending, firing once, escalation, silence, on
     },
   });
   try {
-    const t0 = Date.now();
+    let t0 = Date.now();
     const channels = await call(worker, 'PUT', '/api/alerts/channels', {
       escalation_after_ms: [10 * MINUTE, 20 * MINUTE],
       dashboard_url: 'https://r2watch.example.com',
@@ -107,6 +107,7 @@ test('faults raise the error rate: pending, firing once, escalation, silence, on
     await onlyRules(worker, ['put-errors']);
 
     await failingPuts(worker, 10);
+    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0 + 1_000);
     let alert = await alertOf(worker, 'put-errors');
     assert.equal(alert.state, 'pending');
@@ -198,13 +199,14 @@ test('a failed delivery is retried with backoff on later runs, every attempt rec
   const receiver = await startReceiver((_entry, all) => (all.length === 1 ? 500 : 200));
   const worker = await startWorker({ vars: { ENVIRONMENT: 'development', HOOK: receiver.url('/hook') } });
   try {
-    const t0 = Date.now();
+    let t0 = Date.now();
     await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url_secret: 'HOOK' }] });
     await call(worker, 'POST', '/api/alerts/rules', {
       id: 'errs', name: 'errs', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5,
     });
     await onlyRules(worker, ['errs']);
     await failingPuts(worker, 6);
+    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0);
     assert.equal(receiver.received.length, 1);
     await cron(worker, t0 + 59_999); // the first backoff is 60 s
@@ -232,7 +234,7 @@ test('a failing channel does not block the others', async () => {
     vars: { ENVIRONMENT: 'development', BROKEN: broken.url('/hook'), HEALTHY: healthy.url('/hook') },
   });
   try {
-    const t0 = Date.now();
+    let t0 = Date.now();
     const channels = await call(worker, 'PUT', '/api/alerts/channels', {
       channels: [
         { name: 'broken', type: 'webhook', url_secret: 'BROKEN' },
@@ -245,6 +247,7 @@ test('a failing channel does not block the others', async () => {
     });
     await onlyRules(worker, ['errs']);
     await failingPuts(worker, 6);
+    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0);
     // Both were tried in the same run; the healthy one got its notification in spite of the other.
     assert.equal(broken.received.length, 1);
@@ -341,7 +344,7 @@ test('PagerDuty gets trigger, acknowledge and resolve with one dedup key; notes 
     vars: { ENVIRONMENT: 'development', PD_URL: receiver.url('/v2/enqueue'), PD_KEY: 'routing-key-1' },
   });
   try {
-    const t0 = Date.now();
+    let t0 = Date.now();
     await call(worker, 'PUT', '/api/alerts/channels', {
       channels: [{ name: 'pd', type: 'pagerduty', url_secret: 'PD_URL', routing_key_secret: 'PD_KEY' }],
     });
@@ -351,6 +354,7 @@ test('PagerDuty gets trigger, acknowledge and resolve with one dedup key; notes 
     });
     await onlyRules(worker, ['errs']);
     await failingPuts(worker, 6);
+    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0);
     const alert = await alertOf(worker, 'errs');
     const ack = await call(worker, 'POST', `/api/alerts/${alert.id}/ack`, { note: 'looking', by: 'ana' });
@@ -384,17 +388,22 @@ test('a quota above 80% alerts, and cost rules read the month from the cost engi
     await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url_secret: 'HOOK' }] });
     await onlyRules(worker, ['quota_usage', 'monthly_cost']);
     await call(worker, 'PUT', '/api/alerts/rules/monthly_cost', { threshold: 0 });
-    // Storage for the month: 2 TB stored today (an inventory snapshot) bills above $0.
+    // Storage for the month: 2 TB stored today (the day's peak) bills above $0.
     await worker.db
       .prepare(
-        `INSERT INTO storage_inventory_snapshots (bucket, taken_at_ms, objects, bytes, inventory_json)
-         VALUES ('r2watch-data', ?, 1, 2000000000000, '{"largest":[]}')`,
+        `INSERT INTO storage_daily_peaks (day, bucket, prefix, storage_class, peak_bytes, objects, updated_at_ms)
+         VALUES (?, 'r2watch-data', 'logs', 'standard', 2000000000000, 1, ?)`,
       )
-      .bind(Date.now() - 1000)
+      .bind(new Date().toISOString().slice(0, 10), Date.now())
       .run();
-    const res = await call(worker, 'POST', '/api/admin/jobs/check-alerts', {
-      quotas: [{ user: 'alice', used_bytes: 85, quota_bytes: 100 }, { user: 'bob', used_bytes: 10, quota_bytes: 100 }],
-    });
+    // Alice stores 85 bytes of a 100-byte quota (through the API); bob 10 of 100.
+    for (const [user, bytes] of [['alice', 85], ['bob', 10]]) {
+      const token = await tokenFor(worker, user, { role: 'user' });
+      assert.equal((await call(worker, 'PUT', `/api/admin/users/${user}/quota`, { max_bytes: 100 })).status, 200);
+      const put = await call(worker, 'PUT', '/api/storage/files/f.bin', 'x'.repeat(bytes), { as: token });
+      assert.equal(put.status, 201);
+    }
+    const res = await call(worker, 'POST', '/api/admin/jobs/check-alerts');
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.deepEqual(res.body.unavailable_figures, {});
     const { body } = await call(worker, 'GET', '/api/alerts?state=firing');
@@ -402,12 +411,16 @@ test('a quota above 80% alerts, and cost rules read the month from the cost engi
     assert.deepEqual(firing, ['monthly_cost:', 'quota_usage:alice']);
     const quota = body.alerts.find((a) => a.rule_id === 'quota_usage');
     assert.equal(quota.value, 85);
+    const cost = body.alerts.find((a) => a.rule_id === 'monthly_cost');
+    const bill = (await call(worker, 'GET', '/api/costs')).body.bill.month_to_date.total_micro_usd;
+    assert.ok(bill > 0);
+    assert.equal(Math.round(cost.value * 1e6), bill, 'the alert reads the bill GET /api/costs shows');
     // The user concerned is told too (no address known here: a recorded failure).
     const log = await call(worker, 'GET', '/api/alerts/notifications');
     assert.ok(log.body.notifications.some((n) => n.channel === 'user:alice' && n.kind === 'user'));
     const bad = await call(worker, 'POST', '/api/admin/jobs/check-alerts', { quotas: [{ user: 'x', used_bytes: -1, quota_bytes: 1 }] });
     assert.equal(bad.status, 422);
-    assert.equal(bad.body.error.field, 'figures.quotas[0].used_bytes');
+    assert.equal(bad.body.error.field, 'figures.quotas[2].used_bytes', 'after the two stored quotas');
   } finally {
     await worker.dispose();
     await receiver.close();
@@ -467,13 +480,14 @@ test('Alertmanager receives the pushed alert, and its resolution', { skip: !exis
   const am = await startAlertmanager();
   const worker = await startWorker({ vars: { ENVIRONMENT: 'development', AM_URL: am.base } });
   try {
-    const t0 = Date.now();
+    let t0 = Date.now();
     await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'am', type: 'alertmanager', url_secret: 'AM_URL' }] });
     await call(worker, 'POST', '/api/alerts/rules', {
       id: 'errs', name: 'R2PutErrors', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5,
     });
     await onlyRules(worker, ['errs']);
     await failingPuts(worker, 6);
+    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0);
     const log = await call(worker, 'GET', '/api/alerts/notifications');
     assert.equal(log.body.attempts[0].status, 'sent', JSON.stringify(log.body.attempts[0]));

@@ -96,7 +96,8 @@ async function loadPerformance() {
     optionalApi('/api/storage/usage'),
   ]);
   const f = overview.figures;
-  const inventory = storage?.inventory ?? null;
+  // An admin sees the bucket's inventory; a user their own objects.
+  const inventory = storage?.inventory ?? (storage?.storage ? { objects: storage.storage.objects, bytes: storage.storage.bytes } : null);
   if (f.calls.value === 0 && !f.calls.previous && !inventory) {
     return { state: 'empty', nodes: emptyHowTo('no storage operations and no inventory.') };
   }
@@ -179,7 +180,7 @@ async function loadCost() {
       h(
         'div',
         { class: 'tiles' },
-        tile('month_to_date', `Month to date (${costs.month})`, fmt.usd(costs.monthlyTotal), { raw: costs.monthlyTotal, trend: `as of ${costs.as_of}` }),
+        tile('month_to_date', `${costs.user ? 'Your part, month to date' : 'Month to date'} (${costs.month})`, fmt.usd(costs.monthlyTotal), { raw: costs.monthlyTotal, trend: `as of ${costs.as_of}` }),
         tile('daily_average', 'Daily average', fmt.usd(costs.dailyAverage), { raw: costs.dailyAverage }),
         tile('forecast', 'Month-end forecast', fmt.usd(fc.expected?.total_usd), {
           raw: fc.expected?.total_usd,
@@ -194,7 +195,9 @@ async function loadCost() {
     );
     const budgets = costs.budgets ?? [];
     nodes.push(
-      budgets.length
+      costs.user
+        ? h('p', { class: 'note share-method', text: `Your part of the account's bill: ${costs.share?.method ?? ''}. Budgets are the account's.` })
+        : budgets.length
         ? h(
             'div',
             { class: 'budgets' },
@@ -234,8 +237,69 @@ async function loadCost() {
   return { state: panelState, nodes };
 }
 
+/** The quota tile: one user's use of their quota. */
+function quotaTile(q) {
+  if (!q || q.max_bytes === null) return tile('quota', 'Quota', 'no quota set', { trend: 'an admin sets one with PUT /api/admin/users/{id}/quota' });
+  return tile('quota', 'Quota', fmt.pct(q.bytes_pct), {
+    raw: q.bytes_pct,
+    trend: `${fmt.bytes(q.bytes)} of ${fmt.bytes(q.max_bytes)}`,
+    warn: q.bytes_pct >= 80,
+    hint: 'above 80% of the quota',
+  });
+}
+
+/** An admin's quota tile: how many users have a quota and how many are near it. */
+async function quotasTile() {
+  let users;
+  try {
+    ({ users } = await api('/api/admin/quotas'));
+  } catch (e) {
+    if (e instanceof ApiError && e.unauthorized) return null;
+    throw e;
+  }
+  const limited = users.filter((u) => u.max_bytes !== null);
+  if (!limited.length) return tile('quota', 'Quotas', 'no quota set', { trend: 'PUT /api/admin/users/{id}/quota sets one' });
+  const near = limited.filter((u) => u.bytes_pct >= 80);
+  return tile('quota', 'Quotas', `${fmt.count(near.length)} of ${fmt.count(limited.length)} near`, {
+    raw: near.length,
+    trend: `users at 80% or more of their quota${near.length ? `: ${near.map((u) => u.user_id).join(', ')}` : ''}`,
+    warn: near.length > 0,
+  });
+}
+
+/** A user's own storage: what they store, by prefix, against their quota, day by day. */
+function ownStorageView(storage) {
+  const own = storage.storage;
+  const peaks = storage.daily_peaks ?? [];
+  if (!own.objects && !peaks.length) {
+    return { state: 'empty', nodes: [h('div', { class: 'tiles' }, quotaTile(storage.quota)), ...emptyHowTo('you store nothing yet.')] };
+  }
+  return {
+    state: 'ready',
+    nodes: [
+      h(
+        'div',
+        { class: 'tiles' },
+        tile('bucket_bytes', 'Your storage', fmt.bytes(own.bytes), { raw: own.bytes, trend: `${fmt.count(own.objects)} files` }),
+        quotaTile(storage.quota),
+      ),
+      barList('By prefix', storage.by_prefix ?? [], { value: (i) => i.bytes, label: (i) => i.prefix, detail: (i) => `${fmt.bytes(i.bytes)} · ${fmt.count(i.objects)} files` }),
+      timeChart({
+        title: 'Your daily peak, last 31 days',
+        xRange: [Date.now() - 31 * 86_400_000, Date.now() + 86_400_000],
+        summary: `${peaks.length} days, now ${fmt.bytes(own.bytes)}`,
+        times: peaks.map((d) => Date.parse(`${d.day}T12:00:00Z`)),
+        timeFormat: (t) => new Date(t).toISOString().slice(0, 10),
+        bars: true,
+        series: [{ label: 'peak bytes', values: peaks.map((d) => d.bytes), format: fmt.bytes }],
+      }),
+    ],
+  };
+}
+
 async function loadStorage() {
   const storage = await api('/api/storage/usage');
+  if (storage.user) return ownStorageView(storage);
   const inv = storage.inventory;
   if (!inv) {
     const walking = storage.walk_in_progress;
@@ -259,7 +323,7 @@ async function loadStorage() {
         'div',
         { class: 'tiles' },
         tile('bucket_bytes', `Used in ${storage.bucket}`, fmt.bytes(inv.bytes), { raw: inv.bytes, trend: `${fmt.count(inv.objects)} objects, inventory of ${fmt.time(Date.parse(inv.taken_at))}` }),
-        tile('quota', 'Quota', 'no quota set', { trend: 'per-user quotas arrive with accounts and roles' }),
+        await quotasTile(),
       ),
       h(
         'div',

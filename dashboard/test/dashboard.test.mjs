@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call, ROOT } from '../../worker-shim/test/helpers.mjs';
+import { startWorker, call, tokenFor, ROOT } from '../../worker-shim/test/helpers.mjs';
 import { launch, openPage, refreshed, useToken, LAPTOP, PHONE, SCREENSHOTS } from './browser.mjs';
 import { newApiToken } from '../../tools/admin-token.mjs';
 
@@ -214,6 +214,37 @@ test('resolving an alert in the page resolves it in the API', async () => {
   const resolved = after.find((a) => a.id === target.id);
   assert.equal(resolved?.status, 'resolved');
   assert.equal(resolved.resolution_note, 'resolved from the dashboard');
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test("a user's page shows their own storage, quota and part of the bill, nobody else's", async () => {
+  const dana = await tokenFor(worker, 'dana', { role: 'user' });
+  for (const [key, size] of [['music/song.mp3', 20_000], ['music/live.mp3', 5_000], ['todo.txt', 300]]) {
+    assert.equal((await call(worker, 'PUT', `/api/storage/files/${key}`, 'd'.repeat(size), { as: dana })).status, 201);
+  }
+  assert.equal((await call(worker, 'PUT', '/api/admin/users/dana/quota', { max_bytes: 30_000 })).status, 200);
+  assert.equal((await call(worker, 'POST', '/api/admin/jobs/collect-metrics')).status, 200);
+  const own = (await call(worker, 'GET', '/api/storage/usage', undefined, { as: dana })).body;
+  const costs = (await call(worker, 'GET', '/api/costs', undefined, { as: dana })).body;
+  assert.equal(own.storage.bytes, 25_300);
+
+  const { page, errors, context } = await openPage(browser, { token: dana });
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  assert.equal(await page.locator('#storage').getAttribute('data-state'), 'ready');
+  assert.equal(Number(await figure(page, 'bucket_bytes')), 25_300);
+  assert.equal(Number(await figure(page, 'storage_used')), 25_300, 'the overview counts her files only');
+  assert.equal(Number(await figure(page, 'total_files')), 3);
+  assert.equal(Number(await figure(page, 'quota')), own.quota.bytes_pct);
+  assert.equal(await page.locator('#storage [data-figure="quota"]').getAttribute('class'), 'tile warn', 'above 80%');
+  const storageText = await page.locator('#storage').innerText();
+  assert.match(storageText, /music/);
+  for (const other of ['backups', 'photos', 'application/pdf']) assert.doesNotMatch(storageText, new RegExp(other));
+  assert.equal(await figure(page, 'month_to_date'), costs.monthlyTotal);
+  assert.match(await page.locator('#cost').innerText(), /Your part, month to date/);
+  assert.equal(await page.locator('#cost .budgets').count(), 0, "budgets are the account's");
+  await page.locator('#storage').screenshot({ path: join(SCREENSHOTS, 'storage-panel-user.png') });
   assert.deepEqual(errors.list, []);
   await context.close();
 });

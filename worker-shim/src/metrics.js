@@ -5,7 +5,7 @@ import { HttpError, json, ask } from './http.js';
 import { upsertRow } from './runtime.js';
 import { guarded, bucketName } from './storage.js';
 import { monthCosts } from './cost-month.js';
-import { storageUsageOf } from './security.js';
+import { storageUsageOf, quotaStatuses } from './security.js';
 
 const INTERNAL_USER = 'r2watch';
 // Keys under r2watch's own prefix (health probes) are not the user's usage.
@@ -516,8 +516,29 @@ export function registerMetricsRoutes(router) {
     const q = queryParams(request, ['bucket', 'user']);
     const bucket = q.bucket ?? bucketName(rt.env);
     const db = rt.env.DB;
-    // A user's own storage; the bucket's inventory (every user's objects) is an admin's.
-    if (auth.filter) return json({ user: auth.filter, storage: await ownStorage(db, auth.filter) });
+    // A user's own storage (by prefix, the last 31 days' daily peaks, the quota); the bucket's
+    // inventory (every user's objects) is an admin's.
+    if (auth.filter) {
+      const [prefixes, peaks] = await db.batch([
+        db
+          .prepare('SELECT prefix, bytes, objects FROM user_prefix_usage WHERE user_id = ? AND objects > 0 ORDER BY bytes DESC, prefix')
+          .bind(auth.filter),
+        db
+          .prepare(
+            `SELECT day, SUM(peak_bytes) AS bytes, SUM(objects) AS objects FROM user_storage_daily_peaks
+              WHERE user_id = ? AND day >= ? GROUP BY day ORDER BY day`,
+          )
+          .bind(auth.filter, new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 10)),
+      ]);
+      const [quota] = await quotaStatuses(rt, auth.filter);
+      return json({
+        user: auth.filter,
+        storage: await ownStorage(db, auth.filter),
+        by_prefix: prefixes.results,
+        daily_peaks: peaks.results,
+        quota: quota ?? null,
+      });
+    }
     const snap = await latestSnapshot(db, bucket);
     const { results } = await db
       .prepare(

@@ -137,15 +137,6 @@ export async function quotaStatuses(rt, userId = null) {
   return rt.engine.call('quota_status', { users }, Date.now()).users;
 }
 
-/** Security events (failed-authentication floods) since `sinceMs`, newest first. */
-export async function securityEventsSince(db, sinceMs, limit = 100) {
-  const { results } = await db
-    .prepare('SELECT * FROM security_events WHERE last_at_ms >= ? ORDER BY last_at_ms DESC, id DESC LIMIT ?')
-    .bind(sinceMs, limit)
-    .all();
-  return results.map(describeEvent);
-}
-
 function describeEvent(r) {
   return {
     id: r.id,

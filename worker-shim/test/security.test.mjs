@@ -148,7 +148,8 @@ test("usage figures of one user never include another's", async () => {
   assert.equal(bob.body.storage.bytes, 2);
   assert.equal(bob.body.storage.objects, 1);
   for (const path of ['/api/usage/summary', '/api/usage/details', '/api/usage/status', '/api/usage/export',
-    '/api/metrics/history', '/api/storage/usage', '/api/quota']) {
+    '/api/metrics/history', '/api/storage/usage', '/api/quota', '/api/costs', '/api/costs/breakdown',
+    '/api/costs/whatif', '/api/costs/anomaly', '/api/alerts']) {
     assert.equal((await get(`${path}?user=alice`, tokens.bob)).status, 403, path);
     assert.equal((await get(`${path}?user=bob`, tokens.bob)).status, 200, path);
   }

@@ -109,6 +109,18 @@ Result<std::vector<cost::UsageRow>> attributed(std::vector<cost::UsageRow> rows,
   return cost::attribute_user_storage(rows, users.value(), ns.substr(0, ns.size() - 1));
 }
 
+// What moving to another storage class saves (positive: the other class is cheaper), to date and
+// for the whole month (expected), and the verdict.
+json saving_json(cost::Money to_date, cost::Money month) {
+  return {{"saving_to_date_micro_usd", to_date.micro_usd()},
+          {"saving_to_date_usd", cost::format_usd(to_date, 2)},
+          {"saving_month_micro_usd", month.micro_usd()},
+          {"saving_month_usd", cost::format_usd(month, 2)},
+          {"verdict", month > cost::Money{}   ? "cheaper"
+                      : month < cost::Money{} ? "more_expensive"
+                                              : "same"}};
+}
+
 json share_totals_json(const cost::Share& s) {
   json out = json::object();
   for (cost::Line l : cost::kAllLines) {
@@ -246,16 +258,11 @@ Result<json> cost_user_share(Engine&, const json& in, TimePoint) {
     const size_t expected = static_cast<size_t>(cost::Scenario::kExpected);
     cost::Money saving_to_date = share.to_date.total - what_if.to_date.total;
     cost::Money saving_month = share.month_end[expected].total - what_if.month_end[expected].total;
-    out["what_if"] = {{"storage_class", what_if_class},
-                      {"month_to_date", share_totals_json(what_if.to_date)},
-                      {"month_end_expected", share_totals_json(what_if.month_end[expected])},
-                      {"saving_to_date_micro_usd", saving_to_date.micro_usd()},
-                      {"saving_to_date_usd", cost::format_usd(saving_to_date, 2)},
-                      {"saving_month_micro_usd", saving_month.micro_usd()},
-                      {"saving_month_usd", cost::format_usd(saving_month, 2)},
-                      {"verdict", saving_month > cost::Money{}   ? "cheaper"
-                                  : saving_month < cost::Money{} ? "more_expensive"
-                                                                 : "same"}};
+    json what_if_json = {{"storage_class", what_if_class},
+                         {"month_to_date", share_totals_json(what_if.to_date)},
+                         {"month_end_expected", share_totals_json(what_if.month_end[expected])}};
+    what_if_json.update(saving_json(saving_to_date, saving_month));
+    out["what_if"] = std::move(what_if_json);
   }
   return out;
 }
@@ -475,19 +482,14 @@ Result<json> cost_whatif(Engine&, const json& in, TimePoint) {
   cost::Money saving_to_date = current.value().to_date.total - what_if.value().to_date.total;
   cost::Money saving_month =
       current.value().month_end[expected].total - what_if.value().month_end[expected].total;
-  return json{{"month", format_year_month(current.value().month)},
+  json out = {{"month", format_year_month(current.value().month)},
               {"as_of", format_date(m.value().as_of)},
               {"storage_class", target_name},
               {"pricing", cost::pricing_ref_json(m.value().prices)},
               {"current", summary(current.value())},
-              {"what_if", summary(what_if.value())},
-              {"saving_to_date_micro_usd", saving_to_date.micro_usd()},
-              {"saving_to_date_usd", cost::format_usd(saving_to_date, 2)},
-              {"saving_month_micro_usd", saving_month.micro_usd()},
-              {"saving_month_usd", cost::format_usd(saving_month, 2)},
-              {"verdict", saving_month > cost::Money{}   ? "cheaper"
-                          : saving_month < cost::Money{} ? "more_expensive"
-                                                         : "same"}};
+              {"what_if", summary(what_if.value())}};
+  out.update(saving_json(saving_to_date, saving_month));
+  return out;
 }
 
 // PUT /api/pricing. {"request": <a price list, partial>, "pricing": [stored versions]}: the

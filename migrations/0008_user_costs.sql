@@ -3,7 +3,8 @@
 
 -- What a user stores now under each prefix (the first path segment of the key as the user wrote
 -- it, "(root)" for none: core/metrics/inventory.h key_prefix), kept by every upload and delete
--- through the API in the same transaction as user_objects and user_storage_usage.
+-- through the API in the same transaction as user_objects. A user's total is the sum of their
+-- prefixes, so user_storage_usage (which held only that total) is dropped below.
 CREATE TABLE IF NOT EXISTS user_prefix_usage (
   user_id TEXT NOT NULL,
   prefix TEXT NOT NULL,
@@ -32,3 +33,6 @@ SELECT user_id,
        CASE WHEN instr(key, '/') > 1 THEN substr(key, 1, instr(key, '/') - 1) ELSE '(root)' END AS prefix,
        SUM(size), COUNT(*), MAX(updated_at_ms)
   FROM user_objects GROUP BY user_id, prefix;
+
+-- The per-user totals are the sums of user_prefix_usage now.
+DROP TABLE IF EXISTS user_storage_usage;

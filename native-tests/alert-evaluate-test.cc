@@ -556,6 +556,29 @@ TEST(AlertFigures, ErrorRateAndLatencyComeFromTheRollupsOfTheWindow) {
   EXPECT_EQ(bad.error().field, "operations[0].window_ms");
 }
 
+TEST(AlertFigures, AFailureCounterCountsAtItsWindowsEnd) {
+  testing::FakeClock clock;
+  FigureNeeds needs;
+  needs.failed_access = true;
+  needs.failed_access_windows = {std::chrono::minutes(5)};
+  int64_t now_ms = to_epoch_ms(clock.now());
+  auto count = [&](json item) {
+    auto series = series_from_json(json{{"failed_access", {item}}}, needs, clock.now());
+    EXPECT_TRUE(series.ok()) << series.error().message;
+    return series.ok() ? series.value().front().value : -1;
+  };
+  // A 5-minute counter that started 9 minutes ago ended 4 minutes ago: inside the last 5 min.
+  EXPECT_EQ(count({{"at_ms", now_ms - 540'000}, {"window_ms", 300'000}, {"count", 12}}), 12);
+  // Without its window the same row would be 9 minutes old.
+  EXPECT_EQ(count({{"at_ms", now_ms - 540'000}, {"count", 12}}), 0);
+  // One that ended 6 minutes ago is out; one still running counts now.
+  EXPECT_EQ(count({{"at_ms", now_ms - 660'000}, {"window_ms", 300'000}, {"count", 3}}), 0);
+  EXPECT_EQ(count({{"at_ms", now_ms - 60'000}, {"window_ms", 300'000}, {"count", 3}}), 3);
+  auto bad = series_from_json(json{{"failed_access", {{{"at_ms", now_ms}, {"window_ms", 0}}}}},
+                              needs, clock.now());
+  EXPECT_EQ(bad.error().field, "failed_access[0].window_ms");
+}
+
 TEST(AlertPayloads, SlackColoursBySeverityAndEmailHasBothBodies) {
   EXPECT_EQ(slack_color(Severity::kCritical, false), "#a30200");
   EXPECT_EQ(slack_color(Severity::kLow, false), "#439fe0");

@@ -13,6 +13,23 @@ started=$(date +%s)
 
 step() { echo; echo "== $*"; }
 
+# node_suite TITLE PATH...: runs node's test runner on PATHs and adds its counts (a run that
+# fails without reporting a failed test counts as one failure).
+node_suite() {
+  step "$1"
+  shift
+  local out status n_pass n_fail
+  out=$(node --test --test-concurrency=1 "$@" 2>&1)
+  status=$?
+  echo "$out" | grep -E "^not ok|^# (tests|pass|fail)"
+  if ((status != 0)); then echo "$out" | grep -B2 -A30 "^not ok" | head -n 200; fi
+  n_pass=$(echo "$out" | sed -nE 's/^# pass ([0-9]+)/\1/p' | tail -n 1)
+  n_fail=$(echo "$out" | sed -nE 's/^# fail ([0-9]+)/\1/p' | tail -n 1)
+  passed=$((passed + ${n_pass:-0}))
+  failed=$((failed + ${n_fail:-1}))
+  ((status == 0)) || ((${n_fail:-1} > 0)) || failed=$((failed + 1))
+}
+
 step "clang-format"
 if make --no-print-directory format-check; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
@@ -35,27 +52,8 @@ if tools/fuzz.sh "${FUZZ_SMOKE_SECONDS:-8}"; then passed=$((passed + 1)); else f
 step "wasm builds (Worker, and the cost model for the page), dashboard and Worker bundle"
 if make --no-print-directory worker; then
   passed=$((passed + 1))
-  step "Worker tests in workerd (node --test)"
-  out=$(node --test --test-concurrency=1 worker-shim/test/ 2>&1)
-  status=$?
-  echo "$out" | grep -E "^not ok|^# (tests|pass|fail)" 
-  if ((status != 0)); then echo "$out" | grep -B2 -A30 "^not ok" | head -n 200; fi
-  n_pass=$(echo "$out" | sed -nE 's/^# pass ([0-9]+)/\1/p' | tail -n 1)
-  n_fail=$(echo "$out" | sed -nE 's/^# fail ([0-9]+)/\1/p' | tail -n 1)
-  passed=$((passed + ${n_pass:-0}))
-  failed=$((failed + ${n_fail:-1}))
-  ((status == 0)) || ((n_fail > 0)) || failed=$((failed + 1))
-
-  step "Dashboard (headless Chromium) and CLI against the local Worker (node --test)"
-  out=$(node --test --test-concurrency=1 dashboard/test/ cli/test/ 2>&1)
-  status=$?
-  echo "$out" | grep -E "^not ok|^# (tests|pass|fail)"
-  if ((status != 0)); then echo "$out" | grep -B2 -A30 "^not ok" | head -n 200; fi
-  n_pass=$(echo "$out" | sed -nE 's/^# pass ([0-9]+)/\1/p' | tail -n 1)
-  n_fail=$(echo "$out" | sed -nE 's/^# fail ([0-9]+)/\1/p' | tail -n 1)
-  passed=$((passed + ${n_pass:-0}))
-  failed=$((failed + ${n_fail:-1}))
-  ((status == 0)) || ((n_fail > 0)) || failed=$((failed + 1))
+  node_suite "Worker tests in workerd (node --test)" worker-shim/test/
+  node_suite "Dashboard (headless Chromium) and CLI against the local Worker (node --test)" dashboard/test/ cli/test/
 else
   failed=$((failed + 1))
 fi

@@ -125,12 +125,17 @@ Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
               {"view", alerts::settings_to_json(s.value(), true)}};
 }
 
-// {"rules": [...]} -> what the Worker must gather for a round.
-Result<json> alert_plan(Engine&, const json& in, TimePoint) {
-  if (auto e = only(in, {"rules"})) return *e;
+// {"rules": [...]} -> what the Worker must gather for a round, with the window of the security
+// gate's failed-authentication counters (`failed_access_counter_window_ms`, this engine's
+// setting): each counter row is one failed_access item {"at_ms": its window's start,
+// "window_ms", "count"}.
+Result<json> alert_plan(Engine& e, const json& in, TimePoint) {
+  if (auto err = only(in, {"rules"})) return *err;
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
-  return alerts::needs_to_json(alerts::needs_of(rules.value()));
+  json out = alerts::needs_to_json(alerts::needs_of(rules.value()));
+  out["failed_access_counter_window_ms"] = e.security_settings().auth_failure_window.count();
+  return out;
 }
 
 // One evaluation round:

@@ -249,8 +249,17 @@ Status failed_access(const json& list, const std::vector<Duration>& windows, Tim
       if (!is_count(e["count"])) return bad(p + ".count", "must be a non-negative whole number");
       count = e["count"].get<uint64_t>();
     }
-    events.push_back({Scope{.bucket = str(e, "bucket"), .user = str(e, "user")},
-                      from_epoch_ms(e["at_ms"].get<int64_t>()), count});
+    // A counter of a window ("window_ms"): its failures count at the window's last moment (or
+    // now), so a burst is never missed and is seen up to one window after it.
+    TimePoint at = from_epoch_ms(e["at_ms"].get<int64_t>());
+    if (e.contains("window_ms")) {
+      if (!is_count(e["window_ms"]) || e["window_ms"].get<uint64_t>() == 0 ||
+          e["window_ms"].get<uint64_t>() > 86'400'000) {
+        return bad(p + ".window_ms", "must be a whole number of ms from 1 to 86400000");
+      }
+      at = std::min(at + Duration(e["window_ms"].get<int64_t>() - 1), now);
+    }
+    events.push_back({Scope{.bucket = str(e, "bucket"), .user = str(e, "user")}, at, count});
   }
   for (Duration w : windows) {
     std::map<std::tuple<std::string, std::string>, uint64_t> by_user;

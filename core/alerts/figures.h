@@ -53,7 +53,8 @@ nlohmann::json needs_to_json(const FigureNeeds& n);
 //  "health": {"status": "healthy" | "degraded" | "unhealthy"},
 //  "database": {"ok": true | false, "error"?},
 //  "quotas": [{"user", "used_bytes", "quota_bytes", "email"?}],
-//  "failed_access": [{"user"?, "bucket"?, "at_ms", "count"?}],
+//  "failed_access": [{"user"?, "bucket"?, "at_ms", "count"?, "window_ms"? (a counter of that
+//                    window starting at at_ms: it counts at the window's end, or now)}],
 //  "uploads": [{"bucket", "key", "bytes", "at_ms"?}],
 //  "series": [{"metric", "bucket"?, "prefix"?, "user"?, "window_ms"?, "value", "samples"?,
 //              "natural"?, "detail"?}]}

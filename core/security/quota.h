@@ -14,7 +14,7 @@ struct Quota {
   std::optional<uint64_t> max_objects;
 };
 
-// What a user stores now (user_storage_usage, kept by every upload and delete).
+// What a user stores now (the sum of user_prefix_usage, kept by every upload and delete).
 struct StorageUsage {
   uint64_t bytes = 0;
   uint64_t objects = 0;

@@ -9,6 +9,7 @@ import { checkDatabase } from './health.js';
 import { latestProbeRound } from './monitor.js';
 import { loadPriceVersions } from './costs.js';
 import { monthUsage } from './cost-month.js';
+import { quotaStatuses } from './security.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
 const SENDING_LEASE_MS = 5 * 60_000;
@@ -130,43 +131,39 @@ async function largestObjects(db) {
 }
 
 /**
- * Each user with a storage quota: what they store now against it (user_storage_usage, kept by
- * every upload and delete), and their address for the quota mail.
+ * Each user with a storage quota: what they store now against it (quotaStatuses, the figures
+ * GET /api/admin/quotas shows), and their address for the quota mail.
  */
-async function quotaFigures(db) {
-  const { results } = await db
-    .prepare(
-      `SELECT q.user_id, q.max_bytes, COALESCE(s.bytes, 0) AS bytes, u.email
-         FROM user_storage_quotas q
-         LEFT JOIN user_storage_usage s ON s.user_id = q.user_id
-         LEFT JOIN users u ON u.id = q.user_id
-        ORDER BY q.user_id`,
-    )
-    .all();
-  return results.map((r) => ({
-    user: r.user_id,
-    quota_bytes: r.max_bytes,
-    used_bytes: r.bytes,
-    ...(r.email ? { email: r.email } : {}),
-  }));
+async function quotaFigures(rt) {
+  const [statuses, { results: emails }] = await Promise.all([
+    quotaStatuses(rt),
+    rt.env.DB.prepare('SELECT id, email FROM users WHERE email IS NOT NULL').all(),
+  ]);
+  const emailOf = new Map(emails.map((u) => [u.id, u.email]));
+  return statuses
+    .filter((q) => q.max_bytes !== null)
+    .map((q) => ({
+      user: q.user_id,
+      quota_bytes: q.max_bytes,
+      used_bytes: q.bytes,
+      ...(emailOf.has(q.user_id) ? { email: emailOf.get(q.user_id) } : {}),
+    }));
 }
 
 /**
- * Failed authentications since `sinceMs`, from the per-client-address counters the security
- * gate keeps (one row per address and failure window, 5 minutes: core/security/policy.h; each
- * failure is counted once per address, so the credential counters are left out). A row counts at
- * the last moment of its window (or now): a burst is never missed, and is still seen up to one
- * window after it ended.
+ * Failed authentications counted in windows that end after `sinceMs`, from the per-client-address
+ * counters the security gate keeps (each failure is counted once per address, so the credential
+ * counters are left out); the engine places each at its window's end.
  */
-async function failedAccesses(db, sinceMs, nowMs) {
+async function failedAccesses(db, sinceMs, windowMs) {
   const { results } = await db
     .prepare(
       `SELECT window_start_ms, count FROM security_counters
         WHERE kind = 'auth_fail' AND subject LIKE 'ip:%' AND window_start_ms >= ?`,
     )
-    .bind(sinceMs - 300_000)
+    .bind(sinceMs - windowMs)
     .all();
-  return results.map((r) => ({ at_ms: Math.min(r.window_start_ms + 299_999, nowMs), count: r.count }));
+  return results.map((r) => ({ at_ms: r.window_start_ms, window_ms: windowMs, count: r.count }));
 }
 
 async function healthFigures(rt, nowMs) {
@@ -218,11 +215,12 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
     });
   }
   if (plan.quotas) {
-    await attempt('quotas', async () => [...(await quotaFigures(rt.env.DB)), ...(extra.quotas ?? [])]);
+    await attempt('quotas', async () => [...(await quotaFigures(rt)), ...(extra.quotas ?? [])]);
   }
   if (plan.failed_access) {
     const since = nowMs - Math.max(0, ...plan.failed_access_windows_ms);
-    await attempt('failed_access', async () => [...(await failedAccesses(rt.env.DB, since, nowMs)), ...(extra.failed_access ?? [])]);
+    const counted = () => failedAccesses(rt.env.DB, since, plan.failed_access_counter_window_ms);
+    await attempt('failed_access', async () => [...(await counted()), ...(extra.failed_access ?? [])]);
   }
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);

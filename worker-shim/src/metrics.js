@@ -32,23 +32,20 @@ function rowsText(results) {
 const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
   bytes_up, bytes_down, latency_sketch`;
 
+/**
+ * The optional equality filters of a rollup query ({column: value}; absent and empty values are
+ * left out) as SQL to append and the values to bind, in order.
+ */
+function narrowed(filters) {
+  const given = Object.entries(filters).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return { sql: given.map(([column]) => ` AND ${column} = ?`).join(''), args: given.map(([, v]) => v) };
+}
+
 export async function selectRows(db, level, fromMs, toMs, { bucket, operation, user } = {}) {
-  let sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
-    WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?`;
-  const args = [level, fromMs, toMs, OWN_PREFIX];
-  if (bucket) {
-    sql += ' AND bucket = ?';
-    args.push(bucket);
-  }
-  if (operation) {
-    sql += ' AND operation = ?';
-    args.push(operation);
-  }
-  if (user) {
-    sql += ' AND user_id = ?';
-    args.push(user);
-  }
-  const { results } = await db.prepare(sql).bind(...args).all();
+  const only = narrowed({ bucket, operation, user_id: user });
+  const sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
+    WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?${only.sql}`;
+  const { results } = await db.prepare(sql).bind(level, fromMs, toMs, OWN_PREFIX, ...only.args).all();
   return rowsText(results);
 }
 
@@ -241,21 +238,12 @@ function checkOperation(operation) {
 
 /** Per-operation totals; `user` narrows them to one user's calls (null: every user's). */
 async function operationTotals(db, fromMs, toMs, bucket, user = null) {
-  let sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
+  const only = narrowed({ bucket, user_id: user });
+  const sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
       SUM(bytes_down) AS bytes_down, MAX(period_start_ms) AS last_ms
     FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ?
-      AND prefix != ?`;
-  const args = [fromMs, toMs, OWN_PREFIX];
-  if (bucket) {
-    sql += ' AND bucket = ?';
-    args.push(bucket);
-  }
-  if (user) {
-    sql += ' AND user_id = ?';
-    args.push(user);
-  }
-  sql += ' GROUP BY operation';
-  const { results } = await db.prepare(sql).bind(...args).all();
+      AND prefix != ?${only.sql} GROUP BY operation`;
+  const { results } = await db.prepare(sql).bind(fromMs, toMs, OWN_PREFIX, ...only.args).all();
   const totals = {};
   for (const r of results) {
     totals[r.operation] = { calls: r.calls, errors: r.errors, bytes_up: r.bytes_up, bytes_down: r.bytes_down };
@@ -269,20 +257,12 @@ async function operationTotals(db, fromMs, toMs, bucket, user = null) {
  */
 async function hourlySums(db, fromMs, { bucket, user }, groupBy) {
   const columns = groupBy.join(', ');
-  let sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, ${columns}, SUM(calls) AS calls,
+  const only = narrowed({ bucket, user_id: user });
+  const sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, ${columns}, SUM(calls) AS calls,
       SUM(errors) AS errors, SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
-    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`;
-  const args = [fromMs, OWN_PREFIX];
-  if (bucket) {
-    sql += ' AND bucket = ?';
-    args.push(bucket);
-  }
-  if (user) {
-    sql += ' AND user_id = ?';
-    args.push(user);
-  }
-  sql += ` GROUP BY hour_ms, ${columns} ORDER BY hour_ms, ${columns}`;
-  const { results } = await db.prepare(sql).bind(...args).all();
+    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?${only.sql}
+    GROUP BY hour_ms, ${columns} ORDER BY hour_ms, ${columns}`;
+  const { results } = await db.prepare(sql).bind(fromMs, OWN_PREFIX, ...only.args).all();
   return results;
 }
 
@@ -327,7 +307,7 @@ function csvCell(v) {
 const READ_USAGE = { role: 'readonly', scope: 'usage', user: true };
 const ADMIN = { role: 'admin' };
 
-/** A user's own storage figures (from user_storage_usage), shaped like a bucket snapshot. */
+/** A user's own storage figures (the sum of their prefixes), shaped like a bucket snapshot. */
 async function ownStorage(db, user) {
   const u = await storageUsageOf(db, user);
   return { user, objects: u.objects, bytes: u.bytes, taken_at: u.updated_at_ms ? new Date(u.updated_at_ms).toISOString() : null };

@@ -14,13 +14,18 @@ const ADMIN = { role: 'admin' };
 
 // ---- queries used elsewhere ------------------------------------------------------------------
 
+// What each user stores now: the sum of their prefixes (user_prefix_usage, kept by every upload
+// and delete), one row per user.
+const USAGE_BY_USER = `(SELECT user_id, SUM(bytes) AS bytes, SUM(objects) AS objects,
+    MAX(updated_at_ms) AS updated_at_ms FROM user_prefix_usage GROUP BY user_id)`;
+
+function usageOf(db, user) {
+  return db.prepare(`SELECT bytes, objects, updated_at_ms FROM ${USAGE_BY_USER} WHERE user_id = ?`).bind(user);
+}
+
 /** What a user stores now: {bytes, objects, updated_at_ms} (zeros when nothing yet). */
 export async function storageUsageOf(db, user) {
-  const row = await db
-    .prepare('SELECT bytes, objects, updated_at_ms FROM user_storage_usage WHERE user_id = ?')
-    .bind(user)
-    .first();
-  return row ?? { bytes: 0, objects: 0, updated_at_ms: null };
+  return (await usageOf(db, user).first()) ?? { bytes: 0, objects: 0, updated_at_ms: null };
 }
 
 /**
@@ -30,7 +35,7 @@ export async function storageUsageOf(db, user) {
 export async function loadUploadState(db, user, key) {
   const [quota, usage, old] = await db.batch([
     db.prepare('SELECT max_bytes, max_objects FROM user_storage_quotas WHERE user_id = ?').bind(user),
-    db.prepare('SELECT bytes, objects FROM user_storage_usage WHERE user_id = ?').bind(user),
+    usageOf(db, user),
     db.prepare('SELECT size FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
   ]);
   return {
@@ -64,28 +69,21 @@ const EXISTING = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2'
 
 /**
  * Records a stored object of `size` bytes under `prefix` (the engine's storage_check_key):
- * its row in user_objects, the user's usage and prefix usage, and today's peaks before and
- * after, in one transaction that reads the replaced object's size itself (so concurrent
- * uploads add up).
+ * its row in user_objects, the user's prefix usage, and today's peaks before and after, in one
+ * transaction that reads the replaced object's size itself (so concurrent uploads add up).
  */
 export async function recordStoredObject(db, user, key, prefix, size, nowMs = Date.now()) {
-  const delta = (table) =>
-    db.prepare(
-      `UPDATE ${table} SET bytes = bytes + ?3 - COALESCE((${EXISTING}), 0),
-         objects = objects + (CASE WHEN EXISTS (${EXISTING}) THEN 0 ELSE 1 END), updated_at_ms = ?4
-       WHERE user_id = ?1${table === 'user_prefix_usage' ? ' AND prefix = ?5' : ''}`,
-    );
   await db.batch([
-    db.prepare(
-      'INSERT INTO user_storage_usage (user_id, bytes, objects, updated_at_ms) VALUES (?, 0, 0, ?) ON CONFLICT (user_id) DO NOTHING',
-    ).bind(user, nowMs),
     db.prepare(
       `INSERT INTO user_prefix_usage (user_id, prefix, bytes, objects, updated_at_ms) VALUES (?, ?, 0, 0, ?)
        ON CONFLICT (user_id, prefix) DO NOTHING`,
     ).bind(user, prefix, nowMs),
     raiseUserPeaks(db, nowMs, user, prefix),
-    delta('user_storage_usage').bind(user, key, size, nowMs),
-    delta('user_prefix_usage').bind(user, key, size, nowMs, prefix),
+    db.prepare(
+      `UPDATE user_prefix_usage SET bytes = bytes + ?3 - COALESCE((${EXISTING}), 0),
+         objects = objects + (CASE WHEN EXISTS (${EXISTING}) THEN 0 ELSE 1 END), updated_at_ms = ?4
+       WHERE user_id = ?1 AND prefix = ?5`,
+    ).bind(user, key, size, nowMs, prefix),
     db.prepare(
       `INSERT INTO user_objects (user_id, key, size, updated_at_ms) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
@@ -95,20 +93,17 @@ export async function recordStoredObject(db, user, key, prefix, size, nowMs = Da
 }
 
 /**
- * Records a deleted object (if it was recorded): usage and prefix usage less its size, today's
+ * Records a deleted object (if it was recorded): prefix usage less its size, today's
  * peak of the prefix kept (raised before the delete), in one transaction.
  */
 export async function recordDeletedObject(db, user, key, prefix, nowMs = Date.now()) {
-  const less = (table) =>
-    db.prepare(
-      `UPDATE ${table} SET bytes = MAX(bytes - COALESCE((${EXISTING}), 0), 0),
-         objects = MAX(objects - (CASE WHEN EXISTS (${EXISTING}) THEN 1 ELSE 0 END), 0), updated_at_ms = ?3
-       WHERE user_id = ?1${table === 'user_prefix_usage' ? ' AND prefix = ?4' : ''}`,
-    );
   const [, update] = await db.batch([
     raiseUserPeaks(db, nowMs, user, prefix),
-    less('user_storage_usage').bind(user, key, nowMs),
-    less('user_prefix_usage').bind(user, key, nowMs, prefix),
+    db.prepare(
+      `UPDATE user_prefix_usage SET bytes = MAX(bytes - COALESCE((${EXISTING}), 0), 0),
+         objects = MAX(objects - (CASE WHEN EXISTS (${EXISTING}) THEN 1 ELSE 0 END), 0), updated_at_ms = ?3
+       WHERE user_id = ?1 AND prefix = ?4`,
+    ).bind(user, key, nowMs, prefix),
     db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
   ]);
   return update.meta.changes;
@@ -122,9 +117,9 @@ export async function recordDeletedObject(db, user, key, prefix, nowMs = Date.no
 export async function quotaStatuses(rt, userId = null) {
   const { results } = await rt.env.DB.prepare(
     `SELECT id AS user_id, q.max_bytes, q.max_objects, s.bytes, s.objects
-       FROM (SELECT user_id AS id FROM user_storage_quotas UNION SELECT user_id FROM user_storage_usage) ids
+       FROM (SELECT user_id AS id FROM user_storage_quotas UNION SELECT user_id FROM user_prefix_usage) ids
        LEFT JOIN user_storage_quotas q ON q.user_id = ids.id
-       LEFT JOIN user_storage_usage s ON s.user_id = ids.id
+       LEFT JOIN ${USAGE_BY_USER} s ON s.user_id = ids.id
       WHERE (?1 IS NULL OR ids.id = ?1) ORDER BY ids.id`,
   )
     .bind(userId)

@@ -155,7 +155,7 @@ const WRITE_STORAGE = { role: 'user', scope: 'storage', user: true };
 export function registerStorageRoutes(router) {
   // Upload: refused with 413 before anything is written to R2 when the body is larger than
   // MAX_UPLOAD_BYTES or would take the user over their quota (the size of an object it
-  // replaces is freed first). The user's usage is kept in user_storage_usage / user_objects.
+  // replaces is freed first). The user's usage is kept in user_prefix_usage / user_objects.
   router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
     const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);

@@ -58,6 +58,22 @@ async function failingPuts(worker, n) {
   }
 }
 
+/**
+ * The notification channels, one error-rate rule "errs" (the only rule on; `rule` overrides its
+ * fields) and 6 failing PUTs that break it. Returns the time to check at: taken after the calls,
+ * since a minute boundary between it and them would leave them out of the window.
+ */
+async function errorsFiring(worker, channels, rule = {}) {
+  const res = await call(worker, 'PUT', '/api/alerts/channels', { channels });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  await call(worker, 'POST', '/api/alerts/rules', {
+    id: 'errs', name: 'errs', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5, ...rule,
+  });
+  await onlyRules(worker, ['errs']);
+  await failingPuts(worker, 6);
+  return Date.now();
+}
+
 async function cron(worker, at) {
   const run = await runCron(worker, CHECK, at);
   assert.equal(run.outcome, 'ok', JSON.stringify(run));
@@ -80,7 +96,6 @@ test('faults raise the error rate: pending, firing once, escalation, silence, on
     },
   });
   try {
-    let t0 = Date.now();
     const channels = await call(worker, 'PUT', '/api/alerts/channels', {
       escalation_after_ms: [10 * MINUTE, 20 * MINUTE],
       dashboard_url: 'https://r2watch.example.com',
@@ -107,7 +122,7 @@ test('faults raise the error rate: pending, firing once, escalation, silence, on
     await onlyRules(worker, ['put-errors']);
 
     await failingPuts(worker, 10);
-    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
+    const t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0 + 1_000);
     let alert = await alertOf(worker, 'put-errors');
     assert.equal(alert.state, 'pending');
@@ -199,14 +214,7 @@ test('a failed delivery is retried with backoff on later runs, every attempt rec
   const receiver = await startReceiver((_entry, all) => (all.length === 1 ? 500 : 200));
   const worker = await startWorker({ vars: { ENVIRONMENT: 'development', HOOK: receiver.url('/hook') } });
   try {
-    let t0 = Date.now();
-    await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url_secret: 'HOOK' }] });
-    await call(worker, 'POST', '/api/alerts/rules', {
-      id: 'errs', name: 'errs', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5,
-    });
-    await onlyRules(worker, ['errs']);
-    await failingPuts(worker, 6);
-    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
+    const t0 = await errorsFiring(worker, [{ name: 'hook', type: 'webhook', url_secret: 'HOOK' }]);
     await cron(worker, t0);
     assert.equal(receiver.received.length, 1);
     await cron(worker, t0 + 59_999); // the first backoff is 60 s
@@ -234,20 +242,10 @@ test('a failing channel does not block the others', async () => {
     vars: { ENVIRONMENT: 'development', BROKEN: broken.url('/hook'), HEALTHY: healthy.url('/hook') },
   });
   try {
-    let t0 = Date.now();
-    const channels = await call(worker, 'PUT', '/api/alerts/channels', {
-      channels: [
-        { name: 'broken', type: 'webhook', url_secret: 'BROKEN' },
-        { name: 'healthy', type: 'webhook', url_secret: 'HEALTHY' },
-      ],
-    });
-    assert.equal(channels.status, 200, JSON.stringify(channels.body));
-    await call(worker, 'POST', '/api/alerts/rules', {
-      id: 'errs', name: 'errs', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5,
-    });
-    await onlyRules(worker, ['errs']);
-    await failingPuts(worker, 6);
-    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
+    const t0 = await errorsFiring(worker, [
+      { name: 'broken', type: 'webhook', url_secret: 'BROKEN' },
+      { name: 'healthy', type: 'webhook', url_secret: 'HEALTHY' },
+    ]);
     await cron(worker, t0);
     // Both were tried in the same run; the healthy one got its notification in spite of the other.
     assert.equal(broken.received.length, 1);
@@ -344,17 +342,12 @@ test('PagerDuty gets trigger, acknowledge and resolve with one dedup key; notes 
     vars: { ENVIRONMENT: 'development', PD_URL: receiver.url('/v2/enqueue'), PD_KEY: 'routing-key-1' },
   });
   try {
-    let t0 = Date.now();
-    await call(worker, 'PUT', '/api/alerts/channels', {
-      channels: [{ name: 'pd', type: 'pagerduty', url_secret: 'PD_URL', routing_key_secret: 'PD_KEY' }],
-    });
+    const t0 = await errorsFiring(
+      worker,
+      [{ name: 'pd', type: 'pagerduty', url_secret: 'PD_URL', routing_key_secret: 'PD_KEY' }],
+      { severity: 'critical' },
+    );
     assert.equal((await call(worker, 'GET', '/api/alerts/channels')).body.channels[0].routing_key_secret, 'PD_KEY');
-    await call(worker, 'POST', '/api/alerts/rules', {
-      id: 'errs', name: 'errs', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5, severity: 'critical',
-    });
-    await onlyRules(worker, ['errs']);
-    await failingPuts(worker, 6);
-    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
     await cron(worker, t0);
     const alert = await alertOf(worker, 'errs');
     const ack = await call(worker, 'POST', `/api/alerts/${alert.id}/ack`, { note: 'looking', by: 'ana' });
@@ -480,14 +473,7 @@ test('Alertmanager receives the pushed alert, and its resolution', { skip: !exis
   const am = await startAlertmanager();
   const worker = await startWorker({ vars: { ENVIRONMENT: 'development', AM_URL: am.base } });
   try {
-    let t0 = Date.now();
-    await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'am', type: 'alertmanager', url_secret: 'AM_URL' }] });
-    await call(worker, 'POST', '/api/alerts/rules', {
-      id: 'errs', name: 'R2PutErrors', type: 'error_rate', threshold: 20, window_ms: 30 * MINUTE, min_calls: 5,
-    });
-    await onlyRules(worker, ['errs']);
-    await failingPuts(worker, 6);
-    t0 = Date.now(); // after the calls: a minute boundary in between would leave them out
+    const t0 = await errorsFiring(worker, [{ name: 'am', type: 'alertmanager', url_secret: 'AM_URL' }], { name: 'R2PutErrors' });
     await cron(worker, t0);
     const log = await call(worker, 'GET', '/api/alerts/notifications');
     assert.equal(log.body.attempts[0].status, 'sent', JSON.stringify(log.body.attempts[0]));

@@ -323,6 +323,26 @@ TEST(Budget, ParsesAndRefusesBodiesNamingTheField) {
   EXPECT_EQ(field_of(R"({"budgets": []})"), "(accepted)");
 }
 
+TEST(Budget, ReadsBackTheFormItWrites) {
+  // What PUT answers and D1 keeps carries monthly_micro_usd; reading it back must work (it did
+  // not, and every cost view failed once a budget was saved).
+  auto first = budgets_from_json(json::parse(
+      R"({"budgets": [{"monthly_usd": "25.00"}, {"bucket": "photos", "monthly_usd": 5}]})"));
+  ASSERT_TRUE(first.ok());
+  json written = budgets_to_json(first.value());
+  auto again = budgets_from_json(written);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(budgets_to_json(again.value()), written);
+  auto disagree = budgets_from_json(
+      json::parse(R"({"budgets": [{"monthly_usd": "25.00", "monthly_micro_usd": 24000000}]})"));
+  ASSERT_FALSE(disagree.ok());
+  EXPECT_EQ(disagree.error().field, "budgets[0].monthly_micro_usd");
+  auto as_text = budgets_from_json(
+      json::parse(R"({"budgets": [{"monthly_usd": "25.00", "monthly_micro_usd": "25000000"}]})"));
+  ASSERT_FALSE(as_text.ok());
+  EXPECT_EQ(as_text.error().field, "budgets[0].monthly_micro_usd");
+}
+
 std::vector<UsageRow> gets_per_day(std::vector<uint64_t> counts, uint32_t first_day = 1) {
   std::vector<UsageRow> rows;
   for (size_t i = 0; i < counts.size(); ++i) {

@@ -20,6 +20,38 @@ TEST(ParseJson, RefusesANonObjectWhereAnObjectIsRequired) {
   EXPECT_EQ(r.error().code, "invalid_json");
 }
 
+std::string nested(const std::string& open, const std::string& inner, const std::string& close,
+                   int levels) {
+  std::string s;
+  for (int i = 0; i < levels; ++i) s += open;
+  s += inner;
+  for (int i = 0; i < levels; ++i) s += close;
+  return s;
+}
+
+TEST(ParseJson, AcceptsNestingUpToTheLimitAndRefusesOneLevelMore) {
+  EXPECT_TRUE(parse_json(nested("[", "1", "]", kMaxJsonDepth)).ok());
+  auto r = parse_json(nested("[", "1", "]", kMaxJsonDepth + 1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "json_too_deep");
+  EXPECT_NE(r.error().message.find("64 levels"), std::string::npos);
+}
+
+TEST(ParseJson, RefusesTenThousandLevelsWithoutRecursing) {
+  auto r = parse_json_object(nested("{\"a\":", "1", "}", 10'000));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "json_too_deep");
+}
+
+TEST(ParseJson, CountsNoBracketInsideAString) {
+  std::string deep_text = "{\"k\": \"" + std::string(500, '[') + "\\\"{{{\"}";
+  EXPECT_EQ(json_nesting_depth(deep_text), 1u);
+  EXPECT_TRUE(parse_json(deep_text).ok());
+  EXPECT_EQ(json_nesting_depth(R"([{"a": [[]]}, {}])"), 4u);
+  // Unbalanced closers never make the depth go negative and hide a deep part after them.
+  EXPECT_EQ(json_nesting_depth("]]]]" + nested("[", "", "]", 70)), kMaxJsonDepth + 1);
+}
+
 TEST(FieldReader, LeavesAbsentFieldsUntouched) {
   json j = json::object();
   uint32_t n = 7;

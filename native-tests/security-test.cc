@@ -335,6 +335,19 @@ TEST(Quota, UploadUpToTheLimitPassesOneByteMoreIsRefused) {
   EXPECT_FALSE(check_upload(std::nullopt, full, std::nullopt, 1u << 30));
 }
 
+TEST(Quota, UploadsUnderWayCountAsIfStored) {
+  Quota q{.max_bytes = 1000, .max_objects = 3};
+  StorageUsage used{.bytes = 500, .objects = 1};
+  EXPECT_FALSE(check_upload(q, used, std::nullopt, 100, StorageUsage{.bytes = 400, .objects = 1}));
+  auto over = check_upload(q, used, std::nullopt, 101, StorageUsage{.bytes = 400, .objects = 1});
+  ASSERT_TRUE(over);
+  EXPECT_EQ(over->field, "max_bytes");
+  EXPECT_NE(over->message.find("400 more in uploads under way"), std::string::npos)
+      << over->message;
+  EXPECT_EQ(check_upload(q, used, std::nullopt, 1, StorageUsage{.bytes = 0, .objects = 2})->field,
+            "max_objects");
+}
+
 TEST(Quota, StatusInPercentAndRequestValidation) {
   auto s = quota_status(Quota{.max_bytes = 3, .max_objects = 8}, StorageUsage{2, 2});
   EXPECT_DOUBLE_EQ(s.bytes_pct, 66.67);

@@ -167,7 +167,8 @@ Result<json> security_configure(Engine& e, const json& in, TimePoint) {
               {"ip_requests_per_minute", s.ip_requests_per_minute},
               {"auth_failure_threshold", s.auth_failure_threshold},
               {"auth_failure_window_ms", s.auth_failure_window.count()},
-              {"max_upload_bytes", s.max_upload_bytes}};
+              {"max_upload_bytes", s.max_upload_bytes},
+              {"upload_reservation_ms", sec::kUploadReservationLifetime.count()}};
 }
 
 // Authenticates and authorizes one request:
@@ -375,8 +376,9 @@ Result<json> quota_validate(Engine&, const json& in, TimePoint) {
   return json{{"quota", quota_json(q.value())}};
 }
 
-// {"quota": row|null, "usage": {"bytes","objects"}|null, "replaced_size": n|null,
-//  "new_size": n, "max_upload_bytes"?} -> {"allowed": true} or 413 (quota_exceeded or
+// {"quota": row|null, "usage": {"bytes","objects"}|null, "reserved": {"bytes","objects"}|null
+//  (uploads admitted before this one and still under way), "replaced_size": n|null,
+//  "new_size": n} -> {"allowed": true} or 413 (quota_exceeded or
 // payload_too_large, over MAX_UPLOAD_BYTES).
 Result<json> quota_check(Engine& e, const json& in, TimePoint) {
   auto quota = sec::quota_from_json(in.value("quota", json(nullptr)), "quota");
@@ -401,7 +403,15 @@ Result<json> quota_check(Engine& e, const json& in, TimePoint) {
     }
     replaced = r->get<uint64_t>();
   }
-  if (auto err = sec::check_upload(quota.value(), usage.value(), replaced, new_size)) return *err;
+  sec::StorageUsage reserved;
+  if (const json* r = member(in, "reserved"); r && !r->is_null()) {
+    auto parsed = sec::usage_from_json(*r, "reserved");
+    if (!parsed.ok()) return parsed.error();
+    reserved = parsed.value();
+  }
+  if (auto err = sec::check_upload(quota.value(), usage.value(), replaced, new_size, reserved)) {
+    return *err;
+  }
   return json{{"allowed", true}};
 }
 

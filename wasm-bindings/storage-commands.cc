@@ -7,6 +7,7 @@
 #include "core/metrics/inventory.h"
 #include "core/security/access.h"
 #include "core/storage/object-key.h"
+#include "core/storage/reconcile.h"
 #include "core/storage/user-namespace.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
@@ -66,12 +67,102 @@ Result<json> storage_list_query(Engine&, const json& in, TimePoint) {
               {"r2_prefix", ns.value() + q.value().prefix}};
 }
 
+// A string or null member of `in` (absent counts as null).
+Result<std::optional<std::string>> optional_string(const json& in, const char* name) {
+  auto it = in.find(name);
+  if (it == in.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return invalid_field(name, std::string(name) + " must be a string or null");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<uint64_t> count_member(const json& o, const char* name, const std::string& at) {
+  auto it = o.find(name);
+  if (it == o.end() || !it->is_number_integer() || it->get<int64_t>() < 0) {
+    return invalid_field(at + "." + name, at + "." + name + " must be a non-negative integer");
+  }
+  return it->get<uint64_t>();
+}
+
+json fixes_json(const std::vector<storage::RecordFix>& fixes, bool with_size) {
+  json out = json::array();
+  for (const auto& f : fixes) {
+    json j = {{"user_id", f.user_id}, {"key", f.key}, {"r2_key", f.r2_key}};
+    if (with_size) {
+      j["size"] = f.size;
+      j["prefix"] = f.prefix;
+    }
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+// One page of the inventory against the stored-object records of its key range:
+// {"objects": [{"key", "size"}], "records": [{"user_id", "key", "size", "updated_at_ms"}],
+//  "after": key|null, "through": key|null, "listed_at_ms"} -> {"upserts": [{"user_id", "key",
+// "r2_key", "size", "prefix"}], "deletes": [{"user_id", "key", "r2_key"}], "users": [...]}.
+Result<json> storage_reconcile_page(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  bool has_objects = r.has("objects");
+  bool has_records = r.has("records");
+  r.has("after");
+  r.has("through");
+  Duration listed_at{0};
+  r.read_duration("listed_at_ms", listed_at, Duration(0), Duration(INT64_C(8'640'000'000'000'000)));
+  if (auto err = r.finish()) return *err;
+  if (!has_objects || !in["objects"].is_array()) {
+    return invalid_field("objects", "objects must be a list");
+  }
+  if (!has_records || !in["records"].is_array()) {
+    return invalid_field("records", "records must be a list");
+  }
+  storage::ListingRange range;
+  auto after = optional_string(in, "after");
+  if (!after.ok()) return after.error();
+  auto through = optional_string(in, "through");
+  if (!through.ok()) return through.error();
+  range.after = after.value();
+  range.through = through.value();
+  std::vector<storage::ListedObject> listed;
+  for (size_t i = 0; i < in["objects"].size(); ++i) {
+    const json& o = in["objects"][i];
+    std::string at = "objects[" + std::to_string(i) + "]";
+    if (!o.is_object() || !o.contains("key") || !o["key"].is_string()) {
+      return invalid_field(at + ".key", at + ".key must be a string");
+    }
+    auto size = count_member(o, "size", at);
+    if (!size.ok()) return size.error();
+    listed.push_back({.r2_key = o["key"].get<std::string>(), .size = size.value()});
+  }
+  std::vector<storage::ObjectRecord> records;
+  for (size_t i = 0; i < in["records"].size(); ++i) {
+    const json& o = in["records"][i];
+    std::string at = "records[" + std::to_string(i) + "]";
+    if (!o.is_object() || !o.contains("user_id") || !o["user_id"].is_string() ||
+        !o.contains("key") || !o["key"].is_string()) {
+      return invalid_field(at, at + " must have user_id and key strings");
+    }
+    auto size = count_member(o, "size", at);
+    if (!size.ok()) return size.error();
+    auto updated = count_member(o, "updated_at_ms", at);
+    if (!updated.ok()) return updated.error();
+    records.push_back({.user_id = o["user_id"].get<std::string>(),
+                       .key = o["key"].get<std::string>(),
+                       .size = size.value(),
+                       .updated_at = from_epoch_ms(static_cast<int64_t>(updated.value()))});
+  }
+  auto plan = storage::reconcile_page(listed, records, range, TimePoint(listed_at));
+  return json{{"upserts", fixes_json(plan.upserts, true)},
+              {"deletes", fixes_json(plan.deletes, false)},
+              {"users", plan.users}};
+}
+
 }  // namespace
 
 std::span<const CommandEntry> storage_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"storage_check_key", &storage_check_key},
       {"storage_list_query", &storage_list_query},
+      {"storage_reconcile_page", &storage_reconcile_page},
   };
   return kCommands;
 }

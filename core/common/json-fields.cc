@@ -4,7 +4,39 @@
 
 namespace r2w {
 
+uint32_t json_nesting_depth(std::string_view text, uint32_t limit) {
+  uint32_t depth = 0;
+  uint32_t deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is, does not end the string
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > limit) return limit + 1;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 Result<nlohmann::json> parse_json(std::string_view text) {
+  if (json_nesting_depth(text) > kMaxJsonDepth) {
+    return Error{.code = "json_too_deep",
+                 .message = "request body nests arrays and objects deeper than " +
+                            std::to_string(kMaxJsonDepth) + " levels",
+                 .field = ""};
+  }
   nlohmann::json j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded()) {
     return Error{.code = "invalid_json", .message = "request body is not valid JSON", .field = ""};

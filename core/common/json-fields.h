@@ -12,8 +12,18 @@
 
 namespace r2w {
 
+// The deepest nesting of arrays and objects that untrusted JSON may have. The parser and
+// every walk over a parsed value recurse once per level, and the wasm stack is small: text
+// nested deeper is refused before any recursive code sees it.
+inline constexpr uint32_t kMaxJsonDepth = 64;
+
+// How deeply `text` nests arrays and objects, found in one pass without recursion (brackets
+// inside strings do not count). Stops counting past `limit` and answers limit + 1 then.
+uint32_t json_nesting_depth(std::string_view text, uint32_t limit = kMaxJsonDepth);
+
 // Parses untrusted text without exceptions: a syntax error becomes an "invalid_json" Error,
-// and `require_object` refuses anything but a JSON object.
+// text nested deeper than kMaxJsonDepth a "json_too_deep" Error (both HTTP 400), and
+// `parse_json_object` refuses anything but a JSON object.
 Result<nlohmann::json> parse_json(std::string_view text);
 Result<nlohmann::json> parse_json_object(std::string_view text);
 

@@ -53,6 +53,10 @@ Result<std::vector<Budget>> budgets_from_json(const json& j) {
     Budget b;
     bool has_bucket = r.has("bucket");
     bool has_amount = r.has("monthly_usd");
+    // The normalized form (what PUT answers, GET lists and D1 keeps) also carries the amount in
+    // micro-dollars: read back, it must agree with monthly_usd, so a budget read from anywhere
+    // r2watch writes one is accepted as it is.
+    bool has_micro = r.has("monthly_micro_usd");
     r.read_uint("warn_at_pct", b.warn_at_pct, 1, 100);
     if (auto err = r.finish()) return *err;
     if (has_bucket && !in["bucket"].is_null()) {
@@ -74,6 +78,15 @@ Result<std::vector<Budget>> budgets_from_json(const json& j) {
                                "1000000000 (a number or a decimal string)");
     }
     b.monthly = *amount;
+    if (has_micro) {
+      const json& micro = in["monthly_micro_usd"];
+      if (!micro.is_number_integer() || micro.get<int64_t>() != b.monthly.micro_usd()) {
+        return invalid_field(prefix + ".monthly_micro_usd",
+                             prefix + ".monthly_micro_usd must be monthly_usd in micro-dollars (" +
+                                 std::to_string(b.monthly.micro_usd()) +
+                                 "); leave it out to take monthly_usd as it is");
+      }
+    }
     for (size_t k = 0; k < out.size(); ++k) {
       if (out[k].bucket == b.bucket) {
         return invalid_field(prefix + ".bucket",

@@ -71,20 +71,23 @@ Result<Quota> validate_quota(const json& request) {
 }
 
 std::optional<Error> check_upload(const std::optional<Quota>& quota, const StorageUsage& usage,
-                                  std::optional<uint64_t> replaced_size, uint64_t new_size) {
+                                  std::optional<uint64_t> replaced_size, uint64_t new_size,
+                                  const StorageUsage& reserved) {
   if (!quota) return std::nullopt;
   uint64_t freed = replaced_size.value_or(0);
   uint64_t base = usage.bytes > freed ? usage.bytes - freed : 0;
-  uint64_t after = base + new_size;
+  uint64_t after = base + reserved.bytes + new_size;
   if (after > quota->max_bytes) {
+    std::string in_flight =
+        reserved.bytes ? ", " + std::to_string(reserved.bytes) + " more in uploads under way" : "";
     return Error{.code = "quota_exceeded",
                  .message = "this upload of " + std::to_string(new_size) +
                             " bytes would bring storage to " + std::to_string(after) +
                             " bytes, over the quota of " + std::to_string(quota->max_bytes) +
-                            " bytes (" + std::to_string(usage.bytes) + " in use)",
+                            " bytes (" + std::to_string(usage.bytes) + " in use" + in_flight + ")",
                  .field = "max_bytes"};
   }
-  uint64_t objects_after = usage.objects + (replaced_size ? 0 : 1);
+  uint64_t objects_after = usage.objects + reserved.objects + (replaced_size ? 0 : 1);
   if (quota->max_objects && objects_after > *quota->max_objects) {
     return Error{.code = "quota_exceeded",
                  .message = "this upload would make " + std::to_string(objects_after) +

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/common/result.h"
+#include "core/common/time.h"
 
 namespace r2w::security {
 
@@ -24,12 +25,20 @@ struct StorageUsage {
 // null}. Every bad field named; nothing stored on refusal.
 Result<Quota> validate_quota(const nlohmann::json& request);
 
+// How long an upload's reservation of quota holds (quota_reservations): longer than any upload
+// takes, so a reservation is only ever outlived by a Worker that died mid-upload, and then it
+// stops counting after this.
+inline constexpr Duration kUploadReservationLifetime = std::chrono::hours(1);
+
 // Whether an upload of `new_size` bytes may go ahead for a user holding `usage` under `quota`
-// (no quota: always). `replaced_size` is the size of the object it overwrites, if any (its
-// bytes are freed and the object count does not grow). Refusal: "quota_exceeded" (413) with a
-// message that gives the figures.
+// (no quota: always). `reserved` is what uploads admitted before this one and still in flight
+// have reserved (counted as if stored, so parallel uploads never overshoot the quota together).
+// `replaced_size` is the size of the object it overwrites, if any (its bytes are freed and the
+// object count does not grow). Refusal: "quota_exceeded" (413) with a message that gives the
+// figures.
 std::optional<Error> check_upload(const std::optional<Quota>& quota, const StorageUsage& usage,
-                                  std::optional<uint64_t> replaced_size, uint64_t new_size);
+                                  std::optional<uint64_t> replaced_size, uint64_t new_size,
+                                  const StorageUsage& reserved = {});
 
 // Usage against quota for the alert engine and the quota routes.
 struct QuotaStatus {

@@ -58,16 +58,54 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * Thrown in place of any error that escapes a call into the wasm instance: a trap
+ * (`WebAssembly.RuntimeError`), a `RangeError` from a stack overflow, anything. The instance can
+ * no longer be trusted after one (its stack pointer or memory may be anywhere), so the engine is
+ * marked `broken` and the runtime drops it.
+ */
+export class EngineTrap extends WebAssembly.RuntimeError {
+  constructor(cause) {
+    super(`${cause?.name ?? 'Error'}: ${cause?.message ?? cause}`);
+    this.cause = cause;
+  }
+}
+
 export class Engine {
   /** @param {WebAssembly.Module} module  @param {number} nowMs */
   constructor(module, nowMs) {
     let memory;
     const instance = new WebAssembly.Instance(module, wasiImports(module, () => memory));
     memory = instance.exports.memory;
-    this.exports = instance.exports;
+    /** True once an error escaped a wasm call: nothing this instance says is trusted after it. */
+    this.broken = false;
+    this.raw = instance.exports;
+    this.exports = this.#guard(instance.exports);
     this.exports._initialize?.();
     this.exports.r2w_init(nowMs);
     this.seriesIds = new Map();
+  }
+
+  // Every exported function, wrapped so that whatever it throws breaks the engine for good.
+  // (No export takes more than seven arguments; extra ones are ignored by WebAssembly.)
+  #guard(raw) {
+    const guarded = { memory: raw.memory };
+    for (const [name, value] of Object.entries(raw)) {
+      if (typeof value !== 'function') {
+        guarded[name] = value;
+        continue;
+      }
+      guarded[name] = (a, b, c, d, e, f, g) => {
+        if (this.broken) throw new EngineTrap(new Error('the engine stopped after an earlier trap'));
+        try {
+          return value(a, b, c, d, e, f, g);
+        } catch (err) {
+          this.broken = true;
+          throw err instanceof EngineTrap ? err : new EngineTrap(err);
+        }
+      };
+    }
+    return guarded;
   }
 
   /** True when an R2 call may go ahead now. */
@@ -181,6 +219,25 @@ export class Engine {
     const value = JSON.parse(text);
     if (!ok) throw new EngineError(value.error);
     return value;
+  }
+
+  /**
+   * After the engine broke: runs one more command on the raw instance, for what can still be
+   * read out of it (the minute rollups not yet flushed). Answers null when the instance cannot
+   * answer (a stack overflow leaves its stack pointer unusable) or answers something that is
+   * not a well-formed result.
+   */
+  salvage(command, input, nowMs) {
+    const saved = this.exports;
+    this.exports = this.raw;
+    try {
+      const { ok, text } = this.callRaw(command, input, nowMs);
+      return ok ? JSON.parse(text) : null;
+    } catch {
+      return null;
+    } finally {
+      this.exports = saved;
+    }
   }
 
   /** Traps on purpose (fault-injection route only). */

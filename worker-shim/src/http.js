@@ -5,6 +5,7 @@ import { EngineError } from './engine.js';
 /** HTTP status for each error code (engine codes and the shim's own). */
 const STATUS_BY_CODE = {
   invalid_json: 400,
+  json_too_deep: 400,
   invalid_query: 400,
   invalid_field: 422,
   usage_too_large: 422,

@@ -62,9 +62,19 @@ async function handle(request, env, ctx) {
       await auditSafely(rt, { auth, request, url, pattern, params, status: response.status });
     }
     return response;
+  } catch (err) {
+    // The engine broke in this request: drop it, and save what it had not flushed yet.
+    if (isTrap(err) || rt.engine.broken) {
+      ctx.waitUntil(dropRuntime(rt));
+      if (!isTrap(err)) {
+        console.error(`r2watch: engine broke during a request: ${err?.message ?? err}`);
+        throw trapError(err);
+      }
+    }
+    throw err;
   } finally {
     // Minute rollups reach D1 shortly after the calls, without delaying the response.
-    if (rt.engine.flushDue(Date.now())) {
+    if (!rt.engine.broken && rt.engine.flushDue(Date.now())) {
       ctx.waitUntil(rt.flushMetrics().catch((e) => console.error(`r2watch: metrics flush failed: ${e.message}`)));
     }
   }
@@ -96,11 +106,12 @@ export default {
   },
 
   async scheduled(controller, env, ctx) {
+    let rt = null;
     try {
-      const rt = await getRuntime(env);
+      rt = await getRuntime(env);
       await runScheduled(controller, rt, ctx);
     } catch (err) {
-      if (isTrap(err)) dropRuntime();
+      if (rt && (isTrap(err) || rt.engine.broken)) ctx.waitUntil(dropRuntime(rt));
       throw err;
     }
   },

@@ -5,7 +5,7 @@ import { HttpError, json, ask } from './http.js';
 import { upsertRow } from './runtime.js';
 import { guarded, bucketName } from './storage.js';
 import { monthCosts } from './cost-month.js';
-import { storageUsageOf, quotaStatuses } from './security.js';
+import { storageUsageOf, quotaStatuses, objectRecordsInRange, applyRecordFixes } from './security.js';
 
 const INTERNAL_USER = 'r2watch';
 // Keys under r2watch's own prefix (health probes) are not the user's usage.
@@ -112,13 +112,16 @@ export async function walkInventory(rt, now) {
   const db = rt.env.DB;
   const bucket = bucketName(rt.env);
   const progress = await db
-    .prepare('SELECT cursor, state_json FROM storage_inventory_progress WHERE bucket = ?')
+    .prepare('SELECT cursor, state_json, last_key FROM storage_inventory_progress WHERE bucket = ?')
     .bind(bucket)
     .first();
   let state = progress ? JSON.parse(progress.state_json) : null;
   let cursor = progress?.cursor ?? undefined;
+  let lastKey = progress?.last_key ?? null;
+  let reconciled = 0;
   const settings = rt.engine.call('metrics_settings', {}, now);
   for (let page = 0; page < settings.inventory_pages_per_run; page++) {
+    const listedAt = Date.now();
     const listing = await guarded(
       rt,
       'list',
@@ -133,6 +136,18 @@ export async function walkInventory(rt, now) {
       storage_class: o.storageClass ?? null,
     }));
     state = rt.engine.call('inventory_add_page', { state, objects }, now).state;
+    // The stored-object records of this page's key range follow what R2 listed (a PUT and a
+    // DELETE racing on one key, or a write around r2watch, leave them out of step otherwise).
+    const through = listing.truncated && objects.length ? objects[objects.length - 1].key : null;
+    const records = await objectRecordsInRange(db, lastKey, through);
+    const plan = rt.engine.call(
+      'storage_reconcile_page',
+      { objects, records, after: lastKey, through, listed_at_ms: listedAt },
+      now,
+    );
+    await applyRecordFixes(db, plan, listedAt);
+    reconciled += plan.upserts.length + plan.deletes.length;
+    lastKey = through ?? lastKey;
     if (!listing.truncated) {
       const day = new Date(now).toISOString().slice(0, 10);
       const peaks = [];
@@ -161,34 +176,43 @@ export async function walkInventory(rt, now) {
           .bind(bucket, now, state.objects, state.bytes, JSON.stringify(state)),
         db.prepare('DELETE FROM storage_inventory_progress WHERE bucket = ?').bind(bucket),
       ]);
-      return { complete: true, objects: state.objects, bytes: state.bytes, pages: page + 1 };
+      return { complete: true, objects: state.objects, bytes: state.bytes, pages: page + 1, records_fixed: reconciled };
     }
     cursor = listing.cursor;
   }
   await db
     .prepare(
-      `INSERT INTO storage_inventory_progress (bucket, cursor, state_json, updated_at_ms) VALUES (?, ?, ?, ?)
+      `INSERT INTO storage_inventory_progress (bucket, cursor, state_json, last_key, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (bucket) DO UPDATE SET cursor = excluded.cursor, state_json = excluded.state_json,
-         updated_at_ms = excluded.updated_at_ms`,
+         last_key = excluded.last_key, updated_at_ms = excluded.updated_at_ms`,
     )
-    .bind(bucket, cursor, JSON.stringify(state), now)
+    .bind(bucket, cursor, JSON.stringify(state), lastKey, now)
     .run();
-  return { complete: false, objects_so_far: state.objects, pages: settings.inventory_pages_per_run };
+  return {
+    complete: false,
+    objects_so_far: state.objects,
+    pages: settings.inventory_pages_per_run,
+    records_fixed: reconciled,
+  };
 }
 
 /** Deletes rollups and snapshots past their retention. */
 export async function enforceRetention(rt, now) {
   const db = rt.env.DB;
   const c = rt.engine.call('metrics_retention', {}, now);
-  const [minutes, aggregated, snapshots] = await db.batch([
+  const [minutes, aggregated, snapshots, reservations] = await db.batch([
     db.prepare("DELETE FROM storage_metrics WHERE level = 'minute' AND period_start_ms < ?").bind(c.minute_rows_before_ms),
     db.prepare("DELETE FROM storage_metrics WHERE level IN ('hour', 'day') AND period_start_ms < ?").bind(c.aggregated_rows_before_ms),
     db.prepare('DELETE FROM storage_inventory_snapshots WHERE taken_at_ms < ?').bind(c.aggregated_rows_before_ms),
+    // Quota reservations left by uploads that never finished (they stopped counting already).
+    db.prepare('DELETE FROM quota_reservations WHERE expires_at_ms < ?').bind(now),
   ]);
   return {
     minute_rows_deleted: minutes.meta.changes,
     aggregated_rows_deleted: aggregated.meta.changes,
     snapshots_deleted: snapshots.meta.changes,
+    expired_reservations_deleted: reservations.meta.changes,
   };
 }
 

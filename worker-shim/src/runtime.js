@@ -10,6 +10,11 @@ export const BREAKER_ID = 'r2:BUCKET';
 let current = null; // Promise<Runtime> for this isolate
 
 export async function getRuntime(env) {
+  if (current) {
+    const rt = await current.catch(() => null);
+    // An engine that broke in a call whose error was caught on the way is dropped here.
+    if (rt?.engine.broken) dropRuntime(rt);
+  }
   current ??= Runtime.load(env).catch((e) => {
     current = null;
     throw e;
@@ -17,9 +22,17 @@ export async function getRuntime(env) {
   return current;
 }
 
-/** Drops the engine after a trap: the next request builds a new one from D1. */
-export function dropRuntime() {
+/**
+ * Drops the engine after a trap: the next request builds a new one from D1. The minute rollups
+ * it had not flushed yet are salvaged when its memory still answers (see Runtime.salvage).
+ */
+export function dropRuntime(rt) {
   current = null;
+  if (rt && !rt.dropped) {
+    rt.dropped = true;
+    return rt.salvage();
+  }
+  return Promise.resolve(0);
 }
 
 /** True for an error that means the wasm instance can no longer be trusted. */
@@ -178,6 +191,31 @@ export class Runtime {
       this.engine.call('metrics_flush_confirm', { token: batch.token }, Date.now());
       written += batch.rows.length;
     }
+  }
+
+  /**
+   * Writes what a broken engine still holds of its minute rollups (under its own writer id,
+   * so rows it had flushed before are replaced, not added to). Best effort: a trap from a stack
+   * overflow leaves nothing readable, and then the rollups of at most the last FLUSH_INTERVAL
+   * (or BATCH_SIZE rows) are lost; raw events are still in Analytics Engine.
+   */
+  async salvage() {
+    let written = 0;
+    try {
+      await this.flushing?.catch(() => {});
+      for (let batch = 0; batch < 100; batch++) {
+        const now = Date.now();
+        const taken = this.engine.salvage('metrics_flush_take', {}, now);
+        if (!taken || !Array.isArray(taken.rows) || taken.rows.length === 0) break;
+        await this.env.DB.batch(taken.rows.map((row) => upsertMinuteRow(this.env.DB, row, this.writer, now)));
+        written += taken.rows.length;
+        if (!this.engine.salvage('metrics_flush_confirm', { token: taken.token }, Date.now())) break;
+      }
+      if (written) console.error(`r2watch: ${written} minute rollup rows saved from the engine that trapped`);
+    } catch (e) {
+      console.error(`r2watch: minute rollups of the engine that trapped not saved: ${e.message}`);
+    }
+    return written;
   }
 
   async persistFaults(nowMs = Date.now()) {

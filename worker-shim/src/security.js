@@ -29,20 +29,42 @@ export async function storageUsageOf(db, user) {
 }
 
 /**
- * What an upload of `key` by `user` is checked against: the quota row ({max_bytes, max_objects})
- * or null, the usage ({bytes, objects}) and the size of the object it would replace, or null.
+ * What an upload is checked against, and its reservation, in one transaction: the quota row,
+ * the usage, the size of the object it replaces, and what uploads admitted before it and still
+ * under way have reserved ({bytes, objects}). A user with a quota gets a reservation row of
+ * `size` bytes (`id`), held until `expiresAtMs`, which recordStoredObject or releaseReservation
+ * removes: parallel uploads each see the ones before them, so together they cannot overshoot.
  */
-export async function loadUploadState(db, user, key) {
-  const [quota, usage, old] = await db.batch([
+export async function reserveUpload(db, user, key, size, id, nowMs, expiresAtMs) {
+  const [quota, usage, old, , reserved] = await db.batch([
     db.prepare('SELECT max_bytes, max_objects FROM user_storage_quotas WHERE user_id = ?').bind(user),
     usageOf(db, user),
     db.prepare('SELECT size FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
+    db.prepare(
+      `INSERT INTO quota_reservations (id, user_id, key, bytes, objects, created_at_ms, expires_at_ms)
+       SELECT ?1, ?2, ?3, ?4,
+              CASE WHEN EXISTS (SELECT 1 FROM user_objects WHERE user_id = ?2 AND key = ?3) THEN 0 ELSE 1 END,
+              ?5, ?6
+        WHERE EXISTS (SELECT 1 FROM user_storage_quotas WHERE user_id = ?2)`,
+    ).bind(id, user, key, size, nowMs, expiresAtMs),
+    db.prepare(
+      `SELECT COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(objects), 0) AS objects
+         FROM quota_reservations
+        WHERE user_id = ?1 AND expires_at_ms > ?2
+          AND seq < COALESCE((SELECT seq FROM quota_reservations WHERE id = ?3), 0)`,
+    ).bind(user, nowMs, id),
   ]);
   return {
     quota: quota.results[0] ?? null,
     usage: usage.results[0] ?? { bytes: 0, objects: 0 },
     replacedSize: old.results[0]?.size ?? null,
+    reserved: reserved.results[0] ?? { bytes: 0, objects: 0 },
   };
+}
+
+/** Gives back an upload's reservation (refused, or R2 failed). */
+export async function releaseReservation(db, id) {
+  await db.prepare('DELETE FROM quota_reservations WHERE id = ?').bind(id).run();
 }
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
@@ -72,8 +94,10 @@ const EXISTING = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2'
  * its row in user_objects, the user's prefix usage, and today's peaks before and after, in one
  * transaction that reads the replaced object's size itself (so concurrent uploads add up).
  */
-export async function recordStoredObject(db, user, key, prefix, size, nowMs = Date.now()) {
+export async function recordStoredObject(db, { user, key, r2Key, prefix, size, nowMs = Date.now(), reservation = null }) {
   await db.batch([
+    // The upload's reservation ends as its bytes become usage, in the same transaction.
+    db.prepare('DELETE FROM quota_reservations WHERE id = ?').bind(reservation),
     db.prepare(
       `INSERT INTO user_prefix_usage (user_id, prefix, bytes, objects, updated_at_ms) VALUES (?, ?, 0, 0, ?)
        ON CONFLICT (user_id, prefix) DO NOTHING`,
@@ -85,9 +109,10 @@ export async function recordStoredObject(db, user, key, prefix, size, nowMs = Da
        WHERE user_id = ?1 AND prefix = ?5`,
     ).bind(user, key, size, nowMs, prefix),
     db.prepare(
-      `INSERT INTO user_objects (user_id, key, size, updated_at_ms) VALUES (?, ?, ?, ?)
-       ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, updated_at_ms = excluded.updated_at_ms`,
-    ).bind(user, key, size, nowMs),
+      `INSERT INTO user_objects (user_id, key, size, prefix, r2_key, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, prefix = excluded.prefix,
+         r2_key = excluded.r2_key, updated_at_ms = excluded.updated_at_ms`,
+    ).bind(user, key, size, prefix, r2Key, nowMs),
     raiseUserPeaks(db, nowMs, user, prefix),
   ]);
 }
@@ -107,6 +132,59 @@ export async function recordDeletedObject(db, user, key, prefix, nowMs = Date.no
     db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
   ]);
   return update.meta.changes;
+}
+
+/**
+ * The stored-object records of one listing page's key range (R2 keys after `after`, exclusive,
+ * through `through`, inclusive; null: open), for the inventory's reconciliation.
+ */
+export async function objectRecordsInRange(db, after, through) {
+  const { results } = await db
+    .prepare(
+      `SELECT user_id, key, size, updated_at_ms FROM user_objects
+        WHERE (?1 IS NULL OR r2_key > ?1) AND (?2 IS NULL OR r2_key <= ?2)`,
+    )
+    .bind(after, through)
+    .all();
+  return results;
+}
+
+/**
+ * Applies the engine's reconciliation of one listing page (storage_reconcile_page): records
+ * listed by R2 but missing or of another size are written, records R2 no longer lists are
+ * deleted (each only if nothing changed it since `listedAtMs`), and the usage of every user
+ * touched is recounted from their records, all in one transaction.
+ */
+export async function applyRecordFixes(db, plan, listedAtMs, nowMs = Date.now()) {
+  if (!plan.upserts.length && !plan.deletes.length) return;
+  const statements = [];
+  for (const u of plan.upserts) {
+    statements.push(
+      db.prepare(
+        `INSERT INTO user_objects (user_id, key, size, prefix, r2_key, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, prefix = excluded.prefix,
+           r2_key = excluded.r2_key, updated_at_ms = excluded.updated_at_ms
+         WHERE user_objects.updated_at_ms < ?7`,
+      ).bind(u.user_id, u.key, u.size, u.prefix, u.r2_key, nowMs, listedAtMs),
+    );
+  }
+  for (const d of plan.deletes) {
+    statements.push(
+      db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ? AND updated_at_ms < ?')
+        .bind(d.user_id, d.key, listedAtMs),
+    );
+  }
+  for (const user of plan.users) {
+    statements.push(
+      db.prepare('DELETE FROM user_prefix_usage WHERE user_id = ?').bind(user),
+      db.prepare(
+        `INSERT INTO user_prefix_usage (user_id, prefix, bytes, objects, updated_at_ms)
+         SELECT user_id, prefix, SUM(size), COUNT(*), ?2 FROM user_objects WHERE user_id = ?1 GROUP BY prefix`,
+      ).bind(user, nowMs),
+      raiseUserPeaks(db, nowMs, user),
+    );
+  }
+  await db.batch(statements);
 }
 
 /**

@@ -3,7 +3,7 @@
 import { HttpError, json, retryAfterSeconds, ask } from './http.js';
 import { faultsEnabled } from './runtime.js';
 import { writeEvent } from './analytics.js';
-import { loadUploadState, recordStoredObject, recordDeletedObject } from './security.js';
+import { reserveUpload, releaseReservation, recordStoredObject, recordDeletedObject } from './security.js';
 
 /** The bucket name metrics are recorded under (the R2 binding does not expose its name). */
 export function bucketName(env) {
@@ -161,22 +161,45 @@ export function registerStorageRoutes(router) {
     const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
     const about = { key, user: auth.subject };
     const declared = request.headers.get('content-length');
-    const { quota, usage, replacedSize } = await loadUploadState(rt.env.DB, auth.subject, key);
-    const check = (size) =>
-      ask(rt, 'quota_check', { quota, usage, replaced_size: replacedSize, new_size: size });
-    if (declared !== null && /^\d{1,16}$/.test(declared)) check(Number(declared));
-    const body = await request.arrayBuffer();
-    check(body.byteLength);
-    const contentType = request.headers.get('content-type') ?? 'application/octet-stream';
-    const object = await guarded(
-      rt,
-      'put',
-      () => rt.env.BUCKET.put(r2Key, body, { httpMetadata: { contentType } }),
-      () => body.byteLength,
-      about,
-    );
-    await recordStoredObject(rt.env.DB, auth.subject, key, prefix, body.byteLength);
-    auth.auditDetails = { bytes: body.byteLength, replaced_bytes: replacedSize };
+    const db = rt.env.DB;
+    // The size is the declared length (the runtime holds a body to it); without one, the body.
+    let body = null;
+    let size;
+    if (declared !== null && /^\d{1,16}$/.test(declared)) {
+      size = Number(declared);
+      ask(rt, 'quota_check', { quota: null, usage: null, new_size: size }); // MAX_UPLOAD_BYTES
+    } else {
+      body = await request.arrayBuffer();
+      size = body.byteLength;
+    }
+    const now = Date.now();
+    const reservation = crypto.randomUUID();
+    const state = await reserveUpload(db, auth.subject, key, size, reservation, now,
+      now + rt.security.upload_reservation_ms);
+    let object;
+    try {
+      ask(rt, 'quota_check', {
+        quota: state.quota,
+        usage: state.usage,
+        reserved: state.reserved,
+        replaced_size: state.replacedSize,
+        new_size: size,
+      });
+      body ??= await request.arrayBuffer();
+      const contentType = request.headers.get('content-type') ?? 'application/octet-stream';
+      object = await guarded(
+        rt,
+        'put',
+        () => rt.env.BUCKET.put(r2Key, body, { httpMetadata: { contentType } }),
+        () => body.byteLength,
+        about,
+      );
+    } catch (e) {
+      if (state.quota) await releaseReservation(db, reservation).catch(() => {}); // expires anyway
+      throw e;
+    }
+    await recordStoredObject(db, { user: auth.subject, key, r2Key, prefix, size: body.byteLength, reservation });
+    auth.auditDetails = { bytes: body.byteLength, replaced_bytes: state.replacedSize };
     return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
   }, WRITE_STORAGE);
 

@@ -6,6 +6,7 @@
 #include "core/health/health-verdict.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
+#include "wasm-bindings/ops-codec.h"
 
 namespace r2w::bindings {
 
@@ -221,7 +222,13 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
   r.read_string("database_error", obs.database_error);
   r.read_bool("analytics_bound", obs.analytics_bound);
   bool has_round = r.has("probe_round");
+  bool has_jobs = r.has("jobs");
   if (auto err = r.finish()) return *err;
+  if (has_jobs && !in["jobs"].is_null()) {
+    auto jobs = job_statuses_from_json(in["jobs"], now);
+    if (!jobs.ok()) return jobs.error();
+    obs.jobs = jobs.value();
+  }
   if (has_round && !in["probe_round"].is_null()) {
     auto round = health::summary_from_json(in["probe_round"]);
     if (!round.ok()) return prefixed(round.error(), "probe_round");

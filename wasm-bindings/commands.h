@@ -29,6 +29,7 @@ std::span<const CommandEntry> health_commands();
 std::span<const CommandEntry> cost_commands();
 std::span<const CommandEntry> alert_commands();
 std::span<const CommandEntry> security_commands();
+std::span<const CommandEntry> ops_commands();
 CommandHandler find_command(std::string_view name);
 
 // Runs `handler` (null: an unknown command) on JSON input text and writes its answer, or

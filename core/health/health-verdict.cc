@@ -106,6 +106,18 @@ Verdict judge(const Observations& obs, const VerdictOptions& options) {
     analytics.reason = "Analytics Engine dataset is not bound: raw events are not recorded";
   }
   v.components.push_back(analytics);
+  if (obs.jobs) {
+    Component jobs{.name = "jobs"};
+    for (const ops::JobStatus& j : *obs.jobs) {
+      Level level = j.health == ops::JobHealth::kStale  ? Level::kUnhealthy
+                    : j.health == ops::JobHealth::kLate ? Level::kDegraded
+                                                        : Level::kHealthy;
+      if (level == Level::kHealthy) continue;
+      jobs.level = std::max(jobs.level, level);
+      jobs.reason += (jobs.reason.empty() ? "" : "; ") + j.reason;
+    }
+    v.components.push_back(jobs);
+  }
   for (const Component& c : v.components) {
     Level counted = c.name == "analytics" ? std::min(c.level, Level::kDegraded) : c.level;
     v.overall = std::max(v.overall, counted);

@@ -9,6 +9,7 @@
 #include "core/breaker/circuit-breaker.h"
 #include "core/common/time.h"
 #include "core/health/probe-round.h"
+#include "core/ops/jobs.h"
 
 namespace r2w::health {
 
@@ -27,6 +28,8 @@ struct Observations {
   // The last probe round, if any, and the time now (to tell whether that round is recent).
   std::optional<RoundSummary> last_round;
   TimePoint now;
+  // The scheduled jobs' standing (ops::judge_job), when the caller read their heartbeats.
+  std::optional<std::vector<ops::JobStatus>> jobs;
 };
 
 // Thresholds for "degraded", with defaults.
@@ -53,6 +56,8 @@ struct Verdict {
   std::vector<Component> components;  // storage, database, analytics
 };
 
+// A job late by ops::JobLatenessOptions::degraded_missed_runs makes "jobs" degraded, one stale
+// (unhealthy_missed_runs) unhealthy: a Worker whose crons stopped is not healthy.
 // Judges storage by the breaker and the last recent probe round (OPEN or FORCED_OPEN, or more
 // than half of the round's attempted probes failing: unhealthy; HALF_OPEN, DISABLED, any
 // probe failing or slow, a high error rate or slow responses: degraded), the database by its

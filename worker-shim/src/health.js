@@ -3,6 +3,7 @@ import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
 import { BREAKER_ID } from './runtime.js';
 import { EngineError } from './engine.js';
 import { latestProbeRound } from './monitor.js';
+import { jobsForHealth } from './jobs.js';
 
 const RECENT_TRANSITIONS = 20;
 
@@ -72,9 +73,11 @@ export function registerHealthRoutes(router) {
     }
     const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
     const now = Date.now();
+    // The jobs' heartbeats: a Worker whose crons stopped is not healthy.
+    const jobs = db.database_ok ? await jobsForHealth(rt, now).catch(() => null) : null;
     const verdict = rt.engine.call(
       'health_verdict',
-      { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound },
+      { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
       now,
     );
     const body = {

@@ -14,7 +14,8 @@ import { registerCostMonthRoutes } from './cost-month.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerSecurityRoutes } from './security.js';
 import { authenticate, audited, writeAudit } from './auth.js';
-import { runScheduled } from './jobs.js';
+import { runScheduled, registerJobRoutes, JOBS } from './jobs.js';
+import { recentRuns } from './db/jobs.js';
 
 const router = new Router();
 registerStorageRoutes(router);
@@ -27,6 +28,35 @@ registerCostRoutes(router);
 registerCostMonthRoutes(router);
 registerAlertRoutes(router);
 registerSecurityRoutes(router);
+registerJobRoutes(router);
+// Local development only (ENVIRONMENT = "development"): runs a cron's job through this Worker's
+// own scheduled handler, as Cloudflare would. wrangler 4.86's local trigger
+// (/cdn-cgi/handler/scheduled) fails when the Worker also serves static assets
+// (workers-sdk #9882), so `make dev` drives the schedule through this route instead
+// (tools/dev-scheduler.mjs; docs/operations.md says why).
+router.on('POST', '/api/admin/jobs/scheduled', async (request, _params, rt, ctx) => {
+  if (rt.env.ENVIRONMENT !== 'development') {
+    throw new HttpError('not_found', `no route for ${request.method} ${new URL(request.url).pathname}`);
+  }
+  const url = new URL(request.url);
+  for (const name of url.searchParams.keys()) {
+    if (!['cron', 'scheduled_time_ms'].includes(name)) {
+      throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+  }
+  const cron = url.searchParams.get('cron');
+  if (!cron || !JOBS[cron]) {
+    throw new HttpError('invalid_query', `cron must be one of wrangler.toml's crons: ${Object.keys(JOBS).join(', ')}`, { field: 'cron' });
+  }
+  const timeText = url.searchParams.get('scheduled_time_ms');
+  if (timeText !== null && !/^\d{1,15}$/.test(timeText)) {
+    throw new HttpError('invalid_query', 'scheduled_time_ms must be a time in ms', { field: 'scheduled_time_ms' });
+  }
+  const scheduledTime = timeText === null ? Date.now() : Number(timeText);
+  await worker.scheduled({ cron, scheduledTime, noRetry() {} }, rt.env, ctx);
+  const [run] = await recentRuns(rt.env.DB, JOBS[cron].name, 1);
+  return json({ cron, job: JOBS[cron].name, run });
+}, { role: 'admin' });
 // Every route and who may call it (the authorization matrix test walks this list).
 router.on('GET', '/api/admin/routes', async () => json({ routes: router.list() }), { role: 'admin' });
 
@@ -89,7 +119,7 @@ async function auditSafely(rt, entry) {
   }
 }
 
-export default {
+const worker = {
   async fetch(request, env, ctx) {
     try {
       return await handle(request, env, ctx);
@@ -116,3 +146,5 @@ export default {
     }
   },
 };
+
+export default worker;

@@ -5,6 +5,8 @@ import { runProbeRound, pruneHealthChecks } from './monitor.js';
 import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
+import { startRun, finishRun, jobHistory, recentRuns, pruneRuns } from './db/jobs.js';
+import { HttpError, json } from './http.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -26,7 +28,9 @@ async function daily(rt, scheduledTime) {
   const health_checks = await pruneHealthChecks(rt, scheduledTime);
   const security = await pruneSecurityCounters(rt, scheduledTime);
   const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
-  return { rollups, retention, health_checks, security, daily_report: report.period };
+  const { runs_before_ms: runsBefore } = rt.engine.call('jobs_status', { schedule: [] }, scheduledTime);
+  const job_runs_deleted = await pruneRuns(rt.env.DB, runsBefore);
+  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -46,6 +50,8 @@ async function alertsJob(rt, scheduledTime) {
   return checkAlerts(rt, scheduledTime);
 }
 
+// The cron expressions of wrangler.toml's [triggers] and the job each runs ('*/1' is the same
+// schedule as '* * * * *', kept for old configurations).
 export const JOBS = {
   '* * * * *': { name: 'check-alerts', run: alertsJob },
   '*/1 * * * *': { name: 'check-alerts', run: alertsJob },
@@ -55,11 +61,92 @@ export const JOBS = {
   '0 0 1 * *': { name: 'monthly', run: monthly },
 };
 
+/** Each job once, with the schedule it runs on: what the engine judges heartbeats against. */
+export function jobSchedule() {
+  const seen = new Set();
+  const schedule = [];
+  for (const [cron, job] of Object.entries(JOBS)) {
+    if (seen.has(job.name)) continue;
+    seen.add(job.name);
+    schedule.push({ name: job.name, cron });
+  }
+  return schedule;
+}
+
+/**
+ * Runs a job with its heartbeat: a row when it starts, completed with the outcome, duration and
+ * what it did when it ends (or with the error when it throws; the error is thrown on). A
+ * heartbeat that cannot be written never stops the job itself.
+ */
+export async function withHeartbeat(rt, { job, trigger, cron = null, scheduledMs }, run) {
+  const db = rt.env.DB;
+  const startedMs = Date.now();
+  let id = null;
+  try {
+    id = await startRun(db, { job, trigger, cron, scheduledMs, startedMs });
+  } catch (e) {
+    console.error(`r2watch: heartbeat of ${job} not written: ${e.message}`);
+  }
+  const finish = async (outcome, summary, error) => {
+    if (id === null) return;
+    const endedMs = Date.now();
+    try {
+      await finishRun(db, id, { outcome, endedMs, durationMs: endedMs - startedMs, summary, error });
+    } catch (e) {
+      console.error(`r2watch: heartbeat of ${job} not completed: ${e.message}`);
+    }
+  };
+  try {
+    const summary = await run();
+    await finish('ok', summary ?? null, null);
+    return summary;
+  } catch (e) {
+    await finish('error', null, String(e?.message ?? e).slice(0, 1000));
+    throw e;
+  }
+}
+
 export async function runScheduled(controller, rt) {
   const job = JOBS[controller.cron];
   if (!job) {
     console.warn(`r2watch: no job for cron ${controller.cron}`);
     return;
   }
-  await job.run(rt, controller.scheduledTime);
+  await withHeartbeat(
+    rt,
+    { job: job.name, trigger: 'cron', cron: controller.cron, scheduledMs: controller.scheduledTime },
+    () => job.run(rt, controller.scheduledTime),
+  );
+}
+
+/** Every job's schedule and standing (the engine's jobs_status over the heartbeats). */
+export async function jobsStatus(rt, nowMs) {
+  const schedule = jobSchedule();
+  const { history } = await jobHistory(rt.env.DB, schedule.map((j) => j.name), nowMs);
+  return rt.engine.call('jobs_status', { schedule, history }, nowMs);
+}
+
+/** What /api/health hands the engine about the jobs (null when D1 cannot say). */
+export async function jobsForHealth(rt, nowMs) {
+  const schedule = jobSchedule();
+  const { history } = await jobHistory(rt.env.DB, schedule.map((j) => j.name), nowMs);
+  return { schedule, history };
+}
+
+export function registerJobRoutes(router) {
+  // Every job: schedule, last run, last success, next due time, missed runs; and recent runs.
+  router.on('GET', '/api/admin/jobs', async (request, _params, rt) => {
+    const url = new URL(request.url);
+    for (const name of url.searchParams.keys()) {
+      if (!['job', 'limit'].includes(name)) throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+    const limitText = url.searchParams.get('limit') ?? '20';
+    if (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) {
+      throw new HttpError('invalid_query', 'limit must be 1..500', { field: 'limit' });
+    }
+    const now = Date.now();
+    const status = await jobsStatus(rt, now);
+    const runs = await recentRuns(rt.env.DB, url.searchParams.get('job'), Number(limitText));
+    return json({ ...status, recent_runs: runs });
+  }, { role: 'admin' });
 }

@@ -19,7 +19,7 @@ function freePort() {
   });
 }
 
-test('make dev serves the API on 127.0.0.1:PORT with local D1 and R2', { timeout: 180_000 }, async () => {
+test('make dev serves the API on 127.0.0.1:PORT with local D1 and R2', { timeout: 300_000 }, async () => {
   const port = await freePort();
   const state = tempDir('dev');
   const child = spawn('make', ['--no-print-directory', 'dev', `PORT=${port}`, `DEV_STATE=${state}`], {
@@ -62,6 +62,20 @@ test('make dev serves the API on 127.0.0.1:PORT with local D1 and R2', { timeout
     assert.equal(await get.text(), 'hello r2watch');
     const breaker = await (await fetch(`${base}/api/health/circuit-breaker`, { headers: { authorization } })).json();
     assert.equal(breaker.state, 'closed');
+
+    // The crons run by themselves: within a minute and a bit the every-minute job has run
+    // through the Worker's scheduled handler, with no manual step.
+    let checkAlerts = null;
+    for (let i = 0; i < 90 && !checkAlerts?.last_success_ms; i++) {
+      const jobs = await (await fetch(`${base}/api/admin/jobs?job=check-alerts`, { headers: { authorization } })).json();
+      checkAlerts = jobs.jobs.find((j) => j.name === 'check-alerts');
+      if (!checkAlerts?.last_success_ms) await sleep(1000);
+    }
+    assert.ok(checkAlerts?.last_success_ms, `no scheduled run of check-alerts:\n${output.slice(-3000)}`);
+    const runs = await (await fetch(`${base}/api/admin/jobs?job=check-alerts`, { headers: { authorization } })).json();
+    assert.equal(runs.recent_runs[0].trigger, 'cron');
+    assert.equal(runs.recent_runs[0].scheduled_ms % 60_000, 0);
+    assert.match(output, /dev-scheduler: check-alerts \(\* \* \* \* \*\) ok/);
   } finally {
     try {
       process.kill(-child.pid, 'SIGTERM');

@@ -134,11 +134,11 @@ test('malformed JSON is 400 with the position; an invalid field is 422 naming it
   assert.equal(tooBig.status, 413);
 });
 
-test('health reports storage, database and analytics with current figures', async () => {
+test('health reports storage, database, analytics and the jobs with current figures', async () => {
   const res = await call(worker, 'GET', '/api/health');
   assert.equal(res.status, 200);
   assert.equal(res.body.status, 'healthy');
-  assert.deepEqual(Object.keys(res.body.components).sort(), ['analytics', 'database', 'storage']);
+  assert.deepEqual(Object.keys(res.body.components).sort(), ['analytics', 'database', 'jobs', 'storage']);
   assert.equal(res.body.components.database.status, 'healthy');
   assert.equal(res.body.circuit_breaker.state, 'closed');
   assert.ok(res.body.figures.calls > 0, 'the earlier storage calls are counted');

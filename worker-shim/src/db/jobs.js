@@ -1,0 +1,86 @@
+// Job heartbeats in D1 (job_runs, job_registry): the only SQL of the jobs domain.
+
+/** Records that a run started; answers its id. */
+export async function startRun(db, { job, trigger, cron = null, scheduledMs, startedMs }) {
+  const row = await db
+    .prepare(
+      `INSERT INTO job_runs (job, trigger, cron, scheduled_ms, started_ms, outcome)
+       VALUES (?, ?, ?, ?, ?, 'running') RETURNING id`,
+    )
+    .bind(job, trigger, cron, scheduledMs, startedMs)
+    .first();
+  return row.id;
+}
+
+/** Completes a run: its outcome, duration and what it did (or why it failed). */
+export async function finishRun(db, id, { outcome, endedMs, durationMs, summary = null, error = null }) {
+  await db
+    .prepare(
+      `UPDATE job_runs SET outcome = ?, ended_ms = ?, duration_ms = ?, summary_json = ?, error = ?
+        WHERE id = ?`,
+    )
+    .bind(outcome, endedMs, durationMs, summary === null ? null : JSON.stringify(summary), error, id)
+    .run();
+}
+
+/**
+ * Each job's last run and last success, in the shape the engine's jobs_status reads, and when
+ * r2watch first knew of the jobs (registered now when new).
+ */
+export async function jobHistory(db, jobNames, nowMs) {
+  const results = await db.batch([
+    ...jobNames.map((job) =>
+      db.prepare('INSERT OR IGNORE INTO job_registry (job, first_seen_ms) VALUES (?, ?)').bind(job, nowMs),
+    ),
+    db.prepare('SELECT job, first_seen_ms FROM job_registry'),
+    db.prepare(
+      `SELECT r.job, r.started_ms, r.ended_ms, r.outcome FROM job_runs r
+        WHERE r.id = (SELECT id FROM job_runs WHERE job = r.job ORDER BY started_ms DESC, id DESC LIMIT 1)`,
+    ),
+    db.prepare(`SELECT job, MAX(started_ms) AS started_ms FROM job_runs WHERE outcome = 'ok' GROUP BY job`),
+  ]);
+  const [registry, last, success] = results.slice(-3);
+  return shape(registry, last, success);
+}
+
+function shape(registry, last, success) {
+  const byJob = new Map();
+  for (const r of last.results) {
+    byJob.set(r.job, {
+      job: r.job,
+      last_started_ms: r.started_ms,
+      last_ended_ms: r.ended_ms,
+      last_outcome: r.outcome,
+      last_success_ms: null,
+    });
+  }
+  for (const r of success.results) {
+    const entry = byJob.get(r.job) ?? { job: r.job };
+    entry.last_success_ms = r.started_ms;
+    byJob.set(r.job, entry);
+  }
+  for (const r of registry.results) {
+    const entry = byJob.get(r.job) ?? { job: r.job };
+    entry.known_since_ms = r.first_seen_ms;
+    byJob.set(r.job, entry);
+  }
+  return { history: [...byJob.values()] };
+}
+
+/** The latest runs of one job (or of all), newest first. */
+export async function recentRuns(db, job, limit) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, job, trigger, cron, scheduled_ms, started_ms, ended_ms, outcome, duration_ms, summary_json, error
+         FROM job_runs WHERE (?1 IS NULL OR job = ?1) ORDER BY started_ms DESC, id DESC LIMIT ?2`,
+    )
+    .bind(job, limit)
+    .all();
+  return results.map((r) => ({ ...r, summary: r.summary_json ? JSON.parse(r.summary_json) : null, summary_json: undefined }));
+}
+
+/** Deletes heartbeats started before `beforeMs`. */
+export async function pruneRuns(db, beforeMs) {
+  const res = await db.prepare('DELETE FROM job_runs WHERE started_ms < ?').bind(beforeMs).run();
+  return res.meta.changes;
+}

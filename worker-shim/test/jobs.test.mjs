@@ -1,0 +1,134 @@
+// Job heartbeats: every run of a cron's job records start, end, outcome, duration and what it
+// did; GET /api/admin/jobs lists each job's schedule, last run, last success and next due time;
+// /api/health turns degraded when a job is two runs late and unhealthy at five; a job that
+// throws records its failure. Locally, the development-only route runs a cron through the
+// Worker's own scheduled handler (what `make dev`'s scheduler calls).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, call, runCron } from './helpers.mjs';
+
+const MINUTE = 60_000;
+const jobsOf = async (worker) => (await call(worker, 'GET', '/api/admin/jobs')).body;
+const jobNamed = (body, name) => body.jobs.find((j) => j.name === name);
+
+test('a cron run leaves a heartbeat: schedule, last run, last success, next due time', async () => {
+  const worker = await startWorker();
+  try {
+    const before = await jobsOf(worker);
+    assert.deepEqual(before.jobs.map((j) => j.name).sort(), ['check-alerts', 'collect-metrics', 'cost', 'daily', 'monthly']);
+    const collect = jobNamed(before, 'collect-metrics');
+    assert.equal(collect.cron, '*/5 * * * *');
+    assert.equal(collect.interval_ms, 5 * MINUTE);
+    assert.equal(collect.last_started_ms, null);
+    assert.equal(collect.health, 'ok');
+    assert.ok(collect.next_due_ms > Date.now() && collect.next_due_ms <= Date.now() + 5 * MINUTE);
+    assert.equal(collect.next_due_ms % (5 * MINUTE), 0);
+
+    const scheduled = Math.floor(Date.now() / (5 * MINUTE)) * 5 * MINUTE;
+    const result = await runCron(worker, '*/5 * * * *', scheduled);
+    assert.equal(result.outcome, 'ok');
+    const after = await jobsOf(worker);
+    const ran = jobNamed(after, 'collect-metrics');
+    assert.equal(ran.last_outcome, 'ok');
+    assert.ok(ran.last_ended_ms >= ran.last_started_ms);
+    assert.equal(ran.last_success_ms, ran.last_started_ms);
+    const [run] = after.recent_runs.filter((r) => r.job === 'collect-metrics');
+    assert.equal(run.trigger, 'cron');
+    assert.equal(run.cron, '*/5 * * * *');
+    assert.equal(run.scheduled_ms, scheduled);
+    assert.equal(run.outcome, 'ok');
+    assert.ok(run.duration_ms >= 0);
+    assert.ok(run.summary.inventory, JSON.stringify(run.summary)); // what it did
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test('a job that throws records its failure, and the next run resumes', async () => {
+  const worker = await startWorker();
+  try {
+    await worker.db.prepare('ALTER TABLE cost_snapshots RENAME TO cost_snapshots_away').run();
+    const failed = await runCron(worker, '0 */6 * * *');
+    assert.equal(failed.outcome, 'exception');
+    let cost = jobNamed(await jobsOf(worker), 'cost');
+    assert.equal(cost.last_outcome, 'error');
+    assert.equal(cost.last_success_ms, null);
+    const [run] = (await call(worker, 'GET', '/api/admin/jobs?job=cost')).body.recent_runs;
+    assert.match(run.error, /cost_snapshots/);
+    await worker.db.prepare('ALTER TABLE cost_snapshots_away RENAME TO cost_snapshots').run();
+    assert.equal((await runCron(worker, '0 */6 * * *')).outcome, 'ok');
+    cost = jobNamed(await jobsOf(worker), 'cost');
+    assert.equal(cost.last_outcome, 'ok');
+    assert.ok(cost.last_success_ms);
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test('health turns degraded when a job is two runs late and unhealthy at five', async () => {
+  const worker = await startWorker();
+  try {
+    const now = Date.now();
+    const at = (ms) => Math.floor(ms / MINUTE) * MINUTE;
+    // r2watch has known its jobs for a day; every job but the 5-minute one ran on time.
+    await worker.db.batch([
+      ...['check-alerts', 'collect-metrics', 'cost', 'daily', 'monthly'].map((job) =>
+        worker.db.prepare('INSERT INTO job_registry (job, first_seen_ms) VALUES (?, ?)').bind(job, now - 86_400_000),
+      ),
+      ...[['check-alerts', at(now)], ['cost', now - 3_600_000], ['daily', now - 3_600_000], ['monthly', now - 3_600_000]].map(([job, t]) =>
+        worker.db.prepare(`INSERT INTO job_runs (job, trigger, scheduled_ms, started_ms, ended_ms, outcome) VALUES (?, 'cron', ?, ?, ?, 'ok')`).bind(job, t, t, t + 10),
+      ),
+    ]);
+    const setCollect = async (startedMs) => {
+      await worker.db.prepare(`DELETE FROM job_runs WHERE job = 'collect-metrics'`).run();
+      await worker.db.prepare(`INSERT INTO job_runs (job, trigger, scheduled_ms, started_ms, ended_ms, outcome) VALUES ('collect-metrics', 'cron', ?, ?, ?, 'ok')`).bind(startedMs, startedMs, startedMs + 10).run();
+    };
+    const five = Math.floor(now / (5 * MINUTE)) * 5 * MINUTE;
+    await setCollect(five);
+    let health = await call(worker, 'GET', '/api/health', undefined, { as: null });
+    assert.equal(health.body.components.jobs.status, 'healthy', JSON.stringify(health.body));
+
+    await setCollect(five - 15 * MINUTE); // two or three runs missed
+    health = await call(worker, 'GET', '/api/health', undefined, { as: null });
+    assert.equal(health.status, 200);
+    assert.equal(health.body.status, 'degraded');
+    assert.equal(health.body.components.jobs.status, 'degraded');
+    assert.match(health.body.components.jobs.reason, /job collect-metrics: \d scheduled runs missed since its last success/);
+
+    await setCollect(five - 60 * MINUTE); // five or more
+    health = await call(worker, 'GET', '/api/health', undefined, { as: null });
+    assert.equal(health.status, 503);
+    assert.equal(health.body.components.jobs.status, 'unhealthy');
+    assert.equal(jobNamed(await jobsOf(worker), 'collect-metrics').health, 'stale');
+
+    // The cron runs again: healthy.
+    assert.equal((await runCron(worker, '*/5 * * * *', five)).outcome, 'ok');
+    health = await call(worker, 'GET', '/api/health', undefined, { as: null });
+    assert.equal(health.body.components.jobs.status, 'healthy', JSON.stringify(health.body.components));
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test('locally, a cron runs through the scheduled handler on request; elsewhere the route does not exist', async () => {
+  const local = await startWorker({ vars: { ENVIRONMENT: 'development' } });
+  try {
+    const res = await call(local, 'POST', '/api/admin/jobs/scheduled?cron=' + encodeURIComponent('* * * * *'));
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.job, 'check-alerts');
+    assert.equal(res.body.run.trigger, 'cron');
+    assert.equal(res.body.run.outcome, 'ok');
+    const bad = await call(local, 'POST', '/api/admin/jobs/scheduled?cron=' + encodeURIComponent('*/7 * * * *'));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.field, 'cron');
+  } finally {
+    await local.dispose();
+  }
+  const production = await startWorker({ vars: { ENVIRONMENT: 'production' } });
+  try {
+    const res = await call(production, 'POST', '/api/admin/jobs/scheduled?cron=' + encodeURIComponent('* * * * *'));
+    assert.equal(res.status, 404);
+  } finally {
+    await production.dispose();
+  }
+});

@@ -94,8 +94,9 @@ export function requireJsonContentType(request) {
  * reads as `{}`.
  */
 export async function readJsonBody(request, { optional = false } = {}) {
-  if (optional && !request.body && !request.headers.get('content-type')) return '{}';
-  requireJsonContentType(request);
+  // Without a declared type only an empty optional body passes (its length read, not trusted).
+  const untyped = optional && !request.headers.get('content-type');
+  if (!untyped) requireJsonContentType(request);
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_JSON_BODY_BYTES) {
     throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
@@ -115,6 +116,10 @@ export async function readJsonBody(request, { optional = false } = {}) {
       }
       chunks.push(value);
     }
+  }
+  if (untyped) {
+    if (size === 0) return '{}';
+    requireJsonContentType(request);
   }
   const bytes = new Uint8Array(size);
   let at = 0;

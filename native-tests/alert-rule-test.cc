@@ -2,6 +2,7 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include "core/alerts/overview-lines.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "core/alerts/text.h"
@@ -176,6 +177,118 @@ TEST(AlertTarget, DevelopmentAlsoTakesHttpToLocalhost) {
   EXPECT_TRUE(check_target("http://[::1]:9000/hook", false).allowed);
   EXPECT_FALSE(check_target("http://example.com/hook", false).allowed);
   EXPECT_TRUE(check_target("https://example.com/hook", false).allowed);
+}
+
+TEST(AlertTarget, EveryInternalAddressFormIsRefusedInBothEnvironments) {
+  for (const char* url :
+       {// IPv4-mapped, -compatible and translated IPv6
+        "https://[::ffff:127.0.0.1]/", "https://[::ffff:7f00:1]/", "https://[::ffff:a9fe:a9fe]/",
+        "https://[64:ff9b::a9fe:a9fe]/", "https://[64:ff9b:1::a]/", "https://[::127.0.0.1]/",
+        "https://[::ffff:0:7f00:1]/", "https://[2002:7f00:1::]/", "https://[2001::1]/",
+        // unspecified, unique-local, link-local, site-local, multicast, documentation
+        "https://[::]/", "https://[fc00::1]/", "https://[FD12:3456::1]/", "https://[fe80::1]/",
+        "https://[febf::1]/", "https://[fec0::1]/", "https://[ff02::1]/", "https://[2001:db8::1]/",
+        "https://[fe80::1%25eth0]/", "https://[::1:2:3:4:5:6:7:8]/", "https://[1.2.3.4]/",
+        // IPv4 in decimal, octal and hex forms, and every non-public range
+        "https://2130706433/", "https://0x7f.1/", "https://017700000001/", "https://0x7f000001/",
+        "https://127.1/", "https://0177.0.0.1/", "https://127.0.0.01/", "https://3232235777/",
+        "https://0xa9.0xfe.0xa9.0xfe/", "https://169.254.169.254./", "https://100.64.0.1/",
+        "https://100.127.255.255/", "https://192.0.0.8/", "https://192.0.2.1/",
+        "https://198.18.0.1/", "https://198.51.100.7/", "https://203.0.113.9/",
+        "https://224.0.0.1/", "https://239.255.255.250/", "https://240.0.0.1/",
+        "https://255.255.255.255/", "https://0.0.0.0/", "https://0/", "https://1.2.3.256/",
+        "https://1.2.3.4.5/", "https://0x/", "https://09.1.1.1/",
+        // names
+        "https://router.home.arpa/", "https://db.localdomain/", "https://%31%32%37.0.0.1/",
+        "https://ex\u00e4mple.com/", "https://example.com\\@127.0.0.1/",
+        "https://example.com@127.0.0.1/", "https://127.0.0.1\t/", "https://example.com:80x/",
+        " https://example.com/"}) {
+    EXPECT_FALSE(check_target(url, true).allowed) << url;
+    EXPECT_FALSE(check_target(url, false).allowed) << url;
+  }
+  EXPECT_FALSE(check_target("https://ex\xc3\xa4mple.com/", true).allowed);
+  EXPECT_FALSE(check_target("https://example.com\\evil/", true).allowed);
+  EXPECT_FALSE(check_target("https://a.b.c\t.example.com/", true).allowed);
+  // Loopback in every spelling is refused in production.
+  for (const char* url : {"https://[::1]/", "https://[0:0:0:0:0:0:0:1]/", "https://localhost/",
+                          "https://api.localhost/", "https://LOCALHOST./", "https://127.0.0.1/",
+                          "https://127.255.0.9/"}) {
+    EXPECT_FALSE(check_target(url, true).allowed) << url;
+  }
+  // Public addresses and names are taken.
+  for (const char* url :
+       {"https://8.8.8.8/", "https://[2606:4700::1111]/", "https://hooks.slack.com:443/services/x",
+        "https://100.128.0.1/", "https://172.15.255.255/", "https://example.com./hook"}) {
+    EXPECT_TRUE(check_target(url, true).allowed) << url << ": " << check_target(url, true).reason;
+  }
+}
+
+TEST(AlertTarget, DevelopmentTakesPlainLoopbackOnly) {
+  EXPECT_TRUE(check_target("http://127.0.0.1:45678/hook", false).allowed);
+  EXPECT_TRUE(check_target("http://[0:0:0:0:0:0:0:1]:9000/", false).allowed);
+  EXPECT_TRUE(check_target("http://api.localhost:9000/", false).allowed);
+  for (const char* url : {"http://2130706433:9000/", "http://0x7f.1/", "http://017700000001/",
+                          "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://127.1/",
+                          "http://10.0.0.1/", "http://[fd00::1]/"}) {
+    EXPECT_FALSE(check_target(url, false).allowed) << url;
+  }
+}
+
+TEST(AlertTarget, Ipv4AndIpv6ParsingFollowsUrlParsers) {
+  EXPECT_EQ(parse_ipv4_host("2130706433")->address, 0x7F000001u);
+  EXPECT_EQ(parse_ipv4_host("0x7f.1")->address, 0x7F000001u);
+  EXPECT_EQ(parse_ipv4_host("017700000001")->address, 0x7F000001u);
+  EXPECT_EQ(parse_ipv4_host("127.0.1")->address, 0x7F000001u);
+  EXPECT_TRUE(parse_ipv4_host("127.0.0.1")->canonical);
+  EXPECT_FALSE(parse_ipv4_host("127.0.0.01")->canonical);
+  EXPECT_FALSE(parse_ipv4_host("256.0.0.1").has_value());
+  EXPECT_FALSE(parse_ipv4_host("1.2.3.4.5").has_value());
+  auto v6 = parse_ipv6("::ffff:127.0.0.1");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ((*v6)[10], 0xFF);
+  EXPECT_EQ((*v6)[12], 127);
+  EXPECT_EQ(parse_ipv6("0:0:0:0:0:0:0:1"), parse_ipv6("::1"));
+  EXPECT_FALSE(parse_ipv6("1::2::3").has_value());
+  EXPECT_FALSE(parse_ipv6("1:2:3:4:5:6:7:8:9").has_value());
+  EXPECT_FALSE(parse_ipv6("12345::").has_value());
+}
+
+TEST(AlertOverviewLines, TheLowestEnabledRuleOfEachTypeThatApplies) {
+  std::vector<Rule> rules = default_rules();
+  OverviewLines lines = overview_lines(rules, "r2watch-data", "");
+  ASSERT_TRUE(lines.error_rate_pct.has_value());
+  EXPECT_EQ(lines.error_rate_pct->threshold, 5);  // high_error_rate, not the breaker's 50
+  EXPECT_EQ(lines.error_rate_pct->rule_id, "high_error_rate");
+  ASSERT_TRUE(lines.response_ms.has_value());
+  EXPECT_EQ(lines.response_ms->threshold, 2000);
+  EXPECT_EQ(lines.response_ms->rule_id, "slow_response");
+  for (Rule& r : rules) {
+    if (r.id == "high_error_rate") r.enabled = false;
+    if (r.id == "slow_response") r.threshold = 750;
+  }
+  lines = overview_lines(rules, "", "");
+  EXPECT_EQ(lines.error_rate_pct->threshold, 50);
+  EXPECT_EQ(lines.error_rate_pct->rule_id, "critical_error_rate");
+  EXPECT_EQ(lines.response_ms->threshold, 750);
+  // Rules for another bucket, a prefix, another user, or warning below a value do not apply.
+  Rule other = rules.front();
+  other.id = "other";
+  other.type = RuleType::kErrorRate;
+  other.threshold = 1;
+  other.enabled = true;
+  other.scope.bucket = "photos";
+  std::vector<Rule> more = {other};
+  other.scope = Scope{.bucket = "", .prefix = "img", .user = ""};
+  more.push_back(other);
+  other.scope = Scope{.bucket = "", .prefix = "", .user = "bob"};
+  more.push_back(other);
+  other.scope = Scope{};
+  other.comparison = Comparison::kLt;
+  more.push_back(other);
+  EXPECT_FALSE(overview_lines(more, "r2watch-data", "alice").error_rate_pct.has_value());
+  EXPECT_EQ(overview_lines(more, "photos", "").error_rate_pct->threshold, 1);
+  EXPECT_EQ(overview_lines(more, "x", "bob").error_rate_pct->threshold, 1);
+  EXPECT_FALSE(overview_lines({}, "", "").response_ms.has_value());
 }
 
 TEST(AlertSettings, ChannelsAreValidatedAndInlineUrlsMasked) {

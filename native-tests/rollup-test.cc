@@ -281,6 +281,37 @@ TEST(Retention, CutoffsFollowTheSettings) {
   EXPECT_EQ(to_epoch_ms(c.aggregated_rows_before), -265LL * 86'400'000);
 }
 
+TEST(Inventory, CountsUsersObjectsByTheirOwnPrefixAndByUser) {
+  Inventory inv;
+  ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([
+      {"key": "users/alice/photos/a.jpg", "size": 500},
+      {"key": "users/alice/docs/x.txt", "size": 20},
+      {"key": "users/bob/photos/b.jpg", "size": 700},
+      {"key": "users/bob/top.txt", "size": 5},
+      {"key": "loose/file.bin", "size": 1}])"))
+                  .ok());
+  // The prefix as each user sees it, not one "users" row.
+  EXPECT_FALSE(inv.by_prefix.contains("users"));
+  EXPECT_EQ(inv.by_prefix["photos"].objects, 2u);
+  EXPECT_EQ(inv.by_prefix["photos"].bytes, 1'200u);
+  EXPECT_EQ(inv.by_prefix["docs"].bytes, 20u);
+  EXPECT_EQ(inv.by_prefix["(root)"].bytes, 5u);
+  EXPECT_EQ(inv.by_prefix["loose"].bytes, 1u);
+  EXPECT_EQ(inv.by_user["alice"].bytes, 520u);
+  EXPECT_EQ(inv.by_user["bob"].objects, 2u);
+  EXPECT_EQ(inv.by_user_prefix["alice"]["photos"].bytes, 500u);
+  EXPECT_EQ(inv.by_user_prefix["bob"]["(root)"].bytes, 5u);
+  EXPECT_FALSE(inv.by_user.contains("loose"));
+  // Costs still see the bucket's top-level prefixes.
+  EXPECT_EQ(inv.by_prefix_class["users"]["standard"].bytes, 1'225u);
+  auto back = Inventory::from_json(inv.to_json());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back.value().to_json(), inv.to_json());
+  EXPECT_EQ(split_user_key("users/alice/a/b")->key, "a/b");
+  EXPECT_FALSE(split_user_key("users//a").has_value());
+  EXPECT_FALSE(split_user_key("photos/a").has_value());
+}
+
 TEST(Inventory, CountsByPrefixTypeAndKeepsTheLargest) {
   Inventory inv;
   ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([

@@ -9,6 +9,7 @@
 
 #include "core/alerts/evaluate.h"
 #include "core/alerts/figures.h"
+#include "core/alerts/overview-lines.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "core/common/json-fields.h"
@@ -47,8 +48,11 @@ Result<std::vector<alerts::Rule>> rules_of(const json& in) {
   return alerts::rules_from_json(r, "rules");
 }
 
+// Stored settings, read back: an inline url was checked for its environment when stored, and
+// every target is checked again when sent (alert_target_check), so reading it back takes what
+// development takes.
 Result<alerts::Settings> settings_of(const json& in) {
-  auto s = alerts::settings_from_json(member(in, "settings"));
+  auto s = alerts::settings_from_json(member(in, "settings"), false);
   if (!s.ok()) return prefixed(s.error(), "settings");
   return s;
 }
@@ -111,15 +115,21 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
 
 // {"current": <stored settings> | null, "request": <partial settings>} -> the merged settings
 // (to store) and their masked view (to answer).
+// {"current", "request"?, "environment"?: "production" (default) | "development"} -> the merged
+// settings and their masked view. An inline channel url is checked for the environment.
 Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
-  if (auto e = only(in, {"current", "request"})) return *e;
+  if (auto e = only(in, {"current", "request", "environment"})) return *e;
+  const json& env = member(in, "environment");
+  if (!env.is_null() && env != "production" && env != "development") {
+    return invalid_field("environment", "environment must be production or development");
+  }
   json merged = member(in, "current").is_object() ? member(in, "current") : json::object();
   const json& request = member(in, "request");
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
     for (const auto& item : request.items()) merged[item.key()] = item.value();
   }
-  auto s = alerts::settings_from_json(merged);
+  auto s = alerts::settings_from_json(merged, env != "development");
   if (!s.ok()) return s.error();
   return json{{"settings", alerts::settings_to_json(s.value(), false)},
               {"view", alerts::settings_to_json(s.value(), true)}};
@@ -306,6 +316,34 @@ Result<json> alert_target_check(Engine&, const json& in, TimePoint) {
   return json{{"allowed", c.allowed}, {"reason", c.reason}, {"target", alerts::mask_url(url)}};
 }
 
+// {"rules": stored rules, "bucket"?: name, "user"?: id} -> the overview's warning lines from
+// the alert rules: {"error_rate_pct", "response_ms"} (null: no line) and "rules" naming the rule
+// each comes from (core/alerts/overview-lines.h).
+Result<json> alert_overview_thresholds(Engine&, const json& in, TimePoint) {
+  if (auto e = only(in, {"rules", "bucket", "user"})) return *e;
+  auto rules = rules_of(in);
+  if (!rules.ok()) return rules.error();
+  std::string bucket, user;
+  for (auto [name, out] : {std::pair{"bucket", &bucket}, std::pair{"user", &user}}) {
+    const json& v = member(in, name);
+    if (v.is_null()) continue;
+    if (!v.is_string()) return invalid_field(name, std::string(name) + " must be a string");
+    *out = v.get<std::string>();
+  }
+  alerts::OverviewLines lines = alerts::overview_lines(rules.value(), bucket, user);
+  auto value = [](const std::optional<alerts::WarningLine>& l) {
+    return l ? json(l->threshold) : json(nullptr);
+  };
+  auto rule = [](const std::optional<alerts::WarningLine>& l) {
+    return l ? json(l->rule_id) : json(nullptr);
+  };
+  return json{
+      {"error_rate_pct", value(lines.error_rate_pct)},
+      {"response_ms", value(lines.response_ms)},
+      {"rules",
+       {{"error_rate_pct", rule(lines.error_rate_pct)}, {"response_ms", rule(lines.response_ms)}}}};
+}
+
 // After an attempt: {"settings", "attempt": n (1-based), "ok"} -> {"status": "sent" | "retry" |
 // "failed", "next_attempt_at_ms"}.
 Result<json> alert_delivery_result(Engine&, const json& in, TimePoint now) {
@@ -378,6 +416,7 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_silence_create", &alert_silence_create},
       {"alert_silences_view", &alert_silences_view},
       {"alert_target_check", &alert_target_check},
+      {"alert_overview_thresholds", &alert_overview_thresholds},
       {"alert_delivery_result", &alert_delivery_result},
       {"alert_query", &alert_query},
   };

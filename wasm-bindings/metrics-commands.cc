@@ -1,9 +1,11 @@
 // Commands of the metrics pipeline: settings, flushing minute rollups, merging rollups into
 // coarser levels, history series, usage summaries, retention, and the storage inventory.
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "core/common/csv.h"
 #include "core/common/json-fields.h"
 #include "core/metrics/history.h"
 #include "core/metrics/inventory.h"
@@ -282,6 +284,57 @@ Result<json> storage_growth(Engine&, const json& in, TimePoint) {
   return metrics::storage_growth(in["snapshots"]);
 }
 
+// {"columns": [names], "rows": [[cell, ...], ...]} -> {"csv": text}: the one CSV writer of
+// r2watch (core/common/csv.h). Text cells are neutralized against spreadsheet formulas and
+// quoted; numbers are written as numbers, null as an empty cell, booleans as true/false.
+Result<json> csv_table(Engine&, const json& in, TimePoint) {
+  FieldReader reader(in);
+  bool has_columns = reader.has("columns");
+  bool has_rows = reader.has("rows");
+  if (auto e = reader.finish()) return *e;
+  static const json kNull;
+  const json& columns = has_columns ? in["columns"] : kNull;
+  const json& rows = has_rows ? in["rows"] : kNull;
+  if (!columns.is_array() || columns.empty()) {
+    return invalid_field("columns", "columns must be a non-empty list of names");
+  }
+  if (!rows.is_array()) return invalid_field("rows", "rows must be a list of lists of cells");
+  auto cell = [](const json& v) -> std::optional<std::string> {
+    if (v.is_string()) return csv_text_cell(v.get_ref<const std::string&>());
+    if (v.is_number()) return v.dump();
+    if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
+    if (v.is_null()) return std::string();
+    return std::nullopt;
+  };
+  std::string out;
+  std::vector<std::string> cells;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (!columns[i].is_string()) {
+      return invalid_field("columns[" + std::to_string(i) + "]", "columns must be names");
+    }
+    cells.push_back(*cell(columns[i]));
+  }
+  out += csv_row(cells);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    std::string at = "rows[" + std::to_string(r) + "]";
+    if (!rows[r].is_array() || rows[r].size() != columns.size()) {
+      return invalid_field(at,
+                           at + " must be a list of " + std::to_string(columns.size()) + " cells");
+    }
+    cells.clear();
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      auto text = cell(rows[r][c]);
+      if (!text) {
+        std::string f = at + "[" + std::to_string(c) + "]";
+        return invalid_field(f, f + " must be text, a number, a boolean or null");
+      }
+      cells.push_back(std::move(*text));
+    }
+    out += csv_row(cells);
+  }
+  return json{{"csv", out}};
+}
+
 }  // namespace
 
 std::span<const CommandEntry> metrics_commands() {
@@ -301,6 +354,7 @@ std::span<const CommandEntry> metrics_commands() {
       {"usage_summary", &usage_summary},
       {"inventory_add_page", &inventory_add_page},
       {"storage_growth", &storage_growth},
+      {"csv_table", &csv_table},
   };
   return kCommands;
 }

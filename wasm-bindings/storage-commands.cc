@@ -6,6 +6,7 @@
 #include "core/common/json-fields.h"
 #include "core/metrics/inventory.h"
 #include "core/security/access.h"
+#include "core/storage/content-type.h"
 #include "core/storage/object-key.h"
 #include "core/storage/reconcile.h"
 #include "core/storage/user-namespace.h"
@@ -156,6 +157,21 @@ Result<json> storage_reconcile_page(Engine&, const json& in, TimePoint) {
               {"users", plan.users}};
 }
 
+// {"content_type": text | null} -> {"active", "headers"}: the headers every object response
+// adds: X-Content-Type-Options: nosniff always, Content-Disposition: attachment for an active
+// type (core/storage/content-type.h; no type at all counts as active).
+Result<json> storage_object_headers(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string type;
+  bool given = r.has("content_type") && !in["content_type"].is_null();
+  if (given) r.read_string("content_type", type);
+  if (auto err = r.finish()) return *err;
+  bool active = storage::is_active_content_type(type);
+  json headers = {{"x-content-type-options", "nosniff"}};
+  if (active) headers["content-disposition"] = "attachment";
+  return json{{"active", active}, {"headers", headers}};
+}
+
 }  // namespace
 
 std::span<const CommandEntry> storage_commands() {
@@ -163,6 +179,7 @@ std::span<const CommandEntry> storage_commands() {
       {"storage_check_key", &storage_check_key},
       {"storage_list_query", &storage_list_query},
       {"storage_reconcile_page", &storage_reconcile_page},
+      {"storage_object_headers", &storage_object_headers},
   };
   return kCommands;
 }

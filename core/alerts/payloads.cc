@@ -21,7 +21,10 @@ std::string upper(std::string_view s) {
 bool is_resolved_kind(const std::string& kind) { return kind == "resolved"; }
 
 std::string link_of(const AlertState& a, const Settings& s) {
-  return s.dashboard_url.empty() ? "" : s.dashboard_url + "/alerts/" + a.alert_id;
+  if (s.dashboard_url.empty()) return "";
+  std::string_view base = s.dashboard_url;
+  while (base.ends_with('/')) base.remove_suffix(1);  // "https://x/" links to https://x/alerts/..
+  return std::string(base) + "/alerts/" + a.alert_id;
 }
 
 std::string summary_of(const AlertState& a) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/alerts/rule.h"
+#include "core/alerts/target.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
 
@@ -66,7 +67,9 @@ struct Settings {
   std::string dashboard_url;
 };
 
-Result<Settings> settings_from_json(const nlohmann::json& j);
+// `production`: whether an inline channel url is checked as in production (https to public
+// addresses only) or as in development (loopback http allowed too); see check_target.
+Result<Settings> settings_from_json(const nlohmann::json& j, bool production = true);
 // `masked`: an inline url shows only its scheme, host and last 4 characters.
 nlohmann::json settings_to_json(const Settings& s, bool masked);
 std::string mask_url(std::string_view url);
@@ -74,15 +77,7 @@ std::string mask_url(std::string_view url);
 // The delay before the next attempt after `failures` failed attempts (failures >= 1).
 Duration backoff(const Settings& s, uint32_t failures);
 
-// Whether a notification may be sent to `url`. Production: https only, and never to a private,
-// loopback, link-local or unspecified address (IPv4 or IPv6 literal) or to localhost or
-// *.local / *.internal names. Development: http and https, and localhost / 127.0.0.0/8 / ::1
-// are allowed; the other private ranges stay refused.
-struct TargetCheck {
-  bool allowed = false;
-  std::string reason;  // why not
-};
-TargetCheck check_target(std::string_view url, bool production);
+// Whether a notification may be sent to a URL: check_target in core/alerts/target.h.
 
 // A silence or maintenance window: alerts whose labels match every matcher are not notified
 // from starts_at until ends_at (resolved notices still go out).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/storage/object-key.h"
+#include "core/storage/user-namespace.h"
 
 namespace r2w::metrics {
 
@@ -40,6 +41,14 @@ bool groups_from_json(const nlohmann::json& j, std::map<std::string, Tally>& out
 
 }  // namespace
 
+std::optional<UserKey> split_user_key(std::string_view bucket_key) {
+  if (!bucket_key.starts_with(storage::kUsersPrefix)) return std::nullopt;
+  std::string_view rest = bucket_key.substr(storage::kUsersPrefix.size());
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  return UserKey{.user = std::string(rest.substr(0, slash)), .key = rest.substr(slash + 1)};
+}
+
 std::string key_prefix(std::string_view key) {
   size_t slash = key.find('/');
   if (slash == std::string_view::npos || slash == 0) return "(root)";
@@ -66,6 +75,8 @@ Status Inventory::add_page(const nlohmann::json& objects) {
       return invalid_field(at + ".content_type", at + ".content_type must be a string");
     }
   }
+  size_t user_prefix_pairs = 0;
+  for (const auto& [user, prefixes] : by_user_prefix) user_prefix_pairs += prefixes.size();
   for (const auto& o : objects) {
     std::string key = o["key"].get<std::string>();
     if (key.starts_with(storage::kReservedPrefix)) continue;
@@ -76,14 +87,28 @@ Status Inventory::add_page(const nlohmann::json& objects) {
                            : "unknown";
     total.objects++;
     total.bytes += size;
-    tally(by_prefix, key_prefix(key), size);
+    auto owned = split_user_key(key);
+    tally(by_prefix, key_prefix(owned ? owned->key : std::string_view(key)), size);
+    if (owned) {
+      tally(by_user, owned->user, size);
+      std::string inside = key_prefix(owned->key);
+      auto known = by_user_prefix.find(owned->user);
+      bool seen = known != by_user_prefix.end() && known->second.contains(inside);
+      bool room = seen || user_prefix_pairs < kMaxGroups;
+      if (!seen && room) user_prefix_pairs++;
+      Tally& t = room ? by_user_prefix[owned->user][inside] : by_user_prefix["~other"]["~other"];
+      t.objects++;
+      t.bytes += size;
+    }
     tally(by_content_type, type, size);
     std::string r2_class = o.contains("storage_class") && o["storage_class"].is_string()
                                ? o["storage_class"].get<std::string>()
                                : "";
     std::string storage_class = r2_class == "InfrequentAccess" ? "infrequent_access" : "standard";
     std::string prefix = key_prefix(key);
-    if (!by_prefix.contains(prefix)) prefix = "~other";  // capped like by_prefix
+    if (!by_prefix_class.contains(prefix) && by_prefix_class.size() >= kMaxGroups) {
+      prefix = "~other";  // capped like by_prefix
+    }
     Tally& t = by_prefix_class[prefix][storage_class];
     t.objects++;
     t.bytes += size;
@@ -101,12 +126,18 @@ nlohmann::json Inventory::to_json() const {
   for (const auto& [prefix, classes] : by_prefix_class) {
     prefix_classes[prefix] = groups_to_json(classes);
   }
+  nlohmann::json user_prefixes = nlohmann::json::object();
+  for (const auto& [user, prefixes] : by_user_prefix) {
+    user_prefixes[user] = groups_to_json(prefixes);
+  }
   nlohmann::json top = nlohmann::json::array();
   for (const auto& [key, size] : largest) top.push_back({{"key", key}, {"size", size}});
   return {{"started_at_ms", to_epoch_ms(started)},
           {"objects", total.objects},
           {"bytes", total.bytes},
           {"by_prefix", groups_to_json(by_prefix)},
+          {"by_user", groups_to_json(by_user)},
+          {"by_user_prefix", user_prefixes},
           {"by_content_type", groups_to_json(by_content_type)},
           {"by_prefix_class", prefix_classes},
           {"largest", top}};
@@ -133,6 +164,14 @@ Result<Inventory> Inventory::from_json(const nlohmann::json& j) {
   if (!j.contains("by_content_type") ||
       !groups_from_json(j["by_content_type"], inv.by_content_type)) {
     return bad("by_content_type");
+  }
+  // Absent in snapshots taken before users were counted.
+  if (j.contains("by_user") && !groups_from_json(j["by_user"], inv.by_user)) return bad("by_user");
+  if (j.contains("by_user_prefix")) {
+    if (!j["by_user_prefix"].is_object()) return bad("by_user_prefix");
+    for (const auto& [user, prefixes] : j["by_user_prefix"].items()) {
+      if (!groups_from_json(prefixes, inv.by_user_prefix[user])) return bad("by_user_prefix");
+    }
   }
   if (j.contains("by_prefix_class")) {
     if (!j["by_prefix_class"].is_object()) return bad("by_prefix_class");

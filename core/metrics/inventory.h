@@ -3,7 +3,9 @@
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/common/result.h"
@@ -25,10 +27,18 @@ struct Inventory {
 
   TimePoint started;
   Tally total;
-  std::map<std::string, Tally> by_prefix;        // first path segment, "(root)" for none
+  // By the prefix as its owner sees it: the first path segment of the key inside the user's
+  // namespace ("users/alice/photos/a.jpg" -> "photos"), or of the key itself outside any
+  // namespace; "(root)" for none. Every user's objects would otherwise be one "users" row.
+  std::map<std::string, Tally> by_prefix;
+  // Objects under "users/<id>/": per user, and per user and prefix (at most kMaxGroups pairs;
+  // further pairs count as "~other" / "~other").
+  std::map<std::string, Tally> by_user;
+  std::map<std::string, std::map<std::string, Tally>> by_user_prefix;
   std::map<std::string, Tally> by_content_type;  // "unknown" when not set
-  // Per prefix and storage class ("standard" | "infrequent_access"): what storage costs
-  // are computed from.
+  // Per top-level prefix of the bucket key ("users" for every user's objects) and storage class
+  // ("standard" | "infrequent_access"): what storage costs are computed from (a user's part is
+  // split out of "users" by what each stored, see core/cost/user-share.h).
   std::map<std::string, std::map<std::string, Tally>> by_prefix_class;
   std::vector<std::pair<std::string, uint64_t>> largest;  // biggest first
 
@@ -44,6 +54,14 @@ struct Inventory {
 
 // The first path segment of a key: "photos/2026/a.jpg" -> "photos"; "a.jpg" -> "(root)".
 std::string key_prefix(std::string_view key);
+
+// A bucket key under a user's namespace ("users/<id>/<key>"): the user and the key inside it;
+// unset for keys outside every namespace (or with an empty user id).
+struct UserKey {
+  std::string user;
+  std::string_view key;
+};
+std::optional<UserKey> split_user_key(std::string_view bucket_key);
 
 // Growth from snapshots [{"taken_at_ms", "objects", "bytes"}, ...] (any order): the latest,
 // and its change against the newest snapshot at least 1, 7 and 30 days older (absent when

@@ -5,6 +5,7 @@ import { h, table } from './dom.js';
 import { timeChart, barList, redrawCharts } from './chart.js';
 import * as fmt from './format.js';
 import { whatIfView } from './whatif.js';
+import { alertIdOf, loadAlertView } from './alert-view.js';
 
 const RANGES = {
   '1h': { label: 'hour', hours: 1, growth: '1d' },
@@ -65,10 +66,12 @@ function notYet(what, route) {
   );
 }
 
-function tile(figure, label, valueText, { raw, trend, warn, hint } = {}) {
+function tile(figure, label, valueText, { raw, trend, warn, hint, threshold } = {}) {
+  const dataset = { figure, value: raw ?? '' };
+  if (threshold !== undefined) dataset.threshold = threshold ?? '';
   return h(
     'div',
-    { class: `tile${warn ? ' warn' : ''}`, dataset: { figure, value: raw ?? '' } },
+    { class: `tile${warn ? ' warn' : ''}`, dataset },
     h('span', { class: 'tile-label', text: label }),
     h('span', { class: 'tile-value', text: valueText }),
     trend ? h('span', { class: 'tile-trend', text: trend }) : null,
@@ -78,6 +81,11 @@ function tile(figure, label, valueText, { raw, trend, warn, hint } = {}) {
 
 function statusBadge(status) {
   return h('span', { class: `badge status-${String(status).replace(/[^a-z_]/g, '')}`, text: String(status).replace(/_/g, ' ') });
+}
+
+/** "above the 5% threshold of alert rule high_error_rate": the line comes from the alert rules. */
+function thresholdHint(threshold, rule) {
+  return `above the ${threshold} threshold${rule ? ` of alert rule ${rule}` : ''}`;
 }
 
 const timeFormatFor = (range) => (t) =>
@@ -121,19 +129,22 @@ async function loadPerformance() {
       raw: f.error_rate_pct.value,
       trend: trend(f.error_rate_pct),
       warn: f.error_rate_pct.over_threshold,
-      hint: `above the ${fmt.pct(f.error_rate_pct.threshold, 0)} threshold`,
+      threshold: f.error_rate_pct.threshold,
+      hint: thresholdHint(fmt.pct(f.error_rate_pct.threshold, Number.isInteger(f.error_rate_pct.threshold) ? 0 : 2), overview.threshold_rules?.error_rate_pct),
     }),
     tile('avg_ms', 'Average response', fmt.ms(f.avg_ms.value), {
       raw: f.avg_ms.value,
       trend: trend(f.avg_ms),
       warn: f.avg_ms.over_threshold,
-      hint: `above the ${fmt.ms(f.avg_ms.threshold)} threshold`,
+      threshold: f.avg_ms.threshold,
+      hint: thresholdHint(fmt.ms(f.avg_ms.threshold), overview.threshold_rules?.response_ms),
     }),
     tile('p95_ms', 'p95 response', fmt.ms(f.p95_ms.value), {
       raw: f.p95_ms.value,
       trend: trend(f.p95_ms),
       warn: f.p95_ms.over_threshold,
-      hint: `above the ${fmt.ms(f.p95_ms.threshold)} threshold`,
+      threshold: f.p95_ms.threshold,
+      hint: thresholdHint(fmt.ms(f.p95_ms.threshold), overview.threshold_rules?.response_ms),
     }),
   );
   const times = history.points.map((p) => p.t_ms);
@@ -314,7 +325,10 @@ async function loadStorage() {
     };
   }
   const byType = Object.entries(inv.by_content_type ?? {}).map(([k, v]) => ({ key: k, ...v })).sort((a, b) => b.bytes - a.bytes);
+  // By prefix as users see it (inside each user's namespace users/<id>/), and by user.
   const byPrefix = Object.entries(inv.by_prefix ?? {}).map(([k, v]) => ({ key: k, ...v })).sort((a, b) => b.bytes - a.bytes);
+  const byUser = Object.entries(inv.by_user ?? {}).map(([k, v]) => ({ key: k, ...v, prefixes: inv.by_user_prefix?.[k] ?? {} })).sort((a, b) => b.bytes - a.bytes);
+  const topPrefixes = (u) => Object.entries(u.prefixes).sort((a, b) => b[1].bytes - a[1].bytes).slice(0, 3).map(([p, t]) => `${p} ${fmt.bytes(t.bytes)}`).join(', ');
   const history = storage.history ?? [];
   return {
     state: 'ready',
@@ -331,6 +345,9 @@ async function loadStorage() {
         barList('By content type', byType, { value: (i) => i.bytes, label: (i) => i.key || '(none)', detail: (i) => `${fmt.bytes(i.bytes)} · ${fmt.count(i.objects)} files` }),
         barList('By prefix', byPrefix, { value: (i) => i.bytes, label: (i) => i.key || '(root)', detail: (i) => `${fmt.bytes(i.bytes)} · ${fmt.count(i.objects)} files` }),
       ),
+      byUser.length
+        ? barList('By user', byUser, { value: (i) => i.bytes, label: (i) => i.key, detail: (i) => `${fmt.bytes(i.bytes)} · ${fmt.count(i.objects)} files · ${topPrefixes(i)}` })
+        : null,
       table('Largest files', ['key', 'size'], (inv.largest ?? []).map((f) => [f.key, fmt.bytes(f.size)]), { className: 'largest' }),
       timeChart({
         title: 'Storage growth, last 31 days',
@@ -535,7 +552,7 @@ function setRange(range) {
   refreshAll();
 }
 
-function setUpTokenDialog() {
+function setUpTokenDialog(refresh = refreshAll) {
   const dialog = document.getElementById('token-dialog');
   const input = document.getElementById('token-input');
   document.getElementById('token-button').addEventListener('click', () => {
@@ -545,11 +562,53 @@ function setUpTokenDialog() {
   dialog.addEventListener('close', () => {
     if (dialog.returnValue === 'save') setToken(input.value.trim());
     if (dialog.returnValue === 'clear') setToken('');
-    if (dialog.returnValue !== 'cancel') refreshAll();
+    if (dialog.returnValue !== 'cancel') refresh();
   });
 }
 
+/** The page of one alert (/alerts/<id>, the link in notifications) instead of the panels. */
+function startAlertPage(id) {
+  document.title = `r2watch: alert ${id}`;
+  document.querySelector('.ranges').hidden = true;
+  const section = h(
+    'section',
+    { id: 'alert', class: 'panel wide', 'aria-labelledby': 'alert-title' },
+    h('h2', { id: 'alert-title', text: `Alert ${id}` }),
+    h('p', {}, h('a', { href: '/', text: 'All panels' })),
+    h('div', { class: 'panel-body' }),
+  );
+  document.getElementById('main').replaceChildren(section);
+  const panel = { id: 'alert', load: () => loadAlertView(id) };
+  const refresh = async () => {
+    const err = await refreshPanel(panel);
+    const banner = document.getElementById('banner');
+    banner.hidden = !(err instanceof ApiError && err.unauthorized);
+    if (!banner.hidden) banner.textContent = 'r2watch refused the token: set the right one with the Token button.';
+    state.refreshes++;
+    document.body.dataset.refreshes = String(state.refreshes);
+    document.getElementById('updated').textContent = `Updated ${fmt.clock(Date.now())}`;
+  };
+  document.getElementById('refresh').addEventListener('click', refresh);
+  setUpTokenDialog(refresh);
+  refresh();
+}
+
+/** Any other path than / (the Worker serves the page for every path that is not a file). */
+function startNotFound() {
+  document.querySelector('.ranges').hidden = true;
+  document.getElementById('main').replaceChildren(
+    h('section', { id: 'not-found', class: 'panel wide', dataset: { state: 'missing' } },
+      h('h2', { text: 'No such page' }),
+      h('p', {}, `r2watch has no page at ${location.pathname}. `, h('a', { href: '/', text: 'Open the dashboard' }), '.')),
+  );
+  document.getElementById('updated').textContent = '';
+  document.body.dataset.refreshes = '1';
+}
+
 function start() {
+  const alertId = alertIdOf(location.pathname);
+  if (alertId !== null) return startAlertPage(alertId);
+  if (!['/', '/index.html'].includes(location.pathname)) return startNotFound();
   for (const panel of PANELS) {
     const section = document.getElementById(panel.id);
     if (!section.querySelector('.panel-body')) section.append(h('div', { class: 'panel-body' }));

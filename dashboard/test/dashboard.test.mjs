@@ -249,6 +249,49 @@ test("a user's page shows their own storage, quota and part of the bill, nobody 
   await context.close();
 });
 
+test("an admin's storage panel shows the prefixes inside users' namespaces, and each user", async () => {
+  // dana's files (the test above) and the admin's seed are both in the last inventory.
+  const inv = (await call(worker, 'GET', '/api/storage/usage')).body.inventory;
+  assert.equal(inv.by_prefix.users, undefined);
+  assert.equal(inv.by_user.dana.bytes, 25_300);
+  assert.equal(inv.by_user_prefix.dana.music.objects, 2);
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  const byPrefix = page.locator('#storage figure.bars', { hasText: 'By prefix' });
+  const labels = await byPrefix.locator('.bar-label').allInnerTexts();
+  for (const prefix of ['photos', 'docs', 'backups', 'music']) assert.ok(labels.includes(prefix), labels.join(', '));
+  assert.ok(!labels.includes('users'), labels.join(', '));
+  const byUser = page.locator('#storage figure.bars', { hasText: 'By user' });
+  assert.deepEqual((await byUser.locator('.bar-label').allInnerTexts()).sort(), ['admin', 'dana']);
+  assert.match(await byUser.innerText(), /music/);
+  assert.deepEqual(errors.list, []);
+  await context.close();
+});
+
+test("the error-rate warning line is the alert rule's threshold, and follows a change of the rule", async () => {
+  const before = (await call(worker, 'GET', '/api/metrics/overview?range=24h')).body;
+  assert.equal(before.figures.error_rate_pct.threshold, 5, 'the default rule, not the breaker');
+  assert.ok(before.figures.error_rate_pct.value > 1.5, `${before.figures.error_rate_pct.value}`);
+  assert.equal((await call(worker, 'PUT', '/api/alerts/rules/high_error_rate', { threshold: 1.5 })).status, 200);
+  try {
+    const overview = (await call(worker, 'GET', '/api/metrics/overview?range=24h')).body;
+    assert.equal(overview.figures.error_rate_pct.threshold, 1.5);
+    assert.equal(overview.figures.error_rate_pct.over_threshold, true);
+    const { page, errors, context } = await openPage(browser);
+    await page.goto(`${worker.url}/#range=24h`);
+    await refreshed(page);
+    const tile = page.locator('[data-figure="error_rate"]');
+    assert.equal(await tile.getAttribute('data-threshold'), '1.5');
+    assert.equal(await tile.getAttribute('class'), 'tile warn');
+    assert.match(await tile.innerText(), /above the 1\.50% threshold of alert rule high_error_rate/);
+    assert.deepEqual(errors.list, []);
+    await context.close();
+  } finally {
+    await call(worker, 'PUT', '/api/alerts/rules/high_error_rate', { threshold: 5 });
+  }
+});
+
 test('with no data every panel says how to send some', async () => {
   const { page, errors, context } = await openPage(browser);
   await page.goto(`${empty.url}/`);

@@ -52,6 +52,21 @@ async function loadRules(db) {
   return `[${results.map((r) => r.rule_json).join(',')}]`;
 }
 
+/**
+ * The dashboard overview's warning lines, from the alert rules (the defaults installed on first
+ * start): {error_rate_pct, response_ms, rules} (core/alerts/overview-lines.h).
+ */
+export async function overviewThresholds(rt, { bucket, user }, nowMs) {
+  await ensureDefaults(rt);
+  const rules = await loadRules(rt.env.DB);
+  return ask(
+    rt,
+    'alert_overview_thresholds',
+    `{"rules":${rules},"bucket":${JSON.stringify(bucket ?? null)},"user":${JSON.stringify(user ?? null)}}`,
+    nowMs,
+  );
+}
+
 async function loadConfig(db) {
   const row = await db.prepare('SELECT settings_json, ledger_json FROM alert_config WHERE id = 1').first();
   return { settings: row?.settings_json ?? 'null', ledger: row?.ledger_json ?? 'null' };
@@ -292,21 +307,42 @@ async function postJson(rt, row, channel, body, nowMs) {
   const env = rt.env;
   const url = channel.url || (channel.url_secret ? env[channel.url_secret] : undefined);
   if (!url) throw Object.assign(new Error(`secret ${channel.url_secret} is not set`), { target: `secret:${channel.url_secret}` });
-  const full = url.replace(/\/+$/, '') + (row.path ?? '');
-  const check = ask(rt, 'alert_target_check', { url: full, environment: environmentOf(env) }, nowMs);
-  if (!check.allowed) throw Object.assign(new Error(`target refused: ${check.reason}`), { target: check.target });
+  const written = url.replace(/\/+$/, '') + (row.path ?? '');
+  // The URL as fetch will read it (the runtime's WHATWG parser: "http://0x7f.1/" becomes
+  // "http://127.0.0.1/"); the engine judges both the written and the parsed form.
+  let full;
+  try {
+    full = new URL(written).href;
+  } catch {
+    throw Object.assign(new Error('target refused: the URL is not valid'), { target: '' });
+  }
+  const environment = environmentOf(env);
+  let check;
+  for (const form of new Set([written, full])) {
+    check = ask(rt, 'alert_target_check', { url: form, environment }, nowMs);
+    if (!check.allowed) throw Object.assign(new Error(`target refused: ${check.reason}`), { target: check.target });
+  }
   if (row.secret_field) {
     const secret = env[channel.routing_key_secret];
     if (!secret) throw Object.assign(new Error(`secret ${channel.routing_key_secret} is not set`), { target: check.target });
     body[row.secret_field] = secret;
   }
+  // Redirects are not followed: the target was checked, a redirect's Location was not (and
+  // would receive the body, routing key included).
   const res = await fetch(full, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'user-agent': 'r2watch-alerts' },
     body: JSON.stringify(body),
+    redirect: 'manual',
     signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
   });
   await res.arrayBuffer();
+  if (res.status >= 300 && res.status < 400) {
+    throw Object.assign(new Error(`HTTP ${res.status}: the target answered with a redirect, which is not followed (point the channel at the final URL)`), {
+      code: res.status,
+      target: check.target,
+    });
+  }
   if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { code: res.status, target: check.target });
   return { code: res.status, target: check.target };
 }
@@ -356,7 +392,7 @@ export async function deliverDue(rt, nowMs) {
     .all();
   if (!results.length) return [];
   const { settings: settingsText } = await loadConfig(db);
-  const settings = ask(rt, 'alert_settings_update', `{"current":${settingsText}}`, nowMs).settings;
+  const settings = ask(rt, 'alert_settings_update', `{"current":${settingsText},"environment":"${environmentOf(rt.env)}"}`, nowMs).settings;
   const out = [];
   for (const { key } of results) {
     // Claim it: only one run sends a given row.
@@ -564,7 +600,7 @@ export function registerAlertRoutes(router) {
   router.on('GET', '/api/alerts/channels', async (_request, _params, rt) => {
     await ensureDefaults(rt);
     const { settings } = await loadConfig(rt.env.DB);
-    return json(ask(rt, 'alert_settings_update', `{"current":${settings}}`).view);
+    return json(ask(rt, 'alert_settings_update', `{"current":${settings},"environment":"${environmentOf(rt.env)}"}`).view);
   });
 
   router.on('PUT', '/api/alerts/channels', async (request, _params, rt) => {
@@ -572,7 +608,11 @@ export function registerAlertRoutes(router) {
     await ensureDefaults(rt);
     const db = rt.env.DB;
     const { settings: current } = await loadConfig(db);
-    const { settings, view } = ask(rt, 'alert_settings_update', `{"current":${current},"request":${body}}`);
+    const { settings, view } = ask(
+      rt,
+      'alert_settings_update',
+      `{"current":${current},"request":${body},"environment":"${environmentOf(rt.env)}"}`,
+    );
     await db
       .prepare('UPDATE alert_config SET settings_json = ?, updated_at_ms = ? WHERE id = 1')
       .bind(JSON.stringify(settings), Date.now())
@@ -636,6 +676,45 @@ export function registerAlertRoutes(router) {
     });
   }, { role: 'readonly', scope: 'alerts', user: true });
 
+  // One alert with its history (the earlier episodes of the same rule and scope) and the
+  // notifications sent about it: what a notification's link (/alerts/<id>) shows. Registered
+  // after the fixed /api/alerts/... routes. A user reaches only their own alerts (404 otherwise).
+  router.on('GET', '/api/alerts/:id', async (request, params, rt, _ctx, auth) => {
+    const { user: _named, ...rest } = queryOf(request);
+    const unknown = Object.keys(rest)[0];
+    if (unknown !== undefined) throw new HttpError('invalid_query', `unknown query parameter ${unknown}`, { field: unknown });
+    const db = rt.env.DB;
+    const row = await db
+      .prepare('SELECT * FROM alerts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)')
+      .bind(params.id, auth.filter)
+      .first();
+    if (!row) throw new HttpError('not_found', `no alert with id ${params.id}`, { field: 'id' });
+    const [history, notifications] = await db.batch([
+      db
+        .prepare(
+          `SELECT * FROM alerts WHERE fingerprint = ?1 AND id != ?2 AND (?3 IS NULL OR user_id = ?3)
+            ORDER BY updated_at_ms DESC, id DESC LIMIT 50`,
+        )
+        .bind(row.fingerprint, row.id, auth.filter),
+      db
+        .prepare(
+          `SELECT o.key, o.channel, o.channel_type, o.kind, o.status, o.attempts, o.created_at_ms,
+                  (SELECT MAX(n.at_ms) FROM alert_notifications n WHERE n.notification_key = o.key) AS last_attempt_at_ms,
+                  (SELECT n.error FROM alert_notifications n WHERE n.notification_key = o.key
+                     ORDER BY n.at_ms DESC, n.id DESC LIMIT 1) AS last_error
+             FROM alert_outbox o
+            WHERE EXISTS (SELECT 1 FROM json_each(o.alert_ids_json) j WHERE j.value = ?1)
+            ORDER BY o.created_at_ms DESC, o.key LIMIT 50`,
+        )
+        .bind(row.id),
+    ]);
+    return json({
+      alert: describeAlert(row),
+      history: history.results.map(describeAlert),
+      notifications: notifications.results,
+    });
+  }, { role: 'readonly', scope: 'alerts', user: true });
+
   // Acknowledging and resolving one's own alerts needs the user role; everyone's, admin.
   const ACT_ON_ALERT = { role: 'user', scope: 'alerts' };
   router.on('POST', '/api/alerts/:id/ack', async (request, params, rt, _ctx, auth) =>
@@ -644,15 +723,8 @@ export function registerAlertRoutes(router) {
     manual(rt, request, params.id, 'alert_resolve', auth), ACT_ON_ALERT);
 
   router.on('POST', '/api/admin/jobs/check-alerts', async (request, _params, rt) => {
-    const text = await request.text();
-    let extra = {};
-    if (text.trim()) {
-      try {
-        extra = JSON.parse(text);
-      } catch (e) {
-        throw new HttpError('invalid_json', `request body is not valid JSON: ${e.message}`);
-      }
-    }
+    // The body (extra figures) is optional; when there is one it is JSON like any other.
+    const extra = JSON.parse(await readJsonBody(request, { optional: true }));
     return json(await checkAlerts(rt, Date.now(), extra));
   });
 }

@@ -118,7 +118,17 @@ export async function authenticate(request, rt, access, url) {
     const headers = answer.code === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="r2watch"' } : {};
     const err = new HttpError(answer.code, answer.message, { field: answer.field, headers });
     // A known caller refused by role, scope or another user's id: the fetch handler audits it.
-    if (answer.actor) err.actor = { user: answer.actor, role: answer.actor_role, via: answer.actor_via, ip, userAgent };
+    // `subject`: whose data the request was for (the ?user= it named, else the caller's own).
+    if (answer.actor) {
+      err.actor = {
+        user: answer.actor,
+        role: answer.actor_role,
+        via: answer.actor_via,
+        subject: input.user ?? answer.actor,
+        ip,
+        userAgent,
+      };
+    }
     throw err;
   }
 
@@ -196,7 +206,8 @@ export function audited(method, access) {
 
 function targetOf(params, auth) {
   const parts = Object.entries(params).map(([k, v]) => `${k}=${safeDecode(v)}`);
-  if (auth && auth.subject !== auth.user) parts.unshift(`user=${auth.subject}`);
+  // Acting for another user: `user=` names them (never "undefined" when no one was named).
+  if (auth?.subject && auth.subject !== auth.user) parts.unshift(`user=${String(auth.subject).slice(0, 200)}`);
   return parts.length ? parts.join('&') : null;
 }
 

@@ -1,7 +1,7 @@
 // Cost routes and jobs that stand on the metrics: the month's bill from the rollups and the
 // storage peaks, its breakdown, the what-if, the anomaly check, snapshots and reports. The
 // engine (core/cost) computes every figure; this file gathers the month's usage from D1.
-import { HttpError, json, ask } from './http.js';
+import { HttpError, json, ask, csvResponse } from './http.js';
 import { loadPriceVersions, loadBudgets } from './costs.js';
 import { bucketName } from './storage.js';
 import { raiseUserPeaks } from './security.js';
@@ -214,21 +214,18 @@ export async function buildReport(rt, type, period, nowMs) {
   return report;
 }
 
-function csv(report) {
-  const lines = ['section,key,storage_micro_usd,class_a_micro_usd,class_b_micro_usd,retrieval_micro_usd,total_micro_usd,total_usd'];
-  const cell = (v) => (/[",\n]/.test(String(v ?? '')) ? `"${String(v).replace(/"/g, '""')}"` : String(v ?? ''));
-  const push = (section, key, r) =>
-    lines.push(
-      [section, key, r.storage_micro_usd, r.class_a_micro_usd, r.class_b_micro_usd, r.retrieval_micro_usd, r.total_micro_usd, r.total_usd]
-        .map(cell)
-        .join(','),
-    );
+/** A report's rows for its CSV: the month to date, then its top buckets and prefixes. */
+function csvRows(report) {
+  const row = (section, key, r) => [section, key, r.storage_micro_usd, r.class_a_micro_usd, r.class_b_micro_usd, r.retrieval_micro_usd, r.total_micro_usd, r.total_usd];
   const c = report.cost;
-  lines.push(['month_to_date', report.period, c.storage_micro_usd, '', '', c.retrieval_micro_usd, c.total_micro_usd, c.total_usd].map(cell).join(','));
-  for (const r of report.top_buckets) push('bucket', r.key, r);
-  for (const r of report.top_prefixes) push('prefix', r.key, r);
-  return `${lines.join('\n')}\n`;
+  return [
+    ['month_to_date', report.period, c.storage_micro_usd, '', '', c.retrieval_micro_usd, c.total_micro_usd, c.total_usd],
+    ...report.top_buckets.map((r) => row('bucket', r.key, r)),
+    ...report.top_prefixes.map((r) => row('prefix', r.key, r)),
+  ];
 }
+
+const REPORT_CSV_COLUMNS = ['section', 'key', 'storage_micro_usd', 'class_a_micro_usd', 'class_b_micro_usd', 'retrieval_micro_usd', 'total_micro_usd', 'total_usd'];
 
 // A user's own month (readonly and user roles); an admin's is the account's, or one user's with
 // ?user=. Reports are documents of the whole account: admins only.
@@ -321,12 +318,7 @@ export function registerCostMonthRoutes(router) {
     if (!row) throw new HttpError('not_found', `no report with id ${params.id}`, { field: 'id' });
     const report = JSON.parse(row.report_json);
     if (format === 'json') return json(report);
-    return new Response(csv(report), {
-      headers: {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="r2watch-${report.type}-${report.period}.csv"`,
-      },
-    });
+    return csvResponse(rt, REPORT_CSV_COLUMNS, csvRows(report), `r2watch-${report.type}-${report.period}.csv`);
   }, ADMIN);
 
   router.on('POST', '/api/admin/jobs/cost', async (_request, _params, rt) => json(await costSnapshot(rt, Date.now())));

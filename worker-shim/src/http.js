@@ -13,6 +13,7 @@ const STATUS_BY_CODE = {
   conflict: 409,
   method_not_allowed: 405,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   quota_exceeded: 413,
   unauthenticated: 401,
   forbidden: 403,
@@ -54,7 +55,7 @@ export function fromEngineError(err) {
 export function json(body, status = 200, headers = {}) {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff', ...headers },
   });
 }
 
@@ -65,8 +66,38 @@ export function errorResponse(err) {
   return json({ error }, err.status, err.headers);
 }
 
-/** Reads a JSON object body: 413 past the size limit, 400 with the parser's position. */
-export async function readJsonBody(request) {
+/**
+ * Whether a Content-Type header value is JSON's media type, `application/json`, with or without
+ * parameters (`; charset=utf-8`); type and subtype are case-insensitive (RFC 9110).
+ */
+export function isJsonContentType(value) {
+  if (value === null || value === undefined) return false;
+  return value.split(';', 1)[0].trim().toLowerCase() === 'application/json';
+}
+
+/** Refuses (415, naming the content-type header) a body that is not declared as JSON. */
+export function requireJsonContentType(request) {
+  const declared = request.headers.get('content-type');
+  if (!isJsonContentType(declared)) {
+    throw new HttpError(
+      'unsupported_media_type',
+      declared
+        ? `content-type must be application/json for a JSON body (got ${JSON.stringify(declared.slice(0, 100))})`
+        : 'content-type must be application/json for a JSON body (the header is missing)',
+      { field: 'content-type' },
+    );
+  }
+}
+
+/**
+ * Reads a JSON object body: 415 unless the Content-Type is application/json, 413 past the size
+ * limit, 400 with the parser's position. `optional`: an empty body (no Content-Type needed)
+ * reads as `{}`.
+ */
+export async function readJsonBody(request, { optional = false } = {}) {
+  // Without a declared type only an empty optional body passes (its length read, not trusted).
+  const untyped = optional && !request.headers.get('content-type');
+  if (!untyped) requireJsonContentType(request);
   const declared = Number(request.headers.get('content-length') ?? '0');
   if (declared > MAX_JSON_BODY_BYTES) {
     throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
@@ -87,6 +118,10 @@ export async function readJsonBody(request) {
       chunks.push(value);
     }
   }
+  if (untyped) {
+    if (size === 0) return '{}';
+    requireJsonContentType(request);
+  }
   const bytes = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {
@@ -99,6 +134,7 @@ export async function readJsonBody(request) {
   } catch {
     throw new HttpError('invalid_json', 'request body is not valid UTF-8');
   }
+  if (optional && !text.trim()) return '{}';
   let value;
   try {
     value = JSON.parse(text);
@@ -127,4 +163,22 @@ export function ask(rt, command, input, nowMs = Date.now()) {
     if (e instanceof EngineError) throw fromEngineError(e);
     throw e;
   }
+}
+
+/**
+ * A CSV download: the engine writes the text (`csv_table`, core/common/csv.h: cells that a
+ * spreadsheet would run as formulas are neutralized). Every CSV r2watch serves goes through here.
+ * @param {string[]} columns
+ * @param {Array<Array<string|number|boolean|null>>} rows
+ * @param {string} filename
+ */
+export function csvResponse(rt, columns, rows, filename) {
+  const { csv } = ask(rt, 'csv_table', { columns, rows });
+  return new Response(csv, {
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'x-content-type-options': 'nosniff',
+    },
+  });
 }

@@ -1,11 +1,12 @@
 // The metrics pipeline's Worker side: rollup jobs (minute -> hour -> day), the storage
 // inventory walk, retention, and the metrics, usage and storage-usage routes. Every rule
 // (what a period is, what merges into what, how a summary is computed) is the engine's.
-import { HttpError, json, ask } from './http.js';
+import { HttpError, json, ask, csvResponse } from './http.js';
 import { upsertRow } from './runtime.js';
 import { guarded, bucketName } from './storage.js';
 import { monthCosts } from './cost-month.js';
 import { storageUsageOf, quotaStatuses, objectRecordsInRange, applyRecordFixes } from './security.js';
+import { overviewThresholds } from './alerts.js';
 
 const INTERNAL_USER = 'r2watch';
 // Keys under r2watch's own prefix (health probes) are not the user's usage.
@@ -320,11 +321,6 @@ async function fresh(rt) {
   }
 }
 
-function csvCell(v) {
-  const s = v === null || v === undefined ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 // Usage figures are readable by every role, each user's narrowed to their own calls (the
 // `user_id` of the rollups, which `guarded` records from the caller); an admin sees everyone's,
 // or one user's with ?user=. See auth.js.
@@ -350,27 +346,24 @@ export function registerMetricsRoutes(router) {
   }, READ_USAGE);
 
   // The dashboard's performance panel: the range's figures against the period just before it,
-  // with the breaker's failure-rate and slow-call thresholds as the warning lines (until alert
-  // rules give their own).
+  // with the alert rules' error-rate and latency thresholds as the warning lines (the enabled
+  // rules of those types, chosen by the engine).
   router.on('GET', '/api/metrics/overview', async (request, _params, rt, _ctx, auth) => {
-    const q = queryParams(request, ['range', 'bucket']);
+    const q = queryParams(request, ['range', 'bucket', 'user']);
     await fresh(rt);
     const now = Date.now();
     const plan = ask(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
     const from = plan.from_ms - (plan.to_ms - plan.from_ms);
     const rows = await selectRows(rt.env.DB, plan.level, from, plan.to_ms, { ...q, user: auth.filter });
-    const { options } = rt.engine.call('breaker_status', {}, now);
-    const thresholds = JSON.stringify({
-      error_rate_pct: options.failure_rate_threshold_pct,
-      response_ms: options.slow_call_duration_ms,
-    });
+    const lines = await overviewThresholds(rt, { bucket: q.bucket ?? bucketName(rt.env), user: auth.filter }, now);
+    const thresholds = JSON.stringify({ error_rate_pct: lines.error_rate_pct, response_ms: lines.response_ms });
     const overview = ask(
       rt,
       'metrics_overview',
       `{"range":"${plan.range}","rows":${rows},"thresholds":${thresholds}}`,
       now,
     );
-    return json({ ...overview, bucket: q.bucket ?? null });
+    return json({ ...overview, threshold_rules: lines.rules, bucket: q.bucket ?? null, user: auth.filter });
   }, READ_USAGE);
 
   router.on('GET', '/api/usage/summary', async (request, _params, rt, _ctx, auth) => {
@@ -506,14 +499,7 @@ export function registerMetricsRoutes(router) {
     const records = results.map((r) => ({ hour: new Date(r.hour_ms).toISOString(), ...r }));
     if (format === 'json') return json({ hours, records });
     const columns = ['hour', 'bucket', 'operation', 'r2_class', 'calls', 'errors', 'bytes_up', 'bytes_down'];
-    const lines = [columns.join(',')];
-    for (const r of records) lines.push(columns.map((c) => csvCell(r[c])).join(','));
-    return new Response(`${lines.join('\n')}\n`, {
-      headers: {
-        'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="r2watch-usage-${hours}h.csv"`,
-      },
-    });
+    return csvResponse(rt, columns, records.map((r) => columns.map((c) => r[c] ?? null)), `r2watch-usage-${hours}h.csv`);
   }, READ_USAGE);
 
   router.on('GET', '/api/storage/usage', async (request, _params, rt, _ctx, auth) => {

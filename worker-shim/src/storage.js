@@ -106,12 +106,19 @@ function decodeKey(raw) {
   }
 }
 
-function objectHeaders(object) {
+/**
+ * The headers of an object response: its stored metadata, and what the engine adds for its
+ * content type (`storage_object_headers`: nosniff always, a download for active types such as
+ * HTML, SVG, XML and scripts).
+ */
+function objectHeaders(rt, object) {
   const headers = new Headers();
   object.writeHttpMetadata(headers);
   headers.set('etag', object.httpEtag);
   headers.set('content-length', String(object.size));
   headers.set('last-modified', object.uploaded.toUTCString());
+  const { headers: added } = ask(rt, 'storage_object_headers', { content_type: object.httpMetadata?.contentType ?? null });
+  for (const [name, value] of Object.entries(added)) headers.set(name, value);
   return headers;
 }
 
@@ -211,7 +218,7 @@ export function registerStorageRoutes(router) {
       user: auth.subject,
     });
     if (!object) throw notFound(key);
-    return new Response(object.body, { headers: objectHeaders(object) });
+    return new Response(object.body, { headers: objectHeaders(rt, object) });
   }, READ_STORAGE);
 
   router.on('HEAD', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
@@ -222,7 +229,7 @@ export function registerStorageRoutes(router) {
       user: auth.subject,
     });
     if (!object) return new Response(null, { status: 404 });
-    return new Response(null, { headers: objectHeaders(object) });
+    return new Response(null, { headers: objectHeaders(rt, object) });
   }, READ_STORAGE);
 
   router.on('DELETE', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {

@@ -336,6 +336,82 @@ test('production refuses loopback targets; email without its binding is a record
   }
 });
 
+const INTERNAL_FORMS = [
+  'https://[::ffff:127.0.0.1]/hook', 'https://[::ffff:7f00:1]/hook', 'https://[64:ff9b::a9fe:a9fe]/hook',
+  'https://[0:0:0:0:0:0:0:1]/hook', 'https://[::1]/hook', 'https://2130706433/hook', 'https://0x7f.1/hook',
+  'https://017700000001/hook', 'https://localhost/hook', 'https://api.localhost/hook', 'https://100.64.0.1/hook',
+  'https://169.254.169.254/latest', 'https://[fd00::1]/hook', 'https://[fe80::1]/hook', 'https://224.0.0.1/hook',
+  'https://255.255.255.255/hook', 'https://0.0.0.0/hook', 'https://10.0.0.1/hook',
+];
+
+test('every internal address form is refused as a target; development takes http://127.0.0.1:<port>', async () => {
+  const receiver = await startReceiver();
+  const production = await startWorker();
+  const development = await startWorker({ vars: { ENVIRONMENT: 'development' } });
+  try {
+    // Loopback written plainly is a local receiver in development (below); everything else is
+    // refused in both.
+    const plainLoopback = ['https://[0:0:0:0:0:0:0:1]/hook', 'https://[::1]/hook', 'https://localhost/hook', 'https://api.localhost/hook'];
+    for (const url of INTERNAL_FORMS) {
+      for (const worker of plainLoopback.includes(url) ? [production] : [production, development]) {
+        const res = await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url }] });
+        assert.equal(res.status, 422, `${url}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error.field, 'channels[0].url');
+      }
+    }
+    // Obfuscated loopback stays refused in development too; the plain form is taken there.
+    const port = new URL(receiver.url('/')).port;
+    for (const url of [`http://0x7f.1:${port}/hook`, `http://2130706433:${port}/hook`, `http://[::ffff:127.0.0.1]:${port}/hook`]) {
+      assert.equal((await call(development, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url }] })).status, 422, url);
+    }
+    assert.equal((await call(production, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url: receiver.url('/hook') }] })).status, 422);
+    const local = await call(development, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url: receiver.url('/hook') }] });
+    assert.equal(local.status, 200, JSON.stringify(local.body));
+    const sent = await call(development, 'POST', '/api/alerts/test', { channel: 'hook' });
+    assert.equal(sent.body.deliveries[0].ok, true, JSON.stringify(sent.body));
+    assert.equal(receiver.at('/hook').length, 1);
+  } finally {
+    await production.dispose();
+    await development.dispose();
+    await receiver.close();
+  }
+});
+
+test('a delivery never follows a redirect: a 3xx is a failed attempt and the routing key stays put', async () => {
+  const elsewhere = await startReceiver();
+  const redirecting = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(307, { location: elsewhere.url('/stolen') });
+      res.end();
+    });
+  });
+  await new Promise((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+  const worker = await startWorker({
+    vars: { ENVIRONMENT: 'development', PD_URL: `http://127.0.0.1:${redirecting.address().port}/v2/enqueue`, PD_KEY: 'routing-key-1' },
+  });
+  try {
+    const channels = await call(worker, 'PUT', '/api/alerts/channels', {
+      channels: [{ name: 'pd', type: 'pagerduty', url_secret: 'PD_URL', routing_key_secret: 'PD_KEY' }],
+    });
+    assert.equal(channels.status, 200, JSON.stringify(channels.body));
+    const sent = await call(worker, 'POST', '/api/alerts/test', { channel: 'pd' });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    const attempt = sent.body.deliveries[0];
+    assert.equal(attempt.ok, false);
+    assert.equal(attempt.code, 307);
+    assert.match(attempt.error, /redirect, which is not followed/);
+    assert.equal(elsewhere.received.length, 0, 'the redirect target got nothing');
+    const { body } = await call(worker, 'GET', '/api/alerts/notifications');
+    assert.equal(body.attempts[0].status, 'failed');
+    assert.equal(body.attempts[0].response_code, 307);
+  } finally {
+    await worker.dispose();
+    await elsewhere.close();
+    await new Promise((resolve) => redirecting.close(resolve));
+  }
+});
+
 test('PagerDuty gets trigger, acknowledge and resolve with one dedup key; notes are kept', async () => {
   const receiver = await startReceiver();
   const worker = await startWorker({

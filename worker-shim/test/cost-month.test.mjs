@@ -105,6 +105,32 @@ test('daily and monthly reports are kept and served as JSON and CSV', async () =
   assert.equal((await call(worker, 'POST', '/api/admin/jobs/reports?type=daily&period=2026-1')).status, 400);
 });
 
+test("a report's CSV neutralizes prefixes that a spreadsheet would run as formulas", async () => {
+  // User-chosen prefixes that start a formula (=, +, -, @).
+  for (const prefix of ['=1+2', '@SUM(A1)', '-2+3', '+cmd']) {
+    const res = await worker.fetch(`/api/storage/files/${encodeURIComponent(prefix)}/x.bin`, { method: 'PUT', body: 'abc' });
+    assert.equal(res.status, 201);
+  }
+  assert.equal((await call(worker, 'POST', '/api/admin/jobs/metrics-flush')).status, 200);
+  const today = new Date().toISOString().slice(0, 10);
+  const daily = await call(worker, 'POST', `/api/admin/jobs/reports?type=daily&period=${today}`);
+  assert.equal(daily.status, 200, JSON.stringify(daily.body));
+  const { id } = (await call(worker, 'GET', '/api/reports?type=daily')).body.reports[0];
+  const res = await worker.fetch(`/api/reports/${id}?format=csv`);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(res.headers.get('content-disposition'), /^attachment; filename="r2watch-daily-\d{4}-\d{2}-\d{2}\.csv"$/);
+  const lines = (await res.text()).trim().split('\n');
+  const prefixes = daily.body.top_prefixes.map((r) => r.key);
+  for (const prefix of ['=1+2', '@SUM(A1)', '-2+3', '+cmd'].filter((p) => prefixes.includes(p))) {
+    assert.ok(lines.some((l) => l.startsWith(`prefix,"'${prefix}",`)), `${prefix}: ${lines.join('\n')}`);
+  }
+  assert.ok(prefixes.some((p) => /^[=@+-]/.test(p)), JSON.stringify(prefixes));
+  // No cell of the file starts a formula.
+  for (const line of lines) {
+    for (const cell of line.split(',')) assert.doesNotMatch(cell, /^"?[=+@\t\r-]/, line);
+  }
+});
+
 test('a future month is refused', async () => {
   const res = await call(worker, 'GET', '/api/costs?month=2999-01');
   assert.equal(res.status, 400);

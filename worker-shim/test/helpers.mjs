@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const BUNDLE = join(ROOT, 'build/worker/index.js');
-// The dashboard, served as static assets as wrangler.toml's [assets] says: the page at /, while
-// /api/* and /metrics always reach the Worker.
+// The dashboard, served as static assets as wrangler.toml's [assets] says: the page at / (and at
+// any other path that is not a file: single-page application), while /api/* and /metrics always
+// reach the Worker.
 export const ASSETS_DIR = join(ROOT, 'dashboard/dist');
 
 /** SQL statements of every migration, in order (comments dropped, split on `;` at line end). */
@@ -100,6 +101,7 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
     assets: {
       directory: ASSETS_DIR,
       routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/metrics'] } },
+      assetConfig: { not_found_handling: 'single-page-application', has_static_routing: true },
     },
     r2Persist,
     d1Persist,

@@ -180,11 +180,32 @@ test('the inventory counts what the bucket holds, by prefix and type, and the la
   const mine = listed.objects.filter((o) => !o.key.startsWith('.r2watch/'));
   assert.equal(usage.body.inventory.objects, mine.length);
   assert.equal(usage.body.inventory.bytes, mine.reduce((n, o) => n + o.size, 0));
-  // Every user's objects are under users/<id>/ (the admin's here): the bucket's inventory sees
-  // them there.
-  assert.equal(usage.body.inventory.by_prefix.users.objects, mine.length);
+  // Every user's objects are under users/<id>/ (the admin's here): the inventory counts them by
+  // the prefix inside the user's namespace (not one "users" row), and per user.
+  assert.equal(usage.body.inventory.by_prefix.users, undefined);
+  const inside = (o) => o.key.split('/')[2];
+  for (const prefix of new Set(mine.map(inside))) {
+    assert.equal(usage.body.inventory.by_prefix[prefix].objects, mine.filter((o) => inside(o) === prefix).length, prefix);
+  }
+  assert.equal(usage.body.inventory.by_user.admin.objects, mine.length);
+  assert.equal(usage.body.inventory.by_user_prefix.admin.photos.objects, mine.filter((o) => inside(o) === 'photos').length);
   assert.equal(usage.body.inventory.largest[0].key, 'users/admin/photos/p2.bin');
   assert.equal(usage.body.growth.latest.objects, mine.length);
+});
+
+test('the usage CSV neutralizes a cell that a spreadsheet would run as a formula', async () => {
+  const w = await startWorker({ vars: { BUCKET_NAME: '=HYPERLINK("http://x","y")' } });
+  try {
+    assert.equal((await w.fetch('/api/storage/files/a/b.txt', { method: 'PUT', body: 'abc' })).status, 201);
+    const res = await w.fetch('/api/usage/export?hours=1&format=csv');
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    const lines = (await res.text()).trim().split('\n');
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[1], /^[^,]+,"'=HYPERLINK\(""http:\/\/x"",""y""\)",put,A,1,0,3,0$/);
+  } finally {
+    await w.dispose();
+  }
 });
 
 test('Prometheus /metrics passes promtool and carries the counters', async () => {

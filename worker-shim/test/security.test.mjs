@@ -424,6 +424,21 @@ test('every admin action and data change is in the audit log, refusals too', asy
   assert.ok(next.body.entries[0].id < page.body.entries[1].id + 1);
 });
 
+test('a refused request is audited with the user it named, never user=undefined', async () => {
+  // Refused by role, naming no one: no target at all.
+  assert.equal((await get('/api/admin/users', tokens.bob)).status, 403);
+  // Refused for naming another user's data: the target is that user.
+  assert.equal((await get('/api/costs?user=alice', tokens.bob)).status, 403);
+  const refused = (await get('/api/admin/audit?actor=bob&result=refused')).body.entries;
+  const byRole = refused.find((e) => e.action === 'GET /api/admin/users');
+  assert.ok(byRole, JSON.stringify(refused));
+  assert.equal(byRole.target, null);
+  const named = refused.find((e) => e.action === 'GET /api/costs');
+  assert.ok(named, JSON.stringify(refused));
+  assert.equal(named.target, 'user=alice');
+  for (const e of refused) assert.doesNotMatch(String(e.target), /undefined/, JSON.stringify(e));
+});
+
 // ---- bad input ---------------------------------------------------------------------------------
 
 const BODY_ROUTES = [
@@ -459,6 +474,43 @@ test('every route that takes a body refuses oversize (413) and malformed (400 wi
     assert.equal(notObject.status, 400, `${method} ${path}`);
   }
   assert.deepEqual(await tableCounts(worker), before);
+});
+
+// Every route that reads a JSON body (worker-shim/src/http.js readJsonBody).
+const JSON_ROUTES = [
+  ...BODY_ROUTES,
+  ['POST', '/api/alerts/rules'],
+  ['PUT', '/api/alerts/rules/high_error_rate'],
+  ['POST', '/api/alerts/silences'],
+  ['PUT', '/api/alerts/channels'],
+  ['POST', '/api/alerts/test'],
+  ['POST', '/api/alerts/1/ack'],
+  ['POST', '/api/alerts/1/resolve'],
+  ['POST', '/api/admin/jobs/check-alerts'],
+];
+
+test('a JSON route refuses a body that is not application/json (415 naming content-type), changing nothing', async () => {
+  const before = await tableCounts(worker);
+  const send = (method, path, headers) =>
+    worker.fetch(path, { method, headers, body: new TextEncoder().encode('{"id": "x", "budgets": []}') }).then(async (r) => ({ status: r.status, body: await r.json() }));
+  for (const [method, path] of JSON_ROUTES) {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/jsonx', null]) {
+      const res = await send(method, path, type === null ? {} : { 'content-type': type });
+      assert.equal(res.status, 415, `${method} ${path} ${type}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, 'unsupported_media_type');
+      assert.equal(res.body.error.field, 'content-type');
+    }
+  }
+  assert.deepEqual(await tableCounts(worker), before);
+  // Parameters and case are allowed: the request gets past the media type check.
+  for (const [method, path] of JSON_ROUTES) {
+    const ok = await send(method, path, { 'content-type': 'Application/JSON; charset=utf-8' });
+    assert.notEqual(ok.status, 415, `${method} ${path}`);
+  }
+  // check-alerts without a body needs no content type; uploads keep any type.
+  assert.equal((await worker.fetch('/api/admin/jobs/check-alerts', { method: 'POST' })).status, 200);
+  const upload = await worker.fetch('/api/storage/files/notes/plain.txt', { method: 'PUT', body: 'hi', headers: { 'content-type': 'text/plain' } });
+  assert.equal(upload.status, 201);
 });
 
 test('query parameters are range-checked on the security routes', async () => {

@@ -41,6 +41,41 @@ test('a file round-trips with exact bytes and its content type', async () => {
   assert.equal(head.headers.get('etag'), `"${meta.etag}"`);
 });
 
+test('objects are served nosniff, and active types (HTML, SVG, XML, scripts) as downloads', async () => {
+  const cases = [
+    ['page.html', 'text/html', true],
+    ['upper.html', 'TEXT/HTML; charset=utf-8', true],
+    ['page.xhtml', 'application/xhtml+xml', true],
+    ['pic.svg', 'image/svg+xml', true],
+    ['feed.xml', 'application/rss+xml', true],
+    ['data.xml', 'text/xml', true],
+    ['app.js', 'text/javascript', true],
+    ['lib.js', 'application/javascript', true],
+    ['doc.pdf', 'application/pdf', true],
+    ['notes.txt', 'text/plain', false],
+    ['photo.png', 'image/png', false],
+    ['blob.bin', null, false], // stored as application/octet-stream
+  ];
+  for (const [name, type, active] of cases) {
+    const headers = type ? { 'content-type': type } : {};
+    const put = await worker.fetch(`/api/storage/files/served/${name}`, { method: 'PUT', body: new TextEncoder().encode('<script>alert(1)</script>'), headers });
+    assert.equal(put.status, 201, name);
+    for (const method of ['GET', 'HEAD']) {
+      const res = await worker.fetch(`/api/storage/files/served/${name}`, { method });
+      await res.arrayBuffer();
+      assert.equal(res.status, 200, `${method} ${name}`);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${method} ${name}`);
+      assert.equal(res.headers.get('content-disposition'), active ? 'attachment' : null, `${method} ${name}`);
+    }
+  }
+  // An object stored without any content type (behind r2watch's back) is a download too.
+  await worker.bucket.put('users/admin/served/untyped', 'x');
+  const untyped = await worker.fetch('/api/storage/files/served/untyped');
+  await untyped.arrayBuffer();
+  assert.equal(untyped.headers.get('content-disposition'), 'attachment');
+  assert.equal(untyped.headers.get('x-content-type-options'), 'nosniff');
+});
+
 test('delete removes the object; reading it afterwards is a JSON 404', async () => {
   await worker.fetch('/api/storage/files/tmp/gone.txt', { method: 'PUT', body: 'bye' });
   const del = await worker.fetch('/api/storage/files/tmp/gone.txt', { method: 'DELETE' });

@@ -16,11 +16,13 @@ const COMMANDS = [
   ...new Set(
     readdirSync(join(ROOT, 'wasm-bindings'))
       .filter((f) => f.endsWith('.cc'))
-      .flatMap((f) =>
-        [...readFileSync(join(ROOT, 'wasm-bindings', f), 'utf8').matchAll(/\{"([a-z0-9_]+)", &[a-z0-9_]+\}/g)].map(
-          (m) => m[1],
-        ),
-      ),
+      .flatMap((f) => {
+        // The entries of each file's command table: `kCommands[] = { {"name", &handler}, ... };`
+        const text = readFileSync(join(ROOT, 'wasm-bindings', f), 'utf8');
+        return [...text.matchAll(/kCommands\[\] = \{([^;]*)\};/g)].flatMap((table) =>
+          [...table[1].matchAll(/\{"([a-z0-9_]+)", &[a-z0-9_]+\}/g)].map((m) => m[1]),
+        );
+      }),
   ),
 ].sort();
 

@@ -13,6 +13,7 @@ import { registerCostRoutes } from './costs.js';
 import { registerCostMonthRoutes } from './cost-month.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerSecurityRoutes } from './security.js';
+import { registerAccountRoutes } from './account.js';
 import { authenticate, audited, writeAudit } from './auth.js';
 import { runScheduled } from './jobs.js';
 
@@ -27,6 +28,7 @@ registerCostRoutes(router);
 registerCostMonthRoutes(router);
 registerAlertRoutes(router);
 registerSecurityRoutes(router);
+registerAccountRoutes(router);
 // Every route and who may call it (the authorization matrix test walks this list).
 router.on('GET', '/api/admin/routes', async () => json({ routes: router.list() }), { role: 'admin' });
 

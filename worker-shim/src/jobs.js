@@ -5,6 +5,7 @@ import { runProbeRound, pruneHealthChecks } from './monitor.js';
 import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
+import { collectAccount } from './account.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -46,10 +47,19 @@ async function alertsJob(rt, scheduledTime) {
   return checkAlerts(rt, scheduledTime);
 }
 
+/**
+ * Every 5 minutes (offset from collect-metrics): the account's operations and storage from
+ * Cloudflare's GraphQL Analytics API (off without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN).
+ */
+async function accountAnalytics(rt, scheduledTime) {
+  return collectAccount(rt, scheduledTime);
+}
+
 export const JOBS = {
   '* * * * *': { name: 'check-alerts', run: alertsJob },
   '*/1 * * * *': { name: 'check-alerts', run: alertsJob },
   '*/5 * * * *': { name: 'collect-metrics', run: collect },
+  '2-59/5 * * * *': { name: 'account-analytics', run: accountAnalytics },
   '0 0 * * *': { name: 'daily', run: daily },
   '0 */6 * * *': { name: 'cost', run: cost },
   '0 0 1 * *': { name: 'monthly', run: monthly },

@@ -105,9 +105,11 @@ migrate-local: deps
 dev-bootstrap: deps
 	@node tools/dev-bootstrap.mjs --persist-to $(DEV_STATE)
 
+# tools/with-account.sh: the account's figures come from a local stand-in for Cloudflare's GraphQL
+# API unless CLOUDFLARE_GRAPHQL_URL, CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set.
 dev: wasm dashboard migrate-local dev-bootstrap
 	@echo "r2watch on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
-	@$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
+	@tools/with-account.sh $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	  --show-interactive-dev-session=false
 
 # `make dev` plus a few minutes of traffic and the jobs the crons run (tools/demo.mjs), so every
@@ -116,7 +118,7 @@ demo: wasm dashboard migrate-local dev-bootstrap
 	@echo "r2watch demo on http://127.0.0.1:$(PORT)/  (Ctrl-C stops it)"
 	@node tools/demo.mjs --wait --url http://127.0.0.1:$(PORT) --minutes $${DEMO_MINUTES:-3} \
 	  --token "$$(cat $(DEV_STATE)/admin-token)" & \
-	  $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
+	  tools/with-account.sh $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	    --show-interactive-dev-session=false
 
 bench: deps build/native-release/r2w_bench build/worker/index.js

@@ -206,5 +206,52 @@ TEST(Reconcile, TheShareAroundR2watchIsWhatCloudflareCountedBeyondIt) {
   EXPECT_EQ(r.rows[0].r2watch[class_index(ActionClass::kClassA)], 10u);
 }
 
+const AlertFigure* figure(const std::vector<AlertFigure>& all, std::string_view metric,
+                          std::string_view bucket, Duration window = Duration(0)) {
+  for (const AlertFigure& f : all) {
+    if (f.metric == metric && f.bucket == bucket && f.window == window) return &f;
+  }
+  return nullptr;
+}
+
+TEST(AccountAlerts, ASpikeIsMeasuredAgainstTheMedianOfThatHourInPastWeeksNotTheirMean) {
+  const TimePoint last = floor_hour(kNow) - hours(1);
+  std::vector<HourTotal> hrs = {
+      {last, "media", 5000, 0},
+      {last - hours(24 * 7), "media", 100, 0},
+      {last - hours(24 * 14), "media", 120, 0},
+      {last - hours(24 * 21), "media", 90000, 0},  // a one-off peak that week
+      {last - hours(24 * 28), "media", 110, 0},
+  };
+  auto all = alert_figures(hrs, {}, {}, kNow);
+  const AlertFigure* f = figure(all, "request_spike_pct", "media");
+  ASSERT_NE(f, nullptr);
+  EXPECT_DOUBLE_EQ(f->value, 4347.8);  // 5000 / median(100, 110, 120, 90000) = 5000 / 115
+  EXPECT_EQ(f->samples, 5000u);
+}
+
+TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
+  const TimePoint hour = floor_hour(kNow);
+  std::vector<HourTotal> hrs = {
+      {hour, "b", 1000, 20}, {hour - hours(1), "b", 1000, 0}, {hour - hours(5), "b", 1000, 900}};
+  std::vector<StorageRow> st;
+  for (int d = 0; d <= 7; ++d) {
+    st.push_back({date_of(kNow - hours(24 * d)), "b", cost::StorageClass::kStandard,
+                  static_cast<uint64_t>(1000 - 50 * d), 0, 1, static_cast<uint64_t>(12 + d)});
+  }
+  Duration two_hours = hours(2), week = hours(24 * 7);
+  Duration windows[] = {two_hours, week};
+  auto all = alert_figures(hrs, st, windows, kNow);
+  const AlertFigure* e = figure(all, "internal_error_rate_pct", "b", two_hours);
+  ASSERT_NE(e, nullptr);
+  EXPECT_DOUBLE_EQ(e->value, 1.0);  // 20 of 2000 in the hours overlapping the last 2 hours
+  const AlertFigure* p = figure(all, "pending_uploads_min", "b", week);
+  ASSERT_NE(p, nullptr);
+  EXPECT_DOUBLE_EQ(p->value, 12);
+  const AlertFigure* g = figure(all, "bucket_storage_growth_pct", "b", week);
+  ASSERT_NE(g, nullptr);
+  EXPECT_DOUBLE_EQ(g->value, 53.8);  // 1000 against 650 seven days before
+}
+
 }  // namespace
 }  // namespace r2w::account

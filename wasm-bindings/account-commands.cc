@@ -596,9 +596,54 @@ Result<json> account_buckets(Engine&, const json& in, TimePoint) {
   return json{{"buckets", out}};
 }
 
+// The alert engine's figures from the account ({"hours": [[hour_ms, bucket, requests,
+// internal_errors]], "storage": [storage day rows], "windows_ms": [the account rules' windows]})
+// -> {"series": [{"metric", "bucket", "window_ms", "value", "samples", "detail"}]}, the
+// alert round's generic `series` figures.
+Result<json> account_alert_figures(Engine&, const json& in, TimePoint now) {
+  std::vector<account::HourTotal> hours;
+  const json hl = in.value("hours", json::array());
+  if (!hl.is_array()) return invalid_field("hours", "hours must be a list");
+  hours.reserve(hl.size());
+  for (size_t i = 0; i < hl.size(); ++i) {
+    const json& r = hl[i];
+    if (!r.is_array() || r.size() != 4 || !r[0].is_number_integer() || !r[1].is_string() ||
+        !whole(r[2]) || !whole(r[3])) {
+      std::string at = "hours[" + std::to_string(i) + "]";
+      return invalid_field(at, at + " must be [hour_ms, bucket, requests, internal_errors]");
+    }
+    hours.push_back(
+        {from_epoch_ms(r[0].get<int64_t>()), r[1].get<std::string>(), *whole(r[2]), *whole(r[3])});
+  }
+  auto st = storage_rows_of(in.value("storage", json::array()), "storage");
+  if (!st.ok()) return st.error();
+  std::vector<Duration> windows;
+  const json wl = in.value("windows_ms", json::array());
+  if (!wl.is_array()) return invalid_field("windows_ms", "windows_ms must be a list");
+  for (const json& w : wl) {
+    if (!whole(w) || *whole(w) == 0) {
+      return invalid_field("windows_ms", "windows_ms must hold windows in milliseconds");
+    }
+    windows.push_back(Duration(static_cast<int64_t>(*whole(w))));
+  }
+  json series = json::array();
+  for (const account::AlertFigure& f : account::alert_figures(hours, st.value(), windows, now)) {
+    series.push_back({{"metric", f.metric},
+                      {"bucket", f.bucket},
+                      {"window_ms", f.window.count()},
+                      {"value", f.value},
+                      {"samples", f.samples},
+                      {"detail", f.detail}});
+  }
+  return json{{"series", series}};
+}
+
 constexpr CommandEntry kCommands[] = {
-    {"account_plan", account_plan},       {"account_ingest", account_ingest},
-    {"account_health", account_health},   {"account_reconcile", account_reconcile},
+    {"account_alert_figures", account_alert_figures},
+    {"account_plan", account_plan},
+    {"account_ingest", account_ingest},
+    {"account_health", account_health},
+    {"account_reconcile", account_reconcile},
     {"account_buckets", account_buckets},
 };
 

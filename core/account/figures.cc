@@ -180,4 +180,101 @@ std::vector<BucketSummary> bucket_summaries(std::span<const StorageRow> latest,
   return list;
 }
 
+std::vector<AlertFigure> alert_figures(std::span<const HourTotal> hours,
+                                       std::span<const StorageRow> storage,
+                                       std::span<const Duration> windows, TimePoint now,
+                                       uint32_t spike_weeks) {
+  constexpr int64_t kHourMs = 3'600'000;
+  constexpr int64_t kWeekMs = 7 * 24 * kHourMs;
+  std::vector<AlertFigure> out;
+  std::map<std::string, std::map<int64_t, const HourTotal*>> by_bucket;
+  for (const HourTotal& h : hours) by_bucket[h.bucket][to_epoch_ms(h.hour)] = &h;
+  const int64_t now_ms = to_epoch_ms(now);
+  const int64_t current_hour = now_ms - ((now_ms % kHourMs) + kHourMs) % kHourMs;
+  const int64_t last_hour = current_hour - kHourMs;
+  for (const auto& [bucket, series] : by_bucket) {
+    // Spike: the last complete hour against the median of that hour in past weeks.
+    auto at = series.find(last_hour);
+    uint64_t current = at == series.end() ? 0 : at->second->requests;
+    std::vector<uint64_t> past;
+    for (uint32_t k = 1; k <= spike_weeks; ++k) {
+      auto p = series.find(last_hour - k * kWeekMs);
+      if (p != series.end()) past.push_back(p->second->requests);
+    }
+    if (!past.empty()) {
+      std::sort(past.begin(), past.end());
+      size_t n = past.size();
+      double median = n % 2 ? static_cast<double>(past[n / 2])
+                            : (static_cast<double>(past[n / 2 - 1]) + past[n / 2]) / 2.0;
+      if (median > 0) {
+        out.push_back({"request_spike_pct", bucket, Duration(0),
+                       std::round(1000.0 * current / median) / 10.0, current,
+                       std::to_string(current) + " requests in the last hour against a median of " +
+                           std::to_string(static_cast<uint64_t>(median)) +
+                           " at that hour over the " + std::to_string(n) + " weeks before"});
+      }
+    }
+    for (Duration w : windows) {
+      const int64_t from = now_ms - w.count();
+      const int64_t first_hour = from - ((from % kHourMs) + kHourMs) % kHourMs;
+      uint64_t requests = 0, internal = 0;
+      for (auto it = series.lower_bound(first_hour); it != series.end(); ++it) {
+        requests += it->second->requests;
+        internal += it->second->internal_errors;
+      }
+      out.push_back({"internal_error_rate_pct", bucket, w,
+                     requests == 0 ? 0.0 : basis_points(internal, requests) / 100.0, requests,
+                     std::to_string(internal) + " of " + std::to_string(requests) +
+                         " requests failed inside R2 (internalError)"});
+    }
+  }
+  // Storage figures: per bucket, the stored bytes and pending uploads of each day.
+  struct Day {
+    uint64_t bytes = 0;
+    uint64_t pending = 0;
+  };
+  std::map<std::string, std::map<int64_t, Day>> days;
+  for (const StorageRow& s : storage) {
+    Day& d = days[s.bucket][days_since_epoch(s.date)];
+    d.bytes = add_capped(d.bytes, add_capped(s.payload_bytes, s.metadata_bytes));
+    d.pending = add_capped(d.pending, s.pending_uploads);
+  }
+  for (const auto& [bucket, byday] : days) {
+    if (byday.empty()) continue;
+    const int64_t latest = byday.rbegin()->first;
+    for (Duration w : windows) {
+      const int64_t span_days = std::max<int64_t>(1, w.count() / (24 * kHourMs));
+      const int64_t first = days_since_epoch(date_of(now - w));
+      bool complete = true;
+      uint64_t fewest = UINT64_MAX;
+      for (int64_t d = first; d <= latest; ++d) {
+        auto it = byday.find(d);
+        if (it == byday.end()) {
+          complete = false;
+          break;
+        }
+        fewest = std::min(fewest, it->second.pending);
+      }
+      if (complete && first <= latest) {
+        out.push_back({"pending_uploads_min", bucket, w, static_cast<double>(fewest),
+                       static_cast<uint64_t>(latest - first + 1),
+                       std::to_string(fewest) +
+                           " or more multipart uploads pending every day since " +
+                           format_date(date_from_days(first))});
+      }
+      auto old = byday.find(latest - span_days);
+      if (old != byday.end() && old->second.bytes > 0) {
+        const double now_bytes = static_cast<double>(byday.rbegin()->second.bytes);
+        const double then = static_cast<double>(old->second.bytes);
+        out.push_back({"bucket_storage_growth_pct", bucket, w,
+                       std::round(1000.0 * (now_bytes - then) / then) / 10.0, 1,
+                       "stored bytes " + std::to_string(byday.rbegin()->second.bytes) +
+                           " against " + std::to_string(old->second.bytes) + " " +
+                           std::to_string(span_days) + " days before"});
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace r2w::account

@@ -140,6 +140,39 @@ std::vector<BucketSummary> bucket_summaries(std::span<const StorageRow> latest,
                                             std::span<const OperationsCount> last_day,
                                             std::span<const BucketCost> costs);
 
+// One bucket's requests in one hour, and how many of them failed inside R2 (internalError).
+struct HourTotal {
+  TimePoint hour;
+  std::string bucket;
+  uint64_t requests = 0;
+  uint64_t internal_errors = 0;
+};
+
+// A figure for the alert engine (core/alerts Series: metric, bucket, window, value, samples).
+struct AlertFigure {
+  std::string metric;
+  std::string bucket;
+  Duration window{0};
+  double value = 0;
+  uint64_t samples = 0;
+  std::string detail;
+};
+
+// The account's alert figures per bucket at `now`:
+//  - request_spike_pct (no window): requests of the last complete hour against the MEDIAN of
+//    that hour in the 1..`spike_weeks` weeks before (weeks without a stored row are left out,
+//    so a one-off peak in one past week does not move the baseline); none without a baseline
+//    or when the baseline is 0. samples: the hour's requests.
+//  - for each window w: internal_error_rate_pct over the whole hours that overlap
+//    [now - w, now] (samples: requests); pending_uploads_min, the fewest pending multipart
+//    uploads of any day from (now - w)'s day to the latest stored day, when every one of
+//    those days is stored (samples: days); bucket_storage_growth_pct, the latest day's stored
+//    bytes against the day w before it (none when that day is not stored or held nothing).
+std::vector<AlertFigure> alert_figures(std::span<const HourTotal> hours,
+                                       std::span<const StorageRow> storage,
+                                       std::span<const Duration> windows, TimePoint now,
+                                       uint32_t spike_weeks = 4);
+
 // Basis points of part / whole, rounded half up (0 when whole is 0).
 uint32_t basis_points(uint64_t part, uint64_t whole);
 

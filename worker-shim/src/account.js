@@ -122,6 +122,20 @@ export async function accountMember(rt, fromMs, asOf) {
   return accountUsage(rt.env.DB, fromMs, asOf);
 }
 
+/**
+ * The alert round's figures from the account (alert rules request_spike, internal_error_rate,
+ * pending_uploads, bucket_storage_growth): hour totals of the last 29 days (the same hour in 4
+ * past weeks) and the storage days the windows reach, turned into series by the engine.
+ */
+export async function accountAlertFigures(rt, nowMs, windowsMs) {
+  const longest = Math.max(DAY_MS, ...windowsMs);
+  const [hours, storage] = await Promise.all([
+    store.hourlyByBucket(rt.env.DB, Math.min(nowMs - 29 * DAY_MS, nowMs - longest - 3_600_000)),
+    store.storageSince(rt.env.DB, isoDay(nowMs - longest - DAY_MS)),
+  ]);
+  return ask(rt, 'account_alert_figures', { hours, storage, windows_ms: windowsMs }, nowMs);
+}
+
 function monthParam(request, nowMs) {
   const month = new URL(request.url).searchParams.get('month') ?? isoDay(nowMs).slice(0, 7);
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new HttpError('invalid_query', 'month must be YYYY-MM', { field: 'month' });

@@ -9,7 +9,7 @@ import { checkDatabase } from './health.js';
 import { latestProbeRound } from './monitor.js';
 import { loadPriceVersions } from './costs.js';
 import { monthUsage } from './cost-month.js';
-import { accountConfig, accountMember } from './account.js';
+import { accountConfig, accountMember, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
@@ -235,6 +235,11 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
   }
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
+  }
+  if (plan.account) {
+    // The account's figures per bucket (Cloudflare's analytics): spikes, internal errors,
+    // pending multipart uploads, storage growth, computed by the engine.
+    await attempt('series', async () => (await accountAlertFigures(rt, nowMs, plan.account_windows_ms)).series);
   }
   return { text: `{${parts.join(',')}}`, unavailable };
 }

@@ -194,10 +194,11 @@ export function answer(account, { accountId, token }, authorization, body) {
  * Starts the stand-in on 127.0.0.1 (`port` 0: a free one). Tests steer it: `failNext(n,
  * status)` answers the next n requests with that HTTP status, `errorsNext(n)` with a GraphQL
  * `errors` array, `garbleNext(n)` with a negative figure; `requests` keeps what was asked
+ * (`account`: serve this account instead of the generated one, as generateAccount shapes it)
  * (authorization headers included, so a test can see which token was sent).
  */
-export async function startStandIn({ port = 0, nowMs = Date.now(), accountId = STANDIN_ACCOUNT_ID, token = STANDIN_TOKEN } = {}) {
-  const account = generateAccount(nowMs);
+export async function startStandIn({ port = 0, nowMs = Date.now(), accountId = STANDIN_ACCOUNT_ID, token = STANDIN_TOKEN, account: given } = {}) {
+  const account = given ?? generateAccount(nowMs);
   const faults = [];
   const requests = [];
   const server = createServer((req, res) => {

@@ -5,7 +5,10 @@
 // worked here by hand, and the unclassified action type priced as Class A and warned of.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, call, runCron } from './helpers.mjs';
+import { startWorker, call, runCron, tempDir } from './helpers.mjs';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startStandIn, UNKNOWN_ACTION } from '../../tools/graphql-standin.mjs';
 
 const CRON = '2-59/5 * * * *';
@@ -297,6 +300,36 @@ test('buckets and reconciliation cover every bucket of the account', async () =>
   const bad = await ask(worker, 'GET', '/api/account/reconcile?month=2026-13');
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.field, 'month');
+});
+
+test('alerts on the account: a request spike against past weeks, abandoned multipart uploads', async () => {
+  // A spike in the last complete hour: 40 times the usual GetObject on media.
+  const lastHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS;
+  const row = standIn.account.operations.find((o) => o.hour === lastHour && o.bucket === 'media' && o.action === 'GetObject' && o.code === 200);
+  assert.ok(row, 'the stand-in has the last hour');
+  row.requests *= 40;
+  await collect();
+  const round = await ask(worker, 'POST', '/api/admin/jobs/check-alerts');
+  assert.equal(round.status, 200, JSON.stringify(round.body));
+  const firing = (await ask(worker, 'GET', '/api/alerts?state=firing&limit=100')).body.alerts;
+  const of = (rule) => firing.filter((a) => a.rule_id === rule).map((a) => a.bucket);
+  assert.deepEqual(of('bucket_request_spike'), ['media'], JSON.stringify(firing.map((a) => [a.rule_id, a.bucket, a.value])));
+  assert.deepEqual(of('abandoned_multipart_uploads'), ['backups']);
+  assert.deepEqual(of('bucket_internal_errors'), []);
+});
+
+test('/metrics carries per-bucket families from the account and passes promtool', async () => {
+  const res = await worker.fetch('/metrics');
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  answers.push(text);
+  assert.match(text, /r2watch_account_requests_24h\{bucket="assets",action="GetObject",status="success"\} \d+/);
+  assert.match(text, /r2watch_account_pending_multipart_uploads\{bucket="backups"\} 37/);
+  assert.match(text, /r2watch_account_stored_bytes\{bucket="media"\} \d+/);
+  assert.match(text, /r2watch_account_objects\{bucket="logs"\} \d+/);
+  const file = join(tempDir('prom'), 'metrics.txt');
+  writeFileSync(file, text);
+  execFileSync('sh', ['-c', `promtool check metrics < ${file}`], { stdio: 'pipe' });
 });
 
 test('the API token is in no answer, no log line and no table', async () => {

@@ -127,6 +127,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/metrics-ingest.mjs
 	@node bench/js/history-server-time.mjs
 	@node bench/js/alerts-eval.mjs
+	@node bench/js/account-collector.mjs
 
 deploy: wasm dashboard
 	@$(WRANGLER) d1 migrations apply DB --remote --env production

@@ -137,6 +137,24 @@ TEST(Collector, ATruncatedAnswerSplitsItsWindowAndNeverAdvances) {
   EXPECT_EQ(st.run.queue[1].end, first.end);
 }
 
+TEST(Collector, WindowsAreCutShortEnoughForTheGroupsAnHourHad) {
+  CollectorOptions o;
+  CollectorState s;
+  s.storage_until = floor_day(kNow) + hours(24);
+  s.operations_until = floor_hour(kNow) - hours(40);
+  Step st = advance(plan_run(s, kNow, o), s, AnswerSummary{}, kNow, o);  // storage
+  CollectorRun run = plan_run(s, kNow, o);
+  run.queue.erase(run.queue.begin());
+  st = advance(run, s, AnswerSummary{.groups = 24 * 400}, kNow, o);  // 400 groups an hour
+  EXPECT_EQ(st.state.operations_groups_per_hour, 400u);
+  CollectorRun next = plan_run(st.state, kNow, o);
+  for (const Window& w : next.queue) {
+    if (w.dataset == Dataset::kOperations) {
+      EXPECT_LE(w.end - w.start, hours(20));  // 8,000 groups
+    }
+  }
+}
+
 TEST(Collector, RateLimitBacksOffAndResumesAtTheSameWindow) {
   CollectorOptions o;
   CollectorState s;

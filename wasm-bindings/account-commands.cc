@@ -133,6 +133,10 @@ account::CollectorState state_of(const json& in) {
   if (auto e = j.find("last_error"); e != j.end() && e->is_string()) {
     s.last_error = e->get<std::string>();
   }
+  if (auto g = j.find("operations_groups_per_hour"); g != j.end() && g->is_number_unsigned()) {
+    s.operations_groups_per_hour =
+        static_cast<uint32_t>(std::min<uint64_t>(g->get<uint64_t>(), 10'000'000));
+  }
   return s;
 }
 
@@ -145,7 +149,8 @@ json state_json(const account::CollectorState& s) {
           {"last_error", s.last_error},
           {"last_error_at_ms", ms_json(s.last_error_at)},
           {"last_stored_at_ms", ms_json(s.last_stored_at)},
-          {"last_run_at_ms", ms_json(s.last_run_at)}};
+          {"last_run_at_ms", ms_json(s.last_run_at)},
+          {"operations_groups_per_hour", s.operations_groups_per_hour}};
 }
 
 Result<account::CollectorRun> run_of(const json& in) {
@@ -224,7 +229,7 @@ struct Parsed {
 };
 
 // Reads the groups of a window's answer into rows; the first thing wrong is the problem.
-Parsed read_answer(std::string_view text, const account::Window& w) {
+Parsed read_answer(std::string_view text, const account::Window& w, uint32_t limit) {
   Parsed p;
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -259,6 +264,7 @@ Parsed read_answer(std::string_view text, const account::Window& w) {
     return p;
   }
   p.groups = groups->size();
+  if (p.groups >= limit) return p;  // cut off: split and asked again, its rows never stored
   const bool ops = w.dataset == Dataset::kOperations;
   const char* figures_key = ops ? "sum" : "max";
   static constexpr const char* kOpsFigures[] = {"requests", "responseObjectSize"};
@@ -394,7 +400,7 @@ Result<json> account_ingest(Engine&, const json& in, TimePoint now) {
     if (a == in.end() || !a->is_string()) {
       parsed.problem = "the answer is empty";
     } else {
-      parsed = read_answer(a->get_ref<const std::string&>(), w);
+      parsed = read_answer(a->get_ref<const std::string&>(), w, c.value().options.limit);
     }
     summary.problem = parsed.problem;
     summary.groups = parsed.groups;

@@ -132,8 +132,12 @@ CollectorRun plan_run(const CollectorState& state, TimePoint now, const Collecto
   if (state.operations_until) {
     ops_from = std::max(ops_first, *state.operations_until - Duration(o.repull));
   }
-  cut(run.queue, Dataset::kOperations, ops_from, floor_hour(now) + kHour,
-      Duration(o.operations_window));
+  Duration ops_window = Duration(o.operations_window);
+  if (state.operations_groups_per_hour > 0) {
+    int64_t fit = static_cast<int64_t>(o.limit) * 4 / 5 / state.operations_groups_per_hour;
+    ops_window = std::clamp(kHour * fit, kHour, ops_window);
+  }
+  cut(run.queue, Dataset::kOperations, ops_from, floor_hour(now) + kHour, ops_window);
   return run;
 }
 
@@ -199,6 +203,11 @@ Step advance(CollectorRun run, CollectorState state, const AnswerSummary& a, Tim
     state.last_stored_at = now;
     auto& until = w.dataset == Dataset::kOperations ? state.operations_until : state.storage_until;
     if (!until || w.start <= *until) until = std::max(until.value_or(w.end), w.end);
+    if (w.dataset == Dataset::kOperations) {
+      auto hours = std::max<int64_t>(1, (w.end - w.start) / kHour);
+      state.operations_groups_per_hour =
+          static_cast<uint32_t>((a.groups + static_cast<size_t>(hours) - 1) / hours);
+    }
   }
   if (run.queries_left == 0) run.queue.clear();
   // A run that ends without a failure clears the last one.

@@ -64,6 +64,9 @@ struct CollectorState {
   std::optional<TimePoint> last_error_at;
   std::optional<TimePoint> last_stored_at;
   std::optional<TimePoint> last_run_at;
+  // Groups per hour of the last operations window stored: later windows are cut short enough
+  // that their answers stay under 80% of the limit (no query is wasted on a cut-off answer).
+  uint32_t operations_groups_per_hour = 0;
 };
 
 // One run of the collector: the windows still to ask for, in order, and how many queries it

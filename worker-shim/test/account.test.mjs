@@ -85,6 +85,39 @@ async function backfill(w, max = 12) {
   throw new Error(`not caught up after ${max} runs`);
 }
 
+test('the stand-in answers only Cloudflare-shaped queries and refuses the rest with `errors`', async (t) => {
+  const s = await startStandIn({ token: TOKEN });
+  t.after(() => s.close());
+  const post = async (body, token = TOKEN) => {
+    const res = await fetch(s.url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+  const start = new Date(Date.now() - 2 * HOUR_MS).toISOString();
+  const end = new Date().toISOString();
+  const q = (dataset, filter, limit = 100, tag = '$accountTag') =>
+    `query { viewer { accounts(filter: {accountTag: ${tag}}) { ${dataset}(limit: ${limit}, filter: {${filter}}) { sum { requests } dimensions { bucketName } } } } }`;
+  const vars = { accountTag: s.accountId, start, end };
+  const ok = await post({ query: q('r2OperationsAdaptiveGroups', 'datetime_geq: $start, datetime_lt: $end'), variables: vars });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.errors, null);
+  assert.ok(ok.body.data.viewer.accounts[0].r2OperationsAdaptiveGroups.length >= 4);
+  const refused = [
+    { query: q('r2OperationsAdaptiveGroups', 'datetime_geq: $start, datetime_lt: $end', 100, '"someone-else"'), variables: vars },
+    { query: q('r2OperationsAdaptiveGroups', 'datetime_geq: $start, datetime_lt: $end', 20_000), variables: vars },
+    { query: q('r2OperationsAdaptiveGroups', 'bucketName: "assets"'), variables: vars },
+    { query: q('r2BucketsAdaptiveGroups', 'datetime_geq: $start, datetime_lt: $end'), variables: vars },
+    { query: q('r2OperationsAdaptiveGroups', 'datetime_geq: $start, datetime_lt: $end'), variables: { ...vars, start: new Date(Date.now() - 40 * DAY_MS).toISOString() } },
+    { query: 'query { viewer { zones { httpRequests1dGroups(limit: 1) { sum { requests } } } } }' },
+  ];
+  for (const body of refused) {
+    const r = await post(body);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(Array.isArray(r.body.errors) && r.body.errors[0].message, JSON.stringify(r.body));
+    assert.equal(r.body.data, null);
+  }
+  assert.equal((await post({ query: q('r2OperationsAdaptiveGroups', 'datetime_geq: $start, datetime_lt: $end'), variables: vars }, 'wrong')).status, 403);
+});
+
 test('without an account the feature is off and /api/health says so in words', async () => {
   const plain = await startWorker();
   try {

@@ -109,10 +109,12 @@ dev-bootstrap: deps
 # driven by tools/dev-scheduler.mjs (wrangler 4.86 fires no cron locally; see docs/operations.md).
 SCHEDULER = node tools/dev-scheduler.mjs --url http://127.0.0.1:$(PORT) --token-file $(DEV_STATE)/admin-token
 
+# tools/with-account.sh: the account's figures come from a local stand-in for Cloudflare's GraphQL
+# API unless CLOUDFLARE_GRAPHQL_URL, CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN are set.
 dev: wasm dashboard migrate-local dev-bootstrap
 	@echo "r2watch on http://127.0.0.1:$(PORT)  (Ctrl-C stops it)"
 	@$(SCHEDULER) & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT; \
-	  $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
+	  tools/with-account.sh $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	  --show-interactive-dev-session=false
 
 # `make dev` plus a few minutes of traffic and the jobs the crons run (tools/demo.mjs), so every
@@ -122,7 +124,7 @@ demo: wasm dashboard migrate-local dev-bootstrap
 	@node tools/demo.mjs --wait --url http://127.0.0.1:$(PORT) --minutes $${DEMO_MINUTES:-3} \
 	  --token "$$(cat $(DEV_STATE)/admin-token)" & \
 	  $(SCHEDULER) & scheduler=$$!; trap 'kill $$scheduler 2>/dev/null' EXIT; \
-	  $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
+	  tools/with-account.sh $(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --persist-to $(DEV_STATE) --env="" \
 	    --show-interactive-dev-session=false
 
 bench: deps build/native-release/r2w_bench build/worker/index.js
@@ -131,6 +133,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/metrics-ingest.mjs
 	@node bench/js/history-server-time.mjs
 	@node bench/js/alerts-eval.mjs
+	@node bench/js/account-collector.mjs
 
 deploy: wasm dashboard
 	@$(WRANGLER) d1 migrations apply DB --remote --env production

@@ -17,7 +17,9 @@ Commands:
   usage   [--period hour|day|week|month] [--bucket NAME]   usage summary (default period day)
   details [--hours 24] [--resource bandwidth_upload|bandwidth_download|storage|api_calls]
   status                                                   per bucket: breaker, bandwidth, storage
-  costs   [--by bucket|prefix|class|user] [--month YYYY-MM]  the month's bill, or its breakdown
+  buckets                                                  every bucket of the account (Cloudflare analytics)
+  costs   [--by bucket|prefix|class|user] [--month YYYY-MM] [--source account|r2watch]
+                                                           the month's bill, or its breakdown
   alerts  [--state firing|resolved]                        alerts (default: firing)
   export  --output FILE.json|FILE.csv [--hours 168]        hourly usage to a file
   health  [check]                                          health, or run a probe round now
@@ -187,9 +189,37 @@ const commands = {
     return undefined;
   },
 
+  async buckets(api, o) {
+    const b = await api.json('GET', '/api/account/buckets');
+    if (o.json) return b;
+    if (!b.enabled) {
+      console.log('Account analytics are off: set CLOUDFLARE_ACCOUNT_ID and the secret CLOUDFLARE_API_TOKEN on r2watch.');
+      return undefined;
+    }
+    if (!b.buckets.length) {
+      console.log('No bucket figures yet: the account-analytics job has not stored any.');
+      return undefined;
+    }
+    printTable(
+      ['bucket', 'objects', 'stored', 'pending uploads', 'class A 24h', 'class B 24h', 'user errors', 'internal errors', 'month to date'],
+      b.buckets.map((x) => [
+        x.bucket,
+        num(x.objects),
+        bytes(x.stored_bytes),
+        num(x.pending_multipart_uploads),
+        num(x.operations_24h.class_a + x.operations_24h.unclassified),
+        num(x.operations_24h.class_b),
+        pct(x.user_error_rate_pct),
+        pct(x.internal_error_rate_pct),
+        usd(x.month_to_date_usd),
+      ]),
+    );
+    return undefined;
+  },
+
   async costs(api, o) {
     if (o.by) {
-      const b = await api.json('GET', `/api/costs/breakdown${query({ by: o.by, month: o.month })}`);
+      const b = await api.json('GET', `/api/costs/breakdown${query({ by: o.by, month: o.month, source: o.source })}`);
       if (o.json) return b;
       console.log(`Costs of ${b.month} to ${b.as_of} by ${b.by}: ${usd(b.total_usd)}\n`);
       printTable(
@@ -198,7 +228,7 @@ const commands = {
       );
       return undefined;
     }
-    const c = await api.json('GET', `/api/costs${query({ month: o.month })}`);
+    const c = await api.json('GET', `/api/costs${query({ month: o.month, source: o.source })}`);
     if (o.json) return c;
     console.log(`Costs of ${c.month}, as of ${c.as_of}\n`);
     const f = c.forecast ?? {};
@@ -323,6 +353,7 @@ const OPTIONS = {
   resource: { type: 'string' },
   by: { type: 'string' },
   month: { type: 'string' },
+  source: { type: 'string' },
   state: { type: 'string' },
   output: { type: 'string', short: 'o' },
 };

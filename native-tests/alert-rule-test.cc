@@ -119,7 +119,7 @@ TEST(AlertRule, AnUpdateMergesOverTheStoredRule) {
 
 TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
   std::vector<Rule> rules = default_rules();
-  ASSERT_EQ(rules.size(), 10u);
+  ASSERT_EQ(rules.size(), 14u);
   auto find = [&](std::string_view id) -> const Rule& {
     for (const Rule& r : rules) {
       if (r.id == id) return r;
@@ -148,6 +148,14 @@ TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
   EXPECT_EQ(find("critical_error_rate").severity, Severity::kCritical);
   EXPECT_EQ(find("storage_growth").threshold, 50);
   EXPECT_EQ(find("storage_growth").severity, Severity::kLow);
+  // On the account's figures.
+  EXPECT_EQ(metric_of(find("bucket_request_spike")), "request_spike_pct");
+  EXPECT_EQ(find("bucket_request_spike").threshold, 500);
+  EXPECT_EQ(metric_of(find("bucket_internal_errors")), "internal_error_rate_pct");
+  EXPECT_EQ(find("bucket_internal_errors").window, std::chrono::hours(1));
+  EXPECT_EQ(find("abandoned_multipart_uploads").threshold, 10);
+  EXPECT_EQ(find("abandoned_multipart_uploads").window, std::chrono::hours(24 * 7));
+  EXPECT_EQ(metric_of(find("bucket_storage_growth")), "bucket_storage_growth_pct");
   // Each one is a valid rule as stored.
   json all = json::array();
   for (const Rule& r : rules) all.push_back(rule_to_json(r));

@@ -89,7 +89,7 @@ async function someFailures() {
 /** What the crons run: collect metrics (flush, rollups, inventory), a probe round, costs. */
 async function jobs() {
   const results = [];
-  for (const path of ['/api/admin/jobs/collect-metrics', '/api/health/check', '/api/admin/jobs/cost']) {
+  for (const path of ['/api/admin/jobs/collect-metrics', '/api/admin/jobs/account-analytics', '/api/health/check', '/api/admin/jobs/cost']) {
     results.push(`${path.split('/').pop()} ${await send('POST', path)}`);
   }
   return results.join(', ');

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/account/figures.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
 
@@ -30,6 +31,14 @@ std::span<const CommandEntry> cost_commands();
 std::span<const CommandEntry> alert_commands();
 std::span<const CommandEntry> security_commands();
 std::span<const CommandEntry> ops_commands();
+std::span<const CommandEntry> account_commands();
+
+// account-commands.cc: the account's usage as cost rows, from {"operations": [operations day
+// rows], "storage": [storage day rows]} (`field` names it in errors), and what the bill says
+// of it (source, unclassified action types billed as Class A, unbilled auth failures).
+Result<account::AccountUsage> account_usage_from_json(const nlohmann::json& j,
+                                                      std::string_view field);
+nlohmann::json account_usage_notes_json(const account::AccountUsage& u);
 CommandHandler find_command(std::string_view name);
 
 // Runs `handler` (null: an unknown command) on JSON input text and writes its answer, or

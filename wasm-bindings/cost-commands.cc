@@ -44,12 +44,15 @@ Result<YearMonth> month_or_now(const std::string& text, bool given, TimePoint no
 
 // The fields every month command shares, read after the command marked its own:
 // {"as_of": "YYYY-MM-DD", "usage": [row, ...], "pricing": [version, ...],
-//  "forecast_window_days": 7}.
-Result<cost::MonthInput> month_input(const json& in, FieldReader& r) {
+//  "forecast_window_days": 7}. Instead of "usage", "account": {"operations", "storage"} bills
+// the account's figures from Cloudflare's analytics (account-commands.cc); `notes` then gets
+// what the bill says of them (unclassified action types, unbilled auth failures).
+Result<cost::MonthInput> month_input(const json& in, FieldReader& r, json* notes = nullptr) {
   cost::MonthInput m;
   std::string as_of;
   r.read_string("as_of", as_of);
   bool has_usage = r.has("usage");
+  bool has_account = r.has("account");
   bool has_pricing = r.has("pricing");
   r.read_uint("forecast_window_days", m.forecast.window_days, 1, 31);
   if (auto err = r.finish()) return *err;
@@ -59,10 +62,17 @@ Result<cost::MonthInput> month_input(const json& in, FieldReader& r) {
   auto versions = versions_of(in, has_pricing);
   if (!versions.ok()) return versions.error();
   m.prices = cost::price_list_for(versions.value(), month_of(*date));
+  if (has_usage && has_account) return invalid_field("account", "give usage or account, not both");
   if (has_usage) {
     auto rows = cost::usage_rows_from_json(in["usage"], "usage");
     if (!rows.ok()) return rows.error();
     m.rows = std::move(rows).value();
+  }
+  if (has_account) {
+    auto acc = account_usage_from_json(in["account"], "account");
+    if (!acc.ok()) return acc.error();
+    if (notes) *notes = account_usage_notes_json(acc.value());
+    m.rows = std::move(acc).value().rows;
   }
   return m;
 }
@@ -271,12 +281,14 @@ Result<json> cost_user_share(Engine&, const json& in, TimePoint) {
 // with the month to date's charges grouped for display (`charges`).
 Result<json> cost_bill(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
-  auto m = month_input(in, r);
+  json notes;
+  auto m = month_input(in, r, &notes);
   if (!m.ok()) return m.error();
   auto report = cost::month_report(m.value());
   if (!report.ok()) return report.error();
   json out = cost::month_report_json(report.value(), m.value().prices, m.value().forecast);
   out["charges"] = charges_json(report.value().to_date);
+  if (!notes.is_null()) out["account"] = std::move(notes);
   return out;
 }
 
@@ -418,6 +430,7 @@ Result<json> cost_anomaly(Engine&, const json& in, TimePoint) {
   std::string date_text;
   r.read_string("date", date_text);
   bool has_usage = r.has("usage");
+  bool has_account = r.has("account");
   bool has_pricing = r.has("pricing");
   bool has_min = r.has("min_increase_usd");
   r.read_uint("baseline_days", options.baseline_days, 1, 90);
@@ -443,6 +456,10 @@ Result<json> cost_anomaly(Engine&, const json& in, TimePoint) {
     auto parsed = cost::usage_rows_from_json(in["usage"], "usage");
     if (!parsed.ok()) return parsed.error();
     rows = std::move(parsed).value();
+  } else if (has_account) {
+    auto acc = account_usage_from_json(in["account"], "account");
+    if (!acc.ok()) return acc.error();
+    rows = std::move(acc).value().rows;
   }
   if (user) {  // one user's days: their rows, with their part of the namespace storage
     auto split = attributed(std::move(rows), in, has_user_storage);

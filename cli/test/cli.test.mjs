@@ -146,3 +146,26 @@ test('the URL and token come from flags or R2WATCH_URL / R2WATCH_TOKEN', async (
   assert.equal(down.code, 1);
   assert.match(down.stderr, /cannot reach r2watch at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)[\s\S]*make dev/);
 });
+
+test('buckets lists every bucket of the account (the GraphQL stand-in), or says the feature is off', async () => {
+  const off = await at('buckets');
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stdout, /Account analytics are off/);
+  const { startStandIn } = await import('../../tools/graphql-standin.mjs');
+  const standIn = await startStandIn();
+  const w = await startWorker({
+    port: 0,
+    vars: { CLOUDFLARE_ACCOUNT_ID: standIn.accountId, CLOUDFLARE_API_TOKEN: standIn.token, CLOUDFLARE_GRAPHQL_URL: standIn.url, ACCOUNT_QUERIES_PER_RUN: '100' },
+  });
+  try {
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/account-analytics')).status, 200);
+    const out = await r2watch(['buckets', '--url', w.url], { R2WATCH_TOKEN: w.adminToken });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^bucket\s+objects\s+stored\s+pending uploads/);
+    assert.match(out.stdout, /^backups\s+[\d,]+\s+[\d.]+ GB\s+37\s/m);
+    for (const b of ['assets', 'logs', 'media']) assert.match(out.stdout, new RegExp(`^${b}\\s`, 'm'));
+  } finally {
+    await w.dispose();
+    await standIn.close();
+  }
+});

@@ -403,22 +403,36 @@ FigureNeeds needs_of(const std::vector<Rule>& rules) {
       case RuleType::kDatabaseHealth:
         n.database = true;
         break;
+      case RuleType::kRequestSpike:
+        n.account = true;
+        break;
+      case RuleType::kInternalErrorRate:
+      case RuleType::kPendingUploads:
+      case RuleType::kBucketStorageGrowth:
+        n.account = true;
+        add_window(n.account_windows, r.window);
+        break;
     }
   }
   std::sort(n.operation_windows.begin(), n.operation_windows.end());
   std::sort(n.failed_access_windows.begin(), n.failed_access_windows.end());
   std::sort(n.upload_windows.begin(), n.upload_windows.end());
+  std::sort(n.account_windows.begin(), n.account_windows.end());
   return n;
 }
 
 json needs_to_json(const FigureNeeds& n) {
-  json windows = json::array(), failed = json::array(), upload = json::array();
+  json windows = json::array(), failed = json::array(), upload = json::array(),
+       account = json::array();
+  for (Duration d : n.account_windows) account.push_back(d.count());
   for (Duration d : n.operation_windows) windows.push_back(d.count());
   for (Duration d : n.upload_windows) upload.push_back(d.count());
   for (Duration d : n.failed_access_windows) failed.push_back(d.count());
   return {{"operation_windows_ms", windows},
           {"failed_access_windows_ms", failed},
           {"upload_windows_ms", upload},
+          {"account", n.account},
+          {"account_windows_ms", account},
           {"cost", n.cost},
           {"growth", n.growth},
           {"quotas", n.quotas},

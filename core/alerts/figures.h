@@ -33,6 +33,10 @@ struct FigureNeeds {
   std::vector<Duration> operation_windows;
   std::vector<Duration> failed_access_windows;
   std::vector<Duration> upload_windows;
+  // The account's figures (request_spike, internal_error_rate, pending_uploads,
+  // bucket_storage_growth) and the windows of those rules.
+  bool account = false;
+  std::vector<Duration> account_windows;
   bool cost = false;
   bool growth = false;
   bool quotas = false;

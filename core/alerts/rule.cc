@@ -102,6 +102,14 @@ std::string_view rule_type_name(RuleType t) {
       return "health_status";
     case RuleType::kDatabaseHealth:
       return "database_health";
+    case RuleType::kRequestSpike:
+      return "request_spike";
+    case RuleType::kInternalErrorRate:
+      return "internal_error_rate";
+    case RuleType::kPendingUploads:
+      return "pending_uploads";
+    case RuleType::kBucketStorageGrowth:
+      return "bucket_storage_growth";
   }
   return "unknown";
 }
@@ -229,13 +237,22 @@ std::string_view metric_of(const Rule& rule) {
       return "health_level";
     case RuleType::kDatabaseHealth:
       return "database_unhealthy";
+    case RuleType::kRequestSpike:
+      return "request_spike_pct";
+    case RuleType::kInternalErrorRate:
+      return "internal_error_rate_pct";
+    case RuleType::kPendingUploads:
+      return "pending_uploads_min";
+    case RuleType::kBucketStorageGrowth:
+      return "bucket_storage_growth_pct";
   }
   return "";
 }
 
 bool uses_window(RuleType t) {
   return t == RuleType::kErrorRate || t == RuleType::kLatency || t == RuleType::kSecurityEvent ||
-         t == RuleType::kFileSize;
+         t == RuleType::kFileSize || t == RuleType::kInternalErrorRate ||
+         t == RuleType::kPendingUploads || t == RuleType::kBucketStorageGrowth;
 }
 
 Result<Rule> rule_from_json(const json& j, const Rule& base, std::string_view prefix) {
@@ -486,6 +503,26 @@ std::vector<Rule> default_rules() {
   rules.push_back(critical_errors);
   rules.push_back(make("storage_growth", "Storage growth above 50% a month",
                        RuleType::kStorageGrowth, 50, Severity::kLow));
+  // On the account's figures (off until the account-analytics collector stores some).
+  Rule spike = make("bucket_request_spike", "Requests to a bucket 5 times the usual for the hour",
+                    RuleType::kRequestSpike, 500, Severity::kMedium);
+  spike.min_calls = 1000;
+  rules.push_back(spike);
+  Rule internal =
+      make("bucket_internal_errors", "R2 internal errors above 1% of a bucket's requests",
+           RuleType::kInternalErrorRate, 1, Severity::kHigh);
+  internal.window = std::chrono::hours(1);
+  internal.min_calls = 100;
+  rules.push_back(internal);
+  Rule pending =
+      make("abandoned_multipart_uploads", "More than 10 multipart uploads pending for 7 days",
+           RuleType::kPendingUploads, 10, Severity::kLow);
+  pending.window = std::chrono::hours(24 * 7);
+  rules.push_back(pending);
+  Rule growth = make("bucket_storage_growth", "A bucket's storage up more than 50% in 7 days",
+                     RuleType::kBucketStorageGrowth, 50, Severity::kLow);
+  growth.window = std::chrono::hours(24 * 7);
+  rules.push_back(growth);
   return rules;
 }
 

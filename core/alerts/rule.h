@@ -28,12 +28,18 @@ enum class RuleType : uint8_t {
   kCircuitBreakerOpen,  // breaker_open (1 while open or forced open)
   kHealthStatus,        // health_level (0 healthy, 1 degraded, 2 unhealthy)
   kDatabaseHealth,      // database_unhealthy (1 when D1 could not be read)
+  // On the account's figures (Cloudflare's GraphQL Analytics, every bucket):
+  kRequestSpike,       // request_spike_pct: last hour vs the median of that hour in past weeks
+  kInternalErrorRate,  // internal_error_rate_pct per bucket over the window (whole hours)
+  kPendingUploads,     // pending_uploads_min: fewest pending multipart uploads a day in the window
+  kBucketStorageGrowth,  // bucket_storage_growth_pct: stored bytes against `window` before
 };
 inline constexpr RuleType kAllRuleTypes[] = {
-    RuleType::kCostThreshold, RuleType::kCostAnomaly,   RuleType::kErrorRate,
-    RuleType::kLatency,       RuleType::kQuotaUsage,    RuleType::kFileSize,
-    RuleType::kSecurityEvent, RuleType::kStorageGrowth, RuleType::kCircuitBreakerOpen,
-    RuleType::kHealthStatus,  RuleType::kDatabaseHealth};
+    RuleType::kCostThreshold,     RuleType::kCostAnomaly,    RuleType::kErrorRate,
+    RuleType::kLatency,           RuleType::kQuotaUsage,     RuleType::kFileSize,
+    RuleType::kSecurityEvent,     RuleType::kStorageGrowth,  RuleType::kCircuitBreakerOpen,
+    RuleType::kHealthStatus,      RuleType::kDatabaseHealth, RuleType::kRequestSpike,
+    RuleType::kInternalErrorRate, RuleType::kPendingUploads, RuleType::kBucketStorageGrowth};
 std::string_view rule_type_name(RuleType t);
 std::optional<RuleType> parse_rule_type(std::string_view name);
 

@@ -19,6 +19,7 @@ const RANGE_KEY = 'r2watch.range';
 const state = {
   range: initialRange(),
   refreshes: 0,
+  bucket: null, // the account panel's chosen bucket
 };
 
 function initialRange() {
@@ -486,6 +487,86 @@ async function loadActivity() {
   return { state: 'ready', nodes: [table('Latest events', ['when', 'event', 'detail'], events.map((e) => [fmt.time(e.at), e.what, e.detail]), { className: 'activity' })] };
 }
 
+// ---- the whole account (Cloudflare's GraphQL Analytics, every bucket) -------------------------
+
+/** The account overview, a bucket picker, and the chosen bucket's figures and reconciliation. */
+async function loadAccount() {
+  const [list, reconcile] = await Promise.all([optionalApi('/api/account/buckets'), optionalApi('/api/account/reconcile')]);
+  if (!list) return { state: 'ready', nodes: [notYet('The whole account', '/api/account/buckets')] };
+  if (!list.enabled) {
+    return {
+      state: 'empty',
+      nodes: [
+        h('p', { class: 'empty-title', text: 'Account analytics are off.' }),
+        h('p', {}, 'Set ', h('code', { text: 'CLOUDFLARE_ACCOUNT_ID' }), ' and the secret ', h('code', { text: 'CLOUDFLARE_API_TOKEN' }), ' to see every bucket of the account here.'),
+      ],
+    };
+  }
+  const buckets = list.buckets ?? [];
+  if (!buckets.length) return { state: 'empty', nodes: [h('p', { class: 'empty-title', text: 'No bucket figures yet: the account-analytics job runs every 5 minutes.' })] };
+  const sum = (f) => buckets.reduce((n, b) => n + (f(b) ?? 0), 0);
+  const total = reconcile?.total;
+  const tiles = h(
+    'div',
+    { class: 'tiles' },
+    tile('account_buckets', 'Buckets', fmt.count(buckets.length), { raw: buckets.length }),
+    tile('account_stored', 'Stored (account)', fmt.bytes(sum((b) => b.stored_bytes)), { raw: sum((b) => b.stored_bytes), trend: `${fmt.count(sum((b) => b.objects))} objects` }),
+    tile('account_requests', 'Requests (24 hours)', fmt.count(sum((b) => b.requests_24h)), { raw: sum((b) => b.requests_24h) }),
+    tile('account_cost', 'Month to date (account)', fmt.usdFromMicro(sum((b) => b.month_to_date_micro_usd)), { raw: sum((b) => b.month_to_date_micro_usd) }),
+    total
+      ? tile('around_r2watch', 'Around r2watch', fmt.pct(total.around_r2watch_pct, 1), {
+          raw: total.around_r2watch_pct,
+          trend: `${fmt.count(total.around_r2watch)} of ${fmt.count(total.cloudflare_total)} requests this month did not pass through r2watch`,
+        })
+      : null,
+  );
+  if (!buckets.some((b) => b.bucket === state.bucket)) state.bucket = buckets[0].bucket;
+  const picker = h(
+    'label',
+    { class: 'bucket-picker' },
+    'Bucket ',
+    h(
+      'select',
+      {
+        id: 'bucket-picker',
+        onchange: (e) => {
+          state.bucket = e.target.value;
+          refreshPanel(PANELS.find((p) => p.id === 'account'));
+        },
+      },
+      buckets.map((b) => h('option', { value: b.bucket, selected: b.bucket === state.bucket, text: b.bucket })),
+    ),
+  );
+  const b = buckets.find((x) => x.bucket === state.bucket);
+  const ops = b.operations_24h;
+  const detail = h(
+    'div',
+    { class: 'tiles', dataset: { bucket: b.bucket } },
+    tile('bucket_objects', 'Objects', fmt.count(b.objects), { raw: b.objects, trend: b.storage_date ? `on ${b.storage_date}` : 'no storage figures yet' }),
+    tile('bucket_stored', 'Stored', fmt.bytes(b.stored_bytes), { raw: b.stored_bytes, trend: `${fmt.bytes(b.metadata_bytes)} of it metadata` }),
+    tile('bucket_pending', 'Pending multipart uploads', fmt.count(b.pending_multipart_uploads), { raw: b.pending_multipart_uploads, warn: b.pending_multipart_uploads > 10, hint: 'uploads begun and never completed or aborted' }),
+    tile('bucket_errors', 'Errors (24 hours)', `${fmt.pct(b.user_error_rate_pct, 2)} user, ${fmt.pct(b.internal_error_rate_pct, 2)} internal`, { raw: b.internal_error_rate_pct }),
+    tile('bucket_cost', 'Month to date', fmt.usd(b.month_to_date_usd), { raw: b.month_to_date_micro_usd }),
+  );
+  const opsTable = table('Requests of the last 24 hours by class', ['class', 'requests'], [
+    ['Class A', fmt.count(ops.class_a)],
+    ['Class B', fmt.count(ops.class_b)],
+    ['free', fmt.count(ops.free)],
+    ['unclassified (billed as Class A)', fmt.count(ops.unclassified)],
+  ]);
+  const days = (reconcile?.rows ?? []).filter((r) => r.bucket === b.bucket);
+  const reconcileTable = days.length
+    ? table(
+        `Reconciliation, ${reconcile.month}: requests as Cloudflare and r2watch counted them`,
+        ['day', 'Cloudflare', 'r2watch', 'around r2watch'],
+        days.map((r) => [r.date, fmt.count(r.cloudflare_total), fmt.count(r.r2watch_total), `${fmt.count(r.around_r2watch)} (${fmt.pct(r.around_r2watch_pct, 1)})`]),
+        { className: 'reconcile' },
+      )
+    : h('p', { class: 'note', text: 'No operations of this bucket this month yet.' });
+  const overview = barList('Stored bytes by bucket', buckets, { value: (x) => x.stored_bytes, label: (x) => x.bucket, detail: (x) => `${fmt.bytes(x.stored_bytes)} · ${fmt.usd(x.month_to_date_usd)} this month` });
+  return { state: 'ready', nodes: [tiles, overview, picker, detail, opsTable, reconcileTable] };
+}
+
 const PANELS = [
   { id: 'performance', title: 'Performance', load: loadPerformance },
   { id: 'cost', title: 'Cost', load: loadCost },
@@ -493,6 +574,7 @@ const PANELS = [
   { id: 'health', title: 'Health', load: loadHealth },
   { id: 'alerts', title: 'Active alerts', load: loadAlerts },
   { id: 'activity', title: 'Recent activity', load: loadActivity },
+  { id: 'account', title: 'Whole account', load: loadAccount },
 ];
 
 // ---- refresh loop ------------------------------------------------------------------------------

@@ -396,3 +396,34 @@ test('dark theme and phone width: readable, nothing wider than the screen', asyn
     await context.close();
   }
 });
+
+test('the whole-account panel: overview, a bucket picker and the chosen bucket with its reconciliation', async () => {
+  const { startStandIn } = await import('../../tools/graphql-standin.mjs');
+  const standIn = await startStandIn();
+  const w = await startWorker({
+    port: 0,
+    adminToken: ADMIN,
+    vars: { CLOUDFLARE_ACCOUNT_ID: standIn.accountId, CLOUDFLARE_API_TOKEN: standIn.token, CLOUDFLARE_GRAPHQL_URL: standIn.url, ACCOUNT_QUERIES_PER_RUN: '100' },
+  });
+  const { page, errors, context } = await openPage(browser);
+  try {
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/account-analytics')).status, 200);
+    const api = (await call(w, 'GET', '/api/account/buckets')).body;
+    await page.goto(`${w.url}/`);
+    await refreshed(page);
+    assert.equal(await page.locator('#account').getAttribute('data-state'), 'ready', await page.locator('#account').innerText());
+    assert.equal(Number(await figure(page, 'account_buckets')), 4);
+    assert.equal(Number(await figure(page, 'account_stored')), api.buckets.reduce((n, b) => n + b.stored_bytes, 0));
+    assert.equal(Number(await figure(page, 'around_r2watch')), 100);
+    assert.deepEqual(await page.locator('#bucket-picker option').allInnerTexts(), ['assets', 'backups', 'logs', 'media']);
+    await page.selectOption('#bucket-picker', 'backups');
+    await page.waitForSelector('#account [data-bucket="backups"]');
+    assert.equal(Number(await figure(page, 'bucket_pending')), 37);
+    assert.ok((await page.locator('#account table.reconcile tbody tr').count()) >= 1);
+    assert.deepEqual(errors.list, []);
+  } finally {
+    await context.close();
+    await w.dispose();
+    await standIn.close();
+  }
+});

@@ -9,6 +9,7 @@ import { checkDatabase } from './health.js';
 import { latestProbeRound } from './monitor.js';
 import { loadPriceVersions } from './costs.js';
 import { monthUsage } from './cost-month.js';
+import { accountConfig, accountMember, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
@@ -94,8 +95,18 @@ async function loadStates(db) {
 async function costFigures(rt, nowMs) {
   const today = new Date(nowMs).toISOString().slice(0, 10);
   const monthStartMs = Date.parse(`${today.slice(0, 7)}-01T00:00:00Z`);
-  const usage = await monthUsage(rt, Math.min(monthStartMs, nowMs - 14 * DAY_MS), today);
+  const fromMs = Math.min(monthStartMs, nowMs - 14 * DAY_MS);
   const pricing = await loadPriceVersions(rt.env.DB);
+  if (accountConfig(rt.env).configured) {
+    // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs.
+    const account = await accountMember(rt, fromMs, today);
+    const month = today.slice(0, 7);
+    const monthOnly = { operations: account.operations.filter((r) => r[0] >= month), storage: account.storage.filter((r) => r[0] >= month) };
+    const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","account":${JSON.stringify(monthOnly)},"pricing":${pricing}}`, nowMs);
+    const anomaly = ask(rt, 'cost_anomaly', `{"date":"${today}","account":${JSON.stringify(account)},"pricing":${pricing}}`, nowMs);
+    return { bill, anomaly };
+  }
+  const usage = await monthUsage(rt, fromMs, today);
   const monthRows = JSON.stringify(usage.filter((r) => r.date >= today.slice(0, 7)));
   const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","usage":${monthRows},"pricing":${pricing}}`, nowMs);
   const anomaly = ask(
@@ -239,6 +250,11 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
   }
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
+  }
+  if (plan.account) {
+    // The account's figures per bucket (Cloudflare's analytics): spikes, internal errors,
+    // pending multipart uploads, storage growth, computed by the engine.
+    await attempt('series', async () => (await accountAlertFigures(rt, nowMs, plan.account_windows_ms)).series);
   }
   return { text: `{${parts.join(',')}}`, unavailable };
 }

@@ -5,6 +5,7 @@ import { HttpError, json, ask, csvResponse } from './http.js';
 import { loadPriceVersions, loadBudgets } from './costs.js';
 import { bucketName } from './storage.js';
 import { raiseUserPeaks } from './security.js';
+import { costSource, accountMember } from './account.js';
 
 const DAY_MS = 86_400_000;
 const OWN_PREFIX = '.r2watch';
@@ -96,12 +97,14 @@ export async function usersStorage(rt, fromMs, asOf) {
  */
 async function monthInput(rt, request, nowMs, extra = {}, user = null) {
   const { month, start, asOf } = monthOf(request, nowMs);
-  const usage = await monthUsage(rt, start, asOf);
+  const source = costSource(rt, request, user);
+  // The account's figures (Cloudflare's analytics, every bucket) or r2watch's own rollups.
+  const usage = source === 'account' ? { account: await accountMember(rt, start, asOf) } : { usage: await monthUsage(rt, start, asOf) };
   const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf) };
   const pricing = await loadPriceVersions(rt.env.DB);
-  const body = JSON.stringify({ as_of: asOf, usage, ...own, ...extra });
+  const body = JSON.stringify({ as_of: asOf, ...usage, ...own, ...extra });
   // The stored price lists are spliced in as text.
-  return { month, asOf, input: `${body.slice(0, -1)},"pricing":${pricing}}` };
+  return { month, asOf, source, input: `${body.slice(0, -1)},"pricing":${pricing}}` };
 }
 
 /**
@@ -110,7 +113,7 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null) {
  * account's, so a user's answer has none). Both have the same top-level fields.
  */
 export async function monthCosts(rt, request, nowMs, user = null) {
-  const { month, input } = await monthInput(rt, request, nowMs, {}, user);
+  const { month, input, source } = await monthInput(rt, request, nowMs, {}, user);
   if (user !== null) {
     const share = ask(rt, 'cost_user_share', input, nowMs);
     return {
@@ -126,6 +129,7 @@ export async function monthCosts(rt, request, nowMs, user = null) {
       forecast: share.forecast,
       budgets: [],
       user,
+      source,
       share,
     };
   }
@@ -147,6 +151,9 @@ export async function monthCosts(rt, request, nowMs, user = null) {
     forecast: bill.forecast,
     budgets: budgetStatus.budgets,
     user,
+    source,
+    // The account's bill: action types in no class (billed as Class A) and unbilled 401/403s.
+    ...(bill.account ? { unclassified: bill.account.unclassified, unbilled_auth_failures: bill.account.unbilled_auth_failures } : {}),
     bill,
   };
 }
@@ -241,10 +248,11 @@ export function registerCostMonthRoutes(router) {
     const by = new URL(request.url).searchParams.get('by') ?? (auth.filter ? 'prefix' : 'bucket');
     if (auth.filter === null) {
       // The users' namespace is split among its users, as each user's own answer splits it.
+      // (r2watch's own figures only: the account's have no prefixes or users).
       const { start, asOf } = monthOf(request, Date.now());
-      const own = { user_storage: await usersStorage(rt, start, asOf) };
-      const { input } = await monthInput(rt, request, Date.now(), { by, ...own });
-      return json({ ...ask(rt, 'cost_breakdown', input), user: null });
+      const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf) } : {};
+      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own });
+      return json({ ...ask(rt, 'cost_breakdown', input), user: null, source });
     }
     if (by !== 'prefix') {
       throw new HttpError('invalid_query', "one user's costs break down by prefix only", { field: 'by' });
@@ -263,8 +271,8 @@ export function registerCostMonthRoutes(router) {
 
   router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
     const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
-    const { input } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter);
-    if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null });
+    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter);
+    if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null, source });
     const share = ask(rt, 'cost_user_share', input);
     const { storage_class: _class, month_to_date: whatIfToDate, month_end_expected: whatIfEnd, ...saving } = share.what_if;
     return json({
@@ -286,11 +294,12 @@ export function registerCostMonthRoutes(router) {
       throw new HttpError('invalid_query', 'date must be YYYY-MM-DD', { field: 'date' });
     }
     const from = Date.parse(`${date}T00:00:00Z`) - 14 * DAY_MS;
-    const usage = await monthUsage(rt, from, date);
+    const source = costSource(rt, request, auth.filter);
+    const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);
-    const input = `${JSON.stringify({ date, usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;
-    return json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter });
+    const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;
+    return json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter, source });
   }, READ_COSTS);
 
   router.on('GET', '/api/reports', async (request, _params, rt) => {

@@ -4,6 +4,7 @@ import { BREAKER_ID } from './runtime.js';
 import { EngineError } from './engine.js';
 import { latestProbeRound } from './monitor.js';
 import { jobsForHealth } from './jobs.js';
+import { accountHealth } from './account.js';
 
 const RECENT_TRANSITIONS = 20;
 
@@ -100,6 +101,9 @@ export function registerHealthRoutes(router) {
       },
       // The last synthetic probe round (POST /api/health/check or the 5-minute cron), or null.
       probes: verdict.probe_round,
+      // The account-analytics collector (Cloudflare's GraphQL API): off, ok, backfilling,
+      // backing_off, failing or stale, in words; unclassified action types as warnings.
+      account: await accountHealth(rt, now),
     };
     return json(body, verdict.status === 'unhealthy' ? 503 : 200);
   }, { public: true });

@@ -13,6 +13,7 @@ import { registerCostRoutes } from './costs.js';
 import { registerCostMonthRoutes } from './cost-month.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerSecurityRoutes } from './security.js';
+import { registerAccountRoutes } from './account.js';
 import { authenticate, audited, writeAudit } from './auth.js';
 import { runScheduled, registerJobRoutes, JOBS } from './jobs.js';
 import { recentRuns } from './db/jobs.js';
@@ -57,6 +58,7 @@ router.on('POST', '/api/admin/jobs/scheduled', async (request, _params, rt, ctx)
   const [run] = await recentRuns(rt.env.DB, JOBS[cron].name, 1);
   return json({ cron, job: JOBS[cron].name, run });
 }, { role: 'admin' });
+registerAccountRoutes(router);
 // Every route and who may call it (the authorization matrix test walks this list).
 router.on('GET', '/api/admin/routes', async () => json({ routes: router.list() }), { role: 'admin' });
 

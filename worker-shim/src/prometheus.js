@@ -1,4 +1,5 @@
 import { rowsText } from './metrics.js';
+import { latestStorage, operationsSince } from './db/account.js';
 // GET /metrics: r2watch's figures in the Prometheus text exposition format (version 0.0.4),
 // for a Prometheus server to scrape. The metric names are declared once, here.
 
@@ -14,6 +15,11 @@ const METRICS = {
   r2watch_circuit_breaker_state: ['gauge', 'Circuit breaker state (1 for the current state).'],
   r2watch_storage_bytes: ['gauge', 'Bytes stored, from the latest storage inventory.'],
   r2watch_storage_objects: ['gauge', 'Objects stored, from the latest storage inventory.'],
+  // The whole account (Cloudflare's GraphQL Analytics, every bucket; docs/account.md).
+  r2watch_account_requests_24h: ['gauge', 'R2 requests of the last 24 hours on the account, by bucket, action type and status (Cloudflare analytics).'],
+  r2watch_account_stored_bytes: ['gauge', "Bytes stored in the bucket (payload and metadata), its latest day's peak (Cloudflare analytics)."],
+  r2watch_account_objects: ['gauge', "Objects in the bucket, its latest day's peak (Cloudflare analytics)."],
+  r2watch_account_pending_multipart_uploads: ['gauge', "Multipart uploads begun and not completed or aborted, its latest day's peak (Cloudflare analytics)."],
 };
 
 const escapeLabel = (v) => String(v).replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
@@ -96,6 +102,27 @@ export function registerPrometheusRoute(router) {
     for (const s of snaps) {
       add('r2watch_storage_bytes', { bucket: s.bucket }, s.bytes);
       add('r2watch_storage_objects', { bucket: s.bucket }, s.objects);
+    }
+    // The account's figures (empty until the account-analytics job has stored some).
+    try {
+      for (const [bucket, action, status, requests] of await operationsSince(db, now - 86_400_000)) {
+        add('r2watch_account_requests_24h', { bucket, action, status }, requests);
+      }
+      const byBucket = new Map();
+      for (const [, bucket, , payload, metadata, objects, pending] of await latestStorage(db)) {
+        const b = byBucket.get(bucket) ?? { bytes: 0, objects: 0, pending: 0 };
+        b.bytes += payload + metadata;
+        b.objects += objects;
+        b.pending += pending;
+        byBucket.set(bucket, b);
+      }
+      for (const [bucket, b] of byBucket) {
+        add('r2watch_account_stored_bytes', { bucket }, b.bytes);
+        add('r2watch_account_objects', { bucket }, b.objects);
+        add('r2watch_account_pending_multipart_uploads', { bucket }, b.pending);
+      }
+    } catch (e) {
+      console.error(`r2watch: account figures for /metrics unavailable: ${e.message}`);
     }
     const lines = [];
     for (const [name, [type, help]] of Object.entries(METRICS)) {

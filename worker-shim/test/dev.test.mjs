@@ -46,6 +46,8 @@ test('make dev serves the API on 127.0.0.1:PORT with local D1 and R2', { timeout
     assert.ok(health, `make dev did not answer on ${base}:\n${output.slice(-3000)}`);
     assert.equal(health.status, 200);
     assert.equal(health.body.components.database.status, 'healthy', JSON.stringify(health.body));
+    // With no account in the environment, the account's figures come from the local stand-in.
+    assert.equal(health.body.account.enabled, true, JSON.stringify(health.body.account));
 
     const token = /admin token for this local r2watch: (r2w_[0-9a-f_]+)/.exec(output)?.[1];
     assert.ok(token, `make dev printed no admin token:\n${output.slice(-3000)}`);

@@ -1,0 +1,275 @@
+// The account's figures from Cloudflare's GraphQL Analytics API: the class of every R2 action
+// type, the collector's windows, watermarks and verdicts, the bill's usage and the
+// reconciliation with r2watch's own counts.
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "core/account/action-class.h"
+#include "core/account/collector.h"
+#include "core/account/figures.h"
+
+namespace r2w::account {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+// developers.cloudflare.com/r2/pricing/ (as of 2026-11): every operation named under "Class A
+// operations", "Class B operations" and "Free operations", copied from the page.
+constexpr std::string_view kPricingClassA[] = {"ListBuckets",
+                                               "PutBucket",
+                                               "ListObjects",
+                                               "PutObject",
+                                               "CopyObject",
+                                               "CompleteMultipartUpload",
+                                               "CreateMultipartUpload",
+                                               "LifecycleStorageTierTransition",
+                                               "ListMultipartUploads",
+                                               "UploadPart",
+                                               "UploadPartCopy",
+                                               "ListParts",
+                                               "PutBucketEncryption",
+                                               "PutBucketCors",
+                                               "PutBucketLifecycleConfiguration"};
+constexpr std::string_view kPricingClassB[] = {
+    "HeadBucket",          "HeadObject",        "GetObject",     "UsageSummary",
+    "GetBucketEncryption", "GetBucketLocation", "GetBucketCors", "GetBucketLifecycleConfiguration"};
+constexpr std::string_view kPricingFree[] = {"DeleteObject", "DeleteBucket",
+                                             "AbortMultipartUpload"};
+
+TEST(ActionClass, EveryClassAOperationOnThePricingPageIsClassA) {
+  for (std::string_view op : kPricingClassA) {
+    EXPECT_EQ(classify_action(op), ActionClass::kClassA) << op;
+  }
+}
+
+TEST(ActionClass, EveryClassBOperationOnThePricingPageIsClassB) {
+  for (std::string_view op : kPricingClassB) {
+    EXPECT_EQ(classify_action(op), ActionClass::kClassB) << op;
+  }
+}
+
+TEST(ActionClass, EveryFreeOperationOnThePricingPageIsFree) {
+  for (std::string_view op : kPricingFree) EXPECT_EQ(classify_action(op), ActionClass::kFree) << op;
+}
+
+TEST(ActionClass, TheTableHoldsNoS3NameThePricingPageDoesNotList) {
+  size_t listed = std::size(kPricingClassA) + std::size(kPricingClassB) + std::size(kPricingFree);
+  size_t s3_names = 0;
+  for (const auto& e : cost::operation_class_table()) {
+    if (!e.operation.empty() && e.operation[0] >= 'A' && e.operation[0] <= 'Z') ++s3_names;
+  }
+  EXPECT_EQ(s3_names, listed);
+}
+
+TEST(ActionClass, AnUnknownActionIsUnclassifiedAndBilledAsClassA) {
+  EXPECT_EQ(classify_action("PutBucketWebsite"), ActionClass::kUnclassified);
+  EXPECT_EQ(classify_action("getobject"), ActionClass::kUnclassified);
+  EXPECT_EQ(action_class_name(ActionClass::kUnclassified), "unclassified");
+  EXPECT_EQ(billed_as(ActionClass::kUnclassified), cost::OperationClass::kClassA);
+}
+
+TEST(ActionClass, AuthFailuresAreNotBilledOtherFailuresAre) {
+  EXPECT_FALSE(billed_status(401));
+  EXPECT_FALSE(billed_status(403));
+  EXPECT_TRUE(billed_status(200));
+  EXPECT_TRUE(billed_status(400));
+  EXPECT_TRUE(billed_status(404));
+  EXPECT_TRUE(billed_status(412));
+  EXPECT_TRUE(billed_status(500));
+}
+
+const TimePoint kNow = from_epoch_ms(1'780'000'000'000 + 17 * 60'000);  // 2026-05-28T20:43Z
+
+TEST(Collector, TheFirstRunBackfillsRetentionInBoundedWindows) {
+  CollectorOptions o;
+  CollectorRun run = plan_run(CollectorState{}, kNow, o);
+  ASSERT_FALSE(run.queue.empty());
+  EXPECT_EQ(run.queries_left, o.max_queries_per_run);
+  EXPECT_EQ(run.queue.front().dataset, Dataset::kStorage);
+  EXPECT_EQ(run.queue.front().start, floor_day(kNow) - hours(24 * 30));
+  const Window& last = run.queue.back();
+  EXPECT_EQ(last.dataset, Dataset::kOperations);
+  EXPECT_EQ(last.end, floor_hour(kNow) + hours(1));
+  for (const Window& w : run.queue) {
+    EXPECT_LT(w.start, w.end);
+    EXPECT_LE(w.end - w.start, w.dataset == Dataset::kOperations ? hours(24) : hours(24 * 8));
+    EXPECT_GE(w.start, kNow - hours(24 * 31));
+  }
+}
+
+TEST(Collector, ALaterRunRepullsTheTwoHoursBeforeItsWatermark) {
+  CollectorState s;
+  s.operations_until = floor_hour(kNow) + hours(1);
+  s.storage_until = floor_day(kNow) + hours(24);
+  CollectorRun run = plan_run(s, kNow + minutes(5), CollectorOptions{});
+  ASSERT_EQ(run.queue.size(), 2u);
+  EXPECT_EQ(run.queue[0].dataset, Dataset::kStorage);
+  EXPECT_EQ(run.queue[0].start, floor_day(kNow));
+  EXPECT_EQ(run.queue[1].start, floor_hour(kNow) - hours(1));
+  EXPECT_EQ(run.queue[1].end, floor_hour(kNow) + hours(1));
+}
+
+TEST(Collector, StoringAdvancesTheWatermarkAndBudgetEndsTheRun) {
+  CollectorOptions o{.max_queries_per_run = 2};
+  CollectorState s;
+  CollectorRun run = plan_run(s, kNow, o);
+  Step a = advance(run, s, AnswerSummary{}, kNow, o);
+  EXPECT_EQ(a.verdict, Verdict::kStore);
+  EXPECT_EQ(a.state.storage_until, floor_day(kNow) - hours(24 * 30) + hours(24 * 8));
+  Step b = advance(a.run, a.state, AnswerSummary{}, kNow, o);
+  EXPECT_TRUE(b.run.queue.empty());  // two queries made: the rest waits for the next run
+  CollectorRun next = plan_run(b.state, kNow + minutes(5), o);
+  EXPECT_EQ(next.queue.front().start, *b.state.storage_until - hours(24));
+}
+
+TEST(Collector, ATruncatedAnswerSplitsItsWindowAndNeverAdvances) {
+  CollectorOptions o;
+  CollectorState s;
+  CollectorRun run = plan_run(s, kNow, o);
+  Window first = run.queue.front();
+  Step st = advance(run, s, AnswerSummary{.groups = o.limit}, kNow, o);
+  EXPECT_EQ(st.verdict, Verdict::kSplit);
+  EXPECT_FALSE(st.state.storage_until.has_value());
+  EXPECT_EQ(st.run.queue[0].start, first.start);
+  EXPECT_EQ(st.run.queue[0].end, st.run.queue[1].start);
+  EXPECT_EQ(st.run.queue[1].end, first.end);
+}
+
+TEST(Collector, WindowsAreCutShortEnoughForTheGroupsAnHourHad) {
+  CollectorOptions o;
+  CollectorState s;
+  s.storage_until = floor_day(kNow) + hours(24);
+  s.operations_until = floor_hour(kNow) - hours(40);
+  Step st = advance(plan_run(s, kNow, o), s, AnswerSummary{}, kNow, o);  // storage
+  CollectorRun run = plan_run(s, kNow, o);
+  run.queue.erase(run.queue.begin());
+  st = advance(run, s, AnswerSummary{.groups = 24 * 400}, kNow, o);  // 400 groups an hour
+  EXPECT_EQ(st.state.operations_groups_per_hour, 400u);
+  CollectorRun next = plan_run(st.state, kNow, o);
+  for (const Window& w : next.queue) {
+    if (w.dataset == Dataset::kOperations) {
+      EXPECT_LE(w.end - w.start, hours(20));  // 8,000 groups
+    }
+  }
+}
+
+TEST(Collector, RateLimitBacksOffAndResumesAtTheSameWindow) {
+  CollectorOptions o;
+  CollectorState s;
+  CollectorRun run = plan_run(s, kNow, o);
+  Step st = advance(run, s, AnswerSummary{.http_status = 429}, kNow, o);
+  EXPECT_EQ(st.verdict, Verdict::kBackoff);
+  EXPECT_TRUE(st.run.queue.empty());
+  EXPECT_EQ(st.state.retry_at, kNow + minutes(1));
+  EXPECT_TRUE(plan_run(st.state, kNow + std::chrono::seconds(30), o).queue.empty());
+  CollectorRun again = plan_run(st.state, kNow + minutes(2), o);
+  EXPECT_EQ(again.queue.front().start, run.queue.front().start);
+  Step twice = advance(again, st.state, AnswerSummary{.http_status = 503}, kNow + minutes(2), o);
+  EXPECT_EQ(twice.state.retry_at, kNow + minutes(4));
+  Step ok = advance(plan_run(twice.state, kNow + minutes(5), o), twice.state, AnswerSummary{},
+                    kNow + minutes(5), o);
+  EXPECT_EQ(ok.state.consecutive_failures, 0u);
+  EXPECT_FALSE(ok.state.retry_at.has_value());
+}
+
+TEST(Collector, AnUnusableAnswerStoresNothingAndKeepsTheWatermark) {
+  CollectorOptions o;
+  CollectorState s;
+  s.storage_until = floor_day(kNow);
+  CollectorRun run = plan_run(s, kNow, o);
+  Step st = advance(run, s, AnswerSummary{.problem = "errors: bad query"}, kNow, o);
+  EXPECT_EQ(st.verdict, Verdict::kFail);
+  EXPECT_EQ(st.state.storage_until, floor_day(kNow));
+  EXPECT_NE(st.state.last_error.find("errors: bad query"), std::string::npos);
+  for (const Window& w : st.run.queue) EXPECT_EQ(w.dataset, Dataset::kOperations);
+  EXPECT_EQ(collector_health(true, st.state, kNow, o).status, "failing");
+  EXPECT_EQ(collector_health(false, CollectorState{}, kNow, o).status, "off");
+}
+
+TEST(AccountUsage, BillsByClassExceptAuthFailuresAndCountsUnknownActionsAsClassA) {
+  CivilDate d{2026, 5, 3};
+  OperationsDay ops[] = {
+      {d, "photos", "PutObject", 200, 10, 0},    {d, "photos", "PutObject", 403, 7, 0},
+      {d, "photos", "GetObject", 404, 5, 0},     {d, "photos", "GetObject", 200, 20, 1000},
+      {d, "photos", "DeleteObject", 204, 3, 0},  {d, "photos", "Frobnicate", 200, 2, 0},
+      {d, "photos", "ListObjects", 401, 100, 0},
+  };
+  StorageRow st[] = {{d, "photos", cost::StorageClass::kStandard, 1000, 24, 3, 1}};
+  AccountUsage u = account_usage(ops, st);
+  ASSERT_EQ(u.rows.size(), 1u);
+  EXPECT_EQ(u.rows[0].class_a_requests, 12u);
+  EXPECT_EQ(u.rows[0].class_b_requests, 25u);
+  EXPECT_EQ(u.rows[0].free_requests, 3u);
+  EXPECT_EQ(u.rows[0].retrieved_bytes, 1000u);
+  EXPECT_EQ(u.rows[0].storage_peak_bytes, 1024u);
+  EXPECT_EQ(u.unbilled_auth_failures, 107u);
+  ASSERT_EQ(u.unclassified.size(), 1u);
+  EXPECT_EQ(u.unclassified[0].action_type, "Frobnicate");
+  EXPECT_EQ(u.unclassified[0].requests, 2u);
+}
+
+TEST(Reconcile, TheShareAroundR2watchIsWhatCloudflareCountedBeyondIt) {
+  CivilDate d{2026, 5, 3};
+  OperationsDay cf[] = {{d, "photos", "PutObject", 200, 30, 0},
+                        {d, "photos", "GetObject", 200, 70, 0}};
+  OwnOperationsDay own[] = {{d, "photos", "put", 10}, {d, "photos", "get", 15}};
+  Reconciliation r = reconcile(cf, own);
+  ASSERT_EQ(r.rows.size(), 1u);
+  EXPECT_EQ(r.rows[0].cloudflare_total, 100u);
+  EXPECT_EQ(r.rows[0].r2watch_total, 25u);
+  EXPECT_EQ(r.rows[0].around, 75u);
+  EXPECT_EQ(r.rows[0].around_bp, 7500u);
+  EXPECT_EQ(r.rows[0].r2watch[class_index(ActionClass::kClassA)], 10u);
+}
+
+const AlertFigure* figure(const std::vector<AlertFigure>& all, std::string_view metric,
+                          std::string_view bucket, Duration window = Duration(0)) {
+  for (const AlertFigure& f : all) {
+    if (f.metric == metric && f.bucket == bucket && f.window == window) return &f;
+  }
+  return nullptr;
+}
+
+TEST(AccountAlerts, ASpikeIsMeasuredAgainstTheMedianOfThatHourInPastWeeksNotTheirMean) {
+  const TimePoint last = floor_hour(kNow) - hours(1);
+  std::vector<HourTotal> hrs = {
+      {last, "media", 5000, 0},
+      {last - hours(24 * 7), "media", 100, 0},
+      {last - hours(24 * 14), "media", 120, 0},
+      {last - hours(24 * 21), "media", 90000, 0},  // a one-off peak that week
+      {last - hours(24 * 28), "media", 110, 0},
+  };
+  auto all = alert_figures(hrs, {}, {}, kNow);
+  const AlertFigure* f = figure(all, "request_spike_pct", "media");
+  ASSERT_NE(f, nullptr);
+  EXPECT_DOUBLE_EQ(f->value, 4347.8);  // 5000 / median(100, 110, 120, 90000) = 5000 / 115
+  EXPECT_EQ(f->samples, 5000u);
+}
+
+TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
+  const TimePoint hour = floor_hour(kNow);
+  std::vector<HourTotal> hrs = {
+      {hour, "b", 1000, 20}, {hour - hours(1), "b", 1000, 0}, {hour - hours(5), "b", 1000, 900}};
+  std::vector<StorageRow> st;
+  for (int d = 0; d <= 7; ++d) {
+    st.push_back({date_of(kNow - hours(24 * d)), "b", cost::StorageClass::kStandard,
+                  static_cast<uint64_t>(1000 - 50 * d), 0, 1, static_cast<uint64_t>(12 + d)});
+  }
+  Duration two_hours = hours(2), week = hours(24 * 7);
+  Duration windows[] = {two_hours, week};
+  auto all = alert_figures(hrs, st, windows, kNow);
+  const AlertFigure* e = figure(all, "internal_error_rate_pct", "b", two_hours);
+  ASSERT_NE(e, nullptr);
+  EXPECT_DOUBLE_EQ(e->value, 1.0);  // 20 of 2000 in the hours overlapping the last 2 hours
+  const AlertFigure* p = figure(all, "pending_uploads_min", "b", week);
+  ASSERT_NE(p, nullptr);
+  EXPECT_DOUBLE_EQ(p->value, 12);
+  const AlertFigure* g = figure(all, "bucket_storage_growth_pct", "b", week);
+  ASSERT_NE(g, nullptr);
+  EXPECT_DOUBLE_EQ(g->value, 53.8);  // 1000 against 650 seven days before
+}
+
+}  // namespace
+}  // namespace r2w::account

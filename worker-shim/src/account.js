@@ -1,0 +1,180 @@
+// The account's figures from Cloudflare's GraphQL Analytics API (every bucket, also the
+// traffic that never passes through r2watch): the account-analytics job (collector), its
+// health, and the /api/account routes. The engine decides everything (windows, watermarks,
+// the 2-hour re-pull, splitting, backoff, classification, billing); this file fetches, stores
+// (db/account.js) and answers. The API token is sent to Cloudflare and nowhere else: never
+// stored, logged or answered.
+import { HttpError, json, ask } from './http.js';
+import * as store from './db/account.js';
+import { accountUsage, ownOperations, latestStorage, operationsSince } from './db/account.js';
+import { loadPriceVersions } from './costs.js';
+
+export const DEFAULT_GRAPHQL_URL = 'https://api.cloudflare.com/client/v4/graphql';
+const DAY_MS = 86_400_000;
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The collector's configuration from the environment: on when CLOUDFLARE_ACCOUNT_ID and the
+ * secret CLOUDFLARE_API_TOKEN are both set. ACCOUNT_QUERY_LIMIT (groups per query, default
+ * Cloudflare's 10,000) and ACCOUNT_QUERIES_PER_RUN are passed to the engine, which checks them.
+ */
+export function accountConfig(env) {
+  const id = (env.CLOUDFLARE_ACCOUNT_ID ?? '').trim();
+  const token = (env.CLOUDFLARE_API_TOKEN ?? '').trim();
+  const options = {};
+  if (env.ACCOUNT_QUERY_LIMIT) options.limit = Number(env.ACCOUNT_QUERY_LIMIT);
+  if (env.ACCOUNT_QUERIES_PER_RUN) options.max_queries_per_run = Number(env.ACCOUNT_QUERIES_PER_RUN);
+  return {
+    configured: id !== '' && token !== '',
+    accountId: id,
+    token,
+    url: (env.CLOUDFLARE_GRAPHQL_URL ?? '').trim() || DEFAULT_GRAPHQL_URL,
+    options,
+  };
+}
+
+/** Asks Cloudflare for one window: {status, retryAfter, text}; status 0 when nothing answered. */
+async function query(cfg, body) {
+  try {
+    const res = await fetch(cfg.url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cfg.token}`, 'content-type': 'application/json' },
+      body,
+    });
+    const text = await res.text();
+    const retry = Number(res.headers.get('retry-after'));
+    return { status: res.status, retryAfter: Number.isFinite(retry) && retry >= 0 ? Math.floor(retry) : null, text };
+  } catch {
+    return { status: 0, retryAfter: null, text: '' };
+  }
+}
+
+/**
+ * One run of the collector (the account-analytics cron and its admin route): the engine plans
+ * the windows; each answer is judged by the engine and its rows replace the window's in D1,
+ * with the state, in one batch. Returns what happened.
+ */
+export async function collectAccount(rt, nowMs) {
+  const cfg = accountConfig(rt.env);
+  if (!cfg.configured) return { enabled: false, reason: 'CLOUDFLARE_ACCOUNT_ID or CLOUDFLARE_API_TOKEN is not set' };
+  const db = rt.env.DB;
+  const common = { account_id: cfg.accountId, options: cfg.options };
+  let state = await store.loadCollectorState(db);
+  const plan = ask(rt, 'account_plan', { ...common, state }, nowMs);
+  let { run, next } = plan;
+  state = plan.state;
+  const summary = { enabled: true, queries: 0, stored_windows: 0, stored_rows: 0, verdicts: [] };
+  while (next) {
+    const answer = await query(cfg, next.body);
+    summary.queries += 1;
+    const input = `${JSON.stringify({ ...common, state, run, http_status: answer.status, retry_after_s: answer.retryAfter }).slice(0, -1)},"answer":${JSON.stringify(answer.text)}}`;
+    const step = ask(rt, 'account_ingest', input, nowMs);
+    await store.saveStep(db, step.store, step.state, nowMs);
+    summary.verdicts.push({ dataset: next.dataset, start_ms: next.start_ms, end_ms: next.end_ms, verdict: step.verdict });
+    if (step.store) {
+      summary.stored_windows += 1;
+      summary.stored_rows += step.store.rows.length;
+    }
+    ({ run, next, state } = step);
+  }
+  if (summary.queries === 0) await store.saveStep(db, null, state, nowMs);
+  summary.state = state;
+  return summary;
+}
+
+/** The collector's part of /api/health: off, ok, backfilling, backing off, failing or stale. */
+export async function accountHealth(rt, nowMs) {
+  const cfg = accountConfig(rt.env);
+  let state = null;
+  let actionTypes = [];
+  if (cfg.configured) {
+    try {
+      state = await store.loadCollectorState(rt.env.DB);
+      actionTypes = await store.actionTypesSince(rt.env.DB, nowMs - 31 * DAY_MS);
+    } catch {
+      // The database's own component reports why it cannot be read.
+    }
+  }
+  return ask(rt, 'account_health', { configured: cfg.configured, state, options: cfg.options, action_types: actionTypes }, nowMs);
+}
+
+/**
+ * Which usage a cost answer bills: `?source=account|r2watch`; default account when the
+ * collector is configured (and the caller sees the whole account), else r2watch.
+ */
+export function costSource(rt, request, user = null) {
+  const asked = new URL(request.url).searchParams.get('source');
+  if (asked !== null && !['account', 'r2watch'].includes(asked)) {
+    throw new HttpError('invalid_query', 'source must be account or r2watch', { field: 'source' });
+  }
+  const configured = accountConfig(rt.env).configured;
+  if (asked === 'account' && !configured) {
+    throw new HttpError('invalid_query', 'source=account needs CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN', { field: 'source' });
+  }
+  if (asked === 'account' && user !== null) {
+    throw new HttpError('invalid_query', "a user's costs come from r2watch's own figures only", { field: 'source' });
+  }
+  return asked ?? (configured && user === null ? 'account' : 'r2watch');
+}
+
+/** The cost commands' `account` member for `fromMs`'s day to `asOf`. */
+export async function accountMember(rt, fromMs, asOf) {
+  return accountUsage(rt.env.DB, fromMs, asOf);
+}
+
+/**
+ * The alert round's figures from the account (alert rules request_spike, internal_error_rate,
+ * pending_uploads, bucket_storage_growth): hour totals of the last 29 days (the same hour in 4
+ * past weeks) and the storage days the windows reach, turned into series by the engine.
+ */
+export async function accountAlertFigures(rt, nowMs, windowsMs) {
+  const longest = Math.max(DAY_MS, ...windowsMs);
+  const [hours, storage] = await Promise.all([
+    store.hourlyByBucket(rt.env.DB, Math.min(nowMs - 29 * DAY_MS, nowMs - longest - 3_600_000)),
+    store.storageSince(rt.env.DB, isoDay(nowMs - longest - DAY_MS)),
+  ]);
+  return ask(rt, 'account_alert_figures', { hours, storage, windows_ms: windowsMs }, nowMs);
+}
+
+function monthParam(request, nowMs) {
+  const month = new URL(request.url).searchParams.get('month') ?? isoDay(nowMs).slice(0, 7);
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new HttpError('invalid_query', 'month must be YYYY-MM', { field: 'month' });
+  const [y, m] = month.split('-').map(Number);
+  const start = Date.UTC(y, m - 1, 1);
+  if (start > nowMs) throw new HttpError('invalid_query', 'month is in the future', { field: 'month' });
+  return { month, start, asOf: isoDay(Math.min(Date.UTC(y, m, 0), nowMs)) };
+}
+
+const READ_ACCOUNT = { role: 'readonly', scope: 'costs' };
+
+export function registerAccountRoutes(router) {
+  router.on('POST', '/api/admin/jobs/account-analytics', async (_request, _params, rt) =>
+    json(await collectAccount(rt, Date.now())));
+
+  // Per bucket and day: operations by class as Cloudflare counted them and as r2watch's own
+  // rollups did, and the share that went around r2watch.
+  router.on('GET', '/api/account/reconcile', async (request, _params, rt) => {
+    const { month, start, asOf } = monthParam(request, Date.now());
+    const [cf, own] = await Promise.all([accountUsage(rt.env.DB, start, asOf), ownOperations(rt.env.DB, start, asOf)]);
+    const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });
+    return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });
+  }, READ_ACCOUNT);
+
+  // Every bucket: objects, stored bytes, pending multipart uploads, the last 24 hours'
+  // operations by class and error rates, and its part of the month's bill.
+  router.on('GET', '/api/account/buckets', async (_request, _params, rt) => {
+    const now = Date.now();
+    const db = rt.env.DB;
+    const asOf = isoDay(now);
+    const start = Date.parse(`${asOf.slice(0, 7)}-01T00:00:00Z`);
+    const [storage, lastDay, usage, pricing] = await Promise.all([
+      latestStorage(db),
+      operationsSince(db, now - DAY_MS),
+      accountUsage(db, start, asOf),
+      loadPriceVersions(db),
+    ]);
+    const breakdown = ask(rt, 'cost_breakdown', `${JSON.stringify({ as_of: asOf, by: 'bucket', account: usage }).slice(0, -1)},"pricing":${pricing}}`, now);
+    const answer = ask(rt, 'account_buckets', { storage, last_day: lastDay, costs: breakdown.rows }, now);
+    return json({ as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });
+  }, READ_ACCOUNT);
+}

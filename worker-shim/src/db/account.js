@@ -1,0 +1,189 @@
+// Every SQL statement of the account's figures (Cloudflare's GraphQL Analytics API): the
+// collector's rows and state, and what the bill, the reconciliation, the bucket list, health,
+// alerts and /metrics read back. Rows are the engine's compact arrays (account-commands.cc).
+const DAY_MS = 86_400_000;
+// Rows per INSERT: each statement binds one JSON text of this many rows (json_each), well
+// under D1's 2 MB bound value.
+const ROWS_PER_STATEMENT = 2000;
+const OWN_PREFIX = '.r2watch';
+
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** The collector's state as the engine wrote it, or null before the first run. */
+export async function loadCollectorState(db) {
+  const row = await db.prepare('SELECT state_json FROM account_collector_state WHERE id = 1').first();
+  return row ? JSON.parse(row.state_json) : null;
+}
+
+function saveStatement(db, state, nowMs) {
+  return db
+    .prepare(
+      `INSERT INTO account_collector_state (id, state_json, updated_at_ms) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET state_json = excluded.state_json, updated_at_ms = excluded.updated_at_ms`,
+    )
+    .bind(JSON.stringify(state), nowMs);
+}
+
+function chunks(rows) {
+  const out = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(rows.slice(i, i + ROWS_PER_STATEMENT));
+  return out;
+}
+
+/**
+ * One step of a collector run, in one batch (all or nothing): the window's rows replace
+ * whatever the window held (`store` from account_ingest, or null), and the state is saved.
+ */
+export async function saveStep(db, store, state, nowMs) {
+  const statements = [];
+  if (store?.dataset === 'operations') {
+    statements.push(
+      db.prepare('DELETE FROM account_operations_hourly WHERE hour_ms >= ? AND hour_ms < ?').bind(store.start_ms, store.end_ms),
+    );
+    for (const part of chunks(store.rows)) {
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO account_operations_hourly
+               (hour_ms, bucket, action_type, action_status, status_code, requests, response_bytes)
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+                    json_extract(value, '$[6]')
+               FROM json_each(?) WHERE true
+             ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,
+               response_bytes = response_bytes + excluded.response_bytes`,
+          )
+          .bind(JSON.stringify(part)),
+      );
+    }
+  } else if (store?.dataset === 'storage') {
+    statements.push(
+      db.prepare('DELETE FROM account_storage_daily WHERE day >= ? AND day < ?').bind(isoDay(store.start_ms), isoDay(store.end_ms)),
+    );
+    for (const part of chunks(store.rows)) {
+      statements.push(
+        db
+          .prepare(
+            `INSERT INTO account_storage_daily
+               (day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads)
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+                    json_extract(value, '$[6]')
+               FROM json_each(?) WHERE true
+             ON CONFLICT DO UPDATE SET payload_bytes = MAX(payload_bytes, excluded.payload_bytes),
+               metadata_bytes = MAX(metadata_bytes, excluded.metadata_bytes),
+               objects = MAX(objects, excluded.objects), pending_uploads = MAX(pending_uploads, excluded.pending_uploads)`,
+          )
+          .bind(JSON.stringify(part)),
+      );
+    }
+  }
+  statements.push(saveStatement(db, state, nowMs));
+  await db.batch(statements);
+}
+
+/** Distinct action types stored since `sinceMs` (health warns of unclassified ones). */
+export async function actionTypesSince(db, sinceMs) {
+  const { results } = await db
+    .prepare('SELECT DISTINCT action_type FROM account_operations_hourly WHERE hour_ms >= ?')
+    .bind(sinceMs)
+    .all();
+  return results.map((r) => r.action_type);
+}
+
+/**
+ * The account's usage from `fromMs`'s day to `asOf` for the cost commands' `account` member:
+ * operations summed per day, bucket, action type and HTTP status, and storage day rows.
+ */
+export async function accountUsage(db, fromMs, asOf) {
+  const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
+  const [ops, storage] = await db.batch([
+    db
+      .prepare(
+        `SELECT hour_ms / ${DAY_MS} AS day_no, bucket, action_type, status_code,
+                SUM(requests) AS requests, SUM(response_bytes) AS response_bytes
+           FROM account_operations_hourly WHERE hour_ms >= ? AND hour_ms < ?
+          GROUP BY day_no, bucket, action_type, status_code`,
+      )
+      .bind(fromMs, endMs),
+    db
+      .prepare(
+        `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
+           FROM account_storage_daily WHERE day >= ? AND day <= ?`,
+      )
+      .bind(isoDay(fromMs), asOf),
+  ]);
+  return {
+    operations: ops.results.map((r) => [isoDay(r.day_no * DAY_MS), r.bucket, r.action_type, r.status_code, r.requests, r.response_bytes]),
+    storage: storage.results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]),
+  };
+}
+
+/** r2watch's own calls per day, bucket and operation (storage_metrics), probes left out. */
+export async function ownOperations(db, fromMs, asOf) {
+  const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
+  const hourDone =
+    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
+  const { results } = await db
+    .prepare(
+      `SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, operation, SUM(calls) AS calls
+         FROM storage_metrics
+        WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
+          AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4
+        GROUP BY day_no, bucket, operation`,
+    )
+    .bind(hourDone, fromMs, endMs, OWN_PREFIX)
+    .all();
+  return results.map((r) => [isoDay(r.day_no * DAY_MS), r.bucket, r.operation, r.calls]);
+}
+
+/** Each bucket's storage rows of its latest stored day. */
+export async function latestStorage(db) {
+  const { results } = await db
+    .prepare(
+      `SELECT s.day, s.bucket, s.storage_class, s.payload_bytes, s.metadata_bytes, s.objects, s.pending_uploads
+         FROM account_storage_daily s
+        WHERE s.day = (SELECT MAX(day) FROM account_storage_daily WHERE bucket = s.bucket)`,
+    )
+    .all();
+  return results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]);
+}
+
+/** Operations since `sinceMs` per bucket, action type and action status. */
+export async function operationsSince(db, sinceMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT bucket, action_type, action_status, SUM(requests) AS requests
+         FROM account_operations_hourly WHERE hour_ms >= ?
+        GROUP BY bucket, action_type, action_status`,
+    )
+    .bind(sinceMs)
+    .all();
+  return results.map((r) => [r.bucket, r.action_type, r.action_status, r.requests]);
+}
+
+/** Hour rows per bucket since `sinceMs`: [hour_ms, bucket, requests, internal_errors]. */
+export async function hourlyByBucket(db, sinceMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT hour_ms, bucket, SUM(requests) AS requests,
+              SUM(CASE WHEN action_status = 'internalError' THEN requests ELSE 0 END) AS internal_errors
+         FROM account_operations_hourly WHERE hour_ms >= ?
+        GROUP BY hour_ms, bucket ORDER BY bucket, hour_ms`,
+    )
+    .bind(sinceMs)
+    .all();
+  return results.map((r) => [r.hour_ms, r.bucket, r.requests, r.internal_errors]);
+}
+
+/** Storage day rows from `fromDay` on (alert figures: growth and pending uploads over time). */
+export async function storageSince(db, fromDay) {
+  const { results } = await db
+    .prepare(
+      `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
+         FROM account_storage_daily WHERE day >= ? ORDER BY bucket, day`,
+    )
+    .bind(fromDay)
+    .all();
+  return results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]);
+}

@@ -23,3 +23,31 @@ CREATE TABLE IF NOT EXISTS job_registry (
   job TEXT PRIMARY KEY,
   first_seen_ms INTEGER NOT NULL
 );
+
+-- Which default alert rules have been installed (once each): a default added by a later release
+-- (the account's rules, job_stale) is installed on the next start, and one an operator deleted
+-- stays deleted. Installations from before this table had the first release's ten defaults.
+CREATE TABLE IF NOT EXISTS alert_default_rules (
+  id TEXT PRIMARY KEY,
+  installed_at_ms INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'monthly_cost', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'daily_cost_rise', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'high_error_rate', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'slow_response', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'quota_usage', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'large_upload', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'failed_access', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'critical_response_time', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'critical_error_rate', defaults_installed_at_ms FROM alert_config WHERE id = 1;
+INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms)
+SELECT 'storage_growth', defaults_installed_at_ms FROM alert_config WHERE id = 1;

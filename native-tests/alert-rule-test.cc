@@ -119,7 +119,7 @@ TEST(AlertRule, AnUpdateMergesOverTheStoredRule) {
 
 TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
   std::vector<Rule> rules = default_rules();
-  ASSERT_EQ(rules.size(), 14u);
+  ASSERT_EQ(rules.size(), 15u);
   auto find = [&](std::string_view id) -> const Rule& {
     for (const Rule& r : rules) {
       if (r.id == id) return r;
@@ -127,6 +127,9 @@ TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
     ADD_FAILURE() << "no default rule " << id;
     return rules[0];
   };
+  EXPECT_EQ(metric_of(find("job_stale")), "job_missed_runs");
+  EXPECT_EQ(find("job_stale").threshold, 2);
+  EXPECT_EQ(find("job_stale").comparison, Comparison::kGte);
   EXPECT_EQ(find("monthly_cost").threshold, 100);
   EXPECT_EQ(find("monthly_cost").severity, Severity::kHigh);
   EXPECT_EQ(metric_of(find("monthly_cost")), "cost_month_to_date_usd");

@@ -406,6 +406,9 @@ FigureNeeds needs_of(const std::vector<Rule>& rules) {
       case RuleType::kRequestSpike:
         n.account = true;
         break;
+      case RuleType::kJobStale:
+        n.jobs = true;
+        break;
       case RuleType::kInternalErrorRate:
       case RuleType::kPendingUploads:
       case RuleType::kBucketStorageGrowth:
@@ -440,7 +443,8 @@ json needs_to_json(const FigureNeeds& n) {
           {"uploads", n.uploads},
           {"breaker", n.breaker},
           {"health", n.health},
-          {"database", n.database}};
+          {"database", n.database},
+          {"jobs", n.jobs}};
 }
 
 Result<std::vector<Series>> series_from_json(const json& in, const FigureNeeds& needs,
@@ -483,6 +487,25 @@ Result<std::vector<Series>> series_from_json(const json& in, const FigureNeeds& 
       if (level < 0) return bad("health.status", "must be healthy, degraded or unhealthy");
       out.push_back(
           Series{.metric = "health_level", .value = level, .detail = "r2watch reports " + status});
+    } else if (k == "jobs") {
+      if (!v.is_array()) return bad("jobs", "must be a list of job standings");
+      double most = 0;
+      std::string detail = "every job ran on schedule";
+      for (size_t i = 0; i < v.size(); ++i) {
+        const json& j = v[i];
+        std::string at = "jobs[" + std::to_string(i) + "]";
+        if (!j.is_object() || !j.contains("missed_runs") || !j["missed_runs"].is_number() ||
+            j["missed_runs"].get<double>() < 0) {
+          return bad(at + ".missed_runs", "must be a count");
+        }
+        double missed = j["missed_runs"].get<double>();
+        if (missed > most) {
+          most = missed;
+          std::string reason = str(j, "reason");
+          detail = reason.empty() ? str(j, "name") + " missed runs" : reason;
+        }
+      }
+      out.push_back(Series{.metric = "job_missed_runs", .value = most, .detail = detail});
     } else if (k == "database") {
       if (!v.is_object() || !v.contains("ok") || !v["ok"].is_boolean()) {
         return bad("database.ok", "must be true or false");

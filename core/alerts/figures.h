@@ -45,6 +45,7 @@ struct FigureNeeds {
   bool breaker = false;
   bool health = false;
   bool database = false;
+  bool jobs = false;  // job_stale: the jobs' standing (the engine's jobs_status answer)
 };
 FigureNeeds needs_of(const std::vector<Rule>& rules);
 nlohmann::json needs_to_json(const FigureNeeds& n);
@@ -56,6 +57,7 @@ nlohmann::json needs_to_json(const FigureNeeds& n);
 //  "breaker": {"state": "closed" | "open" | "half_open" | "forced_open" | "disabled"},
 //  "health": {"status": "healthy" | "degraded" | "unhealthy"},
 //  "database": {"ok": true | false, "error"?},
+//  "jobs": [{"name", "missed_runs", "reason"?}] (the engine's jobs_status "jobs"),
 //  "quotas": [{"user", "used_bytes", "quota_bytes", "email"?}],
 //  "failed_access": [{"user"?, "bucket"?, "at_ms", "count"?, "window_ms"? (a counter of that
 //                    window starting at at_ms: it counts at the window's end, or now)}],

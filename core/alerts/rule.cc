@@ -110,6 +110,8 @@ std::string_view rule_type_name(RuleType t) {
       return "pending_uploads";
     case RuleType::kBucketStorageGrowth:
       return "bucket_storage_growth";
+    case RuleType::kJobStale:
+      return "job_stale";
   }
   return "unknown";
 }
@@ -245,6 +247,8 @@ std::string_view metric_of(const Rule& rule) {
       return "pending_uploads_min";
     case RuleType::kBucketStorageGrowth:
       return "bucket_storage_growth_pct";
+    case RuleType::kJobStale:
+      return "job_missed_runs";
   }
   return "";
 }
@@ -523,6 +527,11 @@ std::vector<Rule> default_rules() {
                      RuleType::kBucketStorageGrowth, 50, Severity::kLow);
   growth.window = std::chrono::hours(24 * 7);
   rules.push_back(growth);
+  // r2watch's own jobs: two missed runs is when /api/health turns degraded too.
+  Rule stale =
+      make("job_stale", "A scheduled job missed 2 runs", RuleType::kJobStale, 2, Severity::kHigh);
+  stale.comparison = Comparison::kGte;
+  rules.push_back(stale);
   return rules;
 }
 

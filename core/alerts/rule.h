@@ -33,13 +33,16 @@ enum class RuleType : uint8_t {
   kInternalErrorRate,  // internal_error_rate_pct per bucket over the window (whole hours)
   kPendingUploads,     // pending_uploads_min: fewest pending multipart uploads a day in the window
   kBucketStorageGrowth,  // bucket_storage_growth_pct: stored bytes against `window` before
+  // r2watch's own operation:
+  kJobStale,  // job_missed_runs: the most scheduled runs any job missed (core/ops/jobs.h)
 };
 inline constexpr RuleType kAllRuleTypes[] = {
     RuleType::kCostThreshold,     RuleType::kCostAnomaly,    RuleType::kErrorRate,
     RuleType::kLatency,           RuleType::kQuotaUsage,     RuleType::kFileSize,
     RuleType::kSecurityEvent,     RuleType::kStorageGrowth,  RuleType::kCircuitBreakerOpen,
     RuleType::kHealthStatus,      RuleType::kDatabaseHealth, RuleType::kRequestSpike,
-    RuleType::kInternalErrorRate, RuleType::kPendingUploads, RuleType::kBucketStorageGrowth};
+    RuleType::kInternalErrorRate, RuleType::kPendingUploads, RuleType::kBucketStorageGrowth,
+    RuleType::kJobStale};
 std::string_view rule_type_name(RuleType t);
 std::optional<RuleType> parse_rule_type(std::string_view name);
 

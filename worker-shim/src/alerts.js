@@ -11,6 +11,7 @@ import { loadPriceVersions } from './costs.js';
 import { monthUsage } from './cost-month.js';
 import { accountConfig, accountMember, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
+import { jobsForHealth, jobsStatus } from './jobs.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
 const SENDING_LEASE_MS = 5 * 60_000;
@@ -26,19 +27,30 @@ export function environmentOf(env) {
 
 // ---- stored configuration ------------------------------------------------------------------
 
-/** Installs the default rules and settings once, on first start. */
+/**
+ * Installs the default rules and settings on first start, and every default rule added by a
+ * later release once (alert_default_rules remembers which were installed, so a default that
+ * was deleted stays deleted).
+ */
 async function ensureDefaults(rt) {
   const db = rt.env.DB;
-  const row = await db.prepare('SELECT defaults_installed_at_ms FROM alert_config WHERE id = 1').first();
-  if (row) return;
+  const [config, installed] = await db.batch([
+    db.prepare('SELECT defaults_installed_at_ms FROM alert_config WHERE id = 1'),
+    db.prepare('SELECT id FROM alert_default_rules'),
+  ]);
   const now = Date.now();
   const defaults = ask(rt, 'alert_defaults', {}, now);
+  const known = new Set(installed.results.map((r) => r.id));
+  const missing = defaults.rules.filter((r) => !known.has(r.id));
+  if (config.results.length && missing.length === 0) return;
   const insertRule = db.prepare(
     `INSERT OR IGNORE INTO alert_rules (id, rule_json, enabled, created_at_ms, updated_at_ms)
      VALUES (?, ?, ?, ?, ?)`,
   );
+  const remember = db.prepare('INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms) VALUES (?, ?)');
   await db.batch([
-    ...defaults.rules.map((r) => insertRule.bind(r.id, JSON.stringify(r), r.enabled ? 1 : 0, now, now)),
+    ...missing.map((r) => insertRule.bind(r.id, JSON.stringify(r), r.enabled ? 1 : 0, now, now)),
+    ...missing.map((r) => remember.bind(r.id, now)),
     db
       .prepare(
         `INSERT OR IGNORE INTO alert_config (id, settings_json, ledger_json, defaults_installed_at_ms,
@@ -195,10 +207,11 @@ async function failedAccesses(db, sinceMs, windowMs) {
 async function healthFigures(rt, nowMs) {
   const db = await checkDatabase(rt.env.DB);
   const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
+  const jobs = db.database_ok ? await jobsForHealth(rt, nowMs).catch(() => null) : null;
   const verdict = ask(
     rt,
     'health_verdict',
-    { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound },
+    { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
     nowMs,
   );
   return { health: { status: verdict.status }, database: { ok: db.database_ok, error: db.database_error } };
@@ -240,6 +253,7 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
       return plan.health ? h.health : undefined;
     });
   }
+  if (plan.jobs) await attempt('jobs', async () => (await jobsStatus(rt, nowMs)).jobs);
   if (plan.quotas) {
     await attempt('quotas', async () => [...(await quotaFigures(rt)), ...(extra.quotas ?? [])]);
   }

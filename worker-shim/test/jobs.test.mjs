@@ -15,7 +15,7 @@ test('a cron run leaves a heartbeat: schedule, last run, last success, next due 
   const worker = await startWorker();
   try {
     const before = await jobsOf(worker);
-    assert.deepEqual(before.jobs.map((j) => j.name).sort(), ['check-alerts', 'collect-metrics', 'cost', 'daily', 'monthly']);
+    assert.deepEqual(before.jobs.map((j) => j.name).sort(), ['account-analytics', 'check-alerts', 'collect-metrics', 'cost', 'daily', 'monthly']);
     const collect = jobNamed(before, 'collect-metrics');
     assert.equal(collect.cron, '*/5 * * * *');
     assert.equal(collect.interval_ms, 5 * MINUTE);
@@ -101,6 +101,15 @@ test('health turns degraded when a job is two runs late and unhealthy at five', 
     assert.equal(health.body.components.jobs.status, 'unhealthy');
     assert.equal(jobNamed(await jobsOf(worker), 'collect-metrics').health, 'stale');
 
+    // The default job_stale rule fires on it, naming the job.
+    const round = await call(worker, 'POST', '/api/admin/jobs/check-alerts');
+    assert.equal(round.status, 200, JSON.stringify(round.body));
+    const firing = await call(worker, 'GET', '/api/alerts?state=firing');
+    const stale = firing.body.alerts.find((a) => a.rule_id === 'job_stale');
+    assert.ok(stale, JSON.stringify(firing.body.alerts.map((a) => a.rule_id)));
+    assert.ok(stale.value >= 5);
+    assert.match(JSON.stringify(stale), /collect-metrics/);
+
     // The cron runs again: healthy.
     assert.equal((await runCron(worker, '*/5 * * * *', five)).outcome, 'ok');
     health = await call(worker, 'GET', '/api/health', undefined, { as: null });
@@ -130,5 +139,25 @@ test('locally, a cron runs through the scheduled handler on request; elsewhere t
     assert.equal(res.status, 404);
   } finally {
     await production.dispose();
+  }
+});
+
+test('a default rule added by a later release is installed once, and stays deleted once deleted', async () => {
+  const worker = await startWorker();
+  try {
+    const ids = async () => (await call(worker, 'GET', '/api/alerts/rules')).body.rules.map((r) => r.id);
+    assert.ok((await ids()).includes('job_stale'));
+    // An installation from before the account's and the jobs' rules existed.
+    await worker.db.batch([
+      worker.db.prepare(`DELETE FROM alert_rules WHERE id IN ('job_stale', 'bucket_request_spike')`),
+      worker.db.prepare(`DELETE FROM alert_default_rules WHERE id IN ('job_stale', 'bucket_request_spike')`),
+    ]);
+    const upgraded = await ids();
+    assert.ok(upgraded.includes('job_stale') && upgraded.includes('bucket_request_spike'), upgraded.join(' '));
+    assert.equal((await call(worker, 'DELETE', '/api/alerts/rules/job_stale')).status, 204);
+    assert.ok(!(await ids()).includes('job_stale'));
+    assert.ok(!(await ids()).includes('job_stale'), 'a deleted default is not installed again');
+  } finally {
+    await worker.dispose();
   }
 });

@@ -234,6 +234,23 @@ TEST(AlertTarget, EveryInternalAddressFormIsRefusedInBothEnvironments) {
   }
 }
 
+TEST(AlertSettings, StoredSettingsWithANowRefusedUrlStayReadable) {
+  json stored = {
+      {"channels",
+       json::array({{{"name", "hook"}, {"type", "webhook"}, {"url", "https://0x7f.1/hook"}}})}};
+  EXPECT_FALSE(settings_from_json(stored).ok());
+  EXPECT_FALSE(settings_from_json(stored, InlineUrlCheck::kDevelopment).ok());
+  // Read back from storage: readable; the target is refused when sent (check_target).
+  auto back = settings_from_json(stored, InlineUrlCheck::kNone);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_FALSE(check_target(back.value().channels[0].url, true).allowed);
+  json local = {{"channels", json::array({{{"name", "hook"},
+                                           {"type", "webhook"},
+                                           {"url", "http://127.0.0.1:9000/hook"}}})}};
+  EXPECT_FALSE(settings_from_json(local).ok());
+  EXPECT_TRUE(settings_from_json(local, InlineUrlCheck::kDevelopment).ok());
+}
+
 TEST(AlertTarget, DevelopmentTakesPlainLoopbackOnly) {
   EXPECT_TRUE(check_target("http://127.0.0.1:45678/hook", false).allowed);
   EXPECT_TRUE(check_target("http://[0:0:0:0:0:0:0:1]:9000/", false).allowed);

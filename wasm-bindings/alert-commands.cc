@@ -49,10 +49,9 @@ Result<std::vector<alerts::Rule>> rules_of(const json& in) {
 }
 
 // Stored settings, read back: an inline url was checked for its environment when stored, and
-// every target is checked again when sent (alert_target_check), so reading it back takes what
-// development takes.
+// every target is checked again when sent (alert_target_check).
 Result<alerts::Settings> settings_of(const json& in) {
-  auto s = alerts::settings_from_json(member(in, "settings"), false);
+  auto s = alerts::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone);
   if (!s.ok()) return prefixed(s.error(), "settings");
   return s;
 }
@@ -116,7 +115,9 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
 // {"current": <stored settings> | null, "request": <partial settings>} -> the merged settings
 // (to store) and their masked view (to answer).
 // {"current", "request"?, "environment"?: "production" (default) | "development"} -> the merged
-// settings and their masked view. An inline channel url is checked for the environment.
+// settings and their masked view. With a request, an inline channel url is checked for the
+// environment; without one (reading the stored settings back) it is not: it is checked again
+// when sent.
 Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {"current", "request", "environment"})) return *e;
   const json& env = member(in, "environment");
@@ -129,7 +130,10 @@ Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
     for (const auto& item : request.items()) merged[item.key()] = item.value();
   }
-  auto s = alerts::settings_from_json(merged, env != "development");
+  auto check = request.is_null()      ? alerts::InlineUrlCheck::kNone
+               : env == "development" ? alerts::InlineUrlCheck::kDevelopment
+                                      : alerts::InlineUrlCheck::kProduction;
+  auto s = alerts::settings_from_json(merged, check);
   if (!s.ok()) return s.error();
   return json{{"settings", alerts::settings_to_json(s.value(), false)},
               {"view", alerts::settings_to_json(s.value(), true)}};

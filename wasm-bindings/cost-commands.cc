@@ -301,7 +301,9 @@ json top(const std::vector<cost::Share>& shares, cost::Money total, size_t n) {
 }
 
 // A report of a closed period. month_input fields + "type": "daily" | "monthly" +
-// "previous_total_micro_usd" (monthly: the previous month's bill, when known).
+// "previous_total_micro_usd" (monthly: the previous month's bill, when known) +
+// "user_storage"? (every user's daily peaks: the users' namespace storage is then counted under
+// the users' own prefixes, as in the breakdown, not as one "users" prefix; totals unchanged).
 // daily: the day `as_of` at list price, the month's bill to that day; monthly: the month's
 // bill (as_of its last day). Both: usage totals, charges by line, top 5 buckets and prefixes
 // of the month to date, and the change from the previous period (the day before, or the
@@ -311,8 +313,12 @@ Result<json> cost_report(Engine&, const json& in, TimePoint) {
   std::string type;
   r.read_string("type", type);
   bool has_previous = r.has("previous_total_micro_usd");
+  bool has_user_storage = r.has("user_storage");
   auto m = month_input(in, r);
   if (!m.ok()) return m.error();
+  auto rows = attributed(std::move(m.value().rows), in, has_user_storage);
+  if (!rows.ok()) return rows.error();
+  m.value().rows = std::move(rows).value();
   if (type != "daily" && type != "monthly") {
     return invalid_field("type", "type must be daily or monthly");
   }

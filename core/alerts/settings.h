@@ -67,9 +67,14 @@ struct Settings {
   std::string dashboard_url;
 };
 
-// `production`: whether an inline channel url is checked as in production (https to public
-// addresses only) or as in development (loopback http allowed too); see check_target.
-Result<Settings> settings_from_json(const nlohmann::json& j, bool production = true);
+// How an inline channel url is checked while reading settings (see check_target): as in
+// production (https to public addresses only), as in development (plain loopback http too), or
+// not at all for settings read back from storage: they were checked when stored, and every
+// target is checked again when sent, so a url refused by a newer check never makes the stored
+// settings unreadable (which would stop every channel's delivery).
+enum class InlineUrlCheck : uint8_t { kProduction, kDevelopment, kNone };
+Result<Settings> settings_from_json(const nlohmann::json& j,
+                                    InlineUrlCheck url_check = InlineUrlCheck::kProduction);
 // `masked`: an inline url shows only its scheme, host and last 4 characters.
 nlohmann::json settings_to_json(const Settings& s, bool masked);
 std::string mask_url(std::string_view url);

@@ -43,8 +43,34 @@ function notices(list) {
   );
 }
 
-/** Fills `section` with the alert's page; answers the panel state (ready, missing, error). */
-export async function loadAlertView(id) {
+/** Acknowledge and resolve, as on the dashboard's alert list; `after` reloads the page's view. */
+function actions(a, after) {
+  if (!['pending', 'firing'].includes(a.state)) return null;
+  const act = async (button, verb, body) => {
+    button.disabled = true;
+    try {
+      await api(`/api/alerts/${encodeURIComponent(a.id)}/${verb}`, { method: 'POST', body });
+      await after();
+    } catch (e) {
+      button.disabled = false;
+      button.after(h('span', { class: 'error-message', role: 'alert', text: e.message }));
+    }
+  };
+  return h(
+    'div',
+    { class: 'actions' },
+    a.state === 'firing' && !a.acknowledged_at_ms
+      ? h('button', { type: 'button', class: 'secondary', onclick: (e) => act(e.currentTarget, 'ack', {}), text: 'Acknowledge' })
+      : null,
+    h('button', { type: 'button', onclick: (e) => act(e.currentTarget, 'resolve', { note: 'resolved from the alert page' }), text: 'Resolve' }),
+  );
+}
+
+/**
+ * The alert's page as panel content; answers the panel state (ready, missing) or throws the
+ * API's error. `after`: what an action reloads.
+ */
+export async function loadAlertView(id, after = async () => {}) {
   let answer;
   try {
     answer = await api(`/api/alerts/${encodeURIComponent(id)}`);
@@ -72,6 +98,7 @@ export async function loadAlertView(id) {
     nodes: [
       h('p', { class: 'alert-detail', text: a.detail }),
       h('dl', { class: 'alert-facts', dataset: { alertId: a.id, alertState: a.state } }, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)])),
+      actions(a, after),
       answer.history.length ? episodes(answer.history) : h('p', { class: 'note', text: 'No earlier alerts of this rule and scope.' }),
       answer.notifications.length ? notices(answer.notifications) : h('p', { class: 'note', text: 'No notification was sent about this alert.' }),
     ],

@@ -660,7 +660,7 @@ function startAlertPage(id) {
     h('div', { class: 'panel-body' }),
   );
   document.getElementById('main').replaceChildren(section);
-  const panel = { id: 'alert', load: () => loadAlertView(id) };
+  const panel = { id: 'alert', load: () => loadAlertView(id, () => refresh()) };
   const refresh = async () => {
     const err = await refreshPanel(panel);
     const banner = document.getElementById('banner');

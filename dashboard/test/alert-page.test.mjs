@@ -82,6 +82,12 @@ test("following a notification's link shows the alert and its history", async ()
   assert.match(text, /Notifications/);
   assert.match(await page.locator('#alert .alert-notifications').innerText(), /hook/);
   assert.match(text, /No earlier alerts of this rule and scope/);
+  // Acknowledged from its page, as from the list.
+  await page.locator('#alert').getByRole('button', { name: 'Acknowledge' }).click();
+  await page.waitForFunction(() => /acknowledged\s+.+ by admin/.test(document.querySelector('#alert .alert-facts')?.innerText ?? ''));
+  const acked = await call(worker, 'GET', `/api/alerts/${encodeURIComponent(sent.id)}`);
+  assert.equal(acked.body.alert.acknowledged_by, 'admin');
+  assert.equal(await page.locator('#alert').getByRole('button', { name: 'Acknowledge' }).count(), 0);
   assert.deepEqual(errors.list, []);
 
   // An unknown alert, and a path the page does not have.

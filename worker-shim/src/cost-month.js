@@ -203,7 +203,8 @@ export async function buildReport(rt, type, period, nowMs) {
   const asOf = type === 'daily' ? period : isoDay(Date.UTC(Number(period.slice(0, 4)), Number(period.slice(5, 7)), 0));
   const monthStart = Date.parse(`${asOf.slice(0, 7)}-01T00:00:00Z`);
   const usage = await monthUsage(rt, monthStart, asOf);
-  const input = { as_of: asOf, usage, type };
+  // The users' namespace storage under the users' own prefixes (as the breakdown shows it).
+  const input = { as_of: asOf, usage, type, user_storage: await usersStorage(rt, monthStart, asOf) };
   if (type === 'monthly') {
     const prevMonth = previousMonth(monthStart);
     const prev = await db.prepare("SELECT report_json FROM cost_reports WHERE type = 'monthly' AND period = ?").bind(prevMonth).first();

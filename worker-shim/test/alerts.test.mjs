@@ -365,6 +365,16 @@ test('every internal address form is refused as a target; development takes http
       assert.equal((await call(development, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url }] })).status, 422, url);
     }
     assert.equal((await call(production, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url: receiver.url('/hook') }] })).status, 422);
+    // A url stored before these checks stays readable (the channels still load and the other
+    // channels still deliver) and is refused when sent.
+    await production.db
+      .prepare('UPDATE alert_config SET settings_json = ? WHERE id = 1')
+      .bind(JSON.stringify({ channels: [{ name: 'old', type: 'webhook', url: 'https://0x7f.1/hook' }] }))
+      .run();
+    assert.equal((await call(production, 'GET', '/api/alerts/channels')).status, 200);
+    const old = await call(production, 'POST', '/api/alerts/test', { channel: 'old' });
+    assert.equal(old.status, 200, JSON.stringify(old.body));
+    assert.match(old.body.deliveries[0].error, /target refused: an IPv4 address must be written as four decimal numbers/);
     const local = await call(development, 'PUT', '/api/alerts/channels', { channels: [{ name: 'hook', type: 'webhook', url: receiver.url('/hook') }] });
     assert.equal(local.status, 200, JSON.stringify(local.body));
     const sent = await call(development, 'POST', '/api/alerts/test', { channel: 'hook' });

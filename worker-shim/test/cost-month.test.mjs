@@ -90,6 +90,10 @@ test('daily and monthly reports are kept and served as JSON and CSV', async () =
   assert.equal(daily.body.usage.class_b_requests, 8);
   assert.equal(daily.body.cost.total_usd, '4.88');
   assert.equal(daily.body.top_prefixes.reduce((n, r) => n + r.total_micro_usd, 0) <= 4_875_000, true);
+  // Storage is counted under the prefixes users wrote (photos, docs), not as one "users" prefix
+  // (what is left there is what no user's own peaks account for: nothing here).
+  assert.equal(daily.body.top_prefixes.find((r) => r.key === 'users')?.storage_micro_usd ?? 0, 0);
+  assert.ok(daily.body.top_prefixes.find((r) => r.key === 'photos').storage_micro_usd > 0, JSON.stringify(daily.body.top_prefixes));
   const list = await call(worker, 'GET', '/api/reports?type=daily');
   assert.equal(list.body.reports.length, 1);
   const id = list.body.reports[0].id;

@@ -66,7 +66,7 @@ struct Bound {
 // Every numeric field, on both sides of both ends of its range.
 TEST(MonitorConfig, EveryNumericFieldIsCheckedOnBothSidesOfItsRange) {
   // slowResponseThreshold's upper end is tested with the timeout at its maximum.
-  const Bound bounds[] = {{"checkInterval", 1000, 86400000},
+  const Bound bounds[] = {{"checkInterval", 10000, 86400000},
                           {"timeout", 100, 60000},
                           {"failureThreshold", 1, 100},
                           {"recoveryTimeout", 1000, 86400000},

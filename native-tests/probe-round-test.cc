@@ -78,12 +78,17 @@ TEST(ScheduledRounds, WaitForTheCheckIntervalAndStopWhenDisabled) {
   RunDecision d = should_run_scheduled(c, last, clock.now());
   EXPECT_FALSE(d.run);
   EXPECT_NE(d.reason.find("checkInterval"), std::string::npos);
+  // The alarm is set for when the round is due: checkInterval after the last one.
+  EXPECT_EQ(d.next_at, last + Duration(600'000));
   clock.advance(1);
-  EXPECT_TRUE(should_run_scheduled(c, last, clock.now()).run);
+  d = should_run_scheduled(c, last, clock.now());
+  EXPECT_TRUE(d.run);
+  EXPECT_EQ(d.next_at, clock.now() + Duration(600'000));
   c.enabled = false;
   d = should_run_scheduled(c, std::nullopt, clock.now());
   EXPECT_FALSE(d.run);
   EXPECT_EQ(d.reason, "monitoring is stopped");
+  EXPECT_FALSE(d.next_at.has_value());
 }
 
 TEST(ClassifyRound, AllGoodIsOk) {

@@ -160,16 +160,20 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   if (!state.ok()) return state.error();
   auto scheduled = trigger_input(in);
   if (!scheduled.ok()) return scheduled.error();
-  if (scheduled.value()) {
-    health::RunDecision d =
-        health::should_run_scheduled(config.value(), state.value().last_scheduled_round_at, now);
-    if (!d.run) return json{{"run", false}, {"reason", d.reason}};
+  health::RunDecision d =
+      health::should_run_scheduled(config.value(), state.value().last_scheduled_round_at, now);
+  json next = d.next_at ? json(d.next_at->time_since_epoch().count()) : json(nullptr);
+  if (scheduled.value() && !d.run) {
+    return json{{"run", false}, {"reason", d.reason}, {"next_round_ms", next}};
   }
   std::string nonce = in.contains("nonce") && in["nonce"].is_string() ? in["nonce"] : "";
   auto plan = health::plan_round(config.value(), nonce, now);
   if (!plan.ok()) return plan.error();
   json out = health::plan_to_json(plan.value());
   out["run"] = true;
+  // A scheduled round is followed by the next checkInterval later; a manual one leaves the
+  // schedule as it was.
+  out["next_round_ms"] = scheduled.value() ? next : json(nullptr);
   return out;
 }
 

@@ -131,7 +131,7 @@ void check_count(Problems& p, std::string_view name, uint32_t v, int64_t min, in
 constexpr int64_t kOneDayMs = 86'400'000;
 
 void check_ranges(const MonitorConfig& c, Problems& p) {
-  check_ms(p, "checkInterval", c.check_interval, 1'000, kOneDayMs);
+  check_ms(p, "checkInterval", c.check_interval, 10'000, kOneDayMs);
   check_ms(p, "timeout", c.timeout, 100, 60'000);
   check_count(p, "failureThreshold", c.failure_threshold, 1, 100);
   check_ms(p, "recoveryTimeout", c.recovery_timeout, 1'000, kOneDayMs);

@@ -14,8 +14,9 @@ namespace r2w::health {
 // The health monitor's settings, changed at run time through the API and stored in D1
 // (`health_check_config`). JSON uses the names of the API (camelCase, durations in ms).
 struct MonitorConfig {
-  // `checkInterval`: the shortest time between two scheduled probe rounds; a cron run that
-  // comes sooner runs none. Default 30,000 ms, range 1,000 .. 86,400,000 ms.
+  // `checkInterval`: the time between two scheduled probe rounds (the probe scheduler's
+  // Durable Object alarm fires at this pace; a round asked for sooner runs none). Default
+  // 30,000 ms, range 10,000 .. 86,400,000 ms (an alarm every 10 s at the most).
   Duration check_interval = Duration(30'000);
   // `timeout`: a probe that has not answered in this time fails as "timeout". Default
   // 5,000 ms, range 100 .. 60,000 ms.

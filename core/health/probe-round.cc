@@ -114,13 +114,15 @@ json plan_to_json(const ProbePlan& plan) {
 
 RunDecision should_run_scheduled(const MonitorConfig& config,
                                  std::optional<TimePoint> last_scheduled_round, TimePoint now) {
-  if (!config.enabled) return {false, "monitoring is stopped"};
+  if (!config.enabled) return {false, "monitoring is stopped", std::nullopt};
   if (last_scheduled_round && now - *last_scheduled_round < config.check_interval) {
-    return {false, "the last scheduled round was " + minutes_text(now - *last_scheduled_round) +
-                       " ago, less than checkInterval (" +
-                       std::to_string(config.check_interval.count()) + " ms)"};
+    return {false,
+            "the last scheduled round was " + minutes_text(now - *last_scheduled_round) +
+                " ago, less than checkInterval (" + std::to_string(config.check_interval.count()) +
+                " ms)",
+            *last_scheduled_round + config.check_interval};
   }
-  return {};
+  return {true, "", now + config.check_interval};
 }
 
 std::optional<ProbeOutcome> parse_probe_outcome(std::string_view name) {

@@ -53,6 +53,10 @@ nlohmann::json plan_to_json(const ProbePlan& plan);
 struct RunDecision {
   bool run = true;
   std::string reason;  // why not, when it does not run
+  // When the next scheduled round is due (the probe scheduler's next alarm): checkInterval
+  // after this one, or after the last one when it is too soon; none while monitoring is
+  // stopped (starting it again sets the alarm).
+  std::optional<TimePoint> next_at;
 };
 RunDecision should_run_scheduled(const MonitorConfig& config,
                                  std::optional<TimePoint> last_scheduled_round, TimePoint now);

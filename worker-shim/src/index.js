@@ -150,3 +150,5 @@ const worker = {
 };
 
 export default worker;
+// The probe scheduler's Durable Object class (wrangler.toml: PROBES).
+export { ProbeScheduler } from './probe-scheduler.js';

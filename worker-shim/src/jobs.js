@@ -1,7 +1,7 @@
 // Cron dispatch: one scheduled handler, one job table keyed by the cron expression in
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
-import { runProbeRound, pruneHealthChecks } from './monitor.js';
+import { scheduleProbes, pruneHealthChecks } from './monitor.js';
 import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
@@ -10,13 +10,13 @@ import { HttpError, json } from './http.js';
 import { collectAccount } from './account.js';
 
 /**
- * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
- * health probe round (unless monitoring is stopped or checkInterval has not passed), then
- * flushes, rolls up and walks the inventory.
+ * Saves the breaker's window (a cold start keeps its figures, not just its state), makes sure
+ * the probe scheduler's alarm runs (or, without it, runs a probe round unless monitoring is
+ * stopped or checkInterval has not passed), then flushes, rolls up and walks the inventory.
  */
 async function collect(rt, scheduledTime) {
   await rt.persistBreaker(scheduledTime);
-  const probes = await runProbeRound(rt, { trigger: 'scheduled', nowMs: scheduledTime });
+  const probes = await scheduleProbes(rt, scheduledTime);
   const metrics = await collectMetrics(rt, scheduledTime);
   return { probes, ...metrics };
 }

@@ -4,6 +4,7 @@
 // alerts follow, what is stale or past retention); this file runs the calls and the queries.
 import { HttpError, json, readJsonBody, ask } from './http.js';
 import { guarded, withTimeout, TimeoutError } from './storage.js';
+import { probeScheduler } from './probe-scheduler.js';
 
 
 // API field <-> D1 column of health_check_config (durations in ms, flags as 0/1).
@@ -222,7 +223,7 @@ export async function runProbeRound(rt, { trigger, nowMs = Date.now() }) {
   const { config, state } = await loadMonitor(db);
   const nonce = crypto.randomUUID().replaceAll('-', '');
   const plan = ask(rt, 'health_probe_plan', { config, state, trigger, nonce }, nowMs);
-  if (!plan.run) return { ran: false, reason: plan.reason };
+  if (!plan.run) return { ran: false, reason: plan.reason, next_round_ms: plan.next_round_ms };
   const probes = [];
   try {
     for (const step of plan.steps) probes.push(await probe(rt, step, plan.timeout_ms));
@@ -237,7 +238,39 @@ export async function runProbeRound(rt, { trigger, nowMs = Date.now() }) {
     evaluatedAt,
   );
   await saveRound(db, round, evaluatedAt);
-  return { ran: true, ...round };
+  return { ran: true, ...round, next_round_ms: plan.next_round_ms };
+}
+
+/**
+ * The collect-metrics cron's part of the probes: with the probe scheduler (a Durable Object
+ * alarm at checkInterval), make sure its alarm runs and restart it when it stopped; without the
+ * binding, or when the object cannot be reached, run the round from the cron as before.
+ */
+export async function scheduleProbes(rt, nowMs) {
+  const scheduler = probeScheduler(rt.env);
+  if (scheduler) {
+    try {
+      const { config } = await loadMonitor(rt.env.DB);
+      if (config.enabled === false) return { scheduler: 'alarm', ran: false, reason: 'monitoring is stopped' };
+      const alarm = await scheduler.ensure();
+      return { scheduler: 'alarm', ...alarm };
+    } catch (e) {
+      console.error(`r2watch: probe scheduler unreachable, probing from the cron: ${e.message}`);
+      return { scheduler: 'cron', scheduler_error: e.message, ...(await runProbeRound(rt, { trigger: 'scheduled', nowMs })) };
+    }
+  }
+  return { scheduler: 'cron', ...(await runProbeRound(rt, { trigger: 'scheduled', nowMs })) };
+}
+
+/** After a change of the monitor's config: the alarm fires now and takes the new interval. */
+async function rescheduleProbes(rt) {
+  const scheduler = probeScheduler(rt.env);
+  if (!scheduler) return;
+  try {
+    await scheduler.ensure({ now: true });
+  } catch (e) {
+    console.error(`r2watch: probe scheduler unreachable: ${e.message}`);
+  }
 }
 
 /** The daily job's part: deletes probe results past the configured retention. */
@@ -356,15 +389,30 @@ export function registerMonitorRoutes(router) {
     return json({ config, monitoring: config.enabled ? 'running' : 'stopped' });
   }, READ_HEALTH);
 
-  router.on('PUT', '/api/health/config', async (request, _params, rt) =>
-    json(await updateConfig(rt, JSON.parse(await readJsonBody(request)))),
-  ADMIN);
-  router.on('POST', '/api/health/monitoring/start', async (_request, _params, rt) =>
-    json(await updateConfig(rt, { enabled: true })),
-  ADMIN);
-  router.on('POST', '/api/health/monitoring/stop', async (_request, _params, rt) =>
-    json(await updateConfig(rt, { enabled: false })),
-  ADMIN);
+  router.on('PUT', '/api/health/config', async (request, _params, rt) => {
+    const answer = await updateConfig(rt, JSON.parse(await readJsonBody(request)));
+    await rescheduleProbes(rt);
+    return json(answer);
+  }, ADMIN);
+  router.on('POST', '/api/health/monitoring/start', async (_request, _params, rt) => {
+    const answer = await updateConfig(rt, { enabled: true });
+    await rescheduleProbes(rt);
+    return json(answer);
+  }, ADMIN);
+  router.on('GET', '/api/health/probe-scheduler', async (_request, _params, rt) => {
+    const scheduler = probeScheduler(rt.env);
+    if (!scheduler) return json({ scheduler: 'cron', alarm_ms: null });
+    return json({ scheduler: 'alarm', ...(await scheduler.status()) });
+  }, READ_HEALTH);
+  router.on('POST', '/api/health/monitoring/stop', async (_request, _params, rt) => {
+    const answer = await updateConfig(rt, { enabled: false });
+    try {
+      await probeScheduler(rt.env)?.stop();
+    } catch (e) {
+      console.error(`r2watch: probe scheduler unreachable: ${e.message}`); // its next alarm finds monitoring stopped
+    }
+    return json(answer);
+  }, ADMIN);
 
   router.on('GET', '/api/health/alerts', async (request, _params, rt) => {
     const q = ask(rt, 'health_alerts_query', queryOf(request));

@@ -67,7 +67,7 @@ export function tempDir(name) {
 /** wrangler.toml's database_id: wrangler's local D1 is keyed by it (backup tests share it). */
 export const D1_DATABASE_ID = '00000000-0000-4000-8000-000000000000';
 
-export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken } = {}) {
+export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false } = {}) {
   for (const needed of [BUNDLE, join(ASSETS_DIR, 'index.html')]) {
     if (!existsSync(needed)) {
       throw new Error(`${needed} is missing: run \`make test\` (it builds the Worker bundle and the dashboard first)`);
@@ -89,6 +89,11 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
     r2Buckets: ['BUCKET'],
     d1Databases: wranglerState ? { DB: D1_DATABASE_ID } : ['DB'],
     analyticsEngineDatasets: { ANALYTICS: { dataset: 'r2watch_events' } },
+    // The probe scheduler (a Durable Object alarm), as wrangler.toml binds it, when a test asks:
+    // without it the collect-metrics cron runs the probe rounds, as the fallback does.
+    ...(probeScheduler
+      ? { durableObjects: { PROBES: { className: 'ProbeScheduler', useSQLite: true } }, durableObjectsPersist: join(dir, 'do') }
+      : {}),
     bindings: Object.fromEntries(
       Object.entries({
         FAULT_INJECTION: 'on',

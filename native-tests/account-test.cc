@@ -8,6 +8,7 @@
 #include "core/account/action-class.h"
 #include "core/account/collector.h"
 #include "core/account/figures.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::account {
 namespace {
@@ -248,6 +249,16 @@ TEST(AccountAlerts, ASpikeIsMeasuredAgainstTheMedianOfThatHourInPastWeeksNotThei
   EXPECT_EQ(f->samples, 5000u);
 }
 
+TEST(AccountAlerts, TheWorkerReadsOnlyTheHoursAndDaysTheFiguresNeed) {
+  Duration windows[] = {hours(1), hours(24 * 7)};
+  AlertReach r = alert_reach(windows, kNow);
+  ASSERT_EQ(r.hours.size(), 5u);
+  EXPECT_EQ(r.hours[0], floor_hour(kNow) - hours(1));
+  EXPECT_EQ(r.hours[4], floor_hour(kNow) - hours(1) - hours(24 * 28));
+  EXPECT_EQ(r.hours_since, floor_hour(kNow - hours(24 * 7)));
+  EXPECT_EQ(days_since_epoch(r.storage_since), days_since_epoch(date_of(kNow)) - 9);
+}
+
 TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
   const TimePoint hour = floor_hour(kNow);
   std::vector<HourTotal> hrs = {
@@ -269,6 +280,74 @@ TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
   const AlertFigure* g = figure(all, "bucket_storage_growth_pct", "b", week);
   ASSERT_NE(g, nullptr);
   EXPECT_DOUBLE_EQ(g->value, 53.8);  // 1000 against 650 seven days before
+}
+
+// The codec reads a GraphQL answer (the call's attachment) in one pass; every unusable answer
+// is a failure that names what is wrong, and a good one becomes rows.
+struct Ingested {
+  std::string verdict, reason;
+  size_t rows = 0;
+};
+Ingested ingest(std::string_view answer) {
+  bindings::Engine engine{kNow};
+  const int64_t h = to_epoch_ms(floor_hour(kNow));
+  std::string input =
+      R"({"account_id": "a", "http_status": 200, "run": {"queue": [["operations", )" +
+      std::to_string(h - 3'600'000) + ", " + std::to_string(h + 3'600'000) +
+      R"(]], "queries_left": 3, "error": ""}})";
+  EXPECT_TRUE(engine.call("account_ingest", input, kNow, answer)) << engine.output();
+  auto out = nlohmann::json::parse(engine.output());
+  return {out["verdict"], out["reason"], out["store"].is_null() ? 0 : out["store"]["rows"].size()};
+}
+
+std::string group(std::string_view figures, std::string_view dims) {
+  return "{\"sum\": {" + std::string(figures) + "}, \"dimensions\": {" + std::string(dims) + "}}";
+}
+std::string answer_of(const std::string& groups) {
+  return R"({"data": {"viewer": {"accounts": [{"r2OperationsAdaptiveGroups": [)" + groups +
+         R"(]}]}}, "errors": null})";
+}
+const std::string kHour = format_date(date_of(kNow)) + "T20:00:00Z";
+const std::string kDims = "\"datetimeHour\": \"" + kHour +
+                          "\", \"bucketName\": \"b\", \"actionType\": \"GetObject\", "
+                          "\"actionStatus\": \"success\", \"responseStatusCode\": 200";
+
+TEST(AccountAnswer, AGoodAnswerBecomesRows) {
+  Ingested r = ingest(answer_of(group(R"("requests": 5, "responseObjectSize": 10)", kDims) + "," +
+                                group(R"("requests": 1.0, "responseObjectSize": 0)", kDims)));
+  EXPECT_EQ(r.verdict, "store");
+  EXPECT_EQ(r.rows, 2u);
+}
+
+TEST(AccountAnswer, EveryUnusableAnswerFailsNamingWhatIsWrong) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"not json", "not a JSON object"},
+      {R"({"data": null, "errors": [{"message": "quota exceeded"}]})",
+       "GraphQL errors: quota exceeded"},
+      {R"({"data": {"viewer": {"accounts": []}}})", "is missing"},
+      {answer_of(group(R"("requests": -5, "responseObjectSize": 0)", kDims)),
+       "sum.requests is not a whole"},
+      {answer_of(group(R"("requests": "5", "responseObjectSize": 0)", kDims)),
+       "sum.requests is not a whole"},
+      {answer_of(group(R"("requests": 5)", kDims)), "sum.responseObjectSize is missing"},
+      {answer_of(R"({"sum": {"requests": 5, "responseObjectSize": 0}})"), "dimensions is missing"},
+      {answer_of(group(
+           R"("requests": 5, "responseObjectSize": 0)",
+           R"("datetimeHour": "2020-01-01T00:00:00Z", "bucketName": "b", "actionType": "GetObject", "actionStatus": "success", "responseStatusCode": 200)")),
+       "not an hour of the window"},
+      {answer_of(group(
+           R"("requests": 5, "responseObjectSize": 0)",
+           "\"datetimeHour\": \"" + kHour +
+               R"(", "bucketName": "b", "actionType": "GetObject", "actionStatus": "meh", "responseStatusCode": 200)")),
+       "actionStatus"},
+      {answer_of("7"), "is not an object"},
+  };
+  for (const auto& [text, why] : cases) {
+    Ingested r = ingest(text);
+    EXPECT_EQ(r.verdict, "fail") << text;
+    EXPECT_NE(r.reason.find(why), std::string::npos) << r.reason;
+    EXPECT_EQ(r.rows, 0u);
+  }
 }
 
 }  // namespace

@@ -10,8 +10,11 @@
 //   response_bytes] storage day rows      [date, bucket, storage_class, payload_bytes,
 //   metadata_bytes, objects, pending_uploads] last-day counts       [bucket, action_type,
 //   action_status, requests] r2watch's own counts  [date, bucket, operation, calls]
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "core/account/action-class.h"
@@ -228,114 +231,331 @@ struct Parsed {
   json rows = json::array();
 };
 
-// Reads the groups of a window's answer into rows; the first thing wrong is the problem.
+// Reads a window's answer in one pass (nlohmann's SAX interface: no document is built, a
+// group's fields are checked as they stream by and become one row): the GraphQL `errors`, the
+// dataset's groups under data.viewer.accounts[0], and the first thing wrong as the problem.
+class AnswerReader {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  AnswerReader(const account::Window& w, uint32_t limit, Parsed& out)
+      : window_(w),
+        ops_(w.dataset == Dataset::kOperations),
+        dataset_(account::dataset_name(w.dataset)),
+        limit_(limit),
+        out_(out) {}
+
+  bool null() { return scalar(Value{}); }
+  bool boolean(bool) { return scalar(Value{.kind = Value::kOther}); }
+  bool number_integer(number_integer_t n) {
+    return scalar(n < 0 ? Value{.kind = Value::kNegative}
+                        : Value{.kind = Value::kWhole, .whole = static_cast<uint64_t>(n)});
+  }
+  bool number_unsigned(number_unsigned_t n) {
+    return scalar(Value{.kind = Value::kWhole, .whole = n});
+  }
+  bool number_float(number_float_t d, const string_t&) {
+    if (std::isfinite(d) && d >= 0 && std::floor(d) == d && d <= 9.007199254740992e15) {
+      return scalar(Value{.kind = Value::kWhole, .whole = static_cast<uint64_t>(d)});
+    }
+    return scalar(Value{.kind = d < 0 ? Value::kNegative : Value::kOther});
+  }
+  bool string(string_t& s) { return scalar(Value{.kind = Value::kString, .text = &s}); }
+  bool binary(binary_t&) { return scalar(Value{.kind = Value::kOther}); }
+
+  bool start_object(std::size_t) { return open(false); }
+  bool start_array(std::size_t) { return open(true); }
+  bool key(string_t& k) {
+    frames_.back().key = k;
+    return true;
+  }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    syntax_error_ = true;
+    return false;
+  }
+
+  // After sax_parse: the problem, if any, in the order the DOM reader checked them.
+  void finish(bool parsed) {
+    if (!parsed || syntax_error_ || !root_object_) {
+      out_ = Parsed{.problem = "the answer is not a JSON object"};
+    } else if (errors_) {
+      if (error_message_.size() > 200) error_message_ = error_message_.substr(0, 200) + "...";
+      out_ = Parsed{.problem = "the answer has GraphQL errors" +
+                               (error_message_.empty() ? "" : ": " + error_message_)};
+    } else if (!groups_found_ || accounts_ != 1) {
+      out_ = Parsed{.problem = "data.viewer.accounts[0]." + std::string(dataset_) + " is missing"};
+    } else {
+      out_.groups = groups_;
+      if (!problem_.empty()) {
+        out_.problem = problem_;
+        out_.rows = json::array();
+      } else if (groups_ >= limit_) {
+        out_.rows = json::array();  // cut off: split and asked again, never stored
+      }
+    }
+  }
+
+ private:
+  enum class Zone : uint8_t {
+    kIgnore,
+    kRoot,
+    kErrors,
+    kFirstError,
+    kData,
+    kViewer,
+    kAccounts,
+    kAccount,
+    kGroups,
+    kGroup,
+    kFigures,
+    kDimensions
+  };
+  struct Frame {
+    Zone zone;
+    bool array;
+    std::string key;
+    size_t count = 0;
+  };
+  struct Value {
+    enum Kind : uint8_t { kNull, kWhole, kNegative, kString, kOther } kind = kNull;
+    uint64_t whole = 0;
+    const std::string* text = nullptr;
+  };
+
+  // The zone of a container opened at the top frame's current key (or element).
+  Zone child_zone(bool array) {
+    if (frames_.empty()) return array ? Zone::kIgnore : Zone::kRoot;
+    Frame& f = frames_.back();
+    const std::string& k = f.key;
+    switch (f.zone) {
+      case Zone::kRoot:
+        if (k == "errors") return Zone::kErrors;
+        if (k == "data" && !array) return Zone::kData;
+        return Zone::kIgnore;
+      case Zone::kErrors:
+        return f.count++ == 0 && !array ? Zone::kFirstError : Zone::kIgnore;
+      case Zone::kData:
+        return k == "viewer" && !array ? Zone::kViewer : Zone::kIgnore;
+      case Zone::kViewer:
+        return k == "accounts" && array ? Zone::kAccounts : Zone::kIgnore;
+      case Zone::kAccounts:
+        ++accounts_;
+        return accounts_ == 1 && !array ? Zone::kAccount : Zone::kIgnore;
+      case Zone::kAccount:
+        if (k == dataset_ && array) {
+          groups_found_ = true;
+          return Zone::kGroups;
+        }
+        return Zone::kIgnore;
+      case Zone::kGroups:
+        ++groups_;
+        if (array) fail_group("is not an object");
+        return array ? Zone::kIgnore : begin_group();
+      case Zone::kGroup:
+        if (k == (ops_ ? "sum" : "max") && !array) {
+          has_figures_ = true;
+          return Zone::kFigures;
+        }
+        if (k == "dimensions" && !array) {
+          has_dimensions_ = true;
+          return Zone::kDimensions;
+        }
+        return Zone::kIgnore;
+      default:
+        return Zone::kIgnore;
+    }
+  }
+
+  bool open(bool array) {
+    if (frames_.empty() && !array) root_object_ = true;
+    Zone z = child_zone(array);
+    if (z == Zone::kErrors) errors_ = true;
+    frames_.push_back(Frame{.zone = z, .array = array, .key = {}});
+    return true;
+  }
+
+  bool close() {
+    Zone z = frames_.back().zone;
+    frames_.pop_back();
+    if (z == Zone::kGroup) end_group();
+    return true;
+  }
+
+  bool scalar(const Value& v) {
+    if (frames_.empty()) return true;  // a bare scalar document: not an object
+    Frame& f = frames_.back();
+    switch (f.zone) {
+      case Zone::kRoot:
+        if (f.key == "errors" && v.kind != Value::kNull) errors_ = true;
+        break;
+      case Zone::kFirstError:
+        if (f.key == "message" && v.kind == Value::kString && error_message_.empty()) {
+          error_message_ = *v.text;
+        }
+        break;
+      case Zone::kAccounts:
+        ++accounts_;
+        break;
+      case Zone::kGroups:
+        ++groups_;
+        fail_group("is not an object");
+        break;
+      case Zone::kFigures:
+        figure(f.key, v);
+        break;
+      case Zone::kDimensions:
+        dimension(f.key, v);
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  bool building() const { return problem_.empty() && groups_ < limit_; }
+
+  Zone begin_group() {
+    has_figures_ = has_dimensions_ = false;
+    figures_.fill(std::nullopt);
+    figure_bad_.clear();
+    hour_.clear();
+    date_.clear();
+    bucket_.clear();
+    action_.clear();
+    status_.clear();
+    storage_class_ = "standard";
+    code_.reset();
+    code_bad_ = false;
+    return Zone::kGroup;
+  }
+
+  void fail_group(const std::string& what) {
+    if (problem_.empty()) {
+      problem_ = std::string(dataset_) + "[" + std::to_string(groups_ - 1) + "]." + what;
+    }
+  }
+
+  std::span<const char* const> figure_names() const {
+    static constexpr const char* kOps[] = {"requests", "responseObjectSize"};
+    static constexpr const char* kStorage[] = {"payloadSize", "metadataSize", "objectCount",
+                                               "uploadCount"};
+    return ops_ ? std::span<const char* const>(kOps) : std::span<const char* const>(kStorage);
+  }
+
+  void figure(const std::string& name, const Value& v) {
+    if (!building()) return;
+    auto names = figure_names();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (name != names[i]) continue;
+      if (v.kind == Value::kWhole) {
+        figures_[i] = v.whole;
+      } else if (figure_bad_.empty()) {
+        figure_bad_ = name;
+      }
+    }
+  }
+
+  void dimension(const std::string& name, const Value& v) {
+    if (!building()) return;
+    if (name == "responseStatusCode") {
+      code_ = v.kind == Value::kWhole ? std::optional<uint64_t>(v.whole) : std::nullopt;
+      if (v.kind != Value::kWhole) code_bad_ = true;
+      return;
+    }
+    if (v.kind != Value::kString) return;
+    if (name == "datetimeHour") hour_ = *v.text;
+    if (name == "date") date_ = *v.text;
+    if (name == "bucketName") bucket_ = *v.text;
+    if (name == "actionType") action_ = *v.text;
+    if (name == "actionStatus") status_ = *v.text;
+    if (name == "storageClass") {
+      storage_class_ = *v.text == "InfrequentAccess" || *v.text == "infrequent_access"
+                           ? "infrequent_access"
+                           : "standard";
+    }
+  }
+
+  void end_group() {
+    if (!building()) return;
+    const char* figures_key = ops_ ? "sum" : "max";
+    if (!has_figures_) return fail_group(std::string(figures_key) + " is missing");
+    if (!has_dimensions_) return fail_group("dimensions is missing");
+    json row;
+    if (ops_) {
+      if (hour_.empty() || bucket_.empty() || action_.empty() || status_.empty()) {
+        return fail_group("dimensions lacks datetimeHour, bucketName, actionType or actionStatus");
+      }
+      auto t = parse_iso_time(hour_);
+      if (!t || *t < window_.start || *t >= window_.end) {
+        return fail_group("dimensions.datetimeHour is not an hour of the window asked for");
+      }
+      if (!account::parse_action_status(status_)) {
+        return fail_group("dimensions.actionStatus is not success, userError or internalError");
+      }
+      if (code_bad_ || !code_ || *code_ > 999) {
+        return fail_group("dimensions.responseStatusCode is not an HTTP status");
+      }
+      row = json::array({to_epoch_ms(*t), bucket_, action_, status_, *code_});
+    } else {
+      if (date_.empty() || bucket_.empty())
+        return fail_group("dimensions lacks date or bucketName");
+      auto day = parse_date(date_);
+      TimePoint t = day ? from_epoch_ms(days_since_epoch(*day) * 86'400'000) : TimePoint{};
+      if (!day || t < window_.start || t >= window_.end) {
+        return fail_group("dimensions.date is not a day of the window asked for");
+      }
+      row = json::array({date_, bucket_, storage_class_});
+    }
+    auto names = figure_names();
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!figure_bad_.empty() && figure_bad_ == names[i]) {
+        return fail_group(std::string(figures_key) + "." + names[i] +
+                          " is not a whole non-negative number");
+      }
+      if (!figures_[i]) {
+        return fail_group(std::string(figures_key) + "." + names[i] + " is missing");
+      }
+      row.push_back(*figures_[i]);
+    }
+    out_.rows.push_back(std::move(row));
+  }
+
+  const account::Window& window_;
+  const bool ops_;
+  const std::string_view dataset_;
+  const uint32_t limit_;
+  Parsed& out_;
+
+  std::vector<Frame> frames_;
+  bool syntax_error_ = false;
+  bool root_object_ = false;
+  bool errors_ = false;
+  std::string error_message_;
+  bool groups_found_ = false;
+  size_t accounts_ = 0;
+  size_t groups_ = 0;
+  std::string problem_;
+  // The group being read.
+  bool has_figures_ = false;
+  bool has_dimensions_ = false;
+  std::array<std::optional<uint64_t>, 4> figures_{};
+  std::string figure_bad_;
+  std::string hour_, date_, bucket_, action_, status_, storage_class_;
+  std::optional<uint64_t> code_;
+  bool code_bad_ = false;
+};
+
 Parsed read_answer(std::string_view text, const account::Window& w, uint32_t limit) {
   Parsed p;
-  json doc = json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    p.problem = "the answer is not a JSON object";
-    return p;
-  }
-  if (auto e = doc.find("errors"); e != doc.end() && !e->is_null()) {
-    std::string msg;
-    if (e->is_array() && !e->empty() && (*e)[0].is_object()) {
-      auto m = (*e)[0].find("message");
-      if (m != (*e)[0].end() && m->is_string()) msg = m->get<std::string>();
-    }
-    if (msg.size() > 200) msg = msg.substr(0, 200) + "...";
-    p.problem = "the answer has GraphQL errors" + (msg.empty() ? "" : ": " + msg);
-    return p;
-  }
-  const std::string dataset(account::dataset_name(w.dataset));
-  const json* groups = nullptr;
-  auto d = doc.find("data");
-  if (d != doc.end() && d->is_object()) {
-    auto v = d->find("viewer");
-    if (v != d->end() && v->is_object()) {
-      auto a = v->find("accounts");
-      if (a != v->end() && a->is_array() && a->size() == 1 && (*a)[0].is_object()) {
-        auto g = (*a)[0].find(dataset);
-        if (g != (*a)[0].end() && g->is_array()) groups = &*g;
-      }
-    }
-  }
-  if (!groups) {
-    p.problem = "data.viewer.accounts[0]." + dataset + " is missing";
-    return p;
-  }
-  p.groups = groups->size();
-  if (p.groups >= limit) return p;  // cut off: split and asked again, its rows never stored
-  const bool ops = w.dataset == Dataset::kOperations;
-  const char* figures_key = ops ? "sum" : "max";
-  static constexpr const char* kOpsFigures[] = {"requests", "responseObjectSize"};
-  static constexpr const char* kStorageFigures[] = {"payloadSize", "metadataSize", "objectCount",
-                                                    "uploadCount"};
-  for (size_t i = 0; i < groups->size(); ++i) {
-    const json& g = (*groups)[i];
-    std::string at = dataset + "[" + std::to_string(i) + "]";
-    auto fail = [&](std::string what) {
-      p.problem = at + "." + what;
-      p.rows = json::array();
-    };
-    if (!g.is_object()) return fail("is not an object"), p;
-    auto f = g.find(figures_key);
-    auto dims = g.find("dimensions");
-    if (f == g.end() || !f->is_object()) return fail(std::string(figures_key) + " is missing"), p;
-    if (dims == g.end() || !dims->is_object()) return fail("dimensions is missing"), p;
-    auto str = [&](const char* name) -> const std::string* {
-      auto it = dims->find(name);
-      return it != dims->end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
-    };
-    json row = json::array();
-    if (ops) {
-      const std::string* hour = str("datetimeHour");
-      const std::string* bucket = str("bucketName");
-      const std::string* action = str("actionType");
-      const std::string* status = str("actionStatus");
-      auto code = dims->find("responseStatusCode");
-      if (!hour || !bucket || !action || !status) {
-        return fail("dimensions lacks datetimeHour, bucketName, actionType or actionStatus"), p;
-      }
-      auto t = parse_iso_time(*hour);
-      if (!t || *t < w.start || *t >= w.end) {
-        return fail("dimensions.datetimeHour is not an hour of the window asked for"), p;
-      }
-      if (!account::parse_action_status(*status)) {
-        return fail("dimensions.actionStatus is not success, userError or internalError"), p;
-      }
-      if (code == dims->end() || !whole(*code) || *whole(*code) > 999) {
-        return fail("dimensions.responseStatusCode is not an HTTP status"), p;
-      }
-      row = {to_epoch_ms(*t), *bucket, *action, *status, *whole(*code)};
-    } else {
-      const std::string* date = str("date");
-      const std::string* bucket = str("bucketName");
-      if (!date || !bucket) return fail("dimensions lacks date or bucketName"), p;
-      auto day = parse_date(*date);
-      TimePoint t = day ? from_epoch_ms(days_since_epoch(*day) * 86'400'000) : TimePoint{};
-      if (!day || t < w.start || t >= w.end) {
-        return fail("dimensions.date is not a day of the window asked for"), p;
-      }
-      std::string cls = "standard";
-      if (const std::string* c = str("storageClass")) {
-        cls = *c == "InfrequentAccess" || *c == "infrequent_access" ? "infrequent_access"
-                                                                    : "standard";
-      }
-      row = {*date, *bucket, cls};
-    }
-    for (const char* name : ops ? std::span<const char* const>(kOpsFigures)
-                                : std::span<const char* const>(kStorageFigures)) {
-      auto v = f->find(name);
-      if (v == f->end()) return fail(std::string(figures_key) + "." + name + " is missing"), p;
-      auto n = whole(*v);
-      if (!n) {
-        return fail(std::string(figures_key) + "." + name + " is not a whole non-negative number"),
-               p;
-      }
-      row.push_back(*n);
-    }
-    p.rows.push_back(std::move(row));
-  }
+  AnswerReader reader(w, limit, p);
+  bool parsed = json::sax_parse(text, &reader);
+  reader.finish(parsed);
   return p;
 }
 
@@ -375,10 +595,11 @@ Result<json> account_plan(Engine&, const json& in, TimePoint now) {
 }
 
 // The answer to the run's first window: {"account_id", "state", "options"?, "run",
-// "http_status", "retry_after_s"?, "answer": <the body as text>} -> {"verdict", "reason",
+// "http_status", "retry_after_s"?, "answer"?: <the body as text>} (without "answer", the body
+// is the call's attachment: r2w_call_attached) -> {"verdict", "reason",
 // "run", "state", "store": {"dataset", "start_ms", "end_ms", "rows"} | null, "next"}.
 // `store` replaces everything the window held (late data replaces, never adds).
-Result<json> account_ingest(Engine&, const json& in, TimePoint now) {
+Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
   auto c = common_of(in);
   if (!c.ok()) return c.error();
   auto run = run_of(in);
@@ -396,11 +617,15 @@ Result<json> account_ingest(Engine&, const json& in, TimePoint now) {
   const account::Window w = run.value().queue.front();
   Parsed parsed;
   if (summary.http_status >= 200 && summary.http_status < 300) {
+    // The answer's text: "answer", or the call's attachment (Engine::call) without it.
     auto a = in.find("answer");
-    if (a == in.end() || !a->is_string()) {
+    std::string_view text = a != in.end() && a->is_string()
+                                ? std::string_view(a->get_ref<const std::string&>())
+                                : engine.attachment();
+    if (text.empty()) {
       parsed.problem = "the answer is empty";
     } else {
-      parsed = read_answer(a->get_ref<const std::string&>(), w, c.value().options.limit);
+      parsed = read_answer(text, w, c.value().options.limit);
     }
     summary.problem = parsed.problem;
     summary.groups = parsed.groups;
@@ -426,11 +651,16 @@ Result<json> account_ingest(Engine&, const json& in, TimePoint now) {
 // {"status", "message", "warning", "unclassified": [names], "warnings": [text], ...}.
 Result<json> account_health(Engine&, const json& in, TimePoint now) {
   auto o = options_of(in);
-  if (!o.ok()) return o.error();
   bool configured = false;
   if (auto c = in.find("configured"); c != in.end() && c->is_boolean()) configured = c->get<bool>();
   account::CollectorState s = state_of(in);
-  account::CollectorHealth h = account::collector_health(configured, s, now, o.value());
+  // Refused settings stop the collector; health says which one (it never fails itself).
+  account::CollectorHealth h =
+      o.ok() ? account::collector_health(configured, s, now, o.value())
+             : account::CollectorHealth{"failing",
+                                        "account analytics settings refused (" + o.error().field +
+                                            "): " + o.error().message,
+                                        true};
   json unclassified = json::array();
   json warnings = json::array();
   if (auto a = in.find("action_types"); a != in.end() && a->is_array()) {
@@ -644,7 +874,28 @@ Result<json> account_alert_figures(Engine&, const json& in, TimePoint now) {
   return json{{"series", series}};
 }
 
+// {"windows_ms": [the account rules' windows]} -> what account_alert_figures needs:
+// {"hours_ms": [hours the spike compares], "hours_since_ms", "storage_since": "YYYY-MM-DD"}.
+Result<json> account_alert_reach(Engine&, const json& in, TimePoint now) {
+  std::vector<Duration> windows;
+  const json wl = in.value("windows_ms", json::array());
+  if (!wl.is_array()) return invalid_field("windows_ms", "windows_ms must be a list");
+  for (const json& w : wl) {
+    if (!whole(w) || *whole(w) == 0) {
+      return invalid_field("windows_ms", "windows_ms must hold windows in milliseconds");
+    }
+    windows.push_back(Duration(static_cast<int64_t>(*whole(w))));
+  }
+  account::AlertReach r = account::alert_reach(windows, now);
+  json hours = json::array();
+  for (TimePoint h : r.hours) hours.push_back(to_epoch_ms(h));
+  return json{{"hours_ms", hours},
+              {"hours_since_ms", to_epoch_ms(r.hours_since)},
+              {"storage_since", format_date(r.storage_since)}};
+}
+
 constexpr CommandEntry kCommands[] = {
+    {"account_alert_reach", account_alert_reach},
     {"account_alert_figures", account_alert_figures},
     {"account_plan", account_plan},
     {"account_ingest", account_ingest},

@@ -60,8 +60,12 @@ bool run_command(CommandHandler handler, Engine& engine, std::string_view comman
   return false;
 }
 
-bool Engine::call(std::string_view command, std::string_view input, TimePoint now) {
-  return run_command(find_command(command), *this, command, input, now, output_);
+bool Engine::call(std::string_view command, std::string_view input, TimePoint now,
+                  std::string_view attachment) {
+  attachment_ = attachment;
+  bool ok = run_command(find_command(command), *this, command, input, now, output_);
+  attachment_ = {};
+  return ok;
 }
 
 }  // namespace r2w::bindings

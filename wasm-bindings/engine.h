@@ -64,8 +64,13 @@ class Engine {
   const std::optional<std::string>& jwt_secret() const { return jwt_secret_; }
 
   // Runs a JSON command. Returns true on success; `output()` holds the answer either way.
-  bool call(std::string_view command, std::string_view input, TimePoint now);
+  // `attachment`: raw bytes the command may read besides its JSON input (account_ingest: a
+  // GraphQL answer, so a large text is not escaped into a JSON string and parsed twice); valid
+  // during the call only.
+  bool call(std::string_view command, std::string_view input, TimePoint now,
+            std::string_view attachment = {});
   const std::string& output() const { return output_; }
+  std::string_view attachment() const { return attachment_; }
 
  private:
   breaker::CircuitBreaker breaker_;
@@ -73,6 +78,7 @@ class Engine {
   metrics::Settings metrics_settings_;
   metrics::Aggregator aggregator_{metrics_settings_.aggregator};
   std::array<OperationCounters, kAllOperations.size()> counters_{};
+  std::string_view attachment_;
   Duration retry_after_ = Duration(0);
   security::Settings security_settings_;
   std::optional<std::string> jwt_secret_;

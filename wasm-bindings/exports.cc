@@ -146,6 +146,16 @@ int32_t r2w_call(const char* command, uint32_t command_len, const char* input, u
              ? 1
              : 0;
 }
+// r2w_call with raw bytes beside the JSON input (Engine::call's attachment).
+R2W_EXPORT("r2w_call_attached")
+int32_t r2w_call_attached(const char* command, uint32_t command_len, const char* input,
+                          uint32_t input_len, const char* attachment, uint32_t attachment_len,
+                          double now_ms) {
+  return engine()->call(std::string_view(command, command_len), std::string_view(input, input_len),
+                        to_time(now_ms), std::string_view(attachment, attachment_len))
+             ? 1
+             : 0;
+}
 R2W_EXPORT("r2w_output_ptr") const char* r2w_output_ptr() { return engine()->output().data(); }
 R2W_EXPORT("r2w_output_len") uint32_t r2w_output_len() {
   return static_cast<uint32_t>(engine()->output().size());

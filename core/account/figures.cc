@@ -180,6 +180,23 @@ std::vector<BucketSummary> bucket_summaries(std::span<const StorageRow> latest,
   return list;
 }
 
+AlertReach alert_reach(std::span<const Duration> windows, TimePoint now, uint32_t spike_weeks) {
+  constexpr Duration kHour = std::chrono::hours(1);
+  const int64_t ms = to_epoch_ms(now);
+  const TimePoint current = from_epoch_ms(ms - ((ms % 3'600'000) + 3'600'000) % 3'600'000);
+  AlertReach r;
+  for (uint32_t k = 0; k <= spike_weeks; ++k) {
+    r.hours.push_back(current - kHour - std::chrono::hours(24 * 7) * k);
+  }
+  Duration longest = kHour;
+  for (Duration w : windows) longest = std::max(longest, w);
+  const int64_t from = to_epoch_ms(now - longest);
+  r.hours_since = from_epoch_ms(from - ((from % 3'600'000) + 3'600'000) % 3'600'000);
+  // Growth compares with the day `window` before the latest stored day (yesterday at worst).
+  r.storage_since = add_days(date_of(now - longest), -2);
+  return r;
+}
+
 std::vector<AlertFigure> alert_figures(std::span<const HourTotal> hours,
                                        std::span<const StorageRow> storage,
                                        std::span<const Duration> windows, TimePoint now,

@@ -173,6 +173,16 @@ std::vector<AlertFigure> alert_figures(std::span<const HourTotal> hours,
                                        std::span<const Duration> windows, TimePoint now,
                                        uint32_t spike_weeks = 4);
 
+// What alert_figures reads, so the Worker reads no more: the hours the spike compares (the last
+// complete hour and the same hour in the `spike_weeks` weeks before), every hour from
+// `hours_since` on (the windows' error rates), and storage days from `storage_since` on.
+struct AlertReach {
+  std::vector<TimePoint> hours;
+  TimePoint hours_since;
+  CivilDate storage_since;
+};
+AlertReach alert_reach(std::span<const Duration> windows, TimePoint now, uint32_t spike_weeks = 4);
+
 // Basis points of part / whole, rounded half up (0 when whole is 0).
 uint32_t basis_points(uint64_t part, uint64_t whole);
 

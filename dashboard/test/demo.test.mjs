@@ -25,7 +25,7 @@ test('the demo fills every panel within its first burst', async () => {
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     ),
   );
-  assert.match(out, /first burst sent \(\d+ files\); jobs: collect-metrics 200, check 200/);
+  assert.match(out, /first burst sent \(\d+ files\); jobs: collect-metrics 200, account-analytics 200, check 200/);
   const summary = (await call(worker, 'GET', '/api/usage/summary?period=hour')).body;
   assert.ok(summary.api_calls.total >= 30, `${summary.api_calls.total} calls`);
   assert.ok(summary.errors > 0, 'the injected faults failed some reads');

@@ -8,6 +8,8 @@ import { HttpError, json, ask } from './http.js';
 import * as store from './db/account.js';
 import { accountUsage, ownOperations, latestStorage, operationsSince } from './db/account.js';
 import { loadPriceVersions } from './costs.js';
+// The same ?month= reading as the cost routes (a cycle of imports, used only at call time).
+import { monthOf } from './cost-month.js';
 
 export const DEFAULT_GRAPHQL_URL = 'https://api.cloudflare.com/client/v4/graphql';
 const DAY_MS = 86_400_000;
@@ -22,8 +24,10 @@ export function accountConfig(env) {
   const id = (env.CLOUDFLARE_ACCOUNT_ID ?? '').trim();
   const token = (env.CLOUDFLARE_API_TOKEN ?? '').trim();
   const options = {};
-  if (env.ACCOUNT_QUERY_LIMIT) options.limit = Number(env.ACCOUNT_QUERY_LIMIT);
-  if (env.ACCOUNT_QUERIES_PER_RUN) options.max_queries_per_run = Number(env.ACCOUNT_QUERIES_PER_RUN);
+  // Passed as given (a number when it reads as one): the engine checks them and names a bad one.
+  const given = (v) => (/^\d+$/.test(String(v).trim()) ? Number(v) : String(v));
+  if (env.ACCOUNT_QUERY_LIMIT) options.limit = given(env.ACCOUNT_QUERY_LIMIT);
+  if (env.ACCOUNT_QUERIES_PER_RUN) options.max_queries_per_run = given(env.ACCOUNT_QUERIES_PER_RUN);
   return {
     configured: id !== '' && token !== '',
     accountId: id,
@@ -67,8 +71,9 @@ export async function collectAccount(rt, nowMs) {
   while (next) {
     const answer = await query(cfg, next.body);
     summary.queries += 1;
-    const input = `${JSON.stringify({ ...common, state, run, http_status: answer.status, retry_after_s: answer.retryAfter }).slice(0, -1)},"answer":${JSON.stringify(answer.text)}}`;
-    const step = ask(rt, 'account_ingest', input, nowMs);
+    // The answer's text goes to the engine as the call's attachment, not inside the JSON input.
+    const input = { ...common, state, run, http_status: answer.status, retry_after_s: answer.retryAfter };
+    const step = ask(rt, 'account_ingest', input, nowMs, answer.text);
     await store.saveStep(db, step.store, step.state, nowMs);
     summary.verdicts.push({ dataset: next.dataset, start_ms: next.start_ms, end_ms: next.end_ms, verdict: step.verdict });
     if (step.store) {
@@ -124,25 +129,16 @@ export async function accountMember(rt, fromMs, asOf) {
 
 /**
  * The alert round's figures from the account (alert rules request_spike, internal_error_rate,
- * pending_uploads, bucket_storage_growth): hour totals of the last 29 days (the same hour in 4
- * past weeks) and the storage days the windows reach, turned into series by the engine.
+ * pending_uploads, bucket_storage_growth): the engine names the hours and days it reads (the
+ * spike's hour in past weeks, the windows), the Worker reads them, the engine makes the series.
  */
 export async function accountAlertFigures(rt, nowMs, windowsMs) {
-  const longest = Math.max(DAY_MS, ...windowsMs);
+  const reach = ask(rt, 'account_alert_reach', { windows_ms: windowsMs }, nowMs);
   const [hours, storage] = await Promise.all([
-    store.hourlyByBucket(rt.env.DB, Math.min(nowMs - 29 * DAY_MS, nowMs - longest - 3_600_000)),
-    store.storageSince(rt.env.DB, isoDay(nowMs - longest - DAY_MS)),
+    store.hourlyByBucket(rt.env.DB, reach.hours_since_ms, reach.hours_ms),
+    store.storageSince(rt.env.DB, reach.storage_since),
   ]);
   return ask(rt, 'account_alert_figures', { hours, storage, windows_ms: windowsMs }, nowMs);
-}
-
-function monthParam(request, nowMs) {
-  const month = new URL(request.url).searchParams.get('month') ?? isoDay(nowMs).slice(0, 7);
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) throw new HttpError('invalid_query', 'month must be YYYY-MM', { field: 'month' });
-  const [y, m] = month.split('-').map(Number);
-  const start = Date.UTC(y, m - 1, 1);
-  if (start > nowMs) throw new HttpError('invalid_query', 'month is in the future', { field: 'month' });
-  return { month, start, asOf: isoDay(Math.min(Date.UTC(y, m, 0), nowMs)) };
 }
 
 const READ_ACCOUNT = { role: 'readonly', scope: 'costs' };
@@ -154,7 +150,7 @@ export function registerAccountRoutes(router) {
   // Per bucket and day: operations by class as Cloudflare counted them and as r2watch's own
   // rollups did, and the share that went around r2watch.
   router.on('GET', '/api/account/reconcile', async (request, _params, rt) => {
-    const { month, start, asOf } = monthParam(request, Date.now());
+    const { month, start, asOf } = monthOf(request, Date.now());
     const [cf, own] = await Promise.all([accountUsage(rt.env.DB, start, asOf), ownOperations(rt.env.DB, start, asOf)]);
     const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });
     return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });

@@ -14,7 +14,7 @@ const OWN_PREFIX = '.r2watch';
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /** The billing month of `?month=YYYY-MM` (default: this month) and the last day it covers. */
-function monthOf(request, nowMs) {
+export function monthOf(request, nowMs) {
   const month = new URL(request.url).searchParams.get('month') ?? isoDay(nowMs).slice(0, 7);
   if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
     throw new HttpError('invalid_query', 'month must be YYYY-MM', { field: 'month' });

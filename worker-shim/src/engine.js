@@ -190,17 +190,26 @@ export class Engine {
     return this.exports.r2w_fault_fails(OPERATIONS[operation], uniform01) === 1;
   }
 
-  /** Runs a JSON command and returns the raw JSON text of the answer and whether it succeeded. */
-  callRaw(command, input, nowMs) {
+  /**
+   * Runs a JSON command and returns the raw JSON text of the answer and whether it succeeded.
+   * `attachment`: raw text the command reads besides its input (account_ingest's answer).
+   */
+  callRaw(command, input, nowMs, attachment = null) {
     const text = typeof input === 'string' ? input : JSON.stringify(input ?? {});
     const cmd = encoder.encode(command);
     const body = encoder.encode(text);
+    const extra = attachment === null ? null : encoder.encode(attachment);
     const cmdPtr = this.exports.r2w_alloc(cmd.length);
     const bodyPtr = this.exports.r2w_alloc(body.length);
+    const extraPtr = extra === null ? 0 : this.exports.r2w_alloc(extra.length);
     try {
       new Uint8Array(this.exports.memory.buffer, cmdPtr, cmd.length).set(cmd);
       new Uint8Array(this.exports.memory.buffer, bodyPtr, body.length).set(body);
-      const ok = this.exports.r2w_call(cmdPtr, cmd.length, bodyPtr, body.length, nowMs) === 1;
+      if (extra !== null) new Uint8Array(this.exports.memory.buffer, extraPtr, extra.length).set(extra);
+      const ok =
+        (extra === null
+          ? this.exports.r2w_call(cmdPtr, cmd.length, bodyPtr, body.length, nowMs)
+          : this.exports.r2w_call_attached(cmdPtr, cmd.length, bodyPtr, body.length, extraPtr, extra.length, nowMs)) === 1;
       const out = new Uint8Array(
         this.exports.memory.buffer,
         this.exports.r2w_output_ptr(),
@@ -210,12 +219,13 @@ export class Engine {
     } finally {
       this.exports.r2w_free(cmdPtr);
       this.exports.r2w_free(bodyPtr);
+      if (extra !== null) this.exports.r2w_free(extraPtr);
     }
   }
 
-  /** Runs a JSON command; returns the parsed answer or throws EngineError. */
-  call(command, input, nowMs) {
-    const { ok, text } = this.callRaw(command, input, nowMs);
+  /** Runs a JSON command (with an optional raw attachment); returns the parsed answer or throws EngineError. */
+  call(command, input, nowMs, attachment = null) {
+    const { ok, text } = this.callRaw(command, input, nowMs, attachment);
     const value = JSON.parse(text);
     if (!ok) throw new EngineError(value.error);
     return value;

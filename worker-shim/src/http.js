@@ -156,9 +156,9 @@ export function retryAfterSeconds(ms) {
  * Runs an engine command; its refusal ({code, message, field}) becomes the HTTP error naming
  * the field. Every route asks the engine through this.
  */
-export function ask(rt, command, input, nowMs = Date.now()) {
+export function ask(rt, command, input, nowMs = Date.now(), attachment = null) {
   try {
-    return rt.engine.call(command, input, nowMs);
+    return rt.engine.call(command, input, nowMs, attachment);
   } catch (e) {
     if (e instanceof EngineError) throw fromEngineError(e);
     throw e;

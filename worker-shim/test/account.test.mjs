@@ -157,7 +157,8 @@ test('the first runs backfill 31 days, bounded per run and resumed by the next',
 
 test('late data in the last two hours replaces the stored counts, never adds to them', async () => {
   const last = standIn.account.lastHour;
-  const row = standIn.account.operations.find((o) => o.hour === last - HOUR_MS && o.bucket === 'assets' && o.action === 'GetObject' && o.code === 200);
+  // The stand-in's latest hour: within the re-pull even if the clock has since moved an hour on.
+  const row = standIn.account.operations.find((o) => o.hour === last && o.bucket === 'assets' && o.action === 'GetObject' && o.code === 200);
   const before = await worker.db
     .prepare("SELECT requests FROM account_operations_hourly WHERE hour_ms = ? AND bucket = 'assets' AND action_type = 'GetObject' AND status_code = 200")
     .bind(row.hour)
@@ -228,6 +229,21 @@ test('a window with more groups than the limit is split, never taken as complete
   } finally {
     await w.dispose();
     await s.close();
+  }
+});
+
+test('a refused setting stops the collector and /api/health names it, still answering 200', async () => {
+  const w = await startWorker({ vars: varsFor(standIn, { ACCOUNT_QUERY_LIMIT: 'lots' }) });
+  try {
+    const h = await call(w, 'GET', '/api/health');
+    assert.equal(h.status, 200);
+    assert.equal(h.body.account.status, 'failing');
+    assert.match(h.body.account.message, /options\.limit/);
+    const job = await call(w, 'POST', '/api/admin/jobs/account-analytics');
+    assert.equal(job.status, 422);
+    assert.equal(job.body.error.field, 'options.limit');
+  } finally {
+    await w.dispose();
   }
 });
 
@@ -341,6 +357,12 @@ test('alerts on the account: a request spike against past weeks, abandoned multi
   const row = standIn.account.operations.find((o) => o.hour === lastHour && o.bucket === 'media' && o.action === 'GetObject' && o.code === 200);
   assert.ok(row, 'the stand-in has the last hour');
   row.requests *= 40;
+  // Earlier tests ran the collector up to 15 minutes ahead (maybe into the next hour): put the
+  // watermark back to the end of the last hour so this run re-pulls it.
+  await worker.db
+    .prepare("UPDATE account_collector_state SET state_json = json_set(state_json, '$.operations_until_ms', ?)")
+    .bind(lastHour + HOUR_MS)
+    .run();
   await collect();
   const round = await ask(worker, 'POST', '/api/admin/jobs/check-alerts');
   assert.equal(round.status, 200, JSON.stringify(round.body));

@@ -162,16 +162,20 @@ export async function operationsSince(db, sinceMs) {
   return results.map((r) => [r.bucket, r.action_type, r.action_status, r.requests]);
 }
 
-/** Hour rows per bucket since `sinceMs`: [hour_ms, bucket, requests, internal_errors]. */
-export async function hourlyByBucket(db, sinceMs) {
+/**
+ * Hour totals per bucket, [hour_ms, bucket, requests, internal_errors], of the hours from
+ * `sinceMs` on and of the hours listed in `hoursMs`.
+ */
+export async function hourlyByBucket(db, sinceMs, hoursMs = []) {
   const { results } = await db
     .prepare(
       `SELECT hour_ms, bucket, SUM(requests) AS requests,
               SUM(CASE WHEN action_status = 'internalError' THEN requests ELSE 0 END) AS internal_errors
-         FROM account_operations_hourly WHERE hour_ms >= ?
+         FROM account_operations_hourly
+        WHERE hour_ms >= ?1 OR hour_ms IN (SELECT value FROM json_each(?2))
         GROUP BY hour_ms, bucket ORDER BY bucket, hour_ms`,
     )
-    .bind(sinceMs)
+    .bind(sinceMs, JSON.stringify(hoursMs))
     .all();
   return results.map((r) => [r.hour_ms, r.bucket, r.requests, r.internal_errors]);
 }

@@ -223,6 +223,29 @@ TEST(AlertSettings, ChannelsAreValidatedAndInlineUrlsMasked) {
   EXPECT_EQ(field_of({{"secret", "x"}}), "secret");
 }
 
+TEST(AlertSettings, AMaskedUrlSentBackKeepsTheStoredOne) {
+  json stored = {{"channels",
+                  {{{"name", "chat"},
+                    {"type", "slack"},
+                    {"url", "https://hooks.example.com/services/secret-wxyz"}},
+                   {{"name", "pager"}, {"type", "pagerduty"}, {"routing_key_secret", "PD_KEY"}}}}};
+  auto s = settings_from_json(stored);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  json current = settings_to_json(s.value(), false);
+  json request = settings_to_json(s.value(), true);  // what GET answered
+  restore_masked_urls(request, current);
+  auto again = settings_from_json(request);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(settings_to_json(again.value(), false), current);
+  // A masked URL that is not the stored one's (another channel's name) is refused.
+  json renamed = settings_to_json(s.value(), true);
+  renamed["channels"][0]["name"] = "chat2";
+  restore_masked_urls(renamed, current);
+  auto r = settings_from_json(renamed);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().field, "channels[0].url");
+}
+
 TEST(AlertSettings, BackoffDoublesUpToItsMaximum) {
   Settings s;
   EXPECT_EQ(backoff(s, 1), Duration(60'000));

@@ -117,7 +117,9 @@ Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
   const json& request = member(in, "request");
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
-    for (const auto& item : request.items()) merged[item.key()] = item.value();
+    json body = request;
+    alerts::restore_masked_urls(body, merged);
+    for (const auto& item : body.items()) merged[item.key()] = item.value();
   }
   auto s = alerts::settings_from_json(merged);
   if (!s.ok()) return s.error();

@@ -93,7 +93,8 @@ async function budgetViews(worker) {
   await ok(worker, 'GET', '/api/costs/breakdown?by=user');
   await ok(worker, 'GET', '/api/usage/summary?period=month');
   await ok(worker, 'POST', '/api/admin/jobs/cost');
-  await ok(worker, 'POST', '/api/admin/jobs/reports?type=daily');
+  await ok(worker, 'POST', `/api/admin/jobs/reports?type=daily&period=${today()}`);
+  await ok(worker, 'POST', `/api/admin/jobs/reports?type=monthly&period=${thisMonth()}`);
   await ok(worker, 'POST', '/api/admin/jobs/check-alerts');
   await ok(worker, 'GET', '/metrics');
   await cliViews(worker);
@@ -132,7 +133,8 @@ async function pricingViews(worker) {
   await ok(worker, 'GET', `/api/costs/anomaly?date=${today()}`);
   await ok(worker, 'GET', '/api/usage/summary?period=month');
   await ok(worker, 'POST', '/api/admin/jobs/cost');
-  await ok(worker, 'POST', '/api/admin/jobs/reports?type=daily');
+  await ok(worker, 'POST', `/api/admin/jobs/reports?type=daily&period=${today()}`);
+  await ok(worker, 'POST', `/api/admin/jobs/reports?type=monthly&period=${thisMonth()}`);
   await ok(worker, 'POST', '/api/admin/jobs/check-alerts');
   await ok(worker, 'GET', '/metrics');
   await cliViews(worker);
@@ -203,12 +205,15 @@ const RULE = {
   channels: ['ops'],
 };
 
+// An inline URL must be safe anywhere (https, public): it is answered masked.
+const INLINE = 'https://hooks.slack.example.com/services/T000/B000/secretpart-wxyz';
 const CHANNELS = (hook) => ({
   channels: [
     { name: 'ops', type: 'webhook', url_secret: 'HOOK' },
     { name: 'chat', type: 'slack', url: hook, min_severity: 'medium' },
     { name: 'pager', type: 'pagerduty', routing_key_secret: 'PD_KEY', url_secret: 'HOOK', escalation_level: 1 },
     { name: 'mail', type: 'email', to: ['ops@example.com'], from: 'r2watch@example.com' },
+    { name: 'pd', type: 'pagerduty', routing_key_secret: 'PD_KEY' }, // the default events URL, answered masked
     { name: 'am', type: 'alertmanager', url_secret: 'HOOK' },
   ],
   escalation_after_ms: [900000],
@@ -250,7 +255,7 @@ test('alert rules: created, read back, every rule sent back unchanged, evaluated
     await withColdStart(
       async (worker) => {
         await seed(worker);
-        await ok(worker, 'PUT', '/api/alerts/channels', CHANNELS(receiver.url('/inline')));
+        await ok(worker, 'PUT', '/api/alerts/channels', CHANNELS(INLINE));
         await ok(worker, 'POST', '/api/alerts/rules', RULE);
         await ok(worker, 'POST', '/api/alerts/rules', {
           id: 'budget-forecast',
@@ -282,11 +287,11 @@ test('alert rules: created, read back, every rule sent back unchanged, evaluated
 
 async function channelViews(worker) {
   const got = (await ok(worker, 'GET', '/api/alerts/channels')).body;
-  assert.deepEqual(got.channels.map((c) => c.name), ['ops', 'chat', 'pager', 'mail', 'am']);
+  assert.deepEqual(got.channels.map((c) => c.name), ['ops', 'chat', 'pager', 'mail', 'pd', 'am']);
   assert.equal(got.repeat_interval_ms, 7_200_000);
   assert.deepEqual(got.escalation_after_ms, [900000]);
-  assert.ok(!JSON.stringify(got).includes('/inline'), 'inline URL answered masked');
-  for (const channel of ['ops', 'chat', 'pager', 'am']) {
+  assert.ok(!JSON.stringify(got).includes('secretpart'), 'inline URL answered masked');
+  for (const channel of ['ops', 'pager', 'am']) {
     const sent = (await ok(worker, 'POST', '/api/alerts/test', { channel })).body;
     assert.ok(sent.deliveries.every((d) => d.ok), `${channel}: ${JSON.stringify(sent)}`);
   }
@@ -301,11 +306,14 @@ test('channels and delivery settings: stored, read back (masked), sent back unch
     await withColdStart(
       async (worker) => {
         await seed(worker);
-        await ok(worker, 'PUT', '/api/alerts/channels', CHANNELS(receiver.url('/inline')));
+        await ok(worker, 'PUT', '/api/alerts/channels', CHANNELS(INLINE));
         await channelViews(worker);
         await getThenPut(worker, '/api/alerts/channels', 'PUT', '/api/alerts/channels');
         await channelViews(worker);
-        assert.ok(receiver.received.some((r) => r.path === '/inline'), 'the masked inline URL still delivers');
+        // Sent back masked, the inline URL is kept as stored.
+        const stored = await worker.db.prepare('SELECT settings_json FROM alert_config WHERE id = 1').first();
+        assert.ok(stored.settings_json.includes(INLINE), stored.settings_json);
+        assert.ok(stored.settings_json.includes('https://events.pagerduty.com/v2/enqueue'), stored.settings_json);
       },
       async (worker) => {
         await channelViews(worker);

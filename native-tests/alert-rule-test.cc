@@ -283,6 +283,14 @@ TEST(AlertSilence, NeedsAnEndAMatcherACommentAndAnAuthor) {
   EXPECT_EQ(field_of("matchers", {{{"name", "bucket"}, {"value", "x"}, {"op", "=~"}}}),
             "matchers[0].op");
   EXPECT_EQ(field_of("kind", "holiday"), "kind");
+  // What the list answers (its derived `active` too), sent back without the id, is accepted.
+  json view = silence_to_json(s.value(), clock.now());
+  view.erase("id");
+  auto again = silence_from_json(view, "s2", clock.now());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(silence_to_json(again.value(), clock.now())["matchers"], view["matchers"]);
+  EXPECT_EQ(field_of("active", true), "(accepted)");
+  EXPECT_EQ(field_of("active", false), "active");
 }
 
 TEST(AlertSilence, MatchesOnlyInsideItsTimeRangeAndOnEveryMatcher) {

@@ -422,6 +422,11 @@ Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint 
   bool has_matchers = r.has("matchers");
   r.read_string("comment", s.comment);
   r.read_string("created_by", s.created_by);
+  // `active` is answered (silence_to_json), not set: what was read back is accepted when it
+  // agrees with the time range.
+  bool has_active = r.has("active");
+  bool active = false;
+  r.read_bool("active", active);
   if (auto e = r.finish()) return *e;
   if (s.kind != "silence" && s.kind != "maintenance") {
     return invalid_field("kind", "kind must be silence or maintenance");
@@ -436,6 +441,9 @@ Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint 
   }
   s.starts_at = TimePoint(starts);
   s.ends_at = TimePoint(ends);
+  if (has_active && active != (s.starts_at <= now && now < s.ends_at)) {
+    return invalid_field("active", "active must agree with starts_at_ms and ends_at_ms");
+  }
   if (!has_matchers || !j["matchers"].is_array() || j["matchers"].empty() ||
       j["matchers"].size() > 20) {
     return invalid_field("matchers", "matchers must be a list of 1 to 20 matchers");

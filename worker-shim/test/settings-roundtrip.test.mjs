@@ -84,9 +84,11 @@ const today = () => new Date().toISOString().slice(0, 10);
 
 async function budgetViews(worker) {
   const got = (await ok(worker, 'GET', '/api/costs/budgets')).body;
-  assert.equal(got.budgets.length, 2);
+  assert.equal(got.budgets.length, 3);
   const account = got.budgets.find((b) => !b.bucket);
   assert.equal(account.monthly_micro_usd, 25_000_000);
+  const data = got.budgets.find((b) => b.bucket === 'r2watch-data');
+  assert.deepEqual([data.monthly_usd, data.monthly_micro_usd], ['12.35', 12_345_678]);
   const costs = (await ok(worker, 'GET', '/api/costs')).body;
   assert.ok(JSON.stringify(costs.budgets).includes('25000000'), JSON.stringify(costs.budgets));
   await ok(worker, 'GET', '/api/costs/breakdown?by=bucket');
@@ -105,9 +107,14 @@ test('budgets: stored, read back by every cost view, sent back unchanged, after 
     async (worker) => {
       await seed(worker);
       const put = await ok(worker, 'PUT', '/api/costs/budgets', {
-        budgets: [{ monthly_usd: '25.00' }, { bucket: 'photos', monthly_usd: 5, warn_at_pct: 90 }],
+        budgets: [
+          { monthly_usd: '25.00' },
+          { bucket: 'photos', monthly_usd: 5, warn_at_pct: 90 },
+          // Answered rounded to the cent ("12.35"), kept exact in monthly_micro_usd.
+          { bucket: 'r2watch-data', monthly_usd: '12.345678' },
+        ],
       });
-      assert.equal(put.body.budgets.length, 2);
+      assert.equal(put.body.budgets.length, 3);
       await budgetViews(worker);
       await getThenPut(worker, '/api/costs/budgets', 'PUT', '/api/costs/budgets');
       await budgetViews(worker);
@@ -268,13 +275,15 @@ test('alert rules: created, read back, every rule sent back unchanged, evaluated
         await ruleViews(worker);
         // Every rule, the defaults too, sent back exactly as GET answered it.
         for (const r of (await ok(worker, 'GET', '/api/alerts/rules')).body.rules) {
-          await getThenPut(worker, `/api/alerts/rules/${r.id}`, 'PUT', `/api/alerts/rules/${r.id}`, (b) => b.rule ?? b);
+          await getThenPut(worker, `/api/alerts/rules/${r.id}`, 'PUT', `/api/alerts/rules/${r.id}`);
+          // The rule alone, as a person would cut it out of the answer.
+          await getThenPut(worker, `/api/alerts/rules/${r.id}`, 'PUT', `/api/alerts/rules/${r.id}`, (b) => b.rule);
         }
         await ruleViews(worker);
       },
       async (worker) => {
         await ruleViews(worker);
-        await getThenPut(worker, '/api/alerts/rules/put-errors', 'PUT', '/api/alerts/rules/put-errors', (b) => b.rule ?? b);
+        await getThenPut(worker, '/api/alerts/rules/put-errors', 'PUT', '/api/alerts/rules/put-errors');
       },
       vars,
     );
@@ -494,10 +503,13 @@ test('fault plans: stored, read back, sent back unchanged, applied, after a cold
       for (const [operation, plan] of Object.entries(faults)) {
         await getThenPut(worker, '/api/admin/faults', 'PUT', '/api/admin/faults', () => ({ operation, ...plan }));
       }
+      // Exactly what GET answered, sent back whole.
+      await getThenPut(worker, '/api/admin/faults', 'PUT', '/api/admin/faults');
       await faultViews(worker);
     },
     async (worker) => {
       await faultViews(worker);
+      await getThenPut(worker, '/api/admin/faults', 'PUT', '/api/admin/faults');
     },
   );
 });

@@ -99,7 +99,9 @@ async function budgetViews(worker) {
   await ok(worker, 'POST', `/api/admin/jobs/reports?type=monthly&period=${thisMonth()}`);
   await ok(worker, 'POST', '/api/admin/jobs/check-alerts');
   await ok(worker, 'GET', '/metrics');
-  await cliViews(worker);
+  const printed = await cliViews(worker);
+  assert.match(printed, /^account\s+\$25\.00/m, printed);
+  assert.match(printed, /^r2watch-data\s+\$12\.35/m, printed);
 }
 
 test('budgets: stored, read back by every cost view, sent back unchanged, after a cold start', async () => {
@@ -564,6 +566,10 @@ test('users, tokens and quotas: created, read back, quota sent back unchanged, e
       // The quota as GET /api/admin/users/{id} answers it, sent back.
       const quotaOf = (b) => b.quota ?? b.user?.quota;
       await getThenPut(worker, '/api/admin/users/alice', 'PUT', '/api/admin/users/alice/quota', quotaOf, (b) => quotaOf(b));
+      // ...and as GET /api/quota and GET /api/admin/quotas answer it.
+      await getThenPut(worker, '/api/quota?user=alice', 'PUT', '/api/admin/users/alice/quota');
+      const row = (b) => b.users.find((u) => u.user_id === 'alice');
+      await getThenPut(worker, '/api/admin/quotas', 'PUT', '/api/admin/users/alice/quota', row, row);
       // An upload past the quota is refused.
       const big = await call(worker, 'PUT', '/api/storage/files/alice/big.bin', 'x'.repeat(1_000_001), { as: tokens.user });
       assert.ok([403, 413, 507].includes(big.status), `${big.status} ${JSON.stringify(big.body)}`);

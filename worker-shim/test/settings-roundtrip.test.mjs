@@ -99,6 +99,12 @@ async function budgetViews(worker) {
   await ok(worker, 'POST', `/api/admin/jobs/reports?type=monthly&period=${thisMonth()}`);
   await ok(worker, 'POST', '/api/admin/jobs/check-alerts');
   await ok(worker, 'GET', '/metrics');
+  // The stored reports the report jobs wrote.
+  const reports = (await ok(worker, 'GET', '/api/reports?type=daily')).body;
+  const list = reports.reports ?? reports.items ?? [];
+  assert.ok(list.length > 0, JSON.stringify(reports));
+  await ok(worker, 'GET', `/api/reports/${encodeURIComponent(list[0].id)}?format=json`);
+  await ok(worker, 'GET', `/api/reports/${encodeURIComponent(list[0].id)}?format=csv`);
   const printed = await cliViews(worker);
   assert.match(printed, /^account\s+\$25\.00/m, printed);
   assert.match(printed, /^r2watch-data\s+\$12\.35/m, printed);

@@ -494,7 +494,8 @@ Result<json> cost_whatif(Engine&, const json& in, TimePoint) {
 
 // PUT /api/pricing. {"request": <a price list, partial>, "pricing": [stored versions]}: the
 // request's effective_from (required, first day of a month, not before the month of now)
-// picks the version it updates; absent fields keep that version's values.
+// picks the version it updates; absent fields keep that version's values. A past version sent
+// back exactly as GET answers it (the built-in default too) is accepted as {"unchanged": true}.
 Result<json> pricing_validate(Engine&, const json& in, TimePoint now) {
   FieldReader r(in);
   bool has_request = r.has("request");
@@ -515,12 +516,19 @@ Result<json> pricing_validate(Engine&, const json& in, TimePoint now) {
   auto parsed = cost::price_list_from_json(request, base);
   if (!parsed.ok()) return parsed.error();
   CivilDate this_month = first_day(month_of(date_of(now)));
+  json price_list = cost::price_list_to_json(parsed.value());
+  if (parsed.value().effective_from < this_month &&
+      base.effective_from == parsed.value().effective_from &&
+      price_list == cost::price_list_to_json(base)) {
+    // A version sent back as GET answered it (the built-in default too): nothing to store.
+    return json{{"price_list", price_list}, {"unchanged", true}};
+  }
   if (parsed.value().effective_from < this_month) {
     return invalid_field("effective_from", "effective_from must not be before " +
                                                format_date(this_month) +
                                                ": past months keep the prices they were billed at");
   }
-  return json{{"price_list", cost::price_list_to_json(parsed.value())}};
+  return json{{"price_list", price_list}};
 }
 
 // GET /api/pricing. {"pricing": [stored versions], "month": "YYYY-MM" (default: now)}.

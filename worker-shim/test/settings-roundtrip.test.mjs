@@ -159,6 +159,8 @@ test('price list: stored, read back by the calculator and every cost view, sent 
   await withColdStart(
     async (worker) => {
       await seed(worker);
+      // The built-in default in effect, sent back as read: accepted, nothing stored.
+      await getThenPut(worker, '/api/pricing', 'PUT', '/api/pricing', (b) => b.in_effect);
       await ok(worker, 'PUT', '/api/pricing', {
         effective_from: `${thisMonth()}-01`,
         source: 'contract 2026',

@@ -555,6 +555,10 @@ async function userViews(worker, tokens) {
   const aq = quotas.find((q) => q.user_id === 'alice' || q.user === 'alice' || q.id === 'alice');
   assert.ok(aq, JSON.stringify(quotas));
   assert.ok(JSON.stringify(aq).includes('1000000'));
+  const storage = await call(worker, 'GET', '/api/storage/usage', undefined, { as: tokens.user });
+  assert.equal(storage.status, 200, JSON.stringify(storage.body));
+  assert.equal(storage.body.quota.max_bytes, 1_000_000);
+  await ok(worker, 'GET', '/api/storage/usage?user=alice');
   await ok(worker, 'POST', '/api/admin/jobs/check-alerts');
   await ok(worker, 'GET', '/api/costs?user=alice');
   await ok(worker, 'GET', '/api/costs/breakdown?by=user');

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startWorker, call, tempDir, ROOT } from './helpers.mjs';
 
@@ -136,11 +136,29 @@ test('budgets: stored, read back by every cost view, sent back unchanged, after 
 
 // ---------------------------------------------------------------------------------------------
 
+/** The dashboard's what-if engine: cost-model.wasm, the browser build of the cost core. */
+let costModel;
+async function browserEstimate(body, versions, month) {
+  if (!costModel) {
+    const { default: create } = await import(join(ROOT, 'dashboard/dist/cost-model.js'));
+    costModel = await create({ wasmBinary: readFileSync(join(ROOT, 'dashboard/dist/cost-model.wasm')) });
+  }
+  const input = JSON.stringify({ request: body, pricing: versions, month });
+  const done = costModel.ccall('r2w_cost_call', 'number', ['string', 'string', 'number'], ['cost_estimate', input, Date.now()]);
+  const answer = JSON.parse(costModel.UTF8ToString(costModel._r2w_cost_output()));
+  assert.ok(done, `the dashboard's cost engine refused GET /api/pricing's versions: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
 async function pricingViews(worker) {
   const got = (await ok(worker, 'GET', '/api/pricing')).body;
   assert.equal(got.in_effect.source, 'contract 2026');
   assert.equal(got.in_effect.standard.class_a_usd_per_million, '5');
+  // The dashboard's what-if prices in the page with the versions exactly as GET lists them.
+  const page = await browserEstimate({ standard: { class_a: 2_000_000 } }, got.versions, got.month);
   const estimate = (await ok(worker, 'POST', '/api/costs/estimate', { standard: { class_a: 2_000_000 } })).body;
+  assert.equal(estimate.class_a_micro_usd, 5_000_000); // (2M - 1M free) at $5 a million
+  assert.equal(page.total_micro_usd, estimate.total_micro_usd);
   assert.equal(estimate.standard.lines.find((l) => l.line === 'class_a').unit_price_usd, '5');
   await ok(worker, 'GET', '/api/costs');
   await ok(worker, 'GET', '/api/costs/breakdown?by=class');

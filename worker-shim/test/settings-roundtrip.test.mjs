@@ -429,6 +429,8 @@ async function monitorViews(worker) {
   await ok(worker, 'GET', '/api/health/metrics?hours=24');
   await ok(worker, 'POST', '/api/admin/jobs/retention');
   await ok(worker, 'GET', '/metrics');
+  assert.match(await cli(worker, 'health', 'check'), /3 of 3 probes ok/);
+  await cli(worker, 'health');
 }
 
 test('health monitor config: stored, read back, sent back unchanged, used by probe rounds, after a cold start', async () => {
@@ -476,6 +478,8 @@ async function breakerViews(worker) {
   assert.match(metrics.body, /breaker/);
   await ok(worker, 'POST', '/api/health/check');
   await ok(worker, 'POST', '/api/admin/jobs/check-alerts');
+  assert.match(await cli(worker, 'status'), /^r2watch-data\s+closed/m);
+  await cli(worker, 'health');
 }
 
 test('circuit breaker config: stored, read back, sent back unchanged, used by storage calls, after a cold start', async () => {

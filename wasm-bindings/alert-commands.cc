@@ -121,7 +121,7 @@ Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
     json body = request;
-    alerts::restore_masked_urls(body, merged);
+    if (auto e = alerts::restore_masked_urls(body, merged)) return *e;
     for (const auto& item : body.items()) merged[item.key()] = item.value();
   }
   auto s = alerts::settings_from_json(merged);

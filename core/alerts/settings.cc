@@ -170,26 +170,34 @@ std::string mask_url(std::string_view url) {
   return head + "/…" + tail;
 }
 
-void restore_masked_urls(json& request, const json& current) {
-  if (!request.is_object() || !current.is_object()) return;
+std::optional<Error> restore_masked_urls(json& request, const json& current) {
+  if (!request.is_object()) return std::nullopt;
   auto requested = request.find("channels");
-  auto stored = current.find("channels");
-  if (requested == request.end() || !requested->is_array() || stored == current.end() ||
-      !stored->is_array()) {
-    return;
-  }
-  for (json& c : *requested) {
-    if (!c.is_object() || !c.contains("url") || !c["url"].is_string() || !c.contains("name")) {
-      continue;
-    }
-    for (const json& old : *stored) {
-      if (old.is_object() && old.value("name", json()) == c["name"] && old.contains("url") &&
-          old["url"].is_string() && mask_url(old["url"].get<std::string>()) == c["url"]) {
+  if (requested == request.end() || !requested->is_array()) return std::nullopt;
+  const json* stored =
+      current.is_object() && current.contains("channels") && current["channels"].is_array()
+          ? &current["channels"]
+          : nullptr;
+  for (size_t i = 0; i < requested->size(); ++i) {
+    json& c = (*requested)[i];
+    if (!c.is_object() || !c.contains("url") || !c["url"].is_string()) continue;
+    bool restored = false;
+    for (size_t k = 0; stored && k < stored->size() && !restored; ++k) {
+      const json& old = (*stored)[k];
+      if (old.is_object() && c.contains("name") && old.value("name", json()) == c["name"] &&
+          old.contains("url") && old["url"].is_string() &&
+          mask_url(old["url"].get<std::string>()) == c["url"]) {
         c["url"] = old["url"];
-        break;
+        restored = true;
       }
     }
+    const std::string url = c["url"].get<std::string>();
+    if (!restored && url.find("/…") != std::string::npos && mask_url(url) == url) {
+      std::string p = "channels[" + std::to_string(i) + "].url";
+      return invalid_field(p, p + " is a masked URL: send the full URL");
+    }
   }
+  return std::nullopt;
 }
 
 Duration backoff(const Settings& s, uint32_t failures) {
@@ -321,9 +329,6 @@ Result<Settings> settings_from_json(const json& j) {
       }
       if (!c.url.empty()) {
         if (c.url.size() > 2048) return invalid_field(p + ".url", p + ".url is too long");
-        if (c.url.find("/…") != std::string::npos && mask_url(c.url) == c.url) {
-          return invalid_field(p + ".url", p + ".url is a masked URL: send the full URL");
-        }
         // Checked as in production: an inline URL is stored and must be safe anywhere; local
         // receivers are set through a secret (url_secret), checked when sending.
         TargetCheck check = check_target(c.url, true);

@@ -355,6 +355,13 @@ test('channels and delivery settings: stored, read back (masked), sent back unch
       async (worker) => {
         await channelViews(worker);
         await getThenPut(worker, '/api/alerts/channels', 'PUT', '/api/alerts/channels');
+        // A masked URL an earlier r2watch stored (before sending one back kept the real URL)
+        // still loads: every view answers, and sending it back changes nothing.
+        const { settings_json: text } = await worker.db.prepare('SELECT settings_json FROM alert_config WHERE id = 1').first();
+        const masked = text.replace(INLINE, 'https://hooks.slack.example.com/\u2026wxyz');
+        await worker.db.prepare('UPDATE alert_config SET settings_json = ? WHERE id = 1').bind(masked).run();
+        await getThenPut(worker, '/api/alerts/channels', 'PUT', '/api/alerts/channels');
+        await channelViews(worker);
       },
       vars,
     );

@@ -392,6 +392,15 @@ TEST(CostCommands, NowPicksTheMonthWhosePricesApplyAndPastMonthsCannotBeRepriced
   in_effect["standard"]["class_b_usd_per_million"] = "1";
   EXPECT_FALSE(engine.call("pricing_validate", json{{"request", in_effect}}.dump(), june));
   EXPECT_EQ(json::parse(engine.output())["error"]["field"], "effective_from");
+  // GET's whole answer sent back: its in_effect, the versions being what GET answers.
+  ASSERT_TRUE(engine.call("pricing_status", "{}", june));
+  json whole = json::parse(engine.output());
+  ASSERT_TRUE(engine.call("pricing_validate", json{{"request", whole}}.dump(), june))
+      << engine.output();
+  EXPECT_EQ(json::parse(engine.output())["unchanged"], true);
+  whole["versions"][0]["source"] = "edited";
+  EXPECT_FALSE(engine.call("pricing_validate", json{{"request", whole}}.dump(), june));
+  EXPECT_EQ(json::parse(engine.output())["error"]["field"], "versions");
 
   // A stored version from July on prices July, not June (the month of now).
   const char* estimate = R"({"request": {"standard": {"class_b": 20000000}},

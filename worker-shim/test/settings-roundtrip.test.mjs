@@ -179,6 +179,7 @@ test('price list: stored, read back by the calculator and every cost view, sent 
       await seed(worker);
       // The built-in default in effect, sent back as read: accepted, nothing stored.
       await getThenPut(worker, '/api/pricing', 'PUT', '/api/pricing', (b) => b.in_effect);
+      await getThenPut(worker, '/api/pricing', 'PUT', '/api/pricing');
       await ok(worker, 'PUT', '/api/pricing', {
         effective_from: `${thisMonth()}-01`,
         source: 'contract 2026',
@@ -199,6 +200,7 @@ test('price list: stored, read back by the calculator and every cost view, sent 
     async (worker) => {
       await pricingViews(worker);
       await getThenPut(worker, '/api/pricing', 'PUT', '/api/pricing', (b) => b.in_effect);
+      await getThenPut(worker, '/api/pricing', 'PUT', '/api/pricing');
     },
   );
 });

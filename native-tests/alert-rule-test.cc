@@ -364,6 +364,33 @@ TEST(AlertSettings, ChannelsAreValidatedAndInlineUrlsMasked) {
   EXPECT_EQ(field_of({{"secret", "x"}}), "secret");
 }
 
+TEST(AlertSettings, AMaskedUrlSentBackKeepsTheStoredOne) {
+  json stored = {{"channels",
+                  {{{"name", "chat"},
+                    {"type", "slack"},
+                    {"url", "https://hooks.example.com/services/secret-wxyz"}},
+                   {{"name", "pager"}, {"type", "pagerduty"}, {"routing_key_secret", "PD_KEY"}}}}};
+  auto s = settings_from_json(stored);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  json current = settings_to_json(s.value(), false);
+  json request = settings_to_json(s.value(), true);  // what GET answered
+  EXPECT_FALSE(restore_masked_urls(request, current));
+  auto again = settings_from_json(request);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(settings_to_json(again.value(), false), current);
+  // A masked URL that is not the stored one's (another channel's name) is refused.
+  json renamed = settings_to_json(s.value(), true);
+  renamed["channels"][0]["name"] = "chat2";
+  auto refused = restore_masked_urls(renamed, current);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->field, "channels[0].url");
+  // Stored settings always load, even a masked URL an older version stored.
+  json stored_masked = {
+      {"channels",
+       {{{"name", "chat"}, {"type", "slack"}, {"url", "https://h.example.com/…wxyz"}}}}};
+  EXPECT_TRUE(settings_from_json(stored_masked).ok());
+}
+
 TEST(AlertSettings, BackoffDoublesUpToItsMaximum) {
   Settings s;
   EXPECT_EQ(backoff(s, 1), Duration(60'000));
@@ -401,6 +428,14 @@ TEST(AlertSilence, NeedsAnEndAMatcherACommentAndAnAuthor) {
   EXPECT_EQ(field_of("matchers", {{{"name", "bucket"}, {"value", "x"}, {"op", "=~"}}}),
             "matchers[0].op");
   EXPECT_EQ(field_of("kind", "holiday"), "kind");
+  // What the list answers (its derived `active` too), sent back without the id, is accepted.
+  json view = silence_to_json(s.value(), clock.now());
+  view.erase("id");
+  auto again = silence_from_json(view, "s2", clock.now());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(silence_to_json(again.value(), clock.now())["matchers"], view["matchers"]);
+  EXPECT_EQ(field_of("active", true), "(accepted)");
+  EXPECT_EQ(field_of("active", false), "active");
 }
 
 TEST(AlertSilence, MatchesOnlyInsideItsTimeRangeAndOnEveryMatcher) {

@@ -382,6 +382,26 @@ TEST(CostCommands, NowPicksTheMonthWhosePricesApplyAndPastMonthsCannotBeRepriced
   EXPECT_FALSE(engine.call("pricing_validate", past, june));
   EXPECT_EQ(json::parse(engine.output())["error"]["field"], "effective_from");
 
+  // The version in effect, sent back exactly as GET answered it (here the built-in default):
+  // accepted, nothing to store. Changed, it is still a past month's.
+  ASSERT_TRUE(engine.call("pricing_status", "{}", june));
+  json in_effect = json::parse(engine.output())["in_effect"];
+  ASSERT_TRUE(engine.call("pricing_validate", json{{"request", in_effect}}.dump(), june))
+      << engine.output();
+  EXPECT_EQ(json::parse(engine.output())["unchanged"], true);
+  in_effect["standard"]["class_b_usd_per_million"] = "1";
+  EXPECT_FALSE(engine.call("pricing_validate", json{{"request", in_effect}}.dump(), june));
+  EXPECT_EQ(json::parse(engine.output())["error"]["field"], "effective_from");
+  // GET's whole answer sent back: its in_effect, the versions being what GET answers.
+  ASSERT_TRUE(engine.call("pricing_status", "{}", june));
+  json whole = json::parse(engine.output());
+  ASSERT_TRUE(engine.call("pricing_validate", json{{"request", whole}}.dump(), june))
+      << engine.output();
+  EXPECT_EQ(json::parse(engine.output())["unchanged"], true);
+  whole["versions"][0]["source"] = "edited";
+  EXPECT_FALSE(engine.call("pricing_validate", json{{"request", whole}}.dump(), june));
+  EXPECT_EQ(json::parse(engine.output())["error"]["field"], "versions");
+
   // A stored version from July on prices July, not June (the month of now).
   const char* estimate = R"({"request": {"standard": {"class_b": 20000000}},
       "pricing": [{"effective_from": "2026-07-01", "standard": {"class_b_usd_per_million": 1}}]})";

@@ -343,6 +343,29 @@ TEST(Budget, ReadsBackTheFormItWrites) {
   EXPECT_EQ(as_text.error().field, "budgets[0].monthly_micro_usd");
 }
 
+TEST(Budget, ReadsBackASubCentAmountAnsweredRoundedToTheCent) {
+  // monthly_usd is answered rounded to the cent; the stored form must still read back, exact.
+  auto first = budgets_from_json(json::parse(
+      R"({"budgets": [{"monthly_usd": "12345.678901"}, {"bucket": "b", "monthly_usd": "0.000001"}]})"));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  json written = budgets_to_json(first.value());
+  EXPECT_EQ(written["budgets"][0]["monthly_usd"], "12345.68");
+  EXPECT_EQ(written["budgets"][1]["monthly_usd"], "0.00");
+  auto again = budgets_from_json(written);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(budgets_to_json(again.value()), written);
+  EXPECT_EQ(again.value()[0].monthly.micro_usd(), 12'345'678'901);
+  // A rounded amount other than the stored one's is still refused.
+  auto off = budgets_from_json(json::parse(
+      R"({"budgets": [{"monthly_usd": "12345.69", "monthly_micro_usd": 12345678901}]})"));
+  ASSERT_FALSE(off.ok());
+  EXPECT_EQ(off.error().field, "budgets[0].monthly_micro_usd");
+  // Only a whole-cent monthly_usd stands for a rounded amount.
+  auto sub = budgets_from_json(
+      json::parse(R"({"budgets": [{"monthly_usd": "1.001", "monthly_micro_usd": 1000500}]})"));
+  ASSERT_FALSE(sub.ok());
+}
+
 std::vector<UsageRow> gets_per_day(std::vector<uint64_t> counts, uint32_t first_day = 1) {
   std::vector<UsageRow> rows;
   for (size_t i = 0; i < counts.size(); ++i) {

@@ -80,6 +80,18 @@ TEST_F(EngineTest, CommandActionMustBeKnown) {
   EXPECT_EQ(call_err("breaker_command", R"({"action": 1})")["field"], "action");
 }
 
+TEST_F(EngineTest, AnAlertRuleTakesBackWhatGetAnswered) {
+  json rule = call_ok("alert_rule_create",
+                      R"({"request": {"id": "r1", "name": "x", "type": "error_rate",
+                          "threshold": 5}, "id": "gen"})")["rule"];
+  json answered = {{"rule", rule}};
+  json in = {{"current", rule}, {"request", answered}};
+  EXPECT_EQ(call_ok("alert_rule_update", in.dump())["rule"], rule);
+  answered["rule"]["id"] = "r2";
+  in["request"] = answered;
+  EXPECT_EQ(call_err("alert_rule_update", in.dump())["field"], "id");
+}
+
 TEST_F(EngineTest, FaultsAreSetReadAndCleared) {
   call_ok("faults_set", R"({"operation": "get", "error_rate": 1})");
   EXPECT_TRUE(engine.faults().should_fail(Operation::kGet, 0.5));

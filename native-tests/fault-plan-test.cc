@@ -71,5 +71,23 @@ TEST(FaultPlan, RestoresWhatItSaved) {
   EXPECT_EQ(back.to_json(), plan.to_json());
 }
 
+TEST(FaultPlan, TakesBackWhatGetAnswered) {
+  FaultPlan plan;
+  ASSERT_TRUE(plan.apply(json::parse(R"({"operation": "put", "error_rate": 0.25})")).ok());
+  json answered = {{"faults", plan.to_json()}};
+  auto same = plan.apply(answered);
+  ASSERT_TRUE(same.ok()) << same.error().message;
+  EXPECT_TRUE(same.value().empty());
+  EXPECT_EQ(plan.to_json(), answered["faults"]);
+  auto bad = plan.apply(json::parse(R"({"faults": {"put": {"error_rate": 2}}})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "faults.put.error_rate");
+  EXPECT_EQ(plan.to_json(), answered["faults"]);
+  auto cleared = plan.apply(json::parse(R"({"faults": {}})"));
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_EQ(cleared.value(), std::vector<Operation>{Operation::kPut});
+  EXPECT_FALSE(plan.active());
+}
+
 }  // namespace
 }  // namespace r2w::faults

@@ -48,6 +48,20 @@ TEST(MonitorConfig, RoundTripsThroughJson) {
   EXPECT_EQ(config_to_json(r.value())["testOperations"], json({"get", "head"}));
 }
 
+TEST(MonitorConfig, WhatGetAnswersIsTakenBack) {
+  MonitorConfig base;
+  base.timeout = Duration(4000);
+  base.enabled = false;
+  json answered = {{"config", config_to_json(base)}, {"monitoring", "stopped"}};
+  auto r = config_from_json(answered, MonitorConfig{});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(config_to_json(r.value()), config_to_json(base));
+  answered["monitoring"] = "running";
+  EXPECT_EQ(config_from_json(answered, MonitorConfig{}).error().field, "monitoring");
+  EXPECT_EQ(bad_field(R"({"config": {"timeout": 1}})"), "config.timeout");
+  EXPECT_EQ(bad_field(R"({"config": {}, "breaker": {}})"), "breaker");
+}
+
 TEST(MonitorConfig, APartialUpdateKeepsTheOtherFields) {
   MonitorConfig base;
   base.timeout = Duration(4000);

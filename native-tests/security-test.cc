@@ -354,11 +354,21 @@ TEST(Quota, StatusInPercentAndRequestValidation) {
   EXPECT_DOUBLE_EQ(*s.objects_pct, 25.0);
   EXPECT_FALSE(s.over);
   EXPECT_TRUE(quota_status(Quota{.max_bytes = 1}, StorageUsage{2, 0}).over);
-  EXPECT_TRUE(validate_quota(json{{"max_bytes", 10}, {"max_objects", nullptr}}).ok());
-  auto bad = validate_quota(json{{"max_bytes", -1}, {"max_objects", 1.5}});
+  EXPECT_TRUE(validate_quota(json{{"max_bytes", 10}, {"max_objects", nullptr}}, "ana").ok());
+  auto bad = validate_quota(json{{"max_bytes", -1}, {"max_objects", 1.5}}, "ana");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().problems.size(), 2u);
-  EXPECT_EQ(validate_quota(json::object()).error().field, "max_bytes");
+  EXPECT_EQ(validate_quota(json::object(), "ana").error().field, "max_bytes");
+  // The quota as it is answered (with its usage) sent back: accepted, the usage ignored.
+  json answered = {{"user_id", "ana"}, {"max_bytes", 10},   {"max_objects", 8},    {"bytes", 2},
+                   {"objects", 2},     {"bytes_pct", 20.0}, {"objects_pct", 25.0}, {"over", false}};
+  auto back = validate_quota(answered, "ana");
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back.value().max_bytes, 10u);
+  EXPECT_EQ(*back.value().max_objects, 8u);
+  EXPECT_EQ(validate_quota(answered, "bob").error().field, "user_id");
+  EXPECT_EQ(validate_quota(json{{"max_bytes", 10}, {"max_byte", 1}}, "ana").error().field,
+            "max_byte");
 }
 
 TEST(RateLimit, FixedWindowRefusesPastTheLimitUntilTheWindowEnds) {

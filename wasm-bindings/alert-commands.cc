@@ -102,10 +102,13 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
   if (!current.ok()) return current.error();
   const json& request = member(in, "request");
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
-  if (request.contains("id") && request["id"] != current.value()[0].id) {
+  // What GET /api/alerts/rules/{id} answers, {"rule": {...}}, sent back: that rule.
+  json body = request.size() == 1 && request.contains("rule") && request["rule"].is_object()
+                  ? request["rule"]
+                  : request;
+  if (body.contains("id") && body["id"] != current.value()[0].id) {
     return invalid_field("id", "id cannot be changed");
   }
-  json body = request;
   body.erase("metric");
   auto rule = alerts::rule_from_json(body, current.value()[0]);
   if (!rule.ok()) return rule.error();
@@ -128,7 +131,9 @@ Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
   const json& request = member(in, "request");
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
-    for (const auto& item : request.items()) merged[item.key()] = item.value();
+    json body = request;
+    if (auto e = alerts::restore_masked_urls(body, merged)) return *e;
+    for (const auto& item : body.items()) merged[item.key()] = item.value();
   }
   auto check = request.is_null()      ? alerts::InlineUrlCheck::kNone
                : env == "development" ? alerts::InlineUrlCheck::kDevelopment

@@ -517,14 +517,37 @@ Result<json> cost_whatif(Engine&, const json& in, TimePoint) {
 
 // PUT /api/pricing. {"request": <a price list, partial>, "pricing": [stored versions]}: the
 // request's effective_from (required, first day of a month, not before the month of now)
-// picks the version it updates; absent fields keep that version's values.
-Result<json> pricing_validate(Engine&, const json& in, TimePoint now) {
+// picks the version it updates; absent fields keep that version's values. A past version sent
+// back exactly as GET answers it (the built-in default too) is accepted as {"unchanged": true}.
+// GET's whole answer, {"month", "in_effect", "versions"}, is taken as its in_effect, its
+// versions being what GET answers now.
+Result<json> pricing_status(Engine& e, const json& in, TimePoint now);
+Result<json> pricing_validate(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   bool has_request = r.has("request");
   bool has_pricing = r.has("pricing");
   if (auto err = r.finish()) return *err;
-  const json request = has_request ? in["request"] : json::object();
+  json request = has_request ? in["request"] : json::object();
   if (!request.is_object()) return invalid_field("", "the price list must be a JSON object");
+  if (request.contains("in_effect")) {
+    FieldReader answered(request);
+    answered.has("month");
+    bool has_versions = answered.has("versions");
+    answered.has("in_effect");
+    if (auto err = answered.finish()) return *err;
+    json status_in = {{"pricing", has_pricing ? in["pricing"] : json::array()}};
+    if (request.contains("month")) status_in["month"] = request["month"];
+    auto status = pricing_status(e, status_in, now);
+    if (!status.ok()) return status.error();
+    if (has_versions && request["versions"] != status.value()["versions"]) {
+      return invalid_field("versions",
+                           "versions is answered, not set: send the version to change (or "
+                           "in_effect with the versions as GET answers them)");
+    }
+    json version = request["in_effect"];
+    request = std::move(version);
+    if (!request.is_object()) return invalid_field("in_effect", "in_effect must be a price list");
+  }
   if (!request.contains("effective_from") || !request["effective_from"].is_string()) {
     return invalid_field("effective_from",
                          "effective_from is required: the first day of the month the prices "
@@ -538,12 +561,19 @@ Result<json> pricing_validate(Engine&, const json& in, TimePoint now) {
   auto parsed = cost::price_list_from_json(request, base);
   if (!parsed.ok()) return parsed.error();
   CivilDate this_month = first_day(month_of(date_of(now)));
+  json price_list = cost::price_list_to_json(parsed.value());
+  if (parsed.value().effective_from < this_month &&
+      base.effective_from == parsed.value().effective_from &&
+      price_list == cost::price_list_to_json(base)) {
+    // A version sent back as GET answered it (the built-in default too): nothing to store.
+    return json{{"price_list", price_list}, {"unchanged", true}};
+  }
   if (parsed.value().effective_from < this_month) {
     return invalid_field("effective_from", "effective_from must not be before " +
                                                format_date(this_month) +
                                                ": past months keep the prices they were billed at");
   }
-  return json{{"price_list", cost::price_list_to_json(parsed.value())}};
+  return json{{"price_list", price_list}};
 }
 
 // GET /api/pricing. {"pricing": [stored versions], "month": "YYYY-MM" (default: now)}.

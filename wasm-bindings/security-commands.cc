@@ -367,11 +367,13 @@ json quota_json(const sec::Quota& q) {
               {"max_objects", q.max_objects ? json(*q.max_objects) : json(nullptr)}};
 }
 
-// {"request": PUT quota body} -> {"quota"} normalized, or 422 naming every bad field.
+// {"request": PUT quota body, "user": the path's user id} -> {"quota"} normalized, or 422
+// naming every bad field.
 Result<json> quota_validate(Engine&, const json& in, TimePoint) {
   const json* request = member(in, "request");
   if (!request || !request->is_object()) return invalid_field("request", "body must be an object");
-  auto q = sec::validate_quota(*request);
+  const json* user = member(in, "user");
+  auto q = sec::validate_quota(*request, user && user->is_string() ? user->get<std::string>() : "");
   if (!q.ok()) return q.error();
   return json{{"quota", quota_json(q.value())}};
 }

@@ -83,6 +83,36 @@ std::string mask_url(std::string_view url) {
   return head + "/…" + tail;
 }
 
+std::optional<Error> restore_masked_urls(json& request, const json& current) {
+  if (!request.is_object()) return std::nullopt;
+  auto requested = request.find("channels");
+  if (requested == request.end() || !requested->is_array()) return std::nullopt;
+  const json* stored =
+      current.is_object() && current.contains("channels") && current["channels"].is_array()
+          ? &current["channels"]
+          : nullptr;
+  for (size_t i = 0; i < requested->size(); ++i) {
+    json& c = (*requested)[i];
+    if (!c.is_object() || !c.contains("url") || !c["url"].is_string()) continue;
+    bool restored = false;
+    for (size_t k = 0; stored && k < stored->size() && !restored; ++k) {
+      const json& old = (*stored)[k];
+      if (old.is_object() && c.contains("name") && old.value("name", json()) == c["name"] &&
+          old.contains("url") && old["url"].is_string() &&
+          mask_url(old["url"].get<std::string>()) == c["url"]) {
+        c["url"] = old["url"];
+        restored = true;
+      }
+    }
+    const std::string url = c["url"].get<std::string>();
+    if (!restored && url.find("/…") != std::string::npos && mask_url(url) == url) {
+      std::string p = "channels[" + std::to_string(i) + "].url";
+      return invalid_field(p, p + " is a masked URL: send the full URL");
+    }
+  }
+  return std::nullopt;
+}
+
 Duration backoff(const Settings& s, uint32_t failures) {
   Duration d = s.backoff_base;
   for (uint32_t i = 1; i < failures && d < s.backoff_max; ++i) d *= 2;
@@ -310,6 +340,11 @@ Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint 
   bool has_matchers = r.has("matchers");
   r.read_string("comment", s.comment);
   r.read_string("created_by", s.created_by);
+  // `active` is answered (silence_to_json), not set: what was read back is accepted when it
+  // agrees with the time range.
+  bool has_active = r.has("active");
+  bool active = false;
+  r.read_bool("active", active);
   if (auto e = r.finish()) return *e;
   if (s.kind != "silence" && s.kind != "maintenance") {
     return invalid_field("kind", "kind must be silence or maintenance");
@@ -324,6 +359,9 @@ Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint 
   }
   s.starts_at = TimePoint(starts);
   s.ends_at = TimePoint(ends);
+  if (has_active && active != (s.starts_at <= now && now < s.ends_at)) {
+    return invalid_field("active", "active must agree with starts_at_ms and ends_at_ms");
+  }
   if (!has_matchers || !j["matchers"].is_array() || j["matchers"].empty() ||
       j["matchers"].size() > 20) {
     return invalid_field("matchers", "matchers must be a list of 1 to 20 matchers");

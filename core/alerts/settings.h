@@ -78,6 +78,11 @@ Result<Settings> settings_from_json(const nlohmann::json& j,
 // `masked`: an inline url shows only its scheme, host and last 4 characters.
 nlohmann::json settings_to_json(const Settings& s, bool masked);
 std::string mask_url(std::string_view url);
+// A settings update holds what GET answered: a channel's `url` in `request` equal to the
+// masked form of the `current` (stored) channel of that name's url is replaced by that stored
+// url, so sending back a masked URL keeps the real one. Any other masked URL in the request is
+// refused (channels[i].url). Only requests are checked: stored settings always load.
+std::optional<Error> restore_masked_urls(nlohmann::json& request, const nlohmann::json& current);
 
 // The delay before the next attempt after `failures` failed attempts (failures >= 1).
 Duration backoff(const Settings& s, uint32_t failures);

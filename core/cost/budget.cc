@@ -71,6 +71,26 @@ Result<std::vector<Budget>> budgets_from_json(const json& j) {
     }
     std::optional<Money> amount =
         has_amount ? usd_from_json(in["monthly_usd"], kMaxBudget) : std::nullopt;
+    if (has_micro && amount) {
+      // monthly_usd is answered rounded to the cent: the exact amount is monthly_micro_usd
+      // when it rounds to monthly_usd (or is it exactly).
+      const json& micro = in["monthly_micro_usd"];
+      bool agrees = false;
+      if (micro.is_number_integer() && micro.get<int64_t>() > 0 &&
+          Money::micro_usd(micro.get<int64_t>()) <= kMaxBudget) {
+        Money exact = Money::micro_usd(micro.get<int64_t>());
+        agrees = exact == *amount || (amount->micro_usd() % 10'000 == 0 &&
+                                      format_usd(exact, 2) == format_usd(*amount, 2));
+        if (agrees) amount = exact;
+      }
+      if (!agrees) {
+        return invalid_field(prefix + ".monthly_micro_usd",
+                             prefix + ".monthly_micro_usd must be monthly_usd in micro-dollars (" +
+                                 std::to_string(amount->micro_usd()) +
+                                 ", or an amount that rounds to it); leave it out to take "
+                                 "monthly_usd as it is");
+      }
+    }
     if (!amount || *amount <= Money{}) {
       return invalid_field(prefix + ".monthly_usd",
                            prefix +
@@ -78,15 +98,6 @@ Result<std::vector<Budget>> budgets_from_json(const json& j) {
                                "1000000000 (a number or a decimal string)");
     }
     b.monthly = *amount;
-    if (has_micro) {
-      const json& micro = in["monthly_micro_usd"];
-      if (!micro.is_number_integer() || micro.get<int64_t>() != b.monthly.micro_usd()) {
-        return invalid_field(prefix + ".monthly_micro_usd",
-                             prefix + ".monthly_micro_usd must be monthly_usd in micro-dollars (" +
-                                 std::to_string(b.monthly.micro_usd()) +
-                                 "); leave it out to take monthly_usd as it is");
-      }
-    }
     for (size_t k = 0; k < out.size(); ++k) {
       if (out[k].bucket == b.bucket) {
         return invalid_field(prefix + ".bucket",

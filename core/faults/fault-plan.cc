@@ -17,6 +17,29 @@ Result<Fault> read_fault(FieldReader& r) {
 }  // namespace
 
 Result<std::vector<Operation>> FaultPlan::apply(const nlohmann::json& body) {
+  if (body.is_object() && body.contains("faults")) {
+    // What GET /api/admin/faults answers ({"faults": <to_json>}), sent back: the whole plan.
+    FieldReader top(body);
+    top.has("faults");
+    if (auto e = top.finish()) return *e;
+    FaultPlan plan;
+    Status s = plan.restore(body["faults"]);
+    if (!s.ok()) {
+      Error e = s.error();
+      e.field = "faults." + e.field;
+      e.message = "faults." + e.message;
+      return e;
+    }
+    std::vector<Operation> changed;
+    for (Operation op : kAllOperations) {
+      if (fault(op).error_rate != plan.fault(op).error_rate ||
+          fault(op).added_latency != plan.fault(op).added_latency) {
+        changed.push_back(op);
+      }
+    }
+    faults_ = plan.faults_;
+    return changed;
+  }
   FieldReader r(body);
   std::string name;
   r.read_string("operation", name);

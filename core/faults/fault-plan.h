@@ -24,8 +24,9 @@ class FaultPlan {
   static constexpr Duration kMaxAddedLatency = Duration(30'000);
 
   // Applies {"operation": "get"|"put"|"delete"|"list"|"head"|"all", "error_rate": 0..1,
-  // "latency_ms": 0..30000}; absent numbers are 0. Returns the operations changed. Nothing
-  // changes when the body is refused.
+  // "latency_ms": 0..30000}; absent numbers are 0. Or what GET answers, {"faults": <to_json>}:
+  // the whole plan (operations not in it have no fault). Returns the operations changed.
+  // Nothing changes when the body is refused.
   Result<std::vector<Operation>> apply(const nlohmann::json& body);
   void clear() { faults_ = {}; }
 

@@ -179,6 +179,29 @@ json config_to_json(const MonitorConfig& c) {
 
 Result<MonitorConfig> config_from_json(const json& in, const MonitorConfig& base) {
   if (!in.is_object()) return invalid_field("", "the health check config must be a JSON object");
+  if (in.contains("config")) {
+    // What GET /api/health/config answers, sent back: {"config": {...}, "monitoring"}.
+    for (const auto& item : in.items()) {
+      if (item.key() != "config" && item.key() != "monitoring") {
+        return invalid_field(item.key(), item.key() + " is not a known field");
+      }
+    }
+    auto c = config_from_json(in["config"], base);
+    if (!c.ok()) {
+      Error e = c.error();
+      e.field = "config." + e.field;
+      for (FieldProblem& problem : e.problems) problem.field = "config." + problem.field;
+      return e;
+    }
+    if (in.contains("monitoring")) {
+      const char* want = c.value().enabled ? "running" : "stopped";
+      if (in["monitoring"] != want) {
+        return invalid_field("monitoring",
+                             std::string("monitoring must agree with enabled (") + want + ")");
+      }
+    }
+    return c;
+  }
   MonitorConfig c = base;
   Problems p;
   for (const auto& item : in.items()) {

@@ -53,6 +53,8 @@ nlohmann::json config_to_json(const MonitorConfig& config);
 // Merges the fields present in `update` over `base` and validates the result. Every bad field
 // is reported (unknown names, wrong types, out of range, inconsistent), each in
 // Error::problems, and nothing is returned then: an update is applied whole or not at all.
+// The form GET answers, {"config": {...}, "monitoring": "running"|"stopped"}, is taken too
+// (`monitoring` when it agrees with enabled; fields then named config.<field>).
 Result<MonitorConfig> config_from_json(const nlohmann::json& update, const MonitorConfig& base);
 
 // The breaker options this config implies: `base` with failureThreshold,

@@ -1,7 +1,10 @@
 #include "core/security/quota.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace r2w::security {
@@ -38,12 +41,20 @@ double pct(uint64_t part, uint64_t whole) {
 
 }  // namespace
 
-Result<Quota> validate_quota(const json& request) {
+Result<Quota> validate_quota(const json& request, std::string_view user) {
   std::vector<FieldProblem> problems;
   Quota q;
+  static constexpr std::string_view kAnswered[] = {"bytes", "objects", "bytes_pct", "objects_pct",
+                                                   "over"};
   for (const auto& item : request.items()) {
-    if (item.key() != "max_bytes" && item.key() != "max_objects") {
-      problems.push_back({item.key(), item.key() + " is not a known field"});
+    const std::string& key = item.key();
+    if (key == "user_id") {
+      if (!item.value().is_string() || item.value().get<std::string>() != user) {
+        problems.push_back({key, "user_id must be the user's id (" + std::string(user) + ")"});
+      }
+    } else if (key != "max_bytes" && key != "max_objects" &&
+               std::find(std::begin(kAnswered), std::end(kAnswered), key) == std::end(kAnswered)) {
+      problems.push_back({key, key + " is not a known field"});
     }
   }
   auto bytes = request.find("max_bytes");
@@ -112,7 +123,7 @@ QuotaStatus quota_status(const Quota& quota, const StorageUsage& usage) {
 Result<std::optional<Quota>> quota_from_json(const json& v, const char* field) {
   if (v.is_null()) return std::optional<Quota>{};
   if (!v.is_object()) return invalid_field(field, std::string(field) + " must be an object");
-  auto q = validate_quota(v);
+  auto q = validate_quota(v, "");
   if (!q.ok()) return invalid_field(field, std::string(field) + "." + q.error().message);
   return std::optional<Quota>(q.value());
 }

@@ -22,8 +22,10 @@ struct StorageUsage {
 };
 
 // Validates PUT /api/admin/users/{id}/quota: {"max_bytes": 1..2^53, "max_objects"?: 1..2^53 or
-// null}. Every bad field named; nothing stored on refusal.
-Result<Quota> validate_quota(const nlohmann::json& request);
+// null}. Every bad field named; nothing stored on refusal. The usage fields the quota is answered
+// with (bytes, objects, bytes_pct, objects_pct, over) are taken and ignored, and its user_id when
+// it is `user`'s: a quota sent back as it was read is accepted.
+Result<Quota> validate_quota(const nlohmann::json& request, std::string_view user);
 
 // How long an upload's reservation of quota holds (quota_reservations): longer than any upload
 // takes, so a reservation is only ever outlived by a Worker that died mid-upload, and then it

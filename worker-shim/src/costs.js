@@ -57,20 +57,23 @@ export function registerCostRoutes(router) {
     const body = await readJsonBody(request);
     const now = Date.now();
     const db = rt.env.DB;
-    const { price_list: priceList } = ask(
+    const { price_list: priceList, unchanged } = ask(
       rt,
       'pricing_validate',
       `{"request":${body},"pricing":${await loadPriceVersions(db)}}`,
       now,
     );
-    await db
-      .prepare(
-        `INSERT INTO pricing_tiers (effective_from, price_list_json, updated_at_ms) VALUES (?, ?, ?)
-         ON CONFLICT (effective_from) DO UPDATE SET price_list_json = excluded.price_list_json,
-           updated_at_ms = excluded.updated_at_ms`,
-      )
-      .bind(priceList.effective_from, JSON.stringify(priceList), now)
-      .run();
+    // A past version sent back unchanged (`unchanged`): accepted, nothing written.
+    if (!unchanged) {
+      await db
+        .prepare(
+          `INSERT INTO pricing_tiers (effective_from, price_list_json, updated_at_ms) VALUES (?, ?, ?)
+           ON CONFLICT (effective_from) DO UPDATE SET price_list_json = excluded.price_list_json,
+             updated_at_ms = excluded.updated_at_ms`,
+        )
+        .bind(priceList.effective_from, JSON.stringify(priceList), now)
+        .run();
+    }
     const status = ask(rt, 'pricing_status', `{"pricing":${await loadPriceVersions(db)}}`, now);
     return json({ saved: priceList, ...status });
   }, ADMIN);

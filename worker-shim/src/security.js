@@ -361,7 +361,7 @@ export function registerSecurityRoutes(router) {
   router.on('PUT', '/api/admin/users/:id/quota', async (request, params, rt, _ctx, auth) => {
     const id = checkUserId(rt, params.id);
     const body = await readJsonBody(request);
-    const { quota } = ask(rt, 'quota_validate', `{"request":${body}}`);
+    const { quota } = ask(rt, 'quota_validate', `{"request":${body},"user":${JSON.stringify(id)}}`);
     const db = rt.env.DB;
     if (!(await userRow(db, id))) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
     await db.prepare(

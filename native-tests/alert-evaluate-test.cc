@@ -7,6 +7,7 @@
 
 #include "core/alerts/evaluate.h"
 #include "core/alerts/payloads.h"
+#include "core/alerts/text.h"
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/engine.h"
@@ -597,6 +598,97 @@ TEST(AlertPayloads, SlackColoursBySeverityAndEmailHasBothBodies) {
   EXPECT_NE(raw.find("Content-Type: multipart/alternative"), std::string::npos);
   EXPECT_NE(raw.find("Content-Type: text/html"), std::string::npos);
   EXPECT_NE(raw.find("To: ops@example.com"), std::string::npos);
+  EXPECT_NE(raw.find("Subject: [r2watch] [FIRING] [CRITICAL] errors r (bucket photos)\r\n"),
+            std::string::npos);
+  // Both parts base64: the text's lines are CRLF, and no line of the message is over 78.
+  std::string text = mail["text"];
+  EXPECT_NE(raw.find("text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                     base64(text.substr(0, 18))),
+            std::string::npos);
+  size_t start = 0;
+  while (start < raw.size()) {
+    size_t end = raw.find("\r\n", start);
+    ASSERT_NE(end, std::string::npos) << "every line ends in CRLF";
+    EXPECT_LE(end - start, 78u) << raw.substr(start, end - start);
+    start = end + 2;
+  }
+}
+
+TEST(AlertPayloads, GithubOpensAnIssuePerAlertCommentsOnRepeatsAndClosesWithTheNote) {
+  Harness h;
+  Channel gh{.name = "gh", .type = ChannelType::kGithub, .url = "https://api.github.com"};
+  gh.repository = "octo-org/storage";
+  gh.token_secret = "GITHUB_TOKEN";
+  gh.labels_by_severity = {{Severity::kCritical, {"r2watch", "p1"}}};
+  h.settings.channels = {gh};
+  h.settings.repeat_interval = Duration(60 * kMinute);
+  h.rules = {error_rule("r", 5, 0, Severity::kCritical)};
+  Series other = errors("logs", 50);
+  CheckResult r = h.run({errors("photos", 50), other});
+  // Two alerts, two issues (never one issue for two alerts).
+  ASSERT_EQ(r.notifications.size(), 2u);
+  const Notification* photos = nullptr;
+  for (const Notification& n : r.notifications) {
+    EXPECT_EQ(n.alert_ids.size(), 1u);
+    if (n.body["requests"][0]["body"]["title"].get<std::string>().find(
+            "errors r (bucket photos)") != std::string::npos)
+      photos = &n;
+  }
+  ASSERT_NE(photos, nullptr);
+  const json& open = photos->body["requests"][0];
+  EXPECT_EQ(open["method"], "POST");
+  EXPECT_EQ(open["path"], "/repos/octo-org/storage/issues");
+  EXPECT_EQ(open["opens_issue"], true);
+  EXPECT_EQ(open["body"]["title"], "[r2watch] [FIRING] [CRITICAL] errors r (bucket photos)");
+  EXPECT_EQ(open["body"]["labels"], json({"r2watch", "p1"}));
+  EXPECT_NE(open["body"]["body"].get<std::string>().find("| bucket | `photos` |"),
+            std::string::npos);
+  h.clock.advance(60 * kMinute);
+  r = h.run({errors("photos", 50), other});
+  ASSERT_EQ(r.notifications.size(), 2u);
+  for (const Notification& n : r.notifications) {
+    EXPECT_EQ(n.kind, "repeat");
+    ASSERT_EQ(n.body["requests"].size(), 1u);
+    EXPECT_EQ(n.body["requests"][0]["path"], "/repos/octo-org/storage/issues/{issue}/comments");
+    EXPECT_EQ(n.body["requests"][0]["body"]["body"].get<std::string>().rfind("**Still firing**", 0),
+              0u);
+  }
+
+  auto acked = acknowledge(*h.of("r"), "ana", "on it", h.rules, h.settings, h.clock.now());
+  ASSERT_TRUE(acked.ok());
+  ASSERT_EQ(acked.value().notifications.size(), 1u);
+  EXPECT_EQ(acked.value().notifications[0].body["requests"][0]["body"]["body"],
+            "**Acknowledged** by ana: on it");
+  h.store(acked.value().state);
+  auto resolved =
+      resolve_by_hand(*h.of("r"), "ana", "fixed the client", h.rules, h.settings, h.clock.now());
+  ASSERT_TRUE(resolved.ok());
+  ASSERT_EQ(resolved.value().notifications.size(), 1u);
+  const json& close = resolved.value().notifications[0].body["requests"];
+  ASSERT_EQ(close.size(), 2u);
+  EXPECT_EQ(close[0]["path"], "/repos/octo-org/storage/issues/{issue}/comments");
+  EXPECT_NE(close[0]["body"]["body"].get<std::string>().find("by ana.\n\n> fixed the client"),
+            std::string::npos);
+  EXPECT_EQ(close[1]["method"], "PATCH");
+  EXPECT_EQ(close[1]["path"], "/repos/octo-org/storage/issues/{issue}");
+  EXPECT_EQ(close[1]["body"], json({{"state", "closed"}, {"state_reason", "completed"}}));
+}
+
+TEST(AlertPayloads, AnEmailSubjectBeyondAsciiIsAnEncodedWord) {
+  Harness h;
+  h.settings.channels = {Channel{.name = "mail",
+                                 .type = ChannelType::kEmail,
+                                 .to = {"ops@example.com"},
+                                 .from = "r2watch@example.com"}};
+  h.rules = {error_rule("r", 5, 0, Severity::kCritical)};
+  CheckResult r = h.run({errors("fotos-\xc3\xa9t\xc3\xa9", 50)});
+  ASSERT_EQ(r.notifications.size(), 1u);
+  const json& mail = r.notifications[0].body;
+  std::string subject = mail["subject"];
+  std::string raw = mail["raw"];
+  EXPECT_NE(raw.find("Subject: " + encode_header_value(subject) + "\r\n"), std::string::npos);
+  EXPECT_NE(raw.find("Subject: =?UTF-8?B?"), std::string::npos);
+  EXPECT_EQ(raw.find("\xc3"), std::string::npos) << "the message itself is 7-bit";
 }
 
 }  // namespace

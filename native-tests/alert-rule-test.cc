@@ -357,7 +357,7 @@ TEST(AlertSettings, ChannelsAreValidatedAndInlineUrlsMasked) {
           {{"channels",
             {{{"name", "a"}, {"type", "webhook"}, {"url_secret", "X"}, {"escalation_level", 1}}}}}),
       "channels[0].escalation_level");
-  EXPECT_EQ(field_of({{"channels", {{{"name", "a"}, {"type", "email"}, {"to", {"x@y"}}}}}}),
+  EXPECT_EQ(field_of({{"channels", {{{"name", "a"}, {"type", "email"}, {"to", {"x@y.example"}}}}}}),
             "channels[0].from");
   EXPECT_EQ(field_of({{"escalation_after_ms", {600000, 60000}}}), "escalation_after_ms[1]");
   EXPECT_EQ(field_of({{"max_notices_per_type_per_hour", 0}}), "max_notices_per_type_per_hour");
@@ -389,6 +389,105 @@ TEST(AlertSettings, AMaskedUrlSentBackKeepsTheStoredOne) {
       {"channels",
        {{{"name", "chat"}, {"type", "slack"}, {"url", "https://h.example.com/…wxyz"}}}}};
   EXPECT_TRUE(settings_from_json(stored_masked).ok());
+TEST(AlertSettings, EmailChannelsTakeOnlyRealAddresses) {
+  auto field_of = [](json to, json from) {
+    json b = {{"channels", {{{"name", "m"}, {"type", "email"}, {"to", to}, {"from", from}}}}};
+    auto r = settings_from_json(b);
+    return r.ok() ? std::string("(accepted)") : r.error().field;
+  };
+  EXPECT_EQ(field_of({"ops@example.com", "on-call+r2@mail.example.co.uk"}, "r2watch@example.com"),
+            "(accepted)");
+  for (const char* bad :
+       {"ops", "ops@", "@example.com", "ops@example", "a b@example.com",
+        "ops@example.com\r\nBcc: x@evil.example", "<ops@example.com>", "ops@@example.com",
+        "ops@-x.example.com", "ops@example..com", ".ops@example.com", "\"ops\"@example.com"}) {
+    EXPECT_EQ(field_of({bad}, "r2watch@example.com"), "channels[0].to") << bad;
+    EXPECT_EQ(field_of({"ops@example.com"}, bad), "channels[0].from") << bad;
+  }
+}
+
+TEST(AlertSettings, GithubChannelsNeedARepositoryAndATokenSecret) {
+  json gh = {{"name", "gh"},
+             {"type", "github"},
+             {"repository", "octo-org/storage.ops"},
+             {"token_secret", "GITHUB_TOKEN"}};
+  auto s = settings_from_json({{"channels", {gh}}});
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  json view = settings_to_json(s.value(), true)["channels"][0];
+  EXPECT_EQ(view["api_url"], "https://api.github.com");
+  EXPECT_EQ(view["repository"], "octo-org/storage.ops");
+  EXPECT_EQ(view["token_secret"], "GITHUB_TOKEN");
+  EXPECT_EQ(github_labels(s.value().channels[0], Severity::kCritical),
+            (std::vector<std::string>{"r2watch", "severity:critical"}));
+  // What was written reads back the same (stored settings are read without the url check).
+  auto again = settings_from_json(settings_to_json(s.value(), false), InlineUrlCheck::kNone);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(settings_to_json(again.value(), false), settings_to_json(s.value(), false));
+
+  json labelled = gh;
+  labelled["api_url"] = "https://github.example.com/api/v3/";
+  labelled["labels_by_severity"] = {{"critical", {"incident", "p1"}}};
+  auto l = settings_from_json({{"channels", {labelled}}});
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l.value().channels[0].url, "https://github.example.com/api/v3");
+  EXPECT_EQ(github_labels(l.value().channels[0], Severity::kCritical),
+            (std::vector<std::string>{"incident", "p1"}));
+
+  auto field_of = [&](json patch) {
+    json c = gh;
+    for (auto& [k, v] : patch.items()) {
+      if (v.is_null()) {
+        c.erase(k);
+      } else {
+        c[k] = v;
+      }
+    }
+    auto r = settings_from_json({{"channels", {c}}});
+    return r.ok() ? std::string("(accepted)") : r.error().field;
+  };
+  for (const char* bad : {"storage", "octo-org/", "/storage", "octo org/storage", "a/b/c",
+                          "-octo/storage", "octo/..", "octo/st?rage"}) {
+    EXPECT_EQ(field_of({{"repository", bad}}), "channels[0].repository") << bad;
+  }
+  EXPECT_EQ(field_of({{"repository", nullptr}}), "channels[0].repository");
+  EXPECT_EQ(field_of({{"token_secret", nullptr}}), "channels[0].token_secret");
+  EXPECT_EQ(field_of({{"token_secret", "ghp_abc123"}}), "channels[0].token_secret");
+  EXPECT_EQ(field_of({{"api_url", "https://10.0.0.1/api"}}), "channels[0].api_url");
+  EXPECT_EQ(field_of({{"api_url", "http://api.github.com"}}), "channels[0].api_url");
+  EXPECT_EQ(field_of({{"url", "https://api.github.com"}}), "channels[0].url");
+  EXPECT_EQ(field_of({{"labels_by_severity", {{"urgent", {"x"}}}}}),
+            "channels[0].labels_by_severity.urgent");
+  EXPECT_EQ(field_of({{"labels_by_severity", {{"high", "x"}}}}),
+            "channels[0].labels_by_severity.high");
+  json hook = {{"name", "h"},
+               {"type", "webhook"},
+               {"url_secret", "HOOK"},
+               {"repository", "octo-org/storage"}};
+  EXPECT_EQ(settings_from_json({{"channels", {hook}}}).error().field, "channels[0].repository");
+}
+
+TEST(AlertText, Base64AndEncodedWordsFollowTheRfcs) {
+  // RFC 4648 section 10's test vectors.
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  std::string wrapped = base64(std::string(100, 'a'), Wrap::kMimeLines);
+  EXPECT_EQ(wrapped.find("\r\n"), 76u);
+  EXPECT_EQ(wrapped.size(), 136u + 2u);
+  // Plain ASCII is left alone; anything else becomes encoded words.
+  EXPECT_EQ(encode_header_value("[r2watch] errors photos"), "[r2watch] errors photos");
+  EXPECT_EQ(encode_header_value("caf\xc3\xa9"), "=?UTF-8?B?Y2Fmw6k=?=");
+  // Long text: words of at most 75 characters, never splitting a character (é is 2 bytes).
+  std::string long_text;
+  for (int i = 0; i < 40; ++i) long_text += "\xc3\xa9";
+  std::string encoded = encode_header_value(long_text);
+  EXPECT_EQ(encoded, "=?UTF-8?B?" + base64(long_text.substr(0, 44)) + "?=\r\n =?UTF-8?B?" +
+                         base64(long_text.substr(44)) + "?=");
+  // A line break can never start a header of its own.
+  EXPECT_EQ(encode_header_value("a\r\nBcc: x\xc3\xa9"),
+            "=?UTF-8?B?" + base64("a  Bcc: x\xc3\xa9") + "?=");
 }
 
 TEST(AlertSettings, BackoffDoublesUpToItsMaximum) {

@@ -145,7 +145,7 @@ std::vector<const Channel*> channels_for(const Settings& settings, const Rule* r
   return out;
 }
 
-// Groups notices by (channel, kind) into notifications; PagerDuty gets one event per alert.
+// Groups notices by (channel, kind) into notifications; PagerDuty and GitHub get one per alert.
 void build_notifications(const std::vector<Notice>& notices,
                          const std::unordered_map<std::string, const Rule*>& rules,
                          const Settings& settings, TimePoint now, std::vector<Notification>& out) {
@@ -164,7 +164,10 @@ void build_notifications(const std::vector<Notice>& notices,
     for (const Channel* c : channels_for(settings, rule, *n.alert, n.level_min, n.level_max)) {
       std::string group_kind = n.kind;
       std::pair<std::string, std::string> g{c->name, group_kind};
-      if (c->type == ChannelType::kPagerDuty) g.second += "/" + n.alert->fingerprint;
+      // PagerDuty and GitHub: one event (one issue) per alert.
+      if (c->type == ChannelType::kPagerDuty || c->type == ChannelType::kGithub) {
+        g.second += "/" + n.alert->fingerprint;
+      }
       auto [pos, inserted] = groups.try_emplace(g, Group{c, n.kind, {}, {}});
       if (inserted) order.push_back(g);
       pos->second.alerts.push_back(n.alert);
@@ -716,9 +719,11 @@ Result<ManualResult> acknowledge(AlertState s, const std::string& by, const std:
   s.updated_at = now;
   ManualResult out{.state = s, .notifications = {}};
   if (s.heard == Heard::kFiring) {
+    // PagerDuty acknowledges the incident; GitHub gets a comment on the alert's issue.
     Settings pagerduty_only = settings;
-    std::erase_if(pagerduty_only.channels,
-                  [](const Channel& c) { return c.type != ChannelType::kPagerDuty; });
+    std::erase_if(pagerduty_only.channels, [](const Channel& c) {
+      return c.type != ChannelType::kPagerDuty && c.type != ChannelType::kGithub;
+    });
     std::unordered_map<std::string, const Rule*> by_id;
     for (const Rule& r : rules) by_id[r.id] = &r;
     out.state.notices++;

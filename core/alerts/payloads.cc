@@ -211,15 +211,84 @@ json email(const Channel& c, const std::string& kind, const std::vector<const Al
   std::string id = fnv1a_hex(subject + to + std::to_string(to_epoch_ms(now)));
   std::string domain =
       c.from.substr(c.from.find('@') == std::string::npos ? 0 : c.from.find('@') + 1);
-  std::string raw = "From: " + c.from + "\r\nTo: " + to + "\r\nSubject: " + subject +
-                    "\r\nMessage-ID: <" + id + "@" + domain + ">\r\nDate: " + format_rfc5322(now) +
+  // Both parts base64 (CRLF lines in the text, lines of 76): no line of the message exceeds
+  // RFC 5322's limit however long an alert's text, and UTF-8 passes any relay unchanged.
+  std::string text_crlf;
+  for (char ch : text) text_crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+  std::string raw = "From: " + c.from + "\r\nTo: " + to +
+                    "\r\nSubject: " + encode_header_value(subject) + "\r\nMessage-ID: <" + id +
+                    "@" + domain + ">\r\nDate: " + format_rfc5322(now) +
                     "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"" +
                     boundary + "\"\r\n\r\n--" + boundary +
-                    "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n--" +
-                    boundary + "\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html +
-                    "\r\n--" + boundary + "--\r\n";
+                    "\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n" +
+                    base64(text_crlf, Wrap::kMimeLines) + "\r\n--" + boundary +
+                    "\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n" +
+                    base64(html, Wrap::kMimeLines) + "\r\n--" + boundary + "--\r\n";
   return {{"from", c.from}, {"to", c.to},   {"subject", subject},
           {"text", text},   {"html", html}, {"raw", raw}};
+}
+
+// GitHub: the requests of one notice about one alert, in order. "{issue}" in a path stands for
+// the number of the issue opened for this alert on this channel (the Worker keeps it from the
+// answer of the request marked "opens_issue").
+json github(const Channel& c, const std::string& kind, const AlertState& a, const Settings& s,
+            TimePoint now) {
+  std::string repo = "/repos/" + c.repository;
+  std::string link = link_of(a, s);
+  auto post = [](std::string path, json body) {
+    return json{{"method", "POST"}, {"path", std::move(path)}, {"body", std::move(body)}};
+  };
+  // Escalation reaches channels that have not heard of the alert yet: they open its issue.
+  if (kind == "firing" || kind == "test" || kind == "escalation") {
+    std::string body = "**" + upper(severity_name(a.severity)) + "**: " + description_of(a) +
+                       "\n\n| | |\n|---|---|\n| rule | `" + a.rule_id + "` (" +
+                       std::string(rule_type_name(a.type)) + ") |\n| fired | " +
+                       format_iso8601(a.fired_at.value_or(now)) + " |\n";
+    if (!a.scope.bucket.empty()) body += "| bucket | `" + a.scope.bucket + "` |\n";
+    if (!a.scope.prefix.empty()) body += "| prefix | `" + a.scope.prefix + "` |\n";
+    if (!a.scope.user.empty()) body += "| user | `" + a.scope.user + "` |\n";
+    if (!link.empty()) body += "\n[Open in r2watch](" + link + ")\n";
+    body +=
+        "\nr2watch comments here when the alert repeats or escalates, and closes this issue "
+        "when it resolves.\n\n<!-- r2watch:" +
+        a.fingerprint + ":" + a.alert_id + " -->";
+    json labels = github_labels(c, a.severity);
+    if (kind == "test") labels.push_back("test");
+    json open = post(repo + "/issues",
+                     {{"title", "[r2watch] [" + kind_title(kind) + "] [" +
+                                    upper(severity_name(a.severity)) + "] " + summary_of(a)},
+                      {"body", body},
+                      {"labels", labels}});
+    open["opens_issue"] = true;
+    return {{"requests", json::array({open})}};
+  }
+  std::string comment;
+  if (kind == "resolved") {
+    comment = "**Resolved** at " + format_iso8601(a.resolved_at.value_or(now));
+    if (a.resolved_by == "r2watch")
+      comment += ": the condition cleared.";
+    else if (a.resolved_by == "rule")
+      comment += ": the rule was disabled or removed.";
+    else if (!a.resolved_by.empty())
+      comment += " by " + a.resolved_by + ".";
+    else
+      comment += ".";
+    if (!a.resolve_note.empty()) comment += "\n\n> " + a.resolve_note;
+  } else if (kind == "acknowledged") {
+    comment = "**Acknowledged** by " + a.acknowledged_by +
+              (a.ack_note.empty() ? std::string(".") : ": " + a.ack_note);
+  } else {
+    comment = "**Still firing** at " + format_iso8601(now) + ": " + description_of(a);
+  }
+  json requests = json::array({post(repo + "/issues/{issue}/comments", {{"body", comment}})});
+  if (kind == "resolved") {
+    requests.push_back({{"method", "PATCH"},
+                        {"path", repo + "/issues/{issue}"},
+                        {"body", {{"state", "closed"}, {"state_reason", "completed"}}}});
+  }
+  return {{"requests", requests}};
 }
 
 }  // namespace
@@ -267,6 +336,8 @@ json build_body(const Channel& channel, const std::string& kind,
       return email(channel, kind, alerts, settings, now);
     case ChannelType::kAlertmanager:
       return alertmanager(kind, alerts, settings, now);
+    case ChannelType::kGithub:
+      return github(channel, kind, *alerts.front(), settings, now);
   }
   return json::object();
 }

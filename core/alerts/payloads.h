@@ -18,7 +18,12 @@ namespace r2w::alerts {
 // - pagerduty: one Events API v2 event (trigger / acknowledge / resolve; dedup_key is the
 //   alert's fingerprint); the Worker adds routing_key;
 // - email: {from, to, subject, text, html, raw} (raw: the MIME message, multipart/alternative);
-// - alertmanager: the alert list of POST /api/v2/alerts.
+// - alertmanager: the alert list of POST /api/v2/alerts;
+// - github: {"requests": [{method, path, body, opens_issue?}]} for the REST API: firing, test
+//   and escalation (to a channel of that level) open an issue labelled by severity; repeat and
+//   acknowledged comment on it; resolved comments with who resolved it and the note, then closes
+//   it. "{issue}" in a path is the number of the alert's issue on this channel (the Worker keeps
+//   it).
 nlohmann::json build_body(const Channel& channel, const std::string& kind,
                           const std::vector<const AlertState*>& alerts, const Settings& settings,
                           TimePoint now);

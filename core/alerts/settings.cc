@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "core/alerts/text.h"
 #include "core/common/json-fields.h"
 
 namespace r2w::alerts {
@@ -61,16 +62,42 @@ std::string_view channel_type_name(ChannelType t) {
       return "email";
     case ChannelType::kAlertmanager:
       return "alertmanager";
+    case ChannelType::kGithub:
+      return "github";
   }
   return "webhook";
 }
 
 std::optional<ChannelType> parse_channel_type(std::string_view name) {
   for (ChannelType t : {ChannelType::kWebhook, ChannelType::kSlack, ChannelType::kPagerDuty,
-                        ChannelType::kEmail, ChannelType::kAlertmanager}) {
+                        ChannelType::kEmail, ChannelType::kAlertmanager, ChannelType::kGithub}) {
     if (channel_type_name(t) == name) return t;
   }
   return std::nullopt;
+}
+
+bool is_github_repository(std::string_view repository) {
+  size_t slash = repository.find('/');
+  if (slash == std::string_view::npos) return false;
+  std::string_view owner = repository.substr(0, slash), name = repository.substr(slash + 1);
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (owner.empty() || owner.size() > 39 || owner.front() == '-' || owner.back() == '-') {
+    return false;
+  }
+  if (!std::all_of(owner.begin(), owner.end(), [&](char c) { return alnum(c) || c == '-'; })) {
+    return false;
+  }
+  if (name.empty() || name.size() > 100 || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '.' || c == '-' || c == '_'; });
+}
+
+std::vector<std::string> github_labels(const Channel& c, Severity severity) {
+  auto it = c.labels_by_severity.find(severity);
+  if (it != c.labels_by_severity.end()) return it->second;
+  return {"r2watch", "severity:" + std::string(severity_name(severity))};
 }
 
 std::string mask_url(std::string_view url) {
@@ -210,6 +237,12 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
       cr.read_string("routing_key_secret", c.routing_key_secret);
       bool has_to = cr.has("to");
       cr.read_string("from", c.from);
+      std::string api_url;
+      bool has_api_url = cr.has("api_url");
+      cr.read_string("api_url", api_url);
+      cr.read_string("repository", c.repository);
+      cr.read_string("token_secret", c.token_secret);
+      bool has_labels = cr.has("labels_by_severity");
       cr.read_string("min_severity", min_severity);
       cr.read_uint("escalation_level", c.escalation_level, 0, 10);
       cr.read_bool("enabled", c.enabled);
@@ -222,8 +255,9 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
       }
       auto t = parse_channel_type(type);
       if (!t) {
-        return invalid_field(p + ".type",
-                             p + ".type must be webhook, slack, pagerduty, email or alertmanager");
+        return invalid_field(
+            p + ".type",
+            p + ".type must be webhook, slack, pagerduty, email, alertmanager or github");
       }
       c.type = *t;
       if (!min_severity.empty()) {
@@ -237,10 +271,71 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
             p + ".escalation_level must be at most the number of escalation levels (" +
                 std::to_string(s.escalation_after.size()) + ")");
       }
+      if (c.type == ChannelType::kGithub) {
+        if (!c.url.empty() || !c.url_secret.empty()) {
+          return invalid_field(p + (c.url.empty() ? ".url_secret" : ".url"),
+                               p + ": a github channel takes api_url (default " +
+                                   std::string(kGithubApiUrl) + "), not url or url_secret");
+        }
+        if (!is_github_repository(c.repository)) {
+          return invalid_field(p + ".repository",
+                               p + ".repository must be owner/name, like octo-org/storage");
+        }
+        if (!is_secret_name(c.token_secret)) {
+          return invalid_field(p + ".token_secret",
+                               p + ".token_secret must name the Worker secret holding the token "
+                                   "(A-Z, 0-9, _), like GITHUB_TOKEN");
+        }
+        if (has_api_url) {
+          if (api_url.empty() || api_url.size() > 2048) {
+            return invalid_field(p + ".api_url", p + ".api_url must be a URL");
+          }
+          if (url_check != InlineUrlCheck::kNone) {
+            TargetCheck check = check_target(api_url, url_check == InlineUrlCheck::kProduction);
+            if (!check.allowed)
+              return invalid_field(p + ".api_url", p + ".api_url is refused: " + check.reason);
+          }
+        }
+        c.url = has_api_url ? api_url : std::string(kGithubApiUrl);
+        while (c.url.size() > 1 && c.url.back() == '/') c.url.pop_back();
+        if (has_labels) {
+          const json& labels = list[i]["labels_by_severity"];
+          std::string f = p + ".labels_by_severity";
+          if (!labels.is_object()) {
+            return invalid_field(f, f + " must map severities to lists of labels");
+          }
+          for (const auto& [sev_name, names] : labels.items()) {
+            auto sev = parse_severity(sev_name);
+            if (!sev) return invalid_field(f + "." + sev_name, f + " keys must be severities");
+            if (!names.is_array() || names.size() > 10) {
+              return invalid_field(f + "." + sev_name,
+                                   f + "." + sev_name + " must be a list of at most 10 labels");
+            }
+            std::vector<std::string> out;
+            for (const json& l : names) {
+              if (!l.is_string() || l.get<std::string>().empty() ||
+                  l.get<std::string>().size() > 50) {
+                return invalid_field(f + "." + sev_name,
+                                     f + "." + sev_name + " labels must be 1 to 50 characters");
+              }
+              out.push_back(l.get<std::string>());
+            }
+            c.labels_by_severity[*sev] = std::move(out);
+          }
+        }
+      } else {
+        if (has_api_url || !c.repository.empty() || !c.token_secret.empty() || has_labels) {
+          std::string f = has_api_url               ? "api_url"
+                          : !c.repository.empty()   ? "repository"
+                          : !c.token_secret.empty() ? "token_secret"
+                                                    : "labels_by_severity";
+          return invalid_field(p + "." + f, p + "." + f + " is only for github channels");
+        }
+      }
       if (!c.url.empty() && !c.url_secret.empty()) {
         return invalid_field(p + ".url", p + ".url and url_secret may not both be given");
       }
-      if (!c.url.empty() && url_check != InlineUrlCheck::kNone) {
+      if (!c.url.empty() && c.type != ChannelType::kGithub && url_check != InlineUrlCheck::kNone) {
         if (c.url.size() > 2048) return invalid_field(p + ".url", p + ".url is too long");
         // Checked for the environment it is stored in (each has its own database); checked again
         // when sending.
@@ -267,17 +362,21 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
           return invalid_field(p + ".to", p + ".to must be a list of 1 to 20 addresses");
         }
         for (const json& a : to) {
-          if (!a.is_string() || a.get<std::string>().find('@') == std::string::npos) {
-            return invalid_field(p + ".to", p + ".to must hold email addresses");
+          if (!a.is_string() || !is_email_address(a.get<std::string>())) {
+            return invalid_field(p + ".to",
+                                 p + ".to must hold email addresses like ops@example.com");
           }
           c.to.push_back(a.get<std::string>());
         }
-        if (c.from.find('@') == std::string::npos) {
-          return invalid_field(p + ".from", p + ".from must be the sender's email address");
+        if (!is_email_address(c.from)) {
+          return invalid_field(
+              p + ".from",
+              p + ".from must be the sender's email address, like r2watch@example.com");
         }
       } else {
         if (has_to) return invalid_field(p + ".to", p + ".to is only for email channels");
-        if (c.type != ChannelType::kPagerDuty && c.url.empty() && c.url_secret.empty()) {
+        if (c.type != ChannelType::kPagerDuty && c.type != ChannelType::kGithub && c.url.empty() &&
+            c.url_secret.empty()) {
           return invalid_field(p + ".url_secret", p + ".url or url_secret is required");
         }
       }
@@ -298,7 +397,19 @@ json settings_to_json(const Settings& s, bool masked) {
               {"min_severity", severity_name(c.min_severity)},
               {"escalation_level", c.escalation_level},
               {"enabled", c.enabled}};
-    if (!c.url.empty()) o["url"] = masked ? mask_url(c.url) : c.url;
+    if (c.type == ChannelType::kGithub) {
+      // The API's address is no secret (the token is, and stays in its Worker secret).
+      o["api_url"] = c.url;
+      o["repository"] = c.repository;
+      o["token_secret"] = c.token_secret;
+      if (!c.labels_by_severity.empty()) {
+        json labels = json::object();
+        for (const auto& [sev, names] : c.labels_by_severity) labels[severity_name(sev)] = names;
+        o["labels_by_severity"] = labels;
+      }
+    } else if (!c.url.empty()) {
+      o["url"] = masked ? mask_url(c.url) : c.url;
+    }
     if (!c.url_secret.empty()) o["url_secret"] = c.url_secret;
     if (!c.routing_key_secret.empty()) o["routing_key_secret"] = c.routing_key_secret;
     if (c.type == ChannelType::kEmail) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -15,8 +16,9 @@
 namespace r2w::alerts {
 
 inline constexpr std::string_view kPagerDutyEventsUrl = "https://events.pagerduty.com/v2/enqueue";
+inline constexpr std::string_view kGithubApiUrl = "https://api.github.com";
 
-enum class ChannelType : uint8_t { kWebhook, kSlack, kPagerDuty, kEmail, kAlertmanager };
+enum class ChannelType : uint8_t { kWebhook, kSlack, kPagerDuty, kEmail, kAlertmanager, kGithub };
 std::string_view channel_type_name(ChannelType t);
 std::optional<ChannelType> parse_channel_type(std::string_view name);
 
@@ -31,6 +33,12 @@ struct Channel {
   std::string routing_key_secret;  // pagerduty
   std::vector<std::string> to;     // email recipients
   std::string from;                // email sender
+  // github: issues in `repository` ("owner/name") through the REST API at `url` (the channel's
+  // `api_url`, default kGithubApiUrl) with the token held by the Worker secret `token_secret`;
+  // an issue's labels are those of its severity (default: "r2watch" and "severity:<name>").
+  std::string repository;
+  std::string token_secret;
+  std::map<Severity, std::vector<std::string>> labels_by_severity;
   Severity min_severity = Severity::kLow;
   // 0: notified when an alert fires; n > 0: when an unacknowledged alert escalates to level n.
   uint32_t escalation_level = 0;
@@ -83,6 +91,11 @@ std::string mask_url(std::string_view url);
 // url, so sending back a masked URL keeps the real one. Any other masked URL in the request is
 // refused (channels[i].url). Only requests are checked: stored settings always load.
 std::optional<Error> restore_masked_urls(nlohmann::json& request, const nlohmann::json& current);
+// A GitHub repository written as owner/name (owner: 1-39 of letters, digits and inner hyphens;
+// name: 1-100 of letters, digits, '.', '-', '_', not "." or "..").
+bool is_github_repository(std::string_view repository);
+// The labels of an issue for an alert of `severity` on a github channel.
+std::vector<std::string> github_labels(const Channel& c, Severity severity);
 
 // The delay before the next attempt after `failures` failed attempts (failures >= 1).
 Duration backoff(const Settings& s, uint32_t failures);

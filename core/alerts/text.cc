@@ -1,5 +1,6 @@
 #include "core/alerts/text.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -114,6 +115,99 @@ std::string html_escape(std::string_view text) {
     }
   }
   return out;
+}
+
+std::string base64(std::string_view bytes, Wrap wrap) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t line = 0;
+  auto put = [&](char c) {
+    if (wrap == Wrap::kMimeLines && line == 76) {
+      out += "\r\n";
+      line = 0;
+    }
+    out += c;
+    ++line;
+  };
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    uint32_t n = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (i + 1 < bytes.size())
+      n |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
+    put(kAlphabet[(n >> 18) & 63]);
+    put(kAlphabet[(n >> 12) & 63]);
+    put(i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=');
+    put(i + 2 < bytes.size() ? kAlphabet[n & 63] : '=');
+  }
+  return out;
+}
+
+std::string encode_header_value(std::string_view value) {
+  bool plain = true;
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c > 0x7e) plain = false;
+  }
+  if (plain) return std::string(value);
+  // 45 bytes of text become 60 base64 characters: with "=?UTF-8?B?" and "?=", 72 <= 75.
+  constexpr size_t kChunk = 45;
+  std::string out;
+  size_t i = 0;
+  while (i < value.size()) {
+    size_t end = std::min(value.size(), i + kChunk);
+    // Never split a UTF-8 character: back off over continuation bytes.
+    while (end < value.size() && end > i + 1 &&
+           (static_cast<unsigned char>(value[end]) & 0xC0) == 0x80) {
+      --end;
+    }
+    std::string chunk(value.substr(i, end - i));
+    // Control characters (CR, LF, ...) never reach a header, even encoded.
+    for (char& ch : chunk) {
+      if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) ch = ' ';
+    }
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + base64(chunk) + "?=";
+    i = end;
+  }
+  return out;
+}
+
+bool is_email_address(std::string_view address) {
+  if (address.size() > 254) return false;
+  size_t at = address.find('@');
+  if (at == std::string_view::npos || address.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view local = address.substr(0, at), domain = address.substr(at + 1);
+  if (local.empty() || local.size() > 64 || local.front() == '.' || local.back() == '.') {
+    return false;
+  }
+  for (char ch : local) {
+    auto c = static_cast<unsigned char>(ch);
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-/=?^_`{|}~.").find(ch) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  if (local.find("..") != std::string_view::npos) return false;
+  if (domain.empty() || domain.find('.') == std::string_view::npos) return false;
+  size_t start = 0;
+  while (start <= domain.size()) {
+    size_t dot = domain.find('.', start);
+    std::string_view label =
+        domain.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char ch : label) {
+      bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                ch == '-';
+      if (!ok) return false;
+    }
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return true;
 }
 
 }  // namespace r2w::alerts

@@ -12,6 +12,7 @@ import { monthUsage } from './cost-month.js';
 import { accountConfig, accountMember, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
 import { jobsForHealth, jobsStatus } from './jobs.js';
+import { githubIssue, rememberGithubIssue, githubIssueClosed } from './db/alerts.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
 const SENDING_LEASE_MS = 5 * 60_000;
@@ -333,28 +334,45 @@ async function sendEmail(env, body) {
   return { code: null, target: `email:${body.to.join(',')}` };
 }
 
-async function postJson(rt, row, channel, body, nowMs) {
-  const env = rt.env;
-  const url = channel.url || (channel.url_secret ? env[channel.url_secret] : undefined);
-  if (!url) throw Object.assign(new Error(`secret ${channel.url_secret} is not set`), { target: `secret:${channel.url_secret}` });
-  const written = url.replace(/\/+$/, '') + (row.path ?? '');
-  // The URL as fetch will read it (the runtime's WHATWG parser: "http://0x7f.1/" becomes
-  // "http://127.0.0.1/"); the engine judges both the written and the parsed form.
+/**
+ * The URL as fetch will read it (the runtime's WHATWG parser: "http://0x7f.1/" becomes
+ * "http://127.0.0.1/"), after the engine judged both the written and the parsed form.
+ */
+function checkedUrl(rt, written, nowMs) {
   let full;
   try {
     full = new URL(written).href;
   } catch {
     throw Object.assign(new Error('target refused: the URL is not valid'), { target: '' });
   }
-  const environment = environmentOf(env);
+  const environment = environmentOf(rt.env);
   let check;
   for (const form of new Set([written, full])) {
     check = ask(rt, 'alert_target_check', { url: form, environment }, nowMs);
     if (!check.allowed) throw Object.assign(new Error(`target refused: ${check.reason}`), { target: check.target });
   }
+  return { full, target: check.target };
+}
+
+/** A 3xx (never followed: the target was checked, a Location was not) or any error status. */
+function refuseStatus(res, target) {
+  if (res.status >= 300 && res.status < 400) {
+    throw Object.assign(new Error(`HTTP ${res.status}: the target answered with a redirect, which is not followed (point the channel at the final URL)`), {
+      code: res.status,
+      target,
+    });
+  }
+  if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { code: res.status, target });
+}
+
+async function postJson(rt, row, channel, body, nowMs) {
+  const env = rt.env;
+  const url = channel.url || (channel.url_secret ? env[channel.url_secret] : undefined);
+  if (!url) throw Object.assign(new Error(`secret ${channel.url_secret} is not set`), { target: `secret:${channel.url_secret}` });
+  const { full, target } = checkedUrl(rt, url.replace(/\/+$/, '') + (row.path ?? ''), nowMs);
   if (row.secret_field) {
     const secret = env[channel.routing_key_secret];
-    if (!secret) throw Object.assign(new Error(`secret ${channel.routing_key_secret} is not set`), { target: check.target });
+    if (!secret) throw Object.assign(new Error(`secret ${channel.routing_key_secret} is not set`), { target });
     body[row.secret_field] = secret;
   }
   // Redirects are not followed: the target was checked, a redirect's Location was not (and
@@ -367,14 +385,58 @@ async function postJson(rt, row, channel, body, nowMs) {
     signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
   });
   await res.arrayBuffer();
-  if (res.status >= 300 && res.status < 400) {
-    throw Object.assign(new Error(`HTTP ${res.status}: the target answered with a redirect, which is not followed (point the channel at the final URL)`), {
-      code: res.status,
-      target: check.target,
+  refuseStatus(res, target);
+  return { code: res.status, target };
+}
+
+/**
+ * A github notification: the engine's requests to the REST API in order, with the token from
+ * the channel's Worker secret. "{issue}" is the alert's issue on this channel, kept in D1 from
+ * GitHub's answer to the request that opened it.
+ */
+async function githubRequests(rt, row, channel, body, nowMs) {
+  const db = rt.env.DB;
+  const token = rt.env[channel.token_secret];
+  if (!token) throw Object.assign(new Error(`secret ${channel.token_secret} is not set`), { target: `secret:${channel.token_secret}` });
+  const [alertId] = JSON.parse(row.alert_ids_json);
+  let last = { code: null, target: '' };
+  for (const r of body.requests) {
+    let path = r.path;
+    if (path.includes('{issue}')) {
+      const issue = await githubIssue(db, row.channel, alertId);
+      if (!issue) throw Object.assign(new Error(`no GitHub issue is known for alert ${alertId} on channel ${row.channel}`), { target: '' });
+      path = path.replace('{issue}', String(issue.issue_number));
+    }
+    const { full, target } = checkedUrl(rt, channel.api_url.replace(/\/+$/, '') + path, nowMs);
+    const res = await fetch(full, {
+      method: r.method,
+      headers: {
+        accept: 'application/vnd.github+json',
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        'user-agent': 'r2watch-alerts',
+        'x-github-api-version': '2022-11-28',
+      },
+      body: JSON.stringify(r.body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
+    const text = await res.text();
+    refuseStatus(res, target);
+    if (r.opens_issue) {
+      let answer = null;
+      try {
+        answer = JSON.parse(text);
+      } catch {
+        // checked below
+      }
+      if (!Number.isInteger(answer?.number)) throw Object.assign(new Error('GitHub answered without an issue number'), { code: res.status, target });
+      await rememberGithubIssue(db, { channel: row.channel, alertId, repository: channel.repository, number: answer.number, url: answer.html_url ?? null, nowMs });
+    }
+    if (r.method === 'PATCH' && r.body?.state === 'closed') await githubIssueClosed(db, row.channel, alertId, nowMs);
+    last = { code: res.status, target };
   }
-  if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { code: res.status, target: check.target });
-  return { code: res.status, target: check.target };
+  return last;
 }
 
 /** Sends one claimed outbox row and records the attempt; the engine says what happens next. */
@@ -387,7 +449,8 @@ async function deliver(rt, row, settings, nowMs) {
     let channel = settings.channels.find((c) => c.name === row.channel);
     if (!channel && row.channel.startsWith('user:')) channel = { type: 'email' };
     if (!channel) throw Object.assign(new Error(`channel ${row.channel} is no longer configured`), { target: '' });
-    const sent = channel.type === 'email' ? await sendEmail(rt.env, body) : await postJson(rt, row, channel, body, nowMs);
+    const send = { email: () => sendEmail(rt.env, body), github: () => githubRequests(rt, row, channel, body, nowMs) }[channel.type];
+    const sent = send ? await send() : await postJson(rt, row, channel, body, nowMs);
     outcome = { ok: true, code: sent.code, target: sent.target, error: null };
   } catch (e) {
     outcome = { ok: false, code: e.code ?? null, target: e.target ?? '', error: String(e.message ?? e) };

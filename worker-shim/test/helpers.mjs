@@ -67,7 +67,8 @@ export function tempDir(name) {
 /** wrangler.toml's database_id: wrangler's local D1 is keyed by it (backup tests share it). */
 export const D1_DATABASE_ID = '00000000-0000-4000-8000-000000000000';
 
-export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false } = {}) {
+// `miniflare`: further Miniflare options (e.g. `email` bindings, a `log` that captures output).
+export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false, miniflare = {} } = {}) {
   for (const needed of [BUNDLE, join(ASSETS_DIR, 'index.html')]) {
     if (!existsSync(needed)) {
       throw new Error(`${needed} is missing: run \`make test\` (it builds the Worker bundle and the dashboard first)`);
@@ -110,6 +111,7 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
     },
     r2Persist,
     d1Persist,
+    ...miniflare,
   });
   const url = await mf.ready;
   const db = await mf.getD1Database('DB');

@@ -389,6 +389,8 @@ TEST(AlertSettings, AMaskedUrlSentBackKeepsTheStoredOne) {
       {"channels",
        {{{"name", "chat"}, {"type", "slack"}, {"url", "https://h.example.com/…wxyz"}}}}};
   EXPECT_TRUE(settings_from_json(stored_masked).ok());
+}
+
 TEST(AlertSettings, EmailChannelsTakeOnlyRealAddresses) {
   auto field_of = [](json to, json from) {
     json b = {{"channels", {{{"name", "m"}, {"type", "email"}, {"to", to}, {"from", from}}}}};

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call, tokenFor, tempDir, sleep, ROOT } from './helpers.mjs';
+import { startWorker, call, tokenFor, tempDir, sleep, runCron, ROOT } from './helpers.mjs';
 
 /** Every table's rows, in a stable order, read through a Worker on that state. */
 async function snapshot(state) {
@@ -164,5 +164,22 @@ test('backups to R2: the manifest is written last, a run that fails half-way lea
     assert.throws(() => npm('restore', ['--from-r2', '.r2watch/backups/20200101T000000Z/manifest.json', '--persist-to', state]), /no manifest/);
   } finally {
     rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('the daily job ends with a backup to R2, named in its heartbeat', { timeout: 120_000 }, async () => {
+  const w = await startWorker();
+  try {
+    const scheduled = Date.UTC(2026, 10, 30);
+    assert.equal((await runCron(w, '0 0 * * *', scheduled)).outcome, 'ok');
+    const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
+    const { backup } = JSON.parse(run.summary_json);
+    assert.equal(backup.id, '20261130T000000Z', 'named by the scheduled time');
+    assert.equal(backup.manifest_key, '.r2watch/backups/20261130T000000Z/manifest.json');
+    const manifest = JSON.parse(await (await w.bucket.get(backup.manifest_key)).text());
+    assert.equal(manifest.tables.length, backup.tables);
+    assert.ok(manifest.tables.some((t) => t.name === 'job_runs'));
+  } finally {
+    await w.dispose();
   }
 });

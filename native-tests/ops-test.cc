@@ -5,6 +5,7 @@
 #include "core/ops/cron.h"
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
+#include "core/ops/retention.h"
 
 namespace r2w::ops {
 namespace {
@@ -217,6 +218,13 @@ TEST(Backup, ManifestRefusesABadChecksumOrTableNamingTheField) {
   m.tables[0].sha256 = std::string(64, 'a');
   m.tables.push_back(m.tables[0]);
   EXPECT_EQ(check_manifest(m).error().field, "tables[1].name");
+}
+
+TEST(Retention, BreakerAndSecurityEventsAreKeptNinetyDays) {
+  TimePoint now = utc(2026, 11, 30);
+  EventCutoffs c = event_cutoffs(now);
+  EXPECT_EQ(c.breaker_events_before, utc(2026, 9, 1));
+  EXPECT_EQ(c.security_events_before, utc(2026, 9, 1));
 }
 
 }  // namespace

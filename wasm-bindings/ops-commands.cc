@@ -8,6 +8,7 @@
 #include "core/ops/cron.h"
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
+#include "core/ops/retention.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 #include "wasm-bindings/ops-codec.h"
@@ -309,6 +310,14 @@ Result<json> backup_prune(Engine&, const json& in, TimePoint) {
                                                     current->get<std::string>())}};
 }
 
+// {} -> {"circuit_breaker_events_before_ms", "security_events_before_ms"}: rows older than these
+// are deleted by the daily job (core/ops/retention.h).
+Result<json> events_retention(Engine&, const json&, TimePoint now) {
+  ops::EventCutoffs c = ops::event_cutoffs(now);
+  return json{{"circuit_breaker_events_before_ms", to_epoch_ms(c.breaker_events_before)},
+              {"security_events_before_ms", to_epoch_ms(c.security_events_before)}};
+}
+
 }  // namespace
 
 Result<std::vector<ops::JobStatus>> job_statuses_from_json(const json& in, TimePoint now) {
@@ -342,7 +351,7 @@ std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"jobs_status", &jobs_status},   {"log_line", &log_line},
       {"backup_plan", &backup_plan},   {"backup_manifest", &backup_manifest},
-      {"backup_prune", &backup_prune},
+      {"backup_prune", &backup_prune}, {"events_retention", &events_retention},
   };
   return kCommands;
 }

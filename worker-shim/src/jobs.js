@@ -10,6 +10,7 @@ import { HttpError, json } from './http.js';
 import { collectAccount } from './account.js';
 import { logJob } from './log.js';
 import { backupToR2 } from './backup.js';
+import { pruneEvents } from './db/retention.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), runs a
@@ -24,8 +25,8 @@ async function collect(rt, scheduledTime) {
 }
 
 /**
- * Daily at 00:00 UTC: day rollups and retention of rollups, snapshots and health checks, the
- * daily report, then a backup of D1 to R2 (last: a backup that fails marks the run failed
+ * Daily at 00:00 UTC: day rollups and retention of rollups, snapshots, health checks, heartbeats,
+ * breaker and security events, the daily report, then a backup of D1 to R2 (last: a backup that fails marks the run failed
  * after everything else is done).
  */
 async function daily(rt, scheduledTime) {
@@ -37,8 +38,9 @@ async function daily(rt, scheduledTime) {
   const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
   const { runs_before_ms: runsBefore } = rt.engine.call('jobs_status', { schedule: [] }, scheduledTime);
   const job_runs_deleted = await pruneRuns(rt.env.DB, runsBefore);
+  const events = await pruneEvents(rt.env.DB, rt.engine.call('events_retention', {}, scheduledTime));
   const backup = await backupToR2(rt, scheduledTime);
-  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period, backup };
+  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period, events, backup };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */

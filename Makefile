@@ -33,7 +33,7 @@ help:
 	@echo "make demo    start r2watch and send it a few minutes of traffic (PORT=$(PORT))"
 	@echo "make fuzz    fuzz the wasm exports for FUZZ_SECONDS (300) each"
 	@echo "make load    load-test a local Worker with wrk for DURATION (20) seconds"
-	@echo "make deploy  deploy to Cloudflare (env production)"
+	@echo "make deploy  deploy to Cloudflare (ENV=production, the default, or ENV=staging)"
 
 deps:
 	@tools/ensure-deps.sh
@@ -135,9 +135,13 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/alerts-eval.mjs
 	@node bench/js/account-collector.mjs
 
+# ENV: an environment of wrangler.toml (production or staging). Migrations first: they are
+# forward-only, so the code being replaced must work with the new schema (docs/operations.md).
+ENV ?= production
 deploy: wasm dashboard
-	@$(WRANGLER) d1 migrations apply DB --remote --env production
-	@$(WRANGLER) deploy --env production
+	@case "$(ENV)" in production|staging) ;; *) echo "ENV must be production or staging"; exit 2;; esac
+	@$(WRANGLER) d1 migrations apply DB --remote --env $(ENV)
+	@$(WRANGLER) deploy --env $(ENV)
 
 # Fuzzes every parsing export for FUZZ_SECONDS each and merges new inputs into fuzz/corpus/.
 FUZZ_SECONDS ?= 300

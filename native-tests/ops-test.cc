@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "core/common/civil-date.h"
+#include "core/ops/backup.h"
 #include "core/ops/cron.h"
 #include "core/ops/jobs.h"
+#include "core/ops/log-line.h"
+#include "core/ops/retention.h"
 
 namespace r2w::ops {
 namespace {
@@ -94,6 +97,134 @@ TEST(Jobs, RunsDueBeforeR2watchKnewOfTheJobAreNotMissed) {
                          utc(2026, 11, 30, 8), utc(2026, 11, 30, 8, 10));
   EXPECT_EQ(never.health, JobHealth::kStale);
   EXPECT_NE(never.reason.find("never succeeded"), std::string::npos);
+}
+
+TEST(LogLine, LevelFollowsTheStatusOnBothSidesOfEachBoundary) {
+  EXPECT_EQ(request_log_level(200), LogLevel::kInfo);
+  EXPECT_EQ(request_log_level(399), LogLevel::kInfo);
+  EXPECT_EQ(request_log_level(400), LogLevel::kWarn);
+  EXPECT_EQ(request_log_level(499), LogLevel::kWarn);
+  EXPECT_EQ(request_log_level(500), LogLevel::kError);
+  EXPECT_EQ(request_log_level(503), LogLevel::kError);
+}
+
+TEST(LogLine, TimesAreUtcWithMilliseconds) {
+  EXPECT_EQ(format_utc_ms(from_epoch_ms(0)), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_utc_ms(utc(2026, 11, 30, 9, 4, 7) + Duration(123)), "2026-11-30T09:04:07.123Z");
+  EXPECT_EQ(format_utc_ms(utc(2024, 2, 29, 23, 59, 59) + Duration(999)),
+            "2024-02-29T23:59:59.999Z");
+}
+
+TEST(LogLine, UserHashIsStableUnderOneKeyAndDiffersUnderAnother) {
+  std::string a = user_hash("key-one-0123456789abcdef0123456789", "alice");
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_EQ(a, user_hash("key-one-0123456789abcdef0123456789", "alice"));
+  EXPECT_NE(a, user_hash("key-one-0123456789abcdef0123456789", "bob"));
+  EXPECT_NE(a, user_hash("key-two-0123456789abcdef0123456789", "alice"));
+}
+
+TEST(LogLine, RequestLineHasEveryFieldAndNeverTheUserInTheClear) {
+  RequestLog r{.time = utc(2026, 11, 30, 9, 0, 0),
+               .method = "GET",
+               .route = "/api/storage/files/*",
+               .status = 404,
+               .duration = Duration(12),
+               .request_id = "8c1f2a-AMS",
+               .user = "alice-the-user"};
+  std::string line = request_log_line(r, "key-one-0123456789abcdef0123456789");
+  EXPECT_EQ(line,
+            R"({"time":"2026-11-30T09:00:00.000Z","level":"warn","kind":"request","method":"GET",)"
+            R"("route":"/api/storage/files/*","status":404,"duration_ms":12,)"
+            R"("request_id":"8c1f2a-AMS","user":")" +
+                user_hash("key-one-0123456789abcdef0123456789", "alice-the-user") + R"("})");
+  EXPECT_EQ(line.find("alice-the-user"), std::string::npos);
+  // Without a key the user is left out rather than written as it is.
+  std::string keyless = request_log_line(r, std::nullopt);
+  EXPECT_NE(keyless.find(R"("user":null)"), std::string::npos);
+  EXPECT_EQ(keyless.find("alice"), std::string::npos);
+}
+
+TEST(LogLine, JobLineCarriesTheOutcomeAndACutError) {
+  JobLog ok{
+      .time = utc(2026, 11, 30), .job = "daily", .trigger = "cron", .duration = Duration(840)};
+  EXPECT_EQ(job_log_line(ok),
+            R"({"time":"2026-11-30T00:00:00.000Z","level":"info","kind":"job","job":"daily",)"
+            R"("trigger":"cron","outcome":"ok","duration_ms":840,"error":null})");
+  JobLog failed = ok;
+  failed.ok = false;
+  failed.error = std::string(1000, 'x');
+  std::string line = job_log_line(failed);
+  EXPECT_NE(line.find(R"("level":"error")"), std::string::npos);
+  EXPECT_NE(line.find(std::string(kMaxLoggedErrorChars, 'x') + "\""), std::string::npos);
+  EXPECT_EQ(line.find(std::string(kMaxLoggedErrorChars + 1, 'x')), std::string::npos);
+}
+
+TEST(Backup, KeepDefaultsToSevenAndRefusesAnythingOutside1To365NamingTheVariable) {
+  EXPECT_EQ(backup_options(std::nullopt).value().keep, 7u);
+  EXPECT_EQ(backup_options(std::string("")).value().keep, 7u);
+  EXPECT_EQ(backup_options(std::string("1")).value().keep, 1u);
+  EXPECT_EQ(backup_options(std::string("365")).value().keep, 365u);
+  for (const char* bad : {"0", "366", "-1", "7.5", "seven", "1000", " 7"}) {
+    auto o = backup_options(std::string(bad));
+    ASSERT_FALSE(o.ok()) << bad;
+    EXPECT_EQ(o.error().field, "BACKUP_KEEP");
+  }
+}
+
+TEST(Backup, KeysAreTheUtcStartTimeThenTheTable) {
+  std::string id = backup_id(utc(2026, 11, 30, 0, 0, 5) + Duration(999));
+  EXPECT_EQ(id, "20261130T000005Z");
+  EXPECT_EQ(backup_table_key(id, "alerts"), ".r2watch/backups/20261130T000005Z/alerts.jsonl.gz");
+  EXPECT_EQ(backup_manifest_key(id), ".r2watch/backups/20261130T000005Z/manifest.json");
+  EXPECT_EQ(backup_id_of_key(".r2watch/backups/20261130T000005Z/alerts.jsonl.gz"), id);
+  EXPECT_EQ(backup_id_of_key("archive/alerts/2026-11.jsonl.gz"), std::nullopt);
+  EXPECT_FALSE(valid_table_name("a/b"));
+  EXPECT_FALSE(valid_table_name(""));
+  EXPECT_TRUE(valid_table_name("job_runs"));
+}
+
+TEST(Backup, KeepsTheNewestCompleteBackupsAndDeletesIncompleteOnes) {
+  auto keys = [](const char* id, bool complete) {
+    std::vector<std::string> k{backup_table_key(id, "a"), backup_table_key(id, "b")};
+    if (complete) k.push_back(backup_manifest_key(id));
+    return k;
+  };
+  std::vector<std::string> listed;
+  for (auto [id, complete] :
+       {std::pair{"20261126T000000Z", true}, std::pair{"20261127T000000Z", true},
+        std::pair{"20261128T000000Z", false},  // failed half-way
+        std::pair{"20261129T000000Z", true}, std::pair{"20261130T000000Z", true}}) {
+    auto k = keys(id, complete);
+    listed.insert(listed.end(), k.begin(), k.end());
+  }
+  listed.push_back(".r2watch/backups/not-a-backup.txt");
+  auto del = backup_keys_to_delete(listed, {.keep = 2}, "20261130T000000Z");
+  std::vector<std::string> expected;
+  for (const char* id : {"20261126T000000Z", "20261127T000000Z"}) {
+    auto k = keys(id, true);
+    expected.insert(expected.end(), k.begin(), k.end());
+  }
+  auto k = keys("20261128T000000Z", false);
+  expected.insert(expected.begin() + 6, k.begin(), k.end());
+  EXPECT_EQ(del, expected);
+}
+
+TEST(Backup, ManifestRefusesABadChecksumOrTableNamingTheField) {
+  BackupManifest m{.id = "20261130T000000Z",
+                   .tables = {{.name = "alerts", .rows = 3, .sha256 = std::string(64, 'a')}}};
+  EXPECT_TRUE(check_manifest(m).ok());
+  m.tables[0].sha256 = std::string(64, 'A');
+  EXPECT_EQ(check_manifest(m).error().field, "tables[0].sha256");
+  m.tables[0].sha256 = std::string(64, 'a');
+  m.tables.push_back(m.tables[0]);
+  EXPECT_EQ(check_manifest(m).error().field, "tables[1].name");
+}
+
+TEST(Retention, BreakerAndSecurityEventsAreKeptNinetyDays) {
+  TimePoint now = utc(2026, 11, 30);
+  EventCutoffs c = event_cutoffs(now);
+  EXPECT_EQ(c.breaker_events_before, utc(2026, 9, 1));
+  EXPECT_EQ(c.security_events_before, utc(2026, 9, 1));
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 #include <string>
 
 #include "core/common/json-fields.h"
+#include "core/ops/backup.h"
 #include "core/ops/cron.h"
 #include "core/ops/jobs.h"
+#include "core/ops/log-line.h"
+#include "core/ops/retention.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 #include "wasm-bindings/ops-codec.h"
@@ -108,6 +111,213 @@ Result<json> jobs_status(Engine&, const json& in, TimePoint now) {
               {"runs_before_ms", (now - ops::kJobRunRetention).time_since_epoch().count()}};
 }
 
+// An optional string member of at most ops::kMaxLoggedFieldChars * 4 bytes (the line cuts it).
+Result<std::optional<std::string>> optional_string(const json& in, const char* name) {
+  auto it = in.find(name);
+  if (it == in.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string() || it->get<std::string>().size() > 4096) {
+    return invalid_field(name, std::string(name) + " must be a string of at most 4096 bytes");
+  }
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<int64_t> whole_ms(const json& in, const char* name) {
+  auto it = in.find(name);
+  if (it == in.end() || !it->is_number_integer() || it->get<int64_t>() < 0) {
+    return invalid_field(name, std::string(name) + " must be a whole number of ms");
+  }
+  return it->get<int64_t>();
+}
+
+// {"kind": "request", "time_ms", "method", "route"?, "status", "duration_ms", "request_id"?,
+//  "user"?} or {"kind": "job", "time_ms", "job", "trigger", "outcome": ok|error, "duration_ms",
+//  "error"?} -> {"line": the JSON log line (core/ops/log-line.h), "level": info|warn|error}. The
+//  user is hashed with a
+// key derived from JWT_SECRET (security_configure); without the secret it is left out.
+Result<json> log_line(Engine& e, const json& in, TimePoint) {
+  auto kind = in.find("kind");
+  if (kind == in.end() || !kind->is_string() || (*kind != "request" && *kind != "job")) {
+    return invalid_field("kind", "kind must be request or job");
+  }
+  auto time = whole_ms(in, "time_ms");
+  if (!time.ok()) return time.error();
+  auto duration = whole_ms(in, "duration_ms");
+  if (!duration.ok()) return duration.error();
+  if (*kind == "request") {
+    ops::RequestLog r{.time = from_epoch_ms(time.value()), .duration = Duration(duration.value())};
+    auto method = optional_string(in, "method");
+    if (!method.ok()) return method.error();
+    if (!method.value()) return invalid_field("method", "method must be a string");
+    r.method = *method.value();
+    auto status = in.find("status");
+    if (status == in.end() || !status->is_number_integer() || status->get<int64_t>() < 100 ||
+        status->get<int64_t>() > 599) {
+      return invalid_field("status", "status must be an HTTP status (100..599)");
+    }
+    r.status = static_cast<int32_t>(status->get<int64_t>());
+    for (auto [name, target] :
+         {std::pair{"route", &r.route}, std::pair{"request_id", &r.request_id},
+          std::pair{"user", &r.user}}) {
+      auto v = optional_string(in, name);
+      if (!v.ok()) return v.error();
+      *target = v.value();
+    }
+    std::optional<std::string_view> key;
+    if (e.jwt_secret()) key = *e.jwt_secret();
+    return json{{"line", ops::request_log_line(r, key)},
+                {"level", ops::log_level_name(ops::request_log_level(r.status))}};
+  }
+  ops::JobLog j{.time = from_epoch_ms(time.value()), .duration = Duration(duration.value())};
+  for (auto [name, target] : {std::pair{"job", &j.job}, std::pair{"trigger", &j.trigger}}) {
+    auto v = optional_string(in, name);
+    if (!v.ok()) return v.error();
+    if (!v.value()) return invalid_field(name, std::string(name) + " must be a string");
+    *target = *v.value();
+  }
+  auto outcome = in.find("outcome");
+  if (outcome == in.end() || !outcome->is_string() || (*outcome != "ok" && *outcome != "error")) {
+    return invalid_field("outcome", "outcome must be ok or error");
+  }
+  j.ok = *outcome == "ok";
+  auto error = optional_string(in, "error");
+  if (!error.ok()) return error.error();
+  j.error = error.value();
+  return json{{"line", ops::job_log_line(j)},
+              {"level", ops::log_level_name(ops::job_log_level(j.ok))}};
+}
+
+Result<std::optional<std::string>> keep_var(const json& in) {
+  auto it = in.find("keep");
+  if (it == in.end() || it->is_null()) return std::optional<std::string>();
+  if (!it->is_string()) return invalid_field("BACKUP_KEEP", "BACKUP_KEEP must be a string");
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+Result<std::vector<std::string>> string_list(const json& in, const char* name, size_t max) {
+  auto it = in.find(name);
+  if (it == in.end() || !it->is_array() || it->size() > max) {
+    return invalid_field(
+        name, std::string(name) + " must be a list of at most " + std::to_string(max) + " strings");
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < it->size(); ++i) {
+    if (!(*it)[i].is_string()) {
+      std::string at = std::string(name) + "[" + std::to_string(i) + "]";
+      return invalid_field(at, at + " must be a string");
+    }
+    out.push_back((*it)[i].get<std::string>());
+  }
+  return out;
+}
+
+// {"tables": [names], "keep": BACKUP_KEEP|null} -> {"id", "prefix", "manifest_key", "keep",
+// "objects": [{"table", "key"}]}: where a backup started now goes (core/ops/backup.h).
+Result<json> backup_plan(Engine&, const json& in, TimePoint now) {
+  auto keep = keep_var(in);
+  if (!keep.ok()) return keep.error();
+  auto options = ops::backup_options(keep.value());
+  if (!options.ok()) return options.error();
+  auto tables = string_list(in, "tables", 512);
+  if (!tables.ok()) return tables.error();
+  std::string id = ops::backup_id(now);
+  json objects = json::array();
+  for (size_t i = 0; i < tables.value().size(); ++i) {
+    const std::string& t = tables.value()[i];
+    if (!ops::valid_table_name(t)) {
+      std::string at = "tables[" + std::to_string(i) + "]";
+      return invalid_field(at, at + " must be a table name ([A-Za-z0-9_])");
+    }
+    objects.push_back({{"table", t}, {"key", ops::backup_table_key(id, t)}});
+  }
+  return json{{"id", id},
+              {"prefix", std::string(ops::kBackupRoot)},
+              {"manifest_key", ops::backup_manifest_key(id)},
+              {"keep", options.value().keep},
+              {"objects", objects}};
+}
+
+// {"id", "started_ms", "tables": [{"name", "rows", "sha256", "bytes"}], "schema": [SQL]} ->
+// {"manifest": what manifest.json holds}, finished now. Checksums: SHA-256 of each table's
+// uncompressed JSON lines.
+Result<json> backup_manifest(Engine&, const json& in, TimePoint now) {
+  ops::BackupManifest m{.finished = now};
+  auto id = in.find("id");
+  if (id == in.end() || !id->is_string()) return invalid_field("id", "id must be a backup id");
+  m.id = id->get<std::string>();
+  auto started = whole_ms(in, "started_ms");
+  if (!started.ok()) return started.error();
+  m.started = from_epoch_ms(started.value());
+  auto schema = string_list(in, "schema", 2048);
+  if (!schema.ok()) return schema.error();
+  m.schema = schema.value();
+  auto tables = in.find("tables");
+  if (tables == in.end() || !tables->is_array() || tables->size() > 512) {
+    return invalid_field("tables", "tables must be a list of at most 512 tables");
+  }
+  json out_tables = json::array();
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const json& t = (*tables)[i];
+    std::string at = "tables[" + std::to_string(i) + "]";
+    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("sha256") ||
+        !t["sha256"].is_string()) {
+      return invalid_field(at, at + " must have a name and a sha256");
+    }
+    auto rows = whole_ms(t, "rows");
+    auto bytes = whole_ms(t, "bytes");
+    if (!rows.ok() || !bytes.ok()) {
+      return invalid_field(at + (rows.ok() ? ".bytes" : ".rows"),
+                           at + " rows and bytes must be counts");
+    }
+    m.tables.push_back({.name = t["name"].get<std::string>(),
+                        .rows = static_cast<uint64_t>(rows.value()),
+                        .sha256 = t["sha256"].get<std::string>(),
+                        .bytes = static_cast<uint64_t>(bytes.value())});
+  }
+  auto checked = ops::check_manifest(m);
+  if (!checked.ok()) return checked.error();
+  for (const ops::TableBackup& t : m.tables) {
+    out_tables.push_back({{"name", t.name},
+                          {"key", ops::backup_table_key(m.id, t.name)},
+                          {"rows", t.rows},
+                          {"sha256", t.sha256},
+                          {"bytes", t.bytes}});
+  }
+  return json{{"manifest",
+               {{"format", "r2watch-backup"},
+                {"version", ops::kManifestVersion},
+                {"id", m.id},
+                {"started_ms", to_epoch_ms(m.started)},
+                {"finished_ms", to_epoch_ms(m.finished)},
+                {"checksum", "sha256 of each table's uncompressed JSON lines"},
+                {"tables", out_tables},
+                {"schema", m.schema}}}};
+}
+
+// {"keep": BACKUP_KEEP|null, "current": id, "keys": [every key under .r2watch/backups/]} ->
+// {"delete": [keys]}: all but the `keep` newest complete backups and the current one.
+Result<json> backup_prune(Engine&, const json& in, TimePoint) {
+  auto keep = keep_var(in);
+  if (!keep.ok()) return keep.error();
+  auto options = ops::backup_options(keep.value());
+  if (!options.ok()) return options.error();
+  auto keys = string_list(in, "keys", 100'000);
+  if (!keys.ok()) return keys.error();
+  auto current = in.find("current");
+  if (current == in.end() || !current->is_string()) {
+    return invalid_field("current", "current must be a backup id");
+  }
+  return json{{"delete", ops::backup_keys_to_delete(keys.value(), options.value(),
+                                                    current->get<std::string>())}};
+}
+
+// {} -> {"circuit_breaker_events_before_ms", "security_events_before_ms"}: rows older than these
+// are deleted by the daily job (core/ops/retention.h).
+Result<json> events_retention(Engine&, const json&, TimePoint now) {
+  ops::EventCutoffs c = ops::event_cutoffs(now);
+  return json{{"circuit_breaker_events_before_ms", to_epoch_ms(c.breaker_events_before)},
+              {"security_events_before_ms", to_epoch_ms(c.security_events_before)}};
+}
+
 }  // namespace
 
 Result<std::vector<ops::JobStatus>> job_statuses_from_json(const json& in, TimePoint now) {
@@ -139,7 +349,9 @@ json job_status_to_json(const ops::JobStatus& s, const ops::JobHistory& h) {
 
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},
+      {"jobs_status", &jobs_status},   {"log_line", &log_line},
+      {"backup_plan", &backup_plan},   {"backup_manifest", &backup_manifest},
+      {"backup_prune", &backup_prune}, {"events_retention", &events_retention},
   };
   return kCommands;
 }

@@ -17,6 +17,8 @@ import { registerAccountRoutes } from './account.js';
 import { authenticate, audited, writeAudit } from './auth.js';
 import { runScheduled, registerJobRoutes, JOBS } from './jobs.js';
 import { recentRuns } from './db/jobs.js';
+import { logRequest } from './log.js';
+import { registerBackupRoutes } from './backup.js';
 
 const router = new Router();
 registerStorageRoutes(router);
@@ -30,6 +32,7 @@ registerCostMonthRoutes(router);
 registerAlertRoutes(router);
 registerSecurityRoutes(router);
 registerJobRoutes(router);
+registerBackupRoutes(router);
 // Local development only (ENVIRONMENT = "development"): runs a cron's job through this Worker's
 // own scheduled handler, as Cloudflare would. wrangler 4.86's local trigger
 // (/cdn-cgi/handler/scheduled) fails when the Worker also serves static assets
@@ -62,15 +65,19 @@ registerAccountRoutes(router);
 // Every route and who may call it (the authorization matrix test walks this list).
 router.on('GET', '/api/admin/routes', async () => json({ routes: router.list() }), { role: 'admin' });
 
-async function handle(request, env, ctx) {
+/** `trace` learns the route, the runtime and the caller, for the request's log line. */
+async function handle(request, env, ctx, trace) {
   const url = new URL(request.url);
   const { handler, params, access, pattern } = router.match(request.method, url.pathname);
+  trace.route = pattern;
   const rt = await getRuntime(env);
+  trace.rt = rt;
   let auth = null;
   try {
     if (!access.public) {
       try {
         auth = await authenticate(request, rt, access, url);
+        trace.user = auth.user;
       } catch (err) {
         // A known caller refused (role, scope, another user's data) is audited.
         if (err instanceof HttpError && err.actor) {
@@ -121,20 +128,33 @@ async function auditSafely(rt, entry) {
   }
 }
 
+/** The request's log line (the engine writes it; a broken engine is replaced first). */
+async function logRequestLine(request, env, trace, status) {
+  let engine = trace.rt?.engine;
+  if (!engine || engine.broken) {
+    try {
+      engine = (await getRuntime(env)).engine;
+    } catch {
+      engine = null;
+    }
+  }
+  logRequest(engine, {
+    startMs: trace.startMs,
+    method: request.method,
+    route: trace.route,
+    status,
+    durationMs: Date.now() - trace.startMs,
+    requestId: request.headers.get('cf-ray'),
+    user: trace.user,
+  });
+}
+
 const worker = {
   async fetch(request, env, ctx) {
-    try {
-      return await handle(request, env, ctx);
-    } catch (err) {
-      if (err instanceof HttpError) return errorResponse(err);
-      if (isTrap(err)) {
-        dropRuntime();
-        console.error(`r2watch: engine trapped: ${err.message}`);
-        return errorResponse(trapError(err));
-      }
-      console.error(`r2watch: unhandled error: ${err?.stack ?? err}`);
-      return errorResponse(new HttpError('internal_error', `internal error: ${err?.message ?? err}`));
-    }
+    const trace = { startMs: Date.now(), route: null, rt: null, user: null };
+    const response = await respond(request, env, ctx, trace);
+    await logRequestLine(request, env, trace, response.status);
+    return response;
   },
 
   async scheduled(controller, env, ctx) {
@@ -148,6 +168,22 @@ const worker = {
     }
   },
 };
+
+/** The response to a request, errors turned into their JSON answers. */
+async function respond(request, env, ctx, trace) {
+  try {
+    return await handle(request, env, ctx, trace);
+  } catch (err) {
+    if (err instanceof HttpError) return errorResponse(err);
+    if (isTrap(err)) {
+      dropRuntime();
+      console.error(`r2watch: engine trapped: ${err.message}`);
+      return errorResponse(trapError(err));
+    }
+    console.error(`r2watch: unhandled error: ${err?.stack ?? err}`);
+    return errorResponse(new HttpError('internal_error', `internal error: ${err?.message ?? err}`));
+  }
+}
 
 export default worker;
 // The probe scheduler's Durable Object class (wrangler.toml: PROBES).

@@ -8,6 +8,9 @@ import { pruneSecurityCounters } from './security.js';
 import { startRun, finishRun, jobHistory, recentRuns, pruneRuns } from './db/jobs.js';
 import { HttpError, json } from './http.js';
 import { collectAccount } from './account.js';
+import { logJob } from './log.js';
+import { backupToR2 } from './backup.js';
+import { pruneEvents } from './db/retention.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), makes sure
@@ -21,7 +24,11 @@ async function collect(rt, scheduledTime) {
   return { probes, ...metrics };
 }
 
-/** Daily at 00:00 UTC: day rollups and retention of rollups, snapshots and health checks. */
+/**
+ * Daily at 00:00 UTC: day rollups and retention of rollups, snapshots, health checks, heartbeats,
+ * breaker and security events, the daily report, then a backup of D1 to R2 (last: a backup that fails marks the run failed
+ * after everything else is done).
+ */
 async function daily(rt, scheduledTime) {
   await rt.flushMetrics();
   const rollups = await rollUp(rt, scheduledTime);
@@ -31,7 +38,9 @@ async function daily(rt, scheduledTime) {
   const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
   const { runs_before_ms: runsBefore } = rt.engine.call('jobs_status', { schedule: [] }, scheduledTime);
   const job_runs_deleted = await pruneRuns(rt.env.DB, runsBefore);
-  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period };
+  const events = await pruneEvents(rt.env.DB, rt.engine.call('events_retention', {}, scheduledTime));
+  const backup = await backupToR2(rt, scheduledTime);
+  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period, events, backup };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -85,8 +94,8 @@ export function jobSchedule() {
 
 /**
  * Runs a job with its heartbeat: a row when it starts, completed with the outcome, duration and
- * what it did when it ends (or with the error when it throws; the error is thrown on). A
- * heartbeat that cannot be written never stops the job itself.
+ * what it did when it ends (or with the error when it throws; the error is thrown on), and one
+ * log line (log.js). A heartbeat that cannot be written never stops the job itself.
  */
 export async function withHeartbeat(rt, { job, trigger, cron = null, scheduledMs }, run) {
   const db = rt.env.DB;
@@ -98,8 +107,9 @@ export async function withHeartbeat(rt, { job, trigger, cron = null, scheduledMs
     console.error(`r2watch: heartbeat of ${job} not written: ${e.message}`);
   }
   const finish = async (outcome, summary, error) => {
-    if (id === null) return;
     const endedMs = Date.now();
+    logJob(rt.engine, { startMs: startedMs, job, trigger, ok: outcome === 'ok', durationMs: endedMs - startedMs, error });
+    if (id === null) return;
     try {
       await finishRun(db, id, { outcome, endedMs, durationMs: endedMs - startedMs, summary, error });
     } catch (e) {

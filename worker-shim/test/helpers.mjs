@@ -66,9 +66,11 @@ export function tempDir(name) {
  */
 /** wrangler.toml's database_id: wrangler's local D1 is keyed by it (backup tests share it). */
 export const D1_DATABASE_ID = '00000000-0000-4000-8000-000000000000';
+/** wrangler.toml's bucket_name: wrangler's local R2 is keyed by it. */
+export const R2_BUCKET_NAME = 'r2watch-data';
 
 // `miniflare`: further Miniflare options (e.g. `email` bindings, a `log` that captures output).
-export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false, miniflare = {} } = {}) {
+export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false, miniflare = {}, handleRuntimeStdio } = {}) {
   for (const needed of [BUNDLE, join(ASSETS_DIR, 'index.html')]) {
     if (!existsSync(needed)) {
       throw new Error(`${needed} is missing: run \`make test\` (it builds the Worker bundle and the dashboard first)`);
@@ -85,9 +87,12 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-01',
     cf: false,
+    // workerd's stdout and stderr (the Worker's console), for a test that reads its log lines.
+    ...(handleRuntimeStdio ? { handleRuntimeStdio } : {}),
     // A port to serve on 127.0.0.1 (0: any free one), for a browser or the CLI; `url` has it.
     ...(port === undefined ? {} : { host: '127.0.0.1', port }),
-    r2Buckets: ['BUCKET'],
+    // As wrangler names them: local R2 is keyed by bucket_name (what tools/r2-backup.mjs reads).
+    r2Buckets: wranglerState ? { BUCKET: R2_BUCKET_NAME } : ['BUCKET'],
     d1Databases: wranglerState ? { DB: D1_DATABASE_ID } : ['DB'],
     analyticsEngineDatasets: { ANALYTICS: { dataset: 'r2watch_events' } },
     // The probe scheduler (a Durable Object alarm), as wrangler.toml binds it, when a test asks:

@@ -1,0 +1,83 @@
+// Backups of D1 to R2 (part of the daily job; `POST /api/admin/jobs/backup`). The engine decides
+// where every object goes, what the manifest says and which old backups are deleted
+// (core/ops/backup.h); this file reads the tables, compresses and checksums each one (gzip via
+// CompressionStream, SHA-256 via WebCrypto) and writes the objects, the manifest last.
+import { tableNames, schemaStatements, tableRows } from './db/backup.js';
+import { HttpError, json } from './http.js';
+import { faultsEnabled } from './runtime.js';
+
+const encoder = new TextEncoder();
+
+async function gzip(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+async function sha256Hex(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function listKeys(bucket, prefix) {
+  const keys = [];
+  let cursor;
+  do {
+    const page = await bucket.list({ prefix, cursor });
+    keys.push(...page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return keys;
+}
+
+/**
+ * Writes one backup of every table and prunes old ones. `failAfterTables` (tests, fault
+ * injection only): throw after writing that many tables, as a run that dies half-way would.
+ * Answers {id, manifest_key, tables, rows, bytes, deleted_objects}.
+ */
+export async function backupToR2(rt, nowMs, { failAfterTables = null } = {}) {
+  const db = rt.env.DB;
+  const bucket = rt.env.BUCKET;
+  const keep = rt.env.BACKUP_KEEP ?? null;
+  const plan = rt.engine.call('backup_plan', { tables: await tableNames(db), keep }, nowMs);
+  const schema = await schemaStatements(db);
+  const written = [];
+  for (const { table, key } of plan.objects) {
+    if (failAfterTables !== null && written.length >= failAfterTables) {
+      throw new Error(`backup ${plan.id} failed after ${written.length} tables (injected)`);
+    }
+    const rows = await tableRows(db, table);
+    const text = encoder.encode(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    const body = await gzip(text);
+    await bucket.put(key, body, { httpMetadata: { contentType: 'application/gzip' } });
+    written.push({ name: table, rows: rows.length, sha256: await sha256Hex(text), bytes: body.byteLength });
+  }
+  const { manifest } = rt.engine.call('backup_manifest', { id: plan.id, started_ms: nowMs, tables: written, schema }, Date.now());
+  await bucket.put(plan.manifest_key, JSON.stringify(manifest), { httpMetadata: { contentType: 'application/json' } });
+  const keys = await listKeys(bucket, plan.prefix);
+  const { delete: doomed } = rt.engine.call('backup_prune', { keep, current: plan.id, keys }, nowMs);
+  for (let i = 0; i < doomed.length; i += 1000) await bucket.delete(doomed.slice(i, i + 1000));
+  return {
+    id: plan.id,
+    manifest_key: plan.manifest_key,
+    tables: written.length,
+    rows: written.reduce((n, t) => n + t.rows, 0),
+    bytes: written.reduce((n, t) => n + t.bytes, 0),
+    deleted_objects: doomed.length,
+  };
+}
+
+export function registerBackupRoutes(router) {
+  // Runs a backup now. `?fail_after_tables=N` (only where FAULT_INJECTION is on) makes it fail
+  // half-way, to show that such a run leaves no manifest.
+  router.on('POST', '/api/admin/jobs/backup', async (request, _params, rt) => {
+    const url = new URL(request.url);
+    for (const name of url.searchParams.keys()) {
+      if (name !== 'fail_after_tables') throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+    const failText = url.searchParams.get('fail_after_tables');
+    if (failText !== null && (!faultsEnabled(rt.env) || !/^\d{1,3}$/.test(failText))) {
+      throw new HttpError('invalid_query', 'fail_after_tables must be a count, and only where FAULT_INJECTION is on', { field: 'fail_after_tables' });
+    }
+    return json(await backupToR2(rt, Date.now(), { failAfterTables: failText === null ? null : Number(failText) }));
+  }, { role: 'admin' });
+}

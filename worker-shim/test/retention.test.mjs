@@ -1,0 +1,41 @@
+// The daily job deletes breaker transitions and security events past their retention (90 days,
+// core/ops/retention.h), one millisecond on each side of the cutoff, and keeps the rest.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startWorker, runCron } from './helpers.mjs';
+
+const DAY_MS = 86_400_000;
+
+test('the daily job deletes breaker and security events older than 90 days and keeps the rest', { timeout: 120_000 }, async () => {
+  const w = await startWorker();
+  try {
+    const now = Date.UTC(2026, 10, 30);
+    const cutoff = now - 90 * DAY_MS;
+    const times = { old: cutoff - 1, edge: cutoff, recent: now - DAY_MS };
+    for (const [name, at] of Object.entries(times)) {
+      await w.db
+        .prepare(
+          `INSERT INTO circuit_breaker_events (breaker, from_state, to_state, reason, at_ms, calls, failures,
+             slow_calls, consecutive_failures) VALUES ('r2', 'closed', 'open', ?, ?, 10, 6, 0, 3)`,
+        )
+        .bind(name, at)
+        .run();
+      await w.db
+        .prepare(
+          `INSERT INTO security_events (kind, subject, window_start_ms, count, threshold, first_at_ms, last_at_ms,
+             details_json) VALUES ('auth_failures', ?, ?, 20, 10, ?, ?, '{}')`,
+        )
+        .bind(name, at, at, at)
+        .run();
+    }
+    assert.equal((await runCron(w, '0 0 * * *', now)).outcome, 'ok');
+    const breaker = (await w.db.prepare('SELECT reason FROM circuit_breaker_events ORDER BY at_ms').all()).results.map((r) => r.reason);
+    const security = (await w.db.prepare('SELECT subject FROM security_events ORDER BY last_at_ms').all()).results.map((r) => r.subject);
+    assert.deepEqual(breaker, ['edge', 'recent']);
+    assert.deepEqual(security, ['edge', 'recent']);
+    const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
+    assert.deepEqual(JSON.parse(run.summary_json).events, { circuit_breaker_events_deleted: 1, security_events_deleted: 1 });
+  } finally {
+    await w.dispose();
+  }
+});

@@ -393,6 +393,31 @@ TEST(Settings, VariablesAreCheckedAndEveryBadOneNamed) {
   EXPECT_FALSE(check_secret(kSecret));
 }
 
+TEST(AnalyticsPseudonym, IsAKeyedHashOfTheUserAndEmptyWithoutAKeyOrAUser) {
+  const std::string key(32, 'k');
+  // Worked out with Python's hmac: hmac.new(b"k" * 32, b"r2watch analytics user v1:alice",
+  // hashlib.sha256).hexdigest()[:32].
+  EXPECT_EQ(analytics_pseudonym(key, "alice"), "5bf9c31442e22e8d086c162f5cc7e7eb");
+  EXPECT_NE(analytics_pseudonym(key, "alice"), analytics_pseudonym(std::string(32, 'j'), "alice"));
+  EXPECT_NE(analytics_pseudonym(key, "alice"), analytics_pseudonym(key, "bob"));
+  EXPECT_EQ(analytics_pseudonym("", "alice"), "");
+  EXPECT_EQ(analytics_pseudonym(key, ""), "");
+  EXPECT_EQ(check_analytics_key(std::nullopt)->field, "ANALYTICS_HASH_KEY");
+  EXPECT_EQ(check_analytics_key(std::string("short"))->code, "analytics_key_too_short");
+  EXPECT_FALSE(check_analytics_key(key));
+}
+
+TEST(SealingKey, TheCurrentKeyIsRequiredAndThePreviousOneIsOptionalBothAtLeast32Bytes) {
+  EXPECT_EQ(check_sealing_key(std::nullopt, SealingKey::kCurrent)->code, "secrets_key_missing");
+  EXPECT_EQ(check_sealing_key(std::string(), SealingKey::kCurrent)->field, "SECRETS_KEY");
+  EXPECT_FALSE(check_sealing_key(std::nullopt, SealingKey::kPrevious));
+  auto short_previous = check_sealing_key(std::string(31, 'k'), SealingKey::kPrevious);
+  ASSERT_TRUE(short_previous);
+  EXPECT_EQ(short_previous->code, "secrets_key_too_short");
+  EXPECT_EQ(short_previous->field, "SECRETS_KEY_PREVIOUS");
+  EXPECT_FALSE(check_sealing_key(std::string(32, 'k'), SealingKey::kCurrent));
+}
+
 TEST(LogQuery, SinceInMsOrIsoAndEveryParameterRangeChecked) {
   EXPECT_EQ(parse_instant("2026-01-01"), from_epoch_ms(1'767'225'600'000));
   EXPECT_EQ(parse_instant("2026-01-01T00:00:01.250Z"), from_epoch_ms(1'767'225'601'250));

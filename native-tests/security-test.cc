@@ -393,6 +393,22 @@ TEST(Settings, VariablesAreCheckedAndEveryBadOneNamed) {
   EXPECT_FALSE(check_secret(kSecret));
 }
 
+TEST(ExcessiveUse, MoreThanTheHourlyLimitIsExcessiveAndTheLimitIsAVariable) {
+  EXPECT_EQ(Settings{}.excessive_requests_per_hour, 1000u);
+  EXPECT_FALSE(requests_excessive(1000, 1000));
+  EXPECT_TRUE(requests_excessive(1001, 1000));
+  auto s = settings_from_vars(json{{"EXCESSIVE_REQUESTS_PER_HOUR", "5"}});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.value().excessive_requests_per_hour, 5u);
+  auto bad = settings_from_vars(json{{"EXCESSIVE_REQUESTS_PER_HOUR", "0"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "EXCESSIVE_REQUESTS_PER_HOUR");
+  // The hour's window: 10:59:59.999 and 10:00 share it, 11:00 starts the next.
+  const TimePoint ten = from_epoch_ms(36'000'000);
+  EXPECT_EQ(window_start(ten + std::chrono::milliseconds(3'599'999), kUsageWindow), ten);
+  EXPECT_EQ(window_start(ten + std::chrono::hours(1), kUsageWindow), ten + std::chrono::hours(1));
+}
+
 TEST(AnalyticsPseudonym, IsAKeyedHashOfTheUserAndEmptyWithoutAKeyOrAUser) {
   const std::string key(32, 'k');
   // Worked out with Python's hmac: hmac.new(b"k" * 32, b"r2watch analytics user v1:alice",
@@ -434,6 +450,8 @@ TEST(LogQuery, SinceInMsOrIsoAndEveryParameterRangeChecked) {
   EXPECT_EQ(parse_log_query(json{{"actor", "a/b"}}, LogKind::kAudit).error().code, "invalid_query");
   EXPECT_EQ(parse_log_query(json{{"kind", "x"}}, LogKind::kAudit).error().field, "kind");
   EXPECT_TRUE(parse_log_query(json{{"kind", "auth_failures"}}, LogKind::kSecurityEvents).ok());
+  EXPECT_TRUE(parse_log_query(json{{"kind", "rate_limited"}}, LogKind::kSecurityEvents).ok());
+  EXPECT_TRUE(parse_log_query(json{{"kind", "excessive_requests"}}, LogKind::kSecurityEvents).ok());
 }
 
 }  // namespace

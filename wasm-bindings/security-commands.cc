@@ -195,6 +195,7 @@ Result<json> security_configure(Engine& e, const json& in, TimePoint) {
               {"auth_failure_threshold", s.auth_failure_threshold},
               {"auth_failure_window_ms", s.auth_failure_window.count()},
               {"max_upload_bytes", s.max_upload_bytes},
+              {"excessive_requests_per_hour", s.excessive_requests_per_hour},
               {"upload_reservation_ms", sec::kUploadReservationLifetime.count()}};
 }
 
@@ -498,6 +499,26 @@ Result<json> log_query(Engine&, const json& in, TimePoint) {
               {"before_id", v.before_id ? json(*v.before_id) : json(nullptr)}};
 }
 
+// {"count"?: n} (requests of one user in this hour, after this one) -> {"window_start_ms",
+// "window_ms", "limit", "excessive"}: the hour's counter key, and whether it is excessive use
+// (security::requests_excessive; false without a count).
+Result<json> usage_hour_judge(Engine& e, const json& in, TimePoint now) {
+  FieldReader r(in);
+  r.has("count");
+  if (auto err = r.finish()) return *err;
+  const json* count = member(in, "count");
+  if (count && !count->is_null() && !count->is_number_unsigned() && !count->is_number_integer()) {
+    return invalid_field("count", "count must be a whole number");
+  }
+  const uint32_t limit = e.security_settings().excessive_requests_per_hour;
+  const bool excessive = count && !count->is_null() && count->get<int64_t>() >= 0 &&
+                         sec::requests_excessive(count->get<uint64_t>(), limit);
+  return json{{"window_start_ms", to_epoch_ms(sec::window_start(now, sec::kUsageWindow))},
+              {"window_ms", sec::kUsageWindow.count()},
+              {"limit", limit},
+              {"excessive", excessive}};
+}
+
 // {"user": "..."} -> {"user_hash"}: the user as Analytics Engine events carry it (see
 // security::analytics_pseudonym; "" without ANALYTICS_HASH_KEY).
 Result<json> analytics_user(Engine& e, const json& in, TimePoint) {
@@ -521,6 +542,7 @@ std::span<const CommandEntry> security_commands() {
       {"quota_status", &quota_status},
       {"log_query", &log_query},
       {"analytics_user", &analytics_user},
+      {"usage_hour_judge", &usage_hour_judge},
   };
   return kCommands;
 }

@@ -73,6 +73,8 @@ Result<Settings> settings_from_vars(const json& vars) {
          [&](uint64_t n) { s.auth_failure_window = std::chrono::seconds(n); });
   number("MAX_UPLOAD_BYTES", 1, 5ull * 1024 * 1024 * 1024,
          [&](uint64_t n) { s.max_upload_bytes = n; });
+  number("EXCESSIVE_REQUESTS_PER_HOUR", 1, 10'000'000,
+         [&](uint64_t n) { s.excessive_requests_per_hour = static_cast<uint32_t>(n); });
   if (!problems.empty()) {
     return Error{.code = "invalid_field",
                  .message = problems.front().message,

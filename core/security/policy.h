@@ -28,10 +28,19 @@ struct Settings {
   Duration auth_failure_window = std::chrono::seconds(300);
   // Largest object an upload may carry [100 MiB; MAX_UPLOAD_BYTES, 1..5 GiB].
   uint64_t max_upload_bytes = 100ull * 1024 * 1024;
+  // More requests than this from one user within an hour (kUsageWindow) is a security event,
+  // excessive_requests [1,000; EXCESSIVE_REQUESTS_PER_HOUR, 1..10,000,000].
+  uint32_t excessive_requests_per_hour = 1000;
 };
 
 // The rate-limit window (fixed, one minute).
 inline constexpr Duration kRateWindow = std::chrono::seconds(60);
+// The window of the excessive-use check (fixed, one hour).
+inline constexpr Duration kUsageWindow = std::chrono::hours(1);
+
+// True when `requests` of one user within kUsageWindow (after this one) is excessive use: more
+// than `limit` (Settings::excessive_requests_per_hour).
+inline bool requests_excessive(uint64_t requests, uint32_t limit) { return requests > limit; }
 // The shortest JWT_SECRET accepted: 32 bytes, the HMAC-SHA256 output size (RFC 7518 3.2).
 inline constexpr size_t kMinSecretBytes = 32;
 

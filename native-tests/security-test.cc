@@ -403,6 +403,47 @@ TEST(Settings, VariablesAreCheckedAndEveryBadOneNamed) {
   EXPECT_FALSE(check_secret(kSecret));
 }
 
+TEST(ExcessiveUse, MoreThanTheHourlyLimitIsExcessiveAndTheLimitIsAVariable) {
+  EXPECT_EQ(Settings{}.excessive_requests_per_hour, 1000u);
+  EXPECT_FALSE(requests_excessive(1000, 1000));
+  EXPECT_TRUE(requests_excessive(1001, 1000));
+  auto s = settings_from_vars(json{{"EXCESSIVE_REQUESTS_PER_HOUR", "5"}});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s.value().excessive_requests_per_hour, 5u);
+  auto bad = settings_from_vars(json{{"EXCESSIVE_REQUESTS_PER_HOUR", "0"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "EXCESSIVE_REQUESTS_PER_HOUR");
+  // The hour's window: 10:59:59.999 and 10:00 share it, 11:00 starts the next.
+  const TimePoint ten = from_epoch_ms(36'000'000);
+  EXPECT_EQ(window_start(ten + std::chrono::milliseconds(3'599'999), kUsageWindow), ten);
+  EXPECT_EQ(window_start(ten + std::chrono::hours(1), kUsageWindow), ten + std::chrono::hours(1));
+}
+
+TEST(AnalyticsPseudonym, IsAKeyedHashOfTheUserAndEmptyWithoutAKeyOrAUser) {
+  const std::string key(32, 'k');
+  // Worked out with Python's hmac: hmac.new(b"k" * 32, b"r2watch analytics user v1:alice",
+  // hashlib.sha256).hexdigest()[:32].
+  EXPECT_EQ(analytics_pseudonym(key, "alice"), "5bf9c31442e22e8d086c162f5cc7e7eb");
+  EXPECT_NE(analytics_pseudonym(key, "alice"), analytics_pseudonym(std::string(32, 'j'), "alice"));
+  EXPECT_NE(analytics_pseudonym(key, "alice"), analytics_pseudonym(key, "bob"));
+  EXPECT_EQ(analytics_pseudonym("", "alice"), "");
+  EXPECT_EQ(analytics_pseudonym(key, ""), "");
+  EXPECT_EQ(check_analytics_key(std::nullopt)->field, "ANALYTICS_HASH_KEY");
+  EXPECT_EQ(check_analytics_key(std::string("short"))->code, "analytics_key_too_short");
+  EXPECT_FALSE(check_analytics_key(key));
+}
+
+TEST(SealingKey, TheCurrentKeyIsRequiredAndThePreviousOneIsOptionalBothAtLeast32Bytes) {
+  EXPECT_EQ(check_sealing_key(std::nullopt, SealingKey::kCurrent)->code, "secrets_key_missing");
+  EXPECT_EQ(check_sealing_key(std::string(), SealingKey::kCurrent)->field, "SECRETS_KEY");
+  EXPECT_FALSE(check_sealing_key(std::nullopt, SealingKey::kPrevious));
+  auto short_previous = check_sealing_key(std::string(31, 'k'), SealingKey::kPrevious);
+  ASSERT_TRUE(short_previous);
+  EXPECT_EQ(short_previous->code, "secrets_key_too_short");
+  EXPECT_EQ(short_previous->field, "SECRETS_KEY_PREVIOUS");
+  EXPECT_FALSE(check_sealing_key(std::string(32, 'k'), SealingKey::kCurrent));
+}
+
 TEST(LogQuery, SinceInMsOrIsoAndEveryParameterRangeChecked) {
   EXPECT_EQ(parse_instant("2026-01-01"), from_epoch_ms(1'767'225'600'000));
   EXPECT_EQ(parse_instant("2026-01-01T00:00:01.250Z"), from_epoch_ms(1'767'225'601'250));
@@ -419,6 +460,8 @@ TEST(LogQuery, SinceInMsOrIsoAndEveryParameterRangeChecked) {
   EXPECT_EQ(parse_log_query(json{{"actor", "a/b"}}, LogKind::kAudit).error().code, "invalid_query");
   EXPECT_EQ(parse_log_query(json{{"kind", "x"}}, LogKind::kAudit).error().field, "kind");
   EXPECT_TRUE(parse_log_query(json{{"kind", "auth_failures"}}, LogKind::kSecurityEvents).ok());
+  EXPECT_TRUE(parse_log_query(json{{"kind", "rate_limited"}}, LogKind::kSecurityEvents).ok());
+  EXPECT_TRUE(parse_log_query(json{{"kind", "excessive_requests"}}, LogKind::kSecurityEvents).ok());
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The local bootstrap behind `make dev`: makes sure .dev.vars holds a JWT_SECRET (a random one
-// on first run; wrangler dev reads it) and that the local D1 has an admin API token, then prints
-// the token. The token is kept in <state>/admin-token (beside the local D1 it belongs to), so a
-// restart prints the same one; deleting the state makes a new one.
+// The local bootstrap behind `make dev`: makes sure .dev.vars holds a JWT_SECRET, a SECRETS_KEY
+// and an ANALYTICS_HASH_KEY (random ones on first run; wrangler dev reads them) and that the
+// local D1 has an admin API token, then prints the token. The token is kept in
+// <state>/admin-token (beside the local D1 it belongs to), so a restart prints the same one;
+// deleting the state makes a new one.
 //
 //   node tools/dev-bootstrap.mjs [--persist-to .wrangler/state]
 //   node tools/dev-bootstrap.mjs --remote   # first admin token of the production D1 (printed once)
@@ -41,11 +42,15 @@ if (remote) {
 }
 
 const devVars = join(ROOT, '.dev.vars');
-const vars = existsSync(devVars) ? readFileSync(devVars, 'utf8') : '';
-if (!/^JWT_SECRET\s*=/m.test(vars)) {
-  const line = `JWT_SECRET = "${newJwtSecret()}"\n`;
-  writeFileSync(devVars, vars && !vars.endsWith('\n') ? `${vars}\n${line}` : vars + line, { mode: 0o600 });
-  console.log('made a local JWT_SECRET in .dev.vars (gitignored)');
+// JWT_SECRET signs tokens; SECRETS_KEY seals the secrets kept in D1 (worker-shim/src/sealed.js);
+// ANALYTICS_HASH_KEY keys the users' hashes in analytics events.
+let vars = existsSync(devVars) ? readFileSync(devVars, 'utf8') : '';
+for (const name of ['JWT_SECRET', 'SECRETS_KEY', 'ANALYTICS_HASH_KEY']) {
+  if (new RegExp(`^${name}\\s*=`, 'm').test(vars)) continue;
+  const line = `${name} = "${newJwtSecret()}"\n`;
+  vars = vars && !vars.endsWith('\n') ? `${vars}\n${line}` : vars + line;
+  writeFileSync(devVars, vars, { mode: 0o600 });
+  console.log(`made a local ${name} in .dev.vars (gitignored)`);
 }
 
 const tokenFile = join(state, 'admin-token');

@@ -62,6 +62,9 @@ class Engine {
     jwt_secret_ = std::move(jwt_secret);
   }
   const std::optional<std::string>& jwt_secret() const { return jwt_secret_; }
+  // The ANALYTICS_HASH_KEY that pseudonymizes users in Analytics Engine events ("" : none).
+  void set_analytics_key(std::string key) { analytics_key_ = std::move(key); }
+  const std::string& analytics_key() const { return analytics_key_; }
 
   // Runs a JSON command. Returns true on success; `output()` holds the answer either way.
   // `attachment`: raw bytes the command may read besides its JSON input (account_ingest: a
@@ -82,6 +85,7 @@ class Engine {
   Duration retry_after_ = Duration(0);
   security::Settings security_settings_;
   std::optional<std::string> jwt_secret_;
+  std::string analytics_key_;
   std::string output_;
 };
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "core/common/json-fields.h"
 #include "core/security/access.h"
@@ -144,7 +145,9 @@ Result<sec::StoredToken> stored_token(const json& row) {
   return t;
 }
 
-// {"vars": {...}, "jwt_secret": "..."|null} -> the settings in force and the secret's state.
+// {"vars": {...}, "jwt_secret": "..."|null, "secrets_key"?, "secrets_key_previous"?,
+// "analytics_key"?} -> the settings in force, the secret's state and every refused other key
+// ("key_errors": [{code, field, message}]).
 // Bad variables are refused (every one named) and change nothing.
 Result<json> security_configure(Engine& e, const json& in, TimePoint) {
   const json* vars = member(in, "vars");
@@ -158,8 +161,32 @@ Result<json> security_configure(Engine& e, const json& in, TimePoint) {
   e.set_security(settings.value(), secret);
   const sec::Settings& s = settings.value();
   auto secret_error = sec::check_secret(secret);
+  // The other keys: SECRETS_KEY(_PREVIOUS) seal stored secrets (the Worker does the sealing,
+  // only after this check); ANALYTICS_HASH_KEY pseudonymizes users in analytics events.
+  json key_errors = json::array();
+  std::optional<std::string> keys[3];
+  const char* const names[3] = {"secrets_key", "secrets_key_previous", "analytics_key"};
+  for (size_t i = 0; i < 3; ++i) {
+    if (const json* k = member(in, names[i])) {
+      if (!k->is_null() && !k->is_string()) {
+        return invalid_field(names[i], std::string(names[i]) + " must be a string");
+      }
+      if (k->is_string()) keys[i] = k->get<std::string>();
+    }
+  }
+  auto note = [&](const std::optional<Error>& err) {
+    if (err) {
+      key_errors.push_back({{"code", err->code}, {"field", err->field}, {"message", err->message}});
+    }
+  };
+  note(sec::check_sealing_key(keys[0], sec::SealingKey::kCurrent));
+  note(sec::check_sealing_key(keys[1], sec::SealingKey::kPrevious));
+  auto analytics_error = sec::check_analytics_key(keys[2]);
+  note(analytics_error);
+  e.set_analytics_key(analytics_error ? std::string() : *keys[2]);
   return json{{"secret_ok", !secret_error},
               {"secret_error", secret_error ? json(secret_error->message) : json(nullptr)},
+              {"key_errors", key_errors},
               {"jwt_issuer", s.jwt.issuer},
               {"jwt_max_skew_ms", s.jwt.max_skew.count()},
               {"jwt_max_lifetime_ms", s.jwt.max_lifetime.count()},
@@ -168,6 +195,7 @@ Result<json> security_configure(Engine& e, const json& in, TimePoint) {
               {"auth_failure_threshold", s.auth_failure_threshold},
               {"auth_failure_window_ms", s.auth_failure_window.count()},
               {"max_upload_bytes", s.max_upload_bytes},
+              {"excessive_requests_per_hour", s.excessive_requests_per_hour},
               {"upload_reservation_ms", sec::kUploadReservationLifetime.count()}};
 }
 
@@ -473,6 +501,34 @@ Result<json> log_query(Engine&, const json& in, TimePoint) {
               {"before_id", v.before_id ? json(*v.before_id) : json(nullptr)}};
 }
 
+// {"count"?: n} (requests of one user in this hour, after this one) -> {"window_start_ms",
+// "window_ms", "limit", "excessive"}: the hour's counter key, and whether it is excessive use
+// (security::requests_excessive; false without a count).
+Result<json> usage_hour_judge(Engine& e, const json& in, TimePoint now) {
+  FieldReader r(in);
+  r.has("count");
+  if (auto err = r.finish()) return *err;
+  const json* count = member(in, "count");
+  if (count && !count->is_null() && !count->is_number_unsigned() && !count->is_number_integer()) {
+    return invalid_field("count", "count must be a whole number");
+  }
+  const uint32_t limit = e.security_settings().excessive_requests_per_hour;
+  const bool excessive = count && !count->is_null() && count->get<int64_t>() >= 0 &&
+                         sec::requests_excessive(count->get<uint64_t>(), limit);
+  return json{{"window_start_ms", to_epoch_ms(sec::window_start(now, sec::kUsageWindow))},
+              {"window_ms", sec::kUsageWindow.count()},
+              {"limit", limit},
+              {"excessive", excessive}};
+}
+
+// {"user": "..."} -> {"user_hash"}: the user as Analytics Engine events carry it (see
+// security::analytics_pseudonym; "" without ANALYTICS_HASH_KEY).
+Result<json> analytics_user(Engine& e, const json& in, TimePoint) {
+  const json* user = member(in, "user");
+  if (!user || !user->is_string()) return invalid_field("user", "user must be a string");
+  return json{{"user_hash", sec::analytics_pseudonym(e.analytics_key(), user->get<std::string>())}};
+}
+
 }  // namespace
 
 std::span<const CommandEntry> security_commands() {
@@ -487,6 +543,8 @@ std::span<const CommandEntry> security_commands() {
       {"quota_check", &quota_check},
       {"quota_status", &quota_status},
       {"log_query", &log_query},
+      {"analytics_user", &analytics_user},
+      {"usage_hour_judge", &usage_hour_judge},
   };
   return kCommands;
 }

@@ -89,7 +89,9 @@ Result<LogQuery> parse_log_query(const json& query, LogKind kind) {
       }
       q.result = v;
     } else if (kind == LogKind::kSecurityEvents && name == "kind") {
-      if (v != "auth_failures") return bad(name, "must be auth_failures");
+      if (v != "auth_failures" && v != "excessive_requests" && v != "rate_limited") {
+        return bad(name, "must be auth_failures, excessive_requests or rate_limited");
+      }
       q.kind = v;
     } else {
       return Error{

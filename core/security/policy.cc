@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/security/sha256.h"
+
 namespace r2w::security {
 
 using nlohmann::json;
@@ -71,6 +73,8 @@ Result<Settings> settings_from_vars(const json& vars) {
          [&](uint64_t n) { s.auth_failure_window = std::chrono::seconds(n); });
   number("MAX_UPLOAD_BYTES", 1, 5ull * 1024 * 1024 * 1024,
          [&](uint64_t n) { s.max_upload_bytes = n; });
+  number("EXCESSIVE_REQUESTS_PER_HOUR", 1, 10'000'000,
+         [&](uint64_t n) { s.excessive_requests_per_hour = static_cast<uint32_t>(n); });
   if (!problems.empty()) {
     return Error{.code = "invalid_field",
                  .message = problems.front().message,
@@ -95,6 +99,54 @@ std::optional<Error> check_secret(const std::optional<std::string>& secret) {
                      "JWT_SECRET is too short: it needs at least 32 bytes (for example "
                      "`openssl rand -hex 32`)",
                  .field = "JWT_SECRET"};
+  }
+  return std::nullopt;
+}
+
+std::string analytics_pseudonym(std::string_view key, std::string_view user) {
+  if (key.empty() || user.empty()) return "";
+  std::string message = "r2watch analytics user v1:";
+  message.append(user);
+  return to_hex(hmac_sha256(key, message)).substr(0, 32);
+}
+
+std::optional<Error> check_analytics_key(const std::optional<std::string>& key) {
+  if (!key || key->empty()) {
+    return Error{.code = "analytics_key_missing",
+                 .message =
+                     "ANALYTICS_HASH_KEY is not set: Analytics Engine events are written "
+                     "without their user. Set it with `wrangler secret put "
+                     "ANALYTICS_HASH_KEY` (at least 32 random bytes)",
+                 .field = "ANALYTICS_HASH_KEY"};
+  }
+  if (key->size() < kMinSecretBytes) {
+    return Error{.code = "analytics_key_too_short",
+                 .message =
+                     "ANALYTICS_HASH_KEY is too short: it needs at least 32 bytes (for "
+                     "example `openssl rand -hex 32`); events are written without their user",
+                 .field = "ANALYTICS_HASH_KEY"};
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_sealing_key(const std::optional<std::string>& key, SealingKey which) {
+  const std::string name = which == SealingKey::kCurrent ? "SECRETS_KEY" : "SECRETS_KEY_PREVIOUS";
+  if (!key || key->empty()) {
+    if (which == SealingKey::kPrevious) return std::nullopt;
+    return Error{.code = "secrets_key_missing",
+                 .message =
+                     "SECRETS_KEY is not set: secrets kept in D1 (inline channel URLs) "
+                     "can be neither stored nor read. Set it with `wrangler secret put "
+                     "SECRETS_KEY` (at least 32 random bytes); `make dev` makes one in "
+                     ".dev.vars",
+                 .field = name};
+  }
+  if (key->size() < kMinSecretBytes) {
+    return Error{.code = "secrets_key_too_short",
+                 .message = name +
+                            " is too short: it needs at least 32 bytes (for example "
+                            "`openssl rand -hex 32`)",
+                 .field = name};
   }
   return std::nullopt;
 }

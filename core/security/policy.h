@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
@@ -27,10 +28,19 @@ struct Settings {
   Duration auth_failure_window = std::chrono::seconds(300);
   // Largest object an upload may carry [100 MiB; MAX_UPLOAD_BYTES, 1..5 GiB].
   uint64_t max_upload_bytes = 100ull * 1024 * 1024;
+  // More requests than this from one user within an hour (kUsageWindow) is a security event,
+  // excessive_requests [1,000; EXCESSIVE_REQUESTS_PER_HOUR, 1..10,000,000].
+  uint32_t excessive_requests_per_hour = 1000;
 };
 
 // The rate-limit window (fixed, one minute).
 inline constexpr Duration kRateWindow = std::chrono::seconds(60);
+// The window of the excessive-use check (fixed, one hour).
+inline constexpr Duration kUsageWindow = std::chrono::hours(1);
+
+// True when `requests` of one user within kUsageWindow (after this one) is excessive use: more
+// than `limit` (Settings::excessive_requests_per_hour).
+inline bool requests_excessive(uint64_t requests, uint32_t limit) { return requests > limit; }
 // The shortest JWT_SECRET accepted: 32 bytes, the HMAC-SHA256 output size (RFC 7518 3.2).
 inline constexpr size_t kMinSecretBytes = 32;
 
@@ -42,6 +52,26 @@ Result<Settings> settings_from_vars(const nlohmann::json& vars);
 // "secret_missing" when JWT_SECRET is absent or empty, "secret_too_short" when it has fewer
 // than kMinSecretBytes bytes; both name JWT_SECRET and say how to set it.
 std::optional<Error> check_secret(const std::optional<std::string>& secret);
+
+// The user as Analytics Engine sees it: the first 16 bytes of HMAC-SHA256(key, "r2watch
+// analytics user v1:" + user) in lower-case hex (32 characters), so events of one user can be
+// counted together without the dataset holding who they are. "" for an empty user, and for an
+// empty key (no ANALYTICS_HASH_KEY: events carry no user at all).
+std::string analytics_pseudonym(std::string_view key, std::string_view user);
+
+// "analytics_key_missing" when ANALYTICS_HASH_KEY is absent or empty (events are then written
+// without their user), "analytics_key_too_short" below kMinSecretBytes bytes.
+std::optional<Error> check_analytics_key(const std::optional<std::string>& key);
+
+// Which key the sealing of stored secrets reads (SECRETS_KEY: the current key, which seals;
+// SECRETS_KEY_PREVIOUS: the key before a rotation, which only opens).
+enum class SealingKey { kCurrent, kPrevious };
+
+// The check of a key that seals secrets stored in D1 (webhook URLs, see worker-shim/src/sealed.js):
+// "secrets_key_missing" when the current key is absent or empty (the previous one is optional:
+// std::nullopt when absent), "secrets_key_too_short" when either has fewer than
+// kMinSecretBytes bytes; each names its variable and says how to set it.
+std::optional<Error> check_sealing_key(const std::optional<std::string>& key, SealingKey which);
 
 // Fixed-window rate limiting: the counter for (kind, subject) is keyed by the window's start.
 TimePoint window_start(TimePoint now, Duration window);

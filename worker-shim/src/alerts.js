@@ -13,6 +13,7 @@ import { accountConfig, accountMember, accountAlertFigures } from './account.js'
 import { quotaStatuses } from './security.js';
 import { jobsForHealth, jobsStatus } from './jobs.js';
 import { githubIssue, rememberGithubIssue, githubIssueClosed } from './db/alerts.js';
+import { open, seal } from './sealed.js';
 
 // A row claimed for sending by a run that died is claimable again after this long.
 const SENDING_LEASE_MS = 5 * 60_000;
@@ -81,9 +82,13 @@ export async function overviewThresholds(rt, { bucket, user }, nowMs) {
   );
 }
 
-async function loadConfig(db) {
-  const row = await db.prepare('SELECT settings_json, ledger_json FROM alert_config WHERE id = 1').first();
-  return { settings: row?.settings_json ?? 'null', ledger: row?.ledger_json ?? 'null' };
+// Where the alert settings are kept: sealed (src/sealed.js), since channels may hold inline URLs.
+export const SETTINGS_PLACE = 'alert_config.settings_json';
+
+async function loadConfig(rt) {
+  const row = await rt.env.DB.prepare('SELECT settings_json, ledger_json FROM alert_config WHERE id = 1').first();
+  const settings = row?.settings_json == null ? 'null' : await open(rt, row.settings_json, SETTINGS_PLACE);
+  return { settings, ledger: row?.ledger_json ?? 'null' };
 }
 
 async function loadSilences(db, nowMs) {
@@ -484,7 +489,7 @@ export async function deliverDue(rt, nowMs) {
     .bind(nowMs, nowMs - SENDING_LEASE_MS)
     .all();
   if (!results.length) return [];
-  const { settings: settingsText } = await loadConfig(db);
+  const { settings: settingsText } = await loadConfig(rt);
   const settings = ask(rt, 'alert_settings_update', `{"current":${settingsText},"environment":"${environmentOf(rt.env)}"}`, nowMs).settings;
   const out = [];
   for (const { key } of results) {
@@ -521,7 +526,7 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   }
   const db = rt.env.DB;
   const rules = await loadRules(db);
-  const { settings, ledger } = await loadConfig(db);
+  const { settings, ledger } = await loadConfig(rt);
   const plan = ask(rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
   const figures = await gatherFigures(rt, plan, nowMs, extra);
   const result = ask(
@@ -595,7 +600,7 @@ async function manual(rt, request, id, command, auth) {
   }
   const caller = JSON.stringify({ user: auth.user, admin: auth.isAdmin });
   const nowMs = Date.now();
-  const { settings } = await loadConfig(db);
+  const { settings } = await loadConfig(rt);
   const result = ask(
     rt,
     command,
@@ -692,7 +697,7 @@ export function registerAlertRoutes(router) {
 
   router.on('GET', '/api/alerts/channels', async (_request, _params, rt) => {
     await ensureDefaults(rt);
-    const { settings } = await loadConfig(rt.env.DB);
+    const { settings } = await loadConfig(rt);
     return json(ask(rt, 'alert_settings_update', `{"current":${settings},"environment":"${environmentOf(rt.env)}"}`).view);
   });
 
@@ -700,7 +705,7 @@ export function registerAlertRoutes(router) {
     const body = await readJsonBody(request);
     await ensureDefaults(rt);
     const db = rt.env.DB;
-    const { settings: current } = await loadConfig(db);
+    const { settings: current } = await loadConfig(rt);
     const { settings, view } = ask(
       rt,
       'alert_settings_update',
@@ -708,7 +713,7 @@ export function registerAlertRoutes(router) {
     );
     await db
       .prepare('UPDATE alert_config SET settings_json = ?, updated_at_ms = ? WHERE id = 1')
-      .bind(JSON.stringify(settings), Date.now())
+      .bind(await seal(rt, JSON.stringify(settings), SETTINGS_PLACE), Date.now())
       .run();
     return json(view);
   });
@@ -740,7 +745,7 @@ export function registerAlertRoutes(router) {
     await ensureDefaults(rt);
     const db = rt.env.DB;
     const nowMs = Date.now();
-    const { settings } = await loadConfig(db);
+    const { settings } = await loadConfig(rt);
     const { notification } = ask(rt, 'alert_test', `{"settings":${settings},"request":${body}}`, nowMs);
     await db.batch(outboxStatements(db, [notification], nowMs));
     const deliveries = await deliverDue(rt, nowMs);

@@ -3,6 +3,7 @@
 // event) is the engine's (core/security/); this file reads headers and D1 and writes counters,
 // events and audit rows. See README.md, "Security".
 import { HttpError, retryAfterSeconds } from './http.js';
+import { excessiveRequestsEvent, rateLimitedEvent } from './db/security-events.js';
 
 /**
  * What a handler learns about an authenticated request.
@@ -72,6 +73,14 @@ export async function authenticate(request, rt, access, url) {
     if (answer.credential) failureSubjects.push(answer.credential);
     for (const s of failureSubjects) statements.push(counter(db, 'auth_fail', s, failures.window_start_ms));
   }
+  // Excessive use: every allowed request counts against its user's hour (the engine's window).
+  let usage = null;
+  let usageAt = -1;
+  if (answer.decision === 'allow') {
+    usage = rt.engine.call('usage_hour_judge', {}, now);
+    usageAt = statements.length;
+    statements.push(counter(db, 'requests_hour', `user:${answer.principal.user}`, usage.window_start_ms));
+  }
   if (answer.decision === 'allow' && answer.touch_token) {
     statements.push(
       db.prepare('UPDATE api_tokens SET last_used_at_ms = ? WHERE id = ?').bind(now, answer.principal.token_id),
@@ -100,13 +109,56 @@ export async function authenticate(request, rt, access, url) {
       now,
     );
   }
+  if (usage && results.length) {
+    const count = countAt(usageAt);
+    const judged = rt.engine.call('usage_hour_judge', { count }, now);
+    if (judged.excessive) {
+      await writeEvent(
+        excessiveRequestsEvent(db, {
+          subject: `user:${answer.principal.user}`,
+          windowStartMs: judged.window_start_ms,
+          windowMs: judged.window_ms,
+          count,
+          limit: judged.limit,
+          nowMs: now,
+          ip,
+          userAgent,
+        }),
+      );
+    }
+  }
   if (rateAnswer && !rateAnswer.allowed) {
     const wait = retryAfterSeconds(rateAnswer.retry_after_ms);
-    throw new HttpError(
+    const err = new HttpError(
       'rate_limited',
       `too many requests from this ${rateAnswer.limited_by === 'ip' ? 'client address' : 'credential'} (limit ${rateAnswer.limit} a minute); retry in ${wait} s`,
       { headers: { 'retry-after': wait } },
     );
+    // Counted as a security event per subject and window; the window's first refusal is audited.
+    const limited = await writeEvent(
+      rateLimitedEvent(db, {
+        subject: rateAnswer.limited_by === 'ip' ? `ip:${ip}` : answer.rate_subject,
+        windowStartMs: rate.window_start_ms,
+        windowMs: rate.window_ms,
+        limit: typeof rateAnswer.limit === 'number' ? rateAnswer.limit : 0,
+        nowMs: now,
+        ip,
+        userAgent,
+        limitedBy: rateAnswer.limited_by,
+      }),
+    );
+    if (limited?.results?.[0]?.count === 1) {
+      const p = answer.decision === 'allow' ? answer.principal : null;
+      err.actor = {
+        user: p?.user ?? 'unknown',
+        role: p?.role ?? 'unknown',
+        via: p?.via ?? 'unknown',
+        subject: p?.user ?? 'unknown',
+        ip,
+        userAgent,
+      };
+    }
+    throw err;
   }
 
   if (answer.decision === 'deny') {
@@ -164,6 +216,16 @@ async function limitWithBindings(limiter, ip, answer) {
     if (!ok) return { allowed: false, retry_after_ms: 60_000, limited_by: 'token', limit: 'the configured number of requests' };
   }
   return { allowed: true };
+}
+
+/** Runs one security-event statement; a failure is logged, never answered (returns null). */
+async function writeEvent(statement) {
+  try {
+    return await statement.all();
+  } catch (e) {
+    console.error(`r2watch: security event not written: ${e.message}`);
+    return null;
+  }
 }
 
 /** Upserts a security event for each subject whose failures the engine judges alarming. */

@@ -19,6 +19,8 @@ const STATUS_BY_CODE = {
   forbidden: 403,
   rate_limited: 429,
   secret_missing: 503,
+  secrets_key_missing: 503,
+  secrets_key_mismatch: 500,
   circuit_open: 503,
   storage_error: 502,
   engine_trap: 500,

@@ -14,6 +14,7 @@ import { registerCostMonthRoutes } from './cost-month.js';
 import { registerAlertRoutes } from './alerts.js';
 import { registerSecurityRoutes } from './security.js';
 import { registerAccountRoutes } from './account.js';
+import { registerSecretRoutes } from './secrets.js';
 import { authenticate, audited, writeAudit } from './auth.js';
 import { runScheduled, registerJobRoutes, JOBS } from './jobs.js';
 import { recentRuns } from './db/jobs.js';
@@ -33,6 +34,7 @@ registerAlertRoutes(router);
 registerSecurityRoutes(router);
 registerJobRoutes(router);
 registerBackupRoutes(router);
+registerSecretRoutes(router);
 // Local development only (ENVIRONMENT = "development"): runs a cron's job through this Worker's
 // own scheduled handler, as Cloudflare would. wrangler 4.86's local trigger
 // (/cdn-cgi/handler/scheduled) fails when the Worker also serves static assets

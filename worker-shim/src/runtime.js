@@ -108,15 +108,24 @@ export class Runtime {
   configureSecurity(now) {
     const vars = {};
     for (const name of SECURITY_VARS) if (this.env[name] !== undefined) vars[name] = this.env[name];
-    const secret = typeof this.env.JWT_SECRET === 'string' ? this.env.JWT_SECRET : null;
+    const str = (v) => (typeof v === 'string' ? v : null);
+    const secrets = {
+      jwt_secret: str(this.env.JWT_SECRET),
+      secrets_key: str(this.env.SECRETS_KEY),
+      secrets_key_previous: str(this.env.SECRETS_KEY_PREVIOUS),
+      analytics_key: str(this.env.ANALYTICS_HASH_KEY),
+    };
     let answer;
     try {
-      answer = this.engine.call('security_configure', { vars, jwt_secret: secret }, now);
+      answer = this.engine.call('security_configure', { vars, ...secrets }, now);
     } catch (e) {
       this.securityErrors.push(`security settings refused, using defaults: ${e.message}`);
-      answer = this.engine.call('security_configure', { vars: {}, jwt_secret: secret }, now);
+      answer = this.engine.call('security_configure', { vars: {}, ...secrets }, now);
     }
     if (!answer.secret_ok) this.securityErrors.push(answer.secret_error);
+    // SECRETS_KEY (sealing of secrets kept in D1, src/sealed.js) or ANALYTICS_HASH_KEY (users
+    // in analytics events, src/analytics.js) missing or too short.
+    for (const e of answer.key_errors ?? []) this.securityErrors.push(e.message);
     this.security = answer;
   }
 
@@ -250,6 +259,7 @@ const SECURITY_VARS = [
   'AUTH_FAILURE_THRESHOLD',
   'AUTH_FAILURE_WINDOW_SECONDS',
   'MAX_UPLOAD_BYTES',
+  'EXCESSIVE_REQUESTS_PER_HOUR',
 ];
 
 function metricsVars(env) {

@@ -34,6 +34,11 @@ export function migrationStatements() {
 /** The JWT secret the test Worker runs with (unless a test sets JWT_SECRET itself). */
 export const TEST_JWT_SECRET = 'r2watch-test-secret-0123456789abcdef0123456789';
 
+/** The key that seals secrets kept in D1 in the test Worker (unless a test sets SECRETS_KEY). */
+export const TEST_SECRETS_KEY = 'r2watch-test-sealing-key-fedcba9876543210fedcba98';
+/** The key of the users' hashes in analytics events (unless a test sets ANALYTICS_HASH_KEY). */
+export const TEST_ANALYTICS_HASH_KEY = 'r2watch-test-analytics-key-0123456789abcdef01234';
+
 /**
  * Signs an HS256 JWT with Node's crypto: an implementation independent of the core's, so a test
  * that passes proves both agree with RFC 7519.
@@ -56,7 +61,7 @@ export function tempDir(name) {
 
 /**
 /**
- * Starts the Worker with JWT_SECRET set (vars.JWT_SECRET: null leaves it unset), generous rate
+ * Starts the Worker with JWT_SECRET, SECRETS_KEY and ANALYTICS_HASH_KEY set (vars.JWT_SECRET: null leaves it unset), generous rate
  * limits (unless vars set them), the dashboard's static assets, and an admin API token that
  * `fetch` and `call` send unless the request carries its own Authorization header or
  * `anonymous: true`.
@@ -104,6 +109,8 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
       Object.entries({
         FAULT_INJECTION: 'on',
         JWT_SECRET: TEST_JWT_SECRET,
+        SECRETS_KEY: TEST_SECRETS_KEY,
+        ANALYTICS_HASH_KEY: TEST_ANALYTICS_HASH_KEY,
         RATE_LIMIT_PER_MINUTE: '100000',
         RATE_LIMIT_IP_PER_MINUTE: '100000',
         ...vars,

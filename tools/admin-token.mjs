@@ -2,7 +2,7 @@
 // the SQL that stores it: the user 'admin' and the token's SHA-256, as the Worker stores tokens
 // it issues (core/security/credentials.h: "r2w_" + 16 hex id + "_" + 64 hex secret).
 // Production never uses this: there an admin creates tokens with POST /api/admin/tokens, and the
-// first admin is created with `npm run bootstrap-admin -- --remote` (see README, Security).
+// first admin is created with `npm run bootstrap-admin -- --remote` (see docs/security.md).
 import { createHash, randomBytes } from 'node:crypto';
 
 export function newApiToken() {

@@ -1,7 +1,7 @@
 // Who is calling, may they, and how often: the per-request security gate, and the audit log.
 // Every decision (token checks, roles and scopes, whose data, rate limits, what is a security
 // event) is the engine's (core/security/); this file reads headers and D1 and writes counters,
-// events and audit rows. See README.md, "Security".
+// events and audit rows. See docs/security.md.
 import { HttpError, retryAfterSeconds } from './http.js';
 import { excessiveRequestsEvent, rateLimitedEvent } from './db/security-events.js';
 

@@ -134,7 +134,7 @@ test('an object R2 holds without a record (the PUT reached R2 after the DELETE) 
   }
 });
 
-test('a record changed while the walk listed its page is left to the change', async () => {
+test('records out of step in several listing pages all converge, page by page', async () => {
   const worker = await startWorker({ vars: { INVENTORY_PAGE_SIZE: '2' } });
   try {
     const token = await tokenFor(worker, 'tia');

@@ -11,6 +11,9 @@ DEV_STATE ?= .wrangler/state
 export WRANGLER_SEND_METRICS := false
 export CLOUDFLARE_CF_FETCH_ENABLED := false
 export CI ?=
+# ccache (installed by tools/ensure-deps.sh): one cache for every checkout of the project.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 WASM := build/wasm/r2watch.wasm
 # The cost engine for the browser (Emscripten) and the dashboard the Worker serves at /.

@@ -220,12 +220,5 @@ TEST(Backup, ManifestRefusesABadChecksumOrTableNamingTheField) {
   EXPECT_EQ(check_manifest(m).error().field, "tables[1].name");
 }
 
-TEST(Retention, BreakerAndSecurityEventsAreKeptNinetyDays) {
-  TimePoint now = utc(2026, 11, 30);
-  EventCutoffs c = event_cutoffs(now);
-  EXPECT_EQ(c.breaker_events_before, utc(2026, 9, 1));
-  EXPECT_EQ(c.security_events_before, utc(2026, 9, 1));
-}
-
 }  // namespace
 }  // namespace r2w::ops

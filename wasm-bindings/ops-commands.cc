@@ -1,7 +1,9 @@
 // Commands of the Worker's own operation: the job schedule, heartbeats and their judgement.
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 
 #include "core/common/json-fields.h"
 #include "core/ops/backup.h"
@@ -310,12 +312,141 @@ Result<json> backup_prune(Engine&, const json& in, TimePoint) {
                                                     current->get<std::string>())}};
 }
 
-// {} -> {"circuit_breaker_events_before_ms", "security_events_before_ms"}: rows older than these
-// are deleted by the daily job (core/ops/retention.h).
-Result<json> events_retention(Engine&, const json&, TimePoint now) {
-  ops::EventCutoffs c = ops::event_cutoffs(now);
-  return json{{"circuit_breaker_events_before_ms", to_epoch_ms(c.breaker_events_before)},
-              {"security_events_before_ms", to_epoch_ms(c.security_events_before)}};
+// {"vars": {"NAME": "days"}} (the retention variables the Worker has) and
+// "probe_retention_days": the monitor's retentionDays or null -> the settings, or an error naming
+// the variable.
+Result<ops::RetentionSettings> parse_retention(const json& in) {
+  if (!in.is_object()) return invalid_field("retention", "the body must be an object");
+  std::map<std::string, std::string> vars;
+  if (auto v = in.find("vars"); v != in.end() && !v->is_null()) {
+    if (!v->is_object() || v->size() > 64) {
+      return invalid_field("vars", "vars must be an object of at most 64 variables");
+    }
+    for (const auto& [name, value] : v->items()) {
+      if (value.is_string()) {
+        vars[name] = value.get<std::string>();
+      } else if (value.is_number_unsigned()) {
+        vars[name] = std::to_string(value.get<uint64_t>());
+      } else {
+        return invalid_field(name, name + " must be a whole number of days");
+      }
+    }
+  }
+  std::optional<uint32_t> probe_days;
+  if (auto p = in.find("probe_retention_days"); p != in.end() && !p->is_null()) {
+    if (!p->is_number_unsigned() || p->get<uint64_t>() > ops::kMaxRetentionDays) {
+      return invalid_field("probe_retention_days",
+                           "probe_retention_days must be a whole number of days or null");
+    }
+    probe_days = static_cast<uint32_t>(p->get<uint64_t>());
+  }
+  return ops::retention_settings(vars, probe_days);
+}
+
+json cutoff_to_json(const ops::TableCutoff& c) {
+  const ops::TablePolicy& p = *c.policy;
+  json key = json::array();
+  for (std::string_view k : p.key) key.push_back(std::string(k));
+  return {{"table", std::string(p.table)},
+          {"time_column", std::string(p.time_column)},
+          {"time_kind", std::string(ops::time_kind_name(p.time_kind))},
+          {"key", key},
+          {"filter", std::string(ops::row_filter_name(p.filter))},
+          {"action", std::string(ops::retention_action_name(p.action))},
+          {"variable", std::string(p.variable)},
+          {"days", c.days},
+          {"before_ms", to_epoch_ms(c.before)},
+          {"before_day", c.before_day}};
+}
+
+// {"vars", "probe_retention_days"} -> {"tables": [{"table", "time_column", "time_kind": ms|day,
+// "key": [columns], "filter", "action": archive|delete, "variable", "days", "before_ms",
+// "before_day"}], "other_tables": [{"table", "bounded_by"}], "archive_prefix", "rows_per_step",
+// "steps_per_run"}: what the retention job does at `now` (core/ops/retention.h).
+Result<json> retention_plan(Engine&, const json& in, TimePoint now) {
+  auto settings = parse_retention(in);
+  if (!settings.ok()) return settings.error();
+  json tables = json::array();
+  for (const ops::TableCutoff& c : ops::retention_cutoffs(settings.value(), now)) {
+    tables.push_back(cutoff_to_json(c));
+  }
+  json other = json::array();
+  for (const ops::OtherTable& o : ops::other_tables()) {
+    other.push_back({{"table", std::string(o.table)}, {"bounded_by", std::string(o.bounded_by)}});
+  }
+  return json{{"tables", tables},
+              {"other_tables", other},
+              {"archive_prefix", std::string(ops::kArchiveRoot)},
+              {"rows_per_step", ops::kArchiveRowsPerStep},
+              {"steps_per_run", ops::kArchiveStepsPerRun}};
+}
+
+// {"vars", "probe_retention_days", "table", "oldest_ms" | "oldest_day"} -> {"month", "key",
+// "from_ms", "to_ms", "from_day", "to_day"}: the archive object the oldest row past retention
+// goes to, and the slice of rows (from <= time < to) that goes there in this step.
+Result<json> archive_window(Engine&, const json& in, TimePoint now) {
+  auto settings = parse_retention(in);
+  if (!settings.ok()) return settings.error();
+  auto table = in.find("table");
+  if (table == in.end() || !table->is_string()) return invalid_field("table", "table is missing");
+  std::optional<ops::TableCutoff> cutoff;
+  for (const ops::TableCutoff& c : ops::retention_cutoffs(settings.value(), now)) {
+    if (c.policy->table == table->get<std::string>()) cutoff = c;
+  }
+  if (!cutoff) return invalid_field("table", "table has no retention policy");
+  std::optional<int64_t> oldest_ms;
+  std::optional<std::string> oldest_day;
+  if (auto o = in.find("oldest_ms"); o != in.end() && o->is_number_integer()) {
+    oldest_ms = o->get<int64_t>();
+  }
+  if (auto o = in.find("oldest_day"); o != in.end() && o->is_string()) {
+    oldest_day = o->get<std::string>();
+  }
+  auto w = ops::archive_window(
+      *cutoff, oldest_ms, oldest_day ? std::optional<std::string_view>(*oldest_day) : std::nullopt);
+  if (!w.ok()) return w.error();
+  return json{{"month", w.value().month},
+              {"key", w.value().key},
+              {"from_ms", to_epoch_ms(w.value().from)},
+              {"to_ms", to_epoch_ms(w.value().to)},
+              {"from_day", w.value().from_day},
+              {"to_day", w.value().to_day}};
+}
+
+// {"keys": [keys under .r2watch/archive/]} -> {"archives": [{"key", "table", "month"}]}: the
+// archive objects among them, by table then month.
+Result<json> archive_list(Engine&, const json& in, TimePoint) {
+  auto keys = string_list(in, "keys", 100'000);
+  if (!keys.ok()) return keys.error();
+  std::vector<std::pair<ops::ArchiveKey, std::string>> found;
+  for (const std::string& k : keys.value()) {
+    if (auto a = ops::parse_archive_key(k)) found.emplace_back(*a, k);
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.table, a.first.month) < std::tie(b.first.table, b.first.month);
+  });
+  json out = json::array();
+  for (const auto& [a, k] : found) {
+    out.push_back({{"key", k}, {"table", a.table}, {"month", a.month}});
+  }
+  return json{{"archives", out}};
+}
+
+// {"table", "month"} -> {"key"}: the archive object of one table-month, or an error naming the
+// field (a table with no archive policy, a month that is not YYYY-MM).
+Result<json> archive_key(Engine&, const json& in, TimePoint) {
+  auto table = in.find("table");
+  const ops::TablePolicy* p = table != in.end() && table->is_string()
+                                  ? ops::find_policy(table->get<std::string>())
+                                  : nullptr;
+  if (!p || p->action != ops::RetentionAction::kArchive) {
+    return invalid_field("table", "table must be a table that is archived");
+  }
+  auto month = in.find("month");
+  auto ym = month != in.end() && month->is_string() ? parse_year_month(month->get<std::string>())
+                                                    : std::nullopt;
+  if (!ym) return invalid_field("month", "month must be YYYY-MM");
+  return json{{"key", ops::archive_key(p->table, *ym)}};
 }
 
 }  // namespace
@@ -349,9 +480,11 @@ json job_status_to_json(const ops::JobStatus& s, const ops::JobHistory& h) {
 
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},   {"log_line", &log_line},
-      {"backup_plan", &backup_plan},   {"backup_manifest", &backup_manifest},
-      {"backup_prune", &backup_prune}, {"events_retention", &events_retention},
+      {"jobs_status", &jobs_status},       {"log_line", &log_line},
+      {"backup_plan", &backup_plan},       {"backup_manifest", &backup_manifest},
+      {"backup_prune", &backup_prune},     {"retention_plan", &retention_plan},
+      {"archive_window", &archive_window}, {"archive_list", &archive_list},
+      {"archive_key", &archive_key},
   };
   return kCommands;
 }

@@ -8,12 +8,14 @@ import { faultsEnabled } from './runtime.js';
 
 const encoder = new TextEncoder();
 
-async function gzip(bytes) {
+/** Gzip via CompressionStream (also the archive's, archive.js). */
+export async function gzip(bytes) {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-async function sha256Hex(bytes) {
+/** SHA-256 as lowercase hex (WebCrypto). */
+export async function sha256Hex(bytes) {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
   return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -16,10 +16,11 @@ import { registerSecurityRoutes } from './security.js';
 import { registerAccountRoutes } from './account.js';
 import { registerSecretRoutes } from './secrets.js';
 import { authenticate, audited, writeAudit } from './auth.js';
-import { runScheduled, registerJobRoutes, JOBS } from './jobs.js';
+import { runScheduled, registerJobRoutes, addJobRouteHeartbeats, JOBS } from './jobs.js';
 import { recentRuns } from './db/jobs.js';
 import { logRequest } from './log.js';
 import { registerBackupRoutes } from './backup.js';
+import { registerArchiveRoutes } from './archive.js';
 
 const router = new Router();
 registerStorageRoutes(router);
@@ -34,6 +35,7 @@ registerAlertRoutes(router);
 registerSecurityRoutes(router);
 registerJobRoutes(router);
 registerBackupRoutes(router);
+registerArchiveRoutes(router);
 registerSecretRoutes(router);
 // Local development only (ENVIRONMENT = "development"): runs a cron's job through this Worker's
 // own scheduled handler, as Cloudflare would. wrangler 4.86's local trigger
@@ -64,6 +66,8 @@ router.on('POST', '/api/admin/jobs/scheduled', async (request, _params, rt, ctx)
   return json({ cron, job: JOBS[cron].name, run });
 }, { role: 'admin' });
 registerAccountRoutes(router);
+// Every POST /api/admin/jobs/<job> records its run in job_runs, as the cron does.
+addJobRouteHeartbeats(router);
 // Every route and who may call it (the authorization matrix test walks this list).
 router.on('GET', '/api/admin/routes', async () => json({ routes: router.list() }), { role: 'admin' });
 

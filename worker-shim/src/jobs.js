@@ -1,16 +1,16 @@
 // Cron dispatch: one scheduled handler, one job table keyed by the cron expression in
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
-import { scheduleProbes, pruneHealthChecks } from './monitor.js';
+import { scheduleProbes } from './monitor.js';
 import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
-import { startRun, finishRun, jobHistory, recentRuns, pruneRuns } from './db/jobs.js';
+import { startRun, finishRun, dropRun, jobHistory, recentRuns } from './db/jobs.js';
 import { HttpError, json } from './http.js';
 import { collectAccount } from './account.js';
 import { logJob } from './log.js';
 import { backupToR2 } from './backup.js';
-import { pruneEvents } from './db/retention.js';
+import { enforceTableRetention } from './archive.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), makes sure
@@ -25,22 +25,28 @@ async function collect(rt, scheduledTime) {
 }
 
 /**
- * Daily at 00:00 UTC: day rollups and retention of rollups, snapshots, health checks, heartbeats,
- * breaker and security events, the daily report, then a backup of D1 to R2 (last: a backup that fails marks the run failed
- * after everything else is done).
+ * Daily at 00:00 UTC: day rollups, retention of minute rows and expired reservations (metrics)
+ * and of security counters, then the retention of every other growing table (archive.js: past
+ * their period, archived to R2 and then deleted, or deleted), the daily report, then a backup of
+ * D1 to R2. A retention that fails (R2 down) does not stop the report and the backup: the run is
+ * marked failed at the end, and the next run goes on where this one stopped.
  */
 async function daily(rt, scheduledTime) {
   await rt.flushMetrics();
   const rollups = await rollUp(rt, scheduledTime);
   const retention = await enforceRetention(rt, scheduledTime);
-  const health_checks = await pruneHealthChecks(rt, scheduledTime);
   const security = await pruneSecurityCounters(rt, scheduledTime);
+  let tables = null;
+  let tablesError = null;
+  try {
+    tables = await enforceTableRetention(rt, scheduledTime);
+  } catch (e) {
+    tablesError = e;
+  }
   const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
-  const { runs_before_ms: runsBefore } = rt.engine.call('jobs_status', { schedule: [] }, scheduledTime);
-  const job_runs_deleted = await pruneRuns(rt.env.DB, runsBefore);
-  const events = await pruneEvents(rt.env.DB, rt.engine.call('events_retention', {}, scheduledTime));
   const backup = await backupToR2(rt, scheduledTime);
-  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period, events, backup };
+  if (tablesError) throw new Error(`retention of tables failed: ${tablesError.message ?? tablesError}`);
+  return { rollups, retention, security, tables, daily_report: report.period, backup };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -97,7 +103,7 @@ export function jobSchedule() {
  * what it did when it ends (or with the error when it throws; the error is thrown on), and one
  * log line (log.js). A heartbeat that cannot be written never stops the job itself.
  */
-export async function withHeartbeat(rt, { job, trigger, cron = null, scheduledMs }, run) {
+export async function withHeartbeat(rt, { job, trigger, cron = null, scheduledMs, refused = () => false }, run) {
   const db = rt.env.DB;
   const startedMs = Date.now();
   let id = null;
@@ -121,8 +127,56 @@ export async function withHeartbeat(rt, { job, trigger, cron = null, scheduledMs
     await finish('ok', summary ?? null, null);
     return summary;
   } catch (e) {
+    if (refused(e)) {
+      // The request was refused before the job did anything (bad input): no run to record.
+      if (id !== null) await dropRun(db, id).catch((err) => console.error(`r2watch: heartbeat of ${job} not dropped: ${err.message}`));
+      throw e;
+    }
     await finish('error', null, String(e?.message ?? e).slice(0, 1000));
     throw e;
+  }
+}
+
+const JOB_ROUTE_PREFIX = '/api/admin/jobs/';
+// A job's summary larger than this is recorded as its size only.
+const MAX_SUMMARY_CHARS = 16_000;
+
+async function summaryOf(response) {
+  if (!(response.headers.get('content-type') ?? '').includes('application/json')) return { status: response.status };
+  const text = await response.clone().text();
+  if (text.length > MAX_SUMMARY_CHARS) return { status: response.status, summary_chars: text.length };
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { status: response.status };
+  }
+}
+
+/**
+ * Gives every `POST /api/admin/jobs/<job>` route a heartbeat, as the cron has: a row in job_runs
+ * (trigger 'http', job '<job>') completed with the route's JSON answer or its error. A request
+ * refused for its input (4xx) records no run. `/api/admin/jobs/scheduled` runs the cron's own
+ * handler, which records its run itself. Call once, after every route is registered.
+ */
+export function addJobRouteHeartbeats(router) {
+  for (const route of router.routes) {
+    if (route.method !== 'POST' || !route.pattern.startsWith(JOB_ROUTE_PREFIX)) continue;
+    if (route.pattern === `${JOB_ROUTE_PREFIX}scheduled`) continue;
+    const job = route.pattern.slice(JOB_ROUTE_PREFIX.length);
+    const handler = route.handler;
+    route.handler = async (request, params, rt, ctx, auth) => {
+      let response;
+      await withHeartbeat(
+        rt,
+        { job, trigger: 'http', scheduledMs: Date.now(), refused: (e) => e instanceof HttpError && e.status < 500 },
+        async () => {
+          response = await handler(request, params, rt, ctx, auth);
+          if (response.status >= 500) throw new Error(`${job} answered ${response.status}`);
+          return summaryOf(response);
+        },
+      );
+      return response;
+    };
   }
 }
 

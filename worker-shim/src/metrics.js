@@ -198,21 +198,20 @@ export async function walkInventory(rt, now) {
   };
 }
 
-/** Deletes rollups and snapshots past their retention. */
+/**
+ * Deletes minute rows past RAW_METRICS_RETENTION_DAYS and expired quota reservations. Hour and
+ * day rows and inventory snapshots are archived to R2 before they are deleted (archive.js).
+ */
 export async function enforceRetention(rt, now) {
   const db = rt.env.DB;
   const c = rt.engine.call('metrics_retention', {}, now);
-  const [minutes, aggregated, snapshots, reservations] = await db.batch([
+  const [minutes, reservations] = await db.batch([
     db.prepare("DELETE FROM storage_metrics WHERE level = 'minute' AND period_start_ms < ?").bind(c.minute_rows_before_ms),
-    db.prepare("DELETE FROM storage_metrics WHERE level IN ('hour', 'day') AND period_start_ms < ?").bind(c.aggregated_rows_before_ms),
-    db.prepare('DELETE FROM storage_inventory_snapshots WHERE taken_at_ms < ?').bind(c.aggregated_rows_before_ms),
     // Quota reservations left by uploads that never finished (they stopped counting already).
     db.prepare('DELETE FROM quota_reservations WHERE expires_at_ms < ?').bind(now),
   ]);
   return {
     minute_rows_deleted: minutes.meta.changes,
-    aggregated_rows_deleted: aggregated.meta.changes,
-    snapshots_deleted: snapshots.meta.changes,
     expired_reservations_deleted: reservations.meta.changes,
   };
 }

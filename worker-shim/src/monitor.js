@@ -273,16 +273,6 @@ async function rescheduleProbes(rt) {
   }
 }
 
-/** The daily job's part: deletes probe results past the configured retention. */
-export async function pruneHealthChecks(rt, nowMs) {
-  const { config } = await loadMonitor(rt.env.DB);
-  const { delete_before_ms: before } = ask(rt, 'health_retention', { config }, nowMs);
-  const result = await rt.env.DB.prepare('DELETE FROM r2_health_checks WHERE checked_at_ms < ?')
-    .bind(before)
-    .run();
-  return { deleted: result.meta.changes, before_ms: before };
-}
-
 /** Query-string parameters as strings, for the engine to check. */
 function queryOf(request) {
   return Object.fromEntries(new URL(request.url).searchParams);

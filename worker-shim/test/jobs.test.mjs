@@ -161,3 +161,42 @@ test('a default rule added by a later release is installed once, and stays delet
     await worker.dispose();
   }
 });
+
+test('a job run by hand over HTTP leaves a heartbeat like the cron; a refused request leaves none', { timeout: 180_000 }, async () => {
+  const worker = await startWorker();
+  try {
+    const ran = await call(worker, 'POST', '/api/admin/jobs/cost');
+    assert.equal(ran.status, 200);
+    const [run] = (await call(worker, 'GET', '/api/admin/jobs?job=cost')).body.recent_runs;
+    assert.equal(run.trigger, 'http');
+    assert.equal(run.outcome, 'ok');
+    assert.ok(run.duration_ms >= 0);
+    assert.deepEqual(run.summary, ran.body);
+    // It counts as the cost job's last run and last success.
+    const cost = jobNamed(await jobsOf(worker), 'cost');
+    assert.equal(cost.last_outcome, 'ok');
+    assert.equal(cost.last_success_ms, run.started_ms);
+
+    // A backup that fails half-way is recorded as failed, with why.
+    const failed = await call(worker, 'POST', '/api/admin/jobs/backup?fail_after_tables=1');
+    assert.equal(failed.status, 500);
+    const [backup] = (await call(worker, 'GET', '/api/admin/jobs?job=backup')).body.recent_runs;
+    assert.equal(backup.trigger, 'http');
+    assert.equal(backup.outcome, 'error');
+    assert.match(backup.error, /failed after 1 tables/);
+
+    // Bad input: refused before anything runs, no run recorded.
+    const refused = await call(worker, 'POST', '/api/admin/jobs/backup?fail_after_tables=x');
+    assert.equal(refused.status, 400);
+    assert.equal((await call(worker, 'GET', '/api/admin/jobs?job=backup')).body.recent_runs.length, 1);
+
+    // Every job route has its heartbeat: one run per route called.
+    for (const path of ['/api/admin/jobs/collect-metrics', '/api/admin/jobs/metrics-flush', '/api/admin/jobs/retention', '/api/admin/jobs/check-alerts', '/api/admin/jobs/archive']) {
+      assert.equal((await call(worker, 'POST', path)).status, 200, path);
+    }
+    const jobs = (await worker.db.prepare("SELECT job FROM job_runs WHERE trigger = 'http' AND outcome = 'ok' ORDER BY id").all()).results.map((r) => r.job);
+    assert.deepEqual(jobs, ['cost', 'collect-metrics', 'metrics-flush', 'retention', 'check-alerts', 'archive']);
+  } finally {
+    await worker.dispose();
+  }
+});

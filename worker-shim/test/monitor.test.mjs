@@ -288,21 +288,30 @@ test('history, metrics and operator resolution of alerts', async () => {
   }
 });
 
-test('the daily job deletes health checks past the retention window', async () => {
+test('the daily job deletes health checks past the retention window, never before 90 days (the status page)', async () => {
   const worker = await startWorker();
   try {
-    await call(worker, 'PUT', '/api/health/config', { retentionDays: 7 });
     const now = Date.now();
     const insert = worker.db.prepare(
       `INSERT INTO r2_health_checks (round_id, trigger, operation, ok, status, response_time_ms,
          error, checked_at_ms) VALUES (?, 'scheduled', 'get', 1, 'ok', 5, NULL, ?)`,
     );
+    // retentionDays below 90 keeps 90 days all the same.
+    await call(worker, 'PUT', '/api/health/config', { retentionDays: 7 });
     await worker.db.batch([
-      insert.bind('old', now - 7 * 86_400_000 - 60_000),
-      insert.bind('recent', now - 7 * 86_400_000 + 60_000),
+      insert.bind('old', now - 90 * 86_400_000 - 60_000),
+      insert.bind('day-8', now - 8 * 86_400_000),
     ]);
     assert.equal((await runCron(worker, DAILY, now)).outcome, 'ok');
-    assert.deepEqual((await checksInD1(worker)).map((c) => c.round_id), ['recent']);
+    assert.deepEqual((await checksInD1(worker)).map((c) => c.round_id), ['day-8']);
+    // Above 90 days, retentionDays rules.
+    await call(worker, 'PUT', '/api/health/config', { retentionDays: 120 });
+    await worker.db.batch([
+      insert.bind('day-121', now - 120 * 86_400_000 - 60_000),
+      insert.bind('day-119', now - 120 * 86_400_000 + 60_000),
+    ]);
+    assert.equal((await runCron(worker, DAILY, now)).outcome, 'ok');
+    assert.deepEqual((await checksInD1(worker)).map((c) => c.round_id).sort(), ['day-119', 'day-8']);
   } finally {
     await worker.dispose();
   }

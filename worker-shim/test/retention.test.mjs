@@ -1,12 +1,13 @@
-// The daily job deletes breaker transitions and security events past their retention (90 days,
-// core/ops/retention.h), one millisecond on each side of the cutoff, and keeps the rest.
+// The daily job deletes breaker transitions past their retention and archives security events
+// past theirs (90 days each, core/ops/retention.h), one millisecond on each side of the cutoff,
+// and keeps the rest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, runCron } from './helpers.mjs';
+import { startWorker, runCron, call } from './helpers.mjs';
 
 const DAY_MS = 86_400_000;
 
-test('the daily job deletes breaker and security events older than 90 days and keeps the rest', { timeout: 120_000 }, async () => {
+test('the daily job deletes breaker events and archives security events older than 90 days, and keeps the rest', { timeout: 120_000 }, async () => {
   const w = await startWorker();
   try {
     const now = Date.UTC(2026, 10, 30);
@@ -34,7 +35,15 @@ test('the daily job deletes breaker and security events older than 90 days and k
     assert.deepEqual(breaker, ['edge', 'recent']);
     assert.deepEqual(security, ['edge', 'recent']);
     const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
-    assert.deepEqual(JSON.parse(run.summary_json).events, { circuit_breaker_events_deleted: 1, security_events_deleted: 1 });
+    const { tables } = JSON.parse(run.summary_json);
+    assert.equal(tables.deleted.circuit_breaker_events, 1);
+    assert.equal(tables.archived.security_events, 1);
+    assert.equal(tables.deleted.security_events, 1);
+    // The security event went to R2 first (its month: the cutoff's month, 2026-09 or before).
+    const month = new Date(times.old).toISOString().slice(0, 7);
+    const archived = await call(w, 'GET', `/api/admin/archive/security_events/${month}`);
+    assert.equal(archived.status, 200);
+    assert.deepEqual(archived.body.rows.map((r) => r.subject), ['old']);
   } finally {
     await w.dispose();
   }

@@ -23,6 +23,11 @@ export async function finishRun(db, id, { outcome, endedMs, durationMs, summary 
     .run();
 }
 
+/** Removes a run that never started its work (a request refused for its input). */
+export async function dropRun(db, id) {
+  await db.prepare("DELETE FROM job_runs WHERE id = ? AND outcome = 'running'").bind(id).run();
+}
+
 /**
  * Each job's last run and last success, in the shape the engine's jobs_status reads, and when
  * r2watch first knew of the jobs (registered now when new).
@@ -79,8 +84,3 @@ export async function recentRuns(db, job, limit) {
   return results.map((r) => ({ ...r, summary: r.summary_json ? JSON.parse(r.summary_json) : null, summary_json: undefined }));
 }
 
-/** Deletes heartbeats started before `beforeMs`. */
-export async function pruneRuns(db, beforeMs) {
-  const res = await db.prepare('DELETE FROM job_runs WHERE started_ms < ?').bind(beforeMs).run();
-  return res.meta.changes;
-}

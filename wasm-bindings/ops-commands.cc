@@ -361,8 +361,8 @@ json cutoff_to_json(const ops::TableCutoff& c) {
 
 // {"vars", "probe_retention_days"} -> {"tables": [{"table", "time_column", "time_kind": ms|day,
 // "key": [columns], "filter", "action": archive|delete, "variable", "days", "before_ms",
-// "before_day"}], "other_tables": [{"table", "bounded_by"}], "archive_prefix", "rows_per_step",
-// "steps_per_run"}: what the retention job does at `now` (core/ops/retention.h).
+// "before_day"}], "other_tables": [{"table", "bounded_by"}], "archive_prefix", "rows_per_read",
+// "rows_per_write", "steps_per_run"}: what the retention job does at `now` (core/ops/retention.h).
 Result<json> retention_plan(Engine&, const json& in, TimePoint now) {
   auto settings = parse_retention(in);
   if (!settings.ok()) return settings.error();
@@ -377,7 +377,8 @@ Result<json> retention_plan(Engine&, const json& in, TimePoint now) {
   return json{{"tables", tables},
               {"other_tables", other},
               {"archive_prefix", std::string(ops::kArchiveRoot)},
-              {"rows_per_step", ops::kArchiveRowsPerStep},
+              {"rows_per_read", ops::kArchiveRowsPerRead},
+              {"rows_per_write", ops::kArchiveRowsPerObjectWrite},
               {"steps_per_run", ops::kArchiveStepsPerRun}};
 }
 

@@ -79,10 +79,13 @@ inline constexpr uint32_t kMaxRetentionDays = 3'650;
 // The status page shows 90-day uptime from the probe results: they are kept at least that long
 // whatever the monitor's retentionDays says.
 inline constexpr uint32_t kProbeHistoryMinDays = 90;
-// Rows read, archived and deleted per step (one step: one slice of one table-month), and steps
-// per run: a run stops there and the next one goes on where it stopped.
-inline constexpr uint32_t kArchiveRowsPerStep = 2'000;
-inline constexpr uint32_t kArchiveStepsPerRun = 200;
+// One step archives one slice of one table-month: its rows read from D1 in pages of
+// kArchiveRowsPerRead, at most kArchiveRowsPerObjectWrite of them merged into the month's object
+// in one write (so a month is rewritten once per step, not once per page), then deleted. A run
+// stops after kArchiveStepsPerRun steps and the next one goes on where it stopped.
+inline constexpr uint32_t kArchiveRowsPerRead = 2'000;
+inline constexpr uint32_t kArchiveRowsPerObjectWrite = 50'000;
+inline constexpr uint32_t kArchiveStepsPerRun = 100;
 
 inline constexpr std::string_view kArchiveRoot = ".r2watch/archive/";
 

@@ -113,7 +113,13 @@ export async function enforceTableRetention(rt, nowMs) {
       steps += 1;
       const at = t.time_kind === 'day' ? { oldest_day: oldest } : { oldest_ms: oldest };
       const w = ask(rt, 'archive_window', { ...input, table: t.table, ...at }, nowMs);
-      const rows = await rowsInWindow(db, t, w, plan.rows_per_step);
+      // The window's rows, page by page, up to one write's worth.
+      const rows = [];
+      for (;;) {
+        const page = await rowsInWindow(db, t, w, plan.rows_per_read, rows.length);
+        rows.push(...page);
+        if (page.length < plan.rows_per_read || rows.length >= plan.rows_per_write) break;
+      }
       if (rows.length === 0) break;
       await mergeAndWrite(rt, t, w.key, rows);
       objectsWritten += 1;

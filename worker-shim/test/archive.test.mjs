@@ -71,6 +71,23 @@ test('rows past retention are archived to R2 by table and month, read back by an
          VALUES ('day-60', 'scheduled', 'get', 1, 'ok', 5, NULL, ?), ('day-100', 'scheduled', 'get', 1, 'ok', 5, NULL, ?)`,
       ).bind(now - 60 * DAY_MS, now - 100 * DAY_MS),
     ]);
+    // A month larger than one D1 page (2,000 rows): read page by page, one object.
+    const FEB = 4_100;
+    const bulk = [];
+    for (let i = 0; i < FEB; i += 9) {
+      const n = Math.min(9, FEB - i);
+      const params = [];
+      for (let j = 0; j < n; j++) params.push(Date.UTC(2025, 1, 1) + (i + j) * 60_000, `feb-${i + j}`);
+      bulk.push(
+        w.db
+          .prepare(
+            `INSERT INTO audit_log (at_ms, actor, actor_role, via, action, result, status)
+             VALUES ${Array.from({ length: n }, () => "(?, ?, 'admin', 'token', 'PUT', 'ok', 200)").join(', ')}`,
+          )
+          .bind(...params),
+      );
+    }
+    await w.db.batch(bulk);
     const before = (await w.db.prepare("SELECT * FROM audit_log WHERE actor = 'march-1'").first());
 
     assert.equal((await runCron(w, DAILY, now)).outcome, 'ok');
@@ -91,6 +108,9 @@ test('rows past retention are archived to R2 by table and month, read back by an
     assert.deepEqual(march.map((r) => r.actor), ['march-1', 'march-2']);
     assert.deepEqual(march[0], before);
     assert.deepEqual((await archivedRows(w, '.r2watch/archive/audit_log/2025-04.jsonl.gz')).map((r) => r.actor), ['april-1']);
+    const feb = await archivedRows(w, '.r2watch/archive/audit_log/2025-02.jsonl.gz');
+    assert.equal(feb.length, FEB);
+    assert.equal(new Set(feb.map((r) => r.actor)).size, FEB);
     assert.deepEqual((await archivedRows(w, '.r2watch/archive/alerts/2025-05.jsonl.gz')).map((r) => r.id), ['a-resolved']);
     assert.deepEqual((await archivedRows(w, '.r2watch/archive/storage_daily_peaks/2025-01.jsonl.gz')).map((r) => r.peak_bytes), [100]);
 
@@ -116,8 +136,8 @@ test('rows past retention are archived to R2 by table and month, read back by an
     // The run says what it did; a second run finds nothing more and rewrites nothing.
     const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
     const summary = JSON.parse(run.summary_json).tables;
-    assert.equal(summary.archived.audit_log, 3);
-    assert.equal(summary.deleted.audit_log, 3);
+    assert.equal(summary.archived.audit_log, FEB + 3);
+    assert.equal(summary.deleted.audit_log, FEB + 3);
     assert.equal(summary.deleted.r2_health_checks, 1);
     const uploaded = (await w.bucket.head('.r2watch/archive/audit_log/2025-03.jsonl.gz')).uploaded.getTime();
     assert.equal((await runCron(w, DAILY, now + 60_000)).outcome, 'ok');

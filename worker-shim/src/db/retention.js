@@ -13,8 +13,9 @@ const FILTERS = {
   resolved_service_alerts: "status = 'resolved'",
 };
 
-// D1 binds at most 100 parameters per statement.
+// D1 binds at most 100 parameters per statement; statements go in batches of this many.
 const MAX_PARAMS = 99;
+const STATEMENTS_PER_BATCH = 100;
 
 function ident(name) {
   if (typeof name !== 'string' || !/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a table or column name: ${name}`);
@@ -46,16 +47,16 @@ function windowBounds(t, w) {
   return t.time_kind === 'day' ? [w.from_day, w.to_day] : [w.from_ms, w.to_ms];
 }
 
-/** Up to `limit` rows of one archive window (from <= time < to), oldest first. */
-export async function rowsInWindow(db, t, w, limit) {
+/** Up to `limit` rows of one archive window (from <= time < to) from `offset`, oldest first. */
+export async function rowsInWindow(db, t, w, limit, offset = 0) {
   const col = ident(t.time_column);
   const order = [col, ...t.key.map(ident)].join(', ');
   const { results } = await db
     .prepare(
       `SELECT * FROM ${ident(t.table)} WHERE ${filterOf(t)} AND ${col} >= ? AND ${col} < ?
-        ORDER BY ${order} LIMIT ?`,
+        ORDER BY ${order} LIMIT ? OFFSET ?`,
     )
-    .bind(...windowBounds(t, w), limit)
+    .bind(...windowBounds(t, w), limit, offset)
     .all();
   return results;
 }
@@ -85,8 +86,12 @@ export async function deleteArchivedRows(db, t, w, rows) {
     }
     statements.push(db.prepare(head + match).bind(...params));
   }
-  const results = await db.batch(statements);
-  return results.reduce((n, r) => n + r.meta.changes, 0);
+  let deleted = 0;
+  for (let i = 0; i < statements.length; i += STATEMENTS_PER_BATCH) {
+    const results = await db.batch(statements.slice(i, i + STATEMENTS_PER_BATCH));
+    deleted += results.reduce((n, r) => n + r.meta.changes, 0);
+  }
+  return deleted;
 }
 
 /** Deletes every row past the cutoff of a table that is not archived; answers the count. */

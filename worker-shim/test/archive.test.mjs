@@ -231,3 +231,29 @@ test('every table of the schema has a retention decision, and a bad period is re
     await ok.dispose();
   }
 });
+
+test('the daily job with R2 refusing writes: the report and the backup still run, the run is recorded failed, and the next day archives', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    const now = Date.UTC(2026, 10, 30);
+    await w.db.batch([insertAudit(w, 'old', Date.UTC(2025, 2, 3))]);
+    assert.equal((await call(w, 'PUT', '/api/admin/faults', { operation: 'put', error_rate: 1 })).status, 200);
+    assert.equal((await runCron(w, DAILY, now)).outcome, 'exception');
+    const failed = await w.db.prepare("SELECT outcome, error FROM job_runs WHERE job = 'daily'").first();
+    assert.equal(failed.outcome, 'error');
+    assert.match(failed.error, /retention of tables failed: injected fault on put/);
+    assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'old'").first()).n, 1);
+    assert.equal((await w.bucket.list({ prefix: '.r2watch/archive/' })).objects.length, 0);
+    // The rest of the day's work was done: the daily report and a complete backup.
+    assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM cost_reports WHERE type = 'daily'").first()).n, 1);
+    const backups = (await w.bucket.list({ prefix: '.r2watch/backups/' })).objects.map((o) => o.key);
+    assert.ok(backups.some((k) => k.endsWith('/manifest.json')), backups.join(', '));
+
+    await call(w, 'DELETE', '/api/admin/faults');
+    assert.equal((await runCron(w, DAILY, now + DAY_MS)).outcome, 'ok');
+    assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'old'").first()).n, 0);
+    assert.deepEqual((await archivedRows(w, '.r2watch/archive/audit_log/2025-03.jsonl.gz')).map((r) => r.actor), ['old']);
+  } finally {
+    await w.dispose();
+  }
+});

@@ -20,6 +20,7 @@ import { runScheduled, registerJobRoutes, JOBS } from './jobs.js';
 import { recentRuns } from './db/jobs.js';
 import { logRequest } from './log.js';
 import { registerBackupRoutes } from './backup.js';
+import { registerStatusRoutes } from './status.js';
 
 const router = new Router();
 registerStorageRoutes(router);
@@ -35,6 +36,7 @@ registerSecurityRoutes(router);
 registerJobRoutes(router);
 registerBackupRoutes(router);
 registerSecretRoutes(router);
+registerStatusRoutes(router);
 // Local development only (ENVIRONMENT = "development"): runs a cron's job through this Worker's
 // own scheduled handler, as Cloudflare would. wrangler 4.86's local trigger
 // (/cdn-cgi/handler/scheduled) fails when the Worker also serves static assets

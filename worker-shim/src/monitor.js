@@ -5,6 +5,7 @@
 import { HttpError, json, readJsonBody, ask } from './http.js';
 import { guarded, withTimeout, TimeoutError } from './storage.js';
 import { probeScheduler } from './probe-scheduler.js';
+import { tallyStatements } from './db/status.js';
 
 
 // API field <-> D1 column of health_check_config (durations in ms, flags as 0/1).
@@ -160,6 +161,8 @@ async function saveRound(db, round, nowMs) {
         )
         .bind(Math.min(...times), Math.max(...times), nowMs),
     );
+    // The status page's uptime tallies of the same hours and days (db/status.js).
+    statements.push(...tallyStatements(db, times, nowMs));
   }
   if (!round.ignored) {
     statements.push(

@@ -65,6 +65,9 @@ test('uptime counts the scheduled probes per operation and window, never the man
       .first();
     const checks = await worker.db.prepare('SELECT COUNT(*) AS n FROM r2_health_checks').first();
     assert.equal(tallied.n, checks.n);
+    // So do the monitor's hourly aggregates (each round recomputes its whole hour).
+    const aggregated = await worker.db.prepare('SELECT SUM(checks) AS n FROM r2_operation_metrics').first();
+    assert.equal(aggregated.n, checks.n);
 
     // History older than the probes above: ten days ago GET failed 4 of 8 scheduled probes
     // (in 90 days, not in 7); 95 days ago everything failed (in no window).

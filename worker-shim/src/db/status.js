@@ -14,6 +14,7 @@ const DAY_MS = 86_400_000;
  */
 export function tallyStatements(db, checkedAtMs, nowMs) {
   if (checkedAtMs.length === 0) return [];
+  // Bound numbers may reach SQLite as REAL: CAST makes the period arithmetic integer division.
   const from = Math.min(...checkedAtMs);
   const to = Math.max(...checkedAtMs);
   return [
@@ -22,8 +23,8 @@ export function tallyStatements(db, checkedAtMs, nowMs) {
         `INSERT INTO status_probe_counts (period, start_ms, operation, trigger, status, checks, updated_at_ms)
          SELECT 'hour', (checked_at_ms / ${HOUR_MS}) * ${HOUR_MS} AS hour, operation, trigger, status, COUNT(*), ?3
            FROM r2_health_checks
-          WHERE checked_at_ms >= (?1 / ${HOUR_MS}) * ${HOUR_MS}
-            AND checked_at_ms < (?2 / ${HOUR_MS} + 1) * ${HOUR_MS}
+          WHERE checked_at_ms >= (CAST(?1 AS INTEGER) / ${HOUR_MS}) * ${HOUR_MS}
+            AND checked_at_ms < (CAST(?2 AS INTEGER) / ${HOUR_MS} + 1) * ${HOUR_MS}
           GROUP BY hour, operation, trigger, status
          ON CONFLICT (period, start_ms, operation, trigger, status) DO UPDATE SET
            checks = excluded.checks, updated_at_ms = excluded.updated_at_ms`,
@@ -35,8 +36,8 @@ export function tallyStatements(db, checkedAtMs, nowMs) {
          SELECT 'day', (start_ms / ${DAY_MS}) * ${DAY_MS} AS day, operation, trigger, status, SUM(checks), ?3
            FROM status_probe_counts
           WHERE period = 'hour'
-            AND start_ms >= (?1 / ${DAY_MS}) * ${DAY_MS}
-            AND start_ms < (?2 / ${DAY_MS} + 1) * ${DAY_MS}
+            AND start_ms >= (CAST(?1 AS INTEGER) / ${DAY_MS}) * ${DAY_MS}
+            AND start_ms < (CAST(?2 AS INTEGER) / ${DAY_MS} + 1) * ${DAY_MS}
           GROUP BY day, operation, trigger, status
          ON CONFLICT (period, start_ms, operation, trigger, status) DO UPDATE SET
            checks = excluded.checks, updated_at_ms = excluded.updated_at_ms`,

@@ -2,7 +2,8 @@
 // a person creates a rule with a bad value, reads the API's message beside the field, fixes it
 // and finds the rule in the list; edits and disables it; adds a silence; adds a webhook channel
 // and sees its URL masked; presses "Send test" and a local HTTP receiver gets the notification;
-// then opens an alert's page from the list of recent alerts.
+// then opens an alert's page from the list of recent alerts, makes it public with an update
+// for the status page, and finds it there.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -135,6 +136,26 @@ test('a person manages rules, silences and channels from the page, and opens an 
   await refreshed(page);
   assert.equal(await page.locator('#alert .alert-facts').getAttribute('data-alert-id'), firing.id);
   assert.match(await page.locator('#alert').innerText(), /R2PutErrors/);
+
+  // Made public from its page: an empty title is refused beside the field; written, published.
+  await page.locator('#alert').getByRole('button', { name: 'Make public' }).click();
+  const titleError = page.locator('#incident-title-error');
+  await titleError.waitFor({ state: 'visible' });
+  assert.match(await titleError.innerText(), /title/);
+  await page.fill('#incident-title', 'Uploads are failing');
+  await page.fill('#incident-message', 'We are looking into it.');
+  await page.locator('#alert').getByRole('button', { name: 'Make public' }).click();
+  await page.locator('#alert .incident-summary').waitFor();
+  await page.selectOption('#incident-update-status', 'resolved');
+  await page.fill('#incident-update-message', 'Fixed at 12:05.');
+  await page.locator('#alert').getByRole('button', { name: 'Post update' }).click();
+  await page.waitForFunction(() => document.querySelector('#alert .incident-summary')?.dataset.incidentStatus === 'resolved');
+  assert.match(await page.locator('#alert .incident-updates').innerText(), /resolved[\s\S]*Fixed at 12:05\.[\s\S]*investigating[\s\S]*looking into it/);
+  // Anyone reads it on the status page, without a token.
+  const statusPage = await (await fetch(`${worker.url}/status`)).text();
+  assert.match(statusPage, /Uploads are failing/);
+  assert.match(statusPage, /Fixed at 12:05\./);
+  assert.ok(!statusPage.includes(firing.id));
   // The refused rule's 422 is logged by Chromium as a failed load; nothing else may be.
   assert.deepEqual(errors.list.filter((e) => !/status of 422/.test(e)), []);
   await context.close();

@@ -136,6 +136,20 @@ TEST(StatusComponents, ThePublicSeesStorageDatabaseAndJobsByStateOnly) {
   EXPECT_EQ(overall_state(only), PublicState::kOperational);
 }
 
+TEST(StatusComponents, AnOpenMajorOrCriticalIncidentWorsensThePageState) {
+  std::vector<PublicComponent> fine = {{.name = "storage", .title = "Storage API"}};
+  Incident major{.id = "i", .impact = IncidentImpact::kMajor};
+  Incident critical{.id = "j", .impact = IncidentImpact::kCritical};
+  Incident minor{.id = "k", .impact = IncidentImpact::kMinor};
+  EXPECT_EQ(page_state(fine, {minor}), PublicState::kOperational);
+  EXPECT_EQ(page_state(fine, {minor, major}), PublicState::kDegraded);
+  EXPECT_EQ(page_state(fine, {critical}), PublicState::kOutage);
+  critical.resolved_at = kNow;
+  EXPECT_EQ(page_state(fine, {critical}), PublicState::kOperational);
+  major.published = false;
+  EXPECT_EQ(page_state(fine, {major}), PublicState::kOperational);
+}
+
 TEST(StatusIncidents, PublishingNeedsATitleAndChecksEveryField) {
   auto no_title = publish({}, std::nullopt, "inc-1", kNow);
   ASSERT_FALSE(no_title.ok());

@@ -274,10 +274,9 @@ Result<json> status_page(Engine&, const json& in, TimePoint now) {
                     {"level", st::day_level_name(st::day_level(pct))}});
   }
   json incidents_out = json::array();
-  for (const auto& i : st::visible_incidents(std::move(incidents).value(), now)) {
-    incidents_out.push_back(incident_to_json(i, true));
-  }
-  return json{{"status", st::public_state_name(st::overall_state(shown))},
+  std::vector<st::Incident> visible = st::visible_incidents(std::move(incidents).value(), now);
+  for (const auto& i : visible) incidents_out.push_back(incident_to_json(i, true));
+  return json{{"status", st::public_state_name(st::page_state(shown, visible))},
               {"generated_at_ms", to_epoch_ms(now)},
               {"components", comps},
               {"uptime",

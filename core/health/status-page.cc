@@ -382,6 +382,17 @@ std::vector<Incident> visible_incidents(std::vector<Incident> incidents, TimePoi
   return out;
 }
 
+PublicState page_state(const std::vector<PublicComponent>& components,
+                       const std::vector<Incident>& incidents) {
+  PublicState worst = overall_state(components);
+  for (const Incident& i : incidents) {
+    if (!i.published || i.resolved_at) continue;
+    if (i.impact == IncidentImpact::kCritical) worst = std::max(worst, PublicState::kOutage);
+    if (i.impact == IncidentImpact::kMajor) worst = std::max(worst, PublicState::kDegraded);
+  }
+  return worst;
+}
+
 Result<Duration> cache_ttl(std::optional<std::string_view> text) {
   if (!text || text->empty()) return kDefaultCacheTtl;
   bool digits = text->size() <= 5 && text->find_first_not_of("0123456789") == std::string::npos;

@@ -216,6 +216,11 @@ Result<Publication> post_update(const UpdateRequest& request, const Incident& cu
 // its updates newest first. Incidents taken off the page are never shown.
 std::vector<Incident> visible_incidents(std::vector<Incident> incidents, TimePoint now);
 
+// The page's overall state: the worst of the public components and of the unresolved incidents
+// (impact major: degraded, critical: outage; minor and none leave it as the components say).
+PublicState page_state(const std::vector<PublicComponent>& components,
+                       const std::vector<Incident>& incidents);
+
 // ---- caching ------------------------------------------------------------------------------
 
 // How long the page and its JSON are cached (the CACHE_TTL var, whole seconds 0..3600; 0: not

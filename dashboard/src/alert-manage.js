@@ -478,7 +478,8 @@ function part(id, heading, load, formElement) {
   const reload = async () => {
     section.setAttribute('aria-busy', 'true');
     try {
-      body.replaceChildren(await load());
+      // Wide tables scroll inside their panel rather than widen the page (phones).
+      body.replaceChildren(h('div', { class: 'table-scroll' }, await load()));
       section.dataset.state = 'ready';
     } catch (e) {
       body.replaceChildren(h('p', { class: 'error-message', role: 'alert', text: e.message }), h('button', { type: 'button', class: 'secondary', text: 'Retry', onclick: () => reload() }));

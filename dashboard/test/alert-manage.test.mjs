@@ -8,7 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
-import { launch, openPage, refreshed, useToken, SCREENSHOTS } from './browser.mjs';
+import { launch, openPage, refreshed, useToken, SCREENSHOTS, PHONE } from './browser.mjs';
 import { join } from 'node:path';
 
 let worker;
@@ -158,5 +158,16 @@ test('a person manages rules, silences and channels from the page, and opens an 
   assert.ok(!statusPage.includes(firing.id));
   // The refused rule's 422 is logged by Chromium as a failed load; nothing else may be.
   assert.deepEqual(errors.list.filter((e) => !/status of 422/.test(e)), []);
+  await context.close();
+});
+
+test('at phone width the page is one column: wide tables scroll inside their panel', async () => {
+  const { page, errors, context } = await openPage(browser, { viewport: PHONE, colorScheme: 'dark' });
+  await page.goto(`${worker.url}/alerts`);
+  await refreshed(page);
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth), 0);
+  assert.equal(await page.locator('.ranges').isVisible(), false);
+  await page.screenshot({ path: join(SCREENSHOTS, 'alert-manage-phone.png') });
+  assert.deepEqual(errors.list, []);
   await context.close();
 });

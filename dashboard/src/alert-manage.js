@@ -82,13 +82,13 @@ function showError(form, err) {
 }
 
 /** Like api(), but a refusal keeps the API's `field` and `errors` (for errors beside fields). */
-async function sendForm(path, method, body) {
+export async function sendForm(path, method, body) {
   const token = getToken();
   const headers = { accept: 'application/json', 'content-type': 'application/json' };
   if (token) headers.authorization = `Bearer ${token}`;
   let res;
   try {
-    res = await fetch(path, { method, headers, body: JSON.stringify(body) });
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     throw Object.assign(new Error(`r2watch did not answer (${e.message})`), { field: '' });
   }

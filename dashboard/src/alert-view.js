@@ -2,7 +2,8 @@
 // the dashboard for every path that is not an asset or the API). Shows the alert as
 // GET /api/alerts/<id> answers it: its state, figures, labels, the earlier episodes of the same
 // rule and scope, and the notifications sent about it.
-import { api, ApiError, getToken } from './api.js';
+import { api, ApiError } from './api.js';
+import { sendForm } from './alert-manage.js';
 import { h, table } from './dom.js';
 import * as fmt from './format.js';
 
@@ -64,20 +65,6 @@ function actions(a, after) {
       : null,
     h('button', { type: 'button', onclick: (e) => act(e.currentTarget, 'resolve', { note: 'resolved from the alert page' }), text: 'Resolve' }),
   );
-}
-
-/** Sends JSON; a refusal keeps the API's `field` (for the message beside that field). */
-async function sendForm(path, method, body) {
-  const headers = { accept: 'application/json', 'content-type': 'application/json' };
-  if (getToken()) headers.authorization = `Bearer ${getToken()}`;
-  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  const parsed = text ? JSON.parse(text) : null;
-  if (!res.ok) {
-    const e = parsed?.error ?? {};
-    throw Object.assign(new Error(e.message ?? `${method} ${path} answered ${res.status}`), { field: e.field ?? '' });
-  }
-  return parsed;
 }
 
 const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'];

@@ -134,6 +134,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@build/native-release/r2w_bench --benchmark_min_time=0.2
 	@node bench/js/breaker-overhead.mjs
 	@node bench/js/metrics-ingest.mjs
+	@node bench/js/status-page.mjs
 	@node bench/js/history-server-time.mjs
 	@node bench/js/alerts-eval.mjs
 	@node bench/js/account-collector.mjs

@@ -3,6 +3,7 @@
 // GET /api/alerts/<id> answers it: its state, figures, labels, the earlier episodes of the same
 // rule and scope, and the notifications sent about it.
 import { api, ApiError } from './api.js';
+import { sendForm } from './alert-manage.js';
 import { h, table } from './dom.js';
 import * as fmt from './format.js';
 
@@ -66,6 +67,96 @@ function actions(a, after) {
   );
 }
 
+const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved'];
+
+/** A small form: labelled controls, each with its error place; `submit(values)` may throw. */
+function incidentForm(name, controls, submitText, submit) {
+  const general = h('p', { class: 'error-message', role: 'alert', hidden: true });
+  const errors = new Map();
+  const rows = controls.map(([field, label, control]) => {
+    const id = `${name}-${field}`;
+    control.id = id;
+    const error = h('span', { class: 'field-error', id: `${id}-error`, role: 'alert', hidden: true });
+    control.setAttribute('aria-describedby', `${id}-error`);
+    errors.set(field, { control, error });
+    return h('div', { class: 'field' }, h('label', { for: id, text: label }), control, error);
+  });
+  const button = h('button', { type: 'submit', text: submitText });
+  const form = h('form', { class: 'manage-form', name, novalidate: true }, general, rows, h('div', { class: 'actions' }, button));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    for (const { control, error } of errors.values()) {
+      error.hidden = true;
+      control.removeAttribute('aria-invalid');
+    }
+    general.hidden = true;
+    button.disabled = true;
+    try {
+      await submit();
+    } catch (e) {
+      const target = errors.get(e.field);
+      if (target) {
+        target.error.textContent = e.message;
+        target.error.hidden = false;
+        target.control.setAttribute('aria-invalid', 'true');
+        target.control.focus();
+      } else {
+        general.textContent = e.message;
+        general.hidden = false;
+      }
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+/** The alert on the public status page (admins): make it public, post updates, take it off. */
+async function incidentSection(id, after) {
+  let who;
+  try {
+    who = await api('/api/auth/whoami');
+  } catch {
+    return null;
+  }
+  if (who?.role !== 'admin') return null;
+  const { incident } = await api(`/api/alerts/${encodeURIComponent(id)}/incident`);
+  const base = `/api/alerts/${encodeURIComponent(id)}/incident`;
+  const nodes = [h('h3', { text: 'Public status page' })];
+  if (!incident || !incident.published) {
+    const title = h('input', { type: 'text', autocomplete: 'off', value: incident?.title ?? '' });
+    const impact = h('select', {}, ['none', 'minor', 'major', 'critical'].map((v) => h('option', { value: v, selected: v === (incident?.impact ?? 'minor'), text: v })));
+    const message = h('textarea', { rows: '2' });
+    nodes.push(
+      h('p', { class: 'note', text: 'Not on the status page. The public reads only what you write here: never the alert\'s own details.' }),
+      incidentForm('incident', [['title', 'Title for the public', title], ['impact', 'Impact', impact], ['message', 'First update (optional)', message]], 'Make public', async () => {
+        const body = { title: title.value, impact: impact.value };
+        if (message.value.trim()) body.message = message.value;
+        await sendForm(base, 'PUT', body);
+        await after();
+      }),
+    );
+  } else {
+    const status = h('select', {}, INCIDENT_STATUSES.map((v) => h('option', { value: v, selected: v === incident.status, text: v })));
+    const message = h('textarea', { rows: '2' });
+    nodes.push(
+      h('p', { class: 'incident-summary', dataset: { incidentStatus: incident.status } }, h('strong', { text: incident.title }), ` — ${incident.status}, impact ${incident.impact}. `, h('a', { href: '/status', text: 'See the status page' })),
+      incident.updates.length
+        ? h('ol', { class: 'incident-updates' }, incident.updates.map((u) => h('li', {}, h('strong', { text: u.status }), ` ${when(u.posted_at_ms)} by ${u.posted_by}: `, u.message)))
+        : h('p', { class: 'note', text: 'No update posted yet.' }),
+      incidentForm('incident-update', [['status', 'Status', status], ['message', 'Update for the public', message]], 'Post update', async () => {
+        await sendForm(`${base}/updates`, 'POST', { status: status.value, message: message.value });
+        await after();
+      }),
+      h('button', { type: 'button', class: 'secondary', text: 'Take off the status page', onclick: async () => {
+        await sendForm(base, 'DELETE');
+        await after();
+      } }),
+    );
+  }
+  return h('section', { class: 'alert-incident' }, nodes);
+}
+
 /**
  * The alert's page as panel content; answers the panel state (ready, missing) or throws the
  * API's error. `after`: what an action reloads.
@@ -101,6 +192,7 @@ export async function loadAlertView(id, after = async () => {}) {
       actions(a, after),
       answer.history.length ? episodes(answer.history) : h('p', { class: 'note', text: 'No earlier alerts of this rule and scope.' }),
       answer.notifications.length ? notices(answer.notifications) : h('p', { class: 'note', text: 'No notification was sent about this alert.' }),
+      await incidentSection(a.id, after),
     ],
   };
 }

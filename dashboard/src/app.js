@@ -6,6 +6,7 @@ import { timeChart, barList, redrawCharts } from './chart.js';
 import * as fmt from './format.js';
 import { whatIfView } from './whatif.js';
 import { alertIdOf, loadAlertView } from './alert-view.js';
+import { isManagePath, startManageView } from './alert-manage.js';
 
 const RANGES = {
   '1h': { label: 'hour', hours: 1, growth: '1d' },
@@ -675,6 +676,23 @@ function startAlertPage(id) {
   refresh();
 }
 
+/** Alert management (/alerts): rules, silences, channels, recent alerts (alert-manage.js). */
+function startManagePage() {
+  document.title = 'r2watch: alerts';
+  document.querySelector('.ranges').hidden = true;
+  let reloadAll = null;
+  const refresh = async () => {
+    if (reloadAll) await reloadAll();
+    else reloadAll = await startManageView(document.getElementById('main'));
+    state.refreshes++;
+    document.body.dataset.refreshes = String(state.refreshes);
+    document.getElementById('updated').textContent = `Updated ${fmt.clock(Date.now())}`;
+  };
+  document.getElementById('refresh').addEventListener('click', () => refresh());
+  setUpTokenDialog(refresh);
+  refresh();
+}
+
 /** Any other path than / (the Worker serves the page for every path that is not a file). */
 function startNotFound() {
   document.querySelector('.ranges').hidden = true;
@@ -688,6 +706,7 @@ function startNotFound() {
 }
 
 function start() {
+  if (isManagePath(location.pathname)) return startManagePage();
   const alertId = alertIdOf(location.pathname);
   if (alertId !== null) return startAlertPage(alertId);
   if (!['/', '/index.html'].includes(location.pathname)) return startNotFound();

@@ -21,6 +21,7 @@ import { recentRuns } from './db/jobs.js';
 import { logRequest } from './log.js';
 import { registerBackupRoutes } from './backup.js';
 import { registerArchiveRoutes } from './archive.js';
+import { registerStatusRoutes } from './status.js';
 
 const router = new Router();
 registerStorageRoutes(router);
@@ -37,6 +38,7 @@ registerJobRoutes(router);
 registerBackupRoutes(router);
 registerArchiveRoutes(router);
 registerSecretRoutes(router);
+registerStatusRoutes(router);
 // Local development only (ENVIRONMENT = "development"): runs a cron's job through this Worker's
 // own scheduled handler, as Cloudflare would. wrangler 4.86's local trigger
 // (/cdn-cgi/handler/scheduled) fails when the Worker also serves static assets

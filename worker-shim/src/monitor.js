@@ -5,6 +5,7 @@
 import { HttpError, json, readJsonBody, ask } from './http.js';
 import { guarded, withTimeout, TimeoutError } from './storage.js';
 import { probeScheduler } from './probe-scheduler.js';
+import { tallyStatements } from './db/status.js';
 
 
 // API field <-> D1 column of health_check_config (durations in ms, flags as 0/1).
@@ -140,7 +141,9 @@ async function saveRound(db, round, nowMs) {
   );
   if (round.checks.length) {
     const times = round.checks.map((c) => c.checked_at_ms);
-    // Recomputed from the stored checks of the hours this round touched: idempotent.
+    // Recomputed from the stored checks of the hours this round touched: idempotent. (Bound
+    // numbers may reach SQLite as REAL: CAST keeps the hour arithmetic integer division, or
+    // the hour would be recomputed from this round's checks alone.)
     statements.push(
       db
         .prepare(
@@ -149,8 +152,8 @@ async function saveRound(db, round, nowMs) {
            SELECT operation, (checked_at_ms / 3600000) * 3600000 AS hour, COUNT(*),
                   SUM(ok = 0), SUM(status = 'slow'), SUM(response_time_ms), MAX(response_time_ms), ?3
              FROM r2_health_checks
-            WHERE checked_at_ms >= (?1 / 3600000) * 3600000
-              AND checked_at_ms < (?2 / 3600000 + 1) * 3600000
+            WHERE checked_at_ms >= (CAST(?1 AS INTEGER) / 3600000) * 3600000
+              AND checked_at_ms < (CAST(?2 AS INTEGER) / 3600000 + 1) * 3600000
             GROUP BY operation, hour
            ON CONFLICT (operation, hour_start_ms) DO UPDATE SET checks = excluded.checks,
              failures = excluded.failures, slow = excluded.slow,
@@ -160,6 +163,8 @@ async function saveRound(db, round, nowMs) {
         )
         .bind(Math.min(...times), Math.max(...times), nowMs),
     );
+    // The status page's uptime tallies of the same hours and days (db/status.js).
+    statements.push(...tallyStatements(db, times, nowMs));
   }
   if (!round.ignored) {
     statements.push(

@@ -118,7 +118,7 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
     ),
     assets: {
       directory: ASSETS_DIR,
-      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/metrics'] } },
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/metrics', '/status'] } },
       assetConfig: { not_found_handling: 'single-page-application', has_static_routing: true },
     },
     r2Persist,

@@ -70,6 +70,16 @@ const std::vector<TablePolicy>& policies() {
       {.table = "service_alerts", .time_column = "updated_at_ms", .key = {"id"},
        .filter = kResolvedServiceAlerts, .variable = "ALERT_HISTORY_RETENTION_DAYS",
        .default_days = 365, .min_days = 7},
+      // The public status page: probe tallies (the page's longest window is 90 days) and the
+      // incidents an admin published (open ones have no resolved_at_ms and are kept).
+      {.table = "status_probe_counts", .time_column = "start_ms",
+       .key = {"period", "start_ms", "operation", "trigger", "status"}, .source = kFixed,
+       .variable = "kStatusTallyRetentionDays (core/ops/retention.cc)", .default_days = 100,
+       .min_days = 100, .action = kDelete},
+      {.table = "status_incidents", .time_column = "resolved_at_ms", .key = {"id"},
+       .variable = "ALERT_HISTORY_RETENTION_DAYS", .default_days = 365, .min_days = 7},
+      {.table = "status_incident_updates", .time_column = "posted_at_ms", .key = {"id"},
+       .variable = "ALERT_HISTORY_RETENTION_DAYS", .default_days = 365, .min_days = 7},
       // Security: the audit log and abuse events are archived (the record outlives D1's copy).
       {.table = "audit_log", .time_column = "at_ms", .key = {"id"},
        .variable = "AUDIT_LOG_RETENTION_DAYS", .default_days = 365, .min_days = 30},

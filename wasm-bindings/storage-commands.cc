@@ -348,7 +348,12 @@ Result<json> storage_read_answer(Engine&, const json& in, TimePoint) {
   json headers = json::object();
   for (const auto& [name, value] : answer.headers) headers[name] = value;
   headers["x-content-type-options"] = "nosniff";
-  if (storage::is_active_content_type(content_type)) headers["content-disposition"] = "attachment";
+  // Only an answer that carries (or, for a HEAD, describes) the object is a download.
+  bool object_answer = answer.outcome == storage::ReadOutcome::kWhole ||
+                       answer.outcome == storage::ReadOutcome::kPartial;
+  if (object_answer && storage::is_active_content_type(content_type)) {
+    headers["content-disposition"] = "attachment";
+  }
   for (const auto& [name, value] : storage::metadata_headers(custom.value())) {
     headers[name] = value;
   }

@@ -159,18 +159,21 @@ test('an aborted upload leaves no parts behind: R2 no longer knows it, its reser
   await call(worker, 'PUT', '/api/admin/users/abe/quota', { max_bytes: 100 * MiB });
   const created = await create('tmp/abandoned.bin', {}, token);
   const id = created.body.upload_id;
-  assert.equal((await putPart(id, 1, Buffer.alloc(5 * MiB, 7), token)).status, 200);
-  assert.equal((await putPart(id, 2, Buffer.alloc(1000, 8), token)).status, 200);
+  const p1 = await putPart(id, 1, Buffer.alloc(5 * MiB, 7), token);
+  const p2 = await putPart(id, 2, Buffer.alloc(1000, 8), token);
+  assert.equal(p1.status, 200);
+  assert.equal(p2.status, 200);
   const r2Id = await r2UploadId(id);
   assert.ok(r2Id);
   const before = await reservations();
   assert.ok(before >= 2);
   const aborted = await call(worker, 'DELETE', `/api/storage/uploads/${id}`, undefined, { as: token });
   assert.equal(aborted.status, 204);
-  // R2 itself is asked: the upload cannot take or complete parts any more.
-  const mpu = worker.bucket.resumeMultipartUpload('users/abe/tmp/abandoned.bin', r2Id);
+  // R2 itself is asked: the upload can neither take another part nor be completed with the
+  // parts it had (both of which it would do for a live upload).
+  const mpu = await worker.bucket.resumeMultipartUpload('users/abe/tmp/abandoned.bin', r2Id);
   await assert.rejects(mpu.uploadPart(3, 'x'));
-  await assert.rejects(mpu.complete([]));
+  await assert.rejects(mpu.complete([{ partNumber: 1, etag: p1.body.etag }, { partNumber: 2, etag: p2.body.etag }]));
   // Listing its parts through r2watch: gone.
   assert.equal((await call(worker, 'GET', `/api/storage/uploads/${id}`, undefined, { as: token })).status, 404);
   assert.equal(await reservations(), before - 2);

@@ -34,6 +34,7 @@ const r2UploadId = async (id) => (await worker.db.prepare('SELECT r2_upload_id F
 
 test('a large file goes up in parts, is listed, completed and read back byte for byte', async () => {
   const token = await tokenFor(worker, 'mia');
+  await call(worker, 'PUT', '/api/admin/users/mia/quota', { max_bytes: 1000 * MiB });
   const parts = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(123_457)];
   const whole = Buffer.concat(parts);
   const created = await create('videos/big.mp4', { 'content-type': 'video/mp4', 'x-r2watch-meta-camera': 'front' }, token);
@@ -184,7 +185,7 @@ test('an aborted upload leaves no parts behind: R2 no longer knows it, its reser
 
 test('stored parts count against the quota; a refused or failed part gives its reservation back', async () => {
   const token = await tokenFor(worker, 'quinn');
-  await call(worker, 'PUT', '/api/admin/users/quinn/quota', { max_bytes: 12 * MiB });
+  await call(worker, 'PUT', '/api/admin/users/quinn/quota', { max_bytes: 14 * MiB });
   const id = (await create('q/big.bin', {}, token)).body.upload_id;
   assert.equal((await putPart(id, 1, Buffer.alloc(5 * MiB, 1), token)).status, 200);
   assert.equal((await putPart(id, 2, Buffer.alloc(5 * MiB, 2), token)).status, 200);
@@ -192,8 +193,13 @@ test('stored parts count against the quota; a refused or failed part gives its r
   assert.equal(over.status, 413);
   assert.equal(over.body.error.code, 'quota_exceeded');
   // A plain upload sees the stored parts too.
-  const put = await call(worker, 'PUT', '/api/storage/files/q/other.bin', 'x'.repeat(3 * MiB), { as: token });
+  const put = await worker.fetch('/api/storage/files/q/other.bin', {
+    method: 'PUT',
+    body: Buffer.alloc(4.5 * MiB),
+    headers: { authorization: `Bearer ${token}`, 'content-length': String(4.5 * MiB) },
+  });
   assert.equal(put.status, 413);
+  assert.equal((await put.json()).error.code, 'quota_exceeded');
   // A failing R2 part gives its reservation back.
   const held = await reservations();
   await call(worker, 'PUT', '/api/admin/faults', { operation: 'put', error_rate: 1, latency_ms: 0 });
@@ -201,15 +207,20 @@ test('stored parts count against the quota; a refused or failed part gives its r
   await call(worker, 'DELETE', '/api/admin/faults');
   assert.equal(failed.status, 502);
   assert.equal(await reservations(), held);
-  // Uploading a part again replaces it (and its reservation).
-  assert.equal((await putPart(id, 2, Buffer.alloc(5 * MiB, 9), token)).status, 200);
+  // Uploading a part again replaces it and its reservation (both are held while it is sent:
+  // 10 MiB stored + 4 MiB sent fits the 14 MiB quota).
+  const again = await putPart(id, 2, Buffer.alloc(4 * MiB, 9), token);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
   assert.equal(await reservations(), held);
-  assert.equal((await putPart(id, 3, Buffer.alloc(1000, 3), token)).status, 200);
+  const listed = await call(worker, 'GET', `/api/storage/uploads/${id}`, undefined, { as: token });
+  assert.deepEqual(listed.body.parts.map((p) => p.size_bytes), [5 * MiB, 4 * MiB]);
   const done = await worker.fetch(`/api/storage/uploads/${id}/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   assert.equal(done.status, 201);
   const quota = await call(worker, 'GET', '/api/quota?user=quinn');
-  assert.equal(quota.body.bytes, 10 * MiB + 1000);
+  assert.equal(quota.body.bytes, 9 * MiB);
+  assert.equal(await reservations(), held - 2);
   const stored = Buffer.from(await (await worker.bucket.get('users/quinn/q/big.bin')).arrayBuffer());
+  assert.equal(stored.length, 9 * MiB);
   assert.equal(stored[5 * MiB], 9); // the second upload of part 2
 });
 

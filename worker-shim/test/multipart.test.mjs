@@ -236,3 +236,35 @@ test('every multipart call goes through the breaker: with R2 failing, a create i
   const { n } = await worker.db.prepare('SELECT COUNT(*) AS n FROM multipart_uploads WHERE key = ?').bind('f/x.bin').first();
   assert.equal(n, 0);
 });
+
+test('multipart calls are counted by R2 class: create, parts and complete as Class A, abort free', async () => {
+  const w = await startWorker();
+  try {
+    const summary = async () => {
+      assert.equal((await call(w, 'POST', '/api/admin/jobs/metrics-flush')).status, 200);
+      return (await call(w, 'GET', '/api/usage/summary?period=hour')).body;
+    };
+    const before = await summary();
+    const start = async (key) => (await (await w.fetch(`/api/storage/files/${key}?uploads`, { method: 'POST' })).json()).upload_id;
+    const part = async (id, n, bytes) =>
+      (await w.fetch(`/api/storage/uploads/${id}/parts/${n}`, { method: 'PUT', body: bytes, headers: { 'content-length': String(bytes.length) } })).status;
+    const kept = await start('c/kept.bin');
+    assert.equal(await part(kept, 1, Buffer.alloc(5 * MiB)), 200);
+    assert.equal(await part(kept, 2, Buffer.alloc(10)), 200);
+    assert.equal((await w.fetch(`/api/storage/uploads/${kept}/complete`, { method: 'POST' })).status, 201);
+    const dropped = await start('c/dropped.bin');
+    assert.equal(await part(dropped, 1, Buffer.alloc(10)), 200);
+    assert.equal((await w.fetch(`/api/storage/uploads/${dropped}`, { method: 'DELETE' })).status, 204);
+    // Listing parts is answered from r2watch's records: no R2 call.
+    assert.equal((await call(w, 'GET', '/api/storage/uploads')).status, 200);
+    const afterwards = await summary();
+    // create, 2 parts, complete; create, 1 part: 6 Class A. The abort is free.
+    assert.equal(afterwards.api_calls.class_a - before.api_calls.class_a, 6);
+    assert.equal(afterwards.api_calls.class_b - before.api_calls.class_b, 0);
+    assert.equal(afterwards.api_calls.free - before.api_calls.free, 1);
+    // The parts' bytes went up once; the complete moved none.
+    assert.equal(afterwards.bandwidth.upload_bytes - before.bandwidth.upload_bytes, 5 * MiB + 20);
+  } finally {
+    await w.dispose();
+  }
+});

@@ -480,6 +480,16 @@ Result<json> storage_multipart_complete(Engine&, const json& in, TimePoint now) 
   return json{{"parts", parts}, {"size_bytes", plan.value().size}};
 }
 
+// {"expires_at_ms"} -> {"open": bool}: whether a multipart upload is still open at `now` (R2
+// aborts one left incomplete for 7 days; aborting an expired one needs no R2 call).
+Result<json> storage_upload_open(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  Duration expires{0};
+  r.read_duration("expires_at_ms", expires, Duration(0), Duration(INT64_C(8'640'000'000'000'000)));
+  if (auto err = r.finish()) return *err;
+  return json{{"open", !storage::check_upload_open(TimePoint(expires), now).has_value()}};
+}
+
 }  // namespace
 
 std::span<const CommandEntry> storage_commands() {
@@ -493,6 +503,7 @@ std::span<const CommandEntry> storage_commands() {
       {"storage_read_answer", &storage_read_answer},
       {"storage_part_plan", &storage_part_plan},
       {"storage_multipart_complete", &storage_multipart_complete},
+      {"storage_upload_open", &storage_upload_open},
   };
   return kCommands;
 }

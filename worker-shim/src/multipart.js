@@ -10,7 +10,7 @@
 import { HttpError, json, ask, readJsonBody } from './http.js';
 import { reserveUpload, releaseReservation, recordStoredObject } from './security.js';
 import { guarded, decodeKey, headersOf, streamedBody, describe, onlyParams, READ_STORAGE, WRITE_STORAGE } from './storage.js';
-import { insertUpload, uploadOf, uploadWithParts, uploadsOf, recordPart, forgetUpload } from './db/storage.js';
+import { insertUpload, uploadOf, uploadWithParts, uploadsOf, recordPart, forgetUpload, forgetExpiredUploads } from './db/storage.js';
 
 const iso = (ms) => new Date(ms).toISOString();
 
@@ -57,6 +57,8 @@ export function registerMultipartRoutes(router) {
       await created.abort().catch(() => {}); // unrecorded, it could never be completed
       throw e;
     }
+    // The caller's uploads R2 has aborted by now (left 7 days) are forgotten as a new one starts.
+    await forgetExpiredUploads(rt.env.DB, auth.subject, upload.createdAtMs).catch(() => {});
     auth.auditDetails = { upload_id: upload.id };
     return json(describeUpload({ ...upload, created_at_ms: upload.createdAtMs, expires_at_ms: upload.expiresAtMs }), 201);
   }, WRITE_STORAGE);
@@ -143,8 +145,11 @@ export function registerMultipartRoutes(router) {
     const db = rt.env.DB;
     const upload = await uploadOf(db, params.upload_id, auth.subject);
     if (!upload) throw noSuchUpload(params.upload_id);
-    const mpu = r2Upload(rt, upload);
-    await guarded(rt, 'delete', () => mpu.abort(), undefined, { key: upload.key, user: auth.subject });
+    // An expired upload R2 has already dropped: only its records remain to forget.
+    if (ask(rt, 'storage_upload_open', { expires_at_ms: upload.expires_at_ms }).open) {
+      const mpu = r2Upload(rt, upload);
+      await guarded(rt, 'delete', () => mpu.abort(), undefined, { key: upload.key, user: auth.subject });
+    }
     await forgetUpload(db, upload.id);
     auth.auditDetails = { upload_id: upload.id };
     return new Response(null, { status: 204 });

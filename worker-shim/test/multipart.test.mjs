@@ -268,3 +268,22 @@ test('multipart calls are counted by R2 class: create, parts and complete as Cla
     await w.dispose();
   }
 });
+
+test('an expired upload (R2 aborts one left 7 days) takes no more parts and is forgotten', async () => {
+  const token = await tokenFor(worker, 'eve');
+  const id = (await create('old/x.bin', {}, token)).body.upload_id;
+  assert.equal((await putPart(id, 1, Buffer.from('x'), token)).status, 200);
+  // Seven days pass.
+  await worker.db.prepare('UPDATE multipart_uploads SET expires_at_ms = ? WHERE id = ?').bind(Date.now() - 1, id).run();
+  const late = await putPart(id, 2, Buffer.from('y'), token);
+  assert.equal(late.status, 404);
+  assert.equal(late.body.error.code, 'no_such_upload');
+  assert.equal(late.body.error.field, 'upload_id');
+  const completed = await call(worker, 'POST', `/api/storage/uploads/${id}/complete`, {}, { as: token });
+  assert.equal(completed.status, 404);
+  // Starting another upload forgets it.
+  await create('old/y.bin', {}, token);
+  assert.equal((await call(worker, 'GET', `/api/storage/uploads/${id}`, undefined, { as: token })).status, 404);
+  const open = await call(worker, 'GET', '/api/storage/uploads', undefined, { as: token });
+  assert.deepEqual(open.body.uploads.map((u) => u.key), ['old/y.bin']);
+});

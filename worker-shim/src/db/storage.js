@@ -89,3 +89,16 @@ export async function forgetUpload(db, uploadId) {
   ]);
   return upload.meta.changes > 0;
 }
+
+/**
+ * Forgets a user's uploads that expired by `nowMs` (R2 has aborted them), with the quota
+ * reservations their parts held (which expired with them).
+ */
+export async function forgetExpiredUploads(db, user, nowMs) {
+  const expired = 'SELECT id FROM multipart_uploads WHERE user_id = ?1 AND expires_at_ms <= ?2';
+  await db.batch([
+    db.prepare(`DELETE FROM quota_reservations WHERE id IN (SELECT reservation FROM multipart_parts WHERE upload_id IN (${expired}))`).bind(user, nowMs),
+    db.prepare(`DELETE FROM multipart_parts WHERE upload_id IN (${expired})`).bind(user, nowMs),
+    db.prepare('DELETE FROM multipart_uploads WHERE user_id = ?1 AND expires_at_ms <= ?2').bind(user, nowMs),
+  ]);
+}

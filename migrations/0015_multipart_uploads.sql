@@ -2,9 +2,10 @@
 -- binding cannot list an upload's parts, so r2watch records each upload and each part it has
 -- stored: the parts are listed from here, a complete is checked against them before R2 is
 -- asked, and an upload id r2watch never issued (or another user's) is refused without an R2
--- call. `id` is r2watch's id for the upload, `r2_upload_id` R2's. Each stored part holds a
--- quota reservation (quota_reservations.id = reservation) until the upload completes or is
--- aborted. Rows of an upload go when it completes or is aborted; R2 aborts an upload left
+-- call. `id` is r2watch's id for the upload, `r2_upload_id` R2's. The upload holds a quota
+-- reservation for its object (`reservation`: no bytes, the object's count) and each stored part
+-- one for its bytes (multipart_parts.reservation, counting no object) until the upload
+-- completes or is aborted. Rows of an upload go when it completes or is aborted; R2 aborts an upload left
 -- incomplete after 7 days (expires_at_ms), after which its rows are refused as expired.
 CREATE TABLE IF NOT EXISTS multipart_uploads (
   id TEXT PRIMARY KEY,
@@ -13,6 +14,7 @@ CREATE TABLE IF NOT EXISTS multipart_uploads (
   r2_key TEXT NOT NULL,
   prefix TEXT NOT NULL,
   r2_upload_id TEXT NOT NULL,
+  reservation TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL,
   expires_at_ms INTEGER NOT NULL
 );

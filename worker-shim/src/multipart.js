@@ -2,9 +2,9 @@
 // create (POST /api/storage/files/{key}?uploads), upload parts (streamed, each with its
 // Content-Length), list the parts, complete, abort. Every R2 call goes through `guarded` (the
 // breaker, faults, metrics): create, part and complete count as R2 Class A writes ("put"),
-// abort as a free operation ("delete"). Each part holds a quota reservation (security.js's
-// reserveUpload) from its upload until the upload completes (its bytes become usage) or is
-// aborted. R2's binding cannot list parts, so r2watch records uploads and parts in D1
+// abort as a free operation ("delete"). The upload reserves its object against the quota
+// (security.js's reserveUpload) when it starts, and each part its bytes as it is stored, until
+// the upload completes (the bytes become usage) or is aborted. R2's binding cannot list parts, so r2watch records uploads and parts in D1
 // (db/storage.js); an upload id it did not issue to the caller is a 404 without an R2 call.
 // The rules (part numbers, sizes, order, lifetime) are the engine's: core/storage/upload-policy.h.
 import { HttpError, json, ask, readJsonBody } from './http.js';
@@ -39,26 +39,43 @@ export function registerMultipartRoutes(router) {
       headers: headersOf(request),
     });
     const about = { key: plan.key, user: auth.subject };
-    const options = { httpMetadata: { contentType: plan.content_type }, customMetadata: plan.custom_metadata };
-    const created = await guarded(rt, 'put', () => rt.env.BUCKET.createMultipartUpload(plan.r2_key, options), undefined, about);
+    const db = rt.env.DB;
+    const id = crypto.randomUUID();
+    const now = Date.now();
+    // The object the upload will make is reserved against the quota now (its count; the
+    // parts reserve their bytes as they come).
+    const reservation = `mpu:${id}:object`;
+    const state = await reserveUpload(db, auth.subject, plan.key, 0, reservation, now, plan.expires_at_ms);
+    const release = () => (state.quota ? releaseReservation(db, reservation).catch(() => {}) : null);
+    let created;
+    try {
+      ask(rt, 'quota_check', { quota: state.quota, usage: state.usage, reserved: state.reserved, replaced_size: state.replacedSize, new_size: 0 });
+      const options = { httpMetadata: { contentType: plan.content_type }, customMetadata: plan.custom_metadata };
+      created = await guarded(rt, 'put', () => rt.env.BUCKET.createMultipartUpload(plan.r2_key, options), undefined, about);
+    } catch (e) {
+      await release();
+      throw e;
+    }
     const upload = {
-      id: crypto.randomUUID(),
+      id,
       user: auth.subject,
       key: plan.key,
       r2Key: plan.r2_key,
       prefix: plan.prefix,
       r2UploadId: created.uploadId,
-      createdAtMs: Date.now(),
+      reservation,
+      createdAtMs: now,
       expiresAtMs: plan.expires_at_ms,
     };
     try {
-      await insertUpload(rt.env.DB, upload);
+      await insertUpload(db, upload);
     } catch (e) {
       await created.abort().catch(() => {}); // unrecorded, it could never be completed
+      await release();
       throw e;
     }
     // The caller's uploads R2 has aborted by now (left 7 days) are forgotten as a new one starts.
-    await forgetExpiredUploads(rt.env.DB, auth.subject, upload.createdAtMs).catch(() => {});
+    await forgetExpiredUploads(db, auth.subject, now).catch(() => {});
     auth.auditDetails = { upload_id: upload.id };
     return json(describeUpload({ ...upload, created_at_ms: upload.createdAtMs, expires_at_ms: upload.expiresAtMs }), 201);
   }, WRITE_STORAGE);
@@ -133,7 +150,9 @@ export function registerMultipartRoutes(router) {
     const mpu = r2Upload(rt, upload);
     const parts = plan.parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }));
     const object = await guarded(rt, 'put', () => mpu.complete(parts), undefined, { key: upload.key, user: auth.subject });
-    await recordStoredObject(db, { user: auth.subject, key: upload.key, r2Key: upload.r2_key, prefix: upload.prefix, size: plan.size_bytes });
+    // The object's bytes become usage as the upload's reservation ends (one transaction), then
+    // the parts' reservations go with the upload's rows.
+    await recordStoredObject(db, { user: auth.subject, key: upload.key, r2Key: upload.r2_key, prefix: upload.prefix, size: plan.size_bytes, reservation: upload.reservation });
     await forgetUpload(db, upload.id);
     auth.auditDetails = { upload_id: upload.id, parts: parts.length, bytes: plan.size_bytes };
     return json(describe(object, upload.r2_key.slice(0, upload.r2_key.length - upload.key.length)), 201);

@@ -57,9 +57,9 @@ test('a large file goes up in parts, is listed, completed and read back byte for
   assert.deepEqual(listed.body.parts.map((p) => [p.part_number, p.etag, p.size_bytes]), [1, 2, 3].map((n) => [n, etags[n], parts[n - 1].length]));
   const open = await call(worker, 'GET', '/api/storage/uploads', undefined, { as: token });
   assert.deepEqual(open.body.uploads.map((u) => [u.upload_id, u.parts, u.size_bytes]), [[id, 3, whole.length]]);
-  // Nothing at the key yet; the parts are reserved against the user's storage.
+  // Nothing at the key yet; the object and its parts are reserved against the user's quota.
   assert.equal((await call(worker, 'GET', '/api/storage/files/videos/big.mp4', undefined, { as: token })).status, 404);
-  assert.equal(await reservations(), 3);
+  assert.equal(await reservations(), 4);
 
   const done = await call(worker, 'POST', `/api/storage/uploads/${id}/complete`,
     { parts: [1, 2, 3].map((n) => ({ part_number: n, etag: etags[n] })) }, { as: token });
@@ -167,7 +167,7 @@ test('an aborted upload leaves no parts behind: R2 no longer knows it, its reser
   const r2Id = await r2UploadId(id);
   assert.ok(r2Id);
   const before = await reservations();
-  assert.ok(before >= 2);
+  assert.ok(before >= 3);
   const aborted = await call(worker, 'DELETE', `/api/storage/uploads/${id}`, undefined, { as: token });
   assert.equal(aborted.status, 204);
   // R2 itself is asked: the upload can neither take another part nor be completed with the
@@ -177,7 +177,7 @@ test('an aborted upload leaves no parts behind: R2 no longer knows it, its reser
   await assert.rejects(mpu.complete([{ partNumber: 1, etag: p1.body.etag }, { partNumber: 2, etag: p2.body.etag }]));
   // Listing its parts through r2watch: gone.
   assert.equal((await call(worker, 'GET', `/api/storage/uploads/${id}`, undefined, { as: token })).status, 404);
-  assert.equal(await reservations(), before - 2);
+  assert.equal(await reservations(), before - 3);
   const quota = await call(worker, 'GET', '/api/quota?user=abe');
   assert.equal(quota.body.bytes, 0);
   assert.equal(await worker.bucket.head('users/abe/tmp/abandoned.bin'), null);
@@ -218,7 +218,7 @@ test('stored parts count against the quota; a refused or failed part gives its r
   assert.equal(done.status, 201);
   const quota = await call(worker, 'GET', '/api/quota?user=quinn');
   assert.equal(quota.body.bytes, 9 * MiB);
-  assert.equal(await reservations(), held - 2);
+  assert.equal(await reservations(), held - 3);
   const stored = Buffer.from(await (await worker.bucket.get('users/quinn/q/big.bin')).arrayBuffer());
   assert.equal(stored.length, 9 * MiB);
   assert.equal(stored[5 * MiB], 9); // the second upload of part 2
@@ -286,4 +286,24 @@ test('an expired upload (R2 aborts one left 7 days) takes no more parts and is f
   assert.equal((await call(worker, 'GET', `/api/storage/uploads/${id}`, undefined, { as: token })).status, 404);
   const open = await call(worker, 'GET', '/api/storage/uploads', undefined, { as: token });
   assert.deepEqual(open.body.uploads.map((u) => u.key), ['old/y.bin']);
+});
+
+test('a multipart upload counts as one object against max_objects, from its start', async () => {
+  const token = await tokenFor(worker, 'otto');
+  await call(worker, 'PUT', '/api/admin/users/otto/quota', { max_bytes: 100 * MiB, max_objects: 2 });
+  assert.equal((await call(worker, 'PUT', '/api/storage/files/one.txt', 'x', { as: token })).status, 201);
+  const id = (await create('many-parts.bin', {}, token)).body.upload_id;
+  // Many parts, one object: none of them is refused for the object count.
+  for (let n = 1; n <= 4; n++) assert.equal((await putPart(id, n, Buffer.alloc(n < 4 ? 5 * MiB : 10, n), token)).status, 200, `part ${n}`);
+  // The upload holds the second object's place: a third object is refused meanwhile...
+  const third = await call(worker, 'PUT', '/api/storage/files/three.txt', 'x', { as: token });
+  assert.equal(third.status, 413);
+  assert.equal(third.body.error.field, 'max_objects');
+  // ...and so is a second upload.
+  assert.equal((await create('other.bin', {}, token)).status, 413);
+  const done = await worker.fetch(`/api/storage/uploads/${id}/complete`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(done.status, 201);
+  const quota = await call(worker, 'GET', '/api/quota?user=otto');
+  assert.equal(quota.body.objects, 2);
+  assert.equal(quota.body.bytes, 1 + 15 * MiB + 10);
 });

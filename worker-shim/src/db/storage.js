@@ -6,10 +6,10 @@
 export async function insertUpload(db, u) {
   await db
     .prepare(
-      `INSERT INTO multipart_uploads (id, user_id, key, r2_key, prefix, r2_upload_id, created_at_ms, expires_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO multipart_uploads (id, user_id, key, r2_key, prefix, r2_upload_id, reservation, created_at_ms, expires_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .bind(u.id, u.user, u.key, u.r2Key, u.prefix, u.r2UploadId, u.createdAtMs, u.expiresAtMs)
+    .bind(u.id, u.user, u.key, u.r2Key, u.prefix, u.r2UploadId, u.reservation, u.createdAtMs, u.expiresAtMs)
     .run();
 }
 
@@ -54,7 +54,8 @@ export async function uploadsOf(db, user, limit) {
 
 /**
  * Records a stored part (replacing an earlier upload of the same number) and gives back the
- * reservation of the part it replaces, in one transaction. Returns the replaced reservation.
+ * reservation of the part it replaces, in one transaction; the part's reservation counts its
+ * bytes only (the upload's own reservation counts the object). Returns the replaced reservation.
  */
 export async function recordPart(db, uploadId, part) {
   const [old] = await db.batch([
@@ -73,17 +74,19 @@ export async function recordPart(db, uploadId, part) {
            reservation = excluded.reservation, uploaded_at_ms = excluded.uploaded_at_ms`,
       )
       .bind(uploadId, part.partNumber, part.etag, part.size, part.reservation, part.uploadedAtMs),
+    db.prepare('UPDATE quota_reservations SET objects = 0 WHERE id = ?').bind(part.reservation),
   ]);
   return old.results[0]?.reservation ?? null;
 }
 
 /**
- * Forgets an upload (completed or aborted): its rows and the quota reservations its parts
- * still hold, in one transaction. Returns whether the upload was still recorded.
+ * Forgets an upload (completed or aborted): its rows and the quota reservations it and its
+ * parts still hold, in one transaction. Returns whether the upload was still recorded.
  */
 export async function forgetUpload(db, uploadId) {
-  const [, , upload] = await db.batch([
+  const [, , , upload] = await db.batch([
     db.prepare('DELETE FROM quota_reservations WHERE id IN (SELECT reservation FROM multipart_parts WHERE upload_id = ?)').bind(uploadId),
+    db.prepare('DELETE FROM quota_reservations WHERE id = (SELECT reservation FROM multipart_uploads WHERE id = ?)').bind(uploadId),
     db.prepare('DELETE FROM multipart_parts WHERE upload_id = ?').bind(uploadId),
     db.prepare('DELETE FROM multipart_uploads WHERE id = ?').bind(uploadId),
   ]);
@@ -98,6 +101,7 @@ export async function forgetExpiredUploads(db, user, nowMs) {
   const expired = 'SELECT id FROM multipart_uploads WHERE user_id = ?1 AND expires_at_ms <= ?2';
   await db.batch([
     db.prepare(`DELETE FROM quota_reservations WHERE id IN (SELECT reservation FROM multipart_parts WHERE upload_id IN (${expired}))`).bind(user, nowMs),
+    db.prepare('DELETE FROM quota_reservations WHERE id IN (SELECT reservation FROM multipart_uploads WHERE user_id = ?1 AND expires_at_ms <= ?2)').bind(user, nowMs),
     db.prepare(`DELETE FROM multipart_parts WHERE upload_id IN (${expired})`).bind(user, nowMs),
     db.prepare('DELETE FROM multipart_uploads WHERE user_id = ?1 AND expires_at_ms <= ?2').bind(user, nowMs),
   ]);

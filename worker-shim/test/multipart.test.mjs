@@ -307,3 +307,31 @@ test('a multipart upload counts as one object against max_objects, from its star
   assert.equal(quota.body.objects, 2);
   assert.equal(quota.body.bytes, 1 + 15 * MiB + 10);
 });
+
+test('an object above what one request may carry is stored in parts, and the large-upload alert sees it', async () => {
+  const w = await startWorker({ vars: { MAX_UPLOAD_BYTES: String(6 * MiB) } });
+  try {
+    const size = 6 * MiB + 2 * MiB;
+    const whole = randomBytes(size);
+    // One request cannot carry it...
+    const single = await w.fetch('/api/storage/files/media/huge.bin', { method: 'PUT', body: whole, headers: { 'content-length': String(size) } });
+    assert.equal(single.status, 413);
+    // ...two parts can.
+    const id = (await (await w.fetch('/api/storage/files/media/huge.bin?uploads', { method: 'POST' })).json()).upload_id;
+    for (const [n, bytes] of [[1, whole.subarray(0, 6 * MiB)], [2, whole.subarray(6 * MiB)]]) {
+      const res = await w.fetch(`/api/storage/uploads/${id}/parts/${n}`, { method: 'PUT', body: bytes, headers: { 'content-length': String(bytes.length) } });
+      assert.equal(res.status, 200);
+    }
+    assert.equal((await w.fetch(`/api/storage/uploads/${id}/complete`, { method: 'POST' })).status, 201);
+    const back = Buffer.from(await (await w.fetch('/api/storage/files/media/huge.bin')).arrayBuffer());
+    assert.ok(back.equals(whole));
+    // The "large upload" rule, its threshold brought down to this test's scale, fires for it.
+    assert.equal((await call(w, 'PUT', '/api/alerts/rules/large_upload', { threshold: 7 * MiB })).status, 200);
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/collect-metrics')).status, 200);
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/check-alerts')).status, 200);
+    const firing = (await call(w, 'GET', '/api/alerts?state=firing')).body.alerts.map((a) => a.rule_id);
+    assert.ok(firing.includes('large_upload'), JSON.stringify(firing));
+  } finally {
+    await w.dispose();
+  }
+});

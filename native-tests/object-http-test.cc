@@ -180,5 +180,24 @@ TEST_F(ReadAnswerTest, IfRangeKeepsTheRangeOnlyForTheSameVersion) {
   EXPECT_EQ(answer_read({.if_range = kSecondBefore, .range = "bytes=0-9"}, object).status, 200);
 }
 
+TEST(WriteConditions, StarOrEntityTagListsPassNormalizedAndJunkIsRefused) {
+  auto none = write_conditions(std::nullopt, std::nullopt);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none.value().if_match);
+  EXPECT_FALSE(none.value().if_none_match);
+  auto star = write_conditions(std::nullopt, " * ");
+  ASSERT_TRUE(star.ok());
+  EXPECT_EQ(star.value().if_none_match, "*");
+  auto list = write_conditions("\"a\" ,W/\"b\",, ", std::nullopt);
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list.value().if_match, "\"a\", W/\"b\"");
+  for (const char* bad : {"abc", "\"a\", b", "", "\"unterminated", "**"}) {
+    auto e = write_conditions(std::string(bad), std::nullopt);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.error().field, "if-match");
+  }
+  EXPECT_EQ(write_conditions(std::nullopt, "nope").error().field, "if-none-match");
+}
+
 }  // namespace
 }  // namespace r2w::storage

@@ -217,7 +217,8 @@ json metadata_json(const storage::Metadata& m) {
 // {"key", "user"?, "headers", "mode": "put" | "multipart"} -> what an upload (a PUT, or the
 // creation of a multipart upload) stores: {"key", "r2_key", "prefix", "content_type" (the
 // header's, else application/octet-stream), "custom_metadata" (x-r2watch-meta-* headers)} and,
-// for a PUT, "body": {"declared_bytes": n|null, "buffer_limit_bytes", "over_limit": error};
+// for a PUT, "body": {"declared_bytes": n|null, "buffer_limit_bytes", "over_limit": error} and
+// "only_if": the If-Match / If-None-Match R2 applies with the write (normalized) or null;
 // for a multipart upload "expires_at_ms" (R2 aborts it 7 days after its creation).
 Result<json> storage_write_plan(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
@@ -246,6 +247,18 @@ Result<json> storage_write_plan(Engine& e, const json& in, TimePoint now) {
     out["expires_at_ms"] = to_epoch_ms(now + storage::kMultipartUploadLifetime);
     return out;
   }
+  auto conditions = storage::write_conditions(header(headers.value(), "if-match"),
+                                              header(headers.value(), "if-none-match"));
+  if (!conditions.ok()) return conditions.error();
+  json only_if = nullptr;
+  if (conditions.value().if_match || conditions.value().if_none_match) {
+    only_if = json::object();
+    if (conditions.value().if_match) only_if["if-match"] = *conditions.value().if_match;
+    if (conditions.value().if_none_match) {
+      only_if["if-none-match"] = *conditions.value().if_none_match;
+    }
+  }
+  out["only_if"] = only_if;
   auto length = header(headers.value(), "content-length");
   auto body =
       storage::plan_upload_body(length ? std::optional<std::string_view>(*length) : std::nullopt,

@@ -262,6 +262,43 @@ std::string format_http_date(int64_t seconds) {
   return out;
 }
 
+Result<WriteConditions> write_conditions(const std::optional<std::string>& if_match,
+                                         const std::optional<std::string>& if_none_match) {
+  WriteConditions out;
+  auto normalize = [](const std::optional<std::string>& value,
+                      const char* name) -> Result<std::optional<std::string>> {
+    if (!value) return std::optional<std::string>();
+    std::string_view list = trim(*value);
+    if (list == "*") return std::optional<std::string>("*");
+    std::string joined;
+    bool any = false;
+    while (value->size() <= kMaxConditionalHeaderBytes) {
+      size_t comma = list.find(',');
+      std::string_view item = trim(list.substr(0, comma));
+      if (!item.empty()) {
+        if (!parse_entity_tag(item)) break;
+        if (any) joined += ", ";
+        joined += item;
+        any = true;
+      }
+      if (comma == std::string_view::npos) {
+        if (any) return std::optional<std::string>(joined);
+        break;
+      }
+      list = list.substr(comma + 1);
+    }
+    return invalid_field(
+        name, std::string(name) + " must be * or a list of entity tags (\"etag\" or W/\"etag\")");
+  };
+  auto m = normalize(if_match, "if-match");
+  if (!m.ok()) return m.error();
+  auto n = normalize(if_none_match, "if-none-match");
+  if (!n.ok()) return n.error();
+  out.if_match = m.value();
+  out.if_none_match = n.value();
+  return out;
+}
+
 std::optional<R2Range> range_to_fetch(const ReadRequest& request) {
   if (request.method != ReadMethod::kGet || !request.range) return std::nullopt;
   auto spec = parse_range(*request.range);

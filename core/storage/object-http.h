@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/result.h"
 #include "core/common/time.h"
 
 namespace r2w::storage {
@@ -105,6 +106,17 @@ struct ReadAnswer {
 // `object`. Dates compare at one-second granularity (Last-Modified's); an invalid date is
 // ignored; If-Match and If-Range compare entity tags strongly, If-None-Match weakly.
 ReadAnswer answer_read(const ReadRequest& request, const ObjectVersion& object);
+
+// The preconditions of a write (If-Match, If-None-Match on a PUT), checked and normalized: R2
+// applies them atomically with the write ("If-None-Match: *" creates only; "If-Match: <etag>"
+// replaces only that version). Each is "*" or a list of entity tags; anything else is refused
+// (422 naming the header) rather than turned into an unconditional write.
+struct WriteConditions {
+  std::optional<std::string> if_match;
+  std::optional<std::string> if_none_match;
+};
+Result<WriteConditions> write_conditions(const std::optional<std::string>& if_match,
+                                         const std::optional<std::string>& if_none_match);
 
 // The R2 range a read asks for before it knows the object: the Range of a GET (nullopt for a
 // HEAD, for no or an ignorable Range).

@@ -288,8 +288,9 @@ export function registerStorageRoutes(router) {
   // one without is buffered up to a small limit and refused with 411 beyond it. Refused with
   // 413 before anything is read or written to R2 when the length is above MAX_UPLOAD_BYTES or
   // would take the user over their quota (the size of an object it replaces is freed first).
-  // x-r2watch-meta-<name> headers are stored as the object's custom metadata. The user's usage
-  // is kept in user_prefix_usage / user_objects.
+  // x-r2watch-meta-<name> headers are stored as the object's custom metadata. If-Match and
+  // If-None-Match make the write conditional (R2 applies them atomically; 412 when they fail).
+  // The user's usage is kept in user_prefix_usage / user_objects.
   router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
     const plan = ask(rt, 'storage_write_plan', {
@@ -322,7 +323,13 @@ export function registerStorageRoutes(router) {
       });
       const value = body ?? streamedBody(request, size);
       const options = { httpMetadata: { contentType: plan.content_type }, customMetadata: plan.custom_metadata };
-      object = await guarded(rt, 'put', () => rt.env.BUCKET.put(r2Key, value, options), () => size, about);
+      if (plan.only_if) options.onlyIf = new Headers(plan.only_if); // R2 checks them with the write
+      object = await guarded(rt, 'put', () => rt.env.BUCKET.put(r2Key, value, options), (o) => (o ? size : 0), about);
+      if (!object) {
+        throw new HttpError('precondition_failed', 'the stored object does not meet If-Match / If-None-Match; nothing was written', {
+          field: plan.only_if['if-match'] ? 'if-match' : 'if-none-match',
+        });
+      }
     } catch (e) {
       if (state.quota) await releaseReservation(db, reservation).catch(() => {}); // expires anyway
       throw e;

@@ -174,3 +174,31 @@ test('bad metadata is refused naming the header, and nothing is stored', async (
   }
   assert.equal(await worker.bucket.head('users/admin/docs/refused.txt'), null);
 });
+
+test('If-None-Match: * creates only, If-Match replaces only the version named; a failed one writes nothing', async () => {
+  const path = '/api/storage/files/docs/once.txt';
+  const first = await call(worker, 'PUT', path, 'first', { headers: { 'if-none-match': '*' } });
+  assert.equal(first.status, 201);
+  const etag = `"${first.body.etag}"`;
+  const again = await call(worker, 'PUT', path, 'second', { headers: { 'if-none-match': '*' } });
+  assert.equal(again.status, 412);
+  assert.equal(again.body.error.code, 'precondition_failed');
+  assert.equal(again.body.error.field, 'if-none-match');
+  assert.equal(await (await worker.bucket.get('users/admin/docs/once.txt')).text(), 'first');
+  const stale = await call(worker, 'PUT', path, 'third', { headers: { 'if-match': '"not-the-etag"' } });
+  assert.equal(stale.status, 412);
+  assert.equal(stale.body.error.field, 'if-match');
+  const replaced = await call(worker, 'PUT', path, 'fourth', { headers: { 'if-match': etag } });
+  assert.equal(replaced.status, 201);
+  assert.equal(await (await worker.bucket.get('users/admin/docs/once.txt')).text(), 'fourth');
+  // Usage follows what was written: one object of 6 bytes, no reservation left behind.
+  const { n } = await worker.db.prepare('SELECT COUNT(*) AS n FROM quota_reservations').first();
+  assert.equal(n, 0);
+  const row = await worker.db.prepare("SELECT size FROM user_objects WHERE user_id = 'admin' AND key = 'docs/once.txt'").first();
+  assert.equal(row.size, 6);
+  // A precondition that is not one is refused rather than ignored.
+  const junk = await call(worker, 'PUT', path, 'fifth', { headers: { 'if-match': 'not-quoted' } });
+  assert.equal(junk.status, 422);
+  assert.equal(junk.body.error.field, 'if-match');
+  assert.equal(await (await worker.bucket.get('users/admin/docs/once.txt')).text(), 'fourth');
+});

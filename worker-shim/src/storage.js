@@ -1,8 +1,9 @@
 // The storage API: every R2 call goes through `guarded`, which asks the engine's breaker
 // first, applies injected faults where enabled, measures the call and reports it back.
-import { HttpError, json, retryAfterSeconds, ask } from './http.js';
+import { HttpError, json, retryAfterSeconds, ask, fromEngineError } from './http.js';
 import { faultsEnabled } from './runtime.js';
 import { writeEvent } from './analytics.js';
+import { registerMultipartRoutes } from './multipart.js';
 import { reserveUpload, releaseReservation, recordStoredObject, recordDeletedObject } from './security.js';
 
 /** The bucket name metrics are recorded under (the R2 binding does not expose its name). */
@@ -98,7 +99,7 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
 }
 
 
-function decodeKey(raw) {
+export function decodeKey(raw) {
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -106,24 +107,146 @@ function decodeKey(raw) {
   }
 }
 
+/** A request's headers as the engine reads them: {lowercase name: value}. */
+export function headersOf(request) {
+  return Object.fromEntries(request.headers);
+}
+
 /**
- * The headers of an object response: its stored metadata, and what the engine adds for its
- * content type (`storage_object_headers`: nosniff always, a download for active types such as
- * HTML, SVG, XML and scripts).
+ * Reads a body that declared no length, refusing it (`overLimit`, the engine's error: 411, or
+ * 413 under a small MAX_UPLOAD_BYTES) as soon as it passes `limit` bytes: at most `limit` + one
+ * chunk is ever held.
  */
-function objectHeaders(rt, object) {
-  const headers = new Headers();
-  object.writeHttpMetadata(headers);
-  headers.set('etag', object.httpEtag);
-  headers.set('content-length', String(object.size));
-  headers.set('last-modified', object.uploaded.toUTCString());
-  const { headers: added } = ask(rt, 'storage_object_headers', { content_type: object.httpMetadata?.contentType ?? null });
-  for (const [name, value] of Object.entries(added)) headers.set(name, value);
-  return headers;
+async function readBounded(request, limit, overLimit) {
+  const chunks = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw fromEngineError(overLimit);
+      }
+      chunks.push(value);
+    }
+  }
+  const body = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.byteLength;
+  }
+  return body;
+}
+
+/**
+ * The body of a request that declared `size` bytes, as a stream R2 takes without holding it:
+ * R2 needs the length of a stream up front, which a FixedLengthStream carries (and enforces).
+ */
+export function streamedBody(request, size) {
+  if (size === 0 || !request.body) return new Uint8Array(0);
+  const { readable, writable } = new FixedLengthStream(size);
+  request.body.pipeTo(writable).catch(() => {}); // a short or long body fails the R2 call
+  return readable;
+}
+
+// The answer of a ranged R2 get that R2 found unsatisfiable (no bytes at that offset).
+const RANGE_REFUSED = Symbol('range refused');
+
+/** Whether an R2 error is R2's "range not satisfiable" (InvalidRange, 10039). */
+function isInvalidRange(e) {
+  return /10039|range is not satisfiable|InvalidRange/i.test(String(e?.message ?? e));
+}
+
+/** Bytes an R2 read moved (a ranged read moves its range). */
+function bytesRead(object) {
+  if (!object || object === RANGE_REFUSED || !object.body) return 0;
+  const r = object.range;
+  if (!r) return object.size;
+  if (r.suffix !== undefined) return Math.min(r.suffix, object.size);
+  const offset = r.offset ?? 0;
+  return Math.max(0, Math.min(r.length ?? object.size - offset, object.size - offset));
+}
+
+/** What the engine needs of a stored object to answer a read. */
+function versionOf(object) {
+  return {
+    etag: object.etag,
+    size: object.size,
+    uploaded_ms: object.uploaded.getTime(),
+    content_type: object.httpMetadata?.contentType ?? null,
+    custom_metadata: object.customMetadata ?? {},
+  };
+}
+
+/**
+ * A GET or HEAD of one object. The engine reads the request first (the key; the R2 range of a
+ * GET's Range) and, once R2 has answered, decides the answer (`storage_read_answer`: 200, 206,
+ * 304, 412 or 416, with ETag, Last-Modified, Content-Range, nosniff, a download for active
+ * types and the x-r2watch-meta-* headers). A body R2 sent that the answer does not use (a 304,
+ * or a range that If-Range turned down) is cancelled; in the rare case the answer needs other
+ * bytes than were read (If-Range named another version, or the object changed between calls),
+ * they are read again.
+ */
+async function readObject(request, params, rt, auth, method) {
+  const headers = headersOf(request);
+  const plan = ask(rt, 'storage_read_plan', { key: decodeKey(params.key), user: auth.subject, method, headers });
+  const about = { key: plan.key, user: auth.subject };
+  const bucket = rt.env.BUCKET;
+  const head = () => guarded(rt, 'head', () => bucket.head(plan.r2_key), undefined, about);
+  const get = (range) =>
+    guarded(
+      rt,
+      'get',
+      async () => {
+        try {
+          return await bucket.get(plan.r2_key, range ? { range } : {});
+        } catch (e) {
+          if (range && isInvalidRange(e)) return RANGE_REFUSED; // the client's range, not a fault
+          throw e;
+        }
+      },
+      bytesRead,
+      about,
+    );
+  let object = method === 'HEAD' ? await head() : await get(plan.range);
+  let fetchedRange = plan.range;
+  if (object === RANGE_REFUSED) {
+    object = await head(); // the object's size and validators, for the 416 (or 304) answer
+    fetchedRange = null;
+  }
+  if (!object) {
+    if (method === 'HEAD') return new Response(null, { status: 404 });
+    throw notFound(plan.key);
+  }
+  const answer = ask(rt, 'storage_read_answer', { method, headers, object: versionOf(object) });
+  const cancel = () => object.body?.cancel().catch(() => {});
+  if (answer.error) {
+    cancel();
+    return json({ error: answer.error }, answer.status, answer.headers);
+  }
+  const out = new Headers();
+  if (answer.status !== 304) object.writeHttpMetadata(out);
+  for (const [name, value] of Object.entries(answer.headers)) out.set(name, value);
+  if (method === 'HEAD' || answer.status === 304) {
+    cancel();
+    return new Response(null, { status: answer.status, headers: out });
+  }
+  const wanted = answer.range ? { offset: answer.range.offset, length: answer.range.length } : null;
+  const haveWanted = object.body && (wanted ? fetchedRange !== null : fetchedRange === null);
+  if (!haveWanted) {
+    cancel();
+    object = await get(wanted);
+    if (!object || object === RANGE_REFUSED) throw new HttpError('conflict', 'the object changed while it was read; retry');
+  }
+  return new Response(object.body, { status: answer.status, headers: out });
 }
 
 /** An object as its owner sees it: `namespace` ("users/<id>/") is taken off its key. */
-function describe(object, namespace = '') {
+export function describe(object, namespace = '') {
   return {
     key: object.key.startsWith(namespace) ? object.key.slice(namespace.length) : object.key,
     size: object.size,
@@ -133,12 +256,12 @@ function describe(object, namespace = '') {
   };
 }
 
-function notFound(key) {
+export function notFound(key) {
   return new HttpError('not_found', `no object with key ${JSON.stringify(key)}`, { field: 'key' });
 }
 
 /** Refuses query parameters other than `allowed` (400 naming the first unknown one). */
-function onlyParams(request, allowed) {
+export function onlyParams(request, allowed) {
   for (const name of new URL(request.url).searchParams.keys()) {
     if (!allowed.includes(name)) {
       throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
@@ -156,27 +279,33 @@ function keyOf(rt, params, auth) {
 }
 
 // Reading one's objects needs readonly; writing and deleting needs user. ?user= is an admin's.
-const READ_STORAGE = { role: 'readonly', scope: 'storage', user: true };
-const WRITE_STORAGE = { role: 'user', scope: 'storage', user: true };
+export const READ_STORAGE = { role: 'readonly', scope: 'storage', user: true };
+export const WRITE_STORAGE = { role: 'user', scope: 'storage', user: true };
 
 export function registerStorageRoutes(router) {
-  // Upload: refused with 413 before anything is written to R2 when the body is larger than
-  // MAX_UPLOAD_BYTES or would take the user over their quota (the size of an object it
-  // replaces is freed first). The user's usage is kept in user_prefix_usage / user_objects.
+  registerMultipartRoutes(router);
+  // Upload: a body that declares Content-Length is streamed to R2 (never held in memory);
+  // one without is buffered up to a small limit and refused with 411 beyond it. Refused with
+  // 413 before anything is read or written to R2 when the length is above MAX_UPLOAD_BYTES or
+  // would take the user over their quota (the size of an object it replaces is freed first).
+  // x-r2watch-meta-<name> headers are stored as the object's custom metadata. If-Match and
+  // If-None-Match make the write conditional (R2 applies them atomically; 412 when they fail).
+  // The user's usage is kept in user_prefix_usage / user_objects.
   router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
-    const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
+    const plan = ask(rt, 'storage_write_plan', {
+      key: decodeKey(params.key),
+      user: auth.subject,
+      mode: 'put',
+      headers: headersOf(request),
+    });
+    const { key, r2_key: r2Key, prefix } = plan;
     const about = { key, user: auth.subject };
-    const declared = request.headers.get('content-length');
     const db = rt.env.DB;
-    // The size is the declared length (the runtime holds a body to it); without one, the body.
     let body = null;
-    let size;
-    if (declared !== null && /^\d{1,16}$/.test(declared)) {
-      size = Number(declared);
-      ask(rt, 'quota_check', { quota: null, usage: null, new_size: size }); // MAX_UPLOAD_BYTES
-    } else {
-      body = await request.arrayBuffer();
+    let size = plan.body.declared_bytes;
+    if (size === null) {
+      body = await readBounded(request, plan.body.buffer_limit_bytes, plan.body.over_limit);
       size = body.byteLength;
     }
     const now = Date.now();
@@ -192,45 +321,31 @@ export function registerStorageRoutes(router) {
         replaced_size: state.replacedSize,
         new_size: size,
       });
-      body ??= await request.arrayBuffer();
-      const contentType = request.headers.get('content-type') ?? 'application/octet-stream';
-      object = await guarded(
-        rt,
-        'put',
-        () => rt.env.BUCKET.put(r2Key, body, { httpMetadata: { contentType } }),
-        () => body.byteLength,
-        about,
-      );
+      const value = body ?? streamedBody(request, size);
+      const options = { httpMetadata: { contentType: plan.content_type }, customMetadata: plan.custom_metadata };
+      if (plan.only_if) options.onlyIf = new Headers(plan.only_if); // R2 checks them with the write
+      object = await guarded(rt, 'put', () => rt.env.BUCKET.put(r2Key, value, options), (o) => (o ? size : 0), about);
+      if (!object) {
+        throw new HttpError('precondition_failed', 'the stored object does not meet If-Match / If-None-Match; nothing was written', {
+          field: plan.only_if['if-match'] ? 'if-match' : 'if-none-match',
+        });
+      }
     } catch (e) {
       if (state.quota) await releaseReservation(db, reservation).catch(() => {}); // expires anyway
       throw e;
     }
-    await recordStoredObject(db, { user: auth.subject, key, r2Key, prefix, size: body.byteLength, reservation });
-    auth.auditDetails = { bytes: body.byteLength, replaced_bytes: state.replacedSize };
+    await recordStoredObject(db, { user: auth.subject, key, r2Key, prefix, size, reservation });
+    auth.auditDetails = { bytes: size, replaced_bytes: state.replacedSize };
     return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
   }, WRITE_STORAGE);
 
-  router.on('GET', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
-    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
-    const object = await guarded(rt, 'get', () => rt.env.BUCKET.get(r2Key), (o) => o?.size ?? 0, {
-      key,
-      user: auth.subject,
-    });
-    if (!object) throw notFound(key);
-    return new Response(object.body, { headers: objectHeaders(rt, object) });
-  }, READ_STORAGE);
+  // Reads: Range (206; 416 when unsatisfiable; a malformed one is ignored), conditional
+  // requests (304, 412), ETag, Last-Modified and custom metadata as x-r2watch-meta-* headers.
+  router.on('GET', '/api/storage/files/*key', (request, params, rt, _ctx, auth) =>
+    readObject(request, params, rt, auth, 'GET'), READ_STORAGE);
 
-  router.on('HEAD', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
-    const { key, r2_key: r2Key } = keyOf(rt, params, auth);
-    const object = await guarded(rt, 'head', () => rt.env.BUCKET.head(r2Key), undefined, {
-      key,
-      user: auth.subject,
-    });
-    if (!object) return new Response(null, { status: 404 });
-    return new Response(null, { headers: objectHeaders(rt, object) });
-  }, READ_STORAGE);
+  router.on('HEAD', '/api/storage/files/*key', (request, params, rt, _ctx, auth) =>
+    readObject(request, params, rt, auth, 'HEAD'), READ_STORAGE);
 
   router.on('DELETE', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);

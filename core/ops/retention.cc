@@ -80,6 +80,15 @@ const std::vector<TablePolicy>& policies() {
        .variable = "ALERT_HISTORY_RETENTION_DAYS", .default_days = 365, .min_days = 7},
       {.table = "status_incident_updates", .time_column = "posted_at_ms", .key = {"id"},
        .variable = "ALERT_HISTORY_RETENTION_DAYS", .default_days = 365, .min_days = 7},
+      // Multipart uploads through the storage API: R2 aborts an upload 7 days after it started
+      // (expires_at_ms); its rows and parts go a day after that.
+      {.table = "multipart_uploads", .time_column = "expires_at_ms", .key = {"id"},
+       .source = kFixed, .variable = "the upload's expiry (core/storage/upload-policy.h)",
+       .default_days = 1, .min_days = 1, .action = kDelete},
+      {.table = "multipart_parts", .time_column = "uploaded_at_ms",
+       .key = {"upload_id", "part_number"}, .source = kFixed,
+       .variable = "the upload's expiry (core/storage/upload-policy.h)", .default_days = 8,
+       .min_days = 8, .action = kDelete},
       // Security: the audit log and abuse events are archived (the record outlives D1's copy).
       {.table = "audit_log", .time_column = "at_ms", .key = {"id"},
        .variable = "AUDIT_LOG_RETENTION_DAYS", .default_days = 365, .min_days = 30},

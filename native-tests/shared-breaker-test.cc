@@ -27,7 +27,7 @@ class SharedBreakerTest : public ::testing::Test {
       ASSERT_TRUE(b.try_acquire(clock.now()).permitted);
       CallOutcome o{.success = false, .latency = Duration(5)};
       b.record(clock.now(), o);
-      if (sync) sync->note_call(clock.now(), o);
+      if (sync) sync->note_call(clock.now(), o, b.options().slow_call_duration);
     }
   }
   FakeClock clock;
@@ -43,9 +43,9 @@ TEST_F(SharedBreakerTest, PolicyRefreshIntervalIsAtMostOneSecond) {
           .validate();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->field, "retry_after_failure_ms");
-  e = SyncPolicy{.max_pending_calls = 0}.validate();
+  e = SyncPolicy{.max_pending_runs = 0}.validate();
   ASSERT_TRUE(e);
-  EXPECT_EQ(e->field, "max_pending_calls");
+  EXPECT_EQ(e->field, "max_pending_runs");
 }
 
 TEST_F(SharedBreakerTest, NewSharedBreakerStartsItsGenerationAtItsCreationTime) {
@@ -121,7 +121,7 @@ TEST_F(SharedBreakerTest, SharedBreakerMovesToHalfOpenInTimeAndTrialsReportedClo
   // The isolate went half-open at the same moment and its trial succeeded.
   ASSERT_TRUE(a.try_acquire(clock.now()).permitted);
   a.record(clock.now(), {.success = true});
-  sync_a.note_call(clock.now(), {.success = true});
+  sync_a.note_call(clock.now(), {.success = true}, Duration(2'000));
   SharedState st = s.apply(sync_a.take_report(a, clock.now()), clock.now());
   EXPECT_EQ(st.state, State::kClosed);
 }
@@ -246,17 +246,44 @@ TEST_F(SharedBreakerTest, IsolateSyncIsDueEveryRefreshIntervalAndLaterAfterAFail
   EXPECT_EQ(s.standing_reason(), "");
 }
 
-TEST_F(SharedBreakerTest, IsolateSyncHoldsAtMostMaxPendingCallsAndCountsTheDropped) {
-  IsolateSync s(SyncPolicy{.max_pending_calls = 3});
-  for (int i = 0; i < 5; ++i) s.note_call(clock.advance(1), {.success = i % 2 == 0});
+TEST_F(SharedBreakerTest, IsolateSyncHoldsAtMostMaxPendingRunsAndCountsTheDropped) {
+  IsolateSync s(SyncPolicy{.max_pending_runs = 3});
+  for (int i = 0; i < 5; ++i) {
+    s.note_call(clock.advance(1), {.success = i % 2 == 0}, Duration(2'000));
+  }
   CircuitBreaker b = local();
   Report r = s.take_report(b, clock.now());
   ASSERT_EQ(r.calls.size(), 3u);
   EXPECT_EQ(r.dropped_calls, 2u);
   EXPECT_EQ(r.calls.front().at, clock.now() - Duration(2));  // the newest three are kept
-  EXPECT_EQ(s.pending_calls(), 0u);
+  EXPECT_EQ(s.pending_runs(), 0u);
   EXPECT_EQ(s.take_report(b, clock.now()).dropped_calls, 0u);
   EXPECT_EQ(s.dropped_calls(), 2u);
+}
+
+TEST_F(SharedBreakerTest, CallsInARowOfTheSameKindAreHeldAsOneRunWithinTheSpan) {
+  IsolateSync s(SyncPolicy{.run_span = Duration(1'000)});
+  const Duration slow_after(100);
+  s.note_call(clock.now(), {.success = true, .latency = Duration(10)}, slow_after);
+  s.note_call(clock.advance(10), {.success = true, .latency = Duration(20)}, slow_after);
+  s.note_call(clock.advance(10), {.success = true, .latency = Duration(40)}, slow_after);
+  s.note_call(clock.advance(10), {.success = true, .latency = Duration(500)}, slow_after);
+  s.note_call(clock.advance(10), {.success = false, .latency = Duration(5)}, slow_after);
+  s.note_call(clock.advance(10), {.success = false, .latency = Duration(5)}, slow_after);
+  s.note_call(clock.advance(1'000), {.success = false, .latency = Duration(5)}, slow_after);
+  CircuitBreaker b = local();
+  Report r = s.take_report(b, clock.now());
+  ASSERT_EQ(r.calls.size(), 4u);
+  EXPECT_EQ(r.calls[0].count, 3u);
+  EXPECT_EQ(r.calls[0].outcome.latency, Duration(23));  // (10 + 20 + 40) / 3, rounded
+  EXPECT_EQ(r.calls[1].count, 1u);                      // slow: a run of its own
+  EXPECT_EQ(r.calls[2].count, 2u);
+  EXPECT_FALSE(r.calls[2].outcome.success);
+  EXPECT_EQ(r.calls[3].count, 1u);  // a span later: a new run
+  // The shared breaker counts every call of every run.
+  SharedBreaker shared_breaker = shared(Options{.consecutive_failure_threshold = 0});
+  shared_breaker.apply(r, clock.now());
+  EXPECT_EQ(shared_breaker.breaker().status(clock.now()).totals.calls, 7u);
 }
 
 // Two isolates and one shared breaker, step by step: the second refuses once it has synced

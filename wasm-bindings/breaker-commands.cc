@@ -187,8 +187,8 @@ Result<json> breaker_simulate(Engine&, const json& in, TimePoint) {
 
 // ---- the shared breaker (one per bucket, in a Durable Object) and each isolate's link to it --
 
-// At most this many calls in one report (SyncPolicy::max_pending_calls is at most 10,000).
-constexpr size_t kMaxReportedCalls = 10'000;
+// At most this many runs in one report (SyncPolicy::max_pending_runs is at most 10,000).
+constexpr size_t kMaxReportedRuns = 10'000;
 
 json shared_state_to_json(const breaker::SharedState& s) {
   return {{"state", breaker::state_name(s.state)},
@@ -218,11 +218,12 @@ Result<breaker::SharedState> shared_state_from_json(const json& in, const std::s
                               .generation = in["generation"].get<uint64_t>()};
 }
 
-// Calls as [[at_ms, ok (1|0), latency_ms], ...]: compact, a report may hold thousands.
+// Runs of calls as [[at_ms (the last), ok (1|0), mean latency_ms, count], ...].
 json report_to_json(const breaker::Report& r) {
   json calls = json::array();
   for (const auto& c : r.calls) {
-    calls.push_back({to_epoch_ms(c.at), c.outcome.success ? 1 : 0, c.outcome.latency.count()});
+    calls.push_back(
+        {to_epoch_ms(c.at), c.outcome.success ? 1 : 0, c.outcome.latency.count(), c.count});
   }
   return {{"calls", std::move(calls)},
           {"dropped_calls", r.dropped_calls},
@@ -253,22 +254,25 @@ Result<breaker::Report> report_from_json(const json& in) {
   }
   if (!has_calls) return report;
   const json& calls = in["calls"];
-  if (!calls.is_array() || calls.size() > kMaxReportedCalls) {
-    return invalid_field("report.calls", "report.calls must be an array of at most 10000 calls");
+  if (!calls.is_array() || calls.size() > kMaxReportedRuns) {
+    return invalid_field("report.calls", "report.calls must be an array of at most 10000 runs");
   }
   report.calls.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i) {
     const json& c = calls[i];
-    if (!c.is_array() || c.size() != 3 || !c[0].is_number_integer() || !c[1].is_number_unsigned() ||
+    if (!c.is_array() || c.size() != 4 || !c[0].is_number_integer() || !c[1].is_number_unsigned() ||
         c[1].get<uint64_t>() > 1 || !c[2].is_number_unsigned() ||
-        c[2].get<uint64_t>() > 86'400'000) {
+        c[2].get<uint64_t>() > 86'400'000 || !c[3].is_number_unsigned() ||
+        c[3].get<uint64_t>() < 1 || c[3].get<uint64_t>() > breaker::kMaxRunCalls) {
       std::string field = "report.calls[" + std::to_string(i) + "]";
-      return invalid_field(field, field + " must be [at_ms, ok (1 or 0), latency_ms]");
+      return invalid_field(field,
+                           field + " must be [at_ms, ok (1 or 0), latency_ms, count (1..1000000)]");
     }
     report.calls.push_back(breaker::ReportedCall{
         .at = from_epoch_ms(c[0].get<int64_t>()),
         .outcome = {.success = c[1].get<uint64_t>() == 1,
-                    .latency = Duration(static_cast<int64_t>(c[2].get<uint64_t>()))}});
+                    .latency = Duration(static_cast<int64_t>(c[2].get<uint64_t>()))},
+        .count = static_cast<uint32_t>(c[3].get<uint64_t>())});
   }
   return report;
 }
@@ -285,7 +289,7 @@ json sync_status_to_json(const breaker::IsolateSync& s) {
           {"last_ok_ms", optional_time(s.last_ok())},
           {"last_failure_ms", optional_time(s.last_failure())},
           {"last_error", s.last_error().empty() ? json(nullptr) : json(s.last_error())},
-          {"pending_calls", s.pending_calls()},
+          {"pending_runs", s.pending_runs()},
           {"dropped_calls", s.dropped_calls()},
           {"next_sync_ms", to_epoch_ms(s.next_sync_at())},
           {"refresh_interval_ms", s.policy().refresh_interval.count()},
@@ -308,7 +312,8 @@ Result<breaker::SharedBreaker*> need_shared(Engine& e) {
   return &*e.shared();
 }
 
-// {"refresh_interval_ms"?, "retry_after_failure_ms"?, "max_pending_calls"?}: from now on every
+// {"refresh_interval_ms"?, "retry_after_failure_ms"?, "call_timeout_ms"?, "run_span_ms"?,
+// "max_pending_runs"?}: from now on every
 // recorded call is also held for the shared breaker.
 Result<json> breaker_sync_enable(Engine& e, const json& in, TimePoint) {
   breaker::SyncPolicy policy;
@@ -317,7 +322,8 @@ Result<json> breaker_sync_enable(Engine& e, const json& in, TimePoint) {
   r.read_duration("retry_after_failure_ms", policy.retry_after_failure, Duration(0),
                   Duration(INT32_MAX));
   r.read_duration("call_timeout_ms", policy.call_timeout, Duration(0), Duration(INT32_MAX));
-  r.read_uint("max_pending_calls", policy.max_pending_calls, 0, UINT32_MAX);
+  r.read_duration("run_span_ms", policy.run_span, Duration(0), Duration(INT32_MAX));
+  r.read_uint("max_pending_runs", policy.max_pending_runs, 0, UINT32_MAX);
   if (auto err = r.finish()) return *err;
   if (auto err = policy.validate()) return *err;
   e.sync().emplace(policy);

@@ -29,7 +29,7 @@ uint32_t Engine::record(uint32_t series_id, Operation op, bool ok, Duration late
   c.latency_sum_ms += static_cast<double>(std::max(latency, Duration(0)).count());
   breaker::CallOutcome outcome{.success = ok, .latency = latency};
   breaker_.record(now, outcome);
-  if (sync_) sync_->note_call(now, outcome);
+  if (sync_) sync_->note_call(now, outcome, breaker_.options().slow_call_duration);
   return static_cast<uint32_t>(breaker_.pending_transitions());
 }
 

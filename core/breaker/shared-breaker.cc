@@ -23,8 +23,11 @@ std::optional<Error> SyncPolicy::validate() const {
   if (call_timeout < Duration(10) || call_timeout > Duration(10'000)) {
     return invalid_field("call_timeout_ms", "call_timeout_ms must be from 10 to 10000");
   }
-  if (max_pending_calls < 1 || max_pending_calls > 10'000) {
-    return invalid_field("max_pending_calls", "max_pending_calls must be from 1 to 10000");
+  if (run_span < Duration(1) || run_span > Duration(5'000)) {
+    return invalid_field("run_span_ms", "run_span_ms must be from 1 to 5000");
+  }
+  if (max_pending_runs < 1 || max_pending_runs > 10'000) {
+    return invalid_field("max_pending_runs", "max_pending_runs must be from 1 to 10000");
   }
   return std::nullopt;
 }
@@ -55,7 +58,7 @@ SharedState SharedBreaker::apply(const Report& report, TimePoint now) {
       TimePoint at = std::max(c.at, last_applied_);
       last_applied_ = at;
       breaker_.advance(at);
-      breaker_.record(at, c.outcome);
+      for (uint32_t i = 0; i < std::min(c.count, kMaxRunCalls); ++i) breaker_.record(at, c.outcome);
     }
     last_applied_ = std::max(last_applied_, now);
     breaker_.advance(now);
@@ -141,13 +144,29 @@ std::string_view sync_standing_name(SyncStanding s) {
   return "unknown";
 }
 
-void IsolateSync::note_call(TimePoint at, CallOutcome outcome) {
-  if (calls_.size() >= policy_.max_pending_calls) {
-    calls_.pop_front();
-    dropped_++;
-    dropped_total_++;
+void IsolateSync::note_call(TimePoint at, CallOutcome outcome, Duration slow_call_duration) {
+  bool slow = outcome.latency > slow_call_duration;
+  double latency_ms = static_cast<double>(std::max(outcome.latency, Duration(0)).count());
+  if (!calls_.empty()) {
+    ReportedCall& run = calls_.back();
+    if (run.outcome.success == outcome.success && run_slow_ == slow && at >= run.at &&
+        at - run_start_ < policy_.run_span && run.count < kMaxRunCalls) {
+      run.count++;
+      run.at = at;
+      run_latency_sum_ += latency_ms;
+      run.outcome.latency = Duration(static_cast<int64_t>(run_latency_sum_ / run.count + 0.5));
+      return;
+    }
   }
-  calls_.push_back(ReportedCall{.at = at, .outcome = outcome});
+  if (calls_.size() >= policy_.max_pending_runs) {
+    dropped_ += calls_.front().count;
+    dropped_total_ += calls_.front().count;
+    calls_.pop_front();
+  }
+  calls_.push_back(ReportedCall{.at = at, .outcome = outcome, .count = 1});
+  run_start_ = at;
+  run_slow_ = slow;
+  run_latency_sum_ = latency_ms;
 }
 
 Report IsolateSync::take_report(const CircuitBreaker& local, TimePoint now) {

@@ -33,9 +33,13 @@ struct SyncPolicy {
   // A sync or a command that the shared breaker has not answered within this long counts as
   // failed (the isolate goes on alone). 10 ms .. 10 s.
   Duration call_timeout = Duration(1'000);
-  // Calls held for the next report, at most; beyond this the oldest are dropped (and counted):
-  // the isolate's own breaker has judged them anyway. 1 .. 10,000.
-  uint32_t max_pending_calls = 1'000;
+  // Calls in a row with the same outcome (failed or not, slow or not) within this span are held
+  // as one run (their count and mean latency): steady traffic costs one entry per span, not one
+  // per call. At most the window's bucket length matters to the shared breaker. 1 ms .. 5 s.
+  Duration run_span = Duration(1'000);
+  // Runs held for the next report, at most; beyond this the oldest are dropped (their calls
+  // counted): the isolate's own breaker has judged them anyway. 1 .. 10,000.
+  uint32_t max_pending_runs = 1'000;
 
   std::optional<Error> validate() const;
 };
@@ -50,11 +54,16 @@ struct SharedState {
   uint64_t generation = 0;
 };
 
-// One call an isolate made.
+// Calls an isolate made in a row with the same outcome: `count` of them, the last at `at`, with
+// their mean latency.
 struct ReportedCall {
   TimePoint at;
   CallOutcome outcome;
+  uint32_t count = 1;
 };
+
+// The most calls one run holds.
+inline constexpr uint32_t kMaxRunCalls = 1'000'000;
 
 // What an isolate sends: its calls since the last report and its own breaker's state.
 struct Report {
@@ -133,8 +142,9 @@ class IsolateSync {
  public:
   explicit IsolateSync(const SyncPolicy& policy = {}) : policy_(policy) {}
 
-  // Hot path: one call the local breaker judged.
-  void note_call(TimePoint at, CallOutcome outcome);
+  // Hot path: one call the local breaker judged; `slow_call_duration` of its options says
+  // whether it was slow (a run holds only calls of the same kind).
+  void note_call(TimePoint at, CallOutcome outcome, Duration slow_call_duration);
   // The report to send now; the calls in it leave the queue (a failed send loses them: the
   // local breaker judged them, and the shared one judges those that arrive).
   Report take_report(const CircuitBreaker& local, TimePoint now);
@@ -158,12 +168,16 @@ class IsolateSync {
   std::optional<TimePoint> last_ok() const { return last_ok_; }
   std::optional<TimePoint> last_failure() const { return last_failure_; }
   const std::string& last_error() const { return last_error_; }
-  size_t pending_calls() const { return calls_.size(); }
+  size_t pending_runs() const { return calls_.size(); }
   uint64_t dropped_calls() const { return dropped_total_; }
 
  private:
   SyncPolicy policy_;
   std::deque<ReportedCall> calls_;
+  // The last run: when it started, whether its calls were slow, their latency sum.
+  TimePoint run_start_{};
+  bool run_slow_ = false;
+  double run_latency_sum_ = 0;
   uint64_t dropped_ = 0;        // since the last report
   uint64_t dropped_total_ = 0;  // since the isolate started
   uint64_t known_generation_ = 0;

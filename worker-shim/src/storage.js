@@ -91,8 +91,8 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
     bytesDown,
   });
   if (pending > 0) {
+    rt.sharedBreaker?.kick(); // in the background: the other isolates learn of it at their next sync
     await rt.persistBreaker(ended);
-    rt.sharedBreaker?.kick(); // the other isolates learn of it at their next sync
   }
   if (failure) {
     const err = new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);

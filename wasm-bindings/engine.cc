@@ -27,7 +27,9 @@ uint32_t Engine::record(uint32_t series_id, Operation op, bool ok, Duration late
   c.bytes += bytes_up + bytes_down;
   aggregator_.record(series_id, op, ok, latency, bytes_up, bytes_down, now);
   c.latency_sum_ms += static_cast<double>(std::max(latency, Duration(0)).count());
-  breaker_.record(now, breaker::CallOutcome{.success = ok, .latency = latency});
+  breaker::CallOutcome outcome{.success = ok, .latency = latency};
+  breaker_.record(now, outcome);
+  if (sync_) sync_->note_call(now, outcome, breaker_.options().slow_call_duration);
   return static_cast<uint32_t>(breaker_.pending_transitions());
 }
 

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "core/breaker/circuit-breaker.h"
+#include "core/breaker/shared-breaker.h"
 #include "core/common/operation.h"
 #include "core/common/time.h"
 #include "core/faults/fault-plan.h"
@@ -47,6 +48,11 @@ class Engine {
 
   // For the JSON commands (wasm-bindings/*-commands.cc).
   breaker::CircuitBreaker& breaker() { return breaker_; }
+  // This isolate's link to the shared breaker (a Durable Object): absent until enabled, and
+  // then every recorded call is also held for the next report.
+  std::optional<breaker::IsolateSync>& sync() { return sync_; }
+  // The shared breaker itself, in the engine of the Durable Object that holds it.
+  std::optional<breaker::SharedBreaker>& shared() { return shared_; }
   faults::FaultPlan& fault_plan() { return faults_; }
   metrics::Aggregator& aggregator() { return aggregator_; }
   const metrics::Settings& metrics_settings() const { return metrics_settings_; }
@@ -77,6 +83,8 @@ class Engine {
 
  private:
   breaker::CircuitBreaker breaker_;
+  std::optional<breaker::IsolateSync> sync_;
+  std::optional<breaker::SharedBreaker> shared_;
   faults::FaultPlan faults_;
   metrics::Settings metrics_settings_;
   metrics::Aggregator aggregator_{metrics_settings_.aggregator};

@@ -1,6 +1,9 @@
 // Overhead per guarded call: r2watch's wasm breaker called from JavaScript (as the Worker calls
 // it: acquire, the call, record, with Date.now() around it) against opossum's fire() on the
-// same trivial async function, in one Node process. Prints ns per call and the ratio.
+// same trivial async function, in one Node process. Prints ns per call and the ratio. A second
+// engine linked to a shared breaker (as where BREAKERS is bound: every call also held for the
+// next report, and a number compare to see whether a sync is due) shows what the shared breaker
+// adds to the hot path; its syncs run off the request path and are not part of a call.
 // Run: make bench (or node bench/js/breaker-overhead.mjs after `make wasm`).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,17 +42,37 @@ async function wasmGuarded() {
   return result;
 }
 
+// The same, with the shared-breaker link: poll() is SharedBreakerLink.poll (a compare against
+// the next sync time the core gave); the held calls are taken as a report when it is due (every
+// 500 ms), as the background sync does, and that is counted here too.
+const linked = new Engine(module, Date.now());
+const linkedSeries = linked.series('bench', 'objects/a', '');
+let nextSyncMs = linked.call('breaker_sync_enable', {}, Date.now()).next_sync_ms;
+async function wasmGuardedLinked() {
+  const started = Date.now();
+  if (started >= nextSyncMs) {
+    nextSyncMs = linked.call('breaker_sync_take', {}, started).next_sync_ms; // off-path in the Worker
+  }
+  if (!linked.acquire(started)) throw new Error('refused');
+  const result = await trivial();
+  const ended = Date.now();
+  linked.record(linkedSeries.id, 'get', true, ended - started, 0, 0, ended);
+  return result;
+}
+
 const opossumDefault = new CircuitBreaker(trivial); // default options: 10 s timeout per call
 const opossumNoTimeout = new CircuitBreaker(trivial, { timeout: false });
 
 const baseline = await measure(trivial);
 const wasm = await measure(wasmGuarded);
+const wasmLinked = await measure(wasmGuardedLinked);
 const opDefault = await measure(() => opossumDefault.fire());
 const opNoTimeout = await measure(() => opossumNoTimeout.fire());
 
 const rows = [
   ['bare await of the function', baseline],
   ['r2watch wasm breaker (acquire + record)', wasm],
+  ['r2watch wasm breaker + shared-breaker link', wasmLinked],
   ['opossum fire() (defaults, 10 s timeout)', opDefault],
   ['opossum fire() (timeout: false)', opNoTimeout],
 ];

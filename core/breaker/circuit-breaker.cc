@@ -20,7 +20,7 @@ constexpr std::array<std::pair<State, std::string_view>, 5> kStateNames = {{
     {State::kDisabled, "disabled"},
 }};
 
-constexpr std::array<std::pair<Reason, std::string_view>, 10> kReasonNames = {{
+constexpr std::array<std::pair<Reason, std::string_view>, 12> kReasonNames = {{
     {Reason::kFailureRate, "failure_rate_threshold"},
     {Reason::kSlowCallRate, "slow_call_rate_threshold"},
     {Reason::kConsecutiveFailures, "consecutive_failures"},
@@ -31,6 +31,8 @@ constexpr std::array<std::pair<Reason, std::string_view>, 10> kReasonNames = {{
     {Reason::kForcedOpen, "operator_forced_open"},
     {Reason::kDisabled, "operator_disabled"},
     {Reason::kReset, "operator_reset"},
+    {Reason::kSharedState, "shared_state"},
+    {Reason::kIsolateOpened, "isolate_opened"},
 }};
 
 // rate >= threshold, compared without dividing: count / calls * 100 >= threshold.
@@ -79,7 +81,7 @@ Result<CircuitBreaker> CircuitBreaker::create(const Options& options, TimePoint 
   return CircuitBreaker(options, now);
 }
 
-Permission CircuitBreaker::try_acquire(TimePoint now) {
+void CircuitBreaker::advance(TimePoint now) {
   if (state_ == State::kOpen && now - since_ >= options_.wait_in_open) {
     transition(State::kHalfOpen, Reason::kWaitElapsed, now);
   }
@@ -87,6 +89,15 @@ Permission CircuitBreaker::try_acquire(TimePoint now) {
       now - since_ >= options_.max_wait_in_half_open) {
     transition(State::kOpen, Reason::kHalfOpenTimeout, now);
   }
+}
+
+void CircuitBreaker::take_state(State to, TimePoint since, TimePoint now, Reason reason) {
+  transition(to, reason, now);
+  since_ = since;
+}
+
+Permission CircuitBreaker::try_acquire(TimePoint now) {
+  advance(now);
   switch (state_) {
     case State::kClosed:
     case State::kDisabled:

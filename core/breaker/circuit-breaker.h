@@ -31,6 +31,8 @@ enum class Reason : uint8_t {
   kForcedOpen,           // operator
   kDisabled,             // operator
   kReset,                // operator: back to CLOSED with an empty window
+  kSharedState,          // an isolate took the shared breaker's state (shared-breaker.h)
+  kIsolateOpened,        // the shared breaker: an isolate's own breaker opened
 };
 
 std::string_view state_name(State state);
@@ -99,6 +101,10 @@ class CircuitBreaker {
   // `release()`. May change state (OPEN -> HALF_OPEN after the wait, HALF_OPEN -> OPEN on
   // timeout), which queues a transition.
   Permission try_acquire(TimePoint now);
+  // Makes the time-based transitions due by `now` (OPEN -> HALF_OPEN after the wait, HALF_OPEN
+  // -> OPEN on timeout) without asking for a call: the shared breaker, which makes no calls
+  // of its own, moves along in time with it.
+  void advance(TimePoint now);
   // Reports the outcome of a permitted call. May change state.
   void record(TimePoint now, CallOutcome outcome);
   // Gives back a permission whose call never happened (it counts for nothing).
@@ -109,10 +115,17 @@ class CircuitBreaker {
   void disable(TimePoint now);
   void reset(TimePoint now);
 
+  // Enters `to` as decided elsewhere (the shared breaker): queues a transition at `now` with
+  // `reason`, and dates the new state from `since`.
+  void take_state(State to, TimePoint since, TimePoint now, Reason reason);
+  // Dates the current state from `since` (the shared breaker entered it then).
+  void align_since(TimePoint since) { since_ = since; }
+
   // Applies new options at once. The window's data is kept when its shape is unchanged.
   Status reconfigure(const Options& options, TimePoint now);
 
   State state() const { return state_; }
+  TimePoint since() const { return since_; }
   const Options& options() const { return options_; }
   Status status(TimePoint now) const;
   // Transitions since the last call, oldest first.

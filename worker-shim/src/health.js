@@ -63,7 +63,10 @@ async function changeBreaker(rt, command, input) {
     throw e;
   }
   const saved = await rt.persistBreaker(now);
-  return json({ ...saved.status, options: saved.options, transitions: saved.transitions });
+  const body = { ...saved.status, options: saved.options, transitions: saved.transitions };
+  // Where isolates share one breaker: the shared state after the change, or why it was not reached.
+  if (rt.sharedBreaker) body.shared = saved.shared ?? null;
+  return json(body);
 }
 
 export function registerHealthRoutes(router) {
@@ -73,6 +76,8 @@ export function registerHealthRoutes(router) {
       db.database_error = `saved state could not be loaded at start: ${rt.loadError}`;
     }
     const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
+    // Where isolates share one breaker: ask it now, so the verdict says whether it answers.
+    await rt.sharedBreaker?.syncNow();
     const now = Date.now();
     // The jobs' heartbeats: a Worker whose crons stopped is not healthy.
     const jobs = db.database_ok ? await jobsForHealth(rt, now).catch(() => null) : null;
@@ -98,6 +103,9 @@ export function registerHealthRoutes(router) {
         state: verdict.breaker.state,
         retry_after_ms: verdict.breaker.retry_after_ms,
         window: verdict.breaker.window,
+        // This isolate's link to the shared breaker (standing, the shared state adopted), where
+        // isolates share one (BREAKERS bound); absent otherwise.
+        ...(verdict.shared_breaker ? { shared: verdict.shared_breaker } : {}),
       },
       // The last synthetic probe round (POST /api/health/check or the 5-minute cron), or null.
       probes: verdict.probe_round,
@@ -111,7 +119,16 @@ export function registerHealthRoutes(router) {
   router.on('GET', '/api/health/circuit-breaker', async (_request, _params, rt) => {
     const status = rt.engine.call('breaker_status', {}, Date.now());
     const transitions = await recentTransitions(rt.env.DB, RECENT_TRANSITIONS);
-    return json({ ...status, recent_transitions: transitions });
+    const body = { ...status, recent_transitions: transitions };
+    // Where isolates share one breaker: this isolate's state above is its local copy; `shared`
+    // is the authoritative breaker (or {error}), `sync` this isolate's link to it.
+    if (rt.sharedBreaker) {
+      await rt.sharedBreaker.syncNow();
+      body.scope = 'local_copy';
+      body.sync = rt.engine.call('breaker_sync_status', {}, Date.now());
+      body.shared = await rt.sharedBreaker.view();
+    }
+    return json(body);
   }, READ_HEALTH);
 
   router.on('POST', '/api/health/circuit-breaker/reset', async (_request, _params, rt) =>

@@ -196,3 +196,5 @@ async function respond(request, env, ctx, trace) {
 export default worker;
 // The probe scheduler's Durable Object class (wrangler.toml: PROBES).
 export { ProbeScheduler } from './probe-scheduler.js';
+// The shared circuit breaker's Durable Object class (wrangler.toml: BREAKERS).
+export { BreakerCoordinator } from './breaker-coordinator.js';

@@ -3,6 +3,8 @@
 import wasmModule from '../../build/wasm/r2watch.wasm';
 import { Engine } from './engine.js';
 import { HttpError } from './http.js';
+import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
+import { bucketName } from './storage.js';
 
 /** The name the breaker guarding the R2 binding is stored under. */
 export const BREAKER_ID = 'r2:BUCKET';
@@ -61,6 +63,22 @@ export class Runtime {
     this.loadError = null;
     // A security variable the engine refused (defaults apply) or the missing JWT_SECRET.
     this.securityErrors = [];
+    // The link to the bucket's shared breaker (a Durable Object), where BREAKERS is bound.
+    this.sharedBreaker = null;
+    this.sharedOptionsText = null;
+  }
+
+  /**
+   * Where the BREAKERS Durable Object is bound, every call this engine records is also
+   * reported to the bucket's shared breaker, and its transitions are adopted (see
+   * breaker-coordinator.js). Without the binding each isolate's breaker stands alone.
+   */
+  linkSharedBreaker(now) {
+    if (!this.env.BREAKERS) return;
+    const status = this.engine.call('breaker_sync_enable', {}, now);
+    const env = this.env;
+    this.sharedBreaker = new SharedBreakerLink(this, () => sharedBreakerStub(env, bucketName(env)), status);
+    this.sharedOptionsText = JSON.stringify(this.engine.call('breaker_status', {}, now).options);
   }
 
   static async load(env) {
@@ -97,6 +115,7 @@ export class Runtime {
       rt.loadError = e.message;
       console.error(`r2watch: could not load saved state from D1: ${e.message}`);
     }
+    rt.linkSharedBreaker(now);
     return rt;
   }
 
@@ -174,7 +193,27 @@ export class Runtime {
     );
     await db.batch(statements);
     this.unsaved = [];
+    if (this.sharedBreaker) taken.shared = await this.#forwardOperatorChange(taken);
     return taken;
+  }
+
+  /**
+   * An operator's change made here (reset, force-open, disable, new options: from the admin
+   * routes, the health config or an alert action) goes to the shared breaker too, so every
+   * isolate adopts it. Answers the shared state after it, {error}, or undefined (no change).
+   */
+  async #forwardOperatorChange(taken) {
+    const optionsText = JSON.stringify(taken.options);
+    const last = taken.transitions.findLast((t) => OPERATOR_ACTIONS[t.reason]);
+    if (last) {
+      this.sharedOptionsText = optionsText;
+      return this.sharedBreaker.operator({ action: OPERATOR_ACTIONS[last.reason] });
+    }
+    if (optionsText !== this.sharedOptionsText) {
+      this.sharedOptionsText = optionsText; // before the await: adopting the answer persists again
+      return this.sharedBreaker.operator({ options: taken.options });
+    }
+    return undefined;
   }
 
   /**
@@ -238,6 +277,13 @@ export class Runtime {
       .run();
   }
 }
+
+// The breaker's operator transitions (their reason) and the command that makes each.
+const OPERATOR_ACTIONS = {
+  operator_reset: 'reset',
+  operator_forced_open: 'force_open',
+  operator_disabled: 'disable',
+};
 
 const METRICS_VARS = [
   'SUCCESS_SAMPLING_RATE',

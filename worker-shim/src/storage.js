@@ -39,7 +39,9 @@ export function withTimeout(promise, ms) {
  */
 export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}) {
   const engine = rt.engine;
-  if (!engine.acquire(Date.now())) {
+  const now = Date.now();
+  rt.sharedBreaker?.poll(now); // a background sync with the shared breaker when one is due
+  if (!engine.acquire(now)) {
     await rt.persistBreaker(); // OPEN -> HALF_OPEN timeouts are transitions too
     const waitMs = engine.retryAfterMs();
     throw new HttpError(
@@ -89,7 +91,10 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
     bytesUp,
     bytesDown,
   });
-  if (pending > 0) await rt.persistBreaker(ended);
+  if (pending > 0) {
+    rt.sharedBreaker?.kick(); // in the background: the other isolates learn of it at their next sync
+    await rt.persistBreaker(ended);
+  }
   if (failure) {
     const err = new HttpError('storage_error', `R2 ${operation} failed: ${failure.message}`);
     err.cause = failure;

@@ -75,7 +75,11 @@ export const D1_DATABASE_ID = '00000000-0000-4000-8000-000000000000';
 export const R2_BUCKET_NAME = 'r2watch-data';
 
 // `miniflare`: further Miniflare options (e.g. `email` bindings, a `log` that captures output).
-export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false, miniflare = {}, handleRuntimeStdio } = {}) {
+// `breakerCoordinator`: true binds BREAKERS (the shared circuit breaker's Durable Object) as
+// wrangler.toml does; 'unreachable' binds it to a stand-in object whose every call fails (the
+// fault: each isolate on its own breaker). `isolates: 2` runs a second copy of the Worker (its
+// own isolate, its own engine) on the same D1, R2 and Durable Objects: `fetchSecond` reaches it.
+export async function startWorker({ persistDir, vars = {}, migrate = true, wranglerState, addAdmin = true, port, adminToken, probeScheduler = false, breakerCoordinator = false, isolates = 1, miniflare = {}, handleRuntimeStdio } = {}) {
   for (const needed of [BUNDLE, join(ASSETS_DIR, 'index.html')]) {
     if (!existsSync(needed)) {
       throw new Error(`${needed} is missing: run \`make test\` (it builds the Worker bundle and the dashboard first)`);
@@ -86,25 +90,31 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
   // `wranglerState`: the layout of `wrangler dev --persist-to DIR` (what tools/backup.mjs reads).
   const r2Persist = wranglerState ? join(wranglerState, 'v3', 'r2') : join(dir, 'r2');
   const d1Persist = wranglerState ? join(wranglerState, 'v3', 'd1') : join(dir, 'd1');
-  const mf = new Miniflare({
-    scriptPath: BUNDLE,
-    modules: true,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
+  const durableObjects = {
+    // The probe scheduler (a Durable Object alarm), as wrangler.toml binds it, when a test asks:
+    // without it the collect-metrics cron runs the probe rounds, as the fallback does.
+    ...(probeScheduler ? { PROBES: { className: 'ProbeScheduler', useSQLite: true } } : {}),
+    ...(breakerCoordinator === true ? { BREAKERS: { className: 'BreakerCoordinator', useSQLite: true } } : {}),
+    ...(breakerCoordinator === 'unreachable' ? { BREAKERS: { className: 'BreakerCoordinator', scriptName: UNREACHABLE_BREAKERS } } : {}),
+  };
+  const shared = {
     cf: false,
     // workerd's stdout and stderr (the Worker's console), for a test that reads its log lines.
     ...(handleRuntimeStdio ? { handleRuntimeStdio } : {}),
     // A port to serve on 127.0.0.1 (0: any free one), for a browser or the CLI; `url` has it.
     ...(port === undefined ? {} : { host: '127.0.0.1', port }),
+    ...(Object.keys(durableObjects).length ? { durableObjectsPersist: join(dir, 'do') } : {}),
+  };
+  const worker = {
+    scriptPath: BUNDLE,
+    modules: true,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-01',
     // As wrangler names them: local R2 is keyed by bucket_name (what tools/r2-backup.mjs reads).
     r2Buckets: wranglerState ? { BUCKET: R2_BUCKET_NAME } : ['BUCKET'],
     d1Databases: wranglerState ? { DB: D1_DATABASE_ID } : ['DB'],
     analyticsEngineDatasets: { ANALYTICS: { dataset: 'r2watch_events' } },
-    // The probe scheduler (a Durable Object alarm), as wrangler.toml binds it, when a test asks:
-    // without it the collect-metrics cron runs the probe rounds, as the fallback does.
-    ...(probeScheduler
-      ? { durableObjects: { PROBES: { className: 'ProbeScheduler', useSQLite: true } }, durableObjectsPersist: join(dir, 'do') }
-      : {}),
+    ...(Object.keys(durableObjects).length ? { durableObjects } : {}),
     bindings: Object.fromEntries(
       Object.entries({
         FAULT_INJECTION: 'on',
@@ -121,6 +131,21 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
       routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/metrics', '/status'] } },
       assetConfig: { not_found_handling: 'single-page-application', has_static_routing: true },
     },
+  };
+  const extraWorkers = [];
+  if (isolates > 1) {
+    // The same Worker again: workerd gives each Worker its own isolate, so its own engine. The
+    // shared breaker's object lives in the first one and is reached from here by script name.
+    const { PROBES, ...ownObjects } = durableObjects;
+    if (ownObjects.BREAKERS && !ownObjects.BREAKERS.scriptName) {
+      ownObjects.BREAKERS = { className: 'BreakerCoordinator', scriptName: MAIN_WORKER };
+    }
+    extraWorkers.push({ ...worker, name: SECOND_WORKER, durableObjects: ownObjects });
+  }
+  if (breakerCoordinator === 'unreachable') extraWorkers.push(unreachableBreakers());
+  const mf = new Miniflare({
+    ...shared,
+    ...(extraWorkers.length ? { workers: [{ ...worker, name: MAIN_WORKER }, ...extraWorkers] } : worker),
     r2Persist,
     d1Persist,
     ...miniflare,
@@ -132,6 +157,13 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
   // A fresh admin token on every start (a restarted Worker on kept state gets one too).
   if (addAdmin && (migrate || persistDir || wranglerState)) await db.batch(tokenStatements(admin).map((s) => db.prepare(s)));
   const bucket = await mf.getR2Bucket('BUCKET');
+  const second = isolates > 1 ? await mf.getWorker(SECOND_WORKER) : null;
+  const withAdmin = (init) => {
+    const { anonymous, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (!anonymous && !headers.has('authorization')) headers.set('authorization', `Bearer ${admin.token}`);
+    return { ...rest, headers };
+  };
   return {
     mf,
     url: url.origin,
@@ -144,10 +176,32 @@ export async function startWorker({ persistDir, vars = {}, migrate = true, wrang
       if (!anonymous && !headers.has('authorization')) headers.set('authorization', `Bearer ${admin.token}`);
       return mf.dispatchFetch(`http://r2watch.test${path}`, { ...rest, headers });
     },
+    // The second copy of the Worker (`isolates: 2`): its own isolate and engine.
+    fetchSecond: second ? (path, init = {}) => second.fetch(`http://r2watch.test${path}`, withAdmin(init)) : null,
     async dispose() {
       await mf.dispose();
       if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+const MAIN_WORKER = 'r2watch';
+const SECOND_WORKER = 'r2watch-second';
+const UNREACHABLE_BREAKERS = 'unreachable-breakers';
+
+/** A stand-in for the shared breaker's object whose every call fails, as an object in trouble does. */
+function unreachableBreakers() {
+  return {
+    name: UNREACHABLE_BREAKERS,
+    modules: true,
+    compatibilityDate: '2026-04-01',
+    script: `import { DurableObject } from 'cloudflare:workers';
+      const down = () => { throw new Error('Durable Object is overloaded (test stand-in)'); };
+      export class BreakerCoordinator extends DurableObject {
+        report() { down(); } view() { down(); } command() { down(); } configure() { down(); }
+      }
+      export default { fetch: () => new Response('') };`,
+    durableObjects: { BREAKERS: 'BreakerCoordinator' },
   };
 }
 

@@ -3,7 +3,7 @@
 import { HttpError, json, retryAfterSeconds, ask } from './http.js';
 import { faultsEnabled } from './runtime.js';
 import { writeEvent } from './analytics.js';
-import { reserveUpload, releaseReservation, recordStoredObject, recordDeletedObject } from './security.js';
+import { reserveUpload, releaseReservation, recordStoredObjectLater, recordDeletedObjectLater } from './security.js';
 
 /** The bucket name metrics are recorded under (the R2 binding does not expose its name). */
 export function bucketName(env) {
@@ -205,7 +205,7 @@ export function registerStorageRoutes(router) {
       if (state.quota) await releaseReservation(db, reservation).catch(() => {}); // expires anyway
       throw e;
     }
-    await recordStoredObject(db, { user: auth.subject, key, r2Key, prefix, size: body.byteLength, reservation });
+    recordStoredObjectLater(rt, { user: auth.subject, key, r2Key, prefix, size: body.byteLength, reservation });
     auth.auditDetails = { bytes: body.byteLength, replaced_bytes: state.replacedSize };
     return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
   }, WRITE_STORAGE);
@@ -236,7 +236,7 @@ export function registerStorageRoutes(router) {
     onlyParams(request, ['user']);
     const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
     await guarded(rt, 'delete', () => rt.env.BUCKET.delete(r2Key), undefined, { key, user: auth.subject });
-    await recordDeletedObject(rt.env.DB, auth.subject, key, prefix);
+    recordDeletedObjectLater(rt, auth.subject, key, prefix);
     return new Response(null, { status: 204 });
   }, WRITE_STORAGE);
 

@@ -159,7 +159,7 @@ const worker = {
   async fetch(request, env, ctx) {
     const trace = { startMs: Date.now(), route: null, rt: null, user: null, waited: null };
     const response = await respond(request, env, ctx, trace);
-    traceEnd(trace.waited, response);
+    traceEnd(trace.waited, response, Date.now() - trace.startMs);
     await logRequestLine(request, env, trace, response.status);
     return response;
   },

@@ -103,15 +103,16 @@ export function traceStart(env) {
 
 /**
  * Adds what the request waited for to its response: the D1 round trips of the request lane
- * since `mark`, and the time in R2 and D1 calls (server-timing, ms).
+ * since `mark`, and the time in R2 and D1 calls and the whole answer (`totalMs`, from the
+ * request's arrival) as server-timing, ms.
  */
-export function traceEnd(mark, response) {
+export function traceEnd(mark, response, totalMs) {
   if (!mark) return response;
   try {
     response.headers.set('x-r2watch-d1-round-trips', String(traffic.request - mark.request));
     response.headers.set(
       'server-timing',
-      `r2;dur=${traffic.r2Ms - mark.r2Ms}, d1;dur=${traffic.d1Ms - mark.d1Ms}`,
+      `total;dur=${totalMs}, r2;dur=${traffic.r2Ms - mark.r2Ms}, d1;dur=${traffic.d1Ms - mark.d1Ms}`,
     );
   } catch {
     // immutable headers (a response passed through): nothing to add

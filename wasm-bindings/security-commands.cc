@@ -199,7 +199,8 @@ Result<json> security_configure(Engine& e, const json& in, TimePoint) {
               {"upload_reservation_ms", sec::kUploadReservationLifetime.count()},
               {"token_cache_ttl_ms", sec::kTokenCacheTtl.count()},
               {"token_cache_max_entries", sec::kTokenCacheMaxEntries},
-              {"write_behind_max_statements", sec::kWriteBehindMaxStatements}};
+              {"write_behind_max_statements", sec::kWriteBehindMaxStatements},
+              {"write_behind_id_retention_ms", sec::kWriteBehindIdRetention.count()}};
 }
 
 // Authenticates and authorizes one request:

@@ -98,6 +98,9 @@ inline bool rate_needs_confirm(uint64_t estimate, uint32_t limit) {
 // most this many statements go to D1 in one batch (one transaction); a batch that fails is kept
 // whole and sent again, first, with the next flush.
 inline constexpr uint32_t kWriteBehindMaxStatements = 200;
+// How long the ids of applied batches are kept (a batch is sent again within seconds): the
+// daily job deletes older ones.
+inline constexpr Duration kWriteBehindIdRetention = std::chrono::hours(24);
 
 // True when `failures` (after this one) within a window is a security event: more than the
 // threshold.

@@ -201,8 +201,8 @@ export async function pruneSecurityCounters(rt, nowMs) {
   const r = await rt.env.DB.prepare('DELETE FROM security_counters WHERE window_start_ms < ?')
     .bind(nowMs - 86_400_000)
     .run();
-  // The ids of batches written behind: a retry comes within seconds, a day is plenty.
-  const ids = await pruneBatchIds(rt.env.DB, nowMs - 86_400_000);
+  // The ids of batches written behind: a retry comes within seconds (the engine's retention).
+  const ids = await pruneBatchIds(rt.env.DB, nowMs - (rt.security?.write_behind_id_retention_ms ?? 86_400_000));
   return { counters_deleted: r.meta.changes, write_batch_ids_deleted: ids.meta.changes };
 }
 

@@ -319,7 +319,8 @@ export function registerSecurityRoutes(router) {
     return json({ ...describeUser(row), tokens: tokens.map(describeToken), quota: quota ?? null });
   }, ADMIN);
 
-  // Disabling a user refuses their API tokens at once (JWTs lapse within their lifetime).
+  // Disabling a user refuses their API tokens at once in this isolate and within the token
+  // cache's minute in every other (JWTs lapse within their lifetime).
   for (const [action, disabled] of [['disable', 1], ['enable', 0]]) {
     router.on('POST', `/api/admin/users/:id/${action}`, async (_request, params, rt) => {
       const id = checkUserId(rt, params.id);
@@ -399,7 +400,8 @@ export function registerSecurityRoutes(router) {
     return json({ tokens: results.map(describeToken) });
   }, ADMIN);
 
-  // Revokes a token (kept for the record; refused from the next request on).
+  // Revokes a token (kept for the record; refused from the next request on in this isolate,
+  // within the token cache's minute in every other).
   router.on('DELETE', '/api/admin/tokens/:id', async (_request, params, rt) => {
     if (!/^[0-9a-f]{16}$/.test(params.id)) {
       throw new HttpError('invalid_field', 'id must be a token id (16 hex digits)', { field: 'id' });

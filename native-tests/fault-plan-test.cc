@@ -11,7 +11,7 @@ TEST(FaultPlan, SetsOneOperation) {
   FaultPlan plan;
   auto r = plan.apply(json::parse(R"({"operation": "put", "error_rate": 1.0, "latency_ms": 0})"));
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.value(), std::vector<Operation>{Operation::kPut});
+  EXPECT_EQ(r.value(), std::vector<std::string>{"put"});
   EXPECT_TRUE(plan.should_fail(Operation::kPut, 0.999));
   EXPECT_FALSE(plan.should_fail(Operation::kGet, 0.0));
   EXPECT_TRUE(plan.active());
@@ -85,8 +85,67 @@ TEST(FaultPlan, TakesBackWhatGetAnswered) {
   EXPECT_EQ(plan.to_json(), answered["faults"]);
   auto cleared = plan.apply(json::parse(R"({"faults": {}})"));
   ASSERT_TRUE(cleared.ok());
-  EXPECT_EQ(cleared.value(), std::vector<Operation>{Operation::kPut});
+  EXPECT_EQ(cleared.value(), std::vector<std::string>{"put"});
   EXPECT_FALSE(plan.active());
+}
+
+TEST(FaultPlan, D1FaultDelaysAndFailsBeforeOrAfter) {
+  FaultPlan plan;
+  auto r = plan.apply(json::parse(R"({"target": "d1", "latency_ms": 30, "error_rate": 0.5})"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value(), std::vector<std::string>{"d1"});
+  EXPECT_EQ(plan.d1().fault.added_latency, Duration(30));
+  EXPECT_EQ(plan.d1_outcome(0.49), D1Outcome::kFailBefore);
+  EXPECT_EQ(plan.d1_outcome(0.5), D1Outcome::kRun);
+  // R2 operations are untouched by a D1 fault.
+  EXPECT_FALSE(plan.should_fail(Operation::kGet, 0.0));
+  EXPECT_EQ(plan.fault(Operation::kGet).added_latency, Duration(0));
+  ASSERT_TRUE(
+      plan.apply(json::parse(R"({"target": "d1", "error_rate": 1, "fail": "after"})")).ok());
+  EXPECT_EQ(plan.d1_outcome(0.0), D1Outcome::kFailAfter);
+  EXPECT_EQ(plan.to_json()["d1"]["fail"], "after");
+  EXPECT_TRUE(plan.active());
+  plan.clear();
+  EXPECT_EQ(plan.d1_outcome(0.0), D1Outcome::kRun);
+  EXPECT_FALSE(plan.active());
+}
+
+TEST(FaultPlan, D1AndClockRefuseBadInputAndChangeNothing) {
+  FaultPlan plan;
+  ASSERT_TRUE(plan.apply(json::parse(R"({"target": "d1", "latency_ms": 5})")).ok());
+  struct Case {
+    const char* body;
+    const char* field;
+  };
+  for (const Case& c : {Case{R"({"target": "kv", "latency_ms": 1})", "target"},
+                        Case{R"({"target": "d1", "latency_ms": 30001})", "latency_ms"},
+                        Case{R"({"target": "d1", "error_rate": 2})", "error_rate"},
+                        Case{R"({"target": "d1", "fail": "during"})", "fail"},
+                        Case{R"({"target": "d1", "operation": "get"})", "operation"},
+                        Case{R"({"target": "clock", "skew_ms": -1})", "skew_ms"},
+                        Case{R"({"target": "clock", "skew_ms": 86400001})", "skew_ms"}}) {
+    auto r = plan.apply(json::parse(c.body));
+    ASSERT_FALSE(r.ok()) << c.body;
+    EXPECT_EQ(r.error().field, c.field) << c.body;
+    EXPECT_EQ(plan.d1().fault.added_latency, Duration(5)) << c.body;
+    EXPECT_EQ(plan.clock_skew(), Duration(0)) << c.body;
+  }
+}
+
+TEST(FaultPlan, ClockSkewIsSavedAndRestoredWithD1) {
+  FaultPlan plan;
+  ASSERT_TRUE(plan.apply(json::parse(R"({"target": "clock", "skew_ms": 61000})")).ok());
+  ASSERT_TRUE(
+      plan.apply(json::parse(R"({"target": "d1", "error_rate": 0.1, "fail": "after"})")).ok());
+  EXPECT_EQ(plan.clock_skew(), Duration(61'000));
+  FaultPlan back;
+  ASSERT_TRUE(back.restore(plan.to_json()).ok());
+  EXPECT_EQ(back.to_json(), plan.to_json());
+  EXPECT_EQ(back.clock_skew(), Duration(61'000));
+  EXPECT_EQ(back.d1_outcome(0.05), D1Outcome::kFailAfter);
+  auto whole = back.apply(json::parse(R"({"faults": {}})"));
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ(whole.value(), (std::vector<std::string>{"d1", "clock"}));
 }
 
 }  // namespace

@@ -306,6 +306,25 @@ TEST(LastUsed, WrittenAtMostOnceAMinute) {
   EXPECT_TRUE(last_used_due(last, clock.advance(1)));
 }
 
+TEST(TokenCache, ARowIsUsedForLessThanAMinuteAndNeverFromTheFuture) {
+  testing::FakeClock clock;
+  TimePoint fetched = clock.now();
+  EXPECT_TRUE(token_row_fresh(fetched, clock.now()));
+  EXPECT_TRUE(token_row_fresh(fetched, clock.advance(59'999)));
+  EXPECT_FALSE(token_row_fresh(fetched, clock.advance(1)));
+  EXPECT_EQ(kTokenCacheTtl, std::chrono::seconds(60));
+  // A row read "later" than now (the clock went back) is not trusted.
+  EXPECT_FALSE(token_row_fresh(clock.now() + Duration(1), clock.now()));
+}
+
+TEST(RateConfirm, EstimatesNearTheLimitAreCountedInD1First) {
+  EXPECT_FALSE(rate_needs_confirm(0, 600));
+  EXPECT_FALSE(rate_needs_confirm(479, 600));
+  EXPECT_TRUE(rate_needs_confirm(480, 600));  // 80 %
+  EXPECT_TRUE(rate_needs_confirm(700, 600));
+  EXPECT_TRUE(rate_needs_confirm(1, 1));
+}
+
 TEST(NewUser, EveryBadFieldIsNamed) {
   auto u = validate_new_user(json{{"id", "alice"}, {"role", "user"}});
   ASSERT_TRUE(u.ok());

@@ -483,9 +483,7 @@ Result<json> breaker_shared_save(Engine& e, const json& in, TimePoint) {
 Result<json> faults_set(Engine& e, const json& in, TimePoint) {
   auto changed = e.fault_plan().apply(in);
   if (!changed.ok()) return changed.error();
-  json names = json::array();
-  for (Operation op : changed.value()) names.push_back(operation_name(op));
-  return json{{"faults", e.fault_plan().to_json()}, {"changed", names}};
+  return json{{"faults", e.fault_plan().to_json()}, {"changed", changed.value()}};
 }
 
 Result<json> faults_get(Engine& e, const json& in, TimePoint) {

@@ -135,6 +135,18 @@ R2W_EXPORT("r2w_fault_latency_ms") double r2w_fault_latency_ms(int32_t op) {
 R2W_EXPORT("r2w_faults_active") int32_t r2w_faults_active() {
   return engine()->faults().active() ? 1 : 0;
 }
+// Injected D1 faults: the delay before every D1 round trip in ms, what a round trip with the
+// uniform draw in [0, 1) does (0 run, 1 fail before running, 2 run and lose the answer), and the
+// clock skew in ms.
+R2W_EXPORT("r2w_d1_fault_latency_ms") double r2w_d1_fault_latency_ms() {
+  return static_cast<double>(engine()->faults().d1().fault.added_latency.count());
+}
+R2W_EXPORT("r2w_d1_fault") int32_t r2w_d1_fault(double uniform01) {
+  return static_cast<int32_t>(engine()->faults().d1_outcome(uniform01));
+}
+R2W_EXPORT("r2w_clock_skew_ms") double r2w_clock_skew_ms() {
+  return static_cast<double>(engine()->faults().clock_skew().count());
+}
 
 // Runs a JSON command. Returns 1 on success and 0 on an error result; either way the answer
 // is at r2w_output_ptr() for r2w_output_len() bytes, valid until the next call.

@@ -196,12 +196,18 @@ Result<json> security_configure(Engine& e, const json& in, TimePoint) {
               {"auth_failure_window_ms", s.auth_failure_window.count()},
               {"max_upload_bytes", s.max_upload_bytes},
               {"excessive_requests_per_hour", s.excessive_requests_per_hour},
-              {"upload_reservation_ms", sec::kUploadReservationLifetime.count()}};
+              {"upload_reservation_ms", sec::kUploadReservationLifetime.count()},
+              {"token_cache_ttl_ms", sec::kTokenCacheTtl.count()},
+              {"token_cache_max_entries", sec::kTokenCacheMaxEntries},
+              {"write_behind_max_statements", sec::kWriteBehindMaxStatements},
+              {"write_behind_id_retention_ms", sec::kWriteBehindIdRetention.count()}};
 }
 
 // Authenticates and authorizes one request:
 //   {"authorization": header|null, "access": {"role", "scope"}, "user": ?user=|null,
-//    "token": api_tokens row joined with users.disabled as user_disabled | absent}
+//    "token": api_tokens row joined with users.disabled as user_disabled | absent,
+//    "token_fetched_at_ms"?: when the isolate read that row (a cached row: one older than
+//    security::kTokenCacheTtl is not used, the answer is "lookup" again)}
 // -> {"decision": "allow", "principal", "scope": {"subject", "filter"}, "touch_token",
 //     "rate_subject"} | {"decision": "lookup", "token_id"} (read that row, call again) |
 //    {"decision": "deny", "code", "message", "field"?, "credential", "count_failure"};
@@ -238,6 +244,16 @@ Result<json> auth_authenticate(Engine& e, const json& in, TimePoint now) {
       return out;
     }
     if (!row->is_object()) return invalid_field("token", "token must be a row object or null");
+    if (const json* fetched = member(in, "token_fetched_at_ms")) {
+      if (!fetched->is_number_integer()) {
+        return invalid_field("token_fetched_at_ms", "token_fetched_at_ms must be an integer");
+      }
+      if (!sec::token_row_fresh(from_epoch_ms(fetched->get<int64_t>()), now)) {
+        json out = {{"decision", "lookup"}, {"token_id", *id}};
+        out.update(plans);
+        return out;
+      }
+    }
     auto stored = stored_token(*row);
     if (!stored.ok()) return stored.error();
     principal = sec::check_api_token(*token, stored.value(), now);
@@ -285,14 +301,32 @@ uint64_t count_member(const json& in, const char* name) {
   return std::isfinite(d) && d > 0 && d < 1e18 ? static_cast<uint64_t>(d) : 0;
 }
 
-// {"ip_count": n, "token_count": n|null, "window_start_ms"} (counters after this request) ->
-// {"allowed", "retry_after_ms", "limited_by": "ip"|"token"|null, "limit"}.
+// {"ip_count": n, "token_count": n|null, "window_start_ms", "estimated"?: bool} (counters
+// after this request) -> {"allowed", "retry_after_ms", "limited_by": "ip"|"token"|null,
+// "limit", "confirm"}. With "estimated" (counts the isolate holds, not D1's), "confirm": true
+// says a count is near its limit (security::rate_needs_confirm): count in D1 first and decide
+// again on the exact counts.
 Result<json> rate_limit_decide(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   r.has("ip_count");
   r.has("token_count");
   r.has("window_start_ms");
+  bool estimated = false;
+  r.read_bool("estimated", estimated);
   if (auto err = r.finish()) return *err;
+  if (estimated) {
+    const sec::Settings& s = e.security_settings();
+    bool confirm =
+        sec::rate_needs_confirm(count_member(in, "ip_count"), s.ip_requests_per_minute) ||
+        sec::rate_needs_confirm(count_member(in, "token_count"), s.token_requests_per_minute);
+    if (confirm) {
+      return json{{"allowed", true},
+                  {"retry_after_ms", 0},
+                  {"limited_by", nullptr},
+                  {"limit", 0},
+                  {"confirm", true}};
+    }
+  }
   const json* start_v = member(in, "window_start_ms");
   if (!start_v || !start_v->is_number_integer()) {
     return invalid_field("window_start_ms", "window_start_ms must be an integer");
@@ -312,10 +346,15 @@ Result<json> rate_limit_decide(Engine& e, const json& in, TimePoint now) {
       return json{{"allowed", false},
                   {"retry_after_ms", d.retry_after.count()},
                   {"limited_by", c.name},
-                  {"limit", c.limit}};
+                  {"limit", c.limit},
+                  {"confirm", false}};
     }
   }
-  return json{{"allowed", true}, {"retry_after_ms", 0}, {"limited_by", nullptr}, {"limit", 0}};
+  return json{{"allowed", true},
+              {"retry_after_ms", 0},
+              {"limited_by", nullptr},
+              {"limit", 0},
+              {"confirm", false}};
 }
 
 // {"counts": [{"subject", "count"}]} (failures in the current window, after this one) ->

@@ -110,6 +110,7 @@ constexpr OtherTable kOtherTables[] = {
     {"storage_metrics", "minute rows: RAW_METRICS_RETENTION_DAYS (metrics retention)"},
     {"quota_reservations", "deleted when they expire (metrics retention)"},
     {"security_counters", "the window they count (security retention)"},
+    {"write_behind_batches", "a day: kWriteBehindIdRetention (core/security/policy.h)"},
     {"user_objects", "one row per stored object"},
     {"circuit_breaker_state", "one row per breaker"},
     {"fault_injection", "one row"},

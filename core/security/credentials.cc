@@ -94,6 +94,10 @@ bool last_used_due(std::optional<TimePoint> last_used, TimePoint now) {
   return !last_used || now - *last_used >= kLastUsedGranularity;
 }
 
+bool token_row_fresh(TimePoint fetched_at, TimePoint now) {
+  return fetched_at <= now && now - fetched_at < kTokenCacheTtl;
+}
+
 std::optional<Error> validate_label(std::string_view text, std::string_view field) {
   std::string f(field);
   if (text.empty() || text.size() > 100) {

@@ -50,6 +50,16 @@ Result<Principal> check_api_token(std::string_view token, const StoredToken& row
 inline constexpr Duration kLastUsedGranularity = std::chrono::seconds(60);
 bool last_used_due(std::optional<TimePoint> last_used, TimePoint now);
 
+// A token row read from D1 may be kept by an isolate and used again for at most this long, so
+// that a warm request waits on no D1 round trip. The price: a revoked token, a disabled user or
+// a changed role takes effect everywhere within this time (in the isolate that made the change,
+// at once). Isolates keep at most kTokenCacheMaxEntries rows (the oldest read goes first).
+inline constexpr Duration kTokenCacheTtl = std::chrono::seconds(60);
+inline constexpr size_t kTokenCacheMaxEntries = 10'000;
+// Whether a row read at `fetched_at` may still be used at `now`: younger than kTokenCacheTtl,
+// and not read in the future (a clock that went back must not stretch the time).
+bool token_row_fresh(TimePoint fetched_at, TimePoint now);
+
 // A user as stored in `users`.
 struct UserRecord {
   std::string id;

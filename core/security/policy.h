@@ -84,6 +84,24 @@ struct RateDecision {
 RateDecision rate_decision(uint64_t count, uint32_t limit, TimePoint window_begin, Duration window,
                            TimePoint now);
 
+// Counting off the request path: an isolate counts requests itself and writes its counts to D1
+// behind the answers, in batches; a rate decision is then made on an estimate (the count D1
+// last answered plus the isolate's own not yet written). Once an estimate reaches
+// kRateConfirmPct percent of its limit, requests are counted in D1 before they are answered
+// (the exact count, with every isolate's), so a limit is never overshot by more than the
+// requests other isolates have not written yet while far below it.
+inline constexpr uint32_t kRateConfirmPct = 80;
+inline bool rate_needs_confirm(uint64_t estimate, uint32_t limit) {
+  return estimate * 100 >= static_cast<uint64_t>(limit) * kRateConfirmPct;
+}
+// Writes behind the answers (counters, audit rows, stored-object records, token last use): at
+// most this many statements go to D1 in one batch (one transaction); a batch that fails is kept
+// whole and sent again, first, with the next flush.
+inline constexpr uint32_t kWriteBehindMaxStatements = 200;
+// How long the ids of applied batches are kept (a batch is sent again within seconds): the
+// daily job deletes older ones.
+inline constexpr Duration kWriteBehindIdRetention = std::chrono::hours(24);
+
 // True when `failures` (after this one) within a window is a security event: more than the
 // threshold.
 inline bool failures_alarming(uint64_t failures, uint32_t threshold) {

@@ -4,6 +4,9 @@
 // events and audit rows. See docs/security.md.
 import { HttpError, retryAfterSeconds } from './http.js';
 import { excessiveRequestsEvent, rateLimitedEvent } from './db/security-events.js';
+import { auditRow, counterAdd, tokenRow, touchToken } from './db/security.js';
+import { writes } from './write-behind.js';
+import { clockNow } from './instrument.js';
 
 /**
  * What a handler learns about an authenticated request.
@@ -20,28 +23,67 @@ export function clientIp(request) {
   return request.headers.get('cf-connecting-ip') ?? 'unknown';
 }
 
-function counter(db, kind, subject, windowStartMs) {
-  return db
-    .prepare(
-      `INSERT INTO security_counters (kind, subject, window_start_ms, count) VALUES (?, ?, ?, 1)
-       ON CONFLICT (kind, subject, window_start_ms) DO UPDATE SET count = count + 1
-       RETURNING count`,
-    )
-    .bind(kind, subject, windowStartMs);
+// Token rows read from D1, per isolate: id -> {row, fetchedAtMs}. A row is used again while the
+// engine finds it fresh (security::kTokenCacheTtl, 60 s): a warm request reads no token row.
+// A revoked token or a disabled user is refused everywhere within that time, and at once in the
+// isolate that revoked or disabled it (forgetTokens).
+const tokenRows = new Map();
+
+/** Drops the isolate's cached token rows (after a token or user changed here). */
+export function forgetTokens() {
+  tokenRows.clear();
 }
 
-const TOKEN_ROW = `SELECT t.id, t.user_id, t.token_hash, t.role, t.scopes_json, t.expires_at_ms,
-    t.revoked_at_ms, t.last_used_at_ms, u.disabled AS user_disabled
-  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?`;
+function rememberToken(rt, id, row, nowMs) {
+  tokenRows.delete(id);
+  const max = rt.security?.token_cache_max_entries ?? 0;
+  while (tokenRows.size > 0 && tokenRows.size >= max) tokenRows.delete(tokenRows.keys().next().value);
+  if (max > 0) tokenRows.set(id, { row, fetchedAtMs: nowMs });
+}
+
+/** The engine's answer for an API token: from the cached row while fresh, else from D1's. */
+async function authenticateToken(rt, input, tokenId, now) {
+  const cached = tokenRows.get(tokenId);
+  if (cached) {
+    const answer = rt.engine.call('auth_authenticate', { ...input, token: cached.row, token_fetched_at_ms: cached.fetchedAtMs }, now);
+    if (answer.decision !== 'lookup') return answer;
+    tokenRows.delete(tokenId);
+  }
+  const row = await tokenRow(rt.env.DB, tokenId);
+  if (row) rememberToken(rt, tokenId, row, now);
+  return rt.engine.call('auth_authenticate', { ...input, token: row ?? null }, now);
+}
+
+/** The most statements the engine lets one batch of writes behind carry. */
+function batchLimit(rt) {
+  return rt.security?.write_behind_max_statements ?? 100;
+}
+
+/** Starts writing what is queued, after the response (ctx.waitUntil). */
+export function flushWrites(rt, ctx) {
+  if (writes.pending()) ctx.waitUntil(writes.flush(rt.backgroundDb ?? rt.env.DB, batchLimit(rt)));
+}
+
+/** Waits until what this isolate queued is written (or a write failed): a read of D1 sees it. */
+export function settleWrites(rt) {
+  return writes.settle(rt.env.DB, batchLimit(rt));
+}
 
 /**
  * Authenticates and authorizes a request for a route's `access`; returns its Auth or throws the
  * HttpError to answer (401, 403, 429, 503, 400 for a bad ?user=). Counts the request against the
  * client IP and the credential (fixed one-minute windows) and failed authentications against
  * both (a security event past the threshold); refusals by role are audited.
+ *
+ * An allowed request with a token row seen in the last minute waits on no D1 round trip: its
+ * counters, the token's last use and the excessive-use check are written behind the answer
+ * (src/write-behind.js), and the rate decision is made on the isolate's estimate until it nears
+ * the limit (then the counts are written first, security::rate_needs_confirm). Refusals count in
+ * D1 before they answer, as do routes other than storage's, which also wait for the isolate's
+ * writes behind (read-your-writes).
  */
 export async function authenticate(request, rt, access, url) {
-  const now = Date.now();
+  const now = clockNow(rt);
   const db = rt.env.DB;
   const ip = clientIp(request);
   const userAgent = request.headers.get('user-agent') ?? '';
@@ -51,40 +93,27 @@ export async function authenticate(request, rt, access, url) {
     user: access.user ? url.searchParams.get('user') : null,
   };
   let answer = rt.engine.call('auth_authenticate', input, now);
-  if (answer.decision === 'lookup') {
-    const row = await db.prepare(TOKEN_ROW).bind(answer.token_id).first();
-    answer = rt.engine.call('auth_authenticate', { ...input, token: row ?? null }, now);
-  }
+  if (answer.decision === 'lookup') answer = await authenticateToken(rt, input, answer.token_id, now);
   if (answer.decision === 'deny' && answer.code === 'secret_missing') {
     throw new HttpError(answer.code, answer.message, { field: answer.field });
   }
+  const limiter = rateLimitBindings(rt.env);
+  if (answer.decision === 'allow') {
+    const auth = await admit(rt, answer, { ip, userAgent, limiter, now });
+    if (access.scope !== 'storage') await settleWrites(rt);
+    return auth;
+  }
 
-  // Counters, in one batch: requests per IP and per credential; failures per IP and credential.
+  // A refusal: counters in one batch, before answering: requests per IP; failures per IP and
+  // credential.
   const { rate, failures } = answer;
   const statements = [];
-  const limiter = rateLimitBindings(rt.env);
-  if (!limiter) statements.push(counter(db, 'rate_ip', `ip:${ip}`, rate.window_start_ms));
-  if (answer.decision === 'allow' && !limiter) {
-    statements.push(counter(db, 'rate_credential', answer.rate_subject, rate.window_start_ms));
-  }
+  if (!limiter) statements.push(counterAdd(db, 'rate_ip', `ip:${ip}`, rate.window_start_ms));
   const failureSubjects = [];
-  if (answer.decision === 'deny' && answer.count_failure) {
+  if (answer.count_failure) {
     failureSubjects.push(`ip:${ip}`);
     if (answer.credential) failureSubjects.push(answer.credential);
-    for (const s of failureSubjects) statements.push(counter(db, 'auth_fail', s, failures.window_start_ms));
-  }
-  // Excessive use: every allowed request counts against its user's hour (the engine's window).
-  let usage = null;
-  let usageAt = -1;
-  if (answer.decision === 'allow') {
-    usage = rt.engine.call('usage_hour_judge', {}, now);
-    usageAt = statements.length;
-    statements.push(counter(db, 'requests_hour', `user:${answer.principal.user}`, usage.window_start_ms));
-  }
-  if (answer.decision === 'allow' && answer.touch_token) {
-    statements.push(
-      db.prepare('UPDATE api_tokens SET last_used_at_ms = ? WHERE id = ?').bind(now, answer.principal.token_id),
-    );
+    for (const s of failureSubjects) statements.push(counterAdd(db, 'auth_fail', s, failures.window_start_ms));
   }
   let results = [];
   try {
@@ -101,90 +130,91 @@ export async function authenticate(request, rt, access, url) {
   } else if (results.length) {
     rateAnswer = rt.engine.call(
       'rate_limit_decide',
-      {
-        ip_count: countAt(0),
-        token_count: answer.decision === 'allow' ? countAt(1) : null,
-        window_start_ms: rate.window_start_ms,
-      },
+      { ip_count: countAt(0), token_count: null, window_start_ms: rate.window_start_ms },
       now,
     );
   }
-  if (usage && results.length) {
-    const count = countAt(usageAt);
-    const judged = rt.engine.call('usage_hour_judge', { count }, now);
-    if (judged.excessive) {
-      await writeEvent(
-        excessiveRequestsEvent(db, {
-          subject: `user:${answer.principal.user}`,
-          windowStartMs: judged.window_start_ms,
-          windowMs: judged.window_ms,
-          count,
-          limit: judged.limit,
-          nowMs: now,
-          ip,
-          userAgent,
-        }),
-      );
-    }
-  }
-  if (rateAnswer && !rateAnswer.allowed) {
-    const wait = retryAfterSeconds(rateAnswer.retry_after_ms);
-    const err = new HttpError(
-      'rate_limited',
-      `too many requests from this ${rateAnswer.limited_by === 'ip' ? 'client address' : 'credential'} (limit ${rateAnswer.limit} a minute); retry in ${wait} s`,
-      { headers: { 'retry-after': wait } },
-    );
-    // Counted as a security event per subject and window; the window's first refusal is audited.
-    const limited = await writeEvent(
-      rateLimitedEvent(db, {
-        subject: rateAnswer.limited_by === 'ip' ? `ip:${ip}` : answer.rate_subject,
-        windowStartMs: rate.window_start_ms,
-        windowMs: rate.window_ms,
-        limit: typeof rateAnswer.limit === 'number' ? rateAnswer.limit : 0,
-        nowMs: now,
-        ip,
-        userAgent,
-        limitedBy: rateAnswer.limited_by,
-      }),
-    );
-    if (limited?.results?.[0]?.count === 1) {
-      const p = answer.decision === 'allow' ? answer.principal : null;
-      err.actor = {
-        user: p?.user ?? 'unknown',
-        role: p?.role ?? 'unknown',
-        via: p?.via ?? 'unknown',
-        subject: p?.user ?? 'unknown',
-        ip,
-        userAgent,
-      };
-    }
-    throw err;
-  }
+  if (rateAnswer && !rateAnswer.allowed) await refuseRate(rt, rateAnswer, answer, { ip, userAgent, now });
 
-  if (answer.decision === 'deny') {
-    if (failureSubjects.length && results.length) {
-      const offset = statements.length - failureSubjects.length;
-      const counts = failureSubjects.map((subject, i) => ({ subject, count: countAt(offset + i) }));
-      await recordSecurityEvents(rt, counts, failures, { ip, userAgent, reason: answer.message }, now);
-    }
-    const headers = answer.code === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="r2watch"' } : {};
-    const err = new HttpError(answer.code, answer.message, { field: answer.field, headers });
-    // A known caller refused by role, scope or another user's id: the fetch handler audits it.
-    // `subject`: whose data the request was for (the ?user= it named, else the caller's own).
-    if (answer.actor) {
-      err.actor = {
-        user: answer.actor,
-        role: answer.actor_role,
-        via: answer.actor_via,
-        subject: input.user ?? answer.actor,
-        ip,
-        userAgent,
-      };
-    }
-    throw err;
+  if (failureSubjects.length && results.length) {
+    const offset = statements.length - failureSubjects.length;
+    const counts = failureSubjects.map((subject, i) => ({ subject, count: countAt(offset + i) }));
+    await recordSecurityEvents(rt, counts, failures, { ip, userAgent, reason: answer.message }, now);
   }
+  const headers = answer.code === 'unauthenticated' ? { 'www-authenticate': 'Bearer realm="r2watch"' } : {};
+  const err = new HttpError(answer.code, answer.message, { field: answer.field, headers });
+  // A known caller refused by role, scope or another user's id: the fetch handler audits it.
+  // `subject`: whose data the request was for (the ?user= it named, else the caller's own).
+  if (answer.actor) {
+    err.actor = {
+      user: answer.actor,
+      role: answer.actor_role,
+      via: answer.actor_via,
+      subject: input.user ?? answer.actor,
+      ip,
+      userAgent,
+    };
+  }
+  throw err;
+}
 
+/**
+ * An allowed request: counted behind the answer (requests per IP and credential, the user's
+ * hour), the token's last use queued when due; refused (429) when a rate limit says so.
+ */
+async function admit(rt, answer, { ip, userAgent, limiter, now }) {
   const p = answer.principal;
+  const { rate } = answer;
+  // Excessive use: every allowed request counts against its user's hour (the engine's window);
+  // the count D1 answers for the batch is judged, and an excessive one is a security event.
+  const usage = rt.engine.call('usage_hour_judge', {}, now);
+  const subject = `user:${p.user}`;
+  writes.count('requests_hour', subject, usage.window_start_ms, (count) => {
+    const judged = rt.engine.call('usage_hour_judge', { count }, usage.window_start_ms);
+    if (!judged.excessive) return;
+    const event = {
+      subject,
+      windowStartMs: usage.window_start_ms,
+      windowMs: usage.window_ms,
+      count,
+      limit: judged.limit,
+      nowMs: Date.now(),
+      ip,
+      userAgent,
+    };
+    writes.add({ build: (db) => [excessiveRequestsEvent(db, event)] });
+  });
+  if (answer.touch_token) {
+    const at = now;
+    writes.add({ build: (db) => [touchToken(db, p.token_id, at)] });
+    const cached = tokenRows.get(p.token_id);
+    if (cached) cached.row = { ...cached.row, last_used_at_ms: at };
+  }
+
+  let rateAnswer = null;
+  if (limiter) {
+    rateAnswer = await limitWithBindings(limiter, ip, answer);
+  } else {
+    const keys = [
+      ['rate_ip', `ip:${ip}`, rate.window_start_ms],
+      ['rate_credential', answer.rate_subject, rate.window_start_ms],
+    ];
+    const decide = (counts, estimated) =>
+      rt.engine.call(
+        'rate_limit_decide',
+        { ip_count: counts[0], token_count: counts[1], window_start_ms: rate.window_start_ms, estimated },
+        now,
+      );
+    rateAnswer = decide(keys.map((k) => writes.count(...k)), true);
+    if (rateAnswer.confirm) {
+      // Near a limit: the counts go to D1 now and the decision is made on D1's (with every
+      // isolate's). D1 failing: the request goes on, its counts queued (as before this change).
+      const exact = await writes.confirm(rt.env.DB, keys, now);
+      rateAnswer = exact ? decide(exact, false) : null;
+    }
+  }
+  if (rateAnswer && !rateAnswer.allowed) await refuseRate(rt, rateAnswer, answer, { ip, userAgent, now });
+
   return {
     user: p.user,
     role: p.role,
@@ -197,6 +227,42 @@ export async function authenticate(request, rt, access, url) {
     ip,
     userAgent,
   };
+}
+
+/** Throws the 429 of a rate limit, after counting it as a security event (audited once a window). */
+async function refuseRate(rt, rateAnswer, answer, { ip, userAgent, now }) {
+  const { rate } = answer;
+  const wait = retryAfterSeconds(rateAnswer.retry_after_ms);
+  const err = new HttpError(
+    'rate_limited',
+    `too many requests from this ${rateAnswer.limited_by === 'ip' ? 'client address' : 'credential'} (limit ${rateAnswer.limit} a minute); retry in ${wait} s`,
+    { headers: { 'retry-after': wait } },
+  );
+  // Counted as a security event per subject and window; the window's first refusal is audited.
+  const limited = await writeEvent(
+    rateLimitedEvent(rt.env.DB, {
+      subject: rateAnswer.limited_by === 'ip' ? `ip:${ip}` : answer.rate_subject,
+      windowStartMs: rate.window_start_ms,
+      windowMs: rate.window_ms,
+      limit: typeof rateAnswer.limit === 'number' ? rateAnswer.limit : 0,
+      nowMs: now,
+      ip,
+      userAgent,
+      limitedBy: rateAnswer.limited_by,
+    }),
+  );
+  if (limited?.results?.[0]?.count === 1) {
+    const p = answer.decision === 'allow' ? answer.principal : null;
+    err.actor = {
+      user: p?.user ?? 'unknown',
+      role: p?.role ?? 'unknown',
+      via: p?.via ?? 'unknown',
+      subject: p?.user ?? 'unknown',
+      ip,
+      userAgent,
+    };
+  }
+  throw err;
 }
 
 /** The Workers Rate Limiting bindings, where configured (production): {ip, credential}. */
@@ -282,29 +348,26 @@ function safeDecode(v) {
 }
 
 /**
- * Writes one audit_log row. `action` is "METHOD /route/pattern"; the result is ok (2xx/3xx),
- * refused (4xx) or error (5xx).
+ * Queues one audit_log row, written behind the answer (src/write-behind.js): `action` is
+ * "METHOD /route/pattern"; the result is ok (2xx/3xx), refused (4xx) or error (5xx). The row
+ * carries the time of the request; a batch that fails is sent again, never twice.
  */
-export async function writeAudit(rt, { auth, request, url, pattern, params = {}, status, message }) {
+export function writeAudit(rt, { auth, request, url, pattern, params = {}, status, message }) {
   const result = status < 400 ? 'ok' : status < 500 ? 'refused' : 'error';
   const details = { ...(auth?.auditDetails ?? {}) };
   if (message && status >= 400) details.message = message;
-  await rt.env.DB.prepare(
-    `INSERT INTO audit_log (at_ms, actor, actor_role, via, action, target, result, status, ip, user_agent,
-       details_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  )
-    .bind(
-      Date.now(),
-      auth?.user ?? 'unknown',
-      auth?.role ?? 'unknown',
-      auth?.via ?? 'unknown',
-      `${request.method} ${pattern ?? url.pathname}`,
-      auth?.auditTarget ?? targetOf(params, auth) ?? null,
-      result,
-      status,
-      clientIp(request),
-      request.headers.get('user-agent') ?? '',
-      JSON.stringify(details),
-    )
-    .run();
+  const row = {
+    atMs: Date.now(),
+    actor: auth?.user ?? 'unknown',
+    actorRole: auth?.role ?? 'unknown',
+    via: auth?.via ?? 'unknown',
+    action: `${request.method} ${pattern ?? url.pathname}`,
+    target: auth?.auditTarget ?? targetOf(params, auth) ?? null,
+    result,
+    status,
+    ip: clientIp(request),
+    userAgent: request.headers.get('user-agent') ?? '',
+    detailsJson: JSON.stringify(details),
+  };
+  writes.add({ build: (db) => [auditRow(db, row)] });
 }

@@ -190,6 +190,21 @@ export class Engine {
     return this.exports.r2w_fault_fails(OPERATIONS[operation], uniform01) === 1;
   }
 
+  /** Injected D1 latency (ms) before every D1 round trip. */
+  d1FaultLatencyMs() {
+    return this.exports.r2w_d1_fault_latency_ms();
+  }
+
+  /** What a D1 round trip does under the fault plan: 0 run, 1 fail before, 2 run and lose the answer. */
+  d1Fault(uniform01) {
+    return this.exports.r2w_d1_fault(uniform01);
+  }
+
+  /** How far the fault plan moves the isolate's clock on (ms). */
+  clockSkewMs() {
+    return this.exports.r2w_clock_skew_ms();
+  }
+
   /**
    * Runs a JSON command and returns the raw JSON text of the answer and whether it succeeded.
    * `attachment`: raw text the command reads besides its input (account_ingest's answer).

@@ -5,6 +5,7 @@ import { EngineError } from './engine.js';
 import { latestProbeRound } from './monitor.js';
 import { jobsForHealth } from './jobs.js';
 import { accountHealth } from './account.js';
+import { writes } from './write-behind.js';
 
 const RECENT_TRANSITIONS = 20;
 
@@ -112,6 +113,10 @@ export function registerHealthRoutes(router) {
       // The account-analytics collector (Cloudflare's GraphQL API): off, ok, backfilling,
       // backing_off, failing or stale, in words; unclassified action types as warnings.
       account: await accountHealth(rt, now),
+      // Counters, audit rows, stored-object records and token last use written behind the
+      // answers (src/write-behind.js): what waits, and how many batches failed (each is kept
+      // and sent again with the next).
+      writes_behind: writes.stats(),
     };
     return json(body, verdict.status === 'unhealthy' ? 503 : 200);
   }, { public: true });

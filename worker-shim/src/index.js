@@ -15,7 +15,8 @@ import { registerAlertRoutes } from './alerts.js';
 import { registerSecurityRoutes } from './security.js';
 import { registerAccountRoutes } from './account.js';
 import { registerSecretRoutes } from './secrets.js';
-import { authenticate, audited, writeAudit } from './auth.js';
+import { authenticate, audited, writeAudit, flushWrites } from './auth.js';
+import { traceStart, traceEnd } from './instrument.js';
 import { runScheduled, registerJobRoutes, addJobRouteHeartbeats, JOBS } from './jobs.js';
 import { recentRuns } from './db/jobs.js';
 import { logRequest } from './log.js';
@@ -80,6 +81,7 @@ async function handle(request, env, ctx, trace) {
   trace.route = pattern;
   const rt = await getRuntime(env);
   trace.rt = rt;
+  trace.waited = traceStart(rt.env); // what the client waits for (where faults are on)
   let auth = null;
   try {
     if (!access.public) {
@@ -124,6 +126,8 @@ async function handle(request, env, ctx, trace) {
     if (!rt.engine.broken && rt.engine.flushDue(Date.now())) {
       ctx.waitUntil(rt.flushMetrics().catch((e) => console.error(`r2watch: metrics flush failed: ${e.message}`)));
     }
+    // Counters, audit rows, stored-object records and token last use: behind the answer.
+    flushWrites(rt, ctx);
   }
 }
 
@@ -159,8 +163,9 @@ async function logRequestLine(request, env, trace, status) {
 
 const worker = {
   async fetch(request, env, ctx) {
-    const trace = { startMs: Date.now(), route: null, rt: null, user: null };
+    const trace = { startMs: Date.now(), route: null, rt: null, user: null, waited: null };
     const response = await respond(request, env, ctx, trace);
+    traceEnd(trace.waited, response, Date.now() - trace.startMs);
     await logRequestLine(request, env, trace, response.status);
     return response;
   },
@@ -170,6 +175,7 @@ const worker = {
     try {
       rt = await getRuntime(env);
       await runScheduled(controller, rt, ctx);
+      flushWrites(rt, ctx); // what requests left queued, if no request came since
     } catch (err) {
       if (rt && (isTrap(err) || rt.engine.broken)) ctx.waitUntil(dropRuntime(rt));
       throw err;

@@ -5,6 +5,7 @@ import { Engine } from './engine.js';
 import { HttpError } from './http.js';
 import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
 import { bucketName } from './storage.js';
+import { instrumentEnv } from './instrument.js';
 
 /** The name the breaker guarding the R2 binding is stored under. */
 export const BREAKER_ID = 'r2:BUCKET';
@@ -115,6 +116,13 @@ export class Runtime {
       rt.loadError = e.message;
       console.error(`r2watch: could not load saved state from D1: ${e.message}`);
     }
+    // Where fault injection is on, D1 goes through the fault plan and its round trips are
+    // counted (src/instrument.js); writes behind the answers and the metrics flush use the
+    // background lane.
+    const seen = instrumentEnv(env, rt);
+    rt.env = seen.env;
+    rt.backgroundDb = seen.backgroundDb;
+    rt.faultFreeDb = env.DB; // the fault plan itself is saved past its own D1 faults
     rt.linkSharedBreaker(now);
     return rt;
   }
@@ -235,7 +243,8 @@ export class Runtime {
       const now = Date.now();
       const batch = this.engine.call('metrics_flush_take', {}, now);
       if (batch.rows.length === 0) return written;
-      await this.env.DB.batch(batch.rows.map((row) => upsertMinuteRow(this.env.DB, row, this.writer, now)));
+      const db = this.backgroundDb ?? this.env.DB;
+      await db.batch(batch.rows.map((row) => upsertMinuteRow(db, row, this.writer, now)));
       this.engine.call('metrics_flush_confirm', { token: batch.token }, Date.now());
       written += batch.rows.length;
     }
@@ -268,7 +277,7 @@ export class Runtime {
 
   async persistFaults(nowMs = Date.now()) {
     const { faults } = this.engine.call('faults_get', {}, nowMs);
-    await this.env.DB.prepare(
+    await (this.faultFreeDb ?? this.env.DB).prepare(
       `INSERT INTO fault_injection (id, faults_json, updated_at_ms) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET faults_json = excluded.faults_json,
          updated_at_ms = excluded.updated_at_ms`,

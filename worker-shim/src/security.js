@@ -3,6 +3,10 @@
 // security-event feeds). Every check is the engine's (core/security/).
 import { HttpError, fromEngineError, json, readJsonBody, ask } from './http.js';
 import { EngineError } from './engine.js';
+import { storedObjectStatements, deletedObjectStatements, raiseUserPeaks } from './db/objects.js';
+import { pruneBatchIds } from './db/security.js';
+import { writes } from './write-behind.js';
+import { forgetTokens } from './auth.js';
 
 
 /** Query-string values as strings, for the engine to check. */
@@ -67,54 +71,15 @@ export async function releaseReservation(db, id) {
   await db.prepare('DELETE FROM quota_reservations WHERE id = ?').bind(id).run();
 }
 
-const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
-
-/**
- * Raises today's storage peaks of a user's prefix (or of every user and prefix, with no
- * `user`) to what is stored now: a peak only goes up. The storage a user's bill is built on.
- */
-export function raiseUserPeaks(db, nowMs, user = null, prefix = null) {
-  return db
-    .prepare(
-      `INSERT INTO user_storage_daily_peaks (user_id, day, prefix, peak_bytes, objects, updated_at_ms)
-       SELECT user_id, ?1, prefix, bytes, objects, ?2 FROM user_prefix_usage
-        WHERE (?3 IS NULL OR user_id = ?3) AND (?4 IS NULL OR prefix = ?4)
-       ON CONFLICT (user_id, day, prefix) DO UPDATE SET
-         peak_bytes = MAX(peak_bytes, excluded.peak_bytes), objects = MAX(objects, excluded.objects),
-         updated_at_ms = excluded.updated_at_ms`,
-    )
-    .bind(isoDay(nowMs), nowMs, user, prefix);
-}
-
-// The size of the object a change replaces or removes, read inside the transaction.
-const EXISTING = 'SELECT size FROM user_objects WHERE user_id = ?1 AND key = ?2';
+export { raiseUserPeaks } from './db/objects.js';
 
 /**
  * Records a stored object of `size` bytes under `prefix` (the engine's storage_check_key):
  * its row in user_objects, the user's prefix usage, and today's peaks before and after, in one
  * transaction that reads the replaced object's size itself (so concurrent uploads add up).
  */
-export async function recordStoredObject(db, { user, key, r2Key, prefix, size, nowMs = Date.now(), reservation = null }) {
-  await db.batch([
-    // The upload's reservation ends as its bytes become usage, in the same transaction.
-    db.prepare('DELETE FROM quota_reservations WHERE id = ?').bind(reservation),
-    db.prepare(
-      `INSERT INTO user_prefix_usage (user_id, prefix, bytes, objects, updated_at_ms) VALUES (?, ?, 0, 0, ?)
-       ON CONFLICT (user_id, prefix) DO NOTHING`,
-    ).bind(user, prefix, nowMs),
-    raiseUserPeaks(db, nowMs, user, prefix),
-    db.prepare(
-      `UPDATE user_prefix_usage SET bytes = bytes + ?3 - COALESCE((${EXISTING}), 0),
-         objects = objects + (CASE WHEN EXISTS (${EXISTING}) THEN 0 ELSE 1 END), updated_at_ms = ?4
-       WHERE user_id = ?1 AND prefix = ?5`,
-    ).bind(user, key, size, nowMs, prefix),
-    db.prepare(
-      `INSERT INTO user_objects (user_id, key, size, prefix, r2_key, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, prefix = excluded.prefix,
-         r2_key = excluded.r2_key, updated_at_ms = excluded.updated_at_ms`,
-    ).bind(user, key, size, prefix, r2Key, nowMs),
-    raiseUserPeaks(db, nowMs, user, prefix),
-  ]);
+export async function recordStoredObject(db, record) {
+  await db.batch(storedObjectStatements(db, record));
 }
 
 /**
@@ -122,16 +87,23 @@ export async function recordStoredObject(db, { user, key, r2Key, prefix, size, n
  * peak of the prefix kept (raised before the delete), in one transaction.
  */
 export async function recordDeletedObject(db, user, key, prefix, nowMs = Date.now()) {
-  const [, update] = await db.batch([
-    raiseUserPeaks(db, nowMs, user, prefix),
-    db.prepare(
-      `UPDATE user_prefix_usage SET bytes = MAX(bytes - COALESCE((${EXISTING}), 0), 0),
-         objects = MAX(objects - (CASE WHEN EXISTS (${EXISTING}) THEN 1 ELSE 0 END), 0), updated_at_ms = ?3
-       WHERE user_id = ?1 AND prefix = ?4`,
-    ).bind(user, key, nowMs, prefix),
-    db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
-  ]);
+  const [, update] = await db.batch(deletedObjectStatements(db, { user, key, prefix, nowMs }));
   return update.meta.changes;
+}
+
+/**
+ * The same records, written behind the answer (src/write-behind.js): the upload's reservation
+ * stays until its record is written (in the same transaction), so quotas still see the bytes.
+ * Both are idempotent: written twice, they change nothing more.
+ */
+export function recordStoredObjectLater(rt, record) {
+  const r = { nowMs: Date.now(), ...record };
+  writes.add({ build: (db) => storedObjectStatements(db, r) });
+}
+
+export function recordDeletedObjectLater(rt, user, key, prefix) {
+  const r = { user, key, prefix, nowMs: Date.now() };
+  writes.add({ build: (db) => deletedObjectStatements(db, r) });
 }
 
 /**
@@ -229,7 +201,9 @@ export async function pruneSecurityCounters(rt, nowMs) {
   const r = await rt.env.DB.prepare('DELETE FROM security_counters WHERE window_start_ms < ?')
     .bind(nowMs - 86_400_000)
     .run();
-  return { counters_deleted: r.meta.changes };
+  // The ids of batches written behind: a retry comes within seconds (the engine's retention).
+  const ids = await pruneBatchIds(rt.env.DB, nowMs - (rt.security?.write_behind_id_retention_ms ?? 86_400_000));
+  return { counters_deleted: r.meta.changes, write_batch_ids_deleted: ids.meta.changes };
 }
 
 // ---- rows as the API shows them --------------------------------------------------------------
@@ -345,7 +319,8 @@ export function registerSecurityRoutes(router) {
     return json({ ...describeUser(row), tokens: tokens.map(describeToken), quota: quota ?? null });
   }, ADMIN);
 
-  // Disabling a user refuses their API tokens at once (JWTs lapse within their lifetime).
+  // Disabling a user refuses their API tokens at once in this isolate and within the token
+  // cache's minute in every other (JWTs lapse within their lifetime).
   for (const [action, disabled] of [['disable', 1], ['enable', 0]]) {
     router.on('POST', `/api/admin/users/:id/${action}`, async (_request, params, rt) => {
       const id = checkUserId(rt, params.id);
@@ -354,6 +329,7 @@ export function registerSecurityRoutes(router) {
         .bind(disabled, Date.now(), id)
         .run();
       if (r.meta.changes === 0) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
+      forgetTokens(); // this isolate at once; the others within the token cache's minute
       return json(describeUser(await userRow(db, id)));
     }, ADMIN);
   }
@@ -424,7 +400,8 @@ export function registerSecurityRoutes(router) {
     return json({ tokens: results.map(describeToken) });
   }, ADMIN);
 
-  // Revokes a token (kept for the record; refused from the next request on).
+  // Revokes a token (kept for the record; refused from the next request on in this isolate,
+  // within the token cache's minute in every other).
   router.on('DELETE', '/api/admin/tokens/:id', async (_request, params, rt) => {
     if (!/^[0-9a-f]{16}$/.test(params.id)) {
       throw new HttpError('invalid_field', 'id must be a token id (16 hex digits)', { field: 'id' });
@@ -437,6 +414,7 @@ export function registerSecurityRoutes(router) {
     ]);
     if (!row.results[0]) throw new HttpError('not_found', `no token with id ${params.id}`, { field: 'id' });
     if (update.meta.changes === 0) throw new HttpError('conflict', `token ${params.id} is already revoked`, { field: 'id' });
+    forgetTokens(); // this isolate at once; the others within the token cache's minute
     return json(describeToken(row.results[0]));
   }, ADMIN);
 

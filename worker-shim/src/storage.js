@@ -4,7 +4,7 @@ import { HttpError, json, retryAfterSeconds, ask, fromEngineError } from './http
 import { faultsEnabled } from './runtime.js';
 import { writeEvent } from './analytics.js';
 import { registerMultipartRoutes } from './multipart.js';
-import { reserveUpload, releaseReservation, recordStoredObject, recordDeletedObject } from './security.js';
+import { reserveUpload, releaseReservation, recordStoredObjectLater, recordDeletedObjectLater } from './security.js';
 
 /** The bucket name metrics are recorded under (the R2 binding does not expose its name). */
 export function bucketName(env) {
@@ -339,7 +339,7 @@ export function registerStorageRoutes(router) {
       if (state.quota) await releaseReservation(db, reservation).catch(() => {}); // expires anyway
       throw e;
     }
-    await recordStoredObject(db, { user: auth.subject, key, r2Key, prefix, size, reservation });
+    recordStoredObjectLater(rt, { user: auth.subject, key, r2Key, prefix, size, reservation });
     auth.auditDetails = { bytes: size, replaced_bytes: state.replacedSize };
     return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
   }, WRITE_STORAGE);
@@ -356,7 +356,7 @@ export function registerStorageRoutes(router) {
     onlyParams(request, ['user']);
     const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
     await guarded(rt, 'delete', () => rt.env.BUCKET.delete(r2Key), undefined, { key, user: auth.subject });
-    await recordDeletedObject(rt.env.DB, auth.subject, key, prefix);
+    recordDeletedObjectLater(rt, auth.subject, key, prefix);
     return new Response(null, { status: 204 });
   }, WRITE_STORAGE);
 

@@ -1,0 +1,121 @@
+// Where fault injection is on (FAULT_INJECTION; never in production): D1 as the Worker sees it
+// goes through the engine's fault plan (target "d1": every statement and every batch is one
+// round trip, delayed, failed before it runs, or run with its answer lost) and every round trip
+// is counted, by lane: `request` (what the client waits for) or `background` (writes behind the
+// answer, the metrics flush). The R2 binding is timed. A response then says what it waited for
+// (x-r2watch-d1-round-trips, server-timing r2/d1), which is what bench/js/request-path.mjs and
+// worker-shim/test/request-path.test.mjs read: exact when one request is in flight at a time.
+// Also the isolate's clock, which the plan may skew (target "clock": tests of time).
+import { faultsEnabled } from './runtime.js';
+
+const INNER = Symbol('r2watch.d1.statement');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Figures of this isolate: D1 round trips per lane, time in R2 calls and request-lane D1. */
+export const traffic = { request: 0, background: 0, r2Ms: 0, d1Ms: 0 };
+
+/** Now as the isolate's clock says (the fault plan's clock skew added where faults are on). */
+export function clockNow(rt) {
+  const now = Date.now();
+  if (!faultsEnabled(rt.env) || rt.engine.broken) return now;
+  return now + rt.engine.clockSkewMs();
+}
+
+async function roundTrip(rt, lane, run) {
+  traffic[lane]++;
+  const started = Date.now();
+  try {
+    const engine = rt.engine;
+    if (!engine.broken && engine.faultsActive()) {
+      const delay = engine.d1FaultLatencyMs();
+      if (delay > 0) await sleep(delay);
+      const outcome = engine.d1Fault(Math.random());
+      if (outcome === 1) throw new Error('injected D1 fault: the statement did not run');
+      if (outcome === 2) {
+        await run();
+        throw new Error('injected D1 fault: the statement ran, its answer was lost');
+      }
+    }
+    return await run();
+  } finally {
+    if (lane === 'request') traffic.d1Ms += Date.now() - started;
+  }
+}
+
+function statement(rt, lane, inner) {
+  return {
+    [INNER]: inner,
+    bind: (...args) => statement(rt, lane, inner.bind(...args)),
+    first: (column) => roundTrip(rt, lane, () => (column === undefined ? inner.first() : inner.first(column))),
+    all: () => roundTrip(rt, lane, () => inner.all()),
+    run: () => roundTrip(rt, lane, () => inner.run()),
+    raw: (options) => roundTrip(rt, lane, () => inner.raw(options)),
+  };
+}
+
+/** D1 `db` with the fault plan applied and its round trips counted under `lane`. */
+export function instrumentD1(db, rt, lane) {
+  return {
+    prepare: (sql) => statement(rt, lane, db.prepare(sql)),
+    batch: (statements) => roundTrip(rt, lane, () => db.batch(statements.map((s) => s[INNER] ?? s))),
+    exec: (sql) => roundTrip(rt, lane, () => db.exec(sql)),
+    dump: () => roundTrip(rt, lane, () => db.dump()),
+    withSession: (...args) => db.withSession(...args),
+  };
+}
+
+const TIMED_R2 = new Set(['get', 'put', 'head', 'list', 'delete']);
+
+/** The R2 binding with the time of each call (until it answers) added to traffic.r2Ms. */
+export function instrumentR2(bucket) {
+  return new Proxy(bucket, {
+    get(target, name) {
+      const value = Reflect.get(target, name, target);
+      if (typeof value !== 'function') return value;
+      if (!TIMED_R2.has(name)) return value.bind(target);
+      return async (...args) => {
+        const started = Date.now();
+        try {
+          return await value.apply(target, args);
+        } finally {
+          traffic.r2Ms += Date.now() - started;
+        }
+      };
+    },
+  });
+}
+
+/**
+ * The env the runtime works with: D1 and R2 instrumented where fault injection is on, else
+ * `env` itself. Returns {env, backgroundDb}.
+ */
+export function instrumentEnv(env, rt) {
+  if (!faultsEnabled(env)) return { env, backgroundDb: env.DB };
+  const overrides = { DB: { value: instrumentD1(env.DB, rt, 'request'), enumerable: true } };
+  if (env.BUCKET) overrides.BUCKET = { value: instrumentR2(env.BUCKET), enumerable: true };
+  return { env: Object.create(env, overrides), backgroundDb: instrumentD1(env.DB, rt, 'background') };
+}
+
+/** A mark at the start of a request (null where faults are off). */
+export function traceStart(env) {
+  return faultsEnabled(env) ? { request: traffic.request, r2Ms: traffic.r2Ms, d1Ms: traffic.d1Ms } : null;
+}
+
+/**
+ * Adds what the request waited for to its response: the D1 round trips of the request lane
+ * since `mark`, and the time in R2 and D1 calls and the whole answer (`totalMs`, from the
+ * request's arrival) as server-timing, ms.
+ */
+export function traceEnd(mark, response, totalMs) {
+  if (!mark) return response;
+  try {
+    response.headers.set('x-r2watch-d1-round-trips', String(traffic.request - mark.request));
+    response.headers.set(
+      'server-timing',
+      `total;dur=${totalMs}, r2;dur=${traffic.r2Ms - mark.r2Ms}, d1;dur=${traffic.d1Ms - mark.d1Ms}`,
+    );
+  } catch {
+    // immutable headers (a response passed through): nothing to add
+  }
+  return response;
+}

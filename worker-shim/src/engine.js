@@ -192,13 +192,15 @@ export class Engine {
 
   /**
    * Runs a JSON command and returns the raw JSON text of the answer and whether it succeeded.
-   * `attachment`: raw text the command reads besides its input (account_ingest's answer).
+   * `attachment`: raw text or bytes (Uint8Array) the command reads besides its input
+   * (account_ingest's answer).
    */
   callRaw(command, input, nowMs, attachment = null) {
     const text = typeof input === 'string' ? input : JSON.stringify(input ?? {});
     const cmd = encoder.encode(command);
     const body = encoder.encode(text);
-    const extra = attachment === null ? null : encoder.encode(attachment);
+    // Bytes as they came (a fetched body's arrayBuffer) are copied in as they are, not decoded and re-encoded.
+    const extra = attachment === null ? null : attachment instanceof Uint8Array ? attachment : encoder.encode(attachment);
     const cmdPtr = this.exports.r2w_alloc(cmd.length);
     const bodyPtr = this.exports.r2w_alloc(body.length);
     const extraPtr = extra === null ? 0 : this.exports.r2w_alloc(extra.length);

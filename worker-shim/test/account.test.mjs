@@ -7,8 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, call, runCron, tempDir } from './helpers.mjs';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startStandIn, UNKNOWN_ACTION } from '../../tools/graphql-standin.mjs';
 
 const CRON = '2-59/5 * * * *';
@@ -425,4 +426,56 @@ test('the API token is in no answer, no log line and no table', async () => {
   }
   // It was sent to Cloudflare (the stand-in), and only as the bearer token.
   assert.ok(standIn.requests.every((r) => r.authorization === `Bearer ${TOKEN}`));
+});
+
+test('migration 0020 carries the one-row-per-group operations over into one row per bucket and hour', async () => {
+  const w = await startWorker();
+  try {
+    const sql = (file) =>
+      readFileSync(fileURLToPath(new URL(`../../migrations/${file}`, import.meta.url)), 'utf8')
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('--'))
+        .join('\n')
+        .split(/;\s*$/m)
+        .map((x) => x.trim())
+        .filter(Boolean);
+    // The database as 0010 left it, with rows in it.
+    await w.db.batch([w.db.prepare('DROP TABLE account_operations_hourly'), ...sql('0010_account.sql').map((x) => w.db.prepare(x))]);
+    const h = Date.UTC(2026, 10, 1, 10);
+    const old = [
+      [h, 'a', 'GetObject', 'success', 200, 100, 5000],
+      [h, 'a', 'PutObject', 'internalError', 500, 3, 0],
+      [h, 'b', 'GetObject', 'userError', 404, 7, 0],
+      [h + HOUR_MS, 'a', 'GetObject', 'success', 200, 40, 10],
+    ];
+    await w.db.batch(
+      old.map((r) =>
+        w.db
+          .prepare('INSERT INTO account_operations_hourly (hour_ms, bucket, action_type, action_status, status_code, requests, response_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .bind(...r),
+      ),
+    );
+    await w.db.batch(sql('0020_account_bucket_hours.sql').map((x) => w.db.prepare(x)));
+    const { results } = await w.db.prepare('SELECT hour_ms, bucket, requests, internal_errors, groups FROM account_operations_hourly ORDER BY hour_ms, bucket').all();
+    assert.equal(results.length, 3);
+    assert.deepEqual(results.map((r) => [r.hour_ms, r.bucket, r.requests, r.internal_errors]), [
+      [h, 'a', 103, 3],
+      [h, 'b', 7, 0],
+      [h + HOUR_MS, 'a', 40, 0],
+    ]);
+    assert.deepEqual(JSON.parse(results[0].groups).sort(), [
+      ['GetObject', 'success', 200, 100, 5000],
+      ['PutObject', 'internalError', 500, 3, 0],
+    ]);
+    // The bill's reading of them is what it was.
+    const { accountUsage } = await import('../src/db/account.js');
+    const usage = await accountUsage(w.db, h, '2026-11-01');
+    assert.deepEqual(usage.operations.sort(), [
+      ['2026-11-01', 'a', 'GetObject', 200, 140, 5010],
+      ['2026-11-01', 'a', 'PutObject', 500, 3, 0],
+      ['2026-11-01', 'b', 'GetObject', 404, 7, 0],
+    ]);
+  } finally {
+    await w.dispose();
+  }
 });

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string_view>
+#include <vector>
 
 #include "core/account/action-class.h"
 #include "core/account/collector.h"
@@ -325,13 +326,23 @@ Ingested ingest(std::string_view answer, std::string_view dataset = "operations"
                       std::string(dataset) + "\", " + std::to_string(h - unit) + ", " +
                       std::to_string(h + unit) + R"(]], "queries_left": 3, "error": ""}})";
   EXPECT_TRUE(engine.call("account_ingest", input, kNow, answer)) << engine.output();
-  auto out = nlohmann::json::parse(engine.output());
+  // The answer, then each part of the rows behind a NUL byte.
+  std::vector<std::string> pieces;
+  std::string_view rest = engine.output();
+  for (size_t cut; (cut = rest.find('\0')) != std::string_view::npos; rest.remove_prefix(cut + 1)) {
+    pieces.emplace_back(rest.substr(0, cut));
+  }
+  pieces.emplace_back(rest);
+  auto out = nlohmann::json::parse(pieces[0]);
   Ingested r{out["verdict"], out["reason"], 0};
   if (!out["store"].is_null()) {
     r.rows = out["store"]["rows"].get<size_t>();
-    for (const auto& part : out["store"]["parts"]) {
-      for (auto& row : nlohmann::json::parse(part.get<std::string>())) r.stored.push_back(row);
+    EXPECT_EQ(out["store"]["parts"].get<size_t>(), pieces.size() - 1);
+    for (size_t i = 1; i < pieces.size(); ++i) {
+      for (auto& row : nlohmann::json::parse(pieces[i])) r.stored.push_back(row);
     }
+  } else {
+    EXPECT_EQ(pieces.size(), 1u);
   }
   return r;
 }

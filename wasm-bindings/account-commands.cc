@@ -13,6 +13,7 @@
 //                          objects, pending_uploads]
 //   last-day counts        [bucket, action_type, action_status, requests]
 //   r2watch's own counts   [date, bucket, operation, calls]
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -586,6 +587,8 @@ class AnswerReader {
   // Reads the whole text: {"data": {"viewer": {"accounts": [{<dataset>: [groups]}]}},
   // "errors": ...}; anything else in it is read through (and must be JSON).
   void read(std::string_view text) {
+    text_begin_ = text.data();
+    text_end_ = text.data() + text.size();
     Lexer lx(text);
     bool parsed = lx.at('{') && lx.object(1, [&](std::string_view k) {
       if (k == "data" && lx.at('{')) return data(lx);
@@ -714,10 +717,7 @@ class AnswerReader {
     has_figures_ = has_dimensions_ = false;
     figures_.fill(std::nullopt);
     figure_bad_ = -1;
-    hour_.clear();
-    bucket_.clear();
-    action_.clear();
-    status_.clear();
+    hour_ = bucket_ = action_ = status_ = {};
     storage_class_ = cost::StorageClass::kStandard;
     storage_class_bad_ = false;
     code_.reset();
@@ -781,26 +781,32 @@ class AnswerReader {
     switch (a) {
       case 'h':
       case 'y':
-        hour_.assign(v.text.data(), v.text.size());
+        hour_ = keep(v.text, owned_hour_);
         break;
       case 'n':
-        bucket_.assign(v.text.data(), v.text.size());
+        bucket_ = keep(v.text, owned_bucket_);
         break;
       case 'a':
-        action_.assign(v.text.data(), v.text.size());
+        action_ = keep(v.text, owned_action_);
         break;
       case 't':
-        status_.assign(v.text.data(), v.text.size());
+        status_ = keep(v.text, owned_status_);
         break;
       default:
         break;
     }
   }
 
+  std::string_view keep(std::string_view v, std::string& owned) const {
+    if (v.data() >= text_begin_ && v.data() + v.size() <= text_end_) return v;
+    owned.assign(v.data(), v.size());
+    return owned;
+  }
+
   // The time of a group's hour; the same text as the group before reads the same.
-  std::optional<TimePoint> hour_of(const std::string& text) {
+  std::optional<TimePoint> hour_of(std::string_view text) {
     if (text != last_hour_text_) {
-      last_hour_text_ = text;
+      last_hour_text_.assign(text.data(), text.size());
       last_hour_ = parse_iso_time(text);
     }
     return last_hour_;
@@ -811,6 +817,10 @@ class AnswerReader {
     if (!has_figures_) return fail_group(std::string(ops_ ? "sum" : "max") + " is missing");
     if (!has_dimensions_) return fail_group("dimensions is missing");
     auto figure_problem = [&]() -> std::string {
+      if (figure_bad_ < 0 && std::all_of(figures_.begin(), figures_.begin() + aliases().size(),
+                                         [](const auto& f) { return f.has_value(); })) {
+        return "";
+      }
       const std::string block = ops_ ? "sum." : "max.";
       if (figure_bad_ >= 0) {
         return block + std::string(figure_name(static_cast<size_t>(figure_bad_))) +
@@ -842,9 +852,9 @@ class AnswerReader {
       last_hour_ms_ = hour_ms;
       // Groups of one bucket and hour mostly come together: the last one found is tried first.
       if (!last_row_ || last_row_hour_ms_ != hour_ms || last_row_bucket_ != bucket_) {
-        last_row_ = &hours_[{hour_ms, bucket_}];
+        last_row_ = &hours_[{hour_ms, std::string(bucket_)}];
         last_row_hour_ms_ = hour_ms;
-        last_row_bucket_ = bucket_;
+        last_row_bucket_.assign(bucket_.data(), bucket_.size());
       }
       BucketHour& b = *last_row_;
       const uint64_t requests = *figures_[0];
@@ -868,6 +878,7 @@ class AnswerReader {
       if (hour_.empty() || bucket_.empty())
         return fail_group("dimensions lacks date or bucketName");
       auto day = parse_date(hour_);
+      const std::string date(hour_);
       TimePoint t = day ? from_epoch_ms(days_since_epoch(*day) * 86'400'000) : TimePoint{};
       if (!day || t < window_.start || t >= window_.end) {
         return fail_group("dimensions.date is not a day of the window asked for");
@@ -877,7 +888,7 @@ class AnswerReader {
       }
       if (auto p = figure_problem(); !p.empty()) return fail_group(p);
       std::string row = "[";
-      append_json_string(row, hour_);
+      append_json_string(row, date);
       row += ',';
       append_json_string(row, bucket_);
       row += ",\"";
@@ -939,7 +950,12 @@ class AnswerReader {
   bool has_dimensions_ = false;
   std::array<std::optional<uint64_t>, 4> figures_{};
   int figure_bad_ = -1;
-  std::string hour_, bucket_, action_, status_;
+  // Views into the answer's text, or into owned_* when the string held escapes (the lexer's
+  // scratch buffer is reused by the next string).
+  std::string_view hour_, bucket_, action_, status_;
+  std::string owned_hour_, owned_bucket_, owned_action_, owned_status_;
+  const char* text_begin_ = nullptr;
+  const char* text_end_ = nullptr;
   cost::StorageClass storage_class_ = cost::StorageClass::kStandard;
   bool storage_class_bad_ = false;
   std::optional<uint64_t> code_;
@@ -1040,7 +1056,9 @@ Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
              {"start_ms", to_epoch_ms(step.stored.start)},
              {"end_ms", to_epoch_ms(step.stored.end)},
              {"rows", parsed.rows},
-             {"parts", std::move(parsed.parts)}};
+             {"parts", parsed.parts.size()}};
+    // The rows as JSON texts beside the answer (Engine::add_output_text), not inside it.
+    for (std::string& part : parsed.parts) engine.add_output_text(std::move(part));
   }
   return json{{"verdict", account::verdict_name(step.verdict)},
               {"reason", step.reason},

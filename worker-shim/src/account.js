@@ -75,6 +75,8 @@ export async function collectAccount(rt, nowMs) {
     // The answer's bytes go to the engine as the call's attachment, not inside the JSON input.
     const input = { ...common, state, run, http_status: answer.status, retry_after_s: answer.retryAfter };
     const step = ask(rt, 'account_ingest', input, nowMs, answer.bytes);
+    // The rows come as JSON texts beside the answer (one INSERT each), not inside it.
+    if (step.store) step.store.parts = step.output_texts ?? [];
     await store.saveStep(db, step.store, step.state, nowMs);
     summary.verdicts.push({
       dataset: next.dataset,

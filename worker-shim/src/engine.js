@@ -225,11 +225,17 @@ export class Engine {
     }
   }
 
-  /** Runs a JSON command (with an optional raw attachment); returns the parsed answer or throws EngineError. */
+  /**
+   * Runs a JSON command (with an optional raw attachment); returns the parsed answer or throws
+   * EngineError. Raw texts the command wrote beside its answer (each behind a NUL byte:
+   * account_ingest's rows) are the answer's `output_texts`.
+   */
   call(command, input, nowMs, attachment = null) {
     const { ok, text } = this.callRaw(command, input, nowMs, attachment);
-    const value = JSON.parse(text);
+    const cut = text.indexOf('\0');
+    const value = JSON.parse(cut < 0 ? text : text.slice(0, cut));
     if (!ok) throw new EngineError(value.error);
+    if (cut >= 0) value.output_texts = text.slice(cut + 1).split('\0');
     return value;
   }
 

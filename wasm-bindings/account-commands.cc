@@ -389,18 +389,15 @@ class Lexer {
   // At an opening quote: the string's text (escapes decoded).
   bool string(std::string_view& out) {
     const char* start = ++p_;
-    while (p_ < end_) {
-      const char c = *p_;
-      if (c == '"') {
-        out = std::string_view(start, static_cast<size_t>(p_ - start));
-        ++p_;
-        return true;
-      }
-      if (c == '\\') break;
-      if (static_cast<unsigned char>(c) < 0x20) return false;
-      ++p_;
-    }
+    // Plain characters are skipped with one table look-up each; the first other one decides.
+    while (p_ < end_ && !kStringStop[static_cast<unsigned char>(*p_)]) ++p_;
     if (p_ >= end_) return false;
+    if (*p_ == '"') {
+      out = std::string_view(start, static_cast<size_t>(p_ - start));
+      ++p_;
+      return true;
+    }
+    if (*p_ != '\\') return false;  // a control character
     scratch_.assign(start, p_);
     while (p_ < end_) {
       const char c = *p_++;
@@ -499,6 +496,14 @@ class Lexer {
     }
     return true;
   }
+
+  // Characters that end the plain run of a string: the quote, the backslash, control characters.
+  static constexpr std::array<bool, 256> kStringStop = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+    t['"'] = t['\\'] = true;
+    return t;
+  }();
 
   const char* p_;
   const char* end_;
@@ -743,10 +748,10 @@ class AnswerReader {
   std::string_view figure_name(size_t i) const { return ops_ ? kOpsName[i] : kStorageName[i]; }
 
   void figure(std::string_view alias, const Value& v) {
-    if (!building()) return;
+    if (!building() || alias.size() != 1) return;
     auto names = aliases();
     for (size_t i = 0; i < names.size(); ++i) {
-      if (alias != names[i]) continue;
+      if (alias[0] != names[i][0]) continue;
       if (v.kind == Value::kWhole) {
         figures_[i] = v.whole;
       } else if (figure_bad_ < 0) {
@@ -903,33 +908,42 @@ class AnswerReader {
     }
   }
 
-  void add_row(std::string_view row) {
-    if (out_.parts.empty() || out_.parts.back().size() + row.size() + 2 > kPartBytes) {
+  // The part the next row of `size` bytes goes into (a new one when it would pass kPartBytes),
+  // with the separator before the row written.
+  std::string& next_part(size_t size) {
+    if (out_.parts.empty() || out_.parts.back().size() + size + 2 > kPartBytes) {
       out_.parts.emplace_back("[");
     } else {
       out_.parts.back() += ',';
     }
-    out_.parts.back() += row;
+    return out_.parts.back();
+  }
+
+  void add_row(std::string_view row) {
+    next_part(row.size()) += row;
     ++out_.rows;
   }
 
   // The operations rows of the hours before `until_ms`.
   void write_parts(int64_t until_ms) {
-    std::string row;
+    std::string head;
     for (const auto& [key, b] : hours_) {
       if (key.first >= until_ms) break;
-      row = "[";
-      append_number(row, key.first);
-      row += ',';
-      append_json_string(row, key.second);
-      row += ',';
-      append_number(row, b.requests);
-      row += ',';
-      append_number(row, b.internal_errors);
-      row += ',';
-      row += b.groups;
-      row += "]]";
-      add_row(row);
+      head = "[";
+      append_number(head, key.first);
+      head += ',';
+      append_json_string(head, key.second);
+      head += ',';
+      append_number(head, b.requests);
+      head += ',';
+      append_number(head, b.internal_errors);
+      head += ',';
+      // [head..., groups] written straight into the part.
+      std::string& part = next_part(head.size() + b.groups.size() + 2);
+      part += head;
+      part += b.groups;
+      part += "]]";
+      ++out_.rows;
     }
   }
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string_view>
+#include <vector>
 
 #include "core/account/action-class.h"
 #include "core/account/collector.h"
@@ -136,6 +137,34 @@ TEST(Collector, ATruncatedAnswerSplitsItsWindowAndNeverAdvances) {
   EXPECT_EQ(st.run.queue[0].start, first.start);
   EXPECT_EQ(st.run.queue[0].end, st.run.queue[1].start);
   EXPECT_EQ(st.run.queue[1].end, first.end);
+}
+
+TEST(Collector, ACutOffAnswerInHourOrderKeepsItsWholeHoursAndAsksForTheRest) {
+  CollectorOptions o;
+  CollectorState s;
+  s.storage_until = floor_day(kNow) + hours(24);
+  s.operations_until = floor_hour(kNow) - hours(40);
+  CollectorRun run = plan_run(s, kNow, o);
+  run.queue.erase(run.queue.begin());  // the storage window
+  const Window w = run.queue.front();
+  ASSERT_EQ(w.dataset, Dataset::kOperations);
+  ASSERT_EQ(w.end - w.start, hours(24));
+  // Cut off at the limit after reaching the 7th hour: hours 1..6 are complete.
+  Step st = advance(run, s, AnswerSummary{.groups = o.limit, .complete_until = w.start + hours(6)},
+                    kNow, o);
+  EXPECT_EQ(st.verdict, Verdict::kStore);
+  EXPECT_EQ(st.stored.start, w.start);
+  EXPECT_EQ(st.stored.end, w.start + hours(6));
+  EXPECT_EQ(st.state.operations_until, w.start + hours(6));
+  EXPECT_EQ(st.run.queue.front().start, w.start + hours(6));
+  EXPECT_EQ(st.run.queue.front().end, w.end);
+  // Reaching no further than its first hour, or not on an hour: split as before, nothing kept.
+  for (TimePoint until : {w.start, w.start + minutes(30)}) {
+    Step again =
+        advance(run, s, AnswerSummary{.groups = o.limit, .complete_until = until}, kNow, o);
+    EXPECT_EQ(again.verdict, Verdict::kSplit);
+    EXPECT_EQ(again.state.operations_until, s.operations_until);
+  }
 }
 
 TEST(Collector, WindowsAreCutShortEnoughForTheGroupsAnHourHad) {
@@ -283,63 +312,125 @@ TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
 }
 
 // The codec reads a GraphQL answer (the call's attachment) in one pass; every unusable answer
-// is a failure that names what is wrong, and a good one becomes rows.
+// is a failure that names what is wrong, and a good one becomes rows, one per bucket and hour.
 struct Ingested {
   std::string verdict, reason;
   size_t rows = 0;
+  nlohmann::json stored = nlohmann::json::array();  // the stored rows, parts joined
 };
-Ingested ingest(std::string_view answer) {
+Ingested ingest(std::string_view answer, std::string_view dataset = "operations") {
   bindings::Engine engine{kNow};
-  const int64_t h = to_epoch_ms(floor_hour(kNow));
-  std::string input =
-      R"({"account_id": "a", "http_status": 200, "run": {"queue": [["operations", )" +
-      std::to_string(h - 3'600'000) + ", " + std::to_string(h + 3'600'000) +
-      R"(]], "queries_left": 3, "error": ""}})";
+  const int64_t h = to_epoch_ms(dataset == "operations" ? floor_hour(kNow) : floor_day(kNow));
+  const int64_t unit = dataset == "operations" ? 3'600'000 : 86'400'000;
+  std::string input = R"({"account_id": "a", "http_status": 200, "run": {"queue": [[")" +
+                      std::string(dataset) + "\", " + std::to_string(h - unit) + ", " +
+                      std::to_string(h + unit) + R"(]], "queries_left": 3, "error": ""}})";
   EXPECT_TRUE(engine.call("account_ingest", input, kNow, answer)) << engine.output();
-  auto out = nlohmann::json::parse(engine.output());
-  return {out["verdict"], out["reason"], out["store"].is_null() ? 0 : out["store"]["rows"].size()};
+  // The answer, then each part of the rows behind a NUL byte.
+  std::vector<std::string> pieces;
+  std::string_view rest = engine.output();
+  for (size_t cut; (cut = rest.find('\0')) != std::string_view::npos; rest.remove_prefix(cut + 1)) {
+    pieces.emplace_back(rest.substr(0, cut));
+  }
+  pieces.emplace_back(rest);
+  auto out = nlohmann::json::parse(pieces[0]);
+  Ingested r{out["verdict"], out["reason"], 0};
+  if (!out["store"].is_null()) {
+    r.rows = out["store"]["rows"].get<size_t>();
+    EXPECT_EQ(out["store"]["parts"].get<size_t>(), pieces.size() - 1);
+    for (size_t i = 1; i < pieces.size(); ++i) {
+      for (auto& row : nlohmann::json::parse(pieces[i])) r.stored.push_back(row);
+    }
+  } else {
+    EXPECT_EQ(pieces.size(), 1u);
+  }
+  return r;
 }
 
 std::string group(std::string_view figures, std::string_view dims) {
-  return "{\"sum\": {" + std::string(figures) + "}, \"dimensions\": {" + std::string(dims) + "}}";
+  return "{\"s\": {" + std::string(figures) + "}, \"d\": {" + std::string(dims) + "}}";
 }
-std::string answer_of(const std::string& groups) {
-  return R"({"data": {"viewer": {"accounts": [{"r2OperationsAdaptiveGroups": [)" + groups +
+std::string answer_of(const std::string& groups,
+                      std::string_view dataset = "r2OperationsAdaptiveGroups") {
+  return R"({"data": {"viewer": {"accounts": [{")" + std::string(dataset) + R"(": [)" + groups +
          R"(]}]}}, "errors": null})";
 }
 const std::string kHour = format_date(date_of(kNow)) + "T20:00:00Z";
-const std::string kDims = "\"datetimeHour\": \"" + kHour +
-                          "\", \"bucketName\": \"b\", \"actionType\": \"GetObject\", "
-                          "\"actionStatus\": \"success\", \"responseStatusCode\": 200";
+std::string dims(std::string_view bucket, std::string_view action, std::string_view status,
+                 int code) {
+  return "\"h\": \"" + kHour + "\", \"n\": \"" + std::string(bucket) + "\", \"a\": \"" +
+         std::string(action) + "\", \"t\": \"" + std::string(status) +
+         "\", \"c\": " + std::to_string(code);
+}
+const std::string kDims = dims("b", "GetObject", "success", 200);
 
-TEST(AccountAnswer, AGoodAnswerBecomesRows) {
-  Ingested r = ingest(answer_of(group(R"("requests": 5, "responseObjectSize": 10)", kDims) + "," +
-                                group(R"("requests": 1.0, "responseObjectSize": 0)", kDims)));
+TEST(AccountAnswer, GroupsBecomeOneRowPerBucketAndHourWithTheirTotals) {
+  Ingested r = ingest(answer_of(
+      group(R"("r": 5, "b": 10)", kDims) + "," +
+      group(R"("r": 1.0, "b": 0)", dims("b", "PutObject", "internalError", 500)) + "," +
+      group(R"("r": 7, "b": 3)", dims(R"(other \"q\" \u00e9)", "GetObject", "userError", 404))));
   EXPECT_EQ(r.verdict, "store");
-  EXPECT_EQ(r.rows, 2u);
+  ASSERT_EQ(r.rows, 2u);
+  const int64_t hour_ms = to_epoch_ms(floor_hour(kNow));
+  // [hour_ms, bucket, requests, internal_errors, [[action, status, code, requests, bytes]...]]
+  EXPECT_EQ(r.stored[0],
+            nlohmann::json::parse("[" + std::to_string(hour_ms) +
+                                  R"(, "b", 6, 1, [["GetObject", "success", 200, 5, 10],
+                                 ["PutObject", "internalError", 500, 1, 0]]])"));
+  // Escapes in a name are read and written back exactly.
+  EXPECT_EQ(r.stored[1][1], "other \"q\" \u00e9");
+  EXPECT_EQ(r.stored[1][4][0][3], 7);
+}
+
+TEST(AccountAnswer, StorageIsKeptPerBucketAndStorageClass) {
+  const std::string day = format_date(date_of(kNow));
+  auto g = [&](std::string_view cls, int payload) {
+    return "{\"m\": {\"p\": " + std::to_string(payload) +
+           R"(, "x": 1, "o": 2, "u": 0}, "d": {"y": ")" + day + R"(", "n": "b", "k": )" +
+           std::string(cls) + "}}";
+  };
+  Ingested r = ingest(
+      answer_of(g("\"Standard\"", 100) + "," + g("\"InfrequentAccess\"", 40) + "," + g("null", 7),
+                "r2StorageAdaptiveGroups"),
+      "storage");
+  EXPECT_EQ(r.verdict, "store") << r.reason;
+  ASSERT_EQ(r.rows, 3u);
+  EXPECT_EQ(r.stored[0],
+            nlohmann::json::parse("[\"" + day + R"(", "b", "standard", 100, 1, 2, 0])"));
+  EXPECT_EQ(r.stored[1][2], "infrequent_access");
+  EXPECT_EQ(r.stored[2][2], "standard");  // no class given: Standard
+  Ingested bad = ingest(answer_of(g("\"Glacier\"", 1), "r2StorageAdaptiveGroups"), "storage");
+  EXPECT_EQ(bad.verdict, "fail");
+  EXPECT_NE(bad.reason.find("storageClass"), std::string::npos) << bad.reason;
 }
 
 TEST(AccountAnswer, EveryUnusableAnswerFailsNamingWhatIsWrong) {
+  std::string deep = R"({"data": )" + std::string(100, '[') + std::string(100, ']') + "}";
   const std::pair<std::string, std::string> cases[] = {
       {"not json", "not a JSON object"},
-      {R"({"data": null, "errors": [{"message": "quota exceeded"}]})",
-       "GraphQL errors: quota exceeded"},
+      {"", "empty"},
+      {deep, "not a JSON object"},
+      {answer_of(group(R"("r": 5, "b": 10)", kDims)) + " trailing", "not a JSON object"},
+      {R"({"data": {"viewer": {"accounts": [{"r2OperationsAdaptiveGroups": [{"s": {"r": 5, "b": 10}, "d": {"h": "unterminated}]}]}}})",
+       "not a JSON object"},
+      {R"({"data": null, "errors": [{"message": "quota \"exceeded\""}]})",
+       "GraphQL errors: quota \"exceeded\""},
       {R"({"data": {"viewer": {"accounts": []}}})", "is missing"},
-      {answer_of(group(R"("requests": -5, "responseObjectSize": 0)", kDims)),
+      {answer_of(group(R"("r": -5, "b": 0)", kDims)), "sum.requests is not a whole"},
+      {answer_of(group(R"("r": "5", "b": 0)", kDims)), "sum.requests is not a whole"},
+      {answer_of(group(R"("r": 5.5, "b": 0)", kDims)), "sum.requests is not a whole"},
+      {answer_of(group(R"("r": 1e3, "b": 0)", kDims)), "sum.requests is not a whole"},
+      {answer_of(group(R"("r": 99999999999999999999999, "b": 0)", kDims)),
        "sum.requests is not a whole"},
-      {answer_of(group(R"("requests": "5", "responseObjectSize": 0)", kDims)),
-       "sum.requests is not a whole"},
-      {answer_of(group(R"("requests": 5)", kDims)), "sum.responseObjectSize is missing"},
-      {answer_of(R"({"sum": {"requests": 5, "responseObjectSize": 0}})"), "dimensions is missing"},
+      {answer_of(group(R"("r": 5)", kDims)), "sum.responseObjectSize is missing"},
+      {answer_of(R"({"s": {"r": 5, "b": 0}})"), "dimensions is missing"},
       {answer_of(group(
-           R"("requests": 5, "responseObjectSize": 0)",
-           R"("datetimeHour": "2020-01-01T00:00:00Z", "bucketName": "b", "actionType": "GetObject", "actionStatus": "success", "responseStatusCode": 200)")),
+           R"("r": 5, "b": 0)",
+           R"("h": "2020-01-01T00:00:00Z", "n": "b", "a": "GetObject", "t": "success", "c": 200)")),
        "not an hour of the window"},
-      {answer_of(group(
-           R"("requests": 5, "responseObjectSize": 0)",
-           "\"datetimeHour\": \"" + kHour +
-               R"(", "bucketName": "b", "actionType": "GetObject", "actionStatus": "meh", "responseStatusCode": 200)")),
-       "actionStatus"},
+      {answer_of(group(R"("r": 5, "b": 0)", dims("b", "GetObject", "meh", 200))), "actionStatus"},
+      {answer_of(group(R"("r": 5, "b": 0)", dims("b", "GetObject", "success", 1000))),
+       "responseStatusCode"},
       {answer_of("7"), "is not an object"},
   };
   for (const auto& [text, why] : cases) {
@@ -348,6 +439,15 @@ TEST(AccountAnswer, EveryUnusableAnswerFailsNamingWhatIsWrong) {
     EXPECT_NE(r.reason.find(why), std::string::npos) << r.reason;
     EXPECT_EQ(r.rows, 0u);
   }
+}
+
+TEST(AccountReads, TheWorkersReadWindowsComeFromTheCore) {
+  CollectorOptions o;
+  AccountReads r = account_reads(kNow, o);
+  EXPECT_EQ(r.retention_since, kNow - hours(24 * 31));
+  EXPECT_EQ(r.last_day_since, kNow - hours(24));
+  EXPECT_EQ(r.as_of, date_of(kNow));
+  EXPECT_EQ(r.month_start, (CivilDate{date_of(kNow).year, date_of(kNow).month, 1}));
 }
 
 }  // namespace

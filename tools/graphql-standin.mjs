@@ -8,8 +8,11 @@
 //
 // The account: 4 buckets over the last 31 days, hour by hour, with a daily cycle; one spike
 // (bucket `media`, GetObject, 3 days ago at 14:00 UTC); one bucket with abandoned multipart
-// uploads (`backups`: uploadCount stays up); one action type in no pricing class
-// (`PutBucketWebsite`); auth failures (403) and errors (404 userError, 500 internalError).
+// uploads (`backups`: uploadCount stays up) that also keeps most of its bytes in Infrequent
+// Access storage (its storage rows come per storage class); one action type in no pricing
+// class (`PutBucketWebsite`); auth failures (403) and errors (404 userError, 500
+// internalError). Queries may alias any field (as r2watch's do, `s: sum { r: requests }`):
+// the answer uses the aliases, as GraphQL does.
 //
 //   node tools/graphql-standin.mjs [--port 0] [--account ACCOUNT] [--token TOKEN] [--print-env]
 // prints `CLOUDFLARE_GRAPHQL_URL=...` once listening (and the id and token with --print-env).
@@ -38,6 +41,8 @@ const BUCKETS = {
   },
   backups: {
     payload: 480e9, metadata: 0.1e9, objects: 3_000, uploads: 37, growthPerDay: 4e9,
+    // Infrequent Access: older backups moved by a lifecycle rule.
+    infrequent: { payload: 900e9, metadata: 0.05e9, objects: 1_500, growthPerDay: 10e9 },
     ops: { CreateMultipartUpload: 20, UploadPart: 600, CompleteMultipartUpload: 12, ListMultipartUploads: 30, AbortMultipartUpload: 1 },
   },
   logs: {
@@ -92,11 +97,24 @@ export function generateAccount(nowMs) {
       storage.push({
         day: d,
         bucket,
+        storageClass: 'Standard',
         payloadSize: Math.round(b.payload - b.growthPerDay * age),
         metadataSize: Math.round(b.metadata),
         objectCount: Math.round(b.objects * (1 - age * 0.002)),
         uploadCount: b.uploads,
       });
+      if (b.infrequent) {
+        const ia = b.infrequent;
+        storage.push({
+          day: d,
+          bucket,
+          storageClass: 'InfrequentAccess',
+          payloadSize: Math.round(ia.payload - ia.growthPerDay * age),
+          metadataSize: Math.round(ia.metadata),
+          objectCount: Math.round(ia.objects * (1 - age * 0.002)),
+          uploadCount: 0,
+        });
+      }
     }
   }
   return { nowMs, firstHour, lastHour, operations, storage };
@@ -108,12 +126,18 @@ function graphqlError(message, code = 'GRAPHQL_VALIDATION_FAILED') {
 
 const OPS_DIMENSIONS = ['datetimeHour', 'datetime', 'date', 'bucketName', 'actionType', 'actionStatus', 'responseStatusCode', 'objectName'];
 const OPS_SUM = ['requests', 'responseObjectSize'];
-const STORAGE_DIMENSIONS = ['datetime', 'date', 'datetimeHour', 'bucketName'];
+const STORAGE_DIMENSIONS = ['datetime', 'date', 'datetimeHour', 'bucketName', 'storageClass'];
 const STORAGE_MAX = ['payloadSize', 'metadataSize', 'objectCount', 'uploadCount'];
 
-function fieldsIn(query, block) {
-  const m = new RegExp(`${block}\\s*\\{([^}]*)\\}`).exec(query);
-  return m ? m[1].trim().split(/[\s,]+/).filter(Boolean) : null;
+/**
+ * The selection `block { ... }` (maybe aliased, `s: sum { ... }`): {alias, fields: [{alias,
+ * name}]}, or null when the query has none.
+ */
+function selectionOf(query, block) {
+  const m = new RegExp(`(?:(\\w+)\\s*:\\s*)?\\b${block}\\s*\\{([^}]*)\\}`).exec(query);
+  if (!m) return null;
+  const fields = [...m[2].matchAll(/(?:(\w+)\s*:\s*)?(\w+)/g)].map((f) => ({ alias: f[1] ?? f[2], name: f[2] }));
+  return { alias: m[1] ?? block, fields };
 }
 
 function valueOf(query, variables, name) {
@@ -149,45 +173,53 @@ export function answer(account, { accountId, token }, authorization, body) {
   if (!Number.isFinite(start) || !Number.isFinite(end)) return graphqlError('datetime filters must be times as 2026-01-01T00:00:00Z', 'BAD_USER_INPUT');
   if (start < Date.now() - RETENTION_MS - HOUR_MS) return graphqlError('cannot request data older than 31 days (2678400s)', 'BAD_USER_INPUT');
   const isOps = dataset === 'r2OperationsAdaptiveGroups';
-  const dims = fieldsIn(query, 'dimensions') ?? [];
+  const datasetAlias = new RegExp(`(\\w+)\\s*:\\s*${dataset}\\s*\\(`).exec(query)?.[1] ?? dataset;
   const figuresBlock = isOps ? 'sum' : 'max';
-  const figures = fieldsIn(query, figuresBlock) ?? [];
-  for (const d of dims) {
-    if (!(isOps ? OPS_DIMENSIONS : STORAGE_DIMENSIONS).includes(d)) return graphqlError(`unknown field "${d}" on type "${dataset}Dimensions"`);
+  const dimSel = selectionOf(query, 'dimensions') ?? { alias: 'dimensions', fields: [] };
+  const figSel = selectionOf(query, figuresBlock) ?? { alias: figuresBlock, fields: [] };
+  for (const { name } of dimSel.fields) {
+    if (!(isOps ? OPS_DIMENSIONS : STORAGE_DIMENSIONS).includes(name)) return graphqlError(`unknown field "${name}" on type "${dataset}Dimensions"`);
   }
-  for (const f of figures) {
-    if (!(isOps ? OPS_SUM : STORAGE_MAX).includes(f)) return graphqlError(`unknown field "${f}" on type "${dataset}${isOps ? 'Sum' : 'Max'}"`);
+  for (const { name } of figSel.fields) {
+    if (!(isOps ? OPS_SUM : STORAGE_MAX).includes(name)) return graphqlError(`unknown field "${name}" on type "${dataset}${isOps ? 'Sum' : 'Max'}"`);
   }
   const inRange = (t) => t >= start && (lt !== undefined ? t < end : t <= end);
   const bucketFilter = valueOf(query, variables, 'bucketName');
   const groups = new Map();
   const rows = isOps ? account.operations : account.storage;
+  const iso = (t) => new Date(t).toISOString().replace('.000Z', 'Z');
   for (const r of rows) {
     const t = isOps ? r.hour : r.day;
     if (!inRange(t) || (bucketFilter !== undefined && bucketFilter !== r.bucket)) continue;
     const dimValues = {};
-    for (const d of dims) {
-      if (d === 'datetimeHour' || d === 'datetime') dimValues[d] = new Date(t).toISOString().replace('.000Z', 'Z');
-      else if (d === 'date') dimValues[d] = new Date(t).toISOString().slice(0, 10);
-      else if (d === 'bucketName') dimValues[d] = r.bucket;
-      else if (d === 'actionType') dimValues[d] = r.action;
-      else if (d === 'actionStatus') dimValues[d] = r.status;
-      else if (d === 'responseStatusCode') dimValues[d] = r.code;
-      else if (d === 'objectName') dimValues[d] = '';
+    for (const { alias, name } of dimSel.fields) {
+      if (name === 'datetimeHour' || name === 'datetime') dimValues[alias] = iso(t);
+      else if (name === 'date') dimValues[alias] = iso(t).slice(0, 10);
+      else if (name === 'bucketName') dimValues[alias] = r.bucket;
+      else if (name === 'actionType') dimValues[alias] = r.action;
+      else if (name === 'actionStatus') dimValues[alias] = r.status;
+      else if (name === 'responseStatusCode') dimValues[alias] = r.code;
+      else if (name === 'objectName') dimValues[alias] = '';
+      else if (name === 'storageClass') dimValues[alias] = r.storageClass ?? 'Standard';
     }
     const key = JSON.stringify(dimValues);
     let g = groups.get(key);
     if (!g) {
-      g = { [figuresBlock]: Object.fromEntries(figures.map((f) => [f, 0])), dimensions: dimValues };
+      g = { t, group: { [figSel.alias]: Object.fromEntries(figSel.fields.map((f) => [f.alias, 0])), [dimSel.alias]: dimValues } };
       groups.set(key, g);
     }
-    for (const f of figures) {
-      const v = isOps ? (f === 'requests' ? r.requests : r.bytes) : r[f];
-      g[figuresBlock][f] = isOps ? g[figuresBlock][f] + v : Math.max(g[figuresBlock][f], v);
+    const sums = g.group[figSel.alias];
+    for (const { alias, name } of figSel.fields) {
+      const v = isOps ? (name === 'requests' ? r.requests : r.bytes) : r[name];
+      sums[alias] = isOps ? sums[alias] + v : Math.max(sums[alias], v);
     }
   }
-  const list = [...groups.values()].slice(0, limit);
-  return { status: 200, body: { data: { viewer: { accounts: [{ [dataset]: list }] } }, errors: null } };
+  // orderBy on the time dimension (ascending or descending), then the limit, as Cloudflare does.
+  let ordered = [...groups.values()];
+  const order = /orderBy\s*:\s*\[\s*(\w+)_(ASC|DESC)/.exec(query);
+  if (order) ordered.sort((a, b) => (order[2] === 'ASC' ? a.t - b.t : b.t - a.t));
+  const list = ordered.slice(0, limit).map((g) => g.group);
+  return { status: 200, body: { data: { viewer: { accounts: [{ [datasetAlias]: list }] } }, errors: null } };
 }
 
 /**
@@ -222,9 +254,10 @@ export async function startStandIn({ port = 0, nowMs = Date.now(), accountId = S
       if (fault?.errors) return send(200, { data: null, errors: [{ message: 'internal server error while running the query', path: ['viewer'], extensions: { code: 'INTERNAL' } }] });
       const a = answer(account, { accountId, token }, req.headers.authorization, body);
       if (fault?.garble) {
-        const groups = Object.values(a.body?.data?.viewer?.accounts?.[0] ?? {})[0];
-        if (groups?.[0]?.sum) groups[0].sum.requests = -5;
-        if (groups?.[0]?.max) groups[0].max.payloadSize = -5;
+        // The first group's first figure turns negative (whatever the query called it).
+        const first = Object.values(a.body?.data?.viewer?.accounts?.[0] ?? {})[0]?.[0];
+        const figures = first && Object.values(first).find((v) => typeof Object.values(v)[0] === 'number');
+        if (figures) figures[Object.keys(figures)[0]] = -5;
       }
       send(a.status, a.body);
     });

@@ -5,21 +5,30 @@
 // returns plain structs.
 //
 // Row arrays (compact, as D1 stores them):
-//   operations hour rows  [hour_ms, bucket, action_type, action_status, status_code, requests,
-//   response_bytes] operations day rows   [date, bucket, action_type, status_code, requests,
-//   response_bytes] storage day rows      [date, bucket, storage_class, payload_bytes,
-//   metadata_bytes, objects, pending_uploads] last-day counts       [bucket, action_type,
-//   action_status, requests] r2watch's own counts  [date, bucket, operation, calls]
+//   operations hour rows   [hour_ms, bucket, requests, internal_errors, [[action_type,
+//                          action_status, status_code, requests, response_bytes], ...]]
+//                          (one per bucket and hour: written by account_ingest as JSON texts)
+//   operations day rows    [date, bucket, action_type, status_code, requests, response_bytes]
+//   storage day rows       [date, bucket, storage_class, payload_bytes, metadata_bytes,
+//                          objects, pending_uploads]
+//   last-day counts        [bucket, action_type, action_status, requests]
+//   r2watch's own counts   [date, bucket, operation, calls]
+#include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/account/action-class.h"
 #include "core/account/collector.h"
 #include "core/account/figures.h"
+#include "core/account/storage-classes.h"
 #include "core/common/civil-date.h"
 #include "core/common/json-fields.h"
 #include "core/cost/money.h"
@@ -188,7 +197,9 @@ json run_json(const account::CollectorRun& run) {
   return {{"queue", q}, {"queries_left", run.queries_left}, {"error", run.error}};
 }
 
-// The GraphQL request of a window, as Cloudflare's API takes it: {"query", "variables"}.
+// The GraphQL request of a window, as Cloudflare's API takes it: {"query", "variables"}. Every
+// figure and dimension has a one-letter alias (the answer is megabytes of groups: the names
+// would be most of it); AnswerReader reads them back.
 json query_json(const account::Window& w, const std::string& account_id, uint32_t limit) {
   std::string query;
   if (w.dataset == Dataset::kOperations) {
@@ -196,15 +207,16 @@ json query_json(const account::Window& w, const std::string& account_id, uint32_
         "query R2Operations($accountTag: string!, $start: Time!, $end: Time!, $limit: uint64!) "
         "{ viewer { accounts(filter: {accountTag: $accountTag}) { "
         "r2OperationsAdaptiveGroups(limit: $limit, filter: {datetime_geq: $start, datetime_lt: "
-        "$end}, orderBy: [datetimeHour_ASC]) { sum { requests responseObjectSize } dimensions { "
-        "datetimeHour bucketName actionType actionStatus responseStatusCode } } } } }";
+        "$end}, orderBy: [datetimeHour_ASC]) { s: sum { r: requests b: responseObjectSize } "
+        "d: dimensions { h: datetimeHour n: bucketName a: actionType t: actionStatus "
+        "c: responseStatusCode } } } } }";
   } else {
     query =
         "query R2Storage($accountTag: string!, $start: Time!, $end: Time!, $limit: uint64!) "
         "{ viewer { accounts(filter: {accountTag: $accountTag}) { "
         "r2StorageAdaptiveGroups(limit: $limit, filter: {datetime_geq: $start, datetime_lt: "
-        "$end}, orderBy: [date_ASC]) { max { payloadSize metadataSize objectCount uploadCount } "
-        "dimensions { date bucketName } } } } }";
+        "$end}, orderBy: [date_ASC]) { m: max { p: payloadSize x: metadataSize o: objectCount "
+        "u: uploadCount } d: dimensions { y: date n: bucketName k: storageClass } } } } }";
   }
   json body = {{"query", query},
                {"variables",
@@ -225,23 +237,351 @@ json next_query(const account::CollectorRun& run, const std::string& account_id,
 
 // ---- reading an answer ---------------------------------------------------------------------
 
+// A value as the scanner hands it over: only what the reader needs of it.
+struct Value {
+  enum Kind : uint8_t { kNull, kWhole, kNegative, kString, kOther } kind = kNull;
+  uint64_t whole = 0;
+  std::string_view text;
+};
+
+// Reads a JSON text piece by piece for a reader that knows the shape it expects (a recursive
+// descent): strings are views into the text (or, when they hold escapes, into a scratch buffer
+// valid until the next string), nothing is allocated per token. Any syntax error refuses the
+// text; containers nest at most kMaxDepth deep. The answers here are megabytes of small groups:
+// this is the collector's hot loop.
+class Lexer {
+ public:
+  static constexpr int kMaxDepth = 64;
+
+  explicit Lexer(std::string_view text) : p_(text.data()), end_(text.data() + text.size()) {}
+
+  // Whitespace skipped, the next character is `c` (not consumed).
+  bool at(char c) {
+    skip();
+    return p_ < end_ && *p_ == c;
+  }
+  bool at_end() {
+    skip();
+    return p_ == end_;
+  }
+
+  // An object: `on_key(key)` reads each member's value (and returns false on a syntax error).
+  template <class OnKey>
+  bool object(int depth, OnKey&& on_key) {
+    if (depth > kMaxDepth || !at('{')) return false;
+    ++p_;
+    if (at('}')) return ++p_, true;
+    for (;;) {
+      std::string_view k;
+      if (!at('"') || !string(k)) return false;
+      if (!at(':')) return false;
+      ++p_;
+      skip();
+      if (!on_key(k)) return false;
+      if (at(',')) {
+        ++p_;
+        continue;
+      }
+      if (!at('}')) return false;
+      ++p_;
+      return true;
+    }
+  }
+
+  // An array: `on_element()` reads each element.
+  template <class OnElement>
+  bool array(int depth, OnElement&& on_element) {
+    if (depth > kMaxDepth || !at('[')) return false;
+    ++p_;
+    if (at(']')) return ++p_, true;
+    for (;;) {
+      skip();
+      if (!on_element()) return false;
+      if (at(',')) {
+        ++p_;
+        continue;
+      }
+      if (!at(']')) return false;
+      ++p_;
+      return true;
+    }
+  }
+
+  // Any value: a scalar into `v`, a container read through (and `v` = kOther).
+  bool value(int depth, Value& v) {
+    skip();
+    if (p_ >= end_) return false;
+    const char c = *p_;
+    if (c == '{') {
+      v = Value{.kind = Value::kOther};
+      return object(depth, [&](std::string_view) {
+        Value ignored;
+        return value(depth + 1, ignored);
+      });
+    }
+    if (c == '[') {
+      v = Value{.kind = Value::kOther};
+      return array(depth, [&] {
+        Value ignored;
+        return value(depth + 1, ignored);
+      });
+    }
+    if (c == '"') {
+      std::string_view text;
+      if (!string(text)) return false;
+      v = Value{.kind = Value::kString, .text = text};
+      return true;
+    }
+    if (c == 't' || c == 'f' || c == 'n') {
+      std::string_view word = c == 't' ? "true" : c == 'f' ? "false" : "null";
+      if (static_cast<size_t>(end_ - p_) < word.size() ||
+          std::string_view(p_, word.size()) != word) {
+        return false;
+      }
+      p_ += word.size();
+      v = Value{.kind = c == 'n' ? Value::kNull : Value::kOther};
+      return true;
+    }
+    return number(v);
+  }
+
+ private:
+  void skip() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  static int hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool hex4(uint32_t& out) {
+    if (end_ - p_ < 4) return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      int d = hex(*p_++);
+      if (d < 0) return false;
+      out = out * 16 + static_cast<uint32_t>(d);
+    }
+    return true;
+  }
+
+  void utf8(uint32_t cp) {
+    if (cp < 0x80) {
+      scratch_ += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      scratch_ += static_cast<char>(0xC0 | (cp >> 6));
+      scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      scratch_ += static_cast<char>(0xE0 | (cp >> 12));
+      scratch_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      scratch_ += static_cast<char>(0xF0 | (cp >> 18));
+      scratch_ += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      scratch_ += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      scratch_ += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+  }
+
+  // At an opening quote: the string's text (escapes decoded).
+  bool string(std::string_view& out) {
+    const char* start = ++p_;
+    // Plain characters are skipped with one table look-up each; the first other one decides.
+    while (p_ < end_ && !kStringStop[static_cast<unsigned char>(*p_)]) ++p_;
+    if (p_ >= end_) return false;
+    if (*p_ == '"') {
+      out = std::string_view(start, static_cast<size_t>(p_ - start));
+      ++p_;
+      return true;
+    }
+    if (*p_ != '\\') return false;  // a control character
+    scratch_.assign(start, p_);
+    while (p_ < end_) {
+      const char c = *p_++;
+      if (c == '"') {
+        out = scratch_;
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c != '\\') {
+        scratch_ += c;
+        continue;
+      }
+      if (p_ >= end_) return false;
+      const char e = *p_++;
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          scratch_ += e;
+          break;
+        case 'b':
+          scratch_ += '\b';
+          break;
+        case 'f':
+          scratch_ += '\f';
+          break;
+        case 'n':
+          scratch_ += '\n';
+          break;
+        case 'r':
+          scratch_ += '\r';
+          break;
+        case 't':
+          scratch_ += '\t';
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            uint32_t low = 0;
+            if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return false;
+            p_ += 2;
+            if (!hex4(low) || low < 0xDC00 || low > 0xDFFF) return false;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp < 0xE000) {
+            return false;
+          }
+          utf8(cp);
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;
+  }
+
+  // A number as JSON writes it. Whole: an integer (or one with a zero fraction) up to 2^64 - 1.
+  bool number(Value& v) {
+    bool negative = false;
+    if (*p_ == '-') {
+      negative = true;
+      ++p_;
+    }
+    if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+    bool overflow = false;
+    uint64_t n = 0;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+        const uint64_t d = static_cast<uint64_t>(*p_++ - '0');
+        if (n > (UINT64_MAX - d) / 10) overflow = true;
+        n = n * 10 + d;
+      }
+    }
+    bool fraction_nonzero = false, exponent = false;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') fraction_nonzero |= *p_++ != '0';
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      exponent = true;
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ >= end_ || *p_ < '0' || *p_ > '9') return false;
+      while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    }
+    if (negative && (n != 0 || fraction_nonzero || exponent)) {
+      v = Value{.kind = Value::kNegative};
+    } else if (overflow || fraction_nonzero || exponent) {
+      v = Value{.kind = Value::kOther};
+    } else {
+      v = Value{.kind = Value::kWhole, .whole = n};
+    }
+    return true;
+  }
+
+  // Characters that end the plain run of a string: the quote, the backslash, control characters.
+  static constexpr std::array<bool, 256> kStringStop = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = true;
+    t['"'] = t['\\'] = true;
+    return t;
+  }();
+
+  const char* p_;
+  const char* end_;
+  std::string scratch_;
+};
+
+void append_json_string(std::string& out, std::string_view s) {
+  out += '"';
+  bool plain = true;
+  for (char c : s) plain &= c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20;
+  if (plain) {
+    out += s;
+    out += '"';
+    return;
+  }
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void append_number(std::string& out, uint64_t n) {
+  char buf[24];
+  char* e = buf + sizeof buf;
+  char* b = e;
+  do {
+    *--b = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  out.append(b, e);
+}
+
+void append_number(std::string& out, int64_t n) {
+  if (n < 0) {
+    out += '-';
+    append_number(out, static_cast<uint64_t>(-(n + 1)) + 1);
+  } else {
+    append_number(out, static_cast<uint64_t>(n));
+  }
+}
+
+// The rows of a window as D1 stores them, written as JSON texts of at most kPartBytes each
+// (one INSERT ... SELECT FROM json_each(?) per part; D1 binds at most 2 MB per value):
+//   operations: [hour_ms, bucket, requests, internal_errors, [[action_type, action_status,
+//                status_code, requests, response_bytes], ...]]  (one row per bucket and hour)
+//   storage:    [date, bucket, storage_class, payload_bytes, metadata_bytes, objects,
+//                pending_uploads]
 struct Parsed {
   std::string problem;
   size_t groups = 0;
-  json rows = json::array();
+  size_t rows = 0;
+  std::vector<std::string> parts;
+  // An operations answer cut off at the limit, in hour order: the last hour read. `parts` then
+  // hold the hours before it only.
+  std::optional<TimePoint> complete_until;
 };
+constexpr size_t kPartBytes = 512 * 1024;
 
-// Reads a window's answer in one pass (nlohmann's SAX interface: no document is built, a
-// group's fields are checked as they stream by and become one row): the GraphQL `errors`, the
-// dataset's groups under data.viewer.accounts[0], and the first thing wrong as the problem.
+// Reads a window's answer in one pass (the query's aliases: operations groups are
+// {"s": {"r": requests, "b": responseObjectSize}, "d": {"h": datetimeHour, "n": bucketName,
+// "a": actionType, "t": actionStatus, "c": responseStatusCode}}; storage groups are
+// {"m": {"p": payloadSize, "x": metadataSize, "o": objectCount, "u": uploadCount},
+// "d": {"y": date, "n": bucketName, "k": storageClass}}): the GraphQL `errors`, the dataset's
+// groups under data.viewer.accounts[0], and the first thing wrong as the problem. Operations
+// groups are summed per bucket and hour as they stream by.
 class AnswerReader {
  public:
-  using number_integer_t = json::number_integer_t;
-  using number_unsigned_t = json::number_unsigned_t;
-  using number_float_t = json::number_float_t;
-  using string_t = json::string_t;
-  using binary_t = json::binary_t;
-
   AnswerReader(const account::Window& w, uint32_t limit, Parsed& out)
       : window_(w),
         ops_(w.dataset == Dataset::kOperations),
@@ -249,40 +589,99 @@ class AnswerReader {
         limit_(limit),
         out_(out) {}
 
-  bool null() { return scalar(Value{}); }
-  bool boolean(bool) { return scalar(Value{.kind = Value::kOther}); }
-  bool number_integer(number_integer_t n) {
-    return scalar(n < 0 ? Value{.kind = Value::kNegative}
-                        : Value{.kind = Value::kWhole, .whole = static_cast<uint64_t>(n)});
+  // Reads the whole text: {"data": {"viewer": {"accounts": [{<dataset>: [groups]}]}},
+  // "errors": ...}; anything else in it is read through (and must be JSON).
+  void read(std::string_view text) {
+    text_begin_ = text.data();
+    text_end_ = text.data() + text.size();
+    Lexer lx(text);
+    bool parsed = lx.at('{') && lx.object(1, [&](std::string_view k) {
+      if (k == "data" && lx.at('{')) return data(lx);
+      if (k == "errors") return errors(lx);
+      Value ignored;
+      return lx.value(2, ignored);
+    });
+    finish(parsed && lx.at_end());
   }
-  bool number_unsigned(number_unsigned_t n) {
-    return scalar(Value{.kind = Value::kWhole, .whole = n});
+
+ private:
+  bool data(Lexer& lx) {
+    return lx.object(2, [&](std::string_view k) {
+      if (k != "viewer" || !lx.at('{')) return skip(lx, 3);
+      return lx.object(3, [&](std::string_view k2) {
+        if (k2 != "accounts" || !lx.at('[')) return skip(lx, 4);
+        return lx.array(4, [&] {
+          if (++accounts_ != 1 || !lx.at('{')) return skip(lx, 5);
+          return lx.object(5, [&](std::string_view k3) {
+            if (k3 != dataset_ || !lx.at('[')) return skip(lx, 6);
+            groups_found_ = true;
+            return lx.array(6, [&] { return group(lx); });
+          });
+        });
+      });
+    });
   }
-  bool number_float(number_float_t d, const string_t&) {
-    if (std::isfinite(d) && d >= 0 && std::floor(d) == d && d <= 9.007199254740992e15) {
-      return scalar(Value{.kind = Value::kWhole, .whole = static_cast<uint64_t>(d)});
+
+  bool errors(Lexer& lx) {
+    if (lx.at('n')) return skip(lx, 2);  // "errors": null
+    errors_ = true;
+    if (!lx.at('[')) return skip(lx, 2);
+    bool first = true;
+    return lx.array(2, [&] {
+      if (!first || !lx.at('{')) return skip(lx, 3);
+      first = false;
+      return lx.object(3, [&](std::string_view k) {
+        Value v;
+        if (!lx.value(4, v)) return false;
+        if (k == "message" && v.kind == Value::kString) error_message_ = v.text;
+        return true;
+      });
+    });
+  }
+
+  static bool skip(Lexer& lx, int depth) {
+    Value ignored;
+    return lx.value(depth, ignored);
+  }
+
+  // One group: {"s" | "m": {figures}, "d": {dimensions}}.
+  bool group(Lexer& lx) {
+    ++groups_;
+    if (!lx.at('{')) {
+      fail_group("is not an object");
+      return skip(lx, 7);
     }
-    return scalar(Value{.kind = d < 0 ? Value::kNegative : Value::kOther});
+    if (!building()) return skip(lx, 7);  // past the limit, or after a problem: read through
+    begin_group();
+    const char figures_key = ops_ ? 's' : 'm';
+    bool ok = lx.object(7, [&](std::string_view k) {
+      if (k.size() == 1 && k[0] == figures_key && lx.at('{')) {
+        has_figures_ = true;
+        return lx.object(8, [&](std::string_view name) {
+          Value v;
+          if (!lx.value(9, v)) return false;
+          figure(name, v);
+          return true;
+        });
+      }
+      if (k == "d" && lx.at('{')) {
+        has_dimensions_ = true;
+        return lx.object(8, [&](std::string_view name) {
+          Value v;
+          if (!lx.value(9, v)) return false;
+          dimension(name, v);
+          return true;
+        });
+      }
+      return skip(lx, 8);
+    });
+    if (ok) end_group();
+    return ok;
   }
-  bool string(string_t& s) { return scalar(Value{.kind = Value::kString, .text = &s}); }
-  bool binary(binary_t&) { return scalar(Value{.kind = Value::kOther}); }
 
-  bool start_object(std::size_t) { return open(false); }
-  bool start_array(std::size_t) { return open(true); }
-  bool key(string_t& k) {
-    frames_.back().key = k;
-    return true;
-  }
-  bool end_object() { return close(); }
-  bool end_array() { return close(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
-    syntax_error_ = true;
-    return false;
-  }
-
-  // After sax_parse: the problem, if any, in the order the DOM reader checked them.
+  // After the read: the problem, if any, and the rows.
   void finish(bool parsed) {
-    if (!parsed || syntax_error_ || !root_object_) {
+    if (!parsed) {
       out_ = Parsed{.problem = "the answer is not a JSON object"};
     } else if (errors_) {
       if (error_message_.size() > 200) error_message_ = error_message_.substr(0, 200) + "...";
@@ -292,147 +691,42 @@ class AnswerReader {
       out_ = Parsed{.problem = "data.viewer.accounts[0]." + std::string(dataset_) + " is missing"};
     } else {
       out_.groups = groups_;
-      if (!problem_.empty()) {
-        out_.problem = problem_;
-        out_.rows = json::array();
-      } else if (groups_ >= limit_) {
-        out_.rows = json::array();  // cut off: split and asked again, never stored
+      out_.problem = problem_;
+      const bool cut_off = groups_ >= limit_;
+      if (!problem_.empty() || cut_off) {
+        // Unusable, or cut off (asked again): nothing of it is stored...
+        out_.parts.clear();
+        out_.rows = 0;
       }
+      if (problem_.empty() && cut_off && ops_ && ordered_ && last_hour_ms_) {
+        // ... but the hours before the last one of an answer in hour order are complete.
+        out_.complete_until = from_epoch_ms(*last_hour_ms_);
+        write_parts(*last_hour_ms_);
+      } else if (problem_.empty() && !cut_off && ops_) {
+        write_parts(INT64_MAX);  // storage rows were written as they came
+      }
+      for (std::string& p : out_.parts) p += ']';
     }
   }
 
- private:
-  enum class Zone : uint8_t {
-    kIgnore,
-    kRoot,
-    kErrors,
-    kFirstError,
-    kData,
-    kViewer,
-    kAccounts,
-    kAccount,
-    kGroups,
-    kGroup,
-    kFigures,
-    kDimensions
+  // One bucket's hour: its totals and its groups, written as the row's JSON list.
+  struct BucketHour {
+    uint64_t requests = 0;
+    uint64_t internal_errors = 0;
+    std::string groups;
   };
-  struct Frame {
-    Zone zone;
-    bool array;
-    std::string key;
-    size_t count = 0;
-  };
-  struct Value {
-    enum Kind : uint8_t { kNull, kWhole, kNegative, kString, kOther } kind = kNull;
-    uint64_t whole = 0;
-    const std::string* text = nullptr;
-  };
-
-  // The zone of a container opened at the top frame's current key (or element).
-  Zone child_zone(bool array) {
-    if (frames_.empty()) return array ? Zone::kIgnore : Zone::kRoot;
-    Frame& f = frames_.back();
-    const std::string& k = f.key;
-    switch (f.zone) {
-      case Zone::kRoot:
-        if (k == "errors") return Zone::kErrors;
-        if (k == "data" && !array) return Zone::kData;
-        return Zone::kIgnore;
-      case Zone::kErrors:
-        return f.count++ == 0 && !array ? Zone::kFirstError : Zone::kIgnore;
-      case Zone::kData:
-        return k == "viewer" && !array ? Zone::kViewer : Zone::kIgnore;
-      case Zone::kViewer:
-        return k == "accounts" && array ? Zone::kAccounts : Zone::kIgnore;
-      case Zone::kAccounts:
-        ++accounts_;
-        return accounts_ == 1 && !array ? Zone::kAccount : Zone::kIgnore;
-      case Zone::kAccount:
-        if (k == dataset_ && array) {
-          groups_found_ = true;
-          return Zone::kGroups;
-        }
-        return Zone::kIgnore;
-      case Zone::kGroups:
-        ++groups_;
-        if (array) fail_group("is not an object");
-        return array ? Zone::kIgnore : begin_group();
-      case Zone::kGroup:
-        if (k == (ops_ ? "sum" : "max") && !array) {
-          has_figures_ = true;
-          return Zone::kFigures;
-        }
-        if (k == "dimensions" && !array) {
-          has_dimensions_ = true;
-          return Zone::kDimensions;
-        }
-        return Zone::kIgnore;
-      default:
-        return Zone::kIgnore;
-    }
-  }
-
-  bool open(bool array) {
-    if (frames_.empty() && !array) root_object_ = true;
-    Zone z = child_zone(array);
-    if (z == Zone::kErrors) errors_ = true;
-    frames_.push_back(Frame{.zone = z, .array = array, .key = {}});
-    return true;
-  }
-
-  bool close() {
-    Zone z = frames_.back().zone;
-    frames_.pop_back();
-    if (z == Zone::kGroup) end_group();
-    return true;
-  }
-
-  bool scalar(const Value& v) {
-    if (frames_.empty()) return true;  // a bare scalar document: not an object
-    Frame& f = frames_.back();
-    switch (f.zone) {
-      case Zone::kRoot:
-        if (f.key == "errors" && v.kind != Value::kNull) errors_ = true;
-        break;
-      case Zone::kFirstError:
-        if (f.key == "message" && v.kind == Value::kString && error_message_.empty()) {
-          error_message_ = *v.text;
-        }
-        break;
-      case Zone::kAccounts:
-        ++accounts_;
-        break;
-      case Zone::kGroups:
-        ++groups_;
-        fail_group("is not an object");
-        break;
-      case Zone::kFigures:
-        figure(f.key, v);
-        break;
-      case Zone::kDimensions:
-        dimension(f.key, v);
-        break;
-      default:
-        break;
-    }
-    return true;
-  }
 
   bool building() const { return problem_.empty() && groups_ < limit_; }
 
-  Zone begin_group() {
+  void begin_group() {
     has_figures_ = has_dimensions_ = false;
     figures_.fill(std::nullopt);
-    figure_bad_.clear();
-    hour_.clear();
-    date_.clear();
-    bucket_.clear();
-    action_.clear();
-    status_.clear();
-    storage_class_ = "standard";
+    figure_bad_ = -1;
+    hour_ = bucket_ = action_ = status_ = {};
+    storage_class_ = cost::StorageClass::kStandard;
+    storage_class_bad_ = false;
     code_.reset();
     code_bad_ = false;
-    return Zone::kGroup;
   }
 
   void fail_group(const std::string& what) {
@@ -441,89 +735,216 @@ class AnswerReader {
     }
   }
 
-  std::span<const char* const> figure_names() const {
-    static constexpr const char* kOps[] = {"requests", "responseObjectSize"};
-    static constexpr const char* kStorage[] = {"payloadSize", "metadataSize", "objectCount",
-                                               "uploadCount"};
-    return ops_ ? std::span<const char* const>(kOps) : std::span<const char* const>(kStorage);
+  // The figures' aliases in the query, and their names in Cloudflare's schema (for messages).
+  static constexpr std::string_view kOpsAlias[] = {"r", "b"};
+  static constexpr std::string_view kOpsName[] = {"requests", "responseObjectSize"};
+  static constexpr std::string_view kStorageAlias[] = {"p", "x", "o", "u"};
+  static constexpr std::string_view kStorageName[] = {"payloadSize", "metadataSize", "objectCount",
+                                                      "uploadCount"};
+  std::span<const std::string_view> aliases() const {
+    return ops_ ? std::span<const std::string_view>(kOpsAlias)
+                : std::span<const std::string_view>(kStorageAlias);
   }
+  std::string_view figure_name(size_t i) const { return ops_ ? kOpsName[i] : kStorageName[i]; }
 
-  void figure(const std::string& name, const Value& v) {
-    if (!building()) return;
-    auto names = figure_names();
+  void figure(std::string_view alias, const Value& v) {
+    if (!building() || alias.size() != 1) return;
+    auto names = aliases();
     for (size_t i = 0; i < names.size(); ++i) {
-      if (name != names[i]) continue;
+      if (alias[0] != names[i][0]) continue;
       if (v.kind == Value::kWhole) {
         figures_[i] = v.whole;
-      } else if (figure_bad_.empty()) {
-        figure_bad_ = name;
+      } else if (figure_bad_ < 0) {
+        figure_bad_ = static_cast<int>(i);
       }
     }
   }
 
-  void dimension(const std::string& name, const Value& v) {
-    if (!building()) return;
-    if (name == "responseStatusCode") {
+  void dimension(std::string_view alias, const Value& v) {
+    if (!building() || alias.size() != 1) return;
+    const char a = alias[0];
+    if (ops_ && a == 'c') {
       code_ = v.kind == Value::kWhole ? std::optional<uint64_t>(v.whole) : std::nullopt;
       if (v.kind != Value::kWhole) code_bad_ = true;
       return;
     }
-    if (v.kind != Value::kString) return;
-    if (name == "datetimeHour") hour_ = *v.text;
-    if (name == "date") date_ = *v.text;
-    if (name == "bucketName") bucket_ = *v.text;
-    if (name == "actionType") action_ = *v.text;
-    if (name == "actionStatus") status_ = *v.text;
-    if (name == "storageClass") {
-      storage_class_ = *v.text == "InfrequentAccess" || *v.text == "infrequent_access"
-                           ? "infrequent_access"
-                           : "standard";
+    if (!ops_ && a == 'k') {
+      // R2's storage classes: Standard and InfrequentAccess (the S3 API's STANDARD and
+      // STANDARD_IA); none given (null) is Standard.
+      if (v.kind == Value::kNull) return;
+      if (v.kind == Value::kString && (v.text == "Standard" || v.text == "STANDARD")) {
+        storage_class_ = cost::StorageClass::kStandard;
+      } else if (v.kind == Value::kString &&
+                 (v.text == "InfrequentAccess" || v.text == "STANDARD_IA")) {
+        storage_class_ = cost::StorageClass::kInfrequentAccess;
+      } else {
+        storage_class_bad_ = true;
+      }
+      return;
     }
+    if (v.kind != Value::kString) return;
+    switch (a) {
+      case 'h':
+      case 'y':
+        hour_ = keep(v.text, owned_hour_);
+        break;
+      case 'n':
+        bucket_ = keep(v.text, owned_bucket_);
+        break;
+      case 'a':
+        action_ = keep(v.text, owned_action_);
+        break;
+      case 't':
+        status_ = keep(v.text, owned_status_);
+        break;
+      default:
+        break;
+    }
+  }
+
+  std::string_view keep(std::string_view v, std::string& owned) const {
+    if (v.data() >= text_begin_ && v.data() + v.size() <= text_end_) return v;
+    owned.assign(v.data(), v.size());
+    return owned;
+  }
+
+  // The time of a group's hour; the same text as the group before reads the same.
+  std::optional<TimePoint> hour_of(std::string_view text) {
+    if (text != last_hour_text_) {
+      last_hour_text_.assign(text.data(), text.size());
+      last_hour_ = parse_iso_time(text);
+    }
+    return last_hour_;
   }
 
   void end_group() {
     if (!building()) return;
-    const char* figures_key = ops_ ? "sum" : "max";
-    if (!has_figures_) return fail_group(std::string(figures_key) + " is missing");
+    if (!has_figures_) return fail_group(std::string(ops_ ? "sum" : "max") + " is missing");
     if (!has_dimensions_) return fail_group("dimensions is missing");
-    json row;
+    auto figure_problem = [&]() -> std::string {
+      if (figure_bad_ < 0 && std::all_of(figures_.begin(), figures_.begin() + aliases().size(),
+                                         [](const auto& f) { return f.has_value(); })) {
+        return "";
+      }
+      const std::string block = ops_ ? "sum." : "max.";
+      if (figure_bad_ >= 0) {
+        return block + std::string(figure_name(static_cast<size_t>(figure_bad_))) +
+               " is not a whole non-negative number";
+      }
+      for (size_t i = 0; i < aliases().size(); ++i) {
+        if (!figures_[i]) return block + std::string(figure_name(i)) + " is missing";
+      }
+      return "";
+    };
     if (ops_) {
       if (hour_.empty() || bucket_.empty() || action_.empty() || status_.empty()) {
         return fail_group("dimensions lacks datetimeHour, bucketName, actionType or actionStatus");
       }
-      auto t = parse_iso_time(hour_);
+      auto t = hour_of(hour_);
       if (!t || *t < window_.start || *t >= window_.end) {
         return fail_group("dimensions.datetimeHour is not an hour of the window asked for");
       }
-      if (!account::parse_action_status(status_)) {
+      auto status = account::parse_action_status(status_);
+      if (!status) {
         return fail_group("dimensions.actionStatus is not success, userError or internalError");
       }
       if (code_bad_ || !code_ || *code_ > 999) {
         return fail_group("dimensions.responseStatusCode is not an HTTP status");
       }
-      row = json::array({to_epoch_ms(*t), bucket_, action_, status_, *code_});
+      if (auto p = figure_problem(); !p.empty()) return fail_group(p);
+      const int64_t hour_ms = to_epoch_ms(*t);
+      if (last_hour_ms_ && hour_ms < *last_hour_ms_) ordered_ = false;
+      last_hour_ms_ = hour_ms;
+      // Groups of one bucket and hour mostly come together: the last one found is tried first.
+      if (!last_row_ || last_row_hour_ms_ != hour_ms || last_row_bucket_ != bucket_) {
+        last_row_ = &hours_[{hour_ms, std::string(bucket_)}];
+        last_row_hour_ms_ = hour_ms;
+        last_row_bucket_.assign(bucket_.data(), bucket_.size());
+      }
+      BucketHour& b = *last_row_;
+      const uint64_t requests = *figures_[0];
+      b.requests = std::min(b.requests + requests, cost::kMaxUsageFigure);
+      if (*status == account::ActionStatus::kInternalError) {
+        b.internal_errors = std::min(b.internal_errors + requests, cost::kMaxUsageFigure);
+      }
+      std::string& g = b.groups;
+      g += g.empty() ? "[[" : ",[";
+      append_json_string(g, action_);
+      g += ",\"";
+      g += status_;
+      g += "\",";
+      append_number(g, *code_);
+      g += ',';
+      append_number(g, requests);
+      g += ',';
+      append_number(g, *figures_[1]);
+      g += ']';
     } else {
-      if (date_.empty() || bucket_.empty())
+      if (hour_.empty() || bucket_.empty())
         return fail_group("dimensions lacks date or bucketName");
-      auto day = parse_date(date_);
+      auto day = parse_date(hour_);
+      const std::string date(hour_);
       TimePoint t = day ? from_epoch_ms(days_since_epoch(*day) * 86'400'000) : TimePoint{};
       if (!day || t < window_.start || t >= window_.end) {
         return fail_group("dimensions.date is not a day of the window asked for");
       }
-      row = json::array({date_, bucket_, storage_class_});
-    }
-    auto names = figure_names();
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (!figure_bad_.empty() && figure_bad_ == names[i]) {
-        return fail_group(std::string(figures_key) + "." + names[i] +
-                          " is not a whole non-negative number");
+      if (storage_class_bad_) {
+        return fail_group("dimensions.storageClass is not Standard or InfrequentAccess");
       }
-      if (!figures_[i]) {
-        return fail_group(std::string(figures_key) + "." + names[i] + " is missing");
+      if (auto p = figure_problem(); !p.empty()) return fail_group(p);
+      std::string row = "[";
+      append_json_string(row, date);
+      row += ',';
+      append_json_string(row, bucket_);
+      row += ",\"";
+      row += cost::storage_class_name(storage_class_);
+      row += '"';
+      for (size_t i = 0; i < 4; ++i) {
+        row += ',';
+        append_number(row, *figures_[i]);
       }
-      row.push_back(*figures_[i]);
+      row += ']';
+      add_row(row);
     }
-    out_.rows.push_back(std::move(row));
+  }
+
+  // The part the next row of `size` bytes goes into (a new one when it would pass kPartBytes),
+  // with the separator before the row written.
+  std::string& next_part(size_t size) {
+    if (out_.parts.empty() || out_.parts.back().size() + size + 2 > kPartBytes) {
+      out_.parts.emplace_back("[");
+    } else {
+      out_.parts.back() += ',';
+    }
+    return out_.parts.back();
+  }
+
+  void add_row(std::string_view row) {
+    next_part(row.size()) += row;
+    ++out_.rows;
+  }
+
+  // The operations rows of the hours before `until_ms`.
+  void write_parts(int64_t until_ms) {
+    std::string head;
+    for (const auto& [key, b] : hours_) {
+      if (key.first >= until_ms) break;
+      head = "[";
+      append_number(head, key.first);
+      head += ',';
+      append_json_string(head, key.second);
+      head += ',';
+      append_number(head, b.requests);
+      head += ',';
+      append_number(head, b.internal_errors);
+      head += ',';
+      // [head..., groups] written straight into the part.
+      std::string& part = next_part(head.size() + b.groups.size() + 2);
+      part += head;
+      part += b.groups;
+      part += "]]";
+      ++out_.rows;
+    }
   }
 
   const account::Window& window_;
@@ -532,9 +953,6 @@ class AnswerReader {
   const uint32_t limit_;
   Parsed& out_;
 
-  std::vector<Frame> frames_;
-  bool syntax_error_ = false;
-  bool root_object_ = false;
   bool errors_ = false;
   std::string error_message_;
   bool groups_found_ = false;
@@ -545,17 +963,30 @@ class AnswerReader {
   bool has_figures_ = false;
   bool has_dimensions_ = false;
   std::array<std::optional<uint64_t>, 4> figures_{};
-  std::string figure_bad_;
-  std::string hour_, date_, bucket_, action_, status_, storage_class_;
+  int figure_bad_ = -1;
+  // Views into the answer's text, or into owned_* when the string held escapes (the lexer's
+  // scratch buffer is reused by the next string).
+  std::string_view hour_, bucket_, action_, status_;
+  std::string owned_hour_, owned_bucket_, owned_action_, owned_status_;
+  const char* text_begin_ = nullptr;
+  const char* text_end_ = nullptr;
+  cost::StorageClass storage_class_ = cost::StorageClass::kStandard;
+  bool storage_class_bad_ = false;
   std::optional<uint64_t> code_;
   bool code_bad_ = false;
+  std::string last_hour_text_;
+  std::optional<TimePoint> last_hour_;
+  std::map<std::pair<int64_t, std::string>, BucketHour> hours_;
+  BucketHour* last_row_ = nullptr;  // the row of the last group stored (map nodes stay put)
+  int64_t last_row_hour_ms_ = 0;
+  std::string last_row_bucket_;
+  std::optional<int64_t> last_hour_ms_;  // of the last group read
+  bool ordered_ = true;                  // every group's hour no earlier than the one before
 };
 
 Parsed read_answer(std::string_view text, const account::Window& w, uint32_t limit) {
   Parsed p;
-  AnswerReader reader(w, limit, p);
-  bool parsed = json::sax_parse(text, &reader);
-  reader.finish(parsed);
+  AnswerReader(w, limit, p).read(text);
   return p;
 }
 
@@ -629,15 +1060,19 @@ Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
     }
     summary.problem = parsed.problem;
     summary.groups = parsed.groups;
+    summary.complete_until = parsed.complete_until;
   }
   account::Step step =
       account::advance(std::move(run).value(), c.value().state, summary, now, c.value().options);
   json store = nullptr;
   if (step.verdict == account::Verdict::kStore) {
     store = {{"dataset", account::dataset_key(w.dataset)},
-             {"start_ms", to_epoch_ms(w.start)},
-             {"end_ms", to_epoch_ms(w.end)},
-             {"rows", std::move(parsed.rows)}};
+             {"start_ms", to_epoch_ms(step.stored.start)},
+             {"end_ms", to_epoch_ms(step.stored.end)},
+             {"rows", parsed.rows},
+             {"parts", parsed.parts.size()}};
+    // The rows as JSON texts beside the answer (Engine::add_output_text), not inside it.
+    for (std::string& part : parsed.parts) engine.add_output_text(std::move(part));
   }
   return json{{"verdict", account::verdict_name(step.verdict)},
               {"reason", step.reason},
@@ -645,6 +1080,20 @@ Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
               {"state", state_json(step.state)},
               {"store", std::move(store)},
               {"next", next_query(step.run, c.value().account_id, c.value().options.limit)}};
+}
+
+// {"options"?} -> what the Worker reads back at `now` (account::account_reads):
+// {"retention_since_ms", "last_day_since_ms", "as_of": "YYYY-MM-DD", "month_start":
+// "YYYY-MM-DD", "month_start_ms"}.
+Result<json> account_reads(Engine&, const json& in, TimePoint now) {
+  auto o = options_of(in);
+  if (!o.ok()) return o.error();
+  account::AccountReads r = account::account_reads(now, o.value());
+  return json{{"retention_since_ms", to_epoch_ms(r.retention_since)},
+              {"last_day_since_ms", to_epoch_ms(r.last_day_since)},
+              {"as_of", format_date(r.as_of)},
+              {"month_start", format_date(r.month_start)},
+              {"month_start_ms", days_since_epoch(r.month_start) * 86'400'000}};
 }
 
 // {"configured", "state"?, "options"?, "action_types": [names seen in the last 31 days]} ->
@@ -807,27 +1256,34 @@ Result<json> account_buckets(Engine&, const json& in, TimePoint) {
     }
   }
   json out = json::array();
+  const auto by_class = account::stored_bytes_by_class(st.value());
   for (const account::BucketSummary& b : account::bucket_summaries(st.value(), last, costs)) {
+    std::array<uint64_t, cost::kStorageClassCount> classes{};
+    if (auto c = by_class.find(b.bucket); c != by_class.end()) classes = c->second;
     json ops = json::object();
     for (auto k : {account::ActionClass::kClassA, account::ActionClass::kClassB,
                    account::ActionClass::kFree, account::ActionClass::kUnclassified}) {
       ops[std::string(account::action_class_name(k))] = b.requests_24h[account::class_index(k)];
     }
-    out.push_back({{"bucket", b.bucket},
-                   {"storage_date", b.storage_date ? json(format_date(*b.storage_date)) : json()},
-                   {"objects", b.objects},
-                   {"stored_bytes", b.stored_bytes},
-                   {"payload_bytes", b.payload_bytes},
-                   {"metadata_bytes", b.metadata_bytes},
-                   {"pending_multipart_uploads", b.pending_uploads},
-                   {"operations_24h", ops},
-                   {"requests_24h", b.total_24h},
-                   {"user_errors_24h", b.user_errors_24h},
-                   {"internal_errors_24h", b.internal_errors_24h},
-                   {"user_error_rate_pct", b.user_error_bp / 100.0},
-                   {"internal_error_rate_pct", b.internal_error_bp / 100.0},
-                   {"month_to_date_micro_usd", b.month_to_date.micro_usd()},
-                   {"month_to_date_usd", cost::format_usd(b.month_to_date, 2)}});
+    out.push_back(
+        {{"bucket", b.bucket},
+         {"storage_date", b.storage_date ? json(format_date(*b.storage_date)) : json()},
+         {"objects", b.objects},
+         {"stored_bytes", b.stored_bytes},
+         {"stored_bytes_by_class",
+          {{"standard", classes[cost::index_of(cost::StorageClass::kStandard)]},
+           {"infrequent_access", classes[cost::index_of(cost::StorageClass::kInfrequentAccess)]}}},
+         {"payload_bytes", b.payload_bytes},
+         {"metadata_bytes", b.metadata_bytes},
+         {"pending_multipart_uploads", b.pending_uploads},
+         {"operations_24h", ops},
+         {"requests_24h", b.total_24h},
+         {"user_errors_24h", b.user_errors_24h},
+         {"internal_errors_24h", b.internal_errors_24h},
+         {"user_error_rate_pct", b.user_error_bp / 100.0},
+         {"internal_error_rate_pct", b.internal_error_bp / 100.0},
+         {"month_to_date_micro_usd", b.month_to_date.micro_usd()},
+         {"month_to_date_usd", cost::format_usd(b.month_to_date, 2)}});
   }
   return json{{"buckets", out}};
 }
@@ -900,6 +1356,7 @@ constexpr CommandEntry kCommands[] = {
     {"account_plan", account_plan},
     {"account_ingest", account_ingest},
     {"account_health", account_health},
+    {"account_reads", account_reads},
     {"account_reconcile", account_reconcile},
     {"account_buckets", account_buckets},
 };

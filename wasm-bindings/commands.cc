@@ -63,8 +63,15 @@ bool run_command(CommandHandler handler, Engine& engine, std::string_view comman
 bool Engine::call(std::string_view command, std::string_view input, TimePoint now,
                   std::string_view attachment) {
   attachment_ = attachment;
+  output_texts_.clear();
   bool ok = run_command(find_command(command), *this, command, input, now, output_);
   attachment_ = {};
+  for (const std::string& text : output_texts_) {
+    if (!ok) break;
+    output_ += '\0';
+    output_ += text;
+  }
+  output_texts_.clear();
   return ok;
 }
 

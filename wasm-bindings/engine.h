@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/breaker/circuit-breaker.h"
 #include "core/breaker/shared-breaker.h"
@@ -80,6 +81,11 @@ class Engine {
             std::string_view attachment = {});
   const std::string& output() const { return output_; }
   std::string_view attachment() const { return attachment_; }
+  // A raw text the running command hands back beside its JSON answer (account_ingest: the rows
+  // to store, so megabytes are not escaped into JSON strings and parsed back). After a
+  // successful call each one follows the answer in `output()` behind a NUL byte (which no JSON
+  // text holds).
+  void add_output_text(std::string text) { output_texts_.push_back(std::move(text)); }
 
  private:
   breaker::CircuitBreaker breaker_;
@@ -90,6 +96,7 @@ class Engine {
   metrics::Aggregator aggregator_{metrics_settings_.aggregator};
   std::array<OperationCounters, kAllOperations.size()> counters_{};
   std::string_view attachment_;
+  std::vector<std::string> output_texts_;
   Duration retry_after_ = Duration(0);
   security::Settings security_settings_;
   std::optional<std::string> jwt_secret_;

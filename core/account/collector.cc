@@ -156,6 +156,23 @@ Step advance(CollectorRun run, CollectorState state, const AnswerSummary& a, Tim
     if (run.error.empty()) run.error = step.reason;
   };
 
+  // Stores `part` of the window: the watermark moves past it, and the groups per hour it had
+  // size the next windows.
+  auto store = [&](const Window& part) {
+    step.verdict = Verdict::kStore;
+    step.stored = part;
+    state.consecutive_failures = 0;
+    state.retry_at.reset();
+    state.last_stored_at = now;
+    auto& until = w.dataset == Dataset::kOperations ? state.operations_until : state.storage_until;
+    if (!until || part.start <= *until) until = std::max(until.value_or(part.end), part.end);
+    if (w.dataset == Dataset::kOperations) {
+      auto hours = std::max<int64_t>(1, (part.end - part.start) / kHour);
+      state.operations_groups_per_hour =
+          static_cast<uint32_t>((a.groups + static_cast<size_t>(hours) - 1) / hours);
+    }
+  };
+
   if (a.http_status == 0 || a.http_status == 429 || a.http_status >= 500) {
     ++state.consecutive_failures;
     Duration wait = backoff_for(state.consecutive_failures, o);
@@ -181,6 +198,14 @@ Step advance(CollectorRun run, CollectorState state, const AnswerSummary& a, Tim
     fail(Verdict::kFail, "unusable answer for " + window_text(w) + ": " + a.problem +
                              "; nothing stored, watermark kept");
     drop_dataset(run, w.dataset);
+  } else if (a.groups >= o.limit && w.dataset == Dataset::kOperations && a.complete_until &&
+             *a.complete_until > w.start && *a.complete_until < w.end &&
+             floor_hour(*a.complete_until) == *a.complete_until) {
+    // Cut off, but ordered by hour: the hours before the last one it reached are complete.
+    // They are stored; the rest of the window is asked next.
+    run.queue.insert(run.queue.begin(),
+                     Window{.dataset = w.dataset, .start = *a.complete_until, .end = w.end});
+    store(Window{.dataset = w.dataset, .start = w.start, .end = *a.complete_until});
   } else if (a.groups >= o.limit) {
     Duration unit = w.dataset == Dataset::kOperations ? kHour : kDay;
     auto units = (w.end - w.start) / unit;
@@ -197,17 +222,7 @@ Step advance(CollectorRun run, CollectorState state, const AnswerSummary& a, Tim
                         Window{.dataset = w.dataset, .start = mid, .end = w.end}});
     }
   } else {
-    step.verdict = Verdict::kStore;
-    state.consecutive_failures = 0;
-    state.retry_at.reset();
-    state.last_stored_at = now;
-    auto& until = w.dataset == Dataset::kOperations ? state.operations_until : state.storage_until;
-    if (!until || w.start <= *until) until = std::max(until.value_or(w.end), w.end);
-    if (w.dataset == Dataset::kOperations) {
-      auto hours = std::max<int64_t>(1, (w.end - w.start) / kHour);
-      state.operations_groups_per_hour =
-          static_cast<uint32_t>((a.groups + static_cast<size_t>(hours) - 1) / hours);
-    }
+    store(w);
   }
   if (run.queries_left == 0) run.queue.clear();
   // A run that ends without a failure clears the last one.
@@ -215,6 +230,14 @@ Step advance(CollectorRun run, CollectorState state, const AnswerSummary& a, Tim
   step.run = std::move(run);
   step.state = std::move(state);
   return step;
+}
+
+AccountReads account_reads(TimePoint now, const CollectorOptions& o) {
+  const CivilDate today = date_of(now);
+  return {.retention_since = now - kDay * o.retention_days,
+          .last_day_since = now - kDay,
+          .as_of = today,
+          .month_start = CivilDate{today.year, today.month, 1}};
 }
 
 CollectorHealth collector_health(bool configured, const CollectorState& s, TimePoint now,

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/civil-date.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
 
@@ -91,10 +92,16 @@ struct AnswerSummary {
   // negative or non-numeric figure). Set by whoever read the answer.
   std::string problem;
   size_t groups = 0;  // groups in the answer
+  // An operations answer cut off at the limit but ordered by hour (the query asks for
+  // datetimeHour_ASC, and the reader checked it): the last hour it reaches. Every hour before
+  // it is complete; that hour itself may be cut short.
+  std::optional<TimePoint> complete_until;
 };
 
 enum class Verdict : uint8_t {
-  kStore,    // store the window's rows (replacing what the window held), advance the watermark
+  kStore,    // store the rows of Step::stored (replacing what it held), advance the watermark;
+             // when the answer was cut off after whole hours, the rest of the window is asked
+             // next
   kSplit,    // the answer may be cut off: the window was split, ask its halves
   kBackoff,  // 429, 5xx or no answer: nothing stored, the run ends, the same window is asked again
              // later
@@ -105,6 +112,7 @@ std::string_view verdict_name(Verdict v);  // "store", "split", "backoff", "fail
 struct Step {
   Verdict verdict = Verdict::kStore;
   std::string reason;  // for backoff and fail
+  Window stored;       // for store: the part of the window whose rows are stored
   CollectorRun run;    // what is left of the run
   CollectorState state;
 };
@@ -122,6 +130,18 @@ struct CollectorHealth {
 };
 CollectorHealth collector_health(bool configured, const CollectorState& state, TimePoint now,
                                  const CollectorOptions& options);
+
+// What the Worker reads back for the account's answers at `now`, so it holds no window of its
+// own: action types seen since `retention_since` (the datasets' reach: health warns of
+// unclassified ones), operations since `last_day_since` (the last 24 hours: bucket list and
+// /metrics), and the month to date, `month_start` to `as_of` (today, UTC).
+struct AccountReads {
+  TimePoint retention_since;
+  TimePoint last_day_since;
+  CivilDate as_of;
+  CivilDate month_start;
+};
+AccountReads account_reads(TimePoint now, const CollectorOptions& options);
 
 // The start of the hour / UTC day that holds t, and the end of it.
 TimePoint floor_hour(TimePoint t);

@@ -12,8 +12,6 @@ import { loadPriceVersions } from './costs.js';
 import { monthOf } from './cost-month.js';
 
 export const DEFAULT_GRAPHQL_URL = 'https://api.cloudflare.com/client/v4/graphql';
-const DAY_MS = 86_400_000;
-const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * The collector's configuration from the environment: on when CLOUDFLARE_ACCOUNT_ID and the
@@ -37,7 +35,10 @@ export function accountConfig(env) {
   };
 }
 
-/** Asks Cloudflare for one window: {status, retryAfter, text}; status 0 when nothing answered. */
+/**
+ * Asks Cloudflare for one window: {status, retryAfter, bytes}; status 0 when nothing answered.
+ * The answer's bytes go to the engine as they came (no decoding into a string and back).
+ */
 async function query(cfg, body) {
   try {
     const res = await fetch(cfg.url, {
@@ -45,11 +46,11 @@ async function query(cfg, body) {
       headers: { authorization: `Bearer ${cfg.token}`, 'content-type': 'application/json' },
       body,
     });
-    const text = await res.text();
+    const bytes = new Uint8Array(await res.arrayBuffer());
     const retry = Number(res.headers.get('retry-after'));
-    return { status: res.status, retryAfter: Number.isFinite(retry) && retry >= 0 ? Math.floor(retry) : null, text };
+    return { status: res.status, retryAfter: Number.isFinite(retry) && retry >= 0 ? Math.floor(retry) : null, bytes };
   } catch {
-    return { status: 0, retryAfter: null, text: '' };
+    return { status: 0, retryAfter: null, bytes: new Uint8Array(0) };
   }
 }
 
@@ -71,14 +72,23 @@ export async function collectAccount(rt, nowMs) {
   while (next) {
     const answer = await query(cfg, next.body);
     summary.queries += 1;
-    // The answer's text goes to the engine as the call's attachment, not inside the JSON input.
+    // The answer's bytes go to the engine as the call's attachment, not inside the JSON input.
     const input = { ...common, state, run, http_status: answer.status, retry_after_s: answer.retryAfter };
-    const step = ask(rt, 'account_ingest', input, nowMs, answer.text);
+    const step = ask(rt, 'account_ingest', input, nowMs, answer.bytes);
+    // The rows come as JSON texts beside the answer (one INSERT each), not inside it.
+    if (step.store) step.store.parts = step.output_texts ?? [];
     await store.saveStep(db, step.store, step.state, nowMs);
-    summary.verdicts.push({ dataset: next.dataset, start_ms: next.start_ms, end_ms: next.end_ms, verdict: step.verdict });
+    summary.verdicts.push({
+      dataset: next.dataset,
+      start_ms: next.start_ms,
+      end_ms: next.end_ms,
+      verdict: step.verdict,
+      // What was stored of the window (less than it when a cut-off answer kept its whole hours).
+      stored: step.store ? [step.store.start_ms, step.store.end_ms] : null,
+    });
     if (step.store) {
       summary.stored_windows += 1;
-      summary.stored_rows += step.store.rows.length;
+      summary.stored_rows += step.store.rows;
     }
     ({ run, next, state } = step);
   }
@@ -95,9 +105,12 @@ export async function accountHealth(rt, nowMs) {
   if (cfg.configured) {
     try {
       state = await store.loadCollectorState(rt.env.DB);
-      actionTypes = await store.actionTypesSince(rt.env.DB, nowMs - 31 * DAY_MS);
+      // The engine names how far back action types are looked at (the datasets' retention).
+      const reads = ask(rt, 'account_reads', { options: cfg.options }, nowMs);
+      actionTypes = await store.actionTypesSince(rt.env.DB, reads.retention_since_ms);
     } catch {
-      // The database's own component reports why it cannot be read.
+      // The database's own component reports why it cannot be read; refused settings are
+      // named by account_health below.
     }
   }
   return ask(rt, 'account_health', { configured: cfg.configured, state, options: cfg.options, action_types: actionTypes }, nowMs);
@@ -161,11 +174,11 @@ export function registerAccountRoutes(router) {
   router.on('GET', '/api/account/buckets', async (_request, _params, rt) => {
     const now = Date.now();
     const db = rt.env.DB;
-    const asOf = isoDay(now);
-    const start = Date.parse(`${asOf.slice(0, 7)}-01T00:00:00Z`);
+    // The engine names the last 24 hours and the month to date.
+    const { last_day_since_ms: lastDaySince, month_start_ms: start, as_of: asOf } = ask(rt, 'account_reads', {}, now);
     const [storage, lastDay, usage, pricing] = await Promise.all([
       latestStorage(db),
-      operationsSince(db, now - DAY_MS),
+      operationsSince(db, lastDaySince),
       accountUsage(db, start, asOf),
       loadPriceVersions(db),
     ]);

@@ -207,13 +207,15 @@ export class Engine {
 
   /**
    * Runs a JSON command and returns the raw JSON text of the answer and whether it succeeded.
-   * `attachment`: raw text the command reads besides its input (account_ingest's answer).
+   * `attachment`: raw text or bytes (Uint8Array) the command reads besides its input
+   * (account_ingest's answer).
    */
   callRaw(command, input, nowMs, attachment = null) {
     const text = typeof input === 'string' ? input : JSON.stringify(input ?? {});
     const cmd = encoder.encode(command);
     const body = encoder.encode(text);
-    const extra = attachment === null ? null : encoder.encode(attachment);
+    // Bytes as they came (a fetched body's arrayBuffer) are copied in as they are, not decoded and re-encoded.
+    const extra = attachment === null ? null : attachment instanceof Uint8Array ? attachment : encoder.encode(attachment);
     const cmdPtr = this.exports.r2w_alloc(cmd.length);
     const bodyPtr = this.exports.r2w_alloc(body.length);
     const extraPtr = extra === null ? 0 : this.exports.r2w_alloc(extra.length);
@@ -238,11 +240,17 @@ export class Engine {
     }
   }
 
-  /** Runs a JSON command (with an optional raw attachment); returns the parsed answer or throws EngineError. */
+  /**
+   * Runs a JSON command (with an optional raw attachment); returns the parsed answer or throws
+   * EngineError. Raw texts the command wrote beside its answer (each behind a NUL byte:
+   * account_ingest's rows) are the answer's `output_texts`.
+   */
   call(command, input, nowMs, attachment = null) {
     const { ok, text } = this.callRaw(command, input, nowMs, attachment);
-    const value = JSON.parse(text);
+    const cut = text.indexOf('\0');
+    const value = JSON.parse(cut < 0 ? text : text.slice(0, cut));
     if (!ok) throw new EngineError(value.error);
+    if (cut >= 0) value.output_texts = text.slice(cut + 1).split('\0');
     return value;
   }
 

@@ -7,8 +7,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, call, runCron, tempDir } from './helpers.mjs';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startStandIn, UNKNOWN_ACTION } from '../../tools/graphql-standin.mjs';
 
 const CRON = '2-59/5 * * * *';
@@ -159,19 +160,25 @@ test('late data in the last two hours replaces the stored counts, never adds to 
   const last = standIn.account.lastHour;
   // The stand-in's latest hour: within the re-pull even if the clock has since moved an hour on.
   const row = standIn.account.operations.find((o) => o.hour === last && o.bucket === 'assets' && o.action === 'GetObject' && o.code === 200);
-  const before = await worker.db
-    .prepare("SELECT requests FROM account_operations_hourly WHERE hour_ms = ? AND bucket = 'assets' AND action_type = 'GetObject' AND status_code = 200")
-    .bind(row.hour)
-    .first();
+  const stored = () =>
+    worker.db
+      .prepare(
+        `SELECT g.value->>3 AS requests FROM account_operations_hourly h, json_each(h.groups) g
+          WHERE h.hour_ms = ? AND h.bucket = 'assets' AND g.value->>0 = 'GetObject' AND g.value->>2 = 200`,
+      )
+      .bind(row.hour)
+      .first();
+  const before = await stored();
   assert.equal(before.requests, row.requests);
   row.requests += 1234;
   await collect();
   await collect();
-  const after = await worker.db
-    .prepare("SELECT requests FROM account_operations_hourly WHERE hour_ms = ? AND bucket = 'assets' AND action_type = 'GetObject' AND status_code = 200")
-    .bind(row.hour)
-    .first();
+  const after = await stored();
   assert.equal(after.requests, row.requests);
+  // One row per bucket and hour, its total the sum of its groups.
+  const hourRow = await worker.db.prepare("SELECT requests FROM account_operations_hourly WHERE hour_ms = ? AND bucket = 'assets'").bind(row.hour).first();
+  const hand = standIn.account.operations.filter((o) => o.hour === row.hour && o.bucket === 'assets').reduce((n, o) => n + o.requests, 0);
+  assert.equal(hourRow.requests, hand);
 });
 
 test('429 backs off, stores nothing, and the same window is asked for again later', async () => {
@@ -217,12 +224,20 @@ test('an answer with `errors` or a negative figure stores nothing and keeps the 
   assert.equal((await health()).status, 'ok');
 });
 
-test('a window with more groups than the limit is split, never taken as complete', async () => {
+test('a window with more groups than the limit is never taken as complete: its whole hours are kept, the rest asked again', async () => {
   const s = await startStandIn({ token: TOKEN });
   const w = await startWorker({ vars: varsFor(s, { ACCOUNT_QUERY_LIMIT: '500', ACCOUNT_QUERIES_PER_RUN: '100' }) });
   try {
     const r = await collect(w);
-    assert.ok(r.verdicts.some((v) => v.verdict === 'split'), 'a 24-hour window (about 700 groups) is split');
+    // A 24-hour window (about 700 groups) is cut off at 500: the hours before the last one it
+    // reached are stored, and the next query starts at that hour.
+    const cut = r.verdicts.findIndex((v) => v.dataset === 'operations' && v.stored && v.stored[1] < v.end_ms);
+    assert.ok(cut >= 0, JSON.stringify(r.verdicts.slice(0, 4)));
+    const v = r.verdicts[cut];
+    assert.equal(v.verdict, 'store');
+    assert.equal(v.stored[0], v.start_ms);
+    assert.equal((v.stored[1] - v.start_ms) % HOUR_MS, 0);
+    assert.equal(r.verdicts[cut + 1].start_ms, v.stored[1]);
     for (const q of s.requests) assert.equal(q.body.variables.limit, 500);
     const from = Math.ceil((Date.now() - 31 * DAY_MS) / HOUR_MS) * HOUR_MS;
     assert.equal(await storedRequests(w.db, from), standInRequests(s, from));
@@ -286,14 +301,20 @@ function billByHand(s) {
     if (classA.includes(o.action) || o.action === UNKNOWN_ACTION) a += o.requests;
     else if (!free.includes(o.action)) b += o.requests;
   }
-  let byteDays = 0;
-  for (const d of s.account.storage) if (d.day >= monthStart && d.day <= now.getTime()) byteDays += d.payloadSize + d.metadataSize;
+  // Storage per class: each day's peak (payload + metadata), averaged over the month's days;
+  // Standard less its 10 GB-month free tier at $0.015, Infrequent Access (no free tier) at
+  // $0.01, each rounded up to a whole GB-month.
+  const byteDays = { Standard: 0, InfrequentAccess: 0 };
+  for (const d of s.account.storage) {
+    if (d.day >= monthStart && d.day <= now.getTime()) byteDays[d.storageClass] += d.payloadSize + d.metadataSize;
+  }
   const millions = (n, freeN) => Math.ceil(Math.max(0, n - freeN) / 1e6);
-  const gbMonths = Math.ceil(Math.max(0, byteDays / (1e9 * daysInMonth) - 10));
+  const gbMonths = (bytes, freeGb) => Math.ceil(Math.max(0, bytes / (1e9 * daysInMonth) - freeGb));
   return {
     class_a: millions(a, 1e6) * 4_500_000,
     class_b: millions(b, 10e6) * 360_000,
-    storage: gbMonths * 15_000,
+    storage: gbMonths(byteDays.Standard, 10) * 15_000 + gbMonths(byteDays.InfrequentAccess, 0) * 10_000,
+    storage_infrequent: gbMonths(byteDays.InfrequentAccess, 0) * 10_000,
     unknown,
   };
 }
@@ -307,6 +328,9 @@ test("the account's bill is R2's, worked by hand, and stays the same when the co
   assert.equal(m.class_a_micro_usd, hand.class_a);
   assert.equal(m.class_b_micro_usd, hand.class_b);
   assert.equal(m.storage_micro_usd, hand.storage);
+  // Infrequent Access storage (the backups bucket's older data) at its own price.
+  assert.ok(hand.storage_infrequent > 0);
+  assert.equal(m.infrequent_access.lines.find((l) => l.line === 'storage').cost_micro_usd, hand.storage_infrequent);
   assert.equal(m.total_micro_usd, hand.class_a + hand.class_b + hand.storage);
   // Default source is the account when configured; a rerun of the collector changes nothing.
   await collect();
@@ -340,6 +364,11 @@ test('buckets and reconciliation cover every bucket of the account', async () =>
   assert.deepEqual(names, ['assets', 'backups', 'logs', 'media']);
   const backups = res.body.buckets.find((b) => b.bucket === 'backups');
   assert.equal(backups.pending_multipart_uploads, 37);
+  // Its latest day per storage class, as the stand-in holds it.
+  const latest = (cls) => standIn.account.storage.filter((d) => d.bucket === 'backups' && d.storageClass === cls).at(-1);
+  const bytesOf = (d) => d.payloadSize + d.metadataSize;
+  assert.deepEqual(backups.stored_bytes_by_class, { standard: bytesOf(latest('Standard')), infrequent_access: bytesOf(latest('InfrequentAccess')) });
+  assert.equal(backups.stored_bytes, bytesOf(latest('Standard')) + bytesOf(latest('InfrequentAccess')));
   assert.ok(res.body.buckets.every((b) => b.requests_24h > 0 && b.stored_bytes > 0));
   const rec = await ask(worker, 'GET', '/api/account/reconcile');
   assert.equal(rec.status, 200, JSON.stringify(rec.body));
@@ -397,4 +426,56 @@ test('the API token is in no answer, no log line and no table', async () => {
   }
   // It was sent to Cloudflare (the stand-in), and only as the bearer token.
   assert.ok(standIn.requests.every((r) => r.authorization === `Bearer ${TOKEN}`));
+});
+
+test('migration 0020 carries the one-row-per-group operations over into one row per bucket and hour', async () => {
+  const w = await startWorker();
+  try {
+    const sql = (file) =>
+      readFileSync(fileURLToPath(new URL(`../../migrations/${file}`, import.meta.url)), 'utf8')
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('--'))
+        .join('\n')
+        .split(/;\s*$/m)
+        .map((x) => x.trim())
+        .filter(Boolean);
+    // The database as 0010 left it, with rows in it.
+    await w.db.batch([w.db.prepare('DROP TABLE account_operations_hourly'), ...sql('0010_account.sql').map((x) => w.db.prepare(x))]);
+    const h = Date.UTC(2026, 10, 1, 10);
+    const old = [
+      [h, 'a', 'GetObject', 'success', 200, 100, 5000],
+      [h, 'a', 'PutObject', 'internalError', 500, 3, 0],
+      [h, 'b', 'GetObject', 'userError', 404, 7, 0],
+      [h + HOUR_MS, 'a', 'GetObject', 'success', 200, 40, 10],
+    ];
+    await w.db.batch(
+      old.map((r) =>
+        w.db
+          .prepare('INSERT INTO account_operations_hourly (hour_ms, bucket, action_type, action_status, status_code, requests, response_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .bind(...r),
+      ),
+    );
+    await w.db.batch(sql('0020_account_bucket_hours.sql').map((x) => w.db.prepare(x)));
+    const { results } = await w.db.prepare('SELECT hour_ms, bucket, requests, internal_errors, groups FROM account_operations_hourly ORDER BY hour_ms, bucket').all();
+    assert.equal(results.length, 3);
+    assert.deepEqual(results.map((r) => [r.hour_ms, r.bucket, r.requests, r.internal_errors]), [
+      [h, 'a', 103, 3],
+      [h, 'b', 7, 0],
+      [h + HOUR_MS, 'a', 40, 0],
+    ]);
+    assert.deepEqual(JSON.parse(results[0].groups).sort(), [
+      ['GetObject', 'success', 200, 100, 5000],
+      ['PutObject', 'internalError', 500, 3, 0],
+    ]);
+    // The bill's reading of them is what it was.
+    const { accountUsage } = await import('../src/db/account.js');
+    const usage = await accountUsage(w.db, h, '2026-11-01');
+    assert.deepEqual(usage.operations.sort(), [
+      ['2026-11-01', 'a', 'GetObject', 200, 140, 5010],
+      ['2026-11-01', 'a', 'PutObject', 500, 3, 0],
+      ['2026-11-01', 'b', 'GetObject', 404, 7, 0],
+    ]);
+  } finally {
+    await w.dispose();
+  }
 });

@@ -1,10 +1,10 @@
 // Every SQL statement of the account's figures (Cloudflare's GraphQL Analytics API): the
 // collector's rows and state, and what the bill, the reconciliation, the bucket list, health,
-// alerts and /metrics read back. Rows are the engine's compact arrays (account-commands.cc).
+// alerts and /metrics read back. Operations are one row per bucket and hour, its groups a JSON
+// list [[action_type, action_status, status_code, requests, response_bytes], ...] (migration
+// 0020); the engine writes a window's rows as JSON texts (account-commands.cc), each bound to
+// one INSERT as it is.
 const DAY_MS = 86_400_000;
-// Rows per INSERT: each statement binds one JSON text of this many rows (json_each), well
-// under D1's 2 MB bound value.
-const ROWS_PER_STATEMENT = 2000;
 const OWN_PREFIX = '.r2watch';
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
@@ -24,15 +24,10 @@ function saveStatement(db, state, nowMs) {
     .bind(JSON.stringify(state), nowMs);
 }
 
-function chunks(rows) {
-  const out = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(rows.slice(i, i + ROWS_PER_STATEMENT));
-  return out;
-}
-
 /**
  * One step of a collector run, in one batch (all or nothing): the window's rows replace
  * whatever the window held (`store` from account_ingest, or null), and the state is saved.
+ * `store.parts`: the rows as JSON texts of at most 512 KB, one INSERT each.
  */
 export async function saveStep(db, store, state, nowMs) {
   const statements = [];
@@ -40,41 +35,33 @@ export async function saveStep(db, store, state, nowMs) {
     statements.push(
       db.prepare('DELETE FROM account_operations_hourly WHERE hour_ms >= ? AND hour_ms < ?').bind(store.start_ms, store.end_ms),
     );
-    for (const part of chunks(store.rows)) {
+    for (const part of store.parts) {
       statements.push(
         db
           .prepare(
-            `INSERT INTO account_operations_hourly
-               (hour_ms, bucket, action_type, action_status, status_code, requests, response_bytes)
-             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
-                    json_extract(value, '$[6]')
-               FROM json_each(?) WHERE true
-             ON CONFLICT DO UPDATE SET requests = requests + excluded.requests,
-               response_bytes = response_bytes + excluded.response_bytes`,
+            `INSERT INTO account_operations_hourly (hour_ms, bucket, requests, internal_errors, groups)
+             SELECT value->>0, value->>1, value->>2, value->>3, value->4 FROM json_each(?)`,
           )
-          .bind(JSON.stringify(part)),
+          .bind(part),
       );
     }
   } else if (store?.dataset === 'storage') {
     statements.push(
       db.prepare('DELETE FROM account_storage_daily WHERE day >= ? AND day < ?').bind(isoDay(store.start_ms), isoDay(store.end_ms)),
     );
-    for (const part of chunks(store.rows)) {
+    for (const part of store.parts) {
       statements.push(
         db
           .prepare(
             `INSERT INTO account_storage_daily
                (day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads)
-             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'),
-                    json_extract(value, '$[6]')
+             SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6
                FROM json_each(?) WHERE true
              ON CONFLICT DO UPDATE SET payload_bytes = MAX(payload_bytes, excluded.payload_bytes),
                metadata_bytes = MAX(metadata_bytes, excluded.metadata_bytes),
                objects = MAX(objects, excluded.objects), pending_uploads = MAX(pending_uploads, excluded.pending_uploads)`,
           )
-          .bind(JSON.stringify(part)),
+          .bind(part),
       );
     }
   }
@@ -85,7 +72,10 @@ export async function saveStep(db, store, state, nowMs) {
 /** Distinct action types stored since `sinceMs` (health warns of unclassified ones). */
 export async function actionTypesSince(db, sinceMs) {
   const { results } = await db
-    .prepare('SELECT DISTINCT action_type FROM account_operations_hourly WHERE hour_ms >= ?')
+    .prepare(
+      `SELECT DISTINCT g.value->>0 AS action_type
+         FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ?`,
+    )
     .bind(sinceMs)
     .all();
   return results.map((r) => r.action_type);
@@ -100,10 +90,10 @@ export async function accountUsage(db, fromMs, asOf) {
   const [ops, storage] = await db.batch([
     db
       .prepare(
-        `SELECT hour_ms / ${DAY_MS} AS day_no, bucket, action_type, status_code,
-                SUM(requests) AS requests, SUM(response_bytes) AS response_bytes
-           FROM account_operations_hourly WHERE hour_ms >= ? AND hour_ms < ?
-          GROUP BY day_no, bucket, action_type, status_code`,
+        `SELECT h.hour_ms / ${DAY_MS} AS day_no, h.bucket AS bucket, g.value->>0 AS action_type,
+                g.value->>2 AS status_code, SUM(g.value->>3) AS requests, SUM(g.value->>4) AS response_bytes
+           FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ? AND h.hour_ms < ?
+          GROUP BY day_no, h.bucket, action_type, status_code`,
       )
       .bind(fromMs, endMs),
     db
@@ -153,9 +143,10 @@ export async function latestStorage(db) {
 export async function operationsSince(db, sinceMs) {
   const { results } = await db
     .prepare(
-      `SELECT bucket, action_type, action_status, SUM(requests) AS requests
-         FROM account_operations_hourly WHERE hour_ms >= ?
-        GROUP BY bucket, action_type, action_status`,
+      `SELECT h.bucket AS bucket, g.value->>0 AS action_type, g.value->>1 AS action_status,
+              SUM(g.value->>3) AS requests
+         FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ?
+        GROUP BY h.bucket, action_type, action_status`,
     )
     .bind(sinceMs)
     .all();
@@ -169,11 +160,10 @@ export async function operationsSince(db, sinceMs) {
 export async function hourlyByBucket(db, sinceMs, hoursMs = []) {
   const { results } = await db
     .prepare(
-      `SELECT hour_ms, bucket, SUM(requests) AS requests,
-              SUM(CASE WHEN action_status = 'internalError' THEN requests ELSE 0 END) AS internal_errors
+      `SELECT hour_ms, bucket, requests, internal_errors
          FROM account_operations_hourly
         WHERE hour_ms >= ?1 OR hour_ms IN (SELECT value FROM json_each(?2))
-        GROUP BY hour_ms, bucket ORDER BY bucket, hour_ms`,
+        ORDER BY bucket, hour_ms`,
     )
     .bind(sinceMs, JSON.stringify(hoursMs))
     .all();

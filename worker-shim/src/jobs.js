@@ -2,7 +2,8 @@
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { scheduleProbes, pruneHealthChecks } from './monitor.js';
-import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
+import { costSnapshot } from './cost-month.js';
+import { dueReports } from './reports.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
 import { startRun, finishRun, jobHistory, recentRuns, pruneRuns } from './db/jobs.js';
@@ -26,7 +27,7 @@ async function collect(rt, scheduledTime) {
 
 /**
  * Daily at 00:00 UTC: day rollups and retention of rollups, snapshots, health checks, heartbeats,
- * breaker and security events, the daily report, then a backup of D1 to R2 (last: a backup that fails marks the run failed
+ * breaker and security events, the reports due (daily; weekly on Mondays; monthly on the 1st), then a backup of D1 to R2 (last: a backup that fails marks the run failed
  * after everything else is done).
  */
 async function daily(rt, scheduledTime) {
@@ -35,12 +36,12 @@ async function daily(rt, scheduledTime) {
   const retention = await enforceRetention(rt, scheduledTime);
   const health_checks = await pruneHealthChecks(rt, scheduledTime);
   const security = await pruneSecurityCounters(rt, scheduledTime);
-  const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
+  const reports = await dueReports(rt, scheduledTime);
   const { runs_before_ms: runsBefore } = rt.engine.call('jobs_status', { schedule: [] }, scheduledTime);
   const job_runs_deleted = await pruneRuns(rt.env.DB, runsBefore);
   const events = await pruneEvents(rt.env.DB, rt.engine.call('events_retention', {}, scheduledTime));
   const backup = await backupToR2(rt, scheduledTime);
-  return { rollups, retention, health_checks, security, job_runs_deleted, daily_report: report.period, events, backup };
+  return { rollups, retention, health_checks, security, job_runs_deleted, reports, events, backup };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -49,10 +50,12 @@ async function cost(rt, scheduledTime) {
   return costSnapshot(rt, scheduledTime);
 }
 
-/** The 1st of each month: last month's report. */
+/**
+ * The 1st of each month: last month's report (the daily job makes it too: the same period
+ * replaces, and is delivered once).
+ */
 async function monthly(rt, scheduledTime) {
-  const report = await buildReport(rt, 'monthly', previousMonth(scheduledTime), scheduledTime);
-  return { monthly_report: report.period };
+  return { reports: await dueReports(rt, scheduledTime, ['monthly']) };
 }
 
 /** Every minute: evaluate alert rules; send, retry and escalate notifications. */

@@ -462,7 +462,9 @@ Result<json> report_build(Engine&, const json& in, TimePoint now) {
   json out = cost.is_object() ? cost : json::object();
   json p = period_json(report.period);
   for (auto& [k, v] : p.items()) out[k] = v;
-  for (auto& [k, v] : report_sections_json(report).items()) out[k] = v;
+  // (The sections live in a named value: iterating a temporary's items() would dangle.)
+  json sections = report_sections_json(report);
+  for (auto& [k, v] : sections.items()) out[k] = v;
 
   rep::CostHeadline headline{.month = format_year_month(month_of(report.period.last))};
   const json& total = member(member(cost, "cost"), "total_micro_usd");

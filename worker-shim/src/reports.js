@@ -162,7 +162,14 @@ export function registerReportRoutes(router) {
     const type = typeOf(url) ?? 'daily';
     const label = url.searchParams.get('period');
     const now = Date.now();
-    const period = ask(rt, 'report_period', label === null ? { type } : { type, period: label }, now);
+    let period;
+    try {
+      period = ask(rt, 'report_period', label === null ? { type } : { type, period: label }, now);
+    } catch (e) {
+      // A bad query parameter is a 400, as on every route.
+      if (e instanceof HttpError && e.status === 422) throw new HttpError('invalid_query', e.message, { field: e.field });
+      throw e;
+    }
     let made;
     await withHeartbeat(rt, { job: 'reports', trigger: 'http', scheduledMs: now }, async () => {
       made = await makeReport(rt, period, now);

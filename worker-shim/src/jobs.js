@@ -41,7 +41,9 @@ async function daily(rt, scheduledTime) {
   const job_runs_deleted = await pruneRuns(rt.env.DB, runsBefore);
   const events = await pruneEvents(rt.env.DB, rt.engine.call('events_retention', {}, scheduledTime));
   const backup = await backupToR2(rt, scheduledTime);
-  return { rollups, retention, health_checks, security, job_runs_deleted, reports, events, backup };
+  // A report that could not be made fails the run (after the backup), naming it.
+  if (reports.failed.length) throw new Error(`reports not made: ${reports.failed.join('; ')}`);
+  return { rollups, retention, health_checks, security, job_runs_deleted, reports: reports.made, events, backup };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -55,7 +57,9 @@ async function cost(rt, scheduledTime) {
  * replaces, and is delivered once).
  */
 async function monthly(rt, scheduledTime) {
-  return { reports: await dueReports(rt, scheduledTime, ['monthly']) };
+  const reports = await dueReports(rt, scheduledTime, ['monthly']);
+  if (reports.failed.length) throw new Error(`reports not made: ${reports.failed.join('; ')}`);
+  return { reports: reports.made };
 }
 
 /** Every minute: evaluate alert rules; send, retry and escalate notifications. */

@@ -80,16 +80,25 @@ export async function makeReport(rt, period, nowMs) {
 
 /**
  * The daily run's reports (the engine's report_due at `nowMs`: the daily one always, the weekly
- * one on Mondays, the monthly one on the 1st), or only those of `types`.
+ * one on Mondays, the monthly one on the 1st), or only those of `types`: {made: ["type:period"],
+ * failed: ["type:period: why"]}.
  */
 export async function dueReports(rt, nowMs, types = TYPES) {
   const { periods } = ask(rt, 'report_due', {}, nowMs);
   const made = [];
+  const failed = [];
   for (const period of periods.filter((p) => types.includes(p.type))) {
-    const { report } = await makeReport(rt, period, nowMs);
-    made.push(`${report.type}:${report.period}`);
+    // One report that cannot be made does not stop the others, nor the rest of the job (the
+    // backup after it); the job's run still ends in error, naming it.
+    try {
+      const { report } = await makeReport(rt, period, nowMs);
+      made.push(`${report.type}:${report.period}`);
+    } catch (e) {
+      console.error(`r2watch: ${period.type} report ${period.period} not made: ${e.message}`);
+      failed.push(`${period.type}:${period.period}: ${e.message}`);
+    }
   }
-  return made;
+  return { made, failed };
 }
 
 /** A report's rows for its CSV: the month to date, then its top buckets and prefixes. */

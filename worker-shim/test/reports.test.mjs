@@ -368,3 +368,21 @@ test('the daily cron makes the weekly report on Mondays and the monthly one on t
   const wed = await worker.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily' ORDER BY id DESC LIMIT 1").first();
   assert.deepEqual(JSON.parse(wed.summary_json).reports, [`daily:${iso(lastWeek + DAY)}`]);
 });
+
+test('a report that cannot be made fails the daily run by name, after the backup is made', async () => {
+  const backups = async () => (await worker.bucket.list({ prefix: '.r2watch/backups/' })).objects.length;
+  const before = await backups();
+  // The subscriptions cannot be read: every report of the run fails.
+  await worker.db.prepare('ALTER TABLE report_subscriptions RENAME TO report_subscriptions_gone').run();
+  try {
+    const at = lastWeek - 7 * DAY + 60_000; // a Monday with no backup yet
+    const run = await runCron(worker, '0 0 * * *', at);
+    assert.equal(run.outcome, 'exception');
+    const last = await worker.db.prepare("SELECT outcome, error FROM job_runs WHERE job = 'daily' ORDER BY id DESC LIMIT 1").first();
+    assert.equal(last.outcome, 'error');
+    assert.match(last.error, new RegExp(`reports not made: daily:${iso(at - DAY)}: .*; weekly:${isoWeek(lastWeek - 14 * DAY)}: `));
+    assert.ok((await backups()) > before, 'the backup was made all the same');
+  } finally {
+    await worker.db.prepare('ALTER TABLE report_subscriptions_gone RENAME TO report_subscriptions').run();
+  }
+});

@@ -140,6 +140,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/account-collector.mjs
 	@node bench/js/archive.mjs
 	@node bench/js/request-path.mjs
+	@node bench/js/report-build.mjs
 
 # ENV: an environment of wrangler.toml (production or staging). Migrations first: they are
 # forward-only, so the code being replaced must work with the new schema (docs/operations.md).

@@ -580,6 +580,29 @@ TEST(AlertFigures, AFailureCounterCountsAtItsWindowsEnd) {
   EXPECT_EQ(bad.error().field, "failed_access[0].window_ms");
 }
 
+TEST(AlertFigures, RequestsPerHourCountsEachUsersCurrentHourOnly) {
+  testing::FakeClock clock;
+  FigureNeeds needs = needs_of(default_rules());
+  EXPECT_TRUE(needs.requests);
+  int64_t now_ms = to_epoch_ms(clock.now());
+  int64_t hour = now_ms - now_ms % 3'600'000;
+  json counters = json::array({
+      {{"user", "heavy"}, {"window_start_ms", hour}, {"count", 1500}},
+      {{"user", "heavy"}, {"window_start_ms", hour - 3'600'000}, {"count", 9000}},  // last hour
+      {{"user", "light"}, {"window_start_ms", hour}, {"count", 20}},
+  });
+  auto series = series_from_json(json{{"requests", counters}}, needs, clock.now());
+  ASSERT_TRUE(series.ok()) << series.error().message;
+  ASSERT_EQ(series.value().size(), 2u);
+  EXPECT_EQ(series.value()[0].metric, "requests_per_hour");
+  EXPECT_EQ(series.value()[0].scope.user, "heavy");
+  EXPECT_EQ(series.value()[0].value, 1500);
+  EXPECT_EQ(series.value()[1].value, 20);
+  auto bad = series_from_json(json{{"requests", {{{"user", "x"}, {"window_start_ms", hour}}}}},
+                              needs, clock.now());
+  EXPECT_EQ(bad.error().field, "requests[0].count");
+}
+
 TEST(AlertPayloads, SlackColoursBySeverityAndEmailHasBothBodies) {
   EXPECT_EQ(slack_color(Severity::kCritical, false), "#a30200");
   EXPECT_EQ(slack_color(Severity::kLow, false), "#439fe0");

@@ -119,7 +119,7 @@ TEST(AlertRule, AnUpdateMergesOverTheStoredRule) {
 
 TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
   std::vector<Rule> rules = default_rules();
-  ASSERT_EQ(rules.size(), 15u);
+  ASSERT_EQ(rules.size(), 16u);
   auto find = [&](std::string_view id) -> const Rule& {
     for (const Rule& r : rules) {
       if (r.id == id) return r;
@@ -128,6 +128,9 @@ TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
     return rules[0];
   };
   EXPECT_EQ(metric_of(find("job_stale")), "job_missed_runs");
+  EXPECT_EQ(metric_of(find("excessive_requests")), "requests_per_hour");
+  EXPECT_EQ(find("excessive_requests").threshold, 1000);
+  EXPECT_EQ(find("excessive_requests").comparison, Comparison::kGt);
   EXPECT_EQ(find("job_stale").threshold, 2);
   EXPECT_EQ(find("job_stale").comparison, Comparison::kGte);
   EXPECT_EQ(find("monthly_cost").threshold, 100);

@@ -33,6 +33,7 @@ std::span<const CommandEntry> security_commands();
 std::span<const CommandEntry> ops_commands();
 std::span<const CommandEntry> account_commands();
 std::span<const CommandEntry> status_commands();
+std::span<const CommandEntry> report_commands();
 
 // account-commands.cc: the account's usage as cost rows, from {"operations": [operations day
 // rows], "storage": [storage day rows]} (`field` names it in errors), and what the bill says

@@ -300,14 +300,15 @@ json top(const std::vector<cost::Share>& shares, cost::Money total, size_t n) {
   return cost::shares_json(sorted, total, "key");
 }
 
-// A report of a closed period. month_input fields + "type": "daily" | "monthly" +
+// A report of a closed period. month_input fields + "type": "daily" | "weekly" | "monthly" +
 // "previous_total_micro_usd" (monthly: the previous month's bill, when known) +
 // "user_storage"? (every user's daily peaks: the users' namespace storage is then counted under
 // the users' own prefixes, as in the breakdown, not as one "users" prefix; totals unchanged).
 // daily: the day `as_of` at list price, the month's bill to that day; monthly: the month's
-// bill (as_of its last day). Both: usage totals, charges by line, top 5 buckets and prefixes
-// of the month to date, and the change from the previous period (the day before, or the
-// previous month).
+// bill (as_of its last day); weekly: the days of the week ending on as_of that fall in its
+// month (usage and period_cost at list price), the month's bill to as_of. All: usage totals,
+// charges by line, top 5 buckets and prefixes of the month to date, and the change from the
+// previous period (the day before, or the previous month).
 Result<json> cost_report(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::string type;
@@ -319,8 +320,8 @@ Result<json> cost_report(Engine&, const json& in, TimePoint) {
   auto rows = attributed(std::move(m.value().rows), in, has_user_storage);
   if (!rows.ok()) return rows.error();
   m.value().rows = std::move(rows).value();
-  if (type != "daily" && type != "monthly") {
-    return invalid_field("type", "type must be daily or monthly");
+  if (type != "daily" && type != "weekly" && type != "monthly") {
+    return invalid_field("type", "type must be daily, weekly or monthly");
   }
   std::optional<int64_t> previous;
   if (has_previous) {
@@ -341,7 +342,9 @@ Result<json> cost_report(Engine&, const json& in, TimePoint) {
   uint64_t a = 0, b = 0, f = 0, retrieved = 0, peak = 0;
   for (const cost::UsageRow& row : m.value().rows) {
     bool today = row.date == m.value().as_of;
-    if (type == "monthly" || today) {
+    // weekly: the days of the week ending on as_of that fall in its month.
+    bool in_week = days_since_epoch(row.date) > days_since_epoch(m.value().as_of) - 7;
+    if (type == "monthly" || today || (type == "weekly" && in_week)) {
       a += row.class_a_requests;
       b += row.class_b_requests;
       f += row.free_requests;
@@ -370,6 +373,23 @@ Result<json> cost_report(Engine&, const json& in, TimePoint) {
     if (rep.trend.size() >= 2) previous = rep.trend[rep.trend.size() - 2].list_cost.micro_usd();
     out["day_cost_micro_usd"] = current;
     out["day_cost_usd"] = cost::format_usd(cost::Money::micro_usd(current));
+  }
+  if (type == "weekly") {
+    // The week's days in the month at list price, against the 7 days before when the month
+    // holds them all.
+    int64_t week = 0, before = 0;
+    size_t n = rep.trend.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (i + 7 >= n) {
+        week += rep.trend[i].list_cost.micro_usd();
+      } else if (i + 14 >= n) {
+        before += rep.trend[i].list_cost.micro_usd();
+      }
+    }
+    current = week;
+    if (!has_previous && n >= 14) previous = before;
+    out["period_cost_micro_usd"] = current;
+    out["period_cost_usd"] = cost::format_usd(cost::Money::micro_usd(current));
   }
   out["cost"] = charges_json(rep.to_date);
   if (previous) {

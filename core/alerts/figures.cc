@@ -287,6 +287,38 @@ Status failed_access(const json& list, const std::vector<Duration>& windows, Tim
   return Ok{};
 }
 
+// Hourly request counters per user: the hour holding `now` gives requests_per_hour.
+Status requests(const json& list, TimePoint now, std::vector<Series>& out) {
+  if (!list.is_array()) return bad("requests", "must be an array");
+  constexpr int64_t kHourMs = 3'600'000;
+  std::map<std::string, uint64_t> by_user;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string p = "requests[" + std::to_string(i) + "]";
+    const json& r = list[i];
+    if (!r.is_object() || !r.contains("user") || !r["user"].is_string() ||
+        r["user"].get<std::string>().empty()) {
+      return bad(p + ".user", "must be a user id");
+    }
+    if (!r.contains("window_start_ms") || !is_count(r["window_start_ms"])) {
+      return bad(p + ".window_start_ms", "must be a time in ms");
+    }
+    if (!r.contains("count") || !is_count(r["count"])) {
+      return bad(p + ".count", "must be a non-negative whole number");
+    }
+    int64_t start = r["window_start_ms"].get<int64_t>();
+    if (start > to_epoch_ms(now) || start + kHourMs <= to_epoch_ms(now)) continue;
+    by_user[r["user"].get<std::string>()] += r["count"].get<uint64_t>();
+  }
+  for (const auto& [user, n] : by_user) {
+    out.push_back(Series{.metric = "requests_per_hour",
+                         .scope = Scope{.user = user},
+                         .value = static_cast<double>(n),
+                         .samples = n,
+                         .detail = std::to_string(n) + " requests by " + user + " this hour"});
+  }
+  return Ok{};
+}
+
 Status uploads(const json& list, const std::vector<Duration>& windows, TimePoint now,
                std::vector<Series>& out) {
   if (!list.is_array()) return bad("uploads", "must be an array");
@@ -409,6 +441,9 @@ FigureNeeds needs_of(const std::vector<Rule>& rules) {
       case RuleType::kJobStale:
         n.jobs = true;
         break;
+      case RuleType::kExcessiveRequests:
+        n.requests = true;
+        break;
       case RuleType::kInternalErrorRate:
       case RuleType::kPendingUploads:
       case RuleType::kBucketStorageGrowth:
@@ -444,7 +479,8 @@ json needs_to_json(const FigureNeeds& n) {
           {"breaker", n.breaker},
           {"health", n.health},
           {"database", n.database},
-          {"jobs", n.jobs}};
+          {"jobs", n.jobs},
+          {"requests", n.requests}};
 }
 
 Result<std::vector<Series>> series_from_json(const json& in, const FigureNeeds& needs,
@@ -467,6 +503,8 @@ Result<std::vector<Series>> series_from_json(const json& in, const FigureNeeds& 
       s = quotas(v, out);
     } else if (k == "failed_access") {
       s = failed_access(v, needs.failed_access_windows, now, out);
+    } else if (k == "requests") {
+      s = requests(v, now, out);
     } else if (k == "uploads") {
       s = uploads(v, needs.upload_windows, now, out);
     } else if (k == "series") {

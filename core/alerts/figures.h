@@ -45,7 +45,8 @@ struct FigureNeeds {
   bool breaker = false;
   bool health = false;
   bool database = false;
-  bool jobs = false;  // job_stale: the jobs' standing (the engine's jobs_status answer)
+  bool jobs = false;      // job_stale: the jobs' standing (the engine's jobs_status answer)
+  bool requests = false;  // excessive_requests: each user's requests in the current hour
 };
 FigureNeeds needs_of(const std::vector<Rule>& rules);
 nlohmann::json needs_to_json(const FigureNeeds& n);
@@ -62,6 +63,8 @@ nlohmann::json needs_to_json(const FigureNeeds& n);
 //  "failed_access": [{"user"?, "bucket"?, "at_ms", "count"?, "window_ms"? (a counter of that
 //                    window starting at at_ms: it counts at the window's end, or now)}],
 //  "uploads": [{"bucket", "key", "bytes", "at_ms"?}],
+//  "requests": [{"user", "window_start_ms", "count"}] (hourly request counters; only the hour
+//              holding now counts: requests_per_hour per user),
 //  "series": [{"metric", "bucket"?, "prefix"?, "user"?, "window_ms"?, "value", "samples"?,
 //              "natural"?, "detail"?}]}
 // Operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),

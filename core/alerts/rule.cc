@@ -112,6 +112,8 @@ std::string_view rule_type_name(RuleType t) {
       return "bucket_storage_growth";
     case RuleType::kJobStale:
       return "job_stale";
+    case RuleType::kExcessiveRequests:
+      return "excessive_requests";
   }
   return "unknown";
 }
@@ -249,6 +251,8 @@ std::string_view metric_of(const Rule& rule) {
       return "bucket_storage_growth_pct";
     case RuleType::kJobStale:
       return "job_missed_runs";
+    case RuleType::kExcessiveRequests:
+      return "requests_per_hour";
   }
   return "";
 }
@@ -532,6 +536,9 @@ std::vector<Rule> default_rules() {
       make("job_stale", "A scheduled job missed 2 runs", RuleType::kJobStale, 2, Severity::kHigh);
   stale.comparison = Comparison::kGte;
   rules.push_back(stale);
+  // Excessive use: one user's requests within the hour (the threshold is the rule's to change).
+  rules.push_back(make("excessive_requests", "More than 1,000 requests an hour from one user",
+                       RuleType::kExcessiveRequests, 1000, Severity::kMedium));
   return rules;
 }
 

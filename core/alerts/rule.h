@@ -35,14 +35,16 @@ enum class RuleType : uint8_t {
   kBucketStorageGrowth,  // bucket_storage_growth_pct: stored bytes against `window` before
   // r2watch's own operation:
   kJobStale,  // job_missed_runs: the most scheduled runs any job missed (core/ops/jobs.h)
+  // requests_per_hour: one user's requests in the current hour (the security gate's counter)
+  kExcessiveRequests,
 };
 inline constexpr RuleType kAllRuleTypes[] = {
-    RuleType::kCostThreshold,     RuleType::kCostAnomaly,    RuleType::kErrorRate,
-    RuleType::kLatency,           RuleType::kQuotaUsage,     RuleType::kFileSize,
-    RuleType::kSecurityEvent,     RuleType::kStorageGrowth,  RuleType::kCircuitBreakerOpen,
-    RuleType::kHealthStatus,      RuleType::kDatabaseHealth, RuleType::kRequestSpike,
-    RuleType::kInternalErrorRate, RuleType::kPendingUploads, RuleType::kBucketStorageGrowth,
-    RuleType::kJobStale};
+    RuleType::kCostThreshold,     RuleType::kCostAnomaly,      RuleType::kErrorRate,
+    RuleType::kLatency,           RuleType::kQuotaUsage,       RuleType::kFileSize,
+    RuleType::kSecurityEvent,     RuleType::kStorageGrowth,    RuleType::kCircuitBreakerOpen,
+    RuleType::kHealthStatus,      RuleType::kDatabaseHealth,   RuleType::kRequestSpike,
+    RuleType::kInternalErrorRate, RuleType::kPendingUploads,   RuleType::kBucketStorageGrowth,
+    RuleType::kJobStale,          RuleType::kExcessiveRequests};
 std::string_view rule_type_name(RuleType t);
 std::optional<RuleType> parse_rule_type(std::string_view name);
 

@@ -53,6 +53,8 @@ const std::vector<TablePolicy>& policies() {
        .variable = "COST_HISTORY_RETENTION_DAYS", .default_days = 730, .min_days = 62},
       {.table = "cost_reports", .time_column = "created_at_ms", .key = {"id"},
        .variable = "COST_HISTORY_RETENTION_DAYS", .default_days = 730, .min_days = 62},
+      {.table = "reports", .time_column = "created_at_ms", .key = {"id"},
+       .variable = "COST_HISTORY_RETENTION_DAYS", .default_days = 730, .min_days = 62},
       // Alerts and their history: only what is over (resolved, sent or failed, closed).
       {.table = "alerts", .time_column = "updated_at_ms", .key = {"id"},
        .filter = kResolvedAlerts, .variable = "ALERT_HISTORY_RETENTION_DAYS",
@@ -130,6 +132,7 @@ constexpr OtherTable kOtherTables[] = {
     {"user_prefix_usage", "one row per user and prefix"},
     {"account_collector_state", "one row"},
     {"job_registry", "one row per job"},
+    {"report_subscriptions", "one row"},
     {"d1_migrations", "one row per migration (wrangler)"},
 };
 

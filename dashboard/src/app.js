@@ -7,6 +7,7 @@ import * as fmt from './format.js';
 import { whatIfView } from './whatif.js';
 import { alertIdOf, loadAlertView } from './alert-view.js';
 import { isManagePath, startManageView } from './alert-manage.js';
+import { reportPathOf, loadReportView } from './report-view.js';
 
 const RANGES = {
   '1h': { label: 'hour', hours: 1, growth: '1d' },
@@ -651,17 +652,27 @@ function setUpTokenDialog(refresh = refreshAll) {
 
 /** The page of one alert (/alerts/<id>, the link in notifications) instead of the panels. */
 function startAlertPage(id) {
-  document.title = `r2watch: alert ${id}`;
+  startPage('alert', `Alert ${id}`, (refresh) => loadAlertView(id, refresh));
+}
+
+/** The reports view (report-view.js): /reports and /reports/<type>/<period>. */
+function startReportPage(path) {
+  startPage('report', path.type ? `${path.type[0].toUpperCase()}${path.type.slice(1)} report ${path.period}` : 'Reports', () => loadReportView(path));
+}
+
+/** A page of one panel (`id`), titled `title`, whose content `load(refresh)` answers. */
+function startPage(id, title, load) {
+  document.title = `r2watch: ${title}`;
   document.querySelector('.ranges').hidden = true;
   const section = h(
     'section',
-    { id: 'alert', class: 'panel wide', 'aria-labelledby': 'alert-title' },
-    h('h2', { id: 'alert-title', text: `Alert ${id}` }),
+    { id, class: 'panel wide', 'aria-labelledby': `${id}-title` },
+    h('h2', { id: `${id}-title`, text: title }),
     h('p', {}, h('a', { href: '/', text: 'All panels' })),
     h('div', { class: 'panel-body' }),
   );
   document.getElementById('main').replaceChildren(section);
-  const panel = { id: 'alert', load: () => loadAlertView(id, () => refresh()) };
+  const panel = { id, load: () => load(() => refresh()) };
   const refresh = async () => {
     const err = await refreshPanel(panel);
     const banner = document.getElementById('banner');
@@ -709,6 +720,8 @@ function start() {
   if (isManagePath(location.pathname)) return startManagePage();
   const alertId = alertIdOf(location.pathname);
   if (alertId !== null) return startAlertPage(alertId);
+  const reportPath = reportPathOf(location.pathname);
+  if (reportPath !== null) return startReportPage(reportPath);
   if (!['/', '/index.html'].includes(location.pathname)) return startNotFound();
   for (const panel of PANELS) {
     const section = document.getElementById(panel.id);

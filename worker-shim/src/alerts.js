@@ -210,6 +210,21 @@ async function failedAccesses(db, sinceMs, windowMs) {
   return results.map((r) => ({ at_ms: r.window_start_ms, window_ms: windowMs, count: r.count }));
 }
 
+/**
+ * Each user's requests in the last two hours, from the security gate's hourly counters
+ * (kind requests_hour, subject user:<id>); the engine counts the hour holding now.
+ */
+async function hourlyRequests(db, nowMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT subject, window_start_ms, count FROM security_counters
+        WHERE kind = 'requests_hour' AND window_start_ms > ?`,
+    )
+    .bind(nowMs - 2 * 3_600_000)
+    .all();
+  return results.map((r) => ({ user: r.subject.replace(/^user:/, ''), window_start_ms: r.window_start_ms, count: r.count }));
+}
+
 async function healthFigures(rt, nowMs) {
   const db = await checkDatabase(rt.env.DB);
   const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
@@ -268,6 +283,7 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
     const counted = () => failedAccesses(rt.env.DB, since, plan.failed_access_counter_window_ms);
     await attempt('failed_access', async () => [...(await counted()), ...(extra.failed_access ?? [])]);
   }
+  if (plan.requests) await attempt('requests', () => hourlyRequests(rt.env.DB, nowMs));
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
   }
@@ -317,7 +333,7 @@ function stateStatements(db, entries, nowMs) {
   return out;
 }
 
-function outboxStatements(db, notifications, nowMs) {
+export function outboxStatements(db, notifications, nowMs) {
   const insert = db.prepare(
     `INSERT OR IGNORE INTO alert_outbox (key, channel, channel_type, kind, alert_ids_json, body_json,
        path, secret_field, status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
@@ -453,6 +469,8 @@ async function deliver(rt, row, settings, nowMs) {
   try {
     let channel = settings.channels.find((c) => c.name === row.channel);
     if (!channel && row.channel.startsWith('user:')) channel = { type: 'email' };
+    // Reports' built-in email channel: addresses from EMAIL_TO / EMAIL_FROM, in the body.
+    if (!channel && row.channel === 'email' && row.kind === 'report') channel = { type: 'email' };
     if (!channel) throw Object.assign(new Error(`channel ${row.channel} is no longer configured`), { target: '' });
     const send = { email: () => sendEmail(rt.env, body), github: () => githubRequests(rt, row, channel, body, nowMs) }[channel.type];
     const sent = send ? await send() : await postJson(rt, row, channel, body, nowMs);
@@ -474,6 +492,12 @@ async function deliver(rt, row, settings, nowMs) {
       .bind(next.status, next.next_attempt_at_ms ?? nowMs, nowMs, row.key),
   ]);
   return { key: row.key, channel: row.channel, kind: row.kind, attempt, ...outcome, status: next.status };
+}
+
+/** The alert settings in force (channels, dashboard_url), as the engine normalizes them. */
+export async function alertSettings(rt, nowMs) {
+  const { settings: settingsText } = await loadConfig(rt);
+  return ask(rt, 'alert_settings_update', `{"current":${settingsText},"environment":"${environmentOf(rt.env)}"}`, nowMs).settings;
 }
 
 /** Sends every due notification (new ones and retries whose backoff has passed). */

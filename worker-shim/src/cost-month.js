@@ -1,7 +1,7 @@
 // Cost routes and jobs that stand on the metrics: the month's bill from the rollups and the
-// storage peaks, its breakdown, the what-if, the anomaly check, snapshots and reports. The
+// storage peaks, its breakdown, the what-if, the anomaly check, snapshots and the cost section of reports. The
 // engine (core/cost) computes every figure; this file gathers the month's usage from D1.
-import { HttpError, json, ask, csvResponse } from './http.js';
+import { HttpError, json, ask } from './http.js';
 import { loadPriceVersions, loadBudgets } from './costs.js';
 import { bucketName } from './storage.js';
 import { raiseUserPeaks } from './security.js';
@@ -193,52 +193,24 @@ export async function costSnapshot(rt, nowMs) {
 }
 
 /**
- * A report of one closed period: a day (type daily, period YYYY-MM-DD) or a month (type
- * monthly, period YYYY-MM). Usage and cost by line, top buckets and prefixes, and the change
- * from the previous period, all from the engine. Re-running replaces it.
+ * The cost section of a report of one period (the engine's cost_report): type daily (the day
+ * `lastDay`), weekly (the week ending on `lastDay`) or monthly (the month ending on `lastDay`);
+ * usage and cost by line, top buckets and prefixes, and the change from the previous period
+ * (`previousTotal`: the previous month's bill, monthly only). Stores nothing (reports.js does).
  */
-export async function buildReport(rt, type, period, nowMs) {
-  const db = rt.env.DB;
-  const pricing = await loadPriceVersions(db);
-  const asOf = type === 'daily' ? period : isoDay(Date.UTC(Number(period.slice(0, 4)), Number(period.slice(5, 7)), 0));
-  const monthStart = Date.parse(`${asOf.slice(0, 7)}-01T00:00:00Z`);
-  const usage = await monthUsage(rt, monthStart, asOf);
+export async function costReport(rt, type, lastDay, nowMs, previousTotal = null) {
+  const pricing = await loadPriceVersions(rt.env.DB);
+  const monthStart = Date.parse(`${lastDay.slice(0, 7)}-01T00:00:00Z`);
+  const usage = await monthUsage(rt, monthStart, lastDay);
   // The users' namespace storage under the users' own prefixes (as the breakdown shows it).
-  const input = { as_of: asOf, usage, type, user_storage: await usersStorage(rt, monthStart, asOf) };
-  if (type === 'monthly') {
-    const prevMonth = previousMonth(monthStart);
-    const prev = await db.prepare("SELECT report_json FROM cost_reports WHERE type = 'monthly' AND period = ?").bind(prevMonth).first();
-    if (prev) input.previous_total_micro_usd = JSON.parse(prev.report_json).cost.total_micro_usd;
-  }
-  const report = ask(rt, 'cost_report', `${JSON.stringify(input).slice(0, -1)},"pricing":${pricing}}`, nowMs);
-  await db
-    .prepare(
-      `INSERT INTO cost_reports (type, period, created_at_ms, report_json) VALUES (?, ?, ?, ?)
-       ON CONFLICT (type, period) DO UPDATE SET created_at_ms = excluded.created_at_ms,
-         report_json = excluded.report_json`,
-    )
-    .bind(type, period, nowMs, JSON.stringify(report))
-    .run();
-  return report;
+  const input = { as_of: lastDay, usage, type, user_storage: await usersStorage(rt, monthStart, lastDay) };
+  if (previousTotal !== null) input.previous_total_micro_usd = previousTotal;
+  return ask(rt, 'cost_report', `${JSON.stringify(input).slice(0, -1)},"pricing":${pricing}}`, nowMs);
 }
-
-/** A report's rows for its CSV: the month to date, then its top buckets and prefixes. */
-function csvRows(report) {
-  const row = (section, key, r) => [section, key, r.storage_micro_usd, r.class_a_micro_usd, r.class_b_micro_usd, r.retrieval_micro_usd, r.total_micro_usd, r.total_usd];
-  const c = report.cost;
-  return [
-    ['month_to_date', report.period, c.storage_micro_usd, '', '', c.retrieval_micro_usd, c.total_micro_usd, c.total_usd],
-    ...report.top_buckets.map((r) => row('bucket', r.key, r)),
-    ...report.top_prefixes.map((r) => row('prefix', r.key, r)),
-  ];
-}
-
-const REPORT_CSV_COLUMNS = ['section', 'key', 'storage_micro_usd', 'class_a_micro_usd', 'class_b_micro_usd', 'retrieval_micro_usd', 'total_micro_usd', 'total_usd'];
 
 // A user's own month (readonly and user roles); an admin's is the account's, or one user's with
-// ?user=. Reports are documents of the whole account: admins only.
+// ?user=.
 const READ_COSTS = { role: 'readonly', scope: 'costs', user: true };
-const ADMIN = { role: 'admin' };
 
 export function registerCostMonthRoutes(router) {
   router.on('GET', '/api/costs', async (request, _params, rt, _ctx, auth) =>
@@ -303,53 +275,5 @@ export function registerCostMonthRoutes(router) {
     return json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter, source });
   }, READ_COSTS);
 
-  router.on('GET', '/api/reports', async (request, _params, rt) => {
-    const type = new URL(request.url).searchParams.get('type');
-    if (type !== null && !['daily', 'monthly'].includes(type)) {
-      throw new HttpError('invalid_query', 'type must be daily or monthly', { field: 'type' });
-    }
-    const { results } = await rt.env.DB
-      .prepare(
-        `SELECT id, type, period, created_at_ms FROM cost_reports
-          WHERE (? IS NULL OR type = ?) ORDER BY period DESC LIMIT 100`,
-      )
-      .bind(type, type)
-      .all();
-    return json({ reports: results.map((r) => ({ ...r, created_at: new Date(r.created_at_ms).toISOString() })) });
-  }, ADMIN);
-
-  router.on('GET', '/api/reports/:id', async (request, params, rt) => {
-    if (!/^\d{1,12}$/.test(params.id)) throw new HttpError('invalid_query', 'id must be a number', { field: 'id' });
-    const format = new URL(request.url).searchParams.get('format') ?? 'json';
-    if (!['json', 'csv'].includes(format)) {
-      throw new HttpError('invalid_query', 'format must be json or csv', { field: 'format' });
-    }
-    const row = await rt.env.DB.prepare('SELECT report_json FROM cost_reports WHERE id = ?').bind(Number(params.id)).first();
-    if (!row) throw new HttpError('not_found', `no report with id ${params.id}`, { field: 'id' });
-    const report = JSON.parse(row.report_json);
-    if (format === 'json') return json(report);
-    return csvResponse(rt, REPORT_CSV_COLUMNS, csvRows(report), `r2watch-${report.type}-${report.period}.csv`);
-  }, ADMIN);
-
   router.on('POST', '/api/admin/jobs/cost', async (_request, _params, rt) => json(await costSnapshot(rt, Date.now())));
-  router.on('POST', '/api/admin/jobs/reports', async (request, _params, rt) => {
-    const url = new URL(request.url);
-    const type = url.searchParams.get('type') ?? 'daily';
-    const period = url.searchParams.get('period');
-    if (!['daily', 'monthly'].includes(type)) throw new HttpError('invalid_query', 'type must be daily or monthly', { field: 'type' });
-    const pattern = type === 'daily' ? /^\d{4}-\d{2}-\d{2}$/ : /^\d{4}-\d{2}$/;
-    if (!period || !pattern.test(period)) {
-      throw new HttpError('invalid_query', `period must be ${type === 'daily' ? 'YYYY-MM-DD' : 'YYYY-MM'}`, { field: 'period' });
-    }
-    return json(await buildReport(rt, type, period, Date.now()));
-  });
-}
-
-/** The daily job's report: yesterday. The monthly job's: last month. */
-export function previousDay(nowMs) {
-  return isoDay(nowMs - DAY_MS);
-}
-export function previousMonth(nowMs) {
-  const d = new Date(nowMs);
-  return isoDay(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 0)).slice(0, 7);
 }

@@ -2,7 +2,8 @@
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
 import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
 import { scheduleProbes } from './monitor.js';
-import { costSnapshot, buildReport, previousDay, previousMonth } from './cost-month.js';
+import { costSnapshot } from './cost-month.js';
+import { dueReports } from './reports.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
 import { startRun, finishRun, dropRun, jobHistory, recentRuns } from './db/jobs.js';
@@ -27,9 +28,10 @@ async function collect(rt, scheduledTime) {
 /**
  * Daily at 00:00 UTC: day rollups, retention of minute rows and expired reservations (metrics)
  * and of security counters, then the retention of every other growing table (archive.js: past
- * their period, archived to R2 and then deleted, or deleted), the daily report, then a backup of
- * D1 to R2. A retention that fails (R2 down) does not stop the report and the backup: the run is
- * marked failed at the end, and the next run goes on where this one stopped.
+ * their period, archived to R2 and then deleted, or deleted), the reports due (daily; weekly on
+ * Mondays; monthly on the 1st: the core decides), then a backup of D1 to R2. A retention or a
+ * report that fails does not stop the rest: the run is marked failed at the end, naming it, and
+ * the next run goes on where this one stopped.
  */
 async function daily(rt, scheduledTime) {
   await rt.flushMetrics();
@@ -43,10 +45,13 @@ async function daily(rt, scheduledTime) {
   } catch (e) {
     tablesError = e;
   }
-  const report = await buildReport(rt, 'daily', previousDay(scheduledTime), scheduledTime);
+  const reports = await dueReports(rt, scheduledTime);
   const backup = await backupToR2(rt, scheduledTime);
-  if (tablesError) throw new Error(`retention of tables failed: ${tablesError.message ?? tablesError}`);
-  return { rollups, retention, security, tables, daily_report: report.period, backup };
+  const failures = [];
+  if (tablesError) failures.push(`retention of tables failed: ${tablesError.message ?? tablesError}`);
+  if (reports.failed.length) failures.push(`reports not made: ${reports.failed.join('; ')}`);
+  if (failures.length) throw new Error(failures.join('; '));
+  return { rollups, retention, security, tables, reports: reports.made, backup };
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -55,10 +60,14 @@ async function cost(rt, scheduledTime) {
   return costSnapshot(rt, scheduledTime);
 }
 
-/** The 1st of each month: last month's report. */
+/**
+ * The 1st of each month: last month's report (the daily job makes it too: the same period
+ * replaces, and is delivered once).
+ */
 async function monthly(rt, scheduledTime) {
-  const report = await buildReport(rt, 'monthly', previousMonth(scheduledTime), scheduledTime);
-  return { monthly_report: report.period };
+  const reports = await dueReports(rt, scheduledTime, ['monthly']);
+  if (reports.failed.length) throw new Error(`reports not made: ${reports.failed.join('; ')}`);
+  return { reports: reports.made };
 }
 
 /** Every minute: evaluate alert rules; send, retry and escalate notifications. */

@@ -265,7 +265,7 @@ test('a bad rule, channel or silence is a 422 naming the field and changes nothi
   const worker = await startWorker();
   try {
     const before = (await call(worker, 'GET', '/api/alerts/rules')).body.rules;
-    assert.equal(before.length, 15, 'the defaults are installed on first start');
+    assert.equal(before.length, 16, 'the defaults are installed on first start');
     const cases = [
       [{ name: 'x', type: 'frobnicate', threshold: 1 }, 'type'],
       [{ name: 'x', type: 'error_rate', threshold: -1 }, 'threshold'],
@@ -283,7 +283,7 @@ test('a bad rule, channel or silence is a 422 naming the field and changes nothi
     assert.deepEqual((await call(worker, 'GET', '/api/alerts/rules')).body.rules, before);
     assert.equal((await call(worker, 'GET', '/api/alerts/rules/nope')).status, 404);
     assert.equal((await call(worker, 'DELETE', '/api/alerts/rules/storage_growth')).status, 204);
-    assert.equal((await call(worker, 'GET', '/api/alerts/rules')).body.rules.length, 14);
+    assert.equal((await call(worker, 'GET', '/api/alerts/rules')).body.rules.length, 15);
 
     const channel = await call(worker, 'PUT', '/api/alerts/channels', {
       channels: [{ name: 'x', type: 'webhook', url: 'https://192.168.1.10/hook' }],

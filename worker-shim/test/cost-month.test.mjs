@@ -105,7 +105,7 @@ test('daily and monthly reports are kept and served as JSON and CSV', async () =
   assert.equal(lines[0].split(',').length, 8);
   assert.ok(lines.some((l) => l.startsWith('prefix,photos,')));
   assert.equal((await call(worker, 'GET', '/api/reports/999')).status, 404);
-  assert.equal((await call(worker, 'GET', '/api/reports?type=weekly')).status, 400);
+  assert.equal((await call(worker, 'GET', '/api/reports?type=hourly')).status, 400);
   assert.equal((await call(worker, 'POST', '/api/admin/jobs/reports?type=daily&period=2026-1')).status, 400);
 });
 

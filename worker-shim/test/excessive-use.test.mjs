@@ -3,7 +3,7 @@
 // rate-limited answers are counted per subject and window (rate_limited) and audited once a window.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, call, insertToken, sleep } from './helpers.mjs';
+import { startWorker, call, insertToken, sleep, runCron } from './helpers.mjs';
 
 /** Waits out the end of a window of `ms` when fewer than `margin` ms are left in it. */
 async function awayFromBoundary(ms, margin = 8000) {
@@ -67,6 +67,32 @@ test('rate-limited answers are counted as a security event per window and audite
     assert.equal(limited[0].result, 'refused');
     assert.equal(limited[0].action, 'GET /api/auth/whoami');
     assert.match(limited[0].details.message, /too many requests/);
+  } finally {
+    await worker.dispose();
+  }
+});
+
+test('excessive use raises an excessive_requests alert per user (a default rule whose threshold is the admin\'s)', async () => {
+  const worker = await startWorker();
+  try {
+    await awayFromBoundary(3_600_000, 20_000);
+    const rules = (await call(worker, 'GET', '/api/alerts/rules')).body.rules;
+    const rule = rules.find((r) => r.id === 'excessive_requests');
+    assert.deepEqual([rule.type, rule.threshold, rule.comparison], ['excessive_requests', 1000, '>']);
+    for (const r of rules) {
+      if (r.id !== 'excessive_requests') assert.equal((await call(worker, 'PUT', `/api/alerts/rules/${r.id}`, { enabled: false })).status, 200);
+    }
+    assert.equal((await call(worker, 'PUT', '/api/alerts/rules/excessive_requests', { threshold: 5 })).status, 200);
+    const heavy = await insertToken(worker, 'heavy');
+    const light = await insertToken(worker, 'light');
+    for (let i = 0; i < 7; i++) assert.equal((await call(worker, 'GET', '/api/auth/whoami', undefined, { as: heavy })).status, 200);
+    for (let i = 0; i < 3; i++) assert.equal((await call(worker, 'GET', '/api/auth/whoami', undefined, { as: light })).status, 200);
+    const run = await runCron(worker, '* * * * *');
+    assert.equal(run.outcome, 'ok', JSON.stringify(run));
+    const { body } = await call(worker, 'GET', '/api/alerts?state=firing');
+    // (The admin's own calls above count too: left out here.)
+    const firing = body.alerts.filter((a) => a.type === 'excessive_requests' && a.user !== 'admin');
+    assert.deepEqual(firing.map((a) => [a.user, a.value, a.detail]), [['heavy', 7, '7 requests by heavy this hour']], JSON.stringify(body.alerts));
   } finally {
     await worker.dispose();
   }

@@ -1,0 +1,137 @@
+// The reports' SQL: the figures a report reads for its period (rollups, the account's
+// statuses and storage, alert history, daily storage peaks), the stored reports and the report
+// subscriptions. Nothing here decides anything: the engine (report_build) does.
+
+const OWN_PREFIX = '.r2watch';
+
+/**
+ * The period's operation rollups as the engine's row JSON text (sketches spliced in as
+ * stored): hour rows where the hours are complete, minute rows after that (the period so far).
+ */
+export async function periodOperations(db, fromMs, toMs) {
+  const hourDone =
+    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
+  const { results } = await db
+    .prepare(
+      `SELECT level, period_start_ms, bucket, prefix, user_id, operation, calls, errors, bytes_up, bytes_down,
+              latency_sketch
+         FROM storage_metrics
+        WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
+          AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4`,
+    )
+    .bind(hourDone, fromMs, toMs, OWN_PREFIX)
+    .all();
+  return `[${results
+    .map(
+      (r) =>
+        `{"bucket":${JSON.stringify(r.bucket)},"prefix":${JSON.stringify(r.prefix)},` +
+        `"user":${JSON.stringify(r.user_id)},"operation":${JSON.stringify(r.operation)},` +
+        `"level":${JSON.stringify(r.level)},"period_start_ms":${r.period_start_ms},` +
+        `"calls":${r.calls},"errors":${r.errors},"bytes_up":${r.bytes_up},` +
+        `"bytes_down":${r.bytes_down},"latency":${r.latency_sketch}}`,
+    )
+    .join(',')}]`;
+}
+
+/** The account's requests by bucket and HTTP status in the period (Cloudflare's analytics). */
+export async function periodStatuses(db, fromMs, toMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT bucket, status_code AS status, SUM(requests) AS requests FROM account_operations_hourly
+        WHERE hour_ms >= ? AND hour_ms < ? GROUP BY bucket, status_code`,
+    )
+    .bind(fromMs, toMs)
+    .all();
+  return results;
+}
+
+/** Alert episodes that fired in the period. */
+export async function periodAlerts(db, fromMs, toMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, name, type, severity, bucket, fired_at_ms, acknowledged_at_ms, resolved_at_ms FROM alerts
+        WHERE fired_at_ms >= ? AND fired_at_ms < ? ORDER BY fired_at_ms LIMIT 10000`,
+    )
+    .bind(fromMs, toMs)
+    .all();
+  return results;
+}
+
+/**
+ * Stored bytes per day of the period: r2watch's bucket by prefix (daily peaks, every storage
+ * class) and every bucket of the account as a whole (prefix ""), with the pending multipart
+ * uploads of each bucket's latest day in the period.
+ */
+export async function periodStorage(db, firstDay, lastDay) {
+  const [own, account] = await db.batch([
+    db
+      .prepare(
+        `SELECT day, bucket, prefix, SUM(peak_bytes) AS bytes FROM storage_daily_peaks
+          WHERE day >= ? AND day <= ? AND prefix != ? GROUP BY day, bucket, prefix`,
+      )
+      .bind(firstDay, lastDay, OWN_PREFIX),
+    db
+      .prepare(
+        `SELECT day, bucket, SUM(payload_bytes + metadata_bytes) AS bytes, SUM(pending_uploads) AS pending
+           FROM account_storage_daily WHERE day >= ? AND day <= ? GROUP BY day, bucket`,
+      )
+      .bind(firstDay, lastDay),
+  ]);
+  const latest = new Map();
+  for (const r of account.results) {
+    if (!latest.has(r.bucket) || latest.get(r.bucket).day < r.day) latest.set(r.bucket, r);
+  }
+  return {
+    storage: [...own.results, ...account.results.map((r) => ({ day: r.day, bucket: r.bucket, prefix: '', bytes: r.bytes }))],
+    pending_uploads: [...latest.values()].map((r) => ({ bucket: r.bucket, uploads: r.pending })),
+  };
+}
+
+/** Stores a report, replacing the one of the same type and period. */
+export async function saveReport(db, { type, period, nowMs, r2Key, report }) {
+  await db
+    .prepare(
+      `INSERT INTO reports (type, period, created_at_ms, r2_key, report_json) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (type, period) DO UPDATE SET created_at_ms = excluded.created_at_ms,
+         r2_key = excluded.r2_key, report_json = excluded.report_json`,
+    )
+    .bind(type, period, nowMs, r2Key, JSON.stringify(report))
+    .run();
+}
+
+/** The stored report of a type and period (its JSON text), or null. */
+export async function reportOf(db, type, period) {
+  return (await db.prepare('SELECT report_json FROM reports WHERE type = ? AND period = ?').bind(type, period).first())?.report_json ?? null;
+}
+
+export async function reportById(db, id) {
+  return (await db.prepare('SELECT report_json FROM reports WHERE id = ?').bind(id).first())?.report_json ?? null;
+}
+
+/** The newest 100 reports (of one type, or all), newest period first. */
+export async function listReports(db, type) {
+  const { results } = await db
+    .prepare(
+      `SELECT id, type, period, created_at_ms, r2_key FROM reports
+        WHERE (?1 IS NULL OR type = ?1) ORDER BY period DESC, type LIMIT 100`,
+    )
+    .bind(type)
+    .all();
+  return results;
+}
+
+export async function loadSubscriptions(db) {
+  const row = await db.prepare('SELECT subscriptions_json FROM report_subscriptions WHERE id = 1').first();
+  return row ? JSON.parse(row.subscriptions_json) : [];
+}
+
+export async function saveSubscriptions(db, subscriptions, nowMs) {
+  await db
+    .prepare(
+      `INSERT INTO report_subscriptions (id, subscriptions_json, updated_at_ms) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET subscriptions_json = excluded.subscriptions_json,
+         updated_at_ms = excluded.updated_at_ms`,
+    )
+    .bind(JSON.stringify(subscriptions), nowMs)
+    .run();
+}

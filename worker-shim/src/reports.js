@@ -9,7 +9,6 @@ import { HttpError, json, ask, csvResponse } from './http.js';
 import { costReport, monthCosts } from './cost-month.js';
 import { loadPriceVersions } from './costs.js';
 import { alertSettings, outboxStatements, deliverDue } from './alerts.js';
-import { withHeartbeat } from './jobs.js';
 import * as store from './db/reports.js';
 
 const TYPES = ['daily', 'weekly', 'monthly'];
@@ -164,8 +163,7 @@ export function registerReportRoutes(router) {
     return csvResponse(rt, REPORT_CSV_COLUMNS, csvRows(report), `r2watch-${report.type}-${report.period}.csv`);
   }, ADMIN);
 
-  // Makes the report of one period (default: the last one ended), with a heartbeat of job
-  // "reports"; re-running replaces it and delivers nothing twice.
+  // Makes the report of one period (default: the last one ended); re-running replaces it and delivers nothing twice.
   router.on('POST', '/api/admin/jobs/reports', async (request, _params, rt) => {
     const url = new URL(request.url);
     const type = typeOf(url) ?? 'daily';
@@ -179,11 +177,9 @@ export function registerReportRoutes(router) {
       if (e instanceof HttpError && e.status === 422) throw new HttpError('invalid_query', e.message, { field: e.field });
       throw e;
     }
-    let made;
-    await withHeartbeat(rt, { job: 'reports', trigger: 'http', scheduledMs: now }, async () => {
-      made = await makeReport(rt, period, now);
-      return { report: `${made.report.type}:${made.report.period}`, queued: made.queued };
-    });
+    // The heartbeat of job "reports" is recorded by jobs.js (addJobRouteHeartbeats), as for
+    // every /api/admin/jobs/* route.
+    const made = await makeReport(rt, period, now);
     return json({ ...made.report, queued: made.queued, deliveries: made.deliveries });
   });
 }

@@ -76,11 +76,12 @@ export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = n
 }
 
 /**
- * Every user's own daily peaks from `fromMs`'s day to `asOf` (user_storage_daily_peaks): what
- * the engine splits the bucket's users/ storage by (all users: a split needs everyone's).
+ * Users' own daily peaks from `fromMs`'s day to `asOf` (user_storage_daily_peaks): what the
+ * engine splits the bucket's users/ storage by. Every user's (a split by user needs everyone's),
+ * or with `user` that user's and everyone else's added up per day (one user's share).
  */
-export async function usersStorage(rt, fromMs, asOf, meter = null) {
-  return userPeaks(rt.env.DB, bucketName(rt.env), isoDay(fromMs), asOf, meter);
+export async function usersStorage(rt, fromMs, asOf, meter = null, user = null) {
+  return userPeaks(rt.env.DB, bucketName(rt.env), isoDay(fromMs), asOf, meter, user);
 }
 
 /**
@@ -97,7 +98,7 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 
     source === 'account'
       ? { account: await accountMember(rt, start, asOf) }
       : { usage: await monthUsage(rt, start, asOf, { view: rowsView, user, meter }) };
-  const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf, meter) };
+  const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf, meter, user) };
   const pricing = await loadPriceVersions(rt.env.DB);
   const body = JSON.stringify({ as_of: asOf, ...usage, ...own, ...extra });
   // The stored price lists are spliced in as text.

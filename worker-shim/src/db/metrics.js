@@ -179,15 +179,38 @@ export async function storagePeaks(db, fromDay, toDay, meter = null) {
   return result.results;
 }
 
-/** Every user's own daily peaks from `fromDay` to `toDay`, as the engine's user_storage rows of `bucket`. */
-export async function userPeaks(db, bucket, fromDay, toDay, meter = null) {
-  const result = await db
-    .prepare(
-      `SELECT day AS date, ? AS bucket, user_id AS user, prefix, peak_bytes
-         FROM user_storage_daily_peaks WHERE day >= ? AND day <= ?`,
-    )
-    .bind(bucket, fromDay, toDay)
-    .all();
+// The other users' peaks of a day together, in one user's share (not a valid user id, so no
+// user can have it: core/security/access.cc validate_user_id).
+const OTHER_USERS = '(others)';
+
+/**
+ * Users' own daily peaks from `fromDay` to `toDay`, as the engine's user_storage rows of
+ * `bucket`: every user's, or with `user` that user's and, per day, everyone else's added up
+ * as one (user '(others)'), which is what that user's share needs: the user's bytes are
+ * exactly their peaks whenever the day's peaks fit the bucket's (when they overshoot and the
+ * bucket's bytes are shared in proportion, the largest remainders are among two parts instead
+ * of every user: at most one byte-day apart).
+ */
+export async function userPeaks(db, bucket, fromDay, toDay, meter = null, user = null) {
+  const stmt =
+    user === null
+      ? db
+          .prepare(
+            `SELECT day AS date, ? AS bucket, user_id AS user, prefix, peak_bytes
+               FROM user_storage_daily_peaks WHERE day >= ? AND day <= ?`,
+          )
+          .bind(bucket, fromDay, toDay)
+      : db
+          .prepare(
+            `SELECT day AS date, ?1 AS bucket, user_id AS user, prefix, peak_bytes
+               FROM user_storage_daily_peaks WHERE user_id = ?4 AND day >= ?2 AND day <= ?3
+             UNION ALL
+             SELECT day AS date, ?1 AS bucket, ?5 AS user, '' AS prefix, SUM(peak_bytes) AS peak_bytes
+               FROM user_storage_daily_peaks WHERE day >= ?2 AND day <= ?3 AND user_id != ?4
+              GROUP BY day`,
+          )
+          .bind(bucket, fromDay, toDay, user, OTHER_USERS);
+  const result = await stmt.all();
   metered(meter, [result]);
   return result.results;
 }

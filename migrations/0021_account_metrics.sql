@@ -1,5 +1,6 @@
 -- Account-wide rollups: the figures of one (bucket, operation) in one hour or day, without the
--- user and key-prefix dimensions of storage_metrics, so every account-wide view (history,
+-- user and key-prefix dimensions of storage_metrics, and of every bucket together (bucket '*',
+-- which no bucket can be named), so every account-wide view (history,
 -- usage summary, the month's bill) reads a number of rows that does not grow with users.
 -- Each row is the exact sum of the storage_metrics rows of its bucket, operation and period
 -- (latency sketches merged), r2watch's own keys ('.r2watch/') left out.
@@ -31,11 +32,12 @@ CREATE INDEX IF NOT EXISTS idx_account_metrics_bucket_time
 CREATE INDEX IF NOT EXISTS idx_storage_metrics_user_time
   ON storage_metrics (level, user_id, period_start_ms);
 
--- Existing hour and day rollups carried over: per (level, period, bucket, operation), counts
--- added and sketches merged bin by bin (the same sums the engine's merge makes).
+-- Existing hour and day rollups carried over: per (level, period, bucket, operation), and per
+-- (level, period, operation) for every bucket together (bucket '*'), counts added and sketches
+-- merged bin by bin (the same sums the engine's merge makes).
 INSERT OR IGNORE INTO account_metrics (level, period_start_ms, bucket, operation, writer, r2_class,
   calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
-SELECT m.level, m.period_start_ms, m.bucket, m.operation, '', MIN(m.r2_class),
+SELECT m.level, m.period_start_ms, m.b, m.operation, '', MIN(m.r2_class),
        SUM(m.calls), SUM(m.errors), SUM(m.bytes_up), SUM(m.bytes_down),
        json_object(
          'zero', SUM(json_extract(m.latency_sketch, '$.zero')),
@@ -43,22 +45,23 @@ SELECT m.level, m.period_start_ms, m.bucket, m.operation, '', MIN(m.r2_class),
                          FROM (SELECT json_extract(b.value, '$[0]') AS idx, SUM(json_extract(b.value, '$[1]')) AS n
                                  FROM storage_metrics s, json_each(s.latency_sketch, '$.bins') b
                                 WHERE s.level = m.level AND s.period_start_ms = m.period_start_ms
-                                  AND s.bucket = m.bucket AND s.operation = m.operation
+                                  AND (m.b = '*' OR s.bucket = m.b) AND s.operation = m.operation
                                   AND s.writer = '' AND s.prefix != '.r2watch'
                                 GROUP BY idx ORDER BY idx))),
          'sum', SUM(json_extract(m.latency_sketch, '$.sum')),
          'min', MIN(json_extract(m.latency_sketch, '$.min')),
          'max', MAX(json_extract(m.latency_sketch, '$.max'))),
        MAX(m.updated_at_ms)
-  FROM storage_metrics m
- WHERE m.level IN ('hour', 'day') AND m.writer = '' AND m.prefix != '.r2watch'
- GROUP BY m.level, m.period_start_ms, m.bucket, m.operation;
+  FROM (SELECT bucket AS b, * FROM storage_metrics WHERE level IN ('hour', 'day')
+        UNION ALL SELECT '*' AS b, * FROM storage_metrics WHERE level IN ('hour', 'day')) m
+ WHERE m.writer = '' AND m.prefix != '.r2watch'
+ GROUP BY m.level, m.period_start_ms, m.b, m.operation;
 
 -- The minutes flushed since the last complete hour, as one writer's rows of their hours (the
 -- engines running before this migration wrote no account-wide rows for the open hours).
 INSERT OR IGNORE INTO account_metrics (level, period_start_ms, bucket, operation, writer, r2_class,
   calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
-SELECT 'hour', m.hour_ms, m.bucket, m.operation, 'migration-0021', MIN(m.r2_class),
+SELECT 'hour', m.hour_ms, m.b, m.operation, 'migration-0021', MIN(m.r2_class),
        SUM(m.calls), SUM(m.errors), SUM(m.bytes_up), SUM(m.bytes_down),
        json_object(
          'zero', SUM(json_extract(m.latency_sketch, '$.zero')),
@@ -66,14 +69,15 @@ SELECT 'hour', m.hour_ms, m.bucket, m.operation, 'migration-0021', MIN(m.r2_clas
                          FROM (SELECT json_extract(b.value, '$[0]') AS idx, SUM(json_extract(b.value, '$[1]')) AS n
                                  FROM storage_metrics s, json_each(s.latency_sketch, '$.bins') b
                                 WHERE s.level = 'minute' AND (s.period_start_ms / 3600000) * 3600000 = m.hour_ms
-                                  AND s.bucket = m.bucket AND s.operation = m.operation
+                                  AND (m.b = '*' OR s.bucket = m.b) AND s.operation = m.operation
                                   AND s.prefix != '.r2watch'
                                 GROUP BY idx ORDER BY idx))),
          'sum', SUM(json_extract(m.latency_sketch, '$.sum')),
          'min', MIN(json_extract(m.latency_sketch, '$.min')),
          'max', MAX(json_extract(m.latency_sketch, '$.max'))),
        MAX(m.updated_at_ms)
-  FROM (SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, * FROM storage_metrics) m
- WHERE m.level = 'minute' AND m.prefix != '.r2watch'
+  FROM (SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, bucket AS b, * FROM storage_metrics WHERE level = 'minute'
+        UNION ALL SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, '*' AS b, * FROM storage_metrics WHERE level = 'minute') m
+ WHERE m.prefix != '.r2watch'
    AND m.period_start_ms >= IFNULL((SELECT complete_before_ms FROM metrics_rollup_progress WHERE level = 'hour'), 0)
- GROUP BY m.hour_ms, m.bucket, m.operation;
+ GROUP BY m.hour_ms, m.b, m.operation;

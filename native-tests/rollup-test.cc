@@ -169,8 +169,11 @@ TEST_F(AggregatorTest, AccountHourRowsAreTheWritersCumulativeHourWithoutUsersOrO
   agg.record(docs, Operation::kGet, false, Duration(30), 0, 50, clock.now());
   agg.record(own, Operation::kGet, true, Duration(99), 0, 7, clock.now());
   auto b1 = agg.take_batch(clock.now());
-  ASSERT_EQ(b1.account_rows.size(), 1u);
-  const Row& a = b1.account_rows[0];
+  // The bucket's row and every bucket's (kAllBuckets), sorted by bucket id (all first).
+  ASSERT_EQ(b1.account_rows.size(), 2u);
+  EXPECT_EQ(b1.account_rows[0].series.bucket, kAllBuckets);
+  EXPECT_EQ(row_to_json(b1.account_rows[0])["calls"], 2);
+  const Row& a = b1.account_rows[1];
   EXPECT_EQ(a.level, Level::kHour);
   EXPECT_EQ(a.series.bucket, "b");
   EXPECT_EQ(a.series.prefix, "");
@@ -184,8 +187,8 @@ TEST_F(AggregatorTest, AccountHourRowsAreTheWritersCumulativeHourWithoutUsersOrO
   clock.advance(60'000);
   agg.record(photos, Operation::kGet, true, Duration(10), 0, 100, clock.now());
   auto b2 = agg.take_batch(clock.now());
-  ASSERT_EQ(b2.account_rows.size(), 1u);
-  EXPECT_EQ(b2.account_rows[0].figures.calls, 3u);
+  ASSERT_EQ(b2.account_rows.size(), 2u);
+  EXPECT_EQ(b2.account_rows[1].figures.calls, 3u);
   // Unconfirmed: offered again with the same figures.
   auto b3 = agg.take_batch(clock.now());
   EXPECT_EQ(row_to_json(b3.account_rows[0]), row_to_json(b2.account_rows[0]));
@@ -196,7 +199,7 @@ TEST_F(AggregatorTest, AccountHourRowsAreTheWritersCumulativeHourWithoutUsersOrO
   agg.record(photos, Operation::kGet, true, Duration(10), 0, 100, clock.now());
   auto b4 = agg.take_batch(clock.now());
   agg.confirm(b4.token, clock.now());
-  EXPECT_EQ(agg.account_rows_in_memory(), 1u);
+  EXPECT_EQ(agg.account_rows_in_memory(), 2u);
 }
 
 TEST(MergeRows, AccountRowsAreTheSumOfThePerUserRows) {
@@ -215,7 +218,11 @@ TEST(MergeRows, AccountRowsAreTheSumOfThePerUserRows) {
   rows.push_back(own);
   auto per_user = merge_rows(rows, Level::kHour);
   auto account = merge_account_rows(rows, Level::kHour);
-  ASSERT_EQ(account.size(), 1u);
+  // b's row and every bucket's ("*" sorts first).
+  ASSERT_EQ(account.size(), 2u);
+  EXPECT_EQ(account[0].series.bucket, kAllBuckets);
+  EXPECT_EQ(account[0].figures.calls, 8u);
+  account.erase(account.begin());
   EXPECT_EQ(account[0].series.user, "");
   Figures sum;
   for (const Row& r : per_user) {

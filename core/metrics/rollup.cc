@@ -151,15 +151,17 @@ std::vector<Row> merge_account_rows(const std::vector<Row>& rows, Level level) {
   for (const Row& row : rows) {
     if (row.series.prefix == kOwnPrefix) continue;
     TimePoint start = period_start(level, row.period_start);
-    auto key = std::make_tuple(to_epoch_ms(start), row.series.bucket, row.operation);
-    auto [it, inserted] = merged.try_emplace(key);
-    if (inserted) {
-      it->second = Row{.series = Series{.bucket = row.series.bucket},
-                       .operation = row.operation,
-                       .level = level,
-                       .period_start = start};
+    for (std::string_view bucket : {std::string_view(row.series.bucket), kAllBuckets}) {
+      auto key = std::make_tuple(to_epoch_ms(start), std::string(bucket), row.operation);
+      auto [it, inserted] = merged.try_emplace(key);
+      if (inserted) {
+        it->second = Row{.series = Series{.bucket = std::string(bucket)},
+                         .operation = row.operation,
+                         .level = level,
+                         .period_start = start};
+      }
+      it->second.figures.merge(row.figures);
     }
-    it->second.figures.merge(row.figures);
   }
   std::vector<Row> out;
   out.reserve(merged.size());
@@ -211,7 +213,8 @@ uint32_t Aggregator::intern(const Series& series) {
   uint32_t id = static_cast<uint32_t>(series_.size());
   uint32_t bucket = kNoBucket;
   if (kept.prefix != kOwnPrefix) {
-    auto found = std::find(buckets_.begin(), buckets_.end(), kept.bucket);
+    if (buckets_.empty()) buckets_.emplace_back(kAllBuckets);  // id 0
+    auto found = std::find(buckets_.begin() + 1, buckets_.end(), kept.bucket);
     bucket = static_cast<uint32_t>(found - buckets_.begin());
     if (found == buckets_.end()) buckets_.push_back(kept.bucket);
   }
@@ -239,13 +242,16 @@ bool Aggregator::record(uint32_t series_id, Operation op, bool ok, Duration late
   cell.version++;
   if (uint32_t bucket = series_bucket_[series_id]; bucket != kNoBucket) {
     int64_t hour = to_epoch_ms(period_start(Level::kHour, now));
-    Cell& h = hours_[{hour, bucket, op}];
-    h.figures.calls++;
-    if (!ok) h.figures.errors++;
-    h.figures.bytes_up += bytes_up;
-    h.figures.bytes_down += bytes_down;
-    (void)h.figures.latency.add(ms);
-    h.version++;
+    // The bucket's series and every bucket's together (id 0, kAllBuckets).
+    for (uint32_t b : {bucket, 0u}) {
+      Cell& h = hours_[{hour, b, op}];
+      h.figures.calls++;
+      if (!ok) h.figures.errors++;
+      h.figures.bytes_up += bytes_up;
+      h.figures.bytes_down += bytes_down;
+      (void)h.figures.latency.add(ms);
+      h.version++;
+    }
   }
   return true;
 }

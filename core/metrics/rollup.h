@@ -18,6 +18,9 @@ namespace r2w::metrics {
 enum class Level : uint8_t { kMinute, kHour, kDay };
 // The keys of r2watch's own objects (health probes): left out of every figure a person sees.
 inline constexpr std::string_view kOwnPrefix = ".r2watch";
+// The bucket of the account-wide rows that add up every bucket (no bucket can be named so), so
+// a view of the whole account reads one row per operation and period, whatever the buckets.
+inline constexpr std::string_view kAllBuckets = "*";
 std::string_view level_name(Level level);
 std::optional<Level> parse_level(std::string_view name);
 Duration level_length(Level level);
@@ -73,7 +76,9 @@ std::vector<Row> merge_rows(const std::vector<Row>& rows, Level level);
 // sum (sketches merged) of the per-user rows of its bucket, operation and period.
 enum class Scope : uint8_t { kPerUser, kAccount };
 // merge_rows into the account-wide series: rows of kOwnPrefix are dropped, prefix and user
-// become "". Output sorted by (period, bucket, operation).
+// become "", and each row counts in its bucket's series and in kAllBuckets'. Output sorted by
+// (period, bucket, operation). (Account rows merged into a coarser level keep their buckets:
+// merge_rows.)
 std::vector<Row> merge_account_rows(const std::vector<Row>& rows, Level level);
 
 // Which periods a rollup run recomputes, and how far the target level is complete after it.
@@ -127,8 +132,9 @@ class Aggregator {
     std::vector<Row> rows;
     // The writer's account-wide hour rows changed since last written (level kHour, series
     // {bucket, "", ""}): the cumulative figures of this writer's calls in that hour, bucket and
-    // operation, r2watch's own keys left out (replace semantics too). Not bounded by
-    // batch_size: at most one per open hour, bucket and operation.
+    // operation, and of every bucket together (kAllBuckets), r2watch's own keys left out
+    // (replace semantics too). Not bounded by batch_size: at most one per open hour, bucket
+    // (and kAllBuckets) and operation.
     std::vector<Row> account_rows;
   };
   Batch take_batch(TimePoint now);

@@ -91,7 +91,7 @@ async function rollUpLevel(rt, target, source, now) {
   } else {
     merged = rt.engine.call('metrics_merge', `{"level":"day","rows":${rows}}`, now);
     const hours = await accountRollupSource(db, 'hour', plan.from_ms, plan.to_ms);
-    accountRows = rt.engine.call('metrics_merge', `{"level":"day","scope":"account","rows":${hours}}`, now).rows;
+    accountRows = rt.engine.call('metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
   }
   const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
   statements.push(...accountRows.map((row) => upsertAccountRow(db, row, '', now)));

@@ -4,6 +4,8 @@
 
 // r2watch's own keys (health probes) are not the user's usage (core/metrics/rollup.h kOwnPrefix).
 export const OWN_PREFIX = '.r2watch';
+// The account-wide rows of every bucket together (core/metrics/rollup.h kAllBuckets).
+export const ALL_BUCKETS = '*';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -51,14 +53,16 @@ export async function selectRows(db, level, fromMs, toMs, { bucket, operation, u
  * (writer '' for rollups, every writer's own rows for live hours); per user (or a live minute
  * segment of the account's) storage_metrics. `user` narrows a per-user read to one user.
  */
-function segmentQuery(segment, scope, { bucket, operation, user } = {}, columns = ROW_COLUMNS) {
+function segmentQuery(segment, scope, { bucket, operation, user, eachBucket = false } = {}, columns = ROW_COLUMNS) {
   if (scope === 'account' && segment.level !== 'minute') {
-    const only = narrowed({ bucket, operation });
+    // One bucket's rows, each bucket's (a bill by bucket), or every bucket's together ('*').
+    const only = narrowed({ bucket: bucket || (eachBucket ? null : ALL_BUCKETS), operation });
     const writer = segment.source === 'rollup' ? "writer = ''" : "writer != ''";
+    const each = !bucket && eachBucket ? ` AND bucket != '${ALL_BUCKETS}'` : '';
     return {
       sql: `SELECT ${columns} FROM (SELECT level, period_start_ms, bucket, '' AS prefix, '' AS user_id, operation,
                r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms FROM account_metrics
-              WHERE level = ? AND ${writer} AND period_start_ms >= ? AND period_start_ms < ?${only.sql})`,
+              WHERE level = ? AND ${writer} AND period_start_ms >= ? AND period_start_ms < ?${each}${only.sql})`,
       args: [segment.level, segment.from_ms, segment.to_ms, ...only.args],
     };
   }
@@ -144,7 +148,7 @@ export async function monthOperations(db, plan, scope, { user = null, userPlan =
       all.args,
     );
   }
-  const acct = union(plan, 'account', {});
+  const acct = union(plan, 'account', { eachBucket: true });
   const acctSql = `SELECT ${day} AS day_no, bucket, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
     FROM (${acct.sql}) GROUP BY day_no, bucket, operation`;
   if (user === null) {
@@ -222,7 +226,7 @@ export async function userPeaks(db, bucket, fromDay, toDay, meter = null, user =
 export async function plannedCounters(db, plan, scope) {
   if (plan.segments.length === 0) return [];
   const parts = plan.segments.map((s) =>
-    segmentQuery(s, scope, {}, 'bucket, operation, r2_class, calls, errors, bytes_up, bytes_down'),
+    segmentQuery(s, scope, { eachBucket: true }, 'bucket, operation, r2_class, calls, errors, bytes_up, bytes_down'),
   );
   const { results } = await db
     .prepare(
@@ -262,7 +266,10 @@ export async function rollupSource(db, level, fromMs, toMs) {
   return rowsText(results);
 }
 
-/** The account's rolled-up rows of [fromMs, toMs) of a level (the day rollup's source). */
+/**
+ * The account's rolled-up rows of [fromMs, toMs) of a level, each bucket's and every bucket's
+ * together (the day rollup's source: merged as they are, they keep their buckets).
+ */
 export async function accountRollupSource(db, level, fromMs, toMs) {
   const { results } = await db
     .prepare(

@@ -32,6 +32,11 @@ CREATE INDEX IF NOT EXISTS idx_account_metrics_bucket_time
 CREATE INDEX IF NOT EXISTS idx_storage_metrics_user_time
   ON storage_metrics (level, user_id, period_start_ms);
 
+-- Every user's peaks of a day added up without reading the table (one user's share of the bill
+-- adds up everyone else's: db/metrics.js userPeaks).
+CREATE INDEX IF NOT EXISTS idx_user_storage_daily_peaks_day_user
+  ON user_storage_daily_peaks (day, user_id, peak_bytes);
+
 -- Existing hour and day rollups carried over: per (level, period, bucket, operation), and per
 -- (level, period, operation) for every bucket together (bucket '*'), counts added and sketches
 -- merged bin by bin (the same sums the engine's merge makes).

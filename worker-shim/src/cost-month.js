@@ -108,9 +108,10 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 
 /**
  * The month's bill with forecast and budget status, as GET /api/costs answers it: the
  * account's, or with `user` that user's part of it (cost_user_share; budgets are the
- * account's, so a user's answer has none). Both have the same top-level fields.
+ * account's, so a user's answer has none). Both have the same top-level fields. `budgets: false`
+ * leaves the budgets out (their status is a second run of the bill): for a caller that shows none.
  */
-export async function monthCosts(rt, request, nowMs, user = null, meter = null) {
+export async function monthCosts(rt, request, nowMs, user = null, meter = null, { budgets: withBudgets = true } = {}) {
   // The bill is per bucket and line: the account-wide rows answer it.
   const { month, input, source } = await monthInput(rt, request, nowMs, {}, user, { view: 'account', meter });
   if (user !== null) {
@@ -133,9 +134,12 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null) 
     };
   }
   const bill = ask(rt, 'cost_bill', input, nowMs);
-  const budgets = await loadBudgets(rt.env.DB);
-  const withBudgets = `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`;
-  const budgetStatus = ask(rt, 'cost_budget_status', withBudgets, nowMs);
+  // The budgets' status (a second run of the bill with the budgets), unless the caller shows none.
+  let budgetStatus = { budgets: [] };
+  if (withBudgets) {
+    const budgets = await loadBudgets(rt.env.DB);
+    budgetStatus = ask(rt, 'cost_budget_status', `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`, nowMs);
+  }
   const charges = bill.charges;
   return {
     month,

@@ -403,7 +403,7 @@ export function registerMetricsRoutes(router) {
       if (snap) storage = { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() };
     }
     // The month's bill (the account's or the user's own, or the bucket's share of it).
-    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter, meter);
+    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter, meter, { budgets: false });
     // A user's objects are all in r2watch's bucket: their part is all in it.
     const inBucket = (b) =>
       auth.filter ? (b === bucketName(rt.env) ? costs.monthlyTotal : '0.00') : (costs.bill.by_bucket.find((x) => x.bucket === b)?.total_usd ?? '0.00');

@@ -315,6 +315,9 @@ TEST(History, PlansFitTheRange) {
   EXPECT_EQ(h1.level, Level::kMinute);
   EXPECT_EQ(to_epoch_ms(h1.to), kT0 + 60'000);
   EXPECT_EQ((h1.to - h1.from) / h1.step, 60);
+  auto d1 = plan_history("24h", now).value();
+  EXPECT_EQ(d1.level, Level::kHour);
+  EXPECT_EQ((d1.to - d1.from) / d1.step, 24);
   auto d30 = plan_history("30d", now).value();
   EXPECT_EQ(d30.level, Level::kDay);
   EXPECT_EQ((d30.to - d30.from) / d30.step, 30);

@@ -21,7 +21,7 @@ constexpr int64_t kDay = 24 * kHour;
 
 constexpr RangeSpec kRanges[] = {
     {"1h", Duration(kHour), Level::kMinute, Duration(kMinute)},
-    {"24h", Duration(kDay), Level::kMinute, Duration(15 * kMinute)},
+    {"24h", Duration(kDay), Level::kHour, Duration(kHour)},
     {"7d", Duration(7 * kDay), Level::kHour, Duration(kHour)},
     {"30d", Duration(30 * kDay), Level::kDay, Duration(kDay)},
 };

@@ -14,9 +14,11 @@
 namespace r2w::metrics {
 
 // Which rollups answer a history range and at what resolution:
-// 1h -> minute rows, 1-minute points (60); 24h -> minute rows, 15-minute points (96);
-// 7d -> hour rows, 1-hour points (168); 30d -> day rows, 1-day points (30), so the whole
-// account's month is read from its day rows (plan_reads).
+// 1h -> minute rows, 1-minute points (60); 24h -> hour rows, 1-hour points (24);
+// 7d -> hour rows, 1-hour points (168); 30d -> day rows, 1-day points (30). Only the last hour
+// reads minute rows (every user's, for the whole account): longer ranges read the account's
+// hour and day rows (plan_reads), so the dashboard's default day costs the same at any number
+// of users.
 // Points cover [from, to): `to` is the end of the step holding `now`.
 struct HistoryPlan {
   std::string_view range;

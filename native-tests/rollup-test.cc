@@ -162,6 +162,121 @@ TEST(MergeRows, MinutesMergeIntoHoursExactly) {
   EXPECT_EQ(days[0].figures.calls, 240u);
 }
 
+TEST_F(AggregatorTest, AccountHourRowsAreTheWritersCumulativeHourWithoutUsersOrOwnKeys) {
+  uint32_t docs = agg.intern({.bucket = "b", .prefix = "docs", .user = "u2"});
+  uint32_t own = agg.intern({.bucket = "b", .prefix = std::string(kOwnPrefix), .user = "r2watch"});
+  agg.record(photos, Operation::kGet, true, Duration(10), 0, 100, clock.now());
+  agg.record(docs, Operation::kGet, false, Duration(30), 0, 50, clock.now());
+  agg.record(own, Operation::kGet, true, Duration(99), 0, 7, clock.now());
+  auto b1 = agg.take_batch(clock.now());
+  // The bucket's row and every bucket's (kAllBuckets), sorted by bucket id (all first).
+  ASSERT_EQ(b1.account_rows.size(), 2u);
+  EXPECT_EQ(b1.account_rows[0].series.bucket, kAllBuckets);
+  EXPECT_EQ(row_to_json(b1.account_rows[0])["calls"], 2);
+  const Row& a = b1.account_rows[1];
+  EXPECT_EQ(a.level, Level::kHour);
+  EXPECT_EQ(a.series.bucket, "b");
+  EXPECT_EQ(a.series.prefix, "");
+  EXPECT_EQ(a.series.user, "");
+  EXPECT_EQ(a.figures.calls, 2u);
+  EXPECT_EQ(a.figures.errors, 1u);
+  EXPECT_EQ(a.figures.bytes_down, 150u);
+  EXPECT_EQ(a.figures.latency.count(), 2u);
+  agg.confirm(b1.token, clock.now());
+  // A later minute of the same hour: the row carries the whole hour again (replace semantics).
+  clock.advance(60'000);
+  agg.record(photos, Operation::kGet, true, Duration(10), 0, 100, clock.now());
+  auto b2 = agg.take_batch(clock.now());
+  ASSERT_EQ(b2.account_rows.size(), 2u);
+  EXPECT_EQ(b2.account_rows[1].figures.calls, 3u);
+  // Unconfirmed: offered again with the same figures.
+  auto b3 = agg.take_batch(clock.now());
+  EXPECT_EQ(row_to_json(b3.account_rows[0]), row_to_json(b2.account_rows[0]));
+  agg.confirm(b3.token, clock.now());
+  EXPECT_TRUE(agg.take_batch(clock.now()).account_rows.empty());
+  // The closed, stored hour leaves memory.
+  clock.advance(3'600'000);
+  agg.record(photos, Operation::kGet, true, Duration(10), 0, 100, clock.now());
+  auto b4 = agg.take_batch(clock.now());
+  agg.confirm(b4.token, clock.now());
+  EXPECT_EQ(agg.account_rows_in_memory(), 2u);
+}
+
+TEST(MergeRows, AccountRowsAreTheSumOfThePerUserRows) {
+  std::vector<Row> rows;
+  for (int u = 0; u < 4; ++u) {
+    Row r{.series = {.bucket = "b", .prefix = u % 2 ? "x" : "y", .user = "u" + std::to_string(u)},
+          .operation = Operation::kGet,
+          .period_start = from_epoch_ms(kT0 + u * 60'000)};
+    r.figures.calls = 2;
+    r.figures.bytes_down = 10;
+    ASSERT_TRUE(r.figures.latency.add(10 + u * 10).ok());
+    rows.push_back(r);
+  }
+  Row own = rows[0];
+  own.series.prefix = std::string(kOwnPrefix);
+  rows.push_back(own);
+  auto per_user = merge_rows(rows, Level::kHour);
+  auto account = merge_account_rows(rows, Level::kHour);
+  // b's row and every bucket's ("*" sorts first).
+  ASSERT_EQ(account.size(), 2u);
+  EXPECT_EQ(account[0].series.bucket, kAllBuckets);
+  EXPECT_EQ(account[0].figures.calls, 8u);
+  account.erase(account.begin());
+  EXPECT_EQ(account[0].series.user, "");
+  Figures sum;
+  for (const Row& r : per_user) {
+    if (r.series.prefix != kOwnPrefix) sum.merge(r.figures);
+  }
+  EXPECT_EQ(account[0].figures.calls, sum.calls);
+  EXPECT_EQ(account[0].figures.latency.to_json(), sum.latency.to_json());
+  EXPECT_EQ(account[0].figures.calls, 8u);
+}
+
+TEST(ReadPlan, CompleteDaysFromDayRowsCompleteHoursFromHourRowsTheRestLive) {
+  const int64_t H = 3'600'000, D = 24 * H;
+  const int64_t day0 = (kT0 / D) * D;
+  auto from = from_epoch_ms(day0 - 2 * H), to = from_epoch_ms(day0 + 3 * D + 5 * H + 60'000);
+  auto hours = from_epoch_ms(day0 + 3 * D + 4 * H), days = from_epoch_ms(day0 + 3 * D);
+  auto p = plan_reads(from, to, hours, days, Scope::kAccount, Level::kDay);
+  auto j = read_plan_to_json(p)["segments"];
+  ASSERT_EQ(j.size(), 4u) << j.dump();
+  EXPECT_EQ(j[0]["level"], "hour");  // the 2 hours before the first whole day
+  EXPECT_EQ(j[0]["to_ms"], day0);
+  EXPECT_EQ(j[1]["level"], "day");
+  EXPECT_EQ(j[1]["to_ms"], day0 + 3 * D);
+  EXPECT_EQ(j[2]["level"], "hour");
+  EXPECT_EQ(j[2]["source"], "rollup");
+  EXPECT_EQ(j[3]["level"], "hour");  // the account's live rows: no minute rows per user
+  EXPECT_EQ(j[3]["source"], "live");
+  // Per user, a window starting inside an hour reads that part from minute rows, and the
+  // rest past the rollups from minute rows too.
+  auto u = read_plan_to_json(plan_reads(from_epoch_ms(day0 + 30 * 60'000), to, hours, days,
+                                        Scope::kPerUser, Level::kDay))["segments"];
+  EXPECT_EQ(u[0]["level"], "minute");
+  EXPECT_EQ(u[0]["to_ms"], day0 + H);
+  EXPECT_EQ(u.back()["level"], "minute");
+  EXPECT_EQ(u.back()["from_ms"], day0 + 3 * D + 4 * H);
+  // The account's window starts at its hour.
+  EXPECT_EQ(to_epoch_ms(plan_reads(from_epoch_ms(day0 + 30 * 60'000), to, hours, days,
+                                   Scope::kAccount, Level::kDay)
+                            .from),
+            day0);
+  // Nothing rolled up yet: everything live. Coarsest hour: no day rows.
+  auto none = plan_reads(from, to, std::nullopt, std::nullopt, Scope::kAccount, Level::kDay);
+  ASSERT_EQ(none.segments.size(), 1u);
+  EXPECT_EQ(none.segments[0].source, Source::kLive);
+  auto hourly = plan_reads(from, to, hours, days, Scope::kAccount, Level::kHour);
+  for (const auto& s : hourly.segments) EXPECT_NE(s.level, Level::kDay);
+  // Segments tile the window.
+  TimePoint at = p.from;
+  for (const auto& s : p.segments) {
+    EXPECT_EQ(s.from, at);
+    at = s.to;
+  }
+  EXPECT_EQ(at, to);
+}
+
 TEST(MergeRows, KeepsSeriesAndOperationsApart) {
   std::vector<Row> rows = {
       Row{.series = {.bucket = "a"}, .operation = Operation::kGet},
@@ -200,9 +315,12 @@ TEST(History, PlansFitTheRange) {
   EXPECT_EQ(h1.level, Level::kMinute);
   EXPECT_EQ(to_epoch_ms(h1.to), kT0 + 60'000);
   EXPECT_EQ((h1.to - h1.from) / h1.step, 60);
+  auto d1 = plan_history("24h", now).value();
+  EXPECT_EQ(d1.level, Level::kHour);
+  EXPECT_EQ((d1.to - d1.from) / d1.step, 24);
   auto d30 = plan_history("30d", now).value();
-  EXPECT_EQ(d30.level, Level::kHour);
-  EXPECT_EQ((d30.to - d30.from) / d30.step, 120);
+  EXPECT_EQ(d30.level, Level::kDay);
+  EXPECT_EQ((d30.to - d30.from) / d30.step, 30);
   EXPECT_EQ(plan_history("2h", now).error().field, "range");
 }
 

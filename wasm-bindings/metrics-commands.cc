@@ -73,6 +73,7 @@ Result<json> metrics_flush_take(Engine& e, const json& in, TimePoint now) {
   auto batch = e.aggregator().take_batch(now);
   return json{{"token", batch.token},
               {"rows", rows_to_json(batch.rows)},
+              {"account_rows", rows_to_json(batch.account_rows)},
               {"remaining", e.aggregator().dirty_rows() - batch.rows.size()}};
 }
 
@@ -88,18 +89,67 @@ Result<json> metrics_flush_confirm(Engine& e, const json& in, TimePoint now) {
               {"rows_in_memory", e.aggregator().rows_in_memory()}};
 }
 
-// {"rows": [...], "level": "hour"|"day"} -> the rows merged into that level.
+std::optional<metrics::Scope> parse_scope(std::string_view name) {
+  if (name == "user") return metrics::Scope::kPerUser;
+  if (name == "account") return metrics::Scope::kAccount;
+  return std::nullopt;
+}
+
+// {"rows": [...], "level": "hour"|"day", "scope"?: "user"|"account"} -> the rows merged into
+// that level: per (bucket, prefix, user, operation), or with "account" per (bucket, operation)
+// with r2watch's own keys left out ({"rows", "account_rows"} with "both").
 Result<json> metrics_merge(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
-  std::string level_text;
+  std::string level_text, scope_text = "user";
   r.has("rows");
   r.read_string("level", level_text);
+  r.read_string("scope", scope_text);
   if (auto err = r.finish()) return *err;
   auto level = metrics::parse_level(level_text);
   if (!level) return invalid_field("level", "level must be minute, hour or day");
+  if (scope_text != "both" && !parse_scope(scope_text)) {
+    return invalid_field("scope", "scope must be user, account or both");
+  }
   auto rows = rows_from(in, "rows");
   if (!rows.ok()) return rows.error();
+  if (scope_text == "both") {
+    return json{{"rows", rows_to_json(metrics::merge_rows(rows.value(), *level))},
+                {"account_rows", rows_to_json(metrics::merge_account_rows(rows.value(), *level))}};
+  }
+  if (scope_text == "account") {
+    return json{{"rows", rows_to_json(metrics::merge_account_rows(rows.value(), *level))}};
+  }
   return json{{"rows", rows_to_json(metrics::merge_rows(rows.value(), *level))}};
+}
+
+// {"from_ms", "to_ms", "hours_complete_before_ms": n|null, "days_complete_before_ms": n|null,
+//  "scope": "user"|"account", "coarsest": "minute"|"hour"|"day"} -> metrics::plan_reads:
+// {"from_ms", "segments": [{"level", "source": "rollup"|"live", "from_ms", "to_ms"}]}.
+Result<json> metrics_read_plan(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string scope_text, coarsest_text;
+  r.read_string("scope", scope_text);
+  r.read_string("coarsest", coarsest_text);
+  std::optional<TimePoint> times[4];
+  const char* names[4] = {"from_ms", "to_ms", "hours_complete_before_ms",
+                          "days_complete_before_ms"};
+  for (int i = 0; i < 4; ++i) {
+    if (!r.has(names[i]) || in[names[i]].is_null()) continue;
+    if (!in[names[i]].is_number_integer()) {
+      r.fail(names[i], "must be an integer or null");
+    } else {
+      times[i] = from_epoch_ms(in[names[i]].get<int64_t>());
+    }
+  }
+  if (auto err = r.finish()) return *err;
+  if (!times[0]) return invalid_field("from_ms", "from_ms must be an integer");
+  if (!times[1]) return invalid_field("to_ms", "to_ms must be an integer");
+  auto scope = parse_scope(scope_text);
+  if (!scope) return invalid_field("scope", "scope must be user or account");
+  auto coarsest = metrics::parse_level(coarsest_text);
+  if (!coarsest) return invalid_field("coarsest", "coarsest must be minute, hour or day");
+  return metrics::read_plan_to_json(
+      metrics::plan_reads(*times[0], *times[1], times[2], times[3], *scope, *coarsest));
 }
 
 // {"level": "hour"|"day", "progress_ms": n|null, "earliest_source_ms": n|null,
@@ -345,6 +395,7 @@ std::span<const CommandEntry> metrics_commands() {
       {"metrics_flush_take", &metrics_flush_take},
       {"metrics_flush_confirm", &metrics_flush_confirm},
       {"metrics_merge", &metrics_merge},
+      {"metrics_read_plan", &metrics_read_plan},
       {"metrics_history_plan", &metrics_history_plan},
       {"metrics_rollup_plan", &metrics_rollup_plan},
       {"metrics_series", &metrics_series},

@@ -21,9 +21,9 @@ constexpr int64_t kDay = 24 * kHour;
 
 constexpr RangeSpec kRanges[] = {
     {"1h", Duration(kHour), Level::kMinute, Duration(kMinute)},
-    {"24h", Duration(kDay), Level::kMinute, Duration(15 * kMinute)},
+    {"24h", Duration(kDay), Level::kHour, Duration(kHour)},
     {"7d", Duration(7 * kDay), Level::kHour, Duration(kHour)},
-    {"30d", Duration(30 * kDay), Level::kHour, Duration(6 * kHour)},
+    {"30d", Duration(30 * kDay), Level::kDay, Duration(kDay)},
 };
 
 int64_t floor_to(int64_t t, int64_t step) {
@@ -53,6 +53,71 @@ Result<HistoryPlan> plan_history(std::string_view range, TimePoint now) {
                        .to = from_epoch_ms(to)};
   }
   return invalid_field("range", "range must be one of 1h, 24h, 7d, 30d");
+}
+
+ReadPlan plan_reads(TimePoint from, TimePoint to, std::optional<TimePoint> hours_complete_before,
+                    std::optional<TimePoint> days_complete_before, Scope scope, Level coarsest) {
+  ReadPlan plan{.from = from};
+  if (to <= from) return plan;
+  if (coarsest == Level::kMinute) {
+    plan.segments.push_back(
+        {.level = Level::kMinute, .source = Source::kLive, .from = from, .to = to});
+    return plan;
+  }
+  auto clamp = [](TimePoint t, TimePoint lo, TimePoint hi) {
+    return std::max(lo, std::min(t, hi));
+  };
+  auto ceil_to = [](Level level, TimePoint t) {
+    TimePoint start = period_start(level, t);
+    return start == t ? t : start + level_length(level);
+  };
+  if (scope == Scope::kAccount) plan.from = period_start(Level::kHour, from);
+  TimePoint f = plan.from;
+  // Hour progress is hour-aligned; a day is complete only when its hours are.
+  TimePoint hours_done = clamp(hours_complete_before.value_or(f), f, to);
+  TimePoint days_done =
+      coarsest == Level::kDay ? clamp(days_complete_before.value_or(f), f, hours_done) : f;
+  TimePoint cur = f;
+  // Per user: the part of the first hour before its end, from minute rows.
+  TimePoint first_hour_end = std::min(ceil_to(Level::kHour, f), hours_done);
+  if (cur < first_hour_end) {
+    plan.segments.push_back(
+        {.level = Level::kMinute, .source = Source::kLive, .from = cur, .to = first_hour_end});
+    cur = first_hour_end;
+  }
+  TimePoint d0 = ceil_to(Level::kDay, cur), d1 = period_start(Level::kDay, days_done);
+  if (d0 < d1) {
+    if (cur < d0) {
+      plan.segments.push_back(
+          {.level = Level::kHour, .source = Source::kRollup, .from = cur, .to = d0});
+    }
+    plan.segments.push_back(
+        {.level = Level::kDay, .source = Source::kRollup, .from = d0, .to = d1});
+    cur = d1;
+  }
+  if (cur < hours_done) {
+    plan.segments.push_back(
+        {.level = Level::kHour, .source = Source::kRollup, .from = cur, .to = hours_done});
+    cur = hours_done;
+  }
+  if (cur < to) {
+    plan.segments.push_back({.level = scope == Scope::kAccount ? Level::kHour : Level::kMinute,
+                             .source = Source::kLive,
+                             .from = cur,
+                             .to = to});
+  }
+  return plan;
+}
+
+nlohmann::json read_plan_to_json(const ReadPlan& plan) {
+  nlohmann::json segments = nlohmann::json::array();
+  for (const ReadSegment& s : plan.segments) {
+    segments.push_back({{"level", level_name(s.level)},
+                        {"source", s.source == Source::kRollup ? "rollup" : "live"},
+                        {"from_ms", to_epoch_ms(s.from)},
+                        {"to_ms", to_epoch_ms(s.to)}});
+  }
+  return {{"from_ms", to_epoch_ms(plan.from)}, {"segments", std::move(segments)}};
 }
 
 nlohmann::json plan_to_json(const HistoryPlan& p) {

@@ -14,8 +14,11 @@
 namespace r2w::metrics {
 
 // Which rollups answer a history range and at what resolution:
-// 1h -> minute rows, 1-minute points (60); 24h -> minute rows, 15-minute points (96);
-// 7d -> hour rows, 1-hour points (168); 30d -> hour rows, 6-hour points (120).
+// 1h -> minute rows, 1-minute points (60); 24h -> hour rows, 1-hour points (24);
+// 7d -> hour rows, 1-hour points (168); 30d -> day rows, 1-day points (30). Only the last hour
+// reads minute rows (every user's, for the whole account): longer ranges read the account's
+// hour and day rows (plan_reads), so the dashboard's default day costs the same at any number
+// of users.
 // Points cover [from, to): `to` is the end of the step holding `now`.
 struct HistoryPlan {
   std::string_view range;
@@ -26,6 +29,30 @@ struct HistoryPlan {
 };
 Result<HistoryPlan> plan_history(std::string_view range, TimePoint now);
 nlohmann::json plan_to_json(const HistoryPlan& plan);
+
+// Which stored rows answer a window [from, to): the one rule of every reader of rollups.
+// Complete days come from day rows, complete hours from hour rows (written by the rollup
+// jobs, writer ""), and the rest (`source` kLive) from what the flushes wrote: minute rows per
+// user, or, for the whole account, the writers' own account-wide hour rows (summed over
+// writers). Levels coarser than `coarsest` are not used (a series of hour points needs hour
+// rows). Per user (kPerUser), a window starting inside an hour reads that hour's start from
+// minute rows; the account-wide series has no minute rows, so its window starts at the start
+// of the hour holding `from` (ReadPlan::from). With coarsest kMinute everything is minute rows
+// (per user, summed for the whole account). Segments are in time order and do not overlap.
+enum class Source : uint8_t { kRollup, kLive };
+struct ReadSegment {
+  Level level = Level::kMinute;
+  Source source = Source::kLive;
+  TimePoint from;
+  TimePoint to;
+};
+struct ReadPlan {
+  TimePoint from;
+  std::vector<ReadSegment> segments;
+};
+ReadPlan plan_reads(TimePoint from, TimePoint to, std::optional<TimePoint> hours_complete_before,
+                    std::optional<TimePoint> days_complete_before, Scope scope, Level coarsest);
+nlohmann::json read_plan_to_json(const ReadPlan& plan);
 
 struct Point {
   TimePoint start;

@@ -146,6 +146,29 @@ std::vector<Row> merge_rows(const std::vector<Row>& rows, Level level) {
   return out;
 }
 
+std::vector<Row> merge_account_rows(const std::vector<Row>& rows, Level level) {
+  std::map<std::tuple<int64_t, std::string, Operation>, Row> merged;
+  for (const Row& row : rows) {
+    if (row.series.prefix == kOwnPrefix) continue;
+    TimePoint start = period_start(level, row.period_start);
+    for (std::string_view bucket : {std::string_view(row.series.bucket), kAllBuckets}) {
+      auto key = std::make_tuple(to_epoch_ms(start), std::string(bucket), row.operation);
+      auto [it, inserted] = merged.try_emplace(key);
+      if (inserted) {
+        it->second = Row{.series = Series{.bucket = std::string(bucket)},
+                         .operation = row.operation,
+                         .level = level,
+                         .period_start = start};
+      }
+      it->second.figures.merge(row.figures);
+    }
+  }
+  std::vector<Row> out;
+  out.reserve(merged.size());
+  for (auto& [key, row] : merged) out.push_back(std::move(row));
+  return out;
+}
+
 std::optional<RollupPlan> plan_rollup(Level target, std::optional<TimePoint> progress,
                                       std::optional<TimePoint> earliest_source,
                                       std::optional<TimePoint> source_complete_before,
@@ -180,18 +203,24 @@ std::optional<Error> AggregatorOptions::validate() const {
 
 uint32_t Aggregator::intern(const Series& series) {
   if (auto it = series_ids_.find(series); it != series_ids_.end()) return it->second;
+  Series kept = series;
   if (series_.size() >= options_.max_series) {
     Series other{.bucket = series.bucket, .prefix = std::string(kOtherPrefix), .user = series.user};
     if (auto it = series_ids_.find(other); it != series_ids_.end()) return it->second;
     // The overflow series itself may go past the cap: one per bucket and user.
-    uint32_t id = static_cast<uint32_t>(series_.size());
-    series_.push_back(other);
-    series_ids_.emplace(other, id);
-    return id;
+    kept = std::move(other);
   }
   uint32_t id = static_cast<uint32_t>(series_.size());
-  series_.push_back(series);
-  series_ids_.emplace(series, id);
+  uint32_t bucket = kNoBucket;
+  if (kept.prefix != kOwnPrefix) {
+    if (buckets_.empty()) buckets_.emplace_back(kAllBuckets);  // id 0
+    auto found = std::find(buckets_.begin() + 1, buckets_.end(), kept.bucket);
+    bucket = static_cast<uint32_t>(found - buckets_.begin());
+    if (found == buckets_.end()) buckets_.push_back(kept.bucket);
+  }
+  series_bucket_.push_back(bucket);
+  series_ids_.emplace(kept, id);
+  series_.push_back(std::move(kept));
   return id;
 }
 
@@ -208,8 +237,22 @@ bool Aggregator::record(uint32_t series_id, Operation op, bool ok, Duration late
   if (!ok) cell.figures.errors++;
   cell.figures.bytes_up += bytes_up;
   cell.figures.bytes_down += bytes_down;
-  (void)cell.figures.latency.add(static_cast<double>(std::max(latency, Duration(0)).count()));
+  double ms = static_cast<double>(std::max(latency, Duration(0)).count());
+  (void)cell.figures.latency.add(ms);
   cell.version++;
+  if (uint32_t bucket = series_bucket_[series_id]; bucket != kNoBucket) {
+    int64_t hour = to_epoch_ms(period_start(Level::kHour, now));
+    // The bucket's series and every bucket's together (id 0, kAllBuckets).
+    for (uint32_t b : {bucket, 0u}) {
+      Cell& h = hours_[{hour, b, op}];
+      h.figures.calls++;
+      if (!ok) h.figures.errors++;
+      h.figures.bytes_up += bytes_up;
+      h.figures.bytes_down += bytes_down;
+      (void)h.figures.latency.add(ms);
+      h.version++;
+    }
+  }
   return true;
 }
 
@@ -234,6 +277,17 @@ Aggregator::Batch Aggregator::take_batch(TimePoint now) {
                              .figures = cell.figures});
     pending_.emplace_back(key, cell.version);
   }
+  pending_hours_.clear();
+  for (auto& [key, cell] : hours_) {
+    if (cell.version == cell.written_version) continue;
+    const auto& [hour, bucket, op] = key;
+    batch.account_rows.push_back(Row{.series = Series{.bucket = buckets_[bucket]},
+                                     .operation = op,
+                                     .level = Level::kHour,
+                                     .period_start = from_epoch_ms(hour),
+                                     .figures = cell.figures});
+    pending_hours_.emplace_back(key, cell.version);
+  }
   pending_token_ = batch.token;
   return batch;
 }
@@ -246,6 +300,16 @@ void Aggregator::confirm(uint64_t token, TimePoint now) {
       it->second.written_version = std::max(it->second.written_version, version);
   }
   pending_.clear();
+  for (const auto& [key, version] : pending_hours_) {
+    auto it = hours_.find(key);
+    if (it != hours_.end())
+      it->second.written_version = std::max(it->second.written_version, version);
+  }
+  pending_hours_.clear();
+  int64_t current_hour = to_epoch_ms(period_start(Level::kHour, now));
+  std::erase_if(hours_, [&](const auto& kv) {
+    return std::get<0>(kv.first) < current_hour && kv.second.written_version == kv.second.version;
+  });
   // Minutes that are over and fully stored leave memory.
   int64_t current_minute = to_epoch_ms(period_start(Level::kMinute, now));
   std::erase_if(cells_, [&](const auto& kv) {

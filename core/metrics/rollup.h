@@ -16,6 +16,11 @@
 namespace r2w::metrics {
 
 enum class Level : uint8_t { kMinute, kHour, kDay };
+// The keys of r2watch's own objects (health probes): left out of every figure a person sees.
+inline constexpr std::string_view kOwnPrefix = ".r2watch";
+// The bucket of the account-wide rows that add up every bucket (no bucket can be named so), so
+// a view of the whole account reads one row per operation and period, whatever the buckets.
+inline constexpr std::string_view kAllBuckets = "*";
 std::string_view level_name(Level level);
 std::optional<Level> parse_level(std::string_view name);
 Duration level_length(Level level);
@@ -64,6 +69,17 @@ Result<Row> row_from_json(const nlohmann::json& j);
 // percentiles of the result are those of all the underlying calls (never averaged). Output
 // is sorted by (period, bucket, prefix, user, operation).
 std::vector<Row> merge_rows(const std::vector<Row>& rows, Level level);
+
+// Which series a row of the account-wide level keeps: per (bucket, operation, period), with
+// neither prefix nor user (both ""), r2watch's own keys left out. These rows are what every
+// account-wide view reads, so its cost does not grow with users or prefixes; each is the exact
+// sum (sketches merged) of the per-user rows of its bucket, operation and period.
+enum class Scope : uint8_t { kPerUser, kAccount };
+// merge_rows into the account-wide series: rows of kOwnPrefix are dropped, prefix and user
+// become "", and each row counts in its bucket's series and in kAllBuckets'. Output sorted by
+// (period, bucket, operation). (Account rows merged into a coarser level keep their buckets:
+// merge_rows.)
+std::vector<Row> merge_account_rows(const std::vector<Row>& rows, Level level);
 
 // Which periods a rollup run recomputes, and how far the target level is complete after it.
 // Hour rows come from minute rows; an hour is complete 5 minutes after it ends (late flushes
@@ -114,6 +130,12 @@ class Aggregator {
   struct Batch {
     uint64_t token = 0;
     std::vector<Row> rows;
+    // The writer's account-wide hour rows changed since last written (level kHour, series
+    // {bucket, "", ""}): the cumulative figures of this writer's calls in that hour, bucket and
+    // operation, and of every bucket together (kAllBuckets), r2watch's own keys left out
+    // (replace semantics too). Not bounded by batch_size: at most one per open hour, bucket
+    // (and kAllBuckets) and operation.
+    std::vector<Row> account_rows;
   };
   Batch take_batch(TimePoint now);
   // Whether changed rows wait and the flush interval has passed since the last batch.
@@ -124,6 +146,7 @@ class Aggregator {
   // Rows changed and not yet confirmed.
   size_t dirty_rows() const;
   size_t rows_in_memory() const { return cells_.size(); }
+  size_t account_rows_in_memory() const { return hours_.size(); }
 
   const AggregatorOptions& options() const { return options_; }
   void set_options(const AggregatorOptions& options) { options_ = options; }
@@ -136,8 +159,17 @@ class Aggregator {
     uint64_t written_version = 0;  // last version confirmed stored
   };
 
+  // hour start, bucket id, operation: the account-wide hour cells.
+  using HourKey = std::tuple<int64_t, uint32_t, Operation>;
+  static constexpr uint32_t kNoBucket = UINT32_MAX;
+
   AggregatorOptions options_;
   std::vector<Series> series_;
+  // Per series id: its bucket's id in buckets_, or kNoBucket for r2watch's own keys.
+  std::vector<uint32_t> series_bucket_;
+  std::vector<std::string> buckets_;
+  std::map<HourKey, Cell> hours_;
+  std::vector<std::pair<HourKey, uint64_t>> pending_hours_;
   std::map<Series, uint32_t> series_ids_;
   std::map<CellKey, Cell> cells_;
   uint64_t next_token_ = 1;

@@ -24,6 +24,10 @@ const std::vector<TablePolicy>& policies() {
        .key = {"level", "period_start_ms", "bucket", "prefix", "user_id", "operation", "writer"},
        .filter = kAggregatedMetrics, .variable = "AGGREGATED_METRICS_RETENTION_DAYS",
        .default_days = 365, .min_days = 1, .action = kArchive},
+      // The account-wide hour and day rows (no user or prefix; bucket '*' is every bucket).
+      {.table = "account_metrics", .time_column = "period_start_ms",
+       .key = {"level", "period_start_ms", "bucket", "operation", "writer"},
+       .variable = "AGGREGATED_METRICS_RETENTION_DAYS", .default_days = 365, .min_days = 1},
       {.table = "storage_inventory_snapshots", .time_column = "taken_at_ms", .key = {"id"},
        .variable = "AGGREGATED_METRICS_RETENTION_DAYS", .default_days = 365, .min_days = 1},
       // Daily storage peaks: the bill of the month reads them (two months at least).

@@ -6,9 +6,10 @@ import { loadPriceVersions, loadBudgets } from './costs.js';
 import { bucketName } from './storage.js';
 import { raiseUserPeaks } from './security.js';
 import { costSource, accountMember } from './account.js';
+import { monthOperations, storagePeaks, userPeaks } from './db/metrics.js';
+import { readPlan, withRowsRead } from './metrics.js';
 
 const DAY_MS = 86_400_000;
-const OWN_PREFIX = '.r2watch';
 
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
@@ -28,34 +29,31 @@ export function monthOf(request, nowMs) {
 
 /**
  * The account's usage, one row per (date, bucket, prefix, storage class, user) from the first
- * day of `asOf`'s month to `asOf`: operations from the rollups (complete hours from hour rows,
- * the rest from minute rows), storage from the bucket-wide daily peaks. r2watch's own probe
- * keys are left out. Operations are counted as Standard (R2 bills requests by the object's
- * class, which the rollups do not record); bytes read are kept as retrieval for the what-if.
+ * day of `asOf`'s month to `asOf`: operations from the rollups (which levels answer which part
+ * of the month is the engine's read plan: complete days from day rows, complete hours from hour
+ * rows, the rest from what the flushes wrote), storage from the bucket-wide daily peaks.
+ * r2watch's own probe keys are left out. Operations are counted as Standard (R2 bills requests
+ * by the object's class, which the rollups do not record); bytes read are kept as retrieval
+ * for the what-if.
+ * `view`: 'per_user' (default) every user's own rows by prefix (breakdowns, reports);
+ * 'account' the account-wide rows only (prefix and user '': the account's bill), or with `user`
+ * that user's rows and everyone else's together (the user's share of the bill). The account-wide
+ * views read a number of rows that does not grow with users.
  */
-export async function monthUsage(rt, fromMs, asOf) {
+export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = null, meter = null } = {}) {
   const db = rt.env.DB;
+  const now = Date.now();
   const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
-  const hourDone =
-    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
-  const [ops, peaks] = await db.batch([
-    db
-      .prepare(
-        `SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, prefix, user_id, operation,
-                SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
-           FROM storage_metrics
-          WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
-            AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4
-          GROUP BY day_no, bucket, prefix, user_id, operation`,
-      )
-      .bind(hourDone, fromMs, endMs, OWN_PREFIX),
-    db
-      .prepare(
-        `SELECT day, bucket, prefix, storage_class, peak_bytes FROM storage_daily_peaks
-          WHERE day >= ? AND day <= ? AND prefix != ?`,
-      )
-      .bind(isoDay(fromMs), asOf, OWN_PREFIX),
-  ]);
+  let ops;
+  if (view === 'account') {
+    const plan = await readPlan(rt, fromMs, endMs, 'account', 'day', now, meter);
+    const userPlan = user === null ? null : await readPlan(rt, fromMs, endMs, 'user', 'day', now);
+    ops = await monthOperations(db, plan, 'account', { user, userPlan }, meter);
+  } else {
+    const plan = await readPlan(rt, fromMs, endMs, 'user', 'day', now, meter);
+    ops = await monthOperations(db, plan, 'user', {}, meter);
+  }
+  const peaks = await storagePeaks(db, isoDay(fromMs), asOf, meter);
   const rows = new Map();
   const row = (date, bucket, prefix, storageClass, user) => {
     const key = [date, bucket, prefix, storageClass, user].join('\u0000');
@@ -66,41 +64,41 @@ export async function monthUsage(rt, fromMs, asOf) {
     }
     return r;
   };
-  for (const o of ops.results) {
+  for (const o of ops) {
     const r = row(isoDay(o.day_no * DAY_MS), o.bucket, o.prefix, 'standard', o.user_id);
     r.operations[o.operation] = (r.operations[o.operation] ?? 0) + o.calls;
     r.retrieved_bytes += o.bytes_down;
   }
-  for (const p of peaks.results) {
+  for (const p of peaks) {
     row(p.day, p.bucket, p.prefix, p.storage_class, '').storage_peak_bytes += p.peak_bytes;
   }
   return [...rows.values()];
 }
 
 /**
- * Every user's own daily peaks from `fromMs`'s day to `asOf` (user_storage_daily_peaks): what
- * the engine splits the bucket's users/ storage by (all users: a split needs everyone's).
+ * Users' own daily peaks from `fromMs`'s day to `asOf` (user_storage_daily_peaks): what the
+ * engine splits the bucket's users/ storage by. Every user's (a split by user needs everyone's),
+ * or with `user` that user's and everyone else's added up per day (one user's share).
  */
-export async function usersStorage(rt, fromMs, asOf) {
-  const { results } = await rt.env.DB.prepare(
-    `SELECT day AS date, ? AS bucket, user_id AS user, prefix, peak_bytes
-       FROM user_storage_daily_peaks WHERE day >= ? AND day <= ?`,
-  )
-    .bind(bucketName(rt.env), isoDay(fromMs), asOf)
-    .all();
-  return results;
+export async function usersStorage(rt, fromMs, asOf, meter = null, user = null) {
+  return userPeaks(rt.env.DB, bucketName(rt.env), isoDay(fromMs), asOf, meter, user);
 }
 
 /**
  * The engine input of a month command: the account's usage and price lists, and with `user`
  * the user and everyone's own storage (for cost_user_share), plus `extra` fields.
  */
-async function monthInput(rt, request, nowMs, extra = {}, user = null) {
+async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 'per_user', meter = null } = {}) {
   const { month, start, asOf } = monthOf(request, nowMs);
   const source = costSource(rt, request, user);
+  // A user's share needs only their own rows and everyone else's together.
+  const rowsView = user === null ? view : 'account';
   // The account's figures (Cloudflare's analytics, every bucket) or r2watch's own rollups.
-  const usage = source === 'account' ? { account: await accountMember(rt, start, asOf) } : { usage: await monthUsage(rt, start, asOf) };
-  const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf) };
+  const usage =
+    source === 'account'
+      ? { account: await accountMember(rt, start, asOf) }
+      : { usage: await monthUsage(rt, start, asOf, { view: rowsView, user, meter }) };
+  const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf, meter, user) };
   const pricing = await loadPriceVersions(rt.env.DB);
   const body = JSON.stringify({ as_of: asOf, ...usage, ...own, ...extra });
   // The stored price lists are spliced in as text.
@@ -110,10 +108,12 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null) {
 /**
  * The month's bill with forecast and budget status, as GET /api/costs answers it: the
  * account's, or with `user` that user's part of it (cost_user_share; budgets are the
- * account's, so a user's answer has none). Both have the same top-level fields.
+ * account's, so a user's answer has none). Both have the same top-level fields. `budgets: false`
+ * leaves the budgets out (their status is a second run of the bill): for a caller that shows none.
  */
-export async function monthCosts(rt, request, nowMs, user = null) {
-  const { month, input, source } = await monthInput(rt, request, nowMs, {}, user);
+export async function monthCosts(rt, request, nowMs, user = null, meter = null, { budgets: withBudgets = true } = {}) {
+  // The bill is per bucket and line: the account-wide rows answer it.
+  const { month, input, source } = await monthInput(rt, request, nowMs, {}, user, { view: 'account', meter });
   if (user !== null) {
     const share = ask(rt, 'cost_user_share', input, nowMs);
     return {
@@ -134,9 +134,12 @@ export async function monthCosts(rt, request, nowMs, user = null) {
     };
   }
   const bill = ask(rt, 'cost_bill', input, nowMs);
-  const budgets = await loadBudgets(rt.env.DB);
-  const withBudgets = `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`;
-  const budgetStatus = ask(rt, 'cost_budget_status', withBudgets, nowMs);
+  // The budgets' status (a second run of the bill with the budgets), unless the caller shows none.
+  let budgetStatus = { budgets: [] };
+  if (withBudgets) {
+    const budgets = await loadBudgets(rt.env.DB);
+    budgetStatus = ask(rt, 'cost_budget_status', `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`, nowMs);
+  }
   const charges = bill.charges;
   return {
     month,
@@ -213,8 +216,10 @@ export async function costReport(rt, type, lastDay, nowMs, previousTotal = null)
 const READ_COSTS = { role: 'readonly', scope: 'costs', user: true };
 
 export function registerCostMonthRoutes(router) {
-  router.on('GET', '/api/costs', async (request, _params, rt, _ctx, auth) =>
-    json(await monthCosts(rt, request, Date.now(), auth.filter)), READ_COSTS);
+  router.on('GET', '/api/costs', async (request, _params, rt, _ctx, auth) => {
+    const meter = { rows_read: 0 };
+    return withRowsRead(json(await monthCosts(rt, request, Date.now(), auth.filter, meter)), meter);
+  }, READ_COSTS);
 
   // A user's month breaks down by their prefixes (their part of the account's bill).
   router.on('GET', '/api/costs/breakdown', async (request, _params, rt, _ctx, auth) => {

@@ -3,104 +3,110 @@
 // (what a period is, what merges into what, how a summary is computed) is the engine's.
 import { HttpError, json, ask, csvResponse } from './http.js';
 import { upsertRow } from './runtime.js';
+import {
+  OWN_PREFIX,
+  rowsText,
+  narrowed,
+  selectRows,
+  selectPlannedRows,
+  plannedTotals,
+  rollupProgress,
+  earliestRow,
+  rollupSource,
+  accountRollupSource,
+  upsertAccountRow,
+  setProgress,
+  dropSettledWriterRows,
+} from './db/metrics.js';
 import { guarded, bucketName } from './storage.js';
 import { monthCosts } from './cost-month.js';
 import { storageUsageOf, quotaStatuses, objectRecordsInRange, applyRecordFixes } from './security.js';
 import { overviewThresholds } from './alerts.js';
 
 const INTERNAL_USER = 'r2watch';
-// Keys under r2watch's own prefix (health probes) are not the user's usage.
-const OWN_PREFIX = '.r2watch';
 
-
-/**
- * D1 rows -> the JSON text of the engine's rollup rows, with each stored sketch spliced in as
- * it is (no parse and re-serialize of every sketch).
- */
-function rowsText(results) {
-  return `[${results
-    .map(
-      (r) =>
-        `{"bucket":${JSON.stringify(r.bucket)},"prefix":${JSON.stringify(r.prefix)},` +
-        `"user":${JSON.stringify(r.user_id)},"operation":${JSON.stringify(r.operation)},` +
-        `"level":${JSON.stringify(r.level)},"period_start_ms":${r.period_start_ms},` +
-        `"calls":${r.calls},"errors":${r.errors},"bytes_up":${r.bytes_up},` +
-        `"bytes_down":${r.bytes_down},"latency":${r.latency_sketch}}`,
-    )
-    .join(',')}]`;
-}
-
-const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
-  bytes_up, bytes_down, latency_sketch`;
+export { rowsText, selectRows };
 
 /**
- * The optional equality filters of a rollup query ({column: value}; absent and empty values are
- * left out) as SQL to append and the values to bind, in order.
+ * The engine's read plan of [fromMs, toMs) (which levels and writers answer each part of it):
+ * `scope` 'account' (every user's calls together) or 'user'; `coarsest` the coarsest level the
+ * caller can use (a series of hour points needs hour rows at most).
  */
-function narrowed(filters) {
-  const given = Object.entries(filters).filter(([, v]) => v !== undefined && v !== null && v !== '');
-  return { sql: given.map(([column]) => ` AND ${column} = ?`).join(''), args: given.map(([, v]) => v) };
+export async function readPlan(rt, fromMs, toMs, scope, coarsest, now, meter = null) {
+  const progress = await rollupProgress(rt.env.DB, meter);
+  return rt.engine.call(
+    'metrics_read_plan',
+    {
+      from_ms: fromMs,
+      to_ms: toMs,
+      hours_complete_before_ms: progress.hour,
+      days_complete_before_ms: progress.day,
+      scope,
+      coarsest,
+    },
+    now,
+  );
 }
 
-export async function selectRows(db, level, fromMs, toMs, { bucket, operation, user } = {}) {
-  const only = narrowed({ bucket, operation, user_id: user });
-  const sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
-    WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?${only.sql}`;
-  const { results } = await db.prepare(sql).bind(level, fromMs, toMs, OWN_PREFIX, ...only.args).all();
-  return rowsText(results);
+/**
+ * The D1 rows a route's reads of rollups cost (meta.rows_read of each result), as the
+ * x-r2watch-d1-rows-read header: what the benchmark prints beside its goal.
+ */
+export function withRowsRead(response, meter) {
+  response.headers.set('x-r2watch-d1-rows-read', String(meter.rows_read));
+  return response;
 }
+
+/** The scope of a read: one user's rows when narrowed to a user, else the account's. */
+const scopeOf = (user) => (user ? 'user' : 'account');
 
 // ---- jobs ----------------------------------------------------------------------------------
 
-async function progressOf(db, level) {
-  const row = await db
-    .prepare('SELECT complete_before_ms FROM metrics_rollup_progress WHERE level = ?')
-    .bind(level)
-    .first();
-  return row?.complete_before_ms ?? null;
-}
-
-/** Recomputes `target` rows from the level below, from where the last run left off. */
+/**
+ * Recomputes `target` rows from the level below, from where the last run left off: the per-user
+ * rows (storage_metrics) and the account's (account_metrics), both writer ''. Re-running
+ * recomputes the same rows (replace semantics), so it never double-counts.
+ */
 async function rollUpLevel(rt, target, source, now) {
   const db = rt.env.DB;
-  const progress = await progressOf(db, target);
-  const earliest = progress === null
-    ? (await db.prepare('SELECT MIN(period_start_ms) AS t FROM storage_metrics WHERE level = ?').bind(source).first())?.t ?? null
-    : null;
-  const sourceComplete = target === 'day' ? await progressOf(db, 'hour') : null;
+  const progress = await rollupProgress(db);
   const plan = rt.engine.call(
     'metrics_rollup_plan',
     {
       level: target,
-      progress_ms: progress,
-      earliest_source_ms: earliest,
-      source_complete_before_ms: sourceComplete,
+      progress_ms: progress[target],
+      earliest_source_ms: progress[target] === null ? await earliestRow(db, source) : null,
+      source_complete_before_ms: target === 'day' ? progress.hour : null,
     },
     now,
   );
   if (plan.nothing) return { level: target, rows: 0 };
-  const { results } = await db
-    .prepare(
-      `SELECT ${ROW_COLUMNS} FROM storage_metrics
-        WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ?`,
-    )
-    .bind(source, plan.from_ms, plan.to_ms)
-    .all();
-  const merged = rt.engine.call('metrics_merge', `{"level":"${target}","rows":${rowsText(results)}}`, now);
+  const rows = await rollupSource(db, source, plan.from_ms, plan.to_ms);
+  let merged, accountRows;
+  if (target === 'hour') {
+    // Both from the same minute rows: the account's hours are the sum of the users'.
+    merged = rt.engine.call('metrics_merge', `{"level":"hour","scope":"both","rows":${rows}}`, now);
+    accountRows = merged.account_rows;
+  } else {
+    merged = rt.engine.call('metrics_merge', `{"level":"day","rows":${rows}}`, now);
+    const hours = await accountRollupSource(db, 'hour', plan.from_ms, plan.to_ms);
+    accountRows = rt.engine.call('metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
+  }
   const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
-  statements.push(
-    db
-      .prepare(
-        `INSERT INTO metrics_rollup_progress (level, complete_before_ms) VALUES (?, ?)
-         ON CONFLICT (level) DO UPDATE SET complete_before_ms = excluded.complete_before_ms`,
-      )
-      .bind(target, plan.complete_before_ms),
-  );
+  statements.push(...accountRows.map((row) => upsertAccountRow(db, row, '', now)));
+  statements.push(setProgress(db, target, plan.complete_before_ms));
+  if (target === 'hour') statements.push(dropSettledWriterRows(db, plan.complete_before_ms));
   for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
-  return { level: target, rows: merged.rows.length, from_ms: plan.from_ms, to_ms: plan.to_ms };
+  return {
+    level: target,
+    rows: merged.rows.length,
+    account_rows: accountRows.length,
+    from_ms: plan.from_ms,
+    to_ms: plan.to_ms,
+  };
 }
 
-export { rowsText };
+
 
 export async function rollUp(rt, now) {
   const hours = await rollUpLevel(rt, 'hour', 'minute', now);
@@ -338,10 +344,13 @@ export function registerMetricsRoutes(router) {
     checkOperation(q.operation);
     await fresh(rt);
     const now = Date.now();
+    const meter = { rows_read: 0 };
     const plan = ask(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
-    const rows = await selectRows(rt.env.DB, plan.level, plan.from_ms, plan.to_ms, { ...q, user: auth.filter });
+    const scope = scopeOf(auth.filter);
+    const reads = await readPlan(rt, plan.from_ms, plan.to_ms, scope, plan.level, now, meter);
+    const rows = await selectPlannedRows(rt.env.DB, reads, scope, { ...q, user: auth.filter }, meter);
     const series = ask(rt, 'metrics_series', `{"range":"${plan.range}","rows":${rows}}`, now);
-    return json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null, user: auth.filter });
+    return withRowsRead(json({ ...series, bucket: q.bucket ?? null, operation: q.operation ?? null, user: auth.filter }), meter);
   }, READ_USAGE);
 
   // The dashboard's performance panel: the range's figures against the period just before it,
@@ -351,9 +360,12 @@ export function registerMetricsRoutes(router) {
     const q = queryParams(request, ['range', 'bucket', 'user']);
     await fresh(rt);
     const now = Date.now();
+    const meter = { rows_read: 0 };
     const plan = ask(rt, 'metrics_history_plan', { range: q.range ?? '24h' }, now);
     const from = plan.from_ms - (plan.to_ms - plan.from_ms);
-    const rows = await selectRows(rt.env.DB, plan.level, from, plan.to_ms, { ...q, user: auth.filter });
+    const scope = scopeOf(auth.filter);
+    const reads = await readPlan(rt, from, plan.to_ms, scope, plan.level, now, meter);
+    const rows = await selectPlannedRows(rt.env.DB, reads, scope, { ...q, user: auth.filter }, meter);
     const lines = await overviewThresholds(rt, { bucket: q.bucket ?? bucketName(rt.env), user: auth.filter }, now);
     const thresholds = JSON.stringify({ error_rate_pct: lines.error_rate_pct, response_ms: lines.response_ms });
     const overview = ask(
@@ -362,17 +374,21 @@ export function registerMetricsRoutes(router) {
       `{"range":"${plan.range}","rows":${rows},"thresholds":${thresholds}}`,
       now,
     );
-    return json({ ...overview, threshold_rules: lines.rules, bucket: q.bucket ?? null, user: auth.filter });
+    return withRowsRead(json({ ...overview, threshold_rules: lines.rules, bucket: q.bucket ?? null, user: auth.filter }), meter);
   }, READ_USAGE);
 
   router.on('GET', '/api/usage/summary', async (request, _params, rt, _ctx, auth) => {
     const q = queryParams(request, ['period', 'bucket', 'user']);
     await fresh(rt);
     const now = Date.now();
+    const meter = { rows_read: 0 };
     const period = q.period ?? 'day';
     const probe = ask(rt, 'usage_summary', { period }, now); // validates the period
-    const from = now - probe.window_ms;
-    const { totals, lastMs } = await operationTotals(rt.env.DB, from, now + 1, q.bucket, auth.filter);
+    const scope = scopeOf(auth.filter);
+    // The account's window starts at the start of its first hour (account rows are hourly).
+    const reads = await readPlan(rt, now - probe.window_ms, now + 1, scope, 'day', now, meter);
+    const from = reads.from_ms;
+    const { totals, lastMs } = await plannedTotals(rt.env.DB, reads, scope, { bucket: q.bucket, user: auth.filter }, meter);
     const summary = ask(rt, 'usage_summary', { period, totals }, now);
     const bucket = q.bucket ?? bucketName(rt.env);
     let storage = null;
@@ -383,11 +399,11 @@ export function registerMetricsRoutes(router) {
       if (snap) storage = { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() };
     }
     // The month's bill (the account's or the user's own, or the bucket's share of it).
-    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter);
+    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter, meter, { budgets: false });
     // A user's objects are all in r2watch's bucket: their part is all in it.
     const inBucket = (b) =>
       auth.filter ? (b === bucketName(rt.env) ? costs.monthlyTotal : '0.00') : (costs.bill.by_bucket.find((x) => x.bucket === b)?.total_usd ?? '0.00');
-    return json({
+    return withRowsRead(json({
       ...summary,
       cost: {
         month: costs.month,
@@ -402,7 +418,7 @@ export function registerMetricsRoutes(router) {
       to: new Date(now).toISOString(),
       storage,
       last_operation_at: lastMs ? new Date(lastMs).toISOString() : null,
-    });
+    }), meter);
   }, READ_USAGE);
 
   router.on('GET', '/api/usage/details', async (request, _params, rt, _ctx, auth) => {

@@ -1,4 +1,5 @@
-import { rowsText } from './metrics.js';
+import { rowsText, readPlan } from './metrics.js';
+import { plannedCounters } from './db/metrics.js';
 import { latestStorage, operationsSince } from './db/account.js';
 // GET /metrics: r2watch's figures in the Prometheus text exposition format (version 0.0.4),
 // for a Prometheus server to scrape. The metric names are declared once, here.
@@ -43,20 +44,10 @@ export function registerPrometheusRoute(router) {
     }
     const db = rt.env.DB;
     const now = Date.now();
-    // Counters: complete hours from hour rows, the rest from minute rows (hour rows are
-    // recomputed from minutes, so the two never overlap).
-    const hourDone = (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
-    const { results: totals } = await db
-      .prepare(
-        `SELECT bucket, operation, r2_class, SUM(calls) AS calls, SUM(errors) AS errors,
-                SUM(bytes_up) AS up, SUM(bytes_down) AS down
-           FROM storage_metrics
-          WHERE prefix != ? AND ((level = 'hour' AND period_start_ms < ?)
-                 OR (level = 'minute' AND period_start_ms >= ?))
-          GROUP BY bucket, operation, r2_class ORDER BY bucket, operation`,
-      )
-      .bind(OWN_PREFIX, hourDone, hourDone)
-      .all();
+    // Counters: every call since the first rollup, from the account-wide rows (which levels
+    // answer which part is the engine's read plan; the levels never overlap).
+    const plan = await readPlan(rt, 0, now + 1, 'account', 'day', now);
+    const totals = await plannedCounters(db, plan, 'account');
     const samples = {};
     const add = (name, lbls, value) => (samples[name] ??= []).push(`${name}${labels(lbls)} ${number(value)}`);
     for (const t of totals) {

@@ -6,6 +6,7 @@ import { HttpError } from './http.js';
 import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
 import { bucketName } from './storage.js';
 import { instrumentEnv } from './instrument.js';
+import { upsertAccountRow } from './db/metrics.js';
 
 /** The name the breaker guarding the R2 binding is stored under. */
 export const BREAKER_ID = 'r2:BUCKET';
@@ -242,9 +243,9 @@ export class Runtime {
     for (;;) {
       const now = Date.now();
       const batch = this.engine.call('metrics_flush_take', {}, now);
-      if (batch.rows.length === 0) return written;
+      if (batch.rows.length === 0 && batch.account_rows.length === 0) return written;
       const db = this.backgroundDb ?? this.env.DB;
-      await db.batch(batch.rows.map((row) => upsertMinuteRow(db, row, this.writer, now)));
+      await db.batch(flushStatements(db, batch, this.writer, now));
       this.engine.call('metrics_flush_confirm', { token: batch.token }, Date.now());
       written += batch.rows.length;
     }
@@ -263,8 +264,8 @@ export class Runtime {
       for (let batch = 0; batch < 100; batch++) {
         const now = Date.now();
         const taken = this.engine.salvage('metrics_flush_take', {}, now);
-        if (!taken || !Array.isArray(taken.rows) || taken.rows.length === 0) break;
-        await this.env.DB.batch(taken.rows.map((row) => upsertMinuteRow(this.env.DB, row, this.writer, now)));
+        if (!taken || !Array.isArray(taken.rows) || (taken.rows.length === 0 && !taken.account_rows?.length)) break;
+        await this.env.DB.batch(flushStatements(this.env.DB, taken, this.writer, now));
         written += taken.rows.length;
         if (!this.engine.salvage('metrics_flush_confirm', { token: taken.token }, Date.now())) break;
       }
@@ -356,6 +357,17 @@ export function upsertRow(db, row, writer, nowMs, guardMonotonic) {
 
 function upsertMinuteRow(db, row, writer, nowMs) {
   return upsertRow(db, row, writer, nowMs, true);
+}
+
+/**
+ * One flush batch as one D1 transaction: the minute rows and the writer's account-wide hour
+ * rows (both cumulative under the writer's id, so a retried batch replaces, never adds).
+ */
+function flushStatements(db, batch, writer, nowMs) {
+  return [
+    ...batch.rows.map((row) => upsertMinuteRow(db, row, writer, nowMs)),
+    ...(Array.isArray(batch.account_rows) ? batch.account_rows : []).map((row) => upsertAccountRow(db, row, writer, nowMs)),
+  ];
 }
 
 /** Fault injection is on only where the Worker's FAULT_INJECTION variable says so. */

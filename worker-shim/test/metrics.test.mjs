@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call, tempDir } from './helpers.mjs';
+import { startWorker, call, tempDir, tokenFor } from './helpers.mjs';
 
 const PUT_SIZES = [10, 200, 3000, 45, 0, 1024, 77];
 
@@ -135,7 +135,8 @@ test('history has the calls and latency quantiles of the range; bad ranges are r
   assert.equal(puts.body.points.reduce((n, p) => n + p.calls, 0), 7);
   assert.equal(puts.body.points.reduce((n, p) => n + p.bytes_up, 0), EXPECTED.put.bytes_up);
   const day = await call(worker, 'GET', '/api/metrics/history?range=24h');
-  assert.equal(day.body.points.length, 96);
+  assert.equal(day.body.points.length, 24);
+  assert.equal(day.body.points.reduce((n, p) => n + p.calls, 0), total);
   const bad = await call(worker, 'GET', '/api/metrics/history?range=2h');
   assert.equal(bad.status, 422);
   assert.equal(bad.body.error.field, 'range');
@@ -292,6 +293,116 @@ test('bad metrics variables fall back to defaults and say so', async () => {
     assert.equal(res.status, 200);
     const health = await call(w, 'GET', '/api/health');
     assert.match(health.body.configuration_errors[0], /SUCCESS_SAMPLING_RATE/);
+  } finally {
+    await w.dispose();
+  }
+});
+
+// The account-wide rows (account_metrics, per bucket and operation) against the per-user rows
+// they stand for, before and after the rollups, through a flush repeated and a flush retried.
+test('the account-wide views equal the sum of the per-user rows, and a re-flush does not double count', async () => {
+  const w = await startWorker();
+  const users = ['ana', 'ben', 'cai'];
+  // Sums per bucket and operation, or per operation over every bucket (`allBuckets`).
+  const sumBy = (rows, allBuckets = false) => {
+    const out = {};
+    for (const r of rows) {
+      const k = `${allBuckets ? '*' : r.bucket}/${r.operation}`;
+      const t = (out[k] ??= { calls: 0, errors: 0, bytes_up: 0, bytes_down: 0, bins: {} });
+      t.calls += r.calls;
+      t.errors += r.errors;
+      t.bytes_up += r.bytes_up;
+      t.bytes_down += r.bytes_down;
+      const sketch = JSON.parse(r.latency_sketch);
+      for (const [i, n] of sketch.bins) t.bins[i] = (t.bins[i] ?? 0) + n;
+      t.bins.zero = (t.bins.zero ?? 0) + sketch.zero;
+    }
+    return out;
+  };
+  const perUser = async (level, allBuckets = false) =>
+    sumBy((await w.db.prepare(`SELECT * FROM storage_metrics WHERE level = ? AND prefix != '.r2watch'`).bind(level).all()).results, allBuckets);
+  // Each bucket's account rows; with `allBuckets` the rows of every bucket together ('*').
+  const account = async (level, writers, allBuckets = false) =>
+    sumBy(
+      (await w.db.prepare(`SELECT * FROM account_metrics WHERE level = ? AND ${writers} AND bucket ${allBuckets ? '=' : '!='} '*'`).bind(level).all()).results,
+    );
+  const bothAgree = async (level, writers, userLevel) => {
+    assert.deepEqual(await account(level, writers), await perUser(userLevel));
+    assert.deepEqual(await account(level, writers, true), await perUser(userLevel, true));
+  };
+  const accountRows = async () => (await w.db.prepare('SELECT * FROM account_metrics ORDER BY level, period_start_ms, bucket, operation, writer').all()).results;
+  // What the API says the account did, and what it says each user did.
+  const summaryCalls = async (user) => {
+    const res = await call(w, 'GET', `/api/usage/summary?period=day${user ? `&user=${user}` : ''}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    return res.body.by_operation;
+  };
+  const historyCalls = async (user) => {
+    const res = await call(w, 'GET', `/api/metrics/history?range=30d${user ? `&user=${user}` : ''}`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.points.length, 30);
+    return res.body.points.reduce((n, p) => n + p.calls, 0);
+  };
+  // r2watch's own calls (the inventory walk's lists) are the account's too.
+  const everyone = [...users, 'r2watch'];
+  const checkViews = async () => {
+    const all = await summaryCalls(null);
+    const each = await Promise.all(everyone.map((u) => summaryCalls(u)));
+    for (const op of ['put', 'get', 'head', 'delete', 'list']) {
+      const sum = each.reduce((n, s) => n + s[op].calls, 0);
+      assert.equal(all[op].calls, sum, `${op}: account ${all[op].calls}, users ${sum}`);
+      assert.equal(all[op].bytes_up, each.reduce((n, s) => n + s[op].bytes_up, 0), op);
+    }
+    const histories = await Promise.all(everyone.map((u) => historyCalls(u)));
+    assert.equal(await historyCalls(null), histories.reduce((a, b) => a + b, 0));
+    return all;
+  };
+  try {
+    for (const [i, user] of users.entries()) {
+      const token = await tokenFor(w, user);
+      for (let k = 0; k <= i; k++) {
+        const put = await call(w, 'PUT', `/api/storage/files/docs/f${k}.txt`, 'x'.repeat(100 * (k + 1)), { as: token });
+        assert.equal(put.status, 201, JSON.stringify(put.body));
+        assert.equal((await call(w, 'GET', `/api/storage/files/docs/f${k}.txt`, undefined, { as: token })).status, 200);
+      }
+      await call(w, 'GET', '/api/storage/files?prefix=docs/', undefined, { as: token });
+    }
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/metrics-flush')).status, 200);
+    // Before any rollup: the writers' own hour rows add up to the minute rows.
+    await bothAgree('hour', "writer != ''", 'minute');
+    const before = await checkViews();
+    assert.equal(before.put.calls, 6);
+    assert.equal(before.get.calls, 6);
+    // Flushing again (and again) rewrites the same cumulative rows: nothing is added.
+    const rows = await accountRows();
+    await call(w, 'POST', '/api/admin/jobs/metrics-flush');
+    await call(w, 'POST', '/api/admin/jobs/metrics-flush');
+    assert.deepEqual(await accountRows(), rows);
+    // A flush that fails (D1 refuses the account table) is retried whole once D1 is back.
+    await w.db.exec('ALTER TABLE account_metrics RENAME TO account_metrics_away');
+    const token = await tokenFor(w, 'ana');
+    await call(w, 'GET', '/api/storage/files/docs/f0.txt', undefined, { as: token });
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/metrics-flush')).status, 500);
+    await w.db.exec('ALTER TABLE account_metrics_away RENAME TO account_metrics');
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/metrics-flush')).status, 200);
+    await bothAgree('hour', "writer != ''", 'minute');
+    assert.equal((await checkViews()).get.calls, 7);
+    // The rollups: the account's hour and day rows are the users' hour and day rows added up,
+    // sketches merged bin by bin; running them twice changes nothing.
+    await call(w, 'POST', '/api/admin/jobs/collect-metrics');
+    await call(w, 'POST', '/api/admin/jobs/collect-metrics');
+    const rolledUp = async () => {
+      await bothAgree('hour', "writer = ''", 'hour');
+      await bothAgree('day', "writer = ''", 'day');
+    };
+    await rolledUp();
+    const gets = async () => (await w.db.prepare("SELECT * FROM account_metrics WHERE operation = 'get' ORDER BY level, writer").all()).results;
+    const settled = await gets();
+    // Once more: the same sums (each run's inventory walk adds its own list calls, nothing else).
+    await call(w, 'POST', '/api/admin/jobs/collect-metrics');
+    await rolledUp();
+    assert.deepEqual((await gets()).map(({ updated_at_ms, ...r }) => r), settled.map(({ updated_at_ms, ...r }) => r));
+    assert.equal((await checkViews()).get.calls, 7);
   } finally {
     await w.dispose();
   }

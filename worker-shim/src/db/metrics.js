@@ -1,0 +1,338 @@
+// Rollups in D1 (storage_metrics per user and prefix, account_metrics per bucket and
+// operation, metrics_rollup_progress): the SQL of the metrics domain's reads and rollups.
+// Which rows answer a window is the engine's (metrics_read_plan); this file runs its segments.
+
+// r2watch's own keys (health probes) are not the user's usage (core/metrics/rollup.h kOwnPrefix).
+export const OWN_PREFIX = '.r2watch';
+// The account-wide rows of every bucket together (core/metrics/rollup.h kAllBuckets).
+export const ALL_BUCKETS = '*';
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * D1 rows -> the JSON text of the engine's rollup rows, with each stored sketch spliced in as
+ * it is (no parse and re-serialize of every sketch). Account rows have prefix and user "".
+ */
+export function rowsText(results) {
+  return `[${results
+    .map(
+      (r) =>
+        `{"bucket":${JSON.stringify(r.bucket)},"prefix":${JSON.stringify(r.prefix ?? '')},` +
+        `"user":${JSON.stringify(r.user_id ?? '')},"operation":${JSON.stringify(r.operation)},` +
+        `"level":${JSON.stringify(r.level)},"period_start_ms":${r.period_start_ms},` +
+        `"calls":${r.calls},"errors":${r.errors},"bytes_up":${r.bytes_up},` +
+        `"bytes_down":${r.bytes_down},"latency":${r.latency_sketch}}`,
+    )
+    .join(',')}]`;
+}
+
+export const ROW_COLUMNS = `level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
+  bytes_up, bytes_down, latency_sketch`;
+
+/**
+ * The optional equality filters of a rollup query ({column: value}; absent and empty values are
+ * left out) as SQL to append and the values to bind, in order.
+ */
+export function narrowed(filters) {
+  const given = Object.entries(filters).filter(([, v]) => v !== undefined && v !== null && v !== '');
+  return { sql: given.map(([column]) => ` AND ${column} = ?`).join(''), args: given.map(([, v]) => v) };
+}
+
+/** Per-user rows of one level in [fromMs, toMs), r2watch's own keys left out. */
+export async function selectRows(db, level, fromMs, toMs, { bucket, operation, user } = {}) {
+  const only = narrowed({ bucket, operation, user_id: user });
+  const sql = `SELECT ${ROW_COLUMNS} FROM storage_metrics
+    WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?${only.sql}`;
+  const { results } = await db.prepare(sql).bind(level, fromMs, toMs, OWN_PREFIX, ...only.args).all();
+  return rowsText(results);
+}
+
+/**
+ * One segment of a read plan as a SELECT of rollup rows (`columns`: what to select, over the
+ * columns of ROW_COLUMNS) and its arguments. The account's segments read account_metrics
+ * (writer '' for rollups, every writer's own rows for live hours); per user (or a live minute
+ * segment of the account's) storage_metrics. `user` narrows a per-user read to one user.
+ */
+function segmentQuery(segment, scope, { bucket, operation, user, eachBucket = false } = {}, columns = ROW_COLUMNS) {
+  if (scope === 'account' && segment.level !== 'minute') {
+    // One bucket's rows, each bucket's (a bill by bucket), or every bucket's together ('*').
+    const only = narrowed({ bucket: bucket || (eachBucket ? null : ALL_BUCKETS), operation });
+    const writer = segment.source === 'rollup' ? "writer = ''" : "writer != ''";
+    const each = !bucket && eachBucket ? ` AND bucket != '${ALL_BUCKETS}'` : '';
+    return {
+      sql: `SELECT ${columns} FROM (SELECT level, period_start_ms, bucket, '' AS prefix, '' AS user_id, operation,
+               r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms FROM account_metrics
+              WHERE level = ? AND ${writer} AND period_start_ms >= ? AND period_start_ms < ?${each}${only.sql})`,
+      args: [segment.level, segment.from_ms, segment.to_ms, ...only.args],
+    };
+  }
+  const only = narrowed({ bucket, operation, user_id: scope === 'account' ? null : user });
+  const writer = segment.level === 'minute' ? '' : " AND writer = ''";
+  return {
+    sql: `SELECT ${columns} FROM storage_metrics
+           WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ? AND prefix != ?${writer}${only.sql}`,
+    args: [segment.level, segment.from_ms, segment.to_ms, OWN_PREFIX, ...only.args],
+  };
+}
+
+/** Rows read by D1 for these results (meta.rows_read), added to `meter.rows_read` when given. */
+function metered(meter, results) {
+  if (meter) for (const r of results) meter.rows_read += r.meta?.rows_read ?? 0;
+  return results;
+}
+
+/** The rows of every segment of a read plan, as the engine's rows (JSON text). */
+export async function selectPlannedRows(db, plan, scope, filters = {}, meter = null) {
+  if (plan.segments.length === 0) return '[]';
+  const statements = plan.segments.map((s) => {
+    const q = segmentQuery(s, scope, filters);
+    return db.prepare(q.sql).bind(...q.args);
+  });
+  const results = metered(meter, await db.batch(statements));
+  return rowsText(results.flatMap((r) => r.results));
+}
+
+/**
+ * Per-operation totals of a read plan ({operation: {calls, errors, bytes_up, bytes_down}}) and
+ * when the last operation was (lastMs), summed by D1 in one statement.
+ */
+export async function plannedTotals(db, plan, scope, filters = {}, meter = null) {
+  if (plan.segments.length === 0) return { totals: {}, lastMs: null };
+  // The last operation: the newest minute with calls, or, for the account's live hour rows, the
+  // newest flush that carried calls (rolled-up rows: their period's start).
+  const last = (s) => (scope === 'account' && s.source === 'live' && s.level !== 'minute' ? 'updated_at_ms' : 'period_start_ms');
+  const parts = plan.segments.map((s) =>
+    segmentQuery(s, scope, filters, `operation, calls, errors, bytes_up, bytes_down, ${last(s)} AS last_ms`),
+  );
+  const sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
+      SUM(bytes_down) AS bytes_down, MAX(last_ms) AS last_ms
+    FROM (${parts.map((p) => p.sql).join(' UNION ALL ')}) GROUP BY operation`;
+  const result = await db.prepare(sql).bind(...parts.flatMap((p) => p.args)).all();
+  metered(meter, [result]);
+  const totals = {};
+  for (const r of result.results) {
+    totals[r.operation] = { calls: r.calls, errors: r.errors, bytes_up: r.bytes_up, bytes_down: r.bytes_down };
+  }
+  return { totals, lastMs: Math.max(0, ...result.results.map((r) => r.last_ms ?? 0)) || null };
+}
+
+/**
+ * A month's operations per (day, bucket, prefix, user, operation): calls and bytes read (day
+ * as day_no, days since the epoch), from the segments of a read plan.
+ * - scope 'user', no user: every user's own rows (what breakdowns by prefix and user need).
+ * - scope 'account', no user: one row per (day, bucket, operation), prefix and user ''.
+ * - scope 'account' with `user` and `userPlan` (the same window per user): that user's own
+ *   rows per prefix, and everyone else's as one row per (day, bucket, operation) with user ''
+ *   (the account's minus the user's): all a user's share of the bill needs.
+ */
+export async function monthOperations(db, plan, scope, { user = null, userPlan = null } = {}, meter = null) {
+  const cols = 'period_start_ms, bucket, prefix, user_id, operation, calls, bytes_down';
+  const union = (p, sc, filters) => {
+    const parts = p.segments.map((s) => segmentQuery(s, sc, filters, cols));
+    return {
+      sql: parts.length ? parts.map((q) => q.sql).join(' UNION ALL ') : `SELECT ${cols} FROM storage_metrics WHERE 0`,
+      args: parts.flatMap((q) => q.args),
+    };
+  };
+  const run = async (sql, args) => {
+    const result = await db.prepare(sql).bind(...args).all();
+    metered(meter, [result]);
+    return result.results;
+  };
+  const day = `period_start_ms / ${DAY_MS}`;
+  if (scope === 'user') {
+    const all = union(plan, 'user', {});
+    return run(
+      `SELECT ${day} AS day_no, bucket, prefix, user_id, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+         FROM (${all.sql}) GROUP BY day_no, bucket, prefix, user_id, operation`,
+      all.args,
+    );
+  }
+  const acct = union(plan, 'account', { eachBucket: true });
+  const acctSql = `SELECT ${day} AS day_no, bucket, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+    FROM (${acct.sql}) GROUP BY day_no, bucket, operation`;
+  if (user === null) {
+    return run(`SELECT day_no, bucket, '' AS prefix, '' AS user_id, operation, calls, bytes_down FROM (${acctSql})`, acct.args);
+  }
+  const mine = union(userPlan, 'user', { user });
+  return run(
+    `WITH acct AS (${acctSql}),
+       mine AS (SELECT ${day} AS day_no, bucket, prefix, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+                  FROM (${mine.sql}) GROUP BY day_no, bucket, prefix, operation),
+       mine_total AS (SELECT day_no, bucket, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+                        FROM mine GROUP BY day_no, bucket, operation)
+     SELECT a.day_no, a.bucket, '' AS prefix, '' AS user_id, a.operation,
+            MAX(0, a.calls - IFNULL(t.calls, 0)) AS calls, MAX(0, a.bytes_down - IFNULL(t.bytes_down, 0)) AS bytes_down
+       FROM acct a LEFT JOIN mine_total t ON t.day_no = a.day_no AND t.bucket = a.bucket AND t.operation = a.operation
+     UNION ALL
+     SELECT day_no, bucket, prefix, ? AS user_id, operation, calls, bytes_down FROM mine`,
+    [...acct.args, ...mine.args, user],
+  );
+}
+
+/** Each day's peak storage per (bucket, prefix, class) from `fromDay` to `toDay`, r2watch's own keys left out. */
+export async function storagePeaks(db, fromDay, toDay, meter = null) {
+  const result = await db
+    .prepare(
+      `SELECT day, bucket, prefix, storage_class, peak_bytes FROM storage_daily_peaks
+        WHERE day >= ? AND day <= ? AND prefix != ?`,
+    )
+    .bind(fromDay, toDay, OWN_PREFIX)
+    .all();
+  metered(meter, [result]);
+  return result.results;
+}
+
+// The other users' peaks of a day together, in one user's share (not a valid user id, so no
+// user can have it: core/security/access.cc validate_user_id).
+const OTHER_USERS = '(others)';
+
+/**
+ * Users' own daily peaks from `fromDay` to `toDay`, as the engine's user_storage rows of
+ * `bucket`: every user's, or with `user` that user's and, per day, everyone else's added up
+ * as one (user '(others)'), which is what that user's share needs: the user's bytes are
+ * exactly their peaks whenever the day's peaks fit the bucket's (when they overshoot and the
+ * bucket's bytes are shared in proportion, the largest remainders are among two parts instead
+ * of every user: at most one byte-day apart).
+ */
+export async function userPeaks(db, bucket, fromDay, toDay, meter = null, user = null) {
+  const stmt =
+    user === null
+      ? db
+          .prepare(
+            `SELECT day AS date, ? AS bucket, user_id AS user, prefix, peak_bytes
+               FROM user_storage_daily_peaks WHERE day >= ? AND day <= ?`,
+          )
+          .bind(bucket, fromDay, toDay)
+      : db
+          .prepare(
+            `SELECT day AS date, ?1 AS bucket, user_id AS user, prefix, peak_bytes
+               FROM user_storage_daily_peaks WHERE user_id = ?4 AND day >= ?2 AND day <= ?3
+             UNION ALL
+             SELECT day AS date, ?1 AS bucket, ?5 AS user, '' AS prefix, SUM(peak_bytes) AS peak_bytes
+               FROM user_storage_daily_peaks WHERE day >= ?2 AND day <= ?3 AND user_id != ?4
+              GROUP BY day`,
+          )
+          .bind(bucket, fromDay, toDay, user, OTHER_USERS);
+  const result = await stmt.all();
+  metered(meter, [result]);
+  return result.results;
+}
+
+/**
+ * Totals per (bucket, operation, R2 class) of a read plan: calls, errors, bytes up and down
+ * (the Prometheus counters).
+ */
+export async function plannedCounters(db, plan, scope) {
+  if (plan.segments.length === 0) return [];
+  const parts = plan.segments.map((s) =>
+    segmentQuery(s, scope, { eachBucket: true }, 'bucket, operation, r2_class, calls, errors, bytes_up, bytes_down'),
+  );
+  const { results } = await db
+    .prepare(
+      `SELECT bucket, operation, r2_class, SUM(calls) AS calls, SUM(errors) AS errors,
+              SUM(bytes_up) AS up, SUM(bytes_down) AS down
+         FROM (${parts.map((p) => p.sql).join(' UNION ALL ')})
+        GROUP BY bucket, operation, r2_class ORDER BY bucket, operation`,
+    )
+    .bind(...parts.flatMap((p) => p.args))
+    .all();
+  return results;
+}
+
+/** How far hour and day rollups are complete: {hour: ms|null, day: ms|null}. */
+export async function rollupProgress(db, meter = null) {
+  const result = await db.prepare('SELECT level, complete_before_ms FROM metrics_rollup_progress').all();
+  metered(meter, [result]);
+  const out = { hour: null, day: null };
+  for (const r of result.results) out[r.level] = r.complete_before_ms;
+  return out;
+}
+
+/** The earliest row of a level (where a first rollup starts). */
+export async function earliestRow(db, level) {
+  return (await db.prepare('SELECT MIN(period_start_ms) AS t FROM storage_metrics WHERE level = ?').bind(level).first())?.t ?? null;
+}
+
+/** Per-user rows of [fromMs, toMs) of a level, every writer's (a rollup's source). */
+export async function rollupSource(db, level, fromMs, toMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT ${ROW_COLUMNS} FROM storage_metrics
+        WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ?${level === 'minute' ? '' : " AND writer = ''"}`,
+    )
+    .bind(level, fromMs, toMs)
+    .all();
+  return rowsText(results);
+}
+
+/**
+ * The account's rolled-up rows of [fromMs, toMs) of a level, each bucket's and every bucket's
+ * together (the day rollup's source: merged as they are, they keep their buckets).
+ */
+export async function accountRollupSource(db, level, fromMs, toMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT level, period_start_ms, bucket, operation, calls, errors, bytes_up, bytes_down, latency_sketch
+         FROM account_metrics WHERE level = ? AND writer = '' AND period_start_ms >= ? AND period_start_ms < ?`,
+    )
+    .bind(level, fromMs, toMs)
+    .all();
+  return rowsText(results);
+}
+
+/** Upsert of one account-wide row (writer '' for rollups, the engine's id for a flush). */
+export function upsertAccountRow(db, row, writer, nowMs) {
+  return db
+    .prepare(
+      `INSERT INTO account_metrics (level, period_start_ms, bucket, operation, writer, r2_class, calls,
+         errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (level, period_start_ms, bucket, operation, writer)
+       DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+         bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+         latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms
+       ${writer === '' ? '' : 'WHERE excluded.calls >= account_metrics.calls'}`,
+    )
+    .bind(
+      row.level,
+      row.period_start_ms,
+      row.bucket,
+      row.operation,
+      writer,
+      row.r2_class,
+      row.calls,
+      row.errors,
+      row.bytes_up,
+      row.bytes_down,
+      JSON.stringify(row.latency),
+      nowMs,
+    );
+}
+
+/** Records how far a level is complete. */
+export function setProgress(db, level, completeBeforeMs) {
+  return db
+    .prepare(
+      `INSERT INTO metrics_rollup_progress (level, complete_before_ms) VALUES (?, ?)
+       ON CONFLICT (level) DO UPDATE SET complete_before_ms = excluded.complete_before_ms`,
+    )
+    .bind(level, completeBeforeMs);
+}
+
+/**
+ * The writers' own account hour rows of hours the hour rollup has completed: readers take the
+ * rollup's rows there, so these are no longer read.
+ */
+export function dropSettledWriterRows(db, hoursCompleteBeforeMs) {
+  return db
+    .prepare("DELETE FROM account_metrics WHERE level = 'hour' AND writer != '' AND period_start_ms < ?")
+    .bind(hoursCompleteBeforeMs);
+}
+
+/** Account rows past their retention (the same cut-off as the per-user hour and day rows). */
+export function deleteAccountRowsBefore(db, beforeMs) {
+  return db.prepare('DELETE FROM account_metrics WHERE period_start_ms < ?').bind(beforeMs);
+}
+
+export { HOUR_MS, DAY_MS };

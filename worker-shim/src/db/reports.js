@@ -37,8 +37,11 @@ export async function periodOperations(db, fromMs, toMs) {
 export async function periodStatuses(db, fromMs, toMs) {
   const { results } = await db
     .prepare(
-      `SELECT bucket, status_code AS status, SUM(requests) AS requests FROM account_operations_hourly
-        WHERE hour_ms >= ? AND hour_ms < ? GROUP BY bucket, status_code`,
+      // One row per bucket and hour; its groups are [action_type, action_status, status_code,
+      // requests, response_bytes] (migration 0020).
+      `SELECT h.bucket AS bucket, g.value->>2 AS status, SUM(g.value->>3) AS requests
+         FROM account_operations_hourly h, json_each(h.groups) g
+        WHERE h.hour_ms >= ? AND h.hour_ms < ? GROUP BY h.bucket, g.value->>2`,
     )
     .bind(fromMs, toMs)
     .all();

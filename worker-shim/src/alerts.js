@@ -5,13 +5,12 @@
 // (core/alerts/); this file reads D1, calls fetch and the send_email binding, and writes D1.
 import { HttpError, json, readJsonBody, ask } from './http.js';
 import { selectRows } from './metrics.js';
-import { checkDatabase } from './health.js';
-import { latestProbeRound } from './monitor.js';
+import { observedVerdict } from './health.js';
 import { loadPriceVersions } from './costs.js';
 import { monthUsage } from './cost-month.js';
 import { accountConfig, accountMember, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
-import { jobsForHealth, jobsStatus } from './jobs.js';
+import { jobsStatus } from './jobs.js';
 import { githubIssue, rememberGithubIssue, githubIssueClosed } from './db/alerts.js';
 import { open, seal } from './sealed.js';
 
@@ -226,15 +225,7 @@ async function hourlyRequests(db, nowMs) {
 }
 
 async function healthFigures(rt, nowMs) {
-  const db = await checkDatabase(rt.env.DB);
-  const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
-  const jobs = db.database_ok ? await jobsForHealth(rt, nowMs).catch(() => null) : null;
-  const verdict = ask(
-    rt,
-    'health_verdict',
-    { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
-    nowMs,
-  );
+  const { db, verdict } = await observedVerdict(rt, nowMs);
   return { health: { status: verdict.status }, database: { ok: db.database_ok, error: db.database_error } };
 }
 

@@ -28,7 +28,10 @@ async function injectedFault(rt, operation) {
  */
 async function retentionInput(rt) {
   const vars = {};
-  for (const [name, value] of Object.entries(rt.env)) {
+  // for...in: where fault injection is on, rt.env is a view over the Worker's env (its
+  // variables are inherited, not own properties: src/instrument.js).
+  for (const name in rt.env) {
+    const value = rt.env[name];
     if (/^[A-Z_]+_RETENTION_DAYS$/.test(name) && (typeof value === 'string' || typeof value === 'number')) vars[name] = String(value);
   }
   const { config } = await loadMonitor(rt.env.DB);

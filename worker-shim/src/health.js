@@ -70,6 +70,22 @@ async function changeBreaker(rt, command, input) {
   return json(body);
 }
 
+/**
+ * The health verdict from what /api/health observes too (the database, the last probe round,
+ * the jobs' heartbeats, the analytics binding), for the views that show it.
+ */
+export async function observedVerdict(rt, nowMs) {
+  const db = await checkDatabase(rt.env.DB);
+  const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
+  const jobs = db.database_ok ? await jobsForHealth(rt, nowMs).catch(() => null) : null;
+  const verdict = rt.engine.call(
+    'health_verdict',
+    { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
+    nowMs,
+  );
+  return { db, verdict };
+}
+
 export function registerHealthRoutes(router) {
   router.on('GET', '/api/health', async (_request, _params, rt) => {
     const db = await checkDatabase(rt.env.DB);

@@ -98,6 +98,35 @@ export function requireJsonContentType(request) {
 }
 
 /**
+ * A request's body as bytes, read chunk by chunk and refused with `tooLarge()` (an error to throw)
+ * as soon as it passes `limit` bytes: at most `limit` + one chunk is ever held.
+ */
+export async function readAtMost(request, limit, tooLarge) {
+  const chunks = [];
+  let size = 0;
+  if (request.body) {
+    const reader = request.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => {});
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
+}
+
+/**
  * Reads a JSON object body: 415 unless the Content-Type is application/json, 413 past the size
  * limit, 400 with the parser's position. `optional`: an empty body (no Content-Type needed)
  * reads as `{}`.
@@ -111,30 +140,11 @@ export async function readJsonBody(request, { optional = false } = {}) {
     throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
   }
   // Read at most the limit (a chunked body without Content-Length is cut off, not buffered whole).
-  const chunks = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > MAX_JSON_BODY_BYTES) {
-        await reader.cancel();
-        throw new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`);
-      }
-      chunks.push(value);
-    }
-  }
+  const bytes = await readAtMost(request, MAX_JSON_BODY_BYTES, () =>
+    new HttpError('payload_too_large', `request body is larger than ${MAX_JSON_BODY_BYTES} bytes`));
   if (untyped) {
-    if (size === 0) return '{}';
+    if (bytes.byteLength === 0) return '{}';
     requireJsonContentType(request);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
   }
   let text;
   try {

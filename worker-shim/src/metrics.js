@@ -2,7 +2,6 @@
 // inventory walk, retention, and the metrics, usage and storage-usage routes. Every rule
 // (what a period is, what merges into what, how a summary is computed) is the engine's.
 import { HttpError, json, ask, csvResponse } from './http.js';
-import { upsertRow } from './runtime.js';
 import {
   OWN_PREFIX,
   rowsText,
@@ -15,6 +14,7 @@ import {
   rollupSource,
   accountRollupSource,
   upsertAccountRow,
+  upsertRow,
   setProgress,
   dropSettledWriterRows,
 } from './db/metrics.js';

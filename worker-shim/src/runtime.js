@@ -6,7 +6,7 @@ import { HttpError } from './http.js';
 import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
 import { bucketName } from './storage.js';
 import { instrumentEnv } from './instrument.js';
-import { upsertAccountRow } from './db/metrics.js';
+import { flushStatements } from './db/metrics.js';
 
 /** The name the breaker guarding the R2 binding is stored under. */
 export const BREAKER_ID = 'r2:BUCKET';
@@ -322,52 +322,6 @@ function metricsVars(env) {
   const vars = {};
   for (const name of METRICS_VARS) if (env[name] !== undefined) vars[name] = env[name];
   return vars;
-}
-
-/** Upsert of one rollup row; `writer` is '' for hour and day rows. */
-export function upsertRow(db, row, writer, nowMs, guardMonotonic) {
-  return db
-    .prepare(
-      `INSERT INTO storage_metrics (level, period_start_ms, bucket, prefix, user_id, operation,
-         writer, r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (level, period_start_ms, bucket, prefix, user_id, operation, writer)
-       DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
-         bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
-         latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms
-       ${guardMonotonic ? 'WHERE excluded.calls >= storage_metrics.calls' : ''}`,
-    )
-    .bind(
-      row.level,
-      row.period_start_ms,
-      row.bucket,
-      row.prefix,
-      row.user,
-      row.operation,
-      writer,
-      row.r2_class,
-      row.calls,
-      row.errors,
-      row.bytes_up,
-      row.bytes_down,
-      JSON.stringify(row.latency),
-      nowMs,
-    );
-}
-
-function upsertMinuteRow(db, row, writer, nowMs) {
-  return upsertRow(db, row, writer, nowMs, true);
-}
-
-/**
- * One flush batch as one D1 transaction: the minute rows and the writer's account-wide hour
- * rows (both cumulative under the writer's id, so a retried batch replaces, never adds).
- */
-function flushStatements(db, batch, writer, nowMs) {
-  return [
-    ...batch.rows.map((row) => upsertMinuteRow(db, row, writer, nowMs)),
-    ...(Array.isArray(batch.account_rows) ? batch.account_rows : []).map((row) => upsertAccountRow(db, row, writer, nowMs)),
-  ];
 }
 
 /** Fault injection is on only where the Worker's FAULT_INJECTION variable says so. */

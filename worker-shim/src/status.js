@@ -5,9 +5,7 @@
 // file reads D1, asks, caches with the Cache API and writes HTML. The admin's routes that
 // publish an alert as an incident and post updates live here too.
 import { HttpError, json, readJsonBody, ask } from './http.js';
-import { checkDatabase } from './health.js';
-import { latestProbeRound } from './monitor.js';
-import { jobsForHealth } from './jobs.js';
+import { observedVerdict } from './health.js';
 import {
   readStatusPage,
   incidentOfAlert,
@@ -21,15 +19,7 @@ const PAGE_PATHS = ['/status', '/api/status'];
 
 /** The health verdict's components, observed as GET /api/health observes them. */
 async function verdictComponents(rt, nowMs) {
-  const db = await checkDatabase(rt.env.DB);
-  const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
-  const jobs = db.database_ok ? await jobsForHealth(rt, nowMs).catch(() => null) : null;
-  const verdict = ask(
-    rt,
-    'health_verdict',
-    { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
-    nowMs,
-  );
+  const { db, verdict } = await observedVerdict(rt, nowMs);
   return { components: verdict.components, databaseOk: db.database_ok };
 }
 

@@ -1,6 +1,6 @@
 // The storage API: every R2 call goes through `guarded`, which asks the engine's breaker
 // first, applies injected faults where enabled, measures the call and reports it back.
-import { HttpError, json, retryAfterSeconds, ask, fromEngineError } from './http.js';
+import { HttpError, json, retryAfterSeconds, ask, fromEngineError, readAtMost } from './http.js';
 import { faultsEnabled } from './runtime.js';
 import { writeEvent } from './analytics.js';
 import { registerMultipartRoutes } from './multipart.js';
@@ -122,29 +122,8 @@ export function headersOf(request) {
  * 413 under a small MAX_UPLOAD_BYTES) as soon as it passes `limit` bytes: at most `limit` + one
  * chunk is ever held.
  */
-async function readBounded(request, limit, overLimit) {
-  const chunks = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limit) {
-        await reader.cancel().catch(() => {});
-        throw fromEngineError(overLimit);
-      }
-      chunks.push(value);
-    }
-  }
-  const body = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.byteLength;
-  }
-  return body;
+function readBounded(request, limit, overLimit) {
+  return readAtMost(request, limit, () => fromEngineError(overLimit));
 }
 
 /**

@@ -245,7 +245,7 @@ test('the daily job with R2 refusing writes: the report and the backup still run
     assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'old'").first()).n, 1);
     assert.equal((await w.bucket.list({ prefix: '.r2watch/archive/' })).objects.length, 0);
     // The rest of the day's work was done: the daily report and a complete backup.
-    assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM cost_reports WHERE type = 'daily'").first()).n, 1);
+    assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM reports WHERE type = 'daily'").first()).n, 1);
     const backups = (await w.bucket.list({ prefix: '.r2watch/backups/' })).objects.map((o) => o.key);
     assert.ok(backups.some((k) => k.endsWith('/manifest.json')), backups.join(', '));
 

@@ -330,9 +330,50 @@ export function dropSettledWriterRows(db, hoursCompleteBeforeMs) {
     .bind(hoursCompleteBeforeMs);
 }
 
-/** Account rows past their retention (the same cut-off as the per-user hour and day rows). */
-export function deleteAccountRowsBefore(db, beforeMs) {
-  return db.prepare('DELETE FROM account_metrics WHERE period_start_ms < ?').bind(beforeMs);
+/** Upsert of one rollup row; `writer` is '' for hour and day rows. */
+export function upsertRow(db, row, writer, nowMs, guardMonotonic) {
+  return db
+    .prepare(
+      `INSERT INTO storage_metrics (level, period_start_ms, bucket, prefix, user_id, operation,
+         writer, r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (level, period_start_ms, bucket, prefix, user_id, operation, writer)
+       DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+         bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+         latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms
+       ${guardMonotonic ? 'WHERE excluded.calls >= storage_metrics.calls' : ''}`,
+    )
+    .bind(
+      row.level,
+      row.period_start_ms,
+      row.bucket,
+      row.prefix,
+      row.user,
+      row.operation,
+      writer,
+      row.r2_class,
+      row.calls,
+      row.errors,
+      row.bytes_up,
+      row.bytes_down,
+      JSON.stringify(row.latency),
+      nowMs,
+    );
+}
+
+function upsertMinuteRow(db, row, writer, nowMs) {
+  return upsertRow(db, row, writer, nowMs, true);
+}
+
+/**
+ * One flush batch as one D1 transaction: the minute rows and the writer's account-wide hour
+ * rows (both cumulative under the writer's id, so a retried batch replaces, never adds).
+ */
+export function flushStatements(db, batch, writer, nowMs) {
+  return [
+    ...batch.rows.map((row) => upsertMinuteRow(db, row, writer, nowMs)),
+    ...(Array.isArray(batch.account_rows) ? batch.account_rows : []).map((row) => upsertAccountRow(db, row, writer, nowMs)),
+  ];
 }
 
 export { HOUR_MS, DAY_MS };

@@ -305,18 +305,17 @@ test('the weekly report: alerts, storage growth and recommendations by hand; an 
 
 test('the monthly report: top status codes, budgets near their limit; listed and shown as JSON and CSV', async () => {
   const hour = Math.floor(now / 3_600_000) * 3_600_000;
-  const ops = (status, requests) =>
+  // One row per bucket and hour, its groups [action_type, action_status, status_code, requests,
+  // response_bytes] (migration 0020).
+  const group = (status, requests) => ['GetObject', status < 400 ? 'success' : 'userError', status, requests, 0];
+  const groups = [group(200, 1000), group(404, 40), group(403, 12), group(500, 2)];
+  await worker.db.batch([
     worker.db
       .prepare(
-        `INSERT INTO account_operations_hourly (hour_ms, bucket, action_type, action_status, status_code, requests, response_bytes)
-         VALUES (?, 'media', 'GetObject', ?, ?, ?, 0)`,
+        `INSERT INTO account_operations_hourly (hour_ms, bucket, requests, internal_errors, groups)
+         VALUES (?, 'media', ?, 0, ?)`,
       )
-      .bind(hour, status < 400 ? 'success' : 'userError', status, requests);
-  await worker.db.batch([
-    ops(200, 1000),
-    ops(404, 40),
-    ops(403, 12),
-    ops(500, 2),
+      .bind(hour, groups.reduce((n, g) => n + g[3], 0), JSON.stringify(groups)),
     // 3 TB stored today: the month's bill passes a $0.01 budget whatever day it is.
     worker.db
       .prepare(

@@ -2,7 +2,9 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include "core/alerts/evaluate.h"
 #include "core/alerts/overview-lines.h"
+#include "core/alerts/payloads.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "core/alerts/text.h"
@@ -570,6 +572,54 @@ TEST(AlertText, NumbersTimesAndHashesAreTheSameInBothBuilds) {
   EXPECT_EQ(format_rfc5322(from_epoch_ms(1'780'315'200'000)), "Mon, 01 Jun 2026 12:00:00 +0000");
   EXPECT_EQ(fnv1a_hex(""), "cbf29ce484222325");
   EXPECT_EQ(fnv1a_hex("a"), "af63dc4c8601ec8c");
+}
+
+TEST(AlertSettings, EmailChannelsWithoutAddressesUseTheWorkersEmailToAndFrom) {
+  json bare = {{"channels", {{{"name", "m"}, {"type", "email"}}}}};
+  // Without EMAIL_TO / EMAIL_FROM a channel must name its own.
+  auto refused = settings_from_json(bare);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "channels[0].to");
+  auto defaults =
+      email_defaults_from_vars(" ops@example.com, on-call@example.com ", "r2@example.com");
+  ASSERT_TRUE(defaults.ok()) << defaults.error().message;
+  EXPECT_EQ(defaults.value().to,
+            (std::vector<std::string>{"ops@example.com", "on-call@example.com"}));
+  auto s = settings_from_json(bare, InlineUrlCheck::kProduction, defaults.value());
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  // Stored without addresses (the defaults are the environment's), and read back as stored.
+  json stored = settings_to_json(s.value(), false);
+  EXPECT_EQ(stored["channels"][0]["to"], json::array());
+  EXPECT_EQ(stored["channels"][0]["from"], "");
+  EXPECT_TRUE(settings_from_json(stored, InlineUrlCheck::kNone).ok());
+  // What GET answered, sent back, is accepted.
+  EXPECT_TRUE(settings_from_json(settings_to_json(s.value(), true), InlineUrlCheck::kProduction,
+                                 defaults.value())
+                  .ok());
+  // Sent to the defaults.
+  AlertState a;
+  a.severity = Severity::kHigh;
+  json body = build_body(s.value().channels[0], "firing", {&a}, s.value(),
+                         from_epoch_ms(1'764'460'800'000));
+  EXPECT_EQ(body["to"], json({"ops@example.com", "on-call@example.com"}));
+  EXPECT_EQ(body["from"], "r2@example.com");
+  EXPECT_NE(body["raw"].get<std::string>().find("To: ops@example.com, on-call@example.com\r\n"),
+            std::string::npos);
+  // A channel's own addresses win.
+  json own = {{"channels",
+               {{{"name", "m"},
+                 {"type", "email"},
+                 {"to", {"me@example.com"}},
+                 {"from", "x@example.com"}}}}};
+  auto o = settings_from_json(own, InlineUrlCheck::kProduction, defaults.value());
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(build_body(o.value().channels[0], "firing", {&a}, o.value(),
+                       from_epoch_ms(1'764'460'800'000))["to"],
+            json({"me@example.com"}));
+  // Bad variables are named.
+  EXPECT_EQ(email_defaults_from_vars("ops@example.com,nope", "").error().field, "EMAIL_TO");
+  EXPECT_EQ(email_defaults_from_vars("", "nope").error().field, "EMAIL_FROM");
+  EXPECT_TRUE(email_defaults_from_vars("", "").ok());
 }
 
 }  // namespace

@@ -50,8 +50,9 @@ Result<std::vector<alerts::Rule>> rules_of(const json& in) {
 
 // Stored settings, read back: an inline url was checked for its environment when stored, and
 // every target is checked again when sent (alert_target_check).
-Result<alerts::Settings> settings_of(const json& in) {
-  auto s = alerts::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone);
+Result<alerts::Settings> settings_of(const Engine& e, const json& in) {
+  auto s = alerts::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone,
+                                      e.email_defaults());
   if (!s.ok()) return prefixed(s.error(), "settings");
   return s;
 }
@@ -73,6 +74,29 @@ json notifications_json(std::vector<alerts::Notification>&& list) {
 }
 
 // {} -> the rules installed on first start and the default settings.
+// {"EMAIL_TO"?: "a@x, b@y", "EMAIL_FROM"?: "r2watch@x"} (the Worker's variables) -> what the
+// engine now sends an email channel without recipients or sender of its own to and from. A bad
+// variable is refused (field: its name) and the engine keeps none.
+Result<json> alert_configure(Engine& e, const json& in, TimePoint) {
+  if (auto err = only(in, {"EMAIL_TO", "EMAIL_FROM"})) return *err;
+  for (const char* name : {"EMAIL_TO", "EMAIL_FROM"}) {
+    if (!member(in, name).is_null() && !member(in, name).is_string()) {
+      return invalid_field(name, std::string(name) + " must be a string");
+    }
+  }
+  auto text = [&](const char* name) {
+    const json& v = member(in, name);
+    return v.is_string() ? v.get<std::string>() : std::string();
+  };
+  auto d = alerts::email_defaults_from_vars(text("EMAIL_TO"), text("EMAIL_FROM"));
+  if (!d.ok()) {
+    e.set_email_defaults({});
+    return d.error();
+  }
+  e.set_email_defaults(d.value());
+  return json{{"email_to", d.value().to}, {"email_from", d.value().from}};
+}
+
 Result<json> alert_defaults(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {})) return *e;
   return json{{"rules", rules_json(alerts::default_rules())},
@@ -121,7 +145,7 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
 // settings and their masked view. With a request, an inline channel url is checked for the
 // environment; without one (reading the stored settings back) it is not: it is checked again
 // when sent.
-Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
+Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
   if (auto e = only(in, {"current", "request", "environment"})) return *e;
   const json& env = member(in, "environment");
   if (!env.is_null() && env != "production" && env != "development") {
@@ -138,7 +162,7 @@ Result<json> alert_settings_update(Engine&, const json& in, TimePoint) {
   auto check = request.is_null()      ? alerts::InlineUrlCheck::kNone
                : env == "development" ? alerts::InlineUrlCheck::kDevelopment
                                       : alerts::InlineUrlCheck::kProduction;
-  auto s = alerts::settings_from_json(merged, check);
+  auto s = alerts::settings_from_json(merged, check, e.email_defaults());
   if (!s.ok()) return s.error();
   return json{{"settings", alerts::settings_to_json(s.value(), false)},
               {"view", alerts::settings_to_json(s.value(), true)}};
@@ -172,7 +196,7 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
   input.rules = std::move(rules).value();
-  auto settings = settings_of(in);
+  auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
   input.settings = std::move(settings).value();
   auto states = alerts::states_from_json(member(in, "states"), "states");
@@ -227,13 +251,13 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
 // ack and resolve. With a caller who is not an admin: an alert of another user (or of the whole
 // account) is not found, and "by" is the caller (naming someone else is refused); an admin's
 // "by" defaults to the admin.
-Result<json> manual(const json& in, TimePoint now, bool ack) {
+Result<json> manual(const Engine& e, const json& in, TimePoint now, bool ack) {
   if (auto e = only(in, {"state", "rules", "settings", "request", "caller"})) return *e;
   auto state = alerts::state_from_json(member(in, "state"));
   if (!state.ok()) return prefixed(state.error(), "state");
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
-  auto settings = settings_of(in);
+  auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
   std::string caller;
   bool admin = true;
@@ -269,15 +293,17 @@ Result<json> manual(const json& in, TimePoint now, bool ack) {
   return out;
 }
 
-Result<json> alert_ack(Engine&, const json& in, TimePoint now) { return manual(in, now, true); }
-Result<json> alert_resolve(Engine&, const json& in, TimePoint now) {
-  return manual(in, now, false);
+Result<json> alert_ack(Engine& e, const json& in, TimePoint now) {
+  return manual(e, in, now, true);
+}
+Result<json> alert_resolve(Engine& e, const json& in, TimePoint now) {
+  return manual(e, in, now, false);
 }
 
 // {"settings", "request": {"channel"}} -> {"notification"}.
-Result<json> alert_test(Engine&, const json& in, TimePoint now) {
+Result<json> alert_test(Engine& e, const json& in, TimePoint now) {
   if (auto e = only(in, {"settings", "request"})) return *e;
-  auto settings = settings_of(in);
+  auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
   const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
   std::string channel;
@@ -355,9 +381,9 @@ Result<json> alert_overview_thresholds(Engine&, const json& in, TimePoint) {
 
 // After an attempt: {"settings", "attempt": n (1-based), "ok"} -> {"status": "sent" | "retry" |
 // "failed", "next_attempt_at_ms"}.
-Result<json> alert_delivery_result(Engine&, const json& in, TimePoint now) {
+Result<json> alert_delivery_result(Engine& e, const json& in, TimePoint now) {
   if (auto e = only(in, {"settings", "attempt", "ok"})) return *e;
-  auto settings = settings_of(in);
+  auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
   const json& attempt = member(in, "attempt");
   const json& ok = member(in, "ok");
@@ -413,6 +439,7 @@ Result<json> alert_query(Engine&, const json& in, TimePoint) {
 
 std::span<const CommandEntry> alert_commands() {
   static constexpr CommandEntry kCommands[] = {
+      {"alert_configure", &alert_configure},
       {"alert_defaults", &alert_defaults},
       {"alert_rule_create", &alert_rule_create},
       {"alert_rule_update", &alert_rule_update},

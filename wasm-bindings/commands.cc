@@ -24,8 +24,7 @@ Error prefixed(Error e, const std::string& prefix) {
 CommandHandler find_command(std::string_view name) {
   for (auto commands : {breaker_commands(), storage_commands(), metrics_commands(),
                         health_commands(), cost_commands(), alert_commands(), security_commands(),
-                        ops_commands(), account_commands(), status_commands(),
-                        report_commands()}) {
+                        ops_commands(), account_commands(), status_commands(), report_commands()}) {
     for (const CommandEntry& e : commands) {
       if (e.name == name) return e.handler;
     }

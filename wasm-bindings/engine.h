@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/alerts/settings.h"
 #include "core/breaker/circuit-breaker.h"
 #include "core/breaker/shared-breaker.h"
 #include "core/common/operation.h"
@@ -86,6 +87,9 @@ class Engine {
   // successful call each one follows the answer in `output()` behind a NUL byte (which no JSON
   // text holds).
   void add_output_text(std::string text) { output_texts_.push_back(std::move(text)); }
+  // The Worker's EMAIL_TO / EMAIL_FROM (alert_configure): email channels without their own.
+  const alerts::EmailDefaults& email_defaults() const { return email_defaults_; }
+  void set_email_defaults(alerts::EmailDefaults d) { email_defaults_ = std::move(d); }
 
  private:
   breaker::CircuitBreaker breaker_;
@@ -101,6 +105,7 @@ class Engine {
   security::Settings security_settings_;
   std::optional<std::string> jwt_secret_;
   std::string analytics_key_;
+  alerts::EmailDefaults email_defaults_;
   std::string output_;
 };
 

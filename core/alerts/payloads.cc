@@ -205,17 +205,20 @@ json email(const Channel& c, const std::string& kind, const std::vector<const Al
     html += "</li>";
   }
   html += "</ul></body></html>";
+  // A channel without recipients or sender of its own takes the Worker's (EMAIL_TO, EMAIL_FROM).
+  const std::vector<std::string>& recipients = c.to.empty() ? s.email_defaults.to : c.to;
+  const std::string& sender = c.from.empty() ? s.email_defaults.from : c.from;
   std::string to;
-  for (const std::string& t : c.to) to += (to.empty() ? "" : ", ") + t;
+  for (const std::string& t : recipients) to += (to.empty() ? "" : ", ") + t;
   std::string boundary = "r2watch-" + fnv1a_hex(subject + std::to_string(to_epoch_ms(now)));
   std::string id = fnv1a_hex(subject + to + std::to_string(to_epoch_ms(now)));
   std::string domain =
-      c.from.substr(c.from.find('@') == std::string::npos ? 0 : c.from.find('@') + 1);
+      sender.substr(sender.find('@') == std::string::npos ? 0 : sender.find('@') + 1);
   // Both parts base64 (CRLF lines in the text, lines of 76): no line of the message exceeds
   // RFC 5322's limit however long an alert's text, and UTF-8 passes any relay unchanged.
   std::string text_crlf;
   for (char ch : text) text_crlf += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
-  std::string raw = "From: " + c.from + "\r\nTo: " + to +
+  std::string raw = "From: " + sender + "\r\nTo: " + to +
                     "\r\nSubject: " + encode_header_value(subject) + "\r\nMessage-ID: <" + id +
                     "@" + domain + ">\r\nDate: " + format_rfc5322(now) +
                     "\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"" +
@@ -226,8 +229,8 @@ json email(const Channel& c, const std::string& kind, const std::vector<const Al
                     "\r\nContent-Type: text/html; charset=utf-8\r\n"
                     "Content-Transfer-Encoding: base64\r\n\r\n" +
                     base64(html, Wrap::kMimeLines) + "\r\n--" + boundary + "--\r\n";
-  return {{"from", c.from}, {"to", c.to},   {"subject", subject},
-          {"text", text},   {"html", html}, {"raw", raw}};
+  return {{"from", sender}, {"to", recipients}, {"subject", subject},
+          {"text", text},   {"html", html},     {"raw", raw}};
 }
 
 // GitHub: the requests of one notice about one alert, in order. "{issue}" in a path stands for

@@ -146,8 +146,37 @@ Duration backoff(const Settings& s, uint32_t failures) {
   return std::min(d, s.backoff_max);
 }
 
-Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
+Result<EmailDefaults> email_defaults_from_vars(std::string_view to, std::string_view from) {
+  EmailDefaults d;
+  auto trimmed = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  std::string_view rest = to;
+  while (!trimmed(rest).empty()) {
+    size_t comma = rest.find(',');
+    std::string_view one = trimmed(rest.substr(0, comma));
+    if (!is_email_address(one) || d.to.size() == 20) {
+      return invalid_field("EMAIL_TO",
+                           "EMAIL_TO must be 1 to 20 email addresses separated by commas");
+    }
+    d.to.emplace_back(one);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  std::string_view sender = trimmed(from);
+  if (!sender.empty() && !is_email_address(sender)) {
+    return invalid_field("EMAIL_FROM", "EMAIL_FROM must be the sender's email address");
+  }
+  d.from = std::string(sender);
+  return d;
+}
+
+Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
+                                    const EmailDefaults& email_defaults) {
   Settings s;
+  s.email_defaults = email_defaults;
   if (j.is_null()) return s;
   FieldReader r(j);
   bool has_channels = r.has("channels");
@@ -356,10 +385,9 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
                              p + ".routing_key_secret is required for pagerduty");
       }
       if (c.type == ChannelType::kEmail) {
-        if (!has_to) return invalid_field(p + ".to", p + ".to is required for email");
-        const json& to = list[i]["to"];
-        if (!to.is_array() || to.empty() || to.size() > 20) {
-          return invalid_field(p + ".to", p + ".to must be a list of 1 to 20 addresses");
+        const json& to = has_to ? list[i]["to"] : json::array();
+        if (!to.is_array() || to.size() > 20) {
+          return invalid_field(p + ".to", p + ".to must be a list of at most 20 addresses");
         }
         for (const json& a : to) {
           if (!a.is_string() || !is_email_address(a.get<std::string>())) {
@@ -368,10 +396,21 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check) {
           }
           c.to.push_back(a.get<std::string>());
         }
-        if (!is_email_address(c.from)) {
+        const bool storing = url_check != InlineUrlCheck::kNone;
+        if (storing && c.to.empty() && email_defaults.to.empty()) {
+          return invalid_field(p + ".to",
+                               p + ".to is required for email (EMAIL_TO is not set): a list of "
+                                   "1 to 20 addresses");
+        }
+        if (!c.from.empty() && !is_email_address(c.from)) {
           return invalid_field(
               p + ".from",
               p + ".from must be the sender's email address, like r2watch@example.com");
+        }
+        if (storing && c.from.empty() && email_defaults.from.empty()) {
+          return invalid_field(p + ".from",
+                               p + ".from is required for email (EMAIL_FROM is not set): the "
+                                   "sender's address, like r2watch@example.com");
         }
       } else {
         if (has_to) return invalid_field(p + ".to", p + ".to is only for email channels");

@@ -54,8 +54,20 @@ struct InhibitRule {
   std::vector<std::string> equal = {"bucket"};
 };
 
+// The Worker's EMAIL_TO / EMAIL_FROM variables: the recipients and sender of an email channel
+// that names none of its own. Given by the environment, never stored with the settings.
+struct EmailDefaults {
+  std::vector<std::string> to;
+  std::string from;
+};
+// EMAIL_TO (addresses separated by commas, at most 20) and EMAIL_FROM, checked; an empty
+// variable leaves its part empty. Errors name the variable.
+Result<EmailDefaults> email_defaults_from_vars(std::string_view to, std::string_view from);
+
 struct Settings {
   std::vector<Channel> channels;
+  // Where an email channel has no `to` (or `from`) of its own (not stored; see EmailDefaults).
+  EmailDefaults email_defaults;
   // Level n+1 is reached `escalation_after[n]` after the alert fired while unacknowledged
   // (ascending). Default: none (no escalation).
   std::vector<Duration> escalation_after;
@@ -81,8 +93,12 @@ struct Settings {
 // target is checked again when sent, so a url refused by a newer check never makes the stored
 // settings unreadable (which would stop every channel's delivery).
 enum class InlineUrlCheck : uint8_t { kProduction, kDevelopment, kNone };
+// `email_defaults`: the environment's; an email channel may then leave out `to` and `from`
+// (stored as [] and "": the defaults are used when it is sent). Settings being stored
+// (url_check other than kNone) are refused when neither the channel nor the defaults name them.
 Result<Settings> settings_from_json(const nlohmann::json& j,
-                                    InlineUrlCheck url_check = InlineUrlCheck::kProduction);
+                                    InlineUrlCheck url_check = InlineUrlCheck::kProduction,
+                                    const EmailDefaults& email_defaults = {});
 // `masked`: an inline url shows only its scheme, host and last 4 characters.
 nlohmann::json settings_to_json(const Settings& s, bool masked);
 std::string mask_url(std::string_view url);

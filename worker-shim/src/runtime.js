@@ -93,6 +93,13 @@ export class Runtime {
       rt.metricsError = e.message;
       console.error(`r2watch: metrics settings refused, using defaults: ${e.message}`);
     }
+    // Email channels without recipients or sender of their own use EMAIL_TO / EMAIL_FROM (a bad
+    // value is refused by the engine and logged; such channels then fail to send, saying why).
+    try {
+      rt.engine.call('alert_configure', { EMAIL_TO: env.EMAIL_TO ?? '', EMAIL_FROM: env.EMAIL_FROM ?? '' }, now);
+    } catch (e) {
+      console.error(`r2watch: email defaults refused: ${e.message}`);
+    }
     rt.configureSecurity(now);
     try {
       const [state, faults] = await env.DB.batch([

@@ -140,3 +140,43 @@ test('an email address that is not one is a 422 naming the field, and nothing is
     await worker.dispose();
   }
 });
+
+test('an email channel without addresses sends to EMAIL_TO from EMAIL_FROM; without them it is refused naming the field', async () => {
+  const log = new CaptureLog();
+  const worker = await startWorker({
+    vars: { ENVIRONMENT: 'development', EMAIL_TO: 'ops@example.com, oncall@example.com', EMAIL_FROM: 'r2watch@example.com' },
+    miniflare: { email: { send_email: [{ name: 'SEND_EMAIL' }] }, log },
+  });
+  try {
+    const put = await call(worker, 'PUT', '/api/alerts/channels', { channels: [{ name: 'mail', type: 'email' }] });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    // Stored without addresses: the environment's are used when it is sent.
+    const read = await call(worker, 'GET', '/api/alerts/channels');
+    const channel = read.body.channels.find((c) => c.name === 'mail');
+    assert.deepEqual([channel.to, channel.from], [[], '']);
+    // What GET answered, sent back unchanged, is accepted.
+    assert.equal((await call(worker, 'PUT', '/api/alerts/channels', { channels: read.body.channels })).status, 200);
+    const sent = await call(worker, 'POST', '/api/alerts/test', { channel: 'mail' });
+    assert.equal(sent.status, 200, JSON.stringify(sent.body));
+    assert.equal(sent.body.deliveries[0].ok, true, sent.body.deliveries[0].error);
+    const raws = await sentEmails(log, 2);
+    for (const raw of raws) {
+      const { headers } = parseMime(raw);
+      assert.equal(headers.from, 'r2watch@example.com');
+      assert.equal(headers.to, 'ops@example.com, oncall@example.com');
+    }
+  } finally {
+    await worker.dispose();
+  }
+  const bare = await startWorker({ vars: { ENVIRONMENT: 'development' } });
+  try {
+    const refused = await call(bare, 'PUT', '/api/alerts/channels', { channels: [{ name: 'mail', type: 'email' }] });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.field, 'channels[0].to');
+    assert.match(refused.body.error.message, /EMAIL_TO/);
+    const read = await call(bare, 'GET', '/api/alerts/channels');
+    assert.equal(read.body.channels.some((c) => c.name === 'mail'), false, 'nothing stored');
+  } finally {
+    await bare.dispose();
+  }
+});

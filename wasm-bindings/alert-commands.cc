@@ -172,12 +172,15 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
 // gate's failed-authentication counters (`failed_access_counter_window_ms`, this engine's
 // setting): each counter row is one failed_access item {"at_ms": its window's start,
 // "window_ms", "count"}.
-Result<json> alert_plan(Engine& e, const json& in, TimePoint) {
+Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   if (auto err = only(in, {"rules"})) return *err;
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
   json out = alerts::needs_to_json(alerts::needs_of(rules.value()));
   out["failed_access_counter_window_ms"] = e.security_settings().auth_failure_window.count();
+  if (out.value("requests", false)) {
+    out["requests_since_ms"] = to_epoch_ms(now - alerts::kRequestCountersLookback);
+  }
   return out;
 }
 

@@ -96,18 +96,23 @@ Result<json> breaker_snapshot(Engine& e, const json& in, TimePoint) {
   return persisted(e);
 }
 
+// The "options" member of a saved breaker (the defaults when it has none).
+Result<breaker::Options> options_member(const json& in, bool present) {
+  if (!present) return breaker::Options{};
+  auto parsed = breaker::options_from_json(in["options"], breaker::Options{});
+  if (!parsed.ok()) return prefixed(parsed.error(), "options");
+  return parsed.value();
+}
+
 // Loads what breaker_snapshot wrote: {"options": {...}, "snapshot": {...}}.
 Result<json> breaker_restore(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   bool has_options = r.has("options");
   bool has_snapshot = r.has("snapshot");
   if (auto err = r.finish()) return *err;
-  breaker::Options options;
-  if (has_options) {
-    auto parsed = breaker::options_from_json(in["options"], breaker::Options{});
-    if (!parsed.ok()) return prefixed(parsed.error(), "options");
-    options = parsed.value();
-  }
+  auto read = options_member(in, has_options);
+  if (!read.ok()) return read.error();
+  const breaker::Options options = read.value();
   if (!has_snapshot) {
     e.breaker().reconfigure(options, now);
     return status_with_options(e, now);
@@ -130,13 +135,9 @@ Result<json> breaker_simulate(Engine&, const json& in, TimePoint) {
   if (!has_steps || !in["steps"].is_array()) {
     return invalid_field("steps", "steps must be an array");
   }
-  breaker::Options options;
-  if (has_options) {
-    auto parsed = breaker::options_from_json(in["options"], options);
-    if (!parsed.ok()) return prefixed(parsed.error(), "options");
-    options = parsed.value();
-  }
-  auto created = breaker::CircuitBreaker::create(options, TimePoint{});
+  auto options = options_member(in, has_options);
+  if (!options.ok()) return options.error();
+  auto created = breaker::CircuitBreaker::create(options.value(), TimePoint{});
   if (!created.ok()) return created.error();
   breaker::CircuitBreaker b = std::move(created).value();
   json trace = json::array();
@@ -393,12 +394,9 @@ Result<json> breaker_shared_load(Engine& e, const json& in, TimePoint now) {
   bool has_snapshot = r.has("snapshot");
   bool has_generation = r.has("generation");
   if (auto err = r.finish()) return *err;
-  breaker::Options options;
-  if (has_options) {
-    auto parsed = breaker::options_from_json(in["options"], breaker::Options{});
-    if (!parsed.ok()) return prefixed(parsed.error(), "options");
-    options = parsed.value();
-  }
+  auto read = options_member(in, has_options);
+  if (!read.ok()) return read.error();
+  const breaker::Options options = read.value();
   if (has_snapshot) {
     if (!has_generation || !in["generation"].is_number_unsigned()) {
       return invalid_field("generation", "generation must be a non-negative integer");

@@ -4,6 +4,7 @@
 // Run after `make worker`: node bench/js/history-server-time.mjs (BENCH_DAYS=30, BENCH_USERS=50 by
 // default; the calls of each minute go to one user in turn).
 import { startWorker } from '../../worker-shim/test/helpers.mjs';
+import { seedStoragePeaks, sketchSql } from './seed.mjs';
 
 const DAYS = Number(process.env.BENCH_DAYS ?? 30);
 const BUCKETS = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
@@ -27,30 +28,13 @@ try {
        SELECT 'minute', ? + m.i * ${MINUTE}, bk.bucket, 'data', 'u' || ((m.i + bk.b) % ${USERS}), 'get', 'bench', 'B',
               5 + ((m.i + bk.b) % 20), CASE WHEN m.i % 50 = 0 THEN 1 ELSE 0 END, 0,
               (5 + ((m.i + bk.b) % 20)) * 2048,
-              '{"zero":0,"bins":[[' || (170 + ((m.i * 7 + bk.b) % 40)) || ',' || (3 + ((m.i + bk.b) % 20)) ||
-                '],[' || (230 + ((m.i * 7 + bk.b) % 40)) || ',2]],"sum":' || ((5 + ((m.i + bk.b) % 20)) * 35) ||
-                ',"min":25,"max":90}',
+              ${sketchSql('m.i', 'bk.b')},
               0
          FROM m CROSS JOIN bk`,
     )
     .bind(minutes, start)
     .run();
-  // Each day: the bucket's users/ peak, and each user's own peak (1-50 GB).
-  await worker.db
-    .prepare(
-      `WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < ? - 1),
-            u(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM u WHERE j < ${USERS} - 1)
-       INSERT INTO user_storage_daily_peaks (user_id, day, prefix, peak_bytes, objects, updated_at_ms)
-       SELECT 'u' || u.j, date(?, '+' || d.i || ' days'), 'data', (u.j + 1) * 1000000000, 100, 0 FROM d CROSS JOIN u`,
-    )
-    .bind(DAYS + 1, new Date(start).toISOString().slice(0, 10))
-    .run();
-  await worker.db
-    .prepare(
-      `INSERT INTO storage_daily_peaks (day, bucket, prefix, storage_class, peak_bytes, objects, updated_at_ms)
-       SELECT day, 'alpha', 'users', 'standard', SUM(peak_bytes), SUM(objects), 0 FROM user_storage_daily_peaks GROUP BY day`,
-    )
-    .run();
+  await seedStoragePeaks(worker.db, { users: USERS, days: DAYS, startMs: start, bucket: 'alpha' });
   const rows = (await worker.db.prepare('SELECT COUNT(*) AS n FROM storage_metrics').first()).n;
   console.log(`seeded ${rows} minute rows (${DAYS} days x ${BUCKETS.length} buckets) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 

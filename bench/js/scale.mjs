@@ -17,6 +17,7 @@
 // `dir` and reuses it on the next run (to measure again without seeding).
 import { existsSync } from 'node:fs';
 import { startWorker } from '../../worker-shim/test/helpers.mjs';
+import { seedStoragePeaks, sketchSql } from './seed.mjs';
 
 const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const BUCKET_COUNT = Number(process.env.BENCH_BUCKETS ?? 20);
@@ -60,31 +61,14 @@ async function seed() {
                 5 + ((m.i + bk.b) % 20), CASE WHEN m.i % 50 = 0 THEN 1 ELSE 0 END,
                 ${operation === 'put' ? '(5 + ((m.i + bk.b) % 20)) * 4096' : '0'},
                 ${operation === 'get' ? '(5 + ((m.i + bk.b) % 20)) * 2048' : '0'},
-                '{"zero":0,"bins":[[' || (170 + ((m.i * 7 + bk.b) % 40)) || ',' || (3 + ((m.i + bk.b) % 20)) ||
-                  '],[' || (230 + ((m.i * 7 + bk.b) % 40)) || ',2]],"sum":' || ((5 + ((m.i + bk.b) % 20)) * 35) ||
-                  ',"min":25,"max":90}',
+                ${sketchSql('m.i', 'bk.b')},
                 0
            FROM m CROSS JOIN bk`,
       )
       .bind(slots, start)
       .run();
   }
-  // Each day: every user's own peak (1-1,000 GB), and the bucket's users/ peak of them all.
-  await worker.db
-    .prepare(
-      `WITH RECURSIVE d(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM d WHERE i < ? - 1),
-            u(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM u WHERE j < ${USERS} - 1)
-       INSERT INTO user_storage_daily_peaks (user_id, day, prefix, peak_bytes, objects, updated_at_ms)
-       SELECT 'u' || u.j, date(?, '+' || d.i || ' days'), 'data', (u.j + 1) * 1000000000, 100, 0 FROM d CROSS JOIN u`,
-    )
-    .bind(DAYS + 1, new Date(start).toISOString().slice(0, 10))
-    .run();
-  await worker.db
-    .prepare(
-      `INSERT INTO storage_daily_peaks (day, bucket, prefix, storage_class, peak_bytes, objects, updated_at_ms)
-       SELECT day, 'r2watch-data', 'users', 'standard', SUM(peak_bytes), SUM(objects), 0 FROM user_storage_daily_peaks GROUP BY day`,
-    )
-    .run();
+  await seedStoragePeaks(worker.db, { users: USERS, days: DAYS, startMs: start, bucket: 'r2watch-data' });
   const minuteRows = (await worker.db.prepare('SELECT COUNT(*) AS n FROM storage_metrics').first()).n;
   console.log(
     `seeded ${fmt(USERS)} users x ${BUCKET_COUNT} buckets x ${DAYS} days: ${fmt(minuteRows)} minute rows ` +

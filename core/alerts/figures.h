@@ -29,6 +29,10 @@ struct Series {
 // What a check round needs, so the Worker gathers only that: the windows of operation rules
 // (minute rollups over [now - window, now)), and whether any enabled rule reads cost,
 // growth, quotas, failed accesses, uploads, the breaker, health or the database.
+// How far back the hourly request counters are read for excessive_requests: the hour holding
+// now, whatever the clock skew between the counters' windows and the round.
+inline constexpr Duration kRequestCountersLookback = Duration(2LL * 3'600'000);
+
 struct FigureNeeds {
   std::vector<Duration> operation_windows;
   std::vector<Duration> failed_access_windows;

@@ -3,21 +3,18 @@
 // API shows who acknowledged it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, call, runCron, sleep } from '../../worker-shim/test/helpers.mjs';
-import { launch, openPage, refreshed, useToken } from './browser.mjs';
+import { call, runCron, sleep } from '../../worker-shim/test/helpers.mjs';
+import { startSession, openPage, refreshed } from './browser.mjs';
 
+let session;
 let worker;
 let browser;
 
 before(async () => {
-  worker = await startWorker({ port: 0, vars: { ENVIRONMENT: 'development' } });
-  useToken(worker.adminToken);
-  browser = await launch();
+  session = await startSession();
+  ({ worker, browser } = session);
 });
-after(async () => {
-  await browser?.close();
-  await worker?.dispose();
-});
+after(() => session?.dispose());
 
 async function firingAlert(ruleId) {
   const { body } = await call(worker, 'GET', '/api/alerts?state=firing');

@@ -4,35 +4,20 @@
 // shows that alert, its notification and its history.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
-import { launch, openPage, refreshed, useToken } from './browser.mjs';
+import { call, runCron } from '../../worker-shim/test/helpers.mjs';
+import { startSession, openPage, refreshed } from './browser.mjs';
 
+let session;
 let worker;
 let browser;
 let receiver;
-const received = [];
+let received;
 
 before(async () => {
-  receiver = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      received.push({ path: req.url, body: text ? JSON.parse(text) : null });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  worker = await startWorker({ port: 0, vars: { ENVIRONMENT: 'development' } });
-  useToken(worker.adminToken);
-  browser = await launch();
+  session = await startSession({ receiver: true });
+  ({ worker, browser, receiver, received } = session);
 });
-after(async () => {
-  await browser?.close();
-  await worker?.dispose();
-  await new Promise((resolve) => receiver.close(resolve));
-});
+after(() => session?.dispose());
 
 test("following a notification's link shows the alert and its history", async () => {
   const hook = `http://127.0.0.1:${receiver.address().port}/hook`;

@@ -3,7 +3,8 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../worker-shim/test/helpers.mjs';
+import http from 'node:http';
+import { ROOT, startWorker } from '../../worker-shim/test/helpers.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(ROOT, 'build/screenshots');
@@ -73,4 +74,40 @@ export async function openPage(browser, { viewport = LAPTOP, colorScheme = 'ligh
 /** Waits until the page has finished `n` refreshes of every panel. */
 export async function refreshed(page, n = 1) {
   await page.waitForFunction((k) => Number(document.body.dataset.refreshes ?? 0) >= k, n);
+}
+
+/**
+ * What a dashboard test starts before its steps: the Worker (development, so inline
+ * http://127.0.0.1 webhooks are allowed) with the admin token in use, Chromium, and with
+ * `receiver` a local HTTP server that records every JSON POST in `received` ({path, body}).
+ */
+export async function startSession({ receiver: withReceiver = false } = {}) {
+  const received = [];
+  let receiver = null;
+  if (withReceiver) {
+    receiver = http.createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        received.push({ path: req.url, body: text ? JSON.parse(text) : null });
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
+    });
+    await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  }
+  const worker = await startWorker({ port: 0, vars: { ENVIRONMENT: 'development' } });
+  useToken(worker.adminToken);
+  const browser = await launch();
+  return {
+    worker,
+    browser,
+    receiver,
+    received,
+    async dispose() {
+      await browser.close();
+      await worker.dispose();
+      if (receiver) await new Promise((resolve) => receiver.close(resolve));
+    },
+  };
 }

@@ -2,21 +2,18 @@
 // Chromium with its sections; /reports lists the stored reports; a period with no report says so.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, call } from '../../worker-shim/test/helpers.mjs';
-import { launch, openPage, refreshed, useToken } from './browser.mjs';
+import { call } from '../../worker-shim/test/helpers.mjs';
+import { startSession, openPage, refreshed } from './browser.mjs';
 
+let session;
 let worker;
 let browser;
 
 before(async () => {
-  worker = await startWorker({ port: 0, vars: { ENVIRONMENT: 'development' } });
-  useToken(worker.adminToken);
-  browser = await launch();
+  session = await startSession();
+  ({ worker, browser } = session);
 });
-after(async () => {
-  await browser?.close();
-  await worker?.dispose();
-});
+after(() => session?.dispose());
 
 test("a report's link shows its sections, and /reports lists the reports", async () => {
   for (let i = 0; i < 3; i++) assert.equal((await call(worker, 'PUT', `/api/storage/files/docs/${i}.txt`, 'hello')).status, 201);

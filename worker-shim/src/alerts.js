@@ -210,16 +210,16 @@ async function failedAccesses(db, sinceMs, windowMs) {
 }
 
 /**
- * Each user's requests in the last two hours, from the security gate's hourly counters
- * (kind requests_hour, subject user:<id>); the engine counts the hour holding now.
+ * Each user's requests since `sinceMs` (the engine's plan), from the security gate's hourly
+ * counters (kind requests_hour, subject user:<id>); the engine counts the hour holding now.
  */
-async function hourlyRequests(db, nowMs) {
+async function hourlyRequests(db, sinceMs) {
   const { results } = await db
     .prepare(
       `SELECT subject, window_start_ms, count FROM security_counters
         WHERE kind = 'requests_hour' AND window_start_ms > ?`,
     )
-    .bind(nowMs - 2 * 3_600_000)
+    .bind(sinceMs)
     .all();
   return results.map((r) => ({ user: r.subject.replace(/^user:/, ''), window_start_ms: r.window_start_ms, count: r.count }));
 }
@@ -274,7 +274,7 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
     const counted = () => failedAccesses(rt.env.DB, since, plan.failed_access_counter_window_ms);
     await attempt('failed_access', async () => [...(await counted()), ...(extra.failed_access ?? [])]);
   }
-  if (plan.requests) await attempt('requests', () => hourlyRequests(rt.env.DB, nowMs));
+  if (plan.requests) await attempt('requests', () => hourlyRequests(rt.env.DB, plan.requests_since_ms));
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
   }

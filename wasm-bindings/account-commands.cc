@@ -30,7 +30,7 @@
 #include "core/account/figures.h"
 #include "core/account/storage-classes.h"
 #include "core/common/civil-date.h"
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"

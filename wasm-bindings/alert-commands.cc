@@ -12,7 +12,7 @@
 #include "core/alerts/overview-lines.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 

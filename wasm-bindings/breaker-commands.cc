@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/health/health-verdict.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"

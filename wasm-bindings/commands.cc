@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/common/civil-date.h"
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/cost/anomaly.h"
 #include "core/cost/budget.h"
 #include "core/cost/cost-json.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/health/health-events.h"
 #include "core/health/monitor-config.h"
 #include "core/health/probe-round.h"

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/common/csv.h"
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/metrics/history.h"
 #include "core/metrics/inventory.h"
 #include "core/metrics/overview.h"

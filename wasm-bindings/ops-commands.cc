@@ -5,7 +5,7 @@
 #include <string>
 #include <tuple>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/ops/backup.h"
 #include "core/ops/cron.h"
 #include "core/ops/jobs.h"

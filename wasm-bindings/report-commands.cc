@@ -8,7 +8,7 @@
 #include <string>
 
 #include "core/common/civil-date.h"
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
 #include "core/cost/price-list.h"
 #include "core/reports/period.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/security/access.h"
 #include "core/security/audit-query.h"
 #include "core/security/credentials.h"

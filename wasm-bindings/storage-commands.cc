@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/metrics/inventory.h"
 #include "core/security/access.h"
 #include "core/storage/content-type.h"

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "core/alerts/text.h"
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <utility>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::breaker {
 

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/cost/usage.h"
 
 namespace r2w::cost {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 

@@ -1,6 +1,6 @@
 #include "core/cost/usage.h"
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/cost/operation-class.h"
 
 namespace r2w::cost {

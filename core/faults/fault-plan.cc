@@ -1,6 +1,6 @@
 #include "core/faults/fault-plan.h"
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::faults {
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <utility>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 

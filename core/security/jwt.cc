@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 #include "core/security/base64url.h"
 #include "core/security/sha256.h"
 

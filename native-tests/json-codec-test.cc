@@ -1,4 +1,4 @@
-#include "core/common/json-fields.h"
+#include "wasm-bindings/codec/json.h"
 
 #include <gtest/gtest.h>
 

@@ -12,6 +12,10 @@
 
 namespace r2w {
 
+// The one JSON value type of r2watch. It lives here, in the bindings: the core works on plain
+// structs, and each domain's codec (wasm-bindings/codec/<domain>.{h,cc}) reads and writes them.
+using Json = nlohmann::json;
+
 // The deepest nesting of arrays and objects that untrusted JSON may have. The parser and
 // every walk over a parsed value recurse once per level, and the wasm stack is small: text
 // nested deeper is refused before any recursive code sees it.

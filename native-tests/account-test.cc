@@ -441,6 +441,76 @@ TEST(AccountAnswer, EveryUnusableAnswerFailsNamingWhatIsWrong) {
   }
 }
 
+// The text without whitespace outside strings: the layout Cloudflare writes, which the reader
+// takes on its fast path (account-commands.cc, compact_ops_group).
+std::string compact(std::string_view text) {
+  std::string out;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+      out += c;
+    } else if (c != ' ' && c != '\n') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+TEST(AccountAnswer, TheCompactLayoutReadsAsTheGeneralOne) {
+  // Every figure and name form: plain, escaped names, a figure of 17 digits (past the fast
+  // path's 16), a zero fraction, groups of two buckets and statuses.
+  std::string groups;
+  for (int i = 0; i < 200; ++i) {
+    const std::string bucket = i % 7 == 0 ? R"(b \"q\" \u00e9)" : "b" + std::to_string(i % 3);
+    const char* status = i % 5 == 0 ? "internalError" : i % 3 == 0 ? "userError" : "success";
+    std::string figures = "\"r\": " + std::to_string(i * 37 + 1) + ", \"b\": " +
+                          (i % 11 == 0 ? std::string("12345678901234567") : std::to_string(i));
+    if (i % 13 == 0) figures = "\"r\": 4.0, \"b\": 0";
+    if (!groups.empty()) groups += ", ";
+    groups += group(figures, dims(bucket, i % 2 ? "GetObject" : "PutObject", status, 200 + i));
+  }
+  const std::string spaced = answer_of(groups);
+  Ingested general = ingest(spaced);
+  Ingested fast = ingest(compact(spaced));
+  ASSERT_EQ(general.verdict, "store") << general.reason;
+  EXPECT_EQ(fast.verdict, "store") << fast.reason;
+  EXPECT_EQ(fast.rows, general.rows);
+  EXPECT_EQ(fast.stored, general.stored);
+  EXPECT_EQ(general.rows, 4u);  // b0, b1, b2 and the escaped name, one hour
+  // The compact text of each unusable group fails as the spaced one does.
+  const std::pair<std::string, std::string> cases[] = {
+      {group(R"("r": -5, "b": 0)", kDims), "sum.requests is not a whole"},
+      {group(R"("r": 5.5, "b": 0)", kDims), "sum.requests is not a whole"},
+      {group(R"("r": 1e3, "b": 0)", kDims), "sum.requests is not a whole"},
+      {group(R"("r": 05, "b": 0)", kDims), "not a JSON object"},
+      {group(R"("r": 99999999999999999999999, "b": 0)", kDims), "sum.requests is not a whole"},
+      {group(R"("r": 5)", kDims), "sum.responseObjectSize is missing"},
+      {group(R"("r": 5, "b": 0)", dims("b", "GetObject", "meh", 200)), "actionStatus"},
+      {group(R"("r": 5, "b": 0)", dims("b", "GetObject", "success", 1000)), "responseStatusCode"},
+      {group(R"("r": 5, "b": 0)", dims("", "GetObject", "success", 200)), "lacks"},
+      {group(
+           R"("r": 5, "b": 0)",
+           R"("h": "2020-01-01T00:00:00Z", "n": "b", "a": "GetObject", "t": "success", "c": 200)"),
+       "not an hour of the window"},
+  };
+  for (const auto& [g, why] : cases) {
+    for (const std::string& text : {answer_of(g), compact(answer_of(g))}) {
+      Ingested r = ingest(text);
+      EXPECT_EQ(r.verdict, "fail") << text;
+      EXPECT_NE(r.reason.find(why), std::string::npos) << text << ": " << r.reason;
+    }
+  }
+}
+
 TEST(AccountReads, TheWorkersReadWindowsComeFromTheCore) {
   CollectorOptions o;
   AccountReads r = account_reads(kNow, o);
@@ -448,6 +518,39 @@ TEST(AccountReads, TheWorkersReadWindowsComeFromTheCore) {
   EXPECT_EQ(r.last_day_since, kNow - hours(24));
   EXPECT_EQ(r.as_of, date_of(kNow));
   EXPECT_EQ(r.month_start, (CivilDate{date_of(kNow).year, date_of(kNow).month, 1}));
+  // The account's usage from a time to the end of a day: hours from the time itself, storage
+  // days from its day.
+  const TimePoint from = from_epoch_ms(1'764'547'200'000 + 5 * 3'600'000);  // 2025-12-01 05:00Z
+  UsageReach u = usage_reach(from, CivilDate{2025, 12, 24});
+  EXPECT_EQ(u.since, from);
+  EXPECT_EQ(u.until, from_epoch_ms(1'764'547'200'000 + 24LL * 86'400'000));  // 2025-12-25 00:00Z
+  EXPECT_EQ(u.from_day, (CivilDate{2025, 12, 1}));
+  EXPECT_EQ(u.to_day, (CivilDate{2025, 12, 24}));
+}
+
+TEST(AccountReads, TheCommandNamesTheUsageReachAndRefusesAHalfOne) {
+  bindings::Engine engine{kNow};
+  ASSERT_TRUE(engine.call(
+      "account_reads", R"({"usage_from_ms": 1764547200000, "usage_as_of": "2025-12-24"})", kNow));
+  auto out = nlohmann::json::parse(engine.output());
+  EXPECT_EQ(out["usage"]["since_ms"], 1'764'547'200'000);
+  EXPECT_EQ(out["usage"]["until_ms"], 1'764'547'200'000 + 24LL * 86'400'000);
+  EXPECT_EQ(out["usage"]["from_day"], "2025-12-01");
+  EXPECT_EQ(out["usage"]["to_day"], "2025-12-24");
+  EXPECT_EQ(out["last_day_since_ms"], to_epoch_ms(kNow) - 86'400'000);
+  ASSERT_TRUE(engine.call("account_reads", "{}", kNow));
+  EXPECT_FALSE(nlohmann::json::parse(engine.output()).contains("usage"));
+  const std::pair<const char*, const char*> bad[] = {
+      {R"({"usage_from_ms": 1764547200000})", "usage_as_of"},
+      {R"({"usage_as_of": "2025-12-24"})", "usage_from_ms"},
+      {R"({"usage_from_ms": -1, "usage_as_of": "2025-12-24"})", "usage_from_ms"},
+      {R"({"usage_from_ms": 0, "usage_as_of": "2025-02-30"})", "usage_as_of"},
+      {R"({"usage_since": 0})", "usage_since"},
+  };
+  for (const auto& [input, field] : bad) {
+    EXPECT_FALSE(engine.call("account_reads", input, kNow)) << input;
+    EXPECT_EQ(nlohmann::json::parse(engine.output())["error"]["field"], field) << input;
+  }
 }
 
 }  // namespace

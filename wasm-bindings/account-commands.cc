@@ -17,8 +17,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,21 +30,20 @@
 #include "core/account/figures.h"
 #include "core/account/storage-classes.h"
 #include "core/common/civil-date.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
 using account::Dataset;
-using nlohmann::json;
 
 namespace {
 
 // ---- small readers -----------------------------------------------------------------------
 
-std::optional<uint64_t> whole(const json& v) {
+std::optional<uint64_t> whole(const Json& v) {
   if (v.is_number_unsigned()) return v.get<uint64_t>();
   if (v.is_number_integer()) return std::nullopt;  // negative
   if (v.is_number_float()) {
@@ -56,14 +55,14 @@ std::optional<uint64_t> whole(const json& v) {
   return std::nullopt;
 }
 
-std::optional<TimePoint> ms_of(const json& in, const char* name) {
+std::optional<TimePoint> ms_of(const Json& in, const char* name) {
   auto it = in.find(name);
   if (it == in.end() || it->is_null() || !it->is_number_integer()) return std::nullopt;
   return from_epoch_ms(it->get<int64_t>());
 }
 
-json ms_json(const std::optional<TimePoint>& t) {
-  return t ? json(to_epoch_ms(*t)) : json(nullptr);
+Json ms_json(const std::optional<TimePoint>& t) {
+  return t ? Json(to_epoch_ms(*t)) : Json(nullptr);
 }
 
 std::string iso_time(TimePoint t) {
@@ -106,7 +105,7 @@ std::optional<TimePoint> parse_iso_time(std::string_view s) {
 
 // "options": {"limit", "operations_window_hours", "storage_window_days", "max_queries_per_run",
 // "repull_hours", "retention_days"}, all optional.
-Result<account::CollectorOptions> options_of(const json& in) {
+Result<account::CollectorOptions> options_of(const Json& in) {
   account::CollectorOptions o;
   auto it = in.find("options");
   if (it == in.end() || it->is_null()) return o;
@@ -128,11 +127,11 @@ Result<account::CollectorOptions> options_of(const json& in) {
   return made;
 }
 
-account::CollectorState state_of(const json& in) {
+account::CollectorState state_of(const Json& in) {
   account::CollectorState s;
   auto it = in.find("state");
   if (it == in.end() || !it->is_object()) return s;  // none stored yet: a first run
-  const json& j = *it;
+  const Json& j = *it;
   s.operations_until = ms_of(j, "operations_until_ms");
   s.storage_until = ms_of(j, "storage_until_ms");
   s.retry_at = ms_of(j, "retry_at_ms");
@@ -152,7 +151,7 @@ account::CollectorState state_of(const json& in) {
   return s;
 }
 
-json state_json(const account::CollectorState& s) {
+Json state_json(const account::CollectorState& s) {
   return {{"version", 1},
           {"operations_until_ms", ms_json(s.operations_until)},
           {"storage_until_ms", ms_json(s.storage_until)},
@@ -165,14 +164,14 @@ json state_json(const account::CollectorState& s) {
           {"operations_groups_per_hour", s.operations_groups_per_hour}};
 }
 
-Result<account::CollectorRun> run_of(const json& in) {
+Result<account::CollectorRun> run_of(const Json& in) {
   account::CollectorRun run;
   auto it = in.find("run");
   if (it == in.end() || !it->is_object()) return invalid_field("run", "run must be an object");
-  const json& j = *it;
+  const Json& j = *it;
   auto q = j.find("queue");
   if (q == j.end() || !q->is_array()) return invalid_field("run.queue", "run.queue must be a list");
-  for (const json& w : *q) {
+  for (const Json& w : *q) {
     if (!w.is_array() || w.size() != 3 || !w[0].is_string() || !w[1].is_number_integer() ||
         !w[2].is_number_integer()) {
       return invalid_field("run.queue", "run.queue holds [dataset, start_ms, end_ms] windows");
@@ -189,8 +188,8 @@ Result<account::CollectorRun> run_of(const json& in) {
   return run;
 }
 
-json run_json(const account::CollectorRun& run) {
-  json q = json::array();
+Json run_json(const account::CollectorRun& run) {
+  Json q = Json::array();
   for (const account::Window& w : run.queue) {
     q.push_back({account::dataset_key(w.dataset), to_epoch_ms(w.start), to_epoch_ms(w.end)});
   }
@@ -200,7 +199,7 @@ json run_json(const account::CollectorRun& run) {
 // The GraphQL request of a window, as Cloudflare's API takes it: {"query", "variables"}. Every
 // figure and dimension has a one-letter alias (the answer is megabytes of groups: the names
 // would be most of it); AnswerReader reads them back.
-json query_json(const account::Window& w, const std::string& account_id, uint32_t limit) {
+Json query_json(const account::Window& w, const std::string& account_id, uint32_t limit) {
   std::string query;
   if (w.dataset == Dataset::kOperations) {
     query =
@@ -218,7 +217,7 @@ json query_json(const account::Window& w, const std::string& account_id, uint32_
         "$end}, orderBy: [date_ASC]) { m: max { p: payloadSize x: metadataSize o: objectCount "
         "u: uploadCount } d: dimensions { y: date n: bucketName k: storageClass } } } } }";
   }
-  json body = {{"query", query},
+  Json body = {{"query", query},
                {"variables",
                 {{"accountTag", account_id},
                  {"start", iso_time(w.start)},
@@ -230,7 +229,7 @@ json query_json(const account::Window& w, const std::string& account_id, uint32_
           {"body", body.dump()}};
 }
 
-json next_query(const account::CollectorRun& run, const std::string& account_id, uint32_t limit) {
+Json next_query(const account::CollectorRun& run, const std::string& account_id, uint32_t limit) {
   if (run.queue.empty()) return nullptr;
   return query_json(run.queue.front(), account_id, limit);
 }
@@ -264,6 +263,14 @@ class Lexer {
     skip();
     return p_ == end_;
   }
+
+  // Where the lexer stands, for a reader that matches an exact layout itself and then moves
+  // the lexer past it (AnswerReader::compact_ops_group).
+  const char* pos() const { return p_; }
+  const char* end() const { return end_; }
+  void seek(const char* p) { p_ = p; }
+  // True for the characters that end the plain run of a string (quote, backslash, controls).
+  static bool string_stop(char c) { return kStringStop[static_cast<unsigned char>(c)]; }
 
   // An object: `on_key(key)` reads each member's value (and returns false on a syntax error).
   template <class OnKey>
@@ -536,6 +543,17 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// Writes n's digits at `at` (room for 20); returns the end.
+char* write_digits(char* at, uint64_t n) {
+  char buf[20];
+  char* b = buf + sizeof buf;
+  do {
+    *--b = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  return std::copy(b, buf + sizeof buf, at);
+}
+
 void append_number(std::string& out, uint64_t n) {
   char buf[24];
   char* e = buf + sizeof buf;
@@ -647,6 +665,7 @@ class AnswerReader {
   // One group: {"s" | "m": {figures}, "d": {dimensions}}.
   bool group(Lexer& lx) {
     ++groups_;
+    if (ops_ && building() && compact_ops_group(lx)) return true;
     if (!lx.at('{')) {
       fail_group("is not an object");
       return skip(lx, 7);
@@ -677,6 +696,63 @@ class AnswerReader {
     });
     if (ok) end_group();
     return ok;
+  }
+
+  // The fast path of an operations group, the collector's hot loop: the exact layout that
+  // Cloudflare writes for the query (a GraphQL answer keeps the selection's order, compact):
+  //   {"s":{"r":N,"b":N},"d":{"h":"T","n":"B","a":"A","t":"S","c":N}}
+  // with whole numbers of at most 16 digits and strings without escapes, read with plain
+  // pointer steps. Anything else (whitespace, another order, an escape, a fraction, a sign, a
+  // field missing or added) returns false having consumed nothing, and the general reader
+  // below reads the group and judges it.
+  bool compact_ops_group(Lexer& lx) {
+    const char* p = lx.pos();
+    const char* const e = lx.end();
+    auto lit = [&](std::string_view s) {
+      if (static_cast<size_t>(e - p) < s.size() || std::memcmp(p, s.data(), s.size()) != 0) {
+        return false;
+      }
+      p += s.size();
+      return true;
+    };
+    auto number = [&](uint64_t& out) {
+      const char* const b = p;
+      uint64_t n = 0;
+      while (p < e && p - b < 16 && *p >= '0' && *p <= '9')
+        n = n * 10 + static_cast<uint64_t>(*p++ - '0');
+      if (p == b || (*b == '0' && p - b > 1)) return false;
+      if (p < e && ((*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E')) return false;
+      out = n;
+      return true;
+    };
+    auto text = [&](std::string_view& out) {
+      const char* const b = p;
+      while (p < e && !Lexer::string_stop(*p)) ++p;
+      if (p >= e || *p != '"') return false;
+      out = std::string_view(b, static_cast<size_t>(p - b));
+      ++p;
+      return true;
+    };
+    uint64_t requests = 0, bytes = 0, code = 0;
+    std::string_view hour, bucket, action, status;
+    if (!(lit(R"({"s":{"r":)") && number(requests) && lit(R"(,"b":)") && number(bytes) &&
+          lit(R"(},"d":{"h":")") && text(hour) && lit(R"(,"n":")") && text(bucket) &&
+          lit(R"(,"a":")") && text(action) && lit(R"(,"t":")") && text(status) && lit(R"(,"c":)") &&
+          number(code) && lit("}}"))) {
+      return false;
+    }
+    lx.seek(p);
+    begin_group();
+    has_figures_ = has_dimensions_ = true;
+    figures_[0] = requests;
+    figures_[1] = bytes;
+    hour_ = hour;
+    bucket_ = bucket;
+    action_ = action;
+    status_ = status;
+    code_ = code;
+    end_group();
+    return true;
   }
 
   // After the read: the problem, if any, and the rows.
@@ -867,18 +943,25 @@ class AnswerReader {
       if (*status == account::ActionStatus::kInternalError) {
         b.internal_errors = std::min(b.internal_errors + requests, cost::kMaxUsageFigure);
       }
+      // [action_type, action_status, status_code, requests, response_bytes]: the figures
+      // after the action type written into one buffer, appended at once.
       std::string& g = b.groups;
-      g += g.empty() ? "[[" : ",[";
+      g.append(g.empty() ? "[[" : ",[", 2);
       append_json_string(g, action_);
-      g += ",\"";
-      g += status_;
-      g += "\",";
-      append_number(g, *code_);
-      g += ',';
-      append_number(g, requests);
-      g += ',';
-      append_number(g, *figures_[1]);
-      g += ']';
+      char tail[96];
+      char* w = tail;
+      *w++ = ',';
+      *w++ = '"';
+      w = std::copy(status_.begin(), status_.end(), w);  // one of the three names: checked above
+      *w++ = '"';
+      *w++ = ',';
+      w = write_digits(w, *code_);
+      *w++ = ',';
+      w = write_digits(w, requests);
+      *w++ = ',';
+      w = write_digits(w, *figures_[1]);
+      *w++ = ']';
+      g.append(tail, static_cast<size_t>(w - tail));
     } else {
       if (hour_.empty() || bucket_.empty())
         return fail_group("dimensions lacks date or bucketName");
@@ -998,7 +1081,7 @@ struct Common {
   std::string account_id;
 };
 
-Result<Common> common_of(const json& in) {
+Result<Common> common_of(const Json& in) {
   Common c;
   auto o = options_of(in);
   if (!o.ok()) return o.error();
@@ -1014,13 +1097,13 @@ Result<Common> common_of(const json& in) {
 
 // {"account_id", "state"?, "options"?} -> {"run", "state", "next": query | null}. `next` is
 // the first window's GraphQL request: {"dataset", "start_ms", "end_ms", "body"}.
-Result<json> account_plan(Engine&, const json& in, TimePoint now) {
+Result<Json> account_plan(Engine&, const Json& in, TimePoint now) {
   auto c = common_of(in);
   if (!c.ok()) return c.error();
   account::CollectorRun run = account::plan_run(c.value().state, now, c.value().options);
   account::CollectorState state = c.value().state;
   state.last_run_at = now;
-  return json{{"run", run_json(run)},
+  return Json{{"run", run_json(run)},
               {"state", state_json(state)},
               {"next", next_query(run, c.value().account_id, c.value().options.limit)}};
 }
@@ -1030,7 +1113,7 @@ Result<json> account_plan(Engine&, const json& in, TimePoint now) {
 // is the call's attachment: r2w_call_attached) -> {"verdict", "reason",
 // "run", "state", "store": {"dataset", "start_ms", "end_ms", "rows"} | null, "next"}.
 // `store` replaces everything the window held (late data replaces, never adds).
-Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
+Result<Json> account_ingest(Engine& engine, const Json& in, TimePoint now) {
   auto c = common_of(in);
   if (!c.ok()) return c.error();
   auto run = run_of(in);
@@ -1050,9 +1133,9 @@ Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
   if (summary.http_status >= 200 && summary.http_status < 300) {
     // The answer's text: "answer", or the call's attachment (Engine::call) without it.
     auto a = in.find("answer");
-    std::string_view text = a != in.end() && a->is_string()
-                                ? std::string_view(a->get_ref<const std::string&>())
-                                : engine.attachment();
+    const std::string given = a != in.end() && a->is_string() ? a->get<std::string>() : "";
+    std::string_view text =
+        a != in.end() && a->is_string() ? std::string_view(given) : engine.attachment();
     if (text.empty()) {
       parsed.problem = "the answer is empty";
     } else {
@@ -1064,17 +1147,19 @@ Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
   }
   account::Step step =
       account::advance(std::move(run).value(), c.value().state, summary, now, c.value().options);
-  json store = nullptr;
+  Json store = nullptr;
   if (step.verdict == account::Verdict::kStore) {
     store = {{"dataset", account::dataset_key(w.dataset)},
              {"start_ms", to_epoch_ms(step.stored.start)},
              {"end_ms", to_epoch_ms(step.stored.end)},
+             {"start_day", format_date(date_of(step.stored.start))},
+             {"end_day", format_date(date_of(step.stored.end))},
              {"rows", parsed.rows},
              {"parts", parsed.parts.size()}};
     // The rows as JSON texts beside the answer (Engine::add_output_text), not inside it.
     for (std::string& part : parsed.parts) engine.add_output_text(std::move(part));
   }
-  return json{{"verdict", account::verdict_name(step.verdict)},
+  return Json{{"verdict", account::verdict_name(step.verdict)},
               {"reason", step.reason},
               {"run", run_json(step.run)},
               {"state", state_json(step.state)},
@@ -1082,23 +1167,47 @@ Result<json> account_ingest(Engine& engine, const json& in, TimePoint now) {
               {"next", next_query(step.run, c.value().account_id, c.value().options.limit)}};
 }
 
-// {"options"?} -> what the Worker reads back at `now` (account::account_reads):
-// {"retention_since_ms", "last_day_since_ms", "as_of": "YYYY-MM-DD", "month_start":
-// "YYYY-MM-DD", "month_start_ms"}.
-Result<json> account_reads(Engine&, const json& in, TimePoint now) {
+// {"options"?, "usage_from_ms"?, "usage_as_of"?: "YYYY-MM-DD"} -> what the Worker reads back
+// at `now` (account::account_reads): {"retention_since_ms", "last_day_since_ms" (the last 24
+// hours: bucket list, /metrics), "as_of": "YYYY-MM-DD", "month_start": "YYYY-MM-DD",
+// "month_start_ms"}; with usage_from_ms and usage_as_of also "usage": {"since_ms", "until_ms",
+// "from_day", "to_day"} (account::usage_reach: the rows of the account's usage from
+// usage_from_ms to the end of the day usage_as_of).
+Result<Json> account_reads(Engine&, const Json& in, TimePoint now) {
+  if (!in.is_object()) return invalid_field("input", "the input must be an object");
   auto o = options_of(in);
   if (!o.ok()) return o.error();
+  FieldReader fields(in);
+  fields.has("options");
+  Duration from_ms{-1};
+  std::string as_of_text;
+  fields.read_duration("usage_from_ms", from_ms, Duration(0), Duration(253'402'300'799'999));
+  fields.read_string("usage_as_of", as_of_text);
+  if (auto err = fields.finish()) return *err;
   account::AccountReads r = account::account_reads(now, o.value());
-  return json{{"retention_since_ms", to_epoch_ms(r.retention_since)},
-              {"last_day_since_ms", to_epoch_ms(r.last_day_since)},
-              {"as_of", format_date(r.as_of)},
-              {"month_start", format_date(r.month_start)},
-              {"month_start_ms", days_since_epoch(r.month_start) * 86'400'000}};
+  Json answer = {{"retention_since_ms", to_epoch_ms(r.retention_since)},
+                 {"last_day_since_ms", to_epoch_ms(r.last_day_since)},
+                 {"as_of", format_date(r.as_of)},
+                 {"month_start", format_date(r.month_start)},
+                 {"month_start_ms", days_since_epoch(r.month_start) * 86'400'000}};
+  if (from_ms.count() >= 0 || !as_of_text.empty()) {
+    if (from_ms.count() < 0) {
+      return invalid_field("usage_from_ms", "usage_from_ms must come with usage_as_of");
+    }
+    auto as_of = parse_date(as_of_text);
+    if (!as_of) return invalid_field("usage_as_of", "usage_as_of must be a date as YYYY-MM-DD");
+    const account::UsageReach u = account::usage_reach(from_epoch_ms(from_ms.count()), *as_of);
+    answer["usage"] = {{"since_ms", to_epoch_ms(u.since)},
+                       {"until_ms", to_epoch_ms(u.until)},
+                       {"from_day", format_date(u.from_day)},
+                       {"to_day", format_date(u.to_day)}};
+  }
+  return answer;
 }
 
 // {"configured", "state"?, "options"?, "action_types": [names seen in the last 31 days]} ->
 // {"status", "message", "warning", "unclassified": [names], "warnings": [text], ...}.
-Result<json> account_health(Engine&, const json& in, TimePoint now) {
+Result<Json> account_health(Engine&, const Json& in, TimePoint now) {
   auto o = options_of(in);
   bool configured = false;
   if (auto c = in.find("configured"); c != in.end() && c->is_boolean()) configured = c->get<bool>();
@@ -1110,12 +1219,12 @@ Result<json> account_health(Engine&, const json& in, TimePoint now) {
                                         "account analytics settings refused (" + o.error().field +
                                             "): " + o.error().message,
                                         true};
-  json unclassified = json::array();
-  json warnings = json::array();
+  Json unclassified = Json::array();
+  Json warnings = Json::array();
   if (auto a = in.find("action_types"); a != in.end() && a->is_array()) {
-    for (const json& name : *a) {
+    for (const Json& name : *a) {
       if (!name.is_string()) continue;
-      const std::string& n = name.get_ref<const std::string&>();
+      const std::string n = name.get<std::string>();
       if (account::classify_action(n) == account::ActionClass::kUnclassified) {
         unclassified.push_back(n);
         warnings.push_back("R2 action type " + n +
@@ -1123,7 +1232,7 @@ Result<json> account_health(Engine&, const json& in, TimePoint now) {
       }
     }
   }
-  return json{{"enabled", configured},
+  return Json{{"enabled", configured},
               {"status", h.status},
               {"message", h.message},
               {"warning", h.warning || !unclassified.empty()},
@@ -1137,20 +1246,20 @@ Result<json> account_health(Engine&, const json& in, TimePoint now) {
 
 // ---- the account's usage, reconciliation, bucket list ------------------------------------
 
-Result<std::vector<account::OperationsDay>> operation_days_of(const json& list,
+Result<std::vector<account::OperationsDay>> operation_days_of(const Json& list,
                                                               const std::string& field) {
   std::vector<account::OperationsDay> out;
   if (!list.is_array()) return invalid_field(field, field + " must be a list");
   out.reserve(list.size());
   for (size_t i = 0; i < list.size(); ++i) {
-    const json& r = list[i];
+    const Json& r = list[i];
     std::string at = field + "[" + std::to_string(i) + "]";
     if (!r.is_array() || r.size() != 6 || !r[0].is_string() || !r[1].is_string() ||
         !r[2].is_string() || !whole(r[3]) || !whole(r[4]) || !whole(r[5])) {
       return invalid_field(at, at + " must be [date, bucket, action_type, status_code, "
                                     "requests, response_bytes]");
     }
-    auto d = parse_date(r[0].get_ref<const std::string&>());
+    auto d = parse_date(r[0].get<std::string>());
     if (!d) return invalid_field(at, at + " has no date as YYYY-MM-DD");
     out.push_back({*d, r[1].get<std::string>(), r[2].get<std::string>(),
                    static_cast<uint32_t>(std::min<uint64_t>(*whole(r[3]), 999)), *whole(r[4]),
@@ -1159,20 +1268,20 @@ Result<std::vector<account::OperationsDay>> operation_days_of(const json& list,
   return out;
 }
 
-Result<std::vector<account::StorageRow>> storage_rows_of(const json& list,
+Result<std::vector<account::StorageRow>> storage_rows_of(const Json& list,
                                                          const std::string& field) {
   std::vector<account::StorageRow> out;
   if (!list.is_array()) return invalid_field(field, field + " must be a list");
   for (size_t i = 0; i < list.size(); ++i) {
-    const json& r = list[i];
+    const Json& r = list[i];
     std::string at = field + "[" + std::to_string(i) + "]";
     if (!r.is_array() || r.size() != 7 || !r[0].is_string() || !r[1].is_string() ||
         !r[2].is_string() || !whole(r[3]) || !whole(r[4]) || !whole(r[5]) || !whole(r[6])) {
       return invalid_field(at, at + " must be [date, bucket, storage_class, payload_bytes, "
                                     "metadata_bytes, objects, pending_uploads]");
     }
-    auto d = parse_date(r[0].get_ref<const std::string&>());
-    auto c = cost::parse_storage_class(r[2].get_ref<const std::string&>());
+    auto d = parse_date(r[0].get<std::string>());
+    auto c = cost::parse_storage_class(r[2].get<std::string>());
     if (!d || !c) return invalid_field(at, at + " has no date or storage class");
     out.push_back(
         {*d, r[1].get<std::string>(), *c, *whole(r[3]), *whole(r[4]), *whole(r[5]), *whole(r[6])});
@@ -1182,14 +1291,14 @@ Result<std::vector<account::StorageRow>> storage_rows_of(const json& list,
 
 // {"cloudflare": [operations day rows], "own": [[date, bucket, operation, calls]]} -> per
 // bucket and day, requests by class as each counted them, and the share around r2watch.
-Result<json> account_reconcile(Engine&, const json& in, TimePoint) {
-  auto cf = operation_days_of(in.value("cloudflare", json::array()), "cloudflare");
+Result<Json> account_reconcile(Engine&, const Json& in, TimePoint) {
+  auto cf = operation_days_of(in.value("cloudflare", Json::array()), "cloudflare");
   if (!cf.ok()) return cf.error();
   std::vector<account::OwnOperationsDay> own;
-  const json list = in.value("own", json::array());
+  const Json list = in.value("own", Json::array());
   if (!list.is_array()) return invalid_field("own", "own must be a list");
   for (size_t i = 0; i < list.size(); ++i) {
-    const json& r = list[i];
+    const Json& r = list[i];
     std::optional<CivilDate> d;
     if (r.is_array() && r.size() == 4 && r[0].is_string()) d = parse_date(r[0].get<std::string>());
     if (!d || !r[1].is_string() || !r[2].is_string() || !whole(r[3])) {
@@ -1200,7 +1309,7 @@ Result<json> account_reconcile(Engine&, const json& in, TimePoint) {
   }
   account::Reconciliation rec = account::reconcile(cf.value(), own);
   auto classes = [](const account::ClassCounts& c) {
-    json o = json::object();
+    Json o = Json::object();
     for (auto k : {account::ActionClass::kClassA, account::ActionClass::kClassB,
                    account::ActionClass::kFree, account::ActionClass::kUnclassified}) {
       o[std::string(account::action_class_name(k))] = c[account::class_index(k)];
@@ -1208,7 +1317,7 @@ Result<json> account_reconcile(Engine&, const json& in, TimePoint) {
     return o;
   };
   auto row_json = [&](const account::ReconcileRow& r) {
-    json o = {{"cloudflare", classes(r.cloudflare)},
+    Json o = {{"cloudflare", classes(r.cloudflare)},
               {"r2watch", classes(r.r2watch)},
               {"cloudflare_total", r.cloudflare_total},
               {"r2watch_total", r.r2watch_total},
@@ -1220,21 +1329,21 @@ Result<json> account_reconcile(Engine&, const json& in, TimePoint) {
     }
     return o;
   };
-  json rows = json::array();
+  Json rows = Json::array();
   for (const auto& r : rec.rows) rows.push_back(row_json(r));
-  return json{{"rows", rows}, {"total", row_json(rec.total)}};
+  return Json{{"rows", rows}, {"total", row_json(rec.total)}};
 }
 
 // {"storage": [latest storage day rows], "last_day": [[bucket, action_type, action_status,
 // requests]], "costs": [{"key": bucket, "total_micro_usd"}] (cost_breakdown rows)} -> buckets.
-Result<json> account_buckets(Engine&, const json& in, TimePoint) {
-  auto st = storage_rows_of(in.value("storage", json::array()), "storage");
+Result<Json> account_buckets(Engine&, const Json& in, TimePoint) {
+  auto st = storage_rows_of(in.value("storage", Json::array()), "storage");
   if (!st.ok()) return st.error();
   std::vector<account::OperationsCount> last;
-  const json ld = in.value("last_day", json::array());
+  const Json ld = in.value("last_day", Json::array());
   if (!ld.is_array()) return invalid_field("last_day", "last_day must be a list");
   for (size_t i = 0; i < ld.size(); ++i) {
-    const json& r = ld[i];
+    const Json& r = ld[i];
     std::optional<account::ActionStatus> s;
     if (r.is_array() && r.size() == 4 && r[2].is_string()) {
       s = account::parse_action_status(r[2].get<std::string>());
@@ -1246,28 +1355,28 @@ Result<json> account_buckets(Engine&, const json& in, TimePoint) {
     last.push_back({r[0].get<std::string>(), r[1].get<std::string>(), *s, *whole(r[3])});
   }
   std::vector<account::BucketCost> costs;
-  const json cl = in.value("costs", json::array());
+  const Json cl = in.value("costs", Json::array());
   if (cl.is_array()) {
-    for (const json& c : cl) {
+    for (const Json& c : cl) {
       if (!c.is_object() || !c.contains("key") || !c["key"].is_string()) continue;
       auto m = c.find("total_micro_usd");
       if (m == c.end() || !m->is_number_integer()) continue;
       costs.push_back({c["key"].get<std::string>(), cost::Money::micro_usd(m->get<int64_t>())});
     }
   }
-  json out = json::array();
+  Json out = Json::array();
   const auto by_class = account::stored_bytes_by_class(st.value());
   for (const account::BucketSummary& b : account::bucket_summaries(st.value(), last, costs)) {
     std::array<uint64_t, cost::kStorageClassCount> classes{};
     if (auto c = by_class.find(b.bucket); c != by_class.end()) classes = c->second;
-    json ops = json::object();
+    Json ops = Json::object();
     for (auto k : {account::ActionClass::kClassA, account::ActionClass::kClassB,
                    account::ActionClass::kFree, account::ActionClass::kUnclassified}) {
       ops[std::string(account::action_class_name(k))] = b.requests_24h[account::class_index(k)];
     }
     out.push_back(
         {{"bucket", b.bucket},
-         {"storage_date", b.storage_date ? json(format_date(*b.storage_date)) : json()},
+         {"storage_date", b.storage_date ? Json(format_date(*b.storage_date)) : Json()},
          {"objects", b.objects},
          {"stored_bytes", b.stored_bytes},
          {"stored_bytes_by_class",
@@ -1285,20 +1394,20 @@ Result<json> account_buckets(Engine&, const json& in, TimePoint) {
          {"month_to_date_micro_usd", b.month_to_date.micro_usd()},
          {"month_to_date_usd", cost::format_usd(b.month_to_date, 2)}});
   }
-  return json{{"buckets", out}};
+  return Json{{"buckets", out}};
 }
 
 // The alert engine's figures from the account ({"hours": [[hour_ms, bucket, requests,
 // internal_errors]], "storage": [storage day rows], "windows_ms": [the account rules' windows]})
 // -> {"series": [{"metric", "bucket", "window_ms", "value", "samples", "detail"}]}, the
 // alert round's generic `series` figures.
-Result<json> account_alert_figures(Engine&, const json& in, TimePoint now) {
+Result<Json> account_alert_figures(Engine&, const Json& in, TimePoint now) {
   std::vector<account::HourTotal> hours;
-  const json hl = in.value("hours", json::array());
+  const Json hl = in.value("hours", Json::array());
   if (!hl.is_array()) return invalid_field("hours", "hours must be a list");
   hours.reserve(hl.size());
   for (size_t i = 0; i < hl.size(); ++i) {
-    const json& r = hl[i];
+    const Json& r = hl[i];
     if (!r.is_array() || r.size() != 4 || !r[0].is_number_integer() || !r[1].is_string() ||
         !whole(r[2]) || !whole(r[3])) {
       std::string at = "hours[" + std::to_string(i) + "]";
@@ -1307,18 +1416,18 @@ Result<json> account_alert_figures(Engine&, const json& in, TimePoint now) {
     hours.push_back(
         {from_epoch_ms(r[0].get<int64_t>()), r[1].get<std::string>(), *whole(r[2]), *whole(r[3])});
   }
-  auto st = storage_rows_of(in.value("storage", json::array()), "storage");
+  auto st = storage_rows_of(in.value("storage", Json::array()), "storage");
   if (!st.ok()) return st.error();
   std::vector<Duration> windows;
-  const json wl = in.value("windows_ms", json::array());
+  const Json wl = in.value("windows_ms", Json::array());
   if (!wl.is_array()) return invalid_field("windows_ms", "windows_ms must be a list");
-  for (const json& w : wl) {
+  for (const Json& w : wl) {
     if (!whole(w) || *whole(w) == 0) {
       return invalid_field("windows_ms", "windows_ms must hold windows in milliseconds");
     }
     windows.push_back(Duration(static_cast<int64_t>(*whole(w))));
   }
-  json series = json::array();
+  Json series = Json::array();
   for (const account::AlertFigure& f : account::alert_figures(hours, st.value(), windows, now)) {
     series.push_back({{"metric", f.metric},
                       {"bucket", f.bucket},
@@ -1327,25 +1436,25 @@ Result<json> account_alert_figures(Engine&, const json& in, TimePoint now) {
                       {"samples", f.samples},
                       {"detail", f.detail}});
   }
-  return json{{"series", series}};
+  return Json{{"series", series}};
 }
 
 // {"windows_ms": [the account rules' windows]} -> what account_alert_figures needs:
 // {"hours_ms": [hours the spike compares], "hours_since_ms", "storage_since": "YYYY-MM-DD"}.
-Result<json> account_alert_reach(Engine&, const json& in, TimePoint now) {
+Result<Json> account_alert_reach(Engine&, const Json& in, TimePoint now) {
   std::vector<Duration> windows;
-  const json wl = in.value("windows_ms", json::array());
+  const Json wl = in.value("windows_ms", Json::array());
   if (!wl.is_array()) return invalid_field("windows_ms", "windows_ms must be a list");
-  for (const json& w : wl) {
+  for (const Json& w : wl) {
     if (!whole(w) || *whole(w) == 0) {
       return invalid_field("windows_ms", "windows_ms must hold windows in milliseconds");
     }
     windows.push_back(Duration(static_cast<int64_t>(*whole(w))));
   }
   account::AlertReach r = account::alert_reach(windows, now);
-  json hours = json::array();
+  Json hours = Json::array();
   for (TimePoint h : r.hours) hours.push_back(to_epoch_ms(h));
-  return json{{"hours_ms", hours},
+  return Json{{"hours_ms", hours},
               {"hours_since_ms", to_epoch_ms(r.hours_since)},
               {"storage_since", format_date(r.storage_since)}};
 }
@@ -1363,18 +1472,18 @@ constexpr CommandEntry kCommands[] = {
 
 }  // namespace
 
-Result<account::AccountUsage> account_usage_from_json(const json& j, std::string_view field) {
+Result<account::AccountUsage> account_usage_from_json(const Json& j, std::string_view field) {
   std::string base(field);
   if (!j.is_object()) return invalid_field(base, base + " must be {operations, storage}");
-  auto ops = operation_days_of(j.value("operations", json::array()), base + ".operations");
+  auto ops = operation_days_of(j.value("operations", Json::array()), base + ".operations");
   if (!ops.ok()) return ops.error();
-  auto st = storage_rows_of(j.value("storage", json::array()), base + ".storage");
+  auto st = storage_rows_of(j.value("storage", Json::array()), base + ".storage");
   if (!st.ok()) return st.error();
   return account::account_usage(ops.value(), st.value());
 }
 
-json account_usage_notes_json(const account::AccountUsage& u) {
-  json unclassified = json::array();
+Json account_usage_notes_json(const account::AccountUsage& u) {
+  Json unclassified = Json::array();
   for (const auto& a : u.unclassified) {
     unclassified.push_back(
         {{"action_type", a.action_type}, {"requests", a.requests}, {"billed_as", "class_a"}});

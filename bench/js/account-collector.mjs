@@ -107,7 +107,7 @@ register(
   'data:text/javascript,' +
     encodeURIComponent(`
 export async function resolve(spec, ctx, next) {
-  if (spec.startsWith('cloudflare:')) return { url: 'data:text/javascript,export class DurableObject {}; export class WorkerEntrypoint {}; export const env = {};', shortCircuit: true };
+  if (spec.startsWith('cloudflare:')) return { url: 'data:text/javascript,export class DurableObject {}; export class WorkerEntrypoint {}; export const env = {}; export function waitUntil() {}', shortCircuit: true };
   return next(spec, ctx);
 }
 export async function load(url, ctx, next) {

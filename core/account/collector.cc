@@ -240,6 +240,13 @@ AccountReads account_reads(TimePoint now, const CollectorOptions& o) {
           .month_start = CivilDate{today.year, today.month, 1}};
 }
 
+UsageReach usage_reach(TimePoint from, CivilDate as_of) {
+  return {.since = from,
+          .until = from_epoch_ms(0) + kDay * (days_since_epoch(as_of) + 1),
+          .from_day = date_of(from),
+          .to_day = as_of};
+}
+
 CollectorHealth collector_health(bool configured, const CollectorState& s, TimePoint now,
                                  const CollectorOptions& o) {
   if (!configured) {

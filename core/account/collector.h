@@ -143,6 +143,18 @@ struct AccountReads {
 };
 AccountReads account_reads(TimePoint now, const CollectorOptions& options);
 
+// What the Worker reads back for the account's usage from `from` to the end of the UTC day
+// `as_of` (the bill, the reconciliation, the cost alerts): hour rows from `since` up to
+// `until` (the end of `as_of`), storage day rows from `from_day` (the day of `from`) to `to_day`
+// (`as_of`).
+struct UsageReach {
+  TimePoint since;
+  TimePoint until;
+  CivilDate from_day;
+  CivilDate to_day;
+};
+UsageReach usage_reach(TimePoint from, CivilDate as_of);
+
 // The start of the hour / UTC day that holds t, and the end of it.
 TimePoint floor_hour(TimePoint t);
 TimePoint floor_day(TimePoint t);

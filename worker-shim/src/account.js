@@ -106,7 +106,7 @@ export async function accountHealth(rt, nowMs) {
     try {
       state = await store.loadCollectorState(rt.env.DB);
       // The engine names how far back action types are looked at (the datasets' retention).
-      const reads = ask(rt, 'account_reads', { options: cfg.options }, nowMs);
+      const reads = accountReads(rt, nowMs);
       actionTypes = await store.actionTypesSince(rt.env.DB, reads.retention_since_ms);
     } catch {
       // The database's own component reports why it cannot be read; refused settings are
@@ -135,9 +135,22 @@ export function costSource(rt, request, user = null) {
   return asked ?? (configured && user === null ? 'account' : 'r2watch');
 }
 
-/** The cost commands' `account` member for `fromMs`'s day to `asOf`. */
+/**
+ * What the Worker reads back for the account at `nowMs`, as the engine names it (account_reads):
+ * {retention_since_ms, last_day_since_ms (the last 24 hours: the bucket list and /metrics'
+ * account families), as_of, month_start, month_start_ms}; with `usage` ({from_ms, as_of}) also
+ * `usage`: {since_ms, until_ms, from_day, to_day}, the rows of the account's usage from from_ms
+ * to the end of the day as_of.
+ */
+export function accountReads(rt, nowMs, usage = null) {
+  const input = { options: accountConfig(rt.env).options };
+  if (usage) Object.assign(input, { usage_from_ms: usage.from_ms, usage_as_of: usage.as_of });
+  return ask(rt, 'account_reads', input, nowMs);
+}
+
+/** The cost commands' `account` member from `fromMs` to the end of the day `asOf`. */
 export async function accountMember(rt, fromMs, asOf) {
-  return accountUsage(rt.env.DB, fromMs, asOf);
+  return accountUsage(rt.env.DB, accountReads(rt, Date.now(), { from_ms: fromMs, as_of: asOf }).usage);
 }
 
 /**
@@ -163,8 +176,10 @@ export function registerAccountRoutes(router) {
   // Per bucket and day: operations by class as Cloudflare counted them and as r2watch's own
   // rollups did, and the share that went around r2watch.
   router.on('GET', '/api/account/reconcile', async (request, _params, rt) => {
-    const { month, start, asOf } = monthOf(request, Date.now());
-    const [cf, own] = await Promise.all([accountUsage(rt.env.DB, start, asOf), ownOperations(rt.env.DB, start, asOf)]);
+    const now = Date.now();
+    const { month, start, asOf } = monthOf(request, now);
+    const { usage } = accountReads(rt, now, { from_ms: start, as_of: asOf });
+    const [cf, own] = await Promise.all([accountUsage(rt.env.DB, usage), ownOperations(rt.env.DB, usage)]);
     const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });
     return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });
   }, READ_ACCOUNT);
@@ -175,11 +190,12 @@ export function registerAccountRoutes(router) {
     const now = Date.now();
     const db = rt.env.DB;
     // The engine names the last 24 hours and the month to date.
-    const { last_day_since_ms: lastDaySince, month_start_ms: start, as_of: asOf } = ask(rt, 'account_reads', {}, now);
+    const { last_day_since_ms: lastDaySince, month_start_ms: start, as_of: asOf } = accountReads(rt, now);
+    const { usage: reach } = accountReads(rt, now, { from_ms: start, as_of: asOf });
     const [storage, lastDay, usage, pricing] = await Promise.all([
       latestStorage(db),
       operationsSince(db, lastDaySince),
-      accountUsage(db, start, asOf),
+      accountUsage(db, reach),
       loadPriceVersions(db),
     ]);
     const breakdown = ask(rt, 'cost_breakdown', `${JSON.stringify({ as_of: asOf, by: 'bucket', account: usage }).slice(0, -1)},"pricing":${pricing}}`, now);

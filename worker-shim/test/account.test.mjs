@@ -469,7 +469,9 @@ test('migration 0020 carries the one-row-per-group operations over into one row 
     ]);
     // The bill's reading of them is what it was.
     const { accountUsage } = await import('../src/db/account.js');
-    const usage = await accountUsage(w.db, h, '2026-11-01');
+    // The reach as account_reads names it for (h, 2026-11-01).
+    const reach = { since_ms: h, until_ms: Date.UTC(2026, 10, 2), from_day: '2026-11-01', to_day: '2026-11-01' };
+    const usage = await accountUsage(w.db, reach);
     assert.deepEqual(usage.operations.sort(), [
       ['2026-11-01', 'a', 'GetObject', 200, 140, 5010],
       ['2026-11-01', 'a', 'PutObject', 500, 3, 0],

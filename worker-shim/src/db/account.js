@@ -3,11 +3,9 @@
 // alerts and /metrics read back. Operations are one row per bucket and hour, its groups a JSON
 // list [[action_type, action_status, status_code, requests, response_bytes], ...] (migration
 // 0020); the engine writes a window's rows as JSON texts (account-commands.cc), each bound to
-// one INSERT as it is.
-const DAY_MS = 86_400_000;
+// one INSERT as it is. Every window read here is the engine's (account_reads, account_ingest's
+// `store`); SQLite only writes an hour's UTC date (strftime) for the day sums.
 const OWN_PREFIX = '.r2watch';
-
-const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
 /** The collector's state as the engine wrote it, or null before the first run. */
 export async function loadCollectorState(db) {
@@ -46,9 +44,7 @@ export async function saveStep(db, store, state, nowMs) {
       );
     }
   } else if (store?.dataset === 'storage') {
-    statements.push(
-      db.prepare('DELETE FROM account_storage_daily WHERE day >= ? AND day < ?').bind(isoDay(store.start_ms), isoDay(store.end_ms)),
-    );
+    statements.push(db.prepare('DELETE FROM account_storage_daily WHERE day >= ? AND day < ?').bind(store.start_day, store.end_day));
     for (const part of store.parts) {
       statements.push(
         db
@@ -81,50 +77,52 @@ export async function actionTypesSince(db, sinceMs) {
   return results.map((r) => r.action_type);
 }
 
+/** An hour's UTC date as SQLite writes it ('YYYY-MM-DD'), from a column of epoch milliseconds. */
+const utcDate = (column) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
+
 /**
- * The account's usage from `fromMs`'s day to `asOf` for the cost commands' `account` member:
- * operations summed per day, bucket, action type and HTTP status, and storage day rows.
+ * The account's usage over `reach` (account_reads' `usage`: {since_ms, until_ms, from_day,
+ * to_day}) for the cost commands' `account` member: operations summed per day, bucket, action
+ * type and HTTP status, and storage day rows.
  */
-export async function accountUsage(db, fromMs, asOf) {
-  const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
+export async function accountUsage(db, reach) {
   const [ops, storage] = await db.batch([
     db
       .prepare(
-        `SELECT h.hour_ms / ${DAY_MS} AS day_no, h.bucket AS bucket, g.value->>0 AS action_type,
+        `SELECT ${utcDate('h.hour_ms')} AS day, h.bucket AS bucket, g.value->>0 AS action_type,
                 g.value->>2 AS status_code, SUM(g.value->>3) AS requests, SUM(g.value->>4) AS response_bytes
            FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ? AND h.hour_ms < ?
-          GROUP BY day_no, h.bucket, action_type, status_code`,
+          GROUP BY day, h.bucket, action_type, status_code`,
       )
-      .bind(fromMs, endMs),
+      .bind(reach.since_ms, reach.until_ms),
     db
       .prepare(
         `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
            FROM account_storage_daily WHERE day >= ? AND day <= ?`,
       )
-      .bind(isoDay(fromMs), asOf),
+      .bind(reach.from_day, reach.to_day),
   ]);
   return {
-    operations: ops.results.map((r) => [isoDay(r.day_no * DAY_MS), r.bucket, r.action_type, r.status_code, r.requests, r.response_bytes]),
+    operations: ops.results.map((r) => [r.day, r.bucket, r.action_type, r.status_code, r.requests, r.response_bytes]),
     storage: storage.results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]),
   };
 }
 
-/** r2watch's own calls per day, bucket and operation (storage_metrics), probes left out. */
-export async function ownOperations(db, fromMs, asOf) {
-  const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
+/** r2watch's own calls per day, bucket and operation (storage_metrics) over `reach`, probes left out. */
+export async function ownOperations(db, reach) {
   const hourDone =
     (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
   const { results } = await db
     .prepare(
-      `SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, operation, SUM(calls) AS calls
+      `SELECT ${utcDate('period_start_ms')} AS day, bucket, operation, SUM(calls) AS calls
          FROM storage_metrics
         WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
           AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4
-        GROUP BY day_no, bucket, operation`,
+        GROUP BY day, bucket, operation`,
     )
-    .bind(hourDone, fromMs, endMs, OWN_PREFIX)
+    .bind(hourDone, reach.since_ms, reach.until_ms, OWN_PREFIX)
     .all();
-  return results.map((r) => [isoDay(r.day_no * DAY_MS), r.bucket, r.operation, r.calls]);
+  return results.map((r) => [r.day, r.bucket, r.operation, r.calls]);
 }
 
 /** Each bucket's storage rows of its latest stored day. */

@@ -236,6 +236,31 @@ Json next_query(const account::CollectorRun& run, const std::string& account_id,
 
 // ---- reading an answer ---------------------------------------------------------------------
 
+// Equal bytes, compared 8 at a time: std::memcmp is a call into libc in the wasm build, and
+// the reader compares a few short texts per group (the layout's keys, the hour, the bucket).
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+  for (; n >= 8; a += 8, b += 8, n -= 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+  }
+  if (n >= 4) {
+    uint32_t x, y;
+    std::memcpy(&x, a, 4);
+    std::memcpy(&y, b, 4);
+    if (x != y) return false;
+    a += 4, b += 4, n -= 4;
+  }
+  for (; n > 0; --n) {
+    if (*a++ != *b++) return false;
+  }
+  return true;
+}
+inline bool same_text(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && same_bytes(a.data(), b.data(), a.size());
+}
+
 // A value as the scanner hands it over: only what the reader needs of it.
 struct Value {
   enum Kind : uint8_t { kNull, kWhole, kNegative, kString, kOther } kind = kNull;
@@ -709,7 +734,7 @@ class AnswerReader {
     const char* p = lx.pos();
     const char* const e = lx.end();
     auto lit = [&](std::string_view s) {
-      if (static_cast<size_t>(e - p) < s.size() || std::memcmp(p, s.data(), s.size()) != 0) {
+      if (static_cast<size_t>(e - p) < s.size() || !same_bytes(p, s.data(), s.size())) {
         return false;
       }
       p += s.size();
@@ -884,9 +909,27 @@ class AnswerReader {
     return owned;
   }
 
+  // account::parse_action_status, with the length told first (a status per group).
+  static std::optional<account::ActionStatus> status_of(std::string_view s) {
+    switch (s.size()) {
+      case 7:
+        if (same_text(s, "success")) return account::ActionStatus::kSuccess;
+        break;
+      case 9:
+        if (same_text(s, "userError")) return account::ActionStatus::kUserError;
+        break;
+      case 13:
+        if (same_text(s, "internalError")) return account::ActionStatus::kInternalError;
+        break;
+      default:
+        break;
+    }
+    return std::nullopt;
+  }
+
   // The time of a group's hour; the same text as the group before reads the same.
   std::optional<TimePoint> hour_of(std::string_view text) {
-    if (text != last_hour_text_) {
+    if (!same_text(text, last_hour_text_)) {
       last_hour_text_.assign(text.data(), text.size());
       last_hour_ = parse_iso_time(text);
     }
@@ -920,7 +963,7 @@ class AnswerReader {
       if (!t || *t < window_.start || *t >= window_.end) {
         return fail_group("dimensions.datetimeHour is not an hour of the window asked for");
       }
-      auto status = account::parse_action_status(status_);
+      auto status = status_of(status_);
       if (!status) {
         return fail_group("dimensions.actionStatus is not success, userError or internalError");
       }
@@ -932,8 +975,14 @@ class AnswerReader {
       if (last_hour_ms_ && hour_ms < *last_hour_ms_) ordered_ = false;
       last_hour_ms_ = hour_ms;
       // Groups of one bucket and hour mostly come together: the last one found is tried first.
-      if (!last_row_ || last_row_hour_ms_ != hour_ms || last_row_bucket_ != bucket_) {
+      if (!last_row_ || last_row_hour_ms_ != hour_ms || !same_text(last_row_bucket_, bucket_)) {
         last_row_ = &hours_[{hour_ms, std::string(bucket_)}];
+        // A new row's groups take room for the rows' average so far and a quarter more (the
+        // text grows without copying itself over as it does; the room stays within a quarter
+        // of the answer's rows).
+        if (last_row_->groups.empty() && !hours_.empty()) {
+          last_row_->groups.reserve(group_bytes_ / hours_.size() * 5 / 4);
+        }
         last_row_hour_ms_ = hour_ms;
         last_row_bucket_.assign(bucket_.data(), bucket_.size());
       }
@@ -946,10 +995,23 @@ class AnswerReader {
       // [action_type, action_status, status_code, requests, response_bytes]: the figures
       // after the action type written into one buffer, appended at once.
       std::string& g = b.groups;
-      g.append(g.empty() ? "[[" : ",[", 2);
-      append_json_string(g, action_);
-      char tail[96];
-      char* w = tail;
+      // The whole group in one buffer, appended at once, when the action type needs no escape
+      // (as every one does); else the action type is escaped into the text first.
+      char buf[320];
+      char* w = buf;
+      *w++ = g.empty() ? '[' : ',';
+      *w++ = '[';
+      if (action_.size() <= 200 && std::none_of(action_.begin(), action_.end(), [](char c) {
+            return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+          })) {
+        *w++ = '"';
+        w = std::copy(action_.begin(), action_.end(), w);
+        *w++ = '"';
+      } else {
+        g.append(buf, static_cast<size_t>(w - buf));
+        w = buf;
+        append_json_string(g, action_);
+      }
       *w++ = ',';
       *w++ = '"';
       w = std::copy(status_.begin(), status_.end(), w);  // one of the three names: checked above
@@ -961,7 +1023,8 @@ class AnswerReader {
       *w++ = ',';
       w = write_digits(w, *figures_[1]);
       *w++ = ']';
-      g.append(tail, static_cast<size_t>(w - tail));
+      g.append(buf, static_cast<size_t>(w - buf));
+      group_bytes_ += static_cast<size_t>(w - buf);
     } else {
       if (hour_.empty() || bucket_.empty())
         return fail_group("dimensions lacks date or bucketName");
@@ -1063,6 +1126,7 @@ class AnswerReader {
   BucketHour* last_row_ = nullptr;  // the row of the last group stored (map nodes stay put)
   int64_t last_row_hour_ms_ = 0;
   std::string last_row_bucket_;
+  size_t group_bytes_ = 0;               // the groups' text written so far (to size new rows)
   std::optional<int64_t> last_hour_ms_;  // of the last group read
   bool ordered_ = true;                  // every group's hour no earlier than the one before
 };

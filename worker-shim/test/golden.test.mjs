@@ -28,7 +28,9 @@ for (const { command, name } of cases) {
     const expected = JSON.parse(readFileSync(join(GOLDEN, command, `${name}.out.json`), 'utf8'));
     const engine = new Engine(module, 0); // a fresh engine at time 0, as the native test
     const { text } = engine.callRaw(command, input, 0);
-    assert.deepEqual(JSON.parse(text), expected);
+    // The JSON answer: raw texts a command hands back beside it (account_ingest's rows) follow
+    // it behind NUL bytes, where the native test's parser stops too.
+    assert.deepEqual(JSON.parse(text.split('\0')[0]), expected);
   });
 }
 

@@ -470,7 +470,12 @@ TEST(AccountAnswer, TheCompactLayoutReadsAsTheGeneralOne) {
   // path's 16), a zero fraction, groups of two buckets and statuses.
   std::string groups;
   for (int i = 0; i < 200; ++i) {
-    const std::string bucket = i % 7 == 0 ? R"(b \"q\" \u00e9)" : "b" + std::to_string(i % 3);
+    // Names: escaped (the general path), UTF-8 past 8 bytes, one that begins as another does.
+    const std::string bucket =
+        i % 7 == 0   ? R"(b \"q\" \u00e9)"
+        : i % 7 == 1 ? "b\u00fccket-\u00f1ame-\u0434\u043b\u0438\u043d\u043d\u043e\u0435"
+        : i % 7 == 2 ? "b1-longer-than-eight"
+                     : "b" + std::to_string(i % 3);
     const char* status = i % 5 == 0 ? "internalError" : i % 3 == 0 ? "userError" : "success";
     std::string figures = "\"r\": " + std::to_string(i * 37 + 1) + ", \"b\": " +
                           (i % 11 == 0 ? std::string("12345678901234567") : std::to_string(i));
@@ -485,7 +490,7 @@ TEST(AccountAnswer, TheCompactLayoutReadsAsTheGeneralOne) {
   EXPECT_EQ(fast.verdict, "store") << fast.reason;
   EXPECT_EQ(fast.rows, general.rows);
   EXPECT_EQ(fast.stored, general.stored);
-  EXPECT_EQ(general.rows, 4u);  // b0, b1, b2 and the escaped name, one hour
+  EXPECT_EQ(general.rows, 6u);  // b0, b1, b2 and the three other names, one hour
   // The compact text of each unusable group fails as the spaced one does.
   const std::pair<std::string, std::string> cases[] = {
       {group(R"("r": -5, "b": 0)", kDims), "sum.requests is not a whole"},
@@ -497,6 +502,8 @@ TEST(AccountAnswer, TheCompactLayoutReadsAsTheGeneralOne) {
       {group(R"("r": 5, "b": 0)", dims("b", "GetObject", "meh", 200)), "actionStatus"},
       {group(R"("r": 5, "b": 0)", dims("b", "GetObject", "success", 1000)), "responseStatusCode"},
       {group(R"("r": 5, "b": 0)", dims("", "GetObject", "success", 200)), "lacks"},
+      {group(R"("r": 5, "b": 0)", dims("a-bucket-name\tx", "GetObject", "success", 200)),
+       "not a JSON object"},
       {group(
            R"("r": 5, "b": 0)",
            R"("h": "2020-01-01T00:00:00Z", "n": "b", "a": "GetObject", "t": "success", "c": 200)"),

@@ -15,6 +15,7 @@
 //   r2watch's own counts   [date, bucket, operation, calls]
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -750,20 +751,51 @@ class AnswerReader {
       out = n;
       return true;
     };
+    // A string's plain run, 8 bytes at a time: the first quote, backslash or control byte of
+    // each word is found with the usual bit tricks (the lowest flag is exact).
     auto text = [&](std::string_view& out) {
       const char* const b = p;
-      while (p < e && !Lexer::string_stop(*p)) ++p;
+      constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+      auto zero_byte = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+      for (;;) {
+        if (e - p < 8) {
+          while (p < e && !Lexer::string_stop(*p)) ++p;
+          break;
+        }
+        uint64_t x;
+        std::memcpy(&x, p, 8);
+        const uint64_t stop = zero_byte(x ^ (kOnes * '"')) | zero_byte(x ^ (kOnes * '\\')) |
+                              ((x - kOnes * 0x20) & ~x & kHighs);
+        if (stop != 0) {
+          p += std::countr_zero(stop) / 8;
+          break;
+        }
+        p += 8;
+      }
       if (p >= e || *p != '"') return false;
       out = std::string_view(b, static_cast<size_t>(p - b));
       ++p;
       return true;
     };
+    // The hour and the bucket mostly repeat the group before's: compared at once with the
+    // last plain text this path read (a view into the answer), scanned only when they differ.
+    auto again = [&](std::string_view& last, std::string_view& out) {
+      const size_t n = last.size();
+      if (n > 0 && static_cast<size_t>(e - p) > n && p[n] == '"' && same_bytes(p, last.data(), n)) {
+        out = std::string_view(p, n);
+        p += n + 1;
+        return true;
+      }
+      if (!text(out)) return false;
+      last = out;
+      return true;
+    };
     uint64_t requests = 0, bytes = 0, code = 0;
     std::string_view hour, bucket, action, status;
     if (!(lit(R"({"s":{"r":)") && number(requests) && lit(R"(,"b":)") && number(bytes) &&
-          lit(R"(},"d":{"h":")") && text(hour) && lit(R"(,"n":")") && text(bucket) &&
-          lit(R"(,"a":")") && text(action) && lit(R"(,"t":")") && text(status) && lit(R"(,"c":)") &&
-          number(code) && lit("}}"))) {
+          lit(R"(},"d":{"h":")") && again(fast_hour_, hour) && lit(R"(,"n":")") &&
+          again(fast_bucket_, bucket) && lit(R"(,"a":")") && text(action) && lit(R"(,"t":")") &&
+          text(status) && lit(R"(,"c":)") && number(code) && lit("}}"))) {
       return false;
     }
     lx.seek(p);
@@ -1126,7 +1158,9 @@ class AnswerReader {
   BucketHour* last_row_ = nullptr;  // the row of the last group stored (map nodes stay put)
   int64_t last_row_hour_ms_ = 0;
   std::string last_row_bucket_;
-  size_t group_bytes_ = 0;               // the groups' text written so far (to size new rows)
+  size_t group_bytes_ = 0;  // the groups' text written so far (to size new rows)
+  // The last hour and bucket texts the fast path read: plain views into the answer.
+  std::string_view fast_hour_, fast_bucket_;
   std::optional<int64_t> last_hour_ms_;  // of the last group read
   bool ordered_ = true;                  // every group's hour no earlier than the one before
 };

@@ -29,6 +29,13 @@ const Json* member(const Json& in, const char* name) {
   return it == in.end() || it->is_null() ? nullptr : &*it;
 }
 
+// A field of a command's input, marked known to its FieldReader (whose finish() refuses the
+// fields no one read); nullptr when absent or null (null is as absent).
+const Json* field(FieldReader& r, const Json& in, const char* name) {
+  r.has(name);
+  return member(in, name);
+}
+
 // An optional whole-number count of an input object (null: not given).
 std::optional<uint64_t> read_count(FieldReader& r, const Json& in, const char* name) {
   if (!member(in, name)) {
@@ -40,8 +47,7 @@ std::optional<uint64_t> read_count(FieldReader& r, const Json& in, const char* n
   return n;
 }
 
-Result<sec::Access> read_access(const Json& in) {
-  const Json* v = member(in, "access");
+Result<sec::Access> read_access(const Json* v) {
   if (!v || !v->is_object()) return invalid_field("access", "access must be an object");
   sec::Access a;
   const Json* role = member(*v, "role");
@@ -65,14 +71,18 @@ Result<sec::Access> read_access(const Json& in) {
 // ("key_errors": [{code, field, message}]).
 // Bad variables are refused (every one named) and change nothing.
 Result<Json> security_configure(Engine& e, const Json& in, TimePoint) {
-  const Json* vars = member(in, "vars");
+  FieldReader r(in);
+  const Json* vars = field(r, in, "vars");
+  const char* const names[4] = {"jwt_secret", "secrets_key", "secrets_key_previous",
+                                "analytics_key"};
+  const Json* given[4];
+  for (size_t i = 0; i < 4; ++i) given[i] = field(r, in, names[i]);
+  if (auto err = r.finish()) return *err;
   auto settings = codec::settings_from_vars(vars ? *vars : Json::object());
   if (!settings.ok()) return settings.error();
   std::optional<std::string> keys[4];
-  const char* const names[4] = {"jwt_secret", "secrets_key", "secrets_key_previous",
-                                "analytics_key"};
   for (size_t i = 0; i < 4; ++i) {
-    if (const Json* k = member(in, names[i])) {
+    if (const Json* k = given[i]) {
       if (!k->is_string()) {
         return invalid_field(names[i], std::string(names[i]) + " must be a string");
       }
@@ -115,18 +125,25 @@ Result<Json> security_configure(Engine& e, const Json& in, TimePoint) {
 //    {"decision": "deny", "code", "message", "field"?, "credential", "count_failure"};
 // every answer also carries "rate" and "failures" (the windows and limits to count in).
 Result<Json> auth_authenticate(Engine& e, const Json& in, TimePoint now) {
-  auto access = read_access(in);
+  FieldReader r(in);
+  const Json* access_v = field(r, in, "access");
+  const Json* authorization = field(r, in, "authorization");
+  const Json* user = field(r, in, "user");
+  const Json* row = field(r, in, "token");
+  const Json* fetched = field(r, in, "token_fetched_at_ms");
+  if (auto err = r.finish()) return *err;
+  auto access = read_access(access_v);
   if (!access.ok()) return access.error();
   sec::AuthRequest request;
   request.access = access.value();
-  if (const Json* h = member(in, "authorization"); h && h->is_string()) {
-    request.authorization = h->get<std::string>();
+  if (authorization && authorization->is_string()) {
+    request.authorization = authorization->get<std::string>();
   }
-  if (const Json* user = member(in, "user")) {
+  if (user) {
     request.user.arrived = user->is_string() ? sec::Arrived::kValue : sec::Arrived::kWrongType;
     if (user->is_string()) request.user.value = user->get<std::string>();
   }
-  if (const Json* row = member(in, "token")) {
+  if (row) {
     if (!row->is_object()) return invalid_field("token", "token must be a row object or null");
     auto stored = codec::stored_token_from_json(*row);
     if (!stored.ok()) return stored.error();
@@ -135,7 +152,7 @@ Result<Json> auth_authenticate(Engine& e, const Json& in, TimePoint now) {
   } else if (in.contains("token")) {
     request.token_row = sec::TokenRowState::kNoSuchRow;
   }
-  if (const Json* fetched = member(in, "token_fetched_at_ms")) {
+  if (fetched) {
     if (!fetched->is_number_integer()) {
       return invalid_field("token_fetched_at_ms", "token_fetched_at_ms must be an integer");
     }
@@ -155,13 +172,12 @@ Result<Json> rate_limit_decide(Engine& e, const Json& in, TimePoint now) {
   sec::RateCounts counts;
   counts.ip_count = read_count(r, in, "ip_count").value_or(0);
   counts.token_count = read_count(r, in, "token_count").value_or(0);
-  if (const Json* start = member(in, "window_start_ms")) {
+  if (const Json* start = field(r, in, "window_start_ms")) {
     if (!start->is_number_integer()) {
       return invalid_field("window_start_ms", "window_start_ms must be an integer");
     }
     counts.window_start = from_epoch_ms(start->get<int64_t>());
   }
-  r.has("window_start_ms");
   bool estimated = false;
   r.read_bool("estimated", estimated);
   if (auto err = r.finish()) return *err;
@@ -174,7 +190,9 @@ Result<Json> rate_limit_decide(Engine& e, const Json& in, TimePoint now) {
 // {"counts": [{"subject", "count"}]} (failures in the current window, after this one) ->
 // {"alarming": [{"subject", "count"}], "threshold"}: the subjects that are security events.
 Result<Json> security_failures_judge(Engine& e, const Json& in, TimePoint) {
-  const Json* counts = member(in, "counts");
+  FieldReader reader(in);
+  const Json* counts = field(reader, in, "counts");
+  if (auto err = reader.finish()) return *err;
   if (!counts || !counts->is_array()) return invalid_field("counts", "counts must be a list");
   std::vector<sec::FailureCount> list;
   for (const Json& c : *counts) {
@@ -199,7 +217,9 @@ Result<Json> security_failures_judge(Engine& e, const Json& in, TimePoint) {
 
 // {"request": POST /api/admin/users body} -> {"user"} normalized, or 422 naming every field.
 Result<Json> user_validate(Engine&, const Json& in, TimePoint) {
-  const Json* request = member(in, "request");
+  FieldReader r(in);
+  const Json* request = field(r, in, "request");
+  if (auto err = r.finish()) return *err;
   if (!request || !request->is_object()) return invalid_field("request", "body must be an object");
   auto u = codec::validate_new_user(*request);
   if (!u.ok()) return u.error();
@@ -209,15 +229,18 @@ Result<Json> user_validate(Engine&, const Json& in, TimePoint) {
 // {"request": POST /api/admin/tokens body, "user": users row | null, "random": hex} ->
 // {"token": text shown once, "record": row to store}.
 Result<Json> token_issue(Engine&, const Json& in, TimePoint now) {
-  const Json* request = member(in, "request");
+  FieldReader r(in);
+  const Json* request = field(r, in, "request");
+  const Json* row = field(r, in, "user");
+  const Json* random = field(r, in, "random");
+  if (auto err = r.finish()) return *err;
   if (!request || !request->is_object()) return invalid_field("request", "body must be an object");
   std::optional<sec::UserRecord> user;
-  if (const Json* row = member(in, "user")) {
+  if (row) {
     auto u = codec::user_row_from_json(*row);
     if (!u.ok()) return u.error();
     user = u.value();
   }
-  const Json* random = member(in, "random");
   auto t = codec::issue_api_token(
       *request, user, random && random->is_string() ? random->get<std::string>() : "", now);
   if (!t.ok()) return t.error();
@@ -227,9 +250,11 @@ Result<Json> token_issue(Engine&, const Json& in, TimePoint now) {
 // {"request": PUT quota body, "user": the path's user id} -> {"quota"} normalized, or 422
 // naming every bad field.
 Result<Json> quota_validate(Engine&, const Json& in, TimePoint) {
-  const Json* request = member(in, "request");
+  FieldReader r(in);
+  const Json* request = field(r, in, "request");
+  const Json* user = field(r, in, "user");
+  if (auto err = r.finish()) return *err;
   if (!request || !request->is_object()) return invalid_field("request", "body must be an object");
-  const Json* user = member(in, "user");
   auto q =
       codec::validate_quota(*request, user && user->is_string() ? user->get<std::string>() : "");
   if (!q.ok()) return q.error();
@@ -241,11 +266,17 @@ Result<Json> quota_validate(Engine&, const Json& in, TimePoint) {
 //  "new_size": n} -> {"allowed": true} or 413 (quota_exceeded, or payload_too_large over
 // MAX_UPLOAD_BYTES: security::check_upload_size).
 Result<Json> quota_check(Engine& e, const Json& in, TimePoint) {
-  auto quota = codec::quota_from_json(in.value("quota", Json(nullptr)), "quota");
+  FieldReader reader(in);
+  const Json* quota_v = field(reader, in, "quota");
+  const Json* usage_v = field(reader, in, "usage");
+  const Json* size = field(reader, in, "new_size");
+  const Json* replaced_v = field(reader, in, "replaced_size");
+  const Json* reserved_v = field(reader, in, "reserved");
+  if (auto err = reader.finish()) return *err;
+  auto quota = codec::quota_from_json(quota_v ? *quota_v : Json(nullptr), "quota");
   if (!quota.ok()) return quota.error();
-  auto usage = codec::usage_from_json(in.value("usage", Json(nullptr)), "usage");
+  auto usage = codec::usage_from_json(usage_v ? *usage_v : Json(nullptr), "usage");
   if (!usage.ok()) return usage.error();
-  const Json* size = member(in, "new_size");
   if (!size || !size->is_number_integer() || size->get<int64_t>() < 0) {
     return invalid_field("new_size", "new_size must be a non-negative integer");
   }
@@ -254,14 +285,14 @@ Result<Json> quota_check(Engine& e, const Json& in, TimePoint) {
     return *err;
   }
   std::optional<uint64_t> replaced;
-  if (const Json* r = member(in, "replaced_size")) {
+  if (const Json* r = replaced_v) {
     if (!r->is_number_integer() || r->get<int64_t>() < 0) {
       return invalid_field("replaced_size", "replaced_size must be a non-negative integer");
     }
     replaced = r->get<uint64_t>();
   }
   sec::StorageUsage reserved;
-  if (const Json* r = member(in, "reserved")) {
+  if (const Json* r = reserved_v) {
     auto parsed = codec::usage_from_json(*r, "reserved");
     if (!parsed.ok()) return parsed.error();
     reserved = parsed.value();
@@ -276,18 +307,24 @@ Result<Json> quota_check(Engine& e, const Json& in, TimePoint) {
 // of quota (null without a quota), whether over it, and the warning level (warning_pct) and
 // whether it is reached (warning). What the alert engine and the dashboard read.
 Result<Json> quota_status(Engine&, const Json& in, TimePoint) {
-  const Json* users = member(in, "users");
+  FieldReader reader(in);
+  const Json* users = field(reader, in, "users");
+  if (auto err = reader.finish()) return *err;
   if (!users || !users->is_array()) return invalid_field("users", "users must be a list");
   Json out = Json::array();
   for (const Json& u : *users) {
     if (!u.is_object()) return invalid_field("users", "users must hold objects");
-    const Json* id = member(u, "user_id");
+    FieldReader r(u, "users");
+    const Json* id = field(r, u, "user_id");
+    const Json* quota_v = field(r, u, "quota");
+    const Json* usage_v = field(r, u, "usage");
     if (!id || !id->is_string()) {
       return invalid_field("users.user_id", "users.user_id must be a string");
     }
-    auto quota = codec::quota_from_json(u.value("quota", Json(nullptr)), "quota");
+    if (auto err = r.finish()) return *err;
+    auto quota = codec::quota_from_json(quota_v ? *quota_v : Json(nullptr), "quota");
     if (!quota.ok()) return quota.error();
-    auto usage = codec::usage_from_json(u.value("usage", Json(nullptr)), "usage");
+    auto usage = codec::usage_from_json(usage_v ? *usage_v : Json(nullptr), "usage");
     if (!usage.ok()) return usage.error();
     out.push_back(codec::quota_status_json(id->get<std::string>(), quota.value(), usage.value()));
   }
@@ -296,12 +333,14 @@ Result<Json> quota_status(Engine&, const Json& in, TimePoint) {
 
 // {"kind": "audit"|"security_events", "query": {query-string values}} -> the checked query.
 Result<Json> log_query(Engine&, const Json& in, TimePoint) {
-  const Json* kind = member(in, "kind");
+  FieldReader r(in);
+  const Json* kind = field(r, in, "kind");
+  const Json* query = field(r, in, "query");
+  if (auto err = r.finish()) return *err;
   const std::string k = kind && kind->is_string() ? kind->get<std::string>() : "";
   if (k != "audit" && k != "security_events") {
     return invalid_field("kind", "kind must be audit or security_events");
   }
-  const Json* query = member(in, "query");
   auto q =
       codec::parse_log_query(query ? *query : Json::object(),
                              k == "audit" ? sec::LogKind::kAudit : sec::LogKind::kSecurityEvents);

@@ -110,9 +110,10 @@ Result<UserRecord> validate_new_user(const NewUserRequest& request) {
   Problems problems;
   UserRecord user;
   refuse_unknown(request.unknown, problems);
-  auto text = [&](const char* name, const Input<std::string>& in, std::string& out, bool required) {
+  enum class Need { kRequired, kOptional };
+  auto text = [&](const char* name, const Input<std::string>& in, std::string& out, Need need) {
     if (in.missing()) {
-      if (required) problems.add(name, std::string(name) + " is required");
+      if (need == Need::kRequired) problems.add(name, std::string(name) + " is required");
       return false;
     }
     if (!in.has_value()) {
@@ -122,18 +123,19 @@ Result<UserRecord> validate_new_user(const NewUserRequest& request) {
     out = in.value;
     return true;
   };
-  if (text("id", request.id, user.id, true)) problems.add(validate_user_id(user.id, "id"));
-  if (text("name", request.name, user.name, false)) {
+  if (text("id", request.id, user.id, Need::kRequired))
+    problems.add(validate_user_id(user.id, "id"));
+  if (text("name", request.name, user.name, Need::kOptional)) {
     problems.add(validate_label(user.name, "name"));
   }
-  if (text("email", request.email, user.email, false)) {
+  if (text("email", request.email, user.email, Need::kOptional)) {
     if (user.email.size() > 254 || user.email.find('@') == std::string::npos ||
         validate_label(user.email.substr(0, 100), "email")) {
       problems.add("email", "email must be an address like name@example.com");
     }
   }
   std::string role;
-  if (text("role", request.role, role, true)) {
+  if (text("role", request.role, role, Need::kRequired)) {
     if (auto r = role_from_name(role)) {
       user.role = *r;
     } else {

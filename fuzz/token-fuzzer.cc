@@ -10,6 +10,7 @@
 #include "core/security/base64url.h"
 #include "core/security/credentials.h"
 #include "core/security/jwt.h"
+#include "wasm-bindings/codec/security.h"
 
 namespace {
 
@@ -26,9 +27,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The fuzzer does not know this secret, so no input may verify; signatures made with the
   // seed corpus's secret (below) must get past the signature to the claim checks.
-  auto unknown = verify_jwt(text, "a-secret-the-fuzzer-never-sees-0123456789", JwtOptions{}, now);
+  auto unknown =
+      r2w::codec::verify_jwt(text, "a-secret-the-fuzzer-never-sees-0123456789", JwtOptions{}, now);
   check(!unknown.ok());
-  auto seeded = verify_jwt(text, "fuzz-secret-fuzz-secret-fuzz-secret-0123", JwtOptions{}, now);
+  auto seeded =
+      r2w::codec::verify_jwt(text, "fuzz-secret-fuzz-secret-fuzz-secret-0123", JwtOptions{}, now);
   (void)seeded;
 
   if (auto decoded = base64url_decode(text)) {

@@ -1,4 +1,6 @@
 // core/security: hashing, JWTs, API tokens, roles and scopes, quotas, rate limits, queries.
+#include "wasm-bindings/codec/security.h"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -6,6 +8,7 @@
 
 #include "core/security/access.h"
 #include "core/security/audit-query.h"
+#include "core/security/authenticate.h"
 #include "core/security/base64url.h"
 #include "core/security/credentials.h"
 #include "core/security/jwt.h"
@@ -18,6 +21,15 @@ namespace r2w::security {
 namespace {
 
 using nlohmann::json;
+// Requests as JSON go through the codec (which reads them into the core's structs); the
+// core's own tests below use the structs.
+using codec::issue_api_token;
+using codec::parse_log_query;
+using codec::settings_from_vars;
+using codec::sign_jwt;
+using codec::validate_new_user;
+using codec::validate_quota;
+using codec::verify_jwt;
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef-test-secret";
 
@@ -481,6 +493,163 @@ TEST(LogQuery, SinceInMsOrIsoAndEveryParameterRangeChecked) {
   EXPECT_TRUE(parse_log_query(json{{"kind", "auth_failures"}}, LogKind::kSecurityEvents).ok());
   EXPECT_TRUE(parse_log_query(json{{"kind", "rate_limited"}}, LogKind::kSecurityEvents).ok());
   EXPECT_TRUE(parse_log_query(json{{"kind", "excessive_requests"}}, LogKind::kSecurityEvents).ok());
+}
+
+TEST(Quota, WarningLevelIsTheCoresAndReachedAtEightyPercent) {
+  Quota q{.max_bytes = 100};
+  EXPECT_EQ(quota_status(q, StorageUsage{.bytes = 79}).warning_pct, kQuotaWarningPct);
+  EXPECT_FALSE(quota_status(q, StorageUsage{.bytes = 79}).warning);
+  EXPECT_TRUE(quota_status(q, StorageUsage{.bytes = 80}).warning);
+  EXPECT_TRUE(quota_status(q, StorageUsage{.bytes = 120}).warning);
+}
+
+TEST(Quota, UploadSizeLimitIsTheCores) {
+  EXPECT_FALSE(check_upload_size(100, 100));
+  auto err = check_upload_size(101, 100);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, "payload_too_large");
+  EXPECT_EQ(err->field, "body");
+  EXPECT_EQ(err->message, "an upload may be at most 100 bytes");
+}
+
+TEST(Quota, RequestStructIsValidatedWithEveryFieldNamed) {
+  QuotaRequest r{.fields = {"max_bytes", "max_objects", "zzz"},
+                 .max_bytes = input_of<uint64_t>(0),
+                 .max_objects = Input<uint64_t>{.arrived = Arrived::kWrongType}};
+  auto bad = validate_quota(r, "ana");
+  ASSERT_FALSE(bad.ok());
+  ASSERT_EQ(bad.error().problems.size(), 3u);
+  EXPECT_EQ(bad.error().field, "zzz");
+  EXPECT_EQ(bad.error().problems[1].field, "max_bytes");
+  EXPECT_EQ(bad.error().problems[2].field, "max_objects");
+}
+
+TEST(RateLimit, EstimatesNearTheLimitAskForExactCounts) {
+  Settings s;
+  s.ip_requests_per_minute = 10;
+  const TimePoint now = from_epoch_ms(60'500);
+  auto near = rate_limit(RateCounts{.ip_count = 8, .source = CountSource::kEstimated}, s, now);
+  ASSERT_TRUE(near.ok());
+  EXPECT_TRUE(near.value().confirm);
+  auto no_window = rate_limit(RateCounts{.ip_count = 1}, s, now);
+  ASSERT_FALSE(no_window.ok());
+  EXPECT_EQ(no_window.error().field, "window_start_ms");
+  auto over = rate_limit(RateCounts{.ip_count = 11, .window_start = from_epoch_ms(60'000)}, s, now);
+  ASSERT_TRUE(over.ok());
+  EXPECT_FALSE(over.value().allowed);
+  EXPECT_EQ(over.value().limited_by, RateLimitedBy::kIp);
+  EXPECT_EQ(over.value().retry_after, std::chrono::milliseconds(59'500));
+}
+
+TEST(UsageHour, ExcessiveOnlyAboveTheLimit) {
+  Settings s;
+  s.excessive_requests_per_hour = 5;
+  const TimePoint now = from_epoch_ms(3'600'000 + 10);
+  EXPECT_FALSE(usage_hour(std::nullopt, s, now).excessive);
+  EXPECT_FALSE(usage_hour(5, s, now).excessive);
+  EXPECT_TRUE(usage_hour(6, s, now).excessive);
+  EXPECT_EQ(usage_hour(6, s, now).window_start, from_epoch_ms(3'600'000));
+}
+
+class AuthFlowTest : public ::testing::Test {
+ protected:
+  testing::FakeClock clock{1'750'000'000'000};
+  Settings settings;
+  std::optional<std::string> secret = kSecret;
+  AuthAnswer run(const AuthRequest& r) {
+    return authenticate(r, settings, secret, &codec::verify_jwt, clock.now());
+  }
+  AuthRequest request(std::string authorization) {
+    AuthRequest r;
+    r.authorization = std::move(authorization);
+    r.access = Access{.role = Role::kReadonly, .scope = "storage"};
+    return r;
+  }
+  std::string token = "r2w_0123456789abcdef_" + std::string(64, 'a');
+  StoredToken row() {
+    return StoredToken{.id = "0123456789abcdef",
+                       .user_id = "alice",
+                       .hash = api_token_hash(token),
+                       .role = Role::kUser,
+                       .scopes = {"*"}};
+  }
+};
+
+TEST_F(AuthFlowTest, NoSecretHandsOutNothing) {
+  secret.reset();
+  auto a = run(request("Bearer x"));
+  EXPECT_EQ(a.decision, AuthDecision::kDeny);
+  EXPECT_EQ(a.refusal.code, "secret_missing");
+  EXPECT_FALSE(a.count_failure);
+  EXPECT_FALSE(a.credential);
+}
+
+TEST_F(AuthFlowTest, MissingOrMalformedHeadersAreCountedFailures) {
+  AuthRequest none = request("");
+  none.authorization.reset();
+  auto a = run(none);
+  EXPECT_EQ(a.decision, AuthDecision::kDeny);
+  EXPECT_TRUE(a.count_failure);
+  EXPECT_EQ(a.refusal.field, "authorization");
+  auto b = run(request("Basic abc"));
+  EXPECT_EQ(b.refusal.message, "the Authorization header must be: Bearer <token>");
+  auto c = run(request("Bearer not-a-jwt"));
+  EXPECT_EQ(c.decision, AuthDecision::kDeny);
+  ASSERT_TRUE(c.credential);
+  EXPECT_TRUE(c.credential->starts_with("credential:"));
+}
+
+TEST_F(AuthFlowTest, ApiTokenAsksForItsRowThenDecides) {
+  auto first = run(request("Bearer " + token));
+  EXPECT_EQ(first.decision, AuthDecision::kLookup);
+  EXPECT_EQ(first.token_id, "0123456789abcdef");
+
+  AuthRequest with_row = request("bearer " + token);
+  with_row.token_row = TokenRowState::kRead;
+  with_row.token = row();
+  auto allowed = run(with_row);
+  ASSERT_EQ(allowed.decision, AuthDecision::kAllow) << allowed.refusal.message;
+  EXPECT_EQ(allowed.principal->user, "alice");
+  EXPECT_EQ(allowed.scope.subject, "alice");
+  EXPECT_TRUE(allowed.touch_token);
+  EXPECT_EQ(allowed.rate_subject, "token:0123456789abcdef");
+
+  // A cached row past its time is read again.
+  with_row.token_fetched_at = clock.now() - kTokenCacheTtl;
+  EXPECT_EQ(run(with_row).decision, AuthDecision::kLookup);
+
+  AuthRequest gone = request("Bearer " + token);
+  gone.token_row = TokenRowState::kNoSuchRow;
+  auto refused = run(gone);
+  EXPECT_EQ(refused.refusal.message, "API token is not valid");
+  EXPECT_EQ(refused.credential, "token:0123456789abcdef");
+}
+
+TEST_F(AuthFlowTest, AGoodCredentialIsRefusedForAnotherUsersDataWithoutCounting) {
+  AuthRequest r = request("Bearer " + token);
+  r.token_row = TokenRowState::kRead;
+  r.token = row();
+  r.user = input_of<std::string>("bob");
+  auto a = run(r);
+  EXPECT_EQ(a.decision, AuthDecision::kDeny);
+  EXPECT_EQ(a.refusal.code, "forbidden");
+  EXPECT_EQ(a.refusal.field, "user");
+  EXPECT_FALSE(a.count_failure);
+  ASSERT_TRUE(a.principal);
+  EXPECT_EQ(a.principal->user, "alice");
+  r.user = Input<std::string>{.arrived = Arrived::kWrongType};
+  EXPECT_EQ(run(r).refusal.message, "user must be a string");
+}
+
+TEST_F(AuthFlowTest, JwtGoesThroughTheVerifier) {
+  int64_t now_s = to_epoch_ms(clock.now()) / 1000;
+  std::string jwt = sign_jwt(
+      json{{"iss", "r2watch"}, {"sub", "carol"}, {"role", "readonly"}, {"exp", now_s + 60}},
+      kSecret);
+  auto a = run(request("Bearer " + jwt));
+  ASSERT_EQ(a.decision, AuthDecision::kAllow) << a.refusal.message;
+  EXPECT_EQ(a.rate_subject, "user:carol");
+  EXPECT_FALSE(a.touch_token);
 }
 
 }  // namespace

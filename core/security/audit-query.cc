@@ -5,8 +5,6 @@
 
 namespace r2w::security {
 
-using nlohmann::json;
-
 namespace {
 
 Error bad(const std::string& field, const std::string& message) {
@@ -57,13 +55,13 @@ std::optional<TimePoint> parse_instant(std::string_view text) {
   return from_epoch_ms(ms + ((*h * 60 + *m) * 60 + *s) * 1000 + frac);
 }
 
-Result<LogQuery> parse_log_query(const json& query, LogKind kind) {
+Error log_query_not_object() { return bad("query", "must be an object"); }
+
+Result<LogQuery> parse_log_query(const QueryValues& query, LogKind kind) {
   LogQuery q;
-  if (!query.is_object()) return bad("query", "must be an object");
-  for (const auto& item : query.items()) {
-    const std::string& name = item.key();
-    if (!item.value().is_string()) return bad(name, "must be a string");
-    const std::string& v = item.value().get_ref<const std::string&>();
+  for (const auto& [name, value] : query) {
+    if (!value.has_value()) return bad(name, "must be a string");
+    const std::string& v = value.value;
     if (name == "since") {
       q.since = parse_instant(v);
       if (!q.since) return bad(name, "must be ms since the epoch or an ISO-8601 UTC time");

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "core/security/request.h"
 
 namespace r2w::security {
 
@@ -24,7 +27,11 @@ struct LogQuery {
 };
 
 enum class LogKind { kAudit, kSecurityEvents };
-Result<LogQuery> parse_log_query(const nlohmann::json& query, LogKind kind);
+// The query-string values in the order they arrived (kWrongType: not a string).
+using QueryValues = std::vector<std::pair<std::string, Input<std::string>>>;
+Result<LogQuery> parse_log_query(const QueryValues& query, LogKind kind);
+// The refusal of a query that is not an object of parameters.
+Error log_query_not_object();
 
 // "1767225600000", "2026-01-01", "2026-01-01T12:30:00Z" or "2026-01-01T12:30:00.250Z".
 std::optional<TimePoint> parse_instant(std::string_view text);

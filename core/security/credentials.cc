@@ -7,8 +7,6 @@
 
 namespace r2w::security {
 
-using nlohmann::json;
-
 namespace {
 
 bool is_lower_hex(std::string_view s) {
@@ -46,13 +44,8 @@ class Problems {
   std::vector<FieldProblem> list_;
 };
 
-void refuse_unknown(const json& request, std::initializer_list<std::string_view> known,
-                    Problems& problems) {
-  for (const auto& item : request.items()) {
-    bool found = false;
-    for (std::string_view k : known) found = found || item.key() == k;
-    if (!found) problems.add(item.key(), item.key() + " is not a known field");
-  }
+void refuse_unknown(const UnknownFields& unknown, Problems& problems) {
+  for (const std::string& name : unknown) problems.add(name, name + " is not a known field");
 }
 
 }  // namespace
@@ -113,33 +106,36 @@ std::optional<Error> validate_label(std::string_view text, std::string_view fiel
   return std::nullopt;
 }
 
-Result<UserRecord> validate_new_user(const json& request) {
+Result<UserRecord> validate_new_user(const NewUserRequest& request) {
   Problems problems;
   UserRecord user;
-  refuse_unknown(request, {"id", "name", "email", "role"}, problems);
-  auto text = [&](const char* name, std::string& out, bool required) {
-    auto it = request.find(name);
-    if (it == request.end() || it->is_null()) {
-      if (required) problems.add(name, std::string(name) + " is required");
+  refuse_unknown(request.unknown, problems);
+  enum class Need { kRequired, kOptional };
+  auto text = [&](const char* name, const Input<std::string>& in, std::string& out, Need need) {
+    if (in.missing()) {
+      if (need == Need::kRequired) problems.add(name, std::string(name) + " is required");
       return false;
     }
-    if (!it->is_string()) {
+    if (!in.has_value()) {
       problems.add(name, std::string(name) + " must be a string");
       return false;
     }
-    out = it->get<std::string>();
+    out = in.value;
     return true;
   };
-  if (text("id", user.id, true)) problems.add(validate_user_id(user.id, "id"));
-  if (text("name", user.name, false)) problems.add(validate_label(user.name, "name"));
-  if (text("email", user.email, false)) {
+  if (text("id", request.id, user.id, Need::kRequired))
+    problems.add(validate_user_id(user.id, "id"));
+  if (text("name", request.name, user.name, Need::kOptional)) {
+    problems.add(validate_label(user.name, "name"));
+  }
+  if (text("email", request.email, user.email, Need::kOptional)) {
     if (user.email.size() > 254 || user.email.find('@') == std::string::npos ||
         validate_label(user.email.substr(0, 100), "email")) {
       problems.add("email", "email must be an address like name@example.com");
     }
   }
   std::string role;
-  if (text("role", role, true)) {
+  if (text("role", request.role, role, Need::kRequired)) {
     if (auto r = role_from_name(role)) {
       user.role = *r;
     } else {
@@ -151,7 +147,8 @@ Result<UserRecord> validate_new_user(const json& request) {
   return user;
 }
 
-Result<IssuedToken> issue_api_token(const json& request, const std::optional<UserRecord>& user,
+Result<IssuedToken> issue_api_token(const TokenRequest& request,
+                                    const std::optional<UserRecord>& user,
                                     std::string_view random_hex, TimePoint now) {
   if (random_hex.size() != kTokenRandomHex || !is_lower_hex(random_hex)) {
     return Error{
@@ -161,11 +158,10 @@ Result<IssuedToken> issue_api_token(const json& request, const std::optional<Use
   }
   Problems problems;
   IssuedToken t;
-  refuse_unknown(request, {"user_id", "name", "role", "scopes", "expires_in_days"}, problems);
-  auto user_id = request.find("user_id");
-  if (user_id == request.end() || !user_id->is_string()) {
+  refuse_unknown(request.unknown, problems);
+  if (!request.user_id.has_value()) {
     problems.add("user_id", "user_id is required (a string)");
-  } else if (auto e = validate_user_id(user_id->get<std::string>(), "user_id")) {
+  } else if (auto e = validate_user_id(request.user_id.value, "user_id")) {
     problems.add(e);
   } else if (!user) {
     problems.add("user_id", "user_id names no user");
@@ -175,16 +171,15 @@ Result<IssuedToken> issue_api_token(const json& request, const std::optional<Use
     t.user_id = user->id;
     t.role = user->role;
   }
-  auto name = request.find("name");
-  if (name == request.end() || !name->is_string()) {
+  if (!request.name.has_value()) {
     problems.add("name", "name is required (a string)");
   } else {
-    t.name = name->get<std::string>();
+    t.name = request.name.value;
     problems.add(validate_label(t.name, "name"));
   }
-  if (auto role = request.find("role"); role != request.end()) {
+  if (request.role.arrived != Arrived::kAbsent) {
     std::optional<Role> r =
-        role->is_string() ? role_from_name(role->get<std::string>()) : std::nullopt;
+        request.role.has_value() ? role_from_name(request.role.value) : std::nullopt;
     if (!r) {
       problems.add("role", "role must be admin, user or readonly");
     } else if (user && static_cast<int>(*r) > static_cast<int>(user->role)) {
@@ -194,31 +189,30 @@ Result<IssuedToken> issue_api_token(const json& request, const std::optional<Use
       t.role = *r;
     }
   }
-  if (auto scopes = request.find("scopes"); scopes != request.end()) {
-    if (!scopes->is_array() || scopes->empty() || scopes->size() > 16) {
+  if (request.scopes.arrived != Arrived::kAbsent) {
+    const auto& scopes = request.scopes.value;
+    if (!request.scopes.has_value() || scopes.empty() || scopes.size() > kMaxTokenScopes) {
       problems.add("scopes", "scopes must be a list of 1 to 16 scopes");
     } else {
-      for (size_t i = 0; i < scopes->size(); ++i) {
-        const json& s = (*scopes)[i];
+      for (size_t i = 0; i < scopes.size(); ++i) {
         std::string field = "scopes[" + std::to_string(i) + "]";
-        if (!s.is_string() || !is_known_scope(s.get<std::string>())) {
+        if (!scopes[i].has_value() || !is_known_scope(scopes[i].value)) {
           problems.add(field, field +
                                   " must be one of *, storage, usage, costs, health, alerts, "
                                   "admin, metrics");
         } else {
-          t.scopes.push_back(s.get<std::string>());
+          t.scopes.push_back(scopes[i].value);
         }
       }
     }
   } else {
     t.scopes = {std::string(kAllScopes)};
   }
-  if (auto days = request.find("expires_in_days"); days != request.end() && !days->is_null()) {
-    bool whole = days->is_number_integer() ||
-                 (days->is_number_float() && std::isfinite(days->get<double>()) &&
-                  std::floor(days->get<double>()) == days->get<double>());
-    double d = days->is_number() ? days->get<double>() : 0;
-    if (!whole || d < 1 || d > 3650) {
+  if (!request.expires_in_days.missing()) {
+    const double d = request.expires_in_days.has_value() ? request.expires_in_days.value : 0;
+    const bool whole =
+        request.expires_in_days.has_value() && std::isfinite(d) && std::floor(d) == d;
+    if (!whole || d < 1 || d > kMaxTokenLifetimeDays) {
       problems.add("expires_in_days", "expires_in_days must be a whole number from 1 to 3650");
     } else {
       t.expires_at = now + std::chrono::hours(24) * static_cast<int64_t>(d);

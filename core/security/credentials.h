@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +8,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/security/access.h"
+#include "core/security/request.h"
 
 namespace r2w::security {
 
@@ -69,9 +69,16 @@ struct UserRecord {
   bool disabled = false;
 };
 
-// Validates POST /api/admin/users: {"id", "role", "name"?, "email"?}. Every bad field is named
-// (Error::problems), nothing is stored on refusal.
-Result<UserRecord> validate_new_user(const nlohmann::json& request);
+// POST /api/admin/users: {"id", "role", "name"?, "email"?}, as the codec read it.
+struct NewUserRequest {
+  UnknownFields unknown;
+  Input<std::string> id;
+  Input<std::string> name;
+  Input<std::string> email;
+  Input<std::string> role;
+};
+// Validates it. Every bad field is named (Error::problems), nothing is stored on refusal.
+Result<UserRecord> validate_new_user(const NewUserRequest& request);
 
 // A token ready to store, and the token text to show once.
 struct IssuedToken {
@@ -86,11 +93,24 @@ struct IssuedToken {
   std::optional<TimePoint> expires_at;
 };
 
-// Validates POST /api/admin/tokens: {"user_id", "name", "role"? (default the user's; never
-// above it), "scopes"? (known scopes or "*"; default ["*"]), "expires_in_days"? (1..3650)}
-// and makes the token from `random_hex` (kTokenRandomHex hex digits from a CSPRNG). `user` is
-// the stored user named by user_id, or nullopt when there is none (then 422 on user_id).
-Result<IssuedToken> issue_api_token(const nlohmann::json& request,
+// POST /api/admin/tokens: {"user_id", "name", "role"? (default the user's; never above it),
+// "scopes"? (known scopes or "*"; default ["*"]), "expires_in_days"? (1..3650)}, as the codec
+// read it (expires_in_days: any JSON number).
+struct TokenRequest {
+  UnknownFields unknown;
+  Input<std::string> user_id;
+  Input<std::string> name;
+  Input<std::string> role;
+  Input<std::vector<Input<std::string>>> scopes;
+  Input<double> expires_in_days;
+};
+inline constexpr size_t kMaxTokenScopes = 16;
+inline constexpr uint32_t kMaxTokenLifetimeDays = 3650;
+
+// Validates it and makes the token from `random_hex` (kTokenRandomHex hex digits from a
+// CSPRNG). `user` is the stored user named by user_id, or nullopt when there is none (then 422
+// on user_id). Every bad field is named (Error::problems).
+Result<IssuedToken> issue_api_token(const TokenRequest& request,
                                     const std::optional<UserRecord>& user,
                                     std::string_view random_hex, TimePoint now);
 

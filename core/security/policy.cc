@@ -6,30 +6,23 @@
 
 namespace r2w::security {
 
-using nlohmann::json;
-
 namespace {
 
-// A whole number in [min, max] given as a JSON number or a string of digits.
-std::optional<uint64_t> whole(const json& v, uint64_t min, uint64_t max) {
+// A whole number in [min, max] given as a number or as text of digits.
+std::optional<uint64_t> whole(const Input<VarValue>& v, uint64_t min, uint64_t max) {
+  if (!v.has_value()) return std::nullopt;
   uint64_t n = 0;
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
+  if (v.value.number) {
+    double d = *v.value.number;
+    if (!std::isfinite(d) || d < 0 || d > 1e15 || std::floor(d) != d) return std::nullopt;
+    n = static_cast<uint64_t>(d);
+  } else {
+    const std::string& s = v.value.text;
     if (s.empty() || s.size() > 12) return std::nullopt;
     for (char c : s) {
       if (c < '0' || c > '9') return std::nullopt;
       n = n * 10 + static_cast<uint64_t>(c - '0');
     }
-  } else if (v.is_number_unsigned()) {
-    n = v.get<uint64_t>();
-  } else if (v.is_number_integer() && v.get<int64_t>() >= 0) {
-    n = static_cast<uint64_t>(v.get<int64_t>());
-  } else if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (!std::isfinite(d) || d < 0 || d > 1e15 || std::floor(d) != d) return std::nullopt;
-    n = static_cast<uint64_t>(d);
-  } else {
-    return std::nullopt;
   }
   if (n < min || n > max) return std::nullopt;
   return n;
@@ -37,14 +30,13 @@ std::optional<uint64_t> whole(const json& v, uint64_t min, uint64_t max) {
 
 }  // namespace
 
-Result<Settings> settings_from_vars(const json& vars) {
+Result<Settings> settings_from_vars(const SecurityVars& vars) {
   Settings s;
   std::vector<FieldProblem> problems;
-  if (!vars.is_object()) return invalid_field("vars", "vars must be an object");
-  auto number = [&](const char* name, uint64_t min, uint64_t max, auto&& apply) {
-    auto it = vars.find(name);
-    if (it == vars.end() || it->is_null()) return;
-    auto n = whole(*it, min, max);
+  auto number = [&](const char* name, const Input<VarValue>& v, uint64_t min, uint64_t max,
+                    auto&& apply) {
+    if (v.missing()) return;
+    auto n = whole(v, min, max);
     if (!n) {
       problems.push_back({name, std::string(name) + " must be a whole number from " +
                                     std::to_string(min) + " to " + std::to_string(max)});
@@ -52,28 +44,29 @@ Result<Settings> settings_from_vars(const json& vars) {
     }
     apply(*n);
   };
-  if (auto it = vars.find("JWT_ISSUER"); it != vars.end() && !it->is_null()) {
-    if (!it->is_string() || it->get<std::string>().empty() || it->get<std::string>().size() > 200) {
+  if (!vars.jwt_issuer.missing()) {
+    const Input<VarValue>& v = vars.jwt_issuer;
+    if (!v.has_value() || v.value.number || v.value.text.empty() || v.value.text.size() > 200) {
       problems.push_back({"JWT_ISSUER", "JWT_ISSUER must be a string of 1 to 200 bytes"});
     } else {
-      s.jwt.issuer = it->get<std::string>();
+      s.jwt.issuer = v.value.text;
     }
   }
-  number("JWT_MAX_SKEW_SECONDS", 0, 300,
+  number("JWT_MAX_SKEW_SECONDS", vars.jwt_max_skew_seconds, 0, 300,
          [&](uint64_t n) { s.jwt.max_skew = std::chrono::seconds(n); });
-  number("JWT_MAX_LIFETIME_SECONDS", 60, 30 * 86400,
+  number("JWT_MAX_LIFETIME_SECONDS", vars.jwt_max_lifetime_seconds, 60, 30 * 86400,
          [&](uint64_t n) { s.jwt.max_lifetime = std::chrono::seconds(n); });
-  number("RATE_LIMIT_PER_MINUTE", 1, 1'000'000,
+  number("RATE_LIMIT_PER_MINUTE", vars.rate_limit_per_minute, 1, 1'000'000,
          [&](uint64_t n) { s.token_requests_per_minute = static_cast<uint32_t>(n); });
-  number("RATE_LIMIT_IP_PER_MINUTE", 1, 1'000'000,
+  number("RATE_LIMIT_IP_PER_MINUTE", vars.rate_limit_ip_per_minute, 1, 1'000'000,
          [&](uint64_t n) { s.ip_requests_per_minute = static_cast<uint32_t>(n); });
-  number("AUTH_FAILURE_THRESHOLD", 1, 100'000,
+  number("AUTH_FAILURE_THRESHOLD", vars.auth_failure_threshold, 1, 100'000,
          [&](uint64_t n) { s.auth_failure_threshold = static_cast<uint32_t>(n); });
-  number("AUTH_FAILURE_WINDOW_SECONDS", 10, 86'400,
+  number("AUTH_FAILURE_WINDOW_SECONDS", vars.auth_failure_window_seconds, 10, 86'400,
          [&](uint64_t n) { s.auth_failure_window = std::chrono::seconds(n); });
-  number("MAX_UPLOAD_BYTES", 1, 5ull * 1024 * 1024 * 1024,
+  number("MAX_UPLOAD_BYTES", vars.max_upload_bytes, 1, 5ull * 1024 * 1024 * 1024,
          [&](uint64_t n) { s.max_upload_bytes = n; });
-  number("EXCESSIVE_REQUESTS_PER_HOUR", 1, 10'000'000,
+  number("EXCESSIVE_REQUESTS_PER_HOUR", vars.excessive_requests_per_hour, 1, 10'000'000,
          [&](uint64_t n) { s.excessive_requests_per_hour = static_cast<uint32_t>(n); });
   if (!problems.empty()) {
     return Error{.code = "invalid_field",
@@ -165,6 +158,49 @@ RateDecision rate_decision(uint64_t count, uint32_t limit, TimePoint window_begi
   if (left < std::chrono::seconds(1)) left = std::chrono::seconds(1);
   if (left > window) left = window;
   return RateDecision{.allowed = false, .retry_after = left};
+}
+
+Result<RateAnswer> rate_limit(const RateCounts& counts, const Settings& s, TimePoint now) {
+  if (counts.source == CountSource::kEstimated &&
+      (rate_needs_confirm(counts.ip_count, s.ip_requests_per_minute) ||
+       rate_needs_confirm(counts.token_count, s.token_requests_per_minute))) {
+    return RateAnswer{.confirm = true};
+  }
+  if (!counts.window_start) {
+    return invalid_field("window_start_ms", "window_start_ms must be an integer");
+  }
+  struct Check {
+    RateLimitedBy by;
+    uint64_t count;
+    uint32_t limit;
+  };
+  for (const Check& c :
+       {Check{RateLimitedBy::kIp, counts.ip_count, s.ip_requests_per_minute},
+        Check{RateLimitedBy::kToken, counts.token_count, s.token_requests_per_minute}}) {
+    auto d = rate_decision(c.count, c.limit, *counts.window_start, kRateWindow, now);
+    if (!d.allowed) {
+      return RateAnswer{
+          .allowed = false, .retry_after = d.retry_after, .limited_by = c.by, .limit = c.limit};
+    }
+  }
+  return RateAnswer{};
+}
+
+std::vector<FailureCount> alarming_failures(const std::vector<FailureCount>& counts,
+                                            uint32_t threshold) {
+  std::vector<FailureCount> out;
+  for (const FailureCount& c : counts) {
+    if (failures_alarming(c.count, threshold)) out.push_back(c);
+  }
+  return out;
+}
+
+UsageHour usage_hour(std::optional<uint64_t> count, const Settings& s, TimePoint now) {
+  const uint32_t limit = s.excessive_requests_per_hour;
+  return UsageHour{.window_start = window_start(now, kUsageWindow),
+                   .window = kUsageWindow,
+                   .limit = limit,
+                   .excessive = count && requests_excessive(*count, limit)};
 }
 
 }  // namespace r2w::security

@@ -1,14 +1,15 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/security/jwt.h"
+#include "core/security/request.h"
 
 namespace r2w::security {
 
@@ -44,10 +45,30 @@ inline bool requests_excessive(uint64_t requests, uint32_t limit) { return reque
 // The shortest JWT_SECRET accepted: 32 bytes, the HMAC-SHA256 output size (RFC 7518 3.2).
 inline constexpr size_t kMinSecretBytes = 32;
 
-// Settings from the Worker's variables (strings, as wrangler passes them; numbers are accepted
-// too). Every bad variable is named in Error::problems; unknown names are ignored (the Worker
-// passes only the ones it knows).
-Result<Settings> settings_from_vars(const nlohmann::json& vars);
+// A Worker variable as it arrived: text (as wrangler passes variables), a number (JSON), or
+// something else (kWrongType).
+struct VarValue {
+  std::string text;
+  std::optional<double> number;  // set when the variable is a number rather than text
+};
+
+// The Worker's security variables, as the codec read them (absent or null: missing).
+struct SecurityVars {
+  Input<VarValue> jwt_issuer;                   // JWT_ISSUER
+  Input<VarValue> jwt_max_skew_seconds;         // JWT_MAX_SKEW_SECONDS
+  Input<VarValue> jwt_max_lifetime_seconds;     // JWT_MAX_LIFETIME_SECONDS
+  Input<VarValue> rate_limit_per_minute;        // RATE_LIMIT_PER_MINUTE
+  Input<VarValue> rate_limit_ip_per_minute;     // RATE_LIMIT_IP_PER_MINUTE
+  Input<VarValue> auth_failure_threshold;       // AUTH_FAILURE_THRESHOLD
+  Input<VarValue> auth_failure_window_seconds;  // AUTH_FAILURE_WINDOW_SECONDS
+  Input<VarValue> max_upload_bytes;             // MAX_UPLOAD_BYTES
+  Input<VarValue> excessive_requests_per_hour;  // EXCESSIVE_REQUESTS_PER_HOUR
+};
+
+// Settings from the Worker's variables (whole numbers as text or as numbers). Every bad
+// variable is named in Error::problems; unknown names are ignored (the Worker passes only the
+// ones it knows).
+Result<Settings> settings_from_vars(const SecurityVars& vars);
 
 // "secret_missing" when JWT_SECRET is absent or empty, "secret_too_short" when it has fewer
 // than kMinSecretBytes bytes; both name JWT_SECRET and say how to set it.
@@ -107,5 +128,50 @@ inline constexpr Duration kWriteBehindIdRetention = std::chrono::hours(24);
 inline bool failures_alarming(uint64_t failures, uint32_t threshold) {
   return failures > threshold;
 }
+
+// How long the counters of rate limits and failed authentications are kept (the daily job
+// deletes older windows; the longest window is a day).
+inline constexpr Duration kSecurityCounterRetention = std::chrono::hours(24);
+
+// One rate-limit check: the counters after this request, in the window that starts at
+// `window_start` (nullopt: not given). `estimated`: the counts are the isolate's estimate, not
+// D1's.
+enum class CountSource { kExact, kEstimated };
+struct RateCounts {
+  uint64_t ip_count = 0;
+  uint64_t token_count = 0;
+  std::optional<TimePoint> window_start;
+  CountSource source = CountSource::kExact;
+};
+enum class RateLimitedBy { kNone, kIp, kToken };
+struct RateAnswer {
+  bool allowed = true;
+  Duration retry_after{0};
+  RateLimitedBy limited_by = RateLimitedBy::kNone;
+  uint32_t limit = 0;
+  // An estimate near its limit (rate_needs_confirm): count in D1 first and ask again.
+  bool confirm = false;
+};
+// "invalid_field" on window_start_ms when exact counts come without their window.
+Result<RateAnswer> rate_limit(const RateCounts& counts, const Settings& settings, TimePoint now);
+
+// Failed authentications per subject in the current window (after this one).
+struct FailureCount {
+  std::string subject;
+  uint64_t count = 0;
+};
+// The subjects whose failures are a security event, in the order given.
+std::vector<FailureCount> alarming_failures(const std::vector<FailureCount>& counts,
+                                            uint32_t threshold);
+
+// The excessive-use check of one user's requests in this hour (kUsageWindow).
+struct UsageHour {
+  TimePoint window_start;
+  Duration window{0};
+  uint32_t limit = 0;
+  bool excessive = false;
+};
+// `count`: the user's requests in this hour after this one (nullopt: just the window).
+UsageHour usage_hour(std::optional<uint64_t> count, const Settings& settings, TimePoint now);
 
 }  // namespace r2w::security

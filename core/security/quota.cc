@@ -9,31 +9,7 @@
 
 namespace r2w::security {
 
-using nlohmann::json;
-
 namespace {
-
-constexpr uint64_t kMaxExact = 1ull << 53;  // JavaScript's largest exact integer
-
-std::optional<uint64_t> count_of(const json& v, uint64_t min) {
-  uint64_t n = 0;
-  if (v.is_number_unsigned()) {
-    n = v.get<uint64_t>();
-  } else if (v.is_number_integer()) {
-    if (v.get<int64_t>() < 0) return std::nullopt;
-    n = static_cast<uint64_t>(v.get<int64_t>());
-  } else if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (!std::isfinite(d) || d < 0 || d > static_cast<double>(kMaxExact) || std::floor(d) != d) {
-      return std::nullopt;
-    }
-    n = static_cast<uint64_t>(d);
-  } else {
-    return std::nullopt;
-  }
-  if (n < min || n > kMaxExact) return std::nullopt;
-  return n;
-}
 
 double pct(uint64_t part, uint64_t whole) {
   return whole == 0 ? 0 : std::round(static_cast<double>(part) * 10000.0 / whole) / 100.0;
@@ -41,15 +17,14 @@ double pct(uint64_t part, uint64_t whole) {
 
 }  // namespace
 
-Result<Quota> validate_quota(const json& request, std::string_view user) {
+Result<Quota> validate_quota(const QuotaRequest& request, std::string_view user) {
   std::vector<FieldProblem> problems;
   Quota q;
-  static constexpr std::string_view kAnswered[] = {"bytes", "objects", "bytes_pct", "objects_pct",
-                                                   "over"};
-  for (const auto& item : request.items()) {
-    const std::string& key = item.key();
+  static constexpr std::string_view kAnswered[] = {
+      "bytes", "objects", "bytes_pct", "objects_pct", "over", "warning_pct", "warning"};
+  for (const std::string& key : request.fields) {
     if (key == "user_id") {
-      if (!item.value().is_string() || item.value().get<std::string>() != user) {
+      if (!request.user_id.has_value() || request.user_id.value != user) {
         problems.push_back({key, "user_id must be the user's id (" + std::string(user) + ")"});
       }
     } else if (key != "max_bytes" && key != "max_objects" &&
@@ -57,17 +32,18 @@ Result<Quota> validate_quota(const json& request, std::string_view user) {
       problems.push_back({key, key + " is not a known field"});
     }
   }
-  auto bytes = request.find("max_bytes");
-  if (bytes == request.end()) {
+  if (request.max_bytes.arrived == Arrived::kAbsent) {
     problems.push_back({"max_bytes", "max_bytes is required"});
-  } else if (auto n = count_of(*bytes, 1)) {
-    q.max_bytes = *n;
+  } else if (request.max_bytes.has_value() && request.max_bytes.value >= 1 &&
+             request.max_bytes.value <= kMaxQuotaCount) {
+    q.max_bytes = request.max_bytes.value;
   } else {
     problems.push_back({"max_bytes", "max_bytes must be a whole number of bytes from 1 to 2^53"});
   }
-  if (auto objects = request.find("max_objects"); objects != request.end() && !objects->is_null()) {
-    if (auto n = count_of(*objects, 1)) {
-      q.max_objects = *n;
+  if (!request.max_objects.missing()) {
+    if (request.max_objects.has_value() && request.max_objects.value >= 1 &&
+        request.max_objects.value <= kMaxQuotaCount) {
+      q.max_objects = request.max_objects.value;
     } else {
       problems.push_back({"max_objects", "max_objects must be a whole number from 1 to 2^53"});
     }
@@ -79,6 +55,13 @@ Result<Quota> validate_quota(const json& request, std::string_view user) {
                  .problems = problems};
   }
   return q;
+}
+
+std::optional<Error> check_upload_size(uint64_t new_size, uint64_t max_upload_bytes) {
+  if (new_size <= max_upload_bytes) return std::nullopt;
+  return Error{.code = "payload_too_large",
+               .message = "an upload may be at most " + std::to_string(max_upload_bytes) + " bytes",
+               .field = "body"};
 }
 
 std::optional<Error> check_upload(const std::optional<Quota>& quota, const StorageUsage& usage,
@@ -117,32 +100,8 @@ QuotaStatus quota_status(const Quota& quota, const StorageUsage& usage) {
     s.objects_pct = pct(usage.objects, *quota.max_objects);
     s.over = s.over || usage.objects > *quota.max_objects;
   }
+  s.warning = s.bytes_pct >= s.warning_pct;
   return s;
-}
-
-Result<std::optional<Quota>> quota_from_json(const json& v, const char* field) {
-  if (v.is_null()) return std::optional<Quota>{};
-  if (!v.is_object()) return invalid_field(field, std::string(field) + " must be an object");
-  auto q = validate_quota(v, "");
-  if (!q.ok()) return invalid_field(field, std::string(field) + "." + q.error().message);
-  return std::optional<Quota>(q.value());
-}
-
-Result<StorageUsage> usage_from_json(const json& v, const char* field) {
-  StorageUsage u;
-  if (v.is_null()) return u;
-  if (!v.is_object()) return invalid_field(field, std::string(field) + " must be an object");
-  for (const char* name : {"bytes", "objects"}) {
-    auto it = v.find(name);
-    if (it == v.end() || it->is_null()) continue;
-    auto n = count_of(*it, 0);
-    if (!n) {
-      return invalid_field(std::string(field) + "." + name,
-                           std::string(field) + "." + name + " must be a whole number");
-    }
-    (std::string_view(name) == "bytes" ? u.bytes : u.objects) = *n;
-  }
-  return u;
 }
 
 }  // namespace r2w::security

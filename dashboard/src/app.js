@@ -257,8 +257,8 @@ function quotaTile(q) {
   return tile('quota', 'Quota', fmt.pct(q.bytes_pct), {
     raw: q.bytes_pct,
     trend: `${fmt.bytes(q.bytes)} of ${fmt.bytes(q.max_bytes)}`,
-    warn: q.bytes_pct >= 80,
-    hint: 'above 80% of the quota',
+    warn: q.warning,
+    hint: `above ${fmt.pct(q.warning_pct, 0)} of the quota`,
   });
 }
 
@@ -273,10 +273,11 @@ async function quotasTile() {
   }
   const limited = users.filter((u) => u.max_bytes !== null);
   if (!limited.length) return tile('quota', 'Quotas', 'no quota set', { trend: 'PUT /api/admin/users/{id}/quota sets one' });
-  const near = limited.filter((u) => u.bytes_pct >= 80);
+  // Near: at the engine's warning level (warning_pct) or more.
+  const near = limited.filter((u) => u.warning);
   return tile('quota', 'Quotas', `${fmt.count(near.length)} of ${fmt.count(limited.length)} near`, {
     raw: near.length,
-    trend: `users at 80% or more of their quota${near.length ? `: ${near.map((u) => u.user_id).join(', ')}` : ''}`,
+    trend: `users at ${fmt.pct(limited[0].warning_pct, 0)} or more of their quota${near.length ? `: ${near.map((u) => u.user_id).join(', ')}` : ''}`,
     warn: near.length > 0,
   });
 }

@@ -1,3 +1,5 @@
+import { ask } from './http.js';
+
 // The one mapping of an operation event to an Analytics Engine data point. Queries of the
 // dataset (SQL API) read these positions:
 //   index1  bucket
@@ -37,7 +39,7 @@ export function userHashOf(rt, user) {
   rt.analyticsUsers ??= new Map();
   let hash = rt.analyticsUsers.get(user);
   if (hash === undefined) {
-    hash = rt.engine.call('analytics_user', { user }, Date.now()).user_hash;
+    hash = ask(rt, 'analytics_user', { user }).user_hash;
     if (rt.analyticsUsers.size >= MAX_REMEMBERED) rt.analyticsUsers.clear();
     rt.analyticsUsers.set(user, hash);
   }

@@ -2,8 +2,8 @@
 // Every decision (token checks, roles and scopes, whose data, rate limits, what is a security
 // event) is the engine's (core/security/); this file reads headers and D1 and writes counters,
 // events and audit rows. See docs/security.md.
-import { HttpError, retryAfterSeconds } from './http.js';
-import { excessiveRequestsEvent, rateLimitedEvent } from './db/security-events.js';
+import { HttpError, retryAfterSeconds, ask } from './http.js';
+import { authFailuresEvent, excessiveRequestsEvent, rateLimitedEvent } from './db/security-events.js';
 import { auditRow, counterAdd, tokenRow, touchToken } from './db/security.js';
 import { writes } from './write-behind.js';
 import { clockNow } from './instrument.js';
@@ -45,13 +45,13 @@ function rememberToken(rt, id, row, nowMs) {
 async function authenticateToken(rt, input, tokenId, now) {
   const cached = tokenRows.get(tokenId);
   if (cached) {
-    const answer = rt.engine.call('auth_authenticate', { ...input, token: cached.row, token_fetched_at_ms: cached.fetchedAtMs }, now);
+    const answer = ask(rt, 'auth_authenticate', { ...input, token: cached.row, token_fetched_at_ms: cached.fetchedAtMs }, now);
     if (answer.decision !== 'lookup') return answer;
     tokenRows.delete(tokenId);
   }
   const row = await tokenRow(rt.env.DB, tokenId);
   if (row) rememberToken(rt, tokenId, row, now);
-  return rt.engine.call('auth_authenticate', { ...input, token: row ?? null }, now);
+  return ask(rt, 'auth_authenticate', { ...input, token: row ?? null }, now);
 }
 
 /** The most statements the engine lets one batch of writes behind carry. */
@@ -92,7 +92,7 @@ export async function authenticate(request, rt, access, url) {
     access: { role: access.role, scope: access.scope },
     user: access.user ? url.searchParams.get('user') : null,
   };
-  let answer = rt.engine.call('auth_authenticate', input, now);
+  let answer = ask(rt, 'auth_authenticate', input, now);
   if (answer.decision === 'lookup') answer = await authenticateToken(rt, input, answer.token_id, now);
   if (answer.decision === 'deny' && answer.code === 'secret_missing') {
     throw new HttpError(answer.code, answer.message, { field: answer.field });
@@ -128,7 +128,8 @@ export async function authenticate(request, rt, access, url) {
   if (limiter) {
     rateAnswer = await limitWithBindings(limiter, ip, answer);
   } else if (results.length) {
-    rateAnswer = rt.engine.call(
+    rateAnswer = ask(
+      rt,
       'rate_limit_decide',
       { ip_count: countAt(0), token_count: null, window_start_ms: rate.window_start_ms },
       now,
@@ -167,10 +168,10 @@ async function admit(rt, answer, { ip, userAgent, limiter, now }) {
   const { rate } = answer;
   // Excessive use: every allowed request counts against its user's hour (the engine's window);
   // the count D1 answers for the batch is judged, and an excessive one is a security event.
-  const usage = rt.engine.call('usage_hour_judge', {}, now);
+  const usage = ask(rt, 'usage_hour_judge', {}, now);
   const subject = `user:${p.user}`;
   writes.count('requests_hour', subject, usage.window_start_ms, (count) => {
-    const judged = rt.engine.call('usage_hour_judge', { count }, usage.window_start_ms);
+    const judged = ask(rt, 'usage_hour_judge', { count }, usage.window_start_ms);
     if (!judged.excessive) return;
     const event = {
       subject,
@@ -200,7 +201,8 @@ async function admit(rt, answer, { ip, userAgent, limiter, now }) {
       ['rate_credential', answer.rate_subject, rate.window_start_ms],
     ];
     const decide = (counts, estimated) =>
-      rt.engine.call(
+      ask(
+        rt,
         'rate_limit_decide',
         { ip_count: counts[0], token_count: counts[1], window_start_ms: rate.window_start_ms, estimated },
         now,
@@ -296,29 +298,23 @@ async function writeEvent(statement) {
 
 /** Upserts a security event for each subject whose failures the engine judges alarming. */
 async function recordSecurityEvents(rt, counts, failures, about, now) {
-  const { alarming, threshold } = rt.engine.call('security_failures_judge', { counts }, now);
+  const { alarming, threshold } = ask(rt, 'security_failures_judge', { counts }, now);
   if (!alarming.length) return;
   const db = rt.env.DB;
   try {
     await db.batch(
       alarming.map((a) =>
-        db
-          .prepare(
-            `INSERT INTO security_events (kind, subject, window_start_ms, count, threshold, first_at_ms,
-               last_at_ms, details_json)
-             VALUES ('auth_failures', ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (kind, subject, window_start_ms) DO UPDATE SET count = MAX(count, excluded.count),
-               last_at_ms = excluded.last_at_ms, details_json = excluded.details_json`,
-          )
-          .bind(
-            a.subject,
-            failures.window_start_ms,
-            a.count,
-            threshold,
-            now,
-            now,
-            JSON.stringify({ ip: about.ip, user_agent: about.userAgent, last_reason: about.reason, window_ms: failures.window_ms }),
-          ),
+        authFailuresEvent(db, {
+          subject: a.subject,
+          windowStartMs: failures.window_start_ms,
+          windowMs: failures.window_ms,
+          count: a.count,
+          threshold,
+          nowMs: now,
+          ip: about.ip,
+          userAgent: about.userAgent,
+          reason: about.reason,
+        }),
       ),
     );
   } catch (e) {

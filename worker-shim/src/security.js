@@ -4,7 +4,29 @@
 import { HttpError, fromEngineError, json, readJsonBody, ask } from './http.js';
 import { EngineError } from './engine.js';
 import { storedObjectStatements, deletedObjectStatements, raiseUserPeaks } from './db/objects.js';
-import { pruneBatchIds } from './db/security.js';
+import {
+  pruneBatchIds,
+  pruneCounters,
+  storageUsageRow,
+  reserveUploadBatch,
+  deleteReservation,
+  quotaAndUsageRows,
+  upsertQuota,
+  deleteQuota,
+  upsertObjectRecord,
+  deleteObjectRecord,
+  recountUserUsage,
+  userRow,
+  allUserRows,
+  insertUser,
+  setUserDisabled,
+  tokenById,
+  tokenRows,
+  insertToken,
+  revokeToken,
+  auditRows,
+  securityEventRows,
+} from './db/security.js';
 import { writes } from './write-behind.js';
 import { forgetTokens } from './auth.js';
 
@@ -18,18 +40,9 @@ const ADMIN = { role: 'admin' };
 
 // ---- queries used elsewhere ------------------------------------------------------------------
 
-// What each user stores now: the sum of their prefixes (user_prefix_usage, kept by every upload
-// and delete), one row per user.
-const USAGE_BY_USER = `(SELECT user_id, SUM(bytes) AS bytes, SUM(objects) AS objects,
-    MAX(updated_at_ms) AS updated_at_ms FROM user_prefix_usage GROUP BY user_id)`;
-
-function usageOf(db, user) {
-  return db.prepare(`SELECT bytes, objects, updated_at_ms FROM ${USAGE_BY_USER} WHERE user_id = ?`).bind(user);
-}
-
 /** What a user stores now: {bytes, objects, updated_at_ms} (zeros when nothing yet). */
 export async function storageUsageOf(db, user) {
-  return (await usageOf(db, user).first()) ?? { bytes: 0, objects: 0, updated_at_ms: null };
+  return (await storageUsageRow(db, user)) ?? { bytes: 0, objects: 0, updated_at_ms: null };
 }
 
 /**
@@ -40,24 +53,7 @@ export async function storageUsageOf(db, user) {
  * removes: parallel uploads each see the ones before them, so together they cannot overshoot.
  */
 export async function reserveUpload(db, user, key, size, id, nowMs, expiresAtMs) {
-  const [quota, usage, old, , reserved] = await db.batch([
-    db.prepare('SELECT max_bytes, max_objects FROM user_storage_quotas WHERE user_id = ?').bind(user),
-    usageOf(db, user),
-    db.prepare('SELECT size FROM user_objects WHERE user_id = ? AND key = ?').bind(user, key),
-    db.prepare(
-      `INSERT INTO quota_reservations (id, user_id, key, bytes, objects, created_at_ms, expires_at_ms)
-       SELECT ?1, ?2, ?3, ?4,
-              CASE WHEN EXISTS (SELECT 1 FROM user_objects WHERE user_id = ?2 AND key = ?3) THEN 0 ELSE 1 END,
-              ?5, ?6
-        WHERE EXISTS (SELECT 1 FROM user_storage_quotas WHERE user_id = ?2)`,
-    ).bind(id, user, key, size, nowMs, expiresAtMs),
-    db.prepare(
-      `SELECT COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(objects), 0) AS objects
-         FROM quota_reservations
-        WHERE user_id = ?1 AND expires_at_ms > ?2
-          AND seq < COALESCE((SELECT seq FROM quota_reservations WHERE id = ?3), 0)`,
-    ).bind(user, nowMs, id),
-  ]);
+  const [quota, usage, old, , reserved] = await reserveUploadBatch(db, { user, key, size, id, nowMs, expiresAtMs });
   return {
     quota: quota.results[0] ?? null,
     usage: usage.results[0] ?? { bytes: 0, objects: 0 },
@@ -68,7 +64,7 @@ export async function reserveUpload(db, user, key, size, id, nowMs, expiresAtMs)
 
 /** Gives back an upload's reservation (refused, or R2 failed). */
 export async function releaseReservation(db, id) {
-  await db.prepare('DELETE FROM quota_reservations WHERE id = ?').bind(id).run();
+  await deleteReservation(db, id);
 }
 
 export { raiseUserPeaks } from './db/objects.js';
@@ -110,16 +106,7 @@ export function recordDeletedObjectLater(rt, user, key, prefix) {
  * The stored-object records of one listing page's key range (R2 keys after `after`, exclusive,
  * through `through`, inclusive; null: open), for the inventory's reconciliation.
  */
-export async function objectRecordsInRange(db, after, through) {
-  const { results } = await db
-    .prepare(
-      `SELECT user_id, key, size, updated_at_ms FROM user_objects
-        WHERE (?1 IS NULL OR r2_key > ?1) AND (?2 IS NULL OR r2_key <= ?2)`,
-    )
-    .bind(after, through)
-    .all();
-  return results;
-}
+export { objectRecordsInRange } from './db/security.js';
 
 /**
  * Applies the engine's reconciliation of one listing page (storage_reconcile_page): records
@@ -130,56 +117,31 @@ export async function objectRecordsInRange(db, after, through) {
 export async function applyRecordFixes(db, plan, listedAtMs, nowMs = Date.now()) {
   if (!plan.upserts.length && !plan.deletes.length) return;
   const statements = [];
-  for (const u of plan.upserts) {
-    statements.push(
-      db.prepare(
-        `INSERT INTO user_objects (user_id, key, size, prefix, r2_key, updated_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (user_id, key) DO UPDATE SET size = excluded.size, prefix = excluded.prefix,
-           r2_key = excluded.r2_key, updated_at_ms = excluded.updated_at_ms
-         WHERE user_objects.updated_at_ms < ?7`,
-      ).bind(u.user_id, u.key, u.size, u.prefix, u.r2_key, nowMs, listedAtMs),
-    );
-  }
-  for (const d of plan.deletes) {
-    statements.push(
-      db.prepare('DELETE FROM user_objects WHERE user_id = ? AND key = ? AND updated_at_ms < ?')
-        .bind(d.user_id, d.key, listedAtMs),
-    );
-  }
-  for (const user of plan.users) {
-    statements.push(
-      db.prepare('DELETE FROM user_prefix_usage WHERE user_id = ?').bind(user),
-      db.prepare(
-        `INSERT INTO user_prefix_usage (user_id, prefix, bytes, objects, updated_at_ms)
-         SELECT user_id, prefix, SUM(size), COUNT(*), ?2 FROM user_objects WHERE user_id = ?1 GROUP BY prefix`,
-      ).bind(user, nowMs),
-      raiseUserPeaks(db, nowMs, user),
-    );
-  }
+  for (const u of plan.upserts) statements.push(upsertObjectRecord(db, u, nowMs, listedAtMs));
+  for (const d of plan.deletes) statements.push(deleteObjectRecord(db, d, listedAtMs));
+  for (const user of plan.users) statements.push(...recountUserUsage(db, user, nowMs), raiseUserPeaks(db, nowMs, user));
   await db.batch(statements);
 }
 
 /**
  * Usage against quota, per user with a quota or with stored objects (or one user): what the
  * alert engine reads for quota alerts. [{user_id, bytes, objects, max_bytes, max_objects,
- * bytes_pct, objects_pct, over}] (percentages null without a quota).
+ * bytes_pct, objects_pct, over, warning_pct, warning}] (percentages null without a quota; the
+ * warning level and whether it is reached are the engine's).
  */
 export async function quotaStatuses(rt, userId = null) {
-  const { results } = await rt.env.DB.prepare(
-    `SELECT id AS user_id, q.max_bytes, q.max_objects, s.bytes, s.objects
-       FROM (SELECT user_id AS id FROM user_storage_quotas UNION SELECT user_id FROM user_prefix_usage) ids
-       LEFT JOIN user_storage_quotas q ON q.user_id = ids.id
-       LEFT JOIN ${USAGE_BY_USER} s ON s.user_id = ids.id
-      WHERE (?1 IS NULL OR ids.id = ?1) ORDER BY ids.id`,
-  )
-    .bind(userId)
-    .all();
-  const users = results.map((r) => ({
+  const rows = await quotaAndUsageRows(rt.env.DB, userId);
+  const users = rows.map((r) => ({
     user_id: r.user_id,
     quota: r.max_bytes === null ? null : { max_bytes: r.max_bytes, max_objects: r.max_objects },
     usage: { bytes: r.bytes ?? 0, objects: r.objects ?? 0 },
   }));
-  return rt.engine.call('quota_status', { users }, Date.now()).users;
+  return ask(rt, 'quota_status', { users }).users;
+}
+
+/** The status of a user with neither a quota nor stored objects (the engine's answer). */
+function quotaStatusWithout(rt, userId) {
+  return ask(rt, 'quota_status', { users: [{ user_id: userId, quota: null, usage: null }] }).users[0];
 }
 
 function describeEvent(r) {
@@ -196,13 +158,14 @@ function describeEvent(r) {
   };
 }
 
-/** Deletes counters of windows that have ended (daily job). */
+/**
+ * Deletes counters of windows that have ended and the ids of old batches written behind (daily
+ * job); how long each is kept is the engine's (security_configure).
+ */
 export async function pruneSecurityCounters(rt, nowMs) {
-  const r = await rt.env.DB.prepare('DELETE FROM security_counters WHERE window_start_ms < ?')
-    .bind(nowMs - 86_400_000)
-    .run();
-  // The ids of batches written behind: a retry comes within seconds (the engine's retention).
-  const ids = await pruneBatchIds(rt.env.DB, nowMs - (rt.security?.write_behind_id_retention_ms ?? 86_400_000));
+  const r = await pruneCounters(rt.env.DB, nowMs - rt.security.security_counter_retention_ms);
+  // The ids of batches written behind: a retry comes within seconds.
+  const ids = await pruneBatchIds(rt.env.DB, nowMs - rt.security.write_behind_id_retention_ms);
   return { counters_deleted: r.meta.changes, write_batch_ids_deleted: ids.meta.changes };
 }
 
@@ -239,16 +202,9 @@ function describeToken(r) {
   };
 }
 
-const TOKEN_COLUMNS = `id, user_id, name, role, scopes_json, created_at_ms, created_by, expires_at_ms,
-  last_used_at_ms, revoked_at_ms`;
-
 function randomHex(bytes) {
   const b = crypto.getRandomValues(new Uint8Array(bytes));
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-}
-
-async function userRow(db, id) {
-  return db.prepare('SELECT * FROM users WHERE id = ?').bind(id).first();
 }
 
 function checkUserId(rt, id, code = 'invalid_field') {
@@ -277,19 +233,14 @@ export function registerSecurityRoutes(router) {
       if (name !== 'user') throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
     }
     const [status] = await quotaStatuses(rt, auth.subject);
-    return json(status ?? { user_id: auth.subject, bytes: 0, objects: 0, max_bytes: null, max_objects: null, bytes_pct: null, objects_pct: null, over: false });
+    return json(status ?? (await quotaStatusWithout(rt, auth.subject)));
   }, { role: 'readonly', scope: 'usage', user: true });
 
   router.on('POST', '/api/admin/users', async (request, _params, rt, _ctx, auth) => {
     const body = await readJsonBody(request);
     const { user } = ask(rt, 'user_validate', `{"request":${body}}`);
     const now = Date.now();
-    const result = await rt.env.DB.prepare(
-      `INSERT INTO users (id, name, email, role, disabled, created_at_ms, updated_at_ms)
-       VALUES (?, ?, ?, ?, 0, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    )
-      .bind(user.id, user.name, user.email, user.role, now, now)
-      .run();
+    const result = await insertUser(rt.env.DB, user, now);
     if (result.meta.changes === 0) {
       throw new HttpError('conflict', `a user with id ${user.id} exists already`, { field: 'id' });
     }
@@ -302,8 +253,7 @@ export function registerSecurityRoutes(router) {
     if ([...new URL(request.url).searchParams.keys()].length) {
       throw new HttpError('invalid_query', 'this route takes no query parameters');
     }
-    const { results } = await rt.env.DB.prepare('SELECT * FROM users ORDER BY id').all();
-    return json({ users: results.map(describeUser) });
+    return json({ users: (await allUserRows(rt.env.DB)).map(describeUser) });
   }, ADMIN);
 
   router.on('GET', '/api/admin/users/:id', async (_request, params, rt) => {
@@ -311,10 +261,7 @@ export function registerSecurityRoutes(router) {
     const db = rt.env.DB;
     const row = await userRow(db, id);
     if (!row) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
-    const { results: tokens } = await db
-      .prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY created_at_ms`)
-      .bind(id)
-      .all();
+    const tokens = await tokenRows(db, id);
     const [quota] = await quotaStatuses(rt, id);
     return json({ ...describeUser(row), tokens: tokens.map(describeToken), quota: quota ?? null });
   }, ADMIN);
@@ -325,9 +272,7 @@ export function registerSecurityRoutes(router) {
     router.on('POST', `/api/admin/users/:id/${action}`, async (_request, params, rt) => {
       const id = checkUserId(rt, params.id);
       const db = rt.env.DB;
-      const r = await db.prepare('UPDATE users SET disabled = ?, updated_at_ms = ? WHERE id = ?')
-        .bind(disabled, Date.now(), id)
-        .run();
+      const r = await setUserDisabled(db, id, disabled, Date.now());
       if (r.meta.changes === 0) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
       forgetTokens(); // this isolate at once; the others within the token cache's minute
       return json(describeUser(await userRow(db, id)));
@@ -340,13 +285,7 @@ export function registerSecurityRoutes(router) {
     const { quota } = ask(rt, 'quota_validate', `{"request":${body},"user":${JSON.stringify(id)}}`);
     const db = rt.env.DB;
     if (!(await userRow(db, id))) throw new HttpError('not_found', `no user with id ${id}`, { field: 'id' });
-    await db.prepare(
-      `INSERT INTO user_storage_quotas (user_id, max_bytes, max_objects, updated_at_ms) VALUES (?, ?, ?, ?)
-       ON CONFLICT (user_id) DO UPDATE SET max_bytes = excluded.max_bytes,
-         max_objects = excluded.max_objects, updated_at_ms = excluded.updated_at_ms`,
-    )
-      .bind(id, quota.max_bytes, quota.max_objects, Date.now())
-      .run();
+    await upsertQuota(db, id, quota, Date.now());
     auth.auditDetails = quota;
     const [status] = await quotaStatuses(rt, id);
     return json(status);
@@ -354,7 +293,7 @@ export function registerSecurityRoutes(router) {
 
   router.on('DELETE', '/api/admin/users/:id/quota', async (_request, params, rt) => {
     const id = checkUserId(rt, params.id);
-    await rt.env.DB.prepare('DELETE FROM user_storage_quotas WHERE user_id = ?').bind(id).run();
+    await deleteQuota(rt.env.DB, id);
     return new Response(null, { status: 204 });
   }, ADMIN);
 
@@ -374,15 +313,10 @@ export function registerSecurityRoutes(router) {
       random: randomHex(40),
     });
     const r = issued.record;
-    await db.prepare(
-      `INSERT INTO api_tokens (id, user_id, name, role, scopes_json, token_hash, created_at_ms, created_by,
-         expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-      .bind(r.id, r.user_id, r.name, r.role, JSON.stringify(r.scopes), r.token_hash, r.created_at_ms, auth.user, r.expires_at_ms)
-      .run();
+    await insertToken(db, r, auth.user);
     auth.auditTarget = `token=${r.id}&user=${r.user_id}`;
     auth.auditDetails = { role: r.role, scopes: r.scopes, name: r.name };
-    const row = await db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).bind(r.id).first();
+    const row = await tokenById(db, r.id);
     return json({ ...describeToken(row), token: issued.token }, 201);
   }, ADMIN);
 
@@ -392,12 +326,7 @@ export function registerSecurityRoutes(router) {
       if (name !== 'user_id') throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
     }
     if (q.user_id !== undefined) checkUserId(rt, q.user_id, 'invalid_query');
-    const { results } = await rt.env.DB.prepare(
-      `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE (?1 IS NULL OR user_id = ?1) ORDER BY created_at_ms, id`,
-    )
-      .bind(q.user_id ?? null)
-      .all();
-    return json({ tokens: results.map(describeToken) });
+    return json({ tokens: (await tokenRows(rt.env.DB, q.user_id ?? null)).map(describeToken) });
   }, ADMIN);
 
   // Revokes a token (kept for the record; refused from the next request on in this isolate,
@@ -406,29 +335,16 @@ export function registerSecurityRoutes(router) {
     if (!/^[0-9a-f]{16}$/.test(params.id)) {
       throw new HttpError('invalid_field', 'id must be a token id (16 hex digits)', { field: 'id' });
     }
-    const db = rt.env.DB;
-    const now = Date.now();
-    const [update, row] = await db.batch([
-      db.prepare('UPDATE api_tokens SET revoked_at_ms = ? WHERE id = ? AND revoked_at_ms IS NULL').bind(now, params.id),
-      db.prepare(`SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE id = ?`).bind(params.id),
-    ]);
-    if (!row.results[0]) throw new HttpError('not_found', `no token with id ${params.id}`, { field: 'id' });
-    if (update.meta.changes === 0) throw new HttpError('conflict', `token ${params.id} is already revoked`, { field: 'id' });
+    const { changes, row } = await revokeToken(rt.env.DB, params.id, Date.now());
+    if (!row) throw new HttpError('not_found', `no token with id ${params.id}`, { field: 'id' });
+    if (changes === 0) throw new HttpError('conflict', `token ${params.id} is already revoked`, { field: 'id' });
     forgetTokens(); // this isolate at once; the others within the token cache's minute
-    return json(describeToken(row.results[0]));
+    return json(describeToken(row));
   }, ADMIN);
 
   router.on('GET', '/api/admin/audit', async (request, _params, rt) => {
     const q = ask(rt, 'log_query', { kind: 'audit', query: queryOf(request) });
-    const { results } = await rt.env.DB.prepare(
-      `SELECT * FROM audit_log
-        WHERE (?1 IS NULL OR at_ms >= ?1) AND (?2 IS NULL OR actor = ?2) AND (?3 IS NULL OR action = ?3)
-          AND (?4 IS NULL OR result = ?4) AND (?5 IS NULL OR id < ?5)
-        ORDER BY id DESC LIMIT ?6`,
-    )
-      .bind(q.since_ms, q.actor, q.action, q.result, q.before_id, q.limit)
-      .all();
-    const entries = results.map((r) => ({
+    const entries = (await auditRows(rt.env.DB, q)).map((r) => ({
       id: r.id,
       at: iso(r.at_ms),
       actor: r.actor,
@@ -448,12 +364,6 @@ export function registerSecurityRoutes(router) {
 
   router.on('GET', '/api/admin/security-events', async (request, _params, rt) => {
     const q = ask(rt, 'log_query', { kind: 'security_events', query: queryOf(request) });
-    const { results } = await rt.env.DB.prepare(
-      `SELECT * FROM security_events WHERE (?1 IS NULL OR last_at_ms >= ?1) AND (?2 IS NULL OR kind = ?2)
-          AND (?3 IS NULL OR id < ?3) ORDER BY id DESC LIMIT ?4`,
-    )
-      .bind(q.since_ms, q.kind, q.before_id, q.limit)
-      .all();
-    return json({ events: results.map(describeEvent) });
+    return json({ events: (await securityEventRows(rt.env.DB, q)).map(describeEvent) });
   }, ADMIN);
 }

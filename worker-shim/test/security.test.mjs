@@ -297,11 +297,19 @@ test('an upload over the quota is refused with 413 before R2 is touched; usage f
     { bytes: mine.body.bytes, objects: mine.body.objects, bytes_pct: mine.body.bytes_pct, objects_pct: mine.body.objects_pct },
     { bytes: 10, objects: 1, bytes_pct: 100, objects_pct: 50 },
   );
+  // The warning level is the engine's; full is past it.
+  assert.deepEqual({ warning_pct: mine.body.warning_pct, warning: mine.body.warning }, { warning_pct: 80, warning: true });
   const all = await get('/api/admin/quotas');
   assert.equal(all.body.users.find((u) => u.user_id === 'erin').bytes_pct, 100);
+  assert.equal(all.body.users.find((u) => u.user_id === 'erin').warning, true);
   // Deleting gives the bytes back.
   await call(worker, 'DELETE', '/api/storage/files/a.bin', undefined, { as: erin });
-  assert.equal((await get('/api/quota', erin)).body.bytes, 0);
+  const emptied = (await get('/api/quota', erin)).body;
+  assert.equal(emptied.bytes, 0);
+  assert.equal(emptied.warning, false);
+  // Someone with neither a quota nor objects: no warning, the same level.
+  const nobody = (await get('/api/quota?user=nobody-yet')).body;
+  assert.deepEqual({ max_bytes: nobody.max_bytes, warning_pct: nobody.warning_pct, warning: nobody.warning }, { max_bytes: null, warning_pct: 80, warning: false });
   assert.equal((await put('/api/storage/files/c.bin', '12345', erin)).status, 201);
   // A bad quota names its fields and changes nothing.
   const bad = await call(worker, 'PUT', '/api/admin/users/erin/quota', { max_bytes: -1, max_objects: 'many' });

@@ -9,11 +9,13 @@
 #include "core/cost/attribution.h"
 #include "core/cost/budget.h"
 #include "core/cost/month.h"
+#include "wasm-bindings/codec/cost.h"
 
 namespace r2w::cost {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
+using namespace r2w::codec;  // NOLINT: the cost codec's readers, tested with the core
 
 constexpr uint64_t GB = kBytesPerGb;
 Money usd_micro(int64_t m) { return Money::micro_usd(m); }

@@ -2,24 +2,24 @@
 // period built from the figures the Worker gathered (with the bodies of its deliveries), and
 // report subscriptions. The one JSON codec of this domain: core/reports/ takes and returns
 // plain structs.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "core/common/civil-date.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
 #include "core/cost/price-list.h"
 #include "core/reports/period.h"
 #include "core/reports/render.h"
 #include "core/reports/report.h"
+#include "wasm-bindings/codec/cost.h"
+#include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/reports.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
 namespace rep = r2w::reports;
 
 namespace {
@@ -31,17 +31,17 @@ constexpr size_t kMaxRows = 200'000;
 // Channels in one subscription and subscriptions in all.
 constexpr size_t kMaxChannels = 32;
 
-const json& member(const json& in, std::string_view name) {
-  static const json kNull;
+const Json& member(const Json& in, std::string_view name) {
+  static const Json kNull;
   if (!in.is_object()) return kNull;
   auto it = in.find(std::string(name));
   return it == in.end() ? kNull : *it;
 }
 
 // A list member: absent or null is empty; anything but an array of objects is refused.
-Result<const json*> list(const json& in, std::string_view name) {
-  static const json kEmpty = json::array();
-  const json& v = member(in, name);
+Result<const Json*> list(const Json& in, std::string_view name) {
+  static const Json kEmpty = Json::array();
+  const Json& v = member(in, name);
   if (v.is_null()) return &kEmpty;
   std::string f(name);
   if (!v.is_array()) return invalid_field(f, f + " must be an array");
@@ -57,15 +57,15 @@ Result<const json*> list(const json& in, std::string_view name) {
 // Field readers on one row; the first error wins and names "<list>[i].<field>".
 class Row {
  public:
-  Row(const json& row, std::string path) : row_(row), path_(std::move(path)) {}
+  Row(const Json& row, std::string path) : row_(row), path_(std::move(path)) {}
   std::string str(std::string_view name) {
-    const json& v = member(row_, name);
+    const Json& v = member(row_, name);
     if (v.is_string()) return v.get<std::string>();
     if (!v.is_null()) fail(name, "must be a string");
     return "";
   }
   uint64_t u64(std::string_view name) {
-    const json& v = member(row_, name);
+    const Json& v = member(row_, name);
     if (v.is_number_unsigned()) return v.get<uint64_t>();
     if (v.is_number_integer() && v.get<int64_t>() >= 0)
       return static_cast<uint64_t>(v.get<int64_t>());
@@ -73,7 +73,7 @@ class Row {
     return 0;
   }
   std::optional<TimePoint> time(std::string_view name) {
-    const json& v = member(row_, name);
+    const Json& v = member(row_, name);
     if (v.is_null()) return std::nullopt;
     if (!v.is_number_integer()) {
       fail(name, "must be a time in epoch milliseconds or null");
@@ -82,7 +82,7 @@ class Row {
     return from_epoch_ms(v.get<int64_t>());
   }
   int64_t money(std::string_view name) {
-    const json& v = member(row_, name);
+    const Json& v = member(row_, name);
     if (v.is_number_integer()) return v.get<int64_t>();
     if (!v.is_null()) fail(name, "must be whole micro-dollars");
     return 0;
@@ -93,15 +93,15 @@ class Row {
   const std::optional<Error>& error() const { return error_; }
 
  private:
-  const json& row_;
+  const Json& row_;
   std::string path_;
   std::optional<Error> error_;
 };
 
-json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
-json opt_ms(const std::optional<Duration>& v) { return v ? json(v->count()) : json(nullptr); }
+Json opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+Json opt_ms(const std::optional<Duration>& v) { return v ? Json(v->count()) : Json(nullptr); }
 
-json period_json(const rep::Period& p) {
+Json period_json(const rep::Period& p) {
   return {{"type", rep::report_type_name(p.type)},
           {"period", p.label},
           {"first_day", format_date(p.first)},
@@ -112,24 +112,24 @@ json period_json(const rep::Period& p) {
           {"r2_key", rep::report_object_key(p)}};
 }
 
-Result<rep::Period> period_from(const json& in) {
-  const json& type = member(in, "type");
+Result<rep::Period> period_from(const Json& in) {
+  const Json& type = member(in, "type");
   if (!type.is_string()) return invalid_field("type", "type must be daily, weekly or monthly");
   auto t = rep::parse_report_type(type.get<std::string>());
   if (!t) return invalid_field("type", "type must be daily, weekly or monthly");
-  const json& label = member(in, "period");
+  const Json& label = member(in, "period");
   if (!label.is_string()) return invalid_field("period", "period is required");
   return rep::parse_period(*t, label.get<std::string>(), "period");
 }
 
-json ranked_json(const std::vector<rep::Ranked>& list, const char* key) {
-  json out = json::array();
+Json ranked_json(const std::vector<rep::Ranked>& list, const char* key) {
+  Json out = Json::array();
   for (const auto& r : list) out.push_back({{key, r.key}, {"count", r.count}});
   return out;
 }
 
-json line_json(const rep::OperationLine& l) {
-  json j = {{"calls", l.calls},
+Json line_json(const rep::OperationLine& l) {
+  Json j = {{"calls", l.calls},
             {"errors", l.errors},
             {"error_rate_pct", l.error_rate_pct},
             {"p50_ms", opt(l.latency.p50_ms)},
@@ -142,22 +142,22 @@ json line_json(const rep::OperationLine& l) {
   return j;
 }
 
-json durations_json(const rep::Durations& d) {
+Json durations_json(const rep::Durations& d) {
   return {{"count", d.count}, {"median_ms", opt_ms(d.median)}, {"max_ms", opt_ms(d.max)}};
 }
 
-json report_sections_json(const rep::Report& r) {
-  json perf = line_json(r.performance.total);
-  json lines = json::array();
+Json report_sections_json(const rep::Report& r) {
+  Json perf = line_json(r.performance.total);
+  Json lines = Json::array();
   for (const auto& l : r.performance.by_bucket_operation) lines.push_back(line_json(l));
   perf["by_bucket_operation"] = std::move(lines);
 
-  json errors = {{"total", r.errors.total},
+  Json errors = {{"total", r.errors.total},
                  {"status_codes", ranked_json(r.errors.status_codes, "status")},
                  {"buckets", ranked_json(r.errors.buckets, "bucket")},
                  {"operations", ranked_json(r.errors.operations, "operation")}};
 
-  json top = json::array();
+  Json top = Json::array();
   for (const auto& a : r.alerts.top) {
     top.push_back(
         {{"id", a.id},
@@ -167,17 +167,17 @@ json report_sections_json(const rep::Report& r) {
          {"bucket", a.bucket},
          {"fired_at_ms", to_epoch_ms(a.fired_at)},
          {"acknowledged_at_ms",
-          a.acknowledged_at ? json(to_epoch_ms(*a.acknowledged_at)) : json(nullptr)},
-         {"resolved_at_ms", a.resolved_at ? json(to_epoch_ms(*a.resolved_at)) : json(nullptr)}});
+          a.acknowledged_at ? Json(to_epoch_ms(*a.acknowledged_at)) : Json(nullptr)},
+         {"resolved_at_ms", a.resolved_at ? Json(to_epoch_ms(*a.resolved_at)) : Json(nullptr)}});
   }
-  json alerts = {{"fired", r.alerts.fired},
+  Json alerts = {{"fired", r.alerts.fired},
                  {"by_severity", ranked_json(r.alerts.by_severity, "severity")},
                  {"still_open", r.alerts.still_open},
                  {"time_to_acknowledge", durations_json(r.alerts.acknowledge)},
                  {"time_to_resolve", durations_json(r.alerts.resolve)},
                  {"top", std::move(top)}};
 
-  json buckets = json::array();
+  Json buckets = Json::array();
   for (const auto& g : r.storage.buckets) {
     buckets.push_back({{"bucket", g.bucket},
                        {"start_bytes", g.start_bytes},
@@ -186,19 +186,19 @@ json report_sections_json(const rep::Report& r) {
                        {"growth_pct", opt(g.growth_pct)},
                        {"pending_uploads", g.pending_uploads}});
   }
-  json prefixes = json::array();
+  Json prefixes = Json::array();
   for (const auto& p : r.storage.largest_prefixes) {
     prefixes.push_back({{"bucket", p.bucket}, {"prefix", p.prefix}, {"bytes", p.bytes}});
   }
-  json storage = {
+  Json storage = {
       {"start_bytes", r.storage.start_bytes},         {"end_bytes", r.storage.end_bytes},
       {"growth_bytes", r.storage.growth_bytes},       {"growth_pct", opt(r.storage.growth_pct)},
       {"pending_uploads", r.storage.pending_uploads}, {"buckets", std::move(buckets)},
       {"largest_prefixes", std::move(prefixes)}};
 
-  json recs = json::array();
+  Json recs = Json::array();
   for (const auto& x : r.recommendations) {
-    json j = {
+    Json j = {
         {"kind", rep::recommendation_kind_name(x.kind)}, {"bucket", x.bucket}, {"text", x.text}};
     if (!x.prefix.empty()) j["prefix"] = x.prefix;
     if (x.monthly_saving) {
@@ -217,7 +217,7 @@ json report_sections_json(const rep::Report& r) {
 }
 
 // The report's input lists; each error names the row and field.
-Status read_lists(const json& in, rep::ReportInput& out) {
+Status read_lists(const Json& in, rep::ReportInput& out) {
   auto ops = list(in, "operations");
   if (!ops.ok()) return ops.error();
   for (size_t i = 0; i < ops.value()->size(); ++i) {
@@ -287,7 +287,7 @@ Status read_lists(const json& in, rep::ReportInput& out) {
     out.budgets.push_back(std::move(b));
   }
   if (member(in, "pricing").is_array()) {
-    auto versions = cost::price_versions_from_json(member(in, "pricing"), "pricing");
+    auto versions = codec::price_versions_from_json(member(in, "pricing"), "pricing");
     if (!versions.ok()) return versions.error();
     out.prices = cost::price_list_for(versions.value(), month_of(out.period.last));
   } else {
@@ -310,22 +310,22 @@ bool report_channel_type(const std::string& type) {
   return type == "email" || type == "slack" || type == "github" || type == "webhook";
 }
 
-std::vector<std::string> strings_of(const json& v) {
+std::vector<std::string> strings_of(const Json& v) {
   std::vector<std::string> out;
   if (!v.is_array()) return out;
-  for (const json& s : v) {
+  for (const Json& s : v) {
     if (s.is_string()) out.push_back(s.get<std::string>());
   }
   return out;
 }
 
 // {"channels": [the alert settings' channels], "email": {"to": [...], "from"}} -> targets.
-std::vector<Target> targets_of(const json& in) {
+std::vector<Target> targets_of(const Json& in) {
   std::vector<Target> out;
   bool has_email = false;
-  const json& channels = member(in, "channels");
+  const Json& channels = member(in, "channels");
   if (channels.is_array()) {
-    for (const json& c : channels) {
+    for (const Json& c : channels) {
       if (!member(c, "name").is_string() || !member(c, "type").is_string()) continue;
       Target t{.name = member(c, "name").get<std::string>(),
                .type = member(c, "type").get<std::string>(),
@@ -338,7 +338,7 @@ std::vector<Target> targets_of(const json& in) {
     }
   }
   if (!has_email) {
-    const json& e = member(in, "email");
+    const Json& e = member(in, "email");
     Target t{.name = "email", .type = "email", .to = strings_of(member(e, "to"))};
     if (member(e, "from").is_string()) t.from = member(e, "from").get<std::string>();
     out.push_back(std::move(t));
@@ -348,21 +348,21 @@ std::vector<Target> targets_of(const json& in) {
 
 // {"subscriptions": [{"report_type", "channels": [name, ...]}]} against the targets: every
 // report type at most once, every channel known and able to take a report.
-Result<json> subscriptions_from(const json& request, const std::vector<Target>& targets) {
-  const json& subs = member(request, "subscriptions");
+Result<Json> subscriptions_from(const Json& request, const std::vector<Target>& targets) {
+  const Json& subs = member(request, "subscriptions");
   if (!subs.is_array()) return invalid_field("subscriptions", "subscriptions must be an array");
   if (subs.size() > 3) return invalid_field("subscriptions", "one subscription per report type");
-  json out = json::array();
+  Json out = Json::array();
   std::set<std::string> types;
   for (size_t i = 0; i < subs.size(); ++i) {
     std::string p = "subscriptions[" + std::to_string(i) + "]";
-    const json& s = subs[i];
+    const Json& s = subs[i];
     if (!s.is_object()) return invalid_field(p, p + " must be an object");
     for (const auto& [k, v] : s.items()) {
       if (k != "report_type" && k != "channels")
         return invalid_field(p + "." + k, "unknown field " + k);
     }
-    const json& type = member(s, "report_type");
+    const Json& type = member(s, "report_type");
     if (!type.is_string() || !rep::parse_report_type(type.get<std::string>())) {
       return invalid_field(p + ".report_type", "report_type must be daily, weekly or monthly");
     }
@@ -370,11 +370,11 @@ Result<json> subscriptions_from(const json& request, const std::vector<Target>& 
       return invalid_field(p + ".report_type",
                            "report_type " + type.get<std::string>() + " is subscribed twice");
     }
-    const json& channels = member(s, "channels");
+    const Json& channels = member(s, "channels");
     if (!channels.is_array() || channels.size() > kMaxChannels) {
       return invalid_field(p + ".channels", "channels must be an array of channel names");
     }
-    json names = json::array();
+    Json names = Json::array();
     for (size_t j = 0; j < channels.size(); ++j) {
       std::string f = p + ".channels[" + std::to_string(j) + "]";
       if (!channels[j].is_string()) return invalid_field(f, "must be a channel name");
@@ -399,7 +399,7 @@ Result<json> subscriptions_from(const json& request, const std::vector<Target>& 
 // {"type": "daily"|"weekly"|"monthly", "period"?: label} -> the period ({type, period,
 // first_day, last_day, days, from_ms, to_ms, r2_key}); without "period", the last one that
 // has ended at `now`.
-Result<json> report_period(Engine&, const json& in, TimePoint now) {
+Result<Json> report_period(Engine&, const Json& in, TimePoint now) {
   FieldReader r(in);
   std::string type, label;
   r.read_string("type", type);
@@ -415,20 +415,20 @@ Result<json> report_period(Engine&, const json& in, TimePoint now) {
 
 // {} -> {"periods": [period, ...]}: the reports a daily run at `now` makes (daily always,
 // weekly on Mondays, monthly on the 1st), each of the period just ended.
-Result<json> report_due(Engine&, const json& in, TimePoint now) {
+Result<Json> report_due(Engine&, const Json& in, TimePoint now) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
-  json list = json::array();
+  Json list = Json::array();
   for (const rep::Period& p : rep::due_periods(now)) list.push_back(period_json(p));
-  return json{{"periods", list}};
+  return Json{{"periods", list}};
 }
 
 // {"request": {"subscriptions": [...]}, "channels": [alert channels], "email": {"to", "from"}}
 // -> {"subscriptions": [...]} normalized, or an error naming the field.
-Result<json> report_subscriptions_validate(Engine&, const json& in, TimePoint) {
+Result<Json> report_subscriptions_validate(Engine&, const Json& in, TimePoint) {
   auto subs = subscriptions_from(member(in, "request"), targets_of(in));
   if (!subs.ok()) return subs.error();
-  return json{{"subscriptions", subs.value()}};
+  return Json{{"subscriptions", subs.value()}};
 }
 
 // A report of one period. Input: {"type", "period", "cost"?: <cost_report answer>,
@@ -443,7 +443,7 @@ Result<json> report_subscriptions_validate(Engine&, const json& in, TimePoint) {
 // {...}, "notifications": [{key, channel, channel_type, kind: "report", alert_ids, body}]}.
 // A notification's key is the same for the same period and channel, so storing it with
 // INSERT OR IGNORE never delivers a re-run twice.
-Result<json> report_build(Engine&, const json& in, TimePoint now) {
+Result<Json> report_build(Engine&, const Json& in, TimePoint now) {
   static const std::set<std::string> kFields = {"type",     "period",  "cost",    "operations",
                                                 "statuses", "alerts",  "storage", "pending_uploads",
                                                 "budgets",  "pricing", "delivery"};
@@ -457,28 +457,28 @@ Result<json> report_build(Engine&, const json& in, TimePoint now) {
   if (auto s = read_lists(in, input); !s.ok()) return s.error();
   rep::Report report = rep::build_report(input);
 
-  const json& cost = member(in, "cost");
+  const Json& cost = member(in, "cost");
   if (!cost.is_null() && !cost.is_object()) return invalid_field("cost", "cost must be an object");
-  json out = cost.is_object() ? cost : json::object();
-  json p = period_json(report.period);
+  Json out = cost.is_object() ? cost : Json::object();
+  Json p = period_json(report.period);
   for (auto& [k, v] : p.items()) out[k] = v;
   // (The sections live in a named value: iterating a temporary's items() would dangle.)
-  json sections = report_sections_json(report);
+  Json sections = report_sections_json(report);
   for (auto& [k, v] : sections.items()) out[k] = v;
 
   rep::CostHeadline headline{.month = format_year_month(month_of(report.period.last))};
-  const json& total = member(member(cost, "cost"), "total_micro_usd");
+  const Json& total = member(member(cost, "cost"), "total_micro_usd");
   if (total.is_number_integer())
     headline.month_to_date = cost::Money::micro_usd(total.get<int64_t>());
   for (const char* k : {"period_cost_micro_usd", "day_cost_micro_usd"}) {
-    const json& v = member(cost, k);
+    const Json& v = member(cost, k);
     if (v.is_number_integer() && !headline.period_cost)
       headline.period_cost = cost::Money::micro_usd(v.get<int64_t>());
   }
-  const json& change = member(member(cost, "change"), "delta_pct");
+  const Json& change = member(member(cost, "change"), "delta_pct");
   if (change.is_number()) headline.change_pct = change.get<double>();
 
-  json snapshot = {{"generated_at_ms", to_epoch_ms(now)},
+  Json snapshot = {{"generated_at_ms", to_epoch_ms(now)},
                    {"period", report.period.label},
                    {"type", rep::report_type_name(report.period.type)},
                    {"storage", out["storage"]},
@@ -490,8 +490,8 @@ Result<json> report_build(Engine&, const json& in, TimePoint now) {
                     {{"month", headline.month},
                      {"month_to_date_micro_usd", headline.month_to_date.micro_usd()}}}};
 
-  json notifications = json::array();
-  const json& delivery = member(in, "delivery");
+  Json notifications = Json::array();
+  const Json& delivery = member(in, "delivery");
   if (delivery.is_object()) {
     std::vector<Target> targets = targets_of(delivery);
     auto subs = subscriptions_from(delivery, targets);
@@ -507,20 +507,20 @@ Result<json> report_build(Engine&, const json& in, TimePoint now) {
     rep::Rendered rendered = rep::render_report(report, headline, link);
     std::string id = "report:" + std::string(rep::report_type_name(report.period.type)) + ":" +
                      report.period.label;
-    for (const json& s : subs.value()) {
+    for (const Json& s : subs.value()) {
       if (s["report_type"] != rep::report_type_name(report.period.type)) continue;
-      for (const json& name : s["channels"]) {
+      for (const Json& name : s["channels"]) {
         const Target* t = nullptr;
         for (const Target& x : targets) {
           if (x.name == name) t = &x;
         }
-        json body;
+        Json body;
         if (t->type == "email") {
-          body = rep::email_body(rendered, t->from, t->to, now);
+          body = codec::email_body(rendered, t->from, t->to, now);
         } else if (t->type == "slack") {
-          body = rep::slack_body(rendered);
+          body = codec::slack_body(rendered);
         } else if (t->type == "github") {
-          body = rep::github_body(rendered, t->repository, report.period.type);
+          body = codec::github_body(rendered, t->repository, report.period.type);
         } else {
           body = {{"kind", "report"}, {"subject", rendered.subject}, {"report", out}};
         }
@@ -528,12 +528,12 @@ Result<json> report_build(Engine&, const json& in, TimePoint now) {
                                  {"channel", t->name},
                                  {"channel_type", t->type},
                                  {"kind", "report"},
-                                 {"alert_ids", json::array({id})},
+                                 {"alert_ids", Json::array({id})},
                                  {"body", std::move(body)}});
       }
     }
   }
-  return json{{"report", std::move(out)},
+  return Json{{"report", std::move(out)},
               {"usage_snapshot", std::move(snapshot)},
               {"notifications", std::move(notifications)}};
 }

@@ -163,7 +163,7 @@ export function registerAccountRoutes(router) {
   // Per bucket and day: operations by class as Cloudflare counted them and as r2watch's own
   // rollups did, and the share that went around r2watch.
   router.on('GET', '/api/account/reconcile', async (request, _params, rt) => {
-    const { month, start, asOf } = monthOf(request, Date.now());
+    const { month, start, asOf } = monthOf(rt, request, Date.now());
     const [cf, own] = await Promise.all([accountUsage(rt.env.DB, start, asOf), ownOperations(rt.env.DB, start, asOf)]);
     const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });
     return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });

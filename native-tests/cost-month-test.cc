@@ -566,5 +566,19 @@ TEST(UsageRules, OperationsGoToTheirClassAndUnknownOnesAreRefused) {
   EXPECT_EQ(too_many->message, "ops.put makes the row's count larger than 2^53");
 }
 
+TEST(WhatIfSaving, PositiveWhenTheOtherClassIsCheaper) {
+  Saving cheaper = class_saving(usd_micro(10), usd_micro(30), usd_micro(4), usd_micro(12));
+  EXPECT_EQ(cheaper.to_date, usd_micro(6));
+  EXPECT_EQ(cheaper.month, usd_micro(18));
+  EXPECT_EQ(saving_verdict_name(cheaper.verdict), "cheaper");
+  EXPECT_EQ(class_saving(usd_micro(1), usd_micro(1), usd_micro(2), usd_micro(3)).verdict,
+            SavingVerdict::kMoreExpensive);
+  EXPECT_EQ(class_saving(usd_micro(1), usd_micro(3), usd_micro(2), usd_micro(3)).verdict,
+            SavingVerdict::kSame);
+  EXPECT_EQ(breakdown_by_name(kDefaultBreakdown), "bucket");
+  EXPECT_EQ(parse_breakdown_by(breakdown_by_name(BreakdownBy::kStorageClass)),
+            BreakdownBy::kStorageClass);
+}
+
 }  // namespace
 }  // namespace r2w::cost

@@ -52,7 +52,7 @@ Result<cost::MonthInput> month_input(const Json& in, FieldReader& r, Json* notes
   bool has_usage = r.has("usage");
   bool has_account = r.has("account");
   bool has_pricing = r.has("pricing");
-  r.read_uint("forecast_window_days", m.forecast.window_days, 1, 31);
+  r.read_uint("forecast_window_days", m.forecast.window_days, 1, cost::kMaxForecastWindowDays);
   if (auto err = r.finish()) return *err;
   auto date = parse_date(as_of);
   if (!date) return invalid_field("as_of", "as_of must be the last day of usage as YYYY-MM-DD");
@@ -212,12 +212,13 @@ Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
     if (!other.ok()) return other.error();
     cost::UserShare what_if = cost::user_share(other.value(), moved, user);
     const size_t expected = static_cast<size_t>(cost::Scenario::kExpected);
-    cost::Money saving_to_date = share.to_date.total - what_if.to_date.total;
-    cost::Money saving_month = share.month_end[expected].total - what_if.month_end[expected].total;
+    cost::Saving saving =
+        cost::class_saving(share.to_date.total, share.month_end[expected].total,
+                           what_if.to_date.total, what_if.month_end[expected].total);
     Json what_if_json = {{"storage_class", what_if_class},
                          {"month_to_date", share_totals_json(what_if.to_date)},
                          {"month_end_expected", share_totals_json(what_if.month_end[expected])}};
-    what_if_json.update(saving_json(saving_to_date, saving_month));
+    what_if_json.update(saving_json(saving));
     out["what_if"] = std::move(what_if_json);
   }
   return out;
@@ -274,7 +275,7 @@ Result<Json> cost_report(Engine&, const Json& in, TimePoint) {
 // user's daily peaks: the users' namespace storage is then attributed to its users).
 Result<Json> cost_breakdown(Engine&, const Json& in, TimePoint) {
   FieldReader r(in);
-  std::string by = "bucket";
+  std::string by(cost::breakdown_by_name(cost::kDefaultBreakdown));
   r.read_string("by", by);
   bool has_user_storage = r.has("user_storage");
   auto m = month_input(in, r);
@@ -324,8 +325,8 @@ Result<Json> cost_anomaly(Engine&, const Json& in, TimePoint) {
   bool has_account = r.has("account");
   bool has_pricing = r.has("pricing");
   bool has_min = r.has("min_increase_usd");
-  r.read_uint("baseline_days", options.baseline_days, 1, 90);
-  r.read_uint("rise_pct", options.rise_pct, 1, 100'000);
+  r.read_uint("baseline_days", options.baseline_days, 1, cost::kMaxBaselineDays);
+  r.read_uint("rise_pct", options.rise_pct, 1, cost::kMaxRisePct);
   std::optional<std::string> user;
   if (r.has("user")) r.read_string("user", user.emplace());
   bool has_user_storage = r.has("user_storage");
@@ -367,7 +368,7 @@ Result<Json> cost_anomaly(Engine&, const Json& in, TimePoint) {
 // infrequent_access). Positive savings mean the other class is cheaper.
 Result<Json> cost_whatif(Engine&, const Json& in, TimePoint) {
   FieldReader r(in);
-  std::string target_name = "infrequent_access";
+  std::string target_name(cost::storage_class_name(cost::kDefaultWhatIfClass));
   r.read_string("storage_class", target_name);
   auto m = month_input(in, r);
   if (!m.ok()) return m.error();
@@ -386,17 +387,13 @@ Result<Json> cost_whatif(Engine&, const Json& in, TimePoint) {
     return Json{{"month_to_date", bill_json(rep.to_date, cost::classes_used(month_end))},
                 {"month_end_expected", totals_json(month_end)}};
   };
-  const size_t expected = static_cast<size_t>(cost::Scenario::kExpected);
-  cost::Money saving_to_date = current.value().to_date.total - what_if.value().to_date.total;
-  cost::Money saving_month =
-      current.value().month_end[expected].total - what_if.value().month_end[expected].total;
   Json out = {{"month", format_year_month(current.value().month)},
               {"as_of", format_date(m.value().as_of)},
               {"storage_class", target_name},
               {"pricing", pricing_ref_json(m.value().prices)},
               {"current", summary(current.value())},
               {"what_if", summary(what_if.value())}};
-  out.update(saving_json(saving_to_date, saving_month));
+  out.update(saving_json(cost::class_saving(current.value(), what_if.value())));
   return out;
 }
 

@@ -481,14 +481,12 @@ Json charges_json(const Share& share) {
                     line(Line::kRetrieval), share.total);
 }
 
-Json saving_json(Money to_date, Money month) {
-  return {{"saving_to_date_micro_usd", to_date.micro_usd()},
-          {"saving_to_date_usd", format_usd(to_date, 2)},
-          {"saving_month_micro_usd", month.micro_usd()},
-          {"saving_month_usd", format_usd(month, 2)},
-          {"verdict", month > Money{}   ? "cheaper"
-                      : month < Money{} ? "more_expensive"
-                                        : "same"}};
+Json saving_json(const Saving& s) {
+  return {{"saving_to_date_micro_usd", s.to_date.micro_usd()},
+          {"saving_to_date_usd", format_usd(s.to_date, 2)},
+          {"saving_month_micro_usd", s.month.micro_usd()},
+          {"saving_month_usd", format_usd(s.month, 2)},
+          {"verdict", saving_verdict_name(s.verdict)}};
 }
 
 Json month_report_json(const MonthReport& r, const PriceList& prices,

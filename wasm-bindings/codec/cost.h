@@ -90,7 +90,7 @@ Json share_totals_json(const cost::Share& s);
 Json charges_json(const cost::Bill& bill);
 Json charges_json(const cost::Share& share);
 // What moving to another storage class saves, to date and for the month, and the verdict.
-Json saving_json(cost::Money to_date, cost::Money month);
+Json saving_json(const cost::Saving& s);
 
 // The whole month report: month_to_date (bill_json), daily average, forecast (with its
 // method), trend, by_bucket.

@@ -26,11 +26,8 @@ using codec::totals_json;
 
 namespace {
 
-// "pricing": the stored versions ([price list, ...]); absent = none (the default list).
-Result<std::vector<cost::PriceList>> versions_of(const Json& in, bool has_pricing) {
-  if (!has_pricing) return std::vector<cost::PriceList>{};
-  return codec::price_versions_from_json(in["pricing"], "pricing");
-}
+using codec::month_input;
+using codec::versions_of;
 
 // "month": "YYYY-MM" when given, else the month of `now`.
 Result<YearMonth> month_or_now(const std::string& text, bool given, TimePoint now) {
@@ -40,78 +37,12 @@ Result<YearMonth> month_or_now(const std::string& text, bool given, TimePoint no
   return *m;
 }
 
-// The fields every month command shares, read after the command marked its own:
-// {"as_of": "YYYY-MM-DD", "usage": [row, ...], "pricing": [version, ...],
-//  "forecast_window_days": 7}. Instead of "usage", "account": {"operations", "storage"} bills
-// the account's figures from Cloudflare's analytics (account-commands.cc); `notes` then gets
-// what the bill says of them (unclassified action types, unbilled auth failures).
-Result<cost::MonthInput> month_input(const Json& in, FieldReader& r, Json* notes = nullptr) {
-  cost::MonthInput m;
-  std::string as_of;
-  r.read_string("as_of", as_of);
-  bool has_usage = r.has("usage");
-  bool has_account = r.has("account");
-  bool has_pricing = r.has("pricing");
-  r.read_uint("forecast_window_days", m.forecast.window_days, 1, cost::kMaxForecastWindowDays);
-  if (auto err = r.finish()) return *err;
-  auto date = parse_date(as_of);
-  if (!date) return invalid_field("as_of", "as_of must be the last day of usage as YYYY-MM-DD");
-  m.as_of = *date;
-  auto versions = versions_of(in, has_pricing);
-  if (!versions.ok()) return versions.error();
-  m.prices = cost::price_list_for(versions.value(), month_of(*date));
-  if (has_usage && has_account) return invalid_field("account", "give usage or account, not both");
-  if (has_usage) {
-    auto rows = codec::usage_rows_from_json(in["usage"], "usage");
-    if (!rows.ok()) return rows.error();
-    m.rows = std::move(rows).value();
-  }
-  if (has_account) {
-    auto acc = account_usage_from_json(in["account"], "account");
-    if (!acc.ok()) return acc.error();
-    if (notes) *notes = account_usage_notes_json(acc.value());
-    m.rows = std::move(acc).value().rows;
-  }
-  return m;
-}
-
-// "user_storage": [{"date", "bucket", "user", "prefix", "peak_bytes"}, ...], each user's own
-// daily peaks (user_storage_daily_peaks).
-Result<std::vector<cost::UserStorage>> user_storage_of(const Json& list) {
-  std::vector<cost::UserStorage> out;
-  if (!list.is_array()) return invalid_field("user_storage", "user_storage must be an array");
-  for (size_t i = 0; i < list.size(); ++i) {
-    std::string at = "user_storage[" + std::to_string(i) + "]";
-    if (!list[i].is_object()) return invalid_field(at, at + " must be an object");
-    FieldReader r(list[i], at);
-    cost::UserStorage u;
-    std::string date;
-    r.read_string("date", date);
-    r.read_string("bucket", u.bucket);
-    r.read_string("user", u.user);
-    r.read_string("prefix", u.prefix);
-    bool has_peak = r.has("peak_bytes");
-    if (auto err = r.finish()) return *err;
-    const Json& peak = has_peak ? list[i]["peak_bytes"] : Json();
-    if (!peak.is_number_unsigned() || peak.get<uint64_t>() > cost::kMaxUsageFigure) {
-      return invalid_field(at + ".peak_bytes", at + ".peak_bytes must be a whole number of bytes");
-    }
-    u.peak_bytes = peak.get<uint64_t>();
-    auto d = parse_date(date);
-    if (!d) return invalid_field(at + ".date", at + ".date must be YYYY-MM-DD");
-    if (u.user.empty()) return invalid_field(at + ".user", at + ".user must be a user id");
-    u.date = *d;
-    out.push_back(std::move(u));
-  }
-  return out;
-}
-
 // The rows a user's figures come from: the account's rows with the users' namespace storage
 // attributed to its users (cost::attribute_user_storage).
 Result<std::vector<cost::UsageRow>> attributed(std::vector<cost::UsageRow> rows, const Json& in,
                                                bool has_user_storage) {
   if (!has_user_storage) return rows;
-  auto users = user_storage_of(in["user_storage"]);
+  auto users = codec::user_storage_from_json(in["user_storage"]);
   if (!users.ok()) return users.error();
   std::string_view ns = storage::kUsersPrefix;
   return cost::attribute_user_storage(rows, users.value(), ns.substr(0, ns.size() - 1));
@@ -171,36 +102,7 @@ Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
   auto report = cost::month_report(input);
   if (!report.ok()) return report.error();
   cost::UserShare share = cost::user_share(report.value(), input, user);
-  Json trend = Json::array();
-  for (const cost::DayPoint& p : share.trend) {
-    trend.push_back({{"date", format_date(p.date)}, {"cost_micro_usd", p.list_cost.micro_usd()}});
-  }
-  Json forecast = {{"method",
-                    "the user's part of each month-end scenario of the account, in proportion to "
-                    "the user's usage to date"}};
-  for (cost::Scenario sc : cost::kAllScenarios) {
-    forecast[std::string(cost::scenario_name(sc))] =
-        share_totals_json(share.month_end[static_cast<size_t>(sc)]);
-  }
-  Json out = {
-      {"month", format_year_month(report.value().month)},
-      {"as_of", format_date(input.as_of)},
-      {"days_in_month", report.value().days_in_month},
-      {"days_elapsed", report.value().days_elapsed},
-      {"user", user},
-      {"method",
-       "each line of the account's bill is split in proportion to usage (the free tier and the "
-       "rounding to billing units are shared the same way); the users' storage in the bucket is "
-       "split by what each user stored through the API"},
-      {"pricing", pricing_ref_json(input.prices)},
-      {"month_to_date", share_totals_json(share.to_date)},
-      {"charges", charges_json(share.to_date)},
-      {"forecast", forecast},
-      {"trend", trend},
-      {"by_prefix", shares_json(share.by_prefix, share.to_date.total, "prefix")},
-  };
-  out["daily_average_micro_usd"] = share.daily_average.micro_usd();
-  out["daily_average_usd"] = cost::format_usd(share.daily_average, 2);
+  Json out = codec::user_share_json(report.value(), input, share);
   if (has_what_if) {
     auto target = cost::parse_storage_class(what_if_class);
     if (!target) {
@@ -211,15 +113,7 @@ Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
     auto other = cost::month_report(moved);
     if (!other.ok()) return other.error();
     cost::UserShare what_if = cost::user_share(other.value(), moved, user);
-    const size_t expected = static_cast<size_t>(cost::Scenario::kExpected);
-    cost::Saving saving =
-        cost::class_saving(share.to_date.total, share.month_end[expected].total,
-                           what_if.to_date.total, what_if.month_end[expected].total);
-    Json what_if_json = {{"storage_class", what_if_class},
-                         {"month_to_date", share_totals_json(what_if.to_date)},
-                         {"month_end_expected", share_totals_json(what_if.month_end[expected])}};
-    what_if_json.update(saving_json(saving));
-    out["what_if"] = std::move(what_if_json);
+    out["what_if"] = codec::user_what_if_json(*target, share, what_if);
   }
   return out;
 }

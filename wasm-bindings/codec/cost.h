@@ -19,6 +19,7 @@
 #include "core/cost/period-report.h"
 #include "core/cost/price-list.h"
 #include "core/cost/usage.h"
+#include "core/cost/user-share.h"
 #include "core/cost/window.h"
 #include "wasm-bindings/codec/json.h"
 
@@ -72,6 +73,18 @@ Result<cost::EstimateInput> estimate_from_json(const Json& body, const cost::Pri
 // Errors name the field: "usage[3].operations.Frobnicate".
 Result<std::vector<cost::UsageRow>> usage_rows_from_json(const Json& j, std::string_view field);
 
+// "pricing" of `in`: the stored versions ([price list, ...]); absent = none (the default list).
+Result<std::vector<cost::PriceList>> versions_of(const Json& in, bool has_pricing);
+// The fields every month command shares, read with `r` after the command marked its own:
+// {"as_of": "YYYY-MM-DD", "usage": [row, ...], "pricing": [version, ...],
+//  "forecast_window_days": 7}. Instead of "usage", "account": {"operations", "storage"} bills
+// the account's figures from Cloudflare's analytics (account-commands.cc); `notes` then gets
+// what the bill says of them (unclassified action types, unbilled auth failures).
+Result<cost::MonthInput> month_input(const Json& in, FieldReader& r, Json* notes = nullptr);
+// "user_storage": [{"date", "bucket", "user", "prefix", "peak_bytes"}, ...], each user's own
+// daily peaks (user_storage_daily_peaks).
+Result<std::vector<cost::UserStorage>> user_storage_from_json(const Json& list);
+
 // {"storage_micro_usd", "class_a_micro_usd", "class_b_micro_usd", "retrieval_micro_usd",
 //  "total_micro_usd", "total_usd"}: the bill's lines summed over storage classes.
 Json totals_json(const cost::Bill& bill);
@@ -96,6 +109,12 @@ Json saving_json(const cost::Saving& s);
 // method), trend, by_bucket.
 Json month_report_json(const cost::MonthReport& r, const cost::PriceList& prices,
                        const cost::ForecastOptions& forecast);
+// cost_user_share's answer: the user's part of the month (without the what-if), and the
+// what-if in `target` (user_share of the month priced in it).
+Json user_share_json(const cost::MonthReport& report, const cost::MonthInput& input,
+                     const cost::UserShare& share);
+Json user_what_if_json(cost::StorageClass target, const cost::UserShare& share,
+                       const cost::UserShare& what_if);
 Json budget_status_json(std::span<const cost::BudgetStatus> statuses);
 Json anomaly_json(const cost::AnomalyReport& r, const cost::AnomalyOptions& options);
 // cost_report's answer.

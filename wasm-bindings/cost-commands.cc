@@ -20,7 +20,6 @@ using codec::bill_json;
 using codec::charges_json;
 using codec::pricing_ref_json;
 using codec::saving_json;
-using codec::share_totals_json;
 using codec::shares_json;
 using codec::totals_json;
 

@@ -9,12 +9,14 @@
 #include "core/cost/money.h"
 #include "core/cost/operation-class.h"
 #include "core/cost/price-list.h"
+#include "wasm-bindings/codec/cost.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::cost {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
+using namespace r2w::codec;  // NOLINT: the cost codec's readers, tested with the core
 
 Money usd_micro(int64_t m) { return Money::micro_usd(m); }
 

@@ -9,11 +9,15 @@
 #include "core/cost/attribution.h"
 #include "core/cost/budget.h"
 #include "core/cost/month.h"
+#include "core/cost/period-report.h"
+#include "core/cost/window.h"
+#include "wasm-bindings/codec/cost.h"
 
 namespace r2w::cost {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
+using namespace r2w::codec;  // NOLINT: the cost codec's readers, tested with the core
 
 constexpr uint64_t GB = kBytesPerGb;
 Money usd_micro(int64_t m) { return Money::micro_usd(m); }
@@ -445,6 +449,135 @@ TEST(WhatIf, HotDataCostsMoreInInfrequentAccessColdDataLess) {
   EXPECT_EQ(report_of(c).to_date.total, usd_micro(14'850'000));
   c.price_as = StorageClass::kInfrequentAccess;
   EXPECT_EQ(report_of(c).to_date.total, usd_micro(10'950'000));
+}
+
+// ---- the rules that were in the bindings and the shim (issue #14) ----
+
+TEST(PeriodReport, DailyComparesTheDayWithTheDayBefore) {
+  std::vector<UsageRow> rows = steady_logs(9);
+  add_days(rows, 10, 10, {.peak_bytes = 300 * GB, .class_a = 200'000, .class_b = 500'000});
+  MonthInput in = june(10, rows);
+  MonthReport rep = report_of(in);
+  PeriodCostReport p = period_cost_report(rep, in, PeriodKind::kDaily, std::nullopt);
+  ASSERT_TRUE(p.period_cost.has_value());
+  EXPECT_EQ(*p.period_cost, rep.trend[9].list_cost);
+  ASSERT_TRUE(p.change.has_value());
+  EXPECT_EQ(p.change->previous, rep.trend[8].list_cost);
+  EXPECT_EQ(p.change->delta, rep.trend[9].list_cost - rep.trend[8].list_cost);
+  // 100,000 more PUTs at $4.50 a million: $0.45 more than a day of $0.15 + $0.45 + $0.18.
+  EXPECT_EQ(p.change->delta, usd_micro(450'000));
+  ASSERT_TRUE(p.change->delta_pct.has_value());
+  EXPECT_DOUBLE_EQ(*p.change->delta_pct,
+                   450'000.0 * 100.0 / static_cast<double>(rep.trend[8].list_cost.micro_usd()));
+  EXPECT_EQ(p.usage.class_a_requests, 200'000u);  // the day only
+  EXPECT_EQ(p.usage.storage_peak_bytes_last_day, 300 * GB);
+}
+
+TEST(PeriodReport, WeeklyNeedsTwoWeeksOfTheMonthAndMonthlyTheCallersTotal) {
+  MonthInput in = june(10, steady_logs(10));
+  MonthReport rep = report_of(in);
+  PeriodCostReport week = period_cost_report(rep, in, PeriodKind::kWeekly, std::nullopt);
+  EXPECT_FALSE(week.change.has_value());  // 10 days: no full week before
+  EXPECT_EQ(week.usage.class_a_requests, 7 * 100'000u);
+  ASSERT_TRUE(week.period_cost.has_value());
+  EXPECT_EQ(*week.period_cost, usd_micro(7 * rep.trend[0].list_cost.micro_usd()));
+  PeriodCostReport month = period_cost_report(rep, in, PeriodKind::kMonthly, usd_micro(0));
+  ASSERT_TRUE(month.change.has_value());
+  EXPECT_FALSE(month.change->delta_pct.has_value());  // no % of nothing
+  EXPECT_EQ(month.change->delta, rep.to_date.total);
+  EXPECT_FALSE(month.period_cost.has_value());
+}
+
+TEST(PeriodReport, TopFiveByCostLargestFirst) {
+  std::vector<Share> shares;
+  for (int i = 0; i < 7; ++i) shares.push_back({.key = std::to_string(i), .total = usd_micro(i)});
+  std::vector<Share> top = top_shares(shares, kReportTopCount);
+  ASSERT_EQ(top.size(), 5u);
+  EXPECT_EQ(top.front().key, "6");
+  EXPECT_EQ(top.back().key, "2");
+}
+
+TEST(Window, BillingMonthToDateAndNotInTheFuture) {
+  TimePoint now = from_epoch_ms(1'781'611'200'000);  // 2026-06-16T12:00:00Z
+  auto current = billing_month(std::nullopt, now);
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current.value().first, (CivilDate{2026, 6, 1}));
+  EXPECT_EQ(current.value().as_of, (CivilDate{2026, 6, 16}));
+  EXPECT_EQ(to_epoch_ms(current.value().end), 1'781'654'400'000);  // 2026-06-17T00:00:00Z
+  auto past = billing_month(YearMonth{2026, 2}, now);
+  ASSERT_TRUE(past.ok());
+  EXPECT_EQ(past.value().as_of, (CivilDate{2026, 2, 28}));
+  auto future = billing_month(YearMonth{2026, 7}, now);
+  ASSERT_FALSE(future.ok());
+  EXPECT_EQ(future.error().code, "invalid_query");
+  EXPECT_EQ(future.error().field, "month");
+}
+
+TEST(Window, AnomalyReadsTheFourteenDaysBefore) {
+  DayWindow w = anomaly_usage_window({2026, 3, 5});
+  EXPECT_EQ(w.first, (CivilDate{2026, 2, 19}));
+  EXPECT_EQ(w.last, (CivilDate{2026, 3, 5}));
+  EXPECT_EQ(to_epoch_ms(w.end) - to_epoch_ms(w.start), 15 * 86'400'000LL);
+}
+
+TEST(PriceUpdate, PastMonthsKeepTheirPricesUnlessSentBackUnchanged) {
+  PriceList base = default_price_list();
+  CivilDate today{2026, 6, 16};
+  PriceList future = base;
+  future.effective_from = {2026, 6, 1};
+  EXPECT_EQ(decide_price_update(future, base, today).value(), PriceUpdate::kStore);
+  EXPECT_EQ(decide_price_update(base, base, today).value(), PriceUpdate::kUnchanged);
+  PriceList changed = base;
+  changed.classes[0].class_a_per_million = usd_micro(5'000'000);
+  auto refused = decide_price_update(changed, base, today);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "effective_from");
+  EXPECT_EQ(refused.error().message,
+            "effective_from must not be before 2026-06-01: past months keep the prices they were "
+            "billed at");
+}
+
+TEST(BudgetRules, OneBudgetPerScopeAndAnAmountAboveZero) {
+  std::vector<Budget> earlier = {{.bucket = "", .monthly = usd_micro(1)}};
+  EXPECT_FALSE(check_budget({.bucket = "a", .monthly = usd_micro(1)}, earlier, "budgets[1]"));
+  auto dup = check_budget({.bucket = "", .monthly = usd_micro(1)}, earlier, "budgets[1]");
+  ASSERT_TRUE(dup.has_value());
+  EXPECT_EQ(dup->message, "budgets[1] has the same scope as budgets[0]");
+  auto zero = check_budget({.bucket = "a", .monthly = Money{}}, {}, "budgets[0]");
+  ASSERT_TRUE(zero.has_value());
+  EXPECT_EQ(zero->field, "budgets[0].monthly_usd");
+  auto long_name =
+      check_budget({.bucket = std::string(64, 'x'), .monthly = usd_micro(1)}, {}, "budgets[0]");
+  ASSERT_TRUE(long_name.has_value());
+  EXPECT_EQ(long_name->field, "budgets[0].bucket");
+}
+
+TEST(UsageRules, OperationsGoToTheirClassAndUnknownOnesAreRefused) {
+  UsageRow r;
+  EXPECT_FALSE(add_operation(r, "PutObject", 3, "ops.PutObject"));
+  EXPECT_FALSE(add_operation(r, "get", 4, "ops.get"));
+  EXPECT_EQ(r.class_a_requests, 3u);
+  EXPECT_EQ(r.class_b_requests, 4u);
+  auto unknown = add_operation(r, "Frobnicate", 1, "ops.Frobnicate");
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->field, "ops.Frobnicate");
+  auto too_many = add_operation(r, "put", kMaxUsageFigure, "ops.put");
+  ASSERT_TRUE(too_many.has_value());
+  EXPECT_EQ(too_many->message, "ops.put makes the row's count larger than 2^53");
+}
+
+TEST(WhatIfSaving, PositiveWhenTheOtherClassIsCheaper) {
+  Saving cheaper = class_saving(usd_micro(10), usd_micro(30), usd_micro(4), usd_micro(12));
+  EXPECT_EQ(cheaper.to_date, usd_micro(6));
+  EXPECT_EQ(cheaper.month, usd_micro(18));
+  EXPECT_EQ(saving_verdict_name(cheaper.verdict), "cheaper");
+  EXPECT_EQ(class_saving(usd_micro(1), usd_micro(1), usd_micro(2), usd_micro(3)).verdict,
+            SavingVerdict::kMoreExpensive);
+  EXPECT_EQ(class_saving(usd_micro(1), usd_micro(3), usd_micro(2), usd_micro(3)).verdict,
+            SavingVerdict::kSame);
+  EXPECT_EQ(breakdown_by_name(kDefaultBreakdown), "bucket");
+  EXPECT_EQ(parse_breakdown_by(breakdown_by_name(BreakdownBy::kStorageClass)),
+            BreakdownBy::kStorageClass);
 }
 
 }  // namespace

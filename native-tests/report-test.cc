@@ -6,6 +6,7 @@
 
 #include "core/reports/period.h"
 #include "core/reports/render.h"
+#include "core/reports/subscription.h"
 
 namespace r2w::reports {
 namespace {
@@ -243,12 +244,10 @@ TEST(ReportRender, EveryFormatCarriesTheSameFigures) {
   EXPECT_NE(out.html.find("<h3>Recommendations</h3>"), std::string::npos);
   EXPECT_EQ(out.text.find('<'), std::string::npos);
   EXPECT_NE(out.markdown.find("### Storage"), std::string::npos);
-  nlohmann::json slack = slack_body(out);
-  EXPECT_EQ(slack["blocks"][0]["type"], "header");
-  EXPECT_EQ(slack["blocks"].size(), 2u + 6u + 1u);  // header, context, six sections, link
-  nlohmann::json mail =
-      email_body(out, "r2watch@example.com", {"ops@example.com"}, at("2026-11-30"));
-  std::string raw = mail["raw"];
+  ASSERT_FALSE(out.slack_blocks.empty());
+  EXPECT_EQ(out.slack_blocks[0].kind, SlackBlock::Kind::kHeader);
+  EXPECT_EQ(out.slack_blocks.size(), 2u + 6u + 1u);  // header, context, six sections, link
+  std::string raw = mime(out, "r2watch@example.com", {"ops@example.com"}, at("2026-11-30"));
   EXPECT_NE(raw.find("Content-Type: multipart/alternative; boundary=\"r2watch-"),
             std::string::npos);
   EXPECT_EQ(raw.find("\r\n\r\n\r\n"), std::string::npos);
@@ -261,10 +260,41 @@ TEST(ReportRender, EveryFormatCarriesTheSameFigures) {
     }
   }
   EXPECT_LE(line, 998u);
-  nlohmann::json gh = github_body(out, "acme/ops", ReportType::kWeekly);
-  EXPECT_EQ(gh["requests"][0]["path"], "/repos/acme/ops/issues");
-  EXPECT_EQ(gh["requests"][0]["body"]["title"], "Weekly report 2026-W48");
-  EXPECT_EQ(gh["requests"][0]["opens_issue"], true);
+  EXPECT_EQ(out.title, "Weekly report 2026-W48");
+  EXPECT_EQ(github_labels(ReportType::kWeekly),
+            (std::vector<std::string>{"r2watch-report", "weekly"}));
+}
+
+TEST(Subscriptions, EachTypeOnceToChannelsThatTakeReports) {
+  std::vector<Target> targets =
+      report_targets({{.name = "ops", .type = "slack"}, {.name = "pager", .type = "pagerduty"}},
+                     {"me@example.com"}, "r2watch@example.com");
+  ASSERT_EQ(targets.size(), 3u);  // the built-in email joins the channels
+  EXPECT_EQ(targets[2].to, std::vector<std::string>{"me@example.com"});
+  Subscription weekly{.report_type = "weekly", .channels = {"ops", "email"}};
+  EXPECT_FALSE(check_subscription(weekly, 0, {}, targets));
+  auto twice = check_subscription(weekly, 1, {weekly}, targets);
+  ASSERT_TRUE(twice.has_value());
+  EXPECT_EQ(twice->field, "subscriptions[1].report_type");
+  auto pager = check_subscription({.report_type = "daily", .channels = {"pager"}}, 0, {}, targets);
+  ASSERT_TRUE(pager.has_value());
+  EXPECT_EQ(pager->field, "subscriptions[0].channels[0]");
+  auto hourly = check_subscription({.report_type = "hourly"}, 0, {}, targets);
+  ASSERT_TRUE(hourly.has_value());
+  EXPECT_EQ(hourly->message, "report_type must be daily, weekly or monthly");
+  auto to = report_recipients({weekly}, targets, ReportType::kWeekly);
+  ASSERT_EQ(to.size(), 2u);
+  EXPECT_EQ(to[0].name, "ops");
+  EXPECT_TRUE(report_recipients({weekly}, targets, ReportType::kDaily).empty());
+}
+
+TEST(Subscriptions, LinkAndOutboxIdOfAPeriod) {
+  auto p = parse_period(ReportType::kWeekly, "2026-W48", "period");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(report_notification_id(p.value()), "report:weekly:2026-W48");
+  EXPECT_EQ(report_link("https://r2.example.com//", p.value()),
+            "https://r2.example.com/reports/weekly/2026-W48");
+  EXPECT_EQ(report_link("", p.value()), "");
 }
 
 }  // namespace

@@ -16,6 +16,8 @@
 
 namespace r2w::cost {
 
+inline constexpr uint32_t kMaxBaselineDays = 90;
+inline constexpr uint32_t kMaxRisePct = 100'000;
 struct AnomalyOptions {
   // The days before the checked day that form the baseline. Default 7, range 1..90.
   uint32_t baseline_days = 7;

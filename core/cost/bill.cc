@@ -208,4 +208,12 @@ Money list_price_cost(const PriceList& prices, const UsageByClass& usage, uint32
   return sum;
 }
 
+std::array<bool, kStorageClassCount> classes_used(const Bill& bill) {
+  std::array<bool, kStorageClassCount> used{};
+  for (const BillLine& l : bill.lines) {
+    if (l.usage != 0) used[index_of(l.storage_class)] = true;
+  }
+  return used;
+}
+
 }  // namespace r2w::cost

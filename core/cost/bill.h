@@ -80,6 +80,9 @@ Result<Bill> price_period(const PriceList& prices, const UsageByClass& usage, ui
 Money list_price_cost(const ClassPrices& prices, Line line, Wide usage, uint32_t period_days);
 Money list_price_cost(const PriceList& prices, const UsageByClass& usage, uint32_t period_days);
 
+// The classes a bill has usage in.
+std::array<bool, kStorageClassCount> classes_used(const Bill& bill);
+
 // The unit each line's usage is shown in and the rounding it gets, for the JSON answers.
 std::string_view usage_unit(Line l);    // "GB-month", "requests", "requests", "GB"
 std::string_view billing_unit(Line l);  // "GB-month", "million requests", ..., "GB"

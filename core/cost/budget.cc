@@ -1,15 +1,8 @@
 #include "core/cost/budget.h"
 
-#include "wasm-bindings/codec/json.h"
-
 namespace r2w::cost {
 
-using nlohmann::json;
-
 namespace {
-
-constexpr size_t kMaxBudgets = 1000;
-constexpr Money kMaxBudget = Money::micro_usd(INT64_C(1'000'000'000) * kMicroPerUsd);
 
 // Every bucket's share of the expected bill to each day, computed once for all budgets.
 class DailyShares {
@@ -34,90 +27,34 @@ class DailyShares {
 
 }  // namespace
 
-Result<std::vector<Budget>> budgets_from_json(const json& j) {
-  FieldReader top(j);
-  bool has = top.has("budgets");
-  if (auto err = top.finish()) return *err;
-  if (!has || !j["budgets"].is_array()) {
-    return invalid_field("budgets", "budgets must be a list of budgets");
-  }
-  const json& list = j["budgets"];
-  if (list.size() > kMaxBudgets) {
-    return invalid_field("budgets", "budgets may hold at most 1000 budgets");
-  }
-  std::vector<Budget> out;
-  for (size_t i = 0; i < list.size(); ++i) {
-    std::string prefix = "budgets[" + std::to_string(i) + "]";
-    const json& in = list[i];
-    FieldReader r(in, prefix);
-    Budget b;
-    bool has_bucket = r.has("bucket");
-    bool has_amount = r.has("monthly_usd");
-    // The normalized form (what PUT answers, GET lists and D1 keeps) also carries the amount in
-    // micro-dollars: read back, it must agree with monthly_usd, so a budget read from anywhere
-    // r2watch writes one is accepted as it is.
-    bool has_micro = r.has("monthly_micro_usd");
-    r.read_uint("warn_at_pct", b.warn_at_pct, 1, 100);
-    if (auto err = r.finish()) return *err;
-    if (has_bucket && !in["bucket"].is_null()) {
-      if (!in["bucket"].is_string() || in["bucket"].get<std::string>().empty() ||
-          in["bucket"].get<std::string>().size() > 63) {
-        return invalid_field(prefix + ".bucket",
-                             prefix +
-                                 ".bucket must be a bucket name (1 to 63 characters), or "
-                                 "null for the whole account");
-      }
-      b.bucket = in["bucket"].get<std::string>();
-    }
-    std::optional<Money> amount =
-        has_amount ? usd_from_json(in["monthly_usd"], kMaxBudget) : std::nullopt;
-    if (has_micro && amount) {
-      // monthly_usd is answered rounded to the cent: the exact amount is monthly_micro_usd
-      // when it rounds to monthly_usd (or is it exactly).
-      const json& micro = in["monthly_micro_usd"];
-      bool agrees = false;
-      if (micro.is_number_integer() && micro.get<int64_t>() > 0 &&
-          Money::micro_usd(micro.get<int64_t>()) <= kMaxBudget) {
-        Money exact = Money::micro_usd(micro.get<int64_t>());
-        agrees = exact == *amount || (amount->micro_usd() % 10'000 == 0 &&
-                                      format_usd(exact, 2) == format_usd(*amount, 2));
-        if (agrees) amount = exact;
-      }
-      if (!agrees) {
-        return invalid_field(prefix + ".monthly_micro_usd",
-                             prefix + ".monthly_micro_usd must be monthly_usd in micro-dollars (" +
-                                 std::to_string(amount->micro_usd()) +
-                                 ", or an amount that rounds to it); leave it out to take "
-                                 "monthly_usd as it is");
-      }
-    }
-    if (!amount || *amount <= Money{}) {
-      return invalid_field(prefix + ".monthly_usd",
-                           prefix +
-                               ".monthly_usd must be a dollar amount above 0 and at most "
-                               "1000000000 (a number or a decimal string)");
-    }
-    b.monthly = *amount;
-    for (size_t k = 0; k < out.size(); ++k) {
-      if (out[k].bucket == b.bucket) {
-        return invalid_field(prefix + ".bucket",
-                             prefix + " has the same scope as budgets[" + std::to_string(k) + "]");
-      }
-    }
-    out.push_back(std::move(b));
-  }
-  return out;
+Error bad_budget_bucket(const std::string& prefix) {
+  return invalid_field(prefix + ".bucket", prefix +
+                                               ".bucket must be a bucket name (1 to 63 "
+                                               "characters), or null for the whole account");
 }
 
-json budgets_to_json(std::span<const Budget> budgets) {
-  json list = json::array();
-  for (const Budget& b : budgets) {
-    list.push_back({{"bucket", b.bucket.empty() ? json(nullptr) : json(b.bucket)},
-                    {"monthly_usd", format_usd(b.monthly, 2)},
-                    {"monthly_micro_usd", b.monthly.micro_usd()},
-                    {"warn_at_pct", b.warn_at_pct}});
+Error bad_budget_amount(const std::string& prefix) {
+  return invalid_field(prefix + ".monthly_usd",
+                       prefix +
+                           ".monthly_usd must be a dollar amount above 0 and at most "
+                           "1000000000 (a number or a decimal string)");
+}
+
+Error too_many_budgets() {
+  return invalid_field("budgets", "budgets may hold at most 1000 budgets");
+}
+
+std::optional<Error> check_budget(const Budget& b, std::span<const Budget> earlier,
+                                  const std::string& prefix) {
+  if (b.bucket.size() > kMaxBucketChars) return bad_budget_bucket(prefix);
+  if (b.monthly <= Money{} || b.monthly > kMaxBudget) return bad_budget_amount(prefix);
+  for (size_t k = 0; k < earlier.size(); ++k) {
+    if (earlier[k].bucket == b.bucket) {
+      return invalid_field(prefix + ".bucket",
+                           prefix + " has the same scope as budgets[" + std::to_string(k) + "]");
+    }
   }
-  return {{"budgets", list}};
+  return std::nullopt;
 }
 
 std::vector<BudgetStatus> budget_status(const MonthReport& r, std::span<const Budget> budgets) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -22,13 +21,20 @@ struct Budget {
   uint32_t warn_at_pct = 80;
 };
 
-// {"budgets": [{"bucket": "photos" (absent or null: the account), "monthly_usd": "25.00" or
-//  25, "warn_at_pct": 80}, ...]}: at most 1,000 budgets, one per scope. Errors name the field
-// ("budgets[1].monthly_usd").
-Result<std::vector<Budget>> budgets_from_json(const nlohmann::json& j);
-// {"budgets": [{"bucket": null | "photos", "monthly_usd": "25.00", "monthly_micro_usd": n,
-//  "warn_at_pct": 80}]}, the shape budgets_from_json reads back.
-nlohmann::json budgets_to_json(std::span<const Budget> budgets);
+// The limits of the budgets: at most 1,000, each above $0 and at most $1,000,000,000, a bucket
+// name of 1 to 63 characters.
+inline constexpr size_t kMaxBudgets = 1000;
+inline constexpr Money kMaxBudget = Money::micro_usd(INT64_C(1'000'000'000) * kMicroPerUsd);
+inline constexpr size_t kMaxBucketChars = 63;
+
+// The errors a budget's reading and checking give, naming `prefix`'s field ("budgets[1]").
+Error bad_budget_bucket(const std::string& prefix);
+Error bad_budget_amount(const std::string& prefix);
+Error too_many_budgets();
+// The rules of budget `b` (at `prefix`) after the budgets `earlier` were accepted: an amount
+// above 0, a bucket name of at most 63 characters, one budget per scope.
+std::optional<Error> check_budget(const Budget& b, std::span<const Budget> earlier,
+                                  const std::string& prefix);
 
 // Where a budget stands in the month (figures of the bucket's attributed share, or of the
 // account's total).

@@ -1,83 +1,38 @@
 #include "core/cost/estimate.h"
 
-#include <cmath>
-
-#include "wasm-bindings/codec/json.h"
-#include "core/cost/usage.h"
+#include <algorithm>
+#include <string>
 
 namespace r2w::cost {
 
-using nlohmann::json;
-
-namespace {
-
-constexpr double kMaxGb = 1e9;
-
-// GB as a JSON number -> bytes, to the nearest byte.
-void read_gb(FieldReader& r, const json& obj, std::string_view name, std::optional<Wide>& out) {
-  if (!r.has(name)) return;
-  const json& v = obj[std::string(name)];
-  if (!v.is_number() || !std::isfinite(v.get<double>()) || v.get<double>() < 0 ||
-      v.get<double>() > kMaxGb) {
-    r.fail(name, "must be a number from 0 to 1000000000");
-    return;
-  }
-  out = static_cast<Wide>(std::llround(v.get<double>() * static_cast<double>(kBytesPerGb)));
-}
-
-void read_count(FieldReader& r, const json& obj, std::string_view name, Wide& out) {
-  if (!r.has(name)) return;
-  const json& v = obj[std::string(name)];
-  bool whole = v.is_number_unsigned() ||
-               (v.is_number_float() && std::isfinite(v.get<double>()) && v.get<double>() >= 0 &&
-                std::floor(v.get<double>()) == v.get<double>());
-  if (!whole || v.get<double>() > static_cast<double>(kMaxUsageFigure)) {
-    r.fail(name, "must be a whole number of operations from 0 to 2^53");
-    return;
-  }
-  out = v.is_number_unsigned() ? static_cast<Wide>(v.get<uint64_t>())
-                               : static_cast<Wide>(v.get<double>());
-}
-
-}  // namespace
-
-Result<EstimateInput> estimate_from_json(const json& body, const PriceList& prices) {
+Result<EstimateInput> estimate_input(const EstimateRequest& request, const PriceList& prices) {
   EstimateInput in;
-  FieldReader top(body);
-  bool has[kStorageClassCount] = {top.has("standard"), top.has("infrequent_access")};
-  if (auto err = top.finish()) return *err;
   for (StorageClass c : kAllStorageClasses) {
-    if (!has[index_of(c)]) continue;
+    const std::optional<ClassRequest>& asked = request.classes[index_of(c)];
+    if (!asked) continue;
     std::string name(storage_class_name(c));
-    const json& j = body[name];
-    FieldReader r(j, name);
-    std::optional<Wide> gb_months, stored, retrieval;
-    ClassUsage u;
-    uint32_t days = kEstimatePeriodDays;
-    read_gb(r, j, "storage_gb_months", gb_months);
-    read_gb(r, j, "stored_gb", stored);
-    bool has_days = r.has("days_stored");
-    if (has_days) r.read_uint("days_stored", days, 0, kEstimatePeriodDays);
-    read_count(r, j, "class_a", u.class_a_requests);
-    read_count(r, j, "class_b", u.class_b_requests);
-    read_gb(r, j, "retrieval_gb", retrieval);
-    if (auto err = r.finish()) return *err;
-    if (gb_months && stored) {
+    if (asked->storage_gb_month_bytes && asked->stored_bytes) {
       return invalid_field(name + ".stored_gb",
                            name +
                                ".stored_gb: give either storage_gb_months or stored_gb "
                                "(with days_stored), not both");
     }
-    if (has_days && !stored) {
+    if (asked->days_stored && !asked->stored_bytes) {
       return invalid_field(name + ".days_stored",
                            name + ".days_stored needs stored_gb (the GB kept that many days)");
     }
-    if (gb_months) u.storage_byte_days = *gb_months * kEstimatePeriodDays;
-    if (stored) {
-      uint32_t billed_days = std::max(days, prices.of(c).min_storage_days);
-      u.storage_byte_days = *stored * billed_days;
+    ClassUsage u;
+    u.class_a_requests = asked->class_a_requests;
+    u.class_b_requests = asked->class_b_requests;
+    if (asked->storage_gb_month_bytes) {
+      u.storage_byte_days = *asked->storage_gb_month_bytes * kEstimatePeriodDays;
     }
-    if (retrieval) u.retrieved_bytes = *retrieval;
+    if (asked->stored_bytes) {
+      uint32_t days = asked->days_stored.value_or(kEstimatePeriodDays);
+      uint32_t billed_days = std::max(days, prices.of(c).min_storage_days);
+      u.storage_byte_days = *asked->stored_bytes * billed_days;
+    }
+    if (asked->retrieved_bytes) u.retrieved_bytes = *asked->retrieved_bytes;
     in.classes[index_of(c)] = u;
   }
   return in;

@@ -38,31 +38,31 @@ std::string format_usd_exact(Money m) {
   return s;
 }
 
-std::optional<Money> usd_from_json(const nlohmann::json& v, Money max) {
-  int64_t micro = 0;
-  if (v.is_string()) {
-    const std::string& s = v.get_ref<const std::string&>();
-    size_t dot = s.find('.');
-    std::string whole = s.substr(0, dot);
-    std::string frac = dot == std::string::npos ? "" : s.substr(dot + 1);
-    auto all_digits = [](const std::string& t) {
-      return std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
-    };
-    if (whole.empty() || whole.size() > 13 || !all_digits(whole) || frac.size() > 6 ||
-        !all_digits(frac) || (dot != std::string::npos && frac.empty())) {
-      return std::nullopt;
-    }
-    frac.append(6 - frac.size(), '0');
-    micro = std::stoll(whole) * kMicroPerUsd + std::stoll(frac);
-  } else if (v.is_number()) {
-    double d = v.get<double>();
-    if (!std::isfinite(d) || d < 0 || d > static_cast<double>(max.micro_usd()) / kMicroPerUsd) {
-      return std::nullopt;
-    }
-    micro = std::llround(d * kMicroPerUsd);
-  } else {
+std::optional<Money> parse_usd(std::string_view s, Money max) {
+  size_t dot = s.find('.');
+  std::string_view whole = s.substr(0, dot);
+  std::string_view frac = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  auto all_digits = [](std::string_view t) {
+    return std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (whole.empty() || whole.size() > 13 || !all_digits(whole) || frac.size() > 6 ||
+      !all_digits(frac) || (dot != std::string_view::npos && frac.empty())) {
     return std::nullopt;
   }
+  int64_t micro = 0;
+  for (char c : whole) micro = micro * 10 + (c - '0');
+  int64_t fraction = 0;
+  for (size_t i = 0; i < 6; ++i) fraction = fraction * 10 + (i < frac.size() ? frac[i] - '0' : 0);
+  micro = micro * kMicroPerUsd + fraction;
+  if (micro < 0 || micro > max.micro_usd()) return std::nullopt;
+  return Money::micro_usd(micro);
+}
+
+std::optional<Money> usd_from_number(double d, Money max) {
+  if (!std::isfinite(d) || d < 0 || d > static_cast<double>(max.micro_usd()) / kMicroPerUsd) {
+    return std::nullopt;
+  }
+  int64_t micro = std::llround(d * kMicroPerUsd);
   if (micro < 0 || micro > max.micro_usd()) return std::nullopt;
   return Money::micro_usd(micro);
 }

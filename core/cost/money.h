@@ -2,10 +2,10 @@
 
 #include <compare>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace r2w::cost {
@@ -55,9 +55,12 @@ inline constexpr Money kMaxMoney = Money::micro_usd(INT64_C(1'000'000'000'000) *
 std::string format_usd(Money m, int decimals = 2);
 // The shortest exact decimal of a Money: 15'000 -> "0.015", 4'500'000 -> "4.5", 0 -> "0".
 std::string format_usd_exact(Money m);
-// A non-negative dollar amount from JSON: a decimal string with at most 6 decimals ("4.50"),
-// or a number (taken to the nearest micro-dollar). nullopt for anything else or above `max`.
-std::optional<Money> usd_from_json(const nlohmann::json& v, Money max);
+// A non-negative dollar amount written as a decimal string with at most 6 decimals ("4.50",
+// "0.000001", "12"); nullopt for anything else or above `max`.
+std::optional<Money> parse_usd(std::string_view text, Money max);
+// A non-negative dollar amount given as a number, taken to the nearest micro-dollar; nullopt
+// when not finite, negative or above `max`.
+std::optional<Money> usd_from_number(double dollars, Money max);
 
 // Integer helpers on exact quantities.
 Wide div_ceil(Wide n, Wide d);

@@ -196,6 +196,47 @@ Result<MonthReport> month_report(const MonthInput& in) {
   return r;
 }
 
+std::string_view breakdown_by_name(BreakdownBy by) {
+  switch (by) {
+    case BreakdownBy::kBucket:
+      return "bucket";
+    case BreakdownBy::kPrefix:
+      return "prefix";
+    case BreakdownBy::kStorageClass:
+      return "class";
+    case BreakdownBy::kUser:
+      return "user";
+  }
+  return "bucket";
+}
+
+std::string_view saving_verdict_name(SavingVerdict v) {
+  switch (v) {
+    case SavingVerdict::kCheaper:
+      return "cheaper";
+    case SavingVerdict::kMoreExpensive:
+      return "more_expensive";
+    case SavingVerdict::kSame:
+      return "same";
+  }
+  return "same";
+}
+
+Saving class_saving(Money current_to_date, Money current_month, Money other_to_date,
+                    Money other_month) {
+  Saving s{.to_date = current_to_date - other_to_date, .month = current_month - other_month};
+  s.verdict = s.month > Money{}   ? SavingVerdict::kCheaper
+              : s.month < Money{} ? SavingVerdict::kMoreExpensive
+                                  : SavingVerdict::kSame;
+  return s;
+}
+
+Saving class_saving(const MonthReport& current, const MonthReport& other) {
+  const size_t expected = static_cast<size_t>(Scenario::kExpected);
+  return class_saving(current.to_date.total, current.month_end[expected].total, other.to_date.total,
+                      other.month_end[expected].total);
+}
+
 std::optional<BreakdownBy> parse_breakdown_by(std::string_view name) {
   if (name == "bucket") return BreakdownBy::kBucket;
   if (name == "prefix") return BreakdownBy::kPrefix;

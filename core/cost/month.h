@@ -16,6 +16,7 @@
 namespace r2w::cost {
 
 // How the month-end forecast is made. Default window 7 days, range 1..31.
+inline constexpr uint32_t kMaxForecastWindowDays = 31;
 struct ForecastOptions {
   // The recent days whose rates are carried to the end of the month (fewer when fewer days
   // of the month have passed).
@@ -81,6 +82,26 @@ Result<MonthReport> month_report(const MonthInput& in);
 // report.to_date.total). Keys sorted; "" stands for rows without a prefix or user.
 enum class BreakdownBy : uint8_t { kBucket, kPrefix, kStorageClass, kUser };
 std::optional<BreakdownBy> parse_breakdown_by(std::string_view name);  // bucket|prefix|class|user
+// A breakdown asked without a dimension is by bucket.
+inline constexpr BreakdownBy kDefaultBreakdown = BreakdownBy::kBucket;
+std::string_view breakdown_by_name(BreakdownBy by);
+
+// What pricing everything in another storage class saves (positive: the other class is
+// cheaper), to date and for the whole month (the expected scenario), and the verdict.
+// A what-if asked without a class is in Infrequent Access.
+inline constexpr StorageClass kDefaultWhatIfClass = StorageClass::kInfrequentAccess;
+enum class SavingVerdict : uint8_t { kCheaper, kMoreExpensive, kSame };
+std::string_view saving_verdict_name(SavingVerdict v);  // "cheaper", "more_expensive", "same"
+struct Saving {
+  Money to_date;
+  Money month;
+  SavingVerdict verdict = SavingVerdict::kSame;
+};
+// `*_to_date` and `*_month` are the month-to-date and expected month-end totals as they are
+// and priced in the other class.
+Saving class_saving(Money current_to_date, Money current_month, Money other_to_date,
+                    Money other_month);
+Saving class_saving(const MonthReport& current, const MonthReport& other);
 std::vector<Share> breakdown(const MonthReport& report, const MonthInput& in, BreakdownBy by);
 
 }  // namespace r2w::cost

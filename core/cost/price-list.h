@@ -2,11 +2,11 @@
 
 #include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/common/civil-date.h"
 #include "core/common/result.h"
@@ -40,6 +40,7 @@ struct ClassPrices {
   Money retrieval_per_gb;         // per GB read or copied (processing); 0 = none
   uint32_t min_storage_days = 0;  // an object deleted, moved or replaced sooner is billed
                                   // as if kept this long; 0 = no minimum
+  bool operator==(const ClassPrices&) const = default;
 };
 
 // The monthly free allowance, in billing units, for the classes it applies to (each such
@@ -49,6 +50,7 @@ struct FreeTier {
   uint64_t class_a_requests = 1'000'000;
   uint64_t class_b_requests = 10'000'000;
   std::array<bool, kStorageClassCount> applies_to = {true, false};
+  bool operator==(const FreeTier&) const = default;
 };
 
 // One version of the price list. A version prices every month from the month of
@@ -61,6 +63,7 @@ struct PriceList {
   FreeTier free_tier;
 
   const ClassPrices& of(StorageClass c) const { return classes[index_of(c)]; }
+  bool operator==(const PriceList&) const = default;
 };
 
 // Cloudflare's published R2 prices (developers.cloudflare.com/r2/pricing):
@@ -72,27 +75,32 @@ struct PriceList {
 // Effective from 1970-01-01: it prices every month before the first stored version.
 PriceList default_price_list();
 
-// JSON shape (every price a dollar string or number; written back as exact strings):
-// {"effective_from": "2026-01-01", "source": "...",
-//  "standard": {"storage_usd_per_gb_month": "0.015", "class_a_usd_per_million": "4.5",
-//               "class_b_usd_per_million": "0.36", "retrieval_usd_per_gb": "0",
-//               "min_storage_days": 0},
-//  "infrequent_access": {...},
-//  "free_tier": {"storage_gb_months": 10, "class_a_requests": 1000000,
-//                "class_b_requests": 10000000, "applies_to": ["standard"]}}
-// Fields absent from `j` keep their value in `base` (a partial update). Refuses unknown
-// fields, wrong types, prices above $1,000,000 per unit, minimum durations above 365 days,
-// and an effective_from that is not the first day of a month, naming the field.
-Result<PriceList> price_list_from_json(const nlohmann::json& j, const PriceList& base);
-nlohmann::json price_list_to_json(const PriceList& p);
+// The limits of a price list (the codec, wasm-bindings/codec/cost.h, reads prices up to them).
+inline constexpr Money kMaxUnitPrice = Money::micro_usd(INT64_C(1'000'000) * kMicroPerUsd);
+inline constexpr uint64_t kMaxFreeUnits = UINT64_C(1'000'000'000'000'000);
+inline constexpr uint32_t kMaxMinStorageDays = 365;
+inline constexpr size_t kMaxSourceChars = 200;
+
+// A price list's own rules: effective_from is the first day of a month (R2 bills by calendar
+// month), source at most 200 characters. The Error names the field.
+std::optional<Error> validate_price_list(const PriceList& p);
+// The message of a bad effective_from (also when it is no date at all).
+std::string effective_from_message();
+
+// What to do with a price list sent to be stored (PUT /api/pricing), `base` being the version
+// it updates and `today` the day of now: a version of a month before this one is refused (past
+// months keep the prices they were billed at), unless it is that version sent back unchanged
+// (as GET answers it, the built-in default too): then nothing is stored.
+enum class PriceUpdate : uint8_t { kStore, kUnchanged };
+Result<PriceUpdate> decide_price_update(const PriceList& sent, const PriceList& base,
+                                        CivilDate today);
 
 // The version that prices `month`: the one with the latest effective_from on or before the
 // month's first day; the default list when none is. `versions` may be in any order.
 PriceList price_list_for(std::span<const PriceList> versions, YearMonth month);
 
-// Parses stored versions ([price list, ...]) over the default, naming the field
-// ("pricing[2].standard.class_a_usd_per_million") when one is invalid.
-Result<std::vector<PriceList>> price_versions_from_json(const nlohmann::json& j,
-                                                        std::string_view field);
+// Every version, the built-in default among them, in order of effective_from (the versions
+// GET /api/pricing lists).
+std::vector<PriceList> all_price_versions(std::span<const PriceList> stored);
 
 }  // namespace r2w::cost

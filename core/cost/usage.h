@@ -1,7 +1,7 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,15 +41,16 @@ struct UsageRow {
 // exact, so what the Worker sends is what the core counts.
 inline constexpr uint64_t kMaxUsageFigure = UINT64_C(9'007'199'254'740'992);
 
-// Parses [row, ...]; each row:
-// {"date": "YYYY-MM-DD", "bucket": "photos", "prefix": "2026/", "user": "alice",
-//  "storage_class": "standard" | "infrequent_access", "storage_peak_bytes": n,
-//  "operations": {"put": n, "GetObject": n, ...}, "retrieved_bytes": n,
-//  "early_deletes": [{"bytes": n, "age_days": d}]}
-// date and bucket are required, the rest optional (storage_class defaults to standard).
-// Operation names are looked up in operation_class_table(); an unknown one is refused.
-// Errors name the field: "usage[3].operations.Frobnicate".
-Result<std::vector<UsageRow>> usage_rows_from_json(const nlohmann::json& j, std::string_view field);
+// The rules of a row as read (JSON shape and codec: wasm-bindings/codec/cost.h): a bucket is
+// required. The Error names `prefix`'s field ("usage[3].bucket").
+std::optional<Error> check_usage_row(const UsageRow& row, const std::string& prefix);
+// Adds `count` calls of `operation` to the row's class A, class B or free requests, as
+// operation_class_table() classes it: an unknown operation is refused, and so is a count that
+// takes the row past 2^53. The Error names `field` ("usage[3].operations.Frobnicate").
+std::optional<Error> add_operation(UsageRow& row, std::string_view operation, uint64_t count,
+                                   const std::string& field);
+// The largest age of an early delete, in days.
+inline constexpr uint32_t kMaxEarlyDeleteAgeDays = 3650;
 
 // What a row uses when priced as `as_class` (its own class, or another for a what-if): the
 // day's peak as one day of byte-days, plus the byte-days its early deletes still owe under

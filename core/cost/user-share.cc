@@ -1,5 +1,6 @@
 #include "core/cost/user-share.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 

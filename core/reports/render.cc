@@ -7,7 +7,6 @@ namespace r2w::reports {
 using alerts::format_bytes;
 using alerts::format_number;
 using alerts::html_escape;
-using nlohmann::json;
 
 namespace {
 
@@ -125,6 +124,8 @@ std::vector<Section> sections_of(const Report& r, const CostHeadline& c) {
   return out;
 }
 
+}  // namespace
+
 std::string mime(const Rendered& r, const std::string& from, const std::vector<std::string>& to,
                  TimePoint now) {
   std::string to_line;
@@ -148,8 +149,6 @@ std::string mime(const Rendered& r, const std::string& from, const std::vector<s
          boundary + "--\r\n";
 }
 
-}  // namespace
-
 Rendered render_report(const Report& r, const CostHeadline& cost, std::string_view link) {
   Rendered out;
   out.subject = "[r2watch] " + title_of(r.period.type) + " report " + r.period.label;
@@ -159,11 +158,9 @@ Rendered render_report(const Report& r, const CostHeadline& cost, std::string_vi
   out.html =
       "<html><body><h2>" + html_escape(out.subject) + "</h2><p>" + html_escape(range) + "</p>";
   out.markdown = "Report of " + range + " (UTC).\n";
-  out.slack_blocks = json::array();
-  out.slack_blocks.push_back(
-      {{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", out.subject.substr(10)}}}});
-  out.slack_blocks.push_back(
-      {{"type", "context"}, {"elements", json::array({{{"type", "mrkdwn"}, {"text", range}}})}});
+  out.title = out.subject.substr(10);
+  out.slack_blocks.push_back({SlackBlock::Kind::kHeader, out.title});
+  out.slack_blocks.push_back({SlackBlock::Kind::kContext, range});
   for (const Section& s : sections_of(r, cost)) {
     out.text += "\n" + s.heading + "\n";
     out.html += "<h3>" + html_escape(s.heading) + "</h3><ul>";
@@ -178,40 +175,21 @@ Rendered render_report(const Report& r, const CostHeadline& cost, std::string_vi
     out.html += "</ul>";
     // Slack refuses a section text over 3,000 characters.
     if (mrkdwn.size() > 2900) mrkdwn = mrkdwn.substr(0, 2900) + "…";
-    out.slack_blocks.push_back(
-        {{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", mrkdwn}}}});
+    out.slack_blocks.push_back({SlackBlock::Kind::kSection, mrkdwn});
   }
   if (!link.empty()) {
     out.text += "\n" + std::string(link) + "\n";
     out.html += "<p><a href=\"" + html_escape(link) + "\">Open in r2watch</a></p>";
     out.markdown += "\n[Open in r2watch](" + std::string(link) + ")\n";
     out.slack_blocks.push_back(
-        {{"type", "section"},
-         {"text", {{"type", "mrkdwn"}, {"text", "<" + std::string(link) + "|Open in r2watch>"}}}});
+        {SlackBlock::Kind::kSection, "<" + std::string(link) + "|Open in r2watch>"});
   }
   out.html += "</body></html>";
   return out;
 }
 
-json email_body(const Rendered& r, const std::string& from, const std::vector<std::string>& to,
-                TimePoint now) {
-  return {{"from", from},   {"to", to},       {"subject", r.subject},
-          {"text", r.text}, {"html", r.html}, {"raw", mime(r, from, to, now)}};
-}
-
-json slack_body(const Rendered& r) { return {{"text", r.subject}, {"blocks", r.slack_blocks}}; }
-
-json github_body(const Rendered& r, const std::string& repository, ReportType type) {
-  return {
-      {"requests",
-       json::array(
-           {{{"method", "POST"},
-             {"path", "/repos/" + repository + "/issues"},
-             {"body",
-              {{"title", r.subject.substr(10)},
-               {"body", r.markdown},
-               {"labels", json::array({"r2watch-report", std::string(report_type_name(type))})}}},
-             {"opens_issue", true}}})}};
+std::vector<std::string> github_labels(ReportType type) {
+  return {"r2watch-report", std::string(report_type_name(type))};
 }
 
 }  // namespace r2w::reports

@@ -177,7 +177,7 @@ export function registerAccountRoutes(router) {
   // rollups did, and the share that went around r2watch.
   router.on('GET', '/api/account/reconcile', async (request, _params, rt) => {
     const now = Date.now();
-    const { month, start, asOf } = monthOf(request, now);
+    const { month, start, asOf } = monthOf(rt, request, now);
     const { usage } = accountReads(rt, now, { from_ms: start, as_of: asOf });
     const [cf, own] = await Promise.all([accountUsage(rt.env.DB, usage), ownOperations(rt.env.DB, usage)]);
     const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });

@@ -8,24 +8,29 @@ import { raiseUserPeaks } from './security.js';
 import { costSource, accountMember } from './account.js';
 import { monthOperations, storagePeaks, userPeaks } from './db/metrics.js';
 import { readPlan, withRowsRead } from './metrics.js';
+import { saveCostSnapshot } from './db/costs.js';
 
 const DAY_MS = 86_400_000;
 
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 
-/** The billing month of `?month=YYYY-MM` (default: this month) and the last day it covers. */
-export function monthOf(request, nowMs) {
-  const month = new URL(request.url).searchParams.get('month') ?? isoDay(nowMs).slice(0, 7);
-  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
-    throw new HttpError('invalid_query', 'month must be YYYY-MM', { field: 'month' });
-  }
-  const [y, m] = month.split('-').map(Number);
-  const start = Date.UTC(y, m - 1, 1);
-  const lastDay = Date.UTC(y, m, 0);
-  if (start > nowMs) throw new HttpError('invalid_query', 'month is in the future', { field: 'month' });
-  return { month, start, asOf: isoDay(Math.min(lastDay, nowMs)) };
+/**
+ * The billing month of `?month=YYYY-MM` (default: this month) and the last day it covers: the
+ * engine's cost_month_window at `nowMs` (a malformed month or one after now's is a 400).
+ * {month, start (first day, ms), asOf (YYYY-MM-DD), endMs (the instant after asOf)}.
+ */
+export function monthOf(rt, request, nowMs) {
+  const month = new URL(request.url).searchParams.get('month');
+  return windowOf(ask(rt, 'cost_month_window', month === null ? {} : { month }, nowMs));
 }
+
+/** The month of `asOf` from its first day to asOf (the engine's cost_month_window). */
+function monthTo(rt, asOf) {
+  return windowOf(ask(rt, 'cost_month_window', { as_of: asOf }));
+}
+
+const windowOf = (w) => ({ month: w.month, start: w.first_day_ms, asOf: w.as_of, endMs: w.end_ms });
 
 /**
  * The account's usage, one row per (date, bucket, prefix, storage class, user) from the first
@@ -43,7 +48,7 @@ export function monthOf(request, nowMs) {
 export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = null, meter = null } = {}) {
   const db = rt.env.DB;
   const now = Date.now();
-  const endMs = Date.parse(`${asOf}T00:00:00Z`) + DAY_MS;
+  const { endMs } = monthTo(rt, asOf);
   let ops;
   if (view === 'account') {
     const plan = await readPlan(rt, fromMs, endMs, 'account', 'day', now, meter);
@@ -89,7 +94,7 @@ export async function usersStorage(rt, fromMs, asOf, meter = null, user = null) 
  * the user and everyone's own storage (for cost_user_share), plus `extra` fields.
  */
 async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 'per_user', meter = null } = {}) {
-  const { month, start, asOf } = monthOf(request, nowMs);
+  const { month, start, asOf } = monthOf(rt, request, nowMs);
   const source = costSource(rt, request, user);
   // A user's share needs only their own rows and everyone else's together.
   const rowsView = user === null ? view : 'account';
@@ -169,29 +174,7 @@ export async function costSnapshot(rt, nowMs) {
   await raiseUserPeaks(rt.env.DB, nowMs).run();
   const fake = new Request('http://r2watch/api/costs');
   const costs = await monthCosts(rt, fake, nowMs);
-  const b = costs.bill;
-  await rt.env.DB.prepare(
-    `INSERT INTO cost_snapshots (month, as_of, computed_at_ms, pricing_effective_from, total_micro_usd,
-       forecast_low_micro_usd, forecast_expected_micro_usd, forecast_high_micro_usd, report_json)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (month, as_of) DO UPDATE SET computed_at_ms = excluded.computed_at_ms,
-       pricing_effective_from = excluded.pricing_effective_from, total_micro_usd = excluded.total_micro_usd,
-       forecast_low_micro_usd = excluded.forecast_low_micro_usd,
-       forecast_expected_micro_usd = excluded.forecast_expected_micro_usd,
-       forecast_high_micro_usd = excluded.forecast_high_micro_usd, report_json = excluded.report_json`,
-  )
-    .bind(
-      costs.month,
-      costs.as_of,
-      nowMs,
-      b.pricing.effective_from,
-      b.month_to_date.total_micro_usd,
-      b.forecast.low.total_micro_usd,
-      b.forecast.expected.total_micro_usd,
-      b.forecast.high.total_micro_usd,
-      JSON.stringify(costs),
-    )
-    .run();
+  await saveCostSnapshot(rt.env.DB, costs, nowMs);
   return { month: costs.month, as_of: costs.as_of, total_usd: costs.monthlyTotal };
 }
 
@@ -203,7 +186,7 @@ export async function costSnapshot(rt, nowMs) {
  */
 export async function costReport(rt, type, lastDay, nowMs, previousTotal = null) {
   const pricing = await loadPriceVersions(rt.env.DB);
-  const monthStart = Date.parse(`${lastDay.slice(0, 7)}-01T00:00:00Z`);
+  const { start: monthStart } = monthTo(rt, lastDay);
   const usage = await monthUsage(rt, monthStart, lastDay);
   // The users' namespace storage under the users' own prefixes (as the breakdown shows it).
   const input = { as_of: lastDay, usage, type, user_storage: await usersStorage(rt, monthStart, lastDay) };
@@ -227,7 +210,7 @@ export function registerCostMonthRoutes(router) {
     if (auth.filter === null) {
       // The users' namespace is split among its users, as each user's own answer splits it.
       // (r2watch's own figures only: the account's have no prefixes or users).
-      const { start, asOf } = monthOf(request, Date.now());
+      const { start, asOf } = monthOf(rt, request, Date.now());
       const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf) } : {};
       const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own });
       return json({ ...ask(rt, 'cost_breakdown', input), user: null, source });
@@ -267,11 +250,9 @@ export function registerCostMonthRoutes(router) {
 
   router.on('GET', '/api/costs/anomaly', async (request, _params, rt, _ctx, auth) => {
     const now = Date.now();
-    const date = new URL(request.url).searchParams.get('date') ?? isoDay(now);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) {
-      throw new HttpError('invalid_query', 'date must be YYYY-MM-DD', { field: 'date' });
-    }
-    const from = Date.parse(`${date}T00:00:00Z`) - 14 * DAY_MS;
+    // The day (default: today) and the days before it that its baseline may need: the engine's.
+    const asked = new URL(request.url).searchParams.get('date');
+    const { date, from_ms: from } = ask(rt, 'cost_anomaly_window', asked === null ? {} : { date: asked }, now);
     const source = costSource(rt, request, auth.filter);
     const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };

@@ -2,26 +2,11 @@
 // monthly budgets. Every figure and every check comes from the engine (core/cost/); this file
 // reads the request, loads what D1 holds, asks the engine, and stores the answer.
 import { json, readJsonBody, ask } from './http.js';
+import * as store from './db/costs.js';
+import { loadPriceVersions, loadBudgets } from './db/costs.js';
 
-
-/**
- * The stored price-list versions as a JSON array text (for the engine's `pricing` field):
- * every cost command picks the version in effect for its month from these.
- */
-export async function loadPriceVersions(db) {
-  const { results } = await db
-    .prepare('SELECT price_list_json FROM pricing_tiers ORDER BY effective_from')
-    .all();
-  return `[${results.map((r) => r.price_list_json).join(',')}]`;
-}
-
-/** The stored budgets as the engine wrote them: [{bucket, monthly_usd, ...}]. */
-export async function loadBudgets(db) {
-  const { results } = await db
-    .prepare('SELECT budget_json FROM cost_budgets ORDER BY scope')
-    .all();
-  return results.map((r) => JSON.parse(r.budget_json));
-}
+// The stored price lists and budgets, for the other cost modules (account, alerts, reports).
+export { loadPriceVersions, loadBudgets };
 
 /** `?month=YYYY-MM` when given (the engine checks it), as a JSON member or nothing. */
 function monthMember(request) {
@@ -64,16 +49,7 @@ export function registerCostRoutes(router) {
       now,
     );
     // A past version sent back unchanged (`unchanged`): accepted, nothing written.
-    if (!unchanged) {
-      await db
-        .prepare(
-          `INSERT INTO pricing_tiers (effective_from, price_list_json, updated_at_ms) VALUES (?, ?, ?)
-           ON CONFLICT (effective_from) DO UPDATE SET price_list_json = excluded.price_list_json,
-             updated_at_ms = excluded.updated_at_ms`,
-        )
-        .bind(priceList.effective_from, JSON.stringify(priceList), now)
-        .run();
-    }
+    if (!unchanged) await store.savePriceVersion(db, priceList, now);
     const status = ask(rt, 'pricing_status', `{"pricing":${await loadPriceVersions(db)}}`, now);
     return json({ saved: priceList, ...status });
   }, ADMIN);
@@ -87,17 +63,7 @@ export function registerCostRoutes(router) {
     const body = await readJsonBody(request);
     const { budgets } = ask(rt, 'cost_budgets_validate', `{"request":${body}}`);
     const db = rt.env.DB;
-    const now = Date.now();
-    const insert = db.prepare(
-      `INSERT INTO cost_budgets (scope, monthly_micro_usd, warn_at_pct, budget_json, updated_at_ms)
-       VALUES (?, ?, ?, ?, ?)`,
-    );
-    await db.batch([
-      db.prepare('DELETE FROM cost_budgets'),
-      ...budgets.map((b) =>
-        insert.bind(b.bucket ?? '', b.monthly_micro_usd, b.warn_at_pct, JSON.stringify(b), now),
-      ),
-    ]);
+    await store.replaceBudgets(db, budgets, Date.now());
     return json({ budgets: await loadBudgets(db) });
   }, ADMIN);
 }

@@ -41,7 +41,8 @@ async function costSection(rt, period, nowMs) {
 export async function makeReport(rt, period, nowMs) {
   const db = rt.env.DB;
   const cost = await costSection(rt, period, nowMs);
-  const month = period.last_day.slice(0, 7);
+  // The budgets stand as the bill of the period's month did at its end (the engine's month).
+  const { month } = ask(rt, 'cost_month_window', { as_of: period.last_day });
   const asOfMs = Math.min(period.to_ms - 1, nowMs);
   const budgets = (await monthCosts(rt, new Request(`http://r2watch/api/costs?month=${month}`), asOfMs)).budgets;
   const [operations, statuses, alerts, storage, pricing, subscriptions, settings] = await Promise.all([

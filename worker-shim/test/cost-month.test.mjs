@@ -140,3 +140,28 @@ test('a future month is refused', async () => {
   assert.equal(res.status, 400);
   assert.equal(res.body.error.field, 'month');
 });
+
+test('a malformed month is a 400 naming it, as the engine answers it', async () => {
+  for (const m of ['2026-13', 'June']) {
+    const res = await call(worker, 'GET', `/api/costs/breakdown?month=${m}`);
+    assert.equal(res.status, 400, m);
+    assert.equal(res.body.error.code, 'invalid_query', m);
+    assert.equal(res.body.error.field, 'month', m);
+  }
+});
+
+test("the anomaly check reads the engine's window: today by default, a bad date refused", async () => {
+  const today = new Date().toISOString().slice(0, 10);
+  const res = await call(worker, 'GET', '/api/costs/anomaly');
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.date, today);
+  assert.equal(res.body.baseline_days, 7);
+  // Usage of the day is counted (the files above were written and read today).
+  assert.ok(res.body.today.total_micro_usd > 0, JSON.stringify(res.body.today));
+  const shape = await call(worker, 'GET', '/api/costs/anomaly?date=5-March');
+  assert.equal(shape.status, 400);
+  assert.equal(shape.body.error.field, 'date');
+  const noDay = await call(worker, 'GET', '/api/costs/anomaly?date=2026-02-30');
+  assert.equal(noDay.status, 422);
+  assert.equal(noDay.body.error.field, 'date');
+});

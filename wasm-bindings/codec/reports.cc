@@ -1,0 +1,442 @@
+#include "wasm-bindings/codec/reports.h"
+
+#include <set>
+
+#include "core/common/civil-date.h"
+#include "core/cost/money.h"
+#include "core/cost/price-list.h"
+#include "wasm-bindings/codec/cost.h"
+#include "wasm-bindings/commands.h"
+
+namespace r2w::codec {
+
+namespace rep = r2w::reports;
+
+namespace {
+
+// Rows in any one list of a report's input: far above a year of daily rows for a few
+// hundred buckets and prefixes, and bounded so the wasm build cannot be made to allocate
+// without limit.
+constexpr size_t kMaxRows = 200'000;
+
+}  // namespace
+
+const Json& member(const Json& in, std::string_view name) {
+  static const Json kNull;
+  if (!in.is_object()) return kNull;
+  auto it = in.find(std::string(name));
+  return it == in.end() ? kNull : *it;
+}
+
+namespace {
+
+// A list member: absent or null is empty; anything but an array of objects is refused.
+Result<const Json*> list(const Json& in, std::string_view name) {
+  static const Json kEmpty = Json::array();
+  const Json& v = member(in, name);
+  if (v.is_null()) return &kEmpty;
+  std::string f(name);
+  if (!v.is_array()) return invalid_field(f, f + " must be an array");
+  if (v.size() > kMaxRows) return invalid_field(f, f + " has too many rows");
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!v[i].is_object()) {
+      return invalid_field(f + "[" + std::to_string(i) + "]", "must be an object");
+    }
+  }
+  return &v;
+}
+
+// Field readers on one row; the first error wins and names "<list>[i].<field>".
+class Row {
+ public:
+  Row(const Json& row, std::string path) : row_(row), path_(std::move(path)) {}
+  std::string str(std::string_view name) {
+    const Json& v = member(row_, name);
+    if (v.is_string()) return v.get<std::string>();
+    if (!v.is_null()) fail(name, "must be a string");
+    return "";
+  }
+  uint64_t u64(std::string_view name) {
+    const Json& v = member(row_, name);
+    if (v.is_number_unsigned()) return v.get<uint64_t>();
+    if (v.is_number_integer() && v.get<int64_t>() >= 0)
+      return static_cast<uint64_t>(v.get<int64_t>());
+    if (!v.is_null()) fail(name, "must be a whole number");
+    return 0;
+  }
+  std::optional<TimePoint> time(std::string_view name) {
+    const Json& v = member(row_, name);
+    if (v.is_null()) return std::nullopt;
+    if (!v.is_number_integer()) {
+      fail(name, "must be a time in epoch milliseconds or null");
+      return std::nullopt;
+    }
+    return from_epoch_ms(v.get<int64_t>());
+  }
+  int64_t money(std::string_view name) {
+    const Json& v = member(row_, name);
+    if (v.is_number_integer()) return v.get<int64_t>();
+    if (!v.is_null()) fail(name, "must be whole micro-dollars");
+    return 0;
+  }
+  void fail(std::string_view name, std::string message) {
+    if (!error_) error_ = invalid_field(path_ + "." + std::string(name), message);
+  }
+  const std::optional<Error>& error() const { return error_; }
+
+ private:
+  const Json& row_;
+  std::string path_;
+  std::optional<Error> error_;
+};
+
+Json opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
+Json opt_ms(const std::optional<Duration>& v) { return v ? Json(v->count()) : Json(nullptr); }
+
+Json ranked_json(const std::vector<rep::Ranked>& list, const char* key) {
+  Json out = Json::array();
+  for (const auto& r : list) out.push_back({{key, r.key}, {"count", r.count}});
+  return out;
+}
+
+Json line_json(const rep::OperationLine& l) {
+  Json j = {{"calls", l.calls},
+            {"errors", l.errors},
+            {"error_rate_pct", l.error_rate_pct},
+            {"p50_ms", opt(l.latency.p50_ms)},
+            {"p95_ms", opt(l.latency.p95_ms)},
+            {"p99_ms", opt(l.latency.p99_ms)}};
+  if (!l.bucket.empty() || !l.operation.empty()) {
+    j["bucket"] = l.bucket;
+    j["operation"] = l.operation;
+  }
+  return j;
+}
+
+Json durations_json(const rep::Durations& d) {
+  return {{"count", d.count}, {"median_ms", opt_ms(d.median)}, {"max_ms", opt_ms(d.max)}};
+}
+
+}  // namespace
+
+Json period_json(const rep::Period& p) {
+  return {{"type", rep::report_type_name(p.type)},
+          {"period", p.label},
+          {"first_day", format_date(p.first)},
+          {"last_day", format_date(p.last)},
+          {"days", p.days},
+          {"from_ms", to_epoch_ms(p.start)},
+          {"to_ms", to_epoch_ms(p.end)},
+          {"r2_key", rep::report_object_key(p)}};
+}
+
+Result<rep::Period> period_from_json(const Json& in) {
+  const Json& type = member(in, "type");
+  if (!type.is_string()) return invalid_field("type", "type must be daily, weekly or monthly");
+  auto t = rep::parse_report_type(type.get<std::string>());
+  if (!t) return invalid_field("type", "type must be daily, weekly or monthly");
+  const Json& label = member(in, "period");
+  if (!label.is_string()) return invalid_field("period", "period is required");
+  return rep::parse_period(*t, label.get<std::string>(), "period");
+}
+
+Json report_sections_json(const rep::Report& r) {
+  Json perf = line_json(r.performance.total);
+  Json lines = Json::array();
+  for (const auto& l : r.performance.by_bucket_operation) lines.push_back(line_json(l));
+  perf["by_bucket_operation"] = std::move(lines);
+
+  Json errors = {{"total", r.errors.total},
+                 {"status_codes", ranked_json(r.errors.status_codes, "status")},
+                 {"buckets", ranked_json(r.errors.buckets, "bucket")},
+                 {"operations", ranked_json(r.errors.operations, "operation")}};
+
+  Json top = Json::array();
+  for (const auto& a : r.alerts.top) {
+    top.push_back(
+        {{"id", a.id},
+         {"name", a.name},
+         {"type", a.type},
+         {"severity", a.severity},
+         {"bucket", a.bucket},
+         {"fired_at_ms", to_epoch_ms(a.fired_at)},
+         {"acknowledged_at_ms",
+          a.acknowledged_at ? Json(to_epoch_ms(*a.acknowledged_at)) : Json(nullptr)},
+         {"resolved_at_ms", a.resolved_at ? Json(to_epoch_ms(*a.resolved_at)) : Json(nullptr)}});
+  }
+  Json alerts = {{"fired", r.alerts.fired},
+                 {"by_severity", ranked_json(r.alerts.by_severity, "severity")},
+                 {"still_open", r.alerts.still_open},
+                 {"time_to_acknowledge", durations_json(r.alerts.acknowledge)},
+                 {"time_to_resolve", durations_json(r.alerts.resolve)},
+                 {"top", std::move(top)}};
+
+  Json buckets = Json::array();
+  for (const auto& g : r.storage.buckets) {
+    buckets.push_back({{"bucket", g.bucket},
+                       {"start_bytes", g.start_bytes},
+                       {"end_bytes", g.end_bytes},
+                       {"growth_bytes", g.growth_bytes},
+                       {"growth_pct", opt(g.growth_pct)},
+                       {"pending_uploads", g.pending_uploads}});
+  }
+  Json prefixes = Json::array();
+  for (const auto& p : r.storage.largest_prefixes) {
+    prefixes.push_back({{"bucket", p.bucket}, {"prefix", p.prefix}, {"bytes", p.bytes}});
+  }
+  Json storage = {
+      {"start_bytes", r.storage.start_bytes},         {"end_bytes", r.storage.end_bytes},
+      {"growth_bytes", r.storage.growth_bytes},       {"growth_pct", opt(r.storage.growth_pct)},
+      {"pending_uploads", r.storage.pending_uploads}, {"buckets", std::move(buckets)},
+      {"largest_prefixes", std::move(prefixes)}};
+
+  Json recs = Json::array();
+  for (const auto& x : r.recommendations) {
+    Json j = {
+        {"kind", rep::recommendation_kind_name(x.kind)}, {"bucket", x.bucket}, {"text", x.text}};
+    if (!x.prefix.empty()) j["prefix"] = x.prefix;
+    if (x.monthly_saving) {
+      j["monthly_saving_micro_usd"] = x.monthly_saving->micro_usd();
+      j["monthly_saving_usd"] = cost::format_usd(*x.monthly_saving);
+    }
+    if (x.pending_uploads) j["pending_uploads"] = x.pending_uploads;
+    if (!x.budget_status.empty()) j["budget_status"] = x.budget_status;
+    recs.push_back(std::move(j));
+  }
+  return {{"performance", std::move(perf)},
+          {"errors", std::move(errors)},
+          {"alerts", std::move(alerts)},
+          {"storage", std::move(storage)},
+          {"recommendations", std::move(recs)}};
+}
+
+// The report's input lists; each error names the row and field.
+Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
+  auto ops = list(in, "operations");
+  if (!ops.ok()) return ops.error();
+  for (size_t i = 0; i < ops.value()->size(); ++i) {
+    auto row = metrics::row_from_json((*ops.value())[i]);
+    if (!row.ok()) return bindings::prefixed(row.error(), "operations[" + std::to_string(i) + "]");
+    out.operations.push_back(std::move(row).value());
+  }
+  auto statuses = list(in, "statuses");
+  if (!statuses.ok()) return statuses.error();
+  for (size_t i = 0; i < statuses.value()->size(); ++i) {
+    Row r((*statuses.value())[i], "statuses[" + std::to_string(i) + "]");
+    rep::StatusCount s{.bucket = r.str("bucket")};
+    uint64_t status = r.u64("status");
+    if (status > 999) r.fail("status", "must be an HTTP status");
+    s.status = static_cast<uint32_t>(status);
+    s.requests = r.u64("requests");
+    if (r.error()) return *r.error();
+    out.statuses.push_back(std::move(s));
+  }
+  auto alerts = list(in, "alerts");
+  if (!alerts.ok()) return alerts.error();
+  for (size_t i = 0; i < alerts.value()->size(); ++i) {
+    Row r((*alerts.value())[i], "alerts[" + std::to_string(i) + "]");
+    rep::AlertRecord a{.id = r.str("id"),
+                       .name = r.str("name"),
+                       .type = r.str("type"),
+                       .severity = r.str("severity"),
+                       .bucket = r.str("bucket")};
+    auto fired = r.time("fired_at_ms");
+    if (!fired) r.fail("fired_at_ms", "is required");
+    a.acknowledged_at = r.time("acknowledged_at_ms");
+    a.resolved_at = r.time("resolved_at_ms");
+    if (r.error()) return *r.error();
+    a.fired_at = *fired;
+    out.alerts.push_back(std::move(a));
+  }
+  auto storage = list(in, "storage");
+  if (!storage.ok()) return storage.error();
+  for (size_t i = 0; i < storage.value()->size(); ++i) {
+    Row r((*storage.value())[i], "storage[" + std::to_string(i) + "]");
+    auto day = parse_date(r.str("day"));
+    if (!day) r.fail("day", "must be a day as YYYY-MM-DD");
+    rep::StorageDay d{
+        .bucket = r.str("bucket"), .prefix = r.str("prefix"), .bytes = r.u64("bytes")};
+    if (r.error()) return *r.error();
+    d.day = *day;
+    out.storage.push_back(std::move(d));
+  }
+  auto pending = list(in, "pending_uploads");
+  if (!pending.ok()) return pending.error();
+  for (size_t i = 0; i < pending.value()->size(); ++i) {
+    Row r((*pending.value())[i], "pending_uploads[" + std::to_string(i) + "]");
+    rep::PendingUploads p{.bucket = r.str("bucket"), .uploads = r.u64("uploads")};
+    if (r.error()) return *r.error();
+    out.pending_uploads.push_back(std::move(p));
+  }
+  // The cost engine's budget status answer, as it is.
+  auto budgets = list(in, "budgets");
+  if (!budgets.ok()) return budgets.error();
+  for (size_t i = 0; i < budgets.value()->size(); ++i) {
+    Row r((*budgets.value())[i], "budgets[" + std::to_string(i) + "]");
+    rep::BudgetStanding b{.bucket = r.str("bucket"), .status = r.str("status")};
+    b.budget = cost::Money::micro_usd(r.money("monthly_micro_usd"));
+    b.spent = cost::Money::micro_usd(r.money("spent_micro_usd"));
+    b.forecast = cost::Money::micro_usd(r.money("forecast_micro_usd"));
+    if (r.error()) return *r.error();
+    out.budgets.push_back(std::move(b));
+  }
+  if (member(in, "pricing").is_array()) {
+    auto versions = price_versions_from_json(member(in, "pricing"), "pricing");
+    if (!versions.ok()) return versions.error();
+    out.prices = cost::price_list_for(versions.value(), month_of(out.period.last));
+  } else {
+    out.prices = cost::default_price_list();
+  }
+  return Ok{};
+}
+
+Json usage_snapshot_json(const rep::Report& report, const rep::CostHeadline& headline,
+                         const Json& storage, TimePoint now) {
+  return {{"generated_at_ms", to_epoch_ms(now)},
+          {"period", report.period.label},
+          {"type", rep::report_type_name(report.period.type)},
+          {"storage", storage},
+          {"performance",
+           {{"calls", report.performance.total.calls},
+            {"errors", report.performance.total.errors},
+            {"p95_ms", opt(report.performance.total.latency.p95_ms)}}},
+          {"cost",
+           {{"month", headline.month},
+            {"month_to_date_micro_usd", headline.month_to_date.micro_usd()}}}};
+}
+
+std::vector<rep::Target> targets_from_json(const Json& in) {
+  auto strings_of = [](const Json& v) {
+    std::vector<std::string> out;
+    if (!v.is_array()) return out;
+    for (const Json& s : v) {
+      if (s.is_string()) out.push_back(s.get<std::string>());
+    }
+    return out;
+  };
+  std::vector<rep::Target> channels;
+  const Json& list = member(in, "channels");
+  if (list.is_array()) {
+    for (const Json& c : list) {
+      if (!member(c, "name").is_string() || !member(c, "type").is_string()) continue;
+      rep::Target t{.name = member(c, "name").get<std::string>(),
+                    .type = member(c, "type").get<std::string>(),
+                    .to = strings_of(member(c, "to"))};
+      if (member(c, "from").is_string()) t.from = member(c, "from").get<std::string>();
+      if (member(c, "repository").is_string())
+        t.repository = member(c, "repository").get<std::string>();
+      channels.push_back(std::move(t));
+    }
+  }
+  const Json& e = member(in, "email");
+  std::string from = member(e, "from").is_string() ? member(e, "from").get<std::string>() : "";
+  return rep::report_targets(std::move(channels), strings_of(member(e, "to")), from);
+}
+
+Result<std::vector<rep::Subscription>> subscriptions_from_json(
+    const Json& request, const std::vector<rep::Target>& targets) {
+  const Json& subs = member(request, "subscriptions");
+  if (!subs.is_array()) return invalid_field("subscriptions", "subscriptions must be an array");
+  if (subs.size() > rep::kMaxSubscriptions) {
+    return invalid_field("subscriptions", "one subscription per report type");
+  }
+  std::vector<rep::Subscription> out;
+  for (size_t i = 0; i < subs.size(); ++i) {
+    std::string p = "subscriptions[" + std::to_string(i) + "]";
+    const Json& s = subs[i];
+    if (!s.is_object()) return invalid_field(p, p + " must be an object");
+    for (const auto& [k, v] : s.items()) {
+      if (k != "report_type" && k != "channels")
+        return invalid_field(p + "." + k, "unknown field " + k);
+    }
+    rep::Subscription sub;
+    const Json& type = member(s, "report_type");
+    if (!type.is_string()) {
+      return invalid_field(p + ".report_type", "report_type must be daily, weekly or monthly");
+    }
+    sub.report_type = type.get<std::string>();
+    const Json& channels = member(s, "channels");
+    if (!channels.is_array() || channels.size() > rep::kMaxSubscriptionChannels) {
+      // The report type's own errors come first.
+      if (auto err = rep::check_subscription(sub, i, out, targets)) return *err;
+      return invalid_field(p + ".channels", "channels must be an array of channel names");
+    }
+    for (size_t j = 0; j < channels.size(); ++j) {
+      if (!channels[j].is_string()) {
+        sub.channels.resize(j);  // the names before it are checked first
+        if (auto err = rep::check_subscription(sub, i, out, targets)) return *err;
+        return invalid_field(p + ".channels[" + std::to_string(j) + "]", "must be a channel name");
+      }
+      sub.channels.push_back(channels[j].get<std::string>());
+    }
+    if (auto err = rep::check_subscription(sub, i, out, targets)) return *err;
+    out.push_back(std::move(sub));
+  }
+  return out;
+}
+
+Json subscriptions_json(const std::vector<rep::Subscription>& subs) {
+  Json out = Json::array();
+  for (const rep::Subscription& s : subs) {
+    Json names = Json::array();
+    for (const std::string& c : s.channels) names.push_back(c);
+    out.push_back({{"report_type", s.report_type}, {"channels", names}});
+  }
+  return out;
+}
+
+rep::CostHeadline cost_headline_from_json(const Json& cost, YearMonth month) {
+  rep::CostHeadline headline{.month = format_year_month(month)};
+  const Json& total = member(member(cost, "cost"), "total_micro_usd");
+  if (total.is_number_integer())
+    headline.month_to_date = cost::Money::micro_usd(total.get<int64_t>());
+  for (const char* k : {"period_cost_micro_usd", "day_cost_micro_usd"}) {
+    const Json& v = member(cost, k);
+    if (v.is_number_integer() && !headline.period_cost)
+      headline.period_cost = cost::Money::micro_usd(v.get<int64_t>());
+  }
+  const Json& change = member(member(cost, "change"), "delta_pct");
+  if (change.is_number()) headline.change_pct = change.get<double>();
+  return headline;
+}
+
+Json slack_blocks_json(const std::vector<rep::SlackBlock>& blocks) {
+  Json out = Json::array();
+  for (const rep::SlackBlock& b : blocks) {
+    switch (b.kind) {
+      case rep::SlackBlock::Kind::kHeader:
+        out.push_back({{"type", "header"}, {"text", {{"type", "plain_text"}, {"text", b.text}}}});
+        break;
+      case rep::SlackBlock::Kind::kContext:
+        out.push_back({{"type", "context"},
+                       {"elements", Json::array({{{"type", "mrkdwn"}, {"text", b.text}}})}});
+        break;
+      case rep::SlackBlock::Kind::kSection:
+        out.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", b.text}}}});
+        break;
+    }
+  }
+  return out;
+}
+
+Json email_body(const rep::Rendered& r, const std::string& from, const std::vector<std::string>& to,
+                TimePoint now) {
+  return {{"from", from},   {"to", to},       {"subject", r.subject},
+          {"text", r.text}, {"html", r.html}, {"raw", rep::mime(r, from, to, now)}};
+}
+
+Json slack_body(const rep::Rendered& r) {
+  return {{"text", r.subject}, {"blocks", slack_blocks_json(r.slack_blocks)}};
+}
+
+Json github_body(const rep::Rendered& r, const std::string& repository, rep::ReportType type) {
+  Json labels = Json::array();
+  for (const std::string& l : rep::github_labels(type)) labels.push_back(l);
+  return {{"requests",
+           Json::array({{{"method", "POST"},
+                         {"path", "/repos/" + repository + "/issues"},
+                         {"body", {{"title", r.title}, {"body", r.markdown}, {"labels", labels}}},
+                         {"opens_issue", true}}})}};
+}
+
+}  // namespace r2w::codec

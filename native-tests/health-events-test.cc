@@ -5,6 +5,7 @@
 #include <set>
 
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/health.h"
 
 namespace r2w::health {
 namespace {
@@ -207,15 +208,15 @@ TEST_F(HealthEvents, OnlyScheduledRoundsMoveTheScheduleClock) {
 
 TEST_F(HealthEvents, StateSurvivesJsonWithItsSchemaVersion) {
   next({.failing = {Operation::kPut, Operation::kList}, .slow = {Operation::kGet}});
-  nlohmann::json j = state_to_json(state);
+  Json j = codec::state_to_json(state);
   EXPECT_EQ(j["schema_version"], 1);
-  auto back = state_from_json(j);
+  auto back = codec::state_from_json(j);
   ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_EQ(state_to_json(back.value()), j);
+  EXPECT_EQ(codec::state_to_json(back.value()), j);
   j["schema_version"] = 99;
-  EXPECT_FALSE(state_from_json(j).ok());
-  EXPECT_TRUE(state_from_json(nullptr).ok());
-  EXPECT_FALSE(state_from_json(nlohmann::json::array()).ok());
+  EXPECT_FALSE(codec::state_from_json(j).ok());
+  EXPECT_TRUE(codec::state_from_json(nullptr).ok());
+  EXPECT_FALSE(codec::state_from_json(Json::array()).ok());
 }
 
 }  // namespace

@@ -3,8 +3,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-verdict.h"
+#include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 #include "wasm-bindings/ops-codec.h"
@@ -522,7 +523,7 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
     obs.jobs = jobs.value();
   }
   if (has_round && !in["probe_round"].is_null()) {
-    auto round = health::summary_from_json(in["probe_round"]);
+    auto round = codec::summary_from_json(in["probe_round"]);
     if (!round.ok()) return prefixed(round.error(), "probe_round");
     obs.last_round = round.value();
   }
@@ -538,11 +539,11 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
     verdict.overall = std::max(verdict.overall, c.level);
     verdict.components.push_back(std::move(c));
   }
-  json out = health::verdict_to_json(verdict);
+  json out = codec::verdict_to_json(verdict);
   if (e.sync()) out["shared_breaker"] = sync_status_to_json(*e.sync());
   out["breaker"] = status_to_json(obs.breaker);
   out["operations"] = operation_figures(e);
-  out["probe_round"] = obs.last_round ? health::summary_to_json(*obs.last_round) : json(nullptr);
+  out["probe_round"] = obs.last_round ? codec::summary_to_json(*obs.last_round) : json(nullptr);
   return out;
 }
 

@@ -1,21 +1,21 @@
 // Commands of the health monitor: its config, probe rounds (plan, judgement, events), cleanup,
 // retention, history and metrics queries, and alerts. The Worker keeps config and state in D1
 // and hands them in; the only engine state touched is the breaker (config applies to it).
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-events.h"
 #include "core/health/monitor-config.h"
 #include "core/health/probe-round.h"
+#include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = Json;
 
 namespace {
 
@@ -25,18 +25,19 @@ Error invalid_query(std::string field, std::string message) {
   return Error{.code = "invalid_query", .message = std::move(message), .field = std::move(field)};
 }
 
-// A config stored earlier (or absent: the defaults). A stored config that no longer validates
-// is refused naming the field under `name`.
+// A config stored earlier (or absent: the defaults), in any schema version (see
+// codec::stored_config_from_json). A stored config that no longer validates is refused naming
+// the field under `name`.
 Result<health::MonitorConfig> config_input(const json& in, const char* name) {
   if (!in.contains(name) || in[name].is_null()) return health::MonitorConfig{};
-  auto c = health::config_from_json(in[name], health::MonitorConfig{});
+  auto c = codec::stored_config_from_json(in[name]);
   if (!c.ok()) return prefixed(c.error(), name);
   return c;
 }
 
 Result<health::MonitorState> state_input(const json& in) {
   if (!in.contains("state")) return health::MonitorState{};
-  return health::state_from_json(in["state"]);
+  return codec::state_from_json(in["state"]);
 }
 
 Result<bool> trigger_input(const json& in) {
@@ -126,18 +127,18 @@ Result<json> health_config_update(Engine& e, const json& in, TimePoint) {
   if (!current.ok()) return current.error();
   health::MonitorConfig merged = current.value();
   if (in.contains("update")) {
-    auto updated = health::config_from_json(in["update"], current.value());
+    auto updated = codec::config_from_json(in["update"], current.value());
     if (!updated.ok()) return updated.error();
     merged = updated.value();
   }
   breaker::Options options = health::breaker_options_for(merged, e.breaker().options());
   if (auto err = options.validate()) return *err;
-  return json{{"config", health::config_to_json(merged)},
+  return json{{"config", codec::config_to_json(merged)},
               {"breaker_options", breaker::options_to_json(options)}};
 }
 
-// {"config": {...}} -> applies failureThreshold, recoveryTimeout and slowResponseThreshold to
-// the breaker at once.
+// {"config": {...}} -> applies failure_threshold, recovery_timeout_ms and
+// slow_response_threshold_ms to the breaker at once.
 Result<json> health_config_apply(Engine& e, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"config"}, "invalid_field")) return *err;
   auto config = config_input(in, "config");
@@ -169,9 +170,9 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   std::string nonce = in.contains("nonce") && in["nonce"].is_string() ? in["nonce"] : "";
   auto plan = health::plan_round(config.value(), nonce, now);
   if (!plan.ok()) return plan.error();
-  json out = health::plan_to_json(plan.value());
+  json out = codec::plan_to_json(plan.value());
   out["run"] = true;
-  // A scheduled round is followed by the next checkInterval later; a manual one leaves the
+  // A scheduled round is followed by the next check_interval_ms later; a manual one leaves the
   // schedule as it was.
   out["next_round_ms"] = scheduled.value() ? next : json(nullptr);
   return out;
@@ -179,7 +180,8 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
 
 // {"config", "state", "trigger", "round_id", "probes": [{operation, outcome, found,
 // latency_ms, error, at_ms}]} -> the judged checks, the round's summary, the events it raises
-// or clears, and the next state. The breaker's state is read from the engine now.
+// or clears, the next state, and the hours and days whose aggregates the Worker recomputes
+// (`tally`, null without checks). The breaker's state is read from the engine now.
 Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"config", "state", "trigger", "round_id", "probes", "started_ms"},
                              "invalid_field")) {
@@ -204,17 +206,19 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   health::RoundSummary summary = health::summarize(results, e.breaker().status(now).state, started);
   health::DerivedEvents derived = health::derive_events(
       state.value(), summary, now, scheduled.value(), event_options(config.value()));
+  std::optional<health::TallyPeriods> tally = health::tally_periods(results);
   json checks = json::array();
-  for (const auto& r : results) checks.push_back(health::result_to_json(r));
+  for (const auto& r : results) checks.push_back(codec::result_to_json(r));
   json events = json::array();
-  for (const auto& ev : derived.events) events.push_back(health::event_to_json(ev));
+  for (const auto& ev : derived.events) events.push_back(codec::event_to_json(ev));
   return json{{"round_id", in.contains("round_id") ? in["round_id"] : json(nullptr)},
               {"trigger", scheduled.value() ? "scheduled" : "manual"},
               {"checks", checks},
-              {"summary", health::summary_to_json(summary)},
+              {"summary", codec::summary_to_json(summary)},
               {"events", events},
               {"ignored", derived.ignored},
-              {"state", health::state_to_json(derived.next)}};
+              {"tally", tally ? codec::tally_to_json(*tally) : json(nullptr)},
+              {"state", codec::state_to_json(derived.next)}};
 }
 
 // {"keys": [...], "stale_after_ms": n} -> the probe objects to delete.
@@ -240,9 +244,8 @@ Result<json> health_retention(Engine&, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"config"}, "invalid_field")) return *err;
   auto config = config_input(in, "config");
   if (!config.ok()) return config.error();
-  Duration keep = Duration(int64_t{86'400'000} * config.value().retention_days);
   return json{{"retention_days", config.value().retention_days},
-              {"delete_before_ms", to_epoch_ms(now - keep)}};
+              {"delete_before_ms", to_epoch_ms(health::retention_cutoff(config.value(), now))}};
 }
 
 // Query-string text {limit, offset, operation, from_ms, to_ms} -> checked values.
@@ -389,13 +392,13 @@ Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
     json statuses = json::array();
     for (const auto& res : results) statuses.push_back(health::probe_status_name(res.status));
     json events = json::array();
-    for (const auto& ev : d.events) events.push_back(health::event_to_json(ev));
+    for (const auto& ev : d.events) events.push_back(codec::event_to_json(ev));
     trace.push_back({{"at_ms", at.count()},
                      {"statuses", statuses},
-                     {"error_rate_pct", health::summary_to_json(summary)["error_rate_pct"]},
+                     {"error_rate_pct", codec::summary_to_json(summary)["error_rate_pct"]},
                      {"events", events}});
   }
-  return json{{"rounds", trace}, {"state", health::state_to_json(state)}};
+  return json{{"rounds", trace}, {"state", codec::state_to_json(state)}};
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "core/health/health-events.h"
 #include "core/health/monitor-config.h"
 #include "core/health/probe-round.h"
+#include "wasm-bindings/codec/breaker.h"
 #include "wasm-bindings/codec/health.h"
 #include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
@@ -134,7 +135,7 @@ Result<json> health_config_update(Engine& e, const json& in, TimePoint) {
   breaker::Options options = health::breaker_options_for(merged, e.breaker().options());
   if (auto err = options.validate()) return *err;
   return json{{"config", codec::config_to_json(merged)},
-              {"breaker_options", breaker::options_to_json(options)}};
+              {"breaker_options", codec::options_to_json(options)}};
 }
 
 // {"config": {...}} -> applies failure_threshold, recovery_timeout_ms and
@@ -145,8 +146,8 @@ Result<json> health_config_apply(Engine& e, const json& in, TimePoint now) {
   if (!config.ok()) return config.error();
   breaker::Options options = health::breaker_options_for(config.value(), e.breaker().options());
   if (auto err = options.validate()) return *err;
-  json out = status_to_json(e.breaker().reconfigure(options, now));
-  out["options"] = breaker::options_to_json(options);
+  json out = codec::status_to_json(e.breaker().reconfigure(options, now));
+  out["options"] = codec::options_to_json(options);
   return out;
 }
 

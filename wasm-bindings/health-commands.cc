@@ -8,6 +8,7 @@
 #include "core/health/health-events.h"
 #include "core/health/monitor-config.h"
 #include "core/health/probe-round.h"
+#include "core/health/queries.h"
 #include "wasm-bindings/codec/breaker.h"
 #include "wasm-bindings/codec/health.h"
 #include "wasm-bindings/codec/json.h"
@@ -255,9 +256,10 @@ Result<json> health_history_query(Engine&, const json& in, TimePoint) {
           only_fields(in, {"limit", "offset", "operation", "from_ms", "to_ms"}, "invalid_query")) {
     return *err;
   }
-  auto limit = query_number(in, "limit", 1, 1000, 50);
+  const health::PageLimits& page = health::kPageLimits;
+  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
   if (!limit.ok()) return limit.error();
-  auto offset = query_number(in, "offset", 0, 1'000'000, 0);
+  auto offset = query_number(in, "offset", 0, page.max_offset, 0);
   if (!offset.ok()) return offset.error();
   auto from = query_number(in, "from_ms", 0, kMaxEpochMs, 0);
   if (!from.ok()) return from.error();
@@ -283,11 +285,12 @@ Result<json> health_history_query(Engine&, const json& in, TimePoint) {
 // Query-string text {hours} -> the time range of GET /api/health/metrics.
 Result<json> health_metrics_query(Engine&, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"hours"}, "invalid_query")) return *err;
-  auto hours = query_number(in, "hours", 1, 24 * 366, 24);
+  auto hours = query_number(in, "hours", 1, health::kMaxMetricsHours, health::kDefaultMetricsHours);
   if (!hours.ok()) return hours.error();
+  health::TimeRange range = health::last_hours(hours.value(), now);
   return json{{"hours", hours.value()},
-              {"since_ms", to_epoch_ms(now) - hours.value() * 3'600'000},
-              {"until_ms", to_epoch_ms(now)}};
+              {"since_ms", to_epoch_ms(range.since)},
+              {"until_ms", to_epoch_ms(range.until)}};
 }
 
 // {"checks": [[operation, ok (0|1), response_time_ms], ...]} -> per operation: checks,
@@ -326,9 +329,10 @@ Result<json> health_metrics(Engine&, const json& in, TimePoint) {
 // Query-string text {status, limit, offset} -> checked values for GET /api/health/alerts.
 Result<json> health_alerts_query(Engine&, const json& in, TimePoint) {
   if (auto err = only_fields(in, {"status", "limit", "offset"}, "invalid_query")) return *err;
-  auto limit = query_number(in, "limit", 1, 1000, 50);
+  const health::PageLimits& page = health::kPageLimits;
+  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
   if (!limit.ok()) return limit.error();
-  auto offset = query_number(in, "offset", 0, 1'000'000, 0);
+  auto offset = query_number(in, "offset", 0, page.max_offset, 0);
   if (!offset.ok()) return offset.error();
   json status = nullptr;
   if (in.contains("status")) {
@@ -338,6 +342,17 @@ Result<json> health_alerts_query(Engine&, const json& in, TimePoint) {
     status = in["status"];
   }
   return json{{"status", status}, {"limit", limit.value()}, {"offset", offset.value()}};
+}
+
+// Query-string text {limit} -> how many of the breaker's latest transitions GET
+// /api/health/circuit-breaker/events lists (`limit`), and how many GET
+// /api/health/circuit-breaker shows (`recent_limit`).
+Result<json> health_breaker_events_query(Engine&, const json& in, TimePoint) {
+  if (auto err = only_fields(in, {"limit"}, "invalid_query")) return *err;
+  const health::PageLimits& page = health::kPageLimits;
+  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
+  if (!limit.ok()) return limit.error();
+  return json{{"limit", limit.value()}, {"recent_limit", health::kRecentBreakerTransitions}};
 }
 
 // {"id": text from the path, "note": "..."} -> checked values for resolving an alert.
@@ -416,6 +431,7 @@ std::span<const CommandEntry> health_commands() {
       {"health_metrics_query", &health_metrics_query},
       {"health_metrics", &health_metrics},
       {"health_alerts_query", &health_alerts_query},
+      {"health_breaker_events_query", &health_breaker_events_query},
       {"health_alert_resolve", &health_alert_resolve},
       {"health_events_simulate", &health_events_simulate},
   };

@@ -1,13 +1,11 @@
 // Health and breaker routes: /api/health and /api/health/circuit-breaker*.
-import { HttpError, ask, json, readJsonBody } from './http.js';
+import { ask, json, readJsonBody } from './http.js';
 import { BREAKER_ID } from './runtime.js';
 import { pingDatabase, readBreakerTransitions } from './db/health.js';
 import { latestProbeRound } from './monitor.js';
 import { jobsForHealth } from './jobs.js';
 import { accountHealth } from './account.js';
 import { writes } from './write-behind.js';
-
-const RECENT_TRANSITIONS = 20;
 
 // Who may call what: service health is readable by every role; changing it is for admins.
 const READ_HEALTH = { role: 'readonly', scope: 'health' };
@@ -129,7 +127,8 @@ export function registerHealthRoutes(router) {
 
   router.on('GET', '/api/health/circuit-breaker', async (_request, _params, rt) => {
     const status = ask(rt, 'breaker_status', {}, Date.now());
-    const transitions = await recentTransitions(rt.env.DB, RECENT_TRANSITIONS);
+    const { recent_limit: recent } = ask(rt, 'health_breaker_events_query', {});
+    const transitions = await recentTransitions(rt.env.DB, recent);
     const body = { ...status, recent_transitions: transitions };
     // Where isolates share one breaker: this isolate's state above is its local copy; `shared`
     // is the authoritative breaker (or {error}), `sync` this isolate's link to it.
@@ -161,12 +160,8 @@ export function registerHealthRoutes(router) {
   }, ADMIN);
 
   router.on('GET', '/api/health/circuit-breaker/events', async (request, _params, rt) => {
-    const limitText = new URL(request.url).searchParams.get('limit') ?? '50';
-    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) {
-      throw new HttpError('invalid_query', 'limit must be a whole number from 1 to 1000', {
-        field: 'limit',
-      });
-    }
-    return json({ transitions: await recentTransitions(rt.env.DB, Number(limitText)) });
+    const query = Object.fromEntries(new URL(request.url).searchParams);
+    const { limit } = ask(rt, 'health_breaker_events_query', query);
+    return json({ transitions: await recentTransitions(rt.env.DB, limit) });
   }, READ_HEALTH);
 }

@@ -42,10 +42,10 @@ Result<health::MonitorState> state_input(const json& in) {
   return codec::state_from_json(in["state"]);
 }
 
-Result<bool> trigger_input(const json& in) {
-  if (!in.contains("trigger")) return false;
-  if (in["trigger"] == "scheduled") return true;
-  if (in["trigger"] == "manual") return false;
+Result<health::Trigger> trigger_input(const json& in) {
+  if (!in.contains("trigger")) return health::Trigger::kManual;
+  if (in["trigger"] == "scheduled") return health::Trigger::kScheduled;
+  if (in["trigger"] == "manual") return health::Trigger::kManual;
   return invalid_field("trigger", "trigger must be \"scheduled\" or \"manual\"");
 }
 
@@ -161,12 +161,13 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   if (!config.ok()) return config.error();
   auto state = state_input(in);
   if (!state.ok()) return state.error();
-  auto scheduled = trigger_input(in);
-  if (!scheduled.ok()) return scheduled.error();
+  auto trigger = trigger_input(in);
+  if (!trigger.ok()) return trigger.error();
+  bool scheduled = trigger.value() == health::Trigger::kScheduled;
   health::RunDecision d =
       health::should_run_scheduled(config.value(), state.value().last_scheduled_round_at, now);
   json next = d.next_at ? json(d.next_at->time_since_epoch().count()) : json(nullptr);
-  if (scheduled.value() && !d.run) {
+  if (scheduled && !d.run) {
     return json{{"run", false}, {"reason", d.reason}, {"next_round_ms", next}};
   }
   std::string nonce = in.contains("nonce") && in["nonce"].is_string() ? in["nonce"] : "";
@@ -176,7 +177,7 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   out["run"] = true;
   // A scheduled round is followed by the next check_interval_ms later; a manual one leaves the
   // schedule as it was.
-  out["next_round_ms"] = scheduled.value() ? next : json(nullptr);
+  out["next_round_ms"] = scheduled ? next : json(nullptr);
   return out;
 }
 
@@ -193,8 +194,8 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   if (!config.ok()) return config.error();
   auto state = state_input(in);
   if (!state.ok()) return state.error();
-  auto scheduled = trigger_input(in);
-  if (!scheduled.ok()) return scheduled.error();
+  auto trigger = trigger_input(in);
+  if (!trigger.ok()) return trigger.error();
   auto observations = observations_input(in, now);
   if (!observations.ok()) return observations.error();
   TimePoint started = now;
@@ -207,14 +208,14 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   auto results = health::classify_round(observations.value(), config.value());
   health::RoundSummary summary = health::summarize(results, e.breaker().status(now).state, started);
   health::DerivedEvents derived = health::derive_events(
-      state.value(), summary, now, scheduled.value(), event_options(config.value()));
+      state.value(), summary, now, trigger.value(), event_options(config.value()));
   std::optional<health::TallyPeriods> tally = health::tally_periods(results);
   json checks = json::array();
   for (const auto& r : results) checks.push_back(codec::result_to_json(r));
   json events = json::array();
   for (const auto& ev : derived.events) events.push_back(codec::event_to_json(ev));
   return json{{"round_id", in.contains("round_id") ? in["round_id"] : json(nullptr)},
-              {"trigger", scheduled.value() ? "scheduled" : "manual"},
+              {"trigger", trigger.value() == health::Trigger::kScheduled ? "scheduled" : "manual"},
               {"checks", checks},
               {"summary", codec::summary_to_json(summary)},
               {"events", events},
@@ -402,8 +403,9 @@ Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
     if (!observations.ok()) return prefixed(observations.error(), prefix);
     auto results = health::classify_round(observations.value(), config.value());
     health::RoundSummary summary = health::summarize(results, *bstate, now);
-    health::DerivedEvents d =
-        health::derive_events(state, summary, now, scheduled, event_options(config.value()));
+    health::DerivedEvents d = health::derive_events(
+        state, summary, now, scheduled ? health::Trigger::kScheduled : health::Trigger::kManual,
+        event_options(config.value()));
     state = d.next;
     json statuses = json::array();
     for (const auto& res : results) statuses.push_back(health::probe_status_name(res.status));

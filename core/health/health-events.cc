@@ -132,7 +132,7 @@ std::string_view alert_action_name(AlertAction action) {
 }
 
 DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& round, TimePoint now,
-                            bool scheduled, const EventOptions& options) {
+                            Trigger trigger, const EventOptions& options) {
   DerivedEvents out{.next = previous};
   if (previous.last_round_at && round.at < *previous.last_round_at) {
     out.ignored = true;
@@ -192,7 +192,7 @@ DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& ro
   }
   next.rounds++;
   next.last_round_at = round.at;
-  if (scheduled) next.last_scheduled_round_at = round.at;
+  if (trigger == Trigger::kScheduled) next.last_scheduled_round_at = round.at;
   next.last_round = round;
   return out;
 }

@@ -82,6 +82,10 @@ struct MonitorState {
   std::optional<RoundSummary> last_round;
 };
 
+// What started a probe round: the schedule (the alarm or the cron; its time gates the next
+// scheduled one) or an operator.
+enum class Trigger : uint8_t { kManual, kScheduled };
+
 struct DerivedEvents {
   MonitorState next;
   std::vector<HealthEvent> events;
@@ -92,9 +96,9 @@ struct DerivedEvents {
 
 // Pure: previous state + this round's summary + now -> the next state and the events.
 // A condition whose figure is unknown this round (nothing reached R2, so there is no error
-// rate) neither advances nor resets its counts. `scheduled` marks a cron round (its time gates
-// the next one, see should_run_scheduled).
+// rate) neither advances nor resets its counts. A scheduled round's time gates the next one
+// (see should_run_scheduled).
 DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& round, TimePoint now,
-                            bool scheduled, const EventOptions& options);
+                            Trigger trigger, const EventOptions& options);
 
 }  // namespace r2w::health

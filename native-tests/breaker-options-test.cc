@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "wasm-bindings/codec/breaker.h"
+
 namespace r2w::breaker {
 namespace {
 
-using nlohmann::json;
+using codec::options_from_json;
+using codec::options_to_json;
+
+Json parse(const char* text) { return parse_json(text).value(); }
 
 TEST(BreakerOptions, DefaultsAreValidAndMatchThePlan) {
   Options o;
@@ -25,7 +30,7 @@ struct InvalidCase {
 class InvalidOptions : public ::testing::TestWithParam<InvalidCase> {};
 
 TEST_P(InvalidOptions, AreRefusedNamingTheField) {
-  auto r = options_from_json(json::parse(GetParam().json), Options{});
+  auto r = options_from_json(parse(GetParam().json), Options{});
   ASSERT_FALSE(r.ok()) << GetParam().json;
   EXPECT_EQ(r.error().code, "invalid_field");
   EXPECT_EQ(r.error().field, GetParam().field) << r.error().message;
@@ -64,7 +69,7 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{R"({"failure_threshold": 3})", "failure_threshold"}));
 
 TEST(BreakerOptions, AcceptsTheEdgesOfEveryRange) {
-  auto r = options_from_json(json::parse(R"({
+  auto r = options_from_json(parse(R"({
       "window_type": "count_based", "window_size_calls": 1, "minimum_calls": 1,
       "failure_rate_threshold_pct": 100, "consecutive_failure_threshold": 0,
       "slow_call_duration_ms": 1, "slow_call_rate_threshold_pct": 0.001,
@@ -79,7 +84,7 @@ TEST(BreakerOptions, AcceptsTheEdgesOfEveryRange) {
 TEST(BreakerOptions, MergesAPartialUpdateOverTheBase) {
   Options base;
   base.wait_in_open = Duration(5'000);
-  auto r = options_from_json(json::parse(R"({"minimum_calls": 4})"), base);
+  auto r = options_from_json(parse(R"({"minimum_calls": 4})"), base);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value().minimum_calls, 4u);
   EXPECT_EQ(r.value().wait_in_open, Duration(5'000));

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/health.h"
 
 namespace r2w::health {
 namespace {
@@ -45,7 +46,7 @@ class HealthEvents : public ::testing::Test {
   std::vector<std::string> next(const RoundSpec& spec, int64_t step_ms = 300'000) {
     clock.advance(step_ms);
     DerivedEvents d = derive_events(state, round_at(clock.now(), spec), clock.now(),
-                                    /*scheduled=*/true, options);
+                                    Trigger::kScheduled, options);
     state = d.next;
     last = d.events;
     std::vector<std::string> out;
@@ -113,8 +114,9 @@ TEST_F(HealthEvents, OpenOrForcedOpenBreakerIsCriticalHalfOpenIsNot) {
   EXPECT_EQ(last[0].severity, Severity::kCritical);
   EXPECT_NE(last[0].message.find("5 of 5 probes refused"), std::string::npos);
   MonitorState fresh;
-  DerivedEvents forced = derive_events(
-      fresh, round_at(clock.now(), {.breaker = State::kForcedOpen}), clock.now(), true, options);
+  DerivedEvents forced =
+      derive_events(fresh, round_at(clock.now(), {.breaker = State::kForcedOpen}), clock.now(),
+                    Trigger::kScheduled, options);
   ASSERT_EQ(forced.events.size(), 1u);
   EXPECT_EQ(forced.events[0].type, EventType::kCircuitBreakerOpen);
 }
@@ -186,36 +188,36 @@ TEST_F(HealthEvents, ARoundOlderThanTheLastOneIsIgnored) {
   TimePoint last_round = clock.now();
   RoundSummary late =
       round_at(last_round - Duration(1), {.refused = true, .breaker = State::kOpen});
-  DerivedEvents d = derive_events(state, late, clock.now(), true, options);
+  DerivedEvents d = derive_events(state, late, clock.now(), Trigger::kScheduled, options);
   EXPECT_TRUE(d.ignored);
   EXPECT_TRUE(d.events.empty());
   EXPECT_EQ(d.next.rounds, state.rounds);
   RoundSummary same_time = round_at(last_round, {.refused = true, .breaker = State::kOpen});
-  EXPECT_FALSE(derive_events(state, same_time, clock.now(), true, options).ignored);
+  EXPECT_FALSE(derive_events(state, same_time, clock.now(), Trigger::kScheduled, options).ignored);
 }
 
 TEST_F(HealthEvents, OnlyScheduledRoundsMoveTheScheduleClock) {
   clock.advance(1000);
-  DerivedEvents manual = derive_events(state, round_at(clock.now(), {}), clock.now(),
-                                       /*scheduled=*/false, options);
+  DerivedEvents manual =
+      derive_events(state, round_at(clock.now(), {}), clock.now(), Trigger::kManual, options);
   EXPECT_EQ(manual.next.last_round_at, clock.now());
   EXPECT_FALSE(manual.next.last_scheduled_round_at);
   DerivedEvents cron = derive_events(manual.next, round_at(clock.now(), {}), clock.now(),
-                                     /*scheduled=*/true, options);
+                                     Trigger::kScheduled, options);
   EXPECT_EQ(cron.next.last_scheduled_round_at, clock.now());
 }
 
 TEST_F(HealthEvents, StateSurvivesJsonWithItsSchemaVersion) {
   next({.failing = {Operation::kPut, Operation::kList}, .slow = {Operation::kGet}});
-  nlohmann::json j = state_to_json(state);
+  Json j = codec::state_to_json(state);
   EXPECT_EQ(j["schema_version"], 1);
-  auto back = state_from_json(j);
+  auto back = codec::state_from_json(j);
   ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_EQ(state_to_json(back.value()), j);
+  EXPECT_EQ(codec::state_to_json(back.value()), j);
   j["schema_version"] = 99;
-  EXPECT_FALSE(state_from_json(j).ok());
-  EXPECT_TRUE(state_from_json(nullptr).ok());
-  EXPECT_FALSE(state_from_json(nlohmann::json::array()).ok());
+  EXPECT_FALSE(codec::state_from_json(j).ok());
+  EXPECT_TRUE(codec::state_from_json(nullptr).ok());
+  EXPECT_FALSE(codec::state_from_json(Json::array()).ok());
 }
 
 }  // namespace

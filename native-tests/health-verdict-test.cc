@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "wasm-bindings/codec/health.h"
+
 namespace r2w::health {
 namespace {
 
@@ -67,7 +69,7 @@ TEST(HealthVerdict, MissingAnalyticsOnlyDegrades) {
   o.analytics_bound = false;
   Verdict v = judge(o, VerdictOptions{});
   EXPECT_EQ(v.overall, Level::kDegraded);
-  nlohmann::json j = verdict_to_json(v);
+  Json j = codec::verdict_to_json(v);
   EXPECT_EQ(j["components"]["analytics"]["status"], "degraded");
   EXPECT_EQ(j["reasons"].size(), 1u);
 }

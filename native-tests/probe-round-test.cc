@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/health.h"
 
 namespace r2w::health {
 namespace {
 
-using nlohmann::json;
+using json = Json;
+using codec::summary_from_json;
+using codec::summary_to_json;
 
 ProbeObservation seen(Operation op, ProbeOutcome outcome, int64_t latency_ms = 10,
                       bool found = false) {
@@ -77,8 +80,8 @@ TEST(ScheduledRounds, WaitForTheCheckIntervalAndStopWhenDisabled) {
   clock.advance(599'999);
   RunDecision d = should_run_scheduled(c, last, clock.now());
   EXPECT_FALSE(d.run);
-  EXPECT_NE(d.reason.find("checkInterval"), std::string::npos);
-  // The alarm is set for when the round is due: checkInterval after the last one.
+  EXPECT_NE(d.reason.find("check_interval_ms"), std::string::npos);
+  // The alarm is set for when the round is due: check_interval_ms after the last one.
   EXPECT_EQ(d.next_at, last + Duration(600'000));
   clock.advance(1);
   d = should_run_scheduled(c, last, clock.now());

@@ -1,17 +1,21 @@
 // Commands of the breaker, the injected faults and the health verdict.
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <string>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-verdict.h"
+#include "wasm-bindings/codec/breaker.h"
+#include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 #include "wasm-bindings/ops-codec.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = Json;
+using codec::options_to_json;
+using codec::status_to_json;
+using codec::transition_to_json;
 
 namespace {
 
@@ -23,7 +27,17 @@ json status_with_options(Engine& e, TimePoint now) {
 
 json persisted(Engine& e) {
   return {{"options", options_to_json(e.breaker().options())},
-          {"snapshot", e.breaker().snapshot()}};
+          {"snapshot", codec::snapshot_to_json(e.breaker().snapshot())}};
+}
+
+// A breaker continued from a saved snapshot (codec::snapshot_from_json's form) with `options`.
+Result<breaker::CircuitBreaker> restored_breaker(const breaker::Options& options,
+                                                 const json& snapshot) {
+  auto snap = codec::snapshot_from_json(snapshot);
+  if (!snap.ok()) return prefixed(snap.error(), "snapshot");
+  auto restored = breaker::CircuitBreaker::restore(options, snap.value());
+  if (!restored.ok()) return prefixed(restored.error(), "snapshot");
+  return restored;
 }
 
 json operation_figures(Engine& e) {
@@ -55,7 +69,7 @@ Result<json> breaker_status(Engine& e, const json& in, TimePoint now) {
 }
 
 Result<json> breaker_configure(Engine& e, const json& in, TimePoint now) {
-  auto options = breaker::options_from_json(in, e.breaker().options());
+  auto options = codec::options_from_json(in, e.breaker().options());
   if (!options.ok()) return options.error();
   e.breaker().reconfigure(options.value(), now);
   return status_with_options(e, now);
@@ -99,7 +113,7 @@ Result<json> breaker_snapshot(Engine& e, const json& in, TimePoint) {
 // The "options" member of a saved breaker (the defaults when it has none).
 Result<breaker::Options> options_member(const json& in, bool present) {
   if (!present) return breaker::Options{};
-  auto parsed = breaker::options_from_json(in["options"], breaker::Options{});
+  auto parsed = codec::options_from_json(in["options"], breaker::Options{});
   if (!parsed.ok()) return prefixed(parsed.error(), "options");
   return parsed.value();
 }
@@ -117,8 +131,8 @@ Result<json> breaker_restore(Engine& e, const json& in, TimePoint now) {
     e.breaker().reconfigure(options, now);
     return status_with_options(e, now);
   }
-  auto restored = breaker::CircuitBreaker::restore(options, in["snapshot"]);
-  if (!restored.ok()) return prefixed(restored.error(), "snapshot");
+  auto restored = restored_breaker(options, in["snapshot"]);
+  if (!restored.ok()) return restored.error();
   e.breaker() = std::move(restored).value();
   return status_with_options(e, now);
 }
@@ -401,8 +415,8 @@ Result<json> breaker_shared_load(Engine& e, const json& in, TimePoint now) {
     if (!has_generation || !in["generation"].is_number_unsigned()) {
       return invalid_field("generation", "generation must be a non-negative integer");
     }
-    auto restored = breaker::CircuitBreaker::restore(options, in["snapshot"]);
-    if (!restored.ok()) return prefixed(restored.error(), "snapshot");
+    auto restored = restored_breaker(options, in["snapshot"]);
+    if (!restored.ok()) return restored.error();
     e.shared().emplace(std::move(restored).value(), in["generation"].get<uint64_t>());
   } else {
     auto created = breaker::SharedBreaker::create(options, now);
@@ -457,7 +471,7 @@ Result<json> breaker_shared_command(Engine& e, const json& in, TimePoint now) {
 Result<json> breaker_shared_configure(Engine& e, const json& in, TimePoint now) {
   auto shared = need_shared(e);
   if (!shared.ok()) return shared.error();
-  auto options = breaker::options_from_json(in, shared.value()->breaker().options());
+  auto options = codec::options_from_json(in, shared.value()->breaker().options());
   if (!options.ok()) return options.error();
   shared.value()->reconfigure(options.value(), now);
   return shared_view(*shared.value(), now);
@@ -473,7 +487,7 @@ Result<json> breaker_shared_save(Engine& e, const json& in, TimePoint) {
   json list = json::array();
   for (const auto& t : b.take_transitions()) list.push_back(transition_to_json(t));
   return json{{"options", options_to_json(b.options())},
-              {"snapshot", b.snapshot()},
+              {"snapshot", codec::snapshot_to_json(b.snapshot())},
               {"generation", shared.value()->generation()},
               {"transitions", std::move(list)}};
 }
@@ -522,7 +536,7 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
     obs.jobs = jobs.value();
   }
   if (has_round && !in["probe_round"].is_null()) {
-    auto round = health::summary_from_json(in["probe_round"]);
+    auto round = codec::summary_from_json(in["probe_round"]);
     if (!round.ok()) return prefixed(round.error(), "probe_round");
     obs.last_round = round.value();
   }
@@ -538,11 +552,11 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
     verdict.overall = std::max(verdict.overall, c.level);
     verdict.components.push_back(std::move(c));
   }
-  json out = health::verdict_to_json(verdict);
+  json out = codec::verdict_to_json(verdict);
   if (e.sync()) out["shared_breaker"] = sync_status_to_json(*e.sync());
   out["breaker"] = status_to_json(obs.breaker);
   out["operations"] = operation_figures(e);
-  out["probe_round"] = obs.last_round ? health::summary_to_json(*obs.last_round) : json(nullptr);
+  out["probe_round"] = obs.last_round ? codec::summary_to_json(*obs.last_round) : json(nullptr);
   return out;
 }
 

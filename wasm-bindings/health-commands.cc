@@ -1,21 +1,23 @@
 // Commands of the health monitor: its config, probe rounds (plan, judgement, events), cleanup,
 // retention, history and metrics queries, and alerts. The Worker keeps config and state in D1
 // and hands them in; the only engine state touched is the breaker (config applies to it).
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-events.h"
 #include "core/health/monitor-config.h"
 #include "core/health/probe-round.h"
+#include "core/health/queries.h"
+#include "wasm-bindings/codec/breaker.h"
+#include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = Json;
 
 namespace {
 
@@ -25,24 +27,25 @@ Error invalid_query(std::string field, std::string message) {
   return Error{.code = "invalid_query", .message = std::move(message), .field = std::move(field)};
 }
 
-// A config stored earlier (or absent: the defaults). A stored config that no longer validates
-// is refused naming the field under `name`.
+// A config stored earlier (or absent: the defaults), in any schema version (see
+// codec::stored_config_from_json). A stored config that no longer validates is refused naming
+// the field under `name`.
 Result<health::MonitorConfig> config_input(const json& in, const char* name) {
   if (!in.contains(name) || in[name].is_null()) return health::MonitorConfig{};
-  auto c = health::config_from_json(in[name], health::MonitorConfig{});
+  auto c = codec::stored_config_from_json(in[name]);
   if (!c.ok()) return prefixed(c.error(), name);
   return c;
 }
 
 Result<health::MonitorState> state_input(const json& in) {
   if (!in.contains("state")) return health::MonitorState{};
-  return health::state_from_json(in["state"]);
+  return codec::state_from_json(in["state"]);
 }
 
-Result<bool> trigger_input(const json& in) {
-  if (!in.contains("trigger")) return false;
-  if (in["trigger"] == "scheduled") return true;
-  if (in["trigger"] == "manual") return false;
+Result<health::Trigger> trigger_input(const json& in) {
+  if (!in.contains("trigger")) return health::Trigger::kManual;
+  if (in["trigger"] == "scheduled") return health::Trigger::kScheduled;
+  if (in["trigger"] == "manual") return health::Trigger::kManual;
   return invalid_field("trigger", "trigger must be \"scheduled\" or \"manual\"");
 }
 
@@ -126,26 +129,26 @@ Result<json> health_config_update(Engine& e, const json& in, TimePoint) {
   if (!current.ok()) return current.error();
   health::MonitorConfig merged = current.value();
   if (in.contains("update")) {
-    auto updated = health::config_from_json(in["update"], current.value());
+    auto updated = codec::config_from_json(in["update"], current.value());
     if (!updated.ok()) return updated.error();
     merged = updated.value();
   }
   breaker::Options options = health::breaker_options_for(merged, e.breaker().options());
   if (auto err = options.validate()) return *err;
-  return json{{"config", health::config_to_json(merged)},
-              {"breaker_options", breaker::options_to_json(options)}};
+  return json{{"config", codec::config_to_json(merged)},
+              {"breaker_options", codec::options_to_json(options)}};
 }
 
-// {"config": {...}} -> applies failureThreshold, recoveryTimeout and slowResponseThreshold to
-// the breaker at once.
+// {"config": {...}} -> applies failure_threshold, recovery_timeout_ms and
+// slow_response_threshold_ms to the breaker at once.
 Result<json> health_config_apply(Engine& e, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"config"}, "invalid_field")) return *err;
   auto config = config_input(in, "config");
   if (!config.ok()) return config.error();
   breaker::Options options = health::breaker_options_for(config.value(), e.breaker().options());
   if (auto err = options.validate()) return *err;
-  json out = status_to_json(e.breaker().reconfigure(options, now));
-  out["options"] = breaker::options_to_json(options);
+  json out = codec::status_to_json(e.breaker().reconfigure(options, now));
+  out["options"] = codec::options_to_json(options);
   return out;
 }
 
@@ -158,28 +161,30 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   if (!config.ok()) return config.error();
   auto state = state_input(in);
   if (!state.ok()) return state.error();
-  auto scheduled = trigger_input(in);
-  if (!scheduled.ok()) return scheduled.error();
+  auto trigger = trigger_input(in);
+  if (!trigger.ok()) return trigger.error();
+  bool scheduled = trigger.value() == health::Trigger::kScheduled;
   health::RunDecision d =
       health::should_run_scheduled(config.value(), state.value().last_scheduled_round_at, now);
   json next = d.next_at ? json(d.next_at->time_since_epoch().count()) : json(nullptr);
-  if (scheduled.value() && !d.run) {
+  if (scheduled && !d.run) {
     return json{{"run", false}, {"reason", d.reason}, {"next_round_ms", next}};
   }
   std::string nonce = in.contains("nonce") && in["nonce"].is_string() ? in["nonce"] : "";
   auto plan = health::plan_round(config.value(), nonce, now);
   if (!plan.ok()) return plan.error();
-  json out = health::plan_to_json(plan.value());
+  json out = codec::plan_to_json(plan.value());
   out["run"] = true;
-  // A scheduled round is followed by the next checkInterval later; a manual one leaves the
+  // A scheduled round is followed by the next check_interval_ms later; a manual one leaves the
   // schedule as it was.
-  out["next_round_ms"] = scheduled.value() ? next : json(nullptr);
+  out["next_round_ms"] = scheduled ? next : json(nullptr);
   return out;
 }
 
 // {"config", "state", "trigger", "round_id", "probes": [{operation, outcome, found,
 // latency_ms, error, at_ms}]} -> the judged checks, the round's summary, the events it raises
-// or clears, and the next state. The breaker's state is read from the engine now.
+// or clears, the next state, and the hours and days whose aggregates the Worker recomputes
+// (`tally`, null without checks). The breaker's state is read from the engine now.
 Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"config", "state", "trigger", "round_id", "probes", "started_ms"},
                              "invalid_field")) {
@@ -189,8 +194,8 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   if (!config.ok()) return config.error();
   auto state = state_input(in);
   if (!state.ok()) return state.error();
-  auto scheduled = trigger_input(in);
-  if (!scheduled.ok()) return scheduled.error();
+  auto trigger = trigger_input(in);
+  if (!trigger.ok()) return trigger.error();
   auto observations = observations_input(in, now);
   if (!observations.ok()) return observations.error();
   TimePoint started = now;
@@ -203,18 +208,20 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   auto results = health::classify_round(observations.value(), config.value());
   health::RoundSummary summary = health::summarize(results, e.breaker().status(now).state, started);
   health::DerivedEvents derived = health::derive_events(
-      state.value(), summary, now, scheduled.value(), event_options(config.value()));
+      state.value(), summary, now, trigger.value(), event_options(config.value()));
+  std::optional<health::TallyPeriods> tally = health::tally_periods(results);
   json checks = json::array();
-  for (const auto& r : results) checks.push_back(health::result_to_json(r));
+  for (const auto& r : results) checks.push_back(codec::result_to_json(r));
   json events = json::array();
-  for (const auto& ev : derived.events) events.push_back(health::event_to_json(ev));
+  for (const auto& ev : derived.events) events.push_back(codec::event_to_json(ev));
   return json{{"round_id", in.contains("round_id") ? in["round_id"] : json(nullptr)},
-              {"trigger", scheduled.value() ? "scheduled" : "manual"},
+              {"trigger", trigger.value() == health::Trigger::kScheduled ? "scheduled" : "manual"},
               {"checks", checks},
-              {"summary", health::summary_to_json(summary)},
+              {"summary", codec::summary_to_json(summary)},
               {"events", events},
               {"ignored", derived.ignored},
-              {"state", health::state_to_json(derived.next)}};
+              {"tally", tally ? codec::tally_to_json(*tally) : json(nullptr)},
+              {"state", codec::state_to_json(derived.next)}};
 }
 
 // {"keys": [...], "stale_after_ms": n} -> the probe objects to delete.
@@ -240,9 +247,8 @@ Result<json> health_retention(Engine&, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"config"}, "invalid_field")) return *err;
   auto config = config_input(in, "config");
   if (!config.ok()) return config.error();
-  Duration keep = Duration(int64_t{86'400'000} * config.value().retention_days);
   return json{{"retention_days", config.value().retention_days},
-              {"delete_before_ms", to_epoch_ms(now - keep)}};
+              {"delete_before_ms", to_epoch_ms(health::retention_cutoff(config.value(), now))}};
 }
 
 // Query-string text {limit, offset, operation, from_ms, to_ms} -> checked values.
@@ -251,9 +257,10 @@ Result<json> health_history_query(Engine&, const json& in, TimePoint) {
           only_fields(in, {"limit", "offset", "operation", "from_ms", "to_ms"}, "invalid_query")) {
     return *err;
   }
-  auto limit = query_number(in, "limit", 1, 1000, 50);
+  const health::PageLimits& page = health::kPageLimits;
+  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
   if (!limit.ok()) return limit.error();
-  auto offset = query_number(in, "offset", 0, 1'000'000, 0);
+  auto offset = query_number(in, "offset", 0, page.max_offset, 0);
   if (!offset.ok()) return offset.error();
   auto from = query_number(in, "from_ms", 0, kMaxEpochMs, 0);
   if (!from.ok()) return from.error();
@@ -279,11 +286,12 @@ Result<json> health_history_query(Engine&, const json& in, TimePoint) {
 // Query-string text {hours} -> the time range of GET /api/health/metrics.
 Result<json> health_metrics_query(Engine&, const json& in, TimePoint now) {
   if (auto err = only_fields(in, {"hours"}, "invalid_query")) return *err;
-  auto hours = query_number(in, "hours", 1, 24 * 366, 24);
+  auto hours = query_number(in, "hours", 1, health::kMaxMetricsHours, health::kDefaultMetricsHours);
   if (!hours.ok()) return hours.error();
+  health::TimeRange range = health::last_hours(hours.value(), now);
   return json{{"hours", hours.value()},
-              {"since_ms", to_epoch_ms(now) - hours.value() * 3'600'000},
-              {"until_ms", to_epoch_ms(now)}};
+              {"since_ms", to_epoch_ms(range.since)},
+              {"until_ms", to_epoch_ms(range.until)}};
 }
 
 // {"checks": [[operation, ok (0|1), response_time_ms], ...]} -> per operation: checks,
@@ -322,9 +330,10 @@ Result<json> health_metrics(Engine&, const json& in, TimePoint) {
 // Query-string text {status, limit, offset} -> checked values for GET /api/health/alerts.
 Result<json> health_alerts_query(Engine&, const json& in, TimePoint) {
   if (auto err = only_fields(in, {"status", "limit", "offset"}, "invalid_query")) return *err;
-  auto limit = query_number(in, "limit", 1, 1000, 50);
+  const health::PageLimits& page = health::kPageLimits;
+  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
   if (!limit.ok()) return limit.error();
-  auto offset = query_number(in, "offset", 0, 1'000'000, 0);
+  auto offset = query_number(in, "offset", 0, page.max_offset, 0);
   if (!offset.ok()) return offset.error();
   json status = nullptr;
   if (in.contains("status")) {
@@ -334,6 +343,17 @@ Result<json> health_alerts_query(Engine&, const json& in, TimePoint) {
     status = in["status"];
   }
   return json{{"status", status}, {"limit", limit.value()}, {"offset", offset.value()}};
+}
+
+// Query-string text {limit} -> how many of the breaker's latest transitions GET
+// /api/health/circuit-breaker/events lists (`limit`), and how many GET
+// /api/health/circuit-breaker shows (`recent_limit`).
+Result<json> health_breaker_events_query(Engine&, const json& in, TimePoint) {
+  if (auto err = only_fields(in, {"limit"}, "invalid_query")) return *err;
+  const health::PageLimits& page = health::kPageLimits;
+  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
+  if (!limit.ok()) return limit.error();
+  return json{{"limit", limit.value()}, {"recent_limit", health::kRecentBreakerTransitions}};
 }
 
 // {"id": text from the path, "note": "..."} -> checked values for resolving an alert.
@@ -383,19 +403,20 @@ Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
     if (!observations.ok()) return prefixed(observations.error(), prefix);
     auto results = health::classify_round(observations.value(), config.value());
     health::RoundSummary summary = health::summarize(results, *bstate, now);
-    health::DerivedEvents d =
-        health::derive_events(state, summary, now, scheduled, event_options(config.value()));
+    health::DerivedEvents d = health::derive_events(
+        state, summary, now, scheduled ? health::Trigger::kScheduled : health::Trigger::kManual,
+        event_options(config.value()));
     state = d.next;
     json statuses = json::array();
     for (const auto& res : results) statuses.push_back(health::probe_status_name(res.status));
     json events = json::array();
-    for (const auto& ev : d.events) events.push_back(health::event_to_json(ev));
+    for (const auto& ev : d.events) events.push_back(codec::event_to_json(ev));
     trace.push_back({{"at_ms", at.count()},
                      {"statuses", statuses},
-                     {"error_rate_pct", health::summary_to_json(summary)["error_rate_pct"]},
+                     {"error_rate_pct", codec::summary_to_json(summary)["error_rate_pct"]},
                      {"events", events}});
   }
-  return json{{"rounds", trace}, {"state", health::state_to_json(state)}};
+  return json{{"rounds", trace}, {"state", codec::state_to_json(state)}};
 }
 
 }  // namespace
@@ -412,6 +433,7 @@ std::span<const CommandEntry> health_commands() {
       {"health_metrics_query", &health_metrics_query},
       {"health_metrics", &health_metrics},
       {"health_alerts_query", &health_alerts_query},
+      {"health_breaker_events_query", &health_breaker_events_query},
       {"health_alert_resolve", &health_alert_resolve},
       {"health_events_simulate", &health_events_simulate},
   };

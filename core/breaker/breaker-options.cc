@@ -1,7 +1,5 @@
 #include "core/breaker/breaker-options.h"
 
-#include "wasm-bindings/codec/json.h"
-
 namespace r2w::breaker {
 
 namespace {
@@ -11,6 +9,12 @@ constexpr uint32_t kMaxBuckets = 3'600;
 
 std::string_view window_type_name(WindowType type) {
   return type == WindowType::kCountBased ? "count_based" : "time_based";
+}
+
+std::optional<WindowType> parse_window_type(std::string_view name) {
+  if (name == "count_based") return WindowType::kCountBased;
+  if (name == "time_based") return WindowType::kTimeBased;
+  return std::nullopt;
 }
 
 std::optional<Error> Options::validate() const {
@@ -78,59 +82,6 @@ bool Options::same_window_as(const Options& other) const {
   if (window_type != other.window_type) return false;
   if (window_type == WindowType::kCountBased) return window_size_calls == other.window_size_calls;
   return monitoring_window == other.monitoring_window && window_bucket == other.window_bucket;
-}
-
-nlohmann::json options_to_json(const Options& o) {
-  return {
-      {"window_type", window_type_name(o.window_type)},
-      {"window_size_calls", o.window_size_calls},
-      {"monitoring_window_ms", o.monitoring_window.count()},
-      {"window_bucket_ms", o.window_bucket.count()},
-      {"minimum_calls", o.minimum_calls},
-      {"failure_rate_threshold_pct", o.failure_rate_threshold_pct},
-      {"consecutive_failure_threshold", o.consecutive_failure_threshold},
-      {"slow_call_duration_ms", o.slow_call_duration.count()},
-      {"slow_call_rate_threshold_pct", o.slow_call_rate_threshold_pct},
-      {"wait_in_open_ms", o.wait_in_open.count()},
-      {"permitted_calls_in_half_open", o.permitted_calls_in_half_open},
-      {"max_wait_in_half_open_ms", o.max_wait_in_half_open.count()},
-      {"ema_alpha", o.ema_alpha},
-  };
-}
-
-Result<Options> options_from_json(const nlohmann::json& j, const Options& base) {
-  Options o = base;
-  FieldReader r(j);
-  std::string window_type(window_type_name(o.window_type));
-  r.read_string("window_type", window_type);
-  if (r.ok()) {
-    if (window_type == "count_based") {
-      o.window_type = WindowType::kCountBased;
-    } else if (window_type == "time_based") {
-      o.window_type = WindowType::kTimeBased;
-    } else {
-      r.fail("window_type", "must be \"count_based\" or \"time_based\"");
-    }
-  }
-  // Ranges are checked once, by validate(); the reader only checks types here.
-  constexpr uint64_t kAnyCount = 4'000'000'000;
-  constexpr Duration kAnyDuration = Duration(4'000'000'000'000);
-  r.read_uint("window_size_calls", o.window_size_calls, 0, kAnyCount);
-  r.read_duration("monitoring_window_ms", o.monitoring_window, Duration(0), kAnyDuration);
-  r.read_duration("window_bucket_ms", o.window_bucket, Duration(0), kAnyDuration);
-  r.read_uint("minimum_calls", o.minimum_calls, 0, kAnyCount);
-  r.read_number("failure_rate_threshold_pct", o.failure_rate_threshold_pct, -1e300, 1e300, false);
-  r.read_uint("consecutive_failure_threshold", o.consecutive_failure_threshold, 0, kAnyCount);
-  r.read_duration("slow_call_duration_ms", o.slow_call_duration, Duration(0), kAnyDuration);
-  r.read_number("slow_call_rate_threshold_pct", o.slow_call_rate_threshold_pct, -1e300, 1e300,
-                false);
-  r.read_duration("wait_in_open_ms", o.wait_in_open, Duration(0), kAnyDuration);
-  r.read_uint("permitted_calls_in_half_open", o.permitted_calls_in_half_open, 0, kAnyCount);
-  r.read_duration("max_wait_in_half_open_ms", o.max_wait_in_half_open, Duration(0), kAnyDuration);
-  r.read_number("ema_alpha", o.ema_alpha, -1e300, 1e300, false);
-  if (auto e = r.finish()) return *e;
-  if (auto e = o.validate()) return *e;
-  return o;
 }
 
 }  // namespace r2w::breaker

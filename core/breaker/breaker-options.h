@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 
@@ -13,6 +12,7 @@ namespace r2w::breaker {
 enum class WindowType : uint8_t { kCountBased, kTimeBased };
 
 std::string_view window_type_name(WindowType type);
+std::optional<WindowType> parse_window_type(std::string_view name);
 
 // Every setting of a circuit breaker, with its default. Build one with designated
 // initializers and check it with `validate()`; CircuitBreaker::create refuses invalid ones.
@@ -59,10 +59,5 @@ struct Options {
   // is valid for the other.
   bool same_window_as(const Options& other) const;
 };
-
-// JSON (snake_case, units in names) <-> Options. `options_from_json` merges the given fields
-// over `base`, refuses unknown fields and wrong types, and validates the result.
-nlohmann::json options_to_json(const Options& options);
-Result<Options> options_from_json(const nlohmann::json& j, const Options& base);
 
 }  // namespace r2w::breaker

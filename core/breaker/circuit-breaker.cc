@@ -4,13 +4,9 @@
 #include <array>
 #include <utility>
 
-#include "wasm-bindings/codec/json.h"
-
 namespace r2w::breaker {
 
 namespace {
-
-constexpr int kSnapshotSchemaVersion = 1;
 
 constexpr std::array<std::pair<State, std::string_view>, 5> kStateNames = {{
     {State::kClosed, "closed"},
@@ -248,114 +244,35 @@ std::vector<Transition> CircuitBreaker::take_transitions() {
   return std::exchange(transitions_, {});
 }
 
-nlohmann::json CircuitBreaker::snapshot() const {
-  return {
-      {"schema_version", kSnapshotSchemaVersion},
-      {"state", state_name(state_)},
-      {"since_ms", to_epoch_ms(since_)},
-      {"consecutive_failures", consecutive_failures_},
-      {"ema_response_ms", ema_response_ms_ ? nlohmann::json(*ema_response_ms_) : nullptr},
-      {"totals",
-       {{"calls", totals_.calls},
-        {"failures", totals_.failures},
-        {"slow_calls", totals_.slow_calls},
-        {"not_permitted", totals_.not_permitted}}},
-      {"half_open",
-       {{"trials_done", trials_done_},
-        {"trial_failures", trial_failures_},
-        {"trial_slow_calls", trial_slow_}}},
-      {"window", window_.to_json()},
-  };
+Snapshot CircuitBreaker::snapshot() const {
+  return Snapshot{.state = state_,
+                  .since = since_,
+                  .consecutive_failures = consecutive_failures_,
+                  .ema_response_ms = ema_response_ms_,
+                  .totals = totals_,
+                  .trials_done = trials_done_,
+                  .trial_failures = trial_failures_,
+                  .trial_slow_calls = trial_slow_,
+                  .window = window_.snapshot()};
 }
 
-Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const nlohmann::json& snap) {
+Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const Snapshot& snap) {
   if (auto e = options.validate()) return *e;
-  if (!snap.is_object()) return bad_snapshot("snapshot");
-  if (!snap.contains("schema_version") || snap["schema_version"] != kSnapshotSchemaVersion) {
-    return Error{.code = "invalid_snapshot",
-                 .message = "breaker snapshot schema_version must be 1",
-                 .field = "schema_version"};
-  }
-  auto get_u = [&](const nlohmann::json& obj, const char* key, uint64_t& out) {
-    if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number_unsigned()) return false;
-    out = obj[key].get<uint64_t>();
-    return true;
-  };
-  if (!snap.contains("state") || !snap["state"].is_string()) return bad_snapshot("state");
-  auto state = parse_state(snap["state"].get<std::string>());
-  if (!state) return bad_snapshot("state");
-  if (!snap.contains("since_ms") || !snap["since_ms"].is_number_integer()) {
-    return bad_snapshot("since_ms");
-  }
-  CircuitBreaker b(options, from_epoch_ms(snap["since_ms"].get<int64_t>()));
-  b.state_ = *state;
-  uint64_t v = 0;
-  if (!get_u(snap, "consecutive_failures", v)) return bad_snapshot("consecutive_failures");
-  b.consecutive_failures_ = static_cast<uint32_t>(v);
-  if (!snap.contains("ema_response_ms")) return bad_snapshot("ema_response_ms");
-  if (snap["ema_response_ms"].is_number()) {
-    b.ema_response_ms_ = snap["ema_response_ms"].get<double>();
-  } else if (!snap["ema_response_ms"].is_null()) {
-    return bad_snapshot("ema_response_ms");
-  }
-  const nlohmann::json& totals = snap.value("totals", nlohmann::json());
-  if (!get_u(totals, "calls", b.totals_.calls)) return bad_snapshot("totals.calls");
-  if (!get_u(totals, "failures", b.totals_.failures)) return bad_snapshot("totals.failures");
-  if (!get_u(totals, "slow_calls", b.totals_.slow_calls)) return bad_snapshot("totals.slow_calls");
-  if (!get_u(totals, "not_permitted", b.totals_.not_permitted)) {
-    return bad_snapshot("totals.not_permitted");
-  }
-  const nlohmann::json& half = snap.value("half_open", nlohmann::json());
-  uint64_t done = 0, failures = 0, slow = 0;
-  if (!get_u(half, "trials_done", done) || !get_u(half, "trial_failures", failures) ||
-      !get_u(half, "trial_slow_calls", slow) || failures > done || slow > done) {
+  if (snap.trial_failures > snap.trials_done || snap.trial_slow_calls > snap.trials_done) {
     return bad_snapshot("half_open");
   }
+  CircuitBreaker b(options, snap.since);
+  b.state_ = snap.state;
+  b.consecutive_failures_ = snap.consecutive_failures;
+  b.ema_response_ms_ = snap.ema_response_ms;
+  b.totals_ = snap.totals;
   // Trials that were in flight died with the old instance: only finished ones count, and
   // new permissions may be issued for the rest.
-  b.trials_done_ = b.trials_issued_ = static_cast<uint32_t>(done);
-  b.trial_failures_ = static_cast<uint32_t>(failures);
-  b.trial_slow_ = static_cast<uint32_t>(slow);
-  if (snap.contains("window")) b.window_.restore(snap["window"]);
+  b.trials_done_ = b.trials_issued_ = snap.trials_done;
+  b.trial_failures_ = snap.trial_failures;
+  b.trial_slow_ = snap.trial_slow_calls;
+  if (snap.window) b.window_.restore(*snap.window);
   return b;
-}
-
-nlohmann::json figures_to_json(const WindowFigures& f) {
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nullptr; };
-  return {
-      {"calls", f.calls},
-      {"failures", f.failures},
-      {"slow_calls", f.slow_calls},
-      {"failure_rate_pct", opt(f.failure_rate_pct)},
-      {"slow_call_rate_pct", opt(f.slow_call_rate_pct)},
-      {"consecutive_failures", f.consecutive_failures},
-      {"ema_response_ms", opt(f.ema_response_ms)},
-  };
-}
-
-nlohmann::json transition_to_json(const Transition& t) {
-  return {
-      {"from", state_name(t.from)},
-      {"to", state_name(t.to)},
-      {"reason", reason_name(t.reason)},
-      {"at_ms", to_epoch_ms(t.at)},
-      {"figures", figures_to_json(t.figures)},
-  };
-}
-
-nlohmann::json status_to_json(const Status& s) {
-  return {
-      {"state", state_name(s.state)},
-      {"since_ms", to_epoch_ms(s.since)},
-      {"retry_after_ms", s.retry_after ? nlohmann::json(s.retry_after->count()) : nullptr},
-      {"window", figures_to_json(s.figures)},
-      {"totals",
-       {{"calls", s.totals.calls},
-        {"failures", s.totals.failures},
-        {"slow_calls", s.totals.slow_calls},
-        {"not_permitted", s.totals.not_permitted}}},
-      {"half_open_trials_in_flight", s.half_open_trials_in_flight},
-  };
 }
 
 }  // namespace r2w::breaker

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -89,13 +88,30 @@ struct Status {
   uint32_t half_open_trials_in_flight = 0;
 };
 
+// Everything needed to continue after the wasm instance is gone (the codec stores it with a
+// schema version, wasm-bindings/codec/breaker.h).
+struct Snapshot {
+  State state = State::kClosed;
+  TimePoint since;
+  uint32_t consecutive_failures = 0;
+  std::optional<double> ema_response_ms;
+  Totals totals;
+  // HALF_OPEN bookkeeping: trial calls finished, and how many of them failed or were slow.
+  uint32_t trials_done = 0;
+  uint32_t trial_failures = 0;
+  uint32_t trial_slow_calls = 0;
+  // Absent (or not fitting the window's shape): the breaker starts with an empty window.
+  std::optional<WindowSnapshot> window;
+};
+
 class CircuitBreaker {
  public:
   // Refuses invalid options with an Error naming the field. `now` starts the CLOSED state.
   static Result<CircuitBreaker> create(const Options& options, TimePoint now);
   // Rebuilds a breaker from `snapshot()` output. Window data that does not fit `options`
   // (the window was reshaped) is dropped; the state and its timing are kept.
-  static Result<CircuitBreaker> restore(const Options& options, const nlohmann::json& snapshot);
+  // Refuses (code "invalid_snapshot") half-open counts that contradict each other.
+  static Result<CircuitBreaker> restore(const Options& options, const Snapshot& snapshot);
 
   // Asks to make one call. A permitted call must be followed by exactly one `record()` or
   // `release()`. May change state (OPEN -> HALF_OPEN after the wait, HALF_OPEN -> OPEN on
@@ -132,8 +148,8 @@ class CircuitBreaker {
   std::vector<Transition> take_transitions();
   size_t pending_transitions() const { return transitions_.size(); }
 
-  // Everything needed to continue after the wasm instance is gone, with a schema version.
-  nlohmann::json snapshot() const;
+  // Everything needed to continue after the wasm instance is gone.
+  Snapshot snapshot() const;
 
  private:
   CircuitBreaker(const Options& options, TimePoint now);
@@ -156,9 +172,5 @@ class CircuitBreaker {
   uint32_t trial_slow_ = 0;
   std::vector<Transition> transitions_;
 };
-
-nlohmann::json figures_to_json(const WindowFigures& f);
-nlohmann::json transition_to_json(const Transition& t);
-nlohmann::json status_to_json(const Status& s);
 
 }  // namespace r2w::breaker

@@ -1,5 +1,7 @@
 #include "core/breaker/sliding-window.h"
 
+#include <algorithm>
+
 namespace r2w::breaker {
 
 namespace {
@@ -86,65 +88,51 @@ void SlidingWindow::clear() {
   for (Bucket& b : buckets_) b = Bucket{.index = INT64_MIN};
 }
 
-nlohmann::json SlidingWindow::to_json() const {
-  nlohmann::json j;
-  j["type"] = window_type_name(type_);
+WindowSnapshot SlidingWindow::snapshot() const {
+  WindowSnapshot out{.type = type_};
   if (type_ == WindowType::kCountBased) {
-    nlohmann::json calls = nlohmann::json::array();
     size_t start = (ring_next_ + ring_.size() - ring_size_) % ring_.size();
-    for (size_t i = 0; i < ring_size_; ++i) calls.push_back(ring_[(start + i) % ring_.size()]);
-    j["calls"] = std::move(calls);
-    return j;
+    for (size_t i = 0; i < ring_size_; ++i) out.calls.push_back(ring_[(start + i) % ring_.size()]);
+    return out;
   }
-  nlohmann::json buckets = nlohmann::json::array();
   std::vector<const Bucket*> live;
   for (const Bucket& b : buckets_) {
     if (b.index != INT64_MIN && b.calls > 0) live.push_back(&b);
   }
   std::sort(live.begin(), live.end(), [](auto* a, auto* b) { return a->index < b->index; });
   for (const Bucket* b : live) {
-    buckets.push_back({b->index, b->calls, b->failures, b->slow_calls});
+    out.buckets.push_back({.index = b->index,
+                           .calls = b->calls,
+                           .failures = b->failures,
+                           .slow_calls = b->slow_calls});
   }
-  j["buckets"] = std::move(buckets);
-  return j;
+  return out;
 }
 
-bool SlidingWindow::restore(const nlohmann::json& j) {
+bool SlidingWindow::restore(const WindowSnapshot& snap) {
   clear();
-  if (!j.is_object() || !j.contains("type") || !j["type"].is_string() ||
-      j["type"].get<std::string>() != window_type_name(type_)) {
-    return false;
-  }
+  if (snap.type != type_) return false;
   if (type_ == WindowType::kCountBased) {
-    if (!j.contains("calls") || !j["calls"].is_array() || j["calls"].size() > ring_.size()) {
-      return false;
-    }
-    for (const auto& flag : j["calls"]) {
-      if (!flag.is_number_unsigned() || flag.get<uint64_t>() > 3) {
+    if (!snap.buckets.empty() || snap.calls.size() > ring_.size()) return false;
+    for (uint8_t f : snap.calls) {
+      if (f > 3) {
         clear();
         return false;
       }
-      uint8_t f = static_cast<uint8_t>(flag.get<uint64_t>());
       record(TimePoint{}, (f & kFailedBit) != 0, (f & kSlowBit) != 0);
     }
     return true;
   }
-  if (!j.contains("buckets") || !j["buckets"].is_array()) return false;
-  for (const auto& b : j["buckets"]) {
-    bool shaped = b.is_array() && b.size() == 4 && b[0].is_number_integer();
-    for (size_t i = 1; shaped && i < 4; ++i) shaped = b[i].is_number_unsigned();
-    if (!shaped || b[2].get<uint64_t>() > b[1].get<uint64_t>() ||
-        b[3].get<uint64_t>() > b[1].get<uint64_t>()) {
+  if (!snap.calls.empty()) return false;
+  for (const WindowSnapshot::Bucket& b : snap.buckets) {
+    if (b.failures > b.calls || b.slow_calls > b.calls) {
       clear();
       return false;
     }
-    int64_t index = b[0].get<int64_t>();
-    Bucket& slot = buckets_[slot_of(index, buckets_.size())];
-    if (slot.index != INT64_MIN && slot.index >= index) continue;
-    slot = Bucket{.index = index,
-                  .calls = b[1].get<uint64_t>(),
-                  .failures = b[2].get<uint64_t>(),
-                  .slow_calls = b[3].get<uint64_t>()};
+    Bucket& slot = buckets_[slot_of(b.index, buckets_.size())];
+    if (slot.index != INT64_MIN && slot.index >= b.index) continue;
+    slot = Bucket{
+        .index = b.index, .calls = b.calls, .failures = b.failures, .slow_calls = b.slow_calls};
   }
   return true;
 }

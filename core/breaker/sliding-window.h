@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/breaker/breaker-options.h"
@@ -16,6 +15,20 @@ struct WindowTotals {
   uint64_t slow_calls = 0;
 };
 
+// What a window holds, to be restored by a new instance: the last calls' flags (count-based,
+// oldest first; bit 0 failed, bit 1 slow) or the live buckets (time-based, oldest first).
+struct WindowSnapshot {
+  struct Bucket {
+    int64_t index = 0;  // floor(epoch_ms / bucket_ms)
+    uint64_t calls = 0;
+    uint64_t failures = 0;
+    uint64_t slow_calls = 0;
+  };
+  WindowType type = WindowType::kTimeBased;
+  std::vector<uint8_t> calls;
+  std::vector<Bucket> buckets;
+};
+
 // The calls a breaker judges by: either the last N calls (count-based) or the calls of the
 // last `monitoring_window`, summed into fixed buckets aligned to the epoch (time-based).
 // A time-based bucket leaves the window whole once its end is a full window behind `now`.
@@ -27,12 +40,10 @@ class SlidingWindow {
   WindowTotals totals(TimePoint now) const;
   void clear();
 
-  // Schema: {"type": "count_based", "calls": [flags...]} (oldest first; bit 0 failed, bit 1
-  // slow) or {"type": "time_based", "buckets": [[bucket_index, calls, failures, slow], ...]}.
-  nlohmann::json to_json() const;
-  // Loads what to_json wrote for the same window shape; false (and an empty window) if the
+  WindowSnapshot snapshot() const;
+  // Loads what snapshot() gave for the same window shape; false (and an empty window) if the
   // data does not fit this window.
-  bool restore(const nlohmann::json& j);
+  bool restore(const WindowSnapshot& snapshot);
 
  private:
   struct Bucket {

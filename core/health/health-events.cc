@@ -3,19 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "wasm-bindings/codec/json.h"
-
 namespace r2w::health {
 
 namespace {
 
-using nlohmann::json;
-
-constexpr int kStateSchemaVersion = 1;
-
-constexpr std::array<EventType, kConditionCount> kConditions = {
-    EventType::kCircuitBreakerOpen, EventType::kHighErrorRate, EventType::kSlowResponse,
-    EventType::kServiceDegraded};
+constexpr const std::array<EventType, kConditionCount>& kConditions = kConditionTypes;
 
 std::string one_decimal(double v) {
   char buf[32];
@@ -140,7 +132,7 @@ std::string_view alert_action_name(AlertAction action) {
 }
 
 DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& round, TimePoint now,
-                            bool scheduled, const EventOptions& options) {
+                            Trigger trigger, const EventOptions& options) {
   DerivedEvents out{.next = previous};
   if (previous.last_round_at && round.at < *previous.last_round_at) {
     out.ignored = true;
@@ -200,92 +192,9 @@ DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& ro
   }
   next.rounds++;
   next.last_round_at = round.at;
-  if (scheduled) next.last_scheduled_round_at = round.at;
+  if (trigger == Trigger::kScheduled) next.last_scheduled_round_at = round.at;
   next.last_round = round;
   return out;
-}
-
-json event_to_json(const HealthEvent& e) {
-  return {{"type", event_type_name(e.type)},
-          {"severity", severity_name(e.severity)},
-          {"action", alert_action_name(e.action)},
-          {"at_ms", to_epoch_ms(e.at)},
-          {"message", e.message}};
-}
-
-json state_to_json(const MonitorState& s) {
-  json conditions = json::object();
-  for (size_t i = 0; i < kConditionCount; ++i) {
-    const ConditionState& c = s.conditions[i];
-    conditions[std::string(event_type_name(kConditions[i]))] = {
-        {"active", c.active},
-        {"rounds_holding", c.rounds_holding},
-        {"rounds_not_holding", c.rounds_not_holding},
-        {"since_ms", c.since ? json(to_epoch_ms(*c.since)) : json(nullptr)}};
-  }
-  auto ms = [](const std::optional<TimePoint>& t) {
-    return t ? json(to_epoch_ms(*t)) : json(nullptr);
-  };
-  return {{"schema_version", kStateSchemaVersion},
-          {"conditions", conditions},
-          {"rounds", s.rounds},
-          {"last_round_at_ms", ms(s.last_round_at)},
-          {"last_scheduled_round_at_ms", ms(s.last_scheduled_round_at)},
-          {"last_round", s.last_round ? summary_to_json(*s.last_round) : json(nullptr)}};
-}
-
-Result<MonitorState> state_from_json(const json& j) {
-  MonitorState s;
-  if (j.is_null() || (j.is_object() && j.empty())) return s;
-  if (!j.is_object()) return invalid_field("state", "state must be an object");
-  auto bad = [](std::string field) {
-    return Error{.code = "invalid_field",
-                 .message = "health monitor state field " + field + " is missing or malformed",
-                 .field = "state." + field};
-  };
-  if (!j.contains("schema_version") || j["schema_version"] != kStateSchemaVersion) {
-    return bad("schema_version");
-  }
-  auto read_time = [&](const char* name, std::optional<TimePoint>& out) -> bool {
-    if (!j.contains(name) || j[name].is_null()) return true;
-    if (!j[name].is_number_integer()) return false;
-    out = from_epoch_ms(j[name].get<int64_t>());
-    return true;
-  };
-  if (!read_time("last_round_at_ms", s.last_round_at)) return bad("last_round_at_ms");
-  if (!read_time("last_scheduled_round_at_ms", s.last_scheduled_round_at)) {
-    return bad("last_scheduled_round_at_ms");
-  }
-  if (j.contains("rounds")) {
-    if (!j["rounds"].is_number_unsigned()) return bad("rounds");
-    s.rounds = j["rounds"].get<uint64_t>();
-  }
-  if (j.contains("conditions")) {
-    const json& cs = j["conditions"];
-    if (!cs.is_object()) return bad("conditions");
-    for (size_t i = 0; i < kConditionCount; ++i) {
-      std::string name(event_type_name(kConditions[i]));
-      if (!cs.contains(name)) continue;
-      const json& c = cs[name];
-      ConditionState& out = s.conditions[i];
-      FieldReader r(c, "conditions." + name);
-      r.read_bool("active", out.active);
-      r.read_uint("rounds_holding", out.rounds_holding, 0, UINT32_MAX);
-      r.read_uint("rounds_not_holding", out.rounds_not_holding, 0, UINT32_MAX);
-      bool has_since = r.has("since_ms");
-      if (auto e = r.finish()) return bad("conditions." + name);
-      if (has_since && !c["since_ms"].is_null()) {
-        if (!c["since_ms"].is_number_integer()) return bad("conditions." + name + ".since_ms");
-        out.since = from_epoch_ms(c["since_ms"].get<int64_t>());
-      }
-    }
-  }
-  if (j.contains("last_round") && !j["last_round"].is_null()) {
-    auto round = summary_from_json(j["last_round"]);
-    if (!round.ok()) return bad("last_round");
-    s.last_round = round.value();
-  }
-  return s;
 }
 
 }  // namespace r2w::health

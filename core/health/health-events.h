@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,11 +19,15 @@ namespace r2w::health {
 enum class EventType : uint8_t {
   kCircuitBreakerOpen,  // the breaker is OPEN or FORCED_OPEN after the round
   kHighErrorRate,       // probe error rate above `high_error_rate_pct`
-  kSlowResponse,        // at least one probe slower than slowResponseThreshold
+  kSlowResponse,        // at least one probe slower than slow_response_threshold_ms
   kServiceDegraded,     // `degraded_failing_operations` or more operations failing
   kServiceRecovered,    // every condition has cleared
 };
 inline constexpr size_t kConditionCount = 4;
+// The conditions, in the order of MonitorState::conditions.
+inline constexpr std::array<EventType, kConditionCount> kConditionTypes = {
+    EventType::kCircuitBreakerOpen, EventType::kHighErrorRate, EventType::kSlowResponse,
+    EventType::kServiceDegraded};
 std::string_view event_type_name(EventType type);
 
 enum class Severity : uint8_t { kLow, kMedium, kHigh, kCritical };
@@ -36,7 +39,7 @@ enum class AlertAction : uint8_t {
   kOpen,     // insert an active alert of this type (at most one active per type)
   kResolve,  // resolve the active alert of this type, with the event's message as the note
   kRecord,   // insert an alert that is resolved at once (a recovery, for the record)
-  kNone,     // alerting is off for this event (alertOnFailure / alertOnRecovery)
+  kNone,     // alerting is off for this event (alert_on_failure / alert_on_recovery)
 };
 std::string_view alert_action_name(AlertAction action);
 
@@ -79,9 +82,9 @@ struct MonitorState {
   std::optional<RoundSummary> last_round;
 };
 
-nlohmann::json state_to_json(const MonitorState& state);
-// Reads `state_to_json` output; null or an empty object is a fresh state.
-Result<MonitorState> state_from_json(const nlohmann::json& j);
+// What started a probe round: the schedule (the alarm or the cron; its time gates the next
+// scheduled one) or an operator.
+enum class Trigger : uint8_t { kManual, kScheduled };
 
 struct DerivedEvents {
   MonitorState next;
@@ -93,11 +96,9 @@ struct DerivedEvents {
 
 // Pure: previous state + this round's summary + now -> the next state and the events.
 // A condition whose figure is unknown this round (nothing reached R2, so there is no error
-// rate) neither advances nor resets its counts. `scheduled` marks a cron round (its time gates
-// the next one, see should_run_scheduled).
+// rate) neither advances nor resets its counts. A scheduled round's time gates the next one
+// (see should_run_scheduled).
 DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& round, TimePoint now,
-                            bool scheduled, const EventOptions& options);
-
-nlohmann::json event_to_json(const HealthEvent& e);
+                            Trigger trigger, const EventOptions& options);
 
 }  // namespace r2w::health

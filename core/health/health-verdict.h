@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,6 +63,5 @@ struct Verdict {
 // check, analytics by its binding. Overall is the worst component, except that analytics alone
 // never makes it unhealthy.
 Verdict judge(const Observations& obs, const VerdictOptions& options);
-nlohmann::json verdict_to_json(const Verdict& v);
 
 }  // namespace r2w::health

@@ -5,13 +5,9 @@
 #include <cmath>
 #include <utility>
 
-#include "wasm-bindings/codec/json.h"
-
 namespace r2w::health {
 
 namespace {
-
-using nlohmann::json;
 
 constexpr std::array<std::pair<ProbeStatus, std::string_view>, 6> kStatusNames = {{
     {ProbeStatus::kOk, "ok"},
@@ -39,12 +35,6 @@ std::string minutes_text(Duration d) {
   int64_t s = d.count() / 1000;
   if (s < 120) return std::to_string(s) + " s";
   return std::to_string(s / 60) + " min";
-}
-
-json names(const std::vector<Operation>& ops) {
-  json out = json::array();
-  for (Operation op : ops) out.push_back(operation_name(op));
-  return out;
 }
 
 }  // namespace
@@ -89,37 +79,14 @@ Result<ProbePlan> plan_round(const MonitorConfig& config, std::string_view nonce
   return plan;
 }
 
-json plan_to_json(const ProbePlan& plan) {
-  json steps = json::array();
-  for (const ProbeStep& s : plan.steps) {
-    json step = {{"operation", operation_name(s.operation)}};
-    if (!s.key.empty()) step["key"] = s.key;
-    if (s.operation == Operation::kList) {
-      step["prefix"] = s.prefix;
-      step["limit"] = s.limit;
-    }
-    if (!s.body.empty()) step["body"] = s.body;
-    steps.push_back(std::move(step));
-  }
-  return {{"round_id", plan.round_id},
-          {"object_key", plan.object_key},
-          {"missing_key", plan.missing_key},
-          {"timeout_ms", plan.timeout.count()},
-          {"steps", steps},
-          {"cleanup",
-           {{"keys", plan.cleanup_keys},
-            {"prefix", kProbePrefix},
-            {"stale_after_ms", plan.stale_after.count()}}}};
-}
-
 RunDecision should_run_scheduled(const MonitorConfig& config,
                                  std::optional<TimePoint> last_scheduled_round, TimePoint now) {
   if (!config.enabled) return {false, "monitoring is stopped", std::nullopt};
   if (last_scheduled_round && now - *last_scheduled_round < config.check_interval) {
     return {false,
             "the last scheduled round was " + minutes_text(now - *last_scheduled_round) +
-                " ago, less than checkInterval (" + std::to_string(config.check_interval.count()) +
-                " ms)",
+                " ago, less than check_interval_ms (" +
+                std::to_string(config.check_interval.count()) + " ms)",
             *last_scheduled_round + config.check_interval};
   }
   return {true, "", now + config.check_interval};
@@ -221,66 +188,27 @@ RoundSummary summarize(const std::vector<ProbeResult>& results, breaker::State b
   return s;
 }
 
-json result_to_json(const ProbeResult& r) {
-  return {{"operation", operation_name(r.operation)},
-          {"ok", r.ok()},
-          {"status", probe_status_name(r.status)},
-          {"response_time_ms", r.response_time.count()},
-          {"error", r.error.empty() ? json(nullptr) : json(r.error)},
-          {"checked_at_ms", to_epoch_ms(r.at)}};
+namespace {
+// The start of the period of length `d` that `t` falls in (periods start at the epoch).
+TimePoint period_start(TimePoint t, Duration d) {
+  int64_t ms = to_epoch_ms(t);
+  int64_t q = ms / d.count();
+  if (ms % d.count() < 0) q--;
+  return from_epoch_ms(q * d.count());
 }
+}  // namespace
 
-json summary_to_json(const RoundSummary& s) {
-  return {{"at_ms", to_epoch_ms(s.at)},
-          {"probes", s.probes},
-          {"attempted", s.attempted},
-          {"failed", s.failed},
-          {"slow", s.slow},
-          {"refused", s.refused},
-          {"failing_operations", names(s.failing)},
-          {"slow_operations", names(s.slow_operations)},
-          {"breaker_state", breaker::state_name(s.breaker_state)},
-          {"error_rate_pct", s.error_rate_pct ? json(*s.error_rate_pct) : json(nullptr)},
-          {"max_response_time_ms", s.max_response_time.count()}};
-}
-
-Result<RoundSummary> summary_from_json(const json& j) {
-  RoundSummary s;
-  FieldReader r(j);
-  Duration at(0);
-  r.read_duration("at_ms", at, Duration(0), Duration(INT64_C(1) << 50));
-  r.read_uint("probes", s.probes, 0, 1000);
-  r.read_uint("attempted", s.attempted, 0, 1000);
-  r.read_uint("failed", s.failed, 0, 1000);
-  r.read_uint("slow", s.slow, 0, 1000);
-  r.read_uint("refused", s.refused, 0, 1000);
-  std::string state = "closed";
-  r.read_string("breaker_state", state);
-  r.read_duration("max_response_time_ms", s.max_response_time, Duration(0),
-                  Duration(INT64_C(1) << 50));
-  bool has_rate = r.has("error_rate_pct");
-  bool has_failing = r.has("failing_operations");
-  bool has_slow = r.has("slow_operations");
-  if (auto e = r.finish()) return *e;
-  s.at = TimePoint(at);
-  auto parsed_state = breaker::parse_state(state);
-  if (!parsed_state) return invalid_field("breaker_state", "breaker_state is not a state name");
-  s.breaker_state = *parsed_state;
-  if (has_rate && j["error_rate_pct"].is_number()) s.error_rate_pct = j["error_rate_pct"];
-  auto read_ops = [&](bool has, const char* name,
-                      std::vector<Operation>& out) -> std::optional<Error> {
-    if (!has) return std::nullopt;
-    if (!j[name].is_array()) return invalid_field(name, std::string(name) + " must be an array");
-    for (const json& item : j[name]) {
-      auto op = item.is_string() ? parse_operation(item.get<std::string>()) : std::nullopt;
-      if (!op) return invalid_field(name, std::string(name) + " holds an unknown operation");
-      out.push_back(*op);
-    }
-    return std::nullopt;
-  };
-  if (auto e = read_ops(has_failing, "failing_operations", s.failing)) return *e;
-  if (auto e = read_ops(has_slow, "slow_operations", s.slow_operations)) return *e;
-  return s;
+std::optional<TallyPeriods> tally_periods(const std::vector<ProbeResult>& results) {
+  if (results.empty()) return std::nullopt;
+  auto [first, last] =
+      std::minmax_element(results.begin(), results.end(),
+                          [](const ProbeResult& a, const ProbeResult& b) { return a.at < b.at; });
+  TallyPeriods p;
+  p.hours_from = period_start(first->at, p.hour);
+  p.hours_until = period_start(last->at, p.hour) + p.hour;
+  p.days_from = period_start(first->at, p.day);
+  p.days_until = period_start(last->at, p.day) + p.day;
+  return p;
 }
 
 std::vector<std::string> stale_probe_keys(const std::vector<std::string>& keys, TimePoint now,

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,14 +45,13 @@ struct ProbePlan {
 // `nonce` makes keys unique between rounds that start in the same millisecond (1..64 letters,
 // digits, '-' or '_'). The round id is "<now_ms>-<nonce>".
 Result<ProbePlan> plan_round(const MonitorConfig& config, std::string_view nonce, TimePoint now);
-nlohmann::json plan_to_json(const ProbePlan& plan);
 
 // Whether a scheduled (cron) round runs now: not when monitoring is stopped, nor sooner than
-// `checkInterval` after the last scheduled round (exactly `checkInterval` later runs).
+// `check_interval_ms` after the last scheduled round (exactly that much later runs).
 struct RunDecision {
   bool run = true;
   std::string reason;  // why not, when it does not run
-  // When the next scheduled round is due (the probe scheduler's next alarm): checkInterval
+  // When the next scheduled round is due (the probe scheduler's next alarm): check_interval_ms
   // after this one, or after the last one when it is too soon; none while monitoring is
   // stopped (starting it again sets the alarm).
   std::optional<TimePoint> next_at;
@@ -121,9 +119,19 @@ struct RoundSummary {
 RoundSummary summarize(const std::vector<ProbeResult>& results, breaker::State breaker_state,
                        TimePoint at);
 
-nlohmann::json result_to_json(const ProbeResult& r);
-nlohmann::json summary_to_json(const RoundSummary& s);
-Result<RoundSummary> summary_from_json(const nlohmann::json& j);
+// The hours and days whose aggregates (the hourly figures per operation, the status page's
+// hour and day tallies) are recomputed from the stored checks after a round: those its checks
+// fall in. Hours are [hours_from, hours_until), grouped by `hour`; days likewise over the hour
+// rows. Absent when the round has no checks.
+struct TallyPeriods {
+  Duration hour = Duration(3'600'000);
+  Duration day = Duration(86'400'000);
+  TimePoint hours_from;
+  TimePoint hours_until;
+  TimePoint days_from;
+  TimePoint days_until;
+};
+std::optional<TallyPeriods> tally_periods(const std::vector<ProbeResult>& results);
 
 // Keys under the probe prefix that a round left behind and that are older than `older_than`
 // (their creation time is in the key); other keys are never chosen.

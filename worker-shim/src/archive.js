@@ -24,7 +24,7 @@ async function injectedFault(rt, operation) {
 
 /**
  * What the engine's retention commands read: every `*_RETENTION_DAYS` variable the Worker has
- * (the engine takes the ones it knows) and the health monitor's retentionDays.
+ * (the engine takes the ones it knows) and the health monitor's retention_days.
  */
 async function retentionInput(rt) {
   const vars = {};
@@ -35,7 +35,7 @@ async function retentionInput(rt) {
     if (/^[A-Z_]+_RETENTION_DAYS$/.test(name) && (typeof value === 'string' || typeof value === 'number')) vars[name] = String(value);
   }
   const { config } = await loadMonitor(rt.env.DB);
-  return { vars, probe_retention_days: config?.retentionDays ?? null };
+  return { vars, probe_retention_days: config?.retention_days ?? null };
 }
 
 /** The rows of one archive object (null when there is none). */

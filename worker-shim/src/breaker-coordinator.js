@@ -8,6 +8,9 @@
 import { DurableObject, waitUntil } from 'cloudflare:workers';
 import wasmModule from '../../build/wasm/r2watch.wasm';
 import { Engine } from './engine.js';
+import { ask } from './http.js';
+import { BREAKER_ID } from './runtime.js';
+import { readSavedBreakerOptions } from './db/breaker.js';
 
 /** The object name of a bucket's shared breaker. */
 export function sharedBreakerName(bucket) {
@@ -38,16 +41,11 @@ export class BreakerCoordinator extends DurableObject {
       const engine = new Engine(wasmModule, now);
       const saved = await this.ctx.storage.get('breaker');
       if (saved) {
-        engine.call('breaker_shared_load', saved, now);
+        ask({ engine }, 'breaker_shared_load', saved, now);
       } else {
         // A new shared breaker takes the options the isolates saved (PUT .../config).
-        const row = await this.env.DB?.prepare(
-          'SELECT options_json FROM circuit_breaker_state WHERE breaker = ?',
-        )
-          .bind('r2:BUCKET')
-          .first()
-          .catch(() => null);
-        engine.call('breaker_shared_load', row ? `{"options":${row.options_json}}` : {}, now);
+        const options = await readSavedBreakerOptions(this.env.DB, BREAKER_ID);
+        ask({ engine }, 'breaker_shared_load', options ? `{"options":${options}}` : {}, now);
         this.engine = engine;
         await this.#save(now);
       }
@@ -59,7 +57,7 @@ export class BreakerCoordinator extends DurableObject {
   /** Keeps the breaker (and its transitions) in storage: at once after a transition, else every 10 s. */
   async #save(now, force = true) {
     if (!force && now - this.lastSaveMs < 10_000) return;
-    const { transitions, ...saved } = this.engine.call('breaker_shared_save', {}, now);
+    const { transitions, ...saved } = ask(this, 'breaker_shared_save', {}, now);
     const recent = transitions.length ? ((await this.ctx.storage.get('recent')) ?? []) : null;
     const writes = { breaker: saved };
     if (recent) writes.recent = [...transitions.reverse(), ...recent].slice(0, RECENT_TRANSITIONS);
@@ -71,7 +69,7 @@ export class BreakerCoordinator extends DurableObject {
     const engine = await this.#engine();
     const now = Date.now();
     try {
-      return { now, answer: engine.call(command, input, now) };
+      return { now, answer: ask({ engine }, command, input, now) };
     } catch (e) {
       if (engine.broken) this.engine = null; // rebuilt from storage on the next call
       throw e;
@@ -163,9 +161,8 @@ export class SharedBreakerLink {
     // Nothing of it runs inside the caller's turn: the report is built while the request that
     // started it waits on R2.
     await null;
-    const engine = this.rt.engine;
     try {
-      const { report, next_sync_ms } = engine.call('breaker_sync_take', {}, Date.now());
+      const { report, next_sync_ms } = ask(this.rt, 'breaker_sync_take', {}, Date.now());
       this.nextSyncMs = next_sync_ms;
       let answer;
       try {
@@ -181,7 +178,7 @@ export class SharedBreakerLink {
   }
 
   async #adopt(shared) {
-    const adopted = this.rt.engine.call('breaker_sync_answer', { shared }, Date.now());
+    const adopted = ask(this.rt, 'breaker_sync_answer', { shared }, Date.now());
     this.nextSyncMs = adopted.next_sync_ms;
     if (adopted.pending_transitions > 0) {
       await this.rt.persistBreaker().catch((e) => console.error(`r2watch: breaker transition not saved: ${e.message}`));
@@ -190,7 +187,7 @@ export class SharedBreakerLink {
   }
 
   #failed(e) {
-    const status = this.rt.engine.call('breaker_sync_failed', { error: String(e?.message ?? e) }, Date.now());
+    const status = ask(this.rt, 'breaker_sync_failed', { error: String(e?.message ?? e) }, Date.now());
     this.nextSyncMs = status.next_sync_ms;
     console.error(`r2watch: shared breaker unreachable, this isolate's own breaker guards R2: ${e?.message ?? e}`);
   }

@@ -1,13 +1,11 @@
 // Health and breaker routes: /api/health and /api/health/circuit-breaker*.
-import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { ask, json, readJsonBody } from './http.js';
 import { BREAKER_ID } from './runtime.js';
-import { EngineError } from './engine.js';
+import { pingDatabase, readBreakerTransitions } from './db/health.js';
 import { latestProbeRound } from './monitor.js';
 import { jobsForHealth } from './jobs.js';
 import { accountHealth } from './account.js';
 import { writes } from './write-behind.js';
-
-const RECENT_TRANSITIONS = 20;
 
 // Who may call what: service health is readable by every role; changing it is for admins.
 const READ_HEALTH = { role: 'readonly', scope: 'health' };
@@ -16,7 +14,7 @@ const ADMIN = { role: 'admin' };
 export async function checkDatabase(db) {
   const started = Date.now();
   try {
-    await db.prepare('SELECT COUNT(*) AS n FROM circuit_breaker_state').first();
+    await pingDatabase(db);
     return { database_ok: true, database_latency_ms: Date.now() - started };
   } catch (e) {
     return {
@@ -28,14 +26,7 @@ export async function checkDatabase(db) {
 }
 
 async function recentTransitions(db, limit) {
-  const { results } = await db
-    .prepare(
-      `SELECT from_state, to_state, reason, at_ms, calls, failures, slow_calls, failure_rate_pct,
-              slow_call_rate_pct, consecutive_failures, ema_response_ms
-         FROM circuit_breaker_events WHERE breaker = ? ORDER BY at_ms DESC, id DESC LIMIT ?`,
-    )
-    .bind(BREAKER_ID, limit)
-    .all();
+  const results = await readBreakerTransitions(db, BREAKER_ID, limit);
   return results.map((r) => ({
     from: r.from_state,
     to: r.to_state,
@@ -57,12 +48,7 @@ async function recentTransitions(db, limit) {
 /** Runs an engine command that changes the breaker, then persists the breaker. */
 async function changeBreaker(rt, command, input) {
   const now = Date.now();
-  try {
-    rt.engine.call(command, input, now);
-  } catch (e) {
-    if (e instanceof EngineError) throw fromEngineError(e);
-    throw e;
-  }
+  ask(rt, command, input, now);
   const saved = await rt.persistBreaker(now);
   const body = { ...saved.status, options: saved.options, transitions: saved.transitions };
   // Where isolates share one breaker: the shared state after the change, or why it was not reached.
@@ -78,7 +64,8 @@ export async function observedVerdict(rt, nowMs) {
   const db = await checkDatabase(rt.env.DB);
   const probeRound = db.database_ok ? await latestProbeRound(rt.env.DB) : null;
   const jobs = db.database_ok ? await jobsForHealth(rt, nowMs).catch(() => null) : null;
-  const verdict = rt.engine.call(
+  const verdict = ask(
+    rt,
     'health_verdict',
     { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
     nowMs,
@@ -98,7 +85,8 @@ export function registerHealthRoutes(router) {
     const now = Date.now();
     // The jobs' heartbeats: a Worker whose crons stopped is not healthy.
     const jobs = db.database_ok ? await jobsForHealth(rt, now).catch(() => null) : null;
-    const verdict = rt.engine.call(
+    const verdict = ask(
+      rt,
       'health_verdict',
       { ...db, analytics_bound: Boolean(rt.env.ANALYTICS), probe_round: probeRound, jobs },
       now,
@@ -138,15 +126,16 @@ export function registerHealthRoutes(router) {
   }, { public: true });
 
   router.on('GET', '/api/health/circuit-breaker', async (_request, _params, rt) => {
-    const status = rt.engine.call('breaker_status', {}, Date.now());
-    const transitions = await recentTransitions(rt.env.DB, RECENT_TRANSITIONS);
+    const status = ask(rt, 'breaker_status', {}, Date.now());
+    const { recent_limit: recent } = ask(rt, 'health_breaker_events_query', {});
+    const transitions = await recentTransitions(rt.env.DB, recent);
     const body = { ...status, recent_transitions: transitions };
     // Where isolates share one breaker: this isolate's state above is its local copy; `shared`
     // is the authoritative breaker (or {error}), `sync` this isolate's link to it.
     if (rt.sharedBreaker) {
       await rt.sharedBreaker.syncNow();
       body.scope = 'local_copy';
-      body.sync = rt.engine.call('breaker_sync_status', {}, Date.now());
+      body.sync = ask(rt, 'breaker_sync_status', {}, Date.now());
       body.shared = await rt.sharedBreaker.view();
     }
     return json(body);
@@ -163,7 +152,7 @@ export function registerHealthRoutes(router) {
   ADMIN);
 
   router.on('GET', '/api/health/circuit-breaker/config', async (_request, _params, rt) =>
-    json(rt.engine.call('breaker_status', {}, Date.now()).options),
+    json(ask(rt, 'breaker_status', {}, Date.now()).options),
   READ_HEALTH);
   router.on('PUT', '/api/health/circuit-breaker/config', async (request, _params, rt) => {
     const body = await readJsonBody(request);
@@ -171,12 +160,8 @@ export function registerHealthRoutes(router) {
   }, ADMIN);
 
   router.on('GET', '/api/health/circuit-breaker/events', async (request, _params, rt) => {
-    const limitText = new URL(request.url).searchParams.get('limit') ?? '50';
-    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) {
-      throw new HttpError('invalid_query', 'limit must be a whole number from 1 to 1000', {
-        field: 'limit',
-      });
-    }
-    return json({ transitions: await recentTransitions(rt.env.DB, Number(limitText)) });
+    const query = Object.fromEntries(new URL(request.url).searchParams);
+    const { limit } = ask(rt, 'health_breaker_events_query', query);
+    return json({ transitions: await recentTransitions(rt.env.DB, limit) });
   }, READ_HEALTH);
 }

@@ -5,58 +5,25 @@
 import { HttpError, json, readJsonBody, ask } from './http.js';
 import { guarded, withTimeout, TimeoutError } from './storage.js';
 import { probeScheduler } from './probe-scheduler.js';
-import { tallyStatements } from './db/status.js';
+import {
+  readLatestProbeRound,
+  readMonitor,
+  readProbeChecks,
+  readProbeHistory,
+  readServiceAlerts,
+  resolveServiceAlert,
+  writeMonitorConfig,
+  writeRound,
+} from './db/health.js';
 
-
-// API field <-> D1 column of health_check_config (durations in ms, flags as 0/1).
-const CONFIG_COLUMNS = [
-  ['checkInterval', 'check_interval_ms'],
-  ['timeout', 'timeout_ms'],
-  ['failureThreshold', 'failure_threshold'],
-  ['recoveryTimeout', 'recovery_timeout_ms'],
-  ['slowResponseThreshold', 'slow_response_threshold_ms'],
-  ['enabled', 'enabled', 'flag'],
-  ['testOperations', 'test_operations', 'json'],
-  ['alertOnFailure', 'alert_on_failure', 'flag'],
-  ['alertOnRecovery', 'alert_on_recovery', 'flag'],
-  ['retentionDays', 'retention_days'],
-];
-
-function rowToConfig(row) {
-  if (!row) return null; // the engine's defaults
-  const config = {};
-  for (const [field, column, kind] of CONFIG_COLUMNS) {
-    const v = row[column];
-    config[field] = kind === 'flag' ? v === 1 : kind === 'json' ? JSON.parse(v) : v;
-  }
-  return config;
-}
-
-function configValues(config) {
-  return CONFIG_COLUMNS.map(([field, , kind]) => {
-    const v = config[field];
-    return kind === 'flag' ? (v ? 1 : 0) : kind === 'json' ? JSON.stringify(v) : v;
-  });
-}
 
 /** The stored config (null: defaults) and the state carried between rounds (null: fresh). */
-export async function loadMonitor(db) {
-  const [config, state] = await db.batch([
-    db.prepare('SELECT * FROM health_check_config WHERE id = 1'),
-    db.prepare('SELECT state_json FROM health_monitor_state WHERE id = 1'),
-  ]);
-  const stateRow = state.results[0];
-  return {
-    config: rowToConfig(config.results[0]),
-    state: stateRow ? JSON.parse(stateRow.state_json) : null,
-  };
-}
+export const loadMonitor = readMonitor;
 
 /** The last probe round's summary for /api/health, or null (none yet, or D1 unreadable). */
 export async function latestProbeRound(db) {
   try {
-    const row = await db.prepare('SELECT state_json FROM health_monitor_state WHERE id = 1').first();
-    return row ? (JSON.parse(row.state_json).last_round ?? null) : null;
+    return await readLatestProbeRound(db);
   } catch {
     return null;
   }
@@ -127,95 +94,6 @@ async function cleanUp(rt, plan) {
   }
 }
 
-/** Writes a judged round in one batch: checks, hourly aggregates, state and alerts. */
-async function saveRound(db, round, nowMs) {
-  const statements = round.checks.map((c) =>
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO r2_health_checks
-           (round_id, trigger, operation, ok, status, response_time_ms, error, checked_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(round.round_id, round.trigger, c.operation, c.ok ? 1 : 0, c.status,
-        c.response_time_ms, c.error, c.checked_at_ms),
-  );
-  if (round.checks.length) {
-    const times = round.checks.map((c) => c.checked_at_ms);
-    // Recomputed from the stored checks of the hours this round touched: idempotent. (Bound
-    // numbers may reach SQLite as REAL: CAST keeps the hour arithmetic integer division, or
-    // the hour would be recomputed from this round's checks alone.)
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO r2_operation_metrics (operation, hour_start_ms, checks, failures, slow,
-             response_time_sum_ms, response_time_max_ms, updated_at_ms)
-           SELECT operation, (checked_at_ms / 3600000) * 3600000 AS hour, COUNT(*),
-                  SUM(ok = 0), SUM(status = 'slow'), SUM(response_time_ms), MAX(response_time_ms), ?3
-             FROM r2_health_checks
-            WHERE checked_at_ms >= (CAST(?1 AS INTEGER) / 3600000) * 3600000
-              AND checked_at_ms < (CAST(?2 AS INTEGER) / 3600000 + 1) * 3600000
-            GROUP BY operation, hour
-           ON CONFLICT (operation, hour_start_ms) DO UPDATE SET checks = excluded.checks,
-             failures = excluded.failures, slow = excluded.slow,
-             response_time_sum_ms = excluded.response_time_sum_ms,
-             response_time_max_ms = excluded.response_time_max_ms,
-             updated_at_ms = excluded.updated_at_ms`,
-        )
-        .bind(Math.min(...times), Math.max(...times), nowMs),
-    );
-    // The status page's uptime tallies of the same hours and days (db/status.js).
-    statements.push(...tallyStatements(db, times, nowMs));
-  }
-  if (!round.ignored) {
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO health_monitor_state (id, state_json, updated_at_ms) VALUES (1, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET state_json = excluded.state_json,
-             updated_at_ms = excluded.updated_at_ms`,
-        )
-        .bind(JSON.stringify(round.state), nowMs),
-    );
-  }
-  for (const e of round.events) {
-    if (e.action === 'open') {
-      // At most one active alert per type (a partial unique index): a condition that stays
-      // true, or a state lost between isolates, never opens a second one.
-      statements.push(
-        db
-          .prepare(
-            `INSERT OR IGNORE INTO service_alerts
-               (type, severity, status, message, round_id, created_at_ms, updated_at_ms)
-             VALUES (?, ?, 'active', ?, ?, ?, ?)`,
-          )
-          .bind(e.type, e.severity, e.message, round.round_id, e.at_ms, e.at_ms),
-      );
-    } else if (e.action === 'resolve') {
-      statements.push(
-        db
-          .prepare(
-            `UPDATE service_alerts SET status = 'resolved', resolved_at_ms = ?1,
-               resolved_by = 'monitor', resolution_note = ?2, updated_at_ms = ?1
-             WHERE type = ?3 AND status = 'active'`,
-          )
-          .bind(e.at_ms, e.message, e.type),
-      );
-    } else if (e.action === 'record') {
-      statements.push(
-        db
-          .prepare(
-            `INSERT INTO service_alerts (type, severity, status, message, round_id, created_at_ms,
-               updated_at_ms, resolved_at_ms, resolved_by, resolution_note)
-             VALUES (?, ?, 'resolved', ?, ?, ?, ?, ?, 'monitor', ?)`,
-          )
-          .bind(e.type, e.severity, e.message, round.round_id, e.at_ms, e.at_ms, e.at_ms,
-            e.message),
-      );
-    }
-  }
-  await db.batch(statements);
-}
-
 /**
  * Runs one probe round: asks the engine whether to run and what, runs each probe through the
  * breaker, cleans up whatever happened, has the engine judge the round, stores it.
@@ -242,13 +120,13 @@ export async function runProbeRound(rt, { trigger, nowMs = Date.now() }) {
     { config, state, trigger, round_id: plan.round_id, started_ms: nowMs, probes },
     evaluatedAt,
   );
-  await saveRound(db, round, evaluatedAt);
+  await writeRound(db, round, evaluatedAt);
   return { ran: true, ...round, next_round_ms: plan.next_round_ms };
 }
 
 /**
  * The collect-metrics cron's part of the probes: with the probe scheduler (a Durable Object
- * alarm at checkInterval), make sure its alarm runs and restart it when it stopped; without the
+ * alarm at check_interval_ms), make sure its alarm runs and restart it when it stopped; without the
  * binding, or when the object cannot be reached, run the round from the cron as before.
  */
 export async function scheduleProbes(rt, nowMs) {
@@ -256,7 +134,7 @@ export async function scheduleProbes(rt, nowMs) {
   if (scheduler) {
     try {
       const { config } = await loadMonitor(rt.env.DB);
-      if (config.enabled === false) return { scheduler: 'alarm', ran: false, reason: 'monitoring is stopped' };
+      if (config?.enabled === false) return { scheduler: 'alarm', ran: false, reason: 'monitoring is stopped' };
       const alarm = await scheduler.ensure();
       return { scheduler: 'alarm', ...alarm };
     } catch (e) {
@@ -303,19 +181,8 @@ async function updateConfig(rt, update) {
   const db = rt.env.DB;
   const { config: current } = await loadMonitor(db);
   const { config } = ask(rt, 'health_config_update', { current, update });
-  const now = Date.now();
-  const columns = CONFIG_COLUMNS.map(([, column]) => column);
-  await db
-    .prepare(
-      `INSERT INTO health_check_config (id, ${columns.join(', ')}, updated_at_ms)
-       VALUES (1, ${columns.map(() => '?').join(', ')}, ?)
-       ON CONFLICT (id) DO UPDATE SET
-         ${columns.map((c) => `${c} = excluded.${c}`).join(', ')},
-         updated_at_ms = excluded.updated_at_ms`,
-    )
-    .bind(...configValues(config), now)
-    .run();
-  ask(rt, 'health_config_apply', { config });
+  await writeMonitorConfig(db, config, Date.now());
+  ask(rt, 'health_config_apply', { config: { version: 2, ...config } });
   const saved = await rt.persistBreaker();
   return {
     config,
@@ -336,26 +203,14 @@ export function registerMonitorRoutes(router) {
 
   router.on('GET', '/api/health/history', async (request, _params, rt) => {
     const q = ask(rt, 'health_history_query', queryOf(request));
-    const where = `checked_at_ms >= ?1 AND checked_at_ms <= ?2 AND (?3 IS NULL OR operation = ?3)`;
-    const db = rt.env.DB;
-    const [rows, total] = await db.batch([
-      db
-        .prepare(
-          `SELECT round_id, trigger, operation, ok, status, response_time_ms, error, checked_at_ms
-             FROM r2_health_checks WHERE ${where}
-            ORDER BY checked_at_ms DESC, id DESC LIMIT ?4 OFFSET ?5`,
-        )
-        .bind(q.from_ms, q.to_ms, q.operation, q.limit, q.offset),
-      db.prepare(`SELECT COUNT(*) AS n FROM r2_health_checks WHERE ${where}`)
-        .bind(q.from_ms, q.to_ms, q.operation),
-    ]);
+    const { rows, total } = await readProbeHistory(rt.env.DB, q);
     return json({
-      checks: rows.results.map((r) => ({
+      checks: rows.map((r) => ({
         ...r,
         ok: r.ok === 1,
         checked_at: new Date(r.checked_at_ms).toISOString(),
       })),
-      total: total.results[0].n,
+      total,
       limit: q.limit,
       offset: q.offset,
     });
@@ -363,12 +218,7 @@ export function registerMonitorRoutes(router) {
 
   router.on('GET', '/api/health/metrics', async (request, _params, rt) => {
     const q = ask(rt, 'health_metrics_query', queryOf(request));
-    const checks = await rt.env.DB.prepare(
-      `SELECT operation, ok, response_time_ms FROM r2_health_checks
-        WHERE checked_at_ms >= ? AND checked_at_ms <= ?`,
-    )
-      .bind(q.since_ms, q.until_ms)
-      .raw();
+    const checks = await readProbeChecks(rt.env.DB, q.since_ms, q.until_ms);
     const stats = ask(rt, 'health_metrics', { checks });
     return json({
       hours: q.hours,
@@ -411,33 +261,16 @@ export function registerMonitorRoutes(router) {
 
   router.on('GET', '/api/health/alerts', async (request, _params, rt) => {
     const q = ask(rt, 'health_alerts_query', queryOf(request));
-    const { results } = await rt.env.DB.prepare(
-      `SELECT * FROM service_alerts WHERE (?1 IS NULL OR status = ?1)
-        ORDER BY created_at_ms DESC, id DESC LIMIT ?2 OFFSET ?3`,
-    )
-      .bind(q.status, q.limit, q.offset)
-      .all();
-    return json({ alerts: results.map(describeAlert), limit: q.limit, offset: q.offset });
+    const alerts = await readServiceAlerts(rt.env.DB, q);
+    return json({ alerts: alerts.map(describeAlert), limit: q.limit, offset: q.offset });
   }, READ_HEALTH);
 
   router.on('POST', '/api/health/alerts/:id/resolve', async (request, params, rt) => {
     const body = JSON.parse(await readJsonBody(request));
     const { id, note } = ask(rt, 'health_alert_resolve', { ...body, id: params.id });
-    const db = rt.env.DB;
-    const now = Date.now();
-    const [update, after] = await db.batch([
-      db
-        .prepare(
-          `UPDATE service_alerts SET status = 'resolved', resolved_at_ms = ?1,
-             resolved_by = 'operator', resolution_note = ?2, updated_at_ms = ?1
-           WHERE id = ?3 AND status = 'active'`,
-        )
-        .bind(now, note, id),
-      db.prepare('SELECT * FROM service_alerts WHERE id = ?').bind(id),
-    ]);
-    const row = after.results[0];
+    const { row, resolved } = await resolveServiceAlert(rt.env.DB, id, note, Date.now());
     if (!row) throw new HttpError('not_found', `no alert with id ${id}`, { field: 'id' });
-    if (update.meta.changes === 0) {
+    if (!resolved) {
       throw new HttpError('conflict', `alert ${id} is already resolved`, { field: 'id' });
     }
     return json(describeAlert(row));

@@ -1,5 +1,5 @@
 // The probe scheduler: one Durable Object whose alarm runs the health monitor's probe rounds at
-// the configured checkInterval (10 s at the shortest), so `checkInterval` means what it says;
+// the configured check_interval_ms (10 s at the shortest), so `check_interval_ms` means what it says;
 // crons cannot fire more often than once a minute. The engine decides whether a round is due and
 // when the next one is (health_probe_plan's next_round_ms); this object only keeps the alarm.
 // The collect-metrics cron stays as the fallback: it restarts an alarm that stopped, and runs

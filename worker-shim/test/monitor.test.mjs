@@ -8,7 +8,7 @@ import { startWorker, call, sleep, runCron } from './helpers.mjs';
 const COLLECT = '*/5 * * * *';
 const DAILY = '0 0 * * *';
 
-/** Cron times 30 s apart (the default checkInterval), ending in the recent past. */
+/** Cron times 30 s apart (the default check_interval_ms), ending in the recent past. */
 function cronClock() {
   let t = Date.now() - 10 * 60_000;
   return () => (t += 30_000);
@@ -103,7 +103,7 @@ test('faults on PUT: degraded, unhealthy when the breaker opens, one alert, then
     assert.match(degraded.body.components.storage.reason, /failing in the last probe round: put/);
     assert.equal(degraded.body.circuit_breaker.state, 'closed');
 
-    // Users' PUTs fail too: three in a row open the breaker (failureThreshold 3).
+    // Users' PUTs fail too: three in a row open the breaker (failure_threshold 3).
     for (let i = 0; i < 3; i++) {
       assert.equal((await call(worker, 'PUT', `/api/storage/files/u${i}`, 'x')).status, 502);
     }
@@ -126,9 +126,9 @@ test('faults on PUT: degraded, unhealthy when the breaker opens, one alert, then
     );
     assert.equal((await alertsOf(worker, 'circuit_breaker_open')).length, 1);
 
-    // Faults stop; with a short recoveryTimeout the next round's first probe is the trial call.
+    // Faults stop; with a short recovery_timeout_ms the next round's first probe is the trial call.
     await call(worker, 'DELETE', '/api/admin/faults');
-    const cfg = await call(worker, 'PUT', '/api/health/config', { recoveryTimeout: 1000 });
+    const cfg = await call(worker, 'PUT', '/api/health/config', { recovery_timeout_ms: 1000 });
     assert.equal(cfg.status, 200);
     await sleep(1100);
     await runCron(worker, COLLECT, nextCron());
@@ -160,13 +160,13 @@ test('a bad config update is refused with 422 naming each field, and the old con
   const worker = await startWorker();
   try {
     const good = await call(worker, 'PUT', '/api/health/config', {
-      failureThreshold: 5,
-      recoveryTimeout: 45000,
-      slowResponseThreshold: 1500,
-      testOperations: ['put', 'get'],
+      failure_threshold: 5,
+      recovery_timeout_ms: 45000,
+      slow_response_threshold_ms: 1500,
+      test_operations: ['put', 'get'],
     });
     assert.equal(good.status, 200);
-    assert.equal(good.body.config.failureThreshold, 5);
+    assert.equal(good.body.config.failure_threshold, 5);
     // Applied to the breaker at once.
     const breaker = await call(worker, 'GET', '/api/health/circuit-breaker/config');
     assert.equal(breaker.body.consecutive_failure_threshold, 5);
@@ -174,20 +174,20 @@ test('a bad config update is refused with 422 naming each field, and the old con
     assert.equal(breaker.body.slow_call_duration_ms, 1500);
 
     const bad = await call(worker, 'PUT', '/api/health/config', {
-      timeout: 50,
-      failureThreshold: 'many',
-      testOperations: ['copy'],
-      alertOnFailure: 'yes',
+      timeout_ms: 50,
+      failure_threshold: 'many',
+      test_operations: ['copy'],
+      alert_on_failure: 'yes',
     });
     assert.equal(bad.status, 422);
     assert.equal(bad.body.error.code, 'invalid_field');
     assert.deepEqual(bad.body.error.errors.map((e) => e.field).sort(), [
-      'alertOnFailure',
-      'failureThreshold',
-      'testOperations',
-      'timeout',
+      'alert_on_failure',
+      'failure_threshold',
+      'test_operations',
+      'timeout_ms',
     ]);
-    for (const field of ['timeout', 'failureThreshold', 'testOperations', 'alertOnFailure']) {
+    for (const field of ['timeout_ms', 'failure_threshold', 'test_operations', 'alert_on_failure']) {
       assert.match(bad.body.error.message, new RegExp(field));
     }
     const after = await call(worker, 'GET', '/api/health/config');
@@ -197,7 +197,7 @@ test('a bad config update is refused with 422 naming each field, and the old con
         .consecutive_failure_threshold,
       5,
     );
-    assert.equal((await call(worker, 'PUT', '/api/health/config', '{"timeout": ')).status, 400);
+    assert.equal((await call(worker, 'PUT', '/api/health/config', '{"timeout_ms": ')).status, 400);
 
     // Only the configured operations are probed.
     const round = await call(worker, 'POST', '/api/health/check');
@@ -296,16 +296,16 @@ test('the daily job deletes health checks past the retention window, never befor
       `INSERT INTO r2_health_checks (round_id, trigger, operation, ok, status, response_time_ms,
          error, checked_at_ms) VALUES (?, 'scheduled', 'get', 1, 'ok', 5, NULL, ?)`,
     );
-    // retentionDays below 90 keeps 90 days all the same.
-    await call(worker, 'PUT', '/api/health/config', { retentionDays: 7 });
+    // retention_days below 90 keeps 90 days all the same.
+    await call(worker, 'PUT', '/api/health/config', { retention_days: 7 });
     await worker.db.batch([
       insert.bind('old', now - 90 * 86_400_000 - 60_000),
       insert.bind('day-8', now - 8 * 86_400_000),
     ]);
     assert.equal((await runCron(worker, DAILY, now)).outcome, 'ok');
     assert.deepEqual((await checksInD1(worker)).map((c) => c.round_id), ['day-8']);
-    // Above 90 days, retentionDays rules.
-    await call(worker, 'PUT', '/api/health/config', { retentionDays: 120 });
+    // Above 90 days, retention_days rules.
+    await call(worker, 'PUT', '/api/health/config', { retention_days: 120 });
     await worker.db.batch([
       insert.bind('day-121', now - 120 * 86_400_000 - 60_000),
       insert.bind('day-119', now - 120 * 86_400_000 + 60_000),
@@ -321,8 +321,8 @@ test('a probe past the timeout fails as a timeout and one past the slow threshol
   const worker = await startWorker();
   try {
     const cfg = await call(worker, 'PUT', '/api/health/config', {
-      timeout: 1000,
-      slowResponseThreshold: 100,
+      timeout_ms: 1000,
+      slow_response_threshold_ms: 100,
     });
     assert.equal(cfg.status, 200);
     await call(worker, 'PUT', '/api/admin/faults', { operation: 'head', latency_ms: 1500 });

@@ -1,5 +1,5 @@
-// Probe rounds every checkInterval, from the probe scheduler's Durable Object alarm (10 s at the
-// shortest): crons fire once a minute at best, so a 30-second checkInterval used to mean 5
+// Probe rounds every check_interval_ms, from the probe scheduler's Durable Object alarm (10 s at the
+// shortest): crons fire once a minute at best, so a 30-second check_interval_ms used to mean 5
 // minutes. The collect-metrics cron is the fallback that restarts a stopped alarm.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,17 +22,17 @@ async function waitFor(what, predicate, timeoutMs) {
   }
 }
 
-test('the alarm runs a probe round every checkInterval, not every cron', { timeout: 60_000 }, async () => {
+test('the alarm runs a probe round every check_interval_ms, not every cron', { timeout: 60_000 }, async () => {
   const worker = await startWorker({ probeScheduler: true });
   try {
-    const tooShort = await call(worker, 'PUT', '/api/health/config', { checkInterval: 5000 });
+    const tooShort = await call(worker, 'PUT', '/api/health/config', { check_interval_ms: 5000 });
     assert.equal(tooShort.status, 422);
-    assert.equal(tooShort.body.error.field ?? tooShort.body.error.errors?.[0]?.field, 'checkInterval');
+    assert.equal(tooShort.body.error.field ?? tooShort.body.error.errors?.[0]?.field, 'check_interval_ms');
 
-    const set = await call(worker, 'PUT', '/api/health/config', { checkInterval: 10_000, enabled: true });
+    const set = await call(worker, 'PUT', '/api/health/config', { check_interval_ms: 10_000, enabled: true });
     assert.equal(set.status, 200, JSON.stringify(set.body));
     // The change sets the alarm at once: the first round comes within moments, the next one
-    // checkInterval later, with no cron in between.
+    // check_interval_ms later, with no cron in between.
     const first = await waitFor('the first scheduled round', async () => (await scheduledRounds(worker))[0], 8000);
     const status = await call(worker, 'GET', '/api/health/probe-scheduler');
     assert.equal(status.body.scheduler, 'alarm');
@@ -53,7 +53,7 @@ test('the alarm runs a probe round every checkInterval, not every cron', { timeo
 test('stopping monitoring stops the alarm; the cron restarts an alarm that stopped', { timeout: 60_000 }, async () => {
   const worker = await startWorker({ probeScheduler: true });
   try {
-    await call(worker, 'PUT', '/api/health/config', { checkInterval: 10_000, enabled: true });
+    await call(worker, 'PUT', '/api/health/config', { check_interval_ms: 10_000, enabled: true });
     await waitFor('the first scheduled round', async () => (await scheduledRounds(worker))[0], 8000);
     assert.equal((await call(worker, 'POST', '/api/health/monitoring/stop')).status, 200);
     assert.equal((await call(worker, 'GET', '/api/health/probe-scheduler')).body.alarm_ms, null);
@@ -63,7 +63,7 @@ test('stopping monitoring stops the alarm; the cron restarts an alarm that stopp
     assert.equal((await call(worker, 'GET', '/api/health/probe-scheduler')).body.alarm_ms, null);
 
     // Monitoring on again, but the alarm was lost (as if the object had been reset): the
-    // 5-minute cron notices and restarts it, and a round follows once checkInterval has passed
+    // 5-minute cron notices and restarts it, and a round follows once check_interval_ms has passed
     // since the last one.
     await worker.db.prepare('UPDATE health_check_config SET enabled = 1 WHERE id = 1').run();
     const before = (await scheduledRounds(worker)).length;

@@ -434,9 +434,9 @@ test('silences and maintenance windows: stored, listed, a listed one sent back i
 
 async function monitorViews(worker) {
   const got = (await ok(worker, 'GET', '/api/health/config')).body.config;
-  assert.equal(got.timeout, 4000);
-  assert.equal(got.failureThreshold, 4);
-  assert.deepEqual(got.testOperations, ['get', 'put', 'head']);
+  assert.equal(got.timeout_ms, 4000);
+  assert.equal(got.failure_threshold, 4);
+  assert.deepEqual(got.test_operations, ['get', 'put', 'head']);
   const round = (await ok(worker, 'POST', '/api/health/check')).body;
   assert.deepEqual(round.checks.map((c) => c.operation).sort(), ['get', 'head', 'put']);
   await ok(worker, 'POST', '/api/admin/jobs/collect-metrics');
@@ -457,14 +457,14 @@ test('health monitor config: stored, read back, sent back unchanged, used by pro
   await withColdStart(
     async (worker) => {
       await ok(worker, 'PUT', '/api/health/config', {
-        timeout: 4000,
-        failureThreshold: 4,
-        recoveryTimeout: 90000,
-        slowResponseThreshold: 1500,
-        testOperations: ['get', 'put', 'head'],
-        retentionDays: 14,
-        checkInterval: 60000,
-        alertOnRecovery: false,
+        timeout_ms: 4000,
+        failure_threshold: 4,
+        recovery_timeout_ms: 90000,
+        slow_response_threshold_ms: 1500,
+        test_operations: ['get', 'put', 'head'],
+        retention_days: 14,
+        check_interval_ms: 60000,
+        alert_on_recovery: false,
       });
       await monitorViews(worker);
       await getThenPut(worker, '/api/health/config', 'PUT', '/api/health/config', (b) => b.config);

@@ -11,7 +11,7 @@ const EVERY_MINUTE = '* * * * *';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** Cron times 30 s apart (the default checkInterval), ending in the recent past. */
+/** Cron times 30 s apart (the default check_interval_ms), ending in the recent past. */
 function cronClock() {
   let t = Date.now() - 10 * 60_000;
   return () => (t += 30_000);

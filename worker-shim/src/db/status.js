@@ -2,47 +2,42 @@
 // (alerts an admin made public) and their updates. The SQL of worker-shim/src/status.js, and the
 // tally statements the health monitor adds to each probe round's batch.
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
 /**
  * Statements that recompute the tallies of the hours and days a probe round touched, from the
  * stored checks (hours) and the hour rows (days): replace semantics, so a retried round or a
  * re-run never counts twice. Added to the round's batch after its checks are inserted.
  * @param {D1Database} db
- * @param {number[]} checkedAtMs the times of the round's checks
+ * @param {{hour_ms: number, day_ms: number, hours_from_ms: number, hours_until_ms: number,
+ *   days_from_ms: number, days_until_ms: number}} tally the periods the engine chose
+ *   (health_round_evaluate's `tally`)
  */
-export function tallyStatements(db, checkedAtMs, nowMs) {
-  if (checkedAtMs.length === 0) return [];
+export function tallyStatements(db, tally, nowMs) {
   // Bound numbers may reach SQLite as REAL: CAST makes the period arithmetic integer division.
-  const from = Math.min(...checkedAtMs);
-  const to = Math.max(...checkedAtMs);
   return [
     db
       .prepare(
         `INSERT INTO status_probe_counts (period, start_ms, operation, trigger, status, checks, updated_at_ms)
-         SELECT 'hour', (checked_at_ms / ${HOUR_MS}) * ${HOUR_MS} AS hour, operation, trigger, status, COUNT(*), ?3
+         SELECT 'hour', (checked_at_ms / CAST(?4 AS INTEGER)) * CAST(?4 AS INTEGER) AS hour,
+                operation, trigger, status, COUNT(*), ?3
            FROM r2_health_checks
-          WHERE checked_at_ms >= (CAST(?1 AS INTEGER) / ${HOUR_MS}) * ${HOUR_MS}
-            AND checked_at_ms < (CAST(?2 AS INTEGER) / ${HOUR_MS} + 1) * ${HOUR_MS}
+          WHERE checked_at_ms >= ?1 AND checked_at_ms < ?2
           GROUP BY hour, operation, trigger, status
          ON CONFLICT (period, start_ms, operation, trigger, status) DO UPDATE SET
            checks = excluded.checks, updated_at_ms = excluded.updated_at_ms`,
       )
-      .bind(from, to, nowMs),
+      .bind(tally.hours_from_ms, tally.hours_until_ms, nowMs, tally.hour_ms),
     db
       .prepare(
         `INSERT INTO status_probe_counts (period, start_ms, operation, trigger, status, checks, updated_at_ms)
-         SELECT 'day', (start_ms / ${DAY_MS}) * ${DAY_MS} AS day, operation, trigger, status, SUM(checks), ?3
+         SELECT 'day', (start_ms / CAST(?4 AS INTEGER)) * CAST(?4 AS INTEGER) AS day,
+                operation, trigger, status, SUM(checks), ?3
            FROM status_probe_counts
-          WHERE period = 'hour'
-            AND start_ms >= (CAST(?1 AS INTEGER) / ${DAY_MS}) * ${DAY_MS}
-            AND start_ms < (CAST(?2 AS INTEGER) / ${DAY_MS} + 1) * ${DAY_MS}
+          WHERE period = 'hour' AND start_ms >= ?1 AND start_ms < ?2
           GROUP BY day, operation, trigger, status
          ON CONFLICT (period, start_ms, operation, trigger, status) DO UPDATE SET
            checks = excluded.checks, updated_at_ms = excluded.updated_at_ms`,
       )
-      .bind(from, to, nowMs),
+      .bind(tally.days_from_ms, tally.days_until_ms, nowMs, tally.day_ms),
   ];
 }
 

@@ -26,6 +26,8 @@ double r2w_fault_latency_ms(int32_t op);
 int32_t r2w_faults_active();
 int32_t r2w_call(const char* command, uint32_t command_len, const char* input,
                  uint32_t input_len, double now_ms);
+void* r2w_hot_region();
+int32_t r2w_fold();
 const char* r2w_output_ptr();
 uint32_t r2w_output_len();
 }
@@ -71,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   r2w_call("faults_set", 10, kFaults, sizeof kFaults - 1, 0);
   int32_t series = -1;
   for (int steps = 0; !in.empty() && steps < 256; ++steps) {
-    switch (in.byte() % 13) {
+    switch (in.byte() % 15) {
       case 0:
         r2w_acquire(in.number());
         break;
@@ -129,6 +131,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         r2w_call(kStatus, sizeof kStatus - 1, "{}", 2, in.number());
         break;
       }
+      case 13: {
+        // Writes one event into the hot region's ring as the Worker does (raw doubles, so any
+        // garbage), at the count the region says, or a count of its own choosing.
+        auto* words = static_cast<int32_t*>(r2w_hot_region());
+        auto* numbers = static_cast<double*>(r2w_hot_region());
+        int32_t n = words[1];
+        if (n >= 0 && n < words[2]) {
+          for (int f = 0; f < 6; ++f) numbers[8 + n * 6 + f] = f == 0 && in.byte() % 2 ? series : in.number();
+          words[1] = n + 1;
+        } else {
+          words[1] = in.small() * 1000;
+        }
+        break;
+      }
+      case 14:
+        r2w_fold();
+        break;
     }
   }
   return 0;

@@ -62,9 +62,12 @@ bool run_command(CommandHandler handler, Engine& engine, std::string_view comman
 
 bool Engine::call(std::string_view command, std::string_view input, TimePoint now,
                   std::string_view attachment) {
+  fold();  // the hot path's buffered calls count before anything reads the breaker or rollups
+  saw(now);
   attachment_ = attachment;
   output_texts_.clear();
   bool ok = run_command(find_command(command), *this, command, input, now, output_);
+  publish();
   attachment_ = {};
   for (const std::string& text : output_texts_) {
     if (!ok) break;

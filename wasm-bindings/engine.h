@@ -1,6 +1,8 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +29,52 @@ struct OperationCounters {
   double latency_sum_ms = 0;
 };
 
+// Numbers from JavaScript are doubles; converting one outside the target's range is undefined
+// behaviour in C++ (found by the hot-path fuzz target), so every conversion clamps first: times
+// to JavaScript's Date range (+-8.64e15 ms), durations and counts to 0..2^53, NaN to 0.
+TimePoint time_from_js(double ms);
+Duration duration_from_js(double ms);
+uint64_t count_from_js(double n);
+
+// The hot path's shared memory: a region of the engine in wasm linear memory that the Worker
+// reads and writes through typed arrays (worker-shim/src/engine.js), so that most guarded calls
+// cross into wasm not at all. The engine writes the answers (word, slow_call_ms, faults_active,
+// the sampling draws) after each of its calls; the Worker writes events into `ring` and their
+// number into `count`.
+//   word 1 ("go ahead"): a call may go ahead without asking (acquire), and its success may be
+//     written into the ring instead of recorded, when its latency is at most `slow_call_ms`
+//     (the breaker's slow-call duration). word 0 ("ask me"): acquire and record are calls.
+//   faults_active: whether any fault is injected (the Worker asks for faults only then).
+//   sampling: an operation's raw event is written with weight `*_sample_weight` when a uniform
+//     draw in [0, 1) is below `*_sample_below`, else not at all (metrics::sample_weight).
+//   ring: `capacity` events of kHotEventFields doubles each: series id, operation index,
+//     latency ms, bytes up, bytes down, time (epoch ms). Folded into the breaker and the
+//     rollups, in order, before any other engine call and when the Worker finds it full.
+// Byte layout (offsets from the region's start, fixed: the Worker reads them):
+//   0 int32 word, 4 int32 count, 8 int32 capacity, 12 int32 fields per event,
+//   16 double slow_call_ms, 24 int32 faults_active, 28 (unused),
+//   32 double ok_sample_below, 40 double ok_sample_weight,
+//   48 double error_sample_below, 56 double error_sample_weight, 64 the ring.
+inline constexpr uint32_t kHotRingCapacity = 1024;
+inline constexpr uint32_t kHotEventFields = 6;
+struct HotRegion {
+  int32_t word = 0;
+  int32_t count = 0;
+  int32_t capacity = kHotRingCapacity;
+  int32_t fields = kHotEventFields;
+  double slow_call_ms = 0;
+  int32_t faults_active = 0;
+  int32_t unused = 0;
+  double ok_sample_below = 0;
+  double ok_sample_weight = 0;
+  double error_sample_below = 0;
+  double error_sample_weight = 0;
+  double ring[kHotRingCapacity * kHotEventFields] = {};
+};
+static_assert(offsetof(HotRegion, slow_call_ms) == 16 && offsetof(HotRegion, faults_active) == 24 &&
+              offsetof(HotRegion, ok_sample_below) == 32 &&
+              offsetof(HotRegion, error_sample_weight) == 56 && offsetof(HotRegion, ring) == 64);
+
 // One engine per wasm instance (so per Worker isolate): the breaker that guards the bucket,
 // the injected faults, and counters. The Worker calls the hot-path methods with numbers and
 // everything else through `call()` with JSON; `call()` never throws and never traps on bad
@@ -45,6 +93,16 @@ class Engine {
   uint32_t record(uint32_t series_id, Operation op, bool ok, Duration latency, uint64_t bytes_up,
                   uint64_t bytes_down, TimePoint now);
   void release() { breaker_.release(); }
+  // The hot path's shared memory (see HotRegion). `fold` records the events the Worker wrote
+  // into its ring (events of an unknown series or operation are dropped) and empties it;
+  // `publish` writes the breaker's answer for the next calls into it. Every engine entry
+  // point that reads or changes the breaker or the rollups folds first and publishes after.
+  HotRegion& hot() { return hot_; }
+  void fold();
+  void publish();
+  // The latest time the engine was given (by a hot-path call, a buffered event or a command):
+  // the breaker's answer in the hot region holds from then on.
+  void saw(TimePoint t) { latest_ = std::max(latest_, t); }
 
   const faults::FaultPlan& faults() const { return faults_; }
 
@@ -107,6 +165,11 @@ class Engine {
   std::string analytics_key_;
   alerts::EmailDefaults email_defaults_;
   std::string output_;
+  // fold()'s scratch, kept for its memory.
+  std::vector<metrics::OperationEvent> fold_events_;
+  std::vector<breaker::QuietSuccess> fold_successes_;
+  TimePoint latest_;
+  alignas(8) HotRegion hot_;
 };
 
 }  // namespace r2w::bindings

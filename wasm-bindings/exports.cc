@@ -30,26 +30,9 @@ std::unique_ptr<Engine>& engine() {
   return instance;
 }
 
-// Numbers from JavaScript are doubles; converting one outside the target's range is undefined
-// behaviour in C++ (found by the hot-path fuzz target), so every conversion clamps first: times
-// to JavaScript's Date range (+-8.64e15 ms), durations and counts to 0..2^53.
-constexpr double kMaxDateMs = 8.64e15;
-constexpr double kMaxExact = 9007199254740992.0;  // 2^53
-
-double clamp(double v, double lo, double hi) {
-  if (!std::isfinite(v)) return 0;
-  return v < lo ? lo : v > hi ? hi : v;
-}
-
-r2w::TimePoint to_time(double now_ms) {
-  return r2w::from_epoch_ms(static_cast<int64_t>(clamp(now_ms, -kMaxDateMs, kMaxDateMs)));
-}
-
-r2w::Duration to_duration(double ms) {
-  return r2w::Duration(static_cast<int64_t>(clamp(ms, 0, kMaxExact)));
-}
-
-uint64_t to_count(double n) { return static_cast<uint64_t>(clamp(n, 0, kMaxExact)); }
+r2w::TimePoint to_time(double now_ms) { return r2w::bindings::time_from_js(now_ms); }
+r2w::Duration to_duration(double ms) { return r2w::bindings::duration_from_js(ms); }
+uint64_t to_count(double n) { return r2w::bindings::count_from_js(n); }
 
 }  // namespace
 
@@ -66,6 +49,19 @@ R2W_EXPORT("r2w_init") int32_t r2w_init(double now_ms) {
 // 1 when an R2 call may go ahead now, 0 when the breaker refuses it.
 R2W_EXPORT("r2w_acquire") int32_t r2w_acquire(double now_ms) {
   return engine()->acquire(to_time(now_ms)) ? 1 : 0;
+}
+
+// The hot path's shared memory (wasm-bindings/engine.h, HotRegion): where the Worker reads
+// whether a call may go ahead without asking and writes the successes it buffers. Valid until
+// the next r2w_init.
+R2W_EXPORT("r2w_hot_region") void* r2w_hot_region() { return &engine()->hot(); }
+
+// Folds the buffered calls into the breaker and the rollups (the Worker calls it when the ring
+// is full). Returns the number of breaker transitions waiting to be taken.
+R2W_EXPORT("r2w_fold") int32_t r2w_fold() {
+  engine()->fold();
+  engine()->publish();
+  return static_cast<int32_t>(engine()->breaker().pending_transitions());
 }
 
 // After a refusal: milliseconds to wait before trying again.
@@ -115,11 +111,16 @@ R2W_EXPORT("r2w_sample_weight") double r2w_sample_weight(int32_t ok, double unif
 
 // 1 when the minute rollups should be flushed to D1 now.
 R2W_EXPORT("r2w_flush_due") int32_t r2w_flush_due(double now_ms) {
+  engine()->fold();
   return engine()->aggregator().flush_due(to_time(now_ms)) ? 1 : 0;
 }
 
 // Gives back a permission whose call never happened.
-R2W_EXPORT("r2w_release") void r2w_release() { engine()->release(); }
+R2W_EXPORT("r2w_release") void r2w_release() {
+  engine()->fold();
+  engine()->release();
+  engine()->publish();
+}
 
 // Injected faults: 1 when this call should fail given a uniform draw in [0, 1); the added
 // latency in ms. Both answer 0 for an unknown operation.

@@ -1,6 +1,10 @@
 // Overhead per guarded call: r2watch's wasm breaker called from JavaScript (as the Worker calls
 // it: acquire, the call, record, with Date.now() around it) against opossum's fire() on the
-// same trivial async function, in one Node process. Prints ns per call and the ratio. A second
+// same trivial async function, in one Node process. Prints ns per call and the ratio.
+// The Worker reads the clock before and after every R2 call whether or not a breaker guards it
+// (the latency goes into the metrics), so r2watch's overhead is measured against that timed
+// call; opossum's against the bare call (its own clock reads are part of what fire() adds).
+// The goal (issue #16): at most 25 ns, at least 10 times less than opossum with its defaults. A second
 // engine linked to a shared breaker (as where BREAKERS is bound: every call also held for the
 // next report, and a number compare to see whether a sync is due) shows what the shared breaker
 // adds to the hot path; its syncs run off the request path and are not part of a call.
@@ -16,6 +20,13 @@ const WARMUP = Math.min(20_000, N);
 const ROUNDS = 5;
 
 const trivial = async () => 42;
+let sink = 0;
+async function timed() {
+  const started = Date.now();
+  const result = await trivial();
+  sink += Date.now() - started;
+  return result;
+}
 
 async function measure(fn) {
   for (let i = 0; i < WARMUP; i++) await fn();
@@ -64,25 +75,31 @@ const opossumDefault = new CircuitBreaker(trivial); // default options: 10 s tim
 const opossumNoTimeout = new CircuitBreaker(trivial, { timeout: false });
 
 const baseline = await measure(trivial);
+const clocked = await measure(timed);
 const wasm = await measure(wasmGuarded);
 const wasmLinked = await measure(wasmGuardedLinked);
 const opDefault = await measure(() => opossumDefault.fire());
 const opNoTimeout = await measure(() => opossumNoTimeout.fire());
 
 const rows = [
-  ['bare await of the function', baseline],
-  ['r2watch wasm breaker (acquire + record)', wasm],
-  ['r2watch wasm breaker + shared-breaker link', wasmLinked],
-  ['opossum fire() (defaults, 10 s timeout)', opDefault],
-  ['opossum fire() (timeout: false)', opNoTimeout],
+  ['bare await of the function', baseline, null],
+  ['the same, timed with Date.now() (the Worker)', clocked, null],
+  ['r2watch wasm breaker (acquire + record)', wasm, clocked],
+  ['r2watch wasm breaker + shared-breaker link', wasmLinked, clocked],
+  ['opossum fire() (defaults, 10 s timeout)', opDefault, baseline],
+  ['opossum fire() (timeout: false)', opNoTimeout, baseline],
 ];
 console.log(`guarded-call overhead, ${N} calls x ${ROUNDS} rounds, median round, Node ${process.version}`);
-for (const [name, ns] of rows) {
-  const overhead = ns - baseline;
-  console.log(`${name.padEnd(44)} ${ns.toFixed(1).padStart(8)} ns/call  overhead ${overhead.toFixed(1).padStart(8)} ns`);
+for (const [name, ns, against] of rows) {
+  const overhead = against === null ? '' : `  overhead ${(ns - against).toFixed(1).padStart(8)} ns`;
+  console.log(`${name.padEnd(46)} ${ns.toFixed(1).padStart(8)} ns/call${overhead}`);
 }
-const w = wasm - baseline;
-console.log(`ratio opossum(defaults)/wasm overhead: ${((opDefault - baseline) / w).toFixed(1)}x`);
+// A difference of medians can come out at or below zero when the breaker costs less than the
+// noise between rounds; the ratio is then taken against 1 ns.
+const w = Math.max(1, wasm - clocked);
+console.log(`r2watch guarded-call overhead: ${(wasm - clocked).toFixed(1)} ns (goal: at most 25 ns)`);
+console.log(`ratio opossum(defaults)/wasm overhead: ${((opDefault - baseline) / w).toFixed(1)}x (goal: at least 10x)`);
 console.log(`ratio opossum(timeout: false)/wasm overhead: ${((opNoTimeout - baseline) / w).toFixed(1)}x`);
+if (sink < 0) console.log(sink);
 opossumDefault.shutdown();
 opossumNoTimeout.shutdown();

@@ -151,6 +151,30 @@ void CircuitBreaker::record(TimePoint now, CallOutcome outcome) {
   }
 }
 
+bool CircuitBreaker::admits_quiet_successes(TimePoint now) const {
+  if (state_ == State::kDisabled) return true;
+  return state_ == State::kClosed && consecutive_failures_ == 0 &&
+         !window_.holds_failed_or_slow(now);
+}
+
+void CircuitBreaker::record_quiet_successes(const QuietSuccess* calls, size_t count) {
+  bool quiet = count > 0 && admits_quiet_successes(calls[0].at);
+  for (size_t i = 0; i < count; ++i) {
+    const QuietSuccess& c = calls[i];
+    if (!quiet || c.latency > options_.slow_call_duration) {
+      quiet = false;
+      record(c.at, CallOutcome{.success = true, .latency = c.latency});
+      continue;
+    }
+    double latency_ms = static_cast<double>(std::max(c.latency, Duration(0)).count());
+    ema_response_ms_ = ema_response_ms_ ? options_.ema_alpha * latency_ms +
+                                              (1 - options_.ema_alpha) * *ema_response_ms_
+                                        : latency_ms;
+    totals_.calls++;
+    if (state_ == State::kClosed) window_.record(c.at, false, false);
+  }
+}
+
 void CircuitBreaker::release() {
   if (state_ == State::kHalfOpen && trials_issued_ > trials_done_) trials_issued_--;
 }

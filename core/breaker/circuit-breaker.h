@@ -70,6 +70,12 @@ struct CallOutcome {
   Duration latency = Duration(0);
 };
 
+// A permitted call that succeeded within the slow-call duration, for `record_quiet_successes`.
+struct QuietSuccess {
+  TimePoint at;
+  Duration latency = Duration(0);
+};
+
 // Lifetime counters since the breaker was created or last reset.
 struct Totals {
   uint64_t calls = 0;
@@ -125,6 +131,19 @@ class CircuitBreaker {
   void record(TimePoint now, CallOutcome outcome);
   // Gives back a permission whose call never happened (it counts for nothing).
   void release();
+
+  // Whether, from `now` on, a call may go ahead without asking and its success (within the
+  // slow-call duration) may be recorded later without being judged: DISABLED, or CLOSED with
+  // no failed and no slow call in the window and none in a row. No such success can then open
+  // the breaker (the rates stay 0, below any threshold), no time moves CLOSED along, and a
+  // window only loses calls as time passes, so the engine publishes this answer in memory (the
+  // Worker's hot path reads it instead of calling `try_acquire`) until its next call.
+  bool admits_quiet_successes(TimePoint now) const;
+  // Records such successes in order: the same as `record` for each (average, totals, window),
+  // without judging the window when `admits_quiet_successes` holds at the first one's time
+  // (else each is recorded by `record`); a call slower than the slow-call duration, and every
+  // call after it, is recorded by `record`.
+  void record_quiet_successes(const QuietSuccess* calls, size_t count);
 
   // Operator commands; each queues a transition (even to the same state, so it is audited).
   void force_open(TimePoint now);

@@ -45,25 +45,39 @@ void SlidingWindow::record(TimePoint now, bool failed, bool slow) {
       ring_size_++;
     }
     ring_[ring_next_] = flags;
-    ring_next_ = (ring_next_ + 1) % ring_.size();
+    if (++ring_next_ == ring_.size()) ring_next_ = 0;
     ring_totals_.calls++;
     if (failed) ring_totals_.failures++;
     if (slow) ring_totals_.slow_calls++;
     return;
   }
-  int64_t index = bucket_index(now);
-  Bucket& b = buckets_[slot_of(index, buckets_.size())];
-  if (b.index != index) {
-    // A late result for a bucket that has already been reused counts in the newest one.
-    if (b.index > index) {
-      index = b.index;
-    } else {
-      b = Bucket{.index = index};
+  int64_t ms = to_epoch_ms(now);
+  if (last_index_ != INT64_MIN && ms >= last_start_ms_ && ms - last_start_ms_ < bucket_ms_) {
+    Bucket& last = buckets_[last_slot_];
+    if (last.index == last_index_) {
+      last.calls++;
+      if (failed) last.failures++;
+      if (slow) last.slow_calls++;
+      return;
     }
   }
+  int64_t index = floor_div(ms, bucket_ms_);
+  size_t slot = slot_of(index, buckets_.size());
+  Bucket& b = buckets_[slot];
+  if (b.index > index) {
+    // A late result for a bucket that has already been reused counts in the newest one.
+    b.calls++;
+    if (failed) b.failures++;
+    if (slow) b.slow_calls++;
+    return;
+  }
+  if (b.index != index) b = Bucket{.index = index};
   b.calls++;
   if (failed) b.failures++;
   if (slow) b.slow_calls++;
+  last_slot_ = slot;
+  last_index_ = index;
+  last_start_ms_ = index * bucket_ms_;
 }
 
 WindowTotals SlidingWindow::totals(TimePoint now) const {
@@ -80,12 +94,25 @@ WindowTotals SlidingWindow::totals(TimePoint now) const {
   return t;
 }
 
+bool SlidingWindow::holds_failed_or_slow(TimePoint now) const {
+  if (type_ == WindowType::kCountBased) {
+    return ring_totals_.failures != 0 || ring_totals_.slow_calls != 0;
+  }
+  // Buckets that left the window by `now` never come back; newer ones (late results) count.
+  int64_t oldest = bucket_index(now) - static_cast<int64_t>(buckets_.size()) + 1;
+  for (const Bucket& b : buckets_) {
+    if (b.index >= oldest && (b.failures != 0 || b.slow_calls != 0)) return true;
+  }
+  return false;
+}
+
 void SlidingWindow::clear() {
   std::fill(ring_.begin(), ring_.end(), 0);
   ring_next_ = 0;
   ring_size_ = 0;
   ring_totals_ = {};
   for (Bucket& b : buckets_) b = Bucket{.index = INT64_MIN};
+  last_index_ = INT64_MIN;
 }
 
 WindowSnapshot SlidingWindow::snapshot() const {

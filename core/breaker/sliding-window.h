@@ -1,5 +1,6 @@
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <vector>
 
@@ -38,6 +39,8 @@ class SlidingWindow {
 
   void record(TimePoint now, bool failed, bool slow);
   WindowTotals totals(TimePoint now) const;
+  // Whether a call in the window at `now` (or any later time) failed or was slow.
+  bool holds_failed_or_slow(TimePoint now) const;
   void clear();
 
   WindowSnapshot snapshot() const;
@@ -64,6 +67,11 @@ class SlidingWindow {
   // Time-based: one slot per bucket of the window.
   int64_t bucket_ms_ = 1;
   std::vector<Bucket> buckets_;
+  // The bucket the last call landed in, and the first millisecond it covers: the next call of
+  // the same bucket (most of them) finds it without a division.
+  size_t last_slot_ = 0;
+  int64_t last_index_ = INT64_MIN;  // INT64_MIN: none
+  int64_t last_start_ms_ = 0;
 };
 
 }  // namespace r2w::breaker

@@ -7,25 +7,12 @@ namespace r2w::metrics {
 
 namespace {
 
-// log2(v) approximated linearly between powers of two: v = 2^e * (1 + s), s in [0, 1) ->
-// e + s. Monotonic, exact in floating point, and never more than a factor 1/ln(2) steeper
-// than log2 itself, which the multiplier accounts for.
-double approx_log2(double v) {
-  int exp = 0;
-  double frac = std::frexp(v, &exp);  // v = frac * 2^exp, frac in [0.5, 1)
-  return static_cast<double>(exp - 1) + (2 * frac - 1);
-}
-
 double inverse_approx_log2(double x) {
   double e = std::floor(x);
   return std::ldexp(1 + (x - e), static_cast<int>(e));
 }
 
 }  // namespace
-
-int32_t LatencySketch::index_of(double value_ms) {
-  return static_cast<int32_t>(std::floor(approx_log2(value_ms) * kMultiplier));
-}
 
 double LatencySketch::lower_bound(int32_t index) {
   return inverse_approx_log2(static_cast<double>(index) / kMultiplier);
@@ -36,14 +23,17 @@ double LatencySketch::representative(int32_t index) {
   return 2 * lo * hi / (lo + hi);
 }
 
-uint64_t& LatencySketch::bin(int32_t index) {
+uint64_t& LatencySketch::grow_to(int32_t index) {
   if (bins_.empty()) {
     offset_ = index;
     bins_.assign(1, 0);
   } else if (index < offset_) {
-    bins_.insert(bins_.begin(), static_cast<size_t>(offset_ - index), 0);
-    offset_ = index;
-  } else if (index >= offset_ + static_cast<int32_t>(bins_.size())) {
+    // Room below as well, so values arriving in falling order do not move the bins each time.
+    size_t spare = std::max<size_t>(bins_.size(), 16);
+    int32_t start = index - static_cast<int32_t>(spare);
+    bins_.insert(bins_.begin(), static_cast<size_t>(offset_ - start), 0);
+    offset_ = start;
+  } else {
     bins_.resize(static_cast<size_t>(index - offset_ + 1), 0);
   }
   return bins_[static_cast<size_t>(index - offset_)];
@@ -79,6 +69,16 @@ void LatencySketch::merge(const LatencySketch& other) {
   max_ = count_ == 0 ? other.max_ : std::max(max_, other.max_);
   count_ += other.count_;
   sum_ += other.sum_;
+}
+
+void LatencySketch::clear() {
+  zero_count_ = 0;
+  offset_ = 0;
+  bins_.clear();
+  count_ = 0;
+  sum_ = 0;
+  min_ = 0;
+  max_ = 0;
 }
 
 std::optional<double> LatencySketch::min() const {

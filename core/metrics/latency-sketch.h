@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
@@ -12,9 +13,9 @@ namespace r2w::metrics {
 // A mergeable quantile sketch for latencies in milliseconds, after DDSketch: values fall into
 // bins whose bounds grow geometrically, so any quantile is answered within 1% relative error,
 // and two sketches merge exactly by adding bin counts (a merged sketch equals the sketch of
-// all values). The bin index comes from a piecewise-linear approximation of log2 made of
-// exact floating-point steps (frexp, +, *, floor), so the native and wasm builds put every value
-// in the same bin.
+// all values). The bin index comes from a piecewise-linear approximation of log2 read off the
+// double's exponent and mantissa bits with integer arithmetic (no log, no floating-point
+// rounding), so the native and wasm builds put every value in the same bin.
 //
 // Values below `kMinTrackableMs` (including 0, usual for sub-millisecond calls measured with
 // Date.now()) are counted as 0; values above `kMaxTrackableMs` are clamped to it. NaN,
@@ -30,7 +31,27 @@ class LatencySketch {
   static constexpr double kMultiplier = 50.0;
 
   Status add(double value_ms, uint64_t count = 1);
+  // `add` of one value known to be finite and non-negative (the hot path's latencies, whole
+  // milliseconds from a clock): the same result, without the checks and the Status.
+  void add_checked(double value_ms) {
+    double v = value_ms < kMaxTrackableMs ? value_ms : kMaxTrackableMs;
+    if (v < kMinTrackableMs) {
+      zero_count_++;
+    } else {
+      bin(index_of(v))++;
+    }
+    if (count_ == 0) {
+      min_ = max_ = v;
+    } else {
+      min_ = v < min_ ? v : min_;
+      max_ = v > max_ ? v : max_;
+    }
+    count_++;
+    sum_ += v;
+  }
   void merge(const LatencySketch& other);
+  // Empties the sketch, keeping the memory of its bins for the next values.
+  void clear();
 
   uint64_t count() const { return count_; }
   bool empty() const { return count_ == 0; }
@@ -49,12 +70,34 @@ class LatencySketch {
   bool operator==(const LatencySketch& other) const;
 
   // The bin of a (trackable) value, and the value a bin stands for; exposed for tests.
-  static int32_t index_of(double value_ms);
+  static int32_t index_of(double value_ms) {
+    // log2(v) approximated linearly between powers of two: v = 2^e * (1 + m), m in [0, 1) ->
+    // e + m, and the index is floor((e + m) * 50) = 50 e + floor(50 m). Both parts are read off
+    // the double's bits (the exponent field, and the mantissa field times 50, which fits in 58
+    // bits): integer arithmetic only, exact, and the same in every build. Monotonic, and never
+    // more than a factor 1/ln(2) steeper than log2 itself, which the multiplier accounts for.
+    // Only for trackable values (normal, positive doubles).
+    constexpr int kMantissaBits = 52;
+    constexpr uint64_t kMantissaMask = (uint64_t{1} << kMantissaBits) - 1;
+    constexpr int32_t kExponentBias = 1023;
+    constexpr uint64_t kBinsPerOctave = 50;
+    static_assert(static_cast<double>(kBinsPerOctave) == kMultiplier);
+    uint64_t bits = 0;
+    std::memcpy(&bits, &value_ms, sizeof bits);  // std::bit_cast, which Emscripten's libc++ lacks
+    int32_t exponent = static_cast<int32_t>((bits >> kMantissaBits) & 0x7ff) - kExponentBias;
+    return exponent * static_cast<int32_t>(kBinsPerOctave) +
+           static_cast<int32_t>(((bits & kMantissaMask) * kBinsPerOctave) >> kMantissaBits);
+  }
   static double lower_bound(int32_t index);
   static double representative(int32_t index);
 
  private:
-  uint64_t& bin(int32_t index);
+  uint64_t& bin(int32_t index) {
+    size_t at = static_cast<size_t>(static_cast<uint32_t>(index - offset_));
+    return at < bins_.size() ? bins_[at] : grow_to(index);
+  }
+  // bin() of an index outside the bins held: grows them to it (with room to spare below).
+  uint64_t& grow_to(int32_t index);
 
   uint64_t zero_count_ = 0;
   int32_t offset_ = 0;          // index of bins_[0]

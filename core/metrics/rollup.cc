@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/operation-class.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -254,6 +254,71 @@ bool Aggregator::record(uint32_t series_id, Operation op, bool ok, Duration late
     }
   }
   return true;
+}
+
+size_t Aggregator::record_all(const OperationEvent* events, size_t count) {
+  constexpr int64_t kMinuteMs = 60'000;
+  // Sums kept at once; beyond them (events spread over many series) they are added and reused.
+  constexpr size_t kMaxSums = 64;
+  size_t used = 0;
+  auto add_sums = [&] {
+    for (size_t p = 0; p < used; ++p) {
+      const Pending& c = pending_sums_[p];
+      Cell& cell = cells_[{c.minute, c.series_id, c.operation}];
+      cell.figures.merge(c.figures);
+      cell.version += c.figures.calls;
+      if (uint32_t bucket = series_bucket_[c.series_id]; bucket != kNoBucket) {
+        int64_t hour = to_epoch_ms(period_start(Level::kHour, from_epoch_ms(c.minute)));
+        for (uint32_t b : {bucket, 0u}) {
+          Cell& h = hours_[{hour, b, c.operation}];
+          h.figures.merge(c.figures);
+          h.version += c.figures.calls;
+        }
+      }
+    }
+    used = 0;
+  };
+  size_t recorded = 0;
+  Pending* run = nullptr;
+  int64_t run_start_ms = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const OperationEvent& e = events[i];
+    if (e.series_id >= series_.size()) continue;
+    recorded++;
+    int64_t ms = to_epoch_ms(e.at);
+    bool same_minute = run && ms >= run_start_ms && ms - run_start_ms < kMinuteMs;
+    if (!same_minute || run->series_id != e.series_id || run->operation != e.operation) {
+      int64_t minute = same_minute ? run_start_ms : floor_div(ms, kMinuteMs) * kMinuteMs;
+      run = nullptr;
+      for (size_t p = 0; p < used; ++p) {
+        Pending& c = pending_sums_[p];
+        if (c.minute == minute && c.series_id == e.series_id && c.operation == e.operation) {
+          run = &c;
+          break;
+        }
+      }
+      if (!run) {
+        if (used == kMaxSums) add_sums();
+        if (used == pending_sums_.size()) pending_sums_.emplace_back();
+        run = &pending_sums_[used++];
+        run->minute = minute;
+        run->series_id = e.series_id;
+        run->operation = e.operation;
+        run->figures.calls = run->figures.errors = 0;
+        run->figures.bytes_up = run->figures.bytes_down = 0;
+        run->figures.latency.clear();
+      }
+      run_start_ms = minute;
+    }
+    Figures& f = run->figures;
+    f.calls++;
+    if (e.result == CallResult::kError) f.errors++;
+    f.bytes_up += e.bytes_up;
+    f.bytes_down += e.bytes_down;
+    f.latency.add_checked(static_cast<double>(std::max(e.latency, Duration(0)).count()));
+  }
+  add_sums();
+  return recorded;
 }
 
 bool Aggregator::flush_due(TimePoint now) const {

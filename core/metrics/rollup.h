@@ -109,6 +109,18 @@ struct AggregatorOptions {
   std::optional<Error> validate() const;
 };
 
+// One operation to record, for Aggregator::record_all.
+enum class CallResult : uint8_t { kOk, kError };
+struct OperationEvent {
+  uint32_t series_id = 0;
+  Operation operation = Operation::kGet;
+  CallResult result = CallResult::kOk;
+  Duration latency = Duration(0);
+  uint64_t bytes_up = 0;
+  uint64_t bytes_down = 0;
+  TimePoint at;
+};
+
 // The current minutes' figures of one writer (one engine instance), kept until D1 has them.
 // Rows are written with replace semantics under the writer's id: a row always carries the
 // cumulative figures of its minute, so writing it twice, or retrying a failed write, never
@@ -124,6 +136,12 @@ class Aggregator {
   // Records one operation; false for an unknown series id.
   bool record(uint32_t series_id, Operation op, bool ok, Duration latency, uint64_t bytes_up,
               uint64_t bytes_down, TimePoint now);
+
+  // Records operations as `record` would one after the other (the same figures, sketches
+  // included), in bulk: the events of one minute, series and operation are summed first and
+  // added to their minute row and account-wide hour rows once. Events of unknown series ids are
+  // skipped; returns how many were recorded.
+  size_t record_all(const OperationEvent* events, size_t count);
 
   // Up to batch_size rows changed since they were last written, oldest minute first, with a
   // token to confirm once they are stored. Nothing is removed until confirmed.
@@ -146,6 +164,7 @@ class Aggregator {
   // Rows changed and not yet confirmed.
   size_t dirty_rows() const;
   size_t rows_in_memory() const { return cells_.size(); }
+  size_t series_count() const { return series_.size(); }
   size_t account_rows_in_memory() const { return hours_.size(); }
 
   const AggregatorOptions& options() const { return options_; }
@@ -174,6 +193,14 @@ class Aggregator {
   std::map<CellKey, Cell> cells_;
   uint64_t next_token_ = 1;
   std::optional<TimePoint> last_take_;
+  // record_all's sums per (minute, series, operation), kept between calls for their memory.
+  struct Pending {
+    int64_t minute = 0;
+    uint32_t series_id = 0;
+    Operation operation = Operation::kGet;
+    Figures figures;
+  };
+  std::vector<Pending> pending_sums_;
   // The batch in flight: its token and the versions it carried.
   uint64_t pending_token_ = 0;
   std::vector<std::pair<CellKey, uint64_t>> pending_;

@@ -5,6 +5,12 @@
 /** Operation indexes of the hot-path ABI (core/common/operation.h). */
 export const OPERATIONS = Object.freeze({ get: 0, put: 1, delete: 2, list: 3, head: 4 });
 const R2_CLASSES = ['A', 'B', 'free'];
+// Doubles per buffered event in the hot region: series, operation, latency, bytes up, bytes
+// down, time (wasm-bindings/engine.h, kHotEventFields).
+const HOT_EVENT_FIELDS = 6;
+const HOT_RING = 8; // where the ring starts, in doubles from the region's start
+// Exports that only move bytes for a JSON call: not counted as engine calls.
+const PLUMBING = new Set(['r2w_alloc', 'r2w_free', 'r2w_output_ptr', 'r2w_output_len', 'r2w_hot_region']);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -79,11 +85,30 @@ export class Engine {
     memory = instance.exports.memory;
     /** True once an error escaped a wasm call: nothing this instance says is trusted after it. */
     this.broken = false;
+    /**
+     * Calls into the engine so far (not counting the memory plumbing of a JSON call, nor what
+     * the hot path answers from memory): what the storage tests count per request.
+     */
+    this.calls = 0;
     this.raw = instance.exports;
     this.exports = this.#guard(instance.exports);
     this.exports._initialize?.();
     this.exports.r2w_init(nowMs);
     this.seriesIds = new Map();
+    this.#hotViews();
+  }
+
+  // The hot path's shared memory (wasm-bindings/engine.h, HotRegion), as typed-array views.
+  // A view goes empty (length 0) when the memory grows, so a zero length means "look again".
+  #hotViews() {
+    const base = this.raw.r2w_hot_region();
+    const buffer = this.raw.memory.buffer;
+    // word, count, capacity, fields per event, slow_call_ms (2 words), faults_active
+    this.hotWords = new Int32Array(buffer, base, 8);
+    this.hotCapacity = this.hotWords[2];
+    // slow_call_ms at 2; the sampling draws at 4..7; the ring from HOT_RING on
+    this.hotNumbers = new Float64Array(buffer, base, HOT_RING + this.hotCapacity * HOT_EVENT_FIELDS);
+    return this.hotWords;
   }
 
   // Every exported function, wrapped so that whatever it throws breaks the engine for good.
@@ -95,8 +120,10 @@ export class Engine {
         guarded[name] = value;
         continue;
       }
+      const counted = !PLUMBING.has(name);
       guarded[name] = (a, b, c, d, e, f, g) => {
         if (this.broken) throw new EngineTrap(new Error('the engine stopped after an earlier trap'));
+        if (counted) this.calls++;
         try {
           return value(a, b, c, d, e, f, g);
         } catch (err) {
@@ -108,8 +135,13 @@ export class Engine {
     return guarded;
   }
 
-  /** True when an R2 call may go ahead now. */
+  /**
+   * True when an R2 call may go ahead now. Answered from wasm memory while the engine says "go
+   * ahead" there (its breaker is closed and quiet, or disabled); else the engine is asked.
+   */
   acquire(nowMs) {
+    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
+    if (words[0] === 1 && !this.broken) return true;
     return this.exports.r2w_acquire(nowMs) === 1;
   }
 
@@ -147,6 +179,24 @@ export class Engine {
    * breaker transitions waiting to be taken.
    */
   record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs) {
+    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
+    // A success no slower than the engine's slow-call duration, while it says "go ahead": into
+    // the ring, folded in bulk (when full, or before the engine's next call). Anything else is
+    // recorded at once, after the ring, so the breaker reacts on the call that trips it.
+    if (ok && words[0] === 1 && latencyMs <= this.hotNumbers[2] && !this.broken) {
+      const n = words[1];
+      const at = HOT_RING + n * HOT_EVENT_FIELDS;
+      const numbers = this.hotNumbers;
+      numbers[at] = seriesId;
+      numbers[at + 1] = OPERATIONS[operation];
+      numbers[at + 2] = latencyMs;
+      numbers[at + 3] = bytesUp;
+      numbers[at + 4] = bytesDown;
+      numbers[at + 5] = nowMs;
+      words[1] = n + 1;
+      if (n + 1 < this.hotCapacity) return 0;
+      return this.exports.r2w_fold();
+    }
     return this.exports.r2w_record(
       seriesId,
       OPERATIONS[operation],
@@ -160,12 +210,18 @@ export class Engine {
 
   /** R2's billing class of an operation: 'A', 'B' or 'free'. */
   r2Class(operation) {
-    return R2_CLASSES[this.exports.r2w_r2_class(OPERATIONS[operation])];
+    // An instance's answer never changes: asked once per operation.
+    this.r2Classes ??= {};
+    return (this.r2Classes[operation] ??= R2_CLASSES[this.exports.r2w_r2_class(OPERATIONS[operation])]);
   }
 
   /** Weight to write a raw event to Analytics Engine with; 0 means skip it. */
   sampleWeight(ok, uniform01) {
-    return this.exports.r2w_sample_weight(ok ? 1 : 0, uniform01);
+    if (this.broken) return this.exports.r2w_sample_weight(ok ? 1 : 0, uniform01); // throws
+    // The engine's answer for every draw, read from the hot region it writes after each call.
+    const numbers = this.hotWords.length === 0 ? (this.#hotViews(), this.hotNumbers) : this.hotNumbers;
+    const below = ok ? numbers[4] : numbers[6];
+    return uniform01 < below ? numbers[ok ? 5 : 7] : 0;
   }
 
   /** True when the minute rollups should be flushed to D1 now. */
@@ -177,8 +233,11 @@ export class Engine {
     this.exports.r2w_release();
   }
 
+  /** Whether any fault is injected (read from the hot region the engine writes). */
   faultsActive() {
-    return this.exports.r2w_faults_active() === 1;
+    if (this.broken) return this.exports.r2w_faults_active() === 1; // throws
+    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
+    return words[6] === 1;
   }
 
   faultLatencyMs(operation) {

@@ -26,6 +26,24 @@ export function withTimeout(promise, ms) {
 }
 
 /**
+ * Where fault injection is on (tests, never production): counts the engine calls of one
+ * storage request before its first R2 call and after its last R2 answer, for the response's
+ * x-r2watch-engine-calls ("<before> <after>"; issue #14: one before R2, one after). Exact when
+ * one request is in flight at a time, like instrument.js's figures. Null elsewhere.
+ */
+function engineTrace(rt) {
+  return faultsEnabled(rt.env) ? { engine: rt.engine, start: rt.engine.calls, r2Start: null, r2End: null } : null;
+}
+
+/** `response` with the trace's counts (when there is a trace and it saw an R2 call). */
+function traced(trace, response) {
+  if (!trace || trace.r2Start === null || trace.engine.broken) return response;
+  const after = trace.engine.calls - trace.r2End;
+  response.headers.set('x-r2watch-engine-calls', `${trace.r2Start - trace.start} ${after}`);
+  return response;
+}
+
+/**
  * Runs one R2 operation under the breaker.
  * @param {import('./runtime.js').Runtime} rt
  * @param {'get'|'put'|'delete'|'list'|'head'} operation
@@ -35,7 +53,8 @@ export function withTimeout(promise, ms) {
  * @param {{key?: string, user?: string, timeoutMs?: number, timing?: {latencyMs?: number}}}
  *   [about] the object key (or list prefix) and the user, for the metrics series; `timeoutMs`
  *   fails the call (as a TimeoutError, counted by the breaker like any failure) when it takes
- *   longer; `timing.latencyMs` receives the measured latency.
+ *   longer; `timing.latencyMs` receives the measured latency; `trace` (engineTrace) learns when
+ *   R2 was called and answered.
  */
 export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}) {
   const engine = rt.engine;
@@ -61,6 +80,7 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
         throw new Error(`injected fault on ${operation}`);
       }
     }
+    if (about.trace) about.trace.r2Start ??= engine.calls;
     return call();
   };
   try {
@@ -69,6 +89,7 @@ export async function guarded(rt, operation, call, bytesOf = () => 0, about = {}
     failure = e;
   }
   const ended = Date.now();
+  if (about.trace) about.trace.r2End = engine.calls;
   if (about.timing) about.timing.latencyMs = ended - started;
   const bytes = failure ? 0 : bytesOf(result);
   const bytesUp = operation === 'put' ? bytes : 0;
@@ -176,9 +197,10 @@ function versionOf(object) {
  * they are read again.
  */
 async function readObject(request, params, rt, auth, method) {
+  const trace = engineTrace(rt);
   const headers = headersOf(request);
   const plan = ask(rt, 'storage_read_plan', { key: decodeKey(params.key), user: auth.subject, method, headers });
-  const about = { key: plan.key, user: auth.subject };
+  const about = { key: plan.key, user: auth.subject, trace };
   const bucket = rt.env.BUCKET;
   const head = () => guarded(rt, 'head', () => bucket.head(plan.r2_key), undefined, about);
   const get = (range) =>
@@ -203,21 +225,21 @@ async function readObject(request, params, rt, auth, method) {
     fetchedRange = null;
   }
   if (!object) {
-    if (method === 'HEAD') return new Response(null, { status: 404 });
+    if (method === 'HEAD') return traced(trace, new Response(null, { status: 404 }));
     throw notFound(plan.key);
   }
   const answer = ask(rt, 'storage_read_answer', { method, headers, object: versionOf(object) });
   const cancel = () => object.body?.cancel().catch(() => {});
   if (answer.error) {
     cancel();
-    return json({ error: answer.error }, answer.status, answer.headers);
+    return traced(trace, json({ error: answer.error }, answer.status, answer.headers));
   }
   const out = new Headers();
   if (answer.status !== 304) object.writeHttpMetadata(out);
   for (const [name, value] of Object.entries(answer.headers)) out.set(name, value);
   if (method === 'HEAD' || answer.status === 304) {
     cancel();
-    return new Response(null, { status: answer.status, headers: out });
+    return traced(trace, new Response(null, { status: answer.status, headers: out }));
   }
   const wanted = answer.range ? { offset: answer.range.offset, length: answer.range.length } : null;
   const haveWanted = object.body && (wanted ? fetchedRange !== null : fetchedRange === null);
@@ -226,7 +248,7 @@ async function readObject(request, params, rt, auth, method) {
     object = await get(wanted);
     if (!object || object === RANGE_REFUSED) throw new HttpError('conflict', 'the object changed while it was read; retry');
   }
-  return new Response(object.body, { status: answer.status, headers: out });
+  return traced(trace, new Response(object.body, { status: answer.status, headers: out }));
 }
 
 /** An object as its owner sees it: `namespace` ("users/<id>/") is taken off its key. */
@@ -277,6 +299,7 @@ export function registerStorageRoutes(router) {
   // The user's usage is kept in user_prefix_usage / user_objects.
   router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
+    const trace = engineTrace(rt);
     const plan = ask(rt, 'storage_write_plan', {
       key: decodeKey(params.key),
       user: auth.subject,
@@ -284,7 +307,7 @@ export function registerStorageRoutes(router) {
       headers: headersOf(request),
     });
     const { key, r2_key: r2Key, prefix } = plan;
-    const about = { key, user: auth.subject };
+    const about = { key, user: auth.subject, trace };
     const db = rt.env.DB;
     let body = null;
     let size = plan.body.declared_bytes;
@@ -320,7 +343,7 @@ export function registerStorageRoutes(router) {
     }
     recordStoredObjectLater(rt, { user: auth.subject, key, r2Key, prefix, size, reservation });
     auth.auditDetails = { bytes: size, replaced_bytes: state.replacedSize };
-    return json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201);
+    return traced(trace, json(describe(object, r2Key.slice(0, r2Key.length - key.length)), 201));
   }, WRITE_STORAGE);
 
   // Reads: Range (206; 416 when unsatisfiable; a malformed one is ignored), conditional
@@ -333,15 +356,17 @@ export function registerStorageRoutes(router) {
 
   router.on('DELETE', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
+    const trace = engineTrace(rt);
     const { key, r2_key: r2Key, prefix } = keyOf(rt, params, auth);
-    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(r2Key), undefined, { key, user: auth.subject });
+    await guarded(rt, 'delete', () => rt.env.BUCKET.delete(r2Key), undefined, { key, user: auth.subject, trace });
     recordDeletedObjectLater(rt, auth.subject, key, prefix);
-    return new Response(null, { status: 204 });
+    return traced(trace, new Response(null, { status: 204 }));
   }, WRITE_STORAGE);
 
   // A user lists only their own namespace; keys come back as the user wrote them.
   router.on('GET', '/api/storage/files', async (request, _params, rt, _ctx, auth) => {
     onlyParams(request, ['prefix', 'cursor', 'limit', 'user']);
+    const trace = engineTrace(rt);
     const url = new URL(request.url);
     const query = { user: auth.subject };
     for (const name of ['prefix', 'cursor', 'limit']) {
@@ -354,11 +379,12 @@ export function registerStorageRoutes(router) {
     const listing = await guarded(rt, 'list', () => rt.env.BUCKET.list(options), undefined, {
       key: q.prefix,
       user: auth.subject,
+      trace,
     });
-    return json({
+    return traced(trace, json({
       objects: listing.objects.map((o) => describe(o, q.namespace)),
       truncated: listing.truncated,
       cursor: listing.truncated ? listing.cursor : null,
-    });
+    }));
   }, READ_STORAGE);
 }

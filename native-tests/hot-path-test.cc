@@ -1,0 +1,341 @@
+// The guarded call and ingest near the wasm floor (issue #16): the latency sketch's index from
+// the double's bits, the rollups' bulk ingest, the breaker's quiet successes, and the engine's
+// hot region (the state word and the ring the Worker writes into), each against the plain path
+// it must equal.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/breaker/circuit-breaker.h"
+#include "core/metrics/latency-sketch.h"
+#include "core/metrics/rollup.h"
+#include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/engine.h"
+
+namespace r2w {
+namespace {
+
+// The index as it was computed before (frexp and floating-point steps), for comparison.
+int32_t frexp_index(double v) {
+  int exp = 0;
+  double frac = std::frexp(v, &exp);
+  double approx = static_cast<double>(exp - 1) + (2 * frac - 1);
+  return static_cast<int32_t>(std::floor(approx * metrics::LatencySketch::kMultiplier));
+}
+
+TEST(HotPathSketch, IndexOfWholeMillisecondsIsUnchanged) {
+  for (int ms = 1; ms <= 2'000'000; ++ms) {
+    ASSERT_EQ(metrics::LatencySketch::index_of(ms), frexp_index(ms)) << ms;
+  }
+}
+
+TEST(HotPathSketch, EveryValueLandsInItsBinWithinOnePercent) {
+  std::mt19937_64 gen(16);
+  std::uniform_real_distribution<double> exponent(
+      std::log2(metrics::LatencySketch::kMinTrackableMs),
+      std::log2(metrics::LatencySketch::kMaxTrackableMs));
+  for (int i = 0; i < 1'000'000; ++i) {
+    double v = std::exp2(exponent(gen));
+    int32_t index = metrics::LatencySketch::index_of(v);
+    // Bounds are computed in floating point: allow them a rounding either way.
+    ASSERT_GE(v, metrics::LatencySketch::lower_bound(index) * (1 - 1e-12)) << v;
+    ASSERT_LT(v, metrics::LatencySketch::lower_bound(index + 1) * (1 + 1e-12)) << v;
+    double rep = metrics::LatencySketch::representative(index);
+    ASSERT_LE(std::abs(rep - v) / v, metrics::LatencySketch::kRelativeAccuracy) << v;
+  }
+}
+
+TEST(HotPathSketch, QuantilesOfALognormalStayWithinOnePercent) {
+  std::mt19937_64 gen(7);
+  std::lognormal_distribution<double> draw(3.4, 0.9);
+  std::vector<double> values;
+  metrics::LatencySketch s;
+  for (int i = 0; i < 200'000; ++i) {
+    double v = std::max(1.0, std::round(draw(gen)));
+    values.push_back(v);
+    ASSERT_TRUE(s.add(v).ok());
+  }
+  std::sort(values.begin(), values.end());
+  for (double q : {0.0, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0}) {
+    double exact =
+        values[static_cast<size_t>(std::floor(q * static_cast<double>(values.size() - 1)))];
+    EXPECT_LE(std::abs(*s.quantile(q) - exact) / exact, 0.01) << q;
+  }
+}
+
+TEST(HotPathSketch, ClearEmptiesAndKeepsWorking) {
+  metrics::LatencySketch s;
+  ASSERT_TRUE(s.add(12).ok());
+  s.clear();
+  EXPECT_TRUE(s.empty());
+  EXPECT_EQ(s, metrics::LatencySketch{});
+  ASSERT_TRUE(s.add(30).ok());
+  EXPECT_EQ(s.count(), 1u);
+  EXPECT_EQ(*s.min(), 30);
+}
+
+std::vector<metrics::OperationEvent> mixed_events(size_t n, uint32_t series, uint64_t seed) {
+  std::mt19937_64 gen(seed);
+  std::vector<metrics::OperationEvent> out;
+  int64_t t = 1'700'000'000'000;
+  for (size_t i = 0; i < n; ++i) {
+    t += static_cast<int64_t>(gen() % 900);  // crosses minutes and an hour or so
+    out.push_back(metrics::OperationEvent{
+        .series_id = static_cast<uint32_t>(gen() % (series + 1)),  // one id in series+1 unknown
+        .operation = kAllOperations[gen() % kAllOperations.size()],
+        .result = gen() % 7 == 0 ? metrics::CallResult::kError : metrics::CallResult::kOk,
+        .latency = Duration(static_cast<int64_t>(gen() % 3000)),
+        .bytes_up = gen() % 5000,
+        .bytes_down = gen() % 70000,
+        // now and then a late event, a little in the past
+        .at = from_epoch_ms(gen() % 11 == 0 ? t - 70'000 : t)});
+  }
+  return out;
+}
+
+metrics::Aggregator aggregator_with_series(uint32_t n) {
+  metrics::Aggregator a(metrics::AggregatorOptions{.batch_size = 1000});
+  for (uint32_t i = 0; i < n; ++i) {
+    a.intern({.bucket = i % 2 ? "b1" : "b2",
+              .prefix = i == 0 ? ".r2watch" : "p",
+              .user = std::to_string(i)});
+  }
+  return a;
+}
+
+Json rows_json(metrics::Aggregator& a) {
+  auto batch = a.take_batch(from_epoch_ms(0));
+  Json out = Json::object();
+  out["rows"] = Json::array();
+  for (const auto& r : batch.rows) out["rows"].push_back(metrics::row_to_json(r));
+  out["account_rows"] = Json::array();
+  for (const auto& r : batch.account_rows) out["account_rows"].push_back(metrics::row_to_json(r));
+  return out;
+}
+
+TEST(HotPathRollup, RecordAllEqualsRecordingOneByOne) {
+  for (uint32_t series : {1u, 3u, 80u}) {  // 80: more sums than are kept at once
+    auto events = mixed_events(20'000, series, series);
+    metrics::Aggregator one = aggregator_with_series(series);
+    metrics::Aggregator bulk = aggregator_with_series(series);
+    size_t known = 0;
+    for (const auto& e : events) {
+      known += one.record(e.series_id, e.operation, e.result == metrics::CallResult::kOk, e.latency,
+                          e.bytes_up, e.bytes_down, e.at)
+                   ? 1
+                   : 0;
+    }
+    // In slices of the ring's size, as the engine folds them.
+    size_t recorded = 0;
+    for (size_t i = 0; i < events.size(); i += bindings::kHotRingCapacity) {
+      size_t n = std::min<size_t>(bindings::kHotRingCapacity, events.size() - i);
+      recorded += bulk.record_all(events.data() + i, n);
+    }
+    EXPECT_EQ(recorded, known);
+    EXPECT_EQ(one.dirty_rows(), bulk.dirty_rows());
+    EXPECT_EQ(rows_json(one), rows_json(bulk)) << series;
+  }
+}
+
+breaker::CircuitBreaker closed_breaker(breaker::Options o = {}) {
+  return std::move(breaker::CircuitBreaker::create(o, from_epoch_ms(0))).value();
+}
+
+TEST(HotPathBreaker, QuietSuccessesEqualRecordedOnes) {
+  for (auto type : {breaker::WindowType::kTimeBased, breaker::WindowType::kCountBased}) {
+    breaker::Options o{.window_type = type};
+    auto one = closed_breaker(o), bulk = closed_breaker(o);
+    std::vector<breaker::QuietSuccess> calls;
+    int64_t t = 0;
+    for (int i = 0; i < 5000; ++i) {
+      t += i % 97;
+      calls.push_back({.at = from_epoch_ms(t), .latency = Duration(i % 1900)});
+    }
+    ASSERT_TRUE(bulk.admits_quiet_successes(from_epoch_ms(10)));
+    for (const auto& c : calls) one.record(c.at, {.success = true, .latency = c.latency});
+    bulk.record_quiet_successes(calls.data(), calls.size());
+    EXPECT_EQ(one.snapshot(), bulk.snapshot());
+    EXPECT_EQ(status_to_json(one.status(from_epoch_ms(t))),
+              status_to_json(bulk.status(from_epoch_ms(t))));
+  }
+}
+
+TEST(HotPathBreaker, AFailureOrASlowCallEndsTheQuiet) {
+  auto b = closed_breaker();
+  EXPECT_TRUE(b.admits_quiet_successes(from_epoch_ms(10)));
+  b.record(from_epoch_ms(10), {.success = false, .latency = Duration(5)});
+  EXPECT_FALSE(b.admits_quiet_successes(from_epoch_ms(10)));
+  auto slow = closed_breaker();
+  slow.record(from_epoch_ms(10), {.success = true, .latency = Duration(2001)});
+  EXPECT_FALSE(slow.admits_quiet_successes(from_epoch_ms(10)));
+  auto open = closed_breaker();
+  open.force_open(from_epoch_ms(1));
+  EXPECT_FALSE(open.admits_quiet_successes(from_epoch_ms(10)));
+  auto off = closed_breaker();
+  off.disable(from_epoch_ms(1));
+  EXPECT_TRUE(off.admits_quiet_successes(from_epoch_ms(10)));
+}
+
+TEST(HotPathBreaker, AFailureThatLeftTheWindowNoLongerCounts) {
+  breaker::Options o{.consecutive_failure_threshold = 0};
+  auto b = closed_breaker(o);
+  b.record(from_epoch_ms(1'000), {.success = false, .latency = Duration(5)});
+  b.record(from_epoch_ms(2'000), {.success = true, .latency = Duration(5)});
+  EXPECT_FALSE(b.admits_quiet_successes(from_epoch_ms(2'000)));
+  // The default window is 300 s of 5 s buckets: the failure's bucket is gone at 305 s.
+  EXPECT_FALSE(b.admits_quiet_successes(from_epoch_ms(299'999)));
+  EXPECT_TRUE(b.admits_quiet_successes(from_epoch_ms(305'000)));
+}
+
+TEST(HotPathBreaker, ASlowCallAmongQuietOnesIsJudged) {
+  // Minimum 2 calls, slow-call threshold 50 %: the slow one opens the breaker, as record would.
+  breaker::Options o{.minimum_calls = 2, .slow_call_rate_threshold_pct = 50};
+  auto one = closed_breaker(o), bulk = closed_breaker(o);
+  std::vector<breaker::QuietSuccess> calls = {{.at = from_epoch_ms(1), .latency = Duration(5)},
+                                              {.at = from_epoch_ms(2), .latency = Duration(2500)},
+                                              {.at = from_epoch_ms(3), .latency = Duration(5)}};
+  for (const auto& c : calls) one.record(c.at, {.success = true, .latency = c.latency});
+  bulk.record_quiet_successes(calls.data(), calls.size());
+  EXPECT_EQ(bulk.state(), breaker::State::kOpen);
+  EXPECT_EQ(one.snapshot(), bulk.snapshot());
+}
+
+// The engine's hot region, used as the Worker uses it (worker-shim/src/engine.js).
+struct WorkerSide {
+  bindings::Engine& e;
+  bool acquire(TimePoint now) { return e.hot().word == 1 || e.acquire(now); }
+  uint32_t record(uint32_t series, Operation op, bool ok, int64_t latency_ms, TimePoint now) {
+    bindings::HotRegion& h = e.hot();
+    if (ok && h.word == 1 && static_cast<double>(latency_ms) <= h.slow_call_ms) {
+      double* f = &h.ring[static_cast<size_t>(h.count) * bindings::kHotEventFields];
+      f[0] = series;
+      f[1] = static_cast<double>(static_cast<int>(op));
+      f[2] = static_cast<double>(latency_ms);
+      f[3] = 0;
+      f[4] = 1024;
+      f[5] = static_cast<double>(to_epoch_ms(now));
+      if (++h.count < h.capacity) return 0;
+      e.fold();
+      e.publish();
+      return static_cast<uint32_t>(e.breaker().pending_transitions());
+    }
+    return e.record(series, op, ok, Duration(latency_ms), 0, 1024, now);
+  }
+};
+
+std::string call(bindings::Engine& e, std::string_view command, TimePoint now) {
+  EXPECT_TRUE(e.call(command, "{}", now)) << e.output();
+  return e.output();
+}
+
+TEST(HotPathEngine, BufferedCallsEqualRecordedOnesAndFailuresTripAtOnce) {
+  testing::FakeClock clock;
+  bindings::Engine plain(clock.now()), hot(clock.now());
+  uint32_t s1 = plain.series({.bucket = "b", .prefix = "p", .user = "u"});
+  ASSERT_EQ(hot.series({.bucket = "b", .prefix = "p", .user = "u"}), s1);
+  WorkerSide worker{hot};
+  std::mt19937_64 gen(3);
+  int buffered = 0;
+  for (int i = 0; i < 6000; ++i) {
+    clock.advance(static_cast<int64_t>(gen() % 400));
+    TimePoint now = clock.now();
+    bool word = hot.hot().word == 1;
+    bool a = plain.acquire(now);
+    ASSERT_EQ(worker.acquire(now), a) << i;
+    if (!a) continue;
+    // Mostly quick successes; now and then a failure or a slow call (the window is not quiet
+    // for the next 5 minutes), and a burst of failures at 3000 opens the breaker.
+    bool ok = !(i >= 3000 && i < 3004) && gen() % 2000 != 0;
+    int64_t latency = static_cast<int64_t>(gen() % (i % 1500 == 1499 ? 3000 : 200));
+    if (word && ok && latency <= 2000) buffered++;
+    uint32_t p = plain.record(s1, Operation::kGet, ok, Duration(latency), 0, 1024, now);
+    uint32_t h = worker.record(s1, Operation::kGet, ok, latency, now);
+    // The breaker reacts on the same call either way (a buffered success never trips it).
+    ASSERT_EQ(h > 0, p > 0) << i;
+    if (p > 0) {
+      call(plain, "breaker_take_transitions", now);
+      call(hot, "breaker_take_transitions", now);
+    }
+  }
+  EXPECT_GT(buffered, 2000);
+  TimePoint now = clock.now();
+  EXPECT_EQ(call(plain, "breaker_snapshot", now), call(hot, "breaker_snapshot", now));
+  EXPECT_EQ(call(plain, "breaker_status", now), call(hot, "breaker_status", now));
+  EXPECT_EQ(call(plain, "metrics_flush_take", now), call(hot, "metrics_flush_take", now));
+}
+
+TEST(HotPathEngine, TheWordSaysGoAheadOnlyWhenTheBreakerIsQuiet) {
+  testing::FakeClock clock;
+  bindings::Engine e(clock.now());
+  uint32_t s = e.series({.bucket = "b", .prefix = "p", .user = ""});
+  EXPECT_EQ(e.hot().word, 1);
+  EXPECT_EQ(e.hot().slow_call_ms, 2000);
+  e.record(s, Operation::kGet, false, Duration(3), 0, 0, clock.now());
+  EXPECT_EQ(e.hot().word, 0);
+  ASSERT_TRUE(e.call("breaker_command", R"({"action": "disable"})", clock.now())) << e.output();
+  call(e, "breaker_take_transitions", clock.now());
+  EXPECT_EQ(e.hot().word, 1);
+  ASSERT_TRUE(e.call("breaker_command", R"({"action": "force_open"})", clock.now()));
+  EXPECT_EQ(e.hot().word, 0);  // open, and a transition waits to be taken
+  ASSERT_TRUE(e.call("breaker_command", R"({"action": "reset"})", clock.now()));
+  EXPECT_EQ(e.hot().word, 0);  // closed, but the transitions wait
+  call(e, "breaker_take_transitions", clock.now());
+  EXPECT_EQ(e.hot().word, 1);
+  ASSERT_TRUE(e.call("breaker_configure", R"({"slow_call_duration_ms": 750})", clock.now()))
+      << e.output();
+  EXPECT_EQ(e.hot().slow_call_ms, 750);
+}
+
+TEST(HotPathEngine, FaultsAndSamplingArePublishedAsTheCoreDecides) {
+  testing::FakeClock clock;
+  bindings::Engine e(clock.now());
+  EXPECT_EQ(e.hot().faults_active, 0);
+  ASSERT_TRUE(e.call("faults_set", R"({"operation": "get", "error_rate": 0.5})", clock.now()))
+      << e.output();
+  EXPECT_EQ(e.hot().faults_active, 1);
+  ASSERT_TRUE(e.call("faults_clear", "{}", clock.now())) << e.output();
+  EXPECT_EQ(e.hot().faults_active, 0);
+  // The Worker's reading of the region gives sample_weight's answer for every draw.
+  for (double u : {0.0, 0.05, 0.0999, 0.1, 0.5, 0.99999}) {
+    for (bool ok : {true, false}) {
+      double below = ok ? e.hot().ok_sample_below : e.hot().error_sample_below;
+      double weight = ok ? e.hot().ok_sample_weight : e.hot().error_sample_weight;
+      EXPECT_EQ(u < below ? weight : 0.0, metrics::sample_weight(e.metrics_settings(), ok, u)) << u;
+    }
+  }
+}
+
+TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
+  testing::FakeClock clock;
+  bindings::Engine e(clock.now());
+  uint32_t s = e.series({.bucket = "b", .prefix = "p", .user = ""});
+  bindings::HotRegion& h = e.hot();
+  double rows[][6] = {{static_cast<double>(s), 0, 5, 0, 10, 1e12},
+                      {-1, 0, 5, 0, 10, 1e12},
+                      {static_cast<double>(s) + 1, 0, 5, 0, 10, 1e12},
+                      {std::nan(""), 0, 5, 0, 10, 1e12},
+                      {static_cast<double>(s), 9, 5, 0, 10, 1e12},
+                      {static_cast<double>(s), std::nan(""), 5, 0, 10, 1e12},
+                      {static_cast<double>(s), 1, std::nan(""), -4, 1e300, -1e300}};
+  for (size_t i = 0; i < 7; ++i) {
+    for (size_t f = 0; f < 6; ++f) h.ring[i * 6 + f] = rows[i][f];
+  }
+  h.count = 7;
+  e.fold();
+  EXPECT_EQ(h.count, 0);
+  EXPECT_EQ(e.aggregator().dirty_rows(), 2u);  // the first (get) and the last (put)
+  h.count = 1'000'000;                         // more than the ring holds: only the ring is read
+  e.fold();
+  h.count = -5;
+  e.fold();
+  EXPECT_EQ(h.count, 0);
+  // The first fold's get, then the whole ring replayed: its first slot and the 1017 never
+  // written (zeros: a get of series 0 at time 0, as good as any).
+  EXPECT_EQ(e.counters()[0].calls, 2u + (bindings::kHotRingCapacity - 7));
+}
+
+}  // namespace
+}  // namespace r2w

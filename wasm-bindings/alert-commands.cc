@@ -3,7 +3,6 @@
 // test notifications, target checks and delivery backoff. The Worker keeps rules, states,
 // silences and settings in D1 and hands them in; the only engine state touched is the breaker
 // (a rule's force_breaker_open action).
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -12,13 +11,14 @@
 #include "core/alerts/overview-lines.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
+#include "wasm-bindings/codec/alerts.h"
 #include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace alerts = r2w::alerts;
 
 namespace {
@@ -45,31 +45,31 @@ std::optional<Error> only(const json& in, std::initializer_list<const char*> nam
 Result<std::vector<alerts::Rule>> rules_of(const json& in) {
   const json& r = member(in, "rules");
   if (r.is_null()) return std::vector<alerts::Rule>{};
-  return alerts::rules_from_json(r, "rules");
+  return codec::rules_from_json(r, "rules");
 }
 
 // Stored settings, read back: an inline url was checked for its environment when stored, and
 // every target is checked again when sent (alert_target_check).
 Result<alerts::Settings> settings_of(const Engine& e, const json& in) {
-  auto s = alerts::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone,
-                                      e.email_defaults());
+  auto s = codec::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone,
+                                     e.email_defaults());
   if (!s.ok()) return prefixed(s.error(), "settings");
   return s;
 }
 
 json rules_json(const std::vector<alerts::Rule>& rules) {
   json out = json::array();
-  for (const auto& r : rules) out.push_back(alerts::rule_to_json(r));
+  for (const auto& r : rules) out.push_back(codec::rule_to_json(r));
   return out;
 }
 
 json state_entry(const alerts::AlertState& s) {
-  return {{"state", alerts::state_to_json(s)}, {"alert", alerts::alert_view(s)}};
+  return {{"state", codec::state_to_json(s)}, {"alert", codec::alert_view(s)}};
 }
 
 json notifications_json(std::vector<alerts::Notification>&& list) {
   json out = json::array();
-  for (auto& n : list) out.push_back(alerts::notification_to_json(std::move(n)));
+  for (const auto& n : list) out.push_back(codec::notification_to_json(n));
   return out;
 }
 
@@ -100,14 +100,14 @@ Result<json> alert_configure(Engine& e, const json& in, TimePoint) {
 Result<json> alert_defaults(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {})) return *e;
   return json{{"rules", rules_json(alerts::default_rules())},
-              {"settings", alerts::settings_to_json(alerts::Settings{}, false)}};
+              {"settings", codec::settings_to_json(alerts::Settings{}, codec::UrlView::kFull)}};
 }
 
 // {"request": <body>, "id": "<generated id if the body has none>", "existing": [ids]} -> {"rule"}
 Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {"request", "id", "existing"})) return *e;
   std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "rule";
-  auto rule = alerts::new_rule_from_json(member(in, "request"), id);
+  auto rule = codec::new_rule_from_json(member(in, "request"), id);
   if (!rule.ok()) return rule.error();
   for (const json& e : member(in, "existing")) {
     if (e.is_string() && e.get<std::string>() == rule.value().id) {
@@ -116,13 +116,13 @@ Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
                    .field = "id"};
     }
   }
-  return json{{"rule", alerts::rule_to_json(rule.value())}};
+  return json{{"rule", codec::rule_to_json(rule.value())}};
 }
 
 // {"current": <stored rule>, "request": <partial body>} -> {"rule"}: the merge, validated.
 Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {"current", "request"})) return *e;
-  auto current = alerts::rules_from_json(json::array({member(in, "current")}), "current");
+  auto current = codec::rules_from_json(json::array({member(in, "current")}), "current");
   if (!current.ok()) return current.error();
   const json& request = member(in, "request");
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
@@ -134,9 +134,9 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
     return invalid_field("id", "id cannot be changed");
   }
   body.erase("metric");
-  auto rule = alerts::rule_from_json(body, current.value()[0]);
+  auto rule = codec::rule_from_json(body, current.value()[0]);
   if (!rule.ok()) return rule.error();
-  return json{{"rule", alerts::rule_to_json(rule.value())}};
+  return json{{"rule", codec::rule_to_json(rule.value())}};
 }
 
 // {"current": <stored settings> | null, "request": <partial settings>} -> the merged settings
@@ -156,16 +156,16 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
     json body = request;
-    if (auto e = alerts::restore_masked_urls(body, merged)) return *e;
+    if (auto e = codec::restore_masked_urls(body, merged)) return *e;
     for (const auto& item : body.items()) merged[item.key()] = item.value();
   }
   auto check = request.is_null()      ? alerts::InlineUrlCheck::kNone
                : env == "development" ? alerts::InlineUrlCheck::kDevelopment
                                       : alerts::InlineUrlCheck::kProduction;
-  auto s = alerts::settings_from_json(merged, check, e.email_defaults());
+  auto s = codec::settings_from_json(merged, check, e.email_defaults());
   if (!s.ok()) return s.error();
-  return json{{"settings", alerts::settings_to_json(s.value(), false)},
-              {"view", alerts::settings_to_json(s.value(), true)}};
+  return json{{"settings", codec::settings_to_json(s.value(), codec::UrlView::kFull)},
+              {"view", codec::settings_to_json(s.value(), codec::UrlView::kMasked)}};
 }
 
 // {"rules": [...]} -> what the Worker must gather for a round, with the window of the security
@@ -176,7 +176,7 @@ Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   if (auto err = only(in, {"rules"})) return *err;
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
-  json out = alerts::needs_to_json(alerts::needs_of(rules.value()));
+  json out = codec::needs_to_json(alerts::needs_of(rules.value()));
   out["failed_access_counter_window_ms"] = e.security_settings().auth_failure_window.count();
   if (out.value("requests", false)) {
     out["requests_since_ms"] = to_epoch_ms(now - alerts::kRequestCountersLookback);
@@ -202,13 +202,13 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
   input.settings = std::move(settings).value();
-  auto states = alerts::states_from_json(member(in, "states"), "states");
+  auto states = codec::states_from_json(member(in, "states"), "states");
   if (!states.ok()) return states.error();
   input.states = std::move(states).value();
-  auto silences = alerts::silences_from_json(member(in, "silences"), "silences");
+  auto silences = codec::silences_from_json(member(in, "silences"), "silences");
   if (!silences.ok()) return silences.error();
   input.silences = std::move(silences).value();
-  auto ledger = alerts::ledger_from_json(member(in, "ledger"));
+  auto ledger = codec::ledger_from_json(member(in, "ledger"));
   if (!ledger.ok()) return ledger.error();
   input.ledger = std::move(ledger).value();
   alerts::FigureNeeds needs = alerts::needs_of(input.rules);
@@ -217,10 +217,12 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   if (needs.breaker && !figures.contains("breaker")) {
     figures["breaker"] = {{"state", breaker::state_name(e.breaker().state())}};
   }
-  auto series = alerts::series_from_json(figures, needs, now);
+  auto gathered = codec::figures_from_json(figures);
+  if (!gathered.ok()) return prefixed(gathered.error(), "figures");
+  auto series = alerts::series_of(gathered.value(), needs, now);
   if (!series.ok()) return prefixed(series.error(), "figures");
   input.series = std::move(series).value();
-  input.user_emails = alerts::user_emails(figures);
+  input.user_emails = alerts::user_emails(gathered.value());
 
   alerts::CheckResult result = alerts::check(input);
   json changed = json::array();
@@ -246,7 +248,7 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   out["dropped"] = std::move(result.dropped);
   out["notifications"] = notifications_json(std::move(result.notifications));
   out["actions"] = std::move(actions);
-  out["ledger"] = alerts::ledger_to_json(result.ledger);
+  out["ledger"] = codec::ledger_to_json(result.ledger);
   return out;
 }
 
@@ -254,9 +256,12 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
 // ack and resolve. With a caller who is not an admin: an alert of another user (or of the whole
 // account) is not found, and "by" is the caller (naming someone else is refused); an admin's
 // "by" defaults to the admin.
-Result<json> manual(const Engine& e, const json& in, TimePoint now, bool ack) {
+enum class ManualAction : uint8_t { kAcknowledge, kResolve };
+
+Result<json> manual(const Engine& e, const json& in, TimePoint now, ManualAction action) {
+  const bool ack = action == ManualAction::kAcknowledge;
   if (auto e = only(in, {"state", "rules", "settings", "request", "caller"})) return *e;
-  auto state = alerts::state_from_json(member(in, "state"));
+  auto state = codec::state_from_json(member(in, "state"));
   if (!state.ok()) return prefixed(state.error(), "state");
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
@@ -297,10 +302,10 @@ Result<json> manual(const Engine& e, const json& in, TimePoint now, bool ack) {
 }
 
 Result<json> alert_ack(Engine& e, const json& in, TimePoint now) {
-  return manual(e, in, now, true);
+  return manual(e, in, now, ManualAction::kAcknowledge);
 }
 Result<json> alert_resolve(Engine& e, const json& in, TimePoint now) {
-  return manual(e, in, now, false);
+  return manual(e, in, now, ManualAction::kResolve);
 }
 
 // {"settings", "request": {"channel"}} -> {"notification"}.
@@ -316,7 +321,7 @@ Result<json> alert_test(Engine& e, const json& in, TimePoint now) {
   if (channel.empty()) return invalid_field("channel", "channel is required");
   auto n = alerts::test_notification(settings.value(), channel, now);
   if (!n.ok()) return n.error();
-  return json{{"notification", alerts::notification_to_json(n.value())}};
+  return json{{"notification", codec::notification_to_json(n.value())}};
 }
 
 // {"request": <body>, "id": "<generated>"} -> {"silence"}; {"silences": [...]} -> views.
@@ -326,17 +331,17 @@ Result<json> alert_silence_create(Engine&, const json& in, TimePoint now) {
   const json& request = member(in, "request");
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
   if (request.contains("id")) return invalid_field("id", "id is given by r2watch");
-  auto s = alerts::silence_from_json(request, id, now);
+  auto s = codec::silence_from_json(request, id, now);
   if (!s.ok()) return s.error();
-  return json{{"silence", alerts::silence_to_json(s.value(), now)}};
+  return json{{"silence", codec::silence_to_json(s.value(), now)}};
 }
 
 Result<json> alert_silences_view(Engine&, const json& in, TimePoint now) {
   if (auto e = only(in, {"silences"})) return *e;
-  auto list = alerts::silences_from_json(member(in, "silences"), "silences");
+  auto list = codec::silences_from_json(member(in, "silences"), "silences");
   if (!list.ok()) return list.error();
   json out = json::array();
-  for (const auto& s : list.value()) out.push_back(alerts::silence_to_json(s, now));
+  for (const auto& s : list.value()) out.push_back(codec::silence_to_json(s, now));
   return json{{"silences", out}};
 }
 
@@ -350,7 +355,9 @@ Result<json> alert_target_check(Engine&, const json& in, TimePoint) {
   if (environment != "production" && environment != "development") {
     return invalid_field("environment", "environment must be production or development");
   }
-  alerts::TargetCheck c = alerts::check_target(url, environment == "production");
+  alerts::TargetCheck c =
+      alerts::check_target(url, environment == "production" ? alerts::Environment::kProduction
+                                                            : alerts::Environment::kDevelopment);
   return json{{"allowed", c.allowed}, {"reason", c.reason}, {"target", alerts::mask_url(url)}};
 }
 

@@ -267,31 +267,29 @@ Result<json> manual(const Engine& e, const json& in, TimePoint now, ManualAction
   if (!rules.ok()) return rules.error();
   auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
-  std::string caller;
-  bool admin = true;
+  alerts::Caller caller;
   if (!member(in, "caller").is_null()) {
+    bool admin = true;
     FieldReader c(member(in, "caller"));
-    c.read_string("user", caller);
+    c.read_string("user", caller.user);
     c.read_bool("admin", admin);
     if (auto e = c.finish()) return prefixed(*e, "caller");
+    caller.role = admin ? alerts::CallerRole::kAdmin : alerts::CallerRole::kUser;
   }
-  if (!admin && state.value().scope.user != caller) {
-    return Error{.code = "not_found",
-                 .message = "no alert with id " + state.value().alert_id,
-                 .field = "id"};
-  }
+  if (auto e = alerts::check_visible(state.value(), caller)) return *e;
   const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
-  std::string note, by = caller.empty() ? "operator" : caller;
+  alerts::ManualRequest asked;
+  std::string by;
   FieldReader r(request);
-  r.read_string("note", note);
+  r.read_string("note", asked.note);
+  bool has_by = r.has("by");
   r.read_string("by", by);
   if (auto e = r.finish()) return *e;
-  if (note.size() > 2048) return invalid_field("note", "note must be at most 2048 characters");
-  if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
-  if (!admin && by != caller) {
-    return invalid_field("by",
-                         "by must be you (" + caller + "): only an admin acts for someone else");
-  }
+  if (has_by) asked.by = by;
+  auto actor = alerts::manual_actor(caller, asked);
+  if (!actor.ok()) return actor.error();
+  const std::string& note = asked.note;
+  by = actor.value();
   auto result =
       ack ? alerts::acknowledge(state.value(), by, note, rules.value(), settings.value(), now)
           : alerts::resolve_by_hand(state.value(), by, note, rules.value(), settings.value(), now);
@@ -397,24 +395,27 @@ Result<json> alert_delivery_result(Engine& e, const json& in, TimePoint now) {
   if (!settings.ok()) return settings.error();
   const json& attempt = member(in, "attempt");
   const json& ok = member(in, "ok");
-  if (!attempt.is_number_unsigned() || attempt.get<uint64_t>() < 1 ||
-      attempt.get<uint64_t>() > 100) {
+  if (!attempt.is_number_unsigned()) {
     return invalid_field("attempt", "attempt must be a whole number from 1");
   }
   if (!ok.is_boolean()) return invalid_field("ok", "ok must be true or false");
-  uint32_t n = static_cast<uint32_t>(attempt.get<uint64_t>());
-  if (ok.get<bool>()) return json{{"status", "sent"}, {"next_attempt_at_ms", nullptr}};
-  if (n >= settings.value().max_attempts)
-    return json{{"status", "failed"}, {"next_attempt_at_ms", nullptr}};
-  return json{{"status", "retry"},
-              {"next_attempt_at_ms", to_epoch_ms(now + alerts::backoff(settings.value(), n))}};
+  auto outcome = alerts::delivery_outcome(
+      settings.value(), attempt.get<uint64_t>(),
+      ok.get<bool>() ? alerts::AttemptResult::kDelivered : alerts::AttemptResult::kFailed, now);
+  if (!outcome.ok()) return outcome.error();
+  const auto& next = outcome.value().next_attempt_at;
+  return json{{"status", alerts::delivery_status_name(outcome.value().status)},
+              {"next_attempt_at_ms", next ? json(to_epoch_ms(*next)) : json(nullptr)}};
 }
 
 // GET /api/alerts: {"state"?, "severity"?, "bucket"?, "limit"?, "offset"?} (query text) ->
 // the same, checked, with numbers.
 Result<json> alert_query(Engine&, const json& in, TimePoint) {
-  json out = {
-      {"state", nullptr}, {"severity", nullptr}, {"bucket", nullptr}, {"limit", 50}, {"offset", 0}};
+  json out = {{"state", nullptr},
+              {"severity", nullptr},
+              {"bucket", nullptr},
+              {"limit", alerts::kDefaultAlertPageLimit},
+              {"offset", 0}};
   for (const auto& item : in.items()) {
     const std::string& k = item.key();
     if (!item.value().is_string()) return invalid_query(k, k + " must be text");
@@ -433,10 +434,7 @@ Result<json> alert_query(Engine&, const json& in, TimePoint) {
       bool digits =
           !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
       int64_t n = digits ? std::stoll(v) : -1;
-      int64_t max = k == "limit" ? 500 : 1'000'000;
-      if (n < (k == "limit" ? 1 : 0) || n > max) {
-        return invalid_query(k, k + " must be a whole number up to " + std::to_string(max));
-      }
+      if (auto e = alerts::check_page(k, n)) return *e;
       out[k] = n;
     } else {
       return invalid_query(k, "unknown query parameter " + k);

@@ -613,4 +613,61 @@ Result<Notification> test_notification(const Settings& settings, const std::stri
   return n;
 }
 
+std::optional<Error> check_visible(const AlertState& s, const Caller& caller) {
+  if (caller.role == CallerRole::kUser && s.scope.user != caller.user) {
+    return Error{.code = "not_found", .message = "no alert with id " + s.alert_id, .field = "id"};
+  }
+  return std::nullopt;
+}
+
+Result<std::string> manual_actor(const Caller& caller, const ManualRequest& request) {
+  std::string by = request.by.value_or(caller.user.empty() ? "operator" : caller.user);
+  if (request.note.size() > 2048) {
+    return invalid_field("note", "note must be at most 2048 characters");
+  }
+  if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
+  if (caller.role == CallerRole::kUser && by != caller.user) {
+    return invalid_field(
+        "by", "by must be you (" + caller.user + "): only an admin acts for someone else");
+  }
+  return by;
+}
+
+std::string_view delivery_status_name(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::kSent:
+      return "sent";
+    case DeliveryStatus::kRetry:
+      return "retry";
+    case DeliveryStatus::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+Result<DeliveryOutcome> delivery_outcome(const Settings& settings, uint64_t attempt,
+                                         AttemptResult result, TimePoint now) {
+  if (attempt < 1 || attempt > kMaxDeliveryAttemptNumber) {
+    return invalid_field("attempt", "attempt must be a whole number from 1");
+  }
+  if (result == AttemptResult::kDelivered) return DeliveryOutcome{.status = DeliveryStatus::kSent};
+  uint32_t n = static_cast<uint32_t>(attempt);
+  if (n >= settings.max_attempts) return DeliveryOutcome{.status = DeliveryStatus::kFailed};
+  return DeliveryOutcome{.status = DeliveryStatus::kRetry,
+                         .next_attempt_at = now + backoff(settings, n)};
+}
+
+std::optional<Error> check_page(std::string_view name, int64_t n) {
+  const bool limit = name == "limit";
+  const int64_t min = limit ? 1 : 0;
+  const int64_t max = limit ? kMaxAlertPageLimit : kMaxAlertPageOffset;
+  if (n < min || n > max) {
+    std::string k(name);
+    return Error{.code = "invalid_query",
+                 .message = k + " must be a whole number up to " + std::to_string(max),
+                 .field = k};
+  }
+  return std::nullopt;
+}
+
 }  // namespace r2w::alerts

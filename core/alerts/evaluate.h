@@ -68,6 +68,43 @@ Result<ManualResult> resolve_by_hand(AlertState s, const std::string& by, const 
                                      const std::vector<Rule>& rules, const Settings& settings,
                                      TimePoint now);
 
+// Who may act on an alert by hand. An admin acts on any alert, for anyone ("by" defaults to the
+// admin, or "operator" without a caller); a user only on alerts of their own scope (any other
+// is not found, field "id") and only as themselves (naming someone else is refused, field
+// "by"). The note is at most 2048 characters, "by" 1 to 256.
+enum class CallerRole : uint8_t { kAdmin, kUser };
+struct Caller {
+  std::string user;  // "" when no caller was given
+  CallerRole role = CallerRole::kAdmin;
+};
+std::optional<Error> check_visible(const AlertState& s, const Caller& caller);
+struct ManualRequest {
+  std::optional<std::string> by;
+  std::string note;
+};
+// Who acts: the request's "by" checked for the caller.
+Result<std::string> manual_actor(const Caller& caller, const ManualRequest& request);
+
+// After a delivery attempt (1-based, at most kMaxDeliveryAttemptNumber): sent, to retry at a
+// time (the settings' backoff), or given up after the settings' max_attempts.
+inline constexpr uint32_t kMaxDeliveryAttemptNumber = 100;
+enum class AttemptResult : uint8_t { kDelivered, kFailed };
+enum class DeliveryStatus : uint8_t { kSent, kRetry, kFailed };
+std::string_view delivery_status_name(DeliveryStatus s);
+struct DeliveryOutcome {
+  DeliveryStatus status = DeliveryStatus::kSent;
+  std::optional<TimePoint> next_attempt_at;
+};
+Result<DeliveryOutcome> delivery_outcome(const Settings& settings, uint64_t attempt,
+                                         AttemptResult result, TimePoint now);
+
+// GET /api/alerts: one page of the history, filtered.
+inline constexpr uint32_t kDefaultAlertPageLimit = 50;
+inline constexpr uint32_t kMaxAlertPageLimit = 500;
+inline constexpr uint32_t kMaxAlertPageOffset = 1'000'000;
+// The page limit (1..500) or offset (0..1,000,000) `n` named `name`, checked (invalid_query).
+std::optional<Error> check_page(std::string_view name, int64_t n);
+
 // A test notification to one channel (a made-up alert, kind "test").
 Result<Notification> test_notification(const Settings& settings, const std::string& channel,
                                        TimePoint now);

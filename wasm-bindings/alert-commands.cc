@@ -176,12 +176,55 @@ Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   if (auto err = only(in, {"rules"})) return *err;
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
-  json out = codec::needs_to_json(alerts::needs_of(rules.value()));
-  out["failed_access_counter_window_ms"] = e.security_settings().auth_failure_window.count();
-  if (out.value("requests", false)) {
-    out["requests_since_ms"] = to_epoch_ms(now - alerts::kRequestCountersLookback);
-  }
+  alerts::FigureNeeds needs = alerts::needs_of(rules.value());
+  Duration counter_window = e.security_settings().auth_failure_window;
+  json out = codec::needs_to_json(needs);
+  out["failed_access_counter_window_ms"] = counter_window.count();
+  codec::add_read_windows(out, alerts::read_windows(needs, counter_window, now));
   return out;
+}
+
+// {"date"?: "YYYY-MM-DD" (default: today)} -> what a cost check reads:
+// {"date", "month", "month_start_ms", "baseline_from_ms" (the anomaly's history), "from_ms"}.
+Result<json> alert_cost_window(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string date_text;
+  r.read_string("date", date_text);
+  if (auto e = r.finish()) return *e;
+  CivilDate date = date_of(now);
+  if (!date_text.empty()) {
+    auto parsed = parse_date(date_text);
+    if (!parsed) return invalid_field("date", "date must be YYYY-MM-DD");
+    date = *parsed;
+  }
+  return codec::cost_window_json(alerts::cost_window(date));
+}
+
+// {} -> which outbox rows a delivery run sends: {"due_by_ms", "lease_expired_before_ms",
+// "timeout_ms", "batch"}.
+Result<json> alert_delivery_plan(Engine&, const json& in, TimePoint now) {
+  if (auto e = only(in, {})) return *e;
+  alerts::DeliveryPlan p = alerts::delivery_plan(now);
+  return json{{"due_by_ms", to_epoch_ms(p.due_by)},
+              {"lease_expired_before_ms", to_epoch_ms(p.lease_expired_before)},
+              {"timeout_ms", p.timeout.count()},
+              {"batch", p.batch}};
+}
+
+// GET /api/alerts/notifications: {"limit"?: text} -> {"limit"}.
+Result<json> alert_notifications_query(Engine&, const json& in, TimePoint) {
+  int64_t limit = alerts::kDefaultNotificationsLimit;
+  for (const auto& item : in.items()) {
+    const std::string& k = item.key();
+    if (k != "limit") return invalid_query(k, "unknown query parameter " + k);
+    if (!item.value().is_string()) return invalid_query(k, k + " must be text");
+    std::string v = item.value().get<std::string>();
+    bool digits =
+        !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
+    limit = digits ? std::stoll(v) : -1;
+  }
+  if (auto e = alerts::check_notifications_limit(limit)) return *e;
+  return json{{"limit", limit}};
 }
 
 // One evaluation round:
@@ -453,6 +496,9 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_rule_update", &alert_rule_update},
       {"alert_settings_update", &alert_settings_update},
       {"alert_plan", &alert_plan},
+      {"alert_cost_window", &alert_cost_window},
+      {"alert_delivery_plan", &alert_delivery_plan},
+      {"alert_notifications_query", &alert_notifications_query},
       {"alert_check", &alert_check},
       {"alert_ack", &alert_ack},
       {"alert_resolve", &alert_resolve},

@@ -670,4 +670,17 @@ std::optional<Error> check_page(std::string_view name, int64_t n) {
   return std::nullopt;
 }
 
+DeliveryPlan delivery_plan(TimePoint now) {
+  return DeliveryPlan{.due_by = now, .lease_expired_before = now - kSendingLease};
+}
+
+std::optional<Error> check_notifications_limit(int64_t n) {
+  if (n < 1 || n > kMaxNotificationsLimit) {
+    return Error{.code = "invalid_query",
+                 .message = "limit must be a whole number from 1 to 1000",
+                 .field = "limit"};
+  }
+  return std::nullopt;
+}
+
 }  // namespace r2w::alerts

@@ -98,6 +98,24 @@ struct DeliveryOutcome {
 Result<DeliveryOutcome> delivery_outcome(const Settings& settings, uint64_t attempt,
                                          AttemptResult result, TimePoint now);
 
+// Delivery: which outbox rows a run sends (due by now, or claimed by a run that died more than
+// kSendingLease ago), at most kDeliveryBatch a run, each attempt given kDeliveryTimeout.
+inline constexpr Duration kSendingLease = Duration(5 * 60'000);
+inline constexpr Duration kDeliveryTimeout = Duration(10'000);
+inline constexpr uint32_t kDeliveryBatch = 50;
+struct DeliveryPlan {
+  TimePoint due_by;
+  TimePoint lease_expired_before;
+  Duration timeout = kDeliveryTimeout;
+  uint32_t batch = kDeliveryBatch;
+};
+DeliveryPlan delivery_plan(TimePoint now);
+
+// GET /api/alerts/notifications: the latest attempts and notifications, 1..1000 (default 50).
+inline constexpr uint32_t kDefaultNotificationsLimit = 50;
+inline constexpr uint32_t kMaxNotificationsLimit = 1000;
+std::optional<Error> check_notifications_limit(int64_t n);
+
 // GET /api/alerts: one page of the history, filtered.
 inline constexpr uint32_t kDefaultAlertPageLimit = 50;
 inline constexpr uint32_t kMaxAlertPageLimit = 500;

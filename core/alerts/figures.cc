@@ -298,6 +298,35 @@ FigureNeeds needs_of(const std::vector<Rule>& rules) {
   return n;
 }
 
+CostWindow cost_window(CivilDate date) {
+  CostWindow w;
+  w.date = date;
+  w.month = month_of(date);
+  w.month_start = from_epoch_ms(days_since_epoch(first_day(w.month)) * 86'400'000);
+  w.baseline_from = from_epoch_ms((days_since_epoch(date) - kCostAnomalyHistoryDays) * 86'400'000);
+  w.from = std::min(w.month_start, w.baseline_from);
+  return w;
+}
+
+ReadWindows read_windows(const FigureNeeds& needs, Duration counter_window, TimePoint now) {
+  ReadWindows w;
+  for (Duration d : needs.operation_windows) {
+    w.operations.push_back(ReadRange{.window = d, .from = now - d, .to = now + Duration(1)});
+  }
+  if (needs.cost) {
+    // The bill and anomaly of today, over the same usage rows GET /api/costs reads.
+    w.cost = cost_window(date_of(now));
+  }
+  if (needs.growth) w.growth_since = now - kGrowthLookback;
+  if (needs.failed_access) {
+    Duration longest(0);
+    for (Duration d : needs.failed_access_windows) longest = std::max(longest, d);
+    w.failed_access_since = now - longest - counter_window;
+  }
+  if (needs.requests) w.requests_since = now - kRequestCountersLookback;
+  return w;
+}
+
 Result<std::vector<Series>> series_of(const Figures& in, const FigureNeeds& needs, TimePoint now) {
   std::vector<Series> out;
   // The sources in name order (as the JSON object lists them).

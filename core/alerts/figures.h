@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/alerts/rule.h"
+#include "core/common/civil-date.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/metrics/rollup.h"
@@ -133,6 +134,36 @@ struct Figures {
   std::optional<std::vector<Series>> series;  // given as they are
   std::optional<std::vector<UploadFigure>> uploads;
 };
+
+// What a round reads, from when (all from `now`): the Worker only reads these windows.
+// Cost: the month to date and, for the daily anomaly, up to kCostAnomalyHistoryDays days before
+// the day (reaching into the previous month early in a month).
+inline constexpr int64_t kCostAnomalyHistoryDays = 14;
+struct CostWindow {
+  CivilDate date;           // the day checked (as_of of the bill, date of the anomaly)
+  YearMonth month;          // its billing month
+  TimePoint month_start;    // the month's first moment
+  TimePoint baseline_from;  // the anomaly's history: kCostAnomalyHistoryDays before the day
+  TimePoint from;           // the earlier of the two: what a round reads
+};
+CostWindow cost_window(CivilDate date);
+// Growth against 30 days ago reads the inventory snapshots of the last 31 days.
+inline constexpr Duration kGrowthLookback = Duration(31LL * 86'400'000);
+struct ReadRange {
+  Duration window = Duration(0);
+  TimePoint from;  // inclusive
+  TimePoint to;    // exclusive (now included)
+};
+struct ReadWindows {
+  std::vector<ReadRange> operations;  // minute rollups of each operation window
+  std::optional<CostWindow> cost;
+  std::optional<TimePoint> growth_since;
+  // Failed-authentication counters whose window (`counter_window` long) ends inside the
+  // longest security_event window.
+  std::optional<TimePoint> failed_access_since;
+  std::optional<TimePoint> requests_since;  // hourly request counters (the hour holding now)
+};
+ReadWindows read_windows(const FigureNeeds& needs, Duration counter_window, TimePoint now);
 
 // Turns what the Worker gathered into series:
 // operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),

@@ -738,4 +738,26 @@ Json needs_to_json(const alerts::FigureNeeds& n) {
           {"requests", n.requests}};
 }
 
+Json cost_window_json(const alerts::CostWindow& w) {
+  return {{"date", format_date(w.date)},
+          {"month", format_year_month(w.month)},
+          {"month_start_ms", to_epoch_ms(w.month_start)},
+          {"baseline_from_ms", to_epoch_ms(w.baseline_from)},
+          {"from_ms", to_epoch_ms(w.from)}};
+}
+
+void add_read_windows(Json& plan, const alerts::ReadWindows& w) {
+  Json ranges = Json::array();
+  for (const alerts::ReadRange& r : w.operations) {
+    ranges.push_back({{"window_ms", r.window.count()},
+                      {"from_ms", to_epoch_ms(r.from)},
+                      {"to_ms", to_epoch_ms(r.to)}});
+  }
+  plan["operation_ranges"] = ranges;
+  if (w.cost) plan["cost_window"] = cost_window_json(*w.cost);
+  if (w.growth_since) plan["growth_since_ms"] = to_epoch_ms(*w.growth_since);
+  if (w.failed_access_since) plan["failed_access_since_ms"] = to_epoch_ms(*w.failed_access_since);
+  if (w.requests_since) plan["requests_since_ms"] = to_epoch_ms(*w.requests_since);
+}
+
 }  // namespace r2w::codec

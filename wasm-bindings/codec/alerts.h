@@ -54,8 +54,12 @@ Json alert_view(const alerts::AlertState& s);
 Json ledger_to_json(const alerts::Ledger& l);
 Result<alerts::Ledger> ledger_from_json(const Json& j);
 
-// What a round must gather.
+// What a round must gather, and from when.
 Json needs_to_json(const alerts::FigureNeeds& n);
+Json cost_window_json(const alerts::CostWindow& w);
+// Adds "operation_ranges", "cost_window", "growth_since_ms", "failed_access_since_ms" and
+// "requests_since_ms" (each where the round needs it) to a plan.
+void add_read_windows(Json& plan, const alerts::ReadWindows& w);
 
 // Notifications and their bodies (codec/alerts-bodies.cc).
 Json notification_to_json(const alerts::Notification& n);

@@ -452,7 +452,7 @@ TEST(AlertEvaluate, AnErrorRateRuleMayForceTheBreakerOpenOncePerEpisode) {
   h.rules = {rule};
   CheckResult r = h.run({errors("photos", 50)});
   ASSERT_EQ(r.actions.size(), 1u);
-  EXPECT_EQ(r.actions[0].type, "force_breaker_open");
+  EXPECT_EQ(r.actions[0].type, ActionType::kForceBreakerOpen);
   h.clock.advance(kMinute);
   EXPECT_TRUE(h.run({errors("photos", 50)}).actions.empty());
 }

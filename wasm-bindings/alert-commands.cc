@@ -273,12 +273,15 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   json actions = json::array();
   for (const auto& a : result.actions) {
     bool applied = false;
-    if (a.type == "force_breaker_open" && e.breaker().state() != breaker::State::kForcedOpen) {
+    if (a.type == alerts::ActionType::kForceBreakerOpen &&
+        e.breaker().state() != breaker::State::kForcedOpen) {
       e.breaker().force_open(now);
       applied = true;
     }
-    actions.push_back(
-        {{"type", a.type}, {"alert_id", a.alert_id}, {"rule_id", a.rule_id}, {"applied", applied}});
+    actions.push_back({{"type", alerts::action_type_name(a.type)},
+                       {"alert_id", a.alert_id},
+                       {"rule_id", a.rule_id},
+                       {"applied", applied}});
   }
   json out = json::object();
   out["summary"] = {{"rules_evaluated", result.rules_evaluated},

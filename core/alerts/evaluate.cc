@@ -318,7 +318,7 @@ CheckResult check(const CheckInput& in) {
       a.value = s->value;
       a.detail = s->detail;
       if (moved && a.status == Status::kFiring && rule.actions.force_breaker_open) {
-        out.actions.push_back(Action{"force_breaker_open", a.alert_id, rule.id});
+        out.actions.push_back(Action{ActionType::kForceBreakerOpen, a.alert_id, rule.id});
       }
     }
   }
@@ -681,6 +681,14 @@ std::optional<Error> check_notifications_limit(int64_t n) {
                  .field = "limit"};
   }
   return std::nullopt;
+}
+
+std::string_view action_type_name(ActionType t) {
+  switch (t) {
+    case ActionType::kForceBreakerOpen:
+      return "force_breaker_open";
+  }
+  return "force_breaker_open";
 }
 
 }  // namespace r2w::alerts

@@ -22,8 +22,10 @@ struct Ledger {
 };
 
 // An automated response for the Worker (or the engine) to carry out.
+enum class ActionType : uint8_t { kForceBreakerOpen };
+std::string_view action_type_name(ActionType t);  // "force_breaker_open"
 struct Action {
-  std::string type;  // force_breaker_open
+  ActionType type = ActionType::kForceBreakerOpen;
   std::string alert_id;
   std::string rule_id;
 };

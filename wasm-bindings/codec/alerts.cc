@@ -53,7 +53,8 @@ Result<Rule> rule_from_json(const Json& j, const Rule& base, std::string_view pr
   in.read_string("name", r.name);
   in.read_string("description", r.description);
   in.read_string("type", d.type);
-  in.read_number("threshold", r.threshold, 0, alerts::kMaxRuleThreshold, false);
+  in.read_number("threshold", r.threshold, 0, alerts::kMaxRuleThreshold,
+                 /*min_exclusive=*/false);  // FieldReader's own API (codec/json.h)
   in.read_string("comparison", d.comparison);
   in.read_duration("window_ms", r.window, alerts::kMinRuleWindow, alerts::kMaxRuleWindow);
   in.read_duration("for_ms", r.for_duration, Duration(0), alerts::kMaxRuleFor);

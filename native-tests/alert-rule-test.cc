@@ -631,5 +631,100 @@ TEST(AlertSettings, EmailChannelsWithoutAddressesUseTheWorkersEmailToAndFrom) {
   EXPECT_TRUE(email_defaults_from_vars("", "").ok());
 }
 
+// The core on its structs (no JSON): drafts are completed and checked here, naming the field.
+TEST(AlertCore, ARuleDraftIsCheckedOnItsStruct) {
+  RuleDraft d;
+  d.rule.name = "Errors";
+  d.id = "errors";
+  d.type = "error_rate";
+  d.labels = std::map<std::string, std::string>{{"team", "storage"}};
+  auto ok = complete_rule(d);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok.value().type, RuleType::kErrorRate);
+  EXPECT_EQ(ok.value().labels.at("team"), "storage");
+  d.labels = std::map<std::string, std::string>{{"severity", "x"}};
+  EXPECT_EQ(complete_rule(d, "rules[2]").error().field, "rules[2].labels.severity");
+  d.labels.reset();
+  d.rule.actions.notify_user = true;
+  EXPECT_EQ(complete_rule(d).error().field, "actions.notify_user");
+  d.rule.actions.notify_user = false;
+  d.channels = std::vector<std::string>{"Bad Name"};
+  EXPECT_EQ(complete_rule(d).error().field, "channels[0]");
+}
+
+TEST(AlertCore, SettingsAndSilenceDraftsAreCheckedOnTheirStructs) {
+  SettingsDraft d;
+  d.escalation_after_ms = std::vector<int64_t>{600'000, 300'000};
+  EXPECT_EQ(complete_settings(d).error().field, "escalation_after_ms[1]");
+  d.escalation_after_ms.reset();
+  ChannelDraft c;
+  c.channel.name = "mail";
+  c.type = "email";
+  c.to = std::vector<std::string>{"not-an-address"};
+  d.channels = std::vector<ChannelDraft>{c};
+  EXPECT_EQ(complete_settings(d).error().field, "channels[0].to");
+  SilenceDraft s;
+  s.silence.comment = "c";
+  s.silence.created_by = "ana";
+  s.ends_at_ms = Duration(60'000);
+  EXPECT_EQ(complete_silence(s, from_epoch_ms(0)).error().field, "matchers");
+  s.matchers = std::vector<MatcherDraft>{{.name = "bucket", .value = "photos", .op = "!="}};
+  auto silence = complete_silence(s, from_epoch_ms(0));
+  ASSERT_TRUE(silence.ok()) << silence.error().message;
+  EXPECT_FALSE(silence.value().matchers[0].equal);
+  EXPECT_TRUE(is_active(silence.value(), from_epoch_ms(59'999)));
+  EXPECT_FALSE(is_active(silence.value(), from_epoch_ms(60'000)));
+}
+
+TEST(AlertCore, TheWindowsARoundReadsComeFromNow) {
+  // 2026-03-05: the month started on the 1st; the anomaly's 14 days reach into February.
+  CostWindow w = cost_window(CivilDate{2026, 3, 5});
+  EXPECT_EQ(format_year_month(w.month), "2026-03");
+  EXPECT_EQ(to_epoch_ms(w.month_start), 1'772'323'200'000);
+  EXPECT_EQ(to_epoch_ms(w.baseline_from), 1'772'668'800'000 - 14 * 86'400'000LL);
+  EXPECT_EQ(w.from, w.baseline_from);
+  // Late in a month the month's start is the earlier.
+  CostWindow late = cost_window(CivilDate{2026, 3, 28});
+  EXPECT_EQ(late.from, late.month_start);
+  FigureNeeds needs = needs_of(default_rules());
+  TimePoint now = from_epoch_ms(1'772'668'800'000);
+  ReadWindows r = read_windows(needs, Duration(300'000), now);
+  ASSERT_FALSE(r.operations.empty());
+  EXPECT_EQ(r.operations[0].to, now + Duration(1));
+  EXPECT_EQ(r.operations[0].from, now - r.operations[0].window);
+  ASSERT_TRUE(r.growth_since && r.failed_access_since && r.requests_since && r.cost);
+  EXPECT_EQ(*r.growth_since, now - kGrowthLookback);
+  EXPECT_EQ(*r.failed_access_since, now - Duration(300'000) - Duration(300'000));
+  EXPECT_EQ(*r.requests_since, now - kRequestCountersLookback);
+}
+
+TEST(AlertCore, DeliveryRetriesAndWhoMayActAreTheCores) {
+  Settings s;
+  s.max_attempts = 3;
+  TimePoint now = from_epoch_ms(1'000'000);
+  auto retry = delivery_outcome(s, 2, AttemptResult::kFailed, now);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry.value().status, DeliveryStatus::kRetry);
+  EXPECT_EQ(*retry.value().next_attempt_at, now + Duration(120'000));
+  EXPECT_EQ(delivery_outcome(s, 3, AttemptResult::kFailed, now).value().status,
+            DeliveryStatus::kFailed);
+  EXPECT_EQ(delivery_outcome(s, 0, AttemptResult::kDelivered, now).error().field, "attempt");
+  EXPECT_EQ(delivery_plan(now).lease_expired_before, now - kSendingLease);
+  AlertState mine;
+  mine.scope.user = "ana";
+  AlertState theirs;
+  theirs.alert_id = "x-1";
+  Caller ana{.user = "ana", .role = CallerRole::kUser};
+  EXPECT_FALSE(check_visible(mine, ana).has_value());
+  EXPECT_EQ(check_visible(theirs, ana)->code, "not_found");
+  EXPECT_EQ(manual_actor(ana, ManualRequest{}).value(), "ana");
+  EXPECT_EQ(manual_actor(ana, ManualRequest{.by = "bob"}).error().field, "by");
+  EXPECT_EQ(manual_actor(Caller{}, ManualRequest{}).value(), "operator");
+  EXPECT_EQ(parse_mute("silence:s1")->silence_id, "s1");
+  EXPECT_EQ(mute_text(Mute{.reason = MuteReason::kMaintenance, .silence_id = "m"}),
+            "maintenance:m");
+  EXPECT_FALSE(parse_mute("muted").has_value());
+}
+
 }  // namespace
 }  // namespace r2w::alerts

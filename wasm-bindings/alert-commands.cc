@@ -109,13 +109,11 @@ Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
   std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "rule";
   auto rule = codec::new_rule_from_json(member(in, "request"), id);
   if (!rule.ok()) return rule.error();
+  std::vector<std::string> taken;
   for (const json& e : member(in, "existing")) {
-    if (e.is_string() && e.get<std::string>() == rule.value().id) {
-      return Error{.code = "conflict",
-                   .message = "a rule with id " + rule.value().id + " exists",
-                   .field = "id"};
-    }
+    if (e.is_string()) taken.push_back(e.get<std::string>());
   }
+  if (auto e = alerts::check_new_rule_id(rule.value(), taken)) return *e;
   return json{{"rule", codec::rule_to_json(rule.value())}};
 }
 
@@ -130,8 +128,10 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
   json body = request.size() == 1 && request.contains("rule") && request["rule"].is_object()
                   ? request["rule"]
                   : request;
-  if (body.contains("id") && body["id"] != current.value()[0].id) {
-    return invalid_field("id", "id cannot be changed");
+  if (body.contains("id")) {
+    // An id that is not text is a change too ("" is no rule's id).
+    std::string requested = body["id"].is_string() ? body["id"].get<std::string>() : std::string();
+    if (auto e = alerts::check_same_id(current.value()[0], requested)) return *e;
   }
   body.erase("metric");
   auto rule = codec::rule_from_json(body, current.value()[0]);
@@ -148,8 +148,13 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
 Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
   if (auto e = only(in, {"current", "request", "environment"})) return *e;
   const json& env = member(in, "environment");
-  if (!env.is_null() && env != "production" && env != "development") {
-    return invalid_field("environment", "environment must be production or development");
+  std::optional<alerts::Environment> environment = alerts::Environment::kProduction;
+  if (!env.is_null()) {
+    environment =
+        env.is_string() ? alerts::parse_environment(env.get<std::string>()) : std::nullopt;
+    if (!environment) {
+      return invalid_field("environment", "environment must be production or development");
+    }
   }
   json merged = member(in, "current").is_object() ? member(in, "current") : json::object();
   const json& request = member(in, "request");
@@ -159,9 +164,10 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
     if (auto e = codec::restore_masked_urls(body, merged)) return *e;
     for (const auto& item : body.items()) merged[item.key()] = item.value();
   }
-  auto check = request.is_null()      ? alerts::InlineUrlCheck::kNone
-               : env == "development" ? alerts::InlineUrlCheck::kDevelopment
-                                      : alerts::InlineUrlCheck::kProduction;
+  auto check = request.is_null() ? alerts::InlineUrlCheck::kNone
+               : *environment == alerts::Environment::kDevelopment
+                   ? alerts::InlineUrlCheck::kDevelopment
+                   : alerts::InlineUrlCheck::kProduction;
   auto s = codec::settings_from_json(merged, check, e.email_defaults());
   if (!s.ok()) return s.error();
   return json{{"settings", codec::settings_to_json(s.value(), codec::UrlView::kFull)},
@@ -396,12 +402,9 @@ Result<json> alert_target_check(Engine&, const json& in, TimePoint) {
   r.read_string("url", url);
   r.read_string("environment", environment);
   if (auto e = r.finish()) return *e;
-  if (environment != "production" && environment != "development") {
-    return invalid_field("environment", "environment must be production or development");
-  }
-  alerts::TargetCheck c =
-      alerts::check_target(url, environment == "production" ? alerts::Environment::kProduction
-                                                            : alerts::Environment::kDevelopment);
+  auto env = alerts::parse_environment(environment);
+  if (!env) return invalid_field("environment", "environment must be production or development");
+  alerts::TargetCheck c = alerts::check_target(url, *env);
   return json{{"allowed", c.allowed}, {"reason", c.reason}, {"target", alerts::mask_url(url)}};
 }
 

@@ -258,6 +258,21 @@ bool uses_window(RuleType t) {
          t == RuleType::kPendingUploads || t == RuleType::kBucketStorageGrowth;
 }
 
+std::optional<Error> check_new_rule_id(const Rule& rule, const std::vector<std::string>& taken) {
+  for (const std::string& id : taken) {
+    if (id == rule.id) {
+      return Error{
+          .code = "conflict", .message = "a rule with id " + rule.id + " exists", .field = "id"};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_same_id(const Rule& current, std::string_view requested) {
+  if (requested != current.id) return invalid_field("id", "id cannot be changed");
+  return std::nullopt;
+}
+
 Result<Rule> complete_rule(RuleDraft draft, std::string_view prefix) {
   Rule r = std::move(draft.rule);
   const std::string& id = draft.id;

@@ -134,6 +134,10 @@ struct RuleDraft {
   std::optional<std::vector<std::string>> channels;
 };
 Result<Rule> complete_rule(RuleDraft draft, std::string_view prefix = "");
+// A new rule's id must not be taken (code "conflict", field "id").
+std::optional<Error> check_new_rule_id(const Rule& rule, const std::vector<std::string>& taken);
+// An update names the stored rule's id or none: ids do not change (field "id").
+std::optional<Error> check_same_id(const Rule& current, std::string_view requested);
 // The statistic a rule of type `t` has when it names none.
 Statistic default_statistic(RuleType t);
 // A new rule must name these (threshold not for the types without one).

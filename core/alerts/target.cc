@@ -249,6 +249,12 @@ std::optional<std::array<uint8_t, 16>> parse_ipv6(std::string_view text) {
   return out;
 }
 
+std::optional<Environment> parse_environment(std::string_view name) {
+  if (name == "production") return Environment::kProduction;
+  if (name == "development") return Environment::kDevelopment;
+  return std::nullopt;
+}
+
 TargetCheck check_target(std::string_view url, Environment environment) {
   const bool production = environment == Environment::kProduction;
   for (char c : url) {

@@ -31,6 +31,8 @@ struct TargetCheck {
   std::string reason;  // why not
 };
 enum class Environment : uint8_t { kProduction, kDevelopment };
+// "production" or "development"; unset for anything else.
+std::optional<Environment> parse_environment(std::string_view name);
 TargetCheck check_target(std::string_view url, Environment environment);
 
 // An IPv4 host as a WHATWG URL parser reads it (1 to 4 parts; each decimal, octal with a

@@ -10,12 +10,22 @@
 #include "core/alerts/text.h"
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/alerts.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::alerts {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
+using namespace r2w::codec;  // the JSON of rules, settings, states and bodies
+
+// The figures as the Worker sends them, read by the codec, turned into series by the core.
+Result<std::vector<Series>> series_from_json(const json& j, const FigureNeeds& needs,
+                                             TimePoint now) {
+  auto figures = figures_from_json(j);
+  if (!figures.ok()) return figures.error();
+  return series_of(figures.value(), needs, now);
+}
 
 constexpr int64_t kMinute = 60'000;
 
@@ -124,7 +134,7 @@ TEST(AlertEvaluate, PendingForTheForDurationThenFiringThenResolved) {
   EXPECT_EQ(h.of("r")->status, Status::kFiring);
   EXPECT_EQ(h.of("r")->fired_at, h.clock.now());
   EXPECT_EQ(kinds(r), std::vector<std::string>{"firing@hook"});
-  const json& body = r.notifications[0].body;
+  const json body = body_to_json(r.notifications[0].body);
   EXPECT_EQ(body["status"], "firing");
   EXPECT_EQ(body["alerts"][0]["labels"]["bucket"], "photos");
   EXPECT_EQ(body["alerts"][0]["severity"], "high");
@@ -139,8 +149,9 @@ TEST(AlertEvaluate, PendingForTheForDurationThenFiringThenResolved) {
   EXPECT_EQ(h.of("r")->status, Status::kResolved);
   EXPECT_EQ(h.of("r")->resolved_by, "r2watch");
   EXPECT_EQ(kinds(r), std::vector<std::string>{"resolved@hook"});
-  EXPECT_EQ(r.notifications[0].body["status"], "resolved");
-  EXPECT_EQ(r.notifications[0].body["alerts"][0]["endsAt"], "2023-11-14T22:16:20.000Z");
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["status"], "resolved");
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"][0]["endsAt"],
+            "2023-11-14T22:16:20.000Z");
 }
 
 TEST(AlertEvaluate, APendingConditionThatClearsEndsQuietlyAndIsForgotten) {
@@ -206,7 +217,7 @@ TEST(AlertEvaluate, AFlappingConditionIsNotNotifiedAgainWithinTheRepeatInterval)
   CheckResult r = h.run({errors("photos", 50)});  // fires again 2 min after it was notified
   EXPECT_EQ(h.of("r")->status, Status::kFiring);
   EXPECT_TRUE(r.notifications.empty());
-  EXPECT_EQ(h.of("r")->muted_by, "flapping");
+  EXPECT_EQ(h.of("r")->muted_by.reason, MuteReason::kFlapping);
   h.clock.advance(kMinute);
   r = h.run({errors("photos", 0)});
   EXPECT_EQ(h.of("r")->status, Status::kResolved);
@@ -228,23 +239,23 @@ TEST(AlertEvaluate, AlertsThatFireTogetherAreGroupedPerChannel) {
   ASSERT_EQ(r.notifications.size(), 5u);  // one webhook, one slack, two pagerduty, one alertmanager
   for (const Notification& n : r.notifications) {
     if (n.type == ChannelType::kWebhook) {
-      EXPECT_EQ(n.body["alerts"].size(), 2u);
+      EXPECT_EQ(body_to_json(n.body)["alerts"].size(), 2u);
     }
     if (n.type == ChannelType::kSlack) {
-      EXPECT_EQ(n.body["attachments"].size(), 2u);
-      EXPECT_EQ(n.body["attachments"][0]["color"], "#e01e5a");
-      EXPECT_EQ(n.body["text"], "[FIRING:2] r2watch alerts");
+      EXPECT_EQ(body_to_json(n.body)["attachments"].size(), 2u);
+      EXPECT_EQ(body_to_json(n.body)["attachments"][0]["color"], "#e01e5a");
+      EXPECT_EQ(body_to_json(n.body)["text"], "[FIRING:2] r2watch alerts");
     }
     if (n.type == ChannelType::kPagerDuty) {
-      EXPECT_EQ(n.body["event_action"], "trigger");
-      EXPECT_EQ(n.body["payload"]["severity"], "error");
+      EXPECT_EQ(body_to_json(n.body)["event_action"], "trigger");
+      EXPECT_EQ(body_to_json(n.body)["payload"]["severity"], "error");
       EXPECT_EQ(n.secret_field, "routing_key");
       EXPECT_EQ(n.alert_ids.size(), 1u);
     }
     if (n.type == ChannelType::kAlertmanager) {
       EXPECT_EQ(n.path, "/api/v2/alerts");
-      EXPECT_EQ(n.body.size(), 2u);
-      EXPECT_EQ(n.body[0]["labels"]["alertname"], "errors r");
+      EXPECT_EQ(body_to_json(n.body).size(), 2u);
+      EXPECT_EQ(body_to_json(n.body)[0]["labels"]["alertname"], "errors r");
     }
   }
 }
@@ -256,16 +267,17 @@ TEST(AlertEvaluate, AtMostFiveNoticesOfATypeAnHourTheRestWait) {
   for (int i = 0; i < 7; ++i) series.push_back(errors("b" + std::to_string(i), 50));
   CheckResult r = h.run(series);
   ASSERT_EQ(r.notifications.size(), 1u);
-  EXPECT_EQ(r.notifications[0].body["alerts"].size(), 5u);
-  EXPECT_EQ(std::count_if(h.states.begin(), h.states.end(),
-                          [](const AlertState& s) { return s.muted_by == "suppressed"; }),
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"].size(), 5u);
+  EXPECT_EQ(std::count_if(
+                h.states.begin(), h.states.end(),
+                [](const AlertState& s) { return s.muted_by.reason == MuteReason::kSuppressed; }),
             2);
   h.clock.advance(60 * kMinute - 1);
   EXPECT_TRUE(h.run(series).notifications.empty());
   h.clock.advance(1);
   r = h.run(series);
   ASSERT_EQ(r.notifications.size(), 1u);
-  EXPECT_EQ(r.notifications[0].body["alerts"].size(), 2u);
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"].size(), 2u);
 }
 
 TEST(AlertEvaluate, ASilenceMutesFiringButNotResolvedNotices) {
@@ -279,12 +291,12 @@ TEST(AlertEvaluate, ASilenceMutesFiringButNotResolvedNotices) {
                         .created_by = "ana"}};
   CheckResult r = h.run({errors("photos", 50), errors("videos", 50)});
   ASSERT_EQ(r.notifications.size(), 1u);
-  EXPECT_EQ(r.notifications[0].body["alerts"][0]["labels"]["bucket"], "videos");
-  EXPECT_EQ(h.of("r", "photos")->muted_by, "silence:s1");
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"][0]["labels"]["bucket"], "videos");
+  EXPECT_EQ(h.of("r", "photos")->muted_by, (Mute{MuteReason::kSilence, "s1"}));
   h.clock.advance(10 * kMinute);  // the silence has ended: the alert still fires, told now
   r = h.run({errors("photos", 50), errors("videos", 50)});
   ASSERT_EQ(r.notifications.size(), 1u);
-  EXPECT_EQ(r.notifications[0].body["alerts"][0]["labels"]["bucket"], "photos");
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"][0]["labels"]["bucket"], "photos");
   // A silence over a heard alert does not hide its resolution.
   h.silences[0].ends_at = h.clock.now() + Duration(60 * kMinute);
   h.clock.advance(kMinute);
@@ -297,12 +309,13 @@ TEST(AlertEvaluate, ACriticalAlertMutesMediumOnesOfTheSameBucket) {
   h.rules = {error_rule("crit", 50, 0, Severity::kCritical),
              error_rule("med", 5, 0, Severity::kMedium), error_rule("high", 5, 0, Severity::kHigh)};
   CheckResult r = h.run({errors("photos", 60), errors("videos", 10)});
-  EXPECT_EQ(h.of("med", "photos")->muted_by, "inhibited");
-  EXPECT_EQ(h.of("med", "videos")->muted_by, "");
-  EXPECT_EQ(h.of("high", "photos")->muted_by, "");
+  EXPECT_EQ(h.of("med", "photos")->muted_by.reason, MuteReason::kInhibited);
+  EXPECT_EQ(h.of("med", "videos")->muted_by.reason, MuteReason::kNone);
+  EXPECT_EQ(h.of("high", "photos")->muted_by.reason, MuteReason::kNone);
   ASSERT_EQ(r.notifications.size(), 1u);
   std::set<std::string> told;
-  for (const json& a : r.notifications[0].body["alerts"]) {
+  const json inhibited_body = body_to_json(r.notifications[0].body);
+  for (const json& a : inhibited_body["alerts"]) {
     told.insert(a["labels"]["rule_id"].get<std::string>() + "/" +
                 a["labels"]["bucket"].get<std::string>());
   }
@@ -328,7 +341,7 @@ TEST(AlertEvaluate, AnUnacknowledgedAlertEscalatesLevelByLevel) {
   CheckResult r = h.run({errors("photos", 50)});
   EXPECT_EQ(kinds(r), std::vector<std::string>{"escalation@lead"});
   EXPECT_EQ(h.of("r")->escalation_level, 1u);
-  EXPECT_EQ(r.notifications[0].body["alerts"][0]["escalation_level"], 1);
+  EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"][0]["escalation_level"], 1);
 
   // Acknowledged: no level 2.
   auto acked = acknowledge(*h.of("r"), "ana", "looking", h.rules, h.settings, h.clock.now());
@@ -355,7 +368,7 @@ TEST(AlertEvaluate, EscalationSkippedWhileSilencedHappensWhenTheSilenceEnds) {
                         .matchers = {{"rule_id", "r", true}}}};
   h.clock.advance(10 * kMinute);
   EXPECT_TRUE(h.run({errors("photos", 50)}).notifications.empty());
-  EXPECT_EQ(h.of("r")->muted_by, "silence:s");
+  EXPECT_EQ(h.of("r")->muted_by, (Mute{MuteReason::kSilence, "s"}));
   EXPECT_EQ(h.of("r")->escalation_level, 0u);
   h.clock.advance(5 * kMinute);
   EXPECT_EQ(kinds(h.run({errors("photos", 50)})), std::vector<std::string>{"escalation@lead"});
@@ -376,8 +389,8 @@ TEST(AlertEvaluate, AckAndResolveByHandWithNotes) {
   ASSERT_TRUE(acked.ok());
   EXPECT_EQ(acked.value().state.ack_note, "on it");
   ASSERT_EQ(acked.value().notifications.size(), 1u);
-  EXPECT_EQ(acked.value().notifications[0].body["event_action"], "acknowledge");
-  EXPECT_EQ(acked.value().notifications[0].body["dedup_key"], h.of("r")->fingerprint);
+  EXPECT_EQ(body_to_json(acked.value().notifications[0].body)["event_action"], "acknowledge");
+  EXPECT_EQ(body_to_json(acked.value().notifications[0].body)["dedup_key"], h.of("r")->fingerprint);
   h.store(acked.value().state);
   EXPECT_EQ(acknowledge(*h.of("r"), "ana", "", h.rules, h.settings, h.clock.now()).error().code,
             "conflict");
@@ -388,8 +401,9 @@ TEST(AlertEvaluate, AckAndResolveByHandWithNotes) {
   EXPECT_EQ(resolved.value().state.resolve_note, "fixed the client");
   std::set<std::string> actions;
   for (const Notification& n : resolved.value().notifications) {
-    actions.insert(n.type == ChannelType::kPagerDuty ? n.body["event_action"].get<std::string>()
-                                                     : n.body["status"].get<std::string>());
+    actions.insert(n.type == ChannelType::kPagerDuty
+                       ? body_to_json(n.body)["event_action"].get<std::string>()
+                       : body_to_json(n.body)["status"].get<std::string>());
   }
   EXPECT_EQ(actions, (std::set<std::string>{"resolve", "resolved"}));
   h.store(resolved.value().state);
@@ -438,7 +452,7 @@ TEST(AlertEvaluate, AnErrorRateRuleMayForceTheBreakerOpenOncePerEpisode) {
   h.rules = {rule};
   CheckResult r = h.run({errors("photos", 50)});
   ASSERT_EQ(r.actions.size(), 1u);
-  EXPECT_EQ(r.actions[0].type, "force_breaker_open");
+  EXPECT_EQ(r.actions[0].type, ActionType::kForceBreakerOpen);
   h.clock.advance(kMinute);
   EXPECT_TRUE(h.run({errors("photos", 50)}).actions.empty());
 }
@@ -483,9 +497,10 @@ TEST(AlertEvaluate, AQuotaAlertTellsTheUserConcerned) {
   EXPECT_EQ(r.notifications[0].kind, "firing");
   EXPECT_EQ(r.notifications[1].kind, "user");
   EXPECT_EQ(r.notifications[1].channel, "user:alice");
-  EXPECT_EQ(r.notifications[1].body["to"], json({"alice@example.com"}));
-  EXPECT_NE(r.notifications[1].body["text"].get<std::string>().find("85% of its quota"),
-            std::string::npos);
+  EXPECT_EQ(body_to_json(r.notifications[1].body)["to"], json({"alice@example.com"}));
+  EXPECT_NE(
+      body_to_json(r.notifications[1].body)["text"].get<std::string>().find("85% of its quota"),
+      std::string::npos);
 }
 
 TEST(AlertEvaluate, ScopesPickTheirSeries) {
@@ -604,9 +619,9 @@ TEST(AlertFigures, RequestsPerHourCountsEachUsersCurrentHourOnly) {
 }
 
 TEST(AlertPayloads, SlackColoursBySeverityAndEmailHasBothBodies) {
-  EXPECT_EQ(slack_color(Severity::kCritical, false), "#a30200");
-  EXPECT_EQ(slack_color(Severity::kLow, false), "#439fe0");
-  EXPECT_EQ(slack_color(Severity::kCritical, true), "#2eb886");
+  EXPECT_EQ(slack_color(Severity::kCritical, Resolution::kOpen), "#a30200");
+  EXPECT_EQ(slack_color(Severity::kLow, Resolution::kOpen), "#439fe0");
+  EXPECT_EQ(slack_color(Severity::kCritical, Resolution::kResolved), "#2eb886");
   Harness h;
   h.settings.channels = {Channel{.name = "mail",
                                  .type = ChannelType::kEmail,
@@ -615,7 +630,7 @@ TEST(AlertPayloads, SlackColoursBySeverityAndEmailHasBothBodies) {
   h.rules = {error_rule("r", 5, 0, Severity::kCritical)};
   CheckResult r = h.run({errors("photos", 50)});
   ASSERT_EQ(r.notifications.size(), 1u);
-  const json& mail = r.notifications[0].body;
+  const json mail = body_to_json(r.notifications[0].body);
   EXPECT_EQ(mail["subject"], "[r2watch] [FIRING] [CRITICAL] errors r (bucket photos)");
   std::string raw = mail["raw"];
   EXPECT_NE(raw.find("Content-Type: multipart/alternative"), std::string::npos);
@@ -653,12 +668,12 @@ TEST(AlertPayloads, GithubOpensAnIssuePerAlertCommentsOnRepeatsAndClosesWithTheN
   const Notification* photos = nullptr;
   for (const Notification& n : r.notifications) {
     EXPECT_EQ(n.alert_ids.size(), 1u);
-    if (n.body["requests"][0]["body"]["title"].get<std::string>().find(
+    if (body_to_json(n.body)["requests"][0]["body"]["title"].get<std::string>().find(
             "errors r (bucket photos)") != std::string::npos)
       photos = &n;
   }
   ASSERT_NE(photos, nullptr);
-  const json& open = photos->body["requests"][0];
+  const json open = body_to_json(photos->body)["requests"][0];
   EXPECT_EQ(open["method"], "POST");
   EXPECT_EQ(open["path"], "/repos/octo-org/storage/issues");
   EXPECT_EQ(open["opens_issue"], true);
@@ -671,23 +686,25 @@ TEST(AlertPayloads, GithubOpensAnIssuePerAlertCommentsOnRepeatsAndClosesWithTheN
   ASSERT_EQ(r.notifications.size(), 2u);
   for (const Notification& n : r.notifications) {
     EXPECT_EQ(n.kind, "repeat");
-    ASSERT_EQ(n.body["requests"].size(), 1u);
-    EXPECT_EQ(n.body["requests"][0]["path"], "/repos/octo-org/storage/issues/{issue}/comments");
-    EXPECT_EQ(n.body["requests"][0]["body"]["body"].get<std::string>().rfind("**Still firing**", 0),
+    ASSERT_EQ(body_to_json(n.body)["requests"].size(), 1u);
+    EXPECT_EQ(body_to_json(n.body)["requests"][0]["path"],
+              "/repos/octo-org/storage/issues/{issue}/comments");
+    EXPECT_EQ(body_to_json(n.body)["requests"][0]["body"]["body"].get<std::string>().rfind(
+                  "**Still firing**", 0),
               0u);
   }
 
   auto acked = acknowledge(*h.of("r"), "ana", "on it", h.rules, h.settings, h.clock.now());
   ASSERT_TRUE(acked.ok());
   ASSERT_EQ(acked.value().notifications.size(), 1u);
-  EXPECT_EQ(acked.value().notifications[0].body["requests"][0]["body"]["body"],
+  EXPECT_EQ(body_to_json(acked.value().notifications[0].body)["requests"][0]["body"]["body"],
             "**Acknowledged** by ana: on it");
   h.store(acked.value().state);
   auto resolved =
       resolve_by_hand(*h.of("r"), "ana", "fixed the client", h.rules, h.settings, h.clock.now());
   ASSERT_TRUE(resolved.ok());
   ASSERT_EQ(resolved.value().notifications.size(), 1u);
-  const json& close = resolved.value().notifications[0].body["requests"];
+  const json close = body_to_json(resolved.value().notifications[0].body)["requests"];
   ASSERT_EQ(close.size(), 2u);
   EXPECT_EQ(close[0]["path"], "/repos/octo-org/storage/issues/{issue}/comments");
   EXPECT_NE(close[0]["body"]["body"].get<std::string>().find("by ana.\n\n> fixed the client"),
@@ -706,7 +723,7 @@ TEST(AlertPayloads, AnEmailSubjectBeyondAsciiIsAnEncodedWord) {
   h.rules = {error_rule("r", 5, 0, Severity::kCritical)};
   CheckResult r = h.run({errors("fotos-\xc3\xa9t\xc3\xa9", 50)});
   ASSERT_EQ(r.notifications.size(), 1u);
-  const json& mail = r.notifications[0].body;
+  const json mail = body_to_json(r.notifications[0].body);
   std::string subject = mail["subject"];
   std::string raw = mail["raw"];
   EXPECT_NE(raw.find("Subject: " + encode_header_value(subject) + "\r\n"), std::string::npos);

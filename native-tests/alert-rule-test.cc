@@ -9,11 +9,13 @@
 #include "core/alerts/settings.h"
 #include "core/alerts/text.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/alerts.h"
 
 namespace r2w::alerts {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
+using namespace r2w::codec;  // the JSON of rules, settings, states and bodies
 
 Error create_error(const json& body) {
   auto r = new_rule_from_json(body, "generated");
@@ -171,28 +173,30 @@ TEST(AlertRule, TheDefaultsAreThoseOfTheOperatingPlan) {
 }
 
 TEST(AlertTarget, ProductionTakesOnlyPublicHttps) {
-  EXPECT_TRUE(check_target("https://hooks.slack.com/services/T/B/x", true).allowed);
-  EXPECT_FALSE(check_target("http://hooks.slack.com/services/T/B/x", true).allowed);
-  EXPECT_FALSE(check_target("https://127.0.0.1:9000/hook", true).allowed);
-  EXPECT_FALSE(check_target("https://localhost/hook", true).allowed);
+  EXPECT_TRUE(
+      check_target("https://hooks.slack.com/services/T/B/x", Environment::kProduction).allowed);
+  EXPECT_FALSE(
+      check_target("http://hooks.slack.com/services/T/B/x", Environment::kProduction).allowed);
+  EXPECT_FALSE(check_target("https://127.0.0.1:9000/hook", Environment::kProduction).allowed);
+  EXPECT_FALSE(check_target("https://localhost/hook", Environment::kProduction).allowed);
   for (const char* url :
        {"https://10.1.2.3/", "https://172.16.0.1/", "https://172.31.255.255/x",
         "https://192.168.1.1/", "https://169.254.169.254/latest", "https://0.0.0.0/",
         "https://[fd00::1]/", "https://[fe80::1]/", "https://[::ffff:10.0.0.1]/",
         "https://metadata.internal/", "https://printer.local/", "https://intranet/",
         "ftp://example.com/", "https://user:pw@example.com/"}) {
-    EXPECT_FALSE(check_target(url, true).allowed) << url;
-    EXPECT_FALSE(check_target(url, false).allowed) << url;
+    EXPECT_FALSE(check_target(url, Environment::kProduction).allowed) << url;
+    EXPECT_FALSE(check_target(url, Environment::kDevelopment).allowed) << url;
   }
-  EXPECT_TRUE(check_target("https://172.32.0.1/", true).allowed);
+  EXPECT_TRUE(check_target("https://172.32.0.1/", Environment::kProduction).allowed);
 }
 
 TEST(AlertTarget, DevelopmentAlsoTakesHttpToLocalhost) {
-  EXPECT_TRUE(check_target("http://127.0.0.1:9000/hook", false).allowed);
-  EXPECT_TRUE(check_target("http://localhost:9000/hook", false).allowed);
-  EXPECT_TRUE(check_target("http://[::1]:9000/hook", false).allowed);
-  EXPECT_FALSE(check_target("http://example.com/hook", false).allowed);
-  EXPECT_TRUE(check_target("https://example.com/hook", false).allowed);
+  EXPECT_TRUE(check_target("http://127.0.0.1:9000/hook", Environment::kDevelopment).allowed);
+  EXPECT_TRUE(check_target("http://localhost:9000/hook", Environment::kDevelopment).allowed);
+  EXPECT_TRUE(check_target("http://[::1]:9000/hook", Environment::kDevelopment).allowed);
+  EXPECT_FALSE(check_target("http://example.com/hook", Environment::kDevelopment).allowed);
+  EXPECT_TRUE(check_target("https://example.com/hook", Environment::kDevelopment).allowed);
 }
 
 TEST(AlertTarget, EveryInternalAddressFormIsRefusedInBothEnvironments) {
@@ -219,23 +223,24 @@ TEST(AlertTarget, EveryInternalAddressFormIsRefusedInBothEnvironments) {
         "https://ex\u00e4mple.com/", "https://example.com\\@127.0.0.1/",
         "https://example.com@127.0.0.1/", "https://127.0.0.1\t/", "https://example.com:80x/",
         " https://example.com/"}) {
-    EXPECT_FALSE(check_target(url, true).allowed) << url;
-    EXPECT_FALSE(check_target(url, false).allowed) << url;
+    EXPECT_FALSE(check_target(url, Environment::kProduction).allowed) << url;
+    EXPECT_FALSE(check_target(url, Environment::kDevelopment).allowed) << url;
   }
-  EXPECT_FALSE(check_target("https://ex\xc3\xa4mple.com/", true).allowed);
-  EXPECT_FALSE(check_target("https://example.com\\evil/", true).allowed);
-  EXPECT_FALSE(check_target("https://a.b.c\t.example.com/", true).allowed);
+  EXPECT_FALSE(check_target("https://ex\xc3\xa4mple.com/", Environment::kProduction).allowed);
+  EXPECT_FALSE(check_target("https://example.com\\evil/", Environment::kProduction).allowed);
+  EXPECT_FALSE(check_target("https://a.b.c\t.example.com/", Environment::kProduction).allowed);
   // Loopback in every spelling is refused in production.
   for (const char* url : {"https://[::1]/", "https://[0:0:0:0:0:0:0:1]/", "https://localhost/",
                           "https://api.localhost/", "https://LOCALHOST./", "https://127.0.0.1/",
                           "https://127.255.0.9/"}) {
-    EXPECT_FALSE(check_target(url, true).allowed) << url;
+    EXPECT_FALSE(check_target(url, Environment::kProduction).allowed) << url;
   }
   // Public addresses and names are taken.
   for (const char* url :
        {"https://8.8.8.8/", "https://[2606:4700::1111]/", "https://hooks.slack.com:443/services/x",
         "https://100.128.0.1/", "https://172.15.255.255/", "https://example.com./hook"}) {
-    EXPECT_TRUE(check_target(url, true).allowed) << url << ": " << check_target(url, true).reason;
+    EXPECT_TRUE(check_target(url, Environment::kProduction).allowed)
+        << url << ": " << check_target(url, Environment::kProduction).reason;
   }
 }
 
@@ -248,7 +253,7 @@ TEST(AlertSettings, StoredSettingsWithANowRefusedUrlStayReadable) {
   // Read back from storage: readable; the target is refused when sent (check_target).
   auto back = settings_from_json(stored, InlineUrlCheck::kNone);
   ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_FALSE(check_target(back.value().channels[0].url, true).allowed);
+  EXPECT_FALSE(check_target(back.value().channels[0].url, Environment::kProduction).allowed);
   json local = {{"channels", json::array({{{"name", "hook"},
                                            {"type", "webhook"},
                                            {"url", "http://127.0.0.1:9000/hook"}}})}};
@@ -257,13 +262,13 @@ TEST(AlertSettings, StoredSettingsWithANowRefusedUrlStayReadable) {
 }
 
 TEST(AlertTarget, DevelopmentTakesPlainLoopbackOnly) {
-  EXPECT_TRUE(check_target("http://127.0.0.1:45678/hook", false).allowed);
-  EXPECT_TRUE(check_target("http://[0:0:0:0:0:0:0:1]:9000/", false).allowed);
-  EXPECT_TRUE(check_target("http://api.localhost:9000/", false).allowed);
+  EXPECT_TRUE(check_target("http://127.0.0.1:45678/hook", Environment::kDevelopment).allowed);
+  EXPECT_TRUE(check_target("http://[0:0:0:0:0:0:0:1]:9000/", Environment::kDevelopment).allowed);
+  EXPECT_TRUE(check_target("http://api.localhost:9000/", Environment::kDevelopment).allowed);
   for (const char* url : {"http://2130706433:9000/", "http://0x7f.1/", "http://017700000001/",
                           "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://127.1/",
                           "http://10.0.0.1/", "http://[fd00::1]/"}) {
-    EXPECT_FALSE(check_target(url, false).allowed) << url;
+    EXPECT_FALSE(check_target(url, Environment::kDevelopment).allowed) << url;
   }
 }
 
@@ -340,9 +345,9 @@ TEST(AlertSettings, ChannelsAreValidatedAndInlineUrlsMasked) {
                   {"from", "r2watch@example.com"}}}}};
   auto s = settings_from_json(body);
   ASSERT_TRUE(s.ok()) << s.error().message;
-  json view = settings_to_json(s.value(), true);
+  json view = settings_to_json(s.value(), UrlView::kMasked);
   EXPECT_EQ(view["channels"][0]["url"], "https://example.com/…1234");
-  EXPECT_EQ(settings_to_json(s.value(), false)["channels"][0]["url"],
+  EXPECT_EQ(settings_to_json(s.value(), UrlView::kFull)["channels"][0]["url"],
             "https://example.com/hooks/secret-token-1234");
   EXPECT_EQ(view["escalation_after_ms"], json({600000, 1200000}));
 
@@ -377,14 +382,14 @@ TEST(AlertSettings, AMaskedUrlSentBackKeepsTheStoredOne) {
                    {{"name", "pager"}, {"type", "pagerduty"}, {"routing_key_secret", "PD_KEY"}}}}};
   auto s = settings_from_json(stored);
   ASSERT_TRUE(s.ok()) << s.error().message;
-  json current = settings_to_json(s.value(), false);
-  json request = settings_to_json(s.value(), true);  // what GET answered
+  json current = settings_to_json(s.value(), UrlView::kFull);
+  json request = settings_to_json(s.value(), UrlView::kMasked);  // what GET answered
   EXPECT_FALSE(restore_masked_urls(request, current));
   auto again = settings_from_json(request);
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(settings_to_json(again.value(), false), current);
+  EXPECT_EQ(settings_to_json(again.value(), UrlView::kFull), current);
   // A masked URL that is not the stored one's (another channel's name) is refused.
-  json renamed = settings_to_json(s.value(), true);
+  json renamed = settings_to_json(s.value(), UrlView::kMasked);
   renamed["channels"][0]["name"] = "chat2";
   auto refused = restore_masked_urls(renamed, current);
   ASSERT_TRUE(refused);
@@ -420,16 +425,18 @@ TEST(AlertSettings, GithubChannelsNeedARepositoryAndATokenSecret) {
              {"token_secret", "GITHUB_TOKEN"}};
   auto s = settings_from_json({{"channels", {gh}}});
   ASSERT_TRUE(s.ok()) << s.error().message;
-  json view = settings_to_json(s.value(), true)["channels"][0];
+  json view = settings_to_json(s.value(), UrlView::kMasked)["channels"][0];
   EXPECT_EQ(view["api_url"], "https://api.github.com");
   EXPECT_EQ(view["repository"], "octo-org/storage.ops");
   EXPECT_EQ(view["token_secret"], "GITHUB_TOKEN");
   EXPECT_EQ(github_labels(s.value().channels[0], Severity::kCritical),
             (std::vector<std::string>{"r2watch", "severity:critical"}));
   // What was written reads back the same (stored settings are read without the url check).
-  auto again = settings_from_json(settings_to_json(s.value(), false), InlineUrlCheck::kNone);
+  auto again =
+      settings_from_json(settings_to_json(s.value(), UrlView::kFull), InlineUrlCheck::kNone);
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(settings_to_json(again.value(), false), settings_to_json(s.value(), false));
+  EXPECT_EQ(settings_to_json(again.value(), UrlView::kFull),
+            settings_to_json(s.value(), UrlView::kFull));
 
   json labelled = gh;
   labelled["api_url"] = "https://github.example.com/api/v3/";
@@ -588,22 +595,23 @@ TEST(AlertSettings, EmailChannelsWithoutAddressesUseTheWorkersEmailToAndFrom) {
   auto s = settings_from_json(bare, InlineUrlCheck::kProduction, defaults.value());
   ASSERT_TRUE(s.ok()) << s.error().message;
   // Stored without addresses (the defaults are the environment's), and read back as stored.
-  json stored = settings_to_json(s.value(), false);
+  json stored = settings_to_json(s.value(), UrlView::kFull);
   EXPECT_EQ(stored["channels"][0]["to"], json::array());
   EXPECT_EQ(stored["channels"][0]["from"], "");
   EXPECT_TRUE(settings_from_json(stored, InlineUrlCheck::kNone).ok());
   // What GET answered, sent back, is accepted.
-  EXPECT_TRUE(settings_from_json(settings_to_json(s.value(), true), InlineUrlCheck::kProduction,
-                                 defaults.value())
+  EXPECT_TRUE(settings_from_json(settings_to_json(s.value(), UrlView::kMasked),
+                                 InlineUrlCheck::kProduction, defaults.value())
                   .ok());
   // Sent to the defaults.
   AlertState a;
   a.severity = Severity::kHigh;
-  json body = build_body(s.value().channels[0], "firing", {&a}, s.value(),
-                         from_epoch_ms(1'764'460'800'000));
-  EXPECT_EQ(body["to"], json({"ops@example.com", "on-call@example.com"}));
-  EXPECT_EQ(body["from"], "r2@example.com");
-  EXPECT_NE(body["raw"].get<std::string>().find("To: ops@example.com, on-call@example.com\r\n"),
+  NotificationBody body = build_body(s.value().channels[0], "firing", {&a}, s.value(),
+                                     from_epoch_ms(1'764'460'800'000));
+  ASSERT_TRUE(body.email.has_value());
+  EXPECT_EQ(body.email->to, (std::vector<std::string>{"ops@example.com", "on-call@example.com"}));
+  EXPECT_EQ(body.email->from, "r2@example.com");
+  EXPECT_NE(body.email->raw.find("To: ops@example.com, on-call@example.com\r\n"),
             std::string::npos);
   // A channel's own addresses win.
   json own = {{"channels",
@@ -613,13 +621,109 @@ TEST(AlertSettings, EmailChannelsWithoutAddressesUseTheWorkersEmailToAndFrom) {
                  {"from", "x@example.com"}}}}};
   auto o = settings_from_json(own, InlineUrlCheck::kProduction, defaults.value());
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(build_body(o.value().channels[0], "firing", {&a}, o.value(),
-                       from_epoch_ms(1'764'460'800'000))["to"],
-            json({"me@example.com"}));
+  EXPECT_EQ(
+      build_body(o.value().channels[0], "firing", {&a}, o.value(), from_epoch_ms(1'764'460'800'000))
+          .email->to,
+      std::vector<std::string>{"me@example.com"});
   // Bad variables are named.
   EXPECT_EQ(email_defaults_from_vars("ops@example.com,nope", "").error().field, "EMAIL_TO");
   EXPECT_EQ(email_defaults_from_vars("", "nope").error().field, "EMAIL_FROM");
   EXPECT_TRUE(email_defaults_from_vars("", "").ok());
+}
+
+// The core on its structs (no JSON): drafts are completed and checked here, naming the field.
+TEST(AlertCore, ARuleDraftIsCheckedOnItsStruct) {
+  RuleDraft d;
+  d.rule.name = "Errors";
+  d.id = "errors";
+  d.type = "error_rate";
+  d.labels = std::map<std::string, std::string>{{"team", "storage"}};
+  auto ok = complete_rule(d);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok.value().type, RuleType::kErrorRate);
+  EXPECT_EQ(ok.value().labels.at("team"), "storage");
+  d.labels = std::map<std::string, std::string>{{"severity", "x"}};
+  EXPECT_EQ(complete_rule(d, "rules[2]").error().field, "rules[2].labels.severity");
+  d.labels.reset();
+  d.rule.actions.notify_user = true;
+  EXPECT_EQ(complete_rule(d).error().field, "actions.notify_user");
+  d.rule.actions.notify_user = false;
+  d.channels = std::vector<std::string>{"Bad Name"};
+  EXPECT_EQ(complete_rule(d).error().field, "channels[0]");
+}
+
+TEST(AlertCore, SettingsAndSilenceDraftsAreCheckedOnTheirStructs) {
+  SettingsDraft d;
+  d.escalation_after_ms = std::vector<int64_t>{600'000, 300'000};
+  EXPECT_EQ(complete_settings(d).error().field, "escalation_after_ms[1]");
+  d.escalation_after_ms.reset();
+  ChannelDraft c;
+  c.channel.name = "mail";
+  c.type = "email";
+  c.to = std::vector<std::string>{"not-an-address"};
+  d.channels = std::vector<ChannelDraft>{c};
+  EXPECT_EQ(complete_settings(d).error().field, "channels[0].to");
+  SilenceDraft s;
+  s.silence.comment = "c";
+  s.silence.created_by = "ana";
+  s.ends_at_ms = Duration(60'000);
+  EXPECT_EQ(complete_silence(s, from_epoch_ms(0)).error().field, "matchers");
+  s.matchers = std::vector<MatcherDraft>{{.name = "bucket", .value = "photos", .op = "!="}};
+  auto silence = complete_silence(s, from_epoch_ms(0));
+  ASSERT_TRUE(silence.ok()) << silence.error().message;
+  EXPECT_FALSE(silence.value().matchers[0].equal);
+  EXPECT_TRUE(is_active(silence.value(), from_epoch_ms(59'999)));
+  EXPECT_FALSE(is_active(silence.value(), from_epoch_ms(60'000)));
+}
+
+TEST(AlertCore, TheWindowsARoundReadsComeFromNow) {
+  // 2026-03-05: the month started on the 1st; the anomaly's 14 days reach into February.
+  CostWindow w = cost_window(CivilDate{2026, 3, 5});
+  EXPECT_EQ(format_year_month(w.month), "2026-03");
+  EXPECT_EQ(to_epoch_ms(w.month_start), 1'772'323'200'000);
+  EXPECT_EQ(to_epoch_ms(w.baseline_from), 1'772'668'800'000 - 14 * 86'400'000LL);
+  EXPECT_EQ(w.from, w.baseline_from);
+  // Late in a month the month's start is the earlier.
+  CostWindow late = cost_window(CivilDate{2026, 3, 28});
+  EXPECT_EQ(late.from, late.month_start);
+  FigureNeeds needs = needs_of(default_rules());
+  TimePoint now = from_epoch_ms(1'772'668'800'000);
+  ReadWindows r = read_windows(needs, Duration(300'000), now);
+  ASSERT_FALSE(r.operations.empty());
+  EXPECT_EQ(r.operations[0].to, now + Duration(1));
+  EXPECT_EQ(r.operations[0].from, now - r.operations[0].window);
+  ASSERT_TRUE(r.growth_since && r.failed_access_since && r.requests_since && r.cost);
+  EXPECT_EQ(*r.growth_since, now - kGrowthLookback);
+  EXPECT_EQ(*r.failed_access_since, now - Duration(300'000) - Duration(300'000));
+  EXPECT_EQ(*r.requests_since, now - kRequestCountersLookback);
+}
+
+TEST(AlertCore, DeliveryRetriesAndWhoMayActAreTheCores) {
+  Settings s;
+  s.max_attempts = 3;
+  TimePoint now = from_epoch_ms(1'000'000);
+  auto retry = delivery_outcome(s, 2, AttemptResult::kFailed, now);
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry.value().status, DeliveryStatus::kRetry);
+  EXPECT_EQ(*retry.value().next_attempt_at, now + Duration(120'000));
+  EXPECT_EQ(delivery_outcome(s, 3, AttemptResult::kFailed, now).value().status,
+            DeliveryStatus::kFailed);
+  EXPECT_EQ(delivery_outcome(s, 0, AttemptResult::kDelivered, now).error().field, "attempt");
+  EXPECT_EQ(delivery_plan(now).lease_expired_before, now - kSendingLease);
+  AlertState mine;
+  mine.scope.user = "ana";
+  AlertState theirs;
+  theirs.alert_id = "x-1";
+  Caller ana{.user = "ana", .role = CallerRole::kUser};
+  EXPECT_FALSE(check_visible(mine, ana).has_value());
+  EXPECT_EQ(check_visible(theirs, ana)->code, "not_found");
+  EXPECT_EQ(manual_actor(ana, ManualRequest{}).value(), "ana");
+  EXPECT_EQ(manual_actor(ana, ManualRequest{.by = "bob"}).error().field, "by");
+  EXPECT_EQ(manual_actor(Caller{}, ManualRequest{}).value(), "operator");
+  EXPECT_EQ(parse_mute("silence:s1")->silence_id, "s1");
+  EXPECT_EQ(mute_text(Mute{.reason = MuteReason::kMaintenance, .silence_id = "m"}),
+            "maintenance:m");
+  EXPECT_FALSE(parse_mute("muted").has_value());
 }
 
 }  // namespace

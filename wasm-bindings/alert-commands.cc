@@ -3,7 +3,6 @@
 // test notifications, target checks and delivery backoff. The Worker keeps rules, states,
 // silences and settings in D1 and hands them in; the only engine state touched is the breaker
 // (a rule's force_breaker_open action).
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -12,13 +11,14 @@
 #include "core/alerts/overview-lines.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
+#include "wasm-bindings/codec/alerts.h"
 #include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace alerts = r2w::alerts;
 
 namespace {
@@ -45,31 +45,31 @@ std::optional<Error> only(const json& in, std::initializer_list<const char*> nam
 Result<std::vector<alerts::Rule>> rules_of(const json& in) {
   const json& r = member(in, "rules");
   if (r.is_null()) return std::vector<alerts::Rule>{};
-  return alerts::rules_from_json(r, "rules");
+  return codec::rules_from_json(r, "rules");
 }
 
 // Stored settings, read back: an inline url was checked for its environment when stored, and
 // every target is checked again when sent (alert_target_check).
 Result<alerts::Settings> settings_of(const Engine& e, const json& in) {
-  auto s = alerts::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone,
-                                      e.email_defaults());
+  auto s = codec::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone,
+                                     e.email_defaults());
   if (!s.ok()) return prefixed(s.error(), "settings");
   return s;
 }
 
 json rules_json(const std::vector<alerts::Rule>& rules) {
   json out = json::array();
-  for (const auto& r : rules) out.push_back(alerts::rule_to_json(r));
+  for (const auto& r : rules) out.push_back(codec::rule_to_json(r));
   return out;
 }
 
 json state_entry(const alerts::AlertState& s) {
-  return {{"state", alerts::state_to_json(s)}, {"alert", alerts::alert_view(s)}};
+  return {{"state", codec::state_to_json(s)}, {"alert", codec::alert_view(s)}};
 }
 
 json notifications_json(std::vector<alerts::Notification>&& list) {
   json out = json::array();
-  for (auto& n : list) out.push_back(alerts::notification_to_json(std::move(n)));
+  for (const auto& n : list) out.push_back(codec::notification_to_json(n));
   return out;
 }
 
@@ -100,29 +100,27 @@ Result<json> alert_configure(Engine& e, const json& in, TimePoint) {
 Result<json> alert_defaults(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {})) return *e;
   return json{{"rules", rules_json(alerts::default_rules())},
-              {"settings", alerts::settings_to_json(alerts::Settings{}, false)}};
+              {"settings", codec::settings_to_json(alerts::Settings{}, codec::UrlView::kFull)}};
 }
 
 // {"request": <body>, "id": "<generated id if the body has none>", "existing": [ids]} -> {"rule"}
 Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {"request", "id", "existing"})) return *e;
   std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "rule";
-  auto rule = alerts::new_rule_from_json(member(in, "request"), id);
+  auto rule = codec::new_rule_from_json(member(in, "request"), id);
   if (!rule.ok()) return rule.error();
+  std::vector<std::string> taken;
   for (const json& e : member(in, "existing")) {
-    if (e.is_string() && e.get<std::string>() == rule.value().id) {
-      return Error{.code = "conflict",
-                   .message = "a rule with id " + rule.value().id + " exists",
-                   .field = "id"};
-    }
+    if (e.is_string()) taken.push_back(e.get<std::string>());
   }
-  return json{{"rule", alerts::rule_to_json(rule.value())}};
+  if (auto e = alerts::check_new_rule_id(rule.value(), taken)) return *e;
+  return json{{"rule", codec::rule_to_json(rule.value())}};
 }
 
 // {"current": <stored rule>, "request": <partial body>} -> {"rule"}: the merge, validated.
 Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
   if (auto e = only(in, {"current", "request"})) return *e;
-  auto current = alerts::rules_from_json(json::array({member(in, "current")}), "current");
+  auto current = codec::rules_from_json(json::array({member(in, "current")}), "current");
   if (!current.ok()) return current.error();
   const json& request = member(in, "request");
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
@@ -130,13 +128,15 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
   json body = request.size() == 1 && request.contains("rule") && request["rule"].is_object()
                   ? request["rule"]
                   : request;
-  if (body.contains("id") && body["id"] != current.value()[0].id) {
-    return invalid_field("id", "id cannot be changed");
+  if (body.contains("id")) {
+    // An id that is not text is a change too ("" is no rule's id).
+    std::string requested = body["id"].is_string() ? body["id"].get<std::string>() : std::string();
+    if (auto e = alerts::check_same_id(current.value()[0], requested)) return *e;
   }
   body.erase("metric");
-  auto rule = alerts::rule_from_json(body, current.value()[0]);
+  auto rule = codec::rule_from_json(body, current.value()[0]);
   if (!rule.ok()) return rule.error();
-  return json{{"rule", alerts::rule_to_json(rule.value())}};
+  return json{{"rule", codec::rule_to_json(rule.value())}};
 }
 
 // {"current": <stored settings> | null, "request": <partial settings>} -> the merged settings
@@ -148,24 +148,30 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
 Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
   if (auto e = only(in, {"current", "request", "environment"})) return *e;
   const json& env = member(in, "environment");
-  if (!env.is_null() && env != "production" && env != "development") {
-    return invalid_field("environment", "environment must be production or development");
+  std::optional<alerts::Environment> environment = alerts::Environment::kProduction;
+  if (!env.is_null()) {
+    environment =
+        env.is_string() ? alerts::parse_environment(env.get<std::string>()) : std::nullopt;
+    if (!environment) {
+      return invalid_field("environment", "environment must be production or development");
+    }
   }
   json merged = member(in, "current").is_object() ? member(in, "current") : json::object();
   const json& request = member(in, "request");
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
     json body = request;
-    if (auto e = alerts::restore_masked_urls(body, merged)) return *e;
+    if (auto e = codec::restore_masked_urls(body, merged)) return *e;
     for (const auto& item : body.items()) merged[item.key()] = item.value();
   }
-  auto check = request.is_null()      ? alerts::InlineUrlCheck::kNone
-               : env == "development" ? alerts::InlineUrlCheck::kDevelopment
-                                      : alerts::InlineUrlCheck::kProduction;
-  auto s = alerts::settings_from_json(merged, check, e.email_defaults());
+  auto check = request.is_null() ? alerts::InlineUrlCheck::kNone
+               : *environment == alerts::Environment::kDevelopment
+                   ? alerts::InlineUrlCheck::kDevelopment
+                   : alerts::InlineUrlCheck::kProduction;
+  auto s = codec::settings_from_json(merged, check, e.email_defaults());
   if (!s.ok()) return s.error();
-  return json{{"settings", alerts::settings_to_json(s.value(), false)},
-              {"view", alerts::settings_to_json(s.value(), true)}};
+  return json{{"settings", codec::settings_to_json(s.value(), codec::UrlView::kFull)},
+              {"view", codec::settings_to_json(s.value(), codec::UrlView::kMasked)}};
 }
 
 // {"rules": [...]} -> what the Worker must gather for a round, with the window of the security
@@ -176,12 +182,55 @@ Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   if (auto err = only(in, {"rules"})) return *err;
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
-  json out = alerts::needs_to_json(alerts::needs_of(rules.value()));
-  out["failed_access_counter_window_ms"] = e.security_settings().auth_failure_window.count();
-  if (out.value("requests", false)) {
-    out["requests_since_ms"] = to_epoch_ms(now - alerts::kRequestCountersLookback);
-  }
+  alerts::FigureNeeds needs = alerts::needs_of(rules.value());
+  Duration counter_window = e.security_settings().auth_failure_window;
+  json out = codec::needs_to_json(needs);
+  out["failed_access_counter_window_ms"] = counter_window.count();
+  codec::add_read_windows(out, alerts::read_windows(needs, counter_window, now));
   return out;
+}
+
+// {"date"?: "YYYY-MM-DD" (default: today)} -> what a cost check reads:
+// {"date", "month", "month_start_ms", "baseline_from_ms" (the anomaly's history), "from_ms"}.
+Result<json> alert_cost_window(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string date_text;
+  r.read_string("date", date_text);
+  if (auto e = r.finish()) return *e;
+  CivilDate date = date_of(now);
+  if (!date_text.empty()) {
+    auto parsed = parse_date(date_text);
+    if (!parsed) return invalid_field("date", "date must be YYYY-MM-DD");
+    date = *parsed;
+  }
+  return codec::cost_window_json(alerts::cost_window(date));
+}
+
+// {} -> which outbox rows a delivery run sends: {"due_by_ms", "lease_expired_before_ms",
+// "timeout_ms", "batch"}.
+Result<json> alert_delivery_plan(Engine&, const json& in, TimePoint now) {
+  if (auto e = only(in, {})) return *e;
+  alerts::DeliveryPlan p = alerts::delivery_plan(now);
+  return json{{"due_by_ms", to_epoch_ms(p.due_by)},
+              {"lease_expired_before_ms", to_epoch_ms(p.lease_expired_before)},
+              {"timeout_ms", p.timeout.count()},
+              {"batch", p.batch}};
+}
+
+// GET /api/alerts/notifications: {"limit"?: text} -> {"limit"}.
+Result<json> alert_notifications_query(Engine&, const json& in, TimePoint) {
+  int64_t limit = alerts::kDefaultNotificationsLimit;
+  for (const auto& item : in.items()) {
+    const std::string& k = item.key();
+    if (k != "limit") return invalid_query(k, "unknown query parameter " + k);
+    if (!item.value().is_string()) return invalid_query(k, k + " must be text");
+    std::string v = item.value().get<std::string>();
+    bool digits =
+        !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
+    limit = digits ? std::stoll(v) : -1;
+  }
+  if (auto e = alerts::check_notifications_limit(limit)) return *e;
+  return json{{"limit", limit}};
 }
 
 // One evaluation round:
@@ -202,13 +251,13 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
   input.settings = std::move(settings).value();
-  auto states = alerts::states_from_json(member(in, "states"), "states");
+  auto states = codec::states_from_json(member(in, "states"), "states");
   if (!states.ok()) return states.error();
   input.states = std::move(states).value();
-  auto silences = alerts::silences_from_json(member(in, "silences"), "silences");
+  auto silences = codec::silences_from_json(member(in, "silences"), "silences");
   if (!silences.ok()) return silences.error();
   input.silences = std::move(silences).value();
-  auto ledger = alerts::ledger_from_json(member(in, "ledger"));
+  auto ledger = codec::ledger_from_json(member(in, "ledger"));
   if (!ledger.ok()) return ledger.error();
   input.ledger = std::move(ledger).value();
   alerts::FigureNeeds needs = alerts::needs_of(input.rules);
@@ -217,10 +266,12 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   if (needs.breaker && !figures.contains("breaker")) {
     figures["breaker"] = {{"state", breaker::state_name(e.breaker().state())}};
   }
-  auto series = alerts::series_from_json(figures, needs, now);
+  auto gathered = codec::figures_from_json(figures);
+  if (!gathered.ok()) return prefixed(gathered.error(), "figures");
+  auto series = alerts::series_of(gathered.value(), needs, now);
   if (!series.ok()) return prefixed(series.error(), "figures");
   input.series = std::move(series).value();
-  input.user_emails = alerts::user_emails(figures);
+  input.user_emails = alerts::user_emails(gathered.value());
 
   alerts::CheckResult result = alerts::check(input);
   json changed = json::array();
@@ -228,12 +279,15 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   json actions = json::array();
   for (const auto& a : result.actions) {
     bool applied = false;
-    if (a.type == "force_breaker_open" && e.breaker().state() != breaker::State::kForcedOpen) {
+    if (a.type == alerts::ActionType::kForceBreakerOpen &&
+        e.breaker().state() != breaker::State::kForcedOpen) {
       e.breaker().force_open(now);
       applied = true;
     }
-    actions.push_back(
-        {{"type", a.type}, {"alert_id", a.alert_id}, {"rule_id", a.rule_id}, {"applied", applied}});
+    actions.push_back({{"type", alerts::action_type_name(a.type)},
+                       {"alert_id", a.alert_id},
+                       {"rule_id", a.rule_id},
+                       {"applied", applied}});
   }
   json out = json::object();
   out["summary"] = {{"rules_evaluated", result.rules_evaluated},
@@ -246,7 +300,7 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   out["dropped"] = std::move(result.dropped);
   out["notifications"] = notifications_json(std::move(result.notifications));
   out["actions"] = std::move(actions);
-  out["ledger"] = alerts::ledger_to_json(result.ledger);
+  out["ledger"] = codec::ledger_to_json(result.ledger);
   return out;
 }
 
@@ -254,39 +308,40 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
 // ack and resolve. With a caller who is not an admin: an alert of another user (or of the whole
 // account) is not found, and "by" is the caller (naming someone else is refused); an admin's
 // "by" defaults to the admin.
-Result<json> manual(const Engine& e, const json& in, TimePoint now, bool ack) {
+enum class ManualAction : uint8_t { kAcknowledge, kResolve };
+
+Result<json> manual(const Engine& e, const json& in, TimePoint now, ManualAction action) {
+  const bool ack = action == ManualAction::kAcknowledge;
   if (auto e = only(in, {"state", "rules", "settings", "request", "caller"})) return *e;
-  auto state = alerts::state_from_json(member(in, "state"));
+  auto state = codec::state_from_json(member(in, "state"));
   if (!state.ok()) return prefixed(state.error(), "state");
   auto rules = rules_of(in);
   if (!rules.ok()) return rules.error();
   auto settings = settings_of(e, in);
   if (!settings.ok()) return settings.error();
-  std::string caller;
-  bool admin = true;
+  alerts::Caller caller;
   if (!member(in, "caller").is_null()) {
+    bool admin = true;
     FieldReader c(member(in, "caller"));
-    c.read_string("user", caller);
+    c.read_string("user", caller.user);
     c.read_bool("admin", admin);
     if (auto e = c.finish()) return prefixed(*e, "caller");
+    caller.role = admin ? alerts::CallerRole::kAdmin : alerts::CallerRole::kUser;
   }
-  if (!admin && state.value().scope.user != caller) {
-    return Error{.code = "not_found",
-                 .message = "no alert with id " + state.value().alert_id,
-                 .field = "id"};
-  }
+  if (auto e = alerts::check_visible(state.value(), caller)) return *e;
   const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
-  std::string note, by = caller.empty() ? "operator" : caller;
+  alerts::ManualRequest asked;
+  std::string by;
   FieldReader r(request);
-  r.read_string("note", note);
+  r.read_string("note", asked.note);
+  bool has_by = r.has("by");
   r.read_string("by", by);
   if (auto e = r.finish()) return *e;
-  if (note.size() > 2048) return invalid_field("note", "note must be at most 2048 characters");
-  if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
-  if (!admin && by != caller) {
-    return invalid_field("by",
-                         "by must be you (" + caller + "): only an admin acts for someone else");
-  }
+  if (has_by) asked.by = by;
+  auto actor = alerts::manual_actor(caller, asked);
+  if (!actor.ok()) return actor.error();
+  const std::string& note = asked.note;
+  by = actor.value();
   auto result =
       ack ? alerts::acknowledge(state.value(), by, note, rules.value(), settings.value(), now)
           : alerts::resolve_by_hand(state.value(), by, note, rules.value(), settings.value(), now);
@@ -297,10 +352,10 @@ Result<json> manual(const Engine& e, const json& in, TimePoint now, bool ack) {
 }
 
 Result<json> alert_ack(Engine& e, const json& in, TimePoint now) {
-  return manual(e, in, now, true);
+  return manual(e, in, now, ManualAction::kAcknowledge);
 }
 Result<json> alert_resolve(Engine& e, const json& in, TimePoint now) {
-  return manual(e, in, now, false);
+  return manual(e, in, now, ManualAction::kResolve);
 }
 
 // {"settings", "request": {"channel"}} -> {"notification"}.
@@ -316,7 +371,7 @@ Result<json> alert_test(Engine& e, const json& in, TimePoint now) {
   if (channel.empty()) return invalid_field("channel", "channel is required");
   auto n = alerts::test_notification(settings.value(), channel, now);
   if (!n.ok()) return n.error();
-  return json{{"notification", alerts::notification_to_json(n.value())}};
+  return json{{"notification", codec::notification_to_json(n.value())}};
 }
 
 // {"request": <body>, "id": "<generated>"} -> {"silence"}; {"silences": [...]} -> views.
@@ -326,17 +381,17 @@ Result<json> alert_silence_create(Engine&, const json& in, TimePoint now) {
   const json& request = member(in, "request");
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
   if (request.contains("id")) return invalid_field("id", "id is given by r2watch");
-  auto s = alerts::silence_from_json(request, id, now);
+  auto s = codec::silence_from_json(request, id, now);
   if (!s.ok()) return s.error();
-  return json{{"silence", alerts::silence_to_json(s.value(), now)}};
+  return json{{"silence", codec::silence_to_json(s.value(), now)}};
 }
 
 Result<json> alert_silences_view(Engine&, const json& in, TimePoint now) {
   if (auto e = only(in, {"silences"})) return *e;
-  auto list = alerts::silences_from_json(member(in, "silences"), "silences");
+  auto list = codec::silences_from_json(member(in, "silences"), "silences");
   if (!list.ok()) return list.error();
   json out = json::array();
-  for (const auto& s : list.value()) out.push_back(alerts::silence_to_json(s, now));
+  for (const auto& s : list.value()) out.push_back(codec::silence_to_json(s, now));
   return json{{"silences", out}};
 }
 
@@ -347,10 +402,9 @@ Result<json> alert_target_check(Engine&, const json& in, TimePoint) {
   r.read_string("url", url);
   r.read_string("environment", environment);
   if (auto e = r.finish()) return *e;
-  if (environment != "production" && environment != "development") {
-    return invalid_field("environment", "environment must be production or development");
-  }
-  alerts::TargetCheck c = alerts::check_target(url, environment == "production");
+  auto env = alerts::parse_environment(environment);
+  if (!env) return invalid_field("environment", "environment must be production or development");
+  alerts::TargetCheck c = alerts::check_target(url, *env);
   return json{{"allowed", c.allowed}, {"reason", c.reason}, {"target", alerts::mask_url(url)}};
 }
 
@@ -390,24 +444,27 @@ Result<json> alert_delivery_result(Engine& e, const json& in, TimePoint now) {
   if (!settings.ok()) return settings.error();
   const json& attempt = member(in, "attempt");
   const json& ok = member(in, "ok");
-  if (!attempt.is_number_unsigned() || attempt.get<uint64_t>() < 1 ||
-      attempt.get<uint64_t>() > 100) {
+  if (!attempt.is_number_unsigned()) {
     return invalid_field("attempt", "attempt must be a whole number from 1");
   }
   if (!ok.is_boolean()) return invalid_field("ok", "ok must be true or false");
-  uint32_t n = static_cast<uint32_t>(attempt.get<uint64_t>());
-  if (ok.get<bool>()) return json{{"status", "sent"}, {"next_attempt_at_ms", nullptr}};
-  if (n >= settings.value().max_attempts)
-    return json{{"status", "failed"}, {"next_attempt_at_ms", nullptr}};
-  return json{{"status", "retry"},
-              {"next_attempt_at_ms", to_epoch_ms(now + alerts::backoff(settings.value(), n))}};
+  auto outcome = alerts::delivery_outcome(
+      settings.value(), attempt.get<uint64_t>(),
+      ok.get<bool>() ? alerts::AttemptResult::kDelivered : alerts::AttemptResult::kFailed, now);
+  if (!outcome.ok()) return outcome.error();
+  const auto& next = outcome.value().next_attempt_at;
+  return json{{"status", alerts::delivery_status_name(outcome.value().status)},
+              {"next_attempt_at_ms", next ? json(to_epoch_ms(*next)) : json(nullptr)}};
 }
 
 // GET /api/alerts: {"state"?, "severity"?, "bucket"?, "limit"?, "offset"?} (query text) ->
 // the same, checked, with numbers.
 Result<json> alert_query(Engine&, const json& in, TimePoint) {
-  json out = {
-      {"state", nullptr}, {"severity", nullptr}, {"bucket", nullptr}, {"limit", 50}, {"offset", 0}};
+  json out = {{"state", nullptr},
+              {"severity", nullptr},
+              {"bucket", nullptr},
+              {"limit", alerts::kDefaultAlertPageLimit},
+              {"offset", 0}};
   for (const auto& item : in.items()) {
     const std::string& k = item.key();
     if (!item.value().is_string()) return invalid_query(k, k + " must be text");
@@ -426,10 +483,7 @@ Result<json> alert_query(Engine&, const json& in, TimePoint) {
       bool digits =
           !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
       int64_t n = digits ? std::stoll(v) : -1;
-      int64_t max = k == "limit" ? 500 : 1'000'000;
-      if (n < (k == "limit" ? 1 : 0) || n > max) {
-        return invalid_query(k, k + " must be a whole number up to " + std::to_string(max));
-      }
+      if (auto e = alerts::check_page(k, n)) return *e;
       out[k] = n;
     } else {
       return invalid_query(k, "unknown query parameter " + k);
@@ -448,6 +502,9 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_rule_update", &alert_rule_update},
       {"alert_settings_update", &alert_settings_update},
       {"alert_plan", &alert_plan},
+      {"alert_cost_window", &alert_cost_window},
+      {"alert_delivery_plan", &alert_delivery_plan},
+      {"alert_notifications_query", &alert_notifications_query},
       {"alert_check", &alert_check},
       {"alert_ack", &alert_ack},
       {"alert_resolve", &alert_resolve},

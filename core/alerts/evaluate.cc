@@ -10,12 +10,9 @@
 
 namespace r2w::alerts {
 
-using nlohmann::json;
-
 namespace {
 
 constexpr Duration kHour = Duration(3'600'000);
-constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
 
 std::string series_key(std::string_view metric, Duration window) {
   std::string k(metric);
@@ -56,8 +53,6 @@ Duration repeat_of(const Rule* rule, const Settings& settings) {
   return rule && rule->repeat_interval ? *rule->repeat_interval : settings.repeat_interval;
 }
 
-json time_or_null(const std::optional<TimePoint>& t) { return t ? json(to_epoch_ms(*t)) : json(); }
-
 void new_episode(AlertState& s, TimePoint now) {
   s.alert_id = s.fingerprint.substr(0, 12) + "-" + std::to_string(to_epoch_ms(now));
   s.pending_since = now;
@@ -70,7 +65,7 @@ void new_episode(AlertState& s, TimePoint now) {
   s.resolve_note.clear();
   s.escalation_level = 0;
   s.notified_level = -1;
-  s.muted_by.clear();
+  s.muted_by = Mute{};
 }
 
 void copy_rule(AlertState& s, const Rule& rule) {
@@ -83,7 +78,10 @@ void copy_rule(AlertState& s, const Rule& rule) {
 }
 
 // Moves one alert's state for this round's condition. Returns whether the status changed.
-bool step(AlertState& s, const Rule* rule, bool condition, TimePoint now) {
+enum class Condition : uint8_t { kClear, kHolds };
+
+bool step(AlertState& s, const Rule* rule, Condition held, TimePoint now) {
+  const bool condition = held == Condition::kHolds;
   Status before = s.status;
   switch (s.status) {
     case Status::kInactive:
@@ -195,7 +193,7 @@ void build_notifications(const std::vector<Notice>& notices,
 
 void record_notice(AlertState& a, const std::string& kind, uint32_t level_max, TimePoint now) {
   a.notices++;
-  a.muted_by.clear();
+  a.muted_by = Mute{};
   if (kind == "resolved") {
     a.heard = Heard::kResolved;
     return;
@@ -233,225 +231,37 @@ std::optional<Status> parse_status(std::string_view name) {
   return std::nullopt;
 }
 
-json state_to_json(const AlertState& s) {
-  json labels = json::object();
-  for (const auto& [k, v] : s.labels) labels[k] = v;
-  const char* heard = s.heard == Heard::kFiring     ? "firing"
-                      : s.heard == Heard::kResolved ? "resolved"
-                                                    : "nothing";
-  return {
-      {"v", kAlertStateSchema},
-      {"fingerprint", s.fingerprint},
-      {"alert_id", s.alert_id},
-      {"rule_id", s.rule_id},
-      {"rule_name", s.rule_name},
-      {"type", rule_type_name(s.type)},
-      {"severity", severity_name(s.severity)},
-      {"scope", {{"bucket", s.scope.bucket}, {"prefix", s.scope.prefix}, {"user", s.scope.user}}},
-      {"labels", labels},
-      {"status", status_name(s.status)},
-      {"value", s.value},
-      {"threshold", s.threshold},
-      {"detail", s.detail},
-      {"pending_since_ms", time_or_null(s.pending_since)},
-      {"fired_at_ms", time_or_null(s.fired_at)},
-      {"resolved_at_ms", time_or_null(s.resolved_at)},
-      {"acknowledged_at_ms", time_or_null(s.acknowledged_at)},
-      {"acknowledged_by", s.acknowledged_by},
-      {"ack_note", s.ack_note},
-      {"resolved_by", s.resolved_by},
-      {"resolve_note", s.resolve_note},
-      {"manually_resolved", s.manually_resolved},
-      {"heard", heard},
-      {"last_firing_notice_ms", time_or_null(s.last_firing_notice)},
-      {"notified_level", s.notified_level},
-      {"escalation_level", s.escalation_level},
-      {"notices", s.notices},
-      {"muted_by", s.muted_by},
-      {"updated_at_ms", to_epoch_ms(s.updated_at)}};
+std::string mute_text(const Mute& m) {
+  switch (m.reason) {
+    case MuteReason::kNone:
+      return "";
+    case MuteReason::kSilence:
+      return "silence:" + m.silence_id;
+    case MuteReason::kMaintenance:
+      return "maintenance:" + m.silence_id;
+    case MuteReason::kInhibited:
+      return "inhibited";
+    case MuteReason::kFlapping:
+      return "flapping";
+    case MuteReason::kSuppressed:
+      return "suppressed";
+  }
+  return "";
 }
 
-Result<AlertState> state_from_json(const json& j) {
-  auto bad = [](const std::string& f) {
-    return invalid_field(f, f + " is missing or of the wrong type in a stored alert state");
-  };
-  if (!j.is_object()) return bad("state");
-  if (!j.contains("v") || j["v"] != kAlertStateSchema) {
-    return invalid_field(
-        "v", "v (the alert state schema version) must be " + std::to_string(kAlertStateSchema));
-  }
-  AlertState s;
-  auto text = [&](const char* name, std::string& out) {
-    if (!j.contains(name) || !j[name].is_string()) return false;
-    out = j[name].get<std::string>();
-    return true;
-  };
-  auto time = [&](const char* name, std::optional<TimePoint>& out) {
-    if (!j.contains(name)) return false;
-    if (j[name].is_null()) return true;
-    if (!j[name].is_number_integer() || j[name].get<int64_t>() < 0 ||
-        j[name].get<int64_t>() > kMaxEpochMs) {
-      return false;
-    }
-    out = from_epoch_ms(j[name].get<int64_t>());
-    return true;
-  };
-  for (auto [name, out] :
-       {std::pair{"fingerprint", &s.fingerprint}, std::pair{"alert_id", &s.alert_id},
-        std::pair{"rule_id", &s.rule_id}, std::pair{"rule_name", &s.rule_name},
-        std::pair{"detail", &s.detail}, std::pair{"acknowledged_by", &s.acknowledged_by},
-        std::pair{"ack_note", &s.ack_note}, std::pair{"resolved_by", &s.resolved_by},
-        std::pair{"resolve_note", &s.resolve_note}, std::pair{"muted_by", &s.muted_by}}) {
-    if (!text(name, *out)) return bad(name);
-  }
-  if (s.fingerprint.empty()) return bad("fingerprint");
-  for (auto [name, out] :
-       {std::pair{"pending_since_ms", &s.pending_since}, std::pair{"fired_at_ms", &s.fired_at},
-        std::pair{"resolved_at_ms", &s.resolved_at},
-        std::pair{"acknowledged_at_ms", &s.acknowledged_at},
-        std::pair{"last_firing_notice_ms", &s.last_firing_notice}}) {
-    if (!time(name, *out)) return bad(name);
-  }
-  std::string type, severity, status, heard;
-  if (!text("type", type) || !parse_rule_type(type)) return bad("type");
-  s.type = *parse_rule_type(type);
-  if (!text("severity", severity) || !parse_severity(severity)) return bad("severity");
-  s.severity = *parse_severity(severity);
-  if (!text("status", status) || !parse_status(status)) return bad("status");
-  s.status = *parse_status(status);
-  if (!text("heard", heard) || (heard != "firing" && heard != "resolved" && heard != "nothing")) {
-    return bad("heard");
-  }
-  s.heard = heard == "firing"     ? Heard::kFiring
-            : heard == "resolved" ? Heard::kResolved
-                                  : Heard::kNothing;
-  if (!j.contains("scope") || !j["scope"].is_object()) return bad("scope");
-  const json& sc = j["scope"];
-  for (auto [name, out] :
-       {std::pair{"bucket", &s.scope.bucket}, std::pair{"prefix", &s.scope.prefix},
-        std::pair{"user", &s.scope.user}}) {
-    if (!sc.contains(name) || !sc[name].is_string()) return bad(std::string("scope.") + name);
-    *out = sc[name].get<std::string>();
-  }
-  if (!j.contains("labels") || !j["labels"].is_object()) return bad("labels");
-  for (const auto& item : j["labels"].items()) {
-    if (!item.value().is_string()) return bad("labels." + item.key());
-    s.labels[item.key()] = item.value().get<std::string>();
-  }
-  for (auto [name, out] : {std::pair{"value", &s.value}, std::pair{"threshold", &s.threshold}}) {
-    if (!j.contains(name) || !j[name].is_number()) return bad(name);
-    *out = j[name].get<double>();
-  }
-  if (!j.contains("manually_resolved") || !j["manually_resolved"].is_boolean()) {
-    return bad("manually_resolved");
-  }
-  s.manually_resolved = j["manually_resolved"].get<bool>();
-  if (!j.contains("notified_level") || !j["notified_level"].is_number_integer() ||
-      j["notified_level"].get<int64_t>() < -1 || j["notified_level"].get<int64_t>() > 10) {
-    return bad("notified_level");
-  }
-  s.notified_level = static_cast<int32_t>(j["notified_level"].get<int64_t>());
-  if (!j.contains("escalation_level") || !j["escalation_level"].is_number_unsigned() ||
-      j["escalation_level"].get<uint64_t>() > 10) {
-    return bad("escalation_level");
-  }
-  s.escalation_level = static_cast<uint32_t>(j["escalation_level"].get<uint64_t>());
-  if (!j.contains("notices") || !j["notices"].is_number_unsigned()) return bad("notices");
-  s.notices = j["notices"].get<uint64_t>();
-  std::optional<TimePoint> updated;
-  if (!time("updated_at_ms", updated) || !updated) return bad("updated_at_ms");
-  s.updated_at = *updated;
-  return s;
-}
-
-Result<std::vector<AlertState>> states_from_json(const json& j, std::string_view field) {
-  std::vector<AlertState> out;
-  if (j.is_null()) return out;
-  if (!j.is_array())
-    return invalid_field(std::string(field), std::string(field) + " must be an array");
-  out.reserve(j.size());
-  for (size_t i = 0; i < j.size(); ++i) {
-    auto s = state_from_json(j[i]);
-    if (!s.ok()) {
-      Error e = s.error();
-      std::string p = std::string(field) + "[" + std::to_string(i) + "]";
-      e.field = p + "." + e.field;
-      e.message = p + "." + e.message;
-      return e;
-    }
-    out.push_back(std::move(s).value());
-  }
-  return out;
-}
-
-json ledger_to_json(const Ledger& l) {
-  json by_type = json::object();
-  for (const auto& [type, times] : l.notices_by_type) {
-    json list = json::array();
-    for (TimePoint t : times) list.push_back(to_epoch_ms(t));
-    by_type[type] = list;
-  }
-  return {{"v", 1}, {"notices_by_type", by_type}};
-}
-
-Result<Ledger> ledger_from_json(const json& j) {
-  Ledger l;
-  if (j.is_null()) return l;
-  if (!j.is_object() || j.value("v", 0) != 1 || !j.contains("notices_by_type") ||
-      !j["notices_by_type"].is_object()) {
-    return invalid_field("ledger", "ledger must be a version 1 notice ledger");
-  }
-  for (const auto& item : j["notices_by_type"].items()) {
-    if (!item.value().is_array()) return invalid_field("ledger", "ledger lists must be arrays");
-    for (const json& t : item.value()) {
-      if (!t.is_number_integer()) return invalid_field("ledger", "ledger times must be ms");
-      l.notices_by_type[item.key()].push_back(from_epoch_ms(t.get<int64_t>()));
+std::optional<Mute> parse_mute(std::string_view text) {
+  if (text.empty()) return Mute{};
+  if (text == "inhibited") return Mute{.reason = MuteReason::kInhibited};
+  if (text == "flapping") return Mute{.reason = MuteReason::kFlapping};
+  if (text == "suppressed") return Mute{.reason = MuteReason::kSuppressed};
+  for (auto [prefix, reason] :
+       {std::pair{std::string_view("silence:"), MuteReason::kSilence},
+        std::pair{std::string_view("maintenance:"), MuteReason::kMaintenance}}) {
+    if (text.starts_with(prefix)) {
+      return Mute{.reason = reason, .silence_id = std::string(text.substr(prefix.size()))};
     }
   }
-  return l;
-}
-
-json notification_to_json(Notification n) {
-  json out = json::object();
-  out["key"] = std::move(n.key);
-  out["channel"] = std::move(n.channel);
-  out["channel_type"] = channel_type_name(n.type);
-  out["kind"] = std::move(n.kind);
-  out["alert_ids"] = std::move(n.alert_ids);
-  out["body"] = std::move(n.body);
-  if (!n.path.empty()) out["path"] = n.path;
-  if (!n.secret_field.empty()) out["secret_field"] = n.secret_field;
-  return out;
-}
-
-json alert_view(const AlertState& s) {
-  json labels = json::object();
-  for (const auto& [k, v] : s.labels) labels[k] = v;
-  return {{"id", s.alert_id},
-          {"fingerprint", s.fingerprint},
-          {"rule_id", s.rule_id},
-          {"name", s.rule_name},
-          {"type", rule_type_name(s.type)},
-          {"severity", severity_name(s.severity)},
-          {"state", status_name(s.status)},
-          {"bucket", s.scope.bucket},
-          {"prefix", s.scope.prefix},
-          {"user", s.scope.user},
-          {"labels", labels},
-          {"value", s.value},
-          {"threshold", s.threshold},
-          {"detail", s.detail},
-          {"started_at_ms", time_or_null(s.pending_since)},
-          {"fired_at_ms", time_or_null(s.fired_at)},
-          {"resolved_at_ms", time_or_null(s.resolved_at)},
-          {"acknowledged_at_ms", time_or_null(s.acknowledged_at)},
-          {"acknowledged_by", s.acknowledged_by},
-          {"ack_note", s.ack_note},
-          {"resolved_by", s.resolved_by},
-          {"resolve_note", s.resolve_note},
-          {"escalation_level", s.escalation_level},
-          {"muted_by", s.muted_by},
-          {"updated_at_ms", to_epoch_ms(s.updated_at)}};
+  return std::nullopt;
 }
 
 CheckResult check(const CheckInput& in) {
@@ -503,12 +313,12 @@ CheckResult check(const CheckInput& in) {
       AlertState& a = found->second;
       seen.insert(fp);
       copy_rule(a, rule);
-      bool moved = step(a, &rule, condition, now);
+      bool moved = step(a, &rule, condition ? Condition::kHolds : Condition::kClear, now);
       if (moved || a.value != s->value || a.detail != s->detail) touched.insert(fp);
       a.value = s->value;
       a.detail = s->detail;
       if (moved && a.status == Status::kFiring && rule.actions.force_breaker_open) {
-        out.actions.push_back(Action{"force_breaker_open", a.alert_id, rule.id});
+        out.actions.push_back(Action{ActionType::kForceBreakerOpen, a.alert_id, rule.id});
       }
     }
   }
@@ -519,7 +329,7 @@ CheckResult check(const CheckInput& in) {
     auto it = rules.find(a.rule_id);
     const Rule* rule = it == rules.end() ? nullptr : it->second;
     if (rule && rule->enabled) copy_rule(a, *rule);
-    if (step(a, rule, false, now)) touched.insert(fp);
+    if (step(a, rule, Condition::kClear, now)) touched.insert(fp);
   }
 
   // 3. Inhibition: sources are firing alerts of each rule's source severity.
@@ -552,11 +362,15 @@ CheckResult check(const CheckInput& in) {
     }
     return false;
   };
-  auto silenced_by = [&](const AlertState& a) -> std::string {
+  auto silenced_by = [&](const AlertState& a) -> Mute {
     for (const Silence& s : in.silences) {
-      if (matches(s, a.labels, now)) return s.kind + ":" + s.id;
+      if (matches(s, a.labels, now)) {
+        return Mute{
+            .reason = s.kind == "maintenance" ? MuteReason::kMaintenance : MuteReason::kSilence,
+            .silence_id = s.id};
+      }
     }
-    return "";
+    return Mute{};
   };
 
   // 4. Notices due, most severe first (so suppression keeps the ones that matter).
@@ -577,7 +391,7 @@ CheckResult check(const CheckInput& in) {
   for (AlertState* a : candidates) {
     auto it = rules.find(a->rule_id);
     const Rule* rule = it == rules.end() ? nullptr : it->second;
-    std::string before_muted = a->muted_by;
+    Mute before_muted = a->muted_by;
     if (a->status != Status::kFiring || a->manually_resolved) {
       if (a->heard == Heard::kFiring) {
         uint32_t level = static_cast<uint32_t>(std::max(a->notified_level, 0));
@@ -585,15 +399,18 @@ CheckResult check(const CheckInput& in) {
       }
       continue;
     }
-    std::string muted = silenced_by(*a);
-    if (muted.empty() && inhibited(*a)) muted = "inhibited";
+    Mute muted = silenced_by(*a);
+    if (muted.reason == MuteReason::kNone && inhibited(*a)) {
+      muted = Mute{.reason = MuteReason::kInhibited};
+    }
+    const bool is_muted = muted.reason != MuteReason::kNone;
     Duration repeat = repeat_of(rule, settings);
     std::string kind;
     uint32_t level_min = 0, level_max = a->escalation_level;
     if (a->heard != Heard::kFiring) {
       if (a->last_firing_notice && now - *a->last_firing_notice < repeat) {
-        a->muted_by = "flapping";
-      } else if (!muted.empty()) {
+        a->muted_by = Mute{.reason = MuteReason::kFlapping};
+      } else if (is_muted) {
         a->muted_by = muted;
       } else {
         kind = "firing";
@@ -606,7 +423,7 @@ CheckResult check(const CheckInput& in) {
         }
       }
       if (target > a->escalation_level) {
-        if (!muted.empty()) {
+        if (is_muted) {
           a->muted_by = muted;
         } else {
           kind = "escalation";
@@ -615,19 +432,19 @@ CheckResult check(const CheckInput& in) {
         }
       } else if (!a->acknowledged_at && a->last_firing_notice &&
                  now - *a->last_firing_notice >= repeat) {
-        if (!muted.empty()) {
+        if (is_muted) {
           a->muted_by = muted;
         } else {
           kind = "repeat";
         }
-      } else if (muted.empty() && !a->muted_by.empty()) {
-        a->muted_by.clear();
+      } else if (!is_muted && a->muted_by.reason != MuteReason::kNone) {
+        a->muted_by = Mute{};
       }
     }
     if (!kind.empty()) {
       std::vector<TimePoint>& sent = ledger.notices_by_type[std::string(rule_type_name(a->type))];
       if (sent.size() >= settings.max_notices_per_type_per_hour) {
-        a->muted_by = "suppressed";
+        a->muted_by = Mute{.reason = MuteReason::kSuppressed};
         kind.clear();
       } else {
         sent.push_back(now);
@@ -670,8 +487,8 @@ CheckResult check(const CheckInput& in) {
     u.key = "user:" + n.alert->fingerprint + ":" + std::to_string(n.alert->notices);
     u.alert_ids = {n.alert->alert_id};
     u.body = build_body(user_channel, "user", {n.alert}, settings, now);
-    u.body["text"] = user_notice_text(*n.alert);
-    u.body["user"] = n.alert->scope.user;
+    if (u.body.email) u.body.email->text = user_notice_text(*n.alert);
+    u.body.user = n.alert->scope.user;
     out.notifications.push_back(std::move(u));
   }
 
@@ -749,7 +566,7 @@ Result<ManualResult> resolve_by_hand(AlertState s, const std::string& by, const 
   s.resolved_at = now;
   s.resolved_by = by;
   s.resolve_note = note;
-  s.muted_by.clear();
+  s.muted_by = Mute{};
   s.updated_at = now;
   ManualResult out{.state = s, .notifications = {}};
   if (was_heard) {
@@ -794,6 +611,84 @@ Result<Notification> test_notification(const Settings& settings, const std::stri
   if (n.type == ChannelType::kAlertmanager) n.path = "/api/v2/alerts";
   if (n.type == ChannelType::kPagerDuty) n.secret_field = "routing_key";
   return n;
+}
+
+std::optional<Error> check_visible(const AlertState& s, const Caller& caller) {
+  if (caller.role == CallerRole::kUser && s.scope.user != caller.user) {
+    return Error{.code = "not_found", .message = "no alert with id " + s.alert_id, .field = "id"};
+  }
+  return std::nullopt;
+}
+
+Result<std::string> manual_actor(const Caller& caller, const ManualRequest& request) {
+  std::string by = request.by.value_or(caller.user.empty() ? "operator" : caller.user);
+  if (request.note.size() > 2048) {
+    return invalid_field("note", "note must be at most 2048 characters");
+  }
+  if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
+  if (caller.role == CallerRole::kUser && by != caller.user) {
+    return invalid_field(
+        "by", "by must be you (" + caller.user + "): only an admin acts for someone else");
+  }
+  return by;
+}
+
+std::string_view delivery_status_name(DeliveryStatus s) {
+  switch (s) {
+    case DeliveryStatus::kSent:
+      return "sent";
+    case DeliveryStatus::kRetry:
+      return "retry";
+    case DeliveryStatus::kFailed:
+      return "failed";
+  }
+  return "failed";
+}
+
+Result<DeliveryOutcome> delivery_outcome(const Settings& settings, uint64_t attempt,
+                                         AttemptResult result, TimePoint now) {
+  if (attempt < 1 || attempt > kMaxDeliveryAttemptNumber) {
+    return invalid_field("attempt", "attempt must be a whole number from 1");
+  }
+  if (result == AttemptResult::kDelivered) return DeliveryOutcome{.status = DeliveryStatus::kSent};
+  uint32_t n = static_cast<uint32_t>(attempt);
+  if (n >= settings.max_attempts) return DeliveryOutcome{.status = DeliveryStatus::kFailed};
+  return DeliveryOutcome{.status = DeliveryStatus::kRetry,
+                         .next_attempt_at = now + backoff(settings, n)};
+}
+
+std::optional<Error> check_page(std::string_view name, int64_t n) {
+  const bool limit = name == "limit";
+  const int64_t min = limit ? 1 : 0;
+  const int64_t max = limit ? kMaxAlertPageLimit : kMaxAlertPageOffset;
+  if (n < min || n > max) {
+    std::string k(name);
+    return Error{.code = "invalid_query",
+                 .message = k + " must be a whole number up to " + std::to_string(max),
+                 .field = k};
+  }
+  return std::nullopt;
+}
+
+DeliveryPlan delivery_plan(TimePoint now) {
+  return DeliveryPlan{.due_by = now, .lease_expired_before = now - kSendingLease};
+}
+
+std::optional<Error> check_notifications_limit(int64_t n) {
+  if (n < 1 || n > kMaxNotificationsLimit) {
+    return Error{.code = "invalid_query",
+                 .message = "limit must be a whole number from 1 to 1000",
+                 .field = "limit"};
+  }
+  return std::nullopt;
+}
+
+std::string_view action_type_name(ActionType t) {
+  switch (t) {
+    case ActionType::kForceBreakerOpen:
+      return "force_breaker_open";
+  }
+  return "force_breaker_open";
 }
 
 }  // namespace r2w::alerts

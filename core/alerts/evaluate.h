@@ -2,11 +2,11 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/alerts/alert.h"
 #include "core/alerts/figures.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
@@ -15,79 +15,17 @@
 
 namespace r2w::alerts {
 
-// inactive -> pending (condition true, `for` not yet elapsed) -> firing -> resolved.
-enum class Status : uint8_t { kInactive, kPending, kFiring, kResolved };
-std::string_view status_name(Status s);
-std::optional<Status> parse_status(std::string_view name);
-
-// What the receivers were last told about an alert.
-enum class Heard : uint8_t { kNothing, kFiring, kResolved };
-
-// One alert: a rule over one scope, identified by its fingerprint (rule + scope). The state is
-// a value the Worker keeps in D1 between rounds (schema-versioned JSON); an episode (from
-// pending to resolved) has its own `alert_id`.
-struct AlertState {
-  std::string fingerprint;
-  std::string alert_id;
-  std::string rule_id;
-  std::string rule_name;
-  RuleType type = RuleType::kErrorRate;
-  Severity severity = Severity::kMedium;
-  Scope scope;
-  std::map<std::string, std::string> labels;
-  Status status = Status::kInactive;
-  double value = 0;
-  double threshold = 0;
-  std::string detail;
-  std::optional<TimePoint> pending_since;
-  std::optional<TimePoint> fired_at;
-  std::optional<TimePoint> resolved_at;
-  std::optional<TimePoint> acknowledged_at;
-  std::string acknowledged_by;
-  std::string ack_note;
-  std::string resolved_by;  // "r2watch" (condition cleared), "rule" (rule gone), or a person
-  std::string resolve_note;
-  // Resolved by hand while the condition held: not raised again until the condition clears.
-  bool manually_resolved = false;
-  Heard heard = Heard::kNothing;
-  std::optional<TimePoint> last_firing_notice;  // across episodes: flapping and repeats
-  int32_t notified_level = -1;                  // highest escalation level told of this episode
-  uint32_t escalation_level = 0;
-  uint64_t notices = 0;  // notices so far: part of each notification's idempotency key
-  std::string muted_by;  // why a due notice was held back: silence:<id>, inhibited, ...
-  TimePoint updated_at;
-};
-
-inline constexpr int kAlertStateSchema = 1;
-nlohmann::json state_to_json(const AlertState& s);
-Result<AlertState> state_from_json(const nlohmann::json& j);
-Result<std::vector<AlertState>> states_from_json(const nlohmann::json& j, std::string_view field);
-
 // Notices of one rule type in the last hour, for suppression (a versioned value kept by the
 // Worker between rounds).
 struct Ledger {
   std::map<std::string, std::vector<TimePoint>> notices_by_type;
 };
-nlohmann::json ledger_to_json(const Ledger& l);
-Result<Ledger> ledger_from_json(const nlohmann::json& j);
-
-// A message to send: built here, sent by the Worker. `key` is the idempotency key: the same
-// state change always gives the same key, so a job run twice stores and sends it once.
-struct Notification {
-  std::string key;
-  std::string channel;  // a channel name, or "user:<id>" for a quota user's notice
-  ChannelType type = ChannelType::kWebhook;
-  std::string kind;  // firing, escalation, repeat, resolved, acknowledged, user, test
-  std::vector<std::string> alert_ids;
-  nlohmann::json body;       // the JSON body, or the email {from, to, subject, text, html, raw}
-  std::string path;          // appended to the channel's URL (alertmanager: /api/v2/alerts)
-  std::string secret_field;  // body field the Worker fills with the routing key (pagerduty)
-};
-nlohmann::json notification_to_json(Notification n);
 
 // An automated response for the Worker (or the engine) to carry out.
+enum class ActionType : uint8_t { kForceBreakerOpen };
+std::string_view action_type_name(ActionType t);  // "force_breaker_open"
 struct Action {
-  std::string type;  // force_breaker_open
+  ActionType type = ActionType::kForceBreakerOpen;
   std::string alert_id;
   std::string rule_id;
 };
@@ -132,11 +70,63 @@ Result<ManualResult> resolve_by_hand(AlertState s, const std::string& by, const 
                                      const std::vector<Rule>& rules, const Settings& settings,
                                      TimePoint now);
 
+// Who may act on an alert by hand. An admin acts on any alert, for anyone ("by" defaults to the
+// admin, or "operator" without a caller); a user only on alerts of their own scope (any other
+// is not found, field "id") and only as themselves (naming someone else is refused, field
+// "by"). The note is at most 2048 characters, "by" 1 to 256.
+enum class CallerRole : uint8_t { kAdmin, kUser };
+struct Caller {
+  std::string user;  // "" when no caller was given
+  CallerRole role = CallerRole::kAdmin;
+};
+std::optional<Error> check_visible(const AlertState& s, const Caller& caller);
+struct ManualRequest {
+  std::optional<std::string> by;
+  std::string note;
+};
+// Who acts: the request's "by" checked for the caller.
+Result<std::string> manual_actor(const Caller& caller, const ManualRequest& request);
+
+// After a delivery attempt (1-based, at most kMaxDeliveryAttemptNumber): sent, to retry at a
+// time (the settings' backoff), or given up after the settings' max_attempts.
+inline constexpr uint32_t kMaxDeliveryAttemptNumber = 100;
+enum class AttemptResult : uint8_t { kDelivered, kFailed };
+enum class DeliveryStatus : uint8_t { kSent, kRetry, kFailed };
+std::string_view delivery_status_name(DeliveryStatus s);
+struct DeliveryOutcome {
+  DeliveryStatus status = DeliveryStatus::kSent;
+  std::optional<TimePoint> next_attempt_at;
+};
+Result<DeliveryOutcome> delivery_outcome(const Settings& settings, uint64_t attempt,
+                                         AttemptResult result, TimePoint now);
+
+// Delivery: which outbox rows a run sends (due by now, or claimed by a run that died more than
+// kSendingLease ago), at most kDeliveryBatch a run, each attempt given kDeliveryTimeout.
+inline constexpr Duration kSendingLease = Duration(5 * 60'000);
+inline constexpr Duration kDeliveryTimeout = Duration(10'000);
+inline constexpr uint32_t kDeliveryBatch = 50;
+struct DeliveryPlan {
+  TimePoint due_by;
+  TimePoint lease_expired_before;
+  Duration timeout = kDeliveryTimeout;
+  uint32_t batch = kDeliveryBatch;
+};
+DeliveryPlan delivery_plan(TimePoint now);
+
+// GET /api/alerts/notifications: the latest attempts and notifications, 1..1000 (default 50).
+inline constexpr uint32_t kDefaultNotificationsLimit = 50;
+inline constexpr uint32_t kMaxNotificationsLimit = 1000;
+std::optional<Error> check_notifications_limit(int64_t n);
+
+// GET /api/alerts: one page of the history, filtered.
+inline constexpr uint32_t kDefaultAlertPageLimit = 50;
+inline constexpr uint32_t kMaxAlertPageLimit = 500;
+inline constexpr uint32_t kMaxAlertPageOffset = 1'000'000;
+// The page limit (1..500) or offset (0..1,000,000) `n` named `name`, checked (invalid_query).
+std::optional<Error> check_page(std::string_view name, int64_t n);
+
 // A test notification to one channel (a made-up alert, kind "test").
 Result<Notification> test_notification(const Settings& settings, const std::string& channel,
                                        TimePoint now);
-
-// The history-row view of a state (what GET /api/alerts lists).
-nlohmann::json alert_view(const AlertState& s);
 
 }  // namespace r2w::alerts

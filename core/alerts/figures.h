@@ -1,14 +1,17 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/alerts/rule.h"
+#include "core/common/civil-date.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "core/metrics/rollup.h"
 
 namespace r2w::alerts {
 
@@ -53,31 +56,124 @@ struct FigureNeeds {
   bool requests = false;  // excessive_requests: each user's requests in the current hour
 };
 FigureNeeds needs_of(const std::vector<Rule>& rules);
-nlohmann::json needs_to_json(const FigureNeeds& n);
 
-// Turns what the Worker gathered into series. Input (each member optional):
-// {"operations": [{"window_ms": 300000, "rows": [<storage_metrics row>, ...]}],
-//  "cost": {"bill": <cost_bill answer>, "anomaly": <cost_anomaly answer>},
-//  "growth": [{"bucket", "growth": <storage_growth answer>}],
-//  "breaker": {"state": "closed" | "open" | "half_open" | "forced_open" | "disabled"},
-//  "health": {"status": "healthy" | "degraded" | "unhealthy"},
-//  "database": {"ok": true | false, "error"?},
-//  "jobs": [{"name", "missed_runs", "reason"?}] (the engine's jobs_status "jobs"),
-//  "quotas": [{"user", "used_bytes", "quota_bytes", "email"?}],
-//  "failed_access": [{"user"?, "bucket"?, "at_ms", "count"?, "window_ms"? (a counter of that
-//                    window starting at at_ms: it counts at the window's end, or now)}],
-//  "uploads": [{"bucket", "key", "bytes", "at_ms"?}],
-//  "requests": [{"user", "window_start_ms", "count"}] (hourly request counters; only the hour
-//              holding now counts: requests_per_hour per user),
-//  "series": [{"metric", "bucket"?, "prefix"?, "user"?, "window_ms"?, "value", "samples"?,
-//              "natural"?, "detail"?}]}
-// Operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),
-// per (bucket, prefix) and per (bucket, user). Uploads without at_ms (objects found by the
-// inventory) count in every window. Bad input is refused naming the field.
-Result<std::vector<Series>> series_from_json(const nlohmann::json& figures,
-                                             const FigureNeeds& needs, TimePoint now);
+// What the Worker gathered for a round, read by the codec (types checked there; see the
+// alert_check command for the JSON). Each source is optional.
+struct OperationWindow {
+  Duration window = Duration(0);
+  std::vector<metrics::Row> rows;  // storage_metrics rows over [now - window, now)
+};
+struct CostFigures {
+  struct Bucket {
+    std::string bucket;
+    std::optional<double> total_micro_usd;
+  };
+  bool has_bill = false;
+  std::string month;
+  std::optional<double> month_to_date_micro_usd;
+  std::optional<double> forecast_micro_usd;
+  std::vector<Bucket> by_bucket;
+  bool has_anomaly = false;
+  std::string anomaly_verdict;  // "no_baseline": no figure
+  std::string anomaly_date;
+  std::optional<double> rise_pct;
+};
+struct GrowthFigure {
+  std::string bucket;
+  std::optional<double> bytes_pct_30d;  // unset: no snapshot 30 days older yet
+};
+struct QuotaFigure {
+  std::string user;
+  std::string bucket;
+  std::string email;
+  uint64_t used_bytes = 0;
+  uint64_t quota_bytes = 0;
+};
+// One failed access, or a counter of `window` starting at `at` (it counts at the window's
+// end, or now).
+struct FailedAccessFigure {
+  std::string user;
+  std::string bucket;
+  TimePoint at;
+  uint64_t count = 1;
+  std::optional<Duration> window;
+};
+inline constexpr Duration kMaxFailedAccessCounterWindow = Duration(86'400'000);
+struct UploadFigure {
+  std::string bucket;
+  std::string key;
+  uint64_t bytes = 0;
+  std::optional<TimePoint> at;  // unset: an object found by the inventory (every window)
+};
+struct RequestCounter {
+  std::string user;
+  TimePoint window_start;
+  uint64_t count = 0;
+};
+struct JobStanding {
+  std::string name;
+  std::string reason;
+  double missed_runs = 0;
+};
+enum class DatabaseState : uint8_t { kAnswers, kFailed };
+struct DatabaseFigure {
+  DatabaseState state = DatabaseState::kAnswers;
+  std::string error;
+};
+struct Figures {
+  std::optional<std::string> breaker_state;  // closed, open, half_open, forced_open, disabled
+  std::optional<CostFigures> cost;
+  std::optional<DatabaseFigure> database;
+  std::optional<std::vector<FailedAccessFigure>> failed_access;
+  std::optional<std::vector<GrowthFigure>> growth;
+  std::optional<std::string> health_status;  // healthy, degraded, unhealthy
+  std::optional<std::vector<JobStanding>> jobs;
+  std::optional<std::vector<OperationWindow>> operations;
+  std::optional<std::vector<QuotaFigure>> quotas;
+  std::optional<std::vector<RequestCounter>> requests;
+  std::optional<std::vector<Series>> series;  // given as they are
+  std::optional<std::vector<UploadFigure>> uploads;
+};
+
+// What a round reads, from when (all from `now`): the Worker only reads these windows.
+// Cost: the month to date and, for the daily anomaly, up to kCostAnomalyHistoryDays days before
+// the day (reaching into the previous month early in a month).
+inline constexpr int64_t kCostAnomalyHistoryDays = 14;
+struct CostWindow {
+  CivilDate date;           // the day checked (as_of of the bill, date of the anomaly)
+  YearMonth month;          // its billing month
+  TimePoint month_start;    // the month's first moment
+  TimePoint baseline_from;  // the anomaly's history: kCostAnomalyHistoryDays before the day
+  TimePoint from;           // the earlier of the two: what a round reads
+};
+CostWindow cost_window(CivilDate date);
+// Growth against 30 days ago reads the inventory snapshots of the last 31 days.
+inline constexpr Duration kGrowthLookback = Duration(31LL * 86'400'000);
+struct ReadRange {
+  Duration window = Duration(0);
+  TimePoint from;  // inclusive
+  TimePoint to;    // exclusive (now included)
+};
+struct ReadWindows {
+  std::vector<ReadRange> operations;  // minute rollups of each operation window
+  std::optional<CostWindow> cost;
+  std::optional<TimePoint> growth_since;
+  // Failed-authentication counters whose window (`counter_window` long) ends inside the
+  // longest security_event window.
+  std::optional<TimePoint> failed_access_since;
+  std::optional<TimePoint> requests_since;  // hourly request counters (the hour holding now)
+};
+ReadWindows read_windows(const FigureNeeds& needs, Duration counter_window, TimePoint now);
+
+// Turns what the Worker gathered into series:
+// operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),
+// per (bucket, prefix) and per (bucket, user); only the hour holding now counts of the request
+// counters (requests_per_hour per user). Uploads without a time count in every window. Values
+// out of range are refused naming the field.
+Result<std::vector<Series>> series_of(const Figures& figures, const FigureNeeds& needs,
+                                      TimePoint now);
 
 // Quota users' addresses ({"alice": "alice@example.com"}) from the figures, for notify_user.
-std::map<std::string, std::string> user_emails(const nlohmann::json& figures);
+std::map<std::string, std::string> user_emails(const Figures& figures);
 
 }  // namespace r2w::alerts

@@ -6,190 +6,10 @@
 
 namespace r2w::alerts {
 
-using nlohmann::json;
-
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-bool is_resolved_kind(const std::string& kind) { return kind == "resolved"; }
-
-std::string link_of(const AlertState& a, const Settings& s) {
-  if (s.dashboard_url.empty()) return "";
-  std::string_view base = s.dashboard_url;
-  while (base.ends_with('/')) base.remove_suffix(1);  // "https://x/" links to https://x/alerts/..
-  return std::string(base) + "/alerts/" + a.alert_id;
-}
-
-std::string summary_of(const AlertState& a) {
-  std::string where;
-  if (!a.scope.bucket.empty()) where += " bucket " + a.scope.bucket;
-  if (!a.scope.prefix.empty()) where += " prefix " + a.scope.prefix;
-  if (!a.scope.user.empty()) where += " user " + a.scope.user;
-  return a.rule_name + (where.empty() ? "" : " (" + where.substr(1) + ")");
-}
-
-std::string description_of(const AlertState& a) {
-  std::string d = a.detail;
-  if (a.type != RuleType::kHealthStatus || a.rule_id != "test") {
-    d += (d.empty() ? "" : "; ") + std::string("value ") + format_number(a.value) + ", threshold " +
-         format_number(a.threshold);
-  }
-  return d;
-}
-
-json labels_json(const AlertState& a) {
-  json l = json::object();
-  for (const auto& [k, v] : a.labels) l[k] = v;
-  return l;
-}
-
-std::string kind_title(const std::string& kind) {
-  if (kind == "resolved") return "RESOLVED";
-  if (kind == "escalation") return "ESCALATED";
-  if (kind == "acknowledged") return "ACKNOWLEDGED";
-  if (kind == "test") return "TEST";
-  return "FIRING";
-}
-
-std::string ends_at(const AlertState& a, const std::string& kind, TimePoint now) {
-  if (is_resolved_kind(kind)) return format_iso8601(a.resolved_at.value_or(now));
-  return "0001-01-01T00:00:00Z";
-}
-
-json webhook_alert(const AlertState& a, const std::string& kind, const Settings& s, TimePoint now) {
-  return {{"status", is_resolved_kind(kind) ? "resolved" : "firing"},
-          {"labels", labels_json(a)},
-          {"annotations", {{"summary", summary_of(a)}, {"description", description_of(a)}}},
-          {"startsAt", format_iso8601(a.fired_at.value_or(a.pending_since.value_or(now)))},
-          {"endsAt", ends_at(a, kind, now)},
-          {"generatorURL", link_of(a, s)},
-          {"fingerprint", a.fingerprint},
-          {"id", a.alert_id},
-          {"name", a.rule_name},
-          {"type", rule_type_name(a.type)},
-          {"severity", severity_name(a.severity)},
-          {"value", a.value},
-          {"threshold", a.threshold},
-          {"details", a.detail},
-          {"escalation_level", a.escalation_level},
-          {"acknowledged", a.acknowledged_at.has_value()},
-          {"dashboard_url", link_of(a, s)}};
-}
-
-json common_labels(const std::vector<const AlertState*>& alerts) {
-  json common = json::object();
-  if (alerts.empty()) return common;
-  for (const auto& label : alerts[0]->labels) {
-    bool all = std::all_of(alerts.begin(), alerts.end(), [&](const AlertState* a) {
-      auto it = a->labels.find(label.first);
-      return it != a->labels.end() && it->second == label.second;
-    });
-    if (all) common[label.first] = label.second;
-  }
-  return common;
-}
-
-json webhook(const Channel& c, const std::string& kind,
-             const std::vector<const AlertState*>& alerts, const Settings& s, TimePoint now) {
-  json list = json::array();
-  for (const AlertState* a : alerts) list.push_back(webhook_alert(*a, kind, s, now));
-  return {{"version", "4"},
-          {"groupKey", c.name + ":" + kind},
-          {"truncatedAlerts", 0},
-          {"status", is_resolved_kind(kind) ? "resolved" : "firing"},
-          {"receiver", c.name},
-          {"groupLabels", json::object()},
-          {"commonLabels", common_labels(alerts)},
-          {"commonAnnotations", json::object()},
-          {"externalURL", s.dashboard_url},
-          {"alerts", list},
-          {"r2watch", {{"kind", kind}, {"sent_at", format_iso8601(now)}}}};
-}
-
-json slack(const std::string& kind, const std::vector<const AlertState*>& alerts, const Settings& s,
-           TimePoint now) {
-  json attachments = json::array();
-  for (const AlertState* a : alerts) {
-    json fields = json::array();
-    fields.push_back(
-        {{"title", "Severity"}, {"value", severity_name(a->severity)}, {"short", true}});
-    fields.push_back({{"title", "Value"}, {"value", format_number(a->value)}, {"short", true}});
-    if (!a->scope.bucket.empty()) {
-      fields.push_back({{"title", "Bucket"}, {"value", a->scope.bucket}, {"short", true}});
-    }
-    if (!a->scope.user.empty()) {
-      fields.push_back({{"title", "User"}, {"value", a->scope.user}, {"short", true}});
-    }
-    json att = {{"color", slack_color(a->severity, is_resolved_kind(kind))},
-                {"title", "[" + kind_title(kind) + "] [" + upper(severity_name(a->severity)) +
-                              "] " + summary_of(*a)},
-                {"text", description_of(*a)},
-                {"fields", fields},
-                {"footer", "r2watch · " + a->alert_id},
-                {"ts", to_epoch_ms(now) / 1000}};
-    std::string link = link_of(*a, s);
-    if (!link.empty()) att["title_link"] = link;
-    attachments.push_back(att);
-  }
-  std::string text = "[" + kind_title(kind) + ":" + std::to_string(alerts.size()) + "] r2watch " +
-                     (alerts.size() == 1 ? summary_of(*alerts[0]) : "alerts");
-  return {{"text", text}, {"attachments", attachments}};
-}
-
-json pagerduty(const std::string& kind, const AlertState& a, const Settings& s, TimePoint now) {
-  std::string action = is_resolved_kind(kind)   ? "resolve"
-                       : kind == "acknowledged" ? "acknowledge"
-                                                : "trigger";
-  json body = {{"event_action", action}, {"dedup_key", a.fingerprint}, {"client", "r2watch"}};
-  if (action == "trigger") {
-    json details = labels_json(a);
-    details["value"] = a.value;
-    details["threshold"] = a.threshold;
-    details["details"] = a.detail;
-    details["alert_id"] = a.alert_id;
-    details["escalation_level"] = a.escalation_level;
-    body["payload"] = {{"summary", summary_of(a) + ": " + description_of(a)},
-                       {"source", a.scope.bucket.empty() ? "r2watch" : a.scope.bucket},
-                       {"severity", pagerduty_severity(a.severity)},
-                       {"timestamp", format_iso8601(a.fired_at.value_or(now))},
-                       {"component", "r2"},
-                       {"group", rule_type_name(a.type)},
-                       {"class", a.rule_id},
-                       {"custom_details", details}};
-    std::string link = link_of(a, s);
-    if (!link.empty()) body["links"] = json::array({{{"href", link}, {"text", "r2watch alert"}}});
-  }
-  return body;
-}
-
-json alertmanager(const std::string& kind, const std::vector<const AlertState*>& alerts,
-                  const Settings& s, TimePoint now) {
-  json list = json::array();
-  for (const AlertState* a : alerts) {
-    json item = {
-        {"labels", labels_json(*a)},
-        {"annotations", {{"summary", summary_of(*a)}, {"description", description_of(*a)}}},
-        {"startsAt", format_iso8601(a->fired_at.value_or(now))}};
-    // A firing alert stays active in Alertmanager until the next repeat would refresh it.
-    item["endsAt"] = is_resolved_kind(kind)
-                         ? format_iso8601(a->resolved_at.value_or(now))
-                         : format_iso8601(now + s.repeat_interval + Duration(15 * 60'000));
-    std::string link = link_of(*a, s);
-    if (!link.empty()) item["generatorURL"] = link;
-    list.push_back(item);
-  }
-  return list;
-}
-
-json email(const Channel& c, const std::string& kind, const std::vector<const AlertState*>& alerts,
-           const Settings& s, TimePoint now) {
+EmailMessage email(const Channel& c, const std::string& kind,
+                   const std::vector<const AlertState*>& alerts, const Settings& s, TimePoint now) {
   std::string subject = "[r2watch] [" + kind_title(kind) + "] " +
                         (alerts.size() == 1 ? "[" + upper(severity_name(alerts[0]->severity)) +
                                                   "] " + summary_of(*alerts[0])
@@ -198,7 +18,7 @@ json email(const Channel& c, const std::string& kind, const std::vector<const Al
   for (const AlertState* a : alerts) {
     std::string line =
         "[" + upper(severity_name(a->severity)) + "] " + summary_of(*a) + ": " + description_of(*a);
-    std::string link = link_of(*a, s);
+    std::string link = link_of(*a, s.dashboard_url);
     text += "- " + line + (link.empty() ? "" : "\n  " + link) + "\n";
     html += "<li>" + html_escape(line);
     if (!link.empty()) html += " (<a href=\"" + html_escape(link) + "\">open</a>)";
@@ -229,20 +49,17 @@ json email(const Channel& c, const std::string& kind, const std::vector<const Al
                     "\r\nContent-Type: text/html; charset=utf-8\r\n"
                     "Content-Transfer-Encoding: base64\r\n\r\n" +
                     base64(html, Wrap::kMimeLines) + "\r\n--" + boundary + "--\r\n";
-  return {{"from", sender}, {"to", recipients}, {"subject", subject},
-          {"text", text},   {"html", html},     {"raw", raw}};
+  return EmailMessage{
+      .from = sender, .to = recipients, .subject = subject, .text = text, .html = html, .raw = raw};
 }
 
 // GitHub: the requests of one notice about one alert, in order. "{issue}" in a path stands for
 // the number of the issue opened for this alert on this channel (the Worker keeps it from the
-// answer of the request marked "opens_issue").
-json github(const Channel& c, const std::string& kind, const AlertState& a, const Settings& s,
-            TimePoint now) {
+// answer of the request that opens it).
+std::vector<GithubRequest> github(const Channel& c, const std::string& kind, const AlertState& a,
+                                  const Settings& s, TimePoint now) {
   std::string repo = "/repos/" + c.repository;
-  std::string link = link_of(a, s);
-  auto post = [](std::string path, json body) {
-    return json{{"method", "POST"}, {"path", std::move(path)}, {"body", std::move(body)}};
-  };
+  std::string link = link_of(a, s.dashboard_url);
   // Escalation reaches channels that have not heard of the alert yet: they open its issue.
   if (kind == "firing" || kind == "test" || kind == "escalation") {
     std::string body = "**" + upper(severity_name(a.severity)) + "**: " + description_of(a) +
@@ -257,15 +74,14 @@ json github(const Channel& c, const std::string& kind, const AlertState& a, cons
         "\nr2watch comments here when the alert repeats or escalates, and closes this issue "
         "when it resolves.\n\n<!-- r2watch:" +
         a.fingerprint + ":" + a.alert_id + " -->";
-    json labels = github_labels(c, a.severity);
+    std::vector<std::string> labels = github_labels(c, a.severity);
     if (kind == "test") labels.push_back("test");
-    json open = post(repo + "/issues",
-                     {{"title", "[r2watch] [" + kind_title(kind) + "] [" +
-                                    upper(severity_name(a.severity)) + "] " + summary_of(a)},
-                      {"body", body},
-                      {"labels", labels}});
-    open["opens_issue"] = true;
-    return {{"requests", json::array({open})}};
+    return {GithubRequest{.action = GithubAction::kOpenIssue,
+                          .path = repo + "/issues",
+                          .title = "[r2watch] [" + kind_title(kind) + "] [" +
+                                   upper(severity_name(a.severity)) + "] " + summary_of(a),
+                          .body = body,
+                          .labels = labels}};
   }
   std::string comment;
   if (kind == "resolved") {
@@ -285,19 +101,90 @@ json github(const Channel& c, const std::string& kind, const AlertState& a, cons
   } else {
     comment = "**Still firing** at " + format_iso8601(now) + ": " + description_of(a);
   }
-  json requests = json::array({post(repo + "/issues/{issue}/comments", {{"body", comment}})});
+  std::vector<GithubRequest> requests = {GithubRequest{.action = GithubAction::kComment,
+                                                       .path = repo + "/issues/{issue}/comments",
+                                                       .body = comment}};
   if (kind == "resolved") {
-    requests.push_back({{"method", "PATCH"},
-                        {"path", repo + "/issues/{issue}"},
-                        {"body", {{"state", "closed"}, {"state_reason", "completed"}}}});
+    requests.push_back(
+        GithubRequest{.action = GithubAction::kCloseIssue, .path = repo + "/issues/{issue}"});
   }
-  return {{"requests", requests}};
+  return requests;
 }
 
 }  // namespace
 
-std::string_view slack_color(Severity s, bool resolved) {
-  if (resolved) return "#2eb886";
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
+  return out;
+}
+
+bool is_resolved_kind(std::string_view kind) { return kind == "resolved"; }
+
+std::string link_of(const AlertState& a, std::string_view dashboard_url) {
+  if (dashboard_url.empty()) return "";
+  std::string_view base = dashboard_url;
+  while (base.ends_with('/')) base.remove_suffix(1);  // "https://x/" links to https://x/alerts/..
+  return std::string(base) + "/alerts/" + a.alert_id;
+}
+
+std::string summary_of(const AlertState& a) {
+  std::string where;
+  if (!a.scope.bucket.empty()) where += " bucket " + a.scope.bucket;
+  if (!a.scope.prefix.empty()) where += " prefix " + a.scope.prefix;
+  if (!a.scope.user.empty()) where += " user " + a.scope.user;
+  return a.rule_name + (where.empty() ? "" : " (" + where.substr(1) + ")");
+}
+
+std::string description_of(const AlertState& a) {
+  std::string d = a.detail;
+  if (a.type != RuleType::kHealthStatus || a.rule_id != "test") {
+    d += (d.empty() ? "" : "; ") + std::string("value ") + format_number(a.value) + ", threshold " +
+         format_number(a.threshold);
+  }
+  return d;
+}
+
+std::string kind_title(std::string_view kind) {
+  if (kind == "resolved") return "RESOLVED";
+  if (kind == "escalation") return "ESCALATED";
+  if (kind == "acknowledged") return "ACKNOWLEDGED";
+  if (kind == "test") return "TEST";
+  return "FIRING";
+}
+
+TimePoint starts_at(const AlertState& a, TimePoint now) {
+  return a.fired_at.value_or(a.pending_since.value_or(now));
+}
+
+std::string ends_at_text(const AlertState& a, std::string_view kind, TimePoint now) {
+  if (is_resolved_kind(kind)) return format_iso8601(a.resolved_at.value_or(now));
+  return "0001-01-01T00:00:00Z";
+}
+
+TimePoint alertmanager_ends_at(const AlertState& a, std::string_view kind, Duration repeat_interval,
+                               TimePoint now) {
+  return is_resolved_kind(kind) ? a.resolved_at.value_or(now)
+                                : now + repeat_interval + Duration(15 * 60'000);
+}
+
+std::string slack_title(std::string_view kind, const AlertState& a) {
+  return "[" + kind_title(kind) + "] [" + upper(severity_name(a.severity)) + "] " + summary_of(a);
+}
+
+std::string slack_text(std::string_view kind, const std::vector<AlertState>& alerts) {
+  return "[" + kind_title(kind) + ":" + std::to_string(alerts.size()) + "] r2watch " +
+         (alerts.size() == 1 ? summary_of(alerts[0]) : "alerts");
+}
+
+std::string_view pagerduty_action(std::string_view kind) {
+  return is_resolved_kind(kind) ? "resolve" : kind == "acknowledged" ? "acknowledge" : "trigger";
+}
+
+std::string_view slack_color(Severity s, Resolution resolution) {
+  if (resolution == Resolution::kResolved) return "#2eb886";
   switch (s) {
     case Severity::kCritical:
       return "#a30200";
@@ -325,24 +212,28 @@ std::string_view pagerduty_severity(Severity s) {
   return "info";
 }
 
-json build_body(const Channel& channel, const std::string& kind,
-                const std::vector<const AlertState*>& alerts, const Settings& settings,
-                TimePoint now) {
-  switch (channel.type) {
-    case ChannelType::kWebhook:
-      return webhook(channel, kind, alerts, settings, now);
-    case ChannelType::kSlack:
-      return slack(kind, alerts, settings, now);
-    case ChannelType::kPagerDuty:
-      return pagerduty(kind, *alerts.front(), settings, now);
-    case ChannelType::kEmail:
-      return email(channel, kind, alerts, settings, now);
-    case ChannelType::kAlertmanager:
-      return alertmanager(kind, alerts, settings, now);
-    case ChannelType::kGithub:
-      return github(channel, kind, *alerts.front(), settings, now);
+NotificationBody build_body(const Channel& channel, const std::string& kind,
+                            const std::vector<const AlertState*>& alerts, const Settings& settings,
+                            TimePoint now) {
+  NotificationBody b;
+  b.type = channel.type;
+  b.channel = channel.name;
+  b.kind = kind;
+  b.now = now;
+  b.dashboard_url = settings.dashboard_url;
+  b.repeat_interval = settings.repeat_interval;
+  // PagerDuty and GitHub: one alert per notification.
+  if (channel.type == ChannelType::kPagerDuty || channel.type == ChannelType::kGithub) {
+    b.alerts.push_back(*alerts.front());
+  } else {
+    b.alerts.reserve(alerts.size());
+    for (const AlertState* a : alerts) b.alerts.push_back(*a);
   }
-  return json::object();
+  if (channel.type == ChannelType::kEmail) b.email = email(channel, kind, alerts, settings, now);
+  if (channel.type == ChannelType::kGithub) {
+    b.github = github(channel, kind, *alerts.front(), settings, now);
+  }
+  return b;
 }
 
 }  // namespace r2w::alerts

@@ -2,22 +2,13 @@
 
 #include <cmath>
 
-#include "wasm-bindings/codec/json.h"
-
 namespace r2w::alerts {
-
-using nlohmann::json;
 
 namespace {
 
-constexpr Duration kMinWindow = Duration(60'000);
-constexpr Duration kMaxWindow = Duration(31LL * 86'400'000);
-constexpr Duration kMaxFor = Duration(7LL * 86'400'000);
-constexpr Duration kMinRepeat = Duration(60'000);
-constexpr Duration kMaxRepeat = Duration(7LL * 86'400'000);
 constexpr size_t kMaxText = 256;
 constexpr size_t kMaxLabels = 20;
-constexpr double kMaxThreshold = 1e15;
+constexpr size_t kMaxChannels = 20;
 
 std::string join(std::string_view prefix, std::string_view name) {
   return prefix.empty() ? std::string(name) : std::string(prefix) + "." + std::string(name);
@@ -47,12 +38,6 @@ constexpr std::string_view kReservedLabels[] = {"alertname", "rule_id", "type",
                                                 "severity",  "bucket",  "prefix",
                                                 "user",      "status",  "fingerprint"};
 
-Statistic default_statistic(RuleType t) {
-  if (t == RuleType::kLatency) return Statistic::kAvg;
-  if (t == RuleType::kCostThreshold) return Statistic::kMonthToDate;
-  return Statistic::kNone;
-}
-
 std::optional<Statistic> parse_statistic(RuleType t, std::string_view s) {
   if (t == RuleType::kLatency) {
     if (s == "avg") return Statistic::kAvg;
@@ -77,6 +62,16 @@ std::string_view statistics_of(RuleType t) {
 }
 
 }  // namespace
+
+Statistic default_statistic(RuleType t) {
+  if (t == RuleType::kLatency) return Statistic::kAvg;
+  if (t == RuleType::kCostThreshold) return Statistic::kMonthToDate;
+  return Statistic::kNone;
+}
+
+bool needs_threshold(RuleType t) {
+  return t != RuleType::kCircuitBreakerOpen && t != RuleType::kDatabaseHealth;
+}
 
 std::string_view rule_type_name(RuleType t) {
   switch (t) {
@@ -263,34 +258,28 @@ bool uses_window(RuleType t) {
          t == RuleType::kPendingUploads || t == RuleType::kBucketStorageGrowth;
 }
 
-Result<Rule> rule_from_json(const json& j, const Rule& base, std::string_view prefix) {
-  if (!j.is_object()) {
-    std::string f = prefix.empty() ? "rule" : std::string(prefix);
-    return invalid_field(f, f + " must be an object");
+std::optional<Error> check_new_rule_id(const Rule& rule, const std::vector<std::string>& taken) {
+  for (const std::string& id : taken) {
+    if (id == rule.id) {
+      return Error{
+          .code = "conflict", .message = "a rule with id " + rule.id + " exists", .field = "id"};
+    }
   }
-  Rule r = base;
-  FieldReader in(j, std::string(prefix));
-  std::string id = r.id, type = std::string(rule_type_name(r.type)), severity, comparison,
-              statistic;
-  in.read_string("id", id);
-  in.read_string("name", r.name);
-  in.read_string("description", r.description);
-  in.read_string("type", type);
-  in.read_number("threshold", r.threshold, 0, kMaxThreshold, false);
-  in.read_string("comparison", comparison);
-  in.read_duration("window_ms", r.window, kMinWindow, kMaxWindow);
-  in.read_duration("for_ms", r.for_duration, Duration(0), kMaxFor);
-  bool has_scope = in.has("scope");
-  in.read_string("severity", severity);
-  bool has_labels = in.has("labels");
-  in.read_bool("enabled", r.enabled);
-  in.read_string("statistic", statistic);
-  in.read_uint("min_calls", r.min_calls, 0, 1'000'000'000);
-  bool has_repeat = in.has("repeat_interval_ms");
-  bool has_actions = in.has("actions");
-  bool has_channels = in.has("channels");
-  if (auto e = in.finish()) return *e;
+  return std::nullopt;
+}
 
+std::optional<Error> check_same_id(const Rule& current, std::string_view requested) {
+  if (requested != current.id) return invalid_field("id", "id cannot be changed");
+  return std::nullopt;
+}
+
+Result<Rule> complete_rule(RuleDraft draft, std::string_view prefix) {
+  Rule r = std::move(draft.rule);
+  const std::string& id = draft.id;
+  const std::string& type = draft.type;
+  const std::string& comparison = draft.comparison;
+  const std::string& severity = draft.severity;
+  const std::string& statistic = draft.statistic;
   auto fail = [&](std::string_view name, const std::string& msg) {
     std::string f = join(prefix, name);
     return invalid_field(f, f + " " + msg);
@@ -329,14 +318,8 @@ Result<Rule> rule_from_json(const json& j, const Rule& base, std::string_view pr
   } else if (!parse_statistic(r.type, statistic_name(r.statistic))) {
     r.statistic = default_statistic(r.type);
   }
-  if (has_scope) {
-    std::string sp = join(prefix, "scope");
-    FieldReader s(j["scope"], sp);
-    Scope scope;
-    s.read_string("bucket", scope.bucket);
-    s.read_string("prefix", scope.prefix);
-    s.read_string("user", scope.user);
-    if (auto e = s.finish()) return *e;
+  if (draft.scope) {
+    const Scope& scope = *draft.scope;
     for (auto [name, v] : {std::pair{"bucket", &scope.bucket}, std::pair{"prefix", &scope.prefix},
                            std::pair{"user", &scope.user}}) {
       if (v->size() > kMaxText)
@@ -344,40 +327,17 @@ Result<Rule> rule_from_json(const json& j, const Rule& base, std::string_view pr
     }
     r.scope = scope;
   }
-  if (has_labels) {
-    const json& l = j["labels"];
-    if (!l.is_object()) return fail("labels", "must be an object of strings");
-    if (l.size() > kMaxLabels) return fail("labels", "may hold at most 20 labels");
-    r.labels.clear();
-    for (const auto& item : l.items()) {
-      std::string name = "labels." + item.key();
-      if (!is_label_name(item.key()))
-        return fail(name, "is not a label name ([A-Za-z_][A-Za-z0-9_]*)");
+  if (draft.labels) {
+    if (draft.labels->size() > kMaxLabels) return fail("labels", "may hold at most 20 labels");
+    for (const auto& [key, value] : *draft.labels) {
+      std::string name = "labels." + key;
+      if (!is_label_name(key)) return fail(name, "is not a label name ([A-Za-z_][A-Za-z0-9_]*)");
       for (std::string_view reserved : kReservedLabels) {
-        if (item.key() == reserved) return fail(name, "is set by r2watch and may not be given");
+        if (key == reserved) return fail(name, "is set by r2watch and may not be given");
       }
-      if (!item.value().is_string() || item.value().get<std::string>().size() > kMaxText) {
-        return fail(name, "must be a string of at most 256 characters");
-      }
-      r.labels[item.key()] = item.value().get<std::string>();
+      if (value.size() > kMaxText) return fail(name, "must be a string of at most 256 characters");
     }
-  }
-  if (has_repeat) {
-    if (j["repeat_interval_ms"].is_null()) {
-      r.repeat_interval.reset();
-    } else {
-      FieldReader rr(j, std::string(prefix));
-      Duration d(0);
-      rr.read_duration("repeat_interval_ms", d, kMinRepeat, kMaxRepeat);
-      if (!rr.ok()) return *rr.finish();
-      r.repeat_interval = d;
-    }
-  }
-  if (has_actions) {
-    FieldReader a(j["actions"], join(prefix, "actions"));
-    a.read_bool("force_breaker_open", r.actions.force_breaker_open);
-    a.read_bool("notify_user", r.actions.notify_user);
-    if (auto e = a.finish()) return *e;
+    r.labels = std::move(*draft.labels);
   }
   if (r.actions.force_breaker_open && r.type != RuleType::kErrorRate) {
     return fail("actions.force_breaker_open", "is only for error_rate rules");
@@ -385,85 +345,17 @@ Result<Rule> rule_from_json(const json& j, const Rule& base, std::string_view pr
   if (r.actions.notify_user && r.type != RuleType::kQuotaUsage) {
     return fail("actions.notify_user", "is only for quota_usage rules");
   }
-  if (has_channels) {
-    const json& c = j["channels"];
-    if (!c.is_array() || c.size() > 20)
+  if (draft.channels) {
+    if (draft.channels->size() > kMaxChannels)
       return fail("channels", "must be a list of at most 20 channel names");
-    r.channels.clear();
-    for (size_t i = 0; i < c.size(); ++i) {
-      if (!c[i].is_string() || !is_id(c[i].get<std::string>())) {
+    for (size_t i = 0; i < draft.channels->size(); ++i) {
+      if (!is_id((*draft.channels)[i])) {
         return fail("channels[" + std::to_string(i) + "]", "must be a channel name");
       }
-      r.channels.push_back(c[i].get<std::string>());
     }
+    r.channels = std::move(*draft.channels);
   }
   return r;
-}
-
-Result<Rule> new_rule_from_json(const json& j, std::string_view fallback_id) {
-  if (!j.is_object()) return invalid_field("rule", "rule must be an object");
-  if (!j.contains("type")) return invalid_field("type", "type is required");
-  if (!j.contains("name")) return invalid_field("name", "name is required");
-  if (!j.contains("threshold") && j["type"] != "circuit_breaker_open" &&
-      j["type"] != "database_health") {
-    return invalid_field("threshold", "threshold is required");
-  }
-  Rule base;
-  base.id = std::string(fallback_id);
-  if (j["type"].is_string()) {
-    if (auto t = parse_rule_type(j["type"].get<std::string>())) {
-      base.type = *t;
-      base.statistic = default_statistic(*t);
-    }
-  }
-  return rule_from_json(j, base);
-}
-
-json rule_to_json(const Rule& r) {
-  json labels = json::object();
-  for (const auto& [k, v] : r.labels) labels[k] = v;
-  json out = {
-      {"id", r.id},
-      {"name", r.name},
-      {"description", r.description},
-      {"type", rule_type_name(r.type)},
-      {"threshold", r.threshold},
-      {"comparison", comparison_name(r.comparison)},
-      {"window_ms", r.window.count()},
-      {"for_ms", r.for_duration.count()},
-      {"scope", {{"bucket", r.scope.bucket}, {"prefix", r.scope.prefix}, {"user", r.scope.user}}},
-      {"severity", severity_name(r.severity)},
-      {"labels", labels},
-      {"enabled", r.enabled},
-      {"statistic", statistic_name(r.statistic)},
-      {"min_calls", r.min_calls},
-      {"repeat_interval_ms", r.repeat_interval ? json(r.repeat_interval->count()) : json()},
-      {"actions",
-       {{"force_breaker_open", r.actions.force_breaker_open},
-        {"notify_user", r.actions.notify_user}}},
-      {"channels", r.channels},
-      {"metric", metric_of(r)}};
-  return out;
-}
-
-Result<std::vector<Rule>> rules_from_json(const json& j, std::string_view field) {
-  if (!j.is_array())
-    return invalid_field(std::string(field), std::string(field) + " must be an array");
-  std::vector<Rule> out;
-  out.reserve(j.size());
-  for (size_t i = 0; i < j.size(); ++i) {
-    std::string prefix = std::string(field) + "[" + std::to_string(i) + "]";
-    json copy = j[i];
-    if (copy.is_object()) copy.erase("metric");  // written by rule_to_json, derived
-    Rule base;
-    if (copy.is_object() && copy.contains("type") && copy["type"].is_string()) {
-      if (auto t = parse_rule_type(copy["type"].get<std::string>())) base.type = *t;
-    }
-    auto r = rule_from_json(copy, base, prefix);
-    if (!r.ok()) return r.error();
-    out.push_back(std::move(r).value());
-  }
-  return out;
 }
 
 std::vector<Rule> default_rules() {

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,17 +108,40 @@ std::string_view metric_of(const Rule& rule);
 // Whether the rule's figures depend on its window.
 bool uses_window(RuleType t);
 
-// Reads a rule. `base` supplies the values of absent fields (a PUT merges over the stored
-// rule; a POST starts from the defaults of the type). Every error names the field, and fields
-// that no rule has are refused.
-Result<Rule> rule_from_json(const nlohmann::json& j, const Rule& base,
-                            std::string_view prefix = "");
-// A new rule: `type` is required and picks the type's defaults (statistic, comparison).
-Result<Rule> new_rule_from_json(const nlohmann::json& j, std::string_view fallback_id);
-nlohmann::json rule_to_json(const Rule& rule);
-// Stored rules (as rule_to_json wrote them); a stored rule that no longer parses is refused
-// naming `rules[i]`.
-Result<std::vector<Rule>> rules_from_json(const nlohmann::json& j, std::string_view field);
+// The limits of a rule's fields (the codec's readers refuse values outside them).
+inline constexpr Duration kMinRuleWindow = Duration(60'000);
+inline constexpr Duration kMaxRuleWindow = Duration(31LL * 86'400'000);
+inline constexpr Duration kMaxRuleFor = Duration(7LL * 86'400'000);
+inline constexpr Duration kMinRuleRepeat = Duration(60'000);
+inline constexpr Duration kMaxRuleRepeat = Duration(7LL * 86'400'000);
+inline constexpr double kMaxRuleThreshold = 1e15;
+inline constexpr uint32_t kMaxRuleMinCalls = 1'000'000'000;
+
+// A rule as a request (or a stored row) gives it, read by the codec: `rule` is the base (the
+// stored rule for a PUT, the type's defaults for a POST) with the typed fields read over it;
+// the names below are as given ("" when absent), and the lists are set only when given.
+// `complete_rule()` checks the rest and gives the rule; every error names the field (with
+// `prefix`, "rules[3]" for a stored list).
+struct RuleDraft {
+  Rule rule;
+  std::string id;    // the base's id when not given
+  std::string type;  // the base's type when not given
+  std::string comparison;
+  std::string severity;
+  std::string statistic;
+  std::optional<Scope> scope;
+  std::optional<std::map<std::string, std::string>> labels;
+  std::optional<std::vector<std::string>> channels;
+};
+Result<Rule> complete_rule(RuleDraft draft, std::string_view prefix = "");
+// A new rule's id must not be taken (code "conflict", field "id").
+std::optional<Error> check_new_rule_id(const Rule& rule, const std::vector<std::string>& taken);
+// An update names the stored rule's id or none: ids do not change (field "id").
+std::optional<Error> check_same_id(const Rule& current, std::string_view requested);
+// The statistic a rule of type `t` has when it names none.
+Statistic default_statistic(RuleType t);
+// A new rule must name these (threshold not for the types without one).
+bool needs_threshold(RuleType t);
 
 // The rules installed on first start, from the operating plan.
 std::vector<Rule> default_rules();

@@ -4,15 +4,10 @@
 #include <cstdlib>
 
 #include "core/alerts/text.h"
-#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 
-using nlohmann::json;
-
 namespace {
-
-constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
 
 bool is_name(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
@@ -28,19 +23,19 @@ bool is_secret_name(std::string_view s) {
   });
 }
 
-Result<std::vector<Duration>> durations(const json& j, const std::string& field) {
-  if (!j.is_array() || j.size() > 10) {
+Result<std::vector<Duration>> durations(const std::vector<int64_t>& list,
+                                        const std::string& field) {
+  if (list.size() > kMaxEscalationLevels) {
     return invalid_field(field, field + " must be a list of at most 10 durations in ms");
   }
   std::vector<Duration> out;
-  for (size_t i = 0; i < j.size(); ++i) {
-    const json& v = j[i];
+  for (size_t i = 0; i < list.size(); ++i) {
+    int64_t v = list[i];
     std::string f = field + "[" + std::to_string(i) + "]";
-    if (!v.is_number_integer() || v.get<int64_t>() < 60'000 ||
-        v.get<int64_t>() > 7 * 86'400'000LL) {
+    if (v < 60'000 || v > 7 * 86'400'000LL) {
       return invalid_field(f, f + " must be a whole number of ms from 60000 to 604800000");
     }
-    Duration d(v.get<int64_t>());
+    Duration d(v);
     if (!out.empty() && d <= out.back())
       return invalid_field(f, f + " must be after the level before");
     out.push_back(d);
@@ -110,34 +105,8 @@ std::string mask_url(std::string_view url) {
   return head + "/…" + tail;
 }
 
-std::optional<Error> restore_masked_urls(json& request, const json& current) {
-  if (!request.is_object()) return std::nullopt;
-  auto requested = request.find("channels");
-  if (requested == request.end() || !requested->is_array()) return std::nullopt;
-  const json* stored =
-      current.is_object() && current.contains("channels") && current["channels"].is_array()
-          ? &current["channels"]
-          : nullptr;
-  for (size_t i = 0; i < requested->size(); ++i) {
-    json& c = (*requested)[i];
-    if (!c.is_object() || !c.contains("url") || !c["url"].is_string()) continue;
-    bool restored = false;
-    for (size_t k = 0; stored && k < stored->size() && !restored; ++k) {
-      const json& old = (*stored)[k];
-      if (old.is_object() && c.contains("name") && old.value("name", json()) == c["name"] &&
-          old.contains("url") && old["url"].is_string() &&
-          mask_url(old["url"].get<std::string>()) == c["url"]) {
-        c["url"] = old["url"];
-        restored = true;
-      }
-    }
-    const std::string url = c["url"].get<std::string>();
-    if (!restored && url.find("/…") != std::string::npos && mask_url(url) == url) {
-      std::string p = "channels[" + std::to_string(i) + "].url";
-      return invalid_field(p, p + " is a masked URL: send the full URL");
-    }
-  }
-  return std::nullopt;
+bool is_masked_url(std::string_view url) {
+  return url.find("/…") != std::string_view::npos && mask_url(url) == url;
 }
 
 Duration backoff(const Settings& s, uint32_t failures) {
@@ -173,23 +142,10 @@ Result<EmailDefaults> email_defaults_from_vars(std::string_view to, std::string_
   return d;
 }
 
-Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
-                                    const EmailDefaults& email_defaults) {
-  Settings s;
+Result<Settings> complete_settings(SettingsDraft draft, InlineUrlCheck url_check,
+                                   const EmailDefaults& email_defaults) {
+  Settings s = std::move(draft.settings);
   s.email_defaults = email_defaults;
-  if (j.is_null()) return s;
-  FieldReader r(j);
-  bool has_channels = r.has("channels");
-  bool has_escalation = r.has("escalation_after_ms");
-  r.read_uint("max_notices_per_type_per_hour", s.max_notices_per_type_per_hour, 1, 1000);
-  r.read_duration("repeat_interval_ms", s.repeat_interval, Duration(60'000),
-                  Duration(7LL * 86'400'000));
-  bool has_inhibit = r.has("inhibit");
-  r.read_uint("max_attempts", s.max_attempts, 1, 20);
-  r.read_duration("backoff_base_ms", s.backoff_base, Duration(1'000), Duration(3'600'000));
-  r.read_duration("backoff_max_ms", s.backoff_max, Duration(1'000), Duration(86'400'000));
-  r.read_string("dashboard_url", s.dashboard_url);
-  if (auto e = r.finish()) return *e;
   if (s.backoff_max < s.backoff_base) {
     return invalid_field("backoff_max_ms", "backoff_max_ms must be at least backoff_base_ms");
   }
@@ -197,37 +153,28 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
       !s.dashboard_url.starts_with("http://")) {
     return invalid_field("dashboard_url", "dashboard_url must be an http(s) URL");
   }
-  if (has_escalation) {
-    auto d = durations(j["escalation_after_ms"], "escalation_after_ms");
+  if (draft.escalation_after_ms) {
+    auto d = durations(*draft.escalation_after_ms, "escalation_after_ms");
     if (!d.ok()) return d.error();
     s.escalation_after = d.value();
   }
-  if (has_inhibit) {
-    const json& list = j["inhibit"];
-    if (!list.is_array() || list.size() > 10) {
+  if (draft.inhibit) {
+    if (draft.inhibit->size() > kMaxInhibitRules) {
       return invalid_field("inhibit", "inhibit must be a list of at most 10 rules");
     }
     s.inhibit.clear();
-    for (size_t i = 0; i < list.size(); ++i) {
+    for (size_t i = 0; i < draft.inhibit->size(); ++i) {
+      const InhibitDraft& d = (*draft.inhibit)[i];
       std::string p = "inhibit[" + std::to_string(i) + "]";
-      FieldReader ir(list[i], p);
-      std::string source = "critical";
-      ir.read_string("source_severity", source);
-      bool has_targets = ir.has("target_severities");
-      bool has_equal = ir.has("equal");
-      if (auto e = ir.finish()) return *e;
       InhibitRule rule;
-      auto src = parse_severity(source);
+      auto src = parse_severity(d.source_severity);
       if (!src)
         return invalid_field(p + ".source_severity", p + ".source_severity must be a severity");
       rule.source_severity = *src;
-      if (has_targets) {
-        const json& t = list[i]["target_severities"];
-        if (!t.is_array())
-          return invalid_field(p + ".target_severities", p + ".target_severities must be a list");
+      if (d.target_severities) {
         rule.target_severities.clear();
-        for (const json& v : t) {
-          auto sev = v.is_string() ? parse_severity(v.get<std::string>()) : std::nullopt;
+        for (const std::string& v : *d.target_severities) {
+          auto sev = parse_severity(v);
           if (!sev || *sev >= rule.source_severity) {
             return invalid_field(p + ".target_severities",
                                  p + ".target_severities must be severities below the source's");
@@ -235,62 +182,37 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
           rule.target_severities.push_back(*sev);
         }
       }
-      if (has_equal) {
-        const json& e = list[i]["equal"];
-        if (!e.is_array())
-          return invalid_field(p + ".equal", p + ".equal must be a list of label names");
-        rule.equal.clear();
-        for (const json& v : e) {
-          if (!v.is_string())
-            return invalid_field(p + ".equal", p + ".equal must be a list of label names");
-          rule.equal.push_back(v.get<std::string>());
-        }
-      }
+      if (d.equal) rule.equal = *d.equal;
       s.inhibit.push_back(rule);
     }
   }
-  if (has_channels) {
-    const json& list = j["channels"];
-    if (!list.is_array() || list.size() > 50) {
+  if (draft.channels) {
+    if (draft.channels->size() > kMaxChannelCount) {
       return invalid_field("channels", "channels must be a list of at most 50 channels");
     }
-    for (size_t i = 0; i < list.size(); ++i) {
+    for (size_t i = 0; i < draft.channels->size(); ++i) {
+      ChannelDraft& d = (*draft.channels)[i];
       std::string p = "channels[" + std::to_string(i) + "]";
-      FieldReader cr(list[i], p);
-      Channel c;
-      std::string type, min_severity;
-      cr.read_string("name", c.name);
-      cr.read_string("type", type);
-      cr.read_string("url", c.url);
-      cr.read_string("url_secret", c.url_secret);
-      cr.read_string("routing_key_secret", c.routing_key_secret);
-      bool has_to = cr.has("to");
-      cr.read_string("from", c.from);
-      std::string api_url;
-      bool has_api_url = cr.has("api_url");
-      cr.read_string("api_url", api_url);
-      cr.read_string("repository", c.repository);
-      cr.read_string("token_secret", c.token_secret);
-      bool has_labels = cr.has("labels_by_severity");
-      cr.read_string("min_severity", min_severity);
-      cr.read_uint("escalation_level", c.escalation_level, 0, 10);
-      cr.read_bool("enabled", c.enabled);
-      if (auto e = cr.finish()) return *e;
+      Channel c = std::move(d.channel);
+      const bool has_api_url = d.api_url.has_value();
+      const std::string api_url = d.api_url.value_or("");
+      const bool has_labels = d.labels_by_severity.has_value();
+      const bool has_to = d.to.has_value();
       if (!is_name(c.name))
         return invalid_field(p + ".name", p + ".name must be 1 to 64 of a-z, 0-9, _ and -");
       for (size_t k = 0; k < i; ++k) {
         if (s.channels[k].name == c.name)
           return invalid_field(p + ".name", p + ".name is used twice");
       }
-      auto t = parse_channel_type(type);
+      auto t = parse_channel_type(d.type);
       if (!t) {
         return invalid_field(
             p + ".type",
             p + ".type must be webhook, slack, pagerduty, email, alertmanager or github");
       }
       c.type = *t;
-      if (!min_severity.empty()) {
-        auto sev = parse_severity(min_severity);
+      if (!d.min_severity.empty()) {
+        auto sev = parse_severity(d.min_severity);
         if (!sev) return invalid_field(p + ".min_severity", p + ".min_severity must be a severity");
         c.min_severity = *sev;
       }
@@ -320,7 +242,9 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
             return invalid_field(p + ".api_url", p + ".api_url must be a URL");
           }
           if (url_check != InlineUrlCheck::kNone) {
-            TargetCheck check = check_target(api_url, url_check == InlineUrlCheck::kProduction);
+            TargetCheck check = check_target(api_url, url_check == InlineUrlCheck::kProduction
+                                                          ? Environment::kProduction
+                                                          : Environment::kDevelopment);
             if (!check.allowed)
               return invalid_field(p + ".api_url", p + ".api_url is refused: " + check.reason);
           }
@@ -328,28 +252,21 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
         c.url = has_api_url ? api_url : std::string(kGithubApiUrl);
         while (c.url.size() > 1 && c.url.back() == '/') c.url.pop_back();
         if (has_labels) {
-          const json& labels = list[i]["labels_by_severity"];
           std::string f = p + ".labels_by_severity";
-          if (!labels.is_object()) {
-            return invalid_field(f, f + " must map severities to lists of labels");
-          }
-          for (const auto& [sev_name, names] : labels.items()) {
+          for (auto& [sev_name, names] : *d.labels_by_severity) {
             auto sev = parse_severity(sev_name);
             if (!sev) return invalid_field(f + "." + sev_name, f + " keys must be severities");
-            if (!names.is_array() || names.size() > 10) {
+            if (names.size() > 10) {
               return invalid_field(f + "." + sev_name,
                                    f + "." + sev_name + " must be a list of at most 10 labels");
             }
-            std::vector<std::string> out;
-            for (const json& l : names) {
-              if (!l.is_string() || l.get<std::string>().empty() ||
-                  l.get<std::string>().size() > 50) {
+            for (const std::string& l : names) {
+              if (l.empty() || l.size() > 50) {
                 return invalid_field(f + "." + sev_name,
                                      f + "." + sev_name + " labels must be 1 to 50 characters");
               }
-              out.push_back(l.get<std::string>());
             }
-            c.labels_by_severity[*sev] = std::move(out);
+            c.labels_by_severity[*sev] = std::move(names);
           }
         }
       } else {
@@ -368,7 +285,9 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
         if (c.url.size() > 2048) return invalid_field(p + ".url", p + ".url is too long");
         // Checked for the environment it is stored in (each has its own database); checked again
         // when sending.
-        TargetCheck check = check_target(c.url, url_check == InlineUrlCheck::kProduction);
+        TargetCheck check = check_target(c.url, url_check == InlineUrlCheck::kProduction
+                                                    ? Environment::kProduction
+                                                    : Environment::kDevelopment);
         if (!check.allowed)
           return invalid_field(p + ".url", p + ".url is refused: " + check.reason);
       }
@@ -385,16 +304,16 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
                              p + ".routing_key_secret is required for pagerduty");
       }
       if (c.type == ChannelType::kEmail) {
-        const json& to = has_to ? list[i]["to"] : json::array();
-        if (!to.is_array() || to.size() > 20) {
+        const std::vector<std::string> to = d.to.value_or(std::vector<std::string>{});
+        if (to.size() > 20) {
           return invalid_field(p + ".to", p + ".to must be a list of at most 20 addresses");
         }
-        for (const json& a : to) {
-          if (!a.is_string() || !is_email_address(a.get<std::string>())) {
+        for (const std::string& a : to) {
+          if (!is_email_address(a)) {
             return invalid_field(p + ".to",
                                  p + ".to must hold email addresses like ops@example.com");
           }
-          c.to.push_back(a.get<std::string>());
+          c.to.push_back(a);
         }
         const bool storing = url_check != InlineUrlCheck::kNone;
         if (storing && c.to.empty() && email_defaults.to.empty()) {
@@ -428,78 +347,16 @@ Result<Settings> settings_from_json(const json& j, InlineUrlCheck url_check,
   return s;
 }
 
-json settings_to_json(const Settings& s, bool masked) {
-  json channels = json::array();
-  for (const Channel& c : s.channels) {
-    json o = {{"name", c.name},
-              {"type", channel_type_name(c.type)},
-              {"min_severity", severity_name(c.min_severity)},
-              {"escalation_level", c.escalation_level},
-              {"enabled", c.enabled}};
-    if (c.type == ChannelType::kGithub) {
-      // The API's address is no secret (the token is, and stays in its Worker secret).
-      o["api_url"] = c.url;
-      o["repository"] = c.repository;
-      o["token_secret"] = c.token_secret;
-      if (!c.labels_by_severity.empty()) {
-        json labels = json::object();
-        for (const auto& [sev, names] : c.labels_by_severity) labels[severity_name(sev)] = names;
-        o["labels_by_severity"] = labels;
-      }
-    } else if (!c.url.empty()) {
-      o["url"] = masked ? mask_url(c.url) : c.url;
-    }
-    if (!c.url_secret.empty()) o["url_secret"] = c.url_secret;
-    if (!c.routing_key_secret.empty()) o["routing_key_secret"] = c.routing_key_secret;
-    if (c.type == ChannelType::kEmail) {
-      o["to"] = c.to;
-      o["from"] = c.from;
-    }
-    channels.push_back(o);
-  }
-  json escalation = json::array();
-  for (Duration d : s.escalation_after) escalation.push_back(d.count());
-  json inhibit = json::array();
-  for (const InhibitRule& r : s.inhibit) {
-    json targets = json::array();
-    for (Severity t : r.target_severities) targets.push_back(severity_name(t));
-    inhibit.push_back({{"source_severity", severity_name(r.source_severity)},
-                       {"target_severities", targets},
-                       {"equal", r.equal}});
-  }
-  return {{"channels", channels},
-          {"escalation_after_ms", escalation},
-          {"max_notices_per_type_per_hour", s.max_notices_per_type_per_hour},
-          {"repeat_interval_ms", s.repeat_interval.count()},
-          {"inhibit", inhibit},
-          {"max_attempts", s.max_attempts},
-          {"backoff_base_ms", s.backoff_base.count()},
-          {"backoff_max_ms", s.backoff_max.count()},
-          {"dashboard_url", s.dashboard_url}};
-}
+bool is_active(const Silence& s, TimePoint now) { return s.starts_at <= now && now < s.ends_at; }
 
-Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint now) {
-  Silence s;
-  s.id = std::string(id);
-  FieldReader r(j);
-  Duration starts(to_epoch_ms(now)), ends(0);
-  r.read_string("id", s.id);
-  r.read_string("kind", s.kind);
-  r.read_duration("starts_at_ms", starts, Duration(0), Duration(kMaxEpochMs));
-  r.read_duration("ends_at_ms", ends, Duration(0), Duration(kMaxEpochMs));
-  bool has_matchers = r.has("matchers");
-  r.read_string("comment", s.comment);
-  r.read_string("created_by", s.created_by);
-  // `active` is answered (silence_to_json), not set: what was read back is accepted when it
-  // agrees with the time range.
-  bool has_active = r.has("active");
-  bool active = false;
-  r.read_bool("active", active);
-  if (auto e = r.finish()) return *e;
+Result<Silence> complete_silence(SilenceDraft draft, TimePoint now) {
+  Silence s = std::move(draft.silence);
+  Duration starts = draft.starts_at_ms.value_or(Duration(to_epoch_ms(now)));
   if (s.kind != "silence" && s.kind != "maintenance") {
     return invalid_field("kind", "kind must be silence or maintenance");
   }
-  if (!j.contains("ends_at_ms")) return invalid_field("ends_at_ms", "ends_at_ms is required");
+  if (!draft.ends_at_ms) return invalid_field("ends_at_ms", "ends_at_ms is required");
+  Duration ends = *draft.ends_at_ms;
   if (ends <= starts) return invalid_field("ends_at_ms", "ends_at_ms must be after starts_at_ms");
   if (s.comment.empty() || s.comment.size() > 1024) {
     return invalid_field("comment", "comment is required (at most 1024 characters)");
@@ -509,64 +366,24 @@ Result<Silence> silence_from_json(const json& j, std::string_view id, TimePoint 
   }
   s.starts_at = TimePoint(starts);
   s.ends_at = TimePoint(ends);
-  if (has_active && active != (s.starts_at <= now && now < s.ends_at)) {
+  if (draft.active && *draft.active != is_active(s, now)) {
     return invalid_field("active", "active must agree with starts_at_ms and ends_at_ms");
   }
-  if (!has_matchers || !j["matchers"].is_array() || j["matchers"].empty() ||
-      j["matchers"].size() > 20) {
+  if (!draft.matchers || draft.matchers->empty() || draft.matchers->size() > 20) {
     return invalid_field("matchers", "matchers must be a list of 1 to 20 matchers");
   }
-  for (size_t i = 0; i < j["matchers"].size(); ++i) {
+  for (size_t i = 0; i < draft.matchers->size(); ++i) {
     std::string p = "matchers[" + std::to_string(i) + "]";
-    FieldReader mr(j["matchers"][i], p);
+    MatcherDraft& d = (*draft.matchers)[i];
     Matcher m;
-    std::string op = "=";
-    mr.read_string("name", m.name);
-    mr.read_string("value", m.value);
-    mr.read_string("op", op);
-    if (auto e = mr.finish()) return *e;
+    m.name = std::move(d.name);
+    m.value = std::move(d.value);
     if (m.name.empty()) return invalid_field(p + ".name", p + ".name is required");
-    if (op != "=" && op != "!=") return invalid_field(p + ".op", p + ".op must be = or !=");
-    m.equal = op == "=";
+    if (d.op != "=" && d.op != "!=") return invalid_field(p + ".op", p + ".op must be = or !=");
+    m.equal = d.op == "=";
     s.matchers.push_back(std::move(m));
   }
   return s;
-}
-
-Result<std::vector<Silence>> silences_from_json(const json& j, std::string_view field) {
-  std::vector<Silence> out;
-  if (j.is_null()) return out;
-  if (!j.is_array())
-    return invalid_field(std::string(field), std::string(field) + " must be an array");
-  for (size_t i = 0; i < j.size(); ++i) {
-    json copy = j[i];
-    if (copy.is_object()) copy.erase("active");
-    auto s = silence_from_json(copy, "", TimePoint(Duration(0)));
-    if (!s.ok()) {
-      Error e = s.error();
-      std::string p = std::string(field) + "[" + std::to_string(i) + "]";
-      e.field = p + "." + e.field;
-      e.message = p + "." + e.message;
-      return e;
-    }
-    out.push_back(std::move(s).value());
-  }
-  return out;
-}
-
-json silence_to_json(const Silence& s, TimePoint now) {
-  json matchers = json::array();
-  for (const Matcher& m : s.matchers) {
-    matchers.push_back({{"name", m.name}, {"value", m.value}, {"op", m.equal ? "=" : "!="}});
-  }
-  return {{"id", s.id},
-          {"kind", s.kind},
-          {"starts_at_ms", to_epoch_ms(s.starts_at)},
-          {"ends_at_ms", to_epoch_ms(s.ends_at)},
-          {"matchers", matchers},
-          {"comment", s.comment},
-          {"created_by", s.created_by},
-          {"active", s.starts_at <= now && now < s.ends_at}};
 }
 
 bool matches(const Silence& s, const std::map<std::string, std::string>& labels, TimePoint now) {

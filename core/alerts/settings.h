@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -93,20 +92,54 @@ struct Settings {
 // target is checked again when sent, so a url refused by a newer check never makes the stored
 // settings unreadable (which would stop every channel's delivery).
 enum class InlineUrlCheck : uint8_t { kProduction, kDevelopment, kNone };
+// Settings as a request (or the stored row) gives them, read by the codec (types checked
+// there); `complete_settings()` checks the rest. `settings` holds the typed fields read over the
+// defaults; the lists are set only when given.
+struct ChannelDraft {
+  Channel channel;  // name, url, url_secret, routing_key_secret, from, repository,
+                    // token_secret, escalation_level, enabled
+  std::string type;
+  std::string min_severity;  // "" when not given
+  std::optional<std::string> api_url;
+  std::optional<std::vector<std::string>> to;
+  // Severity name -> labels, as given (github channels).
+  std::optional<std::vector<std::pair<std::string, std::vector<std::string>>>> labels_by_severity;
+};
+struct InhibitDraft {
+  std::string source_severity = "critical";
+  std::optional<std::vector<std::string>> target_severities;
+  std::optional<std::vector<std::string>> equal;
+};
+struct SettingsDraft {
+  Settings settings;
+  std::optional<std::vector<int64_t>> escalation_after_ms;
+  std::optional<std::vector<InhibitDraft>> inhibit;
+  std::optional<std::vector<ChannelDraft>> channels;
+};
+// The limits of the settings' fields (the codec's readers refuse values outside them).
+inline constexpr uint32_t kMaxNoticesPerTypePerHour = 1000;
+inline constexpr Duration kMinRepeatInterval = Duration(60'000);
+inline constexpr Duration kMaxRepeatInterval = Duration(7LL * 86'400'000);
+inline constexpr uint32_t kMaxDeliveryAttempts = 20;
+inline constexpr Duration kMinBackoff = Duration(1'000);
+inline constexpr Duration kMaxBackoffBase = Duration(3'600'000);
+inline constexpr Duration kMaxBackoff = Duration(86'400'000);
+inline constexpr uint32_t kMaxEscalationLevels = 10;
+inline constexpr size_t kMaxChannelCount = 50;
+inline constexpr size_t kMaxInhibitRules = 10;
+
 // `email_defaults`: the environment's; an email channel may then leave out `to` and `from`
 // (stored as [] and "": the defaults are used when it is sent). Settings being stored
 // (url_check other than kNone) are refused when neither the channel nor the defaults name them.
-Result<Settings> settings_from_json(const nlohmann::json& j,
-                                    InlineUrlCheck url_check = InlineUrlCheck::kProduction,
-                                    const EmailDefaults& email_defaults = {});
+Result<Settings> complete_settings(SettingsDraft draft,
+                                   InlineUrlCheck url_check = InlineUrlCheck::kProduction,
+                                   const EmailDefaults& email_defaults = {});
 // `masked`: an inline url shows only its scheme, host and last 4 characters.
-nlohmann::json settings_to_json(const Settings& s, bool masked);
 std::string mask_url(std::string_view url);
-// A settings update holds what GET answered: a channel's `url` in `request` equal to the
-// masked form of the `current` (stored) channel of that name's url is replaced by that stored
-// url, so sending back a masked URL keeps the real one. Any other masked URL in the request is
-// refused (channels[i].url). Only requests are checked: stored settings always load.
-std::optional<Error> restore_masked_urls(nlohmann::json& request, const nlohmann::json& current);
+// Whether `url` is itself a masked URL (what mask_url answers): a settings update that sends
+// back a masked URL other than its stored channel's is refused (the codec's
+// restore_masked_urls replaces the stored one's).
+bool is_masked_url(std::string_view url);
 // A GitHub repository written as owner/name (owner: 1-39 of letters, digits and inner hyphens;
 // name: 1-100 of letters, digits, '.', '-', '_', not "." or "..").
 bool is_github_repository(std::string_view repository);
@@ -134,10 +167,24 @@ struct Silence {
   std::string comment;
   std::string created_by;
 };
-// A new silence: starts_at_ms defaults to now, ends_at_ms must be after it; at least one matcher.
-Result<Silence> silence_from_json(const nlohmann::json& j, std::string_view id, TimePoint now);
-Result<std::vector<Silence>> silences_from_json(const nlohmann::json& j, std::string_view field);
-nlohmann::json silence_to_json(const Silence& s, TimePoint now);
+// A silence as a request (or a stored row) gives it, read by the codec; `complete_silence()`
+// checks the rest: starts_at_ms defaults to now, ends_at_ms must be after it; at least one
+// matcher; `active` (answered, not set) is accepted when it agrees with the time range.
+struct MatcherDraft {
+  std::string name;
+  std::string value;
+  std::string op = "=";
+};
+struct SilenceDraft {
+  Silence silence;  // id, kind, comment, created_by
+  std::optional<Duration> starts_at_ms;
+  std::optional<Duration> ends_at_ms;
+  std::optional<bool> active;
+  std::optional<std::vector<MatcherDraft>> matchers;  // unset when absent or not a list
+};
+inline constexpr int64_t kMaxSilenceEpochMs = INT64_C(1) << 50;
+Result<Silence> complete_silence(SilenceDraft draft, TimePoint now);
+bool is_active(const Silence& s, TimePoint now);
 bool matches(const Silence& s, const std::map<std::string, std::string>& labels, TimePoint now);
 
 }  // namespace r2w::alerts

@@ -200,7 +200,9 @@ std::optional<std::array<uint8_t, 16>> parse_ipv6(std::string_view text) {
     compressed = true;
   }
   // Reads the groups of one side; a dotted IPv4 may end the address (two groups).
-  auto groups = [](std::string_view side, std::vector<uint16_t>& into, bool last_side) {
+  enum class Side : uint8_t { kFirst, kLast };
+  auto groups = [](std::string_view side, std::vector<uint16_t>& into, Side which) {
+    const bool last_side = which == Side::kLast;
     if (side.empty()) return true;
     std::vector<std::string_view> parts = split(side, ':');
     for (size_t i = 0; i < parts.size(); ++i) {
@@ -227,11 +229,11 @@ std::optional<std::array<uint8_t, 16>> parse_ipv6(std::string_view text) {
     return true;
   };
   if (compressed) {
-    if (!groups(rest.substr(0, gap), head, false)) return std::nullopt;
-    if (!groups(rest.substr(gap + 2), tail, true)) return std::nullopt;
+    if (!groups(rest.substr(0, gap), head, Side::kFirst)) return std::nullopt;
+    if (!groups(rest.substr(gap + 2), tail, Side::kLast)) return std::nullopt;
     if (head.size() + tail.size() > 7) return std::nullopt;
   } else {
-    if (!groups(rest, head, true)) return std::nullopt;
+    if (!groups(rest, head, Side::kLast)) return std::nullopt;
     if (head.size() != 8) return std::nullopt;
   }
   size_t i = 0;
@@ -247,7 +249,14 @@ std::optional<std::array<uint8_t, 16>> parse_ipv6(std::string_view text) {
   return out;
 }
 
-TargetCheck check_target(std::string_view url, bool production) {
+std::optional<Environment> parse_environment(std::string_view name) {
+  if (name == "production") return Environment::kProduction;
+  if (name == "development") return Environment::kDevelopment;
+  return std::nullopt;
+}
+
+TargetCheck check_target(std::string_view url, Environment environment) {
+  const bool production = environment == Environment::kProduction;
   for (char c : url) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7F) {

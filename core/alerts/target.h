@@ -30,7 +30,10 @@ struct TargetCheck {
   bool allowed = false;
   std::string reason;  // why not
 };
-TargetCheck check_target(std::string_view url, bool production);
+enum class Environment : uint8_t { kProduction, kDevelopment };
+// "production" or "development"; unset for anything else.
+std::optional<Environment> parse_environment(std::string_view name);
+TargetCheck check_target(std::string_view url, Environment environment);
 
 // An IPv4 host as a WHATWG URL parser reads it (1 to 4 parts; each decimal, octal with a
 // leading "0" or hex with "0x"; the last part fills the remaining bytes); unset when the host

@@ -11,15 +11,44 @@ import { monthUsage } from './cost-month.js';
 import { accountConfig, accountMember, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
 import { jobsStatus } from './jobs.js';
-import { githubIssue, rememberGithubIssue, githubIssueClosed } from './db/alerts.js';
+import {
+  activeStateText,
+  alertsPage,
+  alertWithHistory,
+  authFailureCounters,
+  claimOutboxRow,
+  configRow,
+  deleteRule,
+  deleteSilence,
+  dueOutboxKeys,
+  githubIssue,
+  githubIssueClosed,
+  historyStateOf,
+  insertSilence,
+  installDefaults,
+  installedDefaults,
+  inventorySnapshotsSince,
+  largestObjects,
+  latestNotifications,
+  outboxStatements,
+  recordAttempt,
+  rememberGithubIssue,
+  requestCounters,
+  roundStatements,
+  ruleIds,
+  rulesText,
+  ruleText,
+  saveRule,
+  saveSettings,
+  silencesText,
+  stateStatements,
+  statesText,
+  userEmails,
+} from './db/alerts.js';
 import { open, seal } from './sealed.js';
 
-// A row claimed for sending by a run that died is claimable again after this long.
-const SENDING_LEASE_MS = 5 * 60_000;
-// How long one delivery may take.
-const DELIVERY_TIMEOUT_MS = 10_000;
-const DAY_MS = 86_400_000;
-
+// Queued by reports too (reports.js).
+export { outboxStatements };
 
 /** Where delivery targets are judged: 'development' only when ENVIRONMENT says so. */
 export function environmentOf(env) {
@@ -35,36 +64,15 @@ export function environmentOf(env) {
  */
 async function ensureDefaults(rt) {
   const db = rt.env.DB;
-  const [config, installed] = await db.batch([
-    db.prepare('SELECT defaults_installed_at_ms FROM alert_config WHERE id = 1'),
-    db.prepare('SELECT id FROM alert_default_rules'),
-  ]);
+  const installed = await installedDefaults(db);
   const now = Date.now();
   const defaults = ask(rt, 'alert_defaults', {}, now);
-  const known = new Set(installed.results.map((r) => r.id));
-  const missing = defaults.rules.filter((r) => !known.has(r.id));
-  if (config.results.length && missing.length === 0) return;
-  const insertRule = db.prepare(
-    `INSERT OR IGNORE INTO alert_rules (id, rule_json, enabled, created_at_ms, updated_at_ms)
-     VALUES (?, ?, ?, ?, ?)`,
-  );
-  const remember = db.prepare('INSERT OR IGNORE INTO alert_default_rules (id, installed_at_ms) VALUES (?, ?)');
-  await db.batch([
-    ...missing.map((r) => insertRule.bind(r.id, JSON.stringify(r), r.enabled ? 1 : 0, now, now)),
-    ...missing.map((r) => remember.bind(r.id, now)),
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO alert_config (id, settings_json, ledger_json, defaults_installed_at_ms,
-           updated_at_ms) VALUES (1, ?, NULL, ?, ?)`,
-      )
-      .bind(JSON.stringify(defaults.settings), now, now),
-  ]);
+  const missing = defaults.rules.filter((r) => !installed.ids.has(r.id));
+  if (installed.configured && missing.length === 0) return;
+  await installDefaults(db, missing, defaults.settings, now);
 }
 
-async function loadRules(db) {
-  const { results } = await db.prepare('SELECT rule_json FROM alert_rules ORDER BY created_at_ms, id').all();
-  return `[${results.map((r) => r.rule_json).join(',')}]`;
-}
+const loadRules = rulesText;
 
 /**
  * The dashboard overview's warning lines, from the alert rules (the defaults installed on first
@@ -85,22 +93,9 @@ export async function overviewThresholds(rt, { bucket, user }, nowMs) {
 export const SETTINGS_PLACE = 'alert_config.settings_json';
 
 async function loadConfig(rt) {
-  const row = await rt.env.DB.prepare('SELECT settings_json, ledger_json FROM alert_config WHERE id = 1').first();
-  const settings = row?.settings_json == null ? 'null' : await open(rt, row.settings_json, SETTINGS_PLACE);
-  return { settings, ledger: row?.ledger_json ?? 'null' };
-}
-
-async function loadSilences(db, nowMs) {
-  const { results } = await db
-    .prepare('SELECT silence_json FROM silences WHERE deleted_at_ms IS NULL AND ends_at_ms > ? ORDER BY starts_at_ms')
-    .bind(nowMs)
-    .all();
-  return `[${results.map((r) => r.silence_json).join(',')}]`;
-}
-
-async function loadStates(db) {
-  const { results } = await db.prepare('SELECT state_json FROM alert_states').all();
-  return `[${results.map((r) => r.state_json).join(',')}]`;
+  const row = await configRow(rt.env.DB);
+  const settings = row.settings == null ? 'null' : await open(rt, row.settings, SETTINGS_PLACE);
+  return { settings, ledger: row.ledger ?? 'null' };
 }
 
 // ---- figures -------------------------------------------------------------------------------
@@ -109,22 +104,19 @@ async function loadStates(db) {
  * This month's bill and today's anomaly verdict, from the cost commands over the same usage
  * rows GET /api/costs reads (cost-month.js): the alert and the dashboard never disagree.
  */
-async function costFigures(rt, nowMs) {
-  const today = new Date(nowMs).toISOString().slice(0, 10);
-  const monthStartMs = Date.parse(`${today.slice(0, 7)}-01T00:00:00Z`);
-  const fromMs = Math.min(monthStartMs, nowMs - 14 * DAY_MS);
+async function costFigures(rt, window, nowMs) {
+  const { date: today, month, from_ms: fromMs } = window;
   const pricing = await loadPriceVersions(rt.env.DB);
   if (accountConfig(rt.env).configured) {
     // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs.
     const account = await accountMember(rt, fromMs, today);
-    const month = today.slice(0, 7);
     const monthOnly = { operations: account.operations.filter((r) => r[0] >= month), storage: account.storage.filter((r) => r[0] >= month) };
     const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","account":${JSON.stringify(monthOnly)},"pricing":${pricing}}`, nowMs);
     const anomaly = ask(rt, 'cost_anomaly', `{"date":"${today}","account":${JSON.stringify(account)},"pricing":${pricing}}`, nowMs);
     return { bill, anomaly };
   }
   const usage = await monthUsage(rt, fromMs, today);
-  const monthRows = JSON.stringify(usage.filter((r) => r.date >= today.slice(0, 7)));
+  const monthRows = JSON.stringify(usage.filter((r) => r.date >= month));
   const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","usage":${monthRows},"pricing":${pricing}}`, nowMs);
   const anomaly = ask(
     rt,
@@ -135,42 +127,12 @@ async function costFigures(rt, nowMs) {
   return { bill, anomaly };
 }
 
-async function growthFigures(rt, nowMs) {
-  const db = rt.env.DB;
-  const { results } = await db
-    .prepare(
-      `SELECT bucket, taken_at_ms, objects, bytes FROM storage_inventory_snapshots
-        WHERE taken_at_ms >= ? ORDER BY bucket, taken_at_ms`,
-    )
-    .bind(nowMs - 31 * DAY_MS)
-    .all();
-  const byBucket = new Map();
-  for (const r of results) {
-    if (!byBucket.has(r.bucket)) byBucket.set(r.bucket, []);
-    byBucket.get(r.bucket).push({ taken_at_ms: r.taken_at_ms, objects: r.objects, bytes: r.bytes });
-  }
+async function growthFigures(rt, sinceMs, nowMs) {
+  const byBucket = await inventorySnapshotsSince(rt.env.DB, sinceMs);
   return [...byBucket].map(([bucket, snapshots]) => ({
     bucket,
     growth: ask(rt, 'storage_growth', { snapshots }, nowMs),
   }));
-}
-
-/** The largest objects of each bucket's latest inventory snapshot (file_size rules). */
-async function largestObjects(db) {
-  const { results } = await db
-    .prepare(
-      `SELECT s.bucket, s.inventory_json FROM storage_inventory_snapshots s
-        WHERE s.taken_at_ms = (SELECT MAX(taken_at_ms) FROM storage_inventory_snapshots
-                                WHERE bucket = s.bucket)`,
-    )
-    .all();
-  const out = [];
-  for (const r of results) {
-    for (const { key, size: bytes } of JSON.parse(r.inventory_json).largest ?? []) {
-      out.push({ bucket: r.bucket, key, bytes });
-    }
-  }
-  return out;
 }
 
 /**
@@ -178,11 +140,7 @@ async function largestObjects(db) {
  * GET /api/admin/quotas shows), and their address for the quota mail.
  */
 async function quotaFigures(rt) {
-  const [statuses, { results: emails }] = await Promise.all([
-    quotaStatuses(rt),
-    rt.env.DB.prepare('SELECT id, email FROM users WHERE email IS NOT NULL').all(),
-  ]);
-  const emailOf = new Map(emails.map((u) => [u.id, u.email]));
+  const [statuses, emailOf] = await Promise.all([quotaStatuses(rt), userEmails(rt.env.DB)]);
   return statuses
     .filter((q) => q.max_bytes !== null)
     .map((q) => ({
@@ -194,34 +152,12 @@ async function quotaFigures(rt) {
 }
 
 /**
- * Failed authentications counted in windows that end after `sinceMs`, from the per-client-address
- * counters the security gate keeps (each failure is counted once per address, so the credential
- * counters are left out); the engine places each at its window's end.
+ * Failed authentications counted in the security gate's windows since `sinceMs` (the engine's
+ * plan); the engine places each at its window's end.
  */
 async function failedAccesses(db, sinceMs, windowMs) {
-  const { results } = await db
-    .prepare(
-      `SELECT window_start_ms, count FROM security_counters
-        WHERE kind = 'auth_fail' AND subject LIKE 'ip:%' AND window_start_ms >= ?`,
-    )
-    .bind(sinceMs - windowMs)
-    .all();
-  return results.map((r) => ({ at_ms: r.window_start_ms, window_ms: windowMs, count: r.count }));
-}
-
-/**
- * Each user's requests since `sinceMs` (the engine's plan), from the security gate's hourly
- * counters (kind requests_hour, subject user:<id>); the engine counts the hour holding now.
- */
-async function hourlyRequests(db, sinceMs) {
-  const { results } = await db
-    .prepare(
-      `SELECT subject, window_start_ms, count FROM security_counters
-        WHERE kind = 'requests_hour' AND window_start_ms > ?`,
-    )
-    .bind(sinceMs)
-    .all();
-  return results.map((r) => ({ user: r.subject.replace(/^user:/, ''), window_start_ms: r.window_start_ms, count: r.count }));
+  const counters = await authFailureCounters(db, sinceMs);
+  return counters.map((r) => ({ at_ms: r.window_start_ms, window_ms: windowMs, count: r.count }));
 }
 
 async function healthFigures(rt, nowMs) {
@@ -246,18 +182,18 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
       console.warn(`r2watch: alert figures ${name} unavailable: ${e.message}`);
     }
   };
-  if (plan.operation_windows_ms.length) {
+  if (plan.operation_ranges.length) {
     await attempt('operations', async () => {
       const windows = [];
-      for (const w of plan.operation_windows_ms) {
-        const rows = await selectRows(rt.env.DB, 'minute', nowMs - w, nowMs + 1);
-        windows.push(`{"window_ms":${w},"rows":${rows}}`);
+      for (const r of plan.operation_ranges) {
+        const rows = await selectRows(rt.env.DB, 'minute', r.from_ms, r.to_ms);
+        windows.push(`{"window_ms":${r.window_ms},"rows":${rows}}`);
       }
       return `[${windows.join(',')}]`;
     });
   }
-  if (plan.cost) await attempt('cost', () => costFigures(rt, nowMs));
-  if (plan.growth) await attempt('growth', () => growthFigures(rt, nowMs));
+  if (plan.cost) await attempt('cost', () => costFigures(rt, plan.cost_window, nowMs));
+  if (plan.growth) await attempt('growth', () => growthFigures(rt, plan.growth_since_ms, nowMs));
   if (plan.health || plan.database) {
     await attempt('health', async () => {
       const h = await healthFigures(rt, nowMs);
@@ -270,11 +206,10 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
     await attempt('quotas', async () => [...(await quotaFigures(rt)), ...(extra.quotas ?? [])]);
   }
   if (plan.failed_access) {
-    const since = nowMs - Math.max(0, ...plan.failed_access_windows_ms);
-    const counted = () => failedAccesses(rt.env.DB, since, plan.failed_access_counter_window_ms);
+    const counted = () => failedAccesses(rt.env.DB, plan.failed_access_since_ms, plan.failed_access_counter_window_ms);
     await attempt('failed_access', async () => [...(await counted()), ...(extra.failed_access ?? [])]);
   }
-  if (plan.requests) await attempt('requests', () => hourlyRequests(rt.env.DB, plan.requests_since_ms));
+  if (plan.requests) await attempt('requests', () => requestCounters(rt.env.DB, plan.requests_since_ms));
   if (plan.uploads) {
     await attempt('uploads', async () => [...(await largestObjects(rt.env.DB)), ...(extra.uploads ?? [])]);
   }
@@ -284,56 +219,6 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
     await attempt('series', async () => (await accountAlertFigures(rt, nowMs, plan.account_windows_ms)).series);
   }
   return { text: `{${parts.join(',')}}`, unavailable };
-}
-
-// ---- storing a round -----------------------------------------------------------------------
-
-function stateStatements(db, entries, nowMs) {
-  const upsertState = db.prepare(
-    `INSERT INTO alert_states (fingerprint, alert_id, status, state_json, updated_at_ms)
-     VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (fingerprint) DO UPDATE SET alert_id = excluded.alert_id, status = excluded.status,
-       state_json = excluded.state_json, updated_at_ms = excluded.updated_at_ms`,
-  );
-  const upsertAlert = db.prepare(
-    `INSERT INTO alerts (id, fingerprint, rule_id, name, type, severity, state, bucket, prefix, user_id,
-       value, threshold, detail, labels_json, started_at_ms, fired_at_ms, resolved_at_ms,
-       acknowledged_at_ms, acknowledged_by, ack_note, resolved_by, resolve_note, escalation_level,
-       muted_by, updated_at_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET name = excluded.name, severity = excluded.severity,
-       state = excluded.state, value = excluded.value, threshold = excluded.threshold,
-       detail = excluded.detail, labels_json = excluded.labels_json,
-       fired_at_ms = excluded.fired_at_ms, resolved_at_ms = excluded.resolved_at_ms,
-       acknowledged_at_ms = excluded.acknowledged_at_ms, acknowledged_by = excluded.acknowledged_by,
-       ack_note = excluded.ack_note, resolved_by = excluded.resolved_by,
-       resolve_note = excluded.resolve_note, escalation_level = excluded.escalation_level,
-       muted_by = excluded.muted_by, updated_at_ms = excluded.updated_at_ms`,
-  );
-  const out = [];
-  for (const { state, alert: a } of entries) {
-    out.push(upsertState.bind(state.fingerprint, state.alert_id, state.status, JSON.stringify(state), nowMs));
-    if (!a.id) continue;
-    out.push(
-      upsertAlert.bind(a.id, a.fingerprint, a.rule_id, a.name, a.type, a.severity, a.state, a.bucket,
-        a.prefix, a.user, a.value, a.threshold, a.detail, JSON.stringify(a.labels), a.started_at_ms,
-        a.fired_at_ms, a.resolved_at_ms, a.acknowledged_at_ms, a.acknowledged_by, a.ack_note,
-        a.resolved_by, a.resolve_note, a.escalation_level, a.muted_by, a.updated_at_ms),
-    );
-  }
-  return out;
-}
-
-export function outboxStatements(db, notifications, nowMs) {
-  const insert = db.prepare(
-    `INSERT OR IGNORE INTO alert_outbox (key, channel, channel_type, kind, alert_ids_json, body_json,
-       path, secret_field, status, attempts, next_attempt_at_ms, created_at_ms, updated_at_ms)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
-  );
-  return notifications.map((n) =>
-    insert.bind(n.key, n.channel, n.channel_type, n.kind, JSON.stringify(n.alert_ids),
-      JSON.stringify(n.body), n.path ?? null, n.secret_field ?? null, nowMs, nowMs, nowMs),
-  );
 }
 
 // ---- delivery ------------------------------------------------------------------------------
@@ -377,7 +262,7 @@ function refuseStatus(res, target) {
   if (!res.ok) throw Object.assign(new Error(`HTTP ${res.status}`), { code: res.status, target });
 }
 
-async function postJson(rt, row, channel, body, nowMs) {
+async function postJson(rt, row, channel, body, nowMs, timeoutMs) {
   const env = rt.env;
   const url = channel.url || (channel.url_secret ? env[channel.url_secret] : undefined);
   if (!url) throw Object.assign(new Error(`secret ${channel.url_secret} is not set`), { target: `secret:${channel.url_secret}` });
@@ -394,7 +279,7 @@ async function postJson(rt, row, channel, body, nowMs) {
     headers: { 'content-type': 'application/json', 'user-agent': 'r2watch-alerts' },
     body: JSON.stringify(body),
     redirect: 'manual',
-    signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   await res.arrayBuffer();
   refuseStatus(res, target);
@@ -406,7 +291,7 @@ async function postJson(rt, row, channel, body, nowMs) {
  * the channel's Worker secret. "{issue}" is the alert's issue on this channel, kept in D1 from
  * GitHub's answer to the request that opened it.
  */
-async function githubRequests(rt, row, channel, body, nowMs) {
+async function githubRequests(rt, row, channel, body, nowMs, timeoutMs) {
   const db = rt.env.DB;
   const token = rt.env[channel.token_secret];
   if (!token) throw Object.assign(new Error(`secret ${channel.token_secret} is not set`), { target: `secret:${channel.token_secret}` });
@@ -431,7 +316,7 @@ async function githubRequests(rt, row, channel, body, nowMs) {
       },
       body: JSON.stringify(r.body),
       redirect: 'manual',
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await res.text();
     refuseStatus(res, target);
@@ -452,7 +337,7 @@ async function githubRequests(rt, row, channel, body, nowMs) {
 }
 
 /** Sends one claimed outbox row and records the attempt; the engine says what happens next. */
-async function deliver(rt, row, settings, nowMs) {
+async function deliver(rt, row, settings, plan, nowMs) {
   const db = rt.env.DB;
   const body = JSON.parse(row.body_json);
   const attempt = row.attempts;
@@ -463,25 +348,14 @@ async function deliver(rt, row, settings, nowMs) {
     // Reports' built-in email channel: addresses from EMAIL_TO / EMAIL_FROM, in the body.
     if (!channel && row.channel === 'email' && row.kind === 'report') channel = { type: 'email' };
     if (!channel) throw Object.assign(new Error(`channel ${row.channel} is no longer configured`), { target: '' });
-    const send = { email: () => sendEmail(rt.env, body), github: () => githubRequests(rt, row, channel, body, nowMs) }[channel.type];
-    const sent = send ? await send() : await postJson(rt, row, channel, body, nowMs);
+    const send = { email: () => sendEmail(rt.env, body), github: () => githubRequests(rt, row, channel, body, nowMs, plan.timeout_ms) }[channel.type];
+    const sent = send ? await send() : await postJson(rt, row, channel, body, nowMs, plan.timeout_ms);
     outcome = { ok: true, code: sent.code, target: sent.target, error: null };
   } catch (e) {
     outcome = { ok: false, code: e.code ?? null, target: e.target ?? '', error: String(e.message ?? e) };
   }
   const next = ask(rt, 'alert_delivery_result', `{"settings":${JSON.stringify(settings)},"attempt":${attempt},"ok":${outcome.ok}}`, nowMs);
-  await db.batch([
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO alert_notifications (notification_key, channel, channel_type, kind, target,
-           status, response_code, attempt, error, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(row.key, row.channel, row.channel_type, row.kind, outcome.target, outcome.ok ? 'sent' : 'failed',
-        outcome.code, attempt, outcome.error, Date.now()),
-    db
-      .prepare('UPDATE alert_outbox SET status = ?, next_attempt_at_ms = ?, updated_at_ms = ? WHERE key = ?')
-      .bind(next.status, next.next_attempt_at_ms ?? nowMs, nowMs, row.key),
-  ]);
+  await recordAttempt(db, row, attempt, outcome, next, nowMs, Date.now());
   return { key: row.key, channel: row.channel, kind: row.kind, attempt, ...outcome, status: next.status };
 }
 
@@ -494,33 +368,15 @@ export async function alertSettings(rt, nowMs) {
 /** Sends every due notification (new ones and retries whose backoff has passed). */
 export async function deliverDue(rt, nowMs) {
   const db = rt.env.DB;
-  const { results } = await db
-    .prepare(
-      `SELECT key FROM alert_outbox
-        WHERE (status IN ('pending', 'retry') AND next_attempt_at_ms <= ?1)
-           OR (status = 'sending' AND updated_at_ms < ?2)
-        ORDER BY created_at_ms, key LIMIT 50`,
-    )
-    .bind(nowMs, nowMs - SENDING_LEASE_MS)
-    .all();
-  if (!results.length) return [];
+  const plan = ask(rt, 'alert_delivery_plan', {}, nowMs);
+  const keys = await dueOutboxKeys(db, plan);
+  if (!keys.length) return [];
   const { settings: settingsText } = await loadConfig(rt);
   const settings = ask(rt, 'alert_settings_update', `{"current":${settingsText},"environment":"${environmentOf(rt.env)}"}`, nowMs).settings;
   const out = [];
-  for (const { key } of results) {
-    // Claim it: only one run sends a given row.
-    const [claim, rowResult] = await db.batch([
-      db
-        .prepare(
-          `UPDATE alert_outbox SET status = 'sending', attempts = attempts + 1, updated_at_ms = ?1
-            WHERE key = ?2 AND ((status IN ('pending', 'retry') AND next_attempt_at_ms <= ?1)
-                                OR (status = 'sending' AND updated_at_ms < ?3))`,
-        )
-        .bind(nowMs, key, nowMs - SENDING_LEASE_MS),
-      db.prepare('SELECT * FROM alert_outbox WHERE key = ?').bind(key),
-    ]);
-    if (claim.meta.changes !== 1) continue;
-    out.push(await deliver(rt, rowResult.results[0], settings, nowMs));
+  for (const key of keys) {
+    const row = await claimOutboxRow(db, key, plan);
+    if (row) out.push(await deliver(rt, row, settings, plan, nowMs));
   }
   return out;
 }
@@ -547,15 +403,14 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   const result = ask(
     rt,
     'alert_check',
-    `{"rules":${rules},"settings":${settings},"ledger":${ledger},"states":${await loadStates(db)},` +
-      `"silences":${await loadSilences(db, nowMs)},"figures":${figures.text}}`,
+    `{"rules":${rules},"settings":${settings},"ledger":${ledger},"states":${await statesText(db)},` +
+      `"silences":${await silencesText(db, nowMs)},"figures":${figures.text}}`,
     nowMs,
   );
   const statements = [
     ...stateStatements(db, result.changed, nowMs),
-    ...result.dropped.map((fp) => db.prepare('DELETE FROM alert_states WHERE fingerprint = ?').bind(fp)),
     ...outboxStatements(db, result.notifications, nowMs),
-    db.prepare('UPDATE alert_config SET ledger_json = ? WHERE id = 1').bind(JSON.stringify(result.ledger)),
+    ...roundStatements(db, result.dropped, result.ledger),
   ];
   for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
   if (result.actions.some((a) => a.applied)) await rt.persistBreaker(nowMs);
@@ -581,20 +436,9 @@ function shortId() {
 }
 
 async function storedRule(db, id) {
-  const row = await db.prepare('SELECT rule_json FROM alert_rules WHERE id = ?').bind(id).first();
-  if (!row) throw new HttpError('not_found', `no alert rule with id ${id}`, { field: 'id' });
-  return row.rule_json;
-}
-
-async function saveRule(db, rule, nowMs) {
-  await db
-    .prepare(
-      `INSERT INTO alert_rules (id, rule_json, enabled, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET rule_json = excluded.rule_json, enabled = excluded.enabled,
-         updated_at_ms = excluded.updated_at_ms`,
-    )
-    .bind(rule.id, JSON.stringify(rule), rule.enabled ? 1 : 0, nowMs, nowMs)
-    .run();
+  const text = await ruleText(db, id);
+  if (text === null) throw new HttpError('not_found', `no alert rule with id ${id}`, { field: 'id' });
+  return text;
 }
 
 /**
@@ -604,14 +448,11 @@ async function saveRule(db, rule, nowMs) {
 async function manual(rt, request, id, command, auth) {
   const body = await readJsonBody(request);
   const db = rt.env.DB;
-  const row = await db.prepare('SELECT s.state_json FROM alert_states s WHERE s.alert_id = ?').bind(id).first();
-  if (!row) {
-    const history = await db
-      .prepare('SELECT state FROM alerts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)')
-      .bind(id, auth.filter)
-      .first();
-    if (!history) throw new HttpError('not_found', `no alert with id ${id}`, { field: 'id' });
-    throw new HttpError('conflict', `alert ${id} is ${history.state} and no longer active`, { field: 'id' });
+  const stateText = await activeStateText(db, id);
+  if (stateText === null) {
+    const history = await historyStateOf(db, id, auth.filter);
+    if (history === null) throw new HttpError('not_found', `no alert with id ${id}`, { field: 'id' });
+    throw new HttpError('conflict', `alert ${id} is ${history} and no longer active`, { field: 'id' });
   }
   const caller = JSON.stringify({ user: auth.user, admin: auth.isAdmin });
   const nowMs = Date.now();
@@ -619,7 +460,7 @@ async function manual(rt, request, id, command, auth) {
   const result = ask(
     rt,
     command,
-    `{"state":${row.state_json},"rules":${await loadRules(db)},"settings":${settings},"request":${body},"caller":${caller}}`,
+    `{"state":${stateText},"rules":${await loadRules(db)},"settings":${settings},"request":${body},"caller":${caller}}`,
     nowMs,
   );
   await db.batch([
@@ -628,11 +469,6 @@ async function manual(rt, request, id, command, auth) {
   ]);
   const deliveries = await deliverDue(rt, nowMs);
   return json({ alert: result.alert, deliveries });
-}
-
-function describeAlert(r) {
-  const { labels_json: labels, user_id: user, ...rest } = r;
-  return { ...rest, user, labels: JSON.parse(labels) };
 }
 
 export function registerAlertRoutes(router) {
@@ -645,11 +481,10 @@ export function registerAlertRoutes(router) {
     const body = await readJsonBody(request);
     await ensureDefaults(rt);
     const db = rt.env.DB;
-    const { results } = await db.prepare('SELECT id FROM alert_rules').all();
     const { rule } = ask(
       rt,
       'alert_rule_create',
-      `{"request":${body},"id":"rule-${shortId()}","existing":${JSON.stringify(results.map((r) => r.id))}}`,
+      `{"request":${body},"id":"rule-${shortId()}","existing":${JSON.stringify(await ruleIds(db))}}`,
     );
     await saveRule(db, rule, Date.now());
     return json({ rule }, 201);
@@ -671,18 +506,13 @@ export function registerAlertRoutes(router) {
 
   router.on('DELETE', '/api/alerts/rules/:id', async (_request, params, rt) => {
     await ensureDefaults(rt);
-    const { meta } = await rt.env.DB.prepare('DELETE FROM alert_rules WHERE id = ?').bind(params.id).run();
-    if (meta.changes === 0) throw new HttpError('not_found', `no alert rule with id ${params.id}`, { field: 'id' });
+    if (!(await deleteRule(rt.env.DB, params.id))) throw new HttpError('not_found', `no alert rule with id ${params.id}`, { field: 'id' });
     return new Response(null, { status: 204 });
   });
 
   router.on('GET', '/api/alerts/silences', async (_request, _params, rt) => {
     const nowMs = Date.now();
-    const { results } = await rt.env.DB
-      .prepare('SELECT silence_json FROM silences WHERE deleted_at_ms IS NULL AND ends_at_ms > ? ORDER BY starts_at_ms')
-      .bind(nowMs)
-      .all();
-    return json(ask(rt, 'alert_silences_view', `{"silences":[${results.map((r) => r.silence_json).join(',')}]}`, nowMs));
+    return json(ask(rt, 'alert_silences_view', `{"silences":${await silencesText(rt.env.DB, nowMs)}}`, nowMs));
   });
 
   router.on('POST', '/api/alerts/silences', async (request, _params, rt) => {
@@ -690,23 +520,12 @@ export function registerAlertRoutes(router) {
     const nowMs = Date.now();
     const { silence } = ask(rt, 'alert_silence_create', `{"request":${body},"id":"silence-${shortId()}"}`, nowMs);
     const { active, ...stored } = silence;
-    await rt.env.DB
-      .prepare(
-        `INSERT INTO silences (id, kind, silence_json, starts_at_ms, ends_at_ms, comment, created_by, created_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .bind(silence.id, silence.kind, JSON.stringify(stored), silence.starts_at_ms, silence.ends_at_ms,
-        silence.comment, silence.created_by, nowMs)
-      .run();
+    await insertSilence(rt.env.DB, stored, nowMs);
     return json({ silence: { ...stored, active } }, 201);
   });
 
   router.on('DELETE', '/api/alerts/silences/:id', async (_request, params, rt) => {
-    const { meta } = await rt.env.DB
-      .prepare('UPDATE silences SET deleted_at_ms = ? WHERE id = ? AND deleted_at_ms IS NULL')
-      .bind(Date.now(), params.id)
-      .run();
-    if (meta.changes === 0) throw new HttpError('not_found', `no silence with id ${params.id}`, { field: 'id' });
+    if (!(await deleteSilence(rt.env.DB, params.id, Date.now()))) throw new HttpError('not_found', `no silence with id ${params.id}`, { field: 'id' });
     return new Response(null, { status: 204 });
   });
 
@@ -726,33 +545,14 @@ export function registerAlertRoutes(router) {
       'alert_settings_update',
       `{"current":${current},"request":${body},"environment":"${environmentOf(rt.env)}"}`,
     );
-    await db
-      .prepare('UPDATE alert_config SET settings_json = ?, updated_at_ms = ? WHERE id = 1')
-      .bind(await seal(rt, JSON.stringify(settings), SETTINGS_PLACE), Date.now())
-      .run();
+    await saveSettings(db, await seal(rt, JSON.stringify(settings), SETTINGS_PLACE), Date.now());
     return json(view);
   });
 
   router.on('GET', '/api/alerts/notifications', async (request, _params, rt) => {
-    const q = queryOf(request);
-    const limitText = q.limit ?? '50';
-    if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 1000) {
-      throw new HttpError('invalid_query', 'limit must be a whole number from 1 to 1000', { field: 'limit' });
-    }
-    const db = rt.env.DB;
-    const [attempts, outbox] = await db.batch([
-      db.prepare('SELECT * FROM alert_notifications ORDER BY at_ms DESC, id DESC LIMIT ?').bind(Number(limitText)),
-      db
-        .prepare(
-          `SELECT key, channel, channel_type, kind, alert_ids_json, status, attempts, next_attempt_at_ms,
-                  created_at_ms FROM alert_outbox ORDER BY created_at_ms DESC, key LIMIT ?`,
-        )
-        .bind(Number(limitText)),
-    ]);
-    return json({
-      attempts: attempts.results,
-      notifications: outbox.results.map(({ alert_ids_json: ids, ...r }) => ({ ...r, alert_ids: JSON.parse(ids) })),
-    });
+    const { limit } = queryOf(request);
+    const q = ask(rt, 'alert_notifications_query', limit === undefined ? {} : { limit });
+    return json(await latestNotifications(rt.env.DB, q.limit));
   });
 
   router.on('POST', '/api/alerts/test', async (request, _params, rt) => {
@@ -771,18 +571,10 @@ export function registerAlertRoutes(router) {
   router.on('GET', '/api/alerts', async (request, _params, rt, _ctx, auth) => {
     const { user: _named, ...query } = queryOf(request);
     const q = ask(rt, 'alert_query', query);
-    const where = `(?1 IS NULL OR state = ?1) AND (?2 IS NULL OR severity = ?2) AND (?3 IS NULL OR bucket = ?3)
-      AND (?6 IS NULL OR user_id = ?6)`;
-    const db = rt.env.DB;
-    const [rows, total] = await db.batch([
-      db
-        .prepare(`SELECT * FROM alerts WHERE ${where} ORDER BY updated_at_ms DESC, id DESC LIMIT ?4 OFFSET ?5`)
-        .bind(q.state, q.severity, q.bucket, q.limit, q.offset, auth.filter),
-      db.prepare(`SELECT COUNT(*) AS n FROM alerts WHERE ${where}`).bind(q.state, q.severity, q.bucket, null, null, auth.filter),
-    ]);
+    const page = await alertsPage(rt.env.DB, q, auth.filter);
     return json({
-      alerts: rows.results.map(describeAlert),
-      total: total.results[0].n,
+      alerts: page.alerts,
+      total: page.total,
       limit: q.limit,
       offset: q.offset,
       user: auth.filter,
@@ -796,36 +588,9 @@ export function registerAlertRoutes(router) {
     const { user: _named, ...rest } = queryOf(request);
     const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) throw new HttpError('invalid_query', `unknown query parameter ${unknown}`, { field: unknown });
-    const db = rt.env.DB;
-    const row = await db
-      .prepare('SELECT * FROM alerts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)')
-      .bind(params.id, auth.filter)
-      .first();
-    if (!row) throw new HttpError('not_found', `no alert with id ${params.id}`, { field: 'id' });
-    const [history, notifications] = await db.batch([
-      db
-        .prepare(
-          `SELECT * FROM alerts WHERE fingerprint = ?1 AND id != ?2 AND (?3 IS NULL OR user_id = ?3)
-            ORDER BY updated_at_ms DESC, id DESC LIMIT 50`,
-        )
-        .bind(row.fingerprint, row.id, auth.filter),
-      db
-        .prepare(
-          `SELECT o.key, o.channel, o.channel_type, o.kind, o.status, o.attempts, o.created_at_ms,
-                  (SELECT MAX(n.at_ms) FROM alert_notifications n WHERE n.notification_key = o.key) AS last_attempt_at_ms,
-                  (SELECT n.error FROM alert_notifications n WHERE n.notification_key = o.key
-                     ORDER BY n.at_ms DESC, n.id DESC LIMIT 1) AS last_error
-             FROM alert_outbox o
-            WHERE EXISTS (SELECT 1 FROM json_each(o.alert_ids_json) j WHERE j.value = ?1)
-            ORDER BY o.created_at_ms DESC, o.key LIMIT 50`,
-        )
-        .bind(row.id),
-    ]);
-    return json({
-      alert: describeAlert(row),
-      history: history.results.map(describeAlert),
-      notifications: notifications.results,
-    });
+    const found = await alertWithHistory(rt.env.DB, params.id, auth.filter);
+    if (!found) throw new HttpError('not_found', `no alert with id ${params.id}`, { field: 'id' });
+    return json(found);
   }, { role: 'readonly', scope: 'alerts', user: true });
 
   // Acknowledging and resolving one's own alerts needs the user role; everyone's, admin.

@@ -152,6 +152,7 @@ test('faults raise the error rate: pending, firing once, escalation, silence, on
     assert.equal(hook.alerts[0].startsAt, new Date(t0 + 61_000).toISOString());
     assert.equal(hook.alerts[0].endsAt, '0001-01-01T00:00:00Z');
     assert.equal(hook.alerts[0].generatorURL, `https://r2watch.example.com/alerts/${alert.id}`);
+    assert.equal(alert.muted_by, null, 'nothing held back: null, not ""');
     const slack = receiver.at('/slack')[0].body;
     assert.equal(slack.attachments.length, 1);
     assert.equal(slack.attachments[0].color, '#e01e5a');

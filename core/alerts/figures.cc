@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "core/alerts/text.h"
+#include "core/cost/window.h"
 #include "core/metrics/rollup.h"
 
 namespace r2w::alerts {
@@ -302,8 +303,9 @@ CostWindow cost_window(CivilDate date) {
   CostWindow w;
   w.date = date;
   w.month = month_of(date);
-  w.month_start = from_epoch_ms(days_since_epoch(first_day(w.month)) * 86'400'000);
-  w.baseline_from = from_epoch_ms((days_since_epoch(date) - kCostAnomalyHistoryDays) * 86'400'000);
+  w.month_start = cost::start_of(first_day(w.month));
+  // The same history the cost anomaly route reads (one rule: core/cost/window.h).
+  w.baseline_from = cost::anomaly_usage_window(date).start;
   w.from = std::min(w.month_start, w.baseline_from);
   return w;
 }

@@ -211,13 +211,13 @@ TEST_F(HealthEvents, StateSurvivesJsonWithItsSchemaVersion) {
   next({.failing = {Operation::kPut, Operation::kList}, .slow = {Operation::kGet}});
   Json j = codec::state_to_json(state);
   EXPECT_EQ(j["schema_version"], 1);
-  auto back = codec::state_from_json(j);
+  auto back = codec::monitor_state_from_json(j);
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(codec::state_to_json(back.value()), j);
   j["schema_version"] = 99;
-  EXPECT_FALSE(codec::state_from_json(j).ok());
-  EXPECT_TRUE(codec::state_from_json(nullptr).ok());
-  EXPECT_FALSE(codec::state_from_json(Json::array()).ok());
+  EXPECT_FALSE(codec::monitor_state_from_json(j).ok());
+  EXPECT_TRUE(codec::monitor_state_from_json(nullptr).ok());
+  EXPECT_FALSE(codec::monitor_state_from_json(Json::array()).ok());
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ Result<health::MonitorConfig> config_input(const json& in, const char* name) {
 
 Result<health::MonitorState> state_input(const json& in) {
   if (!in.contains("state")) return health::MonitorState{};
-  return codec::state_from_json(in["state"]);
+  return codec::monitor_state_from_json(in["state"]);
 }
 
 Result<health::Trigger> trigger_input(const json& in) {

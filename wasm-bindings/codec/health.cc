@@ -345,7 +345,7 @@ Json state_to_json(const health::MonitorState& s) {
           {"last_round", s.last_round ? summary_to_json(*s.last_round) : Json(nullptr)}};
 }
 
-Result<health::MonitorState> state_from_json(const Json& j) {
+Result<health::MonitorState> monitor_state_from_json(const Json& j) {
   health::MonitorState s;
   if (j.is_null() || (j.is_object() && j.empty())) return s;
   if (!j.is_object()) return invalid_field("state", "state must be an object");

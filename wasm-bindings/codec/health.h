@@ -42,7 +42,7 @@ Result<health::RoundSummary> summary_from_json(const Json& j);
 Json event_to_json(const health::HealthEvent& e);
 Json state_to_json(const health::MonitorState& state);
 // Reads `state_to_json` output; null or an empty object is a fresh state.
-Result<health::MonitorState> state_from_json(const Json& j);
+Result<health::MonitorState> monitor_state_from_json(const Json& j);
 
 Json verdict_to_json(const health::Verdict& v);
 

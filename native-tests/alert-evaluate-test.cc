@@ -10,6 +10,7 @@
 #include "core/alerts/text.h"
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::alerts {
@@ -536,7 +537,7 @@ TEST(AlertFigures, ErrorRateAndLatencyComeFromTheRollupsOfTheWindow) {
   ASSERT_TRUE(bad_row.figures.latency.add(3000, 2).ok());
   json figures = {{"operations",
                    {{{"window_ms", 300000},
-                     {"rows", {metrics::row_to_json(ok_row), metrics::row_to_json(bad_row)}}}}}};
+                     {"rows", {codec::row_to_json(ok_row), codec::row_to_json(bad_row)}}}}}};
   Rule rule = error_rule("r", 5, 0, Severity::kHigh);
   auto series = series_from_json(figures, needs_of({rule}), clock.now());
   ASSERT_TRUE(series.ok()) << series.error().message;

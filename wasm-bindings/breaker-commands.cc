@@ -3,11 +3,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-verdict.h"
+#include "wasm-bindings/codec/faults.h"
+#include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/ops.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
-#include "wasm-bindings/ops-codec.h"
 
 namespace r2w::bindings {
 
@@ -479,28 +480,30 @@ Result<json> breaker_shared_save(Engine& e, const json& in, TimePoint) {
 }
 
 Result<json> faults_set(Engine& e, const json& in, TimePoint) {
-  auto changed = e.fault_plan().apply(in);
-  if (!changed.ok()) return changed.error();
-  return json{{"faults", e.fault_plan().to_json()}, {"changed", changed.value()}};
+  auto change = codec::fault_change_from_json(in);
+  if (!change.ok()) return change.error();
+  auto changed = e.fault_plan().apply(change.value());
+  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}, {"changed", changed}};
 }
 
 Result<json> faults_get(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
-  return json{{"faults", e.fault_plan().to_json()}};
+  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}};
 }
 
 Result<json> faults_clear(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
   e.fault_plan().clear();
-  return json{{"faults", e.fault_plan().to_json()}};
+  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}};
 }
 
 Result<json> faults_restore(Engine& e, const json& in, TimePoint) {
-  Status s = e.fault_plan().restore(in);
-  if (!s.ok()) return s.error();
-  return json{{"faults", e.fault_plan().to_json()}};
+  auto plan = codec::fault_plan_from_json(in);
+  if (!plan.ok()) return plan.error();
+  e.fault_plan().restore(plan.value());
+  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}};
 }
 
 // {"database_ok": bool, "database_latency_ms": n, "database_error": "", "analytics_bound":
@@ -517,7 +520,7 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
   bool has_jobs = r.has("jobs");
   if (auto err = r.finish()) return *err;
   if (has_jobs && !in["jobs"].is_null()) {
-    auto jobs = job_statuses_from_json(in["jobs"], now);
+    auto jobs = codec::job_statuses_from_json(in["jobs"], now);
     if (!jobs.ok()) return jobs.error();
     obs.jobs = jobs.value();
   }

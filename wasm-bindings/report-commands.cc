@@ -8,12 +8,13 @@
 #include <string>
 
 #include "core/common/civil-date.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
 #include "core/cost/price-list.h"
 #include "core/reports/period.h"
 #include "core/reports/render.h"
 #include "core/reports/report.h"
+#include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
@@ -221,7 +222,7 @@ Status read_lists(const json& in, rep::ReportInput& out) {
   auto ops = list(in, "operations");
   if (!ops.ok()) return ops.error();
   for (size_t i = 0; i < ops.value()->size(); ++i) {
-    auto row = metrics::row_from_json((*ops.value())[i]);
+    auto row = codec::row_from_json((*ops.value())[i]);
     if (!row.ok()) return prefixed(row.error(), "operations[" + std::to_string(i) + "]");
     out.operations.push_back(std::move(row).value());
   }

@@ -8,6 +8,7 @@
 
 #include "core/alerts/text.h"
 #include "core/metrics/rollup.h"
+#include "wasm-bindings/codec/metrics.h"
 
 namespace r2w::alerts {
 
@@ -96,7 +97,7 @@ Status operations(const json& list, std::vector<Series>& out) {
     std::map<std::pair<std::string, std::string>, metrics::Figures> by_prefix, by_user;
     const json& rows = w["rows"];
     for (size_t k = 0; k < rows.size(); ++k) {
-      auto row = metrics::row_from_json(rows[k]);
+      auto row = codec::row_from_json(rows[k]);
       if (!row.ok()) {
         Error e = row.error();
         std::string rp = p + ".rows[" + std::to_string(k) + "]";

@@ -1,0 +1,25 @@
+#pragma once
+
+// The fault plan's JSON: the changes PUT /api/admin/faults sends and the stored plan.
+
+#include "core/common/result.h"
+#include "core/faults/fault-plan.h"
+#include "wasm-bindings/codec/json.h"
+
+namespace r2w::codec {
+
+// One of:
+//  {"target"?: "r2", "operation": "get"|"put"|"delete"|"list"|"head"|"all", "error_rate": 0..1,
+//   "latency_ms": 0..30000} (absent numbers are 0);
+//  {"target": "d1", "error_rate": 0..1, "latency_ms": 0..30000, "fail"?: "before"|"after"};
+//  {"target": "clock", "skew_ms": 0..86400000};
+//  or what GET answers, {"faults": <plan>}: the whole plan.
+Result<faults::PlanChange> fault_change_from_json(const Json& body);
+
+// {"version": 1, "get": {"error_rate", "latency_ms"}, ..., "d1": {"error_rate", "latency_ms",
+//  "fail"}, "clock": {"skew_ms"}} for everything with a fault. Read back validated like a
+// change; a plan stored without "version" is version 1, another version is refused.
+Json fault_plan_to_json(const faults::PlanState& plan);
+Result<faults::PlanState> fault_plan_from_json(const Json& j);
+
+}  // namespace r2w::codec

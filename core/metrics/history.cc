@@ -163,6 +163,7 @@ Result<UsageWindow> usage_window(UsageView view, std::optional<uint64_t> hours, 
       break;
   }
   w.from_day = date_of(w.from);
+  w.today = date_of(now);
   return w;
 }
 

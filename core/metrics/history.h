@@ -95,6 +95,7 @@ struct UsageWindow {
   TimePoint to;
   Duration step{0};  // rows are summed per step (kDetails, kExport); 0 otherwise
   CivilDate from_day;
+  CivilDate today;                        // the UTC day holding `now`
   std::optional<TimePoint> account_from;  // kScrape
 };
 // `hours` unset: the view's default. Refused ("invalid_query", naming "hours") outside

@@ -263,6 +263,7 @@ Json usage_window_to_json(const metrics::UsageWindow& w) {
           {"to_ms", to_epoch_ms(w.to)},
           {"step_ms", w.step.count()},
           {"from_day", format_date(w.from_day)},
+          {"today", format_date(w.today)},
           {"account_from_ms", w.account_from ? Json(to_epoch_ms(*w.account_from)) : Json(nullptr)}};
 }
 

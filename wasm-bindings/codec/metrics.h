@@ -40,7 +40,7 @@ Json history_plan_to_json(const metrics::HistoryPlan& plan);
 Json point_to_json(const metrics::Point& p);
 Json usage_summary_to_json(const metrics::UsageSummary& u);
 
-// {"hours", "from_ms", "to_ms", "step_ms", "from_day": "YYYY-MM-DD", "account_from_ms"}.
+// {"hours", "from_ms", "to_ms", "step_ms", "from_day": "YYYY-MM-DD", "today", "account_from_ms"}.
 Json usage_window_to_json(const metrics::UsageWindow& w);
 // A count given as a query parameter's text ("24": digits only, at most 9) or a JSON integer;
 // null is unset. Anything else is refused (an "invalid_field" Error without a field: the caller

@@ -5,7 +5,7 @@
 // 0020); the engine writes a window's rows as JSON texts (account-commands.cc), each bound to
 // one INSERT as it is.
 const DAY_MS = 86_400_000;
-const OWN_PREFIX = '.r2watch';
+import { OWN_PREFIX } from './metrics.js';
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
 

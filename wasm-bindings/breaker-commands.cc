@@ -483,27 +483,29 @@ Result<json> faults_set(Engine& e, const json& in, TimePoint) {
   auto change = codec::fault_change_from_json(in);
   if (!change.ok()) return change.error();
   auto changed = e.fault_plan().apply(change.value());
-  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}, {"changed", changed}};
+  json out = codec::fault_state_to_json(e.fault_plan().state());
+  out["changed"] = changed;
+  return out;
 }
 
 Result<json> faults_get(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
-  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}};
+  return codec::fault_state_to_json(e.fault_plan().state());
 }
 
 Result<json> faults_clear(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
   e.fault_plan().clear();
-  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}};
+  return codec::fault_state_to_json(e.fault_plan().state());
 }
 
 Result<json> faults_restore(Engine& e, const json& in, TimePoint) {
-  auto plan = codec::fault_plan_from_json(in);
+  auto plan = codec::fault_state_from_json(in);
   if (!plan.ok()) return plan.error();
   e.fault_plan().restore(plan.value());
-  return json{{"faults", codec::fault_plan_to_json(e.fault_plan().state())}};
+  return codec::fault_state_to_json(e.fault_plan().state());
 }
 
 // {"database_ok": bool, "database_latency_ms": n, "database_error": "", "analytics_bound":

@@ -44,17 +44,10 @@ Result<Duration> read_skew(FieldReader& r) {
 Result<faults::PlanChange> fault_change_from_json(const Json& body) {
   faults::PlanChange change;
   if (body.is_object() && body.contains("faults")) {
-    // What GET /api/admin/faults answers ({"faults": <plan>}), sent back: the whole plan.
-    FieldReader top(body);
-    top.has("faults");
-    if (auto e = top.finish()) return *e;
-    auto plan = fault_plan_from_json(body["faults"]);
-    if (!plan.ok()) {
-      Error e = plan.error();
-      e.field = "faults." + e.field;
-      e.message = "faults." + e.message;
-      return e;
-    }
+    // What GET /api/admin/faults answers ({"faults": <plan>, "version"}), sent back: the whole
+    // plan.
+    auto plan = fault_state_from_json(body);
+    if (!plan.ok()) return plan.error();
     change.target = faults::Target::kWhole;
     change.whole = plan.value();
     return change;
@@ -101,7 +94,6 @@ Result<faults::PlanChange> fault_change_from_json(const Json& body) {
 
 Json fault_plan_to_json(const faults::PlanState& plan) {
   Json j = Json::object();
-  j["version"] = FaultPlan::kStateVersion;
   for (Operation op : kAllOperations) {
     const faults::Fault& f = plan.faults[static_cast<size_t>(op)];
     if (!FaultPlan::is_set(f)) continue;
@@ -117,13 +109,12 @@ Json fault_plan_to_json(const faults::PlanState& plan) {
   return j;
 }
 
-Result<faults::PlanState> fault_plan_from_json(const Json& j) {
+namespace {
+
+// A bare plan: {"get": {...}, ..., "d1": {...}, "clock": {...}}.
+Result<faults::PlanState> plan_from_json(const Json& j) {
   FieldReader top(j);
   faults::PlanState plan;
-  uint32_t version = kUnversionedState;
-  top.read_uint("version", version, 0, UINT32_MAX);
-  if (!top.ok()) return *top.finish();
-  if (auto e = check_state_version("fault plan", version, FaultPlan::kStateVersion)) return *e;
   for (Operation op : kAllOperations) {
     std::string name(operation_name(op));
     if (!top.has(name)) continue;
@@ -145,6 +136,30 @@ Result<faults::PlanState> fault_plan_from_json(const Json& j) {
     plan.clock_skew = s.value();
   }
   if (auto e = top.finish()) return *e;
+  return plan;
+}
+
+}  // namespace
+
+Json fault_state_to_json(const faults::PlanState& plan) {
+  return {{"faults", fault_plan_to_json(plan)}, {"version", FaultPlan::kStateVersion}};
+}
+
+Result<faults::PlanState> fault_state_from_json(const Json& j) {
+  if (!j.is_object() || !j.contains("faults")) return plan_from_json(j);  // before versions
+  FieldReader top(j);
+  uint32_t version = kUnversionedState;
+  top.read_uint("version", version, 0, UINT32_MAX);
+  top.has("faults");
+  if (auto e = top.finish()) return *e;
+  if (auto e = check_state_version("fault plan", version, FaultPlan::kStateVersion)) return *e;
+  auto plan = plan_from_json(j["faults"]);
+  if (!plan.ok()) {
+    Error e = plan.error();
+    e.field = "faults." + e.field;
+    e.message = "faults." + e.message;
+    return e;
+  }
   return plan;
 }
 

@@ -16,10 +16,15 @@ namespace r2w::codec {
 //  or what GET answers, {"faults": <plan>}: the whole plan.
 Result<faults::PlanChange> fault_change_from_json(const Json& body);
 
-// {"version": 1, "get": {"error_rate", "latency_ms"}, ..., "d1": {"error_rate", "latency_ms",
-//  "fail"}, "clock": {"skew_ms"}} for everything with a fault. Read back validated like a
-// change; a plan stored without "version" is version 1, another version is refused.
+// {"get": {"error_rate", "latency_ms"}, ..., "d1": {"error_rate", "latency_ms", "fail"},
+//  "clock": {"skew_ms"}} for everything with a fault (its keys are what has a fault, so the
+// version is not among them).
 Json fault_plan_to_json(const faults::PlanState& plan);
-Result<faults::PlanState> fault_plan_from_json(const Json& j);
+
+// The stored (and answered) form: {"faults": <plan>, "version": 1}. Read back validated like a
+// change; a bare plan (stored before versions) is version 1, another version is refused naming
+// "version".
+Json fault_state_to_json(const faults::PlanState& plan);
+Result<faults::PlanState> fault_state_from_json(const Json& j);
 
 }  // namespace r2w::codec

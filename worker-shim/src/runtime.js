@@ -286,13 +286,14 @@ export class Runtime {
   }
 
   async persistFaults(nowMs = Date.now()) {
-    const { faults } = this.engine.call('faults_get', {}, nowMs);
+    // The stored form is the engine's answer as it is: {"faults", "version"}.
+    const stored = this.engine.call('faults_get', {}, nowMs);
     await (this.faultFreeDb ?? this.env.DB).prepare(
       `INSERT INTO fault_injection (id, faults_json, updated_at_ms) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET faults_json = excluded.faults_json,
          updated_at_ms = excluded.updated_at_ms`,
     )
-      .bind(JSON.stringify(faults), nowMs)
+      .bind(JSON.stringify(stored), nowMs)
       .run();
   }
 }

@@ -110,7 +110,7 @@ Result<json> log_line(Engine& e, const json& in, TimePoint) {
   if (!error.ok()) return error.error();
   j.error = error.value();
   return json{{"line", codec::log_line_text(ops::job_line(j))},
-              {"level", ops::log_level_name(ops::job_log_level(j.ok))}};
+              {"level", ops::log_level_name(ops::job_log_level(j))}};
 }
 
 Result<std::optional<std::string>> keep_var(const json& in) {

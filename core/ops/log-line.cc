@@ -71,7 +71,7 @@ RequestLine request_line(const RequestLog& r, std::optional<std::string_view> us
 
 JobLine job_line(const JobLog& j) {
   return JobLine{.time = format_utc_ms(j.time),
-                 .level = job_log_level(j.ok),
+                 .level = job_log_level(j),
                  .job = *capped(j.job, kMaxLoggedFieldChars),
                  .trigger = *capped(j.trigger, kMaxLoggedFieldChars),
                  .outcome = j.ok ? "ok" : "error",

@@ -27,8 +27,6 @@ std::string_view log_level_name(LogLevel l);
 
 // 5xx: error (r2watch failed); 4xx: warn (the caller was refused); anything else: info.
 LogLevel request_log_level(int32_t status);
-// A failed run: error; else info.
-inline LogLevel job_log_level(bool ok) { return ok ? LogLevel::kInfo : LogLevel::kError; }
 
 struct RequestLog {
   TimePoint time;  // when the request arrived
@@ -50,6 +48,9 @@ struct JobLog {
   Duration duration{0};
   std::optional<std::string> error;  // the run's error, cut to kMaxLoggedErrorChars
 };
+
+// A failed run: error; else info.
+inline LogLevel job_log_level(const JobLog& j) { return j.ok ? LogLevel::kInfo : LogLevel::kError; }
 
 inline constexpr size_t kMaxLoggedErrorChars = 300;
 inline constexpr size_t kMaxLoggedFieldChars = 200;  // method, route, request id, job, trigger

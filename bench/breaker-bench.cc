@@ -4,6 +4,7 @@
 
 #include "core/breaker/circuit-breaker.h"
 #include "wasm-bindings/engine.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace {
 

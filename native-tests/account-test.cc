@@ -10,6 +10,7 @@
 #include "core/account/collector.h"
 #include "core/account/figures.h"
 #include "wasm-bindings/engine.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::account {
 namespace {

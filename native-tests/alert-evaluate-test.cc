@@ -11,7 +11,9 @@
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/alerts.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/engine.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 namespace {
@@ -551,7 +553,7 @@ TEST(AlertFigures, ErrorRateAndLatencyComeFromTheRollupsOfTheWindow) {
   ASSERT_TRUE(bad_row.figures.latency.add(3000, 2).ok());
   json figures = {{"operations",
                    {{{"window_ms", 300000},
-                     {"rows", {metrics::row_to_json(ok_row), metrics::row_to_json(bad_row)}}}}}};
+                     {"rows", {codec::row_to_json(ok_row), codec::row_to_json(bad_row)}}}}}};
   Rule rule = error_rule("r", 5, 0, Severity::kHigh);
   auto series = series_from_json(figures, needs_of({rule}), clock.now());
   ASSERT_TRUE(series.ok()) << series.error().message;

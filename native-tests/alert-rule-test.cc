@@ -10,6 +10,7 @@
 #include "core/alerts/text.h"
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/alerts.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 namespace {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "wasm-bindings/codec/breaker.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::breaker {
 namespace {

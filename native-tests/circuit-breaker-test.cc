@@ -4,6 +4,7 @@
 
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/breaker.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::breaker {
 namespace {

@@ -11,6 +11,7 @@
 #include "core/cost/price-list.h"
 #include "wasm-bindings/codec/cost.h"
 #include "wasm-bindings/engine.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 namespace {

@@ -12,6 +12,7 @@
 #include "core/cost/period-report.h"
 #include "core/cost/window.h"
 #include "wasm-bindings/codec/cost.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 namespace {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::bindings {
 namespace {

@@ -4,6 +4,7 @@
 
 #include "core/common/csv.h"
 #include "core/storage/content-type.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w {
 namespace {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "wasm-bindings/engine.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::bindings {
 namespace {

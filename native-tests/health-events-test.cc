@@ -6,6 +6,7 @@
 
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 namespace {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 namespace {

@@ -14,6 +14,7 @@
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/breaker.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w {
@@ -111,9 +112,9 @@ Json rows_json(metrics::Aggregator& a) {
   auto batch = a.take_batch(from_epoch_ms(0));
   Json out = Json::object();
   out["rows"] = Json::array();
-  for (const auto& r : batch.rows) out["rows"].push_back(metrics::row_to_json(r));
+  for (const auto& r : batch.rows) out["rows"].push_back(codec::row_to_json(r));
   out["account_rows"] = Json::array();
-  for (const auto& r : batch.account_rows) out["account_rows"].push_back(metrics::row_to_json(r));
+  for (const auto& r : batch.account_rows) out["account_rows"].push_back(codec::row_to_json(r));
   return out;
 }
 

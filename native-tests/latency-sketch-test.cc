@@ -8,8 +8,19 @@
 #include <random>
 #include <vector>
 
+#include "wasm-bindings/codec/metrics.h"
+#include "wasm-bindings/codec/json.h"
+
 namespace r2w::metrics {
 namespace {
+
+Json without_version(const Json& j) {
+  Json out = Json::object();
+  for (const auto& [k, v] : j.items()) {
+    if (k != "version") out[k] = v;
+  }
+  return out;
+}
 
 double exact_quantile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
@@ -126,12 +137,12 @@ TEST(LatencySketch, MergedSketchEqualsSketchOfAllValues) {
   merged.merge(c);
   EXPECT_EQ(merged.count(), all.count());
   for (double q : {0.5, 0.95, 0.99}) EXPECT_EQ(*merged.quantile(q), *all.quantile(q));
-  EXPECT_EQ(merged.to_json()["bins"], all.to_json()["bins"]);
+  EXPECT_EQ(merged.parts().bins, all.parts().bins);
   // Merge order does not matter.
   LatencySketch other = c;
   other.merge(a);
   other.merge(b);
-  EXPECT_EQ(other.to_json()["bins"], merged.to_json()["bins"]);
+  EXPECT_EQ(other.parts().bins, merged.parts().bins);
 }
 
 TEST(LatencySketch, SerializationRoundTripKeepsEveryAnswer) {
@@ -139,11 +150,28 @@ TEST(LatencySketch, SerializationRoundTripKeepsEveryAnswer) {
     std::mt19937_64 gen(99);
     LatencySketch s;
     for (int i = 0; i < 5'000; ++i) ASSERT_TRUE(s.add(dist.draw(gen)).ok());
-    auto back = LatencySketch::from_json(nlohmann::json::parse(s.to_json().dump()));
+    auto back = codec::sketch_from_json(Json::parse(codec::sketch_to_json(s).dump()));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_TRUE(back.value() == s) << dist.name;
     for (double q : {0.5, 0.99}) EXPECT_EQ(*back.value().quantile(q), *s.quantile(q));
   }
+}
+
+TEST(LatencySketch, StoredFormCarriesItsVersion) {
+  LatencySketch s;
+  ASSERT_TRUE(s.add(12).ok());
+  Json j = codec::sketch_to_json(s);
+  EXPECT_EQ(j["version"], 1);
+  j = without_version(j);  // stored before versions: version 1
+  auto old = codec::sketch_from_json(j);
+  ASSERT_TRUE(old.ok());
+  EXPECT_TRUE(old.value() == s);
+  j["version"] = 7;
+  auto refused = codec::sketch_from_json(j);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "version");
+  EXPECT_EQ(refused.error().message,
+            "latency sketch version 7 is not supported (this build reads versions 1 to 1)");
 }
 
 TEST(LatencySketch, FromJsonRefusesMalformedInput) {
@@ -153,7 +181,7 @@ TEST(LatencySketch, FromJsonRefusesMalformedInput) {
                           R"({"zero": 0, "bins": [[5, 0]], "sum": 1, "min": 1, "max": 1})",
                           R"({"zero": 1, "bins": [], "sum": 0})",
                           R"({"zero": 0, "bins": [[5, 1]], "sum": 1, "min": 3, "max": 1})"}) {
-    EXPECT_FALSE(LatencySketch::from_json(nlohmann::json::parse(bad)).ok()) << bad;
+    EXPECT_FALSE(codec::sketch_from_json(Json::parse(bad)).ok()) << bad;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "wasm-bindings/codec/health.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 namespace {

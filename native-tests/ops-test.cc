@@ -1,3 +1,5 @@
+#include "wasm-bindings/codec/ops.h"
+
 #include <gtest/gtest.h>
 
 #include "core/common/civil-date.h"
@@ -6,6 +8,7 @@
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
 #include "core/ops/retention.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::ops {
 namespace {
@@ -131,7 +134,7 @@ TEST(LogLine, RequestLineHasEveryFieldAndNeverTheUserInTheClear) {
                .duration = Duration(12),
                .request_id = "8c1f2a-AMS",
                .user = "alice-the-user"};
-  std::string line = request_log_line(r, "key-one-0123456789abcdef0123456789");
+  std::string line = codec::log_line_text(request_line(r, "key-one-0123456789abcdef0123456789"));
   EXPECT_EQ(line,
             R"({"time":"2026-11-30T09:00:00.000Z","level":"warn","kind":"request","method":"GET",)"
             R"("route":"/api/storage/files/*","status":404,"duration_ms":12,)"
@@ -139,7 +142,7 @@ TEST(LogLine, RequestLineHasEveryFieldAndNeverTheUserInTheClear) {
                 user_hash("key-one-0123456789abcdef0123456789", "alice-the-user") + R"("})");
   EXPECT_EQ(line.find("alice-the-user"), std::string::npos);
   // Without a key the user is left out rather than written as it is.
-  std::string keyless = request_log_line(r, std::nullopt);
+  std::string keyless = codec::log_line_text(request_line(r, std::nullopt));
   EXPECT_NE(keyless.find(R"("user":null)"), std::string::npos);
   EXPECT_EQ(keyless.find("alice"), std::string::npos);
 }
@@ -147,16 +150,24 @@ TEST(LogLine, RequestLineHasEveryFieldAndNeverTheUserInTheClear) {
 TEST(LogLine, JobLineCarriesTheOutcomeAndACutError) {
   JobLog ok{
       .time = utc(2026, 11, 30), .job = "daily", .trigger = "cron", .duration = Duration(840)};
-  EXPECT_EQ(job_log_line(ok),
+  EXPECT_EQ(codec::log_line_text(job_line(ok)),
             R"({"time":"2026-11-30T00:00:00.000Z","level":"info","kind":"job","job":"daily",)"
             R"("trigger":"cron","outcome":"ok","duration_ms":840,"error":null})");
   JobLog failed = ok;
   failed.ok = false;
   failed.error = std::string(1000, 'x');
-  std::string line = job_log_line(failed);
+  std::string line = codec::log_line_text(job_line(failed));
   EXPECT_NE(line.find(R"("level":"error")"), std::string::npos);
   EXPECT_NE(line.find(std::string(kMaxLoggedErrorChars, 'x') + "\""), std::string::npos);
   EXPECT_EQ(line.find(std::string(kMaxLoggedErrorChars + 1, 'x')), std::string::npos);
+  // Quotes, control characters and a cut multi-byte character are written as valid JSON.
+  failed.error =
+      "say \"hi\"\n\x01"
+      "caf\xC3";
+  EXPECT_NE(codec::log_line_text(job_line(failed))
+                .find(R"("error":"say \"hi\"\n\u0001caf)"
+                      "\xEF\xBF\xBD\"}"),
+            std::string::npos);
 }
 
 TEST(Backup, KeepDefaultsToSevenAndRefusesAnythingOutside1To365NamingTheVariable) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "wasm-bindings/codec/metrics.h"
+#include "wasm-bindings/codec/json.h"
+
 namespace r2w::metrics {
 namespace {
 
@@ -37,6 +40,12 @@ TEST(ChangePct, HasNoValueWithoutABaseline) {
   EXPECT_FALSE(change_pct(std::nullopt, 5.0));
 }
 
+// The figures as the engine answers them (wasm-bindings/codec/metrics.h).
+Json overview_json(const std::vector<Row>& rows, const HistoryPlan& plan,
+                   const OverviewThresholds& thresholds) {
+  return codec::overview_to_json(overview(rows, plan, thresholds));
+}
+
 TEST(Overview, SplitsRowsIntoTheRangeAndThePeriodBeforeIt) {
   HistoryPlan plan = hour_plan();
   const int64_t from = to_epoch_ms(plan.from);
@@ -47,7 +56,7 @@ TEST(Overview, SplitsRowsIntoTheRangeAndThePeriodBeforeIt) {
       row(Operation::kPut, from - 3'600'000, 5, 5, 10),   // previous (its first minute)
       row(Operation::kPut, from - 3'600'001, 99, 99, 1),  // before both: ignored
   };
-  auto j = overview(rows, plan, {});
+  auto j = overview_json(rows, plan, {});
   EXPECT_EQ(j["range"], "1h");
   EXPECT_EQ(j["previous"]["to_ms"], from);
   EXPECT_EQ(j["previous"]["from_ms"], from - 3'600'000);
@@ -74,10 +83,10 @@ TEST(Overview, WarnsOnlyAboveAThreshold) {
   HistoryPlan plan = hour_plan();
   const int64_t from = to_epoch_ms(plan.from);
   std::vector<Row> rows = {row(Operation::kGet, from, 10, 1, 2000)};  // 10% errors, 2,000 ms
-  auto at = overview(rows, plan, {.error_rate_pct = 10.0, .response_ms = 2000.0});
+  auto at = overview_json(rows, plan, {.error_rate_pct = 10.0, .response_ms = 2000.0});
   EXPECT_EQ(at["figures"]["error_rate_pct"]["over_threshold"], false);  // equal is not above
   EXPECT_EQ(at["figures"]["avg_ms"]["over_threshold"], false);
-  auto above = overview(rows, plan, {.error_rate_pct = 9.9, .response_ms = 1999.0});
+  auto above = overview_json(rows, plan, {.error_rate_pct = 9.9, .response_ms = 1999.0});
   EXPECT_EQ(above["figures"]["error_rate_pct"]["over_threshold"], true);
   EXPECT_EQ(above["figures"]["error_rate_pct"]["threshold"], 9.9);
   EXPECT_EQ(above["figures"]["avg_ms"]["over_threshold"], true);
@@ -85,7 +94,7 @@ TEST(Overview, WarnsOnlyAboveAThreshold) {
 }
 
 TEST(Overview, AnEmptyRangeHasCountsOfZeroAndNoRatesOrLatencies) {
-  auto j = overview({}, hour_plan(), {.error_rate_pct = 5.0, .response_ms = 100.0});
+  auto j = overview_json({}, hour_plan(), {.error_rate_pct = 5.0, .response_ms = 100.0});
   const auto& f = j["figures"];
   EXPECT_EQ(f["calls"]["value"], 0.0);
   EXPECT_TRUE(f["calls"]["change_pct"].is_null());

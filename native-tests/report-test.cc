@@ -7,6 +7,7 @@
 #include "core/reports/period.h"
 #include "core/reports/render.h"
 #include "core/reports/subscription.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::reports {
 namespace {

@@ -8,9 +8,24 @@
 #include "core/metrics/inventory.h"
 #include "core/metrics/sampling.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/metrics.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 namespace {
+
+Json without_version(const Json& j) {
+  Json out = Json::object();
+  for (const auto& [k, v] : j.items()) {
+    if (k != "version") out[k] = v;
+  }
+  return out;
+}
+
+using codec::point_to_json;
+using codec::read_plan_to_json;
+using codec::row_from_json;
+using codec::row_to_json;
 
 constexpr int64_t kT0 = 1'700'000'040'000;  // a minute boundary (1,700,000,040,000 / 60,000)
 
@@ -229,7 +244,7 @@ TEST(MergeRows, AccountRowsAreTheSumOfThePerUserRows) {
     if (r.series.prefix != kOwnPrefix) sum.merge(r.figures);
   }
   EXPECT_EQ(account[0].figures.calls, sum.calls);
-  EXPECT_EQ(account[0].figures.latency.to_json(), sum.latency.to_json());
+  EXPECT_TRUE(account[0].figures.latency == sum.latency);
   EXPECT_EQ(account[0].figures.calls, 8u);
 }
 
@@ -348,13 +363,14 @@ TEST(UsageSummary, ClassesBandwidthAndRates) {
   t[static_cast<size_t>(Operation::kPut)] = {.calls = 4, .errors = 1, .bytes_up = 1'000'000};
   t[static_cast<size_t>(Operation::kGet)] = {.calls = 6, .bytes_down = 3'000'000};
   t[static_cast<size_t>(Operation::kDelete)] = {.calls = 2};
-  auto j = usage_summary(t, Duration(1'000));
-  EXPECT_EQ(j["api_calls"]["class_a"], 4);
-  EXPECT_EQ(j["api_calls"]["class_b"], 6);
-  EXPECT_EQ(j["api_calls"]["free"], 2);
-  EXPECT_EQ(j["api_calls"]["total"], 12);
-  EXPECT_DOUBLE_EQ(j["bandwidth"]["avg_upload_mbps"].get<double>(), 8.0);
-  EXPECT_DOUBLE_EQ(j["error_rate_pct"].get<double>(), 100.0 / 12);
+  UsageSummary u = usage_summary(t, Duration(1'000));
+  EXPECT_EQ(u.class_a_calls, 4u);
+  EXPECT_EQ(u.class_b_calls, 6u);
+  EXPECT_EQ(u.free_calls, 2u);
+  EXPECT_EQ(u.all.calls, 12u);
+  EXPECT_DOUBLE_EQ(u.avg_upload_mbps, 8.0);
+  EXPECT_DOUBLE_EQ(*u.error_rate_pct, 100.0 / 12);
+  EXPECT_FALSE(usage_summary({}, Duration(1'000)).error_rate_pct.has_value());
   EXPECT_FALSE(usage_period_length("year").has_value());
 }
 
@@ -375,8 +391,11 @@ TEST(Sampling, WeightsAreUnbiased) {
 }
 
 TEST(Sampling, VariablesAreValidatedNamingTheVariable) {
-  auto s = settings_from_vars(
-      {{"SUCCESS_SAMPLING_RATE", "0.5"}, {"FLUSH_INTERVAL", "2000"}, {"BATCH_SIZE", ""}});
+  auto vars = [](const Json& j) {
+    auto v = codec::settings_vars_from_json(j);
+    return v.ok() ? settings_from_vars(v.value()) : Result<Settings>(v.error());
+  };
+  auto s = vars({{"SUCCESS_SAMPLING_RATE", "0.5"}, {"FLUSH_INTERVAL", "2000"}, {"BATCH_SIZE", ""}});
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s.value().success_sampling_rate, 0.5);
   EXPECT_EQ(s.value().aggregator.flush_interval, Duration(2'000));
@@ -386,7 +405,7 @@ TEST(Sampling, VariablesAreValidatedNamingTheVariable) {
         std::pair{"FLUSH_INTERVAL", "soon"}, std::pair{"BATCH_SIZE", "0"},
         std::pair{"RAW_METRICS_RETENTION_DAYS", "2.5"},
         std::pair{"AGGREGATED_METRICS_RETENTION_DAYS", "10"}}) {
-    auto r = settings_from_vars({{name, value}});
+    auto r = vars({{name, value}});
     ASSERT_FALSE(r.ok()) << name;
     EXPECT_EQ(r.error().field, name);
   }
@@ -401,13 +420,11 @@ TEST(Retention, CutoffsFollowTheSettings) {
 
 TEST(Inventory, CountsUsersObjectsByTheirOwnPrefixAndByUser) {
   Inventory inv;
-  ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([
-      {"key": "users/alice/photos/a.jpg", "size": 500},
-      {"key": "users/alice/docs/x.txt", "size": 20},
-      {"key": "users/bob/photos/b.jpg", "size": 700},
-      {"key": "users/bob/top.txt", "size": 5},
-      {"key": "loose/file.bin", "size": 1}])"))
-                  .ok());
+  inv.add_page({{.key = "users/alice/photos/a.jpg", .size = 500},
+                {.key = "users/alice/docs/x.txt", .size = 20},
+                {.key = "users/bob/photos/b.jpg", .size = 700},
+                {.key = "users/bob/top.txt", .size = 5},
+                {.key = "loose/file.bin", .size = 1}});
   // The prefix as each user sees it, not one "users" row.
   EXPECT_FALSE(inv.by_prefix.contains("users"));
   EXPECT_EQ(inv.by_prefix["photos"].objects, 2u);
@@ -422,9 +439,9 @@ TEST(Inventory, CountsUsersObjectsByTheirOwnPrefixAndByUser) {
   EXPECT_FALSE(inv.by_user.contains("loose"));
   // Costs still see the bucket's top-level prefixes.
   EXPECT_EQ(inv.by_prefix_class["users"]["standard"].bytes, 1'225u);
-  auto back = Inventory::from_json(inv.to_json());
+  auto back = codec::inventory_from_json(codec::inventory_to_json(inv));
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back.value().to_json(), inv.to_json());
+  EXPECT_EQ(codec::inventory_to_json(back.value()), codec::inventory_to_json(inv));
   EXPECT_EQ(split_user_key("users/alice/a/b")->key, "a/b");
   EXPECT_FALSE(split_user_key("users//a").has_value());
   EXPECT_FALSE(split_user_key("photos/a").has_value());
@@ -432,37 +449,52 @@ TEST(Inventory, CountsUsersObjectsByTheirOwnPrefixAndByUser) {
 
 TEST(Inventory, CountsByPrefixTypeAndKeepsTheLargest) {
   Inventory inv;
-  ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([
-      {"key": "photos/a.jpg", "size": 500, "content_type": "image/jpeg"},
-      {"key": "photos/b.jpg", "size": 700, "content_type": "image/jpeg"},
-      {"key": "readme.txt", "size": 10},
-      {"key": ".r2watch/health/probe", "size": 99}])"))
-                  .ok());
+  inv.add_page({{.key = "photos/a.jpg", .size = 500, .content_type = "image/jpeg"},
+                {.key = "photos/b.jpg", .size = 700, .content_type = "image/jpeg"},
+                {.key = "readme.txt", .size = 10},
+                {.key = ".r2watch/health/probe", .size = 99}});
   EXPECT_EQ(inv.total.objects, 3u);
   EXPECT_EQ(inv.total.bytes, 1'210u);
   EXPECT_EQ(inv.by_prefix["photos"].bytes, 1'200u);
   EXPECT_EQ(inv.by_prefix["(root)"].objects, 1u);
   EXPECT_EQ(inv.by_content_type["unknown"].objects, 1u);
   EXPECT_EQ(inv.largest.front().first, "photos/b.jpg");
-  auto back = Inventory::from_json(inv.to_json());
+  auto back = codec::inventory_from_json(codec::inventory_to_json(inv));
   ASSERT_TRUE(back.ok());
-  EXPECT_EQ(back.value().to_json(), inv.to_json());
-  EXPECT_EQ(inv.add_page(nlohmann::json::parse(R"([{"key": "x", "size": -1}])")).error().field,
-            "objects[0].size");
-  EXPECT_EQ(inv.total.objects, 3u);
+  EXPECT_EQ(codec::inventory_to_json(back.value()), codec::inventory_to_json(inv));
+  EXPECT_EQ(
+      codec::listed_objects_from_json(Json::parse(R"([{"key": "x", "size": -1}])")).error().field,
+      "objects[0].size");
+}
+
+TEST(Inventory, StateCarriesItsVersionAndAnUnknownVersionIsRefused) {
+  Inventory inv{.started = from_epoch_ms(1'000)};
+  inv.add_page({{.key = "a/b", .size = 3}});
+  Json state = codec::inventory_to_json(inv);
+  EXPECT_EQ(state["version"], 1);
+  state = without_version(state);  // stored before versions: version 1
+  ASSERT_TRUE(codec::inventory_from_json(state).ok());
+  state["version"] = 2;
+  auto refused = codec::inventory_from_json(state);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "version");
+  EXPECT_NE(refused.error().message.find("version 2 is not supported"), std::string::npos);
 }
 
 TEST(Inventory, GrowthAgainstOlderSnapshots) {
   constexpr int64_t kDay = 86'400'000;
-  auto g = storage_growth(nlohmann::json::parse(R"([
-      {"taken_at_ms": 864000000, "objects": 10, "bytes": 1000},
-      {"taken_at_ms": 1382400000, "objects": 12, "bytes": 1500},
-      {"taken_at_ms": 1468800000, "objects": 15, "bytes": 2000}])"));
-  EXPECT_EQ(g["latest"]["bytes"], 2000);
-  EXPECT_EQ(g["changes"]["1d"]["bytes_delta"], 500);
-  EXPECT_EQ(g["changes"]["7d"]["since_ms"], 10 * kDay);
-  EXPECT_DOUBLE_EQ(g["changes"]["7d"]["bytes_pct"].get<double>(), 100.0);
-  EXPECT_TRUE(g["changes"]["30d"].is_null());
+  auto g = storage_growth({{.taken_at = from_epoch_ms(17 * kDay), .objects = 15, .bytes = 2000},
+                           {.taken_at = from_epoch_ms(10 * kDay), .objects = 10, .bytes = 1000},
+                           {.taken_at = from_epoch_ms(16 * kDay), .objects = 12, .bytes = 1500}});
+  ASSERT_TRUE(g.latest.has_value());
+  EXPECT_EQ(g.latest->bytes, 2000u);
+  ASSERT_EQ(g.changes.size(), 3u);
+  EXPECT_EQ(g.changes[0].first, "1d");
+  EXPECT_EQ(g.changes[0].second->bytes_delta, 500);
+  EXPECT_EQ(to_epoch_ms(g.changes[1].second->since), 10 * kDay);
+  EXPECT_DOUBLE_EQ(*g.changes[1].second->bytes_pct, 100.0);
+  EXPECT_FALSE(g.changes[2].second.has_value());
+  EXPECT_FALSE(storage_growth({}).latest.has_value());
 }
 
 }  // namespace

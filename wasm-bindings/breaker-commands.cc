@@ -6,9 +6,10 @@
 #include "wasm-bindings/codec/breaker.h"
 #include "wasm-bindings/codec/health.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/faults.h"
+#include "wasm-bindings/codec/ops.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
-#include "wasm-bindings/ops-codec.h"
 
 namespace r2w::bindings {
 
@@ -493,28 +494,32 @@ Result<json> breaker_shared_save(Engine& e, const json& in, TimePoint) {
 }
 
 Result<json> faults_set(Engine& e, const json& in, TimePoint) {
-  auto changed = e.fault_plan().apply(in);
-  if (!changed.ok()) return changed.error();
-  return json{{"faults", e.fault_plan().to_json()}, {"changed", changed.value()}};
+  auto change = codec::fault_change_from_json(in);
+  if (!change.ok()) return change.error();
+  auto changed = e.fault_plan().apply(change.value());
+  json out = codec::fault_state_to_json(e.fault_plan().state());
+  out["changed"] = changed;
+  return out;
 }
 
 Result<json> faults_get(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
-  return json{{"faults", e.fault_plan().to_json()}};
+  return codec::fault_state_to_json(e.fault_plan().state());
 }
 
 Result<json> faults_clear(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
   e.fault_plan().clear();
-  return json{{"faults", e.fault_plan().to_json()}};
+  return codec::fault_state_to_json(e.fault_plan().state());
 }
 
 Result<json> faults_restore(Engine& e, const json& in, TimePoint) {
-  Status s = e.fault_plan().restore(in);
-  if (!s.ok()) return s.error();
-  return json{{"faults", e.fault_plan().to_json()}};
+  auto plan = codec::fault_state_from_json(in);
+  if (!plan.ok()) return plan.error();
+  e.fault_plan().restore(plan.value());
+  return codec::fault_state_to_json(e.fault_plan().state());
 }
 
 // {"database_ok": bool, "database_latency_ms": n, "database_error": "", "analytics_bound":
@@ -531,7 +536,7 @@ Result<json> health_verdict(Engine& e, const json& in, TimePoint now) {
   bool has_jobs = r.has("jobs");
   if (auto err = r.finish()) return *err;
   if (has_jobs && !in["jobs"].is_null()) {
-    auto jobs = job_statuses_from_json(in["jobs"], now);
+    auto jobs = codec::job_statuses_from_json(in["jobs"], now);
     if (!jobs.ok()) return jobs.error();
     obs.jobs = jobs.value();
   }

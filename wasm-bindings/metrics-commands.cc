@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "core/common/csv.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/metrics/history.h"
 #include "core/metrics/inventory.h"
 #include "core/metrics/overview.h"
 #include "core/metrics/rollup.h"
 #include "core/metrics/sampling.h"
+#include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
@@ -21,38 +22,23 @@ using nlohmann::json;
 
 namespace {
 
-Result<std::vector<metrics::Row>> rows_from(const json& in, const char* field) {
-  std::vector<metrics::Row> rows;
-  if (!in.contains(field) || !in[field].is_array()) {
-    return invalid_field(field, std::string(field) + " must be an array of rollup rows");
-  }
-  rows.reserve(in[field].size());
-  for (size_t i = 0; i < in[field].size(); ++i) {
-    auto row = metrics::row_from_json(in[field][i]);
-    if (!row.ok()) return prefixed(row.error(), std::string(field) + "[" + std::to_string(i) + "]");
-    rows.push_back(std::move(row).value());
-  }
-  return rows;
-}
-
-json rows_to_json(const std::vector<metrics::Row>& rows) {
-  json out = json::array();
-  for (const auto& r : rows) out.push_back(metrics::row_to_json(r));
-  return out;
-}
+using codec::rows_from_json;
+using codec::rows_to_json;
 
 // Worker variables -> settings, applied at once. Errors name the variable.
 Result<json> metrics_configure(Engine& e, const json& in, TimePoint) {
-  auto s = metrics::settings_from_vars(in);
+  auto vars = codec::settings_vars_from_json(in);
+  if (!vars.ok()) return vars.error();
+  auto s = metrics::settings_from_vars(vars.value());
   if (!s.ok()) return s.error();
   e.set_metrics_settings(s.value());
-  return metrics::settings_to_json(s.value());
+  return codec::settings_to_json(s.value());
 }
 
 Result<json> metrics_settings(Engine& e, const json& in, TimePoint) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
-  return metrics::settings_to_json(e.metrics_settings());
+  return codec::settings_to_json(e.metrics_settings());
 }
 
 // {"id": n} -> the series behind a hot-path series id: {"bucket", "prefix", "user"}.
@@ -110,7 +96,7 @@ Result<json> metrics_merge(Engine&, const json& in, TimePoint) {
   if (scope_text != "both" && !parse_scope(scope_text)) {
     return invalid_field("scope", "scope must be user, account or both");
   }
-  auto rows = rows_from(in, "rows");
+  auto rows = rows_from_json(in, "rows");
   if (!rows.ok()) return rows.error();
   if (scope_text == "both") {
     return json{{"rows", rows_to_json(metrics::merge_rows(rows.value(), *level))},
@@ -148,7 +134,7 @@ Result<json> metrics_read_plan(Engine&, const json& in, TimePoint) {
   if (!scope) return invalid_field("scope", "scope must be user or account");
   auto coarsest = metrics::parse_level(coarsest_text);
   if (!coarsest) return invalid_field("coarsest", "coarsest must be minute, hour or day");
-  return metrics::read_plan_to_json(
+  return codec::read_plan_to_json(
       metrics::plan_reads(*times[0], *times[1], times[2], times[3], *scope, *coarsest));
 }
 
@@ -188,7 +174,7 @@ Result<json> metrics_history_plan(Engine&, const json& in, TimePoint now) {
   if (auto err = r.finish()) return *err;
   auto plan = metrics::plan_history(range, now);
   if (!plan.ok()) return plan.error();
-  return metrics::plan_to_json(plan.value());
+  return codec::history_plan_to_json(plan.value());
 }
 
 // {"range": "1h"|"24h"|"7d"|"30d", "rows": [...rows of the plan's level...]} -> the series.
@@ -200,13 +186,13 @@ Result<json> metrics_series(Engine&, const json& in, TimePoint now) {
   if (auto err = r.finish()) return *err;
   auto plan = metrics::plan_history(range, now);
   if (!plan.ok()) return plan.error();
-  auto rows = rows_from(in, "rows");
+  auto rows = rows_from_json(in, "rows");
   if (!rows.ok()) return rows.error();
   json points = json::array();
   for (const auto& p : metrics::build_series(rows.value(), plan.value())) {
-    points.push_back(metrics::point_to_json(p));
+    points.push_back(codec::point_to_json(p));
   }
-  json out = metrics::plan_to_json(plan.value());
+  json out = codec::history_plan_to_json(plan.value());
   out["points"] = std::move(points);
   return out;
 }
@@ -217,11 +203,11 @@ Result<json> metrics_summarize(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   r.has("rows");
   if (auto err = r.finish()) return *err;
-  auto rows = rows_from(in, "rows");
+  auto rows = rows_from_json(in, "rows");
   if (!rows.ok()) return rows.error();
   metrics::Point all;
   for (const auto& row : rows.value()) all.figures.merge(row.figures);
-  json out = metrics::point_to_json(all);
+  json out = codec::point_to_json(all);
   out.erase("t_ms");
   out["latency_sum_ms"] = all.figures.latency.sum();
   return out;
@@ -255,9 +241,9 @@ Result<json> metrics_overview(Engine&, const json& in, TimePoint now) {
   }
   auto plan = metrics::plan_history(range, now);
   if (!plan.ok()) return plan.error();
-  auto rows = rows_from(in, "rows");
+  auto rows = rows_from_json(in, "rows");
   if (!rows.ok()) return rows.error();
-  return metrics::overview(rows.value(), plan.value(), thresholds);
+  return codec::overview_to_json(metrics::overview(rows.value(), plan.value(), thresholds));
 }
 
 Result<json> metrics_retention(Engine& e, const json& in, TimePoint now) {
@@ -277,7 +263,7 @@ Result<json> usage_summary(Engine&, const json& in, TimePoint) {
   bool has_totals = r.has("totals");
   if (auto err = r.finish()) return *err;
   auto window = metrics::usage_period_length(period);
-  if (!window) return invalid_field("period", "period must be one of hour, day, week, month");
+  if (!window) return invalid_field("period", "period must be one of 5m, hour, day, week, month");
   std::array<metrics::OperationTotals, kAllOperations.size()> totals{};
   if (has_totals) {
     FieldReader tr(in["totals"], "totals");
@@ -301,7 +287,7 @@ Result<json> usage_summary(Engine&, const json& in, TimePoint) {
     }
     if (auto err = tr.finish()) return *err;
   }
-  json out = metrics::usage_summary(totals, *window);
+  json out = codec::usage_summary_to_json(metrics::usage_summary(totals, *window));
   out["period"] = period;
   return out;
 }
@@ -315,13 +301,15 @@ Result<json> inventory_add_page(Engine&, const json& in, TimePoint now) {
   if (auto err = r.finish()) return *err;
   metrics::Inventory inv{.started = now};
   if (has_state && !in["state"].is_null()) {
-    auto loaded = metrics::Inventory::from_json(in["state"]);
+    auto loaded = codec::inventory_from_json(in["state"]);
     if (!loaded.ok()) return prefixed(loaded.error(), "state");
     inv = std::move(loaded).value();
   }
-  Status added = inv.add_page(in.contains("objects") ? in["objects"] : json::array());
-  if (!added.ok()) return added.error();
-  return json{{"state", inv.to_json()}};
+  auto objects =
+      codec::listed_objects_from_json(in.contains("objects") ? in["objects"] : json::array());
+  if (!objects.ok()) return objects.error();
+  inv.add_page(objects.value());
+  return json{{"state", codec::inventory_to_json(inv)}};
 }
 
 Result<json> storage_growth(Engine&, const json& in, TimePoint) {
@@ -331,7 +319,32 @@ Result<json> storage_growth(Engine&, const json& in, TimePoint) {
   if (!in.contains("snapshots") || !in["snapshots"].is_array()) {
     return invalid_field("snapshots", "snapshots must be an array");
   }
-  return metrics::storage_growth(in["snapshots"]);
+  return codec::growth_to_json(
+      metrics::storage_growth(codec::snapshots_from_json(in["snapshots"])));
+}
+
+// {"view": "details"|"export"|"status"|"storage"|"scrape", "hours"?: the query's text or null} ->
+// the window that route reads: {"hours", "from_ms", "to_ms", "step_ms", "from_day",
+// "account_from_ms"} (metrics::usage_window).
+Result<json> usage_window(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string view_text;
+  r.read_string("view", view_text);
+  bool has_hours = r.has("hours");
+  if (auto err = r.finish()) return *err;
+  auto view = metrics::parse_usage_view(view_text);
+  if (!view)
+    return invalid_field("view", "view must be details, export, status, storage or scrape");
+  auto hours = codec::query_count(has_hours ? in["hours"] : json(nullptr));
+  if (!hours.ok()) {
+    return Error{.code = "invalid_query",
+                 .message = "hours must be a whole number from 1 to " +
+                            std::to_string(metrics::kMaxUsageHours),
+                 .field = "hours"};
+  }
+  auto w = metrics::usage_window(*view, hours.value(), now);
+  if (!w.ok()) return w.error();
+  return codec::usage_window_to_json(w.value());
 }
 
 // {"columns": [names], "rows": [[cell, ...], ...]} -> {"csv": text}: the one CSV writer of
@@ -403,6 +416,7 @@ std::span<const CommandEntry> metrics_commands() {
       {"metrics_retention", &metrics_retention},
       {"metrics_summarize", &metrics_summarize},
       {"usage_summary", &usage_summary},
+      {"usage_window", &usage_window},
       {"inventory_add_page", &inventory_add_page},
       {"storage_growth", &storage_growth},
       {"csv_table", &csv_table},

@@ -14,6 +14,7 @@
 #include "core/reports/report.h"
 #include "wasm-bindings/codec/cost.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/codec/reports.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"

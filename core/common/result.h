@@ -29,6 +29,17 @@ inline Error invalid_field(std::string field, std::string message) {
   return Error{.code = "invalid_field", .message = std::move(message), .field = std::move(field)};
 }
 
+// The error of a nested input `prefix` ("rows[3]"): its field and message are named from there.
+inline Error prefixed_error(Error e, const std::string& prefix) {
+  if (!e.field.empty()) {
+    e.field = prefix + "." + e.field;
+    e.message = prefix + "." + e.message;
+  } else {
+    e.field = prefix;
+  }
+  return e;
+}
+
 // Either a value or an Error. The core is built without exceptions, so every fallible
 // function returns one of these instead of throwing.
 template <class T>

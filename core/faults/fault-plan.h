@@ -1,7 +1,8 @@
 #pragma once
 
 #include <array>
-#include <nlohmann/json.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,27 @@ struct D1Fault {
   FailPoint point = FailPoint::kBefore;
 };
 
+// Everything a plan holds: what is set to 0 has no fault.
+struct PlanState {
+  std::array<Fault, kAllOperations.size()> faults{};
+  D1Fault d1;
+  Duration clock_skew = Duration(0);
+};
+
+// One change to a plan (what PUT /api/admin/faults sends, read by wasm-bindings/codec/faults.h):
+//  kR2: `fault` on each of `operations`; kD1: `d1` on every D1 statement and batch the Worker
+//  runs; kClock: the isolate's clock runs `clock_skew` ahead; kWhole: `whole` replaces the plan
+//  (what GET answers, sent back; what is not in it has no fault).
+enum class Target : uint8_t { kR2, kD1, kClock, kWhole };
+struct PlanChange {
+  Target target = Target::kR2;
+  std::vector<Operation> operations;
+  Fault fault;
+  D1Fault d1;
+  Duration clock_skew = Duration(0);
+  PlanState whole;
+};
+
 // Faults per R2 operation, on every D1 round trip, and a skew of the isolate's clock, for tests
 // and game days. Randomness comes in as an argument: the caller draws a uniform number in
 // [0, 1) per call.
@@ -39,16 +61,15 @@ class FaultPlan {
   // The clock may be moved on by at most a day (token cache ages, windows: tests of time).
   static constexpr Duration kMaxClockSkew = Duration(86'400'000);
 
-  // Applies one of:
-  //  {"target"?: "r2", "operation": "get"|"put"|"delete"|"list"|"head"|"all", "error_rate": 0..1,
-  //   "latency_ms": 0..30000} (absent numbers are 0);
-  //  {"target": "d1", "error_rate": 0..1, "latency_ms": 0..30000, "fail"?: "before"|"after"}:
-  //   every D1 statement and batch the Worker runs;
-  //  {"target": "clock", "skew_ms": 0..86400000}: the isolate's clock runs that much ahead;
-  //  or what GET answers, {"faults": <to_json>}: the whole plan (what is not in it has no
-  //  fault). Returns the names of what changed (operations, "d1", "clock"). Nothing changes
-  //  when the body is refused.
-  Result<std::vector<std::string>> apply(const nlohmann::json& body);
+  // The stored form's schema version (written as "version" by wasm-bindings/codec/faults.h).
+  static constexpr uint32_t kStateVersion = 1;
+  static constexpr double kMaxErrorRate = 1.0;
+
+  // Error rates are in [0, kMaxErrorRate], added latency at most kMaxAddedLatency, clock skew at
+  // most kMaxClockSkew: the codec reads changes and stored plans within these bounds.
+
+  // Applies a change. Returns the names of what changed (operations, "d1", "clock").
+  std::vector<std::string> apply(const PlanChange& change);
   void clear() {
     faults_ = {};
     d1_ = {};
@@ -66,11 +87,15 @@ class FaultPlan {
   Duration clock_skew() const { return clock_skew_; }
   bool active() const;
 
-  // {"get": {"error_rate": .., "latency_ms": ..}, ..., "d1": {"error_rate", "latency_ms",
-  // "fail"}, "clock": {"skew_ms"}} for everything with a fault.
-  nlohmann::json to_json() const;
-  // Loads what to_json wrote (validated like apply); nothing changes when refused.
-  Status restore(const nlohmann::json& j);
+  // The whole plan (what is stored and what GET answers), and loading it back.
+  PlanState state() const { return {.faults = faults_, .d1 = d1_, .clock_skew = clock_skew_}; }
+  void restore(const PlanState& s) {
+    faults_ = s.faults;
+    d1_ = s.d1;
+    clock_skew_ = s.clock_skew;
+  }
+  // Whether a fault does anything (a rate or a delay above 0): what a stored plan lists.
+  static bool is_set(const Fault& f) { return f.error_rate > 0 || f.added_latency > Duration(0); }
 
  private:
   std::array<Fault, kAllOperations.size()> faults_{};

@@ -1,7 +1,5 @@
 #include "core/metrics/history.h"
 
-#include <map>
-
 #include "core/cost/operation-class.h"
 
 namespace r2w::metrics {
@@ -32,8 +30,9 @@ int64_t floor_to(int64_t t, int64_t step) {
   return q * step;
 }
 
-nlohmann::json maybe(std::optional<double> v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+std::optional<double> percent(uint64_t part, uint64_t whole) {
+  if (whole == 0) return std::nullopt;
+  return static_cast<double>(part) * 100.0 / static_cast<double>(whole);
 }
 
 double mbps(uint64_t bytes, Duration window) {
@@ -109,25 +108,6 @@ ReadPlan plan_reads(TimePoint from, TimePoint to, std::optional<TimePoint> hours
   return plan;
 }
 
-nlohmann::json read_plan_to_json(const ReadPlan& plan) {
-  nlohmann::json segments = nlohmann::json::array();
-  for (const ReadSegment& s : plan.segments) {
-    segments.push_back({{"level", level_name(s.level)},
-                        {"source", s.source == Source::kRollup ? "rollup" : "live"},
-                        {"from_ms", to_epoch_ms(s.from)},
-                        {"to_ms", to_epoch_ms(s.to)}});
-  }
-  return {{"from_ms", to_epoch_ms(plan.from)}, {"segments", std::move(segments)}};
-}
-
-nlohmann::json plan_to_json(const HistoryPlan& p) {
-  return {{"range", p.range},
-          {"level", level_name(p.level)},
-          {"step_ms", p.step.count()},
-          {"from_ms", to_epoch_ms(p.from)},
-          {"to_ms", to_epoch_ms(p.to)}};
-}
-
 std::vector<Point> build_series(const std::vector<Row>& rows, const HistoryPlan& plan) {
   int64_t from = to_epoch_ms(plan.from), to = to_epoch_ms(plan.to), step = plan.step.count();
   std::vector<Point> points;
@@ -140,25 +120,64 @@ std::vector<Point> build_series(const std::vector<Row>& rows, const HistoryPlan&
   return points;
 }
 
-nlohmann::json point_to_json(const Point& p) {
-  const Figures& f = p.figures;
-  std::optional<double> avg;
-  if (f.latency.count() > 0) avg = f.latency.sum() / static_cast<double>(f.latency.count());
-  return {{"t_ms", to_epoch_ms(p.start)},
-          {"calls", f.calls},
-          {"errors", f.errors},
-          {"error_rate_pct", f.calls ? nlohmann::json(static_cast<double>(f.errors) * 100.0 /
-                                                      static_cast<double>(f.calls))
-                                     : nlohmann::json(nullptr)},
-          {"bytes_up", f.bytes_up},
-          {"bytes_down", f.bytes_down},
-          {"avg_ms", maybe(avg)},
-          {"p50_ms", maybe(f.latency.quantile(0.5))},
-          {"p95_ms", maybe(f.latency.quantile(0.95))},
-          {"p99_ms", maybe(f.latency.quantile(0.99))}};
+std::optional<UsageView> parse_usage_view(std::string_view name) {
+  if (name == "details") return UsageView::kDetails;
+  if (name == "export") return UsageView::kExport;
+  if (name == "status") return UsageView::kStatus;
+  if (name == "storage") return UsageView::kStorage;
+  if (name == "scrape") return UsageView::kScrape;
+  return std::nullopt;
+}
+
+Result<UsageWindow> usage_window(UsageView view, std::optional<uint64_t> hours, TimePoint now) {
+  const TimePoint to = now + Duration(1);
+  auto bad_hours = [] {
+    return Error{
+        .code = "invalid_query",
+        .message = "hours must be a whole number from 1 to " + std::to_string(kMaxUsageHours),
+        .field = "hours"};
+  };
+  UsageWindow w{.to = to};
+  switch (view) {
+    case UsageView::kDetails:
+    case UsageView::kExport: {
+      uint64_t h = hours.value_or(view == UsageView::kDetails ? 24 : 168);
+      if (h < 1 || h > kMaxUsageHours) return bad_hours();
+      w.hours = static_cast<uint32_t>(h);
+      w.from = now - Duration(static_cast<int64_t>(h) * kHour);
+      w.step = Duration(kHour);
+      break;
+    }
+    case UsageView::kStatus:
+      if (hours) return bad_hours();
+      w.from = now - Duration(5 * kMinute);
+      break;
+    case UsageView::kStorage:
+      if (hours) return bad_hours();
+      w.from = now - Duration(31 * kDay);
+      break;
+    case UsageView::kScrape:
+      if (hours) return bad_hours();
+      w.from = now - Duration(15 * kMinute);
+      w.account_from = now - Duration(kDay);
+      break;
+  }
+  w.from_day = date_of(w.from);
+  w.today = date_of(now);
+  return w;
+}
+
+PointStats point_stats(const Figures& f) {
+  PointStats s{.error_rate_pct = percent(f.errors, f.calls)};
+  if (f.latency.count() > 0) s.avg_ms = f.latency.sum() / static_cast<double>(f.latency.count());
+  s.p50_ms = f.latency.quantile(0.5);
+  s.p95_ms = f.latency.quantile(0.95);
+  s.p99_ms = f.latency.quantile(0.99);
+  return s;
 }
 
 std::optional<Duration> usage_period_length(std::string_view period) {
+  if (period == "5m") return Duration(5 * kMinute);
   if (period == "hour") return Duration(kHour);
   if (period == "day") return Duration(kDay);
   if (period == "week") return Duration(7 * kDay);
@@ -166,43 +185,31 @@ std::optional<Duration> usage_period_length(std::string_view period) {
   return std::nullopt;
 }
 
-nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
-                             Duration window) {
-  OperationTotals all;
-  std::map<std::string, uint64_t> by_class = {{"A", 0}, {"B", 0}, {"free", 0}};
-  nlohmann::json by_operation = nlohmann::json::object();
+UsageSummary usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
+                           Duration window) {
+  UsageSummary u{.window = window, .by_operation = totals};
   for (Operation op : kAllOperations) {
     const OperationTotals& t = totals[static_cast<size_t>(op)];
-    all.calls += t.calls;
-    all.errors += t.errors;
-    all.bytes_up += t.bytes_up;
-    all.bytes_down += t.bytes_down;
-    by_class[std::string(cost::operation_class_label(cost::classify_operation(op)))] += t.calls;
-    by_operation[std::string(operation_name(op))] = {
-        {"calls", t.calls},
-        {"errors", t.errors},
-        {"bytes_up", t.bytes_up},
-        {"bytes_down", t.bytes_down},
-        {"r2_class", cost::operation_class_label(cost::classify_operation(op))}};
+    u.all.calls += t.calls;
+    u.all.errors += t.errors;
+    u.all.bytes_up += t.bytes_up;
+    u.all.bytes_down += t.bytes_down;
+    switch (cost::classify_operation(op)) {
+      case cost::OperationClass::kClassA:
+        u.class_a_calls += t.calls;
+        break;
+      case cost::OperationClass::kClassB:
+        u.class_b_calls += t.calls;
+        break;
+      default:
+        u.free_calls += t.calls;
+        break;
+    }
   }
-  return {
-      {"window_ms", window.count()},
-      {"bandwidth",
-       {{"upload_bytes", all.bytes_up},
-        {"download_bytes", all.bytes_down},
-        {"avg_upload_mbps", mbps(all.bytes_up, window)},
-        {"avg_download_mbps", mbps(all.bytes_down, window)}}},
-      {"api_calls",
-       {{"total", all.calls},
-        {"class_a", by_class["A"]},
-        {"class_b", by_class["B"]},
-        {"free", by_class["free"]}}},
-      {"errors", all.errors},
-      {"error_rate_pct", all.calls ? nlohmann::json(static_cast<double>(all.errors) * 100.0 /
-                                                    static_cast<double>(all.calls))
-                                   : nlohmann::json(nullptr)},
-      {"by_operation", by_operation},
-  };
+  u.error_rate_pct = percent(u.all.errors, u.all.calls);
+  u.avg_upload_mbps = mbps(u.all.bytes_up, window);
+  u.avg_download_mbps = mbps(u.all.bytes_down, window);
+  return u;
 }
 
 }  // namespace r2w::metrics

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,7 +20,18 @@ struct Tally {
 // What a walk of the bucket listing has counted so far. The walk is resumable: the state
 // (with the listing cursor kept by the Worker) is saved between cron runs, and a walk that
 // reaches the end of the listing becomes a snapshot.
+// One object of a listing page. R2's storage class names "Standard" / "InfrequentAccess";
+// unset means Standard. An unset or empty content type counts as "unknown".
+struct ListedObject {
+  std::string key;
+  uint64_t size = 0;
+  std::optional<std::string> content_type;
+  std::optional<std::string> storage_class;
+};
+
 struct Inventory {
+  // The stored state's schema version (written as "version" by wasm-bindings/codec/metrics.h).
+  static constexpr uint32_t kStateVersion = 1;
   static constexpr size_t kLargestKept = 10;
   static constexpr size_t kMaxGroups = 1'000;  // further prefixes / types count as "~other"
 
@@ -42,14 +52,9 @@ struct Inventory {
   std::map<std::string, std::map<std::string, Tally>> by_prefix_class;
   std::vector<std::pair<std::string, uint64_t>> largest;  // biggest first
 
-  // Adds one page of the listing: [{"key", "size", "content_type"?, "storage_class"?}, ...]
-  // (R2's storage class names "Standard" / "InfrequentAccess"; absent means Standard). Objects
-  // under the
-  // reserved prefix (r2watch's own probes) are not counted. Refused whole on bad input.
-  Status add_page(const nlohmann::json& objects);
-
-  nlohmann::json to_json() const;
-  static Result<Inventory> from_json(const nlohmann::json& j);
+  // Adds one page of the listing. Objects under the reserved prefix (r2watch's own probes) are
+  // not counted.
+  void add_page(const std::vector<ListedObject>& objects);
 };
 
 // The first path segment of a key: "photos/2026/a.jpg" -> "photos"; "a.jpg" -> "(root)".
@@ -63,9 +68,25 @@ struct UserKey {
 };
 std::optional<UserKey> split_user_key(std::string_view bucket_key);
 
-// Growth from snapshots [{"taken_at_ms", "objects", "bytes"}, ...] (any order): the latest,
-// and its change against the newest snapshot at least 1, 7 and 30 days older (absent when
-// there is none), in bytes, objects and percent of bytes.
-nlohmann::json storage_growth(const nlohmann::json& snapshots);
+// One stored inventory snapshot's totals.
+struct Snapshot {
+  TimePoint taken_at;
+  uint64_t objects = 0;
+  uint64_t bytes = 0;
+};
+struct GrowthChange {
+  TimePoint since;  // when the snapshot compared against was taken
+  int64_t bytes_delta = 0;
+  int64_t objects_delta = 0;
+  std::optional<double> bytes_pct;  // unset when that snapshot held no bytes
+};
+struct Growth {
+  std::optional<Snapshot> latest;
+  // "1d", "7d", "30d": unset when there is no snapshot that much older (or no snapshot at all).
+  std::vector<std::pair<std::string_view, std::optional<GrowthChange>>> changes;
+};
+// Growth from snapshots (any order): the latest, and its change against the newest snapshot at
+// least 1, 7 and 30 days older, in bytes, objects and percent of bytes.
+Growth storage_growth(std::vector<Snapshot> snapshots);
 
 }  // namespace r2w::metrics

@@ -104,61 +104,48 @@ std::optional<double> LatencySketch::quantile(double q) const {
   return max_;
 }
 
-nlohmann::json LatencySketch::to_json() const {
-  nlohmann::json bins = nlohmann::json::array();
+LatencySketch::Parts LatencySketch::parts() const {
+  Parts p{.zero = zero_count_, .sum = sum_, .min = min_, .max = max_};
   for (size_t i = 0; i < bins_.size(); ++i) {
-    if (bins_[i]) bins.push_back({offset_ + static_cast<int32_t>(i), bins_[i]});
+    if (bins_[i]) p.bins.emplace_back(offset_ + static_cast<int32_t>(i), bins_[i]);
   }
-  return {{"zero", zero_count_},
-          {"bins", std::move(bins)},
-          {"sum", sum_},
-          {"min", count_ ? nlohmann::json(min_) : nlohmann::json(nullptr)},
-          {"max", count_ ? nlohmann::json(max_) : nlohmann::json(nullptr)}};
+  return p;
 }
 
-Result<LatencySketch> LatencySketch::from_json(const nlohmann::json& j) {
+Result<LatencySketch> LatencySketch::from_parts(const Parts& p) {
   auto bad = [](const char* field) {
     return Error{
         .code = "invalid_sketch",
         .message = std::string("latency sketch field ") + field + " is missing or malformed",
         .field = field};
   };
-  if (!j.is_object()) return bad("sketch");
   LatencySketch s;
-  if (!j.contains("zero") || !j["zero"].is_number_unsigned()) return bad("zero");
-  s.zero_count_ = j["zero"].get<uint64_t>();
-  if (!j.contains("bins") || !j["bins"].is_array()) return bad("bins");
-  int32_t last = INT32_MIN;
-  for (const auto& b : j["bins"]) {
-    if (!b.is_array() || b.size() != 2 || !b[0].is_number_integer() || !b[1].is_number_unsigned()) {
-      return bad("bins");
-    }
-    int64_t index = b[0].get<int64_t>();
-    uint64_t n = b[1].get<uint64_t>();
+  s.zero_count_ = p.zero;
+  int64_t last = INT64_MIN;
+  for (const auto& [index, n] : p.bins) {
     // Indexes are strictly increasing and within what trackable values can produce.
     if (index <= last || index < index_of(kMinTrackableMs) || index > index_of(kMaxTrackableMs) ||
         n == 0) {
       return bad("bins");
     }
-    last = static_cast<int32_t>(index);
-    s.bin(last) = n;
+    last = index;
+    s.bin(index) = n;
     s.count_ += n;
   }
   s.count_ += s.zero_count_;
-  if (!j.contains("sum") || !j["sum"].is_number()) return bad("sum");
-  s.sum_ = j["sum"].get<double>();
+  s.sum_ = p.sum;
   if (s.count_ > 0) {
-    if (!j.contains("min") || !j["min"].is_number()) return bad("min");
-    if (!j.contains("max") || !j["max"].is_number()) return bad("max");
-    s.min_ = j["min"].get<double>();
-    s.max_ = j["max"].get<double>();
+    s.min_ = p.min;
+    s.max_ = p.max;
     if (s.min_ > s.max_) return bad("min");
   }
   return s;
 }
 
 bool LatencySketch::operator==(const LatencySketch& other) const {
-  return to_json() == other.to_json();
+  auto a = parts(), b = other.parts();
+  if (a.zero != b.zero || a.bins != b.bins || a.sum != b.sum) return false;
+  return count_ == 0 || (a.min == b.min && a.max == b.max);
 }
 
 }  // namespace r2w::metrics

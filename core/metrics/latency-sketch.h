@@ -2,8 +2,8 @@
 
 #include <cstdint>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/common/result.h"
@@ -62,10 +62,22 @@ class LatencySketch {
   // floor(q * (count - 1)) among them. Absent when empty or q is out of range.
   std::optional<double> quantile(double q) const;
 
-  // {"zero": n, "bins": [[index, count], ...], "sum": s, "min": m, "max": M}; empty sketch:
-  // {"zero": 0, "bins": [], "sum": 0, "min": null, "max": null}.
-  nlohmann::json to_json() const;
-  static Result<LatencySketch> from_json(const nlohmann::json& j);
+  // The stored form's schema version (wasm-bindings/codec/metrics.h writes it as "version").
+  static constexpr uint32_t kStateVersion = 1;
+
+  // What a sketch is made of, as it is stored: the zero count, the used bins (index, count) in
+  // increasing index order, the sum, and min / max (meaningful when the sketch is not empty).
+  struct Parts {
+    uint64_t zero = 0;
+    std::vector<std::pair<int32_t, uint64_t>> bins;
+    double sum = 0;
+    double min = 0;
+    double max = 0;
+  };
+  Parts parts() const;
+  // Rebuilds a sketch from stored parts, refused ("invalid_sketch", naming "bins" or "min") when
+  // the bins are out of order, empty or beyond what trackable values produce, or min > max.
+  static Result<LatencySketch> from_parts(const Parts& parts);
 
   bool operator==(const LatencySketch& other) const;
 

@@ -24,21 +24,6 @@ std::optional<double> average_ms(const Figures& f) {
   return f.latency.sum() / static_cast<double>(f.latency.count());
 }
 
-nlohmann::json maybe(std::optional<double> v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json trend_json(const Trend& t, bool has_threshold) {
-  nlohmann::json j = {{"value", maybe(t.value)},
-                      {"previous", maybe(t.previous)},
-                      {"change_pct", maybe(t.change_pct)}};
-  if (has_threshold) {
-    j["threshold"] = maybe(t.threshold);
-    j["over_threshold"] = t.over_threshold;
-  }
-  return j;
-}
-
 Trend trend(std::optional<double> value, std::optional<double> previous,
             std::optional<double> threshold = std::nullopt) {
   Trend t{.value = value,
@@ -58,8 +43,8 @@ std::optional<double> change_pct(std::optional<double> value, std::optional<doub
   return (*value - *previous) * 100.0 / *previous;
 }
 
-nlohmann::json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
-                        const OverviewThresholds& thresholds) {
+Overview overview(const std::vector<Row>& rows, const HistoryPlan& plan,
+                  const OverviewThresholds& thresholds) {
   const Duration length = plan.to - plan.from;
   const TimePoint previous_from = plan.from - length;
   PeriodFigures current, previous;
@@ -78,23 +63,24 @@ nlohmann::json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
   }
   const Figures& c = current.all;
   const Figures& p = previous.all;
-  nlohmann::json figures = nlohmann::json::object();
-  figures["calls"] = trend_json(trend(count(c.calls), count(p.calls)), false);
-  figures["uploads"] = trend_json(trend(count(current.uploads), count(previous.uploads)), false);
-  figures["downloads"] =
-      trend_json(trend(count(current.downloads), count(previous.downloads)), false);
-  figures["bytes_up"] = trend_json(trend(count(c.bytes_up), count(p.bytes_up)), false);
-  figures["bytes_down"] = trend_json(trend(count(c.bytes_down), count(p.bytes_down)), false);
-  figures["error_rate_pct"] =
-      trend_json(trend(error_rate(c), error_rate(p), thresholds.error_rate_pct), true);
-  figures["avg_ms"] = trend_json(trend(average_ms(c), average_ms(p), thresholds.response_ms), true);
-  figures["p95_ms"] = trend_json(
-      trend(c.latency.quantile(0.95), p.latency.quantile(0.95), thresholds.response_ms), true);
-  return {
-      {"range", std::string(plan.range)},
-      {"current", {{"from_ms", to_epoch_ms(plan.from)}, {"to_ms", to_epoch_ms(plan.to)}}},
-      {"previous", {{"from_ms", to_epoch_ms(previous_from)}, {"to_ms", to_epoch_ms(plan.from)}}},
-      {"figures", std::move(figures)}};
+  using enum Thresholded;
+  return Overview{
+      .range = plan.range,
+      .current_from = plan.from,
+      .current_to = plan.to,
+      .previous_from = previous_from,
+      .previous_to = plan.from,
+      .figures = {
+          {"calls", trend(count(c.calls), count(p.calls)), kNo},
+          {"uploads", trend(count(current.uploads), count(previous.uploads)), kNo},
+          {"downloads", trend(count(current.downloads), count(previous.downloads)), kNo},
+          {"bytes_up", trend(count(c.bytes_up), count(p.bytes_up)), kNo},
+          {"bytes_down", trend(count(c.bytes_down), count(p.bytes_down)), kNo},
+          {"error_rate_pct", trend(error_rate(c), error_rate(p), thresholds.error_rate_pct), kYes},
+          {"avg_ms", trend(average_ms(c), average_ms(p), thresholds.response_ms), kYes},
+          {"p95_ms",
+           trend(c.latency.quantile(0.95), p.latency.quantile(0.95), thresholds.response_ms), kYes},
+      }};
 }
 
 }  // namespace r2w::metrics

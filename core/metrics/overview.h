@@ -1,7 +1,7 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "core/common/time.h"
@@ -31,16 +31,32 @@ struct Trend {
   bool over_threshold = false;
 };
 
+// Whether a figure is measured against an alert threshold (and says so, also when unset).
+enum class Thresholded : uint8_t { kNo, kYes };
+
+struct OverviewFigure {
+  std::string_view name;
+  Trend trend;
+  Thresholded thresholded = Thresholded::kNo;
+};
+
+struct Overview {
+  std::string_view range;
+  TimePoint current_from;
+  TimePoint current_to;
+  TimePoint previous_from;
+  TimePoint previous_to;
+  std::vector<OverviewFigure> figures;
+};
+
 // Change from `previous` to `value` in percent of `previous`; unset without a baseline.
 std::optional<double> change_pct(std::optional<double> value, std::optional<double> previous);
 
 // `rows` may span both periods: rows starting in [plan.from - (plan.to - plan.from), plan.from)
 // are the previous period, rows in [plan.from, plan.to) the current one, others are ignored.
 // Figures: calls, uploads (put calls), downloads (get calls), bytes_up, bytes_down,
-// error_rate_pct, avg_ms, p95_ms. Answers {"range", "current": {"from_ms", "to_ms"},
-// "previous": {"from_ms", "to_ms"}, "figures": {name: {"value", "previous", "change_pct",
-// "threshold"?, "over_threshold"?}}}.
-nlohmann::json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
-                        const OverviewThresholds& thresholds);
+// error_rate_pct, avg_ms, p95_ms (the last three against their thresholds).
+Overview overview(const std::vector<Row>& rows, const HistoryPlan& plan,
+                  const OverviewThresholds& thresholds);
 
 }  // namespace r2w::metrics

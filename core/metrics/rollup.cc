@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/cost/operation-class.h"
-#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -60,72 +59,11 @@ void Figures::merge(const Figures& other) {
   latency.merge(other.latency);
 }
 
-nlohmann::json row_to_json(const Row& row) {
-  return {{"bucket", row.series.bucket},
-          {"prefix", row.series.prefix},
-          {"user", row.series.user},
-          {"operation", operation_name(row.operation)},
-          {"r2_class", cost::operation_class_label(cost::classify_operation(row.operation))},
-          {"level", level_name(row.level)},
-          {"period_start_ms", to_epoch_ms(row.period_start)},
-          {"calls", row.figures.calls},
-          {"errors", row.figures.errors},
-          {"bytes_up", row.figures.bytes_up},
-          {"bytes_down", row.figures.bytes_down},
-          {"latency", row.figures.latency.to_json()}};
-}
-
-Result<Row> row_from_json(const nlohmann::json& j) {
-  Row row;
-  FieldReader r(j);
-  std::string operation, level, r2_class_text;
-  r.read_string("bucket", row.series.bucket);
-  r.read_string("prefix", row.series.prefix);
-  r.read_string("user", row.series.user);
-  r.read_string("operation", operation);
-  r.read_string("r2_class", r2_class_text);  // derived from the operation; accepted, ignored
-  r.read_string("level", level);
-  bool has_period = r.has("period_start_ms");
-  bool has_latency = r.has("latency");
-  uint64_t counts[4] = {0, 0, 0, 0};
-  const char* names[4] = {"calls", "errors", "bytes_up", "bytes_down"};
-  for (int i = 0; i < 4; ++i) {
-    if (r.has(names[i])) {
-      if (!j[names[i]].is_number_integer() || j[names[i]].get<int64_t>() < 0) {
-        r.fail(names[i], "must be a non-negative integer");
-      } else {
-        counts[i] = j[names[i]].get<uint64_t>();
-      }
-    }
-  }
-  if (auto e = r.finish()) return *e;
-  auto op = parse_operation(operation);
-  if (!op) return invalid_field("operation", "operation must be get, put, delete, list or head");
-  auto lvl = parse_level(level.empty() ? "minute" : level);
-  if (!lvl) return invalid_field("level", "level must be minute, hour or day");
-  if (!has_period || !j["period_start_ms"].is_number_integer()) {
-    return invalid_field("period_start_ms", "period_start_ms must be an integer");
-  }
-  row.operation = *op;
-  row.level = *lvl;
-  row.period_start = from_epoch_ms(j["period_start_ms"].get<int64_t>());
-  row.figures.calls = counts[0];
-  row.figures.errors = counts[1];
-  row.figures.bytes_up = counts[2];
-  row.figures.bytes_down = counts[3];
+std::optional<Error> validate_row(const Row& row) {
   if (row.figures.errors > row.figures.calls) {
     return invalid_field("errors", "errors must not exceed calls");
   }
-  if (has_latency) {
-    auto sketch = LatencySketch::from_json(j["latency"]);
-    if (!sketch.ok()) {
-      Error e = sketch.error();
-      e.field = "latency." + e.field;
-      return e;
-    }
-    row.figures.latency = std::move(sketch).value();
-  }
-  return row;
+  return std::nullopt;
 }
 
 std::vector<Row> merge_rows(const std::vector<Row>& rows, Level level) {

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -61,8 +60,8 @@ struct Row {
   Figures figures;
 };
 
-nlohmann::json row_to_json(const Row& row);
-Result<Row> row_from_json(const nlohmann::json& j);
+// A row read back from storage holds together: errors never exceed calls.
+std::optional<Error> validate_row(const Row& row);
 
 // Merges rows into rows of a coarser level: every row lands in the `level` period holding its
 // start, and rows of the same series, operation and period add up. Sketches merge exactly, so

@@ -1,29 +1,9 @@
 #include "core/metrics/sampling.h"
 
 #include <cmath>
-#include <cstdlib>
 #include <string>
 
 namespace r2w::metrics {
-
-namespace {
-
-// A variable's number: a JSON number or a numeric string; nullopt when absent or empty.
-Result<std::optional<double>> number_var(const nlohmann::json& vars, const char* name) {
-  if (!vars.contains(name) || vars[name].is_null()) return std::optional<double>();
-  const auto& v = vars[name];
-  if (v.is_number()) return std::optional<double>(v.get<double>());
-  if (v.is_string()) {
-    std::string text = v.get<std::string>();
-    if (text.empty()) return std::optional<double>();
-    char* end = nullptr;
-    double d = std::strtod(text.c_str(), &end);
-    if (end && *end == '\0' && std::isfinite(d)) return std::optional<double>(d);
-  }
-  return invalid_field(name, std::string(name) + " must be a number");
-}
-
-}  // namespace
 
 std::optional<Error> Settings::validate() const {
   if (!(success_sampling_rate > 0 && success_sampling_rate <= 1)) {
@@ -59,39 +39,31 @@ std::optional<Error> Settings::validate() const {
   return std::nullopt;
 }
 
-Result<Settings> settings_from_vars(const nlohmann::json& vars) {
+Result<Settings> settings_from_vars(const SettingsVars& vars) {
   Settings s;
-  if (!vars.is_object()) return invalid_field("vars", "vars must be an object");
   struct Int {
     const char* name;
+    const std::optional<double>* value;
     uint32_t* target;
   };
-  auto rate = [&](const char* name, double& target) -> std::optional<Error> {
-    auto v = number_var(vars, name);
-    if (!v.ok()) return v.error();
-    if (v.value()) target = *v.value();
-    return std::nullopt;
-  };
-  if (auto e = rate("SUCCESS_SAMPLING_RATE", s.success_sampling_rate)) return *e;
-  if (auto e = rate("ERROR_SAMPLING_RATE", s.error_sampling_rate)) return *e;
-  for (Int i : {Int{"RAW_METRICS_RETENTION_DAYS", &s.raw_retention_days},
-                Int{"AGGREGATED_METRICS_RETENTION_DAYS", &s.aggregated_retention_days},
-                Int{"BATCH_SIZE", &s.aggregator.batch_size},
-                Int{"INVENTORY_PAGE_SIZE", &s.inventory_page_size},
-                Int{"INVENTORY_PAGES_PER_RUN", &s.inventory_pages_per_run}}) {
-    auto v = number_var(vars, i.name);
-    if (!v.ok()) return v.error();
-    if (!v.value()) continue;
-    double d = *v.value();
+  if (vars.success_sampling_rate) s.success_sampling_rate = *vars.success_sampling_rate;
+  if (vars.error_sampling_rate) s.error_sampling_rate = *vars.error_sampling_rate;
+  for (Int i : {Int{"RAW_METRICS_RETENTION_DAYS", &vars.raw_retention_days, &s.raw_retention_days},
+                Int{"AGGREGATED_METRICS_RETENTION_DAYS", &vars.aggregated_retention_days,
+                    &s.aggregated_retention_days},
+                Int{"BATCH_SIZE", &vars.batch_size, &s.aggregator.batch_size},
+                Int{"INVENTORY_PAGE_SIZE", &vars.inventory_page_size, &s.inventory_page_size},
+                Int{"INVENTORY_PAGES_PER_RUN", &vars.inventory_pages_per_run,
+                    &s.inventory_pages_per_run}}) {
+    if (!*i.value) continue;
+    double d = **i.value;
     if (d < 0 || d > 4e9 || std::floor(d) != d) {
       return invalid_field(i.name, std::string(i.name) + " must be a whole number");
     }
     *i.target = static_cast<uint32_t>(d);
   }
-  auto interval = number_var(vars, "FLUSH_INTERVAL");
-  if (!interval.ok()) return interval.error();
-  if (interval.value()) {
-    double d = *interval.value();
+  if (vars.flush_interval_ms) {
+    double d = *vars.flush_interval_ms;
     if (d < 0 || d > 4e9 || std::floor(d) != d) {
       return invalid_field("FLUSH_INTERVAL", "FLUSH_INTERVAL must be a whole number of ms");
     }
@@ -99,18 +71,6 @@ Result<Settings> settings_from_vars(const nlohmann::json& vars) {
   }
   if (auto e = s.validate()) return *e;
   return s;
-}
-
-nlohmann::json settings_to_json(const Settings& s) {
-  return {{"success_sampling_rate", s.success_sampling_rate},
-          {"error_sampling_rate", s.error_sampling_rate},
-          {"raw_retention_days", s.raw_retention_days},
-          {"aggregated_retention_days", s.aggregated_retention_days},
-          {"batch_size", s.aggregator.batch_size},
-          {"flush_interval_ms", s.aggregator.flush_interval.count()},
-          {"max_series", s.aggregator.max_series},
-          {"inventory_page_size", s.inventory_page_size},
-          {"inventory_pages_per_run", s.inventory_pages_per_run}};
 }
 
 double sample_weight(const Settings& s, bool ok, double uniform01) {

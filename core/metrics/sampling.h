@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/common/result.h"
@@ -27,13 +26,21 @@ struct Settings {
   std::optional<Error> validate() const;
 };
 
-// Reads Worker variables ({"SUCCESS_SAMPLING_RATE": "0.1", "FLUSH_INTERVAL": "10000",
-// "BATCH_SIZE": "50", "RAW_METRICS_RETENTION_DAYS": "30",
-// "AGGREGATED_METRICS_RETENTION_DAYS": "365", "ERROR_SAMPLING_RATE": "1",
-// "INVENTORY_PAGE_SIZE": "1000", "INVENTORY_PAGES_PER_RUN": "10"}; numbers or numeric
-// strings; absent or empty means the default). Errors name the variable.
-Result<Settings> settings_from_vars(const nlohmann::json& vars);
-nlohmann::json settings_to_json(const Settings& s);
+// The Worker variables that set them, as numbers (the codec reads numbers or numeric strings);
+// unset (absent or empty) means the default.
+struct SettingsVars {
+  std::optional<double> success_sampling_rate;      // SUCCESS_SAMPLING_RATE
+  std::optional<double> error_sampling_rate;        // ERROR_SAMPLING_RATE
+  std::optional<double> raw_retention_days;         // RAW_METRICS_RETENTION_DAYS
+  std::optional<double> aggregated_retention_days;  // AGGREGATED_METRICS_RETENTION_DAYS
+  std::optional<double> batch_size;                 // BATCH_SIZE
+  std::optional<double> inventory_page_size;        // INVENTORY_PAGE_SIZE
+  std::optional<double> inventory_pages_per_run;    // INVENTORY_PAGES_PER_RUN
+  std::optional<double> flush_interval_ms;          // FLUSH_INTERVAL
+};
+
+// The settings those variables choose, validated; errors name the variable.
+Result<Settings> settings_from_vars(const SettingsVars& vars);
 
 // The weight an operation's raw event is written with, or 0 when it is not written: kept
 // when `uniform01` < rate, then weighted 1 / rate so that summing weights estimates the

@@ -63,6 +63,9 @@ JobStatus judge_job(const JobSpec& job, const JobHistory& history, TimePoint kno
                     TimePoint now, const JobLatenessOptions& options = {});
 
 // How long job heartbeats are kept [30 days].
+// The most scheduled jobs a status check reads.
+inline constexpr size_t kMaxJobs = 64;
+
 inline constexpr Duration kJobRunRetention = std::chrono::hours(24 * 30);
 
 }  // namespace r2w::ops

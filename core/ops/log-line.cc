@@ -1,28 +1,20 @@
 #include "core/ops/log-line.h"
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "core/common/civil-date.h"
 #include "core/security/sha256.h"
 
 namespace r2w::ops {
 
-using json = nlohmann::ordered_json;
-
 namespace {
 
 constexpr std::string_view kUserHashLabel = "r2watch log user";
 constexpr size_t kUserHashBytes = 8;
 
-json capped(const std::optional<std::string>& s, size_t max) {
-  if (!s) return nullptr;
+std::optional<std::string> capped(const std::optional<std::string>& s, size_t max) {
+  if (!s) return std::nullopt;
   return s->size() > max ? s->substr(0, max) : *s;
-}
-
-std::string dump(const json& j) {
-  // Invalid UTF-8 (a cut multi-byte character) is replaced, never an error.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -65,33 +57,26 @@ std::string format_utc_ms(TimePoint t) {
   return buf;
 }
 
-std::string request_log_line(const RequestLog& r, std::optional<std::string_view> user_key) {
-  json user = nullptr;
-  if (r.user && user_key && !user_key->empty()) user = user_hash(*user_key, *r.user);
-  json line = json::object();
-  line["time"] = format_utc_ms(r.time);
-  line["level"] = log_level_name(request_log_level(r.status));
-  line["kind"] = "request";
-  line["method"] = capped(r.method, kMaxLoggedFieldChars);
-  line["route"] = capped(r.route, kMaxLoggedFieldChars);
-  line["status"] = r.status;
-  line["duration_ms"] = r.duration.count();
-  line["request_id"] = capped(r.request_id, kMaxLoggedFieldChars);
-  line["user"] = user;
-  return dump(line);
+RequestLine request_line(const RequestLog& r, std::optional<std::string_view> user_key) {
+  RequestLine line{.time = format_utc_ms(r.time),
+                   .level = request_log_level(r.status),
+                   .method = *capped(r.method, kMaxLoggedFieldChars),
+                   .route = capped(r.route, kMaxLoggedFieldChars),
+                   .status = r.status,
+                   .duration_ms = r.duration.count(),
+                   .request_id = capped(r.request_id, kMaxLoggedFieldChars)};
+  if (r.user && user_key && !user_key->empty()) line.user = user_hash(*user_key, *r.user);
+  return line;
 }
 
-std::string job_log_line(const JobLog& j) {
-  json line = json::object();
-  line["time"] = format_utc_ms(j.time);
-  line["level"] = log_level_name(job_log_level(j.ok));
-  line["kind"] = "job";
-  line["job"] = capped(j.job, kMaxLoggedFieldChars);
-  line["trigger"] = capped(j.trigger, kMaxLoggedFieldChars);
-  line["outcome"] = j.ok ? "ok" : "error";
-  line["duration_ms"] = j.duration.count();
-  line["error"] = capped(j.error, kMaxLoggedErrorChars);
-  return dump(line);
+JobLine job_line(const JobLog& j) {
+  return JobLine{.time = format_utc_ms(j.time),
+                 .level = job_log_level(j),
+                 .job = *capped(j.job, kMaxLoggedFieldChars),
+                 .trigger = *capped(j.trigger, kMaxLoggedFieldChars),
+                 .outcome = j.ok ? "ok" : "error",
+                 .duration_ms = j.duration.count(),
+                 .error = capped(j.error, kMaxLoggedErrorChars)};
 }
 
 }  // namespace r2w::ops

@@ -27,8 +27,6 @@ std::string_view log_level_name(LogLevel l);
 
 // 5xx: error (r2watch failed); 4xx: warn (the caller was refused); anything else: info.
 LogLevel request_log_level(int32_t status);
-// A failed run: error; else info.
-inline LogLevel job_log_level(bool ok) { return ok ? LogLevel::kInfo : LogLevel::kError; }
 
 struct RequestLog {
   TimePoint time;  // when the request arrived
@@ -51,6 +49,9 @@ struct JobLog {
   std::optional<std::string> error;  // the run's error, cut to kMaxLoggedErrorChars
 };
 
+// A failed run: error; else info.
+inline LogLevel job_log_level(const JobLog& j) { return j.ok ? LogLevel::kInfo : LogLevel::kError; }
+
 inline constexpr size_t kMaxLoggedErrorChars = 300;
 inline constexpr size_t kMaxLoggedFieldChars = 200;  // method, route, request id, job, trigger
 
@@ -62,9 +63,31 @@ std::string user_hash(std::string_view key, std::string_view user);
 // "2026-11-30T09:04:07.123Z".
 std::string format_utc_ms(TimePoint t);
 
-// One line, no trailing newline. `user_key`: the key of user_hash; without one the user field is
-// null (an id is never written in the clear).
-std::string request_log_line(const RequestLog& r, std::optional<std::string_view> user_key);
-std::string job_log_line(const JobLog& j);
+// What one line says, every field decided (cut to its limit, the user hashed): the codec
+// (wasm-bindings/codec/ops.h) writes it as one JSON line in the order shown above.
+// `user_key`: the key of user_hash; without one the user is unset (written null: an id is never
+// written in the clear).
+struct RequestLine {
+  std::string time;
+  LogLevel level = LogLevel::kInfo;
+  std::string method;
+  std::optional<std::string> route;
+  int32_t status = 0;
+  int64_t duration_ms = 0;
+  std::optional<std::string> request_id;
+  std::optional<std::string> user;
+};
+RequestLine request_line(const RequestLog& r, std::optional<std::string_view> user_key);
+
+struct JobLine {
+  std::string time;
+  LogLevel level = LogLevel::kInfo;
+  std::string job;
+  std::string trigger;
+  std::string_view outcome;  // ok | error
+  int64_t duration_ms = 0;
+  std::optional<std::string> error;
+};
+JobLine job_line(const JobLog& j);
 
 }  // namespace r2w::ops

@@ -7,6 +7,7 @@
 #include "core/alerts/text.h"
 #include "core/metrics/rollup.h"
 #include "wasm-bindings/codec/alerts.h"
+#include "wasm-bindings/codec/metrics.h"
 
 namespace r2w::codec {
 
@@ -257,7 +258,7 @@ Status operations(const Json& list, alerts::Figures& out) {
     const Json& rows = w["rows"];
     window.rows.reserve(rows.size());
     for (size_t k = 0; k < rows.size(); ++k) {
-      auto row = metrics::row_from_json(rows[k]);
+      auto row = codec::row_from_json(rows[k]);
       if (!row.ok()) {
         Error e = row.error();
         std::string rp = p + ".rows[" + std::to_string(k) + "]";

@@ -6,6 +6,7 @@
 #include "core/cost/money.h"
 #include "core/cost/price-list.h"
 #include "wasm-bindings/codec/cost.h"
+#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/commands.h"
 
 namespace r2w::codec {
@@ -215,7 +216,7 @@ Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
   auto ops = list(in, "operations");
   if (!ops.ok()) return ops.error();
   for (size_t i = 0; i < ops.value()->size(); ++i) {
-    auto row = metrics::row_from_json((*ops.value())[i]);
+    auto row = codec::row_from_json((*ops.value())[i]);
     if (!row.ok()) return bindings::prefixed(row.error(), "operations[" + std::to_string(i) + "]");
     out.operations.push_back(std::move(row).value());
   }

@@ -1,8 +1,7 @@
 // Admin routes. Fault injection exists only where FAULT_INJECTION is on; elsewhere its routes
 // answer 404 as if they did not exist.
-import { HttpError, fromEngineError, json, readJsonBody } from './http.js';
+import { HttpError, ask, json, readJsonBody } from './http.js';
 import { faultsEnabled } from './runtime.js';
-import { EngineError } from './engine.js';
 
 function requireFaults(rt, request) {
   if (!faultsEnabled(rt.env)) {
@@ -15,26 +14,20 @@ const ADMIN = { role: 'admin' };
 export function registerAdminRoutes(router) {
   router.on('GET', '/api/admin/faults', async (request, _params, rt) => {
     requireFaults(rt, request);
-    return json(rt.engine.call('faults_get', {}, Date.now()));
+    return json(ask(rt, 'faults_get', {}));
   }, ADMIN);
 
   router.on('PUT', '/api/admin/faults', async (request, _params, rt) => {
     requireFaults(rt, request);
     const body = await readJsonBody(request);
-    let result;
-    try {
-      result = rt.engine.call('faults_set', body, Date.now());
-    } catch (e) {
-      if (e instanceof EngineError) throw fromEngineError(e);
-      throw e;
-    }
+    const result = ask(rt, 'faults_set', body);
     await rt.persistFaults();
     return json(result);
   }, ADMIN);
 
   router.on('DELETE', '/api/admin/faults', async (request, _params, rt) => {
     requireFaults(rt, request);
-    const result = rt.engine.call('faults_clear', {}, Date.now());
+    const result = ask(rt, 'faults_clear', {});
     await rt.persistFaults();
     return json(result);
   }, ADMIN);

@@ -3,7 +3,7 @@
 // (core/ops/backup.h); this file reads the tables, compresses and checksums each one (gzip via
 // CompressionStream, SHA-256 via WebCrypto) and writes the objects, the manifest last.
 import { tableNames, schemaStatements, tableRows } from './db/backup.js';
-import { HttpError, json } from './http.js';
+import { HttpError, ask, json } from './http.js';
 import { faultsEnabled } from './runtime.js';
 
 const encoder = new TextEncoder();
@@ -40,7 +40,7 @@ export async function backupToR2(rt, nowMs, { failAfterTables = null } = {}) {
   const db = rt.env.DB;
   const bucket = rt.env.BUCKET;
   const keep = rt.env.BACKUP_KEEP ?? null;
-  const plan = rt.engine.call('backup_plan', { tables: await tableNames(db), keep }, nowMs);
+  const plan = ask(rt, 'backup_plan', { tables: await tableNames(db), keep }, nowMs);
   const schema = await schemaStatements(db);
   const written = [];
   for (const { table, key } of plan.objects) {
@@ -53,10 +53,10 @@ export async function backupToR2(rt, nowMs, { failAfterTables = null } = {}) {
     await bucket.put(key, body, { httpMetadata: { contentType: 'application/gzip' } });
     written.push({ name: table, rows: rows.length, sha256: await sha256Hex(text), bytes: body.byteLength });
   }
-  const { manifest } = rt.engine.call('backup_manifest', { id: plan.id, started_ms: nowMs, tables: written, schema }, Date.now());
+  const { manifest } = ask(rt, 'backup_manifest', { id: plan.id, started_ms: nowMs, tables: written, schema }, Date.now());
   await bucket.put(plan.manifest_key, JSON.stringify(manifest), { httpMetadata: { contentType: 'application/json' } });
   const keys = await listKeys(bucket, plan.prefix);
-  const { delete: doomed } = rt.engine.call('backup_prune', { keep, current: plan.id, keys }, nowMs);
+  const { delete: doomed } = ask(rt, 'backup_prune', { keep, current: plan.id, keys }, nowMs);
   for (let i = 0; i < doomed.length; i += 1000) await bucket.delete(doomed.slice(i, i + 1000));
   return {
     id: plan.id,

@@ -7,7 +7,7 @@ import { dueReports } from './reports.js';
 import { checkAlerts } from './alerts.js';
 import { pruneSecurityCounters } from './security.js';
 import { startRun, finishRun, dropRun, jobHistory, recentRuns } from './db/jobs.js';
-import { HttpError, json } from './http.js';
+import { HttpError, ask, json } from './http.js';
 import { collectAccount } from './account.js';
 import { logJob } from './log.js';
 import { backupToR2 } from './backup.js';
@@ -206,7 +206,7 @@ export async function runScheduled(controller, rt) {
 export async function jobsStatus(rt, nowMs) {
   const schedule = jobSchedule();
   const { history } = await jobHistory(rt.env.DB, schedule.map((j) => j.name), nowMs);
-  return rt.engine.call('jobs_status', { schedule, history }, nowMs);
+  return ask(rt, 'jobs_status', { schedule, history }, nowMs);
 }
 
 /** What /api/health hands the engine about the jobs (null when D1 cannot say). */

@@ -2,6 +2,7 @@
 // `wrangler tail` shows). The engine writes the line (core/ops/log-line.h decides its fields, its
 // level and the keyed hash that stands for the user); this file only hands it what happened and
 // prints the answer.
+import { ask } from './http.js';
 
 /**
  * Prints a request's line. `entry`: {startMs, method, route|null, status, durationMs,
@@ -36,7 +37,7 @@ export function logJob(engine, entry) {
 function print(engine, input) {
   try {
     if (!engine || engine.broken) throw new Error('no engine');
-    const { line, level } = engine.call('log_line', input, Date.now());
+    const { line, level } = ask({ engine }, 'log_line', input);
     ({ error: console.error, warn: console.warn }[level] ?? console.log)(line);
   } catch (e) {
     console.error(`r2watch: log line not written (${input.kind}): ${e?.message ?? e}`);

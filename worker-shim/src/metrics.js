@@ -3,7 +3,6 @@
 // (what a period is, what merges into what, how a summary is computed) is the engine's.
 import { HttpError, json, ask, csvResponse } from './http.js';
 import {
-  OWN_PREFIX,
   rowsText,
   narrowed,
   selectRows,
@@ -17,7 +16,19 @@ import {
   upsertRow,
   setProgress,
   dropSettledWriterRows,
+  operationTotals,
+  stepSums,
+  lastOperationMs,
+  knownBuckets,
+  latestSnapshot,
+  snapshotsSince,
+  userStorageDetail,
+  inventoryProgress,
+  saveInventoryProgress,
+  finishInventory,
+  deleteMinuteRowsBefore,
 } from './db/metrics.js';
+import { deleteExpiredReservations } from './db/retention.js';
 import { guarded, bucketName } from './storage.js';
 import { monthCosts } from './cost-month.js';
 import { storageUsageOf, quotaStatuses, objectRecordsInRange, applyRecordFixes } from './security.js';
@@ -34,7 +45,8 @@ export { rowsText, selectRows };
  */
 export async function readPlan(rt, fromMs, toMs, scope, coarsest, now, meter = null) {
   const progress = await rollupProgress(rt.env.DB, meter);
-  return rt.engine.call(
+  return ask(
+    rt,
     'metrics_read_plan',
     {
       from_ms: fromMs,
@@ -70,7 +82,8 @@ const scopeOf = (user) => (user ? 'user' : 'account');
 async function rollUpLevel(rt, target, source, now) {
   const db = rt.env.DB;
   const progress = await rollupProgress(db);
-  const plan = rt.engine.call(
+  const plan = ask(
+    rt,
     'metrics_rollup_plan',
     {
       level: target,
@@ -85,12 +98,12 @@ async function rollUpLevel(rt, target, source, now) {
   let merged, accountRows;
   if (target === 'hour') {
     // Both from the same minute rows: the account's hours are the sum of the users'.
-    merged = rt.engine.call('metrics_merge', `{"level":"hour","scope":"both","rows":${rows}}`, now);
+    merged = ask(rt, 'metrics_merge', `{"level":"hour","scope":"both","rows":${rows}}`, now);
     accountRows = merged.account_rows;
   } else {
-    merged = rt.engine.call('metrics_merge', `{"level":"day","rows":${rows}}`, now);
+    merged = ask(rt, 'metrics_merge', `{"level":"day","rows":${rows}}`, now);
     const hours = await accountRollupSource(db, 'hour', plan.from_ms, plan.to_ms);
-    accountRows = rt.engine.call('metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
+    accountRows = ask(rt, 'metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
   }
   const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
   statements.push(...accountRows.map((row) => upsertAccountRow(db, row, '', now)));
@@ -118,15 +131,12 @@ export async function rollUp(rt, now) {
 export async function walkInventory(rt, now) {
   const db = rt.env.DB;
   const bucket = bucketName(rt.env);
-  const progress = await db
-    .prepare('SELECT cursor, state_json, last_key FROM storage_inventory_progress WHERE bucket = ?')
-    .bind(bucket)
-    .first();
+  const progress = await inventoryProgress(db, bucket);
   let state = progress ? JSON.parse(progress.state_json) : null;
   let cursor = progress?.cursor ?? undefined;
   let lastKey = progress?.last_key ?? null;
   let reconciled = 0;
-  const settings = rt.engine.call('metrics_settings', {}, now);
+  const settings = ask(rt, 'metrics_settings', {}, now);
   for (let page = 0; page < settings.inventory_pages_per_run; page++) {
     const listedAt = Date.now();
     const listing = await guarded(
@@ -142,12 +152,13 @@ export async function walkInventory(rt, now) {
       content_type: o.httpMetadata?.contentType ?? null,
       storage_class: o.storageClass ?? null,
     }));
-    state = rt.engine.call('inventory_add_page', { state, objects }, now).state;
+    state = ask(rt, 'inventory_add_page', { state, objects }, now).state;
     // The stored-object records of this page's key range follow what R2 listed (a PUT and a
     // DELETE racing on one key, or a write around r2watch, leave them out of step otherwise).
     const through = listing.truncated && objects.length ? objects[objects.length - 1].key : null;
     const records = await objectRecordsInRange(db, lastKey, through);
-    const plan = rt.engine.call(
+    const plan = ask(
+      rt,
       'storage_reconcile_page',
       { objects, records, after: lastKey, through, listed_at_ms: listedAt },
       now,
@@ -156,46 +167,14 @@ export async function walkInventory(rt, now) {
     reconciled += plan.upserts.length + plan.deletes.length;
     lastKey = through ?? lastKey;
     if (!listing.truncated) {
-      const day = new Date(now).toISOString().slice(0, 10);
-      const peaks = [];
-      for (const [prefix, classes] of Object.entries(state.by_prefix_class ?? {})) {
-        for (const [storageClass, t] of Object.entries(classes)) {
-          peaks.push(
-            db
-              .prepare(
-                `INSERT INTO storage_daily_peaks (day, bucket, prefix, storage_class, peak_bytes, objects, updated_at_ms)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (day, bucket, prefix, storage_class) DO UPDATE SET
-                   peak_bytes = MAX(peak_bytes, excluded.peak_bytes),
-                   objects = MAX(objects, excluded.objects), updated_at_ms = excluded.updated_at_ms`,
-              )
-              .bind(day, bucket, prefix, storageClass, t.bytes, t.objects, now),
-          );
-        }
-      }
-      await db.batch([
-        ...peaks,
-        db
-          .prepare(
-            `INSERT INTO storage_inventory_snapshots (bucket, taken_at_ms, objects, bytes, inventory_json)
-             VALUES (?, ?, ?, ?, ?)`,
-          )
-          .bind(bucket, now, state.objects, state.bytes, JSON.stringify(state)),
-        db.prepare('DELETE FROM storage_inventory_progress WHERE bucket = ?').bind(bucket),
-      ]);
+      // The day of the peaks: the UTC day the walk finished on (the engine's calendar).
+      const day = ask(rt, 'usage_window', { view: 'storage' }, now).today;
+      await finishInventory(db, bucket, day, state, now);
       return { complete: true, objects: state.objects, bytes: state.bytes, pages: page + 1, records_fixed: reconciled };
     }
     cursor = listing.cursor;
   }
-  await db
-    .prepare(
-      `INSERT INTO storage_inventory_progress (bucket, cursor, state_json, last_key, updated_at_ms)
-       VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (bucket) DO UPDATE SET cursor = excluded.cursor, state_json = excluded.state_json,
-         last_key = excluded.last_key, updated_at_ms = excluded.updated_at_ms`,
-    )
-    .bind(bucket, cursor, JSON.stringify(state), lastKey, now)
-    .run();
+  await saveInventoryProgress(db, bucket, cursor, state, lastKey, now);
   return {
     complete: false,
     objects_so_far: state.objects,
@@ -210,11 +189,11 @@ export async function walkInventory(rt, now) {
  */
 export async function enforceRetention(rt, now) {
   const db = rt.env.DB;
-  const c = rt.engine.call('metrics_retention', {}, now);
+  const c = ask(rt, 'metrics_retention', {}, now);
   const [minutes, reservations] = await db.batch([
-    db.prepare("DELETE FROM storage_metrics WHERE level = 'minute' AND period_start_ms < ?").bind(c.minute_rows_before_ms),
+    deleteMinuteRowsBefore(db, c.minute_rows_before_ms),
     // Quota reservations left by uploads that never finished (they stopped counting already).
-    db.prepare('DELETE FROM quota_reservations WHERE expires_at_ms < ?').bind(now),
+    deleteExpiredReservations(db, now),
   ]);
   return {
     minute_rows_deleted: minutes.meta.changes,
@@ -245,16 +224,6 @@ function queryParams(request, allowed) {
   return out;
 }
 
-function wholeNumber(value, name, min, max, fallback) {
-  if (value === undefined) return fallback;
-  if (!/^\d{1,6}$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new HttpError('invalid_query', `${name} must be a whole number from ${min} to ${max}`, {
-      field: name,
-    });
-  }
-  return Number(value);
-}
-
 const OPERATIONS = ['get', 'put', 'delete', 'list', 'head'];
 const RESOURCES = ['bandwidth_upload', 'bandwidth_download', 'storage', 'api_calls'];
 
@@ -264,57 +233,6 @@ function checkOperation(operation) {
       field: 'operation',
     });
   }
-}
-
-/** Per-operation totals; `user` narrows them to one user's calls (null: every user's). */
-async function operationTotals(db, fromMs, toMs, bucket, user = null) {
-  const only = narrowed({ bucket, user_id: user });
-  const sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
-      SUM(bytes_down) AS bytes_down, MAX(period_start_ms) AS last_ms
-    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ?
-      AND prefix != ?${only.sql} GROUP BY operation`;
-  const { results } = await db.prepare(sql).bind(fromMs, toMs, OWN_PREFIX, ...only.args).all();
-  const totals = {};
-  for (const r of results) {
-    totals[r.operation] = { calls: r.calls, errors: r.errors, bytes_up: r.bytes_up, bytes_down: r.bytes_down };
-  }
-  return { totals, lastMs: Math.max(0, ...results.map((r) => r.last_ms ?? 0)) || null };
-}
-
-/**
- * Minute rows since `fromMs` summed per hour and the `groupBy` columns (calls, errors, bytes),
- * r2watch's own keys left out, for one bucket and one user when given.
- */
-async function hourlySums(db, fromMs, { bucket, user }, groupBy) {
-  const columns = groupBy.join(', ');
-  const only = narrowed({ bucket, user_id: user });
-  const sql = `SELECT (period_start_ms / 3600000) * 3600000 AS hour_ms, ${columns}, SUM(calls) AS calls,
-      SUM(errors) AS errors, SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
-    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?${only.sql}
-    GROUP BY hour_ms, ${columns} ORDER BY hour_ms, ${columns}`;
-  const { results } = await db.prepare(sql).bind(fromMs, OWN_PREFIX, ...only.args).all();
-  return results;
-}
-
-async function latestSnapshot(db, bucket) {
-  return db
-    .prepare(
-      `SELECT bucket, taken_at_ms, objects, bytes, inventory_json FROM storage_inventory_snapshots
-        WHERE bucket = ? ORDER BY taken_at_ms DESC LIMIT 1`,
-    )
-    .bind(bucket)
-    .first();
-}
-
-async function buckets(db, fallback) {
-  const { results } = await db
-    .prepare(
-      `SELECT DISTINCT bucket FROM storage_metrics WHERE level = 'minute'
-       UNION SELECT DISTINCT bucket FROM storage_inventory_snapshots`,
-    )
-    .all();
-  const names = results.map((r) => r.bucket);
-  return names.includes(fallback) ? names : [fallback, ...names];
 }
 
 /** Makes sure the figures include this isolate's latest calls. */
@@ -423,7 +341,8 @@ export function registerMetricsRoutes(router) {
 
   router.on('GET', '/api/usage/details', async (request, _params, rt, _ctx, auth) => {
     const q = queryParams(request, ['hours', 'resource', 'bucket', 'user']);
-    const hours = wholeNumber(q.hours, 'hours', 1, 720, 24);
+    const window = ask(rt, 'usage_window', { view: 'details', hours: q.hours ?? null });
+    const { hours } = window;
     const resource = q.resource ?? 'api_calls';
     if (!RESOURCES.includes(resource)) {
       throw new HttpError('invalid_query', `resource must be one of ${RESOURCES.join(', ')}`, {
@@ -431,8 +350,6 @@ export function registerMetricsRoutes(router) {
       });
     }
     await fresh(rt);
-    const now = Date.now();
-    const from = now - hours * 3_600_000;
     const db = rt.env.DB;
     if (resource === 'storage' && auth.filter) {
       const own = await ownStorage(db, auth.filter);
@@ -440,16 +357,10 @@ export function registerMetricsRoutes(router) {
     }
     if (resource === 'storage') {
       const bucket = q.bucket ?? bucketName(rt.env);
-      const { results } = await db
-        .prepare(
-          `SELECT taken_at_ms, objects, bytes FROM storage_inventory_snapshots
-            WHERE bucket = ? AND taken_at_ms >= ? ORDER BY taken_at_ms`,
-        )
-        .bind(bucket, from)
-        .all();
+      const results = await snapshotsSince(db, bucket, window.from_ms);
       return json({ resource, hours, bucket, records: results.map((r) => ({ at: new Date(r.taken_at_ms).toISOString(), ...r })) });
     }
-    const results = await hourlySums(db, from, { bucket: q.bucket, user: auth.filter }, ['r2_class']);
+    const results = await stepSums(db, window.from_ms, window.step_ms, { bucket: q.bucket, user: auth.filter }, ['r2_class']);
     const byHour = new Map();
     for (const r of results) {
       const rec = byHour.get(r.hour_ms) ?? { at: new Date(r.hour_ms).toISOString(), hour_ms: r.hour_ms, value: 0, by_class: {} };
@@ -468,30 +379,25 @@ export function registerMetricsRoutes(router) {
     queryParams(request, ['user']);
     await fresh(rt);
     const now = Date.now();
-    const status = rt.engine.call('breaker_status', {}, now);
+    const status = ask(rt, 'breaker_status', {}, now);
+    // Throughput now: the last few minutes (the engine's window), summarized over that window.
+    const recentWindow = ask(rt, 'usage_window', { view: 'status' }, now);
     const out = [];
-    for (const bucket of await buckets(rt.env.DB, bucketName(rt.env))) {
-      const recent = await operationTotals(rt.env.DB, now - 5 * 60_000, now + 1, bucket, auth.filter);
-      const window = rt.engine.call('usage_summary', { period: 'hour', totals: recent.totals }, now);
-      const allTime = await rt.env.DB
-        .prepare(
-          `SELECT MAX(updated_at_ms) AS t FROM storage_metrics WHERE level = 'minute' AND bucket = ?
-             AND prefix != ? AND (?3 IS NULL OR user_id = ?3)`,
-        )
-        .bind(bucket, OWN_PREFIX, auth.filter)
-        .first();
+    for (const bucket of await knownBuckets(rt.env.DB, bucketName(rt.env))) {
+      const recent = await operationTotals(rt.env.DB, recentWindow.from_ms, recentWindow.to_ms, bucket, auth.filter);
+      const window = ask(rt, 'usage_summary', { period: '5m', totals: recent.totals }, now);
+      const lastMs = await lastOperationMs(rt.env.DB, bucket, auth.filter);
       const snap = auth.filter ? null : await latestSnapshot(rt.env.DB, bucket);
       const own = auth.filter ? await ownStorage(rt.env.DB, auth.filter) : null;
-      // Throughput over the last 5 minutes: the hour summary's averages scaled to 5 minutes.
       out.push({
         bucket,
         health: { circuit_breaker: status.state },
         bandwidth_mbps: {
-          upload: window.bandwidth.avg_upload_mbps * 12,
-          download: window.bandwidth.avg_download_mbps * 12,
+          upload: window.bandwidth.avg_upload_mbps,
+          download: window.bandwidth.avg_download_mbps,
         },
         storage: own ?? (snap ? { objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() } : null),
-        last_operation_at: allTime?.t ? new Date(allTime.t).toISOString() : null,
+        last_operation_at: lastMs ? new Date(lastMs).toISOString() : null,
       });
     }
     return json({ buckets: out, user: auth.filter });
@@ -499,14 +405,14 @@ export function registerMetricsRoutes(router) {
 
   router.on('GET', '/api/usage/export', async (request, _params, rt, _ctx, auth) => {
     const q = queryParams(request, ['hours', 'format', 'bucket', 'user']);
-    const hours = wholeNumber(q.hours, 'hours', 1, 720, 168);
+    const window = ask(rt, 'usage_window', { view: 'export', hours: q.hours ?? null });
+    const { hours } = window;
     const format = q.format ?? 'json';
     if (!['json', 'csv'].includes(format)) {
       throw new HttpError('invalid_query', 'format must be json or csv', { field: 'format' });
     }
     await fresh(rt);
-    const now = Date.now();
-    const results = await hourlySums(rt.env.DB, now - hours * 3_600_000, { bucket: q.bucket, user: auth.filter }, [
+    const results = await stepSums(rt.env.DB, window.from_ms, window.step_ms, { bucket: q.bucket, user: auth.filter }, [
       'bucket',
       'operation',
       'r2_class',
@@ -523,40 +429,22 @@ export function registerMetricsRoutes(router) {
     const db = rt.env.DB;
     // A user's own storage (by prefix, the last 31 days' daily peaks, the quota); the bucket's
     // inventory (every user's objects) is an admin's.
+    const window = ask(rt, 'usage_window', { view: 'storage' });
     if (auth.filter) {
-      const [prefixes, peaks] = await db.batch([
-        db
-          .prepare('SELECT prefix, bytes, objects FROM user_prefix_usage WHERE user_id = ? AND objects > 0 ORDER BY bytes DESC, prefix')
-          .bind(auth.filter),
-        db
-          .prepare(
-            `SELECT day, SUM(peak_bytes) AS bytes, SUM(objects) AS objects FROM user_storage_daily_peaks
-              WHERE user_id = ? AND day >= ? GROUP BY day ORDER BY day`,
-          )
-          .bind(auth.filter, new Date(Date.now() - 31 * 86_400_000).toISOString().slice(0, 10)),
-      ]);
+      const { prefixes, peaks } = await userStorageDetail(db, auth.filter, window.from_day);
       const [quota] = await quotaStatuses(rt, auth.filter);
       return json({
         user: auth.filter,
         storage: await ownStorage(db, auth.filter),
-        by_prefix: prefixes.results,
-        daily_peaks: peaks.results,
+        by_prefix: prefixes,
+        daily_peaks: peaks,
         quota: quota ?? null,
       });
     }
     const snap = await latestSnapshot(db, bucket);
-    const { results } = await db
-      .prepare(
-        `SELECT taken_at_ms, objects, bytes FROM storage_inventory_snapshots
-          WHERE bucket = ? AND taken_at_ms >= ? ORDER BY taken_at_ms`,
-      )
-      .bind(bucket, Date.now() - 31 * 86_400_000)
-      .all();
+    const results = await snapshotsSince(db, bucket, window.from_ms);
     const growth = ask(rt, 'storage_growth', { snapshots: results });
-    const walk = await db
-      .prepare('SELECT updated_at_ms, state_json FROM storage_inventory_progress WHERE bucket = ?')
-      .bind(bucket)
-      .first();
+    const walk = await inventoryProgress(db, bucket);
     return json({
       bucket,
       inventory: snap ? { taken_at: new Date(snap.taken_at_ms).toISOString(), ...JSON.parse(snap.inventory_json) } : null,

@@ -1,10 +1,9 @@
 import { rowsText, readPlan } from './metrics.js';
-import { plannedCounters } from './db/metrics.js';
+import { plannedCounters, recentMinuteRows, latestSnapshotsByBucket } from './db/metrics.js';
 import { latestStorage, operationsSince } from './db/account.js';
+import { ask } from './http.js';
 // GET /metrics: r2watch's figures in the Prometheus text exposition format (version 0.0.4),
 // for a Prometheus server to scrape. The metric names are declared once, here.
-
-const OWN_PREFIX = '.r2watch';
 
 /** name -> [type, help]. */
 const METRICS = {
@@ -44,6 +43,8 @@ export function registerPrometheusRoute(router) {
     }
     const db = rt.env.DB;
     const now = Date.now();
+    // The windows reported (latency quantiles, the account's requests): the engine's.
+    const windows = ask(rt, 'usage_window', { view: 'scrape' }, now);
     // Counters: every call since the first rollup, from the account-wide rows (which levels
     // answer which part is the engine's read plan; the levels never overlap).
     const plan = await readPlan(rt, 0, now + 1, 'account', 'day', now);
@@ -58,21 +59,14 @@ export function registerPrometheusRoute(router) {
       add('r2watch_downloaded_bytes_total', l, t.down);
     }
     // Latency quantiles of the last 15 minutes, per bucket and operation (engine-merged).
-    const recent = await db
-      .prepare(
-        `SELECT level, period_start_ms, bucket, prefix, user_id, operation, calls, errors,
-                bytes_up, bytes_down, latency_sketch
-           FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`,
-      )
-      .bind(now - 15 * 60_000, OWN_PREFIX)
-      .all();
+    const recent = await recentMinuteRows(db, windows.from_ms);
     const byOp = new Map();
-    for (const r of recent.results) {
+    for (const r of recent) {
       const key = `${r.bucket}\u0000${r.operation}`;
       byOp.set(key, [...(byOp.get(key) ?? []), r]);
     }
     for (const rows of byOp.values()) {
-      const f = rt.engine.call('metrics_summarize', `{"rows":${rowsText(rows)}}`, now);
+      const f = ask(rt, 'metrics_summarize', `{"rows":${rowsText(rows)}}`, now);
       const l = { bucket: rows[0].bucket, operation: rows[0].operation };
       for (const [q, key] of [['0.5', 'p50_ms'], ['0.95', 'p95_ms'], ['0.99', 'p99_ms']]) {
         add('r2watch_operation_latency_seconds', { ...l, quantile: q }, f[key] === null ? null : f[key] / 1000);
@@ -80,23 +74,17 @@ export function registerPrometheusRoute(router) {
       add('r2watch_operation_latency_seconds_sum', l, f.latency_sum_ms / 1000);
       add('r2watch_operation_latency_seconds_count', l, f.calls);
     }
-    const breaker = rt.engine.call('breaker_status', {}, now);
+    const breaker = ask(rt, 'breaker_status', {}, now);
     for (const state of ['closed', 'open', 'half_open', 'forced_open', 'disabled']) {
       add('r2watch_circuit_breaker_state', { state }, breaker.state === state ? 1 : 0);
     }
-    const { results: snaps } = await db
-      .prepare(
-        `SELECT s.bucket, s.objects, s.bytes FROM storage_inventory_snapshots s
-          WHERE s.taken_at_ms = (SELECT MAX(taken_at_ms) FROM storage_inventory_snapshots t WHERE t.bucket = s.bucket)`,
-      )
-      .all();
-    for (const s of snaps) {
+    for (const s of await latestSnapshotsByBucket(db)) {
       add('r2watch_storage_bytes', { bucket: s.bucket }, s.bytes);
       add('r2watch_storage_objects', { bucket: s.bucket }, s.objects);
     }
     // The account's figures (empty until the account-analytics job has stored some).
     try {
-      for (const [bucket, action, status, requests] of await operationsSince(db, now - 86_400_000)) {
+      for (const [bucket, action, status, requests] of await operationsSince(db, windows.account_from_ms)) {
         add('r2watch_account_requests_24h', { bucket, action, status }, requests);
       }
       const byBucket = new Map();

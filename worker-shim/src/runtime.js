@@ -7,6 +7,7 @@ import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
 import { bucketName } from './storage.js';
 import { instrumentEnv } from './instrument.js';
 import { flushStatements } from './db/metrics.js';
+import { learnOwnPrefix } from './db/metrics.js';
 
 /** The name the breaker guarding the R2 binding is stored under. */
 export const BREAKER_ID = 'r2:BUCKET';
@@ -93,6 +94,7 @@ export class Runtime {
       rt.metricsError = e.message;
       console.error(`r2watch: metrics settings refused, using defaults: ${e.message}`);
     }
+    learnOwnPrefix(rt.engine.call('metrics_settings', {}, now));
     // Email channels without recipients or sender of their own use EMAIL_TO / EMAIL_FROM (a bad
     // value is refused by the engine and logged; such channels then fail to send, saying why).
     try {
@@ -284,13 +286,14 @@ export class Runtime {
   }
 
   async persistFaults(nowMs = Date.now()) {
-    const { faults } = this.engine.call('faults_get', {}, nowMs);
+    // The stored form is the engine's answer as it is: {"faults", "version"}.
+    const stored = this.engine.call('faults_get', {}, nowMs);
     await (this.faultFreeDb ?? this.env.DB).prepare(
       `INSERT INTO fault_injection (id, faults_json, updated_at_ms) VALUES (1, ?, ?)
        ON CONFLICT (id) DO UPDATE SET faults_json = excluded.faults_json,
          updated_at_ms = excluded.updated_at_ms`,
     )
-      .bind(JSON.stringify(faults), nowMs)
+      .bind(JSON.stringify(stored), nowMs)
       .run();
   }
 }

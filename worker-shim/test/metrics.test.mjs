@@ -166,6 +166,16 @@ test('details and status answer per resource and bucket', async () => {
   const calls = await call(worker, 'GET', '/api/usage/details?hours=24&resource=api_calls');
   assert.ok(calls.body.records.reduce((n, r) => n + (r.by_class.free ?? 0), 0) >= 2);
   assert.equal((await call(worker, 'GET', '/api/usage/details?resource=cpu')).status, 400);
+  // Hours are the engine's rule: up to a leap year (8784), the same as /api/health/metrics.
+  const year = await call(worker, 'GET', '/api/usage/details?hours=8784&resource=api_calls');
+  assert.equal(year.status, 200);
+  assert.equal(year.body.hours, 8784);
+  for (const bad of ['0', '8785', '1e3', '-5']) {
+    const refused = await call(worker, 'GET', `/api/usage/details?hours=${bad}&resource=api_calls`);
+    assert.equal(refused.status, 400, bad);
+    assert.equal(refused.body.error.field, 'hours', bad);
+  }
+  assert.equal((await call(worker, 'GET', '/api/usage/export?hours=8785')).status, 400);
   const status = await call(worker, 'GET', '/api/usage/status');
   assert.equal(status.body.buckets[0].bucket, 'r2watch-data');
   assert.equal(status.body.buckets[0].health.circuit_breaker, 'closed');
@@ -192,6 +202,8 @@ test('the inventory counts what the bucket holds, by prefix and type, and the la
   assert.equal(usage.body.inventory.by_user_prefix.admin.photos.objects, mine.filter((o) => inside(o) === 'photos').length);
   assert.equal(usage.body.inventory.largest[0].key, 'users/admin/photos/p2.bin');
   assert.equal(usage.body.growth.latest.objects, mine.length);
+  // The stored inventory state carries its schema version.
+  assert.equal(usage.body.inventory.version, 1);
 });
 
 test('the usage CSV neutralizes a cell that a spreadsheet would run as a formula', async () => {

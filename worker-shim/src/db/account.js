@@ -5,7 +5,7 @@
 // 0020); the engine writes a window's rows as JSON texts (account-commands.cc), each bound to
 // one INSERT as it is. Every window read here is the engine's (account_reads, account_ingest's
 // `store`); SQLite only writes an hour's UTC date (strftime) for the day sums.
-const OWN_PREFIX = '.r2watch';
+import { OWN_PREFIX } from './metrics.js';
 
 /** The collector's state as the engine wrote it, or null before the first run. */
 export async function loadCollectorState(db) {

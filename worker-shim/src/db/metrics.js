@@ -2,8 +2,18 @@
 // operation, metrics_rollup_progress): the SQL of the metrics domain's reads and rollups.
 // Which rows answer a window is the engine's (metrics_read_plan); this file runs its segments.
 
-// r2watch's own keys (health probes) are not the user's usage (core/metrics/rollup.h kOwnPrefix).
-export const OWN_PREFIX = '.r2watch';
+// r2watch's own keys (health probes) are not the user's usage: the engine's prefix
+// (core/metrics/rollup.h kOwnPrefix), read once per isolate from metrics_settings' own_prefix
+// (learnOwnPrefix, when the runtime loads). The one JS binding of it: other modules import it.
+export let OWN_PREFIX = null;
+
+/** Takes r2watch's own key prefix from the engine's metrics settings ({own_prefix}). */
+export function learnOwnPrefix(settings) {
+  if (typeof settings?.own_prefix !== 'string' || settings.own_prefix === '') {
+    throw new Error('metrics settings carry no own_prefix');
+  }
+  OWN_PREFIX = settings.own_prefix;
+}
 // The account-wide rows of every bucket together (core/metrics/rollup.h kAllBuckets).
 export const ALL_BUCKETS = '*';
 const HOUR_MS = 3_600_000;
@@ -374,6 +384,181 @@ export function flushStatements(db, batch, writer, nowMs) {
     ...batch.rows.map((row) => upsertMinuteRow(db, row, writer, nowMs)),
     ...(Array.isArray(batch.account_rows) ? batch.account_rows : []).map((row) => upsertAccountRow(db, row, writer, nowMs)),
   ];
+}
+
+// ---- the usage routes and the inventory ------------------------------------------------------
+
+/** Per-operation minute-row totals of [fromMs, toMs); `user` narrows them to one user's calls. */
+export async function operationTotals(db, fromMs, toMs, bucket, user = null) {
+  const only = narrowed({ bucket, user_id: user });
+  const sql = `SELECT operation, SUM(calls) AS calls, SUM(errors) AS errors, SUM(bytes_up) AS bytes_up,
+      SUM(bytes_down) AS bytes_down, MAX(period_start_ms) AS last_ms
+    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND period_start_ms < ?
+      AND prefix != ?${only.sql} GROUP BY operation`;
+  const { results } = await db.prepare(sql).bind(fromMs, toMs, OWN_PREFIX, ...only.args).all();
+  const totals = {};
+  for (const r of results) {
+    totals[r.operation] = { calls: r.calls, errors: r.errors, bytes_up: r.bytes_up, bytes_down: r.bytes_down };
+  }
+  return { totals, lastMs: Math.max(0, ...results.map((r) => r.last_ms ?? 0)) || null };
+}
+
+/**
+ * Minute rows since `fromMs` summed per step (`stepMs`, the engine's usage_window) and the
+ * `groupBy` columns (calls, errors, bytes), r2watch's own keys left out, for one bucket and one
+ * user when given. Each row's step start is `hour_ms`.
+ */
+export async function stepSums(db, fromMs, stepMs, { bucket, user }, groupBy) {
+  const columns = groupBy.join(', ');
+  const only = narrowed({ bucket, user_id: user });
+  const sql = `SELECT (period_start_ms / ?) * ? AS hour_ms, ${columns}, SUM(calls) AS calls,
+      SUM(errors) AS errors, SUM(bytes_up) AS bytes_up, SUM(bytes_down) AS bytes_down
+    FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?${only.sql}
+    GROUP BY hour_ms, ${columns} ORDER BY hour_ms, ${columns}`;
+  const { results } = await db.prepare(sql).bind(stepMs, stepMs, fromMs, OWN_PREFIX, ...only.args).all();
+  return results;
+}
+
+/** When the last minute row of a bucket (and user, when given) was written, or null. */
+export async function lastOperationMs(db, bucket, user) {
+  const row = await db
+    .prepare(
+      `SELECT MAX(updated_at_ms) AS t FROM storage_metrics WHERE level = 'minute' AND bucket = ?
+         AND prefix != ? AND (?3 IS NULL OR user_id = ?3)`,
+    )
+    .bind(bucket, OWN_PREFIX, user)
+    .first();
+  return row?.t ?? null;
+}
+
+/** Minute rows of the last window (every bucket), r2watch's own keys left out. */
+export async function recentMinuteRows(db, fromMs) {
+  const { results } = await db
+    .prepare(`SELECT ${ROW_COLUMNS} FROM storage_metrics WHERE level = 'minute' AND period_start_ms >= ? AND prefix != ?`)
+    .bind(fromMs, OWN_PREFIX)
+    .all();
+  return results;
+}
+
+/** The buckets with rows or snapshots, `fallback` (r2watch's bucket) first when it has neither. */
+export async function knownBuckets(db, fallback) {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT bucket FROM storage_metrics WHERE level = 'minute'
+       UNION SELECT DISTINCT bucket FROM storage_inventory_snapshots`,
+    )
+    .all();
+  const names = results.map((r) => r.bucket);
+  return names.includes(fallback) ? names : [fallback, ...names];
+}
+
+/** The newest inventory snapshot of a bucket, or null. */
+export async function latestSnapshot(db, bucket) {
+  return db
+    .prepare(
+      `SELECT bucket, taken_at_ms, objects, bytes, inventory_json FROM storage_inventory_snapshots
+        WHERE bucket = ? ORDER BY taken_at_ms DESC LIMIT 1`,
+    )
+    .bind(bucket)
+    .first();
+}
+
+/** Each bucket's newest snapshot totals: [{bucket, objects, bytes}]. */
+export async function latestSnapshotsByBucket(db) {
+  const { results } = await db
+    .prepare(
+      `SELECT s.bucket, s.objects, s.bytes FROM storage_inventory_snapshots s
+        WHERE s.taken_at_ms = (SELECT MAX(taken_at_ms) FROM storage_inventory_snapshots t WHERE t.bucket = s.bucket)`,
+    )
+    .all();
+  return results;
+}
+
+/** A bucket's snapshots since `fromMs`, oldest first: [{taken_at_ms, objects, bytes}]. */
+export async function snapshotsSince(db, bucket, fromMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT taken_at_ms, objects, bytes FROM storage_inventory_snapshots
+        WHERE bucket = ? AND taken_at_ms >= ? ORDER BY taken_at_ms`,
+    )
+    .bind(bucket, fromMs)
+    .all();
+  return results;
+}
+
+/** A user's stored bytes per prefix (non-empty), and their daily peaks from `fromDay` on. */
+export async function userStorageDetail(db, user, fromDay) {
+  const [prefixes, peaks] = await db.batch([
+    db
+      .prepare('SELECT prefix, bytes, objects FROM user_prefix_usage WHERE user_id = ? AND objects > 0 ORDER BY bytes DESC, prefix')
+      .bind(user),
+    db
+      .prepare(
+        `SELECT day, SUM(peak_bytes) AS bytes, SUM(objects) AS objects FROM user_storage_daily_peaks
+          WHERE user_id = ? AND day >= ? GROUP BY day ORDER BY day`,
+      )
+      .bind(user, fromDay),
+  ]);
+  return { prefixes: prefixes.results, peaks: peaks.results };
+}
+
+/** The inventory walk in progress of a bucket ({cursor, state_json, last_key, updated_at_ms}), or null. */
+export async function inventoryProgress(db, bucket) {
+  return db
+    .prepare('SELECT cursor, state_json, last_key, updated_at_ms FROM storage_inventory_progress WHERE bucket = ?')
+    .bind(bucket)
+    .first();
+}
+
+/** Saves where an inventory walk stands (the state: the engine's inventory_add_page answer). */
+export async function saveInventoryProgress(db, bucket, cursor, state, lastKey, nowMs) {
+  await db
+    .prepare(
+      `INSERT INTO storage_inventory_progress (bucket, cursor, state_json, last_key, updated_at_ms)
+       VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (bucket) DO UPDATE SET cursor = excluded.cursor, state_json = excluded.state_json,
+         last_key = excluded.last_key, updated_at_ms = excluded.updated_at_ms`,
+    )
+    .bind(bucket, cursor, JSON.stringify(state), lastKey, nowMs)
+    .run();
+}
+
+/**
+ * A finished walk: its day's peaks per (prefix, storage class), the snapshot, and the walk's
+ * progress row deleted, in one batch.
+ */
+export async function finishInventory(db, bucket, day, state, nowMs) {
+  const peaks = [];
+  for (const [prefix, classes] of Object.entries(state.by_prefix_class ?? {})) {
+    for (const [storageClass, t] of Object.entries(classes)) {
+      peaks.push(
+        db
+          .prepare(
+            `INSERT INTO storage_daily_peaks (day, bucket, prefix, storage_class, peak_bytes, objects, updated_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (day, bucket, prefix, storage_class) DO UPDATE SET
+               peak_bytes = MAX(peak_bytes, excluded.peak_bytes),
+               objects = MAX(objects, excluded.objects), updated_at_ms = excluded.updated_at_ms`,
+          )
+          .bind(day, bucket, prefix, storageClass, t.bytes, t.objects, nowMs),
+      );
+    }
+  }
+  await db.batch([
+    ...peaks,
+    db
+      .prepare(
+        `INSERT INTO storage_inventory_snapshots (bucket, taken_at_ms, objects, bytes, inventory_json)
+         VALUES (?, ?, ?, ?, ?)`,
+      )
+      .bind(bucket, nowMs, state.objects, state.bytes, JSON.stringify(state)),
+    db.prepare('DELETE FROM storage_inventory_progress WHERE bucket = ?').bind(bucket),
+  ]);
+}
+
+/** Deletes minute rows older than `beforeMs` (the engine's metrics_retention); the count deleted. */
+export function deleteMinuteRowsBefore(db, beforeMs) {
+  return db.prepare("DELETE FROM storage_metrics WHERE level = 'minute' AND period_start_ms < ?").bind(beforeMs);
 }
 
 export { HOUR_MS, DAY_MS };

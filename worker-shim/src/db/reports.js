@@ -2,7 +2,7 @@
 // statuses and storage, alert history, daily storage peaks), the stored reports and the report
 // subscriptions. Nothing here decides anything: the engine (report_build) does.
 
-const OWN_PREFIX = '.r2watch';
+import { OWN_PREFIX } from './metrics.js';
 
 /**
  * The period's operation rollups as the engine's row JSON text (sketches spliced in as

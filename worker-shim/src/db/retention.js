@@ -110,3 +110,8 @@ export async function schemaTables(db) {
     .all();
   return results.map((r) => r.name);
 }
+
+/** Deletes the quota reservations of uploads that never finished (expired before `nowMs`). */
+export function deleteExpiredReservations(db, nowMs) {
+  return db.prepare('DELETE FROM quota_reservations WHERE expires_at_ms < ?').bind(nowMs);
+}

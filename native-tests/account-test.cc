@@ -316,7 +316,7 @@ TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
 struct Ingested {
   std::string verdict, reason;
   size_t rows = 0;
-  nlohmann::json stored = nlohmann::json::array();  // the stored rows, parts joined
+  r2w::Json stored = r2w::Json::array();  // the stored rows, parts joined
 };
 Ingested ingest(std::string_view answer, std::string_view dataset = "operations") {
   bindings::Engine engine{kNow};
@@ -333,13 +333,13 @@ Ingested ingest(std::string_view answer, std::string_view dataset = "operations"
     pieces.emplace_back(rest.substr(0, cut));
   }
   pieces.emplace_back(rest);
-  auto out = nlohmann::json::parse(pieces[0]);
+  auto out = r2w::Json::parse(pieces[0]);
   Ingested r{out["verdict"], out["reason"], 0};
   if (!out["store"].is_null()) {
     r.rows = out["store"]["rows"].get<size_t>();
     EXPECT_EQ(out["store"]["parts"].get<size_t>(), pieces.size() - 1);
     for (size_t i = 1; i < pieces.size(); ++i) {
-      for (auto& row : nlohmann::json::parse(pieces[i])) r.stored.push_back(row);
+      for (auto& row : r2w::Json::parse(pieces[i])) r.stored.push_back(row);
     }
   } else {
     EXPECT_EQ(pieces.size(), 1u);
@@ -373,9 +373,8 @@ TEST(AccountAnswer, GroupsBecomeOneRowPerBucketAndHourWithTheirTotals) {
   ASSERT_EQ(r.rows, 2u);
   const int64_t hour_ms = to_epoch_ms(floor_hour(kNow));
   // [hour_ms, bucket, requests, internal_errors, [[action, status, code, requests, bytes]...]]
-  EXPECT_EQ(r.stored[0],
-            nlohmann::json::parse("[" + std::to_string(hour_ms) +
-                                  R"(, "b", 6, 1, [["GetObject", "success", 200, 5, 10],
+  EXPECT_EQ(r.stored[0], r2w::Json::parse("[" + std::to_string(hour_ms) +
+                                          R"(, "b", 6, 1, [["GetObject", "success", 200, 5, 10],
                                  ["PutObject", "internalError", 500, 1, 0]]])"));
   // Escapes in a name are read and written back exactly.
   EXPECT_EQ(r.stored[1][1], "other \"q\" \u00e9");
@@ -395,8 +394,7 @@ TEST(AccountAnswer, StorageIsKeptPerBucketAndStorageClass) {
       "storage");
   EXPECT_EQ(r.verdict, "store") << r.reason;
   ASSERT_EQ(r.rows, 3u);
-  EXPECT_EQ(r.stored[0],
-            nlohmann::json::parse("[\"" + day + R"(", "b", "standard", 100, 1, 2, 0])"));
+  EXPECT_EQ(r.stored[0], r2w::Json::parse("[\"" + day + R"(", "b", "standard", 100, 1, 2, 0])"));
   EXPECT_EQ(r.stored[1][2], "infrequent_access");
   EXPECT_EQ(r.stored[2][2], "standard");  // no class given: Standard
   Ingested bad = ingest(answer_of(g("\"Glacier\"", 1), "r2StorageAdaptiveGroups"), "storage");

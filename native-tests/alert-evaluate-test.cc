@@ -15,7 +15,7 @@
 namespace r2w::alerts {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 constexpr int64_t kMinute = 60'000;
 

@@ -13,7 +13,7 @@
 namespace r2w::alerts {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 Error create_error(const json& body) {
   auto r = new_rule_from_json(body, "generated");

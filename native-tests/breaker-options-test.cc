@@ -5,7 +5,7 @@
 namespace r2w::breaker {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 TEST(BreakerOptions, DefaultsAreValidAndMatchThePlan) {
   Options o;

@@ -360,7 +360,7 @@ TEST_F(BreakerTest, RestoreWithAReshapedWindowKeepsTheState) {
 
 TEST_F(BreakerTest, RestoreRefusesABadSnapshotNamingTheField) {
   CircuitBreaker b = make(Options{});
-  nlohmann::json snap = b.snapshot();
+  r2w::Json snap = b.snapshot();
   snap["schema_version"] = 2;
   EXPECT_EQ(CircuitBreaker::restore(Options{}, snap).error().field, "schema_version");
   snap = b.snapshot();
@@ -372,7 +372,7 @@ TEST_F(BreakerTest, RestoreRefusesABadSnapshotNamingTheField) {
   snap = b.snapshot();
   snap.erase("since_ms");
   EXPECT_EQ(CircuitBreaker::restore(Options{}, snap).error().field, "since_ms");
-  EXPECT_EQ(CircuitBreaker::restore(Options{}, nlohmann::json::array()).error().code,
+  EXPECT_EQ(CircuitBreaker::restore(Options{}, r2w::Json::array()).error().code,
             "invalid_snapshot");
 }
 

@@ -14,7 +14,7 @@
 namespace r2w::cost {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 Money usd_micro(int64_t m) { return Money::micro_usd(m); }
 

@@ -13,7 +13,7 @@
 namespace r2w::cost {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 constexpr uint64_t GB = kBytesPerGb;
 Money usd_micro(int64_t m) { return Money::micro_usd(m); }

@@ -5,7 +5,7 @@
 namespace r2w::faults {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 TEST(FaultPlan, SetsOneOperation) {
   FaultPlan plan;

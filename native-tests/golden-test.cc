@@ -14,7 +14,7 @@ namespace r2w::bindings {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::json;
+using json = r2w::Json;
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);

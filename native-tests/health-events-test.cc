@@ -207,7 +207,7 @@ TEST_F(HealthEvents, OnlyScheduledRoundsMoveTheScheduleClock) {
 
 TEST_F(HealthEvents, StateSurvivesJsonWithItsSchemaVersion) {
   next({.failing = {Operation::kPut, Operation::kList}, .slow = {Operation::kGet}});
-  nlohmann::json j = state_to_json(state);
+  r2w::Json j = state_to_json(state);
   EXPECT_EQ(j["schema_version"], 1);
   auto back = state_from_json(j);
   ASSERT_TRUE(back.ok()) << back.error().message;
@@ -215,7 +215,7 @@ TEST_F(HealthEvents, StateSurvivesJsonWithItsSchemaVersion) {
   j["schema_version"] = 99;
   EXPECT_FALSE(state_from_json(j).ok());
   EXPECT_TRUE(state_from_json(nullptr).ok());
-  EXPECT_FALSE(state_from_json(nlohmann::json::array()).ok());
+  EXPECT_FALSE(state_from_json(r2w::Json::array()).ok());
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ TEST(HealthVerdict, MissingAnalyticsOnlyDegrades) {
   o.analytics_bound = false;
   Verdict v = judge(o, VerdictOptions{});
   EXPECT_EQ(v.overall, Level::kDegraded);
-  nlohmann::json j = verdict_to_json(v);
+  r2w::Json j = verdict_to_json(v);
   EXPECT_EQ(j["components"]["analytics"]["status"], "degraded");
   EXPECT_EQ(j["reasons"].size(), 1u);
 }

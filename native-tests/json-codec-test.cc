@@ -1,11 +1,11 @@
-#include "wasm-bindings/codec/json.h"
-
 #include <gtest/gtest.h>
+
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 TEST(ParseJson, RefusesMalformedTextAsInvalidJson) {
   auto r = parse_json("{\"a\": 1,");

@@ -139,7 +139,7 @@ TEST(LatencySketch, SerializationRoundTripKeepsEveryAnswer) {
     std::mt19937_64 gen(99);
     LatencySketch s;
     for (int i = 0; i < 5'000; ++i) ASSERT_TRUE(s.add(dist.draw(gen)).ok());
-    auto back = LatencySketch::from_json(nlohmann::json::parse(s.to_json().dump()));
+    auto back = LatencySketch::from_json(r2w::Json::parse(s.to_json().dump()));
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_TRUE(back.value() == s) << dist.name;
     for (double q : {0.5, 0.99}) EXPECT_EQ(*back.value().quantile(q), *s.quantile(q));
@@ -153,7 +153,7 @@ TEST(LatencySketch, FromJsonRefusesMalformedInput) {
                           R"({"zero": 0, "bins": [[5, 0]], "sum": 1, "min": 1, "max": 1})",
                           R"({"zero": 1, "bins": [], "sum": 0})",
                           R"({"zero": 0, "bins": [[5, 1]], "sum": 1, "min": 3, "max": 1})"}) {
-    EXPECT_FALSE(LatencySketch::from_json(nlohmann::json::parse(bad)).ok()) << bad;
+    EXPECT_FALSE(LatencySketch::from_json(r2w::Json::parse(bad)).ok()) << bad;
   }
 }
 

@@ -7,7 +7,7 @@
 namespace r2w::health {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 Result<MonitorConfig> update(const std::string& text) {
   return config_from_json(json::parse(text), MonitorConfig{});

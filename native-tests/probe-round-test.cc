@@ -7,7 +7,7 @@
 namespace r2w::health {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 ProbeObservation seen(Operation op, ProbeOutcome outcome, int64_t latency_ms = 10,
                       bool found = false) {

@@ -243,11 +243,10 @@ TEST(ReportRender, EveryFormatCarriesTheSameFigures) {
   EXPECT_NE(out.html.find("<h3>Recommendations</h3>"), std::string::npos);
   EXPECT_EQ(out.text.find('<'), std::string::npos);
   EXPECT_NE(out.markdown.find("### Storage"), std::string::npos);
-  nlohmann::json slack = slack_body(out);
+  r2w::Json slack = slack_body(out);
   EXPECT_EQ(slack["blocks"][0]["type"], "header");
   EXPECT_EQ(slack["blocks"].size(), 2u + 6u + 1u);  // header, context, six sections, link
-  nlohmann::json mail =
-      email_body(out, "r2watch@example.com", {"ops@example.com"}, at("2026-11-30"));
+  r2w::Json mail = email_body(out, "r2watch@example.com", {"ops@example.com"}, at("2026-11-30"));
   std::string raw = mail["raw"];
   EXPECT_NE(raw.find("Content-Type: multipart/alternative; boundary=\"r2watch-"),
             std::string::npos);
@@ -261,7 +260,7 @@ TEST(ReportRender, EveryFormatCarriesTheSameFigures) {
     }
   }
   EXPECT_LE(line, 998u);
-  nlohmann::json gh = github_body(out, "acme/ops", ReportType::kWeekly);
+  r2w::Json gh = github_body(out, "acme/ops", ReportType::kWeekly);
   EXPECT_EQ(gh["requests"][0]["path"], "/repos/acme/ops/issues");
   EXPECT_EQ(gh["requests"][0]["body"]["title"], "Weekly report 2026-W48");
   EXPECT_EQ(gh["requests"][0]["opens_issue"], true);

@@ -401,7 +401,7 @@ TEST(Retention, CutoffsFollowTheSettings) {
 
 TEST(Inventory, CountsUsersObjectsByTheirOwnPrefixAndByUser) {
   Inventory inv;
-  ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([
+  ASSERT_TRUE(inv.add_page(r2w::Json::parse(R"([
       {"key": "users/alice/photos/a.jpg", "size": 500},
       {"key": "users/alice/docs/x.txt", "size": 20},
       {"key": "users/bob/photos/b.jpg", "size": 700},
@@ -432,7 +432,7 @@ TEST(Inventory, CountsUsersObjectsByTheirOwnPrefixAndByUser) {
 
 TEST(Inventory, CountsByPrefixTypeAndKeepsTheLargest) {
   Inventory inv;
-  ASSERT_TRUE(inv.add_page(nlohmann::json::parse(R"([
+  ASSERT_TRUE(inv.add_page(r2w::Json::parse(R"([
       {"key": "photos/a.jpg", "size": 500, "content_type": "image/jpeg"},
       {"key": "photos/b.jpg", "size": 700, "content_type": "image/jpeg"},
       {"key": "readme.txt", "size": 10},
@@ -447,14 +447,14 @@ TEST(Inventory, CountsByPrefixTypeAndKeepsTheLargest) {
   auto back = Inventory::from_json(inv.to_json());
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back.value().to_json(), inv.to_json());
-  EXPECT_EQ(inv.add_page(nlohmann::json::parse(R"([{"key": "x", "size": -1}])")).error().field,
+  EXPECT_EQ(inv.add_page(r2w::Json::parse(R"([{"key": "x", "size": -1}])")).error().field,
             "objects[0].size");
   EXPECT_EQ(inv.total.objects, 3u);
 }
 
 TEST(Inventory, GrowthAgainstOlderSnapshots) {
   constexpr int64_t kDay = 86'400'000;
-  auto g = storage_growth(nlohmann::json::parse(R"([
+  auto g = storage_growth(r2w::Json::parse(R"([
       {"taken_at_ms": 864000000, "objects": 10, "bytes": 1000},
       {"taken_at_ms": 1382400000, "objects": 12, "bytes": 1500},
       {"taken_at_ms": 1468800000, "objects": 15, "bytes": 2000}])"));

@@ -1,7 +1,6 @@
 // core/security: hashing, JWTs, API tokens, roles and scopes, quotas, rate limits, queries.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/security/access.h"
@@ -13,11 +12,12 @@
 #include "core/security/quota.h"
 #include "core/security/sha256.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef-test-secret";
 

@@ -80,9 +80,9 @@ TEST(SlidingWindow, RefusesDataOfAnotherShape) {
   SlidingWindow time(Options{});
   time.record(TimePoint{}, true, false);
   EXPECT_FALSE(count.restore(time.to_json()));
-  nlohmann::json too_long = {{"type", "count_based"}, {"calls", {0, 1, 2}}};
+  r2w::Json too_long = {{"type", "count_based"}, {"calls", {0, 1, 2}}};
   EXPECT_FALSE(count.restore(too_long));
-  nlohmann::json bad_flags = {{"type", "count_based"}, {"calls", {9}}};
+  r2w::Json bad_flags = {{"type", "count_based"}, {"calls", {9}}};
   EXPECT_FALSE(count.restore(bad_flags));
   EXPECT_EQ(count.totals(TimePoint{}).calls, 0u);
 }

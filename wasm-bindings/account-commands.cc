@@ -18,7 +18,6 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,15 +29,15 @@
 #include "core/account/figures.h"
 #include "core/account/storage-classes.h"
 #include "core/common/civil-date.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
 using account::Dataset;
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -3,7 +3,6 @@
 // test notifications, target checks and delivery backoff. The Worker keeps rules, states,
 // silences and settings in D1 and hands them in; the only engine state touched is the breaker
 // (a rule's force_breaker_open action).
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -18,7 +17,7 @@
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace alerts = r2w::alerts;
 
 namespace {

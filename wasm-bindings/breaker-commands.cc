@@ -1,17 +1,16 @@
 // Commands of the breaker, the injected faults and the health verdict.
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <string>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-verdict.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 #include "wasm-bindings/ops-codec.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

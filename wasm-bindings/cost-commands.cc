@@ -3,11 +3,9 @@
 // Worker hands in usage rows, stored price-list versions and budgets; `now` only picks the
 // current month where a command says so.
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/common/civil-date.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/anomaly.h"
 #include "core/cost/budget.h"
 #include "core/cost/cost-json.h"
@@ -18,12 +16,13 @@
 #include "core/cost/usage.h"
 #include "core/cost/user-share.h"
 #include "core/storage/user-namespace.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace cost = r2w::cost;
 
 namespace {

@@ -1,21 +1,20 @@
 // Commands of the health monitor: its config, probe rounds (plan, judgement, events), cleanup,
 // retention, history and metrics queries, and alerts. The Worker keeps config and state in D1
 // and hands them in; the only engine state touched is the breaker (config applies to it).
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/health/health-events.h"
 #include "core/health/monitor-config.h"
 #include "core/health/probe-round.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -1,23 +1,22 @@
 // Commands of the metrics pipeline: settings, flushing minute rollups, merging rollups into
 // coarser levels, history series, usage summaries, retention, and the storage inventory.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/common/csv.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/metrics/history.h"
 #include "core/metrics/inventory.h"
 #include "core/metrics/overview.h"
 #include "core/metrics/rollup.h"
 #include "core/metrics/sampling.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -1,23 +1,22 @@
 // Commands of the Worker's own operation: the job schedule, heartbeats and their judgement.
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/ops/backup.h"
 #include "core/ops/cron.h"
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
 #include "core/ops/retention.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 #include "wasm-bindings/ops-codec.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

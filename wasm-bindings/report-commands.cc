@@ -2,24 +2,23 @@
 // period built from the figures the Worker gathered (with the bodies of its deliveries), and
 // report subscriptions. The one JSON codec of this domain: core/reports/ takes and returns
 // plain structs.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "core/common/civil-date.h"
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/money.h"
 #include "core/cost/price-list.h"
 #include "core/reports/period.h"
 #include "core/reports/render.h"
 #include "core/reports/report.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace rep = r2w::reports;
 
 namespace {

@@ -2,12 +2,10 @@
 // and security-event queries (core/security/). The Worker reads D1 and R2; every decision is
 // made here.
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/security/access.h"
 #include "core/security/audit-query.h"
 #include "core/security/credentials.h"
@@ -15,12 +13,13 @@
 #include "core/security/policy.h"
 #include "core/security/quota.h"
 #include "core/security/sha256.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace sec = r2w::security;
 
 namespace {

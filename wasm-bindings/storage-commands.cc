@@ -1,11 +1,9 @@
 // Commands that check storage API input (object keys, listing queries, upload bodies, custom
 // metadata, multipart parts) and decide how a read is answered (ranges, conditional requests).
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/metrics/inventory.h"
 #include "core/security/access.h"
 #include "core/storage/content-type.h"
@@ -14,12 +12,13 @@
 #include "core/storage/reconcile.h"
 #include "core/storage/upload-policy.h"
 #include "core/storage/user-namespace.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +11,7 @@
 #include "core/alerts/settings.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 
@@ -59,17 +59,17 @@ struct AlertState {
 };
 
 inline constexpr int kAlertStateSchema = 1;
-nlohmann::json state_to_json(const AlertState& s);
-Result<AlertState> state_from_json(const nlohmann::json& j);
-Result<std::vector<AlertState>> states_from_json(const nlohmann::json& j, std::string_view field);
+r2w::Json state_to_json(const AlertState& s);
+Result<AlertState> state_from_json(const r2w::Json& j);
+Result<std::vector<AlertState>> states_from_json(const r2w::Json& j, std::string_view field);
 
 // Notices of one rule type in the last hour, for suppression (a versioned value kept by the
 // Worker between rounds).
 struct Ledger {
   std::map<std::string, std::vector<TimePoint>> notices_by_type;
 };
-nlohmann::json ledger_to_json(const Ledger& l);
-Result<Ledger> ledger_from_json(const nlohmann::json& j);
+r2w::Json ledger_to_json(const Ledger& l);
+Result<Ledger> ledger_from_json(const r2w::Json& j);
 
 // A message to send: built here, sent by the Worker. `key` is the idempotency key: the same
 // state change always gives the same key, so a job run twice stores and sends it once.
@@ -79,11 +79,11 @@ struct Notification {
   ChannelType type = ChannelType::kWebhook;
   std::string kind;  // firing, escalation, repeat, resolved, acknowledged, user, test
   std::vector<std::string> alert_ids;
-  nlohmann::json body;       // the JSON body, or the email {from, to, subject, text, html, raw}
+  r2w::Json body;            // the JSON body, or the email {from, to, subject, text, html, raw}
   std::string path;          // appended to the channel's URL (alertmanager: /api/v2/alerts)
   std::string secret_field;  // body field the Worker fills with the routing key (pagerduty)
 };
-nlohmann::json notification_to_json(Notification n);
+r2w::Json notification_to_json(Notification n);
 
 // An automated response for the Worker (or the engine) to carry out.
 struct Action {
@@ -137,6 +137,6 @@ Result<Notification> test_notification(const Settings& settings, const std::stri
                                        TimePoint now);
 
 // The history-row view of a state (what GET /api/alerts lists).
-nlohmann::json alert_view(const AlertState& s);
+r2w::Json alert_view(const AlertState& s);
 
 }  // namespace r2w::alerts

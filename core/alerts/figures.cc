@@ -11,7 +11,7 @@
 
 namespace r2w::alerts {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "core/alerts/rule.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 
@@ -53,7 +53,7 @@ struct FigureNeeds {
   bool requests = false;  // excessive_requests: each user's requests in the current hour
 };
 FigureNeeds needs_of(const std::vector<Rule>& rules);
-nlohmann::json needs_to_json(const FigureNeeds& n);
+r2w::Json needs_to_json(const FigureNeeds& n);
 
 // Turns what the Worker gathered into series. Input (each member optional):
 // {"operations": [{"window_ms": 300000, "rows": [<storage_metrics row>, ...]}],
@@ -74,10 +74,10 @@ nlohmann::json needs_to_json(const FigureNeeds& n);
 // Operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),
 // per (bucket, prefix) and per (bucket, user). Uploads without at_ms (objects found by the
 // inventory) count in every window. Bad input is refused naming the field.
-Result<std::vector<Series>> series_from_json(const nlohmann::json& figures,
-                                             const FigureNeeds& needs, TimePoint now);
+Result<std::vector<Series>> series_from_json(const r2w::Json& figures, const FigureNeeds& needs,
+                                             TimePoint now);
 
 // Quota users' addresses ({"alice": "alice@example.com"}) from the figures, for notify_user.
-std::map<std::string, std::string> user_emails(const nlohmann::json& figures);
+std::map<std::string, std::string> user_emails(const r2w::Json& figures);
 
 }  // namespace r2w::alerts

@@ -1,11 +1,11 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/alerts/evaluate.h"
 #include "core/alerts/settings.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 
@@ -24,9 +24,9 @@ namespace r2w::alerts {
 //   acknowledged comment on it; resolved comments with who resolved it and the note, then closes
 //   it. "{issue}" in a path is the number of the alert's issue on this channel (the Worker keeps
 //   it).
-nlohmann::json build_body(const Channel& channel, const std::string& kind,
-                          const std::vector<const AlertState*>& alerts, const Settings& settings,
-                          TimePoint now);
+r2w::Json build_body(const Channel& channel, const std::string& kind,
+                     const std::vector<const AlertState*>& alerts, const Settings& settings,
+                     TimePoint now);
 
 // Slack colour of a severity ("#2eb886" for resolved).
 std::string_view slack_color(Severity s, bool resolved);

@@ -6,7 +6,7 @@
 
 namespace r2w::alerts {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

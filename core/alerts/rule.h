@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +9,7 @@
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 
@@ -112,14 +112,13 @@ bool uses_window(RuleType t);
 // Reads a rule. `base` supplies the values of absent fields (a PUT merges over the stored
 // rule; a POST starts from the defaults of the type). Every error names the field, and fields
 // that no rule has are refused.
-Result<Rule> rule_from_json(const nlohmann::json& j, const Rule& base,
-                            std::string_view prefix = "");
+Result<Rule> rule_from_json(const r2w::Json& j, const Rule& base, std::string_view prefix = "");
 // A new rule: `type` is required and picks the type's defaults (statistic, comparison).
-Result<Rule> new_rule_from_json(const nlohmann::json& j, std::string_view fallback_id);
-nlohmann::json rule_to_json(const Rule& rule);
+Result<Rule> new_rule_from_json(const r2w::Json& j, std::string_view fallback_id);
+r2w::Json rule_to_json(const Rule& rule);
 // Stored rules (as rule_to_json wrote them); a stored rule that no longer parses is refused
 // naming `rules[i]`.
-Result<std::vector<Rule>> rules_from_json(const nlohmann::json& j, std::string_view field);
+Result<std::vector<Rule>> rules_from_json(const r2w::Json& j, std::string_view field);
 
 // The rules installed on first start, from the operating plan.
 std::vector<Rule> default_rules();

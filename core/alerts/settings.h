@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +11,7 @@
 #include "core/alerts/target.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 
@@ -96,17 +96,17 @@ enum class InlineUrlCheck : uint8_t { kProduction, kDevelopment, kNone };
 // `email_defaults`: the environment's; an email channel may then leave out `to` and `from`
 // (stored as [] and "": the defaults are used when it is sent). Settings being stored
 // (url_check other than kNone) are refused when neither the channel nor the defaults name them.
-Result<Settings> settings_from_json(const nlohmann::json& j,
+Result<Settings> settings_from_json(const r2w::Json& j,
                                     InlineUrlCheck url_check = InlineUrlCheck::kProduction,
                                     const EmailDefaults& email_defaults = {});
 // `masked`: an inline url shows only its scheme, host and last 4 characters.
-nlohmann::json settings_to_json(const Settings& s, bool masked);
+r2w::Json settings_to_json(const Settings& s, bool masked);
 std::string mask_url(std::string_view url);
 // A settings update holds what GET answered: a channel's `url` in `request` equal to the
 // masked form of the `current` (stored) channel of that name's url is replaced by that stored
 // url, so sending back a masked URL keeps the real one. Any other masked URL in the request is
 // refused (channels[i].url). Only requests are checked: stored settings always load.
-std::optional<Error> restore_masked_urls(nlohmann::json& request, const nlohmann::json& current);
+std::optional<Error> restore_masked_urls(r2w::Json& request, const r2w::Json& current);
 // A GitHub repository written as owner/name (owner: 1-39 of letters, digits and inner hyphens;
 // name: 1-100 of letters, digits, '.', '-', '_', not "." or "..").
 bool is_github_repository(std::string_view repository);
@@ -135,9 +135,9 @@ struct Silence {
   std::string created_by;
 };
 // A new silence: starts_at_ms defaults to now, ends_at_ms must be after it; at least one matcher.
-Result<Silence> silence_from_json(const nlohmann::json& j, std::string_view id, TimePoint now);
-Result<std::vector<Silence>> silences_from_json(const nlohmann::json& j, std::string_view field);
-nlohmann::json silence_to_json(const Silence& s, TimePoint now);
+Result<Silence> silence_from_json(const r2w::Json& j, std::string_view id, TimePoint now);
+Result<std::vector<Silence>> silences_from_json(const r2w::Json& j, std::string_view field);
+r2w::Json silence_to_json(const Silence& s, TimePoint now);
 bool matches(const Silence& s, const std::map<std::string, std::string>& labels, TimePoint now);
 
 }  // namespace r2w::alerts

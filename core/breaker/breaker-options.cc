@@ -80,7 +80,7 @@ bool Options::same_window_as(const Options& other) const {
   return monitoring_window == other.monitoring_window && window_bucket == other.window_bucket;
 }
 
-nlohmann::json options_to_json(const Options& o) {
+r2w::Json options_to_json(const Options& o) {
   return {
       {"window_type", window_type_name(o.window_type)},
       {"window_size_calls", o.window_size_calls},
@@ -98,7 +98,7 @@ nlohmann::json options_to_json(const Options& o) {
   };
 }
 
-Result<Options> options_from_json(const nlohmann::json& j, const Options& base) {
+Result<Options> options_from_json(const r2w::Json& j, const Options& base) {
   Options o = base;
   FieldReader r(j);
   std::string window_type(window_type_name(o.window_type));

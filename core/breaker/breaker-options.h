@@ -1,12 +1,12 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::breaker {
 
@@ -62,7 +62,7 @@ struct Options {
 
 // JSON (snake_case, units in names) <-> Options. `options_from_json` merges the given fields
 // over `base`, refuses unknown fields and wrong types, and validates the result.
-nlohmann::json options_to_json(const Options& options);
-Result<Options> options_from_json(const nlohmann::json& j, const Options& base);
+r2w::Json options_to_json(const Options& options);
+Result<Options> options_from_json(const r2w::Json& j, const Options& base);
 
 }  // namespace r2w::breaker

@@ -248,13 +248,13 @@ std::vector<Transition> CircuitBreaker::take_transitions() {
   return std::exchange(transitions_, {});
 }
 
-nlohmann::json CircuitBreaker::snapshot() const {
+r2w::Json CircuitBreaker::snapshot() const {
   return {
       {"schema_version", kSnapshotSchemaVersion},
       {"state", state_name(state_)},
       {"since_ms", to_epoch_ms(since_)},
       {"consecutive_failures", consecutive_failures_},
-      {"ema_response_ms", ema_response_ms_ ? nlohmann::json(*ema_response_ms_) : nullptr},
+      {"ema_response_ms", ema_response_ms_ ? r2w::Json(*ema_response_ms_) : nullptr},
       {"totals",
        {{"calls", totals_.calls},
         {"failures", totals_.failures},
@@ -268,7 +268,7 @@ nlohmann::json CircuitBreaker::snapshot() const {
   };
 }
 
-Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const nlohmann::json& snap) {
+Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const r2w::Json& snap) {
   if (auto e = options.validate()) return *e;
   if (!snap.is_object()) return bad_snapshot("snapshot");
   if (!snap.contains("schema_version") || snap["schema_version"] != kSnapshotSchemaVersion) {
@@ -276,7 +276,7 @@ Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const nlo
                  .message = "breaker snapshot schema_version must be 1",
                  .field = "schema_version"};
   }
-  auto get_u = [&](const nlohmann::json& obj, const char* key, uint64_t& out) {
+  auto get_u = [&](const r2w::Json& obj, const char* key, uint64_t& out) {
     if (!obj.is_object() || !obj.contains(key) || !obj[key].is_number_unsigned()) return false;
     out = obj[key].get<uint64_t>();
     return true;
@@ -298,14 +298,14 @@ Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const nlo
   } else if (!snap["ema_response_ms"].is_null()) {
     return bad_snapshot("ema_response_ms");
   }
-  const nlohmann::json& totals = snap.value("totals", nlohmann::json());
+  const r2w::Json& totals = snap.value("totals", r2w::Json());
   if (!get_u(totals, "calls", b.totals_.calls)) return bad_snapshot("totals.calls");
   if (!get_u(totals, "failures", b.totals_.failures)) return bad_snapshot("totals.failures");
   if (!get_u(totals, "slow_calls", b.totals_.slow_calls)) return bad_snapshot("totals.slow_calls");
   if (!get_u(totals, "not_permitted", b.totals_.not_permitted)) {
     return bad_snapshot("totals.not_permitted");
   }
-  const nlohmann::json& half = snap.value("half_open", nlohmann::json());
+  const r2w::Json& half = snap.value("half_open", r2w::Json());
   uint64_t done = 0, failures = 0, slow = 0;
   if (!get_u(half, "trials_done", done) || !get_u(half, "trial_failures", failures) ||
       !get_u(half, "trial_slow_calls", slow) || failures > done || slow > done) {
@@ -320,8 +320,8 @@ Result<CircuitBreaker> CircuitBreaker::restore(const Options& options, const nlo
   return b;
 }
 
-nlohmann::json figures_to_json(const WindowFigures& f) {
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nullptr; };
+r2w::Json figures_to_json(const WindowFigures& f) {
+  auto opt = [](const std::optional<double>& v) { return v ? r2w::Json(*v) : nullptr; };
   return {
       {"calls", f.calls},
       {"failures", f.failures},
@@ -333,7 +333,7 @@ nlohmann::json figures_to_json(const WindowFigures& f) {
   };
 }
 
-nlohmann::json transition_to_json(const Transition& t) {
+r2w::Json transition_to_json(const Transition& t) {
   return {
       {"from", state_name(t.from)},
       {"to", state_name(t.to)},
@@ -343,11 +343,11 @@ nlohmann::json transition_to_json(const Transition& t) {
   };
 }
 
-nlohmann::json status_to_json(const Status& s) {
+r2w::Json status_to_json(const Status& s) {
   return {
       {"state", state_name(s.state)},
       {"since_ms", to_epoch_ms(s.since)},
-      {"retry_after_ms", s.retry_after ? nlohmann::json(s.retry_after->count()) : nullptr},
+      {"retry_after_ms", s.retry_after ? r2w::Json(s.retry_after->count()) : nullptr},
       {"window", figures_to_json(s.figures)},
       {"totals",
        {{"calls", s.totals.calls},

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "core/breaker/sliding-window.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::breaker {
 
@@ -95,7 +95,7 @@ class CircuitBreaker {
   static Result<CircuitBreaker> create(const Options& options, TimePoint now);
   // Rebuilds a breaker from `snapshot()` output. Window data that does not fit `options`
   // (the window was reshaped) is dropped; the state and its timing are kept.
-  static Result<CircuitBreaker> restore(const Options& options, const nlohmann::json& snapshot);
+  static Result<CircuitBreaker> restore(const Options& options, const r2w::Json& snapshot);
 
   // Asks to make one call. A permitted call must be followed by exactly one `record()` or
   // `release()`. May change state (OPEN -> HALF_OPEN after the wait, HALF_OPEN -> OPEN on
@@ -133,7 +133,7 @@ class CircuitBreaker {
   size_t pending_transitions() const { return transitions_.size(); }
 
   // Everything needed to continue after the wasm instance is gone, with a schema version.
-  nlohmann::json snapshot() const;
+  r2w::Json snapshot() const;
 
  private:
   CircuitBreaker(const Options& options, TimePoint now);
@@ -157,8 +157,8 @@ class CircuitBreaker {
   std::vector<Transition> transitions_;
 };
 
-nlohmann::json figures_to_json(const WindowFigures& f);
-nlohmann::json transition_to_json(const Transition& t);
-nlohmann::json status_to_json(const Status& s);
+r2w::Json figures_to_json(const WindowFigures& f);
+r2w::Json transition_to_json(const Transition& t);
+r2w::Json status_to_json(const Status& s);
 
 }  // namespace r2w::breaker

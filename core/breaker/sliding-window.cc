@@ -86,17 +86,17 @@ void SlidingWindow::clear() {
   for (Bucket& b : buckets_) b = Bucket{.index = INT64_MIN};
 }
 
-nlohmann::json SlidingWindow::to_json() const {
-  nlohmann::json j;
+r2w::Json SlidingWindow::to_json() const {
+  r2w::Json j;
   j["type"] = window_type_name(type_);
   if (type_ == WindowType::kCountBased) {
-    nlohmann::json calls = nlohmann::json::array();
+    r2w::Json calls = r2w::Json::array();
     size_t start = (ring_next_ + ring_.size() - ring_size_) % ring_.size();
     for (size_t i = 0; i < ring_size_; ++i) calls.push_back(ring_[(start + i) % ring_.size()]);
     j["calls"] = std::move(calls);
     return j;
   }
-  nlohmann::json buckets = nlohmann::json::array();
+  r2w::Json buckets = r2w::Json::array();
   std::vector<const Bucket*> live;
   for (const Bucket& b : buckets_) {
     if (b.index != INT64_MIN && b.calls > 0) live.push_back(&b);
@@ -109,7 +109,7 @@ nlohmann::json SlidingWindow::to_json() const {
   return j;
 }
 
-bool SlidingWindow::restore(const nlohmann::json& j) {
+bool SlidingWindow::restore(const r2w::Json& j) {
   clear();
   if (!j.is_object() || !j.contains("type") || !j["type"].is_string() ||
       j["type"].get<std::string>() != window_type_name(type_)) {

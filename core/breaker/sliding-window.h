@@ -1,11 +1,11 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/breaker/breaker-options.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::breaker {
 
@@ -29,10 +29,10 @@ class SlidingWindow {
 
   // Schema: {"type": "count_based", "calls": [flags...]} (oldest first; bit 0 failed, bit 1
   // slow) or {"type": "time_based", "buckets": [[bucket_index, calls, failures, slow], ...]}.
-  nlohmann::json to_json() const;
+  r2w::Json to_json() const;
   // Loads what to_json wrote for the same window shape; false (and an empty window) if the
   // data does not fit this window.
-  bool restore(const nlohmann::json& j);
+  bool restore(const r2w::Json& j);
 
  private:
   struct Bucket {

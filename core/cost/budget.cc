@@ -4,7 +4,7 @@
 
 namespace r2w::cost {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +10,7 @@
 #include "core/common/result.h"
 #include "core/cost/money.h"
 #include "core/cost/month.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
@@ -25,10 +25,10 @@ struct Budget {
 // {"budgets": [{"bucket": "photos" (absent or null: the account), "monthly_usd": "25.00" or
 //  25, "warn_at_pct": 80}, ...]}: at most 1,000 budgets, one per scope. Errors name the field
 // ("budgets[1].monthly_usd").
-Result<std::vector<Budget>> budgets_from_json(const nlohmann::json& j);
+Result<std::vector<Budget>> budgets_from_json(const r2w::Json& j);
 // {"budgets": [{"bucket": null | "photos", "monthly_usd": "25.00", "monthly_micro_usd": n,
 //  "warn_at_pct": 80}]}, the shape budgets_from_json reads back.
-nlohmann::json budgets_to_json(std::span<const Budget> budgets);
+r2w::Json budgets_to_json(std::span<const Budget> budgets);
 
 // Where a budget stands in the month (figures of the bucket's attributed share, or of the
 // account's total).

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
 
@@ -11,6 +10,7 @@
 #include "core/cost/budget.h"
 #include "core/cost/month.h"
 #include "core/cost/price-list.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
@@ -19,29 +19,29 @@ namespace r2w::cost {
 
 // {"storage_micro_usd", "class_a_micro_usd", "class_b_micro_usd", "retrieval_micro_usd",
 //  "total_micro_usd", "total_usd"}: the bill's lines summed over storage classes.
-nlohmann::json totals_json(const Bill& bill);
+r2w::Json totals_json(const Bill& bill);
 
 // totals_json plus, for each class in `classes`, {"lines": [line...], "total_micro_usd",
 // "total_usd"}; a line is {"line", "usage", "usage_unit", "free_tier", "billable",
 // "billing_unit", "unit_price_usd", "cost_micro_usd", "cost_usd", "rounding"}.
-nlohmann::json bill_json(const Bill& bill, std::array<bool, kStorageClassCount> classes);
+r2w::Json bill_json(const Bill& bill, std::array<bool, kStorageClassCount> classes);
 
 // The classes a bill has usage in.
 std::array<bool, kStorageClassCount> classes_used(const Bill& bill);
 
 // {"effective_from", "source"}: which price list priced an answer.
-nlohmann::json pricing_ref_json(const PriceList& p);
+r2w::Json pricing_ref_json(const PriceList& p);
 
 // [{key_name: key, "storage_micro_usd", ..., "total_micro_usd", "total_usd", "share_pct"}]
-nlohmann::json shares_json(std::span<const Share> shares, Money total, std::string_view key_name);
+r2w::Json shares_json(std::span<const Share> shares, Money total, std::string_view key_name);
 
 // The whole month report: month_to_date (bill_json), daily average, forecast (with its method),
 // trend, by_bucket.
-nlohmann::json month_report_json(const MonthReport& r, const PriceList& prices,
-                                 const ForecastOptions& forecast);
+r2w::Json month_report_json(const MonthReport& r, const PriceList& prices,
+                            const ForecastOptions& forecast);
 
-nlohmann::json budget_status_json(std::span<const BudgetStatus> statuses);
-nlohmann::json anomaly_json(const AnomalyReport& r, const AnomalyOptions& options);
+r2w::Json budget_status_json(std::span<const BudgetStatus> statuses);
+r2w::Json anomaly_json(const AnomalyReport& r, const AnomalyOptions& options);
 
 // The forecast method, in words (also in the README).
 std::string_view forecast_method();

@@ -2,12 +2,12 @@
 
 #include <cmath>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/usage.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -1,12 +1,12 @@
 #pragma once
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/common/result.h"
 #include "core/cost/bill.h"
 #include "core/cost/price-list.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
@@ -26,7 +26,7 @@ struct EstimateInput {
 //   retrieval_gb       GB read or copied (up to 10^9).
 // GB figures are taken to the nearest byte (1 GB = 10^9 bytes). Errors name the field
 // ("standard.class_a"); giving both storage_gb_months and stored_gb is refused.
-Result<EstimateInput> estimate_from_json(const nlohmann::json& body, const PriceList& prices);
+Result<EstimateInput> estimate_from_json(const r2w::Json& body, const PriceList& prices);
 
 // The bill of the request, priced over kEstimatePeriodDays (30) like any month.
 Result<Bill> estimate(const PriceList& prices, const EstimateInput& in);

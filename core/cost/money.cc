@@ -38,7 +38,7 @@ std::string format_usd_exact(Money m) {
   return s;
 }
 
-std::optional<Money> usd_from_json(const nlohmann::json& v, Money max) {
+std::optional<Money> usd_from_json(const r2w::Json& v, Money max) {
   int64_t micro = 0;
   if (v.is_string()) {
     const std::string& s = v.get_ref<const std::string&>();

@@ -2,11 +2,12 @@
 
 #include <compare>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
+
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
@@ -57,7 +58,7 @@ std::string format_usd(Money m, int decimals = 2);
 std::string format_usd_exact(Money m);
 // A non-negative dollar amount from JSON: a decimal string with at most 6 decimals ("4.50"),
 // or a number (taken to the nearest micro-dollar). nullopt for anything else or above `max`.
-std::optional<Money> usd_from_json(const nlohmann::json& v, Money max);
+std::optional<Money> usd_from_json(const r2w::Json& v, Money max);
 
 // Integer helpers on exact quantities.
 Wide div_ceil(Wide n, Wide d);

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +10,7 @@
 #include "core/common/civil-date.h"
 #include "core/common/result.h"
 #include "core/cost/money.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
@@ -83,8 +83,8 @@ PriceList default_price_list();
 // Fields absent from `j` keep their value in `base` (a partial update). Refuses unknown
 // fields, wrong types, prices above $1,000,000 per unit, minimum durations above 365 days,
 // and an effective_from that is not the first day of a month, naming the field.
-Result<PriceList> price_list_from_json(const nlohmann::json& j, const PriceList& base);
-nlohmann::json price_list_to_json(const PriceList& p);
+Result<PriceList> price_list_from_json(const r2w::Json& j, const PriceList& base);
+r2w::Json price_list_to_json(const PriceList& p);
 
 // The version that prices `month`: the one with the latest effective_from on or before the
 // month's first day; the default list when none is. `versions` may be in any order.
@@ -92,7 +92,6 @@ PriceList price_list_for(std::span<const PriceList> versions, YearMonth month);
 
 // Parses stored versions ([price list, ...]) over the default, naming the field
 // ("pricing[2].standard.class_a_usd_per_million") when one is invalid.
-Result<std::vector<PriceList>> price_versions_from_json(const nlohmann::json& j,
-                                                        std::string_view field);
+Result<std::vector<PriceList>> price_versions_from_json(const r2w::Json& j, std::string_view field);
 
 }  // namespace r2w::cost

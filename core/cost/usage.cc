@@ -1,11 +1,11 @@
 #include "core/cost/usage.h"
 
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/operation-class.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "core/common/result.h"
 #include "core/cost/bill.h"
 #include "core/cost/price-list.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::cost {
 
@@ -49,7 +49,7 @@ inline constexpr uint64_t kMaxUsageFigure = UINT64_C(9'007'199'254'740'992);
 // date and bucket are required, the rest optional (storage_class defaults to standard).
 // Operation names are looked up in operation_class_table(); an unknown one is refused.
 // Errors name the field: "usage[3].operations.Frobnicate".
-Result<std::vector<UsageRow>> usage_rows_from_json(const nlohmann::json& j, std::string_view field);
+Result<std::vector<UsageRow>> usage_rows_from_json(const r2w::Json& j, std::string_view field);
 
 // What a row uses when priced as `as_class` (its own class, or another for a what-if): the
 // day's peak as one day of byte-days, plus the byte-days its early deletes still owe under

@@ -43,7 +43,7 @@ bool set(const Fault& f) { return f.error_rate > 0 || f.added_latency > Duration
 
 }  // namespace
 
-Result<std::vector<std::string>> FaultPlan::apply(const nlohmann::json& body) {
+Result<std::vector<std::string>> FaultPlan::apply(const r2w::Json& body) {
   if (body.is_object() && body.contains("faults")) {
     // What GET /api/admin/faults answers ({"faults": <to_json>}), sent back: the whole plan.
     FieldReader top(body);
@@ -120,8 +120,8 @@ bool FaultPlan::active() const {
   return set(d1_.fault) || clock_skew_ > Duration(0);
 }
 
-nlohmann::json FaultPlan::to_json() const {
-  nlohmann::json j = nlohmann::json::object();
+r2w::Json FaultPlan::to_json() const {
+  r2w::Json j = r2w::Json::object();
   for (Operation op : kAllOperations) {
     const Fault& f = fault(op);
     if (!set(f)) continue;
@@ -137,7 +137,7 @@ nlohmann::json FaultPlan::to_json() const {
   return j;
 }
 
-Status FaultPlan::restore(const nlohmann::json& j) {
+Status FaultPlan::restore(const r2w::Json& j) {
   FieldReader top(j);
   std::array<Fault, kAllOperations.size()> loaded{};
   for (Operation op : kAllOperations) {

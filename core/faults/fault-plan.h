@@ -1,13 +1,13 @@
 #pragma once
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/common/operation.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::faults {
 
@@ -48,7 +48,7 @@ class FaultPlan {
   //  or what GET answers, {"faults": <to_json>}: the whole plan (what is not in it has no
   //  fault). Returns the names of what changed (operations, "d1", "clock"). Nothing changes
   //  when the body is refused.
-  Result<std::vector<std::string>> apply(const nlohmann::json& body);
+  Result<std::vector<std::string>> apply(const r2w::Json& body);
   void clear() {
     faults_ = {};
     d1_ = {};
@@ -68,9 +68,9 @@ class FaultPlan {
 
   // {"get": {"error_rate": .., "latency_ms": ..}, ..., "d1": {"error_rate", "latency_ms",
   // "fail"}, "clock": {"skew_ms"}} for everything with a fault.
-  nlohmann::json to_json() const;
+  r2w::Json to_json() const;
   // Loads what to_json wrote (validated like apply); nothing changes when refused.
-  Status restore(const nlohmann::json& j);
+  Status restore(const r2w::Json& j);
 
  private:
   std::array<Fault, kAllOperations.size()> faults_{};

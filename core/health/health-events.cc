@@ -9,7 +9,7 @@ namespace r2w::health {
 
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 constexpr int kStateSchemaVersion = 1;
 

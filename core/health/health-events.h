@@ -2,7 +2,6 @@
 
 #include <array>
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +10,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/health/probe-round.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 
@@ -79,9 +79,9 @@ struct MonitorState {
   std::optional<RoundSummary> last_round;
 };
 
-nlohmann::json state_to_json(const MonitorState& state);
+r2w::Json state_to_json(const MonitorState& state);
 // Reads `state_to_json` output; null or an empty object is a fresh state.
-Result<MonitorState> state_from_json(const nlohmann::json& j);
+Result<MonitorState> state_from_json(const r2w::Json& j);
 
 struct DerivedEvents {
   MonitorState next;
@@ -98,6 +98,6 @@ struct DerivedEvents {
 DerivedEvents derive_events(const MonitorState& previous, const RoundSummary& round, TimePoint now,
                             bool scheduled, const EventOptions& options);
 
-nlohmann::json event_to_json(const HealthEvent& e);
+r2w::Json event_to_json(const HealthEvent& e);
 
 }  // namespace r2w::health

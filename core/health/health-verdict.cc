@@ -125,13 +125,12 @@ Verdict judge(const Observations& obs, const VerdictOptions& options) {
   return v;
 }
 
-nlohmann::json verdict_to_json(const Verdict& v) {
-  nlohmann::json components = nlohmann::json::object();
-  nlohmann::json reasons = nlohmann::json::array();
+r2w::Json verdict_to_json(const Verdict& v) {
+  r2w::Json components = r2w::Json::object();
+  r2w::Json reasons = r2w::Json::array();
   for (const Component& c : v.components) {
-    components[c.name] = {
-        {"status", level_name(c.level)},
-        {"reason", c.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.reason)}};
+    components[c.name] = {{"status", level_name(c.level)},
+                          {"reason", c.reason.empty() ? r2w::Json(nullptr) : r2w::Json(c.reason)}};
     if (!c.reason.empty()) reasons.push_back(c.name + ": " + c.reason);
   }
   return {{"status", level_name(v.overall)}, {"components", components}, {"reasons", reasons}};

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +9,7 @@
 #include "core/common/time.h"
 #include "core/health/probe-round.h"
 #include "core/ops/jobs.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 
@@ -64,6 +64,6 @@ struct Verdict {
 // check, analytics by its binding. Overall is the worst component, except that analytics alone
 // never makes it unhealthy.
 Verdict judge(const Observations& obs, const VerdictOptions& options);
-nlohmann::json verdict_to_json(const Verdict& v);
+r2w::Json verdict_to_json(const Verdict& v);
 
 }  // namespace r2w::health

@@ -11,7 +11,7 @@ namespace r2w::health {
 
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 constexpr std::array<std::string_view, 10> kFieldNames = {
     "checkInterval",         "timeout",      "failureThreshold", "recoveryTimeout",

@@ -1,13 +1,13 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "core/breaker/breaker-options.h"
 #include "core/common/operation.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 
@@ -48,14 +48,14 @@ struct MonitorConfig {
   std::vector<FieldProblem> problems() const;
 };
 
-nlohmann::json config_to_json(const MonitorConfig& config);
+r2w::Json config_to_json(const MonitorConfig& config);
 
 // Merges the fields present in `update` over `base` and validates the result. Every bad field
 // is reported (unknown names, wrong types, out of range, inconsistent), each in
 // Error::problems, and nothing is returned then: an update is applied whole or not at all.
 // The form GET answers, {"config": {...}, "monitoring": "running"|"stopped"}, is taken too
 // (`monitoring` when it agrees with enabled; fields then named config.<field>).
-Result<MonitorConfig> config_from_json(const nlohmann::json& update, const MonitorConfig& base);
+Result<MonitorConfig> config_from_json(const r2w::Json& update, const MonitorConfig& base);
 
 // The breaker options this config implies: `base` with failureThreshold,
 // recoveryTimeout and slowResponseThreshold put in their place.

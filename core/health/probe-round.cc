@@ -11,7 +11,7 @@ namespace r2w::health {
 
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 constexpr std::array<std::pair<ProbeStatus, std::string_view>, 6> kStatusNames = {{
     {ProbeStatus::kOk, "ok"},
@@ -266,7 +266,8 @@ Result<RoundSummary> summary_from_json(const json& j) {
   auto parsed_state = breaker::parse_state(state);
   if (!parsed_state) return invalid_field("breaker_state", "breaker_state is not a state name");
   s.breaker_state = *parsed_state;
-  if (has_rate && j["error_rate_pct"].is_number()) s.error_rate_pct = j["error_rate_pct"];
+  if (has_rate && j["error_rate_pct"].is_number())
+    s.error_rate_pct = j["error_rate_pct"].get<double>();
   auto read_ops = [&](bool has, const char* name,
                       std::vector<Operation>& out) -> std::optional<Error> {
     if (!has) return std::nullopt;

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +11,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/health/monitor-config.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
 
@@ -46,7 +46,7 @@ struct ProbePlan {
 // `nonce` makes keys unique between rounds that start in the same millisecond (1..64 letters,
 // digits, '-' or '_'). The round id is "<now_ms>-<nonce>".
 Result<ProbePlan> plan_round(const MonitorConfig& config, std::string_view nonce, TimePoint now);
-nlohmann::json plan_to_json(const ProbePlan& plan);
+r2w::Json plan_to_json(const ProbePlan& plan);
 
 // Whether a scheduled (cron) round runs now: not when monitoring is stopped, nor sooner than
 // `checkInterval` after the last scheduled round (exactly `checkInterval` later runs).
@@ -121,9 +121,9 @@ struct RoundSummary {
 RoundSummary summarize(const std::vector<ProbeResult>& results, breaker::State breaker_state,
                        TimePoint at);
 
-nlohmann::json result_to_json(const ProbeResult& r);
-nlohmann::json summary_to_json(const RoundSummary& s);
-Result<RoundSummary> summary_from_json(const nlohmann::json& j);
+r2w::Json result_to_json(const ProbeResult& r);
+r2w::Json summary_to_json(const RoundSummary& s);
+Result<RoundSummary> summary_from_json(const r2w::Json& j);
 
 // Keys under the probe prefix that a round left behind and that are older than `older_than`
 // (their creation time is in the key); other keys are never chosen.

@@ -32,9 +32,7 @@ int64_t floor_to(int64_t t, int64_t step) {
   return q * step;
 }
 
-nlohmann::json maybe(std::optional<double> v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
+r2w::Json maybe(std::optional<double> v) { return v ? r2w::Json(*v) : r2w::Json(nullptr); }
 
 double mbps(uint64_t bytes, Duration window) {
   return static_cast<double>(bytes) * 8.0 / (static_cast<double>(window.count()) / 1000.0) / 1e6;
@@ -109,8 +107,8 @@ ReadPlan plan_reads(TimePoint from, TimePoint to, std::optional<TimePoint> hours
   return plan;
 }
 
-nlohmann::json read_plan_to_json(const ReadPlan& plan) {
-  nlohmann::json segments = nlohmann::json::array();
+r2w::Json read_plan_to_json(const ReadPlan& plan) {
+  r2w::Json segments = r2w::Json::array();
   for (const ReadSegment& s : plan.segments) {
     segments.push_back({{"level", level_name(s.level)},
                         {"source", s.source == Source::kRollup ? "rollup" : "live"},
@@ -120,7 +118,7 @@ nlohmann::json read_plan_to_json(const ReadPlan& plan) {
   return {{"from_ms", to_epoch_ms(plan.from)}, {"segments", std::move(segments)}};
 }
 
-nlohmann::json plan_to_json(const HistoryPlan& p) {
+r2w::Json plan_to_json(const HistoryPlan& p) {
   return {{"range", p.range},
           {"level", level_name(p.level)},
           {"step_ms", p.step.count()},
@@ -140,16 +138,16 @@ std::vector<Point> build_series(const std::vector<Row>& rows, const HistoryPlan&
   return points;
 }
 
-nlohmann::json point_to_json(const Point& p) {
+r2w::Json point_to_json(const Point& p) {
   const Figures& f = p.figures;
   std::optional<double> avg;
   if (f.latency.count() > 0) avg = f.latency.sum() / static_cast<double>(f.latency.count());
   return {{"t_ms", to_epoch_ms(p.start)},
           {"calls", f.calls},
           {"errors", f.errors},
-          {"error_rate_pct", f.calls ? nlohmann::json(static_cast<double>(f.errors) * 100.0 /
-                                                      static_cast<double>(f.calls))
-                                     : nlohmann::json(nullptr)},
+          {"error_rate_pct",
+           f.calls ? r2w::Json(static_cast<double>(f.errors) * 100.0 / static_cast<double>(f.calls))
+                   : r2w::Json(nullptr)},
           {"bytes_up", f.bytes_up},
           {"bytes_down", f.bytes_down},
           {"avg_ms", maybe(avg)},
@@ -166,11 +164,11 @@ std::optional<Duration> usage_period_length(std::string_view period) {
   return std::nullopt;
 }
 
-nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
-                             Duration window) {
+r2w::Json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
+                        Duration window) {
   OperationTotals all;
   std::map<std::string, uint64_t> by_class = {{"A", 0}, {"B", 0}, {"free", 0}};
-  nlohmann::json by_operation = nlohmann::json::object();
+  r2w::Json by_operation = r2w::Json::object();
   for (Operation op : kAllOperations) {
     const OperationTotals& t = totals[static_cast<size_t>(op)];
     all.calls += t.calls;
@@ -198,9 +196,9 @@ nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.si
         {"class_b", by_class["B"]},
         {"free", by_class["free"]}}},
       {"errors", all.errors},
-      {"error_rate_pct", all.calls ? nlohmann::json(static_cast<double>(all.errors) * 100.0 /
-                                                    static_cast<double>(all.calls))
-                                   : nlohmann::json(nullptr)},
+      {"error_rate_pct", all.calls ? r2w::Json(static_cast<double>(all.errors) * 100.0 /
+                                               static_cast<double>(all.calls))
+                                   : r2w::Json(nullptr)},
       {"by_operation", by_operation},
   };
 }

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <array>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -10,6 +9,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/metrics/rollup.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -28,7 +28,7 @@ struct HistoryPlan {
   TimePoint to;
 };
 Result<HistoryPlan> plan_history(std::string_view range, TimePoint now);
-nlohmann::json plan_to_json(const HistoryPlan& plan);
+r2w::Json plan_to_json(const HistoryPlan& plan);
 
 // Which stored rows answer a window [from, to): the one rule of every reader of rollups.
 // Complete days come from day rows, complete hours from hour rows (written by the rollup
@@ -52,7 +52,7 @@ struct ReadPlan {
 };
 ReadPlan plan_reads(TimePoint from, TimePoint to, std::optional<TimePoint> hours_complete_before,
                     std::optional<TimePoint> days_complete_before, Scope scope, Level coarsest);
-nlohmann::json read_plan_to_json(const ReadPlan& plan);
+r2w::Json read_plan_to_json(const ReadPlan& plan);
 
 struct Point {
   TimePoint start;
@@ -62,7 +62,7 @@ struct Point {
 // that start inside it; rows outside [from, to) are ignored.
 std::vector<Point> build_series(const std::vector<Row>& rows, const HistoryPlan& plan);
 // {t_ms, calls, errors, error_rate_pct, bytes_up, bytes_down, avg_ms, p50_ms, p95_ms, p99_ms}
-nlohmann::json point_to_json(const Point& p);
+r2w::Json point_to_json(const Point& p);
 
 // Summed counters per operation over a usage period (what the database adds up).
 struct OperationTotals {
@@ -77,7 +77,7 @@ std::optional<Duration> usage_period_length(std::string_view period);
 
 // Bandwidth, API calls by class and by operation, error rate and average throughput over
 // a window of `window` length.
-nlohmann::json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
-                             Duration window);
+r2w::Json usage_summary(const std::array<OperationTotals, kAllOperations.size()>& totals,
+                        Duration window);
 
 }  // namespace r2w::metrics

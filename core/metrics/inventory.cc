@@ -21,13 +21,13 @@ void tally(std::map<std::string, Tally>& groups, const std::string& name, uint64
   it->second.bytes += size;
 }
 
-nlohmann::json groups_to_json(const std::map<std::string, Tally>& groups) {
-  nlohmann::json j = nlohmann::json::object();
+r2w::Json groups_to_json(const std::map<std::string, Tally>& groups) {
+  r2w::Json j = r2w::Json::object();
   for (const auto& [name, t] : groups) j[name] = {{"objects", t.objects}, {"bytes", t.bytes}};
   return j;
 }
 
-bool groups_from_json(const nlohmann::json& j, std::map<std::string, Tally>& out) {
+bool groups_from_json(const r2w::Json& j, std::map<std::string, Tally>& out) {
   if (!j.is_object()) return false;
   for (const auto& [name, t] : j.items()) {
     if (!t.is_object() || !t.contains("objects") || !t["objects"].is_number_unsigned() ||
@@ -55,7 +55,7 @@ std::string key_prefix(std::string_view key) {
   return std::string(key.substr(0, slash));
 }
 
-Status Inventory::add_page(const nlohmann::json& objects) {
+Status Inventory::add_page(const r2w::Json& objects) {
   if (!objects.is_array()) return invalid_field("objects", "objects must be an array");
   for (size_t i = 0; i < objects.size(); ++i) {
     const auto& o = objects[i];
@@ -121,16 +121,16 @@ Status Inventory::add_page(const nlohmann::json& objects) {
   return Ok{};
 }
 
-nlohmann::json Inventory::to_json() const {
-  nlohmann::json prefix_classes = nlohmann::json::object();
+r2w::Json Inventory::to_json() const {
+  r2w::Json prefix_classes = r2w::Json::object();
   for (const auto& [prefix, classes] : by_prefix_class) {
     prefix_classes[prefix] = groups_to_json(classes);
   }
-  nlohmann::json user_prefixes = nlohmann::json::object();
+  r2w::Json user_prefixes = r2w::Json::object();
   for (const auto& [user, prefixes] : by_user_prefix) {
     user_prefixes[user] = groups_to_json(prefixes);
   }
-  nlohmann::json top = nlohmann::json::array();
+  r2w::Json top = r2w::Json::array();
   for (const auto& [key, size] : largest) top.push_back({{"key", key}, {"size", size}});
   return {{"started_at_ms", to_epoch_ms(started)},
           {"objects", total.objects},
@@ -143,7 +143,7 @@ nlohmann::json Inventory::to_json() const {
           {"largest", top}};
 }
 
-Result<Inventory> Inventory::from_json(const nlohmann::json& j) {
+Result<Inventory> Inventory::from_json(const r2w::Json& j) {
   auto bad = [](const char* field) {
     return Error{.code = "invalid_inventory",
                  .message = std::string("inventory field ") + field + " is missing or malformed",
@@ -190,7 +190,7 @@ Result<Inventory> Inventory::from_json(const nlohmann::json& j) {
   return inv;
 }
 
-nlohmann::json storage_growth(const nlohmann::json& snapshots) {
+r2w::Json storage_growth(const r2w::Json& snapshots) {
   struct Snap {
     int64_t at;
     uint64_t objects, bytes;
@@ -207,9 +207,9 @@ nlohmann::json storage_growth(const nlohmann::json& snapshots) {
     }
   }
   std::sort(snaps.begin(), snaps.end(), [](const Snap& a, const Snap& b) { return a.at < b.at; });
-  if (snaps.empty()) return {{"latest", nullptr}, {"changes", nlohmann::json::object()}};
+  if (snaps.empty()) return {{"latest", nullptr}, {"changes", r2w::Json::object()}};
   const Snap& latest = snaps.back();
-  nlohmann::json changes = nlohmann::json::object();
+  r2w::Json changes = r2w::Json::object();
   for (auto [name, days] : {std::pair{"1d", 1}, std::pair{"7d", 7}, std::pair{"30d", 30}}) {
     int64_t cutoff = latest.at - static_cast<int64_t>(days) * 86'400'000;
     const Snap* base = nullptr;
@@ -225,9 +225,9 @@ nlohmann::json storage_growth(const nlohmann::json& snapshots) {
     changes[name] = {{"since_ms", base->at},
                      {"bytes_delta", db},
                      {"objects_delta", dobj},
-                     {"bytes_pct", base->bytes ? nlohmann::json(static_cast<double>(db) * 100.0 /
-                                                                static_cast<double>(base->bytes))
-                                               : nlohmann::json(nullptr)}};
+                     {"bytes_pct", base->bytes ? r2w::Json(static_cast<double>(db) * 100.0 /
+                                                           static_cast<double>(base->bytes))
+                                               : r2w::Json(nullptr)}};
   }
   return {{"latest",
            {{"taken_at_ms", latest.at}, {"objects", latest.objects}, {"bytes", latest.bytes}}},

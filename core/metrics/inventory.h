@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +9,7 @@
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -46,10 +46,10 @@ struct Inventory {
   // (R2's storage class names "Standard" / "InfrequentAccess"; absent means Standard). Objects
   // under the
   // reserved prefix (r2watch's own probes) are not counted. Refused whole on bad input.
-  Status add_page(const nlohmann::json& objects);
+  Status add_page(const r2w::Json& objects);
 
-  nlohmann::json to_json() const;
-  static Result<Inventory> from_json(const nlohmann::json& j);
+  r2w::Json to_json() const;
+  static Result<Inventory> from_json(const r2w::Json& j);
 };
 
 // The first path segment of a key: "photos/2026/a.jpg" -> "photos"; "a.jpg" -> "(root)".
@@ -66,6 +66,6 @@ std::optional<UserKey> split_user_key(std::string_view bucket_key);
 // Growth from snapshots [{"taken_at_ms", "objects", "bytes"}, ...] (any order): the latest,
 // and its change against the newest snapshot at least 1, 7 and 30 days older (absent when
 // there is none), in bytes, objects and percent of bytes.
-nlohmann::json storage_growth(const nlohmann::json& snapshots);
+r2w::Json storage_growth(const r2w::Json& snapshots);
 
 }  // namespace r2w::metrics

@@ -104,19 +104,19 @@ std::optional<double> LatencySketch::quantile(double q) const {
   return max_;
 }
 
-nlohmann::json LatencySketch::to_json() const {
-  nlohmann::json bins = nlohmann::json::array();
+r2w::Json LatencySketch::to_json() const {
+  r2w::Json bins = r2w::Json::array();
   for (size_t i = 0; i < bins_.size(); ++i) {
     if (bins_[i]) bins.push_back({offset_ + static_cast<int32_t>(i), bins_[i]});
   }
   return {{"zero", zero_count_},
           {"bins", std::move(bins)},
           {"sum", sum_},
-          {"min", count_ ? nlohmann::json(min_) : nlohmann::json(nullptr)},
-          {"max", count_ ? nlohmann::json(max_) : nlohmann::json(nullptr)}};
+          {"min", count_ ? r2w::Json(min_) : r2w::Json(nullptr)},
+          {"max", count_ ? r2w::Json(max_) : r2w::Json(nullptr)}};
 }
 
-Result<LatencySketch> LatencySketch::from_json(const nlohmann::json& j) {
+Result<LatencySketch> LatencySketch::from_json(const r2w::Json& j) {
   auto bad = [](const char* field) {
     return Error{
         .code = "invalid_sketch",

@@ -1,11 +1,11 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
 #include "core/common/result.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -43,8 +43,8 @@ class LatencySketch {
 
   // {"zero": n, "bins": [[index, count], ...], "sum": s, "min": m, "max": M}; empty sketch:
   // {"zero": 0, "bins": [], "sum": 0, "min": null, "max": null}.
-  nlohmann::json to_json() const;
-  static Result<LatencySketch> from_json(const nlohmann::json& j);
+  r2w::Json to_json() const;
+  static Result<LatencySketch> from_json(const r2w::Json& j);
 
   bool operator==(const LatencySketch& other) const;
 

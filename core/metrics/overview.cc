@@ -24,14 +24,12 @@ std::optional<double> average_ms(const Figures& f) {
   return f.latency.sum() / static_cast<double>(f.latency.count());
 }
 
-nlohmann::json maybe(std::optional<double> v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
+r2w::Json maybe(std::optional<double> v) { return v ? r2w::Json(*v) : r2w::Json(nullptr); }
 
-nlohmann::json trend_json(const Trend& t, bool has_threshold) {
-  nlohmann::json j = {{"value", maybe(t.value)},
-                      {"previous", maybe(t.previous)},
-                      {"change_pct", maybe(t.change_pct)}};
+r2w::Json trend_json(const Trend& t, bool has_threshold) {
+  r2w::Json j = {{"value", maybe(t.value)},
+                 {"previous", maybe(t.previous)},
+                 {"change_pct", maybe(t.change_pct)}};
   if (has_threshold) {
     j["threshold"] = maybe(t.threshold);
     j["over_threshold"] = t.over_threshold;
@@ -58,8 +56,8 @@ std::optional<double> change_pct(std::optional<double> value, std::optional<doub
   return (*value - *previous) * 100.0 / *previous;
 }
 
-nlohmann::json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
-                        const OverviewThresholds& thresholds) {
+r2w::Json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
+                   const OverviewThresholds& thresholds) {
   const Duration length = plan.to - plan.from;
   const TimePoint previous_from = plan.from - length;
   PeriodFigures current, previous;
@@ -78,7 +76,7 @@ nlohmann::json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
   }
   const Figures& c = current.all;
   const Figures& p = previous.all;
-  nlohmann::json figures = nlohmann::json::object();
+  r2w::Json figures = r2w::Json::object();
   figures["calls"] = trend_json(trend(count(c.calls), count(p.calls)), false);
   figures["uploads"] = trend_json(trend(count(current.uploads), count(previous.uploads)), false);
   figures["downloads"] =

@@ -1,12 +1,12 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <vector>
 
 #include "core/common/time.h"
 #include "core/metrics/history.h"
 #include "core/metrics/rollup.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -40,7 +40,7 @@ std::optional<double> change_pct(std::optional<double> value, std::optional<doub
 // error_rate_pct, avg_ms, p95_ms. Answers {"range", "current": {"from_ms", "to_ms"},
 // "previous": {"from_ms", "to_ms"}, "figures": {name: {"value", "previous", "change_pct",
 // "threshold"?, "over_threshold"?}}}.
-nlohmann::json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
-                        const OverviewThresholds& thresholds);
+r2w::Json overview(const std::vector<Row>& rows, const HistoryPlan& plan,
+                   const OverviewThresholds& thresholds);
 
 }  // namespace r2w::metrics

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/cost/operation-class.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -60,7 +60,7 @@ void Figures::merge(const Figures& other) {
   latency.merge(other.latency);
 }
 
-nlohmann::json row_to_json(const Row& row) {
+r2w::Json row_to_json(const Row& row) {
   return {{"bucket", row.series.bucket},
           {"prefix", row.series.prefix},
           {"user", row.series.user},
@@ -75,7 +75,7 @@ nlohmann::json row_to_json(const Row& row) {
           {"latency", row.figures.latency.to_json()}};
 }
 
-Result<Row> row_from_json(const nlohmann::json& j) {
+Result<Row> row_from_json(const r2w::Json& j) {
   Row row;
   FieldReader r(j);
   std::string operation, level, r2_class_text;

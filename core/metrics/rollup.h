@@ -2,7 +2,6 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -12,6 +11,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/metrics/latency-sketch.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -61,8 +61,8 @@ struct Row {
   Figures figures;
 };
 
-nlohmann::json row_to_json(const Row& row);
-Result<Row> row_from_json(const nlohmann::json& j);
+r2w::Json row_to_json(const Row& row);
+Result<Row> row_from_json(const r2w::Json& j);
 
 // Merges rows into rows of a coarser level: every row lands in the `level` period holding its
 // start, and rows of the same series, operation and period add up. Sketches merge exactly, so

@@ -9,7 +9,7 @@ namespace r2w::metrics {
 namespace {
 
 // A variable's number: a JSON number or a numeric string; nullopt when absent or empty.
-Result<std::optional<double>> number_var(const nlohmann::json& vars, const char* name) {
+Result<std::optional<double>> number_var(const r2w::Json& vars, const char* name) {
   if (!vars.contains(name) || vars[name].is_null()) return std::optional<double>();
   const auto& v = vars[name];
   if (v.is_number()) return std::optional<double>(v.get<double>());
@@ -59,7 +59,7 @@ std::optional<Error> Settings::validate() const {
   return std::nullopt;
 }
 
-Result<Settings> settings_from_vars(const nlohmann::json& vars) {
+Result<Settings> settings_from_vars(const r2w::Json& vars) {
   Settings s;
   if (!vars.is_object()) return invalid_field("vars", "vars must be an object");
   struct Int {
@@ -101,7 +101,7 @@ Result<Settings> settings_from_vars(const nlohmann::json& vars) {
   return s;
 }
 
-nlohmann::json settings_to_json(const Settings& s) {
+r2w::Json settings_to_json(const Settings& s) {
   return {{"success_sampling_rate", s.success_sampling_rate},
           {"error_sampling_rate", s.error_sampling_rate},
           {"raw_retention_days", s.raw_retention_days},

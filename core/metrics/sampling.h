@@ -1,11 +1,11 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/metrics/rollup.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::metrics {
 
@@ -32,8 +32,8 @@ struct Settings {
 // "AGGREGATED_METRICS_RETENTION_DAYS": "365", "ERROR_SAMPLING_RATE": "1",
 // "INVENTORY_PAGE_SIZE": "1000", "INVENTORY_PAGES_PER_RUN": "10"}; numbers or numeric
 // strings; absent or empty means the default). Errors name the variable.
-Result<Settings> settings_from_vars(const nlohmann::json& vars);
-nlohmann::json settings_to_json(const Settings& s);
+Result<Settings> settings_from_vars(const r2w::Json& vars);
+r2w::Json settings_to_json(const Settings& s);
 
 // The weight an operation's raw event is written with, or 0 when it is not written: kept
 // when `uniform01` < rate, then weighted 1 / rate so that summing weights estimates the

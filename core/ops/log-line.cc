@@ -1,14 +1,14 @@
 #include "core/ops/log-line.h"
 
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "core/common/civil-date.h"
 #include "core/security/sha256.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::ops {
 
-using json = nlohmann::ordered_json;
+using json = r2w::OrderedJson;
 
 namespace {
 

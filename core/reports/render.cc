@@ -7,7 +7,7 @@ namespace r2w::reports {
 using alerts::format_bytes;
 using alerts::format_number;
 using alerts::html_escape;
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

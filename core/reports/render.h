@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +8,7 @@
 #include "core/common/time.h"
 #include "core/cost/money.h"
 #include "core/reports/report.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::reports {
 
@@ -27,7 +27,7 @@ struct Rendered {
   std::string text;
   std::string html;
   std::string markdown;
-  nlohmann::json slack_blocks;
+  r2w::Json slack_blocks;
 };
 
 // `link` is the dashboard's address of the report ("" = none).
@@ -35,12 +35,12 @@ Rendered render_report(const Report& r, const CostHeadline& cost, std::string_vi
 
 // The bodies the Worker sends, per channel type (the alert channels' shapes):
 // email: {from, to, subject, text, html, raw} (raw: multipart/alternative MIME, base64 parts);
-nlohmann::json email_body(const Rendered& r, const std::string& from,
-                          const std::vector<std::string>& to, TimePoint now);
+r2w::Json email_body(const Rendered& r, const std::string& from, const std::vector<std::string>& to,
+                     TimePoint now);
 // slack: an incoming-webhook message {text, blocks};
-nlohmann::json slack_body(const Rendered& r);
+r2w::Json slack_body(const Rendered& r);
 // github: {"requests": [one POST /repos/<repository>/issues, opens_issue]}: each report is an
 // issue of its own, labelled r2watch-report and its type.
-nlohmann::json github_body(const Rendered& r, const std::string& repository, ReportType type);
+r2w::Json github_body(const Rendered& r, const std::string& repository, ReportType type);
 
 }  // namespace r2w::reports

@@ -5,7 +5,7 @@
 
 namespace r2w::security {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

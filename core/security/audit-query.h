@@ -1,12 +1,12 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 
@@ -24,7 +24,7 @@ struct LogQuery {
 };
 
 enum class LogKind { kAudit, kSecurityEvents };
-Result<LogQuery> parse_log_query(const nlohmann::json& query, LogKind kind);
+Result<LogQuery> parse_log_query(const r2w::Json& query, LogKind kind);
 
 // "1767225600000", "2026-01-01", "2026-01-01T12:30:00Z" or "2026-01-01T12:30:00.250Z".
 std::optional<TimePoint> parse_instant(std::string_view text);

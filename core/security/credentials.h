@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +8,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/security/access.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 
@@ -71,7 +71,7 @@ struct UserRecord {
 
 // Validates POST /api/admin/users: {"id", "role", "name"?, "email"?}. Every bad field is named
 // (Error::problems), nothing is stored on refusal.
-Result<UserRecord> validate_new_user(const nlohmann::json& request);
+Result<UserRecord> validate_new_user(const r2w::Json& request);
 
 // A token ready to store, and the token text to show once.
 struct IssuedToken {
@@ -90,8 +90,7 @@ struct IssuedToken {
 // above it), "scopes"? (known scopes or "*"; default ["*"]), "expires_in_days"? (1..3650)}
 // and makes the token from `random_hex` (kTokenRandomHex hex digits from a CSPRNG). `user` is
 // the stored user named by user_id, or nullopt when there is none (then 422 on user_id).
-Result<IssuedToken> issue_api_token(const nlohmann::json& request,
-                                    const std::optional<UserRecord>& user,
+Result<IssuedToken> issue_api_token(const r2w::Json& request, const std::optional<UserRecord>& user,
                                     std::string_view random_hex, TimePoint now);
 
 // A short display name: 1..100 characters, valid UTF-8 without control characters.

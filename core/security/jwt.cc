@@ -2,13 +2,13 @@
 
 #include <cmath>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/security/base64url.h"
 #include "core/security/sha256.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

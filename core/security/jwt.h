@@ -1,12 +1,12 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/security/access.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 
@@ -38,6 +38,6 @@ Result<Principal> verify_jwt(std::string_view token, std::string_view secret,
 
 // Signs `claims` as an HS256 JWT. For tests, fuzz seeds and `make token`; the Worker only
 // verifies.
-std::string sign_jwt(const nlohmann::json& claims, std::string_view secret);
+std::string sign_jwt(const r2w::Json& claims, std::string_view secret);
 
 }  // namespace r2w::security

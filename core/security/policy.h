@@ -1,7 +1,6 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +8,7 @@
 #include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/security/jwt.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 
@@ -47,7 +47,7 @@ inline constexpr size_t kMinSecretBytes = 32;
 // Settings from the Worker's variables (strings, as wrangler passes them; numbers are accepted
 // too). Every bad variable is named in Error::problems; unknown names are ignored (the Worker
 // passes only the ones it knows).
-Result<Settings> settings_from_vars(const nlohmann::json& vars);
+Result<Settings> settings_from_vars(const r2w::Json& vars);
 
 // "secret_missing" when JWT_SECRET is absent or empty, "secret_too_short" when it has fewer
 // than kMinSecretBytes bytes; both name JWT_SECRET and say how to set it.

@@ -9,7 +9,7 @@
 
 namespace r2w::security {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

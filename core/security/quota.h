@@ -1,11 +1,11 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 
@@ -25,7 +25,7 @@ struct StorageUsage {
 // null}. Every bad field named; nothing stored on refusal. The usage fields the quota is answered
 // with (bytes, objects, bytes_pct, objects_pct, over) are taken and ignored, and its user_id when
 // it is `user`'s: a quota sent back as it was read is accepted.
-Result<Quota> validate_quota(const nlohmann::json& request, std::string_view user);
+Result<Quota> validate_quota(const r2w::Json& request, std::string_view user);
 
 // How long an upload's reservation of quota holds (quota_reservations): longer than any upload
 // takes, so a reservation is only ever outlived by a Worker that died mid-upload, and then it
@@ -52,7 +52,7 @@ QuotaStatus quota_status(const Quota& quota, const StorageUsage& usage);
 
 // Reads {"max_bytes", "max_objects"} (a stored row) and {"bytes", "objects"}; used by the
 // commands. Rows come from D1, so a malformed one is an "invalid_field" Error.
-Result<std::optional<Quota>> quota_from_json(const nlohmann::json& v, const char* field);
-Result<StorageUsage> usage_from_json(const nlohmann::json& v, const char* field);
+Result<std::optional<Quota>> quota_from_json(const r2w::Json& v, const char* field);
+Result<StorageUsage> usage_from_json(const r2w::Json& v, const char* field);
 
 }  // namespace r2w::security

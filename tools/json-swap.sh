@@ -9,6 +9,7 @@
 #   nlohmann::json                -> r2w::Json
 # and the call sites that used nlohmann's implicit conversions (r2w::Json has none):
 #   s.error_rate_pct = j["error_rate_pct"];  -> ... = j["error_rate_pct"].get<double>();
+#   cond ? in["nonce"] : ""                  -> cond ? in["nonce"].get<std::string>() : ""
 # bench/json-bench.cc compares the two types and keeps nlohmann on purpose.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,8 +21,9 @@ while IFS= read -r -d '' file; do
     wasm-bindings/codec/json.h | wasm-bindings/codec/json.cc | bench/json-bench.cc) continue ;;
   esac
   # Implicit conversions (Json converts only through get<T>()).
-  if grep -qE 's\.error_rate_pct = j\["error_rate_pct"\];' "$file"; then
-    sed -i -E 's/(s\.error_rate_pct = j\["error_rate_pct"\]);/\1.get<double>();/' "$file"
+  if grep -qE 's\.error_rate_pct = j\["error_rate_pct"\];|\? [a-z_]+\["[a-z_]+"\] : ""' "$file"; then
+    sed -i -E -e 's/(s\.error_rate_pct = j\["error_rate_pct"\]);/\1.get<double>();/' \
+      -e 's/\? ([a-z_]+\["[a-z_]+"\]) : ""/? \1.get<std::string>() : ""/g' "$file"
     changed+=("$file")
   fi
   grep -qE 'nlohmann::|<nlohmann/' "$file" || continue

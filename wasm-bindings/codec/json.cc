@@ -622,6 +622,66 @@ bool operator==(const Json& a, const Json& b) {
   return false;
 }
 
+namespace {
+
+// nlohmann's value_t order for values of different types.
+int type_rank(Json::Type t) {
+  switch (t) {
+    case Json::Type::kNull:
+      return 0;
+    case Json::Type::kBoolean:
+      return 1;
+    case Json::Type::kInteger:
+    case Json::Type::kUnsigned:
+    case Json::Type::kFloat:
+      return 2;
+    case Json::Type::kObject:
+    case Json::Type::kOrderedObject:
+      return 3;
+    case Json::Type::kArray:
+      return 4;
+    case Json::Type::kString:
+      return 5;
+    case Json::Type::kDiscarded:
+      return 6;
+  }
+  return 6;
+}
+
+}  // namespace
+
+bool operator<(const Json& a, const Json& b) {
+  using Type = Json::Type;
+  if (a.is_discarded() || b.is_discarded()) return false;
+  if (a.is_number() && b.is_number()) {
+    if (a.type_ == b.type_) {
+      if (a.type_ == Type::kInteger) return a.v_.i < b.v_.i;
+      if (a.type_ == Type::kUnsigned) return a.v_.u < b.v_.u;
+      return a.v_.d < b.v_.d;
+    }
+    if (a.type_ == Type::kInteger && b.type_ == Type::kUnsigned) {
+      return a.v_.i < static_cast<int64_t>(b.v_.u);
+    }
+    if (a.type_ == Type::kUnsigned && b.type_ == Type::kInteger) {
+      return static_cast<int64_t>(a.v_.u) < b.v_.i;
+    }
+    return a.get_double() < b.get_double();
+  }
+  if (a.type_ != b.type_) return type_rank(a.type_) < type_rank(b.type_);
+  switch (a.type_) {
+    case Type::kBoolean:
+      return a.v_.b < b.v_.b;
+    case Type::kString:
+      return *a.v_.s < *b.v_.s;
+    case Type::kArray:
+      return *a.v_.a < *b.v_.a;
+    case Type::kObject:
+      return *a.v_.o < *b.v_.o;
+    default:
+      return false;
+  }
+}
+
 // ---- dump ----
 
 namespace {

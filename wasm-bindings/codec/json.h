@@ -247,6 +247,12 @@ class Json {
 
   friend bool operator==(const Json& a, const Json& b);
   friend bool operator!=(const Json& a, const Json& b) { return !(a == b); }
+  // nlohmann's order: numbers by value across kinds, strings and booleans by value, values of
+  // different types by type (null < boolean < number < object < array < string).
+  friend bool operator<(const Json& a, const Json& b);
+  friend bool operator>(const Json& a, const Json& b) { return b < a; }
+  friend bool operator<=(const Json& a, const Json& b) { return !(b < a); }
+  friend bool operator>=(const Json& a, const Json& b) { return !(a < b); }
   void swap(Json& other) noexcept {
     std::swap(type_, other.type_);
     std::swap(v_, other.v_);

@@ -165,7 +165,8 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   if (scheduled.value() && !d.run) {
     return json{{"run", false}, {"reason", d.reason}, {"next_round_ms", next}};
   }
-  std::string nonce = in.contains("nonce") && in["nonce"].is_string() ? in["nonce"] : "";
+  std::string nonce =
+      in.contains("nonce") && in["nonce"].is_string() ? in["nonce"].get<std::string>() : "";
   auto plan = health::plan_round(config.value(), nonce, now);
   if (!plan.ok()) return plan.error();
   json out = health::plan_to_json(plan.value());

@@ -1,8 +1,8 @@
 #include "core/health/health-events.h"
 
 #include <algorithm>
-#include <cstdio>
 
+#include "core/common/format.h"
 #include "wasm-bindings/codec/json.h"
 
 namespace r2w::health {
@@ -17,11 +17,7 @@ constexpr std::array<EventType, kConditionCount> kConditions = {
     EventType::kCircuitBreakerOpen, EventType::kHighErrorRate, EventType::kSlowResponse,
     EventType::kServiceDegraded};
 
-std::string one_decimal(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
+std::string one_decimal(double v) { return format_fixed(v, 1); }
 
 std::string join(const std::vector<Operation>& ops) {
   std::string out;

@@ -167,6 +167,9 @@ class Json {
       return static_cast<T>(get_int64());
     }
   }
+  // `std::string s = j["name"];` as with nlohmann (a string's text, "" for other values). The
+  // only implicit conversion: numbers and booleans are read with get<T>().
+  operator std::string() const { return get_string(); }  // NOLINT(google-explicit-constructor)
   template <class T>
   T get_ref() const {
     static_assert(std::is_same_v<T, const std::string&>, "Json::get_ref<const std::string&>");

@@ -407,13 +407,17 @@ std::span<const CommandEntry> health_commands() {
       {"health_probe_plan", &health_probe_plan},
       {"health_round_evaluate", &health_round_evaluate},
       {"health_cleanup", &health_cleanup},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"health_retention", &health_retention},
+#endif
       {"health_history_query", &health_history_query},
       {"health_metrics_query", &health_metrics_query},
       {"health_metrics", &health_metrics},
       {"health_alerts_query", &health_alerts_query},
       {"health_alert_resolve", &health_alert_resolve},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"health_events_simulate", &health_events_simulate},
+#endif
   };
   return kCommands;
 }

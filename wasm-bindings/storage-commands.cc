@@ -509,7 +509,9 @@ std::span<const CommandEntry> storage_commands() {
       {"storage_check_key", &storage_check_key},
       {"storage_list_query", &storage_list_query},
       {"storage_reconcile_page", &storage_reconcile_page},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"storage_object_headers", &storage_object_headers},
+#endif
       {"storage_write_plan", &storage_write_plan},
       {"storage_read_plan", &storage_read_plan},
       {"storage_read_answer", &storage_read_answer},

@@ -192,6 +192,13 @@ TEST(Json, OrderedJsonKeepsInsertionOrder) {
   EXPECT_EQ(line.dump(), R"({"time":"t","level":"info","a":null})");
 }
 
+TEST(Json, SmallUnsignedIntegersStayUnsigned) {
+  EXPECT_TRUE(json(uint8_t{3}).is_number_unsigned());
+  EXPECT_TRUE(json(uint16_t{3}).is_number_unsigned());
+  EXPECT_FALSE(json(int8_t{3}).is_number_unsigned());
+  EXPECT_TRUE(json(std::vector<uint8_t>{1, 2})[1].is_number_unsigned());
+}
+
 TEST(Json, ComparesNumbersAcrossKinds) {
   EXPECT_EQ(json::parse("1"), json(1.0));
   EXPECT_EQ(json::parse("-1"), json(-1));

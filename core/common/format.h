@@ -35,12 +35,23 @@ inline std::string format_fixed(double v, int decimals) {
   for (int i = 0; i < decimals; ++i) scale *= 10;
   uint64_t scaled = 0;  // round(v * scale), computed exactly
   if (v >= 9007199254740992.0) {
-    // Integral already: its digits, then zeros (beyond 2^64, the shortest digits).
-    char buf[400];
-    auto r = v < 18446744073709551616.0
-                 ? std::to_chars(buf, buf + sizeof buf, static_cast<uint64_t>(v))
-                 : std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-    out.append(buf, r.ptr);
+    // Integral already: its exact digits, then zeros.
+    int exp = 0;
+    double m = std::frexp(v, &exp);
+    auto mantissa = static_cast<uint64_t>(std::ldexp(m, 53));  // v = mantissa * 2^(exp - 53)
+    std::string digits;                                        // least significant first
+    for (; mantissa > 0; mantissa /= 10) digits.push_back(static_cast<char>(mantissa % 10));
+    for (int i = 0; i < exp - 53; ++i) {
+      int carry = 0;
+      for (char& d : digits) {
+        int x = d * 2 + carry;
+        d = static_cast<char>(x % 10);
+        carry = x / 10;
+      }
+      if (carry) digits.push_back(static_cast<char>(carry));
+    }
+    for (auto it = digits.rbegin(); it != digits.rend(); ++it)
+      out.push_back(static_cast<char>('0' + *it));
     if (decimals > 0) out.append(".").append(static_cast<size_t>(decimals), '0');
     return out;
   } else {

@@ -838,9 +838,176 @@ void dump_integer(std::string& out, Int n) {
   out.append(buf, static_cast<size_t>(r.ptr - buf));
 }
 
-// nlohmann's float format: the shortest digits that read back to the same double, written
-// plainly when the decimal exponent is in [-4, 15) ("1.0", "0.0001", "123.5"), otherwise as
-// d.ddde+XX with at least two exponent digits ("1e-05", "1.5e+20").
+// The shortest-digits search for doubles: Grisu2 (Loitsch, "Printing Floating-Point Numbers
+// Quickly and Accurately with Integers", 2010), the algorithm nlohmann/json uses, so the digits
+// are the ones it writes (a round trip always; the shortest almost always: 31.928979 can come
+// out as 31.928979000000002). Its table is 79 numbers, where libc++'s std::to_chars(double)
+// links 110 KB of Ryu tables into the module.
+namespace grisu {
+
+struct DiyFp {
+  uint64_t f;
+  int e;
+};
+
+DiyFp multiply(DiyFp x, DiyFp y) {
+  const uint64_t x_lo = x.f & 0xFFFFFFFFu, x_hi = x.f >> 32;
+  const uint64_t y_lo = y.f & 0xFFFFFFFFu, y_hi = y.f >> 32;
+  const uint64_t p0 = x_lo * y_lo, p1 = x_lo * y_hi, p2 = x_hi * y_lo, p3 = x_hi * y_hi;
+  uint64_t q = (p0 >> 32) + (p1 & 0xFFFFFFFFu) + (p2 & 0xFFFFFFFFu);
+  q += uint64_t{1} << 31;  // round the dropped low half
+  return {p3 + (p1 >> 32) + (p2 >> 32) + (q >> 32), x.e + y.e + 64};
+}
+
+DiyFp normalize(DiyFp x) {
+  while ((x.f >> 63) == 0) {
+    x.f <<= 1;
+    --x.e;
+  }
+  return x;
+}
+
+struct CachedPower {
+  uint64_t f;
+  int e;
+  int k;
+};
+
+// 10^k for k = -300, -292, ..., 324 as f * 2^e, f a 64-bit significand rounded to nearest.
+constexpr CachedPower kCachedPowers[] = {
+    {0xAB70FE17C79AC6CA, -1060, -300}, {0xFF77B1FCBEBCDC4F, -1034, -292},
+    {0xBE5691EF416BD60C, -1007, -284}, {0x8DD01FAD907FFC3C, -980, -276},
+    {0xD3515C2831559A83, -954, -268},  {0x9D71AC8FADA6C9B5, -927, -260},
+    {0xEA9C227723EE8BCB, -901, -252},  {0xAECC49914078536D, -874, -244},
+    {0x823C12795DB6CE57, -847, -236},  {0xC21094364DFB5637, -821, -228},
+    {0x9096EA6F3848984F, -794, -220},  {0xD77485CB25823AC7, -768, -212},
+    {0xA086CFCD97BF97F4, -741, -204},  {0xEF340A98172AACE5, -715, -196},
+    {0xB23867FB2A35B28E, -688, -188},  {0x84C8D4DFD2C63F3B, -661, -180},
+    {0xC5DD44271AD3CDBA, -635, -172},  {0x936B9FCEBB25C996, -608, -164},
+    {0xDBAC6C247D62A584, -582, -156},  {0xA3AB66580D5FDAF6, -555, -148},
+    {0xF3E2F893DEC3F126, -529, -140},  {0xB5B5ADA8AAFF80B8, -502, -132},
+    {0x87625F056C7C4A8B, -475, -124},  {0xC9BCFF6034C13053, -449, -116},
+    {0x964E858C91BA2655, -422, -108},  {0xDFF9772470297EBD, -396, -100},
+    {0xA6DFBD9FB8E5B88F, -369, -92},   {0xF8A95FCF88747D94, -343, -84},
+    {0xB94470938FA89BCF, -316, -76},   {0x8A08F0F8BF0F156B, -289, -68},
+    {0xCDB02555653131B6, -263, -60},   {0x993FE2C6D07B7FAC, -236, -52},
+    {0xE45C10C42A2B3B06, -210, -44},   {0xAA242499697392D3, -183, -36},
+    {0xFD87B5F28300CA0E, -157, -28},   {0xBCE5086492111AEB, -130, -20},
+    {0x8CBCCC096F5088CC, -103, -12},   {0xD1B71758E219652C, -77, -4},
+    {0x9C40000000000000, -50, 4},      {0xE8D4A51000000000, -24, 12},
+    {0xAD78EBC5AC620000, 3, 20},       {0x813F3978F8940984, 30, 28},
+    {0xC097CE7BC90715B3, 56, 36},      {0x8F7E32CE7BEA5C70, 83, 44},
+    {0xD5D238A4ABE98068, 109, 52},     {0x9F4F2726179A2245, 136, 60},
+    {0xED63A231D4C4FB27, 162, 68},     {0xB0DE65388CC8ADA8, 189, 76},
+    {0x83C7088E1AAB65DB, 216, 84},     {0xC45D1DF942711D9A, 242, 92},
+    {0x924D692CA61BE758, 269, 100},    {0xDA01EE641A708DEA, 295, 108},
+    {0xA26DA3999AEF774A, 322, 116},    {0xF209787BB47D6B85, 348, 124},
+    {0xB454E4A179DD1877, 375, 132},    {0x865B86925B9BC5C2, 402, 140},
+    {0xC83553C5C8965D3D, 428, 148},    {0x952AB45CFA97A0B3, 455, 156},
+    {0xDE469FBD99A05FE3, 481, 164},    {0xA59BC234DB398C25, 508, 172},
+    {0xF6C69A72A3989F5C, 534, 180},    {0xB7DCBF5354E9BECE, 561, 188},
+    {0x88FCF317F22241E2, 588, 196},    {0xCC20CE9BD35C78A5, 614, 204},
+    {0x98165AF37B2153DF, 641, 212},    {0xE2A0B5DC971F303A, 667, 220},
+    {0xA8D9D1535CE3B396, 694, 228},    {0xFB9B7CD9A4A7443C, 720, 236},
+    {0xBB764C4CA7A44410, 747, 244},    {0x8BAB8EEFB6409C1A, 774, 252},
+    {0xD01FEF10A657842C, 800, 260},    {0x9B10A4E5E9913129, 827, 268},
+    {0xE7109BFBA19C0C9D, 853, 276},    {0xAC2820D9623BF429, 880, 284},
+    {0x80444B5E7AA7CF85, 907, 292},    {0xBF21E44003ACDD2D, 933, 300},
+    {0x8E679C2F5E44FF8F, 960, 308},    {0xD433179D9C8CB841, 986, 316},
+    {0x9E19DB92B4E31BA9, 1013, 324},
+};
+
+// The cached power c = 10^-k that brings a number of binary exponent e into [-60, -32].
+CachedPower cached_power(int e) {
+  constexpr int kAlpha = -60;
+  const int f = kAlpha - e - 1;
+  const int k = (f * 78913) / (1 << 18) + (f > 0 ? 1 : 0);  // ceil(f * log10(2))
+  const int index = (300 + k + 7) / 8;
+  return kCachedPowers[index];
+}
+
+void round_last_digit(char* buf, int len, uint64_t dist, uint64_t delta, uint64_t rest,
+                      uint64_t ten_k) {
+  // Move the last digit down while that brings the number closer to w and stays in range.
+  while (rest < dist && delta - rest >= ten_k &&
+         (rest + ten_k < dist || dist - rest > rest + ten_k - dist)) {
+    --buf[len - 1];
+    rest += ten_k;
+  }
+}
+
+// Digits of a number in [low, high] as short as Grisu2 finds, closest to w.
+void generate_digits(char* buf, int& len, int& decimal_exponent, DiyFp low, DiyFp w, DiyFp high) {
+  uint64_t delta = high.f - low.f;
+  uint64_t dist = high.f - w.f;
+  const int shift = -high.e;
+  const uint64_t one = uint64_t{1} << shift;
+  auto p1 = static_cast<uint32_t>(high.f >> shift);
+  uint64_t p2 = high.f & (one - 1);
+  uint32_t pow10 = 1;
+  int n = 1;
+  while (n < 10 && p1 >= pow10 * 10) {
+    pow10 *= 10;
+    ++n;
+  }
+  while (n > 0) {
+    buf[len++] = static_cast<char>('0' + p1 / pow10);
+    p1 %= pow10;
+    --n;
+    uint64_t rest = (uint64_t{p1} << shift) + p2;
+    if (rest <= delta) {
+      decimal_exponent += n;
+      round_last_digit(buf, len, dist, delta, rest, uint64_t{pow10} << shift);
+      return;
+    }
+    pow10 /= 10;
+  }
+  int m = 0;
+  for (;;) {
+    p2 *= 10;
+    buf[len++] = static_cast<char>('0' + (p2 >> shift));
+    p2 &= one - 1;
+    ++m;
+    delta *= 10;
+    dist *= 10;
+    if (p2 <= delta) break;
+  }
+  decimal_exponent -= m;
+  round_last_digit(buf, len, dist, delta, p2, one);
+}
+
+// v (finite, > 0) = digits * 10^decimal_exponent.
+void shortest(double v, char* buf, int& len, int& decimal_exponent) {
+  uint64_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  const uint64_t kHidden = uint64_t{1} << 52;
+  const uint64_t fraction = bits & (kHidden - 1);
+  const auto biased = static_cast<int>(bits >> 52);
+  const DiyFp value =
+      biased == 0 ? DiyFp{fraction, 1 - 1075} : DiyFp{fraction + kHidden, biased - 1075};
+  // The midpoints to the neighbouring doubles (the lower one is closer at a power of two).
+  const bool lower_closer = fraction == 0 && biased > 1;
+  const DiyFp plus = normalize({2 * value.f + 1, value.e - 1});
+  DiyFp minus =
+      lower_closer ? DiyFp{4 * value.f - 1, value.e - 2} : DiyFp{2 * value.f - 1, value.e - 1};
+  minus = {minus.f << (minus.e - plus.e), plus.e};
+  const DiyFp w = normalize(value);
+
+  const CachedPower c = cached_power(plus.e);
+  const DiyFp cp{c.f, c.e};
+  const DiyFp sw = multiply(w, cp);
+  const DiyFp sminus = multiply(minus, cp);
+  const DiyFp splus = multiply(plus, cp);
+  len = 0;
+  decimal_exponent = -c.k;
+  generate_digits(buf, len, decimal_exponent, {sminus.f + 1, sminus.e}, sw, {splus.f - 1, splus.e});
+}
+
+}  // namespace grisu
+
+// nlohmann's float format: Grisu2's digits, written plainly when the decimal point falls in
+// [-4, 15) digits ("1.0", "0.0001", "123.5"), otherwise as d.ddde+XX with at least two
+// exponent digits ("1e-05", "1.5e+20").
 void dump_double(std::string& out, double x) {
   if (!std::isfinite(x)) {
     out.append("null");
@@ -854,19 +1021,12 @@ void dump_double(std::string& out, double x) {
     out.append("0.0");
     return;
   }
-  char sci[40];
-  auto r = std::to_chars(sci, sci + sizeof sci, x, std::chars_format::scientific);
-  // sci is "d[.ddd]e[+-]XX".
-  char digits[24];
+  char digits[32];
   int len = 0;
-  const char* p = sci;
-  for (; p < r.ptr && *p != 'e'; ++p) {
-    if (*p != '.') digits[len++] = *p;
-  }
-  int exp10 = 0;
-  std::from_chars(*(p + 1) == '+' ? p + 2 : p + 1, r.ptr, exp10);
+  int decimal_exponent = 0;
+  grisu::shortest(x, digits, len, decimal_exponent);
   const int k = len;
-  const int n = exp10 + 1;  // the decimal point sits after n digits
+  const int n = len + decimal_exponent;  // the decimal point sits after n digits
   constexpr int kMinExp = -4;
   constexpr int kMaxExp = 15;
   if (k <= n && n <= kMaxExp) {

@@ -8,11 +8,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
+#include <map>
 #include <memory>
 #include <numeric>
-#include <initializer_list>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -72,19 +72,24 @@ class Json {
   Json() noexcept : type_(Type::kNull) { v_.u = 0; }
   Json(std::nullptr_t) noexcept : Json() {}  // NOLINT(google-explicit-constructor)
   Json(bool b) noexcept : type_(Type::kBoolean) { v_.b = b; }  // NOLINT
-  Json(int n) noexcept : type_(Type::kInteger) { v_.i = n; }   // NOLINT
-  Json(long n) noexcept : type_(Type::kInteger) { v_.i = n; }  // NOLINT
-  Json(long long n) noexcept : type_(Type::kInteger) { v_.i = n; }         // NOLINT
-  Json(unsigned n) noexcept : type_(Type::kUnsigned) { v_.u = n; }         // NOLINT
-  Json(unsigned long n) noexcept : type_(Type::kUnsigned) { v_.u = n; }    // NOLINT
+  // Integers keep their signedness as in nlohmann (a uint8_t is unsigned, not a promoted int).
+  Json(signed char n) noexcept : type_(Type::kInteger) { v_.i = n; }          // NOLINT
+  Json(short n) noexcept : type_(Type::kInteger) { v_.i = n; }                // NOLINT
+  Json(unsigned char n) noexcept : type_(Type::kUnsigned) { v_.u = n; }       // NOLINT
+  Json(unsigned short n) noexcept : type_(Type::kUnsigned) { v_.u = n; }      // NOLINT
+  Json(int n) noexcept : type_(Type::kInteger) { v_.i = n; }                  // NOLINT
+  Json(long n) noexcept : type_(Type::kInteger) { v_.i = n; }                 // NOLINT
+  Json(long long n) noexcept : type_(Type::kInteger) { v_.i = n; }            // NOLINT
+  Json(unsigned n) noexcept : type_(Type::kUnsigned) { v_.u = n; }            // NOLINT
+  Json(unsigned long n) noexcept : type_(Type::kUnsigned) { v_.u = n; }       // NOLINT
   Json(unsigned long long n) noexcept : type_(Type::kUnsigned) { v_.u = n; }  // NOLINT
-  Json(double d) noexcept : type_(Type::kFloat) { v_.d = d; }              // NOLINT
-  Json(float d) noexcept : type_(Type::kFloat) { v_.d = d; }               // NOLINT
-  Json(const char* s);                                                     // NOLINT
-  Json(std::string_view s);                                                // NOLINT
-  Json(const std::string& s);                                              // NOLINT
-  Json(std::string&& s);                                                   // NOLINT
-  Json(std::initializer_list<Json> init);                                  // NOLINT
+  Json(double d) noexcept : type_(Type::kFloat) { v_.d = d; }                 // NOLINT
+  Json(float d) noexcept : type_(Type::kFloat) { v_.d = d; }                  // NOLINT
+  Json(const char* s);                                                        // NOLINT
+  Json(std::string_view s);                                                   // NOLINT
+  Json(const std::string& s);                                                 // NOLINT
+  Json(std::string&& s);                                                      // NOLINT
+  Json(std::initializer_list<Json> init);                                     // NOLINT
   template <class T>
   Json(const std::vector<T>& items) : Json(Type::kArray) {  // NOLINT
     array_ref().reserve(items.size());
@@ -110,8 +115,10 @@ class Json {
   Json& operator=(const Json& other);
   Json& operator=(Json&& other) noexcept;
   ~Json() {
-    if (type_ >= Type::kObject && type_ <= Type::kString) destroy();
-    else if (type_ == Type::kOrderedObject) destroy();
+    if (type_ >= Type::kObject && type_ <= Type::kString)
+      destroy();
+    else if (type_ == Type::kOrderedObject)
+      destroy();
   }
 
   static Json array();
@@ -122,8 +129,7 @@ class Json {
   // Parses strict JSON (as nlohmann does: a leading UTF-8 BOM is skipped, no comments, no
   // trailing text). Nesting deeper than kMaxJsonDepth is refused too. A refusal answers a
   // discarded value (is_discarded()). Use parse_json for untrusted text.
-  static Json parse(std::string_view text, std::nullptr_t = nullptr,
-                    bool allow_exceptions = true);
+  static Json parse(std::string_view text, std::nullptr_t = nullptr, bool allow_exceptions = true);
   static Json parse(const char* text) { return parse(std::string_view(text)); }
   static Json parse(const std::string& text) { return parse(std::string_view(text)); }
 
@@ -136,9 +142,7 @@ class Json {
   bool is_number() const {
     return type_ == Type::kInteger || type_ == Type::kUnsigned || type_ == Type::kFloat;
   }
-  bool is_number_integer() const {
-    return type_ == Type::kInteger || type_ == Type::kUnsigned;
-  }
+  bool is_number_integer() const { return type_ == Type::kInteger || type_ == Type::kUnsigned; }
   bool is_number_unsigned() const { return type_ == Type::kUnsigned; }
   bool is_number_float() const { return type_ == Type::kFloat; }
   bool is_string() const { return type_ == Type::kString; }
@@ -276,10 +280,14 @@ class Json {
   enum class Kind : uint8_t { kAny, kString, kBool, kNumber };
   template <class T>
   static constexpr Kind kind_of() {
-    if constexpr (std::is_same_v<T, std::string>) return Kind::kString;
-    else if constexpr (std::is_same_v<T, bool>) return Kind::kBool;
-    else if constexpr (std::is_same_v<T, Json>) return Kind::kAny;
-    else return Kind::kNumber;
+    if constexpr (std::is_same_v<T, std::string>)
+      return Kind::kString;
+    else if constexpr (std::is_same_v<T, bool>)
+      return Kind::kBool;
+    else if constexpr (std::is_same_v<T, Json>)
+      return Kind::kAny;
+    else
+      return Kind::kNumber;
   }
   bool converts_to(Kind kind) const;
   void destroy();
@@ -360,8 +368,10 @@ class JsonItem {
   Json& value() const { return *it_; }
   template <size_t N>
   decltype(auto) get() const {
-    if constexpr (N == 0) return key();
-    else return value();
+    if constexpr (N == 0)
+      return key();
+    else
+      return value();
   }
 
  private:
@@ -399,7 +409,7 @@ class JsonItems {
 class OrderedJson : public Json {
  public:
   using Json::Json;
-  OrderedJson(const Json& j) : Json(j) {}       // NOLINT(google-explicit-constructor)
+  OrderedJson(const Json& j) : Json(j) {}        // NOLINT(google-explicit-constructor)
   OrderedJson(Json&& j) : Json(std::move(j)) {}  // NOLINT(google-explicit-constructor)
   static OrderedJson object();
 

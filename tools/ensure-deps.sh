@@ -11,7 +11,7 @@ APT_PACKAGES=(
   nlohmann-json3-dev libgtest-dev libbenchmark-dev
   prometheus prometheus-alertmanager
   emscripten chromium
-  libclang-rt-14-dev wrk ccache binaryen
+  libclang-rt-14-dev wrk ccache
 )
 
 missing=()

@@ -16,6 +16,10 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 WASM := build/wasm/r2watch.wasm
+# The most r2watch.wasm may weigh gzipped (the Worker fetches and compiles it on every cold
+# start); `make wasm-size` (a step of `make test`) fails above it. The goal is 120 KB (122880);
+# the module is at 341 KB after nlohmann went (issue #14), so the budget holds that figure.
+WASM_GZIP_BUDGET ?= 348160
 # The cost engine for the browser (Emscripten) and the dashboard the Worker serves at /.
 COST_MODEL := build/browser/cost-model.wasm
 DASHBOARD := dashboard/dist/index.html
@@ -25,7 +29,7 @@ CORE_SOURCES := $(shell find core wasm-bindings -name '*.cc' -o -name '*.h') CMa
 SHIM_SOURCES := $(shell find worker-shim/src -type f) wrangler.toml
 
 .PHONY: help deps native wasm cost-model dashboard demo worker test test-dashboard test-native \
-        test-worker format-check format dev migrate-local dev-bootstrap bench deploy clean fuzz load
+        test-worker wasm-size format-check format dev migrate-local dev-bootstrap bench deploy clean fuzz load
 
 help:
 	@echo "make dev     start r2watch locally on 127.0.0.1:$(PORT) (local D1 and R2)"
@@ -45,7 +49,7 @@ native: deps
 	@cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build build/native -j$(JOBS) >build/native-build.log 2>&1 || (cat build/native-build.log; exit 1)
 
-build/native-release/r2w_bench: $(CORE_SOURCES) bench/breaker-bench.cc
+build/native-release/r2w_bench: $(CORE_SOURCES) bench/breaker-bench.cc bench/json-bench.cc
 	@cmake -S . -B build/native-release -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build/native-release -j$(JOBS) --target r2w_bench
 
@@ -56,6 +60,15 @@ $(WASM): $(CORE_SOURCES)
 	@echo "r2watch.wasm: $$(stat -c %s $(WASM)) bytes, $$(gzip -9c $(WASM) | wc -c) gzipped"
 
 wasm: deps $(WASM)
+
+# The module's size beside its budget, and no printf family function linked (the link map
+# build/wasm/r2watch.map names every function, the module itself has no names).
+wasm-size: wasm
+	@bytes=$$(stat -c %s $(WASM)); gzipped=$$(gzip -9c $(WASM) | wc -c); \
+	  echo "r2watch.wasm: $$bytes bytes, $$gzipped gzipped (budget $(WASM_GZIP_BUDGET))"; \
+	  if grep -qE 'libc\.a\([a-z_]*printf\.o\)|printf_core' build/wasm/r2watch.map; then \
+	    echo "r2watch.wasm links printf:"; grep -E 'libc\.a\([a-z_]*printf\.o\)|printf_core' build/wasm/r2watch.map | head; exit 1; fi; \
+	  if ((gzipped > $(WASM_GZIP_BUDGET))); then echo "r2watch.wasm is over its budget"; exit 1; fi
 
 # Emscripten's JS tools need Debian's node modules (acorn, ...) on NODE_PATH.
 $(COST_MODEL): $(CORE_SOURCES)

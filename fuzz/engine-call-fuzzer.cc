@@ -8,10 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <string_view>
 
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/engine.h"
 
 namespace {
@@ -37,12 +37,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
               r2w::from_epoch_ms(kNowMs));
   bool ok = engine.call(command, body, r2w::from_epoch_ms(kNowMs));
 
-  auto answer = nlohmann::json::parse(engine.output(), nullptr, false);
+  auto answer = r2w::Json::parse(engine.output(), nullptr, false);
   check(!answer.is_discarded() && answer.is_object());
   if (!ok) {
     auto it = answer.find("error");
-    check(it != answer.end() && it->is_object() && it->contains("code") &&
-          it->contains("message"));
+    check(it != answer.end() && it->is_object() && it->contains("code") && it->contains("message"));
   }
   return 0;
 }

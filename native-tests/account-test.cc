@@ -9,8 +9,8 @@
 #include "core/account/action-class.h"
 #include "core/account/collector.h"
 #include "core/account/figures.h"
-#include "wasm-bindings/engine.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::account {
 namespace {
@@ -317,7 +317,7 @@ TEST(AccountAlerts, InternalErrorsPendingUploadsAndGrowthPerBucket) {
 struct Ingested {
   std::string verdict, reason;
   size_t rows = 0;
-  nlohmann::json stored = nlohmann::json::array();  // the stored rows, parts joined
+  r2w::Json stored = r2w::Json::array();  // the stored rows, parts joined
 };
 Ingested ingest(std::string_view answer, std::string_view dataset = "operations") {
   bindings::Engine engine{kNow};
@@ -334,13 +334,13 @@ Ingested ingest(std::string_view answer, std::string_view dataset = "operations"
     pieces.emplace_back(rest.substr(0, cut));
   }
   pieces.emplace_back(rest);
-  auto out = nlohmann::json::parse(pieces[0]);
+  auto out = r2w::Json::parse(pieces[0]);
   Ingested r{out["verdict"], out["reason"], 0};
   if (!out["store"].is_null()) {
     r.rows = out["store"]["rows"].get<size_t>();
     EXPECT_EQ(out["store"]["parts"].get<size_t>(), pieces.size() - 1);
     for (size_t i = 1; i < pieces.size(); ++i) {
-      for (auto& row : nlohmann::json::parse(pieces[i])) r.stored.push_back(row);
+      for (auto& row : r2w::Json::parse(pieces[i])) r.stored.push_back(row);
     }
   } else {
     EXPECT_EQ(pieces.size(), 1u);
@@ -374,9 +374,8 @@ TEST(AccountAnswer, GroupsBecomeOneRowPerBucketAndHourWithTheirTotals) {
   ASSERT_EQ(r.rows, 2u);
   const int64_t hour_ms = to_epoch_ms(floor_hour(kNow));
   // [hour_ms, bucket, requests, internal_errors, [[action, status, code, requests, bytes]...]]
-  EXPECT_EQ(r.stored[0],
-            nlohmann::json::parse("[" + std::to_string(hour_ms) +
-                                  R"(, "b", 6, 1, [["GetObject", "success", 200, 5, 10],
+  EXPECT_EQ(r.stored[0], r2w::Json::parse("[" + std::to_string(hour_ms) +
+                                          R"(, "b", 6, 1, [["GetObject", "success", 200, 5, 10],
                                  ["PutObject", "internalError", 500, 1, 0]]])"));
   // Escapes in a name are read and written back exactly.
   EXPECT_EQ(r.stored[1][1], "other \"q\" \u00e9");
@@ -396,8 +395,7 @@ TEST(AccountAnswer, StorageIsKeptPerBucketAndStorageClass) {
       "storage");
   EXPECT_EQ(r.verdict, "store") << r.reason;
   ASSERT_EQ(r.rows, 3u);
-  EXPECT_EQ(r.stored[0],
-            nlohmann::json::parse("[\"" + day + R"(", "b", "standard", 100, 1, 2, 0])"));
+  EXPECT_EQ(r.stored[0], r2w::Json::parse("[\"" + day + R"(", "b", "standard", 100, 1, 2, 0])"));
   EXPECT_EQ(r.stored[1][2], "infrequent_access");
   EXPECT_EQ(r.stored[2][2], "standard");  // no class given: Standard
   Ingested bad = ingest(answer_of(g("\"Glacier\"", 1), "r2StorageAdaptiveGroups"), "storage");
@@ -540,14 +538,14 @@ TEST(AccountReads, TheCommandNamesTheUsageReachAndRefusesAHalfOne) {
   bindings::Engine engine{kNow};
   ASSERT_TRUE(engine.call(
       "account_reads", R"({"usage_from_ms": 1764547200000, "usage_as_of": "2025-12-24"})", kNow));
-  auto out = nlohmann::json::parse(engine.output());
+  auto out = r2w::Json::parse(engine.output());
   EXPECT_EQ(out["usage"]["since_ms"], 1'764'547'200'000);
   EXPECT_EQ(out["usage"]["until_ms"], 1'764'547'200'000 + 24LL * 86'400'000);
   EXPECT_EQ(out["usage"]["from_day"], "2025-12-01");
   EXPECT_EQ(out["usage"]["to_day"], "2025-12-24");
   EXPECT_EQ(out["last_day_since_ms"], to_epoch_ms(kNow) - 86'400'000);
   ASSERT_TRUE(engine.call("account_reads", "{}", kNow));
-  EXPECT_FALSE(nlohmann::json::parse(engine.output()).contains("usage"));
+  EXPECT_FALSE(r2w::Json::parse(engine.output()).contains("usage"));
   const std::pair<const char*, const char*> bad[] = {
       {R"({"usage_from_ms": 1764547200000})", "usage_as_of"},
       {R"({"usage_as_of": "2025-12-24"})", "usage_from_ms"},
@@ -557,7 +555,7 @@ TEST(AccountReads, TheCommandNamesTheUsageReachAndRefusesAHalfOne) {
   };
   for (const auto& [input, field] : bad) {
     EXPECT_FALSE(engine.call("account_reads", input, kNow)) << input;
-    EXPECT_EQ(nlohmann::json::parse(engine.output())["error"]["field"], field) << input;
+    EXPECT_EQ(r2w::Json::parse(engine.output())["error"]["field"], field) << input;
   }
 }
 

@@ -8,7 +8,7 @@
 namespace r2w::bindings {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 class EngineTest : public ::testing::Test {
  protected:

@@ -1,11 +1,11 @@
-#include "wasm-bindings/codec/json.h"
-
 #include <gtest/gtest.h>
+
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 TEST(ParseJson, RefusesMalformedTextAsInvalidJson) {
   auto r = parse_json("{\"a\": 1,");
@@ -122,6 +122,88 @@ TEST(FieldReader, RefusesNonFiniteAndOpenLowerBound) {
   r.read_number("x", x, 0, 1, /*min_exclusive=*/true);
   ASSERT_TRUE(r.finish().has_value());
   EXPECT_EQ(x, 5);
+}
+
+// r2w::Json keeps nlohmann's behaviour where r2watch depends on it.
+TEST(Json, ParsedNumbersKeepNlohmannsThreeKinds) {
+  EXPECT_TRUE(json::parse("5").is_number_unsigned());
+  EXPECT_TRUE(json::parse("-5").is_number_integer());
+  EXPECT_FALSE(json::parse("-5").is_number_unsigned());
+  EXPECT_TRUE(json::parse("5.0").is_number_float());
+  EXPECT_TRUE(json::parse("1e2").is_number_float());
+  EXPECT_TRUE(json::parse("18446744073709551615").is_number_unsigned());
+  EXPECT_TRUE(json::parse("18446744073709551616").is_number_float());
+  EXPECT_EQ(json::parse("-9223372036854775808").get<int64_t>(), INT64_MIN);
+  EXPECT_TRUE(json::parse("-9223372036854775809").is_number_float());
+  EXPECT_EQ(json::parse("2.9").get<int64_t>(), 2);
+  EXPECT_EQ(json::parse("0.1").get<double>(), 0.1);
+  EXPECT_EQ(json::parse("123456789.123456789e-3").get<double>(), 123456.789123456789);
+}
+
+TEST(Json, DumpsAsNlohmannDoes) {
+  EXPECT_EQ(json(1.0).dump(), "1.0");
+  EXPECT_EQ(json(-0.0).dump(), "-0.0");
+  EXPECT_EQ(json(0.1).dump(), "0.1");
+  EXPECT_EQ(json(1e15).dump(), "1e+15");
+  EXPECT_EQ(json(123456789012345.0).dump(), "123456789012345.0");
+  EXPECT_EQ(json(0.0001).dump(), "0.0001");
+  EXPECT_EQ(json(0.00001).dump(), "1e-05");
+  EXPECT_EQ(json(1.5e300).dump(), "1.5e+300");
+  EXPECT_EQ(json(std::nan("")).dump(), "null");
+  EXPECT_EQ(json("a\"\\\b\f\n\r\t\x01\x7f/").dump(), R"("a\"\\\b\f\n\r\t\u0001)"
+                                                     "\x7f"
+                                                     R"(/")");
+  // Invalid UTF-8 becomes U+FFFD, a cut sequence once, a stray byte each.
+  EXPECT_EQ(json("a\xE2\x82"
+                 "b\xFF")
+                .dump(),
+            "\"a\xEF\xBF\xBD"
+            "b\xEF\xBF\xBD\"");
+  json j = {{"b", {1, 2}}, {"a", json::object()}, {"c", json::array()}};
+  EXPECT_EQ(j.dump(), R"({"a":{},"b":[1,2],"c":[]})");
+  EXPECT_EQ(j.dump(2), "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2\n  ],\n  \"c\": []\n}");
+}
+
+TEST(Json, InitializerListsOfPairsAreObjects) {
+  json o = {{"a", 1}, {"b", "x"}};
+  EXPECT_TRUE(o.is_object());
+  json a = {{"a", 1}, {2, "x"}};
+  EXPECT_TRUE(a.is_array());
+  EXPECT_EQ(json::array({{"a", 1}}).dump(), R"([["a",1]])");
+  json dup = json::parse(R"({"k": 1, "k": 2})");
+  EXPECT_EQ(dup["k"], 2);  // the last repeated key wins, as in nlohmann
+}
+
+TEST(Json, ParserIsStrict) {
+  for (const char* bad :
+       {"01", "1.", ".5", "+1", "-", "1e", "[1,]", "{\"a\":1,}", "'a'", "nul", "\"\\ud800\"",
+        "\"\\udc00\"", "\"\x01\"", "\"\xC0\x80\"", "1e400", "[1] x", "", "{\"a\" 1}", "NaN"}) {
+    EXPECT_TRUE(json::parse(bad).is_discarded()) << bad;
+  }
+  EXPECT_EQ(json::parse("\"\\ud83d\\ude00\"").get<std::string>(), "\xF0\x9F\x98\x80");
+  EXPECT_EQ(json::parse("\xEF\xBB\xBF [1]").size(), 1u);  // a byte order mark is skipped
+}
+
+TEST(Json, OrderedJsonKeepsInsertionOrder) {
+  OrderedJson line = OrderedJson::object();
+  line["time"] = "t";
+  line["level"] = "info";
+  line["a"] = nullptr;
+  EXPECT_EQ(line.dump(), R"({"time":"t","level":"info","a":null})");
+}
+
+TEST(Json, SmallUnsignedIntegersStayUnsigned) {
+  EXPECT_TRUE(json(uint8_t{3}).is_number_unsigned());
+  EXPECT_TRUE(json(uint16_t{3}).is_number_unsigned());
+  EXPECT_FALSE(json(int8_t{3}).is_number_unsigned());
+  EXPECT_TRUE(json(std::vector<uint8_t>{1, 2})[1].is_number_unsigned());
+}
+
+TEST(Json, ComparesNumbersAcrossKinds) {
+  EXPECT_EQ(json::parse("1"), json(1.0));
+  EXPECT_EQ(json::parse("-1"), json(-1));
+  EXPECT_TRUE(json::parse("-1") < json(0u));
+  EXPECT_NE(json("1"), json(1));
 }
 
 }  // namespace

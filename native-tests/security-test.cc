@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/security/access.h"
@@ -16,11 +15,12 @@
 #include "core/security/quota.h"
 #include "core/security/sha256.h"
 #include "native-tests/test-clock.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::security {
 namespace {
 
-using nlohmann::json;
+using json = r2w::Json;
 // Requests as JSON go through the codec (which reads them into the core's structs); the
 // core's own tests below use the structs.
 using codec::issue_api_token;

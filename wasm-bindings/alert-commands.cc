@@ -190,22 +190,6 @@ Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   return out;
 }
 
-// {"date"?: "YYYY-MM-DD" (default: today)} -> what a cost check reads:
-// {"date", "month", "month_start_ms", "baseline_from_ms" (the anomaly's history), "from_ms"}.
-Result<json> alert_cost_window(Engine&, const json& in, TimePoint now) {
-  FieldReader r(in);
-  std::string date_text;
-  r.read_string("date", date_text);
-  if (auto e = r.finish()) return *e;
-  CivilDate date = date_of(now);
-  if (!date_text.empty()) {
-    auto parsed = parse_date(date_text);
-    if (!parsed) return invalid_field("date", "date must be YYYY-MM-DD");
-    date = *parsed;
-  }
-  return codec::cost_window_json(alerts::cost_window(date));
-}
-
 // {} -> which outbox rows a delivery run sends: {"due_by_ms", "lease_expired_before_ms",
 // "timeout_ms", "batch"}.
 Result<json> alert_delivery_plan(Engine&, const json& in, TimePoint now) {
@@ -502,7 +486,6 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_rule_update", &alert_rule_update},
       {"alert_settings_update", &alert_settings_update},
       {"alert_plan", &alert_plan},
-      {"alert_cost_window", &alert_cost_window},
       {"alert_delivery_plan", &alert_delivery_plan},
       {"alert_notifications_query", &alert_notifications_query},
       {"alert_check", &alert_check},

@@ -573,7 +573,9 @@ std::span<const CommandEntry> breaker_commands() {
       {"breaker_configure", &breaker_configure},
       {"breaker_command", &breaker_command},
       {"breaker_take_transitions", &breaker_take_transitions},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"breaker_snapshot", &breaker_snapshot},
+#endif
       {"breaker_restore", &breaker_restore},
       {"breaker_simulate", &breaker_simulate},
       {"breaker_sync_enable", &breaker_sync_enable},

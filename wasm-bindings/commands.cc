@@ -1,7 +1,6 @@
 // The command registry and Engine::call, the one JSON entry point of the engine.
 #include "wasm-bindings/commands.h"
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "wasm-bindings/codec/json.h"
@@ -9,7 +8,7 @@
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 Error prefixed(Error e, const std::string& prefix) {
   if (!e.field.empty()) {

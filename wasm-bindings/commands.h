@@ -1,6 +1,5 @@
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -8,13 +7,14 @@
 #include "core/account/figures.h"
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "wasm-bindings/codec/json.h"
 
 namespace r2w::bindings {
 
 class Engine;
 
 // One JSON command of the engine: parsed input object in, JSON answer or an Error out.
-using CommandHandler = Result<nlohmann::json> (*)(Engine&, const nlohmann::json&, TimePoint);
+using CommandHandler = Result<r2w::Json> (*)(Engine&, const r2w::Json&, TimePoint);
 
 struct CommandEntry {
   std::string_view name;
@@ -38,9 +38,8 @@ std::span<const CommandEntry> report_commands();
 // account-commands.cc: the account's usage as cost rows, from {"operations": [operations day
 // rows], "storage": [storage day rows]} (`field` names it in errors), and what the bill says
 // of it (source, unclassified action types billed as Class A, unbilled auth failures).
-Result<account::AccountUsage> account_usage_from_json(const nlohmann::json& j,
-                                                      std::string_view field);
-nlohmann::json account_usage_notes_json(const account::AccountUsage& u);
+Result<account::AccountUsage> account_usage_from_json(const r2w::Json& j, std::string_view field);
+r2w::Json account_usage_notes_json(const account::AccountUsage& u);
 CommandHandler find_command(std::string_view name);
 
 // Runs `handler` (null: an unknown command) on JSON input text and writes its answer, or

@@ -452,7 +452,9 @@ std::span<const CommandEntry> cost_commands() {
       {"cost_anomaly", &cost_anomaly},
       {"cost_whatif", &cost_whatif},
       {"cost_budgets_validate", &cost_budgets_validate},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"cost_operation_classes", &cost_operation_classes},
+#endif
       {"pricing_validate", &pricing_validate},
       {"pricing_status", &pricing_status},
       {"cost_month_window", &cost_month_window},

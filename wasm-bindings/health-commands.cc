@@ -170,7 +170,8 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   if (scheduled && !d.run) {
     return json{{"run", false}, {"reason", d.reason}, {"next_round_ms", next}};
   }
-  std::string nonce = in.contains("nonce") && in["nonce"].is_string() ? in["nonce"] : "";
+  std::string nonce =
+      in.contains("nonce") && in["nonce"].is_string() ? in["nonce"].get<std::string>() : "";
   auto plan = health::plan_round(config.value(), nonce, now);
   if (!plan.ok()) return plan.error();
   json out = codec::plan_to_json(plan.value());
@@ -428,14 +429,18 @@ std::span<const CommandEntry> health_commands() {
       {"health_probe_plan", &health_probe_plan},
       {"health_round_evaluate", &health_round_evaluate},
       {"health_cleanup", &health_cleanup},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"health_retention", &health_retention},
+#endif
       {"health_history_query", &health_history_query},
       {"health_metrics_query", &health_metrics_query},
       {"health_metrics", &health_metrics},
       {"health_alerts_query", &health_alerts_query},
       {"health_breaker_events_query", &health_breaker_events_query},
       {"health_alert_resolve", &health_alert_resolve},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"health_events_simulate", &health_events_simulate},
+#endif
   };
   return kCommands;
 }

@@ -1,6 +1,5 @@
 // Commands of the metrics pipeline: settings, flushing minute rollups, merging rollups into
 // coarser levels, history series, usage summaries, retention, and the storage inventory.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,7 +17,7 @@
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

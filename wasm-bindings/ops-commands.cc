@@ -1,7 +1,6 @@
 // Commands of the Worker's own operation: the job schedule, heartbeats and their judgement.
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <tuple>
 
@@ -17,7 +16,7 @@
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 

@@ -2,19 +2,19 @@
 // cache it, the page itself from probe tallies, the health verdict and incidents, and an
 // admin's publishing of an alert as an incident and posting updates to it. The one JSON codec
 // of the status domain. The Worker keeps tallies and incidents in D1 and hands them in.
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/common/civil-date.h"
 #include "core/health/status-page.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 namespace st = health::status;
 
 namespace {

@@ -1,11 +1,9 @@
 // Commands that check storage API input (object keys, listing queries, upload bodies, custom
 // metadata, multipart parts) and decide how a read is answered (ranges, conditional requests).
 #include <algorithm>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
-#include "wasm-bindings/codec/json.h"
 #include "core/metrics/inventory.h"
 #include "core/security/access.h"
 #include "core/storage/content-type.h"
@@ -14,12 +12,13 @@
 #include "core/storage/reconcile.h"
 #include "core/storage/upload-policy.h"
 #include "core/storage/user-namespace.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 
-using nlohmann::json;
+using json = r2w::Json;
 
 namespace {
 
@@ -510,7 +509,9 @@ std::span<const CommandEntry> storage_commands() {
       {"storage_check_key", &storage_check_key},
       {"storage_list_query", &storage_list_query},
       {"storage_reconcile_page", &storage_reconcile_page},
+#ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"storage_object_headers", &storage_object_headers},
+#endif
       {"storage_write_plan", &storage_write_plan},
       {"storage_read_plan", &storage_read_plan},
       {"storage_read_answer", &storage_read_answer},

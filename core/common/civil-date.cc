@@ -1,7 +1,7 @@
 // Calendar arithmetic after Howard Hinnant's days_from_civil / civil_from_days algorithms.
 #include "core/common/civil-date.h"
 
-#include <cstdio>
+#include "core/common/format.h"
 
 namespace r2w {
 
@@ -81,15 +81,21 @@ std::optional<CivilDate> parse_date(std::string_view s) {
 }
 
 std::string format_date(CivilDate d) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", d.year, d.month, d.day);
-  return buf;
+  std::string out;
+  append_padded(out, d.year, 4);
+  out.push_back('-');
+  append_padded(out, d.month, 2);
+  out.push_back('-');
+  append_padded(out, d.day, 2);
+  return out;
 }
 
 std::string format_year_month(YearMonth m) {
-  char buf[12];
-  std::snprintf(buf, sizeof buf, "%04d-%02u", m.year, m.month);
-  return buf;
+  std::string out;
+  append_padded(out, m.year, 4);
+  out.push_back('-');
+  append_padded(out, m.month, 2);
+  return out;
 }
 
 }  // namespace r2w

@@ -1,7 +1,8 @@
 #include "core/health/health-events.h"
 
 #include <algorithm>
-#include <cstdio>
+
+#include "core/common/format.h"
 
 namespace r2w::health {
 
@@ -9,11 +10,7 @@ namespace {
 
 constexpr const std::array<EventType, kConditionCount>& kConditions = kConditionTypes;
 
-std::string one_decimal(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
+std::string one_decimal(double v) { return format_fixed(v, 1); }
 
 std::string join(const std::vector<Operation>& ops) {
   std::string out;

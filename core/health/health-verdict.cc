@@ -1,17 +1,14 @@
 #include "core/health/health-verdict.h"
 
 #include <algorithm>
-#include <cstdio>
+
+#include "core/common/format.h"
 
 namespace r2w::health {
 
 namespace {
 
-std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
-}
+std::string format_number(double v) { return format_fixed(v, 1); }
 
 std::string op_list(const std::vector<Operation>& ops) {
   std::string out;

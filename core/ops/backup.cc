@@ -1,10 +1,10 @@
 #include "core/ops/backup.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <set>
 
 #include "core/common/civil-date.h"
+#include "core/common/format.h"
 
 namespace r2w::ops {
 
@@ -46,11 +46,16 @@ std::string backup_id(TimePoint started) {
   int64_t days = ms >= 0 ? ms / day_ms : -((-ms + day_ms - 1) / day_ms);
   int64_t in_day = (ms - days * day_ms) / 1000;
   CivilDate d = date_from_days(days);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(d.year), d.month,
-                d.day, static_cast<int>(in_day / 3600), static_cast<int>(in_day / 60 % 60),
-                static_cast<int>(in_day % 60));
-  return buf;
+  std::string id;
+  append_padded(id, d.year, 4);
+  append_padded(id, d.month, 2);
+  append_padded(id, d.day, 2);
+  id.push_back('T');
+  append_padded(id, in_day / 3600, 2);
+  append_padded(id, in_day / 60 % 60, 2);
+  append_padded(id, in_day % 60, 2);
+  id.push_back('Z');
+  return id;
 }
 
 std::string backup_prefix(std::string_view id) {

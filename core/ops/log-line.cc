@@ -1,8 +1,8 @@
 #include "core/ops/log-line.h"
 
-#include <cstdio>
 
 #include "core/common/civil-date.h"
+#include "core/common/format.h"
 #include "core/security/sha256.h"
 
 namespace r2w::ops {
@@ -49,12 +49,22 @@ std::string format_utc_ms(TimePoint t) {
   int64_t days = ms >= 0 ? ms / day_ms : -((-ms + day_ms - 1) / day_ms);
   int64_t in_day = ms - days * day_ms;
   CivilDate d = date_from_days(days);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(d.year),
-                d.month, d.day, static_cast<int>(in_day / 3'600'000),
-                static_cast<int>(in_day / 60'000 % 60), static_cast<int>(in_day / 1000 % 60),
-                static_cast<int>(in_day % 1000));
-  return buf;
+  std::string out;
+  append_padded(out, d.year, 4);
+  out.push_back('-');
+  append_padded(out, d.month, 2);
+  out.push_back('-');
+  append_padded(out, d.day, 2);
+  out.push_back('T');
+  append_padded(out, in_day / 3'600'000, 2);
+  out.push_back(':');
+  append_padded(out, in_day / 60'000 % 60, 2);
+  out.push_back(':');
+  append_padded(out, in_day / 1000 % 60, 2);
+  out.push_back('.');
+  append_padded(out, in_day % 1000, 3);
+  out.push_back('Z');
+  return out;
 }
 
 RequestLine request_line(const RequestLog& r, std::optional<std::string_view> user_key) {

@@ -10,13 +10,28 @@ import { ROOT } from './helpers.mjs';
 const GOLDEN = join(ROOT, 'testdata/golden');
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
 
+// Commands only native test builds register (R2W_TEST_COMMANDS): their cases run natively only.
+const TEST_ONLY = readFileSync(join(GOLDEN, 'test-only-commands.txt'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+
 const cases = readdirSync(GOLDEN, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
+  .filter((d) => d.isDirectory() && !TEST_ONLY.includes(d.name))
   .flatMap((d) =>
     readdirSync(join(GOLDEN, d.name))
       .filter((f) => f.endsWith('.in.json'))
       .map((f) => ({ command: d.name, name: f.slice(0, -'.in.json'.length) })),
   );
+
+test('a test-only command is not in the wasm', () => {
+  const engine = new Engine(module, 0);
+  for (const command of TEST_ONLY) {
+    const { ok, text } = engine.callRaw(command, '{}', 0);
+    assert.equal(ok, false, command);
+    assert.equal(JSON.parse(text).error.code, 'unknown_command', command);
+  }
+});
 
 test('there are golden cases to run', () => {
   assert.ok(cases.length >= 10, `only ${cases.length} golden cases found`);

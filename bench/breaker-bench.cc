@@ -3,8 +3,8 @@
 #include <benchmark/benchmark.h>
 
 #include "core/breaker/circuit-breaker.h"
-#include "wasm-bindings/engine.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/engine.h"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/alerts.h"
+#include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/engine.h"
-#include "wasm-bindings/codec/json.h"
 
 namespace r2w::alerts {
 namespace {

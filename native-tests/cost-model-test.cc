@@ -10,8 +10,8 @@
 #include "core/cost/operation-class.h"
 #include "core/cost/price-list.h"
 #include "wasm-bindings/codec/cost.h"
-#include "wasm-bindings/engine.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::cost {
 namespace {

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "wasm-bindings/engine.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::bindings {
 namespace {

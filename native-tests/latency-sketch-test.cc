@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 
 namespace r2w::metrics {
 namespace {

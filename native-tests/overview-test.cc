@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 
 namespace r2w::metrics {
 namespace {

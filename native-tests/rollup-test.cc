@@ -8,8 +8,8 @@
 #include "core/metrics/inventory.h"
 #include "core/metrics/sampling.h"
 #include "native-tests/test-clock.h"
-#include "wasm-bindings/codec/metrics.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/metrics.h"
 
 namespace r2w::metrics {
 namespace {

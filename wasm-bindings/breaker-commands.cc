@@ -4,9 +4,9 @@
 
 #include "core/health/health-verdict.h"
 #include "wasm-bindings/codec/breaker.h"
+#include "wasm-bindings/codec/faults.h"
 #include "wasm-bindings/codec/health.h"
 #include "wasm-bindings/codec/json.h"
-#include "wasm-bindings/codec/faults.h"
 #include "wasm-bindings/codec/ops.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"

@@ -136,13 +136,14 @@ struct Figures {
 };
 
 // What a round reads, from when (all from `now`): the Worker only reads these windows.
-// Cost: the month to date and, for the daily anomaly, up to cost::kAnomalyUsageDays (core/cost/window.h) days before
-// the day (reaching into the previous month early in a month).
+// Cost: the month to date and, for the daily anomaly, up to cost::kAnomalyUsageDays
+// (core/cost/window.h) days before the day (reaching into the previous month early in a month).
 struct CostWindow {
   CivilDate date;           // the day checked (as_of of the bill, date of the anomaly)
   YearMonth month;          // its billing month
   TimePoint month_start;    // the month's first moment
-  TimePoint baseline_from;  // the anomaly's history: cost::kAnomalyUsageDays (core/cost/window.h) before the day
+  TimePoint baseline_from;  // the anomaly's history: cost::kAnomalyUsageDays (core/cost/window.h)
+                            // before the day
   TimePoint from;           // the earlier of the two: what a round reads
 };
 CostWindow cost_window(CivilDate date);

@@ -1,6 +1,5 @@
 #include "core/ops/log-line.h"
 
-
 #include "core/common/civil-date.h"
 #include "core/common/format.h"
 #include "core/security/sha256.h"

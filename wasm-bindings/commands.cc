@@ -10,15 +10,7 @@ namespace r2w::bindings {
 
 using json = r2w::Json;
 
-Error prefixed(Error e, const std::string& prefix) {
-  if (!e.field.empty()) {
-    e.field = prefix + "." + e.field;
-    e.message = prefix + "." + e.message;
-  } else {
-    e.field = prefix;
-  }
-  return e;
-}
+Error prefixed(Error e, const std::string& prefix) { return prefixed_error(std::move(e), prefix); }
 
 CommandHandler find_command(std::string_view name) {
   for (auto commands : {breaker_commands(), storage_commands(), metrics_commands(),

@@ -48,12 +48,7 @@ std::string format_utc_ms(TimePoint t) {
   int64_t days = ms >= 0 ? ms / day_ms : -((-ms + day_ms - 1) / day_ms);
   int64_t in_day = ms - days * day_ms;
   CivilDate d = date_from_days(days);
-  std::string out;
-  append_padded(out, d.year, 4);
-  out.push_back('-');
-  append_padded(out, d.month, 2);
-  out.push_back('-');
-  append_padded(out, d.day, 2);
+  std::string out = format_date(d);
   out.push_back('T');
   append_padded(out, in_day / 3'600'000, 2);
   out.push_back(':');

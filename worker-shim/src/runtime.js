@@ -7,6 +7,7 @@ import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
 import { bucketName } from './storage.js';
 import { instrumentEnv } from './instrument.js';
 import { flushStatements } from './db/metrics.js';
+import { breakerSaveStatements, loadSavedState, saveFaultPlan } from './db/breaker.js';
 import { learnOwnPrefix } from './db/metrics.js';
 
 /** The name the breaker guarding the R2 binding is stored under. */
@@ -104,13 +105,7 @@ export class Runtime {
     }
     rt.configureSecurity(now);
     try {
-      const [state, faults] = await env.DB.batch([
-        env.DB.prepare(
-          'SELECT options_json, snapshot_json FROM circuit_breaker_state WHERE breaker = ?',
-        ).bind(BREAKER_ID),
-        env.DB.prepare('SELECT faults_json FROM fault_injection WHERE id = 1'),
-      ]);
-      const row = state.results[0];
+      const { breakerRow: row, faultRow } = await loadSavedState(env.DB, BREAKER_ID);
       if (row) {
         rt.engine.call(
           'breaker_restore',
@@ -118,7 +113,6 @@ export class Runtime {
           now,
         );
       }
-      const faultRow = faults.results[0];
       if (faultRow && faultsEnabled(env)) rt.engine.call('faults_restore', faultRow.faults_json, now);
     } catch (e) {
       // A database that cannot be read must not stop R2 traffic: start from defaults and say
@@ -175,41 +169,16 @@ export class Runtime {
     const taken = this.engine.call('breaker_take_transitions', {}, nowMs);
     this.unsaved.push(...taken.transitions);
     const db = this.env.DB;
-    const statements = this.unsaved.map((t) =>
-      db
-        .prepare(
-          `INSERT OR IGNORE INTO circuit_breaker_events
-             (breaker, from_state, to_state, reason, at_ms, calls, failures, slow_calls,
-              failure_rate_pct, slow_call_rate_pct, consecutive_failures, ema_response_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .bind(
-          BREAKER_ID,
-          t.from,
-          t.to,
-          t.reason,
-          t.at_ms,
-          t.figures.calls,
-          t.figures.failures,
-          t.figures.slow_calls,
-          t.figures.failure_rate_pct,
-          t.figures.slow_call_rate_pct,
-          t.figures.consecutive_failures,
-          t.figures.ema_response_ms,
-        ),
+    await db.batch(
+      breakerSaveStatements(
+        db,
+        BREAKER_ID,
+        this.unsaved,
+        JSON.stringify(taken.options),
+        JSON.stringify(taken.snapshot),
+        nowMs,
+      ),
     );
-    statements.push(
-      db
-        .prepare(
-          `INSERT INTO circuit_breaker_state (breaker, options_json, snapshot_json, updated_at_ms)
-           VALUES (?, ?, ?, ?)
-           ON CONFLICT (breaker) DO UPDATE SET options_json = excluded.options_json,
-             snapshot_json = excluded.snapshot_json, updated_at_ms = excluded.updated_at_ms
-           WHERE excluded.updated_at_ms >= circuit_breaker_state.updated_at_ms`,
-        )
-        .bind(BREAKER_ID, JSON.stringify(taken.options), JSON.stringify(taken.snapshot), nowMs),
-    );
-    await db.batch(statements);
     this.unsaved = [];
     if (this.sharedBreaker) taken.shared = await this.#forwardOperatorChange(taken);
     return taken;
@@ -288,13 +257,7 @@ export class Runtime {
   async persistFaults(nowMs = Date.now()) {
     // The stored form is the engine's answer as it is: {"faults", "version"}.
     const stored = this.engine.call('faults_get', {}, nowMs);
-    await (this.faultFreeDb ?? this.env.DB).prepare(
-      `INSERT INTO fault_injection (id, faults_json, updated_at_ms) VALUES (1, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET faults_json = excluded.faults_json,
-         updated_at_ms = excluded.updated_at_ms`,
-    )
-      .bind(JSON.stringify(stored), nowMs)
-      .run();
+    await saveFaultPlan(this.faultFreeDb ?? this.env.DB, JSON.stringify(stored), nowMs);
   }
 }
 

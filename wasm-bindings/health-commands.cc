@@ -422,12 +422,20 @@ Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
 
 }  // namespace
 
-std::span<const CommandEntry> health_commands() {
+// The commands that read or change the request path's breaker (its options, its state), so
+// they run in the engine that holds it (r2watch.wasm, wasm-bindings/modules.cc).
+std::span<const CommandEntry> health_breaker_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"health_config_update", &health_config_update},
       {"health_config_apply", &health_config_apply},
-      {"health_probe_plan", &health_probe_plan},
       {"health_round_evaluate", &health_round_evaluate},
+  };
+  return kCommands;
+}
+
+std::span<const CommandEntry> health_commands() {
+  static constexpr CommandEntry kCommands[] = {
+      {"health_probe_plan", &health_probe_plan},
       {"health_cleanup", &health_cleanup},
 #ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"health_retention", &health_retention},

@@ -4,7 +4,7 @@
 // injection is on (x-r2watch-modules, src/index.js), as the test Worker has it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, call } from './helpers.mjs';
+import { startWorker, call, runCron } from './helpers.mjs';
 
 let worker;
 before(async () => {
@@ -66,4 +66,44 @@ test('the console answers with the settings the Worker gave at load (own prefix,
   assert.equal(issued.status, 201, JSON.stringify(issued.body));
   const put = await call(worker, 'PUT', '/api/storage/files/mod/x.txt', 'x', { as: issued.body.token });
   assert.equal(put.status, 201, JSON.stringify(put.body));
+});
+
+test("an alert's force-open action reaches the request path's breaker (the round runs in the console)", async () => {
+  const created = await call(worker, 'POST', '/api/alerts/rules', {
+    id: 'force-errs',
+    name: 'PUT errors force the breaker open',
+    type: 'error_rate',
+    threshold: 20,
+    window_ms: 30 * 60_000,
+    for_ms: 60_000,
+    min_calls: 5,
+    severity: 'high',
+    actions: { force_breaker_open: true },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const rules = (await call(worker, 'GET', '/api/alerts/rules')).body.rules;
+  for (const rule of rules.filter((r) => r.id !== 'force-errs')) {
+    assert.equal((await call(worker, 'PUT', `/api/alerts/rules/${rule.id}`, { enabled: false })).status, 200);
+  }
+  // Failing PUTs with the breaker disabled, so only the alert can open it.
+  assert.equal((await call(worker, 'POST', '/api/health/circuit-breaker/disable')).status, 200);
+  assert.equal((await call(worker, 'PUT', '/api/admin/faults', { operation: 'put', error_rate: 1 })).status, 200);
+  for (let i = 0; i < 10; i++) assert.equal((await call(worker, 'PUT', `/api/storage/files/force/${i}.txt`, 'x')).status, 502);
+  assert.equal((await call(worker, 'PUT', '/api/admin/faults', { operation: 'put', error_rate: 0 })).status, 200);
+  const t0 = Date.now();
+  for (const at of [t0 + 1_000, t0 + 61_000]) {
+    const run = await runCron(worker, '* * * * *', at);
+    assert.equal(run.outcome, 'ok', JSON.stringify(run));
+  }
+  const alert = (await call(worker, 'GET', '/api/alerts')).body.alerts.find((a) => a.rule_id === 'force-errs');
+  assert.equal(alert?.state, 'firing', JSON.stringify(alert));
+  const breaker = await call(worker, 'GET', '/api/health/circuit-breaker');
+  assert.equal(breaker.body.state, 'forced_open', JSON.stringify(breaker.body));
+  const refused = await call(worker, 'GET', '/api/storage/files/docs/none.txt');
+  assert.equal(refused.status, 503, 'the request path refuses R2 calls');
+  // A later round does not force it again (it is forced open already, as the request path says).
+  const again = await runCron(worker, '* * * * *', t0 + 121_000);
+  assert.equal(again.outcome, 'ok');
+  const transitions = (await call(worker, 'GET', '/api/health/circuit-breaker')).body;
+  assert.equal(transitions.state, 'forced_open');
 });

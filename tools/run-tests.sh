@@ -52,7 +52,7 @@ if tools/fuzz.sh "${FUZZ_SMOKE_SECONDS:-8}"; then passed=$((passed + 1)); else f
 step "wasm builds (Worker, and the cost model for the page), dashboard and Worker bundle"
 if make --no-print-directory worker; then
   passed=$((passed + 1))
-  step "wasm size budget (WASM_GZIP_BUDGET in the Makefile)"
+  step "wasm size budgets (WASM_GZIP_BUDGET, CONSOLE_WASM_GZIP_BUDGET in the Makefile)"
   if make --no-print-directory wasm-size; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
   node_suite "Worker tests in workerd (node --test)" worker-shim/test/
   node_suite "Dashboard (headless Chromium) and CLI against the local Worker (node --test)" dashboard/test/ cli/test/

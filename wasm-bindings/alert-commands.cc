@@ -224,8 +224,19 @@ Result<json> alert_notifications_query(Engine&, const json& in, TimePoint) {
 // The breaker figure is the engine's own when the Worker does not give one; a
 // force_breaker_open action forces this engine's breaker open (the Worker persists it).
 Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only(in, {"rules", "states", "silences", "settings", "ledger", "figures"})) {
+  if (auto err = only(
+          in, {"rules", "states", "silences", "settings", "ledger", "figures", "breaker_state"})) {
     return *err;
+  }
+  // The breaker is the request path's (r2watch.wasm; this engine may be the console's): the
+  // Worker gives its state, and forces it open where an action says "applied". Without it, this
+  // engine's breaker.
+  std::string breaker_state(breaker::state_name(e.breaker().state()));
+  if (in.contains("breaker_state")) {
+    if (!in["breaker_state"].is_string()) {
+      return invalid_field("breaker_state", "breaker_state must be the breaker's state");
+    }
+    breaker_state = in["breaker_state"].get<std::string>();
   }
   alerts::CheckInput input;
   input.now = now;
@@ -248,7 +259,7 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   json figures = member(in, "figures").is_null() ? json::object() : member(in, "figures");
   if (!figures.is_object()) return invalid_field("figures", "figures must be an object");
   if (needs.breaker && !figures.contains("breaker")) {
-    figures["breaker"] = {{"state", breaker::state_name(e.breaker().state())}};
+    figures["breaker"] = {{"state", breaker_state}};
   }
   auto gathered = codec::figures_from_json(figures);
   if (!gathered.ok()) return prefixed(gathered.error(), "figures");
@@ -261,11 +272,12 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   json changed = json::array();
   for (const auto& s : result.changed) changed.push_back(state_entry(s));
   json actions = json::array();
+  bool forced_open = breaker_state == "forced_open";
   for (const auto& a : result.actions) {
     bool applied = false;
-    if (a.type == alerts::ActionType::kForceBreakerOpen &&
-        e.breaker().state() != breaker::State::kForcedOpen) {
+    if (a.type == alerts::ActionType::kForceBreakerOpen && !forced_open) {
       e.breaker().force_open(now);
+      forced_open = true;
       applied = true;
     }
     actions.push_back({{"type", alerts::action_type_name(a.type)},

@@ -12,16 +12,7 @@ using json = r2w::Json;
 
 Error prefixed(Error e, const std::string& prefix) { return prefixed_error(std::move(e), prefix); }
 
-CommandHandler find_command(std::string_view name) {
-  for (auto commands : {breaker_commands(), storage_commands(), metrics_commands(),
-                        health_commands(), cost_commands(), alert_commands(), security_commands(),
-                        ops_commands(), account_commands(), status_commands(), report_commands()}) {
-    for (const CommandEntry& e : commands) {
-      if (e.name == name) return e.handler;
-    }
-  }
-  return nullptr;
-}
+// find_command: wasm-bindings/modules.cc (the commands of the module this binary is).
 
 bool run_command(CommandHandler handler, Engine& engine, std::string_view command,
                  std::string_view input, TimePoint now, std::string& output) {

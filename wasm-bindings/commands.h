@@ -21,15 +21,21 @@ struct CommandEntry {
   CommandHandler handler;
 };
 
-// Each domain lists its commands in its own file (<domain>-commands.cc); `find_command`
-// searches them all.
+// Each domain lists its commands in its own file (<domain>-commands.cc); which lists a build
+// registers is wasm-bindings/modules.h's (one module's in a wasm module, all of them natively);
+// `find_command` searches those.
 std::span<const CommandEntry> breaker_commands();
 std::span<const CommandEntry> storage_commands();
+std::span<const CommandEntry> storage_inventory_commands();
+std::span<const CommandEntry> metrics_ingest_commands();
 std::span<const CommandEntry> metrics_commands();
+std::span<const CommandEntry> health_breaker_commands();
 std::span<const CommandEntry> health_commands();
 std::span<const CommandEntry> cost_commands();
 std::span<const CommandEntry> alert_commands();
 std::span<const CommandEntry> security_commands();
+std::span<const CommandEntry> security_admin_commands();
+std::span<const CommandEntry> log_commands();
 std::span<const CommandEntry> ops_commands();
 std::span<const CommandEntry> account_commands();
 std::span<const CommandEntry> status_commands();

@@ -185,11 +185,22 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
 // {"config", "state", "trigger", "round_id", "probes": [{operation, outcome, found,
 // latency_ms, error, at_ms}]} -> the judged checks, the round's summary, the events it raises
 // or clears, the next state, and the hours and days whose aggregates the Worker recomputes
-// (`tally`, null without checks). The breaker's state is read from the engine now.
+// (`tally`, null without checks). The breaker's state is `breaker_state` (the Worker reads it
+// from the request path's engine, r2watch.wasm: this one may be the console's), else this
+// engine's now.
 Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only_fields(in, {"config", "state", "trigger", "round_id", "probes", "started_ms"},
-                             "invalid_field")) {
+  if (auto err = only_fields(
+          in, {"config", "state", "trigger", "round_id", "probes", "started_ms", "breaker_state"},
+          "invalid_field")) {
     return *err;
+  }
+  breaker::State breaker_state = e.breaker().status(now).state;
+  if (in.contains("breaker_state")) {
+    auto parsed = in["breaker_state"].is_string()
+                      ? breaker::parse_state(in["breaker_state"].get<std::string>())
+                      : std::nullopt;
+    if (!parsed) return invalid_field("breaker_state", "breaker_state must be the breaker's state");
+    breaker_state = *parsed;
   }
   auto config = config_input(in, "config");
   if (!config.ok()) return config.error();
@@ -207,7 +218,7 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
     started = from_epoch_ms(in["started_ms"].get<int64_t>());
   }
   auto results = health::classify_round(observations.value(), config.value());
-  health::RoundSummary summary = health::summarize(results, e.breaker().status(now).state, started);
+  health::RoundSummary summary = health::summarize(results, breaker_state, started);
   health::DerivedEvents derived = health::derive_events(
       state.value(), summary, now, trigger.value(), event_options(config.value()));
   std::optional<health::TallyPeriods> tally = health::tally_periods(results);
@@ -422,10 +433,18 @@ Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
 
 }  // namespace
 
-std::span<const CommandEntry> health_commands() {
+// The commands that read or change the request path's breaker options, so they run in the
+// engine that holds it (r2watch.wasm, wasm-bindings/modules.cc).
+std::span<const CommandEntry> health_breaker_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"health_config_update", &health_config_update},
       {"health_config_apply", &health_config_apply},
+  };
+  return kCommands;
+}
+
+std::span<const CommandEntry> health_commands() {
+  static constexpr CommandEntry kCommands[] = {
       {"health_probe_plan", &health_probe_plan},
       {"health_round_evaluate", &health_round_evaluate},
       {"health_cleanup", &health_cleanup},

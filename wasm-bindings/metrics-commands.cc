@@ -399,13 +399,21 @@ Result<json> csv_table(Engine&, const json& in, TimePoint) {
 
 }  // namespace
 
-std::span<const CommandEntry> metrics_commands() {
+// The request path's metrics commands (r2watch.wasm): settings, series and the minute rollups'
+// flush. The views below are the console module's (wasm-bindings/modules.cc).
+std::span<const CommandEntry> metrics_ingest_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"metrics_configure", &metrics_configure},
       {"metrics_settings", &metrics_settings},
       {"metrics_series_info", &metrics_series_info},
       {"metrics_flush_take", &metrics_flush_take},
       {"metrics_flush_confirm", &metrics_flush_confirm},
+  };
+  return kCommands;
+}
+
+std::span<const CommandEntry> metrics_commands() {
+  static constexpr CommandEntry kCommands[] = {
       {"metrics_merge", &metrics_merge},
       {"metrics_read_plan", &metrics_read_plan},
       {"metrics_history_plan", &metrics_history_plan},

@@ -376,13 +376,19 @@ Result<json> archive_key(Engine&, const json& in, TimePoint) {
 
 }  // namespace
 
+// The request path's log line (r2watch.wasm); the jobs, backups and archives below are the
+// console module's (wasm-bindings/modules.cc).
+std::span<const CommandEntry> log_commands() {
+  static constexpr CommandEntry kCommands[] = {{"log_line", &log_line}};
+  return kCommands;
+}
+
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},       {"log_line", &log_line},
-      {"backup_plan", &backup_plan},       {"backup_manifest", &backup_manifest},
-      {"backup_prune", &backup_prune},     {"retention_plan", &retention_plan},
-      {"archive_window", &archive_window}, {"archive_list", &archive_list},
-      {"archive_key", &archive_key},
+      {"jobs_status", &jobs_status},         {"backup_plan", &backup_plan},
+      {"backup_manifest", &backup_manifest}, {"backup_prune", &backup_prune},
+      {"retention_plan", &retention_plan},   {"archive_window", &archive_window},
+      {"archive_list", &archive_list},       {"archive_key", &archive_key},
   };
   return kCommands;
 }

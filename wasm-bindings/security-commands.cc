@@ -375,20 +375,26 @@ Result<Json> analytics_user(Engine& e, const Json& in, TimePoint) {
 
 }  // namespace
 
+// The request path's (r2watch.wasm): settings, authentication, rate limits, the quota check.
 std::span<const CommandEntry> security_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"security_configure", &security_configure},
       {"auth_authenticate", &auth_authenticate},
       {"rate_limit_decide", &rate_limit_decide},
       {"security_failures_judge", &security_failures_judge},
-      {"user_validate", &user_validate},
-      {"token_issue", &token_issue},
-      {"quota_validate", &quota_validate},
       {"quota_check", &quota_check},
-      {"quota_status", &quota_status},
-      {"log_query", &log_query},
       {"analytics_user", &analytics_user},
       {"usage_hour_judge", &usage_hour_judge},
+  };
+  return kCommands;
+}
+
+// The admin API's (r2watch-console.wasm, wasm-bindings/modules.cc): users, tokens, quotas, logs.
+std::span<const CommandEntry> security_admin_commands() {
+  static constexpr CommandEntry kCommands[] = {
+      {"user_validate", &user_validate},   {"token_issue", &token_issue},
+      {"quota_validate", &quota_validate}, {"quota_status", &quota_status},
+      {"log_query", &log_query},
   };
   return kCommands;
 }

@@ -508,7 +508,6 @@ std::span<const CommandEntry> storage_commands() {
   static constexpr CommandEntry kCommands[] = {
       {"storage_check_key", &storage_check_key},
       {"storage_list_query", &storage_list_query},
-      {"storage_reconcile_page", &storage_reconcile_page},
 #ifdef R2W_TEST_COMMANDS  // only tests call it (testdata/golden/test-only-commands.txt)
       {"storage_object_headers", &storage_object_headers},
 #endif
@@ -518,6 +517,14 @@ std::span<const CommandEntry> storage_commands() {
       {"storage_part_plan", &storage_part_plan},
       {"storage_multipart_complete", &storage_multipart_complete},
       {"storage_upload_open", &storage_upload_open},
+  };
+  return kCommands;
+}
+
+// The inventory job's (r2watch-console.wasm, wasm-bindings/modules.cc).
+std::span<const CommandEntry> storage_inventory_commands() {
+  static constexpr CommandEntry kCommands[] = {
+      {"storage_reconcile_page", &storage_reconcile_page},
   };
   return kCommands;
 }

@@ -125,6 +125,8 @@ export async function load(url, ctx, next) {
 const { collectAccount } = await import('../../worker-shim/src/account.js');
 const { Engine } = await import('../../worker-shim/src/engine.js');
 const wasm = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
+// The console module (wasm-bindings/modules.h) answers the commands r2watch.wasm does not register.
+const consoleModule = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch-console.wasm')));
 
 /** A D1 that only takes statements (and hands the collector its state). */
 function takingDb(runState) {
@@ -164,7 +166,7 @@ globalThis.fetch = async (url, init) => {
 
 /** CPU of collectAccount from `runState`, in this process (median of `times`, after one warm-up that also fills the answers). */
 async function workerAloneRun(runState, times = 5) {
-  const engine = new Engine(wasm, now);
+  const engine = new Engine(wasm, now, { console: consoleModule });
   const rt = () => ({ env: { ...vars, DB: takingDb(runState) }, engine });
   let summary = await collectAccount(rt(), now);
   const cpus = [];

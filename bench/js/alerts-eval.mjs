@@ -60,7 +60,9 @@ for (let i = 0; i < RULES; i++) {
 }
 
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
-const engine = new Engine(module, 0);
+// The console module (wasm-bindings/modules.h) answers the commands r2watch.wasm does not register.
+const consoleModule = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch-console.wasm')));
+const engine = new Engine(module, 0, { console: consoleModule });
 const storedRules = rules.map((r) => engine.call('alert_rule_create', { request: r, id: r.id }, 0).rule);
 const settings = {
   channels: [

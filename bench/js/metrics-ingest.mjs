@@ -31,7 +31,9 @@ function timeIt(fn) {
 }
 
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
-const engine = new Engine(module, 0);
+// The console module (wasm-bindings/modules.h) answers the commands r2watch.wasm does not register.
+const consoleModule = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch-console.wasm')));
+const engine = new Engine(module, 0, { console: consoleModule });
 const now = 1_700_000_040_000;
 const series = engine.series('bench', 'objects/x', '');
 engine.call('breaker_command', { action: 'disable' }, now); // measure ingest, not rejections

@@ -8,7 +8,9 @@ import { Engine } from '../../worker-shim/src/engine.js';
 import { ROOT } from '../../worker-shim/test/helpers.mjs';
 
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
-const engine = new Engine(module, 0);
+// The console module (wasm-bindings/modules.h) answers the commands r2watch.wasm does not register.
+const consoleModule = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch-console.wasm')));
+const engine = new Engine(module, 0, { console: consoleModule });
 const start = Date.UTC(2026, 10, 1);
 const rows = [];
 for (let h = 0; h < 720; h++) {

@@ -102,7 +102,11 @@ Result<Metadata> metadata_from_headers(const Metadata& headers) {
     }
     out.emplace_back(std::move(name), value);
   }
-  std::sort(out.begin(), out.end());
+  // Insertion sort: a few entries at most (kMaxMetadataBytes in all), and r2watch.wasm is
+  // spared a std::sort instantiation for pairs of strings (about 5 KB of code).
+  for (size_t i = 1; i < out.size(); ++i) {
+    for (size_t j = i; j > 0 && out[j] < out[j - 1]; --j) std::swap(out[j], out[j - 1]);
+  }
   for (size_t i = 1; i < out.size(); ++i) {
     if (out[i].first == out[i - 1].first) {
       std::string h = std::string(kMetadataHeaderPrefix) + out[i].first;

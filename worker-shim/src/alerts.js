@@ -404,7 +404,9 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
     rt,
     'alert_check',
     `{"rules":${rules},"settings":${settings},"ledger":${ledger},"states":${await statesText(db)},` +
-      `"silences":${await silencesText(db, nowMs)},"figures":${figures.text}}`,
+      `"silences":${await silencesText(db, nowMs)},"figures":${figures.text},` +
+      // The breaker's state, from the request path's engine (the round runs in the console's).
+      `"breaker_state":${JSON.stringify(ask(rt, 'breaker_status', {}, nowMs).state)}}`,
     nowMs,
   );
   const statements = [
@@ -413,6 +415,10 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
     ...roundStatements(db, result.dropped, result.ledger),
   ];
   for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+  // The engine's actions, carried out on the request path's breaker.
+  for (const a of result.actions) {
+    if (a.applied && a.type === 'force_breaker_open') ask(rt, 'breaker_command', { action: 'force_open' }, nowMs);
+  }
   if (result.actions.some((a) => a.applied)) await rt.persistBreaker(nowMs);
   const deliveries = await deliverDue(rt, nowMs);
   return {

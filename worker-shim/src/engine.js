@@ -1,6 +1,13 @@
 // Loads r2watch.wasm and wraps its C ABI. Knows nothing of Workers: the Worker, the tests and
 // the benchmarks all hand it a compiled WebAssembly.Module. Holds no business logic: every
 // decision is the engine's.
+//
+// The engine is two wasm modules (wasm-bindings/modules.h): r2watch.wasm, the request path,
+// instantiated with every Engine; and r2watch-console.wasm (dashboard, admin API, crons),
+// instantiated on the first command only it registers. `call` routes each command by the lists
+// the modules report (r2w_module_info): to the request module when it registers it, else to the
+// console. The settings commands both read go to every module that registers them, and are
+// replayed, in order, to the console when it is instantiated.
 
 /** Operation indexes of the hot-path ABI (core/common/operation.h). */
 export const OPERATIONS = Object.freeze({ get: 0, put: 1, delete: 2, list: 3, head: 4 });
@@ -10,7 +17,14 @@ const R2_CLASSES = ['A', 'B', 'free'];
 const HOT_EVENT_FIELDS = 6;
 const HOT_RING = 8; // where the ring starts, in doubles from the region's start
 // Exports that only move bytes for a JSON call: not counted as engine calls.
-const PLUMBING = new Set(['r2w_alloc', 'r2w_free', 'r2w_output_ptr', 'r2w_output_len', 'r2w_hot_region']);
+const PLUMBING = new Set([
+  'r2w_alloc',
+  'r2w_free',
+  'r2w_output_ptr',
+  'r2w_output_len',
+  'r2w_hot_region',
+  'r2w_module_info',
+]);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -77,12 +91,36 @@ export class EngineTrap extends WebAssembly.RuntimeError {
   }
 }
 
+/** What a module registers, from its r2w_module_info export: {module, commands, settings}. */
+function moduleInfo(exports) {
+  const ptr = exports.r2w_module_info();
+  const bytes = new Uint8Array(exports.memory.buffer, ptr);
+  return JSON.parse(decoder.decode(bytes.subarray(0, bytes.indexOf(0))));
+}
+
 export class Engine {
-  /** @param {WebAssembly.Module} module  @param {number} nowMs */
-  constructor(module, nowMs) {
+  /**
+   * @param {WebAssembly.Module} module r2watch.wasm
+   * @param {number} nowMs
+   * @param {{console?: WebAssembly.Module, onBreak?: () => void}} [options] `console`:
+   *   r2watch-console.wasm, instantiated on the first command only it registers (without it,
+   *   such a command answers unknown_command). `onBreak`: called when this instance breaks.
+   */
+  constructor(module, nowMs, { console: consoleModule = null, onBreak = null } = {}) {
     let memory;
     const instance = new WebAssembly.Instance(module, wasiImports(module, () => memory));
     memory = instance.exports.memory;
+    const info = moduleInfo(instance.exports);
+    /** The module's name (r2watch, r2watch-console) and the commands it registers. */
+    this.module = info.module;
+    this.commands = new Set(info.commands);
+    this.settings = new Set(info.settings);
+    this.consoleModule = consoleModule;
+    /** The console module's engine, once a command needed it (null until then). */
+    this.console = null;
+    // The settings commands sent so far, for a console instantiated later: [command, input, nowMs].
+    this.sentSettings = [];
+    this.onBreak = onBreak;
     /** True once an error escaped a wasm call: nothing this instance says is trusted after it. */
     this.broken = false;
     /**
@@ -128,6 +166,7 @@ export class Engine {
           return value(a, b, c, d, e, f, g);
         } catch (err) {
           this.broken = true;
+          this.onBreak?.();
           throw err instanceof EngineTrap ? err : new EngineTrap(err);
         }
       };
@@ -270,6 +309,52 @@ export class Engine {
    * (account_ingest's answer).
    */
   callRaw(command, input, nowMs, attachment = null) {
+    if (this.settings.has(command)) return this.#setting(command, input, nowMs);
+    if (this.commands.has(command) || this.consoleModule === null) return this.#callHere(command, input, nowMs, attachment);
+    if (this.broken) throw new EngineTrap(new Error('the engine stopped after an earlier trap'));
+    return this.consoleEngine(nowMs).#callHere(command, input, nowMs, attachment);
+  }
+
+  /**
+   * The console module's engine, instantiated now if it was not yet (with the settings sent so
+   * far replayed to it). A trap in it breaks this engine too, so the runtime rebuilds both.
+   */
+  consoleEngine(nowMs) {
+    if (this.console === null) {
+      const engine = new Engine(this.consoleModule, nowMs, {
+        onBreak: () => {
+          this.broken = true;
+        },
+      });
+      for (const [command, input, at] of this.sentSettings) {
+        if (!engine.commands.has(command)) continue;
+        const { ok, text } = engine.#callHere(command, input, at);
+        // A refused setting leaves the module's defaults, as it did in the module that was
+        // asked first (which answered the refusal to its caller); said here for one only the
+        // console registers.
+        if (!ok && !this.commands.has(command)) console.error(`r2watch: ${command} refused: ${text}`);
+      }
+      this.console = engine;
+    }
+    return this.console;
+  }
+
+  // A settings command (both modules read what it sets): sent to each module that registers it
+  // and is instantiated, kept for a console instantiated later. Answered by the request module
+  // when it registers the command, else by the console when it runs; else {"deferred": true}.
+  #setting(command, input, nowMs) {
+    const text = typeof input === 'string' ? input : JSON.stringify(input ?? {});
+    let answer = null;
+    if (this.commands.has(command)) answer = this.#callHere(command, text, nowMs);
+    if (this.console !== null && this.console.commands.has(command)) {
+      const other = this.console.#callHere(command, text, nowMs);
+      answer ??= other;
+    }
+    if (answer === null || answer.ok) this.sentSettings.push([command, text, nowMs]);
+    return answer ?? { ok: true, text: '{"deferred":true}' };
+  }
+
+  #callHere(command, input, nowMs, attachment = null) {
     const text = typeof input === 'string' ? input : JSON.stringify(input ?? {});
     const cmd = encoder.encode(command);
     const body = encoder.encode(text);
@@ -323,7 +408,7 @@ export class Engine {
     const saved = this.exports;
     this.exports = this.raw;
     try {
-      const { ok, text } = this.callRaw(command, input, nowMs);
+      const { ok, text } = this.#callHere(command, input, nowMs);
       return ok ? JSON.parse(text) : null;
     } catch {
       return null;

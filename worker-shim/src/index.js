@@ -168,6 +168,7 @@ const worker = {
     const trace = { startMs: Date.now(), route: null, rt: null, user: null, waited: null };
     const response = await respond(request, env, ctx, trace);
     traceEnd(trace.waited, response, Date.now() - trace.startMs);
+    if (trace.waited) modulesHeader(trace.rt?.engine, response);
     await logRequestLine(request, env, trace, response.status);
     return response;
   },
@@ -184,6 +185,20 @@ const worker = {
     }
   },
 };
+
+/**
+ * Where fault injection is on: which wasm modules the isolate's engine has instantiated so far
+ * (x-r2watch-modules: "r2watch" or "r2watch r2watch-console"), so a test can see that storage
+ * calls alone never instantiate the console module.
+ */
+function modulesHeader(engine, response) {
+  if (!engine) return;
+  try {
+    response.headers.set('x-r2watch-modules', engine.console ? `${engine.module} ${engine.console.module}` : engine.module);
+  } catch {
+    // immutable headers (a response passed through): nothing to add
+  }
+}
 
 /** The response to a request, errors turned into their JSON answers. */
 async function respond(request, env, ctx, trace) {

@@ -117,7 +117,16 @@ export async function runProbeRound(rt, { trigger, nowMs = Date.now() }) {
   const round = ask(
     rt,
     'health_round_evaluate',
-    { config, state, trigger, round_id: plan.round_id, started_ms: nowMs, probes },
+    {
+      config,
+      state,
+      trigger,
+      round_id: plan.round_id,
+      started_ms: nowMs,
+      probes,
+      // The breaker's state, from the request path's engine (the round is judged in the console's).
+      breaker_state: ask(rt, 'breaker_status', {}, evaluatedAt).state,
+    },
     evaluatedAt,
   );
   await writeRound(db, round, evaluatedAt);

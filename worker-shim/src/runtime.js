@@ -1,6 +1,10 @@
 // The per-isolate runtime: one engine instance, loaded from D1 on a cold start and written
 // back to D1 whenever the breaker changes state. Recreated from D1 after a wasm trap.
+// The engine is r2watch.wasm (the request path), plus r2watch-console.wasm instantiated on the
+// first command only it answers (src/engine.js): an isolate that serves storage calls only
+// never instantiates the console.
 import wasmModule from '../../build/wasm/r2watch.wasm';
+import consoleModule from '../../build/wasm/r2watch-console.wasm';
 import { Engine } from './engine.js';
 import { HttpError } from './http.js';
 import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
@@ -87,7 +91,7 @@ export class Runtime {
 
   static async load(env) {
     const now = Date.now();
-    const rt = new Runtime(env, new Engine(wasmModule, now));
+    const rt = new Runtime(env, new Engine(wasmModule, now, { console: consoleModule }));
     try {
       rt.engine.call('metrics_configure', metricsVars(env), now);
     } catch (e) {

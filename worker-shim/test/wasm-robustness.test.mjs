@@ -9,7 +9,10 @@ import { join } from 'node:path';
 import { Engine, EngineTrap } from '../src/engine.js';
 import { ROOT, startWorker, call, tokenFor } from './helpers.mjs';
 
+// The two modules (wasm-bindings/modules.h): the request path, and the console instantiated on
+// the first command only it registers. Both are driven.
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
+const consoleModule = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch-console.wasm')));
 
 /** Commands only native test builds register (R2W_TEST_COMMANDS): not in the wasm. */
 const TEST_ONLY = readFileSync(join(ROOT, 'testdata/golden/test-only-commands.txt'), 'utf8')
@@ -34,13 +37,19 @@ const COMMANDS = [
   .filter((c) => !TEST_ONLY.includes(c))
   .sort();
 
-// The ordinary request checked after every hostile one: a golden case and its native answer.
-const GOLDEN_DIR = join(ROOT, 'testdata/golden/breaker_simulate');
-const goldenName = readdirSync(GOLDEN_DIR).find((f) => f.endsWith('.in.json'));
-const ORDINARY = {
-  input: readFileSync(join(GOLDEN_DIR, goldenName), 'utf8'),
-  expected: JSON.parse(readFileSync(join(GOLDEN_DIR, goldenName.replace('.in.json', '.out.json')), 'utf8')),
-};
+// The ordinary requests checked after every hostile one, one per module: a golden case and its
+// native answer.
+function golden(command) {
+  const dir = join(ROOT, 'testdata/golden', command);
+  const name = readdirSync(dir).find((f) => f.endsWith('.in.json'));
+  return {
+    command,
+    input: readFileSync(join(dir, name), 'utf8'),
+    expected: JSON.parse(readFileSync(join(dir, name.replace('.in.json', '.out.json')), 'utf8')),
+  };
+}
+const ORDINARY = golden('breaker_simulate');
+const ORDINARY_CONSOLE = golden('cost_estimate');
 
 /** A small deterministic PRNG (mulberry32), so a failure replays. */
 function prng(seed) {
@@ -98,9 +107,14 @@ test('the engine registers the commands the property test drives', () => {
 
 test('every command survives deep and wide inputs, and the next ordinary call is right', () => {
   const random = prng(20261130);
-  const engine = new Engine(module, 0);
+  const engine = new Engine(module, 0, { console: consoleModule });
   const before = JSON.parse(engine.callRaw('breaker_simulate', ORDINARY.input, 0).text);
   assert.deepEqual(before, ORDINARY.expected);
+  assert.equal(engine.console, null, 'the console module waits for a command of its own');
+  // Every command of the sources is registered by one of the two modules.
+  for (const command of COMMANDS) {
+    assert.ok(engine.commands.has(command) || engine.consoleEngine(0).commands.has(command), command);
+  }
   for (const command of COMMANDS) {
     for (const input of hostileInputs(random)) {
       let answer;
@@ -121,10 +135,22 @@ test('every command survives deep and wide inputs, and the next ordinary call is
       assert.doesNotMatch(answer.text, /\u0000/, `${command}: NUL in the answer`);
       JSON.parse(answer.text); // always one JSON value
     }
-    const after = engine.callRaw('breaker_simulate', ORDINARY.input, 0);
-    assert.deepEqual(JSON.parse(after.text), ORDINARY.expected, `after ${command}`);
+    for (const ordinary of [ORDINARY, ORDINARY_CONSOLE]) {
+      const after = engine.callRaw(ordinary.command, ordinary.input, 0);
+      assert.deepEqual(JSON.parse(after.text), ordinary.expected, `${ordinary.command} after ${command}`);
+    }
     assert.equal(engine.broken, false, `after ${command}`);
   }
+  assert.equal(engine.console.module, 'r2watch-console');
+  assert.equal(engine.console.broken, false);
+});
+
+test('a trap in the console module breaks the engine as a whole', () => {
+  const engine = new Engine(module, 0, { console: consoleModule });
+  assert.deepEqual(JSON.parse(engine.callRaw('cost_estimate', ORDINARY_CONSOLE.input, 0).text), ORDINARY_CONSOLE.expected);
+  assert.throws(() => engine.console.trap(), EngineTrap);
+  assert.equal(engine.broken, true, 'the runtime rebuilds both modules from saved state');
+  assert.throws(() => engine.callRaw('cost_estimate', ORDINARY_CONSOLE.input, 0), EngineTrap);
 });
 
 test('an error of any kind out of a wasm call breaks the engine for good', () => {

@@ -108,7 +108,10 @@ std::string dump(const Json& j) { return j.dump(); }
 // What a round answers, as text: every part that reaches the Worker.
 std::vector<std::string> answer(const CheckResult& r) {
   std::vector<std::string> out;
-  for (const AlertState& s : r.changed) out.push_back("changed " + dump(state_to_json(s)));
+  for (size_t i = 0; i < r.changed.size(); ++i) {
+    out.push_back((r.changes.at(i) == Change::kState ? "changed " : "value of ") +
+                  dump(state_to_json(r.changed[i])));
+  }
   for (const std::string& fp : r.dropped) out.push_back("dropped " + fp);
   for (const Notification& n : r.notifications) {
     out.push_back("notification " + dump(notification_to_json(n)));

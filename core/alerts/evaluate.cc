@@ -331,6 +331,7 @@ void Round::set_rules(std::vector<Rule> rules) {
     rule_index_[rules_[i].id] = static_cast<uint32_t>(i);
   }
   rules_version_++;
+  has_rules_ = true;
   stale_ = true;
 }
 
@@ -485,6 +486,7 @@ CheckResult Round::run(const RoundInput& in) {
     }
   }
   if (stale_) rebuild();
+  for (double v : values_) out.series += std::isnan(v) ? 0 : 1;
   const double* values = values_.data();
   const double* samples = samples_.data();
   static const std::string kNoDetail;
@@ -504,8 +506,10 @@ CheckResult Round::run(const RoundInput& in) {
     const bool was_manual = a.manually_resolved;
     bool moved = step(a, &rule, held, now);
     const std::string& detail = detail_of(k);
-    if (moved || copied || was_manual != a.manually_resolved || a.value != values[k] ||
-        a.detail != detail) {
+    if (moved || copied || was_manual != a.manually_resolved) {
+      slot.touched = round;
+      slot.changed = round;
+    } else if (a.value != values[k] || a.detail != detail) {
       slot.touched = round;
     }
     a.value = values[k];
@@ -551,12 +555,17 @@ CheckResult Round::run(const RoundInput& in) {
       visit(*slot, rule, k, Condition::kClear);
     }
   }
+  // The rule of a held state: the one it was matched through, else by its id.
+  auto rule_of = [&](const Slot& slot) -> const Rule* {
+    if (slot.rule >= 0) return &rules_[static_cast<size_t>(slot.rule)];
+    auto it = rules.find(slot.state.rule_id);
+    return it == rules.end() ? nullptr : it->second;
+  };
   // 2. Alerts whose rule found no figure this round (no data, rule disabled or removed).
   for (Slot* slot : order_) {
     if (slot->seen == round) continue;
     AlertState& a = slot->state;
-    auto it = rules.find(a.rule_id);
-    const Rule* rule = it == rules.end() ? nullptr : it->second;
+    const Rule* rule = rule_of(*slot);
     bool copied = false;
     if (rule && rule->enabled && slot->copied != rules_version_) {
       copied = copy_rule(a, *rule);
@@ -565,6 +574,7 @@ CheckResult Round::run(const RoundInput& in) {
     const bool was_manual = a.manually_resolved;
     if (step(a, rule, Condition::kClear, now) || copied || was_manual != a.manually_resolved) {
       slot->touched = round;
+      slot->changed = round;
     }
   }
 
@@ -622,19 +632,20 @@ CheckResult Round::run(const RoundInput& in) {
   });
   Ledger& ledger = ledger_;
   for (auto& [type, times] : ledger.notices_by_type) {
-    std::erase_if(times, [&](TimePoint t) { return t <= now - kHour || t > now; });
+    out.ledger_changed |=
+        std::erase_if(times, [&](TimePoint t) { return t <= now - kHour || t > now; }) > 0;
   }
   std::vector<Notice> notices;
   for (Slot* slot : candidates) {
     AlertState* a = &slot->state;
-    auto it = rules.find(a->rule_id);
-    const Rule* rule = it == rules.end() ? nullptr : it->second;
+    const Rule* rule = rule_of(*slot);
     Mute before_muted = a->muted_by;
     if (a->status != Status::kFiring || a->manually_resolved) {
       if (a->heard == Heard::kFiring) {
         uint32_t level = static_cast<uint32_t>(std::max(a->notified_level, 0));
         notices.push_back(Notice{a, "resolved", 0, level});
         slot->touched = round;
+        slot->changed = round;
       }
       continue;
     }
@@ -687,14 +698,19 @@ CheckResult Round::run(const RoundInput& in) {
         kind.clear();
       } else {
         sent.push_back(now);
+        out.ledger_changed = true;
       }
     }
     if (!kind.empty()) {
       if (kind == "escalation") a->escalation_level = level_max;
       notices.push_back(Notice{a, kind, level_min, level_max});
       slot->touched = round;
+      slot->changed = round;
     }
-    if (a->muted_by != before_muted) slot->touched = round;
+    if (a->muted_by != before_muted) {
+      slot->touched = round;
+      slot->changed = round;
+    }
   }
   for (Notice& notice : notices) record_notice(*notice.alert, notice.kind, notice.level_max, now);
   build_notifications(notices, rules, settings, now, out.notifications);
@@ -752,6 +768,7 @@ CheckResult Round::run(const RoundInput& in) {
     if (touched) {
       a.updated_at = now;
       out.changed.push_back(a);
+      out.changes.push_back(slot->changed == round ? Change::kState : Change::kValueOnly);
     }
   }
   if (kept.size() != order_.size()) {

@@ -60,6 +60,7 @@ class Round {
   void set_rules(std::vector<Rule> rules);
   void set_settings(Settings settings) { settings_ = std::move(settings); }
   const std::vector<Rule>& rules() const { return rules_; }
+  bool has_rules() const { return has_rules_; }  // set_rules was called
   const Settings& settings() const { return settings_; }
 
   // The key table. `intern` answers a key's index (a new key takes the next one); unset when
@@ -98,9 +99,10 @@ class Round {
     AlertState state;
     int32_t rule = -1;  // the rule and key it was last matched through (-1: none)
     int32_t key = -1;
-    uint64_t copied = 0;  // rules_version_ when the rule's fields were copied in
-    uint64_t seen = 0;    // round_ when a figure of its rule matched
-    uint64_t touched = 0;
+    uint64_t copied = 0;   // rules_version_ when the rule's fields were copied in
+    uint64_t seen = 0;     // round_ when a figure of its rule matched
+    uint64_t touched = 0;  // round_ when it changed
+    uint64_t changed = 0;  // round_ when more than its value and detail changed
   };
   void rebuild();
   void link(Slot& slot, uint32_t rule, uint32_t key);
@@ -113,6 +115,7 @@ class Round {
   std::unordered_map<std::string, uint32_t> rule_index_;
   Settings settings_;
   uint64_t rules_version_ = 1;
+  bool has_rules_ = false;
 
   std::vector<SeriesKey> keys_;
   std::unordered_map<std::string, uint32_t> key_index_;              // kInterned

@@ -292,6 +292,18 @@ TEST(AlertRound, AKeyIsInternedOnceAndItsFiguresLastOneRound) {
   EXPECT_EQ(second.changed[0].status, Status::kResolved);
   EXPECT_EQ(second.changed[0].resolved_by.resolver, Resolver::kConditionCleared);
   EXPECT_EQ(round.generation(), 7U);
+  // An emptied key table is named again; the states stay and the round goes on from them.
+  EXPECT_TRUE(round.keys_fit(kMaxSeriesKeys - 1));
+  EXPECT_FALSE(round.keys_fit(kMaxSeriesKeys));
+  round.clear_keys();
+  EXPECT_EQ(round.key_count(), 0U);
+  EXPECT_EQ(round.state_count(), 1U);
+  uint32_t again = *round.intern(key);
+  round.values()[again] = 60;
+  CheckResult third = round.run(RoundInput{.now = now + Duration(2 * kMinute)});
+  ASSERT_EQ(third.changed.size(), 1U);
+  EXPECT_EQ(third.changed[0].status, Status::kFiring);
+  EXPECT_EQ(third.changed[0].fingerprint, first.changed[0].fingerprint);
   round.forget();
   EXPECT_FALSE(round.generation().has_value());
   EXPECT_EQ(round.state_count(), 0U);

@@ -331,6 +331,14 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   return round_answer(e, std::move(result), now, ChangedStates::kWhole);
 }
 
+// The key table would grow past its limit: the Worker empties it (r2w_alert_keys_reset) and
+// names its series again.
+Error keys_full() {
+  return Error{.code = "conflict",
+               .message = "the alert round's key table is full: reset it and name the series again",
+               .field = "keys"};
+}
+
 // The round kept in the engine (core/alerts/round.h), as the check-alerts job runs it:
 // {"rules"?: the stored rules, "settings"?: the stored settings (each given when it changed
 //  since this engine was last given it, and on its first round),
@@ -397,6 +405,7 @@ Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
   if (!silences.ok()) return silences.error();
   auto gathered = gathered_of(e, in, rules ? *rules : round.rules(), now);
   if (!gathered.ok()) return gathered.error();
+  if (!round.keys_fit(gathered.value().series.size())) return keys_full();
   // Details name keys of the table as it is now, or as this round's series extend it.
   auto details = codec::key_details_from_json(member(in, "details"), round.key_count());
   if (!details.ok()) return details.error();
@@ -426,9 +435,7 @@ Result<json> alert_round_keys(Engine& e, const json& in, TimePoint) {
   auto keys = codec::series_keys_from_json(member(in, "keys"));
   if (!keys.ok()) return keys.error();
   alerts::Round& round = e.alert_round();
-  if (round.key_count() + keys.value().size() > alerts::kMaxSeriesKeys) {
-    return invalid_field("keys", "the key table holds at most 1000000 keys");
-  }
+  if (!round.keys_fit(keys.value().size())) return keys_full();
   json indices = json::array();
   for (const alerts::SeriesKey& k : keys.value()) indices.push_back(*round.intern(k));
   return json{{"indices", std::move(indices)}, {"key_count", round.key_count()}};

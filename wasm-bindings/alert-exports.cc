@@ -36,6 +36,10 @@ R2W_EXPORT("r2w_alert_generation") double r2w_alert_generation() {
   return g ? static_cast<double>(*g) : -1.0;
 }
 
+// Empties the key table (alert_round or alert_round_keys answered that it is full): the Worker
+// names its series again. The states stay.
+R2W_EXPORT("r2w_alert_keys_reset") void r2w_alert_keys_reset() { round().clear_keys(); }
+
 // Drops the held states (the Worker could not store the last round's answer): the next round
 // restores them from D1.
 R2W_EXPORT("r2w_alert_forget") void r2w_alert_forget() { round().forget(); }

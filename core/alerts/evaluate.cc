@@ -361,6 +361,17 @@ std::optional<uint32_t> Round::intern(const SeriesKey& key) {
   return i;
 }
 
+void Round::clear_keys() {
+  keys_.clear();
+  key_index_.clear();
+  by_scope_.clear();
+  values_.clear();
+  samples_.clear();
+  details_.clear();
+  detailed_.clear();
+  stale_ = true;
+}
+
 void Round::set_detail(uint32_t i, std::string detail) {
   if (i >= details_.size()) return;
   if (details_[i].empty() && !detail.empty()) detailed_.push_back(i);

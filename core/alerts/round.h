@@ -31,8 +31,10 @@ struct SeriesKey {
 };
 SeriesKey key_of(const Series& s);
 
-// The most keys a table holds (the Worker's figures of one account stay far below it).
-inline constexpr uint32_t kMaxSeriesKeys = 1'000'000;
+// The most keys a table holds (about 35 MB): the Worker's figures of one account stay far
+// below it. A table that would grow past it is emptied (Round::clear_keys) and named again, so
+// series that came and went do not pile up.
+inline constexpr uint32_t kMaxSeriesKeys = 100'000;
 
 // How a round names its series: the kept round interns each key once (the same key is the same
 // series every round); a one-off round (check()) takes each series as given, duplicates
@@ -67,6 +69,10 @@ class Round {
   // the table is full.
   std::optional<uint32_t> intern(const SeriesKey& key);
   uint32_t key_count() const { return static_cast<uint32_t>(keys_.size()); }
+  // Whether `more` keys fit beside those held.
+  bool keys_fit(size_t more) const { return keys_.size() + more <= kMaxSeriesKeys; }
+  // Empties the key table (the states stay).
+  void clear_keys();
   const SeriesKey& key(uint32_t i) const { return keys_[i]; }
   // This round's figures of the key table: `values()[i]` the value of key i (NaN: no figure
   // this round; all NaN after each round and for a new key) and `samples()[i]` the calls

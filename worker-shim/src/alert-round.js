@@ -93,12 +93,30 @@ export class AlertRound {
    * @param {number} p.generation  what the Worker stores this round's answer as
    * @returns the engine's answer: summary, changed, dropped, notifications, actions, ledger
    */
-  run({ rules, settings, silences, figures, series = [], restore = null, generation }, nowMs) {
-    const indices = this.#indices(series);
+  run(round, nowMs) {
+    try {
+      return this.#run(round, nowMs);
+    } catch (e) {
+      // The key table is full (series came and went): empty it, name the series again, once.
+      if (e.code !== 'conflict' || e.field !== 'keys') throw e;
+      this.engine.exports.r2w_alert_keys_reset();
+      this.keys.clear();
+      return this.#run(round, nowMs);
+    }
+  }
+
+  #run({ rules, settings, silences, figures, series = [], restore = null, generation }, nowMs) {
+    let indices = this.#indices(series);
     const details = [];
     if (series.length) {
       const exports = this.engine.exports;
-      const n = exports.r2w_alert_key_count();
+      let n = exports.r2w_alert_key_count();
+      if (indices.some((k) => k >= n)) {
+        // The engine's table is not the one these indices name: name the series again.
+        this.keys.clear();
+        indices = this.#indices(series);
+        n = exports.r2w_alert_key_count();
+      }
       const buffer = exports.memory.buffer;
       const values = new Float64Array(buffer, exports.r2w_alert_values(), n);
       const samples = new Float64Array(buffer, exports.r2w_alert_samples(), n);

@@ -3,12 +3,16 @@
 // stopped and started again on the same state) the next round continues from the stored
 // states, with no second notification; a state changed by hand between rounds (acknowledged)
 // reaches the engine's round through the stored generation; a round writes only what changed
-// (a moved value as a value, nothing for what stayed).
+// (a moved value as a value, nothing for what stayed). And the marshalling itself, on the built
+// r2watch.wasm: rules sent when they change, the key table named again when it was emptied.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { rmSync } from 'node:fs';
-import { startWorker, call, runCron, tempDir } from './helpers.mjs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startWorker, call, runCron, tempDir, ROOT } from './helpers.mjs';
+import { Engine } from '../src/engine.js';
+import { AlertRound } from '../src/alert-round.js';
 
 const CHECK = '* * * * *';
 const MINUTE = 60_000;
@@ -172,4 +176,50 @@ test('an alert acknowledged between rounds reaches the engine: it does not escal
     await worker.dispose();
     await receiver.close();
   }
+});
+
+test('alert-round.js: figures as typed arrays, rules re-sent when they change, an emptied key table named again', () => {
+  const engine = new Engine(new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm'))), 0);
+  const rule = (threshold) =>
+    engine.call('alert_rule_create', { request: { id: 'errs', name: 'errs', type: 'error_rate', threshold }, id: 'errs' }, 0).rule;
+  const round = AlertRound.of(engine);
+  assert.equal(AlertRound.of(engine), round, 'one round per engine');
+  assert.equal(round.generation(), null);
+  assert.equal(round.needsRestore(0), true);
+  const t0 = Date.UTC(2026, 5, 1);
+  const at = (n) => t0 + n * MINUTE;
+  const series = (value) => [{ metric: 'error_rate_pct', bucket: 'photos', window_ms: 300_000, value, samples: 100, detail: `${value}%` }];
+  const base = { rules: JSON.stringify([rule(20)]), settings: 'null', silences: '[]', figures: '{}' };
+
+  // Without states the engine refuses (it must be given D1's).
+  assert.throws(() => round.run({ ...base, series: series(50), generation: 1 }, at(0)), (e) => e.field === 'restore');
+  const first = round.run({ ...base, series: series(50), restore: { states: '[]', ledger: 'null', generation: 0 }, generation: 1 }, at(0));
+  assert.equal(first.changed.length, 1);
+  assert.equal(first.changed[0].state.status, 'firing');
+  assert.equal(first.changed[0].state.detail, '50%');
+  assert.equal(round.generation(), 1);
+  assert.equal(round.needsRestore(1), false);
+
+  // The key table emptied behind the round's back: the series are named again, nothing is lost.
+  engine.exports.r2w_alert_keys_reset();
+  const same = round.run({ ...base, series: series(50), generation: 2 }, at(1));
+  assert.deepEqual([same.changed.length, same.values.length, same.summary.firing, same.ledger], [0, 0, 1, null]);
+
+  // Only the value moves: a value, not a whole state.
+  const moved = round.run({ ...base, series: series(60), generation: 3 }, at(2));
+  assert.equal(moved.changed.length, 0);
+  assert.deepEqual(moved.values, [{ fingerprint: first.changed[0].state.fingerprint, alert_id: first.changed[0].state.alert_id, value: 60, detail: '60%' }]);
+
+  // The rules changed: sent again, and the alert resolves under the new threshold.
+  const raised = round.run({ ...base, rules: JSON.stringify([rule(70)]), series: series(60), generation: 4 }, at(3));
+  assert.equal(raised.changed.length, 1);
+  assert.equal(raised.changed[0].state.status, 'resolved');
+  assert.equal(raised.changed[0].state.resolved_by, 'r2watch');
+  assert.equal(raised.changed[0].state.threshold, 70);
+
+  // No figure this round (none written): nothing to match.
+  const none = round.run({ ...base, rules: JSON.stringify([rule(70)]), generation: 5 }, at(4));
+  assert.equal(none.summary.series, 0);
+  round.forget();
+  assert.equal(round.generation(), null);
 });

@@ -537,11 +537,19 @@ CheckResult Round::run(const RoundInput& in) {
     if (!rule.enabled) continue;
     out.rules_evaluated++;
     auto& linked = linked_[r];
+    // condition_of(), with the rule's parts read once (this loop runs over every match).
+    const bool rate = is_rate(rule.type);
+    const double min_samples = static_cast<double>(std::max<uint32_t>(rule.min_calls, 1));
+    const Comparison comparison = rule.comparison;
+    const double threshold = rule.threshold;
     for (uint32_t k : matches_[r]) {
       double v = values[k];
       if (std::isnan(v)) continue;
       out.series_matched++;
-      if (!condition_of(rule, v, samples[k])) continue;
+      if (rate && !(samples[k] >= min_samples)) continue;
+      if (comparison == Comparison::kGt ? !(v > threshold) : !compare(v, comparison, threshold)) {
+        continue;
+      }
       Slot* slot = nullptr;
       if (!linked.empty()) {
         auto it = linked.find(k);

@@ -149,7 +149,7 @@ TEST(AlertEvaluate, PendingForTheForDurationThenFiringThenResolved) {
   h.clock.advance(kMinute);
   r = h.run({errors("photos", 1)});
   EXPECT_EQ(h.of("r")->status, Status::kResolved);
-  EXPECT_EQ(h.of("r")->resolved_by, "r2watch");
+  EXPECT_EQ(h.of("r")->resolved_by.resolver, Resolver::kConditionCleared);
   EXPECT_EQ(kinds(r), std::vector<std::string>{"resolved@hook"});
   EXPECT_EQ(body_to_json(r.notifications[0].body)["status"], "resolved");
   EXPECT_EQ(body_to_json(r.notifications[0].body)["alerts"][0]["endsAt"],
@@ -443,7 +443,7 @@ TEST(AlertEvaluate, ARemovedRuleResolvesItsAlerts) {
   h.clock.advance(kMinute);
   CheckResult r = h.run({errors("photos", 50)});
   EXPECT_EQ(h.of("r")->status, Status::kResolved);
-  EXPECT_EQ(h.of("r")->resolved_by, "rule");
+  EXPECT_EQ(h.of("r")->resolved_by.resolver, Resolver::kRuleGone);
   EXPECT_EQ(kinds(r), std::vector<std::string>{"resolved@hook"});
 }
 

@@ -1,14 +1,18 @@
 // Commands of the alert engine: rules (defaults, create, update), channels and settings,
 // silences, the figures a round needs, the evaluation round itself, acknowledge / resolve,
 // test notifications, target checks and delivery backoff. The Worker keeps rules, states,
-// silences and settings in D1 and hands them in; the only engine state touched is the breaker
-// (a rule's force_breaker_open action).
+// silences and settings in D1 and hands them in; the engine keeps the check-alerts round
+// between runs (alert_round: rules, settings, the key table, states and ledger, restored from
+// D1 on a cold start) and touches the breaker (a rule's force_breaker_open action).
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/alerts/evaluate.h"
 #include "core/alerts/figures.h"
 #include "core/alerts/overview-lines.h"
+#include "core/alerts/round.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "wasm-bindings/codec/alerts.h"
@@ -217,8 +221,95 @@ Result<json> alert_notifications_query(Engine&, const json& in, TimePoint) {
   return json{{"limit", limit}};
 }
 
+// A round's answer: {"summary", "changed": [{"state", "alert"}], "dropped", "notifications",
+// "actions", "ledger"}; kValues: a state of which only the value and detail changed is
+// {"fingerprint", "alert_id", "value", "detail"} in "values" instead (updated at now), and the
+// ledger is null when the round did not change it. A
+// force_breaker_open action forces this engine's breaker open (the Worker persists it).
+enum class ChangedStates : uint8_t { kWhole, kValues };
+json round_answer(Engine& e, alerts::CheckResult&& result, TimePoint now, ChangedStates form,
+                  std::string_view breaker_state) {
+  json changed = json::array();
+  json values = json::array();
+  for (size_t i = 0; i < result.changed.size(); ++i) {
+    const alerts::AlertState& s = result.changed[i];
+    if (form == ChangedStates::kValues && result.changes[i] == alerts::Change::kValueOnly) {
+      values.push_back(json{{"fingerprint", s.fingerprint},
+                            {"alert_id", s.alert_id},
+                            {"value", s.value},
+                            {"detail", s.detail}});
+    } else {
+      changed.push_back(state_entry(s));
+    }
+  }
+  json actions = json::array();
+  bool forced_open = breaker_state == "forced_open";
+  for (const auto& a : result.actions) {
+    bool applied = false;
+    if (a.type == alerts::ActionType::kForceBreakerOpen && !forced_open) {
+      e.breaker().force_open(now);
+      forced_open = true;
+      applied = true;
+    }
+    actions.push_back({{"type", alerts::action_type_name(a.type)},
+                       {"alert_id", a.alert_id},
+                       {"rule_id", a.rule_id},
+                       {"applied", applied}});
+  }
+  json out = json::object();
+  out["summary"] = {{"rules_evaluated", result.rules_evaluated},
+                    {"series", result.series},
+                    {"series_matched", result.series_matched},
+                    {"firing", result.firing},
+                    {"pending", result.pending},
+                    {"notifications", result.notifications.size()}};
+  out["changed"] = std::move(changed);
+  if (form == ChangedStates::kValues) out["values"] = std::move(values);
+  out["dropped"] = std::move(result.dropped);
+  out["notifications"] = notifications_json(std::move(result.notifications));
+  out["actions"] = std::move(actions);
+  // The kept round's ledger only when it changed (null: as stored).
+  out["ledger"] = form == ChangedStates::kValues && !result.ledger_changed
+                      ? json(nullptr)
+                      : codec::ledger_to_json(result.ledger);
+  return out;
+}
+
+// The figures a round gathered (alert_check's "figures"), the engine's breaker state added
+// when a rule needs it and the Worker gave none, as series and quota users' addresses.
+struct Gathered {
+  std::vector<alerts::Series> series;
+  std::map<std::string, std::string> user_emails;
+};
+Result<Gathered> gathered_of(const json& in, const std::vector<alerts::Rule>& rules,
+                             std::string_view breaker_state, TimePoint now) {
+  alerts::FigureNeeds needs = alerts::needs_of(rules);
+  json figures = member(in, "figures").is_null() ? json::object() : member(in, "figures");
+  if (!figures.is_object()) return invalid_field("figures", "figures must be an object");
+  if (needs.breaker && !figures.contains("breaker")) {
+    figures["breaker"] = {{"state", std::string(breaker_state)}};
+  }
+  auto gathered = codec::figures_from_json(figures);
+  if (!gathered.ok()) return prefixed(gathered.error(), "figures");
+  auto series = alerts::series_of(gathered.value(), needs, now);
+  if (!series.ok()) return prefixed(series.error(), "figures");
+  return Gathered{.series = std::move(series).value(),
+                  .user_emails = alerts::user_emails(gathered.value())};
+}
+
+// The breaker is the request path's (r2watch.wasm; this engine may be the console's): the
+// Worker gives its state as "breaker_state", and forces it open where an action says "applied".
+// Without it, this engine's breaker.
+Result<std::string> breaker_state_of(Engine& e, const json& in) {
+  if (!in.contains("breaker_state")) return std::string(breaker::state_name(e.breaker().state()));
+  if (!in["breaker_state"].is_string()) {
+    return invalid_field("breaker_state", "breaker_state must be the breaker's state");
+  }
+  return in["breaker_state"].get<std::string>();
+}
+
 // One evaluation round:
-// {"rules", "states", "silences", "settings", "ledger", "figures"} ->
+// {"rules", "states", "silences", "settings", "ledger", "figures", "breaker_state"?} ->
 // {"changed": [{"state", "alert"}], "dropped": [fingerprints], "notifications": [...],
 //  "actions": [...], "ledger", "summary"}.
 // The breaker figure is the engine's own when the Worker does not give one; a
@@ -228,16 +319,8 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
           in, {"rules", "states", "silences", "settings", "ledger", "figures", "breaker_state"})) {
     return *err;
   }
-  // The breaker is the request path's (r2watch.wasm; this engine may be the console's): the
-  // Worker gives its state, and forces it open where an action says "applied". Without it, this
-  // engine's breaker.
-  std::string breaker_state(breaker::state_name(e.breaker().state()));
-  if (in.contains("breaker_state")) {
-    if (!in["breaker_state"].is_string()) {
-      return invalid_field("breaker_state", "breaker_state must be the breaker's state");
-    }
-    breaker_state = in["breaker_state"].get<std::string>();
-  }
+  auto breaker_state = breaker_state_of(e, in);
+  if (!breaker_state.ok()) return breaker_state.error();
   alerts::CheckInput input;
   input.now = now;
   auto rules = rules_of(in);
@@ -255,49 +338,126 @@ Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
   auto ledger = codec::ledger_from_json(member(in, "ledger"));
   if (!ledger.ok()) return ledger.error();
   input.ledger = std::move(ledger).value();
-  alerts::FigureNeeds needs = alerts::needs_of(input.rules);
-  json figures = member(in, "figures").is_null() ? json::object() : member(in, "figures");
-  if (!figures.is_object()) return invalid_field("figures", "figures must be an object");
-  if (needs.breaker && !figures.contains("breaker")) {
-    figures["breaker"] = {{"state", breaker_state}};
-  }
-  auto gathered = codec::figures_from_json(figures);
-  if (!gathered.ok()) return prefixed(gathered.error(), "figures");
-  auto series = alerts::series_of(gathered.value(), needs, now);
-  if (!series.ok()) return prefixed(series.error(), "figures");
-  input.series = std::move(series).value();
-  input.user_emails = alerts::user_emails(gathered.value());
+  auto gathered = gathered_of(in, input.rules, breaker_state.value(), now);
+  if (!gathered.ok()) return gathered.error();
+  input.series = std::move(gathered.value().series);
+  input.user_emails = std::move(gathered.value().user_emails);
 
   alerts::CheckResult result = alerts::check(input);
-  json changed = json::array();
-  for (const auto& s : result.changed) changed.push_back(state_entry(s));
-  json actions = json::array();
-  bool forced_open = breaker_state == "forced_open";
-  for (const auto& a : result.actions) {
-    bool applied = false;
-    if (a.type == alerts::ActionType::kForceBreakerOpen && !forced_open) {
-      e.breaker().force_open(now);
-      forced_open = true;
-      applied = true;
-    }
-    actions.push_back({{"type", alerts::action_type_name(a.type)},
-                       {"alert_id", a.alert_id},
-                       {"rule_id", a.rule_id},
-                       {"applied", applied}});
+  return round_answer(e, std::move(result), now, ChangedStates::kWhole, breaker_state.value());
+}
+
+// The key table would grow past its limit: the Worker empties it (r2w_alert_keys_reset) and
+// names its series again.
+Error keys_full() {
+  return Error{.code = "conflict",
+               .message = "the alert round's key table is full: reset it and name the series again",
+               .field = "keys"};
+}
+
+// The round kept in the engine (core/alerts/round.h), as the check-alerts job runs it:
+// {"rules"?: the stored rules, "settings"?: the stored settings (each given when it changed
+//  since this engine was last given it, and on its first round),
+//  "restore"?: {"states", "ledger", "generation"} (the stored states: given when the engine
+//  holds none or another generation than D1's), "silences", "figures" (as alert_check's; the
+//  key table's figures are in wasm memory, alert-exports.cc), "details"?: [[key index,
+//  sentence]], "generation": what the Worker stores this answer as} ->
+// alert_check's answer (only what changed; a state of which only the value and detail changed
+// is {"fingerprint", "alert_id", "value", "detail"} in "values") and "generation". Refused,
+// changing nothing, when the engine has no rules or no states and none are given (field "rules" /
+// "restore").
+Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
+  if (auto err = only(in, {"rules", "settings", "restore", "silences", "figures", "details",
+                           "generation", "breaker_state"})) {
+    return *err;
   }
-  json out = json::object();
-  out["summary"] = {{"rules_evaluated", result.rules_evaluated},
-                    {"series", input.series.size()},
-                    {"series_matched", result.series_matched},
-                    {"firing", result.firing},
-                    {"pending", result.pending},
-                    {"notifications", result.notifications.size()}};
-  out["changed"] = std::move(changed);
-  out["dropped"] = std::move(result.dropped);
-  out["notifications"] = notifications_json(std::move(result.notifications));
-  out["actions"] = std::move(actions);
-  out["ledger"] = codec::ledger_to_json(result.ledger);
+  auto breaker_state = breaker_state_of(e, in);
+  if (!breaker_state.ok()) return breaker_state.error();
+  alerts::Round& round = e.alert_round();
+  const json& generation = member(in, "generation");
+  if (!generation.is_number_unsigned()) {
+    return invalid_field("generation", "generation must be a whole number");
+  }
+  std::optional<std::vector<alerts::Rule>> rules;
+  if (!member(in, "rules").is_null()) {
+    auto r = rules_of(in);
+    if (!r.ok()) return r.error();
+    rules = std::move(r).value();
+  } else if (!round.has_rules()) {
+    return Error{.code = "conflict",
+                 .message = "the engine holds no alert rules: give the stored rules",
+                 .field = "rules"};
+  }
+  std::optional<alerts::Settings> settings;
+  if (in.contains("settings")) {
+    auto s = settings_of(e, in);
+    if (!s.ok()) return s.error();
+    settings = std::move(s).value();
+  }
+  struct Restore {
+    std::vector<alerts::AlertState> states;
+    alerts::Ledger ledger;
+    uint64_t generation = 0;
+  };
+  std::optional<Restore> restore;
+  const json& r = member(in, "restore");
+  if (!r.is_null()) {
+    if (!r.is_object()) return invalid_field("restore", "restore must be an object");
+    if (auto err = only(r, {"states", "ledger", "generation"})) return prefixed(*err, "restore");
+    auto states = codec::states_from_json(member(r, "states"), "restore.states");
+    if (!states.ok()) return states.error();
+    auto ledger = codec::ledger_from_json(member(r, "ledger"));
+    if (!ledger.ok()) return prefixed(ledger.error(), "restore");
+    if (!member(r, "generation").is_number_unsigned()) {
+      return invalid_field("restore.generation", "restore.generation must be a whole number");
+    }
+    restore = Restore{.states = std::move(states).value(),
+                      .ledger = std::move(ledger).value(),
+                      .generation = member(r, "generation").get<uint64_t>()};
+  } else if (!round.generation()) {
+    return Error{.code = "conflict",
+                 .message = "the engine holds no alert states: give the stored ones",
+                 .field = "restore"};
+  }
+  auto silences = codec::silences_from_json(member(in, "silences"), "silences");
+  if (!silences.ok()) return silences.error();
+  auto gathered = gathered_of(in, rules ? *rules : round.rules(), breaker_state.value(), now);
+  if (!gathered.ok()) return gathered.error();
+  if (!round.keys_fit(gathered.value().series.size())) return keys_full();
+  // Details name keys of the table as it is now, or as this round's series extend it.
+  auto details = codec::key_details_from_json(member(in, "details"), round.key_count());
+  if (!details.ok()) return details.error();
+
+  // Everything read: now the engine's round changes.
+  if (rules) round.set_rules(std::move(*rules));
+  if (settings) round.set_settings(std::move(*settings));
+  if (restore)
+    round.restore(std::move(restore->states), std::move(restore->ledger), restore->generation);
+  for (auto& [k, text] : details.value()) round.set_detail(k, std::move(text));
+  alerts::CheckResult result =
+      round.run(alerts::RoundInput{.series = &gathered.value().series,
+                                   .silences = &silences.value(),
+                                   .user_emails = &gathered.value().user_emails,
+                                   .now = now});
+  round.set_generation(generation.get<uint64_t>());
+  json out =
+      round_answer(e, std::move(result), now, ChangedStates::kValues, breaker_state.value());
+  out["generation"] = generation.get<uint64_t>();
   return out;
+}
+
+// {"keys": [{"metric", "bucket"?, "prefix"?, "user"?, "window_ms"?, "natural"?}]} -> {"indices":
+// each key's index in the kept round's table (new keys are added), "key_count"}: where the
+// Worker writes each key's figures (alert-exports.cc).
+Result<json> alert_round_keys(Engine& e, const json& in, TimePoint) {
+  if (auto err = only(in, {"keys"})) return *err;
+  auto keys = codec::series_keys_from_json(member(in, "keys"));
+  if (!keys.ok()) return keys.error();
+  alerts::Round& round = e.alert_round();
+  if (!round.keys_fit(keys.value().size())) return keys_full();
+  json indices = json::array();
+  for (const alerts::SeriesKey& k : keys.value()) indices.push_back(*round.intern(k));
+  return json{{"indices", std::move(indices)}, {"key_count", round.key_count()}};
 }
 
 // {"state", "rules", "settings", "request": {"note"?, "by"?}, "caller"?: {"user", "admin"}} for
@@ -501,6 +661,8 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_delivery_plan", &alert_delivery_plan},
       {"alert_notifications_query", &alert_notifications_query},
       {"alert_check", &alert_check},
+      {"alert_round", &alert_round},
+      {"alert_round_keys", &alert_round_keys},
       {"alert_ack", &alert_ack},
       {"alert_resolve", &alert_resolve},
       {"alert_test", &alert_test},

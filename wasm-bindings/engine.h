@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/alerts/round.h"
 #include "core/alerts/settings.h"
 #include "core/breaker/circuit-breaker.h"
 #include "core/breaker/shared-breaker.h"
@@ -148,6 +149,8 @@ class Engine {
   // The Worker's EMAIL_TO / EMAIL_FROM (alert_configure): email channels without their own.
   const alerts::EmailDefaults& email_defaults() const { return email_defaults_; }
   void set_email_defaults(alerts::EmailDefaults d) { email_defaults_ = std::move(d); }
+  // The alert round kept between check-alerts runs (alert_round, alert-exports.cc).
+  alerts::Round& alert_round() { return alert_round_; }
 
  private:
   breaker::CircuitBreaker breaker_;
@@ -164,6 +167,7 @@ class Engine {
   std::optional<std::string> jwt_secret_;
   std::string analytics_key_;
   alerts::EmailDefaults email_defaults_;
+  alerts::Round alert_round_;
   std::string output_;
   // fold()'s scratch, kept for its memory.
   std::vector<metrics::OperationEvent> fold_events_;
@@ -171,5 +175,8 @@ class Engine {
   TimePoint latest_;
   alignas(8) HotRegion hot_;
 };
+
+// The engine of this wasm instance (exports.cc), for the exports of other files.
+Engine& instance_engine();
 
 }  // namespace r2w::bindings

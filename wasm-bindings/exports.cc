@@ -36,6 +36,8 @@ uint64_t to_count(double n) { return r2w::bindings::count_from_js(n); }
 
 }  // namespace
 
+r2w::bindings::Engine& r2w::bindings::instance_engine() { return *engine(); }
+
 // Linear memory for the Worker to write JSON input into. Returns 0 when out of memory.
 R2W_EXPORT("r2w_alloc") void* r2w_alloc(uint32_t size) { return std::malloc(size ? size : 1); }
 R2W_EXPORT("r2w_free") void r2w_free(void* ptr) { std::free(ptr); }

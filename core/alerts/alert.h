@@ -40,6 +40,20 @@ std::string mute_text(const Mute& m);
 // The reverse of mute_text ("" is none); unset for any other text.
 std::optional<Mute> parse_mute(std::string_view text);
 
+// Who resolved an alert: r2watch, because its condition cleared or because its rule was
+// disabled or removed, or a person by hand. The API writes it as "r2watch", "rule" or the
+// person's name ("" for nobody); a person may not be named "r2watch" or "rule".
+enum class Resolver : uint8_t { kNobody, kConditionCleared, kRuleGone, kPerson };
+struct ResolvedBy {
+  Resolver resolver = Resolver::kNobody;
+  std::string person;  // kPerson
+  bool operator==(const ResolvedBy&) const = default;
+};
+std::string resolved_by_text(const ResolvedBy& r);
+ResolvedBy parse_resolved_by(std::string_view text);
+// Whether a person may act under this name (the texts of r2watch's own resolutions are not).
+bool reserved_actor_name(std::string_view name);
+
 // One alert: a rule over one scope, identified by its fingerprint (rule + scope). The state is
 // a value the Worker keeps in D1 between rounds (schema-versioned JSON); an episode (from
 // pending to resolved) has its own `alert_id`.
@@ -62,7 +76,7 @@ struct AlertState {
   std::optional<TimePoint> acknowledged_at;
   std::string acknowledged_by;
   std::string ack_note;
-  std::string resolved_by;  // "r2watch" (condition cleared), "rule" (rule gone), or a person
+  ResolvedBy resolved_by;
   std::string resolve_note;
   // Resolved by hand while the condition held: not raised again until the condition clears.
   bool manually_resolved = false;

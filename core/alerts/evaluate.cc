@@ -1,11 +1,14 @@
 #include "core/alerts/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "core/alerts/payloads.h"
+#include "core/alerts/round.h"
 #include "core/alerts/text.h"
 
 namespace r2w::alerts {
@@ -61,20 +64,26 @@ void new_episode(AlertState& s, TimePoint now) {
   s.acknowledged_at.reset();
   s.acknowledged_by.clear();
   s.ack_note.clear();
-  s.resolved_by.clear();
+  s.resolved_by = ResolvedBy{};
   s.resolve_note.clear();
   s.escalation_level = 0;
   s.notified_level = -1;
   s.muted_by = Mute{};
 }
 
-void copy_rule(AlertState& s, const Rule& rule) {
+// Copies the rule's fields into an alert; whether any of them changed (so the stored state
+// names the rule as it is now).
+bool copy_rule(AlertState& s, const Rule& rule) {
+  auto labels = alert_labels(rule, s.scope);
+  bool changed = s.rule_id != rule.id || s.rule_name != rule.name || s.type != rule.type ||
+                 s.severity != rule.severity || s.threshold != rule.threshold || s.labels != labels;
   s.rule_id = rule.id;
   s.rule_name = rule.name;
   s.type = rule.type;
   s.severity = rule.severity;
   s.threshold = rule.threshold;
-  s.labels = alert_labels(rule, s.scope);
+  s.labels = std::move(labels);
+  return changed;
 }
 
 // Moves one alert's state for this round's condition. Returns whether the status changed.
@@ -111,7 +120,8 @@ bool step(AlertState& s, const Rule* rule, Condition held, TimePoint now) {
       if (!condition) {
         s.status = Status::kResolved;
         s.resolved_at = now;
-        s.resolved_by = rule && rule->enabled ? "r2watch" : "rule";
+        s.resolved_by.resolver =
+            rule && rule->enabled ? Resolver::kConditionCleared : Resolver::kRuleGone;
         s.resolve_note =
             rule && rule->enabled ? "the condition cleared" : "the rule was removed or disabled";
       }
@@ -249,6 +259,31 @@ std::string mute_text(const Mute& m) {
   return "";
 }
 
+std::string resolved_by_text(const ResolvedBy& r) {
+  switch (r.resolver) {
+    case Resolver::kNobody:
+      return "";
+    case Resolver::kConditionCleared:
+      return "r2watch";
+    case Resolver::kRuleGone:
+      return "rule";
+    case Resolver::kPerson:
+      return r.person;
+  }
+  return "";
+}
+
+ResolvedBy parse_resolved_by(std::string_view text) {
+  if (text.empty()) return ResolvedBy{};
+  if (text == "r2watch") return ResolvedBy{.resolver = Resolver::kConditionCleared};
+  if (text == "rule") return ResolvedBy{.resolver = Resolver::kRuleGone};
+  return ResolvedBy{.resolver = Resolver::kPerson, .person = std::string(text)};
+}
+
+bool reserved_actor_name(std::string_view name) {
+  return parse_resolved_by(name).resolver != Resolver::kPerson;
+}
+
 std::optional<Mute> parse_mute(std::string_view text) {
   if (text.empty()) return Mute{};
   if (text == "inhibited") return Mute{.reason = MuteReason::kInhibited};
@@ -264,90 +299,322 @@ std::optional<Mute> parse_mute(std::string_view text) {
   return std::nullopt;
 }
 
-CheckResult check(const CheckInput& in) {
-  CheckResult out;
-  const TimePoint now = in.now;
-  const Settings& settings = in.settings;
+SeriesKey key_of(const Series& s) {
+  return SeriesKey{.metric = s.metric, .scope = s.scope, .window = s.window, .natural = s.natural};
+}
 
-  std::unordered_map<std::string, std::vector<const Series*>> index;
-  index.reserve(64);
-  for (const Series& s : in.series) index[series_key(s.metric, s.window)].push_back(&s);
+namespace {
 
-  std::unordered_map<std::string, const Rule*> rules;
-  for (const Rule& r : in.rules) rules[r.id] = &r;
-
-  std::unordered_map<std::string, AlertState> states;
-  states.reserve(in.states.size() * 2 + 16);
-  std::vector<std::string> order;  // fingerprints in a stable order
-  for (const AlertState& s : in.states) {
-    if (states.emplace(s.fingerprint, s).second) order.push_back(s.fingerprint);
+std::string scope_text(std::string_view metric, Duration window, const Scope& scope) {
+  std::string k = series_key(metric, window);
+  for (const std::string* s : {&scope.bucket, &scope.prefix, &scope.user}) {
+    k += '\x1f';
+    k += *s;
   }
-  std::unordered_set<std::string> seen, touched;
-  std::unordered_set<std::string> rules_with_states;
-  for (const AlertState& s : in.states) rules_with_states.insert(s.rule_id);
+  return k;
+}
 
-  // 1. Conditions of every enabled rule over its matching series.
-  for (const Rule& rule : in.rules) {
-    if (!rule.enabled) continue;
-    out.rules_evaluated++;
-    auto it =
-        index.find(series_key(metric_of(rule), uses_window(rule.type) ? rule.window : Duration(0)));
+bool condition_of(const Rule& rule, double value, double samples) {
+  return (!is_rate(rule.type) ||
+          samples >= static_cast<double>(std::max<uint32_t>(rule.min_calls, 1))) &&
+         compare(value, rule.comparison, rule.threshold);
+}
+
+}  // namespace
+
+void Round::set_rules(std::vector<Rule> rules) {
+  rules_ = std::move(rules);
+  rule_by_id_.clear();
+  rule_index_.clear();
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    rule_by_id_[rules_[i].id] = &rules_[i];
+    rule_index_[rules_[i].id] = static_cast<uint32_t>(i);
+  }
+  rules_version_++;
+  has_rules_ = true;
+  stale_ = true;
+}
+
+uint32_t Round::add_key(const SeriesKey& key) {
+  uint32_t i = static_cast<uint32_t>(keys_.size());
+  keys_.push_back(key);
+  by_scope_[scope_text(key.metric, key.window, key.scope)].push_back(i);
+  details_.emplace_back();
+  values_.push_back(std::numeric_limits<double>::quiet_NaN());
+  samples_.push_back(0);
+  stale_ = true;
+  return i;
+}
+
+std::optional<uint32_t> Round::intern(const SeriesKey& key) {
+  if (table_ == KeyTable::kEachSeries) {
+    if (keys_.size() >= kMaxSeriesKeys) return std::nullopt;
+    return add_key(key);
+  }
+  std::string text = scope_text(key.metric, key.window, key.scope);
+  text += key.natural ? "\x1fn" : "\x1f-";
+  auto it = key_index_.find(text);
+  if (it != key_index_.end()) return it->second;
+  if (keys_.size() >= kMaxSeriesKeys) return std::nullopt;
+  uint32_t i = add_key(key);
+  key_index_.emplace(std::move(text), i);
+  return i;
+}
+
+void Round::clear_keys() {
+  keys_.clear();
+  key_index_.clear();
+  by_scope_.clear();
+  values_.clear();
+  samples_.clear();
+  details_.clear();
+  detailed_.clear();
+  stale_ = true;
+}
+
+void Round::set_detail(uint32_t i, std::string detail) {
+  if (i >= details_.size()) return;
+  if (details_[i].empty() && !detail.empty()) detailed_.push_back(i);
+  details_[i] = std::move(detail);
+}
+
+void Round::restore(std::vector<AlertState> states, Ledger ledger, uint64_t generation) {
+  slots_.clear();
+  order_.clear();
+  slots_.reserve(states.size() * 2 + 16);
+  for (AlertState& s : states) {
+    std::string fp = s.fingerprint;
+    auto [it, inserted] = slots_.try_emplace(std::move(fp));
+    if (!inserted) continue;  // the first of a fingerprint counts
+    it->second.state = std::move(s);
+    order_.push_back(&it->second);
+  }
+  ledger_ = std::move(ledger);
+  generation_ = generation;
+  stale_ = true;
+}
+
+void Round::forget() {
+  slots_.clear();
+  order_.clear();
+  ledger_ = Ledger{};
+  generation_.reset();
+  stale_ = true;
+}
+
+const AlertState* Round::state(const std::string& fingerprint) const {
+  auto it = slots_.find(fingerprint);
+  return it == slots_.end() ? nullptr : &it->second.state;
+}
+
+void Round::link(Slot& slot, uint32_t rule, uint32_t key) {
+  slot.rule = static_cast<int32_t>(rule);
+  slot.key = static_cast<int32_t>(key);
+  linked_[rule][key] = &slot;
+}
+
+void Round::unlink(Slot& slot) {
+  if (slot.rule >= 0 && static_cast<size_t>(slot.rule) < linked_.size()) {
+    auto& m = linked_[static_cast<size_t>(slot.rule)];
+    auto it = m.find(static_cast<uint32_t>(slot.key));
+    if (it != m.end() && it->second == &slot) m.erase(it);
+  }
+  slot.rule = -1;
+  slot.key = -1;
+}
+
+// Which keys each rule reads (by metric and window, and bucket when it names one), and which
+// held state each (rule, key) is.
+void Round::rebuild() {
+  std::unordered_map<std::string, std::vector<uint32_t>> by_metric, by_bucket;
+  for (uint32_t i = 0; i < keys_.size(); ++i) {
+    std::string m = series_key(keys_[i].metric, keys_[i].window);
+    by_bucket[m + '\x1f' + keys_[i].scope.bucket].push_back(i);
+    by_metric[std::move(m)].push_back(i);
+  }
+  matches_.assign(rules_.size(), {});
+  linked_.assign(rules_.size(), {});
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    const Rule& rule = rules_[r];
+    std::string m = series_key(metric_of(rule), uses_window(rule.type) ? rule.window : Duration(0));
+    const auto& index = rule.scope.bucket.empty() ? by_metric : by_bucket;
+    auto it = index.find(rule.scope.bucket.empty() ? m : m + '\x1f' + rule.scope.bucket);
     if (it == index.end()) continue;
-    for (const Series* s : it->second) {
-      if (!scope_matches(rule, *s)) continue;
-      out.series_matched++;
-      bool condition =
-          (!is_rate(rule.type) || s->samples >= std::max<uint64_t>(rule.min_calls, 1)) &&
-          compare(s->value, rule.comparison, rule.threshold);
-      if (!condition && !rules_with_states.contains(rule.id)) continue;  // nothing to remember
-      std::string fp = fingerprint_of(rule, s->scope);
-      auto found = states.find(fp);
-      if (found == states.end()) {
-        if (!condition) continue;  // nothing to remember
-        AlertState fresh;
-        fresh.fingerprint = fp;
-        fresh.scope = s->scope;
-        found = states.emplace(fp, std::move(fresh)).first;
-        order.push_back(fp);
-      }
-      AlertState& a = found->second;
-      seen.insert(fp);
-      copy_rule(a, rule);
-      bool moved = step(a, &rule, condition ? Condition::kHolds : Condition::kClear, now);
-      if (moved || a.value != s->value || a.detail != s->detail) touched.insert(fp);
-      a.value = s->value;
-      a.detail = s->detail;
-      if (moved && a.status == Status::kFiring && rule.actions.force_breaker_open) {
-        out.actions.push_back(Action{ActionType::kForceBreakerOpen, a.alert_id, rule.id});
-      }
+    for (uint32_t k : it->second) {
+      Series probe{.metric = keys_[k].metric, .scope = keys_[k].scope, .natural = keys_[k].natural};
+      if (scope_matches(rule, probe)) matches_[r].push_back(k);
     }
   }
+  for (Slot* slot : order_) {
+    slot->rule = -1;
+    slot->key = -1;
+    auto r = rule_index_.find(slot->state.rule_id);
+    if (r == rule_index_.end()) continue;
+    const Rule& rule = rules_[r->second];
+    auto keys = by_scope_.find(scope_text(
+        metric_of(rule), uses_window(rule.type) ? rule.window : Duration(0), slot->state.scope));
+    if (keys == by_scope_.end()) continue;
+    for (uint32_t k : keys->second) {
+      Series probe{.metric = keys_[k].metric, .scope = keys_[k].scope, .natural = keys_[k].natural};
+      if (!scope_matches(rule, probe) || linked_[r->second].contains(k)) continue;
+      link(*slot, r->second, k);
+      break;
+    }
+  }
+  stale_ = false;
+}
+
+CheckResult check(const CheckInput& in) {
+  Round round(KeyTable::kEachSeries);
+  round.set_rules(in.rules);
+  round.set_settings(in.settings);
+  round.restore(in.states, in.ledger, 0);
+  return round.run(RoundInput{.series = &in.series,
+                              .silences = &in.silences,
+                              .user_emails = &in.user_emails,
+                              .now = in.now});
+}
+
+CheckResult Round::run(const RoundInput& in) {
+  CheckResult out;
+  const TimePoint now = in.now;
+  const Settings& settings = settings_;
+  const uint64_t round = ++round_;
+  static const std::vector<Silence> kNoSilences;
+  static const std::map<std::string, std::string> kNoEmails;
+  const std::vector<Silence>& silences = in.silences ? *in.silences : kNoSilences;
+  const std::map<std::string, std::string>& user_emails =
+      in.user_emails ? *in.user_emails : kNoEmails;
+
+  // This round's computed figures join the key table's.
+  if (in.series) {
+    for (const Series& s : *in.series) {
+      auto k = intern(key_of(s));
+      if (!k) continue;
+      values_[*k] = s.value;
+      samples_[*k] = static_cast<double>(s.samples);
+      set_detail(*k, s.detail);
+    }
+  }
+  if (stale_) rebuild();
+  for (double v : values_) out.series += std::isnan(v) ? 0 : 1;
+  const double* values = values_.data();
+  const double* samples = samples_.data();
+  static const std::string kNoDetail;
+  auto detail_of = [&](uint32_t k) -> const std::string& {
+    return k < details_.size() ? details_[k] : kNoDetail;
+  };
+  const std::unordered_map<std::string, const Rule*>& rules = rule_by_id_;
+
+  auto visit = [&](Slot& slot, const Rule& rule, uint32_t k, Condition held) {
+    AlertState& a = slot.state;
+    slot.seen = round;
+    bool copied = false;
+    if (slot.copied != rules_version_) {
+      copied = copy_rule(a, rule);
+      slot.copied = rules_version_;
+    }
+    const bool was_manual = a.manually_resolved;
+    bool moved = step(a, &rule, held, now);
+    const std::string& detail = detail_of(k);
+    if (moved || copied || was_manual != a.manually_resolved) {
+      slot.touched = round;
+      slot.changed = round;
+    } else if (a.value != values[k] || a.detail != detail) {
+      slot.touched = round;
+    }
+    a.value = values[k];
+    a.detail = detail;
+    if (moved && a.status == Status::kFiring && rule.actions.force_breaker_open) {
+      out.actions.push_back(Action{ActionType::kForceBreakerOpen, a.alert_id, rule.id});
+    }
+  };
+
+  // 1. Conditions of every enabled rule over its matching series: where the condition holds
+  // (a state is found or made), then the rule's held states whose condition cleared.
+  for (size_t r = 0; r < rules_.size(); ++r) {
+    const Rule& rule = rules_[r];
+    if (!rule.enabled) continue;
+    out.rules_evaluated++;
+    auto& linked = linked_[r];
+    // condition_of(), with the rule's parts read once (this loop runs over every match).
+    const bool rate = is_rate(rule.type);
+    const double min_samples = static_cast<double>(std::max<uint32_t>(rule.min_calls, 1));
+    const Comparison comparison = rule.comparison;
+    const double threshold = rule.threshold;
+    for (uint32_t k : matches_[r]) {
+      double v = values[k];
+      if (std::isnan(v)) continue;
+      out.series_matched++;
+      if (rate && !(samples[k] >= min_samples)) continue;
+      if (comparison == Comparison::kGt ? !(v > threshold) : !compare(v, comparison, threshold)) {
+        continue;
+      }
+      Slot* slot = nullptr;
+      if (!linked.empty()) {
+        auto it = linked.find(k);
+        if (it != linked.end()) slot = it->second;
+      }
+      if (!slot) {
+        std::string fp = fingerprint_of(rule, keys_[k].scope);
+        auto [it, inserted] = slots_.try_emplace(fp);
+        slot = &it->second;
+        if (inserted) {
+          slot->state.fingerprint = std::move(fp);
+          slot->state.scope = keys_[k].scope;
+          order_.push_back(slot);
+        }
+        if (slot->rule < 0) link(*slot, static_cast<uint32_t>(r), k);
+      }
+      visit(*slot, rule, k, Condition::kHolds);
+    }
+    for (auto& [k, slot] : linked) {
+      double v = values[k];
+      if (std::isnan(v) || slot->seen == round || condition_of(rule, v, samples[k])) continue;
+      visit(*slot, rule, k, Condition::kClear);
+    }
+  }
+  // The rule of a held state: the one it was matched through, else by its id.
+  auto rule_of = [&](const Slot& slot) -> const Rule* {
+    if (slot.rule >= 0) return &rules_[static_cast<size_t>(slot.rule)];
+    auto it = rules.find(slot.state.rule_id);
+    return it == rules.end() ? nullptr : it->second;
+  };
   // 2. Alerts whose rule found no figure this round (no data, rule disabled or removed).
-  for (const std::string& fp : order) {
-    if (seen.contains(fp)) continue;
-    AlertState& a = states.at(fp);
-    auto it = rules.find(a.rule_id);
-    const Rule* rule = it == rules.end() ? nullptr : it->second;
-    if (rule && rule->enabled) copy_rule(a, *rule);
-    if (step(a, rule, Condition::kClear, now)) touched.insert(fp);
+  for (Slot* slot : order_) {
+    if (slot->seen == round) continue;
+    AlertState& a = slot->state;
+    const Rule* rule = rule_of(*slot);
+    bool copied = false;
+    if (rule && rule->enabled && slot->copied != rules_version_) {
+      copied = copy_rule(a, *rule);
+      slot->copied = rules_version_;
+    }
+    const bool was_manual = a.manually_resolved;
+    if (step(a, rule, Condition::kClear, now) || copied || was_manual != a.manually_resolved) {
+      slot->touched = round;
+      slot->changed = round;
+    }
   }
 
   // 3. Inhibition: sources are firing alerts of each rule's source severity.
   std::vector<std::set<std::vector<std::string>>> sources(settings.inhibit.size());
   auto label_tuple = [](const AlertState& a, const std::vector<std::string>& names) {
     std::vector<std::string> t;
-    for (const std::string& n : names) {
-      auto it = a.labels.find(n);
+    for (const std::string& name : names) {
+      auto it = a.labels.find(name);
       t.push_back(it == a.labels.end() ? "" : it->second);
     }
     return t;
   };
-  for (const std::string& fp : order) {
-    const AlertState& a = states.at(fp);
-    if (a.status != Status::kFiring) continue;
-    for (size_t i = 0; i < settings.inhibit.size(); ++i) {
-      if (a.severity == settings.inhibit[i].source_severity) {
-        sources[i].insert(label_tuple(a, settings.inhibit[i].equal));
+  if (!settings.inhibit.empty()) {
+    for (const Slot* slot : order_) {
+      const AlertState& a = slot->state;
+      if (a.status != Status::kFiring) continue;
+      for (size_t i = 0; i < settings.inhibit.size(); ++i) {
+        if (a.severity == settings.inhibit[i].source_severity) {
+          sources[i].insert(label_tuple(a, settings.inhibit[i].equal));
+        }
       }
     }
   }
@@ -363,7 +630,7 @@ CheckResult check(const CheckInput& in) {
     return false;
   };
   auto silenced_by = [&](const AlertState& a) -> Mute {
-    for (const Silence& s : in.silences) {
+    for (const Silence& s : silences) {
       if (matches(s, a.labels, now)) {
         return Mute{
             .reason = s.kind == "maintenance" ? MuteReason::kMaintenance : MuteReason::kSilence,
@@ -374,28 +641,30 @@ CheckResult check(const CheckInput& in) {
   };
 
   // 4. Notices due, most severe first (so suppression keeps the ones that matter).
-  std::vector<AlertState*> candidates;
-  for (const std::string& fp : order) {
-    AlertState& a = states.at(fp);
-    bool due = a.status == Status::kFiring || a.heard == Heard::kFiring;
-    if (due) candidates.push_back(&a);
+  std::vector<Slot*> candidates;
+  for (Slot* slot : order_) {
+    const AlertState& a = slot->state;
+    if (a.status == Status::kFiring || a.heard == Heard::kFiring) candidates.push_back(slot);
   }
-  std::stable_sort(
-      candidates.begin(), candidates.end(),
-      [](const AlertState* x, const AlertState* y) { return x->severity > y->severity; });
-  Ledger ledger = in.ledger;
+  std::stable_sort(candidates.begin(), candidates.end(), [](const Slot* x, const Slot* y) {
+    return x->state.severity > y->state.severity;
+  });
+  Ledger& ledger = ledger_;
   for (auto& [type, times] : ledger.notices_by_type) {
-    std::erase_if(times, [&](TimePoint t) { return t <= now - kHour || t > now; });
+    out.ledger_changed |=
+        std::erase_if(times, [&](TimePoint t) { return t <= now - kHour || t > now; }) > 0;
   }
   std::vector<Notice> notices;
-  for (AlertState* a : candidates) {
-    auto it = rules.find(a->rule_id);
-    const Rule* rule = it == rules.end() ? nullptr : it->second;
+  for (Slot* slot : candidates) {
+    AlertState* a = &slot->state;
+    const Rule* rule = rule_of(*slot);
     Mute before_muted = a->muted_by;
     if (a->status != Status::kFiring || a->manually_resolved) {
       if (a->heard == Heard::kFiring) {
         uint32_t level = static_cast<uint32_t>(std::max(a->notified_level, 0));
         notices.push_back(Notice{a, "resolved", 0, level});
+        slot->touched = round;
+        slot->changed = round;
       }
       continue;
     }
@@ -448,27 +717,30 @@ CheckResult check(const CheckInput& in) {
         kind.clear();
       } else {
         sent.push_back(now);
+        out.ledger_changed = true;
       }
     }
     if (!kind.empty()) {
       if (kind == "escalation") a->escalation_level = level_max;
       notices.push_back(Notice{a, kind, level_min, level_max});
+      slot->touched = round;
+      slot->changed = round;
     }
-    if (a->muted_by != before_muted) touched.insert(a->fingerprint);
+    if (a->muted_by != before_muted) {
+      slot->touched = round;
+      slot->changed = round;
+    }
   }
-  for (Notice& n : notices) {
-    record_notice(*n.alert, n.kind, n.level_max, now);
-    touched.insert(n.alert->fingerprint);
-  }
+  for (Notice& notice : notices) record_notice(*notice.alert, notice.kind, notice.level_max, now);
   build_notifications(notices, rules, settings, now, out.notifications);
 
   // 5. Users told of their quota (automated response of quota rules).
-  for (const Notice& n : notices) {
-    if (n.kind != "firing" || n.alert->type != RuleType::kQuotaUsage) continue;
-    auto it = rules.find(n.alert->rule_id);
-    if (it == rules.end() || !it->second->actions.notify_user || n.alert->scope.user.empty())
+  for (const Notice& notice : notices) {
+    if (notice.kind != "firing" || notice.alert->type != RuleType::kQuotaUsage) continue;
+    auto it = rules.find(notice.alert->rule_id);
+    if (it == rules.end() || !it->second->actions.notify_user || notice.alert->scope.user.empty())
       continue;
-    auto email = in.user_emails.find(n.alert->scope.user);
+    auto email = user_emails.find(notice.alert->scope.user);
     std::string from = "r2watch@localhost";
     for (const Channel& c : settings.channels) {
       if (c.type == ChannelType::kEmail && c.enabled) {
@@ -476,25 +748,29 @@ CheckResult check(const CheckInput& in) {
         break;
       }
     }
-    Channel user_channel{.name = "user:" + n.alert->scope.user,
+    Channel user_channel{.name = "user:" + notice.alert->scope.user,
                          .type = ChannelType::kEmail,
-                         .to = {email == in.user_emails.end() ? "" : email->second},
+                         .to = {email == user_emails.end() ? "" : email->second},
                          .from = from};
     Notification u;
     u.channel = user_channel.name;
     u.type = ChannelType::kEmail;
     u.kind = "user";
-    u.key = "user:" + n.alert->fingerprint + ":" + std::to_string(n.alert->notices);
-    u.alert_ids = {n.alert->alert_id};
-    u.body = build_body(user_channel, "user", {n.alert}, settings, now);
-    if (u.body.email) u.body.email->text = user_notice_text(*n.alert);
-    u.body.user = n.alert->scope.user;
+    u.key = "user:" + notice.alert->fingerprint + ":" + std::to_string(notice.alert->notices);
+    u.alert_ids = {notice.alert->alert_id};
+    u.body = build_body(user_channel, "user", {notice.alert}, settings, now);
+    if (u.body.email) u.body.email->text = user_notice_text(*notice.alert);
+    u.body.user = notice.alert->scope.user;
     out.notifications.push_back(std::move(u));
   }
 
   // 6. What to store, what to forget.
-  for (const std::string& fp : order) {
-    AlertState& a = states.at(fp);
+  std::vector<Slot*> kept;
+  kept.reserve(order_.size());
+  std::vector<std::string> gone;
+  for (Slot* slot : order_) {
+    AlertState& a = slot->state;
+    const bool touched = slot->touched == round;
     bool forgettable =
         (a.status == Status::kInactive ||
          (a.status == Status::kResolved && !a.manually_resolved)) &&
@@ -503,16 +779,32 @@ CheckResult check(const CheckInput& in) {
         (!a.resolved_at || now - *a.resolved_at >= kHour);
     if (a.status == Status::kFiring) out.firing++;
     if (a.status == Status::kPending) out.pending++;
-    if (forgettable && !touched.contains(fp)) {
-      out.dropped.push_back(fp);
+    if (forgettable && !touched) {
+      out.dropped.push_back(a.fingerprint);
       continue;
     }
-    if (touched.contains(fp)) {
+    kept.push_back(slot);
+    if (touched) {
       a.updated_at = now;
       out.changed.push_back(a);
+      out.changes.push_back(slot->changed == round ? Change::kState : Change::kValueOnly);
     }
   }
-  out.ledger = std::move(ledger);
+  if (kept.size() != order_.size()) {
+    order_ = std::move(kept);
+    for (const std::string& fp : out.dropped) {
+      auto it = slots_.find(fp);
+      if (it == slots_.end()) continue;
+      unlink(it->second);
+      slots_.erase(it);
+    }
+  }
+  out.ledger = ledger;
+
+  // The next round starts without figures.
+  std::fill(values_.begin(), values_.end(), std::numeric_limits<double>::quiet_NaN());
+  for (uint32_t k : detailed_) details_[k].clear();
+  detailed_.clear();
   return out;
 }
 
@@ -564,7 +856,7 @@ Result<ManualResult> resolve_by_hand(AlertState s, const std::string& by, const 
   s.status = Status::kResolved;
   s.manually_resolved = true;
   s.resolved_at = now;
-  s.resolved_by = by;
+  s.resolved_by = ResolvedBy{.resolver = Resolver::kPerson, .person = by};
   s.resolve_note = note;
   s.muted_by = Mute{};
   s.updated_at = now;
@@ -626,6 +918,9 @@ Result<std::string> manual_actor(const Caller& caller, const ManualRequest& requ
     return invalid_field("note", "note must be at most 2048 characters");
   }
   if (by.empty() || by.size() > 256) return invalid_field("by", "by must be 1 to 256 characters");
+  if (reserved_actor_name(by)) {
+    return invalid_field("by", "by must name a person: \"r2watch\" and \"rule\" stand for r2watch");
+  }
   if (caller.role == CallerRole::kUser && by != caller.user) {
     return invalid_field(
         "by", "by must be you (" + caller.user + "): only an admin acts for someone else");

@@ -41,13 +41,20 @@ struct CheckInput {
   TimePoint now;
 };
 
+// What changed in a stored state: more than its figure (a transition, a notice, a mute, the
+// rule's fields), or only its value and detail sentence (and so its updated_at).
+enum class Change : uint8_t { kState, kValueOnly };
+
 struct CheckResult {
   std::vector<AlertState> changed;   // states to store (new or different)
+  std::vector<Change> changes;       // for each of `changed`, what changed
   std::vector<std::string> dropped;  // fingerprints whose state carries nothing any more
   std::vector<Notification> notifications;
   std::vector<Action> actions;
   Ledger ledger;
+  bool ledger_changed = false;  // the round added or aged out a notice
   uint32_t rules_evaluated = 0;
+  uint32_t series = 0;  // series with a figure this round
   uint32_t series_matched = 0;
   uint32_t firing = 0;
   uint32_t pending = 0;

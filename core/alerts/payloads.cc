@@ -86,14 +86,20 @@ std::vector<GithubRequest> github(const Channel& c, const std::string& kind, con
   std::string comment;
   if (kind == "resolved") {
     comment = "**Resolved** at " + format_iso8601(a.resolved_at.value_or(now));
-    if (a.resolved_by == "r2watch")
-      comment += ": the condition cleared.";
-    else if (a.resolved_by == "rule")
-      comment += ": the rule was disabled or removed.";
-    else if (!a.resolved_by.empty())
-      comment += " by " + a.resolved_by + ".";
-    else
-      comment += ".";
+    switch (a.resolved_by.resolver) {
+      case Resolver::kConditionCleared:
+        comment += ": the condition cleared.";
+        break;
+      case Resolver::kRuleGone:
+        comment += ": the rule was disabled or removed.";
+        break;
+      case Resolver::kPerson:
+        comment += " by " + a.resolved_by.person + ".";
+        break;
+      case Resolver::kNobody:
+        comment += ".";
+        break;
+    }
     if (!a.resolve_note.empty()) comment += "\n\n> " + a.resolve_note;
   } else if (kind == "acknowledged") {
     comment = "**Acknowledged** by " + a.acknowledged_by +

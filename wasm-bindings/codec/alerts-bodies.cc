@@ -480,6 +480,59 @@ Status direct(const Json& list, alerts::Figures& out) {
 
 }  // namespace
 
+Result<std::vector<alerts::SeriesKey>> series_keys_from_json(const Json& list) {
+  if (!list.is_array()) return bad("keys", "must be an array");
+  if (list.size() > alerts::kMaxSeriesKeys) return bad("keys", "holds too many keys");
+  std::vector<alerts::SeriesKey> keys;
+  keys.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& s = list[i];
+    std::string p = "keys[" + std::to_string(i) + "]";
+    if (!s.is_object()) return bad(p, "must be an object");
+    alerts::SeriesKey x;
+    for (const auto& item : s.items()) {
+      const std::string& k = item.key();
+      const Json& v = item.value();
+      if (k == "metric" || k == "bucket" || k == "prefix" || k == "user") {
+        if (!v.is_string()) return bad(p + "." + k, "must be a string");
+        std::string text = v.get<std::string>();
+        if (k == "metric") x.metric = std::move(text);
+        if (k == "bucket") x.scope.bucket = std::move(text);
+        if (k == "prefix") x.scope.prefix = std::move(text);
+        if (k == "user") x.scope.user = std::move(text);
+      } else if (k == "window_ms") {
+        if (!is_count(v)) return bad(p + ".window_ms", "must be a non-negative whole number");
+        x.window = Duration(v.get<int64_t>());
+      } else if (k == "natural") {
+        if (!v.is_boolean()) return bad(p + ".natural", "must be true or false");
+        x.natural = v.get<bool>();
+      } else {
+        return bad(p + "." + k, "is not a known field");
+      }
+    }
+    if (x.metric.empty()) return bad(p + ".metric", "is required");
+    keys.push_back(std::move(x));
+  }
+  return keys;
+}
+
+Result<std::vector<std::pair<uint32_t, std::string>>> key_details_from_json(const Json& list,
+                                                                            uint32_t key_count) {
+  std::vector<std::pair<uint32_t, std::string>> out;
+  if (list.is_null()) return out;
+  if (!list.is_array()) return bad("details", "must be an array");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& d = list[i];
+    std::string p = "details[" + std::to_string(i) + "]";
+    if (!d.is_array() || d.size() != 2 || !is_count(d[0]) || !d[1].is_string()) {
+      return bad(p, "must be [key index, sentence]");
+    }
+    if (d[0].get<uint64_t>() >= key_count) return bad(p, "names no key of the table");
+    out.emplace_back(static_cast<uint32_t>(d[0].get<uint64_t>()), d[1].get<std::string>());
+  }
+  return out;
+}
+
 Result<alerts::Figures> figures_from_json(const Json& in) {
   alerts::Figures out;
   if (in.is_null()) return out;

@@ -526,7 +526,7 @@ Json state_to_json(const AlertState& s) {
       {"acknowledged_at_ms", time_or_null(s.acknowledged_at)},
       {"acknowledged_by", s.acknowledged_by},
       {"ack_note", s.ack_note},
-      {"resolved_by", s.resolved_by},
+      {"resolved_by", alerts::resolved_by_text(s.resolved_by)},
       {"resolve_note", s.resolve_note},
       {"manually_resolved", s.manually_resolved},
       {"heard", heard},
@@ -548,6 +548,7 @@ Result<AlertState> state_from_json(const Json& j) {
                                   std::to_string(alerts::kAlertStateSchema));
   }
   AlertState s;
+  std::string resolved_by;
   auto text = [&](const char* name, std::string& out) {
     if (!j.contains(name) || !j[name].is_string()) return false;
     out = j[name].get<std::string>();
@@ -567,11 +568,12 @@ Result<AlertState> state_from_json(const Json& j) {
        {std::pair{"fingerprint", &s.fingerprint}, std::pair{"alert_id", &s.alert_id},
         std::pair{"rule_id", &s.rule_id}, std::pair{"rule_name", &s.rule_name},
         std::pair{"detail", &s.detail}, std::pair{"acknowledged_by", &s.acknowledged_by},
-        std::pair{"ack_note", &s.ack_note}, std::pair{"resolved_by", &s.resolved_by},
+        std::pair{"ack_note", &s.ack_note}, std::pair{"resolved_by", &resolved_by},
         std::pair{"resolve_note", &s.resolve_note}}) {
     if (!text(name, *out)) return bad(name);
   }
   if (s.fingerprint.empty()) return bad("fingerprint");
+  s.resolved_by = alerts::parse_resolved_by(resolved_by);
   // Absent when nothing was held back (null; "" in states stored before it was).
   if (!j.contains("muted_by")) return bad("muted_by");
   if (!j["muted_by"].is_null()) {
@@ -708,7 +710,7 @@ Json alert_view(const AlertState& s) {
           {"acknowledged_at_ms", time_or_null(s.acknowledged_at)},
           {"acknowledged_by", s.acknowledged_by},
           {"ack_note", s.ack_note},
-          {"resolved_by", s.resolved_by},
+          {"resolved_by", alerts::resolved_by_text(s.resolved_by)},
           {"resolve_note", s.resolve_note},
           {"escalation_level", s.escalation_level},
           {"muted_by", mute_json(s.muted_by)},

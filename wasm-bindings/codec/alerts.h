@@ -11,6 +11,7 @@
 
 #include "core/alerts/evaluate.h"
 #include "core/alerts/figures.h"
+#include "core/alerts/round.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "core/common/result.h"
@@ -67,5 +68,11 @@ Json body_to_json(const alerts::NotificationBody& b);
 
 // The figures the Worker gathered (see alert_check): types checked here, ranges in the core.
 Result<alerts::Figures> figures_from_json(const Json& j);
+// The kept round's key table (alert_round_keys): [{"metric", "bucket"?, "prefix"?, "user"?,
+// "window_ms"?, "natural"?}], errors naming keys[i]; and a round's sentences of keys,
+// [[key index, "sentence"]] (an index below `key_count`), errors naming details[i].
+Result<std::vector<alerts::SeriesKey>> series_keys_from_json(const Json& list);
+Result<std::vector<std::pair<uint32_t, std::string>>> key_details_from_json(const Json& list,
+                                                                            uint32_t key_count);
 
 }  // namespace r2w::codec

@@ -21,6 +21,7 @@ import {
   deleteRule,
   deleteSilence,
   dueOutboxKeys,
+  generationStatement,
   githubIssue,
   githubIssueClosed,
   historyStateOf,
@@ -44,8 +45,10 @@ import {
   stateStatements,
   statesText,
   userEmails,
+  valueStatements,
 } from './db/alerts.js';
 import { open, seal } from './sealed.js';
+import { AlertRound } from './alert-round.js';
 
 // Queued by reports too (reports.js).
 export { outboxStatements };
@@ -95,7 +98,7 @@ export const SETTINGS_PLACE = 'alert_config.settings_json';
 async function loadConfig(rt) {
   const row = await configRow(rt.env.DB);
   const settings = row.settings == null ? 'null' : await open(rt, row.settings, SETTINGS_PLACE);
-  return { settings, ledger: row.ledger ?? 'null' };
+  return { settings, ledger: row.ledger ?? 'null', generation: row.generation };
 }
 
 // ---- figures -------------------------------------------------------------------------------
@@ -172,6 +175,7 @@ async function healthFigures(rt, nowMs) {
  */
 async function gatherFigures(rt, plan, nowMs, extra = {}) {
   const parts = [];
+  let series = [];
   const unavailable = {};
   const attempt = async (name, fn) => {
     try {
@@ -216,9 +220,12 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
   if (plan.account) {
     // The account's figures per bucket (Cloudflare's analytics): spikes, internal errors,
     // pending multipart uploads, storage growth, computed by the engine.
-    await attempt('series', async () => (await accountAlertFigures(rt, nowMs, plan.account_windows_ms)).series);
+    // Given to the round as numbers (written into wasm memory, alert-round.js).
+    await attempt('series', async () => {
+      series = (await accountAlertFigures(rt, nowMs, plan.account_windows_ms)).series;
+    });
   }
-  return { text: `{${parts.join(',')}}`, unavailable };
+  return { text: `{${parts.join(',')}}`, series, unavailable };
 }
 
 // ---- delivery ------------------------------------------------------------------------------
@@ -397,24 +404,44 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   }
   const db = rt.env.DB;
   const rules = await loadRules(db);
-  const { settings, ledger } = await loadConfig(rt);
+  const { settings, ledger, generation } = await loadConfig(rt);
   const plan = ask(rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
   const figures = await gatherFigures(rt, plan, nowMs, extra);
-  const result = ask(
-    rt,
-    'alert_check',
-    `{"rules":${rules},"settings":${settings},"ledger":${ledger},"states":${await statesText(db)},` +
-      `"silences":${await silencesText(db, nowMs)},"figures":${figures.text},` +
-      // The breaker's state, from the request path's engine (the round runs in the console's).
-      `"breaker_state":${JSON.stringify(ask(rt, 'breaker_status', {}, nowMs).state)}}`,
+  // The round kept in this isolate's console engine: the stored states are handed in only when
+  // it holds none or another generation than D1's (a cold start, or another writer). The
+  // breaker is the request path's (r2watch.wasm): its state goes in.
+  const round = AlertRound.of(rt.engine.consoleEngine(nowMs));
+  const restore = round.needsRestore(generation) ? { states: await statesText(db), ledger, generation } : null;
+  const breakerState = ask(rt, 'breaker_status', {}, nowMs).state;
+  const result = round.run(
+    {
+      rules,
+      settings,
+      silences: await silencesText(db, nowMs),
+      figures: figures.text,
+      series: figures.series,
+      restore,
+      generation: generation + 1,
+      breakerState,
+    },
     nowMs,
   );
+  // Only what changed is written; the round's generation goes last.
   const statements = [
     ...stateStatements(db, result.changed, nowMs),
+    ...valueStatements(db, result.values, nowMs),
     ...outboxStatements(db, result.notifications, nowMs),
-    ...roundStatements(db, result.dropped, result.ledger),
+    ...roundStatements(db, result.dropped, result.ledger, generation),
   ];
-  for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+  try {
+    let last;
+    for (let i = 0; i < statements.length; i += 100) last = await db.batch(statements.slice(i, i + 100));
+    // Another writer came in between: what the engine holds is not what D1 holds.
+    if (last.at(-1).meta.changes === 0) round.forget();
+  } catch (e) {
+    round.forget();
+    throw e;
+  }
   // The engine's actions, carried out on the request path's breaker.
   for (const a of result.actions) {
     if (a.applied && a.type === 'force_breaker_open') ask(rt, 'breaker_command', { action: 'force_open' }, nowMs);
@@ -423,7 +450,7 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   const deliveries = await deliverDue(rt, nowMs);
   return {
     ...result.summary,
-    changed: result.changed.length,
+    changed: result.changed.length + result.values.length,
     notifications_queued: result.notifications.length,
     actions: result.actions,
     deliveries,
@@ -472,6 +499,8 @@ async function manual(rt, request, id, command, auth) {
   await db.batch([
     ...stateStatements(db, [result], nowMs),
     ...outboxStatements(db, result.notifications, nowMs),
+    // A state written outside a round: an engine holding the states restores them.
+    generationStatement(db),
   ]);
   const deliveries = await deliverDue(rt, nowMs);
   return json({ alert: result.alert, deliveries });

@@ -67,10 +67,15 @@ export async function deleteRule(db, id) {
   return meta.changes > 0;
 }
 
-/** The stored (sealed) settings and the notice ledger's JSON text, or nulls. */
+/**
+ * The stored (sealed) settings and the notice ledger's JSON text, or nulls, and the generation
+ * of the stored states (migration 0022).
+ */
 export async function configRow(db) {
-  const row = await db.prepare('SELECT settings_json, ledger_json FROM alert_config WHERE id = 1').first();
-  return { settings: row?.settings_json ?? null, ledger: row?.ledger_json ?? null };
+  const row = await db
+    .prepare('SELECT settings_json, ledger_json, states_generation FROM alert_config WHERE id = 1')
+    .first();
+  return { settings: row?.settings_json ?? null, ledger: row?.ledger_json ?? null, generation: row?.states_generation ?? 0 };
 }
 
 export async function saveSettings(db, sealedSettings, nowMs) {
@@ -172,12 +177,41 @@ export function stateStatements(db, entries, nowMs) {
   return out;
 }
 
-/** Statements forgetting the states that carry nothing any more, and storing the ledger. */
-export function roundStatements(db, dropped, ledger) {
+/**
+ * Statements storing states of which only the value and detail changed ({fingerprint, alert_id,
+ * value, detail} each, the kept round's "values"): the stored state and its history row.
+ */
+export function valueStatements(db, values, nowMs) {
+  const state = db.prepare(
+    `UPDATE alert_states SET state_json = json_set(state_json, '$.value', ?1, '$.detail', ?2,
+       '$.updated_at_ms', ?3), updated_at_ms = ?3 WHERE fingerprint = ?4`,
+  );
+  const alert = db.prepare('UPDATE alerts SET value = ?1, detail = ?2, updated_at_ms = ?3 WHERE id = ?4');
+  return values.flatMap((v) => [
+    state.bind(v.value, v.detail, nowMs, v.fingerprint),
+    ...(v.alert_id ? [alert.bind(v.value, v.detail, nowMs, v.alert_id)] : []),
+  ]);
+}
+
+/**
+ * Statements forgetting the states that carry nothing any more, and storing the ledger (unless
+ * null: unchanged) and the round's generation: the last statement's `meta.changes` is 0 when the stored generation was
+ * no longer `fromGeneration` (another writer came in between).
+ */
+export function roundStatements(db, dropped, ledger, fromGeneration) {
   return [
     ...dropped.map((fp) => db.prepare('DELETE FROM alert_states WHERE fingerprint = ?').bind(fp)),
-    db.prepare('UPDATE alert_config SET ledger_json = ? WHERE id = 1').bind(JSON.stringify(ledger)),
+    // null: the round left the ledger as stored.
+    ...(ledger === null ? [] : [db.prepare('UPDATE alert_config SET ledger_json = ? WHERE id = 1').bind(JSON.stringify(ledger))]),
+    db
+      .prepare('UPDATE alert_config SET states_generation = ?2 WHERE id = 1 AND states_generation = ?1')
+      .bind(fromGeneration, fromGeneration + 1),
   ];
+}
+
+/** A statement raising the stored states' generation (a state written outside a round). */
+export function generationStatement(db) {
+  return db.prepare('UPDATE alert_config SET states_generation = states_generation + 1 WHERE id = 1');
 }
 
 // A history row as the API answers it: labels parsed, user named, muted_by null when nothing

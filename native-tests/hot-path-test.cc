@@ -339,5 +339,90 @@ TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
   EXPECT_EQ(e.counters()[0].calls, 2u + (bindings::kHotRingCapacity - 7));
 }
 
+// The fold's runs (events of one series, operation and minute that follow each other, joined
+// on compares) give what recording each event does: many series and operations, minutes
+// crossed, fractional, huge, negative and NaN figures, garbage between.
+TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
+  testing::FakeClock clock;
+  bindings::Engine plain(clock.now()), hot(clock.now());
+  std::vector<uint32_t> ids;
+  for (const char* prefix : {"a", "b", "c"}) {
+    ids.push_back(plain.series({.bucket = "b", .prefix = prefix, .user = "u"}));
+    ASSERT_EQ(hot.series({.bucket = "b", .prefix = prefix, .user = "u"}), ids.back());
+  }
+  for (auto* e : {&plain, &hot}) {
+    ASSERT_TRUE(e->call("breaker_command", R"({"action": "disable"})", clock.now()));
+    call(*e, "breaker_take_transitions", clock.now());
+  }
+  std::mt19937_64 gen(11);
+  bindings::HotRegion& h = hot.hot();
+  double t = 1.7e12 + 59'000;
+  for (int round = 0; round < 20; ++round) {
+    size_t n = round == 19 ? bindings::kHotRingCapacity : 1 + gen() % bindings::kHotRingCapacity;
+    for (size_t i = 0; i < n; ++i) {
+      // Mostly runs of one series and operation; time moves on (now and then past a minute).
+      if (gen() % 50 == 0) t += static_cast<double>(gen() % 70'000);
+      t += static_cast<double>(gen() % 5) + (gen() % 3 == 0 ? 0.25 : 0);
+      double series = static_cast<double>(ids[(i / 37 + round) % ids.size()]);
+      double op = static_cast<double>((i / 101) % 5);
+      double latency = static_cast<double>(gen() % 300) + (gen() % 4 == 0 ? 0.7 : 0);
+      double up = static_cast<double>(gen() % 5000), down = static_cast<double>(gen() % 100'000);
+      switch (gen() % 200) {
+        case 0:
+          latency = -3;
+          break;
+        case 1:
+          latency = std::nan("");
+          break;
+        case 2:
+          up = 1e15;
+          break;  // beyond what a run sums exactly in a double
+        case 3:
+          down = 1e300;
+          break;
+        case 4:
+          series = -1;
+          break;  // dropped
+        case 5:
+          op = 7;
+          break;  // dropped
+        case 6:
+          latency = 1e17;
+          break;
+        default:
+          break;
+      }
+      double* f = &h.ring[i * bindings::kHotEventFields];
+      f[0] = series, f[1] = op, f[2] = latency, f[3] = up, f[4] = down, f[5] = t;
+      auto operation = operation_from_index(static_cast<int32_t>(op));
+      if (series >= 0 && operation) {
+        plain.record(static_cast<uint32_t>(series), *operation, true,
+                     bindings::duration_from_js(latency), bindings::count_from_js(up),
+                     bindings::count_from_js(down), bindings::time_from_js(t));
+      }
+    }
+    h.count = static_cast<int32_t>(n);
+    hot.fold();
+  }
+  TimePoint now = bindings::time_from_js(t);
+  for (size_t op = 0; op < plain.counters().size(); ++op) {
+    EXPECT_EQ(plain.counters()[op].calls, hot.counters()[op].calls) << op;
+    EXPECT_EQ(plain.counters()[op].bytes, hot.counters()[op].bytes) << op;
+    EXPECT_EQ(plain.counters()[op].latency_sum_ms, hot.counters()[op].latency_sum_ms) << op;
+  }
+  EXPECT_EQ(call(plain, "breaker_snapshot", now), call(hot, "breaker_snapshot", now));
+  EXPECT_EQ(call(plain, "breaker_status", now), call(hot, "breaker_status", now));
+  for (int batch = 0; batch < 100 && plain.aggregator().dirty_rows() > 0; ++batch) {
+    std::string a = call(plain, "metrics_flush_take", now);
+    ASSERT_EQ(a, call(hot, "metrics_flush_take", now)) << batch;
+    auto token = Json::parse(a)["token"];
+    std::string confirm = R"({"token": )" + token.dump() + "}";
+    ASSERT_TRUE(plain.call("metrics_flush_confirm", confirm, now)) << plain.output();
+    ASSERT_TRUE(hot.call("metrics_flush_confirm", confirm, now)) << hot.output();
+  }
+  EXPECT_EQ(plain.aggregator().dirty_rows(), 0u);
+  EXPECT_EQ(hot.aggregator().dirty_rows(), 0u);
+}
+
 }  // namespace
 }  // namespace r2w

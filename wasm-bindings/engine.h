@@ -165,9 +165,10 @@ class Engine {
   std::string analytics_key_;
   alerts::EmailDefaults email_defaults_;
   std::string output_;
-  // fold()'s scratch, kept for its memory.
-  std::vector<metrics::OperationEvent> fold_events_;
-  std::vector<breaker::QuietSuccess> fold_successes_;
+  // fold()'s scratch, kept for its memory: the runs, and the latencies and times of the calls.
+  std::vector<metrics::SuccessRun> fold_runs_;
+  std::vector<double> fold_latencies_;
+  std::vector<int64_t> fold_times_;
   TimePoint latest_;
   alignas(8) HotRegion hot_;
 };

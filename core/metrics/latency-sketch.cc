@@ -59,6 +59,40 @@ Status LatencySketch::add(double value_ms, uint64_t count) {
   return Ok{};
 }
 
+void LatencySketch::add_all_checked(const double* values, size_t n) {
+  if (n == 0) return;
+  uint64_t zero = zero_count_;
+  double sum = sum_;
+  double lo = min_, hi = max_;
+  if (count_ == 0) lo = hi = values[0] < kMaxTrackableMs ? values[0] : kMaxTrackableMs;
+  uint64_t* bins = bins_.data();
+  size_t size = bins_.size();
+  for (size_t i = 0; i < n; ++i) {
+    double v = values[i] < kMaxTrackableMs ? values[i] : kMaxTrackableMs;
+    if (v < kMinTrackableMs) {
+      zero++;
+    } else {
+      int32_t index = index_of(v);
+      size_t at = static_cast<size_t>(static_cast<uint32_t>(index - offset_));
+      if (at < size) {
+        bins[at]++;
+      } else {
+        grow_to(index)++;
+        bins = bins_.data();
+        size = bins_.size();
+      }
+    }
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    sum += v;
+  }
+  zero_count_ = zero;
+  sum_ = sum;
+  min_ = lo;
+  max_ = hi;
+  count_ += n;
+}
+
 void LatencySketch::merge(const LatencySketch& other) {
   if (other.count_ == 0) return;
   for (size_t i = 0; i < other.bins_.size(); ++i) {

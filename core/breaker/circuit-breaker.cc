@@ -193,14 +193,21 @@ void CircuitBreaker::record_quiet_successes(const int64_t* at_ms, const double* 
     const bool closed = state_ == State::kClosed;
     bool has_ema = ema_response_ms_.has_value();
     double ema = has_ema ? *ema_response_ms_ : 0;
-    for (; i < count; ++i) {
-      double latency_ms = latencies_ms[i];
-      if (latency_ms > slow) break;
-      ema = has_ema ? alpha * latency_ms + (1 - alpha) * ema : latency_ms;
+    // The average first (a chain of multiply-adds, kept in registers: no call in this loop),
+    // then the window.
+    const double keep = 1 - alpha;
+    if (!has_ema && latencies_ms[0] <= slow) {
+      ema = latencies_ms[0];
       has_ema = true;
-      if (closed) window_.record_success(from_epoch_ms(at_ms[i]));
+      i = 1;
     }
-    if (has_ema) ema_response_ms_ = ema;
+    if (has_ema) {
+      for (; i < count && latencies_ms[i] <= slow; ++i) ema = alpha * latencies_ms[i] + keep * ema;
+      ema_response_ms_ = ema;
+    }
+    if (closed) {
+      for (size_t j = 0; j < i; ++j) window_.record_success(from_epoch_ms(at_ms[j]));
+    }
     totals_.calls += i;
   }
   for (; i < count; ++i) {

@@ -61,29 +61,36 @@ Status LatencySketch::add(double value_ms, uint64_t count) {
 
 void LatencySketch::add_all_checked(const double* values, size_t n) {
   if (n == 0) return;
+  auto clamped = [](double v) { return v < kMaxTrackableMs ? v : kMaxTrackableMs; };
+  // First the extremes (and of the trackable values, the least), so the bins can be made
+  // once: the counting loop then makes no call and keeps its sums in registers.
+  double lo = count_ == 0 ? clamped(values[0]) : min_, hi = count_ == 0 ? lo : max_;
+  double least = kMaxTrackableMs;
+  bool trackable = false;
+  for (size_t i = 0; i < n; ++i) {
+    double v = clamped(values[i]);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    bool counts = !(v < kMinTrackableMs);
+    trackable = trackable || counts;
+    least = counts && v < least ? v : least;
+  }
+  if (trackable) {
+    // The bins of the least and the greatest trackable value (every one between is then held).
+    bin(index_of(least));
+    bin(index_of(hi));
+  }
+  uint64_t* bins = bins_.data();
+  const int32_t offset = offset_;
   uint64_t zero = zero_count_;
   double sum = sum_;
-  double lo = min_, hi = max_;
-  if (count_ == 0) lo = hi = values[0] < kMaxTrackableMs ? values[0] : kMaxTrackableMs;
-  uint64_t* bins = bins_.data();
-  size_t size = bins_.size();
   for (size_t i = 0; i < n; ++i) {
-    double v = values[i] < kMaxTrackableMs ? values[i] : kMaxTrackableMs;
+    double v = clamped(values[i]);
     if (v < kMinTrackableMs) {
       zero++;
     } else {
-      int32_t index = index_of(v);
-      size_t at = static_cast<size_t>(static_cast<uint32_t>(index - offset_));
-      if (at < size) {
-        bins[at]++;
-      } else {
-        grow_to(index)++;
-        bins = bins_.data();
-        size = bins_.size();
-      }
+      bins[index_of(v) - offset]++;
     }
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
     sum += v;
   }
   zero_count_ = zero;

@@ -102,21 +102,43 @@ void Engine::fold() {
     counter->latency_sum_ms = latency_sum;
     run_begin = k;
   };
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  while (i < n) {
+    {
+      // Events that join the run: compares only, and no call in this loop (its figures stay
+      // in registers).
+      const double series = run_series, op = run_op, lo = run_lo, hi = run_hi;
+      double up_sum = up, down_sum = down, sum = latency_sum;
+      int64_t latest_seen = latest_ms;
+      size_t next = k;
+      for (; i < n; ++i) {
+        const double* f = &hot_.ring[i * kHotEventFields];
+        const double latency = f[2], u = f[3], d = f[4], t = f[5];
+        if (!(f[0] == series && f[1] == op && t >= lo && t < hi && latency >= 0 &&
+              latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit && d >= 0 &&
+              d < kRunBytesLimit)) {
+          break;
+        }
+        double whole = std::trunc(latency);
+        int64_t when = static_cast<int64_t>(t);
+        latencies[next] = whole;
+        times[next] = when;
+        latest_seen = when > latest_seen ? when : latest_seen;
+        up_sum += std::trunc(u);
+        down_sum += std::trunc(d);
+        sum += whole;
+        next++;
+      }
+      up = up_sum;
+      down = down_sum;
+      latency_sum = sum;
+      latest_ms = latest_seen;
+      k = next;
+    }
+    if (i == n) break;
     const double* f = &hot_.ring[i * kHotEventFields];
     const double latency = f[2], u = f[3], d = f[4], t = f[5];
-    if (f[0] == run_series && f[1] == run_op && t >= run_lo && t < run_hi && latency >= 0 &&
-        latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit && d >= 0 && d < kRunBytesLimit) {
-      double whole = std::trunc(latency);
-      latencies[k] = whole;
-      times[k] = static_cast<int64_t>(t);
-      latest_ms = std::max(latest_ms, times[k]);
-      up += std::trunc(u);
-      down += std::trunc(d);
-      latency_sum += whole;
-      k++;
-      continue;
-    }
+    ++i;
     close_run();
     std::optional<Operation> op =
         f[1] >= 0 && f[1] < 16 ? operation_from_index(static_cast<int32_t>(f[1])) : std::nullopt;
@@ -150,11 +172,11 @@ void Engine::fold() {
   close_run();
   saw(from_epoch_ms(latest_ms));
   if (sync_) {
-    for (size_t i = 0; i < k; ++i) {
+    for (size_t j = 0; j < k; ++j) {
       sync_->note_call(
-          from_epoch_ms(times[i]),
+          from_epoch_ms(times[j]),
           breaker::CallOutcome{.success = true,
-                               .latency = Duration(static_cast<int64_t>(latencies[i]))},
+                               .latency = Duration(static_cast<int64_t>(latencies[j]))},
           breaker_.options().slow_call_duration);
     }
   }

@@ -17,7 +17,7 @@ import { Engine } from '../../worker-shim/src/engine.js';
 const ROOT = join(import.meta.dirname, '../..');
 const N = Number(process.env.BENCH_CALLS ?? 200_000);
 const WARMUP = Math.min(20_000, N);
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
 const trivial = async () => 42;
 let sink = 0;
@@ -81,8 +81,14 @@ const contenders = {
 };
 for (const fn of Object.values(contenders)) for (let i = 0; i < WARMUP; i++) await fn();
 const perRound = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
+const entries = Object.entries(contenders);
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, fn] of Object.entries(contenders)) perRound[name].push(await timeRound(fn));
+  // Each round starts with another contender (what runs first after the last round's
+  // garbage differs), so no one always takes the same place.
+  for (let j = 0; j < entries.length; j++) {
+    const [name, fn] = entries[(j + r) % entries.length];
+    perRound[name].push(await timeRound(fn));
+  }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const figure = (name) => median(perRound[name]);
@@ -114,6 +120,32 @@ const w = Math.max(1, wasmOverhead);
 console.log(`r2watch guarded-call overhead: ${wasmOverhead.toFixed(1)} ns (goal: at most 25 ns)`);
 console.log(`ratio opossum(defaults)/wasm overhead: ${(overheadOf('opDefault', 'baseline') / w).toFixed(1)}x (goal: at least 10x)`);
 console.log(`ratio opossum(timeout: false)/wasm overhead: ${(overheadOf('opNoTimeout', 'baseline') / w).toFixed(1)}x`);
+// The same calls without the await (a synchronous loop: the promise machinery's noise left
+// out), in interleaved rounds too: two clock reads alone, and with acquire + record between.
+const syncEngine = new Engine(module, Date.now());
+const syncSeries = syncEngine.series('bench', 'objects/a', '');
+function clockedSync() {
+  const started = Date.now();
+  sink += started & 1;
+  const ended = Date.now();
+  sink += ended - started;
+}
+function guardedSync() {
+  const started = Date.now();
+  if (!syncEngine.acquire(started)) throw new Error('refused');
+  sink += started & 1;
+  const ended = Date.now();
+  syncEngine.record(syncSeries.id, 'get', true, ended - started, 0, 0, ended);
+}
+function syncRound(fn) {
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) fn();
+  return Number(process.hrtime.bigint() - t0) / N;
+}
+for (let i = 0; i < WARMUP; i++) clockedSync(), guardedSync();
+const syncDiffs = [];
+for (let r = 0; r < ROUNDS; r++) syncDiffs.push(syncRound(guardedSync) - syncRound(clockedSync));
+console.log(`r2watch guarded-call overhead without the await (synchronous loop): ${median(syncDiffs).toFixed(1)} ns`);
 if (sink < 0) console.log(sink);
 opossumDefault.shutdown();
 opossumNoTimeout.shutdown();

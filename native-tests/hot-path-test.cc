@@ -4,7 +4,9 @@
 // it must equal.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <vector>
 
@@ -337,6 +339,144 @@ TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
   // The first fold's get, then the whole ring replayed: its first slot and the 1017 never
   // written (zeros: a get of series 0 at time 0, as good as any).
   EXPECT_EQ(e.counters()[0].calls, 2u + (bindings::kHotRingCapacity - 7));
+}
+
+// The fold's runs (events of one series, operation and minute that follow each other, joined
+// on compares) give what recording each event does: many series and operations, minutes
+// crossed, fractional, huge, negative and NaN figures, garbage between.
+TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
+  testing::FakeClock clock;
+  bindings::Engine plain(clock.now()), hot(clock.now());
+  std::vector<uint32_t> ids;
+  for (const char* prefix : {"a", "b", "c"}) {
+    ids.push_back(plain.series({.bucket = "b", .prefix = prefix, .user = "u"}));
+    ASSERT_EQ(hot.series({.bucket = "b", .prefix = prefix, .user = "u"}), ids.back());
+  }
+  for (auto* e : {&plain, &hot}) {
+    ASSERT_TRUE(e->call("breaker_command", R"({"action": "disable"})", clock.now()));
+    call(*e, "breaker_take_transitions", clock.now());
+  }
+  std::mt19937_64 gen(11);
+  bindings::HotRegion& h = hot.hot();
+  double t = 1.7e12 + 59'000;
+  for (int round = 0; round < 20; ++round) {
+    size_t n = round == 19 ? bindings::kHotRingCapacity : 1 + gen() % bindings::kHotRingCapacity;
+    for (size_t i = 0; i < n; ++i) {
+      // Mostly runs of one series and operation; time moves on (now and then past a minute).
+      if (gen() % 50 == 0) t += static_cast<double>(gen() % 70'000);
+      t += static_cast<double>(gen() % 5) + (gen() % 3 == 0 ? 0.25 : 0);
+      double series = static_cast<double>(ids[(i / 37 + round) % ids.size()]);
+      double op = static_cast<double>((i / 101) % 5);
+      double latency = static_cast<double>(gen() % 300) + (gen() % 4 == 0 ? 0.7 : 0);
+      double up = static_cast<double>(gen() % 5000), down = static_cast<double>(gen() % 100'000);
+      switch (gen() % 200) {
+        case 0:
+          latency = -3;
+          break;
+        case 1:
+          latency = std::nan("");
+          break;
+        case 2:
+          up = 1e15;
+          break;  // beyond what a run sums exactly in a double
+        case 3:
+          down = 1e300;
+          break;
+        case 4:
+          series = -1;
+          break;  // dropped
+        case 5:
+          op = 7;
+          break;  // dropped
+        case 6:
+          latency = 1e17;
+          break;
+        default:
+          break;
+      }
+      double* f = &h.ring[i * bindings::kHotEventFields];
+      f[0] = series, f[1] = op, f[2] = latency, f[3] = up, f[4] = down, f[5] = t;
+      auto operation = operation_from_index(static_cast<int32_t>(op));
+      if (series >= 0 && operation) {
+        plain.record(static_cast<uint32_t>(series), *operation, true,
+                     bindings::duration_from_js(latency), bindings::count_from_js(up),
+                     bindings::count_from_js(down), bindings::time_from_js(t));
+      }
+    }
+    h.count = static_cast<int32_t>(n);
+    hot.fold();
+  }
+  TimePoint now = bindings::time_from_js(t);
+  for (size_t op = 0; op < plain.counters().size(); ++op) {
+    EXPECT_EQ(plain.counters()[op].calls, hot.counters()[op].calls) << op;
+    EXPECT_EQ(plain.counters()[op].bytes, hot.counters()[op].bytes) << op;
+    EXPECT_EQ(plain.counters()[op].latency_sum_ms, hot.counters()[op].latency_sum_ms) << op;
+  }
+  EXPECT_EQ(call(plain, "breaker_snapshot", now), call(hot, "breaker_snapshot", now));
+  EXPECT_EQ(call(plain, "breaker_status", now), call(hot, "breaker_status", now));
+  for (int batch = 0; batch < 100 && plain.aggregator().dirty_rows() > 0; ++batch) {
+    std::string a = call(plain, "metrics_flush_take", now);
+    ASSERT_EQ(a, call(hot, "metrics_flush_take", now)) << batch;
+    auto token = Json::parse(a)["token"];
+    std::string confirm = R"({"token": )" + token.dump() + "}";
+    ASSERT_TRUE(plain.call("metrics_flush_confirm", confirm, now)) << plain.output();
+    ASSERT_TRUE(hot.call("metrics_flush_confirm", confirm, now)) << hot.output();
+  }
+  EXPECT_EQ(plain.aggregator().dirty_rows(), 0u);
+  EXPECT_EQ(hot.aggregator().dirty_rows(), 0u);
+}
+
+// Goal 2 of issue #16: ingest through the ring (the Worker's path: whole milliseconds, folded
+// in runs) keeps every quantile within 1% of the exact one, for random and adversarial
+// latencies alike.
+TEST(HotPathEngine, QuantilesThroughTheRingStayWithinOnePercent) {
+  using Draw = std::function<double(std::mt19937_64&, size_t)>;
+  std::vector<std::pair<const char*, Draw>> cases = {
+      {"lognormal", [](auto& g, size_t) { return std::lognormal_distribution<>(3.4, 0.9)(g); }},
+      {"pareto tail",
+       [](auto& g, size_t) {
+         return 2.0 / std::pow(std::uniform_real_distribution<>(1e-9, 1)(g), 1 / 1.2);
+       }},
+      {"bimodal 3 ms and 40 s",
+       [](auto& g, size_t) { return g() % 10 == 0 ? 40'000.0 + g() % 5000 : 3.0 + g() % 3; }},
+      {"on powers of two (bin edges)",
+       [](auto& g, size_t) { return std::ldexp(1.0, static_cast<int>(g() % 30)); }},
+      {"falling, then one huge", [](auto&, size_t i) { return i == 77 ? 5e12 : 1e6 / (1 + i); }},
+      {"mostly zero (sub-ms)", [](auto& g, size_t) { return g() % 4 ? 0.4 : 1.0 + g() % 900; }},
+      {"all equal", [](auto&, size_t) { return 250.0; }},
+  };
+  for (const auto& [name, draw] : cases) {
+    testing::FakeClock clock;
+    bindings::Engine e(clock.now());
+    uint32_t s = e.series({.bucket = "b", .prefix = "p", .user = ""});
+    bindings::HotRegion& h = e.hot();
+    std::mt19937_64 gen(17);
+    std::vector<double> exact;
+    const double at = 1.7e12 + 1000;  // one minute
+    for (size_t i = 0; i < 20'000; ++i) {
+      double v = draw(gen, i);
+      double* f = &h.ring[static_cast<size_t>(h.count) * bindings::kHotEventFields];
+      f[0] = s, f[1] = 0, f[2] = v, f[3] = 0, f[4] = 0, f[5] = at;
+      exact.push_back(std::min(std::trunc(v), metrics::LatencySketch::kMaxTrackableMs));
+      if (++h.count == h.capacity) e.fold();
+    }
+    e.fold();
+    auto batch = e.aggregator().take_batch(bindings::time_from_js(at));
+    ASSERT_EQ(batch.rows.size(), 1u) << name;
+    const metrics::LatencySketch& sketch = batch.rows[0].figures.latency;
+    ASSERT_EQ(sketch.count(), exact.size()) << name;
+    std::sort(exact.begin(), exact.end());
+    for (double q : {0.5, 0.9, 0.95, 0.99, 0.999}) {
+      double want =
+          exact[static_cast<size_t>(std::floor(q * static_cast<double>(exact.size() - 1)))];
+      double got = *sketch.quantile(q);
+      if (want < metrics::LatencySketch::kMinTrackableMs) {
+        EXPECT_EQ(got, 0) << name << " q=" << q;
+      } else {
+        EXPECT_LE(std::abs(got - want), 0.01 * want) << name << " q=" << q << " exact " << want;
+      }
+    }
+  }
 }
 
 }  // namespace

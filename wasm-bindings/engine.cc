@@ -60,35 +60,128 @@ void Engine::fold() {
   hot_.count = 0;
   if (written <= 0) return;
   size_t n = std::min(static_cast<size_t>(written), static_cast<size_t>(kHotRingCapacity));
-  fold_events_.clear();
-  fold_successes_.clear();
-  size_t known_series = aggregator_.series_count();
-  for (size_t i = 0; i < n; ++i) {
+  if (fold_runs_.size() < kHotRingCapacity) {
+    fold_runs_.resize(kHotRingCapacity);
+    fold_latencies_.resize(kHotRingCapacity);
+    fold_times_.resize(kHotRingCapacity);
+  }
+  // One pass over the ring: events of one series, operation and minute that follow each other
+  // make a run (most do: a run is checked once, each further event by a few compares), whose
+  // latencies and times go into columns for the rollups and the breaker. An event of an unknown
+  // series or operation is dropped; one whose figures leave the plain ranges (a negative,
+  // out-of-range or NaN value the conversions clamp) starts a run of its own.
+  constexpr double kMinuteMs = 60'000;
+  // Bytes below this per event keep a run's sum (at most kHotRingCapacity events) exact in a
+  // double.
+  constexpr double kRunBytesLimit = 8796093022208.0;    // 2^43
+  constexpr double kMaxLatencyMs = 9007199254740992.0;  // 2^53
+  metrics::SuccessRun* runs = fold_runs_.data();
+  double* latencies = fold_latencies_.data();
+  int64_t* times = fold_times_.data();
+  const double known_series = static_cast<double>(aggregator_.series_count());
+  size_t k = 0, r = 0, run_begin = 0;
+  double run_series = -1, run_op = -1, run_lo = 0, run_hi = 0;  // run_hi <= run_lo: no run
+  uint32_t run_series_id = 0;
+  Operation run_operation = Operation::kGet;
+  double up = 0, down = 0, latency_sum = 0;
+  int64_t latest_ms = to_epoch_ms(latest_);
+  OperationCounters* counter = nullptr;
+  auto close_run = [&] {
+    if (k == run_begin) return;
+    size_t count = k - run_begin;
+    uint64_t bytes_up = static_cast<uint64_t>(up), bytes_down = static_cast<uint64_t>(down);
+    runs[r++] = metrics::SuccessRun{.series_id = run_series_id,
+                                    .operation = run_operation,
+                                    .at = from_epoch_ms(times[run_begin]),
+                                    .bytes_up = bytes_up,
+                                    .bytes_down = bytes_down,
+                                    .latencies_ms = latencies + run_begin,
+                                    .count = count};
+    counter->calls += count;
+    counter->bytes += bytes_up + bytes_down;
+    counter->latency_sum_ms = latency_sum;
+    run_begin = k;
+  };
+  size_t i = 0;
+  while (i < n) {
+    {
+      // Events that join the run: compares only, and no call in this loop (its figures stay
+      // in registers).
+      const double series = run_series, op = run_op, lo = run_lo, hi = run_hi;
+      double up_sum = up, down_sum = down, sum = latency_sum;
+      int64_t latest_seen = latest_ms;
+      size_t next = k;
+      for (; i < n; ++i) {
+        const double* f = &hot_.ring[i * kHotEventFields];
+        const double latency = f[2], u = f[3], d = f[4], t = f[5];
+        if (!(f[0] == series && f[1] == op && t >= lo && t < hi && latency >= 0 &&
+              latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit && d >= 0 &&
+              d < kRunBytesLimit)) {
+          break;
+        }
+        double whole = std::trunc(latency);
+        int64_t when = static_cast<int64_t>(t);
+        latencies[next] = whole;
+        times[next] = when;
+        latest_seen = when > latest_seen ? when : latest_seen;
+        up_sum += std::trunc(u);
+        down_sum += std::trunc(d);
+        sum += whole;
+        next++;
+      }
+      up = up_sum;
+      down = down_sum;
+      latency_sum = sum;
+      latest_ms = latest_seen;
+      k = next;
+    }
+    if (i == n) break;
     const double* f = &hot_.ring[i * kHotEventFields];
-    double series = f[0];
+    const double latency = f[2], u = f[3], d = f[4], t = f[5];
+    ++i;
+    close_run();
     std::optional<Operation> op =
         f[1] >= 0 && f[1] < 16 ? operation_from_index(static_cast<int32_t>(f[1])) : std::nullopt;
-    if (!op || !(series >= 0 && series < static_cast<double>(known_series))) continue;
-    metrics::OperationEvent e{.series_id = static_cast<uint32_t>(series),
-                              .operation = *op,
-                              .latency = duration_from_js(f[2]),
-                              .bytes_up = count_from_js(f[3]),
-                              .bytes_down = count_from_js(f[4]),
-                              .at = time_from_js(f[5])};
-    OperationCounters& c = counters_[static_cast<size_t>(*op)];
-    c.calls++;
-    c.bytes += e.bytes_up + e.bytes_down;
-    c.latency_sum_ms += static_cast<double>(e.latency.count());
-    saw(e.at);
-    fold_events_.push_back(e);
-    fold_successes_.push_back(breaker::QuietSuccess{.at = e.at, .latency = e.latency});
-    if (sync_) {
-      sync_->note_call(e.at, breaker::CallOutcome{.success = true, .latency = e.latency},
-                       breaker_.options().slow_call_duration);
+    if (!op || !(f[0] >= 0 && f[0] < known_series)) {
+      run_hi = run_lo;
+      continue;
+    }
+    TimePoint at = time_from_js(t);
+    int64_t minute = to_epoch_ms(metrics::period_start(metrics::Level::kMinute, at));
+    run_series_id = static_cast<uint32_t>(f[0]);
+    run_operation = *op;
+    run_series = static_cast<double>(run_series_id);
+    run_op = static_cast<double>(static_cast<int32_t>(*op));
+    run_lo = static_cast<double>(minute);
+    // Later events join on compares only where this one's figures were plain (no clamping).
+    bool plain = minute >= 0 && static_cast<double>(minute) + kMinuteMs <= kMaxDateMs && t == t &&
+                 latency >= 0 && latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit &&
+                 d >= 0 && d < kRunBytesLimit;
+    run_hi = plain ? run_lo + kMinuteMs : run_lo;
+    counter = &counters_[static_cast<size_t>(*op)];
+    latency_sum = counter->latency_sum_ms;
+    double whole = static_cast<double>(duration_from_js(latency).count());
+    latencies[k] = whole;
+    times[k] = to_epoch_ms(at);
+    latest_ms = std::max(latest_ms, times[k]);
+    up = static_cast<double>(count_from_js(u));
+    down = static_cast<double>(count_from_js(d));
+    latency_sum += whole;
+    k++;
+  }
+  close_run();
+  saw(from_epoch_ms(latest_ms));
+  if (sync_) {
+    for (size_t j = 0; j < k; ++j) {
+      sync_->note_call(
+          from_epoch_ms(times[j]),
+          breaker::CallOutcome{.success = true,
+                               .latency = Duration(static_cast<int64_t>(latencies[j]))},
+          breaker_.options().slow_call_duration);
     }
   }
-  aggregator_.record_all(fold_events_.data(), fold_events_.size());
-  breaker_.record_quiet_successes(fold_successes_.data(), fold_successes_.size());
+  aggregator_.record_runs(runs, r);
+  breaker_.record_quiet_successes(times, latencies, k);
 }
 
 uint32_t Engine::record(uint32_t series_id, Operation op, bool ok, Duration latency,

@@ -169,9 +169,10 @@ class Engine {
   alerts::EmailDefaults email_defaults_;
   alerts::Round alert_round_;
   std::string output_;
-  // fold()'s scratch, kept for its memory.
-  std::vector<metrics::OperationEvent> fold_events_;
-  std::vector<breaker::QuietSuccess> fold_successes_;
+  // fold()'s scratch, kept for its memory: the runs, and the latencies and times of the calls.
+  std::vector<metrics::SuccessRun> fold_runs_;
+  std::vector<double> fold_latencies_;
+  std::vector<int64_t> fold_times_;
   TimePoint latest_;
   alignas(8) HotRegion hot_;
 };

@@ -219,12 +219,16 @@ json metadata_json(const storage::Metadata& m) {
 // for a PUT, "body": {"declared_bytes": n|null, "buffer_limit_bytes", "over_limit": error} and
 // "only_if": the If-Match / If-None-Match R2 applies with the write (normalized) or null;
 // for a multipart upload "expires_at_ms" (R2 aborts it 7 days after its creation).
+// A PUT whose body declares its length may carry "quota_state": quota_check's input (the
+// reservation read from D1, "new_size" the declared length), checked after the plan: one
+// engine call answers both (a refusal is quota_check's).
 Result<json> storage_write_plan(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   std::string key, mode = "put";
   r.read_string("key", key);
   r.read_string("mode", mode);
   r.has("headers");
+  const bool with_quota = r.has("quota_state");
   auto ns = namespace_of(r);
   if (auto err = r.finish()) return *err;
   if (!ns.ok()) return ns.error();
@@ -243,6 +247,7 @@ Result<json> storage_write_plan(Engine& e, const json& in, TimePoint now) {
                header(headers.value(), "content-type").value_or("application/octet-stream")},
               {"custom_metadata", metadata_json(custom.value())}};
   if (mode == "multipart") {
+    if (with_quota) return invalid_field("quota_state", "quota_state is for mode put only");
     out["expires_at_ms"] = to_epoch_ms(now + storage::kMultipartUploadLifetime);
     return out;
   }
@@ -264,6 +269,20 @@ Result<json> storage_write_plan(Engine& e, const json& in, TimePoint now) {
                                 e.security_settings().max_upload_bytes);
   if (!body.ok()) return body.error();
   const auto& b = body.value();
+  if (with_quota) {
+    // The upload's reservation, read from D1 before the plan (a streamed PUT asks the engine
+    // once before R2): checked here as quota_check would, for the size the body declares.
+    const json& state = in["quota_state"];
+    if (!state.is_object()) return invalid_field("quota_state", "quota_state must be an object");
+    const json* size = state.find_member("new_size");
+    if (!b.declared_bytes || !size || !size->is_number_integer() || size->get<int64_t>() < 0 ||
+        size->get<uint64_t>() != *b.declared_bytes) {
+      return invalid_field("quota_state.new_size",
+                           "quota_state.new_size must be the content-length of the body");
+    }
+    auto checked = find_command("quota_check")(e, state, now);
+    if (!checked.ok()) return checked.error();
+  }
   out["body"] = {{"declared_bytes", b.declared_bytes ? json(*b.declared_bytes) : json(nullptr)},
                  {"buffer_limit_bytes", b.buffer_limit_bytes},
                  {"over_limit", b.declared_bytes ? json(nullptr) : error_json(b.over_limit)}};

@@ -158,20 +158,62 @@ bool CircuitBreaker::admits_quiet_successes(TimePoint now) const {
 }
 
 void CircuitBreaker::record_quiet_successes(const QuietSuccess* calls, size_t count) {
-  bool quiet = count > 0 && admits_quiet_successes(calls[0].at);
-  for (size_t i = 0; i < count; ++i) {
-    const QuietSuccess& c = calls[i];
-    if (!quiet || c.latency > options_.slow_call_duration) {
-      quiet = false;
-      record(c.at, CallOutcome{.success = true, .latency = c.latency});
-      continue;
+  if (count == 0) return;
+  size_t i = 0;
+  if (admits_quiet_successes(calls[0].at)) {
+    // Up to the first slow call: the average, the totals and the window, nothing judged.
+    const double alpha = options_.ema_alpha;
+    const Duration slow = options_.slow_call_duration;
+    const bool closed = state_ == State::kClosed;
+    bool has_ema = ema_response_ms_.has_value();
+    double ema = has_ema ? *ema_response_ms_ : 0;
+    for (; i < count; ++i) {
+      const QuietSuccess& c = calls[i];
+      if (c.latency > slow) break;
+      double latency_ms = static_cast<double>(std::max(c.latency, Duration(0)).count());
+      ema = has_ema ? alpha * latency_ms + (1 - alpha) * ema : latency_ms;
+      has_ema = true;
+      if (closed) window_.record_success(c.at);
     }
-    double latency_ms = static_cast<double>(std::max(c.latency, Duration(0)).count());
-    ema_response_ms_ = ema_response_ms_ ? options_.ema_alpha * latency_ms +
-                                              (1 - options_.ema_alpha) * *ema_response_ms_
-                                        : latency_ms;
-    totals_.calls++;
-    if (state_ == State::kClosed) window_.record(c.at, false, false);
+    if (has_ema) ema_response_ms_ = ema;
+    totals_.calls += i;
+  }
+  for (; i < count; ++i) {
+    record(calls[i].at, CallOutcome{.success = true, .latency = calls[i].latency});
+  }
+}
+
+void CircuitBreaker::record_quiet_successes(const int64_t* at_ms, const double* latencies_ms,
+                                            size_t count) {
+  if (count == 0) return;
+  size_t i = 0;
+  if (admits_quiet_successes(from_epoch_ms(at_ms[0]))) {
+    const double alpha = options_.ema_alpha;
+    const double slow = static_cast<double>(options_.slow_call_duration.count());
+    const bool closed = state_ == State::kClosed;
+    bool has_ema = ema_response_ms_.has_value();
+    double ema = has_ema ? *ema_response_ms_ : 0;
+    // The average first (a chain of multiply-adds, kept in registers: no call in this loop),
+    // then the window.
+    const double keep = 1 - alpha;
+    if (!has_ema && latencies_ms[0] <= slow) {
+      ema = latencies_ms[0];
+      has_ema = true;
+      i = 1;
+    }
+    if (has_ema) {
+      for (; i < count && latencies_ms[i] <= slow; ++i) ema = alpha * latencies_ms[i] + keep * ema;
+      ema_response_ms_ = ema;
+    }
+    if (closed) {
+      for (size_t j = 0; j < i; ++j) window_.record_success(from_epoch_ms(at_ms[j]));
+    }
+    totals_.calls += i;
+  }
+  for (; i < count; ++i) {
+    record(
+        from_epoch_ms(at_ms[i]),
+        CallOutcome{.success = true, .latency = Duration(static_cast<int64_t>(latencies_ms[i]))});
   }
 }
 

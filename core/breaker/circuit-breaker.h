@@ -144,6 +144,9 @@ class CircuitBreaker {
   // (else each is recorded by `record`); a call slower than the slow-call duration, and every
   // call after it, is recorded by `record`.
   void record_quiet_successes(const QuietSuccess* calls, size_t count);
+  // The same, the calls given as columns: their times (epoch ms) and latencies (whole ms, not
+  // negative), in order.
+  void record_quiet_successes(const int64_t* at_ms, const double* latencies_ms, size_t count);
 
   // Operator commands; each queues a transition (even to the same state, so it is audited).
   void force_open(TimePoint now);

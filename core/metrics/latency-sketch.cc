@@ -59,6 +59,47 @@ Status LatencySketch::add(double value_ms, uint64_t count) {
   return Ok{};
 }
 
+void LatencySketch::add_all_checked(const double* values, size_t n) {
+  if (n == 0) return;
+  auto clamped = [](double v) { return v < kMaxTrackableMs ? v : kMaxTrackableMs; };
+  // First the extremes (and of the trackable values, the least), so the bins can be made
+  // once: the counting loop then makes no call and keeps its sums in registers.
+  double lo = count_ == 0 ? clamped(values[0]) : min_, hi = count_ == 0 ? lo : max_;
+  double least = kMaxTrackableMs;
+  bool trackable = false;
+  for (size_t i = 0; i < n; ++i) {
+    double v = clamped(values[i]);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    bool counts = !(v < kMinTrackableMs);
+    trackable = trackable || counts;
+    least = counts && v < least ? v : least;
+  }
+  if (trackable) {
+    // The bins of the least and the greatest trackable value (every one between is then held).
+    bin(index_of(least));
+    bin(index_of(hi));
+  }
+  uint64_t* bins = bins_.data();
+  const int32_t offset = offset_;
+  uint64_t zero = zero_count_;
+  double sum = sum_;
+  for (size_t i = 0; i < n; ++i) {
+    double v = clamped(values[i]);
+    if (v < kMinTrackableMs) {
+      zero++;
+    } else {
+      bins[index_of(v) - offset]++;
+    }
+    sum += v;
+  }
+  zero_count_ = zero;
+  sum_ = sum;
+  min_ = lo;
+  max_ = hi;
+  count_ += n;
+}
+
 void LatencySketch::merge(const LatencySketch& other) {
   if (other.count_ == 0) return;
   for (size_t i = 0; i < other.bins_.size(); ++i) {

@@ -194,68 +194,102 @@ bool Aggregator::record(uint32_t series_id, Operation op, bool ok, Duration late
   return true;
 }
 
+Aggregator::Pending& Aggregator::pending_sum(int64_t minute, uint32_t series_id, Operation op,
+                                             size_t& used) {
+  for (size_t p = 0; p < used; ++p) {
+    Pending& c = pending_sums_[p];
+    if (c.minute == minute && c.series_id == series_id && c.operation == op) return c;
+  }
+  if (used == kMaxSums) add_pending_sums(used);
+  if (used == pending_sums_.size()) pending_sums_.emplace_back();
+  Pending& run = pending_sums_[used++];
+  run.minute = minute;
+  run.series_id = series_id;
+  run.operation = op;
+  run.figures.calls = run.figures.errors = 0;
+  run.figures.bytes_up = run.figures.bytes_down = 0;
+  run.figures.latency.clear();
+  return run;
+}
+
+void Aggregator::add_pending_sums(size_t& used) {
+  for (size_t p = 0; p < used; ++p) {
+    const Pending& c = pending_sums_[p];
+    Cell& cell = cells_[{c.minute, c.series_id, c.operation}];
+    cell.figures.merge(c.figures);
+    cell.version += c.figures.calls;
+    if (uint32_t bucket = series_bucket_[c.series_id]; bucket != kNoBucket) {
+      int64_t hour = to_epoch_ms(period_start(Level::kHour, from_epoch_ms(c.minute)));
+      for (uint32_t b : {bucket, 0u}) {
+        Cell& h = hours_[{hour, b, c.operation}];
+        h.figures.merge(c.figures);
+        h.version += c.figures.calls;
+      }
+    }
+  }
+  used = 0;
+}
+
 size_t Aggregator::record_all(const OperationEvent* events, size_t count) {
   constexpr int64_t kMinuteMs = 60'000;
-  // Sums kept at once; beyond them (events spread over many series) they are added and reused.
-  constexpr size_t kMaxSums = 64;
   size_t used = 0;
-  auto add_sums = [&] {
-    for (size_t p = 0; p < used; ++p) {
-      const Pending& c = pending_sums_[p];
-      Cell& cell = cells_[{c.minute, c.series_id, c.operation}];
-      cell.figures.merge(c.figures);
-      cell.version += c.figures.calls;
-      if (uint32_t bucket = series_bucket_[c.series_id]; bucket != kNoBucket) {
-        int64_t hour = to_epoch_ms(period_start(Level::kHour, from_epoch_ms(c.minute)));
-        for (uint32_t b : {bucket, 0u}) {
-          Cell& h = hours_[{hour, b, c.operation}];
-          h.figures.merge(c.figures);
-          h.version += c.figures.calls;
-        }
-      }
-    }
-    used = 0;
-  };
   size_t recorded = 0;
-  Pending* run = nullptr;
-  int64_t run_start_ms = 0;
-  for (size_t i = 0; i < count; ++i) {
+  if (latency_scratch_.size() < count) latency_scratch_.resize(count);
+  double* latencies = latency_scratch_.data();
+  size_t i = 0;
+  while (i < count) {
     const OperationEvent& e = events[i];
-    if (e.series_id >= series_.size()) continue;
-    recorded++;
-    int64_t ms = to_epoch_ms(e.at);
-    bool same_minute = run && ms >= run_start_ms && ms - run_start_ms < kMinuteMs;
-    if (!same_minute || run->series_id != e.series_id || run->operation != e.operation) {
-      int64_t minute = same_minute ? run_start_ms : floor_div(ms, kMinuteMs) * kMinuteMs;
-      run = nullptr;
-      for (size_t p = 0; p < used; ++p) {
-        Pending& c = pending_sums_[p];
-        if (c.minute == minute && c.series_id == e.series_id && c.operation == e.operation) {
-          run = &c;
-          break;
-        }
-      }
-      if (!run) {
-        if (used == kMaxSums) add_sums();
-        if (used == pending_sums_.size()) pending_sums_.emplace_back();
-        run = &pending_sums_[used++];
-        run->minute = minute;
-        run->series_id = e.series_id;
-        run->operation = e.operation;
-        run->figures.calls = run->figures.errors = 0;
-        run->figures.bytes_up = run->figures.bytes_down = 0;
-        run->figures.latency.clear();
-      }
-      run_start_ms = minute;
+    if (e.series_id >= series_.size()) {
+      ++i;
+      continue;
     }
-    Figures& f = run->figures;
-    f.calls++;
-    if (e.result == CallResult::kError) f.errors++;
-    f.bytes_up += e.bytes_up;
-    f.bytes_down += e.bytes_down;
-    f.latency.add_checked(static_cast<double>(std::max(e.latency, Duration(0)).count()));
+    int64_t minute = floor_div(to_epoch_ms(e.at), kMinuteMs) * kMinuteMs;
+    Pending& run = pending_sum(minute, e.series_id, e.operation, used);
+    // The events that follow of the same series, operation and minute: summed in locals, their
+    // latencies added to the sketch together.
+    uint64_t errors = 0, bytes_up = 0, bytes_down = 0;
+    size_t j = i;
+    for (; j < count; ++j) {
+      const OperationEvent& x = events[j];
+      int64_t ms = to_epoch_ms(x.at);
+      if (x.series_id != e.series_id || x.operation != e.operation || ms < minute ||
+          ms - minute >= kMinuteMs) {
+        break;
+      }
+      errors += x.result == CallResult::kError ? 1 : 0;
+      bytes_up += x.bytes_up;
+      bytes_down += x.bytes_down;
+      latencies[j - i] = static_cast<double>(std::max(x.latency, Duration(0)).count());
+    }
+    Figures& f = run.figures;
+    f.calls += j - i;
+    f.errors += errors;
+    f.bytes_up += bytes_up;
+    f.bytes_down += bytes_down;
+    f.latency.add_all_checked(latencies, j - i);
+    recorded += j - i;
+    i = j;
   }
-  add_sums();
+  add_pending_sums(used);
+  return recorded;
+}
+
+size_t Aggregator::record_runs(const SuccessRun* runs, size_t count) {
+  constexpr int64_t kMinuteMs = 60'000;
+  size_t used = 0;
+  size_t recorded = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const SuccessRun& r = runs[i];
+    if (r.series_id >= series_.size() || r.count == 0) continue;
+    int64_t minute = floor_div(to_epoch_ms(r.at), kMinuteMs) * kMinuteMs;
+    Figures& f = pending_sum(minute, r.series_id, r.operation, used).figures;
+    f.calls += r.count;
+    f.bytes_up += r.bytes_up;
+    f.bytes_down += r.bytes_down;
+    f.latency.add_all_checked(r.latencies_ms, r.count);
+    recorded += r.count;
+  }
+  add_pending_sums(used);
   return recorded;
 }
 

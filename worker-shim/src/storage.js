@@ -300,34 +300,51 @@ export function registerStorageRoutes(router) {
   router.on('PUT', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
     onlyParams(request, ['user']);
     const trace = engineTrace(rt);
-    const plan = ask(rt, 'storage_write_plan', {
-      key: decodeKey(params.key),
-      user: auth.subject,
-      mode: 'put',
-      headers: headersOf(request),
-    });
-    const { key, r2_key: r2Key, prefix } = plan;
-    const about = { key, user: auth.subject, trace };
     const db = rt.env.DB;
-    let body = null;
-    let size = plan.body.declared_bytes;
-    if (size === null) {
-      body = await readBounded(request, plan.body.buffer_limit_bytes, plan.body.over_limit);
-      size = body.byteLength;
-    }
+    const headers = headersOf(request);
+    const asked = { key: decodeKey(params.key), user: auth.subject, mode: 'put', headers };
     const now = Date.now();
     const reservation = crypto.randomUUID();
-    const state = await reserveUpload(db, auth.subject, key, size, reservation, now,
-      now + rt.security.upload_reservation_ms);
+    const reserve = (key, size) =>
+      reserveUpload(db, auth.subject, key, size, reservation, now, now + rt.security.upload_reservation_ms);
+    const quotaState = (state, size) => ({
+      quota: state.quota,
+      usage: state.usage,
+      reserved: state.reserved,
+      replaced_size: state.replacedSize,
+      new_size: size,
+    });
+    // A body that declares its length: the reservation is read (and made) first, and the engine
+    // answers the plan and the quota check in one call (the engine checks the length it was
+    // given is the declared one, and refuses a bad key or header before anything is written to
+    // R2; the reservation is then given back). Else the plan says how much body to buffer, and
+    // the quota is checked once its size is known.
+    const declared = Number(headers['content-length'] ?? NaN);
+    let plan, state, size, body = null;
+    const checked = Number.isSafeInteger(declared) && declared >= 0;
+    if (checked) {
+      size = declared;
+      state = await reserve(asked.key, size);
+      try {
+        plan = ask(rt, 'storage_write_plan', { ...asked, quota_state: quotaState(state, size) });
+      } catch (e) {
+        if (state.quota) await releaseReservation(db, reservation).catch(() => {}); // expires anyway
+        throw e;
+      }
+    } else {
+      plan = ask(rt, 'storage_write_plan', asked);
+      size = plan.body.declared_bytes;
+      if (size === null) {
+        body = await readBounded(request, plan.body.buffer_limit_bytes, plan.body.over_limit);
+        size = body.byteLength;
+      }
+      state = await reserve(plan.key, size);
+    }
+    const { key, r2_key: r2Key, prefix } = plan;
+    const about = { key, user: auth.subject, trace };
     let object;
     try {
-      ask(rt, 'quota_check', {
-        quota: state.quota,
-        usage: state.usage,
-        reserved: state.reserved,
-        replaced_size: state.replacedSize,
-        new_size: size,
-      });
+      if (!checked) ask(rt, 'quota_check', quotaState(state, size));
       const value = body ?? streamedBody(request, size);
       const options = { httpMetadata: { contentType: plan.content_type }, customMetadata: plan.custom_metadata };
       if (plan.only_if) options.onlyIf = new Headers(plan.only_if); // R2 checks them with the write

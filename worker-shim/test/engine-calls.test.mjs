@@ -3,7 +3,8 @@
 // src/storage.js): the breaker's answer and the injected faults are read from wasm memory, a
 // success is written into the engine's ring (folded in bulk), so a warm GET or HEAD asks the
 // engine for its plan before R2 and for its answer after; LIST and DELETE ask once before and
-// never after; PUT asks for its plan and, with the reservation read from D1, the quota check.
+// never after; PUT reads its reservation from D1 first and asks for its plan and the quota check
+// in one call.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startWorker, call, tokenFor } from './helpers.mjs';
@@ -47,8 +48,8 @@ test('a warm storage call is one engine call before R2 and at most one after', a
   const body = 'y'.repeat(512);
   const put = await warm('PUT', '/api/storage/files/docs/a.txt', token, body);
   assert.equal(put.status, 201);
-  // The plan, and the quota check once D1 has the user's usage and reservations.
-  assert.ok(put.before <= 2, `PUT: ${put.before} engine calls before R2`);
+  // The plan and the quota check in one call, with the reservation D1 gave before it.
+  assert.equal(put.before, 1, `PUT: ${put.before} engine calls before R2`);
   assert.ok(put.after <= 1, `PUT: ${put.after} engine calls after R2`);
 
   for (const method of ['GET', 'HEAD']) {
@@ -66,6 +67,34 @@ test('a warm storage call is one engine call before R2 and at most one after', a
   assert.equal(del.status, 204);
   assert.equal(del.before, 1, 'DELETE: the key check only, before R2');
   assert.ok(del.after <= 1, `DELETE: ${del.after} engine calls after R2`);
+});
+
+test('a PUT under a quota is one engine call before R2, refused or not, and a refusal keeps no reservation', async () => {
+  const token = await tokenFor(worker, 'quinn');
+  assert.equal((await call(worker, 'PUT', '/api/admin/users/quinn/quota', { max_bytes: 10, max_objects: 5 })).status, 200);
+  const first = await counted('PUT', '/api/storage/files/q/a.bin', token, '1234');
+  assert.equal(first.status, 201);
+  assert.equal(first.before, 1, `PUT under a quota: ${first.before} engine calls before R2`);
+  // Over the quota: refused by the one call, before R2.
+  const refused = await worker.fetch('/api/storage/files/q/b.bin', {
+    method: 'PUT',
+    body: '1234567',
+    headers: { authorization: `Bearer ${token}`, 'content-length': '7' },
+  });
+  assert.equal(refused.status, 413);
+  assert.equal((await refused.json()).error.code, 'quota_exceeded');
+  assert.equal(await worker.bucket.head('users/quinn/q/b.bin'), null);
+  // A bad header is refused by the plan, after the reservation was read: it is given back.
+  const bad = await worker.fetch('/api/storage/files/q/c.bin', {
+    method: 'PUT',
+    body: '123456',
+    headers: { authorization: `Bearer ${token}`, 'content-length': '6', 'if-match': 'abc' },
+  });
+  assert.equal(bad.status, 422, await bad.text());
+  // So the remaining 6 bytes are all there: an upload of exactly 6 fits.
+  const fits = await counted('PUT', '/api/storage/files/q/d.bin', token, '123456');
+  assert.equal(fits.status, 201);
+  assert.equal(fits.before, 1);
 });
 
 test('buffered successes count, and a failure after them opens the breaker on the call that trips it', async () => {

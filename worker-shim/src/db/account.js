@@ -5,7 +5,6 @@
 // 0020); the engine writes a window's rows as JSON texts (account-commands.cc), each bound to
 // one INSERT as it is. Every window read here is the engine's (account_reads, account_ingest's
 // `store`); SQLite only writes an hour's UTC date (strftime) for the day sums.
-import { OWN_PREFIX } from './metrics.js';
 
 /** The collector's state as the engine wrote it, or null before the first run. */
 export async function loadCollectorState(db) {
@@ -106,23 +105,6 @@ export async function accountUsage(db, reach) {
     operations: ops.results.map((r) => [r.day, r.bucket, r.action_type, r.status_code, r.requests, r.response_bytes]),
     storage: storage.results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]),
   };
-}
-
-/** r2watch's own calls per day, bucket and operation (storage_metrics) over `reach`, probes left out. */
-export async function ownOperations(db, reach) {
-  const hourDone =
-    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
-  const { results } = await db
-    .prepare(
-      `SELECT ${utcDate('period_start_ms')} AS day, bucket, operation, SUM(calls) AS calls
-         FROM storage_metrics
-        WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
-          AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4
-        GROUP BY day, bucket, operation`,
-    )
-    .bind(hourDone, reach.since_ms, reach.until_ms, OWN_PREFIX)
-    .all();
-  return results.map((r) => [r.day, r.bucket, r.operation, r.calls]);
 }
 
 /** Each bucket's storage rows of its latest stored day. */

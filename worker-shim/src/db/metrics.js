@@ -180,6 +180,26 @@ export async function monthOperations(db, plan, scope, { user = null, userPlan =
   );
 }
 
+/**
+ * The account's calls per UTC day, bucket and operation over the segments of a read plan
+ * (scope 'account': account_metrics' day and hour rows, a number of rows that does not grow with
+ * users): [day 'YYYY-MM-DD', bucket, operation, calls], r2watch's own keys left out.
+ */
+export async function dailyAccountCalls(db, plan, meter = null) {
+  if (plan.segments.length === 0) return [];
+  const parts = plan.segments.map((s) => segmentQuery(s, 'account', { eachBucket: true }, 'period_start_ms, bucket, operation, calls'));
+  const result = await db
+    .prepare(
+      `SELECT strftime('%Y-%m-%d', day_no * ${DAY_MS / 1000}, 'unixepoch') AS day, bucket, operation, calls
+         FROM (SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, operation, SUM(calls) AS calls
+                 FROM (${parts.map((p) => p.sql).join(' UNION ALL ')}) GROUP BY day_no, bucket, operation)`,
+    )
+    .bind(...parts.flatMap((p) => p.args))
+    .all();
+  metered(meter, [result]);
+  return result.results.map((r) => [r.day, r.bucket, r.operation, r.calls]);
+}
+
 /** Each day's peak storage per (bucket, prefix, class) from `fromDay` to `toDay`, r2watch's own keys left out. */
 export async function storagePeaks(db, fromDay, toDay, meter = null) {
   const result = await db

@@ -118,17 +118,29 @@ Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
 }
 
 // Month to date, daily average, forecast, trend and by-bucket split (month_input fields),
-// with the month to date's charges grouped for display (`charges`).
+// with the month to date's charges grouped for display (`charges`). With "budgets" (the shape
+// of cost_budgets_validate) also their status (`budgets`, as cost_budget_status answers it),
+// from the same run of the month.
 Result<Json> cost_bill(Engine&, const Json& in, TimePoint) {
   FieldReader r(in);
   Json notes;
+  bool has_budgets = r.has("budgets");
   auto m = month_input(in, r, &notes);
   if (!m.ok()) return m.error();
+  std::vector<cost::Budget> budgets;
+  if (has_budgets) {
+    auto read = codec::budgets_from_json(Json{{"budgets", in["budgets"]}});
+    if (!read.ok()) return read.error();
+    budgets = std::move(read).value();
+  }
   auto report = cost::month_report(m.value());
   if (!report.ok()) return report.error();
   Json out = codec::month_report_json(report.value(), m.value().prices, m.value().forecast);
   out["charges"] = charges_json(report.value().to_date);
   if (!notes.is_null()) out["account"] = std::move(notes);
+  if (has_budgets) {
+    out["budgets"] = codec::budget_status_json(cost::budget_status(report.value(), budgets));
+  }
   return out;
 }
 

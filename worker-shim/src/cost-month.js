@@ -69,8 +69,11 @@ export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = n
     }
     return r;
   };
+  // A month has at most 31 days: each day's date is written once.
+  const dates = new Map();
+  const dateOf = (dayNo) => dates.get(dayNo) ?? dates.set(dayNo, isoDay(dayNo * DAY_MS)).get(dayNo);
   for (const o of ops) {
-    const r = row(isoDay(o.day_no * DAY_MS), o.bucket, o.prefix, 'standard', o.user_id);
+    const r = row(dateOf(o.day_no), o.bucket, o.prefix, 'standard', o.user_id);
     r.operations[o.operation] = (r.operations[o.operation] ?? 0) + o.calls;
     r.retrieved_bytes += o.bytes_down;
   }
@@ -138,13 +141,10 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null, 
       share,
     };
   }
-  const bill = ask(rt, 'cost_bill', input, nowMs);
-  // The budgets' status (a second run of the bill with the budgets), unless the caller shows none.
-  let budgetStatus = { budgets: [] };
-  if (withBudgets) {
-    const budgets = await loadBudgets(rt.env.DB);
-    budgetStatus = ask(rt, 'cost_budget_status', `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`, nowMs);
-  }
+  // The budgets' status comes from the same run of the bill, unless the caller shows none.
+  const budgets = withBudgets ? await loadBudgets(rt.env.DB) : [];
+  const withStatus = budgets.length ? `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}` : input;
+  const { budgets: statuses = [], ...bill } = ask(rt, 'cost_bill', withStatus, nowMs);
   const charges = bill.charges;
   return {
     month,
@@ -157,7 +157,7 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null, 
     charges,
     trend: bill.trend,
     forecast: bill.forecast,
-    budgets: budgetStatus.budgets,
+    budgets: statuses,
     user,
     source,
     // The account's bill: action types in no class (billed as Class A) and unbilled 401/403s.

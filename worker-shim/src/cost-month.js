@@ -117,13 +117,14 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 
  * The month's bill with forecast and budget status, as GET /api/costs answers it: the
  * account's, or with `user` that user's part of it (cost_user_share; budgets are the
  * account's, so a user's answer has none). Both have the same top-level fields. `budgets: false`
- * leaves the budgets out (their status is a second run of the bill): for a caller that shows none.
+ * leaves the budgets out: for a caller that shows none. With `bucket`, `bucketMonthToDate` is
+ * that bucket's part of the month to date (the account's or the user's, as the engine splits it).
  */
-export async function monthCosts(rt, request, nowMs, user = null, meter = null, { budgets: withBudgets = true } = {}) {
+export async function monthCosts(rt, request, nowMs, user = null, meter = null, { budgets: withBudgets = true, bucket = null } = {}) {
   // The bill is per bucket and line: the account-wide rows answer it.
-  const { month, input, source } = await monthInput(rt, request, nowMs, {}, user, { view: 'account', meter });
+  const { month, input, source } = await monthInput(rt, request, nowMs, bucket === null ? {} : { bucket }, user, { view: 'account', meter });
   if (user !== null) {
-    const share = ask(rt, 'cost_user_share', input, nowMs);
+    const { bucket_month_to_date: bucketMonthToDate = null, ...share } = ask(rt, 'cost_user_share', input, nowMs);
     return {
       month,
       as_of: share.as_of,
@@ -138,13 +139,14 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null, 
       budgets: [],
       user,
       source,
+      ...(bucketMonthToDate ? { bucketMonthToDate } : {}),
       share,
     };
   }
   // The budgets' status comes from the same run of the bill, unless the caller shows none.
   const budgets = withBudgets ? await loadBudgets(rt.env.DB) : [];
   const withStatus = budgets.length ? `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}` : input;
-  const { budgets: statuses = [], ...bill } = ask(rt, 'cost_bill', withStatus, nowMs);
+  const { budgets: statuses = [], bucket_month_to_date: bucketMonthToDate = null, ...bill } = ask(rt, 'cost_bill', withStatus, nowMs);
   const charges = bill.charges;
   return {
     month,
@@ -160,6 +162,7 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null, 
     budgets: statuses,
     user,
     source,
+    ...(bucketMonthToDate ? { bucketMonthToDate } : {}),
     // The account's bill: action types in no class (billed as Class A) and unbilled 401/403s.
     ...(bill.account ? { unclassified: bill.account.unclassified, unbilled_auth_failures: bill.account.unbilled_auth_failures } : {}),
     bill,

@@ -6,6 +6,13 @@
 // one INSERT as it is. Every window read here is the engine's (account_reads, account_ingest's
 // `store`); SQLite only writes an hour's UTC date (strftime) for the day sums.
 
+/** An hour's UTC date as SQLite writes it ('YYYY-MM-DD'), from a column of epoch milliseconds. */
+const utcDate = (column) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
+
+// Adds a day's sums to what account_operations_daily holds for the same group.
+const ADD_TO_DAY = `ON CONFLICT (day, bucket, action_type, status_code) DO UPDATE SET
+  requests = requests + excluded.requests, response_bytes = response_bytes + excluded.response_bytes`;
+
 /** The collector's state as the engine wrote it, or null before the first run. */
 export async function loadCollectorState(db) {
   const row = await db.prepare('SELECT state_json FROM account_collector_state WHERE id = 1').first();
@@ -29,7 +36,18 @@ function saveStatement(db, state, nowMs) {
 export async function saveStep(db, store, state, nowMs) {
   const statements = [];
   if (store?.dataset === 'operations') {
+    // The day sums (account_operations_daily, migration 0024) follow the hours: the replaced
+    // hours' groups come off their days, the new hours' groups go on, in this same batch.
     statements.push(
+      db
+        .prepare(
+          `INSERT INTO account_operations_daily (day, bucket, action_type, status_code, requests, response_bytes)
+           SELECT ${utcDate('h.hour_ms')}, h.bucket, g.value->>0, g.value->>2, -SUM(g.value->>3), -SUM(g.value->>4)
+             FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ? AND h.hour_ms < ?
+            GROUP BY 1, 2, 3, 4
+           ${ADD_TO_DAY}`,
+        )
+        .bind(store.start_ms, store.end_ms),
       db.prepare('DELETE FROM account_operations_hourly WHERE hour_ms >= ? AND hour_ms < ?').bind(store.start_ms, store.end_ms),
     );
     for (const part of store.parts) {
@@ -40,8 +58,26 @@ export async function saveStep(db, store, state, nowMs) {
              SELECT value->>0, value->>1, value->>2, value->>3, value->4 FROM json_each(?)`,
           )
           .bind(part),
+        db
+          .prepare(
+            `INSERT INTO account_operations_daily (day, bucket, action_type, status_code, requests, response_bytes)
+             SELECT ${utcDate('(h.value->>0)')}, h.value->>1, g.value->>0, g.value->>2, SUM(g.value->>3), SUM(g.value->>4)
+               FROM json_each(?) h, json_each(h.value->4) g WHERE true
+              GROUP BY 1, 2, 3, 4
+             ${ADD_TO_DAY}`,
+          )
+          .bind(part),
       );
     }
+    // Groups whose hours all went away leave nothing behind.
+    statements.push(
+      db
+        .prepare(
+          `DELETE FROM account_operations_daily WHERE day >= ${utcDate('?1')} AND day <= ${utcDate('(?2 - 1)')}
+              AND requests = 0 AND response_bytes = 0`,
+        )
+        .bind(store.start_ms, store.end_ms),
+    );
   } else if (store?.dataset === 'storage') {
     statements.push(db.prepare('DELETE FROM account_storage_daily WHERE day >= ? AND day < ?').bind(store.start_day, store.end_day));
     for (const part of store.parts) {
@@ -76,24 +112,21 @@ export async function actionTypesSince(db, sinceMs) {
   return results.map((r) => r.action_type);
 }
 
-/** An hour's UTC date as SQLite writes it ('YYYY-MM-DD'), from a column of epoch milliseconds. */
-const utcDate = (column) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
-
 /**
  * The account's usage over `reach` (account_reads' `usage`: {since_ms, until_ms, from_day,
  * to_day}) for the cost commands' `account` member: operations summed per day, bucket, action
- * type and HTTP status, and storage day rows.
+ * type and HTTP status (the day sums the collector keeps: every reach starts and ends on a UTC
+ * day, from_day to to_day), and storage day rows.
  */
 export async function accountUsage(db, reach) {
   const [ops, storage] = await db.batch([
     db
       .prepare(
-        `SELECT ${utcDate('h.hour_ms')} AS day, h.bucket AS bucket, g.value->>0 AS action_type,
-                g.value->>2 AS status_code, SUM(g.value->>3) AS requests, SUM(g.value->>4) AS response_bytes
-           FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ? AND h.hour_ms < ?
-          GROUP BY day, h.bucket, action_type, status_code`,
+        `SELECT day, bucket, action_type, status_code, requests, response_bytes
+           FROM account_operations_daily WHERE day >= ? AND day <= ?
+          ORDER BY day, bucket, action_type, status_code`,
       )
-      .bind(reach.since_ms, reach.until_ms),
+      .bind(reach.from_day, reach.to_day),
     db
       .prepare(
         `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads

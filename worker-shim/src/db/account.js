@@ -119,25 +119,25 @@ export async function actionTypesSince(db, sinceMs) {
  * day, from_day to to_day), and storage day rows.
  */
 export async function accountUsage(db, reach) {
-  const [ops, storage] = await db.batch([
+  // Rows as arrays (raw()), in the engine's column order: no object per row and back.
+  const [operations, storage] = await Promise.all([
     db
       .prepare(
         `SELECT day, bucket, action_type, status_code, requests, response_bytes
            FROM account_operations_daily WHERE day >= ? AND day <= ?
           ORDER BY day, bucket, action_type, status_code`,
       )
-      .bind(reach.from_day, reach.to_day),
+      .bind(reach.from_day, reach.to_day)
+      .raw(),
     db
       .prepare(
         `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
            FROM account_storage_daily WHERE day >= ? AND day <= ?`,
       )
-      .bind(reach.from_day, reach.to_day),
+      .bind(reach.from_day, reach.to_day)
+      .raw(),
   ]);
-  return {
-    operations: ops.results.map((r) => [r.day, r.bucket, r.action_type, r.status_code, r.requests, r.response_bytes]),
-    storage: storage.results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]),
-  };
+  return { operations, storage };
 }
 
 /** Each bucket's storage rows of its latest stored day. */

@@ -15,6 +15,9 @@
 //    and the backup of D1 to R2, and each part of it alone (through its admin route, so with
 //    the request's own cost);
 //  - monthly: last month's report.
+// Then the dashboard's calls that read the account's figures once the collector is on (the
+// bill's default source, the bucket list, the reconciliation, the usage summary), per call as
+// bench/js/dashboard-cpu.mjs measures them (BENCH_CALLS, 10, after one warm call).
 // Run after `make worker`: node bench/js/cron-cpu.mjs.
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
@@ -114,6 +117,20 @@ try {
       `${name.padEnd(46)} CPU ${median.toFixed(0).padStart(5)} ms median, ${mean.toFixed(1).padStart(6)} ms mean ` +
         `(limit ${LIMIT_MS} ms: ${mean <= LIMIT_MS ? 'within' : 'OVER'})`,
     );
+  }
+  const CALLS = Number(process.env.BENCH_CALLS ?? 10);
+  console.log(`dashboard calls reading the account's figures (collector on, ${BUCKETS} buckets, 31 days): workerd CPU per call against the ${LIMIT_MS} ms limit`);
+  for (const path of ['/api/costs', '/api/costs?source=r2watch', '/api/account/buckets', '/api/account/reconcile', '/api/usage/summary?period=month']) {
+    await (await worker.fetch(path)).arrayBuffer(); // warm
+    const cpu0 = workerdCpuMs();
+    let status = 0;
+    for (let i = 0; i < CALLS; i++) {
+      const res = await worker.fetch(path);
+      await res.arrayBuffer();
+      status = res.status;
+    }
+    const perCall = (workerdCpuMs() - cpu0) / CALLS;
+    console.log(`${path.padEnd(46)} ${String(status).padEnd(4)} CPU ${perCall.toFixed(1).padStart(6)} ms per call (limit ${LIMIT_MS} ms: ${perCall <= LIMIT_MS ? 'within' : 'OVER'})`);
   }
 } finally {
   await worker.dispose();

@@ -12,8 +12,7 @@ import {
   earliestRow,
   rollupSource,
   accountRollupSource,
-  upsertAccountRow,
-  upsertRow,
+  rollupRowStatements,
   setProgress,
   dropSettledWriterRows,
   operationTotals,
@@ -105,11 +104,11 @@ async function rollUpLevel(rt, target, source, now) {
     const hours = await accountRollupSource(db, 'hour', plan.from_ms, plan.to_ms);
     accountRows = ask(rt, 'metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
   }
-  const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
-  statements.push(...accountRows.map((row) => upsertAccountRow(db, row, '', now)));
+  // Every row of each table in one statement, the progress with them: one batch, all or nothing.
+  const statements = rollupRowStatements(db, merged.rows, accountRows, now);
   statements.push(setProgress(db, target, plan.complete_before_ms));
   if (target === 'hour') statements.push(dropSettledWriterRows(db, plan.complete_before_ms));
-  for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+  await db.batch(statements);
   return {
     level: target,
     rows: merged.rows.length,

@@ -340,6 +340,75 @@ export function upsertAccountRow(db, row, writer, nowMs) {
     );
 }
 
+/**
+ * The rollup's rows of one level (writer ''), per user (storage_metrics) and for the account
+ * (account_metrics), each set as ONE statement over the rows' JSON (json_each), not one
+ * statement per row: a rollup writes hundreds of rows, and each statement costs the Worker and
+ * D1 alike. Replace semantics, as upsertRow and upsertAccountRow (the same columns). The rows
+ * go as JSON texts of at most PART_CHARS each (a bound text stays well under D1's 2 MB).
+ */
+export function rollupRowStatements(db, rows, accountRows, nowMs) {
+  const statements = [];
+  for (const part of jsonParts(rows)) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO storage_metrics (level, period_start_ms, bucket, prefix, user_id, operation,
+             writer, r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+           SELECT value->>'level', value->>'period_start_ms', value->>'bucket', value->>'prefix', value->>'user',
+                  value->>'operation', '', value->>'r2_class', value->>'calls', value->>'errors', value->>'bytes_up',
+                  value->>'bytes_down', value->'latency', ?2
+             FROM json_each(?1) WHERE true
+           ON CONFLICT (level, period_start_ms, bucket, prefix, user_id, operation, writer)
+           DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+             bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+             latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms`,
+        )
+        .bind(part, nowMs),
+    );
+  }
+  for (const part of jsonParts(accountRows)) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO account_metrics (level, period_start_ms, bucket, operation, writer, r2_class, calls,
+             errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+           SELECT value->>'level', value->>'period_start_ms', value->>'bucket', value->>'operation', '',
+                  value->>'r2_class', value->>'calls', value->>'errors', value->>'bytes_up', value->>'bytes_down',
+                  value->'latency', ?2
+             FROM json_each(?1) WHERE true
+           ON CONFLICT (level, period_start_ms, bucket, operation, writer)
+           DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+             bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+             latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms`,
+        )
+        .bind(part, nowMs),
+    );
+  }
+  return statements;
+}
+
+const PART_CHARS = 512 * 1024;
+
+/** `rows` as JSON array texts of at most PART_CHARS characters each (a longer row alone). */
+function jsonParts(rows) {
+  const parts = [];
+  let texts = [];
+  let chars = 2;
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    if (texts.length && chars + text.length + 1 > PART_CHARS) {
+      parts.push(`[${texts.join(',')}]`);
+      texts = [];
+      chars = 2;
+    }
+    texts.push(text);
+    chars += text.length + 1;
+  }
+  if (texts.length) parts.push(`[${texts.join(',')}]`);
+  return parts;
+}
+
 /** Records how far a level is complete. */
 export function setProgress(db, level, completeBeforeMs) {
   return db

@@ -40,7 +40,8 @@ const windowOf = (w) => ({ month: w.month, start: w.first_day_ms, asOf: w.as_of,
  * r2watch's own probe keys are left out. Operations are counted as Standard (R2 bills requests
  * by the object's class, which the rollups do not record); bytes read are kept as retrieval
  * for the what-if.
- * `view`: 'per_user' (default) every user's own rows by prefix (breakdowns, reports);
+ * `view`: 'per_user' (default) every user's own rows by prefix (breakdowns); 'per_prefix' the
+ * same rows with the users added up (user '': reports, which break down by prefix, not user);
  * 'account' the account-wide rows only (prefix and user '': the account's bill), or with `user`
  * that user's rows and everyone else's together (the user's share of the bill). The account-wide
  * views read a number of rows that does not grow with users.
@@ -56,7 +57,7 @@ export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = n
     ops = await monthOperations(db, plan, 'account', { user, userPlan }, meter);
   } else {
     const plan = await readPlan(rt, fromMs, endMs, 'user', 'day', now, meter);
-    ops = await monthOperations(db, plan, 'user', {}, meter);
+    ops = await monthOperations(db, plan, 'user', { byUser: view !== 'per_prefix' }, meter);
   }
   const peaks = await storagePeaks(db, isoDay(fromMs), asOf, meter);
   const rows = new Map();
@@ -190,7 +191,8 @@ export async function costSnapshot(rt, nowMs) {
 export async function costReport(rt, type, lastDay, nowMs, previousTotal = null) {
   const pricing = await loadPriceVersions(rt.env.DB);
   const { start: monthStart } = monthTo(rt, lastDay);
-  const usage = await monthUsage(rt, monthStart, lastDay);
+  // By prefix and bucket, the users added up: the report names no user.
+  const usage = await monthUsage(rt, monthStart, lastDay, { view: 'per_prefix' });
   // The users' namespace storage under the users' own prefixes (as the breakdown shows it).
   const input = { as_of: lastDay, usage, type, user_storage: await usersStorage(rt, monthStart, lastDay) };
   if (previousTotal !== null) input.previous_total_micro_usd = previousTotal;
@@ -215,7 +217,9 @@ export function registerCostMonthRoutes(router) {
       // (r2watch's own figures only: the account's have no prefixes or users).
       const { start, asOf } = monthOf(rt, request, Date.now());
       const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf) } : {};
-      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own });
+      // Only a split by user needs every user's own rows; the others read them users added up.
+      const view = by === 'user' ? 'per_user' : 'per_prefix';
+      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own }, null, { view });
       return json({ ...ask(rt, 'cost_breakdown', input), user: null, source });
     }
     if (by !== 'prefix') {
@@ -235,7 +239,7 @@ export function registerCostMonthRoutes(router) {
 
   router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
     const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
-    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter);
+    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter, { view: 'per_prefix' });
     if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null, source });
     const share = ask(rt, 'cost_user_share', input);
     const { storage_class: _class, month_to_date: whatIfToDate, month_end_expected: whatIfEnd, ...saving } = share.what_if;
@@ -257,7 +261,9 @@ export function registerCostMonthRoutes(router) {
     const asked = new URL(request.url).searchParams.get('date');
     const { date, from_ms: from } = ask(rt, 'cost_anomaly_window', asked === null ? {} : { date: asked }, now);
     const source = costSource(rt, request, auth.filter);
-    const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date) };
+    // The account's days need no user; one user's are picked from every user's own rows.
+    const view = auth.filter === null ? 'per_prefix' : 'per_user';
+    const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date, { view }) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);
     const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;

@@ -129,13 +129,16 @@ export async function plannedTotals(db, plan, scope, filters = {}, meter = null)
 /**
  * A month's operations per (day, bucket, prefix, user, operation): calls and bytes read (day
  * as day_no, days since the epoch), from the segments of a read plan.
- * - scope 'user', no user: every user's own rows (what breakdowns by prefix and user need).
+ * - scope 'user', no user: every user's own rows (what breakdowns by prefix and user need), or
+ *   with `byUser: false` every prefix's rows with the users added up (user ''): what needs
+ *   prefixes but no users (a report's top prefixes) reads a number of rows that does not grow
+ *   with users.
  * - scope 'account', no user: one row per (day, bucket, operation), prefix and user ''.
  * - scope 'account' with `user` and `userPlan` (the same window per user): that user's own
  *   rows per prefix, and everyone else's as one row per (day, bucket, operation) with user ''
  *   (the account's minus the user's): all a user's share of the bill needs.
  */
-export async function monthOperations(db, plan, scope, { user = null, userPlan = null } = {}, meter = null) {
+export async function monthOperations(db, plan, scope, { user = null, userPlan = null, byUser = true } = {}, meter = null) {
   const cols = 'period_start_ms, bucket, prefix, user_id, operation, calls, bytes_down';
   const union = (p, sc, filters) => {
     const parts = p.segments.map((s) => segmentQuery(s, sc, filters, cols));
@@ -152,6 +155,13 @@ export async function monthOperations(db, plan, scope, { user = null, userPlan =
   const day = `period_start_ms / ${DAY_MS}`;
   if (scope === 'user') {
     const all = union(plan, 'user', {});
+    if (!byUser) {
+      return run(
+        `SELECT ${day} AS day_no, bucket, prefix, '' AS user_id, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+           FROM (${all.sql}) GROUP BY day_no, bucket, prefix, operation`,
+        all.args,
+      );
+    }
     return run(
       `SELECT ${day} AS day_no, bucket, prefix, user_id, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
          FROM (${all.sql}) GROUP BY day_no, bucket, prefix, user_id, operation`,

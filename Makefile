@@ -159,6 +159,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/history-server-time.mjs
 	@node bench/js/scale.mjs
 	@node bench/js/dashboard-cpu.mjs
+	@node bench/js/cron-cpu.mjs
 	@node bench/js/alerts-eval.mjs
 	@node bench/js/account-collector.mjs
 	@node bench/js/archive.mjs

@@ -276,11 +276,11 @@ TEST(Budget, BurnRateAndTheDayTheBudgetIsExceeded) {
   // 4.50 + 0 = $7.35; day 21: 3.00 + 9.00 + 0.36 = $12.36 > $10.
   MonthReport r = report_of(june(10, steady_logs(10)));
   std::vector<Budget> budgets = {
-      {.bucket = "", .monthly = usd_micro(10'000'000)},
+      {.bucket = std::nullopt, .monthly = usd_micro(10'000'000)},
       {.bucket = "logs", .monthly = usd_micro(20'000'000)},
       {.bucket = "other", .monthly = usd_micro(1'000'000)},
-      {.bucket = "", .monthly = usd_micro(1'000'000), .warn_at_pct = 50},
-      {.bucket = "", .monthly = usd_micro(1'500'000), .warn_at_pct = 90},
+      {.bucket = std::nullopt, .monthly = usd_micro(1'000'000), .warn_at_pct = 50},
+      {.bucket = std::nullopt, .monthly = usd_micro(1'500'000), .warn_at_pct = 90},
   };
   auto s = budget_status(r, budgets);
   EXPECT_EQ(s[0].spent, usd_micro(1'350'000));
@@ -307,7 +307,7 @@ TEST(Budget, ParsesAndRefusesBodiesNamingTheField) {
           "warn_at_pct": 90}]})"));
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok.value()[0].monthly, usd_micro(25'000'000));
-  EXPECT_EQ(ok.value()[0].bucket, "");
+  EXPECT_EQ(ok.value()[0].bucket, std::nullopt);  // the whole account
   EXPECT_EQ(ok.value()[1].warn_at_pct, 90u);
   EXPECT_EQ(budgets_to_json(ok.value())["budgets"][0]["bucket"], nullptr);
   auto field_of = [](const char* body) {
@@ -539,9 +539,9 @@ TEST(PriceUpdate, PastMonthsKeepTheirPricesUnlessSentBackUnchanged) {
 }
 
 TEST(BudgetRules, OneBudgetPerScopeAndAnAmountAboveZero) {
-  std::vector<Budget> earlier = {{.bucket = "", .monthly = usd_micro(1)}};
+  std::vector<Budget> earlier = {{.bucket = std::nullopt, .monthly = usd_micro(1)}};
   EXPECT_FALSE(check_budget({.bucket = "a", .monthly = usd_micro(1)}, earlier, "budgets[1]"));
-  auto dup = check_budget({.bucket = "", .monthly = usd_micro(1)}, earlier, "budgets[1]");
+  auto dup = check_budget({.bucket = std::nullopt, .monthly = usd_micro(1)}, earlier, "budgets[1]");
   ASSERT_TRUE(dup.has_value());
   EXPECT_EQ(dup->message, "budgets[1] has the same scope as budgets[0]");
   auto zero = check_budget({.bucket = "a", .monthly = Money{}}, {}, "budgets[0]");
@@ -551,6 +551,10 @@ TEST(BudgetRules, OneBudgetPerScopeAndAnAmountAboveZero) {
       check_budget({.bucket = std::string(64, 'x'), .monthly = usd_micro(1)}, {}, "budgets[0]");
   ASSERT_TRUE(long_name.has_value());
   EXPECT_EQ(long_name->field, "budgets[0].bucket");
+  // A bucket is named; the whole account is no bucket at all (nullopt), never an empty name.
+  auto unnamed = check_budget({.bucket = std::string(), .monthly = usd_micro(1)}, {}, "budgets[0]");
+  ASSERT_TRUE(unnamed.has_value());
+  EXPECT_EQ(unnamed->field, "budgets[0].bucket");
 }
 
 TEST(UsageRules, OperationsGoToTheirClassAndUnknownOnesAreRefused) {

@@ -38,6 +38,34 @@ TEST(Rollup, PeriodStartsAreUtcAligned) {
             86'400'000 * 2);
 }
 
+TEST(Rollup, DaysAreRolledUpOnceCompleteHoursThroughTheOpenOne) {
+  constexpr int64_t kHour = 3'600'000, kDay = 24 * kHour;
+  const int64_t day = 20'000 * kDay;
+  TimePoint now = from_epoch_ms(day + 10 * kHour + 30 * 60'000);  // 10:30 of the day
+  // Hours: from the last complete one through the open hour; complete up to 10:00.
+  auto hours =
+      plan_rollup(Level::kHour, from_epoch_ms(day + 9 * kHour), std::nullopt, std::nullopt, now);
+  ASSERT_TRUE(hours.has_value());
+  EXPECT_EQ(to_epoch_ms(hours->from), day + 9 * kHour);
+  EXPECT_EQ(to_epoch_ms(hours->to), day + 11 * kHour);
+  EXPECT_EQ(to_epoch_ms(hours->complete_before), day + 10 * kHour);
+  // Days: the open day is nobody's to roll up (readers take its hours) ...
+  EXPECT_FALSE(plan_rollup(Level::kDay, from_epoch_ms(day), std::nullopt,
+                           from_epoch_ms(day + 10 * kHour), now)
+                   .has_value());
+  // ... and the day before, once its hours are complete, is rolled up whole, and no further.
+  auto days = plan_rollup(Level::kDay, from_epoch_ms(day - kDay), std::nullopt,
+                          from_epoch_ms(day + 10 * kHour), now);
+  ASSERT_TRUE(days.has_value());
+  EXPECT_EQ(to_epoch_ms(days->from), day - kDay);
+  EXPECT_EQ(to_epoch_ms(days->to), day);
+  EXPECT_EQ(to_epoch_ms(days->complete_before), day);
+  // Hours not yet complete past the day's end: nothing.
+  EXPECT_FALSE(plan_rollup(Level::kDay, from_epoch_ms(day - kDay), std::nullopt,
+                           from_epoch_ms(day - kHour), now)
+                   .has_value());
+}
+
 class AggregatorTest : public ::testing::Test {
  protected:
   testing::FakeClock clock{kT0};

@@ -158,4 +158,44 @@ TEST(UserShare, PrefixPartsAddUpToTheUsersPartAndSomeoneWithoutUsageOwesNothing)
 }
 
 }  // namespace
+
+TEST(UserShare, BucketPartsAddUpToTheUsersPartAndAnUnusedBucketHasNone) {
+  // alice's calls: 3 parts of her Class A in "data", 1 part in "media"; 2 billable millions
+  // ($9.00) are hers, shared 3:1 by bucket.
+  std::vector<UsageRow> rows;
+  for (uint32_t d = 1; d <= 10; ++d) {
+    rows.push_back(UsageRow{.date = {2026, 6, d},
+                            .bucket = "data",
+                            .prefix = "a",
+                            .user = "alice",
+                            .class_a_requests = 225'000});
+    rows.push_back(UsageRow{.date = {2026, 6, d},
+                            .bucket = "media",
+                            .prefix = "a",
+                            .user = "alice",
+                            .class_a_requests = 75'000});
+    rows.push_back(UsageRow{.date = {2026, 6, d},
+                            .bucket = "media",
+                            .prefix = "b",
+                            .user = "bob",
+                            .class_a_requests = 1});
+  }
+  MonthInput in{.as_of = {2026, 6, 10}, .prices = default_price_list(), .rows = rows};
+  auto report = month_report(in);
+  ASSERT_TRUE(report.ok());
+  UserShare alice = user_share(report.value(), in, "alice");
+  std::vector<Share> by_bucket = user_share_by_bucket(in, alice);
+  ASSERT_EQ(by_bucket.size(), 2u);
+  EXPECT_EQ(by_bucket[0].key, "data");
+  EXPECT_EQ(by_bucket[1].key, "media");
+  EXPECT_EQ(by_bucket[0].total + by_bucket[1].total, alice.to_date.total);
+  EXPECT_EQ(by_bucket[0].total, Money::micro_usd(alice.to_date.total.micro_usd() * 3 / 4));
+  EXPECT_EQ(bucket_part(by_bucket, "media").total, by_bucket[1].total);
+  Share none = bucket_part(by_bucket, "logs");
+  EXPECT_EQ(none.key, "logs");
+  EXPECT_EQ(none.total, Money{});
+  // Someone without usage has no bucket at all.
+  EXPECT_TRUE(user_share_by_bucket(in, user_share(report.value(), in, "zed")).empty());
+}
+
 }  // namespace r2w::cost

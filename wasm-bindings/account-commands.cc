@@ -44,6 +44,12 @@ namespace {
 
 // ---- small readers -----------------------------------------------------------------------
 
+// The member `key` of `j` as it is (a long list is not copied), or an empty list when absent.
+const Json& list_member(const Json& j, std::string_view key) {
+  static const Json kEmpty = Json::array();
+  return j.is_object() && j.contains(key) ? j[key] : kEmpty;
+}
+
 std::optional<uint64_t> whole(const Json& v) {
   if (v.is_number_unsigned()) return v.get<uint64_t>();
   if (v.is_number_integer()) return std::nullopt;  // negative
@@ -1351,14 +1357,16 @@ Result<std::vector<account::OperationsDay>> operation_days_of(const Json& list,
   out.reserve(list.size());
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& r = list[i];
-    std::string at = field + "[" + std::to_string(i) + "]";
+    // The row's name in an error only (a month of rows reads without building one each).
+    auto at = [&] { return field + "[" + std::to_string(i) + "]"; };
     if (!r.is_array() || r.size() != 6 || !r[0].is_string() || !r[1].is_string() ||
         !r[2].is_string() || !whole(r[3]) || !whole(r[4]) || !whole(r[5])) {
-      return invalid_field(at, at + " must be [date, bucket, action_type, status_code, "
-                                    "requests, response_bytes]");
+      return invalid_field(at(), at() +
+                                     " must be [date, bucket, action_type, status_code, "
+                                     "requests, response_bytes]");
     }
-    auto d = parse_date(r[0].get<std::string>());
-    if (!d) return invalid_field(at, at + " has no date as YYYY-MM-DD");
+    auto d = parse_date(r[0].string_ref());
+    if (!d) return invalid_field(at(), at() + " has no date as YYYY-MM-DD");
     out.push_back({*d, r[1].get<std::string>(), r[2].get<std::string>(),
                    static_cast<uint32_t>(std::min<uint64_t>(*whole(r[3]), 999)), *whole(r[4]),
                    *whole(r[5])});
@@ -1372,15 +1380,16 @@ Result<std::vector<account::StorageRow>> storage_rows_of(const Json& list,
   if (!list.is_array()) return invalid_field(field, field + " must be a list");
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& r = list[i];
-    std::string at = field + "[" + std::to_string(i) + "]";
+    auto at = [&] { return field + "[" + std::to_string(i) + "]"; };
     if (!r.is_array() || r.size() != 7 || !r[0].is_string() || !r[1].is_string() ||
         !r[2].is_string() || !whole(r[3]) || !whole(r[4]) || !whole(r[5]) || !whole(r[6])) {
-      return invalid_field(at, at + " must be [date, bucket, storage_class, payload_bytes, "
-                                    "metadata_bytes, objects, pending_uploads]");
+      return invalid_field(at(), at() +
+                                     " must be [date, bucket, storage_class, payload_bytes, "
+                                     "metadata_bytes, objects, pending_uploads]");
     }
-    auto d = parse_date(r[0].get<std::string>());
-    auto c = cost::parse_storage_class(r[2].get<std::string>());
-    if (!d || !c) return invalid_field(at, at + " has no date or storage class");
+    auto d = parse_date(r[0].string_ref());
+    auto c = cost::parse_storage_class(r[2].string_ref());
+    if (!d || !c) return invalid_field(at(), at() + " has no date or storage class");
     out.push_back(
         {*d, r[1].get<std::string>(), *c, *whole(r[3]), *whole(r[4]), *whole(r[5]), *whole(r[6])});
   }
@@ -1390,10 +1399,10 @@ Result<std::vector<account::StorageRow>> storage_rows_of(const Json& list,
 // {"cloudflare": [operations day rows], "own": [[date, bucket, operation, calls]]} -> per
 // bucket and day, requests by class as each counted them, and the share around r2watch.
 Result<Json> account_reconcile(Engine&, const Json& in, TimePoint) {
-  auto cf = operation_days_of(in.value("cloudflare", Json::array()), "cloudflare");
+  auto cf = operation_days_of(list_member(in, "cloudflare"), "cloudflare");
   if (!cf.ok()) return cf.error();
   std::vector<account::OwnOperationsDay> own;
-  const Json list = in.value("own", Json::array());
+  const Json& list = list_member(in, "own");
   if (!list.is_array()) return invalid_field("own", "own must be a list");
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& r = list[i];
@@ -1435,10 +1444,10 @@ Result<Json> account_reconcile(Engine&, const Json& in, TimePoint) {
 // {"storage": [latest storage day rows], "last_day": [[bucket, action_type, action_status,
 // requests]], "costs": [{"key": bucket, "total_micro_usd"}] (cost_breakdown rows)} -> buckets.
 Result<Json> account_buckets(Engine&, const Json& in, TimePoint) {
-  auto st = storage_rows_of(in.value("storage", Json::array()), "storage");
+  auto st = storage_rows_of(list_member(in, "storage"), "storage");
   if (!st.ok()) return st.error();
   std::vector<account::OperationsCount> last;
-  const Json ld = in.value("last_day", Json::array());
+  const Json& ld = list_member(in, "last_day");
   if (!ld.is_array()) return invalid_field("last_day", "last_day must be a list");
   for (size_t i = 0; i < ld.size(); ++i) {
     const Json& r = ld[i];
@@ -1453,7 +1462,7 @@ Result<Json> account_buckets(Engine&, const Json& in, TimePoint) {
     last.push_back({r[0].get<std::string>(), r[1].get<std::string>(), *s, *whole(r[3])});
   }
   std::vector<account::BucketCost> costs;
-  const Json cl = in.value("costs", Json::array());
+  const Json& cl = list_member(in, "costs");
   if (cl.is_array()) {
     for (const Json& c : cl) {
       if (!c.is_object() || !c.contains("key") || !c["key"].is_string()) continue;
@@ -1501,7 +1510,7 @@ Result<Json> account_buckets(Engine&, const Json& in, TimePoint) {
 // alert round's generic `series` figures.
 Result<Json> account_alert_figures(Engine&, const Json& in, TimePoint now) {
   std::vector<account::HourTotal> hours;
-  const Json hl = in.value("hours", Json::array());
+  const Json& hl = list_member(in, "hours");
   if (!hl.is_array()) return invalid_field("hours", "hours must be a list");
   hours.reserve(hl.size());
   for (size_t i = 0; i < hl.size(); ++i) {
@@ -1514,10 +1523,10 @@ Result<Json> account_alert_figures(Engine&, const Json& in, TimePoint now) {
     hours.push_back(
         {from_epoch_ms(r[0].get<int64_t>()), r[1].get<std::string>(), *whole(r[2]), *whole(r[3])});
   }
-  auto st = storage_rows_of(in.value("storage", Json::array()), "storage");
+  auto st = storage_rows_of(list_member(in, "storage"), "storage");
   if (!st.ok()) return st.error();
   std::vector<Duration> windows;
-  const Json wl = in.value("windows_ms", Json::array());
+  const Json& wl = list_member(in, "windows_ms");
   if (!wl.is_array()) return invalid_field("windows_ms", "windows_ms must be a list");
   for (const Json& w : wl) {
     if (!whole(w) || *whole(w) == 0) {
@@ -1541,7 +1550,7 @@ Result<Json> account_alert_figures(Engine&, const Json& in, TimePoint now) {
 // {"hours_ms": [hours the spike compares], "hours_since_ms", "storage_since": "YYYY-MM-DD"}.
 Result<Json> account_alert_reach(Engine&, const Json& in, TimePoint now) {
   std::vector<Duration> windows;
-  const Json wl = in.value("windows_ms", Json::array());
+  const Json& wl = list_member(in, "windows_ms");
   if (!wl.is_array()) return invalid_field("windows_ms", "windows_ms must be a list");
   for (const Json& w : wl) {
     if (!whole(w) || *whole(w) == 0) {
@@ -1573,9 +1582,9 @@ constexpr CommandEntry kCommands[] = {
 Result<account::AccountUsage> account_usage_from_json(const Json& j, std::string_view field) {
   std::string base(field);
   if (!j.is_object()) return invalid_field(base, base + " must be {operations, storage}");
-  auto ops = operation_days_of(j.value("operations", Json::array()), base + ".operations");
+  auto ops = operation_days_of(list_member(j, "operations"), base + ".operations");
   if (!ops.ok()) return ops.error();
-  auto st = storage_rows_of(j.value("storage", Json::array()), base + ".storage");
+  auto st = storage_rows_of(list_member(j, "storage"), base + ".storage");
   if (!st.ok()) return st.error();
   return account::account_usage(ops.value(), st.value());
 }

@@ -83,10 +83,14 @@ Result<Json> cost_estimate(Engine&, const Json& in, TimePoint now) {
 
 // One user's part of the account's month (cost::user_share). month_input fields (the
 // account's rows) + "user" + "user_storage" (every user's daily peaks, to split the users'
-// namespace storage) + "storage_class"? (adds the user's part of the what-if in that class).
+// namespace storage) + "storage_class"? (adds the user's part of the what-if in that class) +
+// "bucket"? (adds `bucket_month_to_date`: the user's part of the month to date in that bucket,
+// cost::user_share_by_bucket).
 Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
   FieldReader r(in);
   std::string user, what_if_class;
+  std::optional<std::string> bucket;
+  if (r.has("bucket")) r.read_string("bucket", bucket.emplace());
   r.read_string("user", user);
   bool has_user_storage = r.has("user_storage");
   bool has_what_if = r.has("storage_class");
@@ -102,6 +106,10 @@ Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
   if (!report.ok()) return report.error();
   cost::UserShare share = cost::user_share(report.value(), input, user);
   Json out = codec::user_share_json(report.value(), input, share);
+  if (bucket) {
+    out["bucket_month_to_date"] = codec::bucket_part_json(
+        cost::bucket_part(cost::user_share_by_bucket(input, share), *bucket));
+  }
   if (has_what_if) {
     auto target = cost::parse_storage_class(what_if_class);
     if (!target) {
@@ -118,17 +126,38 @@ Result<Json> cost_user_share(Engine&, const Json& in, TimePoint) {
 }
 
 // Month to date, daily average, forecast, trend and by-bucket split (month_input fields),
-// with the month to date's charges grouped for display (`charges`).
+// with the month to date's charges grouped for display (`charges`). With "budgets" (the shape
+// of cost_budgets_validate) also their status (`budgets`, as cost_budget_status answers it),
+// from the same run of the month. With "bucket", `bucket_month_to_date`: that bucket's part of
+// the month to date (its by-bucket share; zero for a bucket without usage).
 Result<Json> cost_bill(Engine&, const Json& in, TimePoint) {
   FieldReader r(in);
   Json notes;
+  bool has_budgets = r.has("budgets");
+  std::optional<std::string> bucket;
+  if (r.has("bucket")) r.read_string("bucket", bucket.emplace());
   auto m = month_input(in, r, &notes);
   if (!m.ok()) return m.error();
+  std::vector<cost::Budget> budgets;
+  if (has_budgets) {
+    auto read = codec::budgets_from_json(Json{{"budgets", in["budgets"]}});
+    if (!read.ok()) return read.error();
+    budgets = std::move(read).value();
+  }
   auto report = cost::month_report(m.value());
   if (!report.ok()) return report.error();
   Json out = codec::month_report_json(report.value(), m.value().prices, m.value().forecast);
   out["charges"] = charges_json(report.value().to_date);
   if (!notes.is_null()) out["account"] = std::move(notes);
+  if (has_budgets) {
+    out["budgets"] = codec::budget_status_json(cost::budget_status(report.value(), budgets));
+  }
+  if (bucket) {
+    const cost::MonthReport& rep = report.value();
+    auto shares =
+        rep.buckets.empty() ? std::vector<cost::Share>{} : rep.bucket_shares(rep.days_elapsed);
+    out["bucket_month_to_date"] = codec::bucket_part_json(cost::bucket_part(shares, *bucket));
+  }
   return out;
 }
 

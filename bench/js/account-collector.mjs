@@ -86,6 +86,7 @@ function workerdCpuMs() {
 async function workerdRun(runState) {
   await worker.db.batch([
     worker.db.prepare('DELETE FROM account_operations_hourly'),
+    worker.db.prepare('DELETE FROM account_operations_daily'),
     worker.db.prepare('DELETE FROM account_storage_daily'),
     worker.db
       .prepare(

@@ -11,11 +11,11 @@ class DailyShares {
 
   // The budget's scope's spend counting usage up to `day`.
   Money spent_on(const Budget& b, uint32_t day) {
-    if (b.bucket.empty()) return r_.expected_bill_by_day[day - 1].total;
+    if (!b.bucket) return r_.expected_bill_by_day[day - 1].total;
     auto& shares = by_day_[day - 1];
     if (!shares) shares = r_.bucket_shares(day);
     for (const Share& s : *shares) {
-      if (s.key == b.bucket) return s.total;
+      if (s.key == *b.bucket) return s.total;
     }
     return Money{};
   }
@@ -46,7 +46,9 @@ Error too_many_budgets() {
 
 std::optional<Error> check_budget(const Budget& b, std::span<const Budget> earlier,
                                   const std::string& prefix) {
-  if (b.bucket.size() > kMaxBucketChars) return bad_budget_bucket(prefix);
+  if (b.bucket && (b.bucket->empty() || b.bucket->size() > kMaxBucketChars)) {
+    return bad_budget_bucket(prefix);
+  }
   if (b.monthly <= Money{} || b.monthly > kMaxBudget) return bad_budget_amount(prefix);
   for (size_t k = 0; k < earlier.size(); ++k) {
     if (earlier[k].bucket == b.bucket) {

@@ -15,8 +15,10 @@ namespace r2w::cost {
 
 // A monthly budget for one bucket or for the whole account.
 struct Budget {
-  std::string bucket;  // "" = the whole account
-  Money monthly;       // > 0, at most $1,000,000,000
+  // The bucket it covers; nullopt: the whole account (every bucket together). On the wire
+  // (wasm-bindings/codec/cost.h) the whole account is "bucket": null or no "bucket".
+  std::optional<std::string> bucket;
+  Money monthly;  // > 0, at most $1,000,000,000
   // Status turns "warning" once this share of the budget is spent. Default 80, range 1..100.
   uint32_t warn_at_pct = 80;
 };
@@ -32,7 +34,8 @@ Error bad_budget_bucket(const std::string& prefix);
 Error bad_budget_amount(const std::string& prefix);
 Error too_many_budgets();
 // The rules of budget `b` (at `prefix`) after the budgets `earlier` were accepted: an amount
-// above 0, a bucket name of at most 63 characters, one budget per scope.
+// above 0, a bucket name of 1 to 63 characters, one budget per scope (the whole account, or
+// one bucket).
 std::optional<Error> check_budget(const Budget& b, std::span<const Budget> earlier,
                                   const std::string& prefix);
 

@@ -76,6 +76,38 @@ std::vector<UsageRow> attribute_user_storage(std::span<const UsageRow> rows,
   return out;
 }
 
+std::vector<Share> user_share_by_bucket(const MonthInput& in, const UserShare& share) {
+  std::map<std::string, std::array<Wide, kLineCount>> usage;
+  for (const UsageRow& row : in.rows) {
+    if (row.user != share.user) continue;
+    StorageClass c = in.price_as.value_or(row.storage_class);
+    ClassUsage u = row_usage(row, in.prices, c);
+    auto& lines = usage[row.bucket];
+    for (Line l : kAllLines) lines[index_of(l)] += u.of(l);
+  }
+  std::vector<Share> out;
+  for (const auto& [bucket, _] : usage) out.push_back(Share{.key = bucket});
+  if (out.empty()) return out;
+  std::vector<Wide> weights(out.size());
+  for (Line l : kAllLines) {
+    size_t i = 0;
+    for (const auto& [bucket, lines] : usage) weights[i++] = lines[index_of(l)];
+    std::vector<Money> parts = allocate(share.to_date.lines[index_of(l)], weights);
+    for (size_t k = 0; k < out.size(); ++k) {
+      out[k].lines[index_of(l)] = parts[k];
+      out[k].total += parts[k];
+    }
+  }
+  return out;
+}
+
+Share bucket_part(std::span<const Share> shares, std::string_view bucket) {
+  for (const Share& s : shares) {
+    if (s.key == bucket) return s;
+  }
+  return Share{.key = std::string(bucket)};
+}
+
 UserShare user_share(const MonthReport& report, const MonthInput& in, std::string_view user) {
   UserShare out;
   out.user = std::string(user);

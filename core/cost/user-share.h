@@ -49,4 +49,15 @@ struct UserShare {
 };
 UserShare user_share(const MonthReport& report, const MonthInput& in, std::string_view user);
 
+// The user's month to date (`share.to_date`) split across the buckets the user used: each line
+// in proportion to the user's usage of it in each bucket (allocate()'s largest remainder, so
+// the buckets add up exactly to to_date). Keys are buckets, sorted; a bucket the user did not
+// use has no entry (its part is zero).
+std::vector<Share> user_share_by_bucket(const MonthInput& in, const UserShare& share);
+
+// The part of `shares` (a split by bucket: MonthReport::bucket_shares, user_share_by_bucket)
+// that is `bucket`'s; zero for a bucket without one. What a usage summary narrowed to one
+// bucket shows as its month to date.
+Share bucket_part(std::span<const Share> shares, std::string_view bucket);
+
 }  // namespace r2w::cost

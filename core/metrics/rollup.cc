@@ -122,6 +122,10 @@ std::optional<RollupPlan> plan_rollup(Level target, std::optional<TimePoint> pro
   TimePoint settled = target == Level::kHour
                           ? period_start(target, now - Duration(5 * 60'000))
                           : period_start(target, source_complete_before.value_or(from));
+  if (target == Level::kDay) {
+    to = std::min(to, settled);  // complete days only
+    if (to <= from) return std::nullopt;
+  }
   return RollupPlan{
       .from = from, .to = to, .complete_before = std::max(from, std::min(to, settled))};
 }

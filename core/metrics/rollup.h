@@ -84,7 +84,11 @@ std::vector<Row> merge_account_rows(const std::vector<Row>& rows, Level level);
 // Hour rows come from minute rows; an hour is complete 5 minutes after it ends (late flushes
 // have landed). Day rows come from hour rows; a day is complete once hours are complete past
 // its end. A run covers at most 72 hours or 35 days, from where the last complete period
-// ends (or the earliest source row), through the period holding `now`.
+// ends (or the earliest source row): hours through the hour holding `now` (the open hour's
+// rows are cheap to redo), days through the last complete day only. Every reader takes the
+// open day from hour rows (plan_reads), so recomputing it on every run (all of the day's
+// per-user hour rows merged again, every 5 minutes) would be work nobody reads; a day is
+// rolled up once, by the first run after it is complete (nullopt before then).
 struct RollupPlan {
   TimePoint from;
   TimePoint to;

@@ -41,6 +41,10 @@ const std::vector<TablePolicy>& policies() {
       {.table = "account_operations_hourly", .time_column = "hour_ms",
        .key = {"hour_ms", "bucket", "action_type", "action_status", "status_code"},
        .variable = "ACCOUNT_ANALYTICS_RETENTION_DAYS", .default_days = 400, .min_days = 62},
+      // Their day sums (migration 0024), kept as long as the hours they add up.
+      {.table = "account_operations_daily", .time_column = "day", .time_kind = kDayText,
+       .key = {"day", "bucket", "action_type", "status_code"},
+       .variable = "ACCOUNT_ANALYTICS_RETENTION_DAYS", .default_days = 400, .min_days = 62},
       {.table = "account_storage_daily", .time_column = "day", .time_kind = kDayText,
        .key = {"day", "bucket", "storage_class"},
        .variable = "ACCOUNT_ANALYTICS_RETENTION_DAYS", .default_days = 400, .min_days = 62},

@@ -267,7 +267,6 @@ Result<std::vector<Budget>> budgets_from_json(const Json& j) {
         return bad_budget_bucket(prefix);
       }
       b.bucket = in["bucket"].get<std::string>();
-      if (b.bucket.size() > kMaxBucketChars) return bad_budget_bucket(prefix);
     }
     std::optional<Money> amount =
         has_amount ? usd_from_json(in["monthly_usd"], kMaxBudget) : std::nullopt;
@@ -302,7 +301,7 @@ Result<std::vector<Budget>> budgets_from_json(const Json& j) {
 Json budgets_to_json(std::span<const Budget> budgets) {
   Json list = Json::array();
   for (const Budget& b : budgets) {
-    list.push_back({{"bucket", b.bucket.empty() ? Json(nullptr) : Json(b.bucket)},
+    list.push_back({{"bucket", b.bucket ? Json(*b.bucket) : Json(nullptr)},
                     {"monthly_usd", format_usd(b.monthly, 2)},
                     {"monthly_micro_usd", b.monthly.micro_usd()},
                     {"warn_at_pct", b.warn_at_pct}});
@@ -459,6 +458,12 @@ Json share_totals_json(const Share& s) {
   return out;
 }
 
+Json bucket_part_json(const Share& s) {
+  Json out = share_totals_json(s);
+  out["bucket"] = s.key;
+  return out;
+}
+
 namespace {
 
 Json charges_of(Money storage, Money requests, Money retrieval, Money total) {
@@ -567,7 +572,7 @@ Json budget_status_json(std::span<const BudgetStatus> statuses) {
   Json list = Json::array();
   for (const BudgetStatus& s : statuses) {
     Json row = {
-        {"bucket", s.budget.bucket.empty() ? Json(nullptr) : Json(s.budget.bucket)},
+        {"bucket", s.budget.bucket ? Json(*s.budget.bucket) : Json(nullptr)},
         {"warn_at_pct", s.budget.warn_at_pct},
         {"status", s.status},
         {"exceeded_on", date_or_null(s.exceeded_on)},

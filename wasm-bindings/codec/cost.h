@@ -98,6 +98,8 @@ Json pricing_ref_json(const cost::PriceList& p);
 Json shares_json(std::span<const cost::Share> shares, cost::Money total, std::string_view key_name);
 // A share's per-line figures and total.
 Json share_totals_json(const cost::Share& s);
+// {"bucket", <share_totals_json>}: one bucket's part of a month to date (cost::bucket_part).
+Json bucket_part_json(const cost::Share& s);
 // A bill's or a share's charges as people read them: storage, requests (Class A + B),
 // retrieval, in micro-dollars and dollars to the cent.
 Json charges_json(const cost::Bill& bill);

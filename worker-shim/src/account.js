@@ -6,7 +6,9 @@
 // stored, logged or answered.
 import { HttpError, json, ask } from './http.js';
 import * as store from './db/account.js';
-import { accountUsage, ownOperations, latestStorage, operationsSince } from './db/account.js';
+import { accountUsage, latestStorage, operationsSince } from './db/account.js';
+import { dailyAccountCalls } from './db/metrics.js';
+import { readPlan } from './metrics.js';
 import { loadPriceVersions } from './costs.js';
 // The same ?month= reading as the cost routes (a cycle of imports, used only at call time).
 import { monthOf } from './cost-month.js';
@@ -179,7 +181,9 @@ export function registerAccountRoutes(router) {
     const now = Date.now();
     const { month, start, asOf } = monthOf(rt, request, now);
     const { usage } = accountReads(rt, now, { from_ms: start, as_of: asOf });
-    const [cf, own] = await Promise.all([accountUsage(rt.env.DB, usage), ownOperations(rt.env.DB, usage)]);
+    // r2watch's own calls from the account-wide rollups (the engine's read plan of the month).
+    const plan = await readPlan(rt, usage.since_ms, usage.until_ms, 'account', 'day', now);
+    const [cf, own] = await Promise.all([accountUsage(rt.env.DB, usage), dailyAccountCalls(rt.env.DB, plan)]);
     const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });
     return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });
   }, READ_ACCOUNT);

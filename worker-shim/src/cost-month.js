@@ -40,7 +40,8 @@ const windowOf = (w) => ({ month: w.month, start: w.first_day_ms, asOf: w.as_of,
  * r2watch's own probe keys are left out. Operations are counted as Standard (R2 bills requests
  * by the object's class, which the rollups do not record); bytes read are kept as retrieval
  * for the what-if.
- * `view`: 'per_user' (default) every user's own rows by prefix (breakdowns, reports);
+ * `view`: 'per_user' (default) every user's own rows by prefix (breakdowns); 'per_prefix' the
+ * same rows with the users added up (user '': reports, which break down by prefix, not user);
  * 'account' the account-wide rows only (prefix and user '': the account's bill), or with `user`
  * that user's rows and everyone else's together (the user's share of the bill). The account-wide
  * views read a number of rows that does not grow with users.
@@ -56,7 +57,7 @@ export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = n
     ops = await monthOperations(db, plan, 'account', { user, userPlan }, meter);
   } else {
     const plan = await readPlan(rt, fromMs, endMs, 'user', 'day', now, meter);
-    ops = await monthOperations(db, plan, 'user', {}, meter);
+    ops = await monthOperations(db, plan, 'user', { byUser: view !== 'per_prefix' }, meter);
   }
   const peaks = await storagePeaks(db, isoDay(fromMs), asOf, meter);
   const rows = new Map();
@@ -69,8 +70,11 @@ export async function monthUsage(rt, fromMs, asOf, { view = 'per_user', user = n
     }
     return r;
   };
+  // A month has at most 31 days: each day's date is written once.
+  const dates = new Map();
+  const dateOf = (dayNo) => dates.get(dayNo) ?? dates.set(dayNo, isoDay(dayNo * DAY_MS)).get(dayNo);
   for (const o of ops) {
-    const r = row(isoDay(o.day_no * DAY_MS), o.bucket, o.prefix, 'standard', o.user_id);
+    const r = row(dateOf(o.day_no), o.bucket, o.prefix, 'standard', o.user_id);
     r.operations[o.operation] = (r.operations[o.operation] ?? 0) + o.calls;
     r.retrieved_bytes += o.bytes_down;
   }
@@ -114,13 +118,14 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 
  * The month's bill with forecast and budget status, as GET /api/costs answers it: the
  * account's, or with `user` that user's part of it (cost_user_share; budgets are the
  * account's, so a user's answer has none). Both have the same top-level fields. `budgets: false`
- * leaves the budgets out (their status is a second run of the bill): for a caller that shows none.
+ * leaves the budgets out: for a caller that shows none. With `bucket`, `bucketMonthToDate` is
+ * that bucket's part of the month to date (the account's or the user's, as the engine splits it).
  */
-export async function monthCosts(rt, request, nowMs, user = null, meter = null, { budgets: withBudgets = true } = {}) {
+export async function monthCosts(rt, request, nowMs, user = null, meter = null, { budgets: withBudgets = true, bucket = null } = {}) {
   // The bill is per bucket and line: the account-wide rows answer it.
-  const { month, input, source } = await monthInput(rt, request, nowMs, {}, user, { view: 'account', meter });
+  const { month, input, source } = await monthInput(rt, request, nowMs, bucket === null ? {} : { bucket }, user, { view: 'account', meter });
   if (user !== null) {
-    const share = ask(rt, 'cost_user_share', input, nowMs);
+    const { bucket_month_to_date: bucketMonthToDate = null, ...share } = ask(rt, 'cost_user_share', input, nowMs);
     return {
       month,
       as_of: share.as_of,
@@ -135,16 +140,14 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null, 
       budgets: [],
       user,
       source,
+      ...(bucketMonthToDate ? { bucketMonthToDate } : {}),
       share,
     };
   }
-  const bill = ask(rt, 'cost_bill', input, nowMs);
-  // The budgets' status (a second run of the bill with the budgets), unless the caller shows none.
-  let budgetStatus = { budgets: [] };
-  if (withBudgets) {
-    const budgets = await loadBudgets(rt.env.DB);
-    budgetStatus = ask(rt, 'cost_budget_status', `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}`, nowMs);
-  }
+  // The budgets' status comes from the same run of the bill, unless the caller shows none.
+  const budgets = withBudgets ? await loadBudgets(rt.env.DB) : [];
+  const withStatus = budgets.length ? `${input.slice(0, -1)},"budgets":${JSON.stringify(budgets)}}` : input;
+  const { budgets: statuses = [], bucket_month_to_date: bucketMonthToDate = null, ...bill } = ask(rt, 'cost_bill', withStatus, nowMs);
   const charges = bill.charges;
   return {
     month,
@@ -157,9 +160,10 @@ export async function monthCosts(rt, request, nowMs, user = null, meter = null, 
     charges,
     trend: bill.trend,
     forecast: bill.forecast,
-    budgets: budgetStatus.budgets,
+    budgets: statuses,
     user,
     source,
+    ...(bucketMonthToDate ? { bucketMonthToDate } : {}),
     // The account's bill: action types in no class (billed as Class A) and unbilled 401/403s.
     ...(bill.account ? { unclassified: bill.account.unclassified, unbilled_auth_failures: bill.account.unbilled_auth_failures } : {}),
     bill,
@@ -187,7 +191,8 @@ export async function costSnapshot(rt, nowMs) {
 export async function costReport(rt, type, lastDay, nowMs, previousTotal = null) {
   const pricing = await loadPriceVersions(rt.env.DB);
   const { start: monthStart } = monthTo(rt, lastDay);
-  const usage = await monthUsage(rt, monthStart, lastDay);
+  // By prefix and bucket, the users added up: the report names no user.
+  const usage = await monthUsage(rt, monthStart, lastDay, { view: 'per_prefix' });
   // The users' namespace storage under the users' own prefixes (as the breakdown shows it).
   const input = { as_of: lastDay, usage, type, user_storage: await usersStorage(rt, monthStart, lastDay) };
   if (previousTotal !== null) input.previous_total_micro_usd = previousTotal;
@@ -212,7 +217,9 @@ export function registerCostMonthRoutes(router) {
       // (r2watch's own figures only: the account's have no prefixes or users).
       const { start, asOf } = monthOf(rt, request, Date.now());
       const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf) } : {};
-      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own });
+      // Only a split by user needs every user's own rows; the others read them users added up.
+      const view = by === 'user' ? 'per_user' : 'per_prefix';
+      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own }, null, { view });
       return json({ ...ask(rt, 'cost_breakdown', input), user: null, source });
     }
     if (by !== 'prefix') {
@@ -232,7 +239,7 @@ export function registerCostMonthRoutes(router) {
 
   router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
     const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
-    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter);
+    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter, { view: 'per_prefix' });
     if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null, source });
     const share = ask(rt, 'cost_user_share', input);
     const { storage_class: _class, month_to_date: whatIfToDate, month_end_expected: whatIfEnd, ...saving } = share.what_if;
@@ -254,7 +261,9 @@ export function registerCostMonthRoutes(router) {
     const asked = new URL(request.url).searchParams.get('date');
     const { date, from_ms: from } = ask(rt, 'cost_anomaly_window', asked === null ? {} : { date: asked }, now);
     const source = costSource(rt, request, auth.filter);
-    const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date) };
+    // The account's days need no user; one user's are picked from every user's own rows.
+    const view = auth.filter === null ? 'per_prefix' : 'per_user';
+    const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date, { view }) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);
     const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;

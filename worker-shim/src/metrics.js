@@ -12,8 +12,7 @@ import {
   earliestRow,
   rollupSource,
   accountRollupSource,
-  upsertAccountRow,
-  upsertRow,
+  rollupRowStatements,
   setProgress,
   dropSettledWriterRows,
   operationTotals,
@@ -105,11 +104,11 @@ async function rollUpLevel(rt, target, source, now) {
     const hours = await accountRollupSource(db, 'hour', plan.from_ms, plan.to_ms);
     accountRows = ask(rt, 'metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
   }
-  const statements = merged.rows.map((row) => upsertRow(db, row, '', now, false));
-  statements.push(...accountRows.map((row) => upsertAccountRow(db, row, '', now)));
+  // Every row of each table in one statement, the progress with them: one batch, all or nothing.
+  const statements = rollupRowStatements(db, merged.rows, accountRows, now);
   statements.push(setProgress(db, target, plan.complete_before_ms));
   if (target === 'hour') statements.push(dropSettledWriterRows(db, plan.complete_before_ms));
-  for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+  await db.batch(statements);
   return {
     level: target,
     rows: merged.rows.length,
@@ -316,16 +315,17 @@ export function registerMetricsRoutes(router) {
       const snap = await latestSnapshot(rt.env.DB, bucket);
       if (snap) storage = { bucket, objects: snap.objects, bytes: snap.bytes, taken_at: new Date(snap.taken_at_ms).toISOString() };
     }
-    // The month's bill (the account's or the user's own, or the bucket's share of it).
-    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter, meter, { budgets: false });
-    // A user's objects are all in r2watch's bucket: their part is all in it.
-    const inBucket = (b) =>
-      auth.filter ? (b === bucketName(rt.env) ? costs.monthlyTotal : '0.00') : (costs.bill.by_bucket.find((x) => x.bucket === b)?.total_usd ?? '0.00');
+    // The month's bill (the account's or the user's own), and with ?bucket= that bucket's part
+    // of it (the engine's split of the account's or the user's month).
+    const costs = await monthCosts(rt, new Request('http://r2watch/api/costs'), now, auth.filter, meter, {
+      budgets: false,
+      bucket: q.bucket ?? null,
+    });
     return withRowsRead(json({
       ...summary,
       cost: {
         month: costs.month,
-        month_to_date_usd: q.bucket ? inBucket(q.bucket) : costs.monthlyTotal,
+        month_to_date_usd: q.bucket ? costs.bucketMonthToDate.total_usd : costs.monthlyTotal,
         // The whole month's (the account's, or the user's), not the bucket's share.
         forecast_expected_usd: costs.forecast.expected.total_usd,
         daily_average_usd: costs.dailyAverage,

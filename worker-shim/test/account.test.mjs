@@ -179,6 +179,24 @@ test('late data in the last two hours replaces the stored counts, never adds to 
   const hourRow = await worker.db.prepare("SELECT requests FROM account_operations_hourly WHERE hour_ms = ? AND bucket = 'assets'").bind(row.hour).first();
   const hand = standIn.account.operations.filter((o) => o.hour === row.hour && o.bucket === 'assets').reduce((n, o) => n + o.requests, 0);
   assert.equal(hourRow.requests, hand);
+  // The day sums (migration 0024) followed the re-pulls: every day, bucket, action type and
+  // status holds exactly the sum of its hours' groups, nothing counted twice or left behind.
+  const daySums = (
+    await worker.db
+      .prepare('SELECT day, bucket, action_type, status_code, requests, response_bytes FROM account_operations_daily ORDER BY 1, 2, 3, 4')
+      .all()
+  ).results;
+  const fromHours = (
+    await worker.db
+      .prepare(
+        `SELECT strftime('%Y-%m-%d', h.hour_ms / 1000, 'unixepoch') AS day, h.bucket AS bucket, g.value->>0 AS action_type,
+                g.value->>2 AS status_code, SUM(g.value->>3) AS requests, SUM(g.value->>4) AS response_bytes
+           FROM account_operations_hourly h, json_each(h.groups) g GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+      )
+      .all()
+  ).results;
+  assert.ok(fromHours.length > 100);
+  assert.deepEqual(daySums, fromHours);
 });
 
 test('429 backs off, stores nothing, and the same window is asked for again later', async () => {
@@ -467,7 +485,8 @@ test('migration 0020 carries the one-row-per-group operations over into one row 
       ['GetObject', 'success', 200, 100, 5000],
       ['PutObject', 'internalError', 500, 3, 0],
     ]);
-    // The bill's reading of them is what it was.
+    // The bill's reading of them is what it was, once 0024 has carried their day sums over.
+    await w.db.batch(sql('0024_account_operations_daily.sql').map((x) => w.db.prepare(x)));
     const { accountUsage } = await import('../src/db/account.js');
     // The reach as account_reads names it for (h, 2026-11-01).
     const reach = { since_ms: h, until_ms: Date.UTC(2026, 10, 2), from_day: '2026-11-01', to_day: '2026-11-01' };

@@ -74,6 +74,17 @@ test('the what-if prices the same usage in Infrequent Access', async () => {
 test('the usage summary carries the cost of the month', async () => {
   const res = await call(worker, 'GET', '/api/usage/summary?period=day');
   assert.equal(res.body.cost.month_to_date_usd, '4.88');
+  // Narrowed to a bucket: that bucket's part of the bill (the engine's split by bucket).
+  const byBucket = (await call(worker, 'GET', '/api/costs')).body.bill.by_bucket;
+  assert.ok(byBucket.length >= 1);
+  for (const { bucket, total_usd: totalUsd } of byBucket) {
+    const one = await call(worker, 'GET', `/api/usage/summary?period=day&bucket=${bucket}`);
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.equal(one.body.cost.month_to_date_usd, totalUsd, bucket);
+    assert.equal(one.body.cost.forecast_expected_usd, res.body.cost.forecast_expected_usd, 'the forecast stays the month\'s');
+  }
+  const none = await call(worker, 'GET', '/api/usage/summary?period=day&bucket=no-such-bucket');
+  assert.equal(none.body.cost.month_to_date_usd, '0.00');
 });
 
 test('the cost job stores a snapshot; re-running replaces it', async () => {

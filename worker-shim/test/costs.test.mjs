@@ -212,6 +212,7 @@ test('budgets are replaced as a set; a bad body gets 422 naming the field and ch
       [{ budgets: [{ monthly_usd: '1', warn_at_pct: 101 }] }, 'budgets[0].warn_at_pct'],
       [{ budgets: [{ monthly_usd: '1' }, { bucket: null, monthly_usd: '2' }] }, 'budgets[1].bucket'],
       [{ budgets: [{ bucket: 42, monthly_usd: '1' }] }, 'budgets[0].bucket'],
+      [{ budgets: [{ bucket: '', monthly_usd: '1' }] }, 'budgets[0].bucket'],
       [{ budget: [] }, 'budget'],
       [{}, 'budgets'],
     ]) {

@@ -5,7 +5,7 @@
 // tables the API answers from.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, call, tokenFor } from './helpers.mjs';
+import { startWorker, call, tokenFor, R2_BUCKET_NAME } from './helpers.mjs';
 
 const month = new Date().toISOString().slice(0, 7);
 let worker;
@@ -73,6 +73,11 @@ test("a user's costs are their part of the account's bill, and the parts add up"
   // The usage summary's cost is the user's part as well.
   const summary = await as('alice').get('/api/usage/summary?period=day');
   assert.equal(summary.body.cost.month_to_date_usd, alice.body.monthlyTotal);
+  // Narrowed to a bucket: all of it in r2watch's bucket (where the API keeps her objects), none elsewhere.
+  const inOwn = await as('alice').get(`/api/usage/summary?period=day&bucket=${R2_BUCKET_NAME}`);
+  assert.equal(inOwn.body.cost.month_to_date_usd, alice.body.monthlyTotal);
+  const elsewhere = await as('alice').get('/api/usage/summary?period=day&bucket=no-such-bucket');
+  assert.equal(elsewhere.body.cost.month_to_date_usd, '0.00');
   // A readonly user with no usage owes nothing.
   const carol = await as('carol').get('/api/costs');
   assert.equal(carol.status, 200);

@@ -5,7 +5,13 @@
 // 0020); the engine writes a window's rows as JSON texts (account-commands.cc), each bound to
 // one INSERT as it is. Every window read here is the engine's (account_reads, account_ingest's
 // `store`); SQLite only writes an hour's UTC date (strftime) for the day sums.
-import { OWN_PREFIX } from './metrics.js';
+
+/** An hour's UTC date as SQLite writes it ('YYYY-MM-DD'), from a column of epoch milliseconds. */
+const utcDate = (column) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
+
+// Adds a day's sums to what account_operations_daily holds for the same group.
+const ADD_TO_DAY = `ON CONFLICT (day, bucket, action_type, status_code) DO UPDATE SET
+  requests = requests + excluded.requests, response_bytes = response_bytes + excluded.response_bytes`;
 
 /** The collector's state as the engine wrote it, or null before the first run. */
 export async function loadCollectorState(db) {
@@ -30,7 +36,18 @@ function saveStatement(db, state, nowMs) {
 export async function saveStep(db, store, state, nowMs) {
   const statements = [];
   if (store?.dataset === 'operations') {
+    // The day sums (account_operations_daily, migration 0024) follow the hours: the replaced
+    // hours' groups come off their days, the new hours' groups go on, in this same batch.
     statements.push(
+      db
+        .prepare(
+          `INSERT INTO account_operations_daily (day, bucket, action_type, status_code, requests, response_bytes)
+           SELECT ${utcDate('h.hour_ms')}, h.bucket, g.value->>0, g.value->>2, -SUM(g.value->>3), -SUM(g.value->>4)
+             FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ? AND h.hour_ms < ?
+            GROUP BY 1, 2, 3, 4
+           ${ADD_TO_DAY}`,
+        )
+        .bind(store.start_ms, store.end_ms),
       db.prepare('DELETE FROM account_operations_hourly WHERE hour_ms >= ? AND hour_ms < ?').bind(store.start_ms, store.end_ms),
     );
     for (const part of store.parts) {
@@ -41,8 +58,26 @@ export async function saveStep(db, store, state, nowMs) {
              SELECT value->>0, value->>1, value->>2, value->>3, value->4 FROM json_each(?)`,
           )
           .bind(part),
+        db
+          .prepare(
+            `INSERT INTO account_operations_daily (day, bucket, action_type, status_code, requests, response_bytes)
+             SELECT ${utcDate('(h.value->>0)')}, h.value->>1, g.value->>0, g.value->>2, SUM(g.value->>3), SUM(g.value->>4)
+               FROM json_each(?) h, json_each(h.value->4) g WHERE true
+              GROUP BY 1, 2, 3, 4
+             ${ADD_TO_DAY}`,
+          )
+          .bind(part),
       );
     }
+    // Groups whose hours all went away leave nothing behind.
+    statements.push(
+      db
+        .prepare(
+          `DELETE FROM account_operations_daily WHERE day >= ${utcDate('?1')} AND day <= ${utcDate('(?2 - 1)')}
+              AND requests = 0 AND response_bytes = 0`,
+        )
+        .bind(store.start_ms, store.end_ms),
+    );
   } else if (store?.dataset === 'storage') {
     statements.push(db.prepare('DELETE FROM account_storage_daily WHERE day >= ? AND day < ?').bind(store.start_day, store.end_day));
     for (const part of store.parts) {
@@ -77,52 +112,32 @@ export async function actionTypesSince(db, sinceMs) {
   return results.map((r) => r.action_type);
 }
 
-/** An hour's UTC date as SQLite writes it ('YYYY-MM-DD'), from a column of epoch milliseconds. */
-const utcDate = (column) => `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`;
-
 /**
  * The account's usage over `reach` (account_reads' `usage`: {since_ms, until_ms, from_day,
  * to_day}) for the cost commands' `account` member: operations summed per day, bucket, action
- * type and HTTP status, and storage day rows.
+ * type and HTTP status (the day sums the collector keeps: every reach starts and ends on a UTC
+ * day, from_day to to_day), and storage day rows.
  */
 export async function accountUsage(db, reach) {
-  const [ops, storage] = await db.batch([
+  // Rows as arrays (raw()), in the engine's column order: no object per row and back.
+  const [operations, storage] = await Promise.all([
     db
       .prepare(
-        `SELECT ${utcDate('h.hour_ms')} AS day, h.bucket AS bucket, g.value->>0 AS action_type,
-                g.value->>2 AS status_code, SUM(g.value->>3) AS requests, SUM(g.value->>4) AS response_bytes
-           FROM account_operations_hourly h, json_each(h.groups) g WHERE h.hour_ms >= ? AND h.hour_ms < ?
-          GROUP BY day, h.bucket, action_type, status_code`,
+        `SELECT day, bucket, action_type, status_code, requests, response_bytes
+           FROM account_operations_daily WHERE day >= ? AND day <= ?
+          ORDER BY day, bucket, action_type, status_code`,
       )
-      .bind(reach.since_ms, reach.until_ms),
+      .bind(reach.from_day, reach.to_day)
+      .raw(),
     db
       .prepare(
         `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
            FROM account_storage_daily WHERE day >= ? AND day <= ?`,
       )
-      .bind(reach.from_day, reach.to_day),
+      .bind(reach.from_day, reach.to_day)
+      .raw(),
   ]);
-  return {
-    operations: ops.results.map((r) => [r.day, r.bucket, r.action_type, r.status_code, r.requests, r.response_bytes]),
-    storage: storage.results.map((r) => [r.day, r.bucket, r.storage_class, r.payload_bytes, r.metadata_bytes, r.objects, r.pending_uploads]),
-  };
-}
-
-/** r2watch's own calls per day, bucket and operation (storage_metrics) over `reach`, probes left out. */
-export async function ownOperations(db, reach) {
-  const hourDone =
-    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
-  const { results } = await db
-    .prepare(
-      `SELECT ${utcDate('period_start_ms')} AS day, bucket, operation, SUM(calls) AS calls
-         FROM storage_metrics
-        WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
-          AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4
-        GROUP BY day, bucket, operation`,
-    )
-    .bind(hourDone, reach.since_ms, reach.until_ms, OWN_PREFIX)
-    .all();
-  return results.map((r) => [r.day, r.bucket, r.operation, r.calls]);
+  return { operations, storage };
 }
 
 /** Each bucket's storage rows of its latest stored day. */

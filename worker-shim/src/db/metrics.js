@@ -129,13 +129,16 @@ export async function plannedTotals(db, plan, scope, filters = {}, meter = null)
 /**
  * A month's operations per (day, bucket, prefix, user, operation): calls and bytes read (day
  * as day_no, days since the epoch), from the segments of a read plan.
- * - scope 'user', no user: every user's own rows (what breakdowns by prefix and user need).
+ * - scope 'user', no user: every user's own rows (what breakdowns by prefix and user need), or
+ *   with `byUser: false` every prefix's rows with the users added up (user ''): what needs
+ *   prefixes but no users (a report's top prefixes) reads a number of rows that does not grow
+ *   with users.
  * - scope 'account', no user: one row per (day, bucket, operation), prefix and user ''.
  * - scope 'account' with `user` and `userPlan` (the same window per user): that user's own
  *   rows per prefix, and everyone else's as one row per (day, bucket, operation) with user ''
  *   (the account's minus the user's): all a user's share of the bill needs.
  */
-export async function monthOperations(db, plan, scope, { user = null, userPlan = null } = {}, meter = null) {
+export async function monthOperations(db, plan, scope, { user = null, userPlan = null, byUser = true } = {}, meter = null) {
   const cols = 'period_start_ms, bucket, prefix, user_id, operation, calls, bytes_down';
   const union = (p, sc, filters) => {
     const parts = p.segments.map((s) => segmentQuery(s, sc, filters, cols));
@@ -152,6 +155,13 @@ export async function monthOperations(db, plan, scope, { user = null, userPlan =
   const day = `period_start_ms / ${DAY_MS}`;
   if (scope === 'user') {
     const all = union(plan, 'user', {});
+    if (!byUser) {
+      return run(
+        `SELECT ${day} AS day_no, bucket, prefix, '' AS user_id, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
+           FROM (${all.sql}) GROUP BY day_no, bucket, prefix, operation`,
+        all.args,
+      );
+    }
     return run(
       `SELECT ${day} AS day_no, bucket, prefix, user_id, operation, SUM(calls) AS calls, SUM(bytes_down) AS bytes_down
          FROM (${all.sql}) GROUP BY day_no, bucket, prefix, user_id, operation`,
@@ -178,6 +188,26 @@ export async function monthOperations(db, plan, scope, { user = null, userPlan =
      SELECT day_no, bucket, prefix, ? AS user_id, operation, calls, bytes_down FROM mine`,
     [...acct.args, ...mine.args, user],
   );
+}
+
+/**
+ * The account's calls per UTC day, bucket and operation over the segments of a read plan
+ * (scope 'account': account_metrics' day and hour rows, a number of rows that does not grow with
+ * users): [day 'YYYY-MM-DD', bucket, operation, calls], r2watch's own keys left out.
+ */
+export async function dailyAccountCalls(db, plan, meter = null) {
+  if (plan.segments.length === 0) return [];
+  const parts = plan.segments.map((s) => segmentQuery(s, 'account', { eachBucket: true }, 'period_start_ms, bucket, operation, calls'));
+  const result = await db
+    .prepare(
+      `SELECT strftime('%Y-%m-%d', day_no * ${DAY_MS / 1000}, 'unixepoch') AS day, bucket, operation, calls
+         FROM (SELECT period_start_ms / ${DAY_MS} AS day_no, bucket, operation, SUM(calls) AS calls
+                 FROM (${parts.map((p) => p.sql).join(' UNION ALL ')}) GROUP BY day_no, bucket, operation)`,
+    )
+    .bind(...parts.flatMap((p) => p.args))
+    .all();
+  metered(meter, [result]);
+  return result.results.map((r) => [r.day, r.bucket, r.operation, r.calls]);
 }
 
 /** Each day's peak storage per (bucket, prefix, class) from `fromDay` to `toDay`, r2watch's own keys left out. */
@@ -318,6 +348,75 @@ export function upsertAccountRow(db, row, writer, nowMs) {
       JSON.stringify(row.latency),
       nowMs,
     );
+}
+
+/**
+ * The rollup's rows of one level (writer ''), per user (storage_metrics) and for the account
+ * (account_metrics), each set as ONE statement over the rows' JSON (json_each), not one
+ * statement per row: a rollup writes hundreds of rows, and each statement costs the Worker and
+ * D1 alike. Replace semantics, as upsertRow and upsertAccountRow (the same columns). The rows
+ * go as JSON texts of at most PART_CHARS each (a bound text stays well under D1's 2 MB).
+ */
+export function rollupRowStatements(db, rows, accountRows, nowMs) {
+  const statements = [];
+  for (const part of jsonParts(rows)) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO storage_metrics (level, period_start_ms, bucket, prefix, user_id, operation,
+             writer, r2_class, calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+           SELECT value->>'level', value->>'period_start_ms', value->>'bucket', value->>'prefix', value->>'user',
+                  value->>'operation', '', value->>'r2_class', value->>'calls', value->>'errors', value->>'bytes_up',
+                  value->>'bytes_down', value->'latency', ?2
+             FROM json_each(?1) WHERE true
+           ON CONFLICT (level, period_start_ms, bucket, prefix, user_id, operation, writer)
+           DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+             bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+             latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms`,
+        )
+        .bind(part, nowMs),
+    );
+  }
+  for (const part of jsonParts(accountRows)) {
+    statements.push(
+      db
+        .prepare(
+          `INSERT INTO account_metrics (level, period_start_ms, bucket, operation, writer, r2_class, calls,
+             errors, bytes_up, bytes_down, latency_sketch, updated_at_ms)
+           SELECT value->>'level', value->>'period_start_ms', value->>'bucket', value->>'operation', '',
+                  value->>'r2_class', value->>'calls', value->>'errors', value->>'bytes_up', value->>'bytes_down',
+                  value->'latency', ?2
+             FROM json_each(?1) WHERE true
+           ON CONFLICT (level, period_start_ms, bucket, operation, writer)
+           DO UPDATE SET calls = excluded.calls, errors = excluded.errors,
+             bytes_up = excluded.bytes_up, bytes_down = excluded.bytes_down,
+             latency_sketch = excluded.latency_sketch, updated_at_ms = excluded.updated_at_ms`,
+        )
+        .bind(part, nowMs),
+    );
+  }
+  return statements;
+}
+
+const PART_CHARS = 512 * 1024;
+
+/** `rows` as JSON array texts of at most PART_CHARS characters each (a longer row alone). */
+function jsonParts(rows) {
+  const parts = [];
+  let texts = [];
+  let chars = 2;
+  for (const row of rows) {
+    const text = JSON.stringify(row);
+    if (texts.length && chars + text.length + 1 > PART_CHARS) {
+      parts.push(`[${texts.join(',')}]`);
+      texts = [];
+      chars = 2;
+    }
+    texts.push(text);
+    chars += text.length + 1;
+  }
+  if (texts.length) parts.push(`[${texts.join(',')}]`);
+  return parts;
 }
 
 /** Records how far a level is complete. */

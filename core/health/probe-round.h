@@ -133,6 +133,9 @@ struct TallyPeriods {
 };
 std::optional<TallyPeriods> tally_periods(const std::vector<ProbeResult>& results);
 
+// The most keys one cleanup judges (an R2 listing page is at most 1,000).
+inline constexpr size_t kMaxCleanupKeys = 10'000;
+
 // Keys under the probe prefix that a round left behind and that are older than `older_than`
 // (their creation time is in the key); other keys are never chosen.
 std::vector<std::string> stale_probe_keys(const std::vector<std::string>& keys, TimePoint now,

@@ -1812,7 +1812,7 @@ std::optional<Error> FieldReader::finish() {
                  .field = prefix_};
   }
   for (const auto& item : object_.items()) {
-    if (!seen_.contains(item.key())) {
+    if (options_.unknowns == FieldUnknowns::kRefused && !seen_.contains(item.key())) {
       return Error{.code = code,
                    .message = qualified(item.key()) + " is not a known field",
                    .field = qualified(item.key())};

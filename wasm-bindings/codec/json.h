@@ -439,6 +439,10 @@ enum class FieldProblems : uint8_t { kFirst, kEvery };
 // rows, whose empty columns are null).
 enum class FieldNulls : uint8_t { kTyped, kAbsent };
 
+// Whether a FieldReader's finish() refuses fields no read asked for, or ignores them (rows
+// that another command answered, or D1 rows, passed on as they are).
+enum class FieldUnknowns : uint8_t { kRefused, kIgnored };
+
 // The latest time (epoch ms) a FieldReader reads: 2^50 ms, some 35,000 years.
 inline constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
 
@@ -447,6 +451,7 @@ struct FieldReaderOptions {
   std::string_view code = "invalid_field";
   FieldProblems problems = FieldProblems::kFirst;
   FieldNulls nulls = FieldNulls::kTyped;
+  FieldUnknowns unknowns = FieldUnknowns::kRefused;
 };
 
 // The one way the bindings read a JSON object: optional, typed fields. A field that is absent

@@ -47,49 +47,33 @@ Result<const Json*> list(const Json& in, std::string_view name) {
   return &v;
 }
 
-// Field readers on one row; the first error wins and names "<list>[i].<field>".
-class Row {
- public:
-  Row(const Json& row, std::string path) : row_(row), path_(std::move(path)) {}
-  std::string str(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_string()) return v.get<std::string>();
-    if (!v.is_null()) fail(name, "must be a string");
-    return "";
-  }
-  uint64_t u64(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_number_unsigned()) return v.get<uint64_t>();
-    if (v.is_number_integer() && v.get<int64_t>() >= 0)
-      return static_cast<uint64_t>(v.get<int64_t>());
-    if (!v.is_null()) fail(name, "must be a whole number");
-    return 0;
-  }
-  std::optional<TimePoint> time(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_null()) return std::nullopt;
-    if (!v.is_number_integer()) {
-      fail(name, "must be a time in epoch milliseconds or null");
-      return std::nullopt;
-    }
-    return from_epoch_ms(v.get<int64_t>());
-  }
-  int64_t money(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_number_integer()) return v.get<int64_t>();
-    if (!v.is_null()) fail(name, "must be whole micro-dollars");
-    return 0;
-  }
-  void fail(std::string_view name, std::string message) {
-    if (!error_) error_ = invalid_field(path_ + "." + std::string(name), message);
-  }
-  const std::optional<Error>& error() const { return error_; }
+// A row of a list: its empty (null) columns read as absent, and columns the report does not
+// use are ignored (D1 rows, other commands' answers). The first error names
+// "<list>[i].<field>".
+FieldReader row_reader(const Json& row, std::string path) {
+  return FieldReader(row, std::move(path),
+                     {.nulls = FieldNulls::kAbsent, .unknowns = FieldUnknowns::kIgnored});
+}
 
- private:
-  const Json& row_;
-  std::string path_;
-  std::optional<Error> error_;
-};
+std::string text(FieldReader& r, std::string_view name) {
+  std::string out;
+  r.read_string(name, out);
+  return out;
+}
+
+uint64_t count(FieldReader& r, std::string_view name) {
+  int64_t n = 0;
+  r.read_whole(name, n);
+  if (n >= 0) return static_cast<uint64_t>(n);
+  r.fail(name, "must be a whole number");
+  return 0;
+}
+
+int64_t micro_usd(FieldReader& r, std::string_view name) {
+  int64_t n = 0;
+  r.read_whole(name, n, "whole micro-dollars");
+  return n;
+}
 
 Json opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 Json opt_ms(const std::optional<Duration>& v) { return v ? Json(v->count()) : Json(nullptr); }
@@ -223,62 +207,61 @@ Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
   auto statuses = list(in, "statuses");
   if (!statuses.ok()) return statuses.error();
   for (size_t i = 0; i < statuses.value()->size(); ++i) {
-    Row r((*statuses.value())[i], "statuses[" + std::to_string(i) + "]");
-    rep::StatusCount s{.bucket = r.str("bucket")};
-    uint64_t status = r.u64("status");
+    FieldReader r = row_reader((*statuses.value())[i], "statuses[" + std::to_string(i) + "]");
+    rep::StatusCount s{.bucket = text(r, "bucket")};
+    uint64_t status = count(r, "status");
     if (status > 999) r.fail("status", "must be an HTTP status");
     s.status = static_cast<uint32_t>(status);
-    s.requests = r.u64("requests");
-    if (r.error()) return *r.error();
+    s.requests = count(r, "requests");
+    if (auto e = r.finish()) return *e;
     out.statuses.push_back(std::move(s));
   }
   auto alerts = list(in, "alerts");
   if (!alerts.ok()) return alerts.error();
   for (size_t i = 0; i < alerts.value()->size(); ++i) {
-    Row r((*alerts.value())[i], "alerts[" + std::to_string(i) + "]");
-    rep::AlertRecord a{.id = r.str("id"),
-                       .name = r.str("name"),
-                       .type = r.str("type"),
-                       .severity = r.str("severity"),
-                       .bucket = r.str("bucket")};
-    auto fired = r.time("fired_at_ms");
-    if (!fired) r.fail("fired_at_ms", "is required");
-    a.acknowledged_at = r.time("acknowledged_at_ms");
-    a.resolved_at = r.time("resolved_at_ms");
-    if (r.error()) return *r.error();
-    a.fired_at = *fired;
+    FieldReader r = row_reader((*alerts.value())[i], "alerts[" + std::to_string(i) + "]");
+    rep::AlertRecord a{.id = text(r, "id"),
+                       .name = text(r, "name"),
+                       .type = text(r, "type"),
+                       .severity = text(r, "severity"),
+                       .bucket = text(r, "bucket")};
+    r.require("fired_at_ms");
+    r.read_time("fired_at_ms", a.fired_at);
+    r.read_time("acknowledged_at_ms", a.acknowledged_at);
+    r.read_time("resolved_at_ms", a.resolved_at);
+    if (auto e = r.finish()) return *e;
     out.alerts.push_back(std::move(a));
   }
   auto storage = list(in, "storage");
   if (!storage.ok()) return storage.error();
   for (size_t i = 0; i < storage.value()->size(); ++i) {
-    Row r((*storage.value())[i], "storage[" + std::to_string(i) + "]");
-    auto day = parse_date(r.str("day"));
+    FieldReader r = row_reader((*storage.value())[i], "storage[" + std::to_string(i) + "]");
+    auto day = parse_date(text(r, "day"));
     if (!day) r.fail("day", "must be a day as YYYY-MM-DD");
     rep::StorageDay d{
-        .bucket = r.str("bucket"), .prefix = r.str("prefix"), .bytes = r.u64("bytes")};
-    if (r.error()) return *r.error();
+        .bucket = text(r, "bucket"), .prefix = text(r, "prefix"), .bytes = count(r, "bytes")};
+    if (auto e = r.finish()) return *e;
     d.day = *day;
     out.storage.push_back(std::move(d));
   }
   auto pending = list(in, "pending_uploads");
   if (!pending.ok()) return pending.error();
   for (size_t i = 0; i < pending.value()->size(); ++i) {
-    Row r((*pending.value())[i], "pending_uploads[" + std::to_string(i) + "]");
-    rep::PendingUploads p{.bucket = r.str("bucket"), .uploads = r.u64("uploads")};
-    if (r.error()) return *r.error();
+    FieldReader r = row_reader((*pending.value())[i], "pending_uploads[" + std::to_string(i) + "]");
+    rep::PendingUploads p{.bucket = text(r, "bucket"), .uploads = count(r, "uploads")};
+    if (auto e = r.finish()) return *e;
     out.pending_uploads.push_back(std::move(p));
   }
   // The cost engine's budget status answer, as it is.
   auto budgets = list(in, "budgets");
   if (!budgets.ok()) return budgets.error();
   for (size_t i = 0; i < budgets.value()->size(); ++i) {
-    Row r((*budgets.value())[i], "budgets[" + std::to_string(i) + "]");
-    rep::BudgetStanding b{.bucket = r.str("bucket"), .status = r.str("status")};
-    b.budget = cost::Money::micro_usd(r.money("monthly_micro_usd"));
-    b.spent = cost::Money::micro_usd(r.money("spent_micro_usd"));
-    b.forecast = cost::Money::micro_usd(r.money("forecast_micro_usd"));
-    if (r.error()) return *r.error();
+    FieldReader r = row_reader((*budgets.value())[i], "budgets[" + std::to_string(i) + "]");
+    rep::BudgetStanding b{.bucket = text(r, "bucket"), .status = text(r, "status")};
+    b.budget = cost::Money::micro_usd(micro_usd(r, "monthly_micro_usd"));
+    b.spent = cost::Money::micro_usd(micro_usd(r, "spent_micro_usd"));
+    b.forecast = cost::Money::micro_usd(micro_usd(r, "forecast_micro_usd"));
+    if (auto e = r.finish()) return *e;
     out.budgets.push_back(std::move(b));
   }
   if (member(in, "pricing").is_array()) {

@@ -37,6 +37,18 @@ Result<json> jobs_status(Engine&, const json& in, TimePoint now) {
               {"runs_before_ms", (now - ops::kJobRunRetention).time_since_epoch().count()}};
 }
 
+// Query-string text {job?, limit?} of GET /api/admin/jobs -> {"job": name|null, "limit"}: the
+// recent runs it lists (kDefaultRecentRuns unless asked, at most kMaxRecentRuns).
+Result<json> jobs_runs_query(Engine&, const json& in, TimePoint) {
+  FieldReader r(in, "", {.code = "invalid_query"});
+  std::optional<std::string> job;
+  int64_t limit = ops::kDefaultRecentRuns;
+  r.read_optional_string("job", job);
+  r.read_query_int("limit", limit, 1, ops::kMaxRecentRuns);
+  if (auto err = r.finish()) return *err;
+  return json{{"job", json(job)}, {"limit", limit}};
+}
+
 // A string member of at most 4096 bytes (the line cuts it at ops::kMaxLoggedFieldChars), or
 // null.
 constexpr size_t kMaxLoggedBytes = 4096;
@@ -361,10 +373,15 @@ Result<json> archive_key(Engine&, const json& in, TimePoint) {
 
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},       {"log_line", &log_line},
-      {"backup_plan", &backup_plan},       {"backup_manifest", &backup_manifest},
-      {"backup_prune", &backup_prune},     {"retention_plan", &retention_plan},
-      {"archive_window", &archive_window}, {"archive_list", &archive_list},
+      {"jobs_status", &jobs_status},
+      {"jobs_runs_query", &jobs_runs_query},
+      {"log_line", &log_line},
+      {"backup_plan", &backup_plan},
+      {"backup_manifest", &backup_manifest},
+      {"backup_prune", &backup_prune},
+      {"retention_plan", &retention_plan},
+      {"archive_window", &archive_window},
+      {"archive_list", &archive_list},
       {"archive_key", &archive_key},
   };
   return kCommands;

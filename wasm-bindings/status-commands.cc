@@ -201,19 +201,22 @@ json uptime_windows_json(const std::array<st::Uptime, st::kUptimeWindows.size()>
 
 // {"cache_ttl": text|null} -> what the page reads ({hours,days}_from_ms: tallies;
 // incidents_from_ms: incidents resolved since, or unresolved) and how long it is
-// cached (cache_ttl_s); a CACHE_TTL that does not read falls back to the default, named in
-// configuration_error (the public page stays up).
+// cached (cache_ttl_s) and how often the HTML page reloads (page_refresh_s, 0: never); a CACHE_TTL
+// that does not read falls back to the default, named in configuration_error (the public page stays
+// up).
 Result<json> status_plan(Engine&, const json& in, TimePoint now) {
   FieldReader r(in);
   std::optional<std::string> text;
   r.read_optional_string("cache_ttl", text);
   if (auto e = r.finish()) return *e;
   auto ttl = st::cache_ttl(text ? std::optional<std::string_view>(*text) : std::nullopt);
+  Duration ttl_used = ttl.ok() ? ttl.value() : st::kDefaultCacheTtl;
   st::TallyRange range = st::tally_range(now);
   return json{{"hours_from_ms", to_epoch_ms(range.hours_from)},
               {"days_from_ms", to_epoch_ms(range.days_from)},
               {"incidents_from_ms", to_epoch_ms(now - st::kResolvedShownFor)},
-              {"cache_ttl_s", (ttl.ok() ? ttl.value() : st::kDefaultCacheTtl).count() / 1000},
+              {"cache_ttl_s", ttl_used.count() / 1000},
+              {"page_refresh_s", st::page_refresh(ttl_used).count() / 1000},
               {"configuration_error", ttl.ok() ? json(nullptr) : json(ttl.error().message)}};
 }
 

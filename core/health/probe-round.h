@@ -38,9 +38,11 @@ struct ProbePlan {
   std::vector<ProbeStep> steps;
   // Deleted after the round whatever happened, outside the breaker, so nothing stays behind.
   std::vector<std::string> cleanup_keys;
-  // Probe objects older than this (left by a round that died half way) are swept.
+  // Probe objects older than this (left by a round that died half way) are swept, at most
+  // kCleanupListLimit listed per round.
   Duration stale_after;
 };
+inline constexpr uint32_t kCleanupListLimit = 100;
 
 // `nonce` makes keys unique between rounds that start in the same millisecond (1..64 letters,
 // digits, '-' or '_'). The round id is "<now_ms>-<nonce>".

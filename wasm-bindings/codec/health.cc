@@ -199,7 +199,8 @@ Json plan_to_json(const health::ProbePlan& plan) {
           {"cleanup",
            {{"keys", plan.cleanup_keys},
             {"prefix", health::kProbePrefix},
-            {"stale_after_ms", plan.stale_after.count()}}}};
+            {"stale_after_ms", plan.stale_after.count()},
+            {"list_limit", health::kCleanupListLimit}}}};
 }
 
 Json result_to_json(const health::ProbeResult& r) {

@@ -319,27 +319,31 @@ std::vector<rep::Target> targets_from_json(const Json& in) {
 
 Result<std::vector<rep::Subscription>> subscriptions_from_json(
     const Json& request, const std::vector<rep::Target>& targets) {
-  const Json& subs = member(request, "subscriptions");
-  if (!subs.is_array()) return invalid_field("subscriptions", "subscriptions must be an array");
+  // `request` is a PUT body or a report's delivery (with its channels, email and link beside).
+  FieldReader body(request, "", {.unknowns = FieldUnknowns::kIgnored});
+  const Json* list = body.read_json("subscriptions");
+  if (!list || !list->is_array()) {
+    return invalid_field("subscriptions", "subscriptions must be an array");
+  }
+  if (auto err = body.finish()) return *err;
+  const Json& subs = *list;
   if (subs.size() > rep::kMaxSubscriptions) {
     return invalid_field("subscriptions", "one subscription per report type");
   }
   std::vector<rep::Subscription> out;
   for (size_t i = 0; i < subs.size(); ++i) {
     std::string p = "subscriptions[" + std::to_string(i) + "]";
-    const Json& s = subs[i];
-    if (!s.is_object()) return invalid_field(p, p + " must be an object");
-    for (const auto& [k, v] : s.items()) {
-      if (k != "report_type" && k != "channels")
-        return invalid_field(p + "." + k, "unknown field " + k);
-    }
+    FieldReader r(subs[i], p);
+    const Json* type = r.read_json("report_type");
+    const Json* channels_in = r.read_json("channels");
+    if (auto err = r.finish()) return *err;
     rep::Subscription sub;
-    const Json& type = member(s, "report_type");
-    if (!type.is_string()) {
+    if (!type || !type->is_string()) {
       return invalid_field(p + ".report_type", "report_type must be daily, weekly or monthly");
     }
-    sub.report_type = type.get<std::string>();
-    const Json& channels = member(s, "channels");
+    sub.report_type = type->get<std::string>();
+    static const Json kNone;
+    const Json& channels = channels_in ? *channels_in : kNone;
     if (!channels.is_array() || channels.size() > rep::kMaxSubscriptionChannels) {
       // The report type's own errors come first.
       if (auto err = rep::check_subscription(sub, i, out, targets)) return *err;

@@ -1,5 +1,6 @@
 #include "wasm-bindings/codec/reports.h"
 
+#include <cmath>
 #include <set>
 
 #include "core/common/civil-date.h"
@@ -22,20 +23,19 @@ constexpr size_t kMaxRows = 200'000;
 
 }  // namespace
 
-const Json& member(const Json& in, std::string_view name) {
-  static const Json kNull;
-  if (!in.is_object()) return kNull;
-  auto it = in.find(std::string(name));
-  return it == in.end() ? kNull : *it;
-}
-
 namespace {
 
+// What the report's input is read with: its fields are checked by report_build; here a null
+// member is as absent.
+constexpr FieldReaderOptions kInputFields = {.nulls = FieldNulls::kAbsent,
+                                             .unknowns = FieldUnknowns::kIgnored};
+
 // A list member: absent or null is empty; anything but an array of objects is refused.
-Result<const Json*> list(const Json& in, std::string_view name) {
+Result<const Json*> list(FieldReader& in, std::string_view name) {
   static const Json kEmpty = Json::array();
-  const Json& v = member(in, name);
-  if (v.is_null()) return &kEmpty;
+  const Json* found = in.read_json(name);
+  if (!found) return &kEmpty;
+  const Json& v = *found;
   std::string f(name);
   if (!v.is_array()) return invalid_field(f, f + " must be an array");
   if (v.size() > kMaxRows) return invalid_field(f, f + " has too many rows");
@@ -116,13 +116,16 @@ Json period_json(const rep::Period& p) {
 }
 
 Result<rep::Period> period_from_json(const Json& in) {
-  const Json& type = member(in, "type");
-  if (!type.is_string()) return invalid_field("type", "type must be daily, weekly or monthly");
-  auto t = rep::parse_report_type(type.get<std::string>());
+  FieldReader r(in, "", kInputFields);
+  std::string type, label;
+  r.read_string("type", type);
+  if (!r.ok()) return *r.finish();
+  auto t = rep::parse_report_type(type);
   if (!t) return invalid_field("type", "type must be daily, weekly or monthly");
-  const Json& label = member(in, "period");
-  if (!label.is_string()) return invalid_field("period", "period is required");
-  return rep::parse_period(*t, label.get<std::string>(), "period");
+  r.require("period");
+  r.read_string("period", label);
+  if (auto e = r.finish()) return *e;
+  return rep::parse_period(*t, label, "period");
 }
 
 Json report_sections_json(const rep::Report& r) {
@@ -196,7 +199,8 @@ Json report_sections_json(const rep::Report& r) {
 }
 
 // The report's input lists; each error names the row and field.
-Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
+Status report_lists_from_json(const Json& input, rep::ReportInput& out) {
+  FieldReader in(input, "", kInputFields);
   auto ops = list(in, "operations");
   if (!ops.ok()) return ops.error();
   for (size_t i = 0; i < ops.value()->size(); ++i) {
@@ -264,8 +268,8 @@ Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
     if (auto e = r.finish()) return *e;
     out.budgets.push_back(std::move(b));
   }
-  if (member(in, "pricing").is_array()) {
-    auto versions = price_versions_from_json(member(in, "pricing"), "pricing");
+  if (const Json* pricing = in.read_json("pricing"); pricing && pricing->is_array()) {
+    auto versions = price_versions_from_json(*pricing, "pricing");
     if (!versions.ok()) return versions.error();
     out.prices = cost::price_list_for(versions.value(), month_of(out.period.last));
   } else {
@@ -290,31 +294,45 @@ Json usage_snapshot_json(const rep::Report& report, const rep::CostHeadline& hea
 }
 
 std::vector<rep::Target> targets_from_json(const Json& in) {
-  auto strings_of = [](const Json& v) {
+  // The alert channels as the alert settings hold them (already checked there): a channel
+  // without a name and type, or with a field of another type, is left out; non-strings in a
+  // `to` list are skipped.
+  auto strings_of = [](const Json* v) {
     std::vector<std::string> out;
-    if (!v.is_array()) return out;
-    for (const Json& s : v) {
+    if (!v || !v->is_array()) return out;
+    for (const Json& s : *v) {
       if (s.is_string()) out.push_back(s.get<std::string>());
     }
     return out;
   };
+  FieldReader r(in, "", kInputFields);
   std::vector<rep::Target> channels;
-  const Json& list = member(in, "channels");
-  if (list.is_array()) {
-    for (const Json& c : list) {
-      if (!member(c, "name").is_string() || !member(c, "type").is_string()) continue;
-      rep::Target t{.name = member(c, "name").get<std::string>(),
-                    .type = member(c, "type").get<std::string>(),
-                    .to = strings_of(member(c, "to"))};
-      if (member(c, "from").is_string()) t.from = member(c, "from").get<std::string>();
-      if (member(c, "repository").is_string())
-        t.repository = member(c, "repository").get<std::string>();
+  if (const Json* list = r.read_json("channels"); list && list->is_array()) {
+    for (const Json& c : *list) {
+      FieldReader cr(c, "", kInputFields);
+      rep::Target t;
+      std::optional<std::string> from, repository;
+      cr.require("name");
+      cr.require("type");
+      cr.read_string("name", t.name);
+      cr.read_string("type", t.type);
+      cr.read_optional_string("from", from);
+      cr.read_optional_string("repository", repository);
+      t.to = strings_of(cr.read_json("to"));
+      if (cr.finish()) continue;
+      if (from) t.from = *from;
+      if (repository) t.repository = *repository;
       channels.push_back(std::move(t));
     }
   }
-  const Json& e = member(in, "email");
-  std::string from = member(e, "from").is_string() ? member(e, "from").get<std::string>() : "";
-  return rep::report_targets(std::move(channels), strings_of(member(e, "to")), from);
+  std::vector<std::string> to;
+  std::optional<std::string> from;
+  if (const Json* e = r.read_json("email")) {
+    FieldReader er(*e, "email", kInputFields);
+    er.read_optional_string("from", from);
+    to = strings_of(er.read_json("to"));
+  }
+  return rep::report_targets(std::move(channels), std::move(to), from.value_or(""));
 }
 
 Result<std::vector<rep::Subscription>> subscriptions_from_json(
@@ -374,17 +392,30 @@ Json subscriptions_json(const std::vector<rep::Subscription>& subs) {
 }
 
 rep::CostHeadline cost_headline_from_json(const Json& cost, YearMonth month) {
+  // The cost_report answer as it is (or null): a figure that is not there, or not a whole
+  // number, is left out of the headline.
   rep::CostHeadline headline{.month = format_year_month(month)};
-  const Json& total = member(member(cost, "cost"), "total_micro_usd");
-  if (total.is_number_integer())
-    headline.month_to_date = cost::Money::micro_usd(total.get<int64_t>());
+  FieldReader r(cost, "cost", kInputFields);
+  auto money = [](const Json* parent, std::string_view name) -> std::optional<cost::Money> {
+    if (!parent) return std::nullopt;
+    FieldReader fr(*parent, "", kInputFields);
+    int64_t micro_usd = 0;
+    fr.require(name);
+    fr.read_whole(name, micro_usd);
+    if (fr.finish()) return std::nullopt;
+    return cost::Money::micro_usd(micro_usd);
+  };
+  if (auto total = money(r.read_json("cost"), "total_micro_usd")) headline.month_to_date = *total;
   for (const char* k : {"period_cost_micro_usd", "day_cost_micro_usd"}) {
-    const Json& v = member(cost, k);
-    if (v.is_number_integer() && !headline.period_cost)
-      headline.period_cost = cost::Money::micro_usd(v.get<int64_t>());
+    if (!headline.period_cost) headline.period_cost = money(&cost, k);
   }
-  const Json& change = member(member(cost, "change"), "delta_pct");
-  if (change.is_number()) headline.change_pct = change.get<double>();
+  if (const Json* change = r.read_json("change")) {
+    FieldReader cr(*change, "change", kInputFields);
+    const Json* delta = cr.read_json("delta_pct");
+    if (delta && delta->is_number() && std::isfinite(delta->get<double>())) {
+      headline.change_pct = delta->get<double>();
+    }
+  }
   return headline;
 }
 

@@ -419,6 +419,7 @@ Json settings_json(const sec::Settings& s) {
               {"rate_binding_retry_after_ms", sec::kRateBindingRetryAfter.count()},
               {"token_cache_ttl_ms", sec::kTokenCacheTtl.count()},
               {"token_cache_max_entries", sec::kTokenCacheMaxEntries},
+              {"analytics_user_cache_max_entries", sec::kAnalyticsUserCacheMaxEntries},
               {"write_behind_max_statements", sec::kWriteBehindMaxStatements},
               {"write_behind_id_retention_ms", sec::kWriteBehindIdRetention.count()},
               {"security_counter_retention_ms", sec::kSecurityCounterRetention.count()}};

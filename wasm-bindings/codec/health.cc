@@ -355,8 +355,10 @@ Json verdict_to_json(const health::Verdict& v) {
                           {"reason", c.reason.empty() ? Json(nullptr) : Json(c.reason)}};
     if (!c.reason.empty()) reasons.push_back(c.name + ": " + c.reason);
   }
-  return {
-      {"status", health::level_name(v.overall)}, {"components", components}, {"reasons", reasons}};
+  return {{"status", health::level_name(v.overall)},
+          {"http_status", health::verdict_http_status(v)},
+          {"components", components},
+          {"reasons", reasons}};
 }
 
 }  // namespace r2w::codec

@@ -38,6 +38,15 @@ TEST(HealthVerdict, HalfOpenOrDisabledIsDegraded) {
   }
 }
 
+TEST(HealthVerdict, OnlyUnhealthyAnswers503) {
+  Observations o = all_well();
+  EXPECT_EQ(verdict_http_status(judge(o, VerdictOptions{})), 200u);
+  o.breaker.state = breaker::State::kHalfOpen;  // degraded still serves
+  EXPECT_EQ(verdict_http_status(judge(o, VerdictOptions{})), 200u);
+  o.breaker.state = breaker::State::kOpen;
+  EXPECT_EQ(verdict_http_status(judge(o, VerdictOptions{})), 503u);
+}
+
 TEST(HealthVerdict, ErrorRateBothSidesOfTheThreshold) {
   Observations o = all_well();
   o.breaker.figures.failure_rate_pct = 4.9;

@@ -206,5 +206,57 @@ TEST(Json, ComparesNumbersAcrossKinds) {
   EXPECT_NE(json("1"), json(1));
 }
 
+TEST(FieldReader, ReadsQueryStringDigitsWithItsOwnCode) {
+  json good = {{"limit", "25"}}, bad = {{"limit", "2x"}}, low = {{"limit", "0"}};
+  int64_t n = 0;
+  FieldReader a(good, "", {.code = "invalid_query"});
+  a.read_query_int("limit", n, 1, 100);
+  EXPECT_FALSE(a.finish().has_value());
+  EXPECT_EQ(n, 25);
+  for (const json* j : {&bad, &low}) {
+    FieldReader r(*j, "", {.code = "invalid_query"});
+    r.read_query_int("limit", n, 1, 100);
+    auto e = r.finish();
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->code, "invalid_query");
+    EXPECT_EQ(e->message, "limit must be a whole number from 1 to 100");
+  }
+}
+
+TEST(FieldReader, GathersEveryProblemUnknownFieldsFirst) {
+  json j = {{"a", "x"}, {"b", true}, {"zz", 1}};
+  FieldReader r(j, "", {.problems = FieldProblems::kEvery});
+  int64_t a = 0;
+  std::string b;
+  r.read_whole("a", a);
+  r.read_string("b", b);
+  std::vector<FieldProblem> p = r.finish_problems();
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(p[0].field, "zz");
+  EXPECT_EQ(p[1].field, "a");
+  EXPECT_EQ(p[2].message, "b must be a string");
+}
+
+TEST(FieldReader, ReadsNullAsAbsentWhenAskedAndRequiresFields) {
+  json j = {{"name", nullptr}, {"at_ms", nullptr}};
+  std::string name = "kept";
+  std::optional<TimePoint> at = TimePoint(Duration(5));
+  FieldReader lenient(j, "row", {.nulls = FieldNulls::kAbsent});
+  lenient.read_string("name", name);
+  lenient.read_time("at_ms", at);
+  EXPECT_FALSE(lenient.finish().has_value());
+  EXPECT_EQ(name, "kept");
+  EXPECT_TRUE(at.has_value());
+  FieldReader typed(j, "row");
+  typed.read_time("at_ms", at);
+  typed.require("id");
+  typed.has("name");
+  auto e = typed.finish();
+  ASSERT_TRUE(e.has_value());
+  EXPECT_FALSE(at.has_value());  // null is no time
+  EXPECT_EQ(e->field, "row.id");
+  EXPECT_EQ(e->message, "row.id is required");
+}
+
 }  // namespace
 }  // namespace r2w

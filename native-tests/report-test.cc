@@ -49,6 +49,15 @@ TEST(ReportPeriod, LabelsParseBackAndBadOnesNameTheField) {
   EXPECT_EQ(format_date(feb.last), "2028-02-29");
 }
 
+TEST(ReportPeriod, AReportStandsAtItsPeriodsLastMillisecondOrNowWhileItRuns) {
+  Period nov = parse_period(ReportType::kMonthly, "2026-11", "period").value();
+  // Made after the month: its last millisecond.
+  EXPECT_EQ(report_as_of(nov, at("2026-12-01", 5 * 60'000)), at("2026-12-01") - Duration(1));
+  // Made during the month (a report so far): now.
+  EXPECT_EQ(report_as_of(nov, at("2026-11-15")), at("2026-11-15"));
+  EXPECT_EQ(report_as_of(nov, nov.end - Duration(1)), nov.end - Duration(1));
+}
+
 TEST(ReportPeriod, WeeklyIsDueOnMondaysAndMonthlyOnTheFirst) {
   // Tuesday 2026-12-01: yesterday's daily and November's monthly, no weekly.
   std::vector<Period> tue = due_periods(at("2026-12-01", 5 * 60'000));

@@ -255,5 +255,12 @@ TEST(StatusCache, TtlDefaultsToSixtySecondsAndRefusesWhatIsNotWholeSeconds) {
   }
 }
 
+TEST(StatusCache, ThePageReloadsWithItsCacheButNotMoreOftenThanEveryThirtySeconds) {
+  EXPECT_EQ(page_refresh(Duration(0)), Duration(0));  // not cached: no reload
+  EXPECT_EQ(page_refresh(Duration(1'000)), Duration(30'000));
+  EXPECT_EQ(page_refresh(Duration(30'000)), Duration(30'000));
+  EXPECT_EQ(page_refresh(Duration(60'000)), Duration(60'000));
+}
+
 }  // namespace
 }  // namespace r2w::health::status

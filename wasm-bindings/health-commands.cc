@@ -21,74 +21,41 @@ using json = Json;
 
 namespace {
 
-constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
-
 Error invalid_query(std::string field, std::string message) {
   return Error{.code = "invalid_query", .message = std::move(message), .field = std::move(field)};
 }
 
-// A config stored earlier (or absent: the defaults), in any schema version (see
+// The query-string parameters' reader: every problem is an "invalid_query" (HTTP 400).
+constexpr FieldReaderOptions kQuery = {.code = "invalid_query"};
+
+// A config stored earlier (or absent or null: the defaults), in any schema version (see
 // codec::stored_config_from_json). A stored config that no longer validates is refused naming
 // the field under `name`.
-Result<health::MonitorConfig> config_input(const json& in, const char* name) {
-  if (!in.contains(name) || in[name].is_null()) return health::MonitorConfig{};
-  auto c = codec::stored_config_from_json(in[name]);
+Result<health::MonitorConfig> config_input(const json* in, const char* name) {
+  if (!in || in->is_null()) return health::MonitorConfig{};
+  auto c = codec::stored_config_from_json(*in);
   if (!c.ok()) return prefixed(c.error(), name);
   return c;
 }
 
-Result<health::MonitorState> state_input(const json& in) {
-  if (!in.contains("state")) return health::MonitorState{};
-  return codec::monitor_state_from_json(in["state"]);
+Result<health::MonitorState> state_input(const json* in) {
+  if (!in) return health::MonitorState{};
+  return codec::monitor_state_from_json(*in);
 }
 
-Result<health::Trigger> trigger_input(const json& in) {
-  if (!in.contains("trigger")) return health::Trigger::kManual;
-  if (in["trigger"] == "scheduled") return health::Trigger::kScheduled;
-  if (in["trigger"] == "manual") return health::Trigger::kManual;
+Result<health::Trigger> trigger_input(const std::optional<std::string>& trigger) {
+  if (!trigger || *trigger == "manual") return health::Trigger::kManual;
+  if (*trigger == "scheduled") return health::Trigger::kScheduled;
   return invalid_field("trigger", "trigger must be \"scheduled\" or \"manual\"");
 }
 
-// A whole number sent as query-string text (or absent: `fallback`), in [min, max].
-Result<int64_t> query_number(const json& in, const char* name, int64_t min, int64_t max,
-                             std::optional<int64_t> fallback) {
-  if (!in.contains(name) || in[name].is_null()) {
-    if (fallback) return *fallback;
-    return invalid_query(name, std::string(name) + " is required");
-  }
-  const json& v = in[name];
-  std::string text = v.is_string() ? v.get<std::string>() : "";
-  bool digits = !text.empty() && text.size() <= 16 &&
-                text.find_first_not_of("0123456789") == std::string::npos;
-  int64_t n = 0;
-  for (char ch : digits ? text : std::string()) n = n * 10 + (ch - '0');
-  if (!digits || n < min || n > max) {
-    return invalid_query(name, std::string(name) + " must be a whole number from " +
-                                   std::to_string(min) + " to " + std::to_string(max));
-  }
-  return n;
-}
-
-std::optional<Error> only_fields(const json& in, std::initializer_list<const char*> names,
-                                 const char* code) {
-  for (const auto& item : in.items()) {
-    bool known = false;
-    for (const char* n : names) known = known || item.key() == n;
-    if (!known) {
-      return Error{.code = code, .message = "unknown parameter " + item.key(), .field = item.key()};
-    }
-  }
-  return std::nullopt;
-}
-
-Result<std::vector<health::ProbeObservation>> observations_input(const json& in, TimePoint now) {
-  if (!in.contains("probes") || !in["probes"].is_array()) {
-    return invalid_field("probes", "probes must be an array");
-  }
+Result<std::vector<health::ProbeObservation>> observations_input(const json* probes,
+                                                                 TimePoint now) {
+  if (!probes || !probes->is_array()) return invalid_field("probes", "probes must be an array");
   std::vector<health::ProbeObservation> out;
-  for (size_t i = 0; i < in["probes"].size(); ++i) {
+  for (size_t i = 0; i < probes->size(); ++i) {
     std::string prefix = "probes[" + std::to_string(i) + "]";
-    const json& p = in["probes"][i];
+    const json& p = (*probes)[i];
     FieldReader r(p, prefix);
     std::string operation, outcome;
     Duration latency(0), at(to_epoch_ms(now));
@@ -124,12 +91,15 @@ health::EventOptions event_options(const health::MonitorConfig& c) {
 // {"current": config|null, "update": {...}} -> the merged config and the breaker options it
 // implies. Changes nothing: `health_config_apply` does, once the config is stored.
 Result<json> health_config_update(Engine& e, const json& in, TimePoint) {
-  if (auto err = only_fields(in, {"current", "update"}, "invalid_field")) return *err;
-  auto current = config_input(in, "current");
+  FieldReader r(in);
+  const json* current_json = r.read_json("current");
+  const json* update = r.read_json("update");
+  if (auto err = r.finish()) return *err;
+  auto current = config_input(current_json, "current");
   if (!current.ok()) return current.error();
   health::MonitorConfig merged = current.value();
-  if (in.contains("update")) {
-    auto updated = codec::config_from_json(in["update"], current.value());
+  if (update) {
+    auto updated = codec::config_from_json(*update, current.value());
     if (!updated.ok()) return updated.error();
     merged = updated.value();
   }
@@ -142,8 +112,10 @@ Result<json> health_config_update(Engine& e, const json& in, TimePoint) {
 // {"config": {...}} -> applies failure_threshold, recovery_timeout_ms and
 // slow_response_threshold_ms to the breaker at once.
 Result<json> health_config_apply(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only_fields(in, {"config"}, "invalid_field")) return *err;
-  auto config = config_input(in, "config");
+  FieldReader r(in);
+  const json* config_json = r.read_json("config");
+  if (auto err = r.finish()) return *err;
+  auto config = config_input(config_json, "config");
   if (!config.ok()) return config.error();
   breaker::Options options = health::breaker_options_for(config.value(), e.breaker().options());
   if (auto err = options.validate()) return *err;
@@ -154,14 +126,19 @@ Result<json> health_config_apply(Engine& e, const json& in, TimePoint now) {
 
 // {"config", "state", "trigger", "nonce"} -> whether the round runs and, if so, its steps.
 Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
-  if (auto err = only_fields(in, {"config", "state", "trigger", "nonce"}, "invalid_field")) {
-    return *err;
-  }
-  auto config = config_input(in, "config");
+  FieldReader r(in);
+  const json* config_json = r.read_json("config");
+  const json* state_json = r.read_json("state");
+  std::optional<std::string> trigger_name;
+  r.read_optional_string("trigger", trigger_name);
+  std::string nonce;
+  r.read_string("nonce", nonce);
+  if (auto err = r.finish()) return *err;
+  auto config = config_input(config_json, "config");
   if (!config.ok()) return config.error();
-  auto state = state_input(in);
+  auto state = state_input(state_json);
   if (!state.ok()) return state.error();
-  auto trigger = trigger_input(in);
+  auto trigger = trigger_input(trigger_name);
   if (!trigger.ok()) return trigger.error();
   bool scheduled = trigger.value() == health::Trigger::kScheduled;
   health::RunDecision d =
@@ -170,8 +147,6 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
   if (scheduled && !d.run) {
     return json{{"run", false}, {"reason", d.reason}, {"next_round_ms", next}};
   }
-  std::string nonce =
-      in.contains("nonce") && in["nonce"].is_string() ? in["nonce"].get<std::string>() : "";
   auto plan = health::plan_round(config.value(), nonce, now);
   if (!plan.ok()) return plan.error();
   json out = codec::plan_to_json(plan.value());
@@ -189,34 +164,33 @@ Result<json> health_probe_plan(Engine&, const json& in, TimePoint now) {
 // from the request path's engine, r2watch.wasm: this one may be the console's), else this
 // engine's now.
 Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only_fields(
-          in, {"config", "state", "trigger", "round_id", "probes", "started_ms", "breaker_state"},
-          "invalid_field")) {
-    return *err;
-  }
+  FieldReader r(in);
+  const json* config_json = r.read_json("config");
+  const json* state_json = r.read_json("state");
+  std::optional<std::string> trigger_name;
+  r.read_optional_string("trigger", trigger_name);
+  const json* round_id = r.read_json("round_id");
+  const json* probes = r.read_json("probes");
+  int64_t started_ms = to_epoch_ms(now);
+  r.read_whole("started_ms", started_ms);
+  std::optional<std::string> breaker_name;
+  r.read_optional_string("breaker_state", breaker_name);
+  if (auto err = r.finish()) return *err;
   breaker::State breaker_state = e.breaker().status(now).state;
-  if (in.contains("breaker_state")) {
-    auto parsed = in["breaker_state"].is_string()
-                      ? breaker::parse_state(in["breaker_state"].get<std::string>())
-                      : std::nullopt;
+  if (breaker_name) {
+    auto parsed = breaker::parse_state(*breaker_name);
     if (!parsed) return invalid_field("breaker_state", "breaker_state must be the breaker's state");
     breaker_state = *parsed;
   }
-  auto config = config_input(in, "config");
+  auto config = config_input(config_json, "config");
   if (!config.ok()) return config.error();
-  auto state = state_input(in);
+  auto state = state_input(state_json);
   if (!state.ok()) return state.error();
-  auto trigger = trigger_input(in);
+  auto trigger = trigger_input(trigger_name);
   if (!trigger.ok()) return trigger.error();
-  auto observations = observations_input(in, now);
+  auto observations = observations_input(probes, now);
   if (!observations.ok()) return observations.error();
-  TimePoint started = now;
-  if (in.contains("started_ms")) {
-    if (!in["started_ms"].is_number_integer()) {
-      return invalid_field("started_ms", "started_ms must be a whole number");
-    }
-    started = from_epoch_ms(in["started_ms"].get<int64_t>());
-  }
+  TimePoint started = from_epoch_ms(started_ms);
   auto results = health::classify_round(observations.value(), config.value());
   health::RoundSummary summary = health::summarize(results, breaker_state, started);
   health::DerivedEvents derived = health::derive_events(
@@ -226,7 +200,7 @@ Result<json> health_round_evaluate(Engine& e, const json& in, TimePoint now) {
   for (const auto& r : results) checks.push_back(codec::result_to_json(r));
   json events = json::array();
   for (const auto& ev : derived.events) events.push_back(codec::event_to_json(ev));
-  return json{{"round_id", in.contains("round_id") ? in["round_id"] : json(nullptr)},
+  return json{{"round_id", round_id ? *round_id : json(nullptr)},
               {"trigger", trigger.value() == health::Trigger::kScheduled ? "scheduled" : "manual"},
               {"checks", checks},
               {"summary", codec::summary_to_json(summary)},
@@ -241,23 +215,18 @@ Result<json> health_cleanup(Engine&, const json& in, TimePoint now) {
   FieldReader r(in);
   Duration stale_after(0);
   r.read_duration("stale_after_ms", stale_after, Duration(0), Duration(86'400'000));
-  bool has_keys = r.has("keys");
-  if (auto err = r.finish()) return *err;
   std::vector<std::string> keys;
-  if (has_keys) {
-    if (!in["keys"].is_array()) return invalid_field("keys", "keys must be an array");
-    for (const json& k : in["keys"]) {
-      if (!k.is_string()) return invalid_field("keys", "keys must hold strings");
-      keys.push_back(k.get<std::string>());
-    }
-  }
+  r.read_strings("keys", keys, health::kMaxCleanupKeys);
+  if (auto err = r.finish()) return *err;
   return json{{"delete", health::stale_probe_keys(keys, now, stale_after)}};
 }
 
 // {"config"} -> probe results checked before `delete_before_ms` are past retention.
 Result<json> health_retention(Engine&, const json& in, TimePoint now) {
-  if (auto err = only_fields(in, {"config"}, "invalid_field")) return *err;
-  auto config = config_input(in, "config");
+  FieldReader r(in);
+  const json* config_json = r.read_json("config");
+  if (auto err = r.finish()) return *err;
+  auto config = config_input(config_json, "config");
   if (!config.ok()) return config.error();
   return json{{"retention_days", config.value().retention_days},
               {"delete_before_ms", to_epoch_ms(health::retention_cutoff(config.value(), now))}};
@@ -265,28 +234,24 @@ Result<json> health_retention(Engine&, const json& in, TimePoint now) {
 
 // Query-string text {limit, offset, operation, from_ms, to_ms} -> checked values.
 Result<json> health_history_query(Engine&, const json& in, TimePoint) {
-  if (auto err =
-          only_fields(in, {"limit", "offset", "operation", "from_ms", "to_ms"}, "invalid_query")) {
-    return *err;
-  }
   const health::PageLimits& page = health::kPageLimits;
-  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
-  if (!limit.ok()) return limit.error();
-  auto offset = query_number(in, "offset", 0, page.max_offset, 0);
-  if (!offset.ok()) return offset.error();
-  auto from = query_number(in, "from_ms", 0, kMaxEpochMs, 0);
-  if (!from.ok()) return from.error();
-  auto to = query_number(in, "to_ms", 0, kMaxEpochMs, kMaxEpochMs);
-  if (!to.ok()) return to.error();
-  if (from.value() > to.value()) return invalid_query("from_ms", "from_ms must not be after to_ms");
-  json out = {{"limit", limit.value()},
-              {"offset", offset.value()},
-              {"from_ms", from.value()},
-              {"to_ms", to.value()},
+  FieldReader r(in, "", kQuery);
+  int64_t limit = page.default_limit, offset = 0, from = 0, to = kMaxEpochMs;
+  r.read_query_int("limit", limit, 1, page.max_limit);
+  r.read_query_int("offset", offset, 0, page.max_offset);
+  r.read_query_int("from_ms", from, 0, kMaxEpochMs);
+  r.read_query_int("to_ms", to, 0, kMaxEpochMs);
+  std::optional<std::string> operation;
+  r.read_optional_string("operation", operation);
+  if (auto err = r.finish()) return *err;
+  if (from > to) return invalid_query("from_ms", "from_ms must not be after to_ms");
+  json out = {{"limit", limit},
+              {"offset", offset},
+              {"from_ms", from},
+              {"to_ms", to},
               {"operation", nullptr}};
-  if (in.contains("operation")) {
-    auto op = in["operation"].is_string() ? parse_operation(in["operation"].get<std::string>())
-                                          : std::nullopt;
+  if (operation) {
+    auto op = parse_operation(*operation);
     if (!op) {
       return invalid_query("operation", "operation must be one of get, put, delete, list, head");
     }
@@ -297,11 +262,12 @@ Result<json> health_history_query(Engine&, const json& in, TimePoint) {
 
 // Query-string text {hours} -> the time range of GET /api/health/metrics.
 Result<json> health_metrics_query(Engine&, const json& in, TimePoint now) {
-  if (auto err = only_fields(in, {"hours"}, "invalid_query")) return *err;
-  auto hours = query_number(in, "hours", 1, health::kMaxMetricsHours, health::kDefaultMetricsHours);
-  if (!hours.ok()) return hours.error();
-  health::TimeRange range = health::last_hours(hours.value(), now);
-  return json{{"hours", hours.value()},
+  FieldReader r(in, "", kQuery);
+  int64_t hours = health::kDefaultMetricsHours;
+  r.read_query_int("hours", hours, 1, health::kMaxMetricsHours);
+  if (auto err = r.finish()) return *err;
+  health::TimeRange range = health::last_hours(hours, now);
+  return json{{"hours", hours},
               {"since_ms", to_epoch_ms(range.since)},
               {"until_ms", to_epoch_ms(range.until)}};
 }
@@ -309,13 +275,14 @@ Result<json> health_metrics_query(Engine&, const json& in, TimePoint now) {
 // {"checks": [[operation, ok (0|1), response_time_ms], ...]} -> per operation: checks,
 // success and error rates, average and p95 response time.
 Result<json> health_metrics(Engine&, const json& in, TimePoint) {
-  if (auto err = only_fields(in, {"checks"}, "invalid_field")) return *err;
-  if (!in.contains("checks") || !in["checks"].is_array()) {
-    return invalid_field("checks", "checks must be an array");
-  }
+  FieldReader r(in);
+  const json* rows = r.read_json("checks");
+  if (auto err = r.finish()) return *err;
+  if (!rows || !rows->is_array()) return invalid_field("checks", "checks must be an array");
   std::vector<health::StoredCheck> checks;
-  checks.reserve(in["checks"].size());
-  for (const json& row : in["checks"]) {
+  checks.reserve(rows->size());
+  // [operation, ok (0|1), response_time_ms] rows, as D1 answers `.raw()`.
+  for (const json& row : *rows) {
     std::optional<Operation> op;
     if (row.is_array() && row.size() == 3 && row[0].is_string() && row[1].is_number_integer() &&
         row[2].is_number_integer()) {
@@ -341,31 +308,30 @@ Result<json> health_metrics(Engine&, const json& in, TimePoint) {
 
 // Query-string text {status, limit, offset} -> checked values for GET /api/health/alerts.
 Result<json> health_alerts_query(Engine&, const json& in, TimePoint) {
-  if (auto err = only_fields(in, {"status", "limit", "offset"}, "invalid_query")) return *err;
   const health::PageLimits& page = health::kPageLimits;
-  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
-  if (!limit.ok()) return limit.error();
-  auto offset = query_number(in, "offset", 0, page.max_offset, 0);
-  if (!offset.ok()) return offset.error();
-  json status = nullptr;
-  if (in.contains("status")) {
-    if (in["status"] != "active" && in["status"] != "resolved") {
-      return invalid_query("status", "status must be active or resolved");
-    }
-    status = in["status"];
+  FieldReader r(in, "", kQuery);
+  int64_t limit = page.default_limit, offset = 0;
+  r.read_query_int("limit", limit, 1, page.max_limit);
+  r.read_query_int("offset", offset, 0, page.max_offset);
+  std::optional<std::string> status;
+  r.read_optional_string("status", status);
+  if (auto err = r.finish()) return *err;
+  if (status && *status != "active" && *status != "resolved") {
+    return invalid_query("status", "status must be active or resolved");
   }
-  return json{{"status", status}, {"limit", limit.value()}, {"offset", offset.value()}};
+  return json{{"status", json(status)}, {"limit", limit}, {"offset", offset}};
 }
 
 // Query-string text {limit} -> how many of the breaker's latest transitions GET
 // /api/health/circuit-breaker/events lists (`limit`), and how many GET
 // /api/health/circuit-breaker shows (`recent_limit`).
 Result<json> health_breaker_events_query(Engine&, const json& in, TimePoint) {
-  if (auto err = only_fields(in, {"limit"}, "invalid_query")) return *err;
   const health::PageLimits& page = health::kPageLimits;
-  auto limit = query_number(in, "limit", 1, page.max_limit, page.default_limit);
-  if (!limit.ok()) return limit.error();
-  return json{{"limit", limit.value()}, {"recent_limit", health::kRecentBreakerTransitions}};
+  FieldReader r(in, "", kQuery);
+  int64_t limit = page.default_limit;
+  r.read_query_int("limit", limit, 1, page.max_limit);
+  if (auto err = r.finish()) return *err;
+  return json{{"limit", limit}, {"recent_limit", health::kRecentBreakerTransitions}};
 }
 
 // {"id": text from the path, "note": "..."} -> checked values for resolving an alert.
@@ -375,28 +341,34 @@ Result<json> health_alert_resolve(Engine&, const json& in, TimePoint) {
   r.read_string("id", id_text);
   r.read_string("note", note);
   if (auto err = r.finish()) return *err;
-  auto id = query_number(json{{"id", id_text}}, "id", 1, INT64_C(1) << 53, std::nullopt);
-  if (!id.ok()) return Error{.code = "not_found", .message = "no alert with id " + id_text};
+  int64_t id = 0;
+  const json id_json = {{"id", id_text}};
+  FieldReader id_reader(id_json);
+  id_reader.read_query_int("id", id, 1, INT64_C(1) << 53);
+  if (!id_reader.ok()) {
+    return Error{.code = "not_found", .message = "no alert with id " + id_text};
+  }
   size_t first = note.find_first_not_of(" \t\r\n");
   if (first == std::string::npos || note.size() > 2'000) {
     return invalid_field("note", "note must say how the alert was resolved (1 to 2000 characters)");
   }
-  return json{{"id", id.value()}, {"note", note}};
+  return json{{"id", id}, {"note", note}};
 }
 
 // Replays probe rounds through judgement and event derivation, for the golden cases:
 // {"config": {...}, "rounds": [{"at_ms", "breaker_state", "scheduled", "probes": [...]}]}.
 Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
-  if (auto err = only_fields(in, {"config", "rounds"}, "invalid_field")) return *err;
-  auto config = config_input(in, "config");
+  FieldReader in_reader(in);
+  const json* config_json = in_reader.read_json("config");
+  const json* rounds = in_reader.read_json("rounds");
+  if (auto err = in_reader.finish()) return *err;
+  auto config = config_input(config_json, "config");
   if (!config.ok()) return config.error();
-  if (!in.contains("rounds") || !in["rounds"].is_array()) {
-    return invalid_field("rounds", "rounds must be an array");
-  }
+  if (!rounds || !rounds->is_array()) return invalid_field("rounds", "rounds must be an array");
   health::MonitorState state;
   json trace = json::array();
-  for (size_t i = 0; i < in["rounds"].size(); ++i) {
-    const json& round = in["rounds"][i];
+  for (size_t i = 0; i < rounds->size(); ++i) {
+    const json& round = (*rounds)[i];
     std::string prefix = "rounds[" + std::to_string(i) + "]";
     if (!round.is_object()) return invalid_field(prefix, prefix + " must be an object");
     FieldReader r(round, prefix);
@@ -406,12 +378,12 @@ Result<json> health_events_simulate(Engine&, const json& in, TimePoint) {
     r.read_duration("at_ms", at, Duration(0), Duration(kMaxEpochMs));
     r.read_string("breaker_state", breaker_state);
     r.read_bool("scheduled", scheduled);
-    r.has("probes");
+    const json* probes = r.read_json("probes");
     if (auto err = r.finish()) return *err;
     auto bstate = breaker::parse_state(breaker_state);
     if (!bstate) return invalid_field(prefix + ".breaker_state", prefix + ".breaker_state");
     TimePoint now(at);
-    auto observations = observations_input(round, now);
+    auto observations = observations_input(probes, now);
     if (!observations.ok()) return prefixed(observations.error(), prefix);
     auto results = health::classify_round(observations.value(), config.value());
     health::RoundSummary summary = health::summarize(results, *bstate, now);

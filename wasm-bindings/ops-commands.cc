@@ -37,118 +37,112 @@ Result<json> jobs_status(Engine&, const json& in, TimePoint now) {
               {"runs_before_ms", (now - ops::kJobRunRetention).time_since_epoch().count()}};
 }
 
-// An optional string member of at most ops::kMaxLoggedFieldChars * 4 bytes (the line cuts it).
-Result<std::optional<std::string>> optional_string(const json& in, const char* name) {
-  auto it = in.find(name);
-  if (it == in.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string() || it->get<std::string>().size() > 4096) {
-    return invalid_field(name, std::string(name) + " must be a string of at most 4096 bytes");
-  }
-  return std::optional<std::string>(it->get<std::string>());
+// Query-string text {job?, limit?} of GET /api/admin/jobs -> {"job": name|null, "limit"}: the
+// recent runs it lists (kDefaultRecentRuns unless asked, at most kMaxRecentRuns).
+Result<json> jobs_runs_query(Engine&, const json& in, TimePoint) {
+  FieldReader r(in, "", {.code = "invalid_query"});
+  std::optional<std::string> job;
+  int64_t limit = ops::kDefaultRecentRuns;
+  r.read_optional_string("job", job);
+  r.read_query_int("limit", limit, 1, ops::kMaxRecentRuns);
+  if (auto err = r.finish()) return *err;
+  return json{{"job", json(job)}, {"limit", limit}};
 }
 
-Result<int64_t> whole_ms(const json& in, const char* name) {
-  auto it = in.find(name);
-  if (it == in.end() || !it->is_number_integer() || it->get<int64_t>() < 0) {
-    return invalid_field(name, std::string(name) + " must be a whole number of ms");
-  }
-  return it->get<int64_t>();
+// A string member of at most 4096 bytes (the line cuts it at ops::kMaxLoggedFieldChars), or
+// null.
+constexpr size_t kMaxLoggedBytes = 4096;
+
+// A required string member of at most kMaxLoggedBytes.
+void read_logged(FieldReader& r, std::string_view name, std::string& out) {
+  std::optional<std::string> v;
+  r.require(name);
+  r.read_optional_string(name, v, kMaxLoggedBytes);
+  if (r.ok() && !v) r.fail(name, "must be a string");
+  if (v) out = std::move(*v);
+}
+
+// A required whole number of ms, not negative.
+void read_whole_ms(FieldReader& r, std::string_view name, int64_t& out) {
+  r.require(name);
+  r.read_whole(name, out, "a whole number of ms");
+  if (out < 0) r.fail(name, "must be a whole number of ms");
 }
 
 // {"kind": "request", "time_ms", "method", "route"?, "status", "duration_ms", "request_id"?,
 //  "user"?} or {"kind": "job", "time_ms", "job", "trigger", "outcome": ok|error, "duration_ms",
 //  "error"?} -> {"line": the JSON log line (core/ops/log-line.h), "level": info|warn|error}. The
-//  user is hashed with a
-// key derived from JWT_SECRET (security_configure); without the secret it is left out.
+//  user is hashed with a key derived from JWT_SECRET (security_configure); without the secret
+//  it is left out.
 Result<json> log_line(Engine& e, const json& in, TimePoint) {
-  auto kind = in.find("kind");
-  if (kind == in.end() || !kind->is_string() || (*kind != "request" && *kind != "job")) {
+  FieldReader r(in);
+  std::string kind;
+  r.read_string("kind", kind);
+  if (!r.ok() || (kind != "request" && kind != "job")) {
     return invalid_field("kind", "kind must be request or job");
   }
-  auto time = whole_ms(in, "time_ms");
-  if (!time.ok()) return time.error();
-  auto duration = whole_ms(in, "duration_ms");
-  if (!duration.ok()) return duration.error();
-  if (*kind == "request") {
-    ops::RequestLog r{.time = from_epoch_ms(time.value()), .duration = Duration(duration.value())};
-    auto method = optional_string(in, "method");
-    if (!method.ok()) return method.error();
-    if (!method.value()) return invalid_field("method", "method must be a string");
-    r.method = *method.value();
-    auto status = in.find("status");
-    if (status == in.end() || !status->is_number_integer() || status->get<int64_t>() < 100 ||
-        status->get<int64_t>() > 599) {
-      return invalid_field("status", "status must be an HTTP status (100..599)");
-    }
-    r.status = static_cast<int32_t>(status->get<int64_t>());
-    for (auto [name, target] :
-         {std::pair{"route", &r.route}, std::pair{"request_id", &r.request_id},
-          std::pair{"user", &r.user}}) {
-      auto v = optional_string(in, name);
-      if (!v.ok()) return v.error();
-      *target = v.value();
-    }
+  int64_t time = 0, duration = 0;
+  read_whole_ms(r, "time_ms", time);
+  read_whole_ms(r, "duration_ms", duration);
+  if (kind == "request") {
+    ops::RequestLog l{.time = from_epoch_ms(time), .duration = Duration(duration)};
+    read_logged(r, "method", l.method);
+    int64_t status = 0;
+    r.require("status");
+    r.read_int("status", status, 100, 599);
+    r.read_optional_string("route", l.route, kMaxLoggedBytes);
+    r.read_optional_string("request_id", l.request_id, kMaxLoggedBytes);
+    r.read_optional_string("user", l.user, kMaxLoggedBytes);
+    if (auto err = r.finish()) return *err;
+    l.status = static_cast<int32_t>(status);
     std::optional<std::string_view> key;
     if (e.jwt_secret()) key = *e.jwt_secret();
-    return json{{"line", codec::log_line_text(ops::request_line(r, key))},
-                {"level", ops::log_level_name(ops::request_log_level(r.status))}};
+    return json{{"line", codec::log_line_text(ops::request_line(l, key))},
+                {"level", ops::log_level_name(ops::request_log_level(l.status))}};
   }
-  ops::JobLog j{.time = from_epoch_ms(time.value()), .duration = Duration(duration.value())};
-  for (auto [name, target] : {std::pair{"job", &j.job}, std::pair{"trigger", &j.trigger}}) {
-    auto v = optional_string(in, name);
-    if (!v.ok()) return v.error();
-    if (!v.value()) return invalid_field(name, std::string(name) + " must be a string");
-    *target = *v.value();
-  }
-  auto outcome = in.find("outcome");
-  if (outcome == in.end() || !outcome->is_string() || (*outcome != "ok" && *outcome != "error")) {
-    return invalid_field("outcome", "outcome must be ok or error");
-  }
-  j.ok = *outcome == "ok";
-  auto error = optional_string(in, "error");
-  if (!error.ok()) return error.error();
-  j.error = error.value();
+  ops::JobLog j{.time = from_epoch_ms(time), .duration = Duration(duration)};
+  read_logged(r, "job", j.job);
+  read_logged(r, "trigger", j.trigger);
+  std::string outcome;
+  r.require("outcome");
+  r.read_string("outcome", outcome);
+  if (r.ok() && outcome != "ok" && outcome != "error") r.fail("outcome", "must be ok or error");
+  r.read_optional_string("error", j.error, kMaxLoggedBytes);
+  if (auto err = r.finish()) return *err;
+  j.ok = outcome == "ok";
   return json{{"line", codec::log_line_text(ops::job_line(j))},
               {"level", ops::log_level_name(ops::job_log_level(j))}};
 }
 
-Result<std::optional<std::string>> keep_var(const json& in) {
-  auto it = in.find("keep");
-  if (it == in.end() || it->is_null()) return std::optional<std::string>();
-  if (!it->is_string()) return invalid_field("BACKUP_KEEP", "BACKUP_KEEP must be a string");
-  return std::optional<std::string>(it->get<std::string>());
+// BACKUP_KEEP as the Worker has it (a string, or null when unset).
+Result<std::optional<std::string>> keep_var(FieldReader& r) {
+  const json* keep = r.read_json("keep");
+  if (!keep || keep->is_null()) return std::optional<std::string>();
+  if (!keep->is_string()) return invalid_field("BACKUP_KEEP", "BACKUP_KEEP must be a string");
+  return std::optional<std::string>(keep->get<std::string>());
 }
 
-Result<std::vector<std::string>> string_list(const json& in, const char* name, size_t max) {
-  auto it = in.find(name);
-  if (it == in.end() || !it->is_array() || it->size() > max) {
-    return invalid_field(
-        name, std::string(name) + " must be a list of at most " + std::to_string(max) + " strings");
-  }
-  std::vector<std::string> out;
-  for (size_t i = 0; i < it->size(); ++i) {
-    if (!(*it)[i].is_string()) {
-      std::string at = std::string(name) + "[" + std::to_string(i) + "]";
-      return invalid_field(at, at + " must be a string");
-    }
-    out.push_back((*it)[i].get<std::string>());
-  }
-  return out;
+// A required list of at most `max` strings.
+void read_list(FieldReader& r, std::string_view name, std::vector<std::string>& out, size_t max) {
+  r.require(name);
+  r.read_strings(name, out, max);
 }
 
 // {"tables": [names], "keep": BACKUP_KEEP|null} -> {"id", "prefix", "manifest_key", "keep",
 // "objects": [{"table", "key"}]}: where a backup started now goes (core/ops/backup.h).
 Result<json> backup_plan(Engine&, const json& in, TimePoint now) {
-  auto keep = keep_var(in);
+  FieldReader r(in);
+  auto keep = keep_var(r);
   if (!keep.ok()) return keep.error();
+  std::vector<std::string> tables;
+  read_list(r, "tables", tables, ops::kMaxBackupTables);
+  if (auto err = r.finish()) return *err;
   auto options = ops::backup_options(keep.value());
   if (!options.ok()) return options.error();
-  auto tables = string_list(in, "tables", 512);
-  if (!tables.ok()) return tables.error();
   std::string id = ops::backup_id(now);
   json objects = json::array();
-  for (size_t i = 0; i < tables.value().size(); ++i) {
-    const std::string& t = tables.value()[i];
+  for (size_t i = 0; i < tables.size(); ++i) {
+    const std::string& t = tables[i];
     if (!ops::valid_table_name(t)) {
       std::string at = "tables[" + std::to_string(i) + "]";
       return invalid_field(at, at + " must be a table name ([A-Za-z0-9_])");
@@ -167,37 +161,36 @@ Result<json> backup_plan(Engine&, const json& in, TimePoint now) {
 // uncompressed JSON lines.
 Result<json> backup_manifest(Engine&, const json& in, TimePoint now) {
   ops::BackupManifest m{.finished = now};
-  auto id = in.find("id");
-  if (id == in.end() || !id->is_string()) return invalid_field("id", "id must be a backup id");
-  m.id = id->get<std::string>();
-  auto started = whole_ms(in, "started_ms");
-  if (!started.ok()) return started.error();
-  m.started = from_epoch_ms(started.value());
-  auto schema = string_list(in, "schema", 2048);
-  if (!schema.ok()) return schema.error();
-  m.schema = schema.value();
-  auto tables = in.find("tables");
-  if (tables == in.end() || !tables->is_array() || tables->size() > 512) {
-    return invalid_field("tables", "tables must be a list of at most 512 tables");
+  FieldReader r(in);
+  r.require("id");
+  r.read_string("id", m.id);
+  int64_t started = 0;
+  read_whole_ms(r, "started_ms", started);
+  read_list(r, "schema", m.schema, ops::kMaxBackupStatements);
+  r.require("tables");
+  const json* tables = r.read_json("tables");
+  if (auto err = r.finish()) return *err;
+  m.started = from_epoch_ms(started);
+  if (!tables->is_array() || tables->size() > ops::kMaxBackupTables) {
+    return invalid_field("tables", "tables must be a list of at most " +
+                                       std::to_string(ops::kMaxBackupTables) + " tables");
   }
   json out_tables = json::array();
   for (size_t i = 0; i < tables->size(); ++i) {
-    const json& t = (*tables)[i];
-    std::string at = "tables[" + std::to_string(i) + "]";
-    if (!t.is_object() || !t.contains("name") || !t["name"].is_string() || !t.contains("sha256") ||
-        !t["sha256"].is_string()) {
-      return invalid_field(at, at + " must have a name and a sha256");
-    }
-    auto rows = whole_ms(t, "rows");
-    auto bytes = whole_ms(t, "bytes");
-    if (!rows.ok() || !bytes.ok()) {
-      return invalid_field(at + (rows.ok() ? ".bytes" : ".rows"),
-                           at + " rows and bytes must be counts");
-    }
-    m.tables.push_back({.name = t["name"].get<std::string>(),
-                        .rows = static_cast<uint64_t>(rows.value()),
-                        .sha256 = t["sha256"].get<std::string>(),
-                        .bytes = static_cast<uint64_t>(bytes.value())});
+    FieldReader t((*tables)[i], "tables[" + std::to_string(i) + "]");
+    ops::TableBackup b;
+    int64_t rows = 0, bytes = 0;
+    for (const char* name : {"name", "sha256", "rows", "bytes"}) t.require(name);
+    t.read_string("name", b.name);
+    t.read_string("sha256", b.sha256);
+    t.read_whole("rows", rows, "a count");
+    t.read_whole("bytes", bytes, "a count");
+    if (rows < 0) t.fail("rows", "must be a count");
+    if (bytes < 0) t.fail("bytes", "must be a count");
+    if (auto err = t.finish()) return *err;
+    b.rows = static_cast<uint64_t>(rows);
+    b.bytes = static_cast<uint64_t>(bytes);
+    m.tables.push_back(std::move(b));
   }
   auto checked = ops::check_manifest(m);
   if (!checked.ok()) return checked.error();
@@ -222,27 +215,27 @@ Result<json> backup_manifest(Engine&, const json& in, TimePoint now) {
 // {"keep": BACKUP_KEEP|null, "current": id, "keys": [every key under .r2watch/backups/]} ->
 // {"delete": [keys]}: all but the `keep` newest complete backups and the current one.
 Result<json> backup_prune(Engine&, const json& in, TimePoint) {
-  auto keep = keep_var(in);
+  FieldReader r(in);
+  auto keep = keep_var(r);
   if (!keep.ok()) return keep.error();
+  std::vector<std::string> keys;
+  read_list(r, "keys", keys, ops::kMaxListedKeys);
+  std::string current;
+  r.require("current");
+  r.read_string("current", current);
+  if (auto err = r.finish()) return *err;
   auto options = ops::backup_options(keep.value());
   if (!options.ok()) return options.error();
-  auto keys = string_list(in, "keys", 100'000);
-  if (!keys.ok()) return keys.error();
-  auto current = in.find("current");
-  if (current == in.end() || !current->is_string()) {
-    return invalid_field("current", "current must be a backup id");
-  }
-  return json{{"delete", ops::backup_keys_to_delete(keys.value(), options.value(),
-                                                    current->get<std::string>())}};
+  return json{{"delete", ops::backup_keys_to_delete(keys, options.value(), current)}};
 }
 
 // {"vars": {"NAME": "days"}} (the retention variables the Worker has) and
 // "probe_retention_days": the monitor's retentionDays or null -> the settings, or an error naming
 // the variable.
-Result<ops::RetentionSettings> parse_retention(const json& in) {
-  if (!in.is_object()) return invalid_field("retention", "the body must be an object");
+// Read with `r`, whose caller reads the rest and finishes.
+Result<ops::RetentionSettings> parse_retention(FieldReader& r) {
   std::map<std::string, std::string> vars;
-  if (auto v = in.find("vars"); v != in.end() && !v->is_null()) {
+  if (const json* v = r.read_json("vars"); v && !v->is_null()) {
     if (!v->is_object() || v->size() > 64) {
       return invalid_field("vars", "vars must be an object of at most 64 variables");
     }
@@ -257,13 +250,10 @@ Result<ops::RetentionSettings> parse_retention(const json& in) {
     }
   }
   std::optional<uint32_t> probe_days;
-  if (auto p = in.find("probe_retention_days"); p != in.end() && !p->is_null()) {
-    if (!p->is_number_unsigned() || p->get<uint64_t>() > ops::kMaxRetentionDays) {
-      return invalid_field("probe_retention_days",
-                           "probe_retention_days must be a whole number of days or null");
-    }
-    probe_days = static_cast<uint32_t>(p->get<uint64_t>());
-  }
+  int64_t days = -1;
+  r.read_int("probe_retention_days", days, 0, ops::kMaxRetentionDays);
+  if (!r.ok()) return *r.finish();
+  if (days >= 0) probe_days = static_cast<uint32_t>(days);
   return ops::retention_settings(vars, probe_days);
 }
 
@@ -288,8 +278,10 @@ json cutoff_to_json(const ops::TableCutoff& c) {
 // "before_day"}], "other_tables": [{"table", "bounded_by"}], "archive_prefix", "rows_per_read",
 // "rows_per_write", "steps_per_run"}: what the retention job does at `now` (core/ops/retention.h).
 Result<json> retention_plan(Engine&, const json& in, TimePoint now) {
-  auto settings = parse_retention(in);
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  auto settings = parse_retention(r);
   if (!settings.ok()) return settings.error();
+  if (auto err = r.finish()) return *err;
   json tables = json::array();
   for (const ops::TableCutoff& c : ops::retention_cutoffs(settings.value(), now)) {
     tables.push_back(cutoff_to_json(c));
@@ -310,23 +302,24 @@ Result<json> retention_plan(Engine&, const json& in, TimePoint now) {
 // "from_ms", "to_ms", "from_day", "to_day"}: the archive object the oldest row past retention
 // goes to, and the slice of rows (from <= time < to) that goes there in this step.
 Result<json> archive_window(Engine&, const json& in, TimePoint now) {
-  auto settings = parse_retention(in);
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  auto settings = parse_retention(r);
   if (!settings.ok()) return settings.error();
-  auto table = in.find("table");
-  if (table == in.end() || !table->is_string()) return invalid_field("table", "table is missing");
+  std::string table;
+  r.require("table");
+  r.read_string("table", table);
+  std::optional<TimePoint> oldest_time;
+  std::optional<std::string> oldest_day;
+  r.read_time("oldest_ms", oldest_time);
+  r.read_optional_string("oldest_day", oldest_day);
+  if (auto err = r.finish()) return *err;
   std::optional<ops::TableCutoff> cutoff;
   for (const ops::TableCutoff& c : ops::retention_cutoffs(settings.value(), now)) {
-    if (c.policy->table == table->get<std::string>()) cutoff = c;
+    if (c.policy->table == table) cutoff = c;
   }
   if (!cutoff) return invalid_field("table", "table has no retention policy");
   std::optional<int64_t> oldest_ms;
-  std::optional<std::string> oldest_day;
-  if (auto o = in.find("oldest_ms"); o != in.end() && o->is_number_integer()) {
-    oldest_ms = o->get<int64_t>();
-  }
-  if (auto o = in.find("oldest_day"); o != in.end() && o->is_string()) {
-    oldest_day = o->get<std::string>();
-  }
+  if (oldest_time) oldest_ms = to_epoch_ms(*oldest_time);
   auto w = ops::archive_window(
       *cutoff, oldest_ms, oldest_day ? std::optional<std::string_view>(*oldest_day) : std::nullopt);
   if (!w.ok()) return w.error();
@@ -341,10 +334,12 @@ Result<json> archive_window(Engine&, const json& in, TimePoint now) {
 // {"keys": [keys under .r2watch/archive/]} -> {"archives": [{"key", "table", "month"}]}: the
 // archive objects among them, by table then month.
 Result<json> archive_list(Engine&, const json& in, TimePoint) {
-  auto keys = string_list(in, "keys", 100'000);
-  if (!keys.ok()) return keys.error();
+  FieldReader r(in);
+  std::vector<std::string> keys;
+  read_list(r, "keys", keys, ops::kMaxListedKeys);
+  if (auto err = r.finish()) return *err;
   std::vector<std::pair<ops::ArchiveKey, std::string>> found;
-  for (const std::string& k : keys.value()) {
+  for (const std::string& k : keys) {
     if (auto a = ops::parse_archive_key(k)) found.emplace_back(*a, k);
   }
   std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
@@ -360,16 +355,16 @@ Result<json> archive_list(Engine&, const json& in, TimePoint) {
 // {"table", "month"} -> {"key"}: the archive object of one table-month, or an error naming the
 // field (a table with no archive policy, a month that is not YYYY-MM).
 Result<json> archive_key(Engine&, const json& in, TimePoint) {
-  auto table = in.find("table");
-  const ops::TablePolicy* p = table != in.end() && table->is_string()
-                                  ? ops::find_policy(table->get<std::string>())
-                                  : nullptr;
+  FieldReader r(in);
+  std::string table, month;
+  r.read_string("table", table);
+  r.read_string("month", month);
+  if (auto err = r.finish()) return *err;
+  const ops::TablePolicy* p = ops::find_policy(table);
   if (!p || p->action != ops::RetentionAction::kArchive) {
     return invalid_field("table", "table must be a table that is archived");
   }
-  auto month = in.find("month");
-  auto ym = month != in.end() && month->is_string() ? parse_year_month(month->get<std::string>())
-                                                    : std::nullopt;
+  auto ym = parse_year_month(month);
   if (!ym) return invalid_field("month", "month must be YYYY-MM");
   return json{{"key", ops::archive_key(p->table, *ym)}};
 }
@@ -385,10 +380,15 @@ std::span<const CommandEntry> log_commands() {
 
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},         {"backup_plan", &backup_plan},
-      {"backup_manifest", &backup_manifest}, {"backup_prune", &backup_prune},
-      {"retention_plan", &retention_plan},   {"archive_window", &archive_window},
-      {"archive_list", &archive_list},       {"archive_key", &archive_key},
+      {"jobs_status", &jobs_status},
+      {"jobs_runs_query", &jobs_runs_query},
+      {"backup_plan", &backup_plan},
+      {"backup_manifest", &backup_manifest},
+      {"backup_prune", &backup_prune},
+      {"retention_plan", &retention_plan},
+      {"archive_window", &archive_window},
+      {"archive_list", &archive_list},
+      {"archive_key", &archive_key},
   };
   return kCommands;
 }

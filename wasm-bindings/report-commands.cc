@@ -25,12 +25,19 @@ namespace rep = r2w::reports;
 
 namespace {
 
-using codec::member;
 using codec::period_json;
 
+// A period as the Worker makes its report at `now`: with `as_of_ms`, the moment the report
+// stands at (rep::report_as_of).
+Json period_at_json(const rep::Period& p, TimePoint now) {
+  Json j = period_json(p);
+  j["as_of_ms"] = to_epoch_ms(rep::report_as_of(p, now));
+  return j;
+}
+
 // {"type": "daily"|"weekly"|"monthly", "period"?: label} -> the period ({type, period,
-// first_day, last_day, days, from_ms, to_ms, r2_key}); without "period", the last one that
-// has ended at `now`.
+// first_day, last_day, days, from_ms, to_ms, r2_key, as_of_ms}); without "period", the last
+// one that has ended at `now`.
 Result<Json> report_period(Engine&, const Json& in, TimePoint now) {
   FieldReader r(in);
   std::string type, label;
@@ -39,10 +46,10 @@ Result<Json> report_period(Engine&, const Json& in, TimePoint now) {
   if (auto err = r.finish()) return *err;
   auto t = rep::parse_report_type(type);
   if (!t) return invalid_field("type", "type must be daily, weekly or monthly");
-  if (label.empty()) return period_json(rep::closed_period(*t, now));
+  if (label.empty()) return period_at_json(rep::closed_period(*t, now), now);
   auto p = rep::parse_period(*t, label, "period");
   if (!p.ok()) return p.error();
-  return period_json(p.value());
+  return period_at_json(p.value(), now);
 }
 
 // {} -> {"periods": [period, ...]}: the reports a daily run at `now` makes (daily always,
@@ -51,14 +58,21 @@ Result<Json> report_due(Engine&, const Json& in, TimePoint now) {
   FieldReader r(in);
   if (auto err = r.finish()) return *err;
   Json list = Json::array();
-  for (const rep::Period& p : rep::due_periods(now)) list.push_back(period_json(p));
+  for (const rep::Period& p : rep::due_periods(now)) list.push_back(period_at_json(p, now));
   return Json{{"periods", list}};
 }
 
 // {"request": {"subscriptions": [...]}, "channels": [alert channels], "email": {"to", "from"}}
 // -> {"subscriptions": [...]} normalized, or an error naming the field.
 Result<Json> report_subscriptions_validate(Engine&, const Json& in, TimePoint) {
-  auto subs = codec::subscriptions_from_json(member(in, "request"), codec::targets_from_json(in));
+  FieldReader r(in);
+  const Json* request = r.read_json("request");
+  r.has("channels");  // read with "email" by targets_from_json
+  r.has("email");
+  if (auto err = r.finish()) return *err;
+  static const Json kNone;
+  auto subs =
+      codec::subscriptions_from_json(request ? *request : kNone, codec::targets_from_json(in));
   if (!subs.ok()) return subs.error();
   return Json{{"subscriptions", codec::subscriptions_json(subs.value())}};
 }
@@ -76,20 +90,23 @@ Result<Json> report_subscriptions_validate(Engine&, const Json& in, TimePoint) {
 // A notification's key is the same for the same period and channel, so storing it with
 // INSERT OR IGNORE never delivers a re-run twice.
 Result<Json> report_build(Engine&, const Json& in, TimePoint now) {
-  static const std::set<std::string> kFields = {"type",     "period",  "cost",    "operations",
-                                                "statuses", "alerts",  "storage", "pending_uploads",
-                                                "budgets",  "pricing", "delivery"};
-  if (!in.is_object()) return invalid_field("", "the input must be an object");
-  for (const auto& [k, v] : in.items()) {
-    if (!kFields.count(k)) return invalid_field(k, "unknown field " + k);
+  FieldReader r(in);
+  // The lists are read by codec::report_lists_from_json, the period by period_from_json.
+  for (const char* name : {"type", "period", "operations", "statuses", "alerts", "storage",
+                           "pending_uploads", "budgets", "pricing"}) {
+    r.has(name);
   }
+  const Json* cost_in = r.read_json("cost");
+  const Json* delivery_in = r.read_json("delivery");
+  if (auto err = r.finish()) return *err;
   auto period = codec::period_from_json(in);
   if (!period.ok()) return period.error();
   rep::ReportInput input{.period = period.value()};
   if (auto s = codec::report_lists_from_json(in, input); !s.ok()) return s.error();
   rep::Report report = rep::build_report(input);
 
-  const Json& cost = member(in, "cost");
+  static const Json kNone;
+  const Json& cost = cost_in ? *cost_in : kNone;
   if (!cost.is_null() && !cost.is_object()) return invalid_field("cost", "cost must be an object");
   Json out = cost.is_object() ? cost : Json::object();
   Json p = period_json(report.period);
@@ -103,14 +120,16 @@ Result<Json> report_build(Engine&, const Json& in, TimePoint now) {
   Json snapshot = codec::usage_snapshot_json(report, headline, out["storage"], now);
 
   Json notifications = Json::array();
-  const Json& delivery = member(in, "delivery");
+  const Json& delivery = delivery_in ? *delivery_in : kNone;
   if (delivery.is_object()) {
     std::vector<rep::Target> targets = codec::targets_from_json(delivery);
     auto subs = codec::subscriptions_from_json(delivery, targets);
     if (!subs.ok()) return prefixed(subs.error(), "delivery");
-    const Json& url = member(delivery, "dashboard_url");
-    std::string link =
-        rep::report_link(url.is_string() ? url.get<std::string>() : "", report.period);
+    std::string url;
+    if (const Json* u = delivery.find_member("dashboard_url"); u && u->is_string()) {
+      url = u->get<std::string>();
+    }
+    std::string link = rep::report_link(url, report.period);
     rep::Rendered rendered = rep::render_report(report, headline, link);
     std::string id = rep::report_notification_id(report.period);
     for (const rep::Target& t : rep::report_recipients(subs.value(), targets, report.period.type)) {

@@ -19,20 +19,10 @@ namespace st = health::status;
 
 namespace {
 
-constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
 // Bounds on what the Worker hands in (the page reads at most these many rows).
 constexpr size_t kMaxTallies = 20'000;
 constexpr size_t kMaxIncidents = 500;
 constexpr size_t kMaxUpdates = 10'000;
-
-std::optional<Error> only_fields(const json& in, std::initializer_list<const char*> names) {
-  for (const auto& item : in.items()) {
-    bool known = false;
-    for (const char* n : names) known = known || item.key() == n;
-    if (!known) return invalid_field(item.key(), "unknown field " + item.key());
-  }
-  return std::nullopt;
-}
 
 Result<int64_t> epoch_ms(const json& v, const std::string& field) {
   if (!v.is_number_integer()) return invalid_field(field, field + " must be a time in ms");
@@ -41,19 +31,11 @@ Result<int64_t> epoch_ms(const json& v, const std::string& field) {
   return ms;
 }
 
-Result<std::optional<std::string>> optional_text(const json& in, const char* name) {
-  if (!in.contains(name) || in[name].is_null()) return std::optional<std::string>{};
-  if (!in[name].is_string()) {
-    return invalid_field(name, std::string(name) + " must be a string");
-  }
-  return std::optional<std::string>(in[name].get<std::string>());
-}
-
 // [period, start_ms, operation, trigger, status, checks] rows, as D1 answers `.raw()`.
-Result<std::vector<st::ProbeTally>> tallies_input(const json& in) {
+Result<std::vector<st::ProbeTally>> tallies_input(const json* list) {
   std::vector<st::ProbeTally> out;
-  if (!in.contains("tallies")) return out;
-  const json& rows = in["tallies"];
+  if (!list) return out;
+  const json& rows = *list;
   if (!rows.is_array() || rows.size() > kMaxTallies) {
     return invalid_field(
         "tallies", "tallies must be an array of at most " + std::to_string(kMaxTallies) + " rows");
@@ -86,20 +68,21 @@ Result<std::vector<st::ProbeTally>> tallies_input(const json& in) {
 }
 
 // The health verdict's components as health_verdict answered them ({name: {status, reason}}).
-Result<std::vector<st::VerdictComponent>> components_input(const json& in) {
+Result<std::vector<st::VerdictComponent>> components_input(const json* c) {
   std::vector<st::VerdictComponent> out;
-  if (!in.contains("components") || in["components"].is_null()) return out;
-  const json& c = in["components"];
-  if (!c.is_object() || c.size() > 16) {
+  if (!c || c->is_null()) return out;
+  if (!c->is_object() || c->size() > 16) {
     return invalid_field("components", "components must be health_verdict's components");
   }
-  for (const auto& item : c.items()) {
+  for (const auto& item : c->items()) {
     std::string f = "components." + item.key();
-    const json& v = item.value();
-    if (!v.is_object() || !v.contains("status") || !v["status"].is_string()) {
-      return invalid_field(f, f + ".status is required");
-    }
-    auto level = st::parse_level(v["status"].get<std::string>());
+    FieldReader r(item.value(), f);
+    std::string status;
+    r.read_string("status", status);
+    r.has("reason");
+    if (auto e = r.finish()) return *e;
+    if (status.empty()) return invalid_field(f, f + ".status is required");
+    auto level = st::parse_level(status);
     if (!level) return invalid_field(f + ".status", f + ".status is not a health level");
     out.push_back({.name = item.key(), .level = *level});
   }
@@ -107,44 +90,36 @@ Result<std::vector<st::VerdictComponent>> components_input(const json& in) {
 }
 
 // A stored incident (as incident_to_json wrote it, from its D1 row) under `field`.
+// Its id, title, impact, status, started_at_ms and updated_at_ms are required.
 Result<st::Incident> incident_from_json(const json& j, const std::string& field) {
   if (!j.is_object()) return invalid_field(field, field + " must be an object");
   st::Incident i;
-  auto text = [&](const char* name, std::string& out) -> std::optional<Error> {
-    if (!j.contains(name) || !j[name].is_string()) {
-      return invalid_field(field + "." + name, field + "." + name + " must be a string");
-    }
-    out = j[name].get<std::string>();
-    return std::nullopt;
-  };
+  FieldReader r(j, field);
   std::string impact, status;
-  for (auto [name, out] : {std::pair{"id", &i.id}, std::pair{"title", &i.title},
-                           std::pair{"impact", &impact}, std::pair{"status", &status}}) {
-    if (auto e = text(name, *out)) return *e;
+  for (const char* name : {"id", "title", "impact", "status", "started_at_ms", "updated_at_ms"}) {
+    r.require(name);
   }
+  r.read_string("id", i.id);
+  r.read_string("title", i.title);
+  r.read_string("impact", impact);
+  r.read_string("status", status);
+  r.read_time("started_at_ms", i.started_at);
+  r.read_time("updated_at_ms", i.updated_at);
+  r.read_time("resolved_at_ms", i.resolved_at);
+  // D1 keeps the flag as 0 or 1.
+  int64_t published = -1;
+  if (const json* p = r.read_json("published"); p && p->is_boolean()) {
+    published = p->get<bool>() ? 1 : 0;
+  } else if (p) {
+    r.read_int("published", published, 0, 1);
+  }
+  if (auto e = r.finish()) return *e;
+  if (published >= 0) i.published = published == 1;
   auto im = st::parse_impact(impact);
   auto s = st::parse_incident_status(status);
   if (!im || !s) return invalid_field(field, field + " has an unknown impact or status");
   i.impact = *im;
   i.status = *s;
-  auto started = epoch_ms(j.value("started_at_ms", json()), field + ".started_at_ms");
-  auto updated = epoch_ms(j.value("updated_at_ms", json()), field + ".updated_at_ms");
-  if (!started.ok()) return started.error();
-  if (!updated.ok()) return updated.error();
-  i.started_at = from_epoch_ms(started.value());
-  i.updated_at = from_epoch_ms(updated.value());
-  if (j.contains("resolved_at_ms") && !j["resolved_at_ms"].is_null()) {
-    auto resolved = epoch_ms(j["resolved_at_ms"], field + ".resolved_at_ms");
-    if (!resolved.ok()) return resolved.error();
-    i.resolved_at = from_epoch_ms(resolved.value());
-  }
-  if (j.contains("published")) {
-    const json& p = j["published"];
-    if (!p.is_boolean() && !p.is_number_integer()) {
-      return invalid_field(field + ".published", field + ".published must be a boolean");
-    }
-    i.published = p.is_boolean() ? p.get<bool>() : p.get<int64_t>() != 0;
-  }
   return i;
 }
 
@@ -172,10 +147,11 @@ json incident_to_json(const st::Incident& i, bool with_updates) {
   return j;
 }
 
-Result<std::vector<st::Incident>> incidents_input(const json& in) {
+// Stored incidents and their updates.
+Result<std::vector<st::Incident>> incidents_input(const json* incidents, const json* updates) {
   std::vector<st::Incident> out;
-  if (in.contains("incidents")) {
-    const json& list = in["incidents"];
+  if (incidents) {
+    const json& list = *incidents;
     if (!list.is_array() || list.size() > kMaxIncidents) {
       return invalid_field(
           "incidents", "incidents must be an array of at most " + std::to_string(kMaxIncidents));
@@ -186,9 +162,9 @@ Result<std::vector<st::Incident>> incidents_input(const json& in) {
       out.push_back(std::move(i).value());
     }
   }
-  if (!in.contains("updates")) return out;
+  if (!updates) return out;
   // [incident_id, status, message, posted_at_ms] rows.
-  const json& rows = in["updates"];
+  const json& rows = *updates;
   if (!rows.is_array() || rows.size() > kMaxUpdates) {
     return invalid_field(
         "updates", "updates must be an array of at most " + std::to_string(kMaxUpdates) + " rows");
@@ -225,31 +201,39 @@ json uptime_windows_json(const std::array<st::Uptime, st::kUptimeWindows.size()>
 
 // {"cache_ttl": text|null} -> what the page reads ({hours,days}_from_ms: tallies;
 // incidents_from_ms: incidents resolved since, or unresolved) and how long it is
-// cached (cache_ttl_s); a CACHE_TTL that does not read falls back to the default, named in
-// configuration_error (the public page stays up).
+// cached (cache_ttl_s) and how often the HTML page reloads (page_refresh_s, 0: never); a CACHE_TTL
+// that does not read falls back to the default, named in configuration_error (the public page stays
+// up).
 Result<json> status_plan(Engine&, const json& in, TimePoint now) {
-  if (auto e = only_fields(in, {"cache_ttl"})) return *e;
-  auto text = optional_text(in, "cache_ttl");
-  if (!text.ok()) return text.error();
-  auto ttl =
-      st::cache_ttl(text.value() ? std::optional<std::string_view>(*text.value()) : std::nullopt);
+  FieldReader r(in);
+  std::optional<std::string> text;
+  r.read_optional_string("cache_ttl", text);
+  if (auto e = r.finish()) return *e;
+  auto ttl = st::cache_ttl(text ? std::optional<std::string_view>(*text) : std::nullopt);
+  Duration ttl_used = ttl.ok() ? ttl.value() : st::kDefaultCacheTtl;
   st::TallyRange range = st::tally_range(now);
   return json{{"hours_from_ms", to_epoch_ms(range.hours_from)},
               {"days_from_ms", to_epoch_ms(range.days_from)},
               {"incidents_from_ms", to_epoch_ms(now - st::kResolvedShownFor)},
-              {"cache_ttl_s", (ttl.ok() ? ttl.value() : st::kDefaultCacheTtl).count() / 1000},
+              {"cache_ttl_s", ttl_used.count() / 1000},
+              {"page_refresh_s", st::page_refresh(ttl_used).count() / 1000},
               {"configuration_error", ttl.ok() ? json(nullptr) : json(ttl.error().message)}};
 }
 
 // {"components", "tallies", "incidents", "updates"} -> the public page: state per component,
 // uptime per operation and window, the 90 days, incidents with their updates. Nothing else.
 Result<json> status_page(Engine&, const json& in, TimePoint now) {
-  if (auto e = only_fields(in, {"components", "tallies", "incidents", "updates"})) return *e;
-  auto components = components_input(in);
+  FieldReader r(in);
+  const json* components_json = r.read_json("components");
+  const json* tallies_json = r.read_json("tallies");
+  const json* incidents_json = r.read_json("incidents");
+  const json* updates_json = r.read_json("updates");
+  if (auto e = r.finish()) return *e;
+  auto components = components_input(components_json);
   if (!components.ok()) return components.error();
-  auto tallies = tallies_input(in);
+  auto tallies = tallies_input(tallies_json);
   if (!tallies.ok()) return tallies.error();
-  auto incidents = incidents_input(in);
+  auto incidents = incidents_input(incidents_json, updates_json);
   if (!incidents.ok()) return incidents.error();
 
   std::vector<st::PublicComponent> shown = st::public_components(components.value());
@@ -287,9 +271,9 @@ Result<json> status_page(Engine&, const json& in, TimePoint now) {
               {"incidents", incidents_out}};
 }
 
-Result<std::optional<st::Incident>> current_input(const json& in) {
-  if (!in.contains("current") || in["current"].is_null()) return std::optional<st::Incident>{};
-  auto i = incident_from_json(in["current"], "current");
+Result<std::optional<st::Incident>> current_input(const json* current) {
+  if (!current || current->is_null()) return std::optional<st::Incident>{};
+  auto i = incident_from_json(*current, "current");
   if (!i.ok()) return i.error();
   return std::optional<st::Incident>(std::move(i).value());
 }
@@ -299,32 +283,32 @@ json publication_json(const st::Publication& p) {
           {"update", p.update ? update_to_json(*p.update) : json(nullptr)}};
 }
 
-Result<json> request_object(const json& in) {
-  if (!in.contains("request") || !in["request"].is_object()) {
-    return Error{
-        .code = "invalid_json", .message = "request body must be a JSON object", .field = ""};
-  }
-  return in["request"];
+// The request body, which must be an object.
+std::optional<Error> check_request(const json* request) {
+  if (request && request->is_object()) return std::nullopt;
+  return Error{
+      .code = "invalid_json", .message = "request body must be a JSON object", .field = ""};
 }
 
 // {"request": {title?, impact?, status?, message?}, "current": incident|null, "id"} -> the
 // incident to store and its first update, if any.
 Result<json> status_incident_publish(Engine&, const json& in, TimePoint now) {
-  if (auto e = only_fields(in, {"request", "current", "id"})) return *e;
-  auto request = request_object(in);
-  if (!request.ok()) return request.error();
-  const json& r = request.value();
-  if (auto e = only_fields(r, {"title", "impact", "status", "message"})) return *e;
+  FieldReader in_reader(in);
+  const json* request = in_reader.read_json("request");
+  const json* current_json = in_reader.read_json("current");
+  std::string id;
+  in_reader.read_string("id", id);
+  if (auto e = in_reader.finish()) return *e;
+  if (auto e = check_request(request)) return *e;
+  FieldReader r(*request);
   st::PublishRequest req;
-  for (auto [name, out] : {std::pair{"title", &req.title}, std::pair{"impact", &req.impact},
-                           std::pair{"status", &req.status}, std::pair{"message", &req.message}}) {
-    auto v = optional_text(r, name);
-    if (!v.ok()) return v.error();
-    *out = v.value();
-  }
-  auto current = current_input(in);
+  r.read_optional_string("title", req.title);
+  r.read_optional_string("impact", req.impact);
+  r.read_optional_string("status", req.status);
+  r.read_optional_string("message", req.message);
+  if (auto e = r.finish()) return *e;
+  auto current = current_input(current_json);
   if (!current.ok()) return current.error();
-  std::string id = in.value("id", json("")).is_string() ? in.value("id", std::string()) : "";
   auto p = st::publish(req, current.value(), id, now);
   if (!p.ok()) return p.error();
   return publication_json(p.value());
@@ -333,19 +317,17 @@ Result<json> status_incident_publish(Engine&, const json& in, TimePoint now) {
 // {"request": {status, message}, "current": incident} -> the incident after the update, and
 // the update to store.
 Result<json> status_incident_update(Engine&, const json& in, TimePoint now) {
-  if (auto e = only_fields(in, {"request", "current"})) return *e;
-  auto request = request_object(in);
-  if (!request.ok()) return request.error();
-  const json& r = request.value();
-  if (auto e = only_fields(r, {"status", "message"})) return *e;
+  FieldReader in_reader(in);
+  const json* request = in_reader.read_json("request");
+  const json* current_json = in_reader.read_json("current");
+  if (auto e = in_reader.finish()) return *e;
+  if (auto e = check_request(request)) return *e;
+  FieldReader r(*request);
   st::UpdateRequest req;
-  auto status = optional_text(r, "status");
-  auto message = optional_text(r, "message");
-  if (!status.ok()) return status.error();
-  if (!message.ok()) return message.error();
-  req.status = status.value();
-  req.message = message.value();
-  auto current = current_input(in);
+  r.read_optional_string("status", req.status);
+  r.read_optional_string("message", req.message);
+  if (auto e = r.finish()) return *e;
+  auto current = current_input(current_json);
   if (!current.ok()) return current.error();
   if (!current.value()) return invalid_field("current", "current incident is required");
   auto p = st::post_update(req, *current.value(), now);

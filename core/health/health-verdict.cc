@@ -122,4 +122,8 @@ Verdict judge(const Observations& obs, const VerdictOptions& options) {
   return v;
 }
 
+uint32_t verdict_http_status(const Verdict& verdict) {
+  return verdict.overall == Level::kUnhealthy ? 503 : 200;
+}
+
 }  // namespace r2w::health

@@ -63,5 +63,8 @@ struct Verdict {
 // check, analytics by its binding. Overall is the worst component, except that analytics alone
 // never makes it unhealthy.
 Verdict judge(const Observations& obs, const VerdictOptions& options);
+// The HTTP status GET /api/health answers with: 503 when unhealthy (a load balancer or uptime
+// check takes the instance out), 200 otherwise (degraded still serves).
+uint32_t verdict_http_status(const Verdict& verdict);
 
 }  // namespace r2w::health

@@ -38,9 +38,11 @@ struct ProbePlan {
   std::vector<ProbeStep> steps;
   // Deleted after the round whatever happened, outside the breaker, so nothing stays behind.
   std::vector<std::string> cleanup_keys;
-  // Probe objects older than this (left by a round that died half way) are swept.
+  // Probe objects older than this (left by a round that died half way) are swept, at most
+  // kCleanupListLimit listed per round.
   Duration stale_after;
 };
+inline constexpr uint32_t kCleanupListLimit = 100;
 
 // `nonce` makes keys unique between rounds that start in the same millisecond (1..64 letters,
 // digits, '-' or '_'). The round id is "<now_ms>-<nonce>".
@@ -132,6 +134,9 @@ struct TallyPeriods {
   TimePoint days_until;
 };
 std::optional<TallyPeriods> tally_periods(const std::vector<ProbeResult>& results);
+
+// The most keys one cleanup judges (an R2 listing page is at most 1,000).
+inline constexpr size_t kMaxCleanupKeys = 10'000;
 
 // Keys under the probe prefix that a round left behind and that are older than `older_than`
 // (their creation time is in the key); other keys are never chosen.

@@ -393,6 +393,11 @@ PublicState page_state(const std::vector<PublicComponent>& components,
   return worst;
 }
 
+Duration page_refresh(Duration cache_ttl) {
+  if (cache_ttl <= Duration(0)) return Duration(0);
+  return std::max(cache_ttl, kMinPageRefresh);
+}
+
 Result<Duration> cache_ttl(std::optional<std::string_view> text) {
   if (!text || text->empty()) return kDefaultCacheTtl;
   bool digits = text->size() <= 5 && text->find_first_not_of("0123456789") == std::string::npos;

@@ -228,5 +228,9 @@ PublicState page_state(const std::vector<PublicComponent>& components,
 inline constexpr Duration kDefaultCacheTtl = Duration(60'000);
 inline constexpr Duration kMaxCacheTtl = Duration(3'600'000);
 Result<Duration> cache_ttl(std::optional<std::string_view> text);
+// The HTML page reloads itself as often as its cache turns over, but no more often than every
+// kMinPageRefresh; a page that is not cached does not reload (zero).
+inline constexpr Duration kMinPageRefresh = Duration(30'000);
+Duration page_refresh(Duration cache_ttl);
 
 }  // namespace r2w::health::status

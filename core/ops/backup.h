@@ -24,6 +24,11 @@ namespace r2w::ops {
 inline constexpr std::string_view kBackupRoot = ".r2watch/backups/";
 inline constexpr std::string_view kManifestName = "manifest.json";
 inline constexpr uint32_t kManifestVersion = 1;
+// The most tables a backup holds, schema statements its manifest keeps, and keys one listing
+// (backups or archives) hands in.
+inline constexpr size_t kMaxBackupTables = 512;
+inline constexpr size_t kMaxBackupStatements = 2'048;
+inline constexpr size_t kMaxListedKeys = 100'000;
 
 struct BackupOptions {
   // Complete backups kept (BACKUP_KEEP) [7]; 1..365.

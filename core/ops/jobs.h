@@ -65,6 +65,9 @@ JobStatus judge_job(const JobSpec& job, const JobHistory& history, TimePoint kno
 // How long job heartbeats are kept [30 days].
 // The most scheduled jobs a status check reads.
 inline constexpr size_t kMaxJobs = 64;
+// GET /api/admin/jobs lists this many recent runs unless asked (`limit`, 1..kMaxRecentRuns).
+inline constexpr uint32_t kDefaultRecentRuns = 20;
+inline constexpr uint32_t kMaxRecentRuns = 500;
 
 inline constexpr Duration kJobRunRetention = std::chrono::hours(24 * 30);
 

@@ -1,5 +1,7 @@
 #include "core/reports/period.h"
 
+#include <algorithm>
+
 namespace r2w::reports {
 
 namespace {
@@ -145,6 +147,10 @@ Period previous_period(const Period& p) { return period_holding(p.type, add_days
 
 std::string report_object_key(const Period& p) {
   return ".r2watch/reports/" + std::string(report_type_name(p.type)) + "/" + p.label + ".json";
+}
+
+TimePoint report_as_of(const Period& p, TimePoint now) {
+  return std::min(p.end - Duration(1), now);
 }
 
 }  // namespace r2w::reports

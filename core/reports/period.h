@@ -30,6 +30,10 @@ struct Period {
   TimePoint end;    // 00:00 UTC of the day after `last` (exclusive)
 };
 
+// The moment a report of `p` made at `now` stands at (its budgets as they were then): the
+// period's last millisecond, or `now` for a period that has not ended yet.
+TimePoint report_as_of(const Period& p, TimePoint now);
+
 // 0 = Monday .. 6 = Sunday.
 uint32_t weekday(CivilDate d);
 

@@ -56,6 +56,9 @@ bool last_used_due(std::optional<TimePoint> last_used, TimePoint now);
 // at once). Isolates keep at most kTokenCacheMaxEntries rows (the oldest read goes first).
 inline constexpr Duration kTokenCacheTtl = std::chrono::seconds(60);
 inline constexpr size_t kTokenCacheMaxEntries = 10'000;
+// Isolates remember the keyed hash (analytics_user) of at most this many users, then forget
+// them all at once.
+inline constexpr size_t kAnalyticsUserCacheMaxEntries = 1'000;
 // Whether a row read at `fetched_at` may still be used at `now`: younger than kTokenCacheTtl,
 // and not read in the future (a clock that went back must not stretch the time).
 bool token_row_fresh(TimePoint fetched_at, TimePoint now);

@@ -115,6 +115,9 @@ inline constexpr uint32_t kRateConfirmPct = 80;
 inline bool rate_needs_confirm(uint64_t estimate, uint32_t limit) {
   return estimate * 100 >= static_cast<uint64_t>(limit) * kRateConfirmPct;
 }
+// Where Workers Rate Limiting bindings count instead (production), a refused request is told to
+// come back after the bindings' period (`simple.period` in wrangler.toml: 60 s).
+inline constexpr Duration kRateBindingRetryAfter = std::chrono::seconds(60);
 // Writes behind the answers (counters, audit rows, stored-object records, token last use): at
 // most this many statements go to D1 in one batch (one transaction); a batch that fails is kept
 // whole and sent again, first, with the next flush.

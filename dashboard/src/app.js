@@ -416,6 +416,8 @@ async function loadAlerts() {
       message: a.detail ?? a.message ?? '',
       since: new Date(a.fired_at_ms ?? a.started_at_ms ?? a.updated_at_ms).toISOString(),
       acknowledged: Boolean(a.acknowledged_at_ms),
+      // The alert's own page (alert-view.js), the link its notifications carry.
+      page: `/alerts/${encodeURIComponent(a.id)}`,
       ack: `/api/alerts/${encodeURIComponent(a.id)}/ack`,
       resolve: `/api/alerts/${encodeURIComponent(a.id)}/resolve`,
     })),
@@ -427,6 +429,7 @@ async function loadAlerts() {
       message: a.message,
       since: a.created_at,
       acknowledged: false,
+      page: null, // the health monitor's alerts have no page of their own
       ack: null,
       resolve: `/api/health/alerts/${encodeURIComponent(a.id)}/resolve`,
     })),
@@ -455,7 +458,7 @@ async function loadAlerts() {
         h(
           'li',
           { class: `alert severity-${a.severity}`, dataset: { alertId: a.id, source: a.source } },
-          h('div', {}, statusBadge(a.severity), h('strong', { text: ` ${a.title}` }), a.acknowledged ? h('span', { class: 'note', text: ' (acknowledged)' }) : null),
+          h('div', {}, statusBadge(a.severity), ' ', h('strong', {}, a.page ? h('a', { href: a.page, class: 'alert-link', text: a.title }) : a.title), a.acknowledged ? h('span', { class: 'note', text: ' (acknowledged)' }) : null),
           h('p', { text: a.message }),
           h('p', { class: 'note', text: `${a.source}, since ${fmt.time(Date.parse(a.since))}` }),
           h(

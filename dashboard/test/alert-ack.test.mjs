@@ -1,6 +1,6 @@
 // Acknowledging an alert in the page acknowledges it in the API: a rule fires from injected
 // faults (through the real alert engine), the page lists it, a click on Acknowledge, and the
-// API shows who acknowledged it.
+// API shows who acknowledged it. The listed alert is also a link to its own page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { call, runCron, sleep } from '../../worker-shim/test/helpers.mjs';
@@ -53,5 +53,28 @@ test('acknowledging an alert in the page acknowledges it in the API', async () =
     if (!acked?.acknowledged_at_ms) await sleep(100);
   }
   assert.ok(acked.acknowledged_at_ms, JSON.stringify(acked));
+  await context.close();
+});
+
+test("an active alert on the main page links to the alert's page", async () => {
+  // The rule of the test above is still firing (acknowledged, not resolved).
+  const firing = await firingAlert('errs');
+  assert.ok(firing, 'the rule still fires');
+
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${worker.url}/`);
+  await refreshed(page);
+  const item = page.locator(`#alerts li[data-alert-id="${firing.id}"]`);
+  assert.equal(await item.count(), 1);
+  const link = item.locator('a.alert-link');
+  assert.equal(await link.getAttribute('href'), `/alerts/${encodeURIComponent(firing.id)}`);
+  assert.equal(await link.innerText(), 'R2PutErrors');
+  await Promise.all([page.waitForURL(`${worker.url}/alerts/${encodeURIComponent(firing.id)}`), link.click()]);
+  await refreshed(page);
+  const facts = page.locator('#alert .alert-facts');
+  assert.equal(await facts.getAttribute('data-alert-id'), firing.id);
+  assert.equal(await facts.getAttribute('data-alert-state'), 'firing');
+  assert.match(await page.locator('#alert').innerText(), /R2PutErrors/);
+  assert.deepEqual(errors.list, []);
   await context.close();
 });

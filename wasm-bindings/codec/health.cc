@@ -11,8 +11,6 @@ namespace r2w::codec {
 
 namespace {
 
-using health::add_problem;
-using health::has_problem;
 using health::MonitorConfig;
 namespace f = health::config_field;
 
@@ -40,75 +38,39 @@ constexpr ConfigNames kVersion1Names = {
     "slowResponseThreshold", "enabled",      "testOperations",   "alertOnFailure",
     "alertOnRecovery",       "retentionDays"};
 
-std::optional<int64_t> whole_number(const Json& v) {
-  if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_unsigned()) {
-    uint64_t u = v.get<uint64_t>();
-    return u > static_cast<uint64_t>(INT64_MAX) ? std::nullopt
-                                                : std::optional<int64_t>(static_cast<int64_t>(u));
-  }
-  if (v.is_number_float()) {
-    double d = v.get<double>();
-    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9e15) {
-      return static_cast<int64_t>(d);
-    }
-  }
-  return std::nullopt;
+void read_ms(FieldReader& r, std::string_view name, Duration& out) {
+  int64_t ms = out.count();
+  r.read_whole(name, ms, "a whole number of milliseconds");
+  out = Duration(ms);
 }
 
-// Each reader reports a problem under the name it was read by, at most one per field.
-using Problems = std::vector<FieldProblem>;
-
-void read_ms(const Json& in, std::string_view name, Duration& out, Problems& p) {
-  auto it = in.find(std::string(name));
-  if (it == in.end()) return;
-  auto n = whole_number(*it);
-  if (!n) {
-    add_problem(p, name, "must be a whole number of milliseconds");
+void read_count(FieldReader& r, std::string_view name, uint32_t& out) {
+  int64_t n = out;
+  r.read_whole(name, n);
+  if (n < 0 || n > UINT32_MAX) {
+    r.fail(name, "must be a whole number");
     return;
   }
-  out = Duration(*n);
+  out = static_cast<uint32_t>(n);
 }
 
-void read_count(const Json& in, std::string_view name, uint32_t& out, Problems& p) {
-  auto it = in.find(std::string(name));
-  if (it == in.end()) return;
-  auto n = whole_number(*it);
-  if (!n || *n < 0 || *n > UINT32_MAX) {
-    add_problem(p, name, "must be a whole number");
-    return;
-  }
-  out = static_cast<uint32_t>(*n);
-}
-
-void read_flag(const Json& in, std::string_view name, bool& out, Problems& p) {
-  auto it = in.find(std::string(name));
-  if (it == in.end()) return;
-  if (!it->is_boolean()) {
-    add_problem(p, name, "must be true or false");
-    return;
-  }
-  out = it->get<bool>();
-}
-
-void read_operations(const Json& in, std::string_view name, std::vector<Operation>& out,
-                     Problems& p) {
-  auto it = in.find(std::string(name));
-  if (it == in.end()) return;
-  if (!it->is_array()) {
-    add_problem(p, name, "must be an array of operation names (get, put, delete, list, head)");
+void read_operations(FieldReader& r, std::string_view name, std::vector<Operation>& out) {
+  const Json* list = r.read_json(name);
+  if (!list) return;
+  if (!list->is_array()) {
+    r.fail(name, "must be an array of operation names (get, put, delete, list, head)");
     return;
   }
   std::array<bool, kAllOperations.size()> chosen{};
-  for (const Json& item : *it) {
+  for (const Json& item : *list) {
     std::optional<Operation> op =
         item.is_string() ? parse_operation(item.get<std::string>()) : std::nullopt;
     if (!op) {
-      add_problem(p, name, "may only hold get, put, delete, list and head");
+      r.fail(name, "may only hold get, put, delete, list and head");
       return;
     }
     if (chosen[static_cast<size_t>(*op)]) {
-      add_problem(p, name, "names " + std::string(operation_name(*op)) + " twice");
+      r.fail(name, "names " + std::string(operation_name(*op)) + " twice");
       return;
     }
     chosen[static_cast<size_t>(*op)] = true;
@@ -119,40 +81,44 @@ void read_operations(const Json& in, std::string_view name, std::vector<Operatio
   }
 }
 
-void read_fields(const Json& in, const ConfigNames& n, MonitorConfig& c, Problems& p) {
-  read_ms(in, n.check_interval, c.check_interval, p);
-  read_ms(in, n.timeout, c.timeout, p);
-  read_count(in, n.failure_threshold, c.failure_threshold, p);
-  read_ms(in, n.recovery_timeout, c.recovery_timeout, p);
-  read_ms(in, n.slow_response_threshold, c.slow_response_threshold, p);
-  read_flag(in, n.enabled, c.enabled, p);
-  read_operations(in, n.test_operations, c.test_operations, p);
-  read_flag(in, n.alert_on_failure, c.alert_on_failure, p);
-  read_flag(in, n.alert_on_recovery, c.alert_on_recovery, p);
-  read_count(in, n.retention_days, c.retention_days, p);
-}
-
 enum class Form : uint8_t { kApi, kStoredVersion1, kStoredVersion2 };
 
-// Reads the flat config object in one form; every bad field becomes a problem.
+// Reads the flat config object in one form with a FieldReader that names every bad field;
+// the core adds its range checks and makes one Error of them all.
 Result<MonitorConfig> read_config(const Json& in, const MonitorConfig& base, Form form) {
-  const ConfigNames& names = form == Form::kStoredVersion1 ? kVersion1Names : kNames;
-  const std::array<std::string_view, 10> known = names.all();
-  const std::array<std::string_view, 10> old = kVersion1Names.all();
+  const ConfigNames& n = form == Form::kStoredVersion1 ? kVersion1Names : kNames;
   MonitorConfig c = base;
-  Problems p;
-  for (const auto& item : in.items()) {
-    const std::string& key = item.key();
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    if (form == Form::kStoredVersion2 && key == "version") continue;
-    auto renamed = std::find(old.begin(), old.end(), key);
-    if (form == Form::kApi && renamed != old.end()) {
-      add_problem(p, key, "was renamed to " + std::string(known[renamed - old.begin()]));
-    } else {
-      add_problem(p, key, "is not a known field");
+  FieldReader r(in, "", {.problems = FieldProblems::kEvery});
+  read_ms(r, n.check_interval, c.check_interval);
+  read_ms(r, n.timeout, c.timeout);
+  read_count(r, n.failure_threshold, c.failure_threshold);
+  read_ms(r, n.recovery_timeout, c.recovery_timeout);
+  read_ms(r, n.slow_response_threshold, c.slow_response_threshold);
+  r.read_bool(n.enabled, c.enabled);
+  read_operations(r, n.test_operations, c.test_operations);
+  r.read_bool(n.alert_on_failure, c.alert_on_failure);
+  r.read_bool(n.alert_on_recovery, c.alert_on_recovery);
+  read_count(r, n.retention_days, c.retention_days);
+  if (form == Form::kStoredVersion2) {
+    int64_t version = kMonitorConfigVersion;
+    r.read_whole("version", version);
+    if (version != kMonitorConfigVersion) {
+      r.fail("version", "must be 1 (absent) or " + std::to_string(kMonitorConfigVersion));
     }
   }
-  read_fields(in, names, c, p);
+  if (form == Form::kApi) {
+    // The names of schema version 1, sent to the API, are refused naming the new one.
+    const std::array<std::string_view, 10> known = kNames.all();
+    const std::array<std::string_view, 10> old = kVersion1Names.all();
+    for (const auto& item : in.items()) {
+      auto renamed = std::find(old.begin(), old.end(), item.key());
+      size_t i = renamed - old.begin();
+      if (renamed != old.end() && old[i] != known[i] && r.has(item.key())) {
+        r.fail(item.key(), "was renamed to " + std::string(known[i]));
+      }
+    }
+  }
+  std::vector<FieldProblem> p = r.finish_problems();
   health::check_config(c, p);
   if (p.empty()) return c;
   return health::config_error(std::move(p));
@@ -185,24 +151,22 @@ Result<MonitorConfig> config_from_json(const Json& in, const MonitorConfig& base
   if (!in.is_object()) return invalid_field("", "the health check config must be a JSON object");
   if (in.contains("config")) {
     // What GET /api/health/config answers, sent back: {"config": {...}, "monitoring"}.
-    for (const auto& item : in.items()) {
-      if (item.key() != "config" && item.key() != "monitoring") {
-        return invalid_field(item.key(), item.key() + " is not a known field");
-      }
-    }
-    auto c = config_from_json(in["config"], base);
+    FieldReader r(in);
+    const Json* config = r.read_json("config");
+    std::optional<std::string> monitoring;
+    r.read_optional_string("monitoring", monitoring);
+    if (auto e = r.finish()) return *e;
+    auto c = config_from_json(*config, base);
     if (!c.ok()) {
       Error e = c.error();
       e.field = "config." + e.field;
       for (FieldProblem& problem : e.problems) problem.field = "config." + problem.field;
       return e;
     }
-    if (in.contains("monitoring")) {
-      const char* want = c.value().enabled ? "running" : "stopped";
-      if (in["monitoring"] != want) {
-        return invalid_field("monitoring",
-                             std::string("monitoring must agree with enabled (") + want + ")");
-      }
+    const char* want = c.value().enabled ? "running" : "stopped";
+    if (monitoring && *monitoring != want) {
+      return invalid_field("monitoring",
+                           std::string("monitoring must agree with enabled (") + want + ")");
     }
     return c;
   }
@@ -211,13 +175,8 @@ Result<MonitorConfig> config_from_json(const Json& in, const MonitorConfig& base
 
 Result<MonitorConfig> stored_config_from_json(const Json& in) {
   if (!in.is_object()) return invalid_field("", "the health check config must be a JSON object");
-  auto version = in.find("version");
-  if (version == in.end()) return read_config(in, MonitorConfig{}, Form::kStoredVersion1);
-  if (*version != kMonitorConfigVersion) {
-    return invalid_field("version",
-                         "version must be 1 (absent) or " + std::to_string(kMonitorConfigVersion));
-  }
-  return read_config(in, MonitorConfig{}, Form::kStoredVersion2);
+  return read_config(in, MonitorConfig{},
+                     in.contains("version") ? Form::kStoredVersion2 : Form::kStoredVersion1);
 }
 
 Json plan_to_json(const health::ProbePlan& plan) {
@@ -240,7 +199,8 @@ Json plan_to_json(const health::ProbePlan& plan) {
           {"cleanup",
            {{"keys", plan.cleanup_keys},
             {"prefix", health::kProbePrefix},
-            {"stale_after_ms", plan.stale_after.count()}}}};
+            {"stale_after_ms", plan.stale_after.count()},
+            {"list_limit", health::kCleanupListLimit}}}};
 }
 
 Json result_to_json(const health::ProbeResult& r) {
@@ -278,8 +238,7 @@ Json tally_to_json(const health::TallyPeriods& t) {
 Result<health::RoundSummary> summary_from_json(const Json& j) {
   health::RoundSummary s;
   FieldReader r(j);
-  Duration at(0);
-  r.read_duration("at_ms", at, Duration(0), Duration(INT64_C(1) << 50));
+  r.read_time("at_ms", s.at);
   r.read_uint("probes", s.probes, 0, 1000);
   r.read_uint("attempted", s.attempted, 0, 1000);
   r.read_uint("failed", s.failed, 0, 1000);
@@ -287,32 +246,25 @@ Result<health::RoundSummary> summary_from_json(const Json& j) {
   r.read_uint("refused", s.refused, 0, 1000);
   std::string state = "closed";
   r.read_string("breaker_state", state);
-  r.read_duration("max_response_time_ms", s.max_response_time, Duration(0),
-                  Duration(INT64_C(1) << 50));
-  bool has_rate = r.has("error_rate_pct");
-  bool has_failing = r.has("failing_operations");
-  bool has_slow = r.has("slow_operations");
+  r.read_duration("max_response_time_ms", s.max_response_time, Duration(0), Duration(kMaxEpochMs));
+  const Json* rate = r.read_json("error_rate_pct");
+  auto read_ops = [&](std::string_view name, std::vector<Operation>& out) {
+    const Json* list = r.read_json(name);
+    if (!list) return;
+    if (!list->is_array()) return r.fail(name, "must be an array");
+    for (const Json& item : *list) {
+      auto op = item.is_string() ? parse_operation(item.get<std::string>()) : std::nullopt;
+      if (!op) return r.fail(name, "holds an unknown operation");
+      out.push_back(*op);
+    }
+  };
+  read_ops("failing_operations", s.failing);
+  read_ops("slow_operations", s.slow_operations);
   if (auto e = r.finish()) return *e;
-  s.at = TimePoint(at);
   auto parsed_state = breaker::parse_state(state);
   if (!parsed_state) return invalid_field("breaker_state", "breaker_state is not a state name");
   s.breaker_state = *parsed_state;
-  if (has_rate && j["error_rate_pct"].is_number()) {
-    s.error_rate_pct = j["error_rate_pct"].get<double>();
-  }
-  auto read_ops = [&](bool has, const char* name,
-                      std::vector<Operation>& out) -> std::optional<Error> {
-    if (!has) return std::nullopt;
-    if (!j[name].is_array()) return invalid_field(name, std::string(name) + " must be an array");
-    for (const Json& item : j[name]) {
-      auto op = item.is_string() ? parse_operation(item.get<std::string>()) : std::nullopt;
-      if (!op) return invalid_field(name, std::string(name) + " holds an unknown operation");
-      out.push_back(*op);
-    }
-    return std::nullopt;
-  };
-  if (auto e = read_ops(has_failing, "failing_operations", s.failing)) return *e;
-  if (auto e = read_ops(has_slow, "slow_operations", s.slow_operations)) return *e;
+  if (rate && rate->is_number()) s.error_rate_pct = rate->get<double>();
   return s;
 }
 
@@ -349,53 +301,49 @@ Result<health::MonitorState> monitor_state_from_json(const Json& j) {
   health::MonitorState s;
   if (j.is_null() || (j.is_object() && j.empty())) return s;
   if (!j.is_object()) return invalid_field("state", "state must be an object");
+  // Any field that does not read is named, whatever its problem.
   auto bad = [](std::string field) {
     return Error{.code = "invalid_field",
                  .message = "health monitor state field " + field + " is missing or malformed",
                  .field = "state." + field};
   };
-  if (!j.contains("schema_version") || j["schema_version"] != kStateSchemaVersion) {
-    return bad("schema_version");
-  }
-  auto read_time = [&](const char* name, std::optional<TimePoint>& out) -> bool {
-    if (!j.contains(name) || j[name].is_null()) return true;
-    if (!j[name].is_number_integer()) return false;
-    out = from_epoch_ms(j[name].get<int64_t>());
-    return true;
-  };
-  if (!read_time("last_round_at_ms", s.last_round_at)) return bad("last_round_at_ms");
-  if (!read_time("last_scheduled_round_at_ms", s.last_scheduled_round_at)) {
-    return bad("last_scheduled_round_at_ms");
-  }
-  if (j.contains("rounds")) {
-    if (!j["rounds"].is_number_unsigned()) return bad("rounds");
-    s.rounds = j["rounds"].get<uint64_t>();
-  }
-  if (j.contains("conditions")) {
-    const Json& cs = j["conditions"];
-    if (!cs.is_object()) return bad("conditions");
+  FieldReader r(j);
+  int64_t version = 0;
+  r.read_whole("schema_version", version);
+  if (!r.ok() || version != kStateSchemaVersion) return bad("schema_version");
+  int64_t rounds = 0;
+  r.read_whole("rounds", rounds);
+  if (!r.ok() || rounds < 0) return bad("rounds");
+  s.rounds = static_cast<uint64_t>(rounds);
+  r.read_time("last_round_at_ms", s.last_round_at);
+  if (!r.ok()) return bad("last_round_at_ms");
+  r.read_time("last_scheduled_round_at_ms", s.last_scheduled_round_at);
+  if (!r.ok()) return bad("last_scheduled_round_at_ms");
+  if (const Json* cs = r.read_json("conditions")) {
+    if (!cs->is_object()) return bad("conditions");
+    FieldReader names(*cs);
     for (size_t i = 0; i < health::kConditionCount; ++i) {
       std::string name(health::event_type_name(health::kConditionTypes[i]));
-      if (!cs.contains(name)) continue;
-      const Json& c = cs[name];
+      const Json* c = names.read_json(name);
+      if (!c) continue;
       health::ConditionState& out = s.conditions[i];
-      FieldReader r(c, "conditions." + name);
-      r.read_bool("active", out.active);
-      r.read_uint("rounds_holding", out.rounds_holding, 0, UINT32_MAX);
-      r.read_uint("rounds_not_holding", out.rounds_not_holding, 0, UINT32_MAX);
-      bool has_since = r.has("since_ms");
-      if (auto e = r.finish()) return bad("conditions." + name);
-      if (has_since && !c["since_ms"].is_null()) {
-        if (!c["since_ms"].is_number_integer()) return bad("conditions." + name + ".since_ms");
-        out.since = from_epoch_ms(c["since_ms"].get<int64_t>());
+      FieldReader cr(*c, "conditions." + name);
+      cr.read_bool("active", out.active);
+      cr.read_uint("rounds_holding", out.rounds_holding, 0, UINT32_MAX);
+      cr.read_uint("rounds_not_holding", out.rounds_not_holding, 0, UINT32_MAX);
+      cr.read_time("since_ms", out.since);
+      if (auto e = cr.finish()) {
+        std::string since = "conditions." + name + ".since_ms";
+        return bad(e->field == since ? since : "conditions." + name);
       }
     }
   }
-  if (j.contains("last_round") && !j["last_round"].is_null()) {
-    auto round = summary_from_json(j["last_round"]);
+  if (const Json* last = r.read_json("last_round"); last && !last->is_null()) {
+    auto round = summary_from_json(*last);
     if (!round.ok()) return bad("last_round");
     s.last_round = round.value();
   }
+  if (auto e = r.finish()) return bad(e->field);
   return s;
 }
 
@@ -407,8 +355,10 @@ Json verdict_to_json(const health::Verdict& v) {
                           {"reason", c.reason.empty() ? Json(nullptr) : Json(c.reason)}};
     if (!c.reason.empty()) reasons.push_back(c.name + ": " + c.reason);
   }
-  return {
-      {"status", health::level_name(v.overall)}, {"components", components}, {"reasons", reasons}};
+  return {{"status", health::level_name(v.overall)},
+          {"http_status", health::verdict_http_status(v)},
+          {"components", components},
+          {"reasons", reasons}};
 }
 
 }  // namespace r2w::codec

@@ -1564,25 +1564,166 @@ Result<Json> parse_json_object(std::string_view text) {
   return parsed;
 }
 
-FieldReader::FieldReader(const Json& object, std::string prefix)
-    : object_(object), prefix_(std::move(prefix)) {}
+FieldReader::FieldReader(const Json& object, std::string prefix, FieldReaderOptions options)
+    : object_(object), prefix_(std::move(prefix)), options_(options) {}
 
 std::string FieldReader::qualified(std::string_view name) const {
   return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);
 }
 
 void FieldReader::fail(std::string_view name, std::string message) {
-  if (!error_) error_ = invalid_field(qualified(name), qualified(name) + " " + message);
+  std::string field = qualified(name);
+  if (options_.problems == FieldProblems::kEvery) {
+    for (const FieldProblem& p : problems_) {
+      if (p.field == field) return;  // one problem per field is enough
+    }
+    problems_.push_back({field, field + " " + message});
+    return;
+  }
+  if (!error_) {
+    error_ =
+        Error{.code = std::string(options_.code), .message = field + " " + message, .field = field};
+  }
 }
 
 const Json* FieldReader::find(std::string_view name) {
   seen_.emplace(name);
   if (error_ || !object_.is_object()) return nullptr;
   auto it = object_.find(std::string(name));
-  return it == object_.end() ? nullptr : &*it;
+  if (it == object_.end()) return nullptr;
+  if (options_.nulls == FieldNulls::kAbsent && it->is_null()) return nullptr;
+  return &*it;
+}
+
+const Json* FieldReader::read_json(std::string_view name) { return find(name); }
+
+namespace {
+
+// An integer, or a float without fraction below 2^53, as int64.
+std::optional<int64_t> whole_value(const Json& v) {
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9e15) {
+      return static_cast<int64_t>(d);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void FieldReader::read_whole(std::string_view name, int64_t& out, std::string_view what) {
+  const Json* v = find(name);
+  if (!v) return;
+  auto n = whole_value(*v);
+  if (!n) {
+    fail(name, "must be " + std::string(what));
+    return;
+  }
+  out = *n;
+}
+
+void FieldReader::read_int(std::string_view name, int64_t& out, int64_t min, int64_t max) {
+  const Json* v = find(name);
+  if (!v) return;
+  auto n = whole_value(*v);
+  if (!n || *n < min || *n > max) {
+    fail(name, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    return;
+  }
+  out = *n;
+}
+
+void FieldReader::read_query_int(std::string_view name, int64_t& out, int64_t min, int64_t max) {
+  const Json* v = find(name);
+  if (!v) return;
+  std::string_view text = v->is_string() ? std::string_view(v->string_ref()) : std::string_view();
+  bool digits = !text.empty() && text.size() <= 16 &&
+                text.find_first_not_of("0123456789") == std::string_view::npos;
+  int64_t n = 0;
+  for (char ch : digits ? text : std::string_view()) n = n * 10 + (ch - '0');
+  if (!digits || n < min || n > max) {
+    fail(name, "must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    return;
+  }
+  out = n;
+}
+
+void FieldReader::read_time(std::string_view name, TimePoint& out) {
+  std::optional<TimePoint> t;
+  const Json* v = find(name);
+  if (!v) return;
+  if (v->is_null()) {
+    fail(name, "must be a time in epoch milliseconds");
+    return;
+  }
+  read_time(name, t);
+  if (t) out = *t;
+}
+
+void FieldReader::read_time(std::string_view name, std::optional<TimePoint>& out) {
+  const Json* v = find(name);
+  if (!v) return;
+  if (v->is_null()) {
+    out.reset();
+    return;
+  }
+  auto ms = whole_value(*v);
+  if (!ms || *ms < -kMaxEpochMs || *ms > kMaxEpochMs) {
+    fail(name, "must be a time in epoch milliseconds");
+    return;
+  }
+  out = from_epoch_ms(*ms);
+}
+
+void FieldReader::read_optional_string(std::string_view name, std::optional<std::string>& out,
+                                       size_t max_bytes) {
+  const Json* v = find(name);
+  if (!v) return;
+  if (v->is_null()) {
+    out.reset();
+    return;
+  }
+  if (!v->is_string() || v->string_ref().size() > max_bytes) {
+    fail(name, max_bytes == SIZE_MAX
+                   ? std::string("must be a string")
+                   : "must be a string of at most " + std::to_string(max_bytes) + " bytes");
+    return;
+  }
+  out = v->get<std::string>();
+}
+
+void FieldReader::read_strings(std::string_view name, std::vector<std::string>& out,
+                               size_t max_items) {
+  const Json* v = find(name);
+  if (!v) return;
+  if (!v->is_array() || v->size() > max_items) {
+    fail(name, "must be a list of at most " + std::to_string(max_items) + " strings");
+    return;
+  }
+  std::vector<std::string> items;
+  items.reserve(v->size());
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (!(*v)[i].is_string()) {
+      fail(name, "must hold only strings");
+      return;
+    }
+    items.push_back((*v)[i].get<std::string>());
+  }
+  out = std::move(items);
 }
 
 bool FieldReader::has(std::string_view name) { return find(name) != nullptr; }
+
+void FieldReader::require(std::string_view name) {
+  if (!find(name) && object_.is_object()) fail(name, "is required");
+}
 
 void FieldReader::read_uint(std::string_view name, uint32_t& out, uint64_t min, uint64_t max) {
   const Json* v = find(name);
@@ -1664,15 +1805,47 @@ void FieldReader::read_bool(std::string_view name, bool& out) {
 
 std::optional<Error> FieldReader::finish() {
   if (error_) return error_;
+  std::string code(options_.code);
   if (!object_.is_object()) {
-    return invalid_field(prefix_, (prefix_.empty() ? "input" : prefix_) + " must be an object");
+    return Error{.code = code,
+                 .message = (prefix_.empty() ? "input" : prefix_) + " must be an object",
+                 .field = prefix_};
   }
   for (const auto& item : object_.items()) {
-    if (!seen_.contains(item.key())) {
-      return invalid_field(qualified(item.key()), qualified(item.key()) + " is not a known field");
+    if (options_.unknowns == FieldUnknowns::kRefused && !seen_.contains(item.key())) {
+      return Error{.code = code,
+                   .message = qualified(item.key()) + " is not a known field",
+                   .field = qualified(item.key())};
     }
   }
+  if (!problems_.empty()) {
+    return Error{.code = code,
+                 .message = problems_[0].message,
+                 .field = problems_[0].field,
+                 .problems = problems_};
+  }
   return std::nullopt;
+}
+
+std::vector<FieldProblem> FieldReader::finish_problems() {
+  std::vector<FieldProblem> out;
+  if (!object_.is_object()) {
+    std::string what = prefix_.empty() ? "input" : prefix_;
+    out.push_back({prefix_, what + " must be an object"});
+  } else {
+    for (const auto& item : object_.items()) {
+      std::string field = qualified(item.key());
+      if (!seen_.contains(item.key())) out.push_back({field, field + " is not a known field"});
+    }
+  }
+  if (error_) out.push_back({error_->field, error_->message});
+  for (FieldProblem& p : problems_) {
+    bool named = false;
+    for (const FieldProblem& q : out) named = named || q.field == p.field;
+    if (!named) out.push_back(std::move(p));
+  }
+  problems_.clear();
+  return out;
 }
 
 }  // namespace r2w

@@ -432,30 +432,79 @@ uint32_t json_nesting_depth(std::string_view text, uint32_t limit = kMaxJsonDept
 Result<Json> parse_json(std::string_view text);
 Result<Json> parse_json_object(std::string_view text);
 
-// Reads optional, typed fields out of one JSON object. A field that is absent leaves the
-// target untouched (so a partial update merges over current values); a field of the wrong
-// type or outside its range records an "invalid_field" Error naming it (with `prefix`), and
-// later reads are skipped. `finish()` also refuses fields that no read asked for, so a typo
-// in a config is an error rather than a silently ignored setting.
+// How a FieldReader treats its problems: stop at the first (later reads are skipped), or
+// record one per field and go on (a config whose every bad field is named at once).
+enum class FieldProblems : uint8_t { kFirst, kEvery };
+// How a FieldReader reads a null member: as a value of the wrong type, or as if absent (D1
+// rows, whose empty columns are null).
+enum class FieldNulls : uint8_t { kTyped, kAbsent };
+
+// Whether a FieldReader's finish() refuses fields no read asked for, or ignores them (rows
+// that another command answered, or D1 rows, passed on as they are).
+enum class FieldUnknowns : uint8_t { kRefused, kIgnored };
+
+// The latest time (epoch ms) a FieldReader reads: 2^50 ms, some 35,000 years.
+inline constexpr int64_t kMaxEpochMs = INT64_C(1) << 50;
+
+struct FieldReaderOptions {
+  // The code of the Errors recorded ("invalid_query" for query-string parameters).
+  std::string_view code = "invalid_field";
+  FieldProblems problems = FieldProblems::kFirst;
+  FieldNulls nulls = FieldNulls::kTyped;
+  FieldUnknowns unknowns = FieldUnknowns::kRefused;
+};
+
+// The one way the bindings read a JSON object: optional, typed fields. A field that is absent
+// leaves the target untouched (so a partial update merges over current values); a field of
+// the wrong type or outside its range records an "invalid_field" Error naming it (with
+// `prefix`), and later reads are skipped. `finish()` also refuses fields that no read asked
+// for, so a typo in a config is an error rather than a silently ignored setting. Types are
+// checked here; ranges that are policy are the core's (read those with read_whole and let
+// the core validate).
 class FieldReader {
  public:
-  explicit FieldReader(const Json& object, std::string prefix = "");
+  explicit FieldReader(const Json& object, std::string prefix = "",
+                       FieldReaderOptions options = {});
 
   // A non-negative integer in [min, max]; fractions, negatives and strings are refused.
   void read_uint(std::string_view name, uint32_t& out, uint64_t min, uint64_t max);
+  // A whole number (an integer, or a float without fraction below 2^53) of any sign, range
+  // unchecked: "must be <what>" otherwise.
+  void read_whole(std::string_view name, int64_t& out, std::string_view what = "a whole number");
+  // A whole number in [min, max].
+  void read_int(std::string_view name, int64_t& out, int64_t min, int64_t max);
+  // A whole number written as query-string text (digits only) in [min, max].
+  void read_query_int(std::string_view name, int64_t& out, int64_t min, int64_t max);
+  // A time as whole epoch milliseconds, at most kMaxEpochMs from 1970; the optional form
+  // reads null as no time.
+  void read_time(std::string_view name, TimePoint& out);
+  void read_time(std::string_view name, std::optional<TimePoint>& out);
   // Milliseconds as a non-negative integer in [min, max].
   void read_duration(std::string_view name, Duration& out, Duration min, Duration max);
   // A finite number in [min, max]; `min_exclusive` makes the lower bound open.
   void read_number(std::string_view name, double& out, double min, double max, bool min_exclusive);
   void read_string(std::string_view name, std::string& out);
+  // A string or null (null: no value) of at most `max_bytes`.
+  void read_optional_string(std::string_view name, std::optional<std::string>& out,
+                            size_t max_bytes = SIZE_MAX);
+  // An array of at most `max_items` strings.
+  void read_strings(std::string_view name, std::vector<std::string>& out, size_t max_items);
   void read_bool(std::string_view name, bool& out);
+  // The member, marked as known, for a nested codec to read (nullptr when absent, or after
+  // an error with FieldProblems::kFirst).
+  const Json* read_json(std::string_view name);
   // Marks a field as known without reading it (it is handled by the caller).
   bool has(std::string_view name);
+  // Records "<name> is required" when the field is absent (call before reading it).
+  void require(std::string_view name);
 
   void fail(std::string_view name, std::string message);
-  bool ok() const { return !error_.has_value(); }
+  bool ok() const { return !error_.has_value() && problems_.empty(); }
   // The first error, or an error for an unknown field, or nothing.
   std::optional<Error> finish();
+  // FieldProblems::kEvery: every problem, one per field, unknown fields first (for the core
+  // to add its range checks to before it makes one Error of them).
+  std::vector<FieldProblem> finish_problems();
 
  private:
   const Json* find(std::string_view name);
@@ -463,8 +512,10 @@ class FieldReader {
 
   const Json& object_;
   std::string prefix_;
+  FieldReaderOptions options_;
   std::set<std::string, std::less<>> seen_;
   std::optional<Error> error_;
+  std::vector<FieldProblem> problems_;
 };
 
 }  // namespace r2w

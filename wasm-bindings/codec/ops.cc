@@ -10,69 +10,61 @@ Json ms_or_null(const std::optional<TimePoint>& t) {
   return t ? Json(t->time_since_epoch().count()) : Json(nullptr);
 }
 
-Result<std::optional<TimePoint>> time_member(const Json& o, const char* name,
-                                             const std::string& at) {
-  auto it = o.find(name);
-  if (it == o.end() || it->is_null()) return std::optional<TimePoint>();
-  if (!it->is_number_integer() || it->get<int64_t>() < 0) {
-    return invalid_field(at + "." + name, at + "." + name + " must be a time in ms or null");
-  }
-  return std::optional<TimePoint>(from_epoch_ms(it->get<int64_t>()));
-}
-
 }  // namespace
 
 Result<ParsedJobs> jobs_from_json(const Json& in, TimePoint now) {
   if (!in.is_object()) return invalid_field("jobs", "jobs must be an object");
   ParsedJobs p{.known_since = now};
-  auto schedule = in.find("schedule");
-  if (schedule == in.end() || !schedule->is_array() || schedule->size() > ops::kMaxJobs) {
-    return invalid_field("schedule", "schedule must be a list of at most 64 jobs");
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  r.require("schedule");
+  const Json* schedule = r.read_json("schedule");
+  const Json* history = r.read_json("history");
+  std::optional<TimePoint> known;
+  r.read_time("known_since_ms", known);
+  if (auto e = r.finish()) return *e;
+  if (!schedule->is_array() || schedule->size() > ops::kMaxJobs) {
+    return invalid_field("schedule", "schedule must be a list of at most " +
+                                         std::to_string(ops::kMaxJobs) + " jobs");
   }
   for (size_t i = 0; i < schedule->size(); ++i) {
-    const Json& j = (*schedule)[i];
-    std::string at = "schedule[" + std::to_string(i) + "]";
-    if (!j.is_object() || !j.contains("name") || !j["name"].is_string() || !j.contains("cron") ||
-        !j["cron"].is_string()) {
-      return invalid_field(at, at + " must have a name and a cron");
-    }
-    auto cron = ops::parse_cron(j["cron"].get<std::string>(), at + ".cron");
+    FieldReader j((*schedule)[i], "schedule[" + std::to_string(i) + "]");
+    std::string name, cron_text;
+    j.require("name");
+    j.require("cron");
+    j.read_string("name", name);
+    j.read_string("cron", cron_text);
+    if (auto e = j.finish()) return *e;
+    auto cron = ops::parse_cron(cron_text, "schedule[" + std::to_string(i) + "].cron");
     if (!cron.ok()) return cron.error();
-    p.specs.push_back({.name = j["name"].get<std::string>(), .cron = cron.value()});
+    p.specs.push_back({.name = std::move(name), .cron = cron.value()});
   }
-  if (auto history = in.find("history"); history != in.end() && !history->is_null()) {
+  if (history) {
     if (!history->is_array()) return invalid_field("history", "history must be a list");
     for (size_t i = 0; i < history->size(); ++i) {
-      const Json& h = (*history)[i];
       std::string at = "history[" + std::to_string(i) + "]";
-      if (!h.is_object() || !h.contains("job") || !h["job"].is_string()) {
-        return invalid_field(at + ".job", at + ".job must be a job name");
-      }
+      FieldReader h((*history)[i], at, {.nulls = FieldNulls::kAbsent});
       ops::JobHistory out;
-      for (auto [name, target] : {std::pair{"last_started_ms", &out.last_started},
-                                  std::pair{"last_ended_ms", &out.last_ended},
-                                  std::pair{"last_success_ms", &out.last_success},
-                                  std::pair{"known_since_ms", &out.known_since}}) {
-        auto t = time_member(h, name, at);
-        if (!t.ok()) return t.error();
-        *target = t.value();
-      }
-      if (h.contains("last_outcome") && !h["last_outcome"].is_null()) {
-        auto o = h["last_outcome"].is_string()
-                     ? ops::parse_run_outcome(h["last_outcome"].get<std::string>())
-                     : std::nullopt;
-        if (!o) {
+      std::string job;
+      std::optional<std::string> outcome;
+      h.require("job");
+      h.read_string("job", job);
+      h.read_time("last_started_ms", out.last_started);
+      h.read_time("last_ended_ms", out.last_ended);
+      h.read_time("last_success_ms", out.last_success);
+      h.read_time("known_since_ms", out.known_since);
+      h.read_optional_string("last_outcome", outcome);
+      if (auto e = h.finish()) return *e;
+      if (outcome) {
+        out.last_outcome = ops::parse_run_outcome(*outcome);
+        if (!out.last_outcome) {
           return invalid_field(at + ".last_outcome",
                                at + ".last_outcome must be running, ok or error");
         }
-        out.last_outcome = o;
       }
-      p.history[h["job"].get<std::string>()] = out;
+      p.history[job] = out;
     }
   }
-  auto known = time_member(in, "known_since_ms", "jobs");
-  if (!known.ok()) return known.error();
-  if (known.value()) p.known_since = *known.value();
+  if (known) p.known_since = *known;
   return p;
 }
 

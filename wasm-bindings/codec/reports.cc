@@ -1,5 +1,6 @@
 #include "wasm-bindings/codec/reports.h"
 
+#include <cmath>
 #include <set>
 
 #include "core/common/civil-date.h"
@@ -22,20 +23,19 @@ constexpr size_t kMaxRows = 200'000;
 
 }  // namespace
 
-const Json& member(const Json& in, std::string_view name) {
-  static const Json kNull;
-  if (!in.is_object()) return kNull;
-  auto it = in.find(std::string(name));
-  return it == in.end() ? kNull : *it;
-}
-
 namespace {
 
+// What the report's input is read with: its fields are checked by report_build; here a null
+// member is as absent.
+constexpr FieldReaderOptions kInputFields = {.nulls = FieldNulls::kAbsent,
+                                             .unknowns = FieldUnknowns::kIgnored};
+
 // A list member: absent or null is empty; anything but an array of objects is refused.
-Result<const Json*> list(const Json& in, std::string_view name) {
+Result<const Json*> list(FieldReader& in, std::string_view name) {
   static const Json kEmpty = Json::array();
-  const Json& v = member(in, name);
-  if (v.is_null()) return &kEmpty;
+  const Json* found = in.read_json(name);
+  if (!found) return &kEmpty;
+  const Json& v = *found;
   std::string f(name);
   if (!v.is_array()) return invalid_field(f, f + " must be an array");
   if (v.size() > kMaxRows) return invalid_field(f, f + " has too many rows");
@@ -47,49 +47,33 @@ Result<const Json*> list(const Json& in, std::string_view name) {
   return &v;
 }
 
-// Field readers on one row; the first error wins and names "<list>[i].<field>".
-class Row {
- public:
-  Row(const Json& row, std::string path) : row_(row), path_(std::move(path)) {}
-  std::string str(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_string()) return v.get<std::string>();
-    if (!v.is_null()) fail(name, "must be a string");
-    return "";
-  }
-  uint64_t u64(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_number_unsigned()) return v.get<uint64_t>();
-    if (v.is_number_integer() && v.get<int64_t>() >= 0)
-      return static_cast<uint64_t>(v.get<int64_t>());
-    if (!v.is_null()) fail(name, "must be a whole number");
-    return 0;
-  }
-  std::optional<TimePoint> time(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_null()) return std::nullopt;
-    if (!v.is_number_integer()) {
-      fail(name, "must be a time in epoch milliseconds or null");
-      return std::nullopt;
-    }
-    return from_epoch_ms(v.get<int64_t>());
-  }
-  int64_t money(std::string_view name) {
-    const Json& v = member(row_, name);
-    if (v.is_number_integer()) return v.get<int64_t>();
-    if (!v.is_null()) fail(name, "must be whole micro-dollars");
-    return 0;
-  }
-  void fail(std::string_view name, std::string message) {
-    if (!error_) error_ = invalid_field(path_ + "." + std::string(name), message);
-  }
-  const std::optional<Error>& error() const { return error_; }
+// A row of a list: its empty (null) columns read as absent, and columns the report does not
+// use are ignored (D1 rows, other commands' answers). The first error names
+// "<list>[i].<field>".
+FieldReader row_reader(const Json& row, std::string path) {
+  return FieldReader(row, std::move(path),
+                     {.nulls = FieldNulls::kAbsent, .unknowns = FieldUnknowns::kIgnored});
+}
 
- private:
-  const Json& row_;
-  std::string path_;
-  std::optional<Error> error_;
-};
+std::string text(FieldReader& r, std::string_view name) {
+  std::string out;
+  r.read_string(name, out);
+  return out;
+}
+
+uint64_t count(FieldReader& r, std::string_view name) {
+  int64_t n = 0;
+  r.read_whole(name, n);
+  if (n >= 0) return static_cast<uint64_t>(n);
+  r.fail(name, "must be a whole number");
+  return 0;
+}
+
+int64_t micro_usd(FieldReader& r, std::string_view name) {
+  int64_t n = 0;
+  r.read_whole(name, n, "whole micro-dollars");
+  return n;
+}
 
 Json opt(const std::optional<double>& v) { return v ? Json(*v) : Json(nullptr); }
 Json opt_ms(const std::optional<Duration>& v) { return v ? Json(v->count()) : Json(nullptr); }
@@ -132,13 +116,16 @@ Json period_json(const rep::Period& p) {
 }
 
 Result<rep::Period> period_from_json(const Json& in) {
-  const Json& type = member(in, "type");
-  if (!type.is_string()) return invalid_field("type", "type must be daily, weekly or monthly");
-  auto t = rep::parse_report_type(type.get<std::string>());
+  FieldReader r(in, "", kInputFields);
+  std::string type, label;
+  r.read_string("type", type);
+  if (!r.ok()) return *r.finish();
+  auto t = rep::parse_report_type(type);
   if (!t) return invalid_field("type", "type must be daily, weekly or monthly");
-  const Json& label = member(in, "period");
-  if (!label.is_string()) return invalid_field("period", "period is required");
-  return rep::parse_period(*t, label.get<std::string>(), "period");
+  r.require("period");
+  r.read_string("period", label);
+  if (auto e = r.finish()) return *e;
+  return rep::parse_period(*t, label, "period");
 }
 
 Json report_sections_json(const rep::Report& r) {
@@ -212,7 +199,8 @@ Json report_sections_json(const rep::Report& r) {
 }
 
 // The report's input lists; each error names the row and field.
-Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
+Status report_lists_from_json(const Json& input, rep::ReportInput& out) {
+  FieldReader in(input, "", kInputFields);
   auto ops = list(in, "operations");
   if (!ops.ok()) return ops.error();
   for (size_t i = 0; i < ops.value()->size(); ++i) {
@@ -223,66 +211,65 @@ Status report_lists_from_json(const Json& in, rep::ReportInput& out) {
   auto statuses = list(in, "statuses");
   if (!statuses.ok()) return statuses.error();
   for (size_t i = 0; i < statuses.value()->size(); ++i) {
-    Row r((*statuses.value())[i], "statuses[" + std::to_string(i) + "]");
-    rep::StatusCount s{.bucket = r.str("bucket")};
-    uint64_t status = r.u64("status");
+    FieldReader r = row_reader((*statuses.value())[i], "statuses[" + std::to_string(i) + "]");
+    rep::StatusCount s{.bucket = text(r, "bucket")};
+    uint64_t status = count(r, "status");
     if (status > 999) r.fail("status", "must be an HTTP status");
     s.status = static_cast<uint32_t>(status);
-    s.requests = r.u64("requests");
-    if (r.error()) return *r.error();
+    s.requests = count(r, "requests");
+    if (auto e = r.finish()) return *e;
     out.statuses.push_back(std::move(s));
   }
   auto alerts = list(in, "alerts");
   if (!alerts.ok()) return alerts.error();
   for (size_t i = 0; i < alerts.value()->size(); ++i) {
-    Row r((*alerts.value())[i], "alerts[" + std::to_string(i) + "]");
-    rep::AlertRecord a{.id = r.str("id"),
-                       .name = r.str("name"),
-                       .type = r.str("type"),
-                       .severity = r.str("severity"),
-                       .bucket = r.str("bucket")};
-    auto fired = r.time("fired_at_ms");
-    if (!fired) r.fail("fired_at_ms", "is required");
-    a.acknowledged_at = r.time("acknowledged_at_ms");
-    a.resolved_at = r.time("resolved_at_ms");
-    if (r.error()) return *r.error();
-    a.fired_at = *fired;
+    FieldReader r = row_reader((*alerts.value())[i], "alerts[" + std::to_string(i) + "]");
+    rep::AlertRecord a{.id = text(r, "id"),
+                       .name = text(r, "name"),
+                       .type = text(r, "type"),
+                       .severity = text(r, "severity"),
+                       .bucket = text(r, "bucket")};
+    r.require("fired_at_ms");
+    r.read_time("fired_at_ms", a.fired_at);
+    r.read_time("acknowledged_at_ms", a.acknowledged_at);
+    r.read_time("resolved_at_ms", a.resolved_at);
+    if (auto e = r.finish()) return *e;
     out.alerts.push_back(std::move(a));
   }
   auto storage = list(in, "storage");
   if (!storage.ok()) return storage.error();
   for (size_t i = 0; i < storage.value()->size(); ++i) {
-    Row r((*storage.value())[i], "storage[" + std::to_string(i) + "]");
-    auto day = parse_date(r.str("day"));
+    FieldReader r = row_reader((*storage.value())[i], "storage[" + std::to_string(i) + "]");
+    auto day = parse_date(text(r, "day"));
     if (!day) r.fail("day", "must be a day as YYYY-MM-DD");
     rep::StorageDay d{
-        .bucket = r.str("bucket"), .prefix = r.str("prefix"), .bytes = r.u64("bytes")};
-    if (r.error()) return *r.error();
+        .bucket = text(r, "bucket"), .prefix = text(r, "prefix"), .bytes = count(r, "bytes")};
+    if (auto e = r.finish()) return *e;
     d.day = *day;
     out.storage.push_back(std::move(d));
   }
   auto pending = list(in, "pending_uploads");
   if (!pending.ok()) return pending.error();
   for (size_t i = 0; i < pending.value()->size(); ++i) {
-    Row r((*pending.value())[i], "pending_uploads[" + std::to_string(i) + "]");
-    rep::PendingUploads p{.bucket = r.str("bucket"), .uploads = r.u64("uploads")};
-    if (r.error()) return *r.error();
+    FieldReader r = row_reader((*pending.value())[i], "pending_uploads[" + std::to_string(i) + "]");
+    rep::PendingUploads p{.bucket = text(r, "bucket"), .uploads = count(r, "uploads")};
+    if (auto e = r.finish()) return *e;
     out.pending_uploads.push_back(std::move(p));
   }
   // The cost engine's budget status answer, as it is.
   auto budgets = list(in, "budgets");
   if (!budgets.ok()) return budgets.error();
   for (size_t i = 0; i < budgets.value()->size(); ++i) {
-    Row r((*budgets.value())[i], "budgets[" + std::to_string(i) + "]");
-    rep::BudgetStanding b{.bucket = r.str("bucket"), .status = r.str("status")};
-    b.budget = cost::Money::micro_usd(r.money("monthly_micro_usd"));
-    b.spent = cost::Money::micro_usd(r.money("spent_micro_usd"));
-    b.forecast = cost::Money::micro_usd(r.money("forecast_micro_usd"));
-    if (r.error()) return *r.error();
+    FieldReader r = row_reader((*budgets.value())[i], "budgets[" + std::to_string(i) + "]");
+    rep::BudgetStanding b{.bucket = text(r, "bucket"), .status = text(r, "status")};
+    b.budget = cost::Money::micro_usd(micro_usd(r, "monthly_micro_usd"));
+    b.spent = cost::Money::micro_usd(micro_usd(r, "spent_micro_usd"));
+    b.forecast = cost::Money::micro_usd(micro_usd(r, "forecast_micro_usd"));
+    if (auto e = r.finish()) return *e;
     out.budgets.push_back(std::move(b));
   }
-  if (member(in, "pricing").is_array()) {
-    auto versions = price_versions_from_json(member(in, "pricing"), "pricing");
+  if (const Json* pricing = in.read_json("pricing"); pricing && pricing->is_array()) {
+    auto versions = price_versions_from_json(*pricing, "pricing");
     if (!versions.ok()) return versions.error();
     out.prices = cost::price_list_for(versions.value(), month_of(out.period.last));
   } else {
@@ -307,56 +294,74 @@ Json usage_snapshot_json(const rep::Report& report, const rep::CostHeadline& hea
 }
 
 std::vector<rep::Target> targets_from_json(const Json& in) {
-  auto strings_of = [](const Json& v) {
+  // The alert channels as the alert settings hold them (already checked there): a channel
+  // without a name and type, or with a field of another type, is left out; non-strings in a
+  // `to` list are skipped.
+  auto strings_of = [](const Json* v) {
     std::vector<std::string> out;
-    if (!v.is_array()) return out;
-    for (const Json& s : v) {
+    if (!v || !v->is_array()) return out;
+    for (const Json& s : *v) {
       if (s.is_string()) out.push_back(s.get<std::string>());
     }
     return out;
   };
+  FieldReader r(in, "", kInputFields);
   std::vector<rep::Target> channels;
-  const Json& list = member(in, "channels");
-  if (list.is_array()) {
-    for (const Json& c : list) {
-      if (!member(c, "name").is_string() || !member(c, "type").is_string()) continue;
-      rep::Target t{.name = member(c, "name").get<std::string>(),
-                    .type = member(c, "type").get<std::string>(),
-                    .to = strings_of(member(c, "to"))};
-      if (member(c, "from").is_string()) t.from = member(c, "from").get<std::string>();
-      if (member(c, "repository").is_string())
-        t.repository = member(c, "repository").get<std::string>();
+  if (const Json* list = r.read_json("channels"); list && list->is_array()) {
+    for (const Json& c : *list) {
+      FieldReader cr(c, "", kInputFields);
+      rep::Target t;
+      std::optional<std::string> from, repository;
+      cr.require("name");
+      cr.require("type");
+      cr.read_string("name", t.name);
+      cr.read_string("type", t.type);
+      cr.read_optional_string("from", from);
+      cr.read_optional_string("repository", repository);
+      t.to = strings_of(cr.read_json("to"));
+      if (cr.finish()) continue;
+      if (from) t.from = *from;
+      if (repository) t.repository = *repository;
       channels.push_back(std::move(t));
     }
   }
-  const Json& e = member(in, "email");
-  std::string from = member(e, "from").is_string() ? member(e, "from").get<std::string>() : "";
-  return rep::report_targets(std::move(channels), strings_of(member(e, "to")), from);
+  std::vector<std::string> to;
+  std::optional<std::string> from;
+  if (const Json* e = r.read_json("email")) {
+    FieldReader er(*e, "email", kInputFields);
+    er.read_optional_string("from", from);
+    to = strings_of(er.read_json("to"));
+  }
+  return rep::report_targets(std::move(channels), std::move(to), from.value_or(""));
 }
 
 Result<std::vector<rep::Subscription>> subscriptions_from_json(
     const Json& request, const std::vector<rep::Target>& targets) {
-  const Json& subs = member(request, "subscriptions");
-  if (!subs.is_array()) return invalid_field("subscriptions", "subscriptions must be an array");
+  // `request` is a PUT body or a report's delivery (with its channels, email and link beside).
+  FieldReader body(request, "", {.unknowns = FieldUnknowns::kIgnored});
+  const Json* list = body.read_json("subscriptions");
+  if (!list || !list->is_array()) {
+    return invalid_field("subscriptions", "subscriptions must be an array");
+  }
+  if (auto err = body.finish()) return *err;
+  const Json& subs = *list;
   if (subs.size() > rep::kMaxSubscriptions) {
     return invalid_field("subscriptions", "one subscription per report type");
   }
   std::vector<rep::Subscription> out;
   for (size_t i = 0; i < subs.size(); ++i) {
     std::string p = "subscriptions[" + std::to_string(i) + "]";
-    const Json& s = subs[i];
-    if (!s.is_object()) return invalid_field(p, p + " must be an object");
-    for (const auto& [k, v] : s.items()) {
-      if (k != "report_type" && k != "channels")
-        return invalid_field(p + "." + k, "unknown field " + k);
-    }
+    FieldReader r(subs[i], p);
+    const Json* type = r.read_json("report_type");
+    const Json* channels_in = r.read_json("channels");
+    if (auto err = r.finish()) return *err;
     rep::Subscription sub;
-    const Json& type = member(s, "report_type");
-    if (!type.is_string()) {
+    if (!type || !type->is_string()) {
       return invalid_field(p + ".report_type", "report_type must be daily, weekly or monthly");
     }
-    sub.report_type = type.get<std::string>();
-    const Json& channels = member(s, "channels");
+    sub.report_type = type->get<std::string>();
+    static const Json kNone;
+    const Json& channels = channels_in ? *channels_in : kNone;
     if (!channels.is_array() || channels.size() > rep::kMaxSubscriptionChannels) {
       // The report type's own errors come first.
       if (auto err = rep::check_subscription(sub, i, out, targets)) return *err;
@@ -387,17 +392,30 @@ Json subscriptions_json(const std::vector<rep::Subscription>& subs) {
 }
 
 rep::CostHeadline cost_headline_from_json(const Json& cost, YearMonth month) {
+  // The cost_report answer as it is (or null): a figure that is not there, or not a whole
+  // number, is left out of the headline.
   rep::CostHeadline headline{.month = format_year_month(month)};
-  const Json& total = member(member(cost, "cost"), "total_micro_usd");
-  if (total.is_number_integer())
-    headline.month_to_date = cost::Money::micro_usd(total.get<int64_t>());
+  FieldReader r(cost, "cost", kInputFields);
+  auto money = [](const Json* parent, std::string_view name) -> std::optional<cost::Money> {
+    if (!parent) return std::nullopt;
+    FieldReader fr(*parent, "", kInputFields);
+    int64_t micro_usd = 0;
+    fr.require(name);
+    fr.read_whole(name, micro_usd);
+    if (fr.finish()) return std::nullopt;
+    return cost::Money::micro_usd(micro_usd);
+  };
+  if (auto total = money(r.read_json("cost"), "total_micro_usd")) headline.month_to_date = *total;
   for (const char* k : {"period_cost_micro_usd", "day_cost_micro_usd"}) {
-    const Json& v = member(cost, k);
-    if (v.is_number_integer() && !headline.period_cost)
-      headline.period_cost = cost::Money::micro_usd(v.get<int64_t>());
+    if (!headline.period_cost) headline.period_cost = money(&cost, k);
   }
-  const Json& change = member(member(cost, "change"), "delta_pct");
-  if (change.is_number()) headline.change_pct = change.get<double>();
+  if (const Json* change = r.read_json("change")) {
+    FieldReader cr(*change, "change", kInputFields);
+    const Json* delta = cr.read_json("delta_pct");
+    if (delta && delta->is_number() && std::isfinite(delta->get<double>())) {
+      headline.change_pct = delta->get<double>();
+    }
+  }
   return headline;
 }
 

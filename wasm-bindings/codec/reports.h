@@ -16,9 +16,6 @@
 
 namespace r2w::codec {
 
-// The member `name` of an object, or null (absent, or `in` no object).
-const Json& member(const Json& in, std::string_view name);
-
 // {type, period, first_day, last_day, days, from_ms, to_ms, r2_key}.
 Json period_json(const reports::Period& p);
 // {"type", "period"} -> the period; errors name the field.

@@ -416,8 +416,10 @@ Json settings_json(const sec::Settings& s) {
               {"max_upload_bytes", s.max_upload_bytes},
               {"excessive_requests_per_hour", s.excessive_requests_per_hour},
               {"upload_reservation_ms", sec::kUploadReservationLifetime.count()},
+              {"rate_binding_retry_after_ms", sec::kRateBindingRetryAfter.count()},
               {"token_cache_ttl_ms", sec::kTokenCacheTtl.count()},
               {"token_cache_max_entries", sec::kTokenCacheMaxEntries},
+              {"analytics_user_cache_max_entries", sec::kAnalyticsUserCacheMaxEntries},
               {"write_behind_max_statements", sec::kWriteBehindMaxStatements},
               {"write_behind_id_retention_ms", sec::kWriteBehindIdRetention.count()},
               {"security_counter_retention_ms", sec::kSecurityCounterRetention.count()}};

@@ -31,16 +31,15 @@ export function toDataPoint(event) {
 
 /**
  * The user as events carry it: the engine's keyed hash (analytics_user), remembered per isolate
- * (at most MAX_REMEMBERED users; then forgotten all at once).
+ * (at most the engine's analytics_user_cache_max_entries users; then forgotten all at once).
  */
-const MAX_REMEMBERED = 1000;
 export function userHashOf(rt, user) {
   if (!user) return '';
   rt.analyticsUsers ??= new Map();
   let hash = rt.analyticsUsers.get(user);
   if (hash === undefined) {
     hash = ask(rt, 'analytics_user', { user }).user_hash;
-    if (rt.analyticsUsers.size >= MAX_REMEMBERED) rt.analyticsUsers.clear();
+    if (rt.analyticsUsers.size >= rt.security.analytics_user_cache_max_entries) rt.analyticsUsers.clear();
     rt.analyticsUsers.set(user, hash);
   }
   return hash;

@@ -36,7 +36,7 @@ export function forgetTokens() {
 
 function rememberToken(rt, id, row, nowMs) {
   tokenRows.delete(id);
-  const max = rt.security?.token_cache_max_entries ?? 0;
+  const max = rt.security.token_cache_max_entries;
   while (tokenRows.size > 0 && tokenRows.size >= max) tokenRows.delete(tokenRows.keys().next().value);
   if (max > 0) tokenRows.set(id, { row, fetchedAtMs: nowMs });
 }
@@ -54,9 +54,9 @@ async function authenticateToken(rt, input, tokenId, now) {
   return ask(rt, 'auth_authenticate', { ...input, token: row ?? null }, now);
 }
 
-/** The most statements the engine lets one batch of writes behind carry. */
+/** The most statements the engine lets one batch of writes behind carry (security_configure). */
 function batchLimit(rt) {
-  return rt.security?.write_behind_max_statements ?? 100;
+  return rt.security.write_behind_max_statements;
 }
 
 /** Starts writing what is queued, after the response (ctx.waitUntil). */
@@ -126,7 +126,7 @@ export async function authenticate(request, rt, access, url) {
 
   let rateAnswer;
   if (limiter) {
-    rateAnswer = await limitWithBindings(limiter, ip, answer);
+    rateAnswer = await limitWithBindings(rt, limiter, ip, answer);
   } else if (results.length) {
     rateAnswer = ask(
       rt,
@@ -194,7 +194,7 @@ async function admit(rt, answer, { ip, userAgent, limiter, now }) {
 
   let rateAnswer = null;
   if (limiter) {
-    rateAnswer = await limitWithBindings(limiter, ip, answer);
+    rateAnswer = await limitWithBindings(rt, limiter, ip, answer);
   } else {
     const keys = [
       ['rate_ip', `ip:${ip}`, rate.window_start_ms],
@@ -275,13 +275,14 @@ function rateLimitBindings(env) {
   return null;
 }
 
-// The binding answers only yes or no per period (60 s in wrangler.toml).
-async function limitWithBindings(limiter, ip, answer) {
+// The binding answers only yes or no per period; a refusal waits the period the engine names.
+async function limitWithBindings(rt, limiter, ip, answer) {
+  const retryAfterMs = rt.security.rate_binding_retry_after_ms;
   const ipOk = (await limiter.ip.limit({ key: `ip:${ip}` })).success;
-  if (!ipOk) return { allowed: false, retry_after_ms: 60_000, limited_by: 'ip', limit: 'the configured number of requests' };
+  if (!ipOk) return { allowed: false, retry_after_ms: retryAfterMs, limited_by: 'ip', limit: 'the configured number of requests' };
   if (answer.decision === 'allow') {
     const ok = (await limiter.credential.limit({ key: answer.rate_subject })).success;
-    if (!ok) return { allowed: false, retry_after_ms: 60_000, limited_by: 'token', limit: 'the configured number of requests' };
+    if (!ok) return { allowed: false, retry_after_ms: retryAfterMs, limited_by: 'token', limit: 'the configured number of requests' };
   }
   return { allowed: true };
 }

@@ -122,7 +122,7 @@ export function registerHealthRoutes(router) {
       // and sent again with the next).
       writes_behind: writes.stats(),
     };
-    return json(body, verdict.status === 'unhealthy' ? 503 : 200);
+    return json(body, verdict.http_status);
   }, { public: true });
 
   router.on('GET', '/api/health/circuit-breaker', async (_request, _params, rt) => {

@@ -219,17 +219,10 @@ export async function jobsForHealth(rt, nowMs) {
 export function registerJobRoutes(router) {
   // Every job: schedule, last run, last success, next due time, missed runs; and recent runs.
   router.on('GET', '/api/admin/jobs', async (request, _params, rt) => {
-    const url = new URL(request.url);
-    for (const name of url.searchParams.keys()) {
-      if (!['job', 'limit'].includes(name)) throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
-    }
-    const limitText = url.searchParams.get('limit') ?? '20';
-    if (!/^\d{1,3}$/.test(limitText) || Number(limitText) < 1 || Number(limitText) > 500) {
-      throw new HttpError('invalid_query', 'limit must be 1..500', { field: 'limit' });
-    }
     const now = Date.now();
+    const query = ask(rt, 'jobs_runs_query', Object.fromEntries(new URL(request.url).searchParams), now);
     const status = await jobsStatus(rt, now);
-    const runs = await recentRuns(rt.env.DB, url.searchParams.get('job'), Number(limitText));
+    const runs = await recentRuns(rt.env.DB, query.job, query.limit);
     return json({ ...status, recent_runs: runs });
   }, { role: 'admin' });
 }

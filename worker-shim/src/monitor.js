@@ -80,10 +80,10 @@ async function probe(rt, step, timeoutMs) {
  */
 async function cleanUp(rt, plan) {
   const bucket = rt.env.BUCKET;
-  const { keys, prefix, stale_after_ms: staleAfterMs } = plan.cleanup;
+  const { keys, prefix, stale_after_ms: staleAfterMs, list_limit: listLimit } = plan.cleanup;
   try {
     if (keys.length) await withTimeout(bucket.delete(keys), plan.timeout_ms);
-    const listing = await withTimeout(bucket.list({ prefix, limit: 100 }), plan.timeout_ms);
+    const listing = await withTimeout(bucket.list({ prefix, limit: listLimit }), plan.timeout_ms);
     const stale = ask(rt, 'health_cleanup', {
       keys: listing.objects.map((o) => o.key),
       stale_after_ms: staleAfterMs,

@@ -43,8 +43,7 @@ export async function makeReport(rt, period, nowMs) {
   const cost = await costSection(rt, period, nowMs);
   // The budgets stand as the bill of the period's month did at its end (the engine's month).
   const { month } = ask(rt, 'cost_month_window', { as_of: period.last_day });
-  const asOfMs = Math.min(period.to_ms - 1, nowMs);
-  const budgets = (await monthCosts(rt, new Request(`http://r2watch/api/costs?month=${month}`), asOfMs)).budgets;
+  const budgets = (await monthCosts(rt, new Request(`http://r2watch/api/costs?month=${month}`), period.as_of_ms)).budgets;
   const [operations, statuses, alerts, storage, pricing, subscriptions, settings] = await Promise.all([
     store.periodOperations(db, period.from_ms, period.to_ms),
     store.periodStatuses(db, period.from_ms, period.to_ms),

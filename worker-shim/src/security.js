@@ -1,8 +1,7 @@
 // Users, API tokens, quotas, the audit log and security events: the admin API, and the queries
 // other parts of r2watch use (the storage routes' quota check, the alert engine's quota and
 // security-event feeds). Every check is the engine's (core/security/).
-import { HttpError, fromEngineError, json, readJsonBody, ask } from './http.js';
-import { EngineError } from './engine.js';
+import { HttpError, json, readJsonBody, ask } from './http.js';
 import { storedObjectStatements, deletedObjectStatements, raiseUserPeaks } from './db/objects.js';
 import {
   pruneBatchIds,
@@ -214,9 +213,14 @@ function checkUserId(rt, id, code = 'invalid_field') {
   } catch {
     throw new HttpError('invalid_field', 'id is not a valid percent-encoded user id', { field: 'id' });
   }
-  // The engine's user_validate names the problem with the id; role is there to pass.
-  const probe = rt.engine.callRaw('user_validate', { request: { id: decoded, role: 'readonly' } }, Date.now());
-  if (!probe.ok) throw fromEngineError({ ...JSON.parse(probe.text).error, code });
+  // The engine's user_validate names the problem with the id (answered under `code`: a user id
+  // in a path is not found rather than invalid); role is there to pass.
+  try {
+    ask(rt, 'user_validate', { request: { id: decoded, role: 'readonly' } });
+  } catch (e) {
+    if (e instanceof HttpError) throw new HttpError(code, e.message, { field: e.field, errors: e.errors });
+    throw e;
+  }
   return decoded;
 }
 

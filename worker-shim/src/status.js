@@ -129,7 +129,7 @@ function renderIncident(i) {
   </article>`;
 }
 
-function renderHtml(page, ttlSeconds) {
+function renderHtml(page, refreshSeconds) {
   const windows = page.uptime.windows;
   const components = page.components
     .map((c) => `<li data-component="${esc(c.name)}"><span>${esc(c.title)}</span><span class="state ${esc(c.state)}">${esc(STATE_WORDS[c.state] ?? c.state)}</span></li>`)
@@ -152,7 +152,7 @@ function renderHtml(page, ttlSeconds) {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
-${ttlSeconds > 0 ? `<meta http-equiv="refresh" content="${Math.max(ttlSeconds, 30)}">` : ''}
+${refreshSeconds > 0 ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : ''}
 <title>r2watch status</title>
 <style>
 body{font:16px/1.5 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1b1f24;background:#fff}
@@ -209,7 +209,7 @@ export function registerStatusRoutes(router) {
 
   router.on('GET', '/status', async (request, _params, rt) =>
     cachedAnswer(request, rt, async (plan, nowMs) =>
-      new Response(renderHtml(await statusPage(rt, plan, nowMs), plan.cache_ttl_s), {
+      new Response(renderHtml(await statusPage(rt, plan, nowMs), plan.page_refresh_s), {
         headers: {
           'content-type': 'text/html; charset=utf-8',
           'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",

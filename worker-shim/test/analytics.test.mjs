@@ -15,9 +15,10 @@ const KEY = 'analytics-hash-key-0123456789abcdef0123456789abcdef';
 /** A runtime with the real engine configured as the Worker configures it, and a recording dataset. */
 function runtimeWith(analyticsKey) {
   const engine = new Engine(module, 0);
-  engine.call('security_configure', { vars: {}, jwt_secret: TEST_JWT_SECRET, analytics_key: analyticsKey }, 0);
+  // The Worker's runtime keeps the answer as rt.security (the engine's settings and limits).
+  const security = engine.call('security_configure', { vars: {}, jwt_secret: TEST_JWT_SECRET, analytics_key: analyticsKey }, 0);
   const points = [];
-  return { engine, env: { ANALYTICS: { writeDataPoint: (p) => points.push(p) } }, points };
+  return { engine, security, env: { ANALYTICS: { writeDataPoint: (p) => points.push(p) } }, points };
 }
 
 const failedPut = (user) => ({

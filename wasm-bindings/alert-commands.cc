@@ -440,8 +440,7 @@ Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
                                    .user_emails = &gathered.value().user_emails,
                                    .now = now});
   round.set_generation(generation.get<uint64_t>());
-  json out =
-      round_answer(e, std::move(result), now, ChangedStates::kValues, breaker_state.value());
+  json out = round_answer(e, std::move(result), now, ChangedStates::kValues, breaker_state.value());
   out["generation"] = generation.get<uint64_t>();
   return out;
 }

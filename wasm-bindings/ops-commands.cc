@@ -380,14 +380,10 @@ std::span<const CommandEntry> log_commands() {
 
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},
-      {"jobs_runs_query", &jobs_runs_query},
-      {"backup_plan", &backup_plan},
-      {"backup_manifest", &backup_manifest},
-      {"backup_prune", &backup_prune},
-      {"retention_plan", &retention_plan},
-      {"archive_window", &archive_window},
-      {"archive_list", &archive_list},
+      {"jobs_status", &jobs_status},       {"jobs_runs_query", &jobs_runs_query},
+      {"backup_plan", &backup_plan},       {"backup_manifest", &backup_manifest},
+      {"backup_prune", &backup_prune},     {"retention_plan", &retention_plan},
+      {"archive_window", &archive_window}, {"archive_list", &archive_list},
       {"archive_key", &archive_key},
   };
   return kCommands;

@@ -37,7 +37,6 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const module = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch.wasm')));
 // The console module (wasm-bindings/modules.h) answers the commands r2watch.wasm does not register.
 const consoleModule = new WebAssembly.Module(readFileSync(join(ROOT, 'build/wasm/r2watch-console.wasm')));
-const engine = new Engine(module, 0, { console: consoleModule });
 const now = 1_700_000_040_000;
 function wasmEngine() {
   const engine = new Engine(module, 0, { console: consoleModule });

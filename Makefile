@@ -20,10 +20,11 @@ CONSOLE_WASM := build/wasm/r2watch-console.wasm
 # The most each wasm module may weigh gzipped. r2watch.wasm (the request path) is fetched and
 # compiled by every isolate on a cold start: at most 120 KB (issue #14). r2watch-console.wasm
 # (dashboard, admin API, crons; instantiated on the first command only it answers) is held at
-# its figure when the modules were split, rounded up, so it cannot grow silently either.
+# its figure after the kept alert round and the account day sums landed (333,178), rounded up,
+# so it cannot grow silently either.
 # `make wasm-size` (a step of `make test`) fails above either.
 WASM_GZIP_BUDGET ?= 122880
-CONSOLE_WASM_GZIP_BUDGET ?= 327680
+CONSOLE_WASM_GZIP_BUDGET ?= 339968
 # The cost engine for the browser (Emscripten) and the dashboard the Worker serves at /.
 COST_MODEL := build/browser/cost-model.wasm
 DASHBOARD := dashboard/dist/index.html

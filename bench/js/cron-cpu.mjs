@@ -5,7 +5,9 @@
 // Each job runs through the Worker's own scheduled handler (Miniflare's scheduled(), as
 // Cloudflare's cron does: heartbeat and log line included), BENCH_RUNS (5) times, each run
 // from the state a cron run meets (below), and is measured as workerd's CPU time (user +
-// system, /proc) per run: the Worker's and local D1's together, an upper bound of the Worker's.
+// system, /proc) per run: the Worker's and local D1's together, an upper bound of the Worker's;
+// beside it "of which D1" (the wall time of the Worker's D1 calls in that run,
+// db/instrumented.js), which on Cloudflare runs elsewhere: the limit is judged on the rest.
 //  - check-alerts: the 50 rules, every minute;
 //  - collect-metrics: a probe round when due, flush, the hour just completed rolled up (its
 //    progress put back one hour before each run), the inventory walk;
@@ -21,7 +23,7 @@
 // Run after `make worker`: node bench/js/cron-cpu.mjs.
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, bucketName, workerdCpuMs, seedSmallAccount } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, bucketName, workerdCpuMs, seedSmallAccount, d1IsolateMs, cpuLine } from './small-account.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOUR_MS = 3_600_000;
@@ -98,30 +100,29 @@ try {
   ];
   console.log(
     `scheduled jobs at ${BUCKETS} buckets, ${RULES} alert rules, ${USERS} users, ${DAYS} days: workerd CPU per run ` +
-      `(Worker + local D1, median of ${RUNS}) against the ${LIMIT_MS} ms limit`,
+      `(Worker + local D1, median of ${RUNS} runs by CPU), the wall time of its D1 calls and the Worker's own CPU between the two bounds; the ${LIMIT_MS} ms limit judged on the Worker's part`,
   );
   for (const [name, run, prepare] of jobs) {
     if (prepare) await prepare();
     await run(); // warm
-    const cpus = [];
+    const samples = [];
     for (let i = 0; i < RUNS; i++) {
       if (prepare) await prepare();
+      const d1Before = await d1IsolateMs(worker);
       const cpu0 = workerdCpuMs();
       await run();
-      cpus.push(workerdCpuMs() - cpu0);
+      const cpu = workerdCpuMs() - cpu0;
+      samples.push({ cpu, d1: (await d1IsolateMs(worker)) - d1Before });
     }
-    cpus.sort((a, b) => a - b);
-    const median = cpus[Math.floor(RUNS / 2)];
-    const mean = cpus.reduce((a, b) => a + b, 0) / RUNS;
-    console.log(
-      `${name.padEnd(46)} CPU ${median.toFixed(0).padStart(5)} ms median, ${mean.toFixed(1).padStart(6)} ms mean ` +
-        `(limit ${LIMIT_MS} ms: ${mean <= LIMIT_MS ? 'within' : 'OVER'})`,
-    );
+    samples.sort((a, b) => a.cpu - b.cpu);
+    const median = samples[Math.floor(RUNS / 2)];
+    console.log(`${name.padEnd(46)} median run ${cpuLine(median.cpu, median.d1)}`);
   }
   const CALLS = Number(process.env.BENCH_CALLS ?? 10);
-  console.log(`dashboard calls reading the account's figures (collector on, ${BUCKETS} buckets, 31 days): workerd CPU per call against the ${LIMIT_MS} ms limit`);
+  console.log(`dashboard calls reading the account's figures (collector on, ${BUCKETS} buckets, 31 days): workerd CPU per call, the wall time of its D1 calls and the Worker's own CPU between the two bounds; the ${LIMIT_MS} ms limit judged on the Worker's part`);
   for (const path of ['/api/costs', '/api/costs?source=r2watch', '/api/account/buckets', '/api/account/reconcile', '/api/usage/summary?period=month']) {
     await (await worker.fetch(path)).arrayBuffer(); // warm
+    const d1Before = await d1IsolateMs(worker);
     const cpu0 = workerdCpuMs();
     let status = 0;
     for (let i = 0; i < CALLS; i++) {
@@ -130,7 +131,8 @@ try {
       status = res.status;
     }
     const perCall = (workerdCpuMs() - cpu0) / CALLS;
-    console.log(`${path.padEnd(46)} ${String(status).padEnd(4)} CPU ${perCall.toFixed(1).padStart(6)} ms per call (limit ${LIMIT_MS} ms: ${perCall <= LIMIT_MS ? 'within' : 'OVER'})`);
+    const d1PerCall = ((await d1IsolateMs(worker)) - d1Before) / CALLS;
+    console.log(`${path.padEnd(46)} ${String(status).padEnd(4)} per call ${cpuLine(perCall, d1PerCall)}`);
   }
 } finally {
   await worker.dispose();

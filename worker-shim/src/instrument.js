@@ -56,12 +56,15 @@ export function traceStart(env) {
 /**
  * Adds what the request waited for to its response: the D1 round trips of the request lane
  * since `mark`, and the time in R2 and D1 calls and the whole answer (`totalMs`, from the
- * request's arrival) as server-timing, ms.
+ * request's arrival) as server-timing, ms; and the wall time of every D1 call of the isolate so
+ * far (x-r2watch-d1-isolate-ms, all lanes, cron runs included).
  */
 export function traceEnd(mark, response, totalMs) {
   if (!mark) return response;
   try {
     response.headers.set('x-r2watch-d1-round-trips', String(traffic.request - mark.request));
+    // The isolate's D1 time so far, every lane (the CPU benches' "of which D1").
+    response.headers.set('x-r2watch-d1-isolate-ms', String(traffic.d1AllMs));
     response.headers.set(
       'server-timing',
       `total;dur=${totalMs}, r2;dur=${traffic.r2Ms - mark.r2Ms}, d1;dur=${traffic.d1Ms - mark.d1Ms}`,

@@ -3,10 +3,13 @@
 // Workers' free-plan CPU limit of 10 ms per request. Measured as workerd's CPU time (user +
 // system, from /proc) over BENCH_CALLS (10) calls of each route, divided by the calls: the
 // Worker's CPU and local D1's together (Miniflare runs D1 inside workerd), so an upper bound of
-// the Worker's own. Seeding writes D1 directly (as bench/js/scale.mjs does).
+// the Worker's own; beside it the wall time of its D1 calls, and the Worker's own CPU: the same
+// calls measured again with D1 answered from the isolate's memory (bench/js/small-account.mjs
+// measureCpu), as on Cloudflare where D1 runs elsewhere. The 10 ms goal is judged on that.
+// Seeding writes D1 directly (as bench/js/scale.mjs does).
 // Run after `make worker`: node bench/js/dashboard-cpu.mjs.
 import { startWorker, call } from '../../worker-shim/test/helpers.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, workerdCpuMs, seedSmallAccount } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, seedSmallAccount, measureCpu, cpuLine } from './small-account.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10);
 
@@ -15,7 +18,7 @@ try {
   const now = Date.now();
   await seedSmallAccount(worker, now);
   await call(worker, 'POST', '/api/admin/jobs/check-alerts');
-  console.log(`dashboard calls at ${BUCKETS} buckets, ${RULES} alert rules, ${USERS} users, ${DAYS} days: workerd CPU per call (Worker + local D1) against the ${LIMIT_MS} ms limit`);
+  console.log(`dashboard calls at ${BUCKETS} buckets, ${RULES} alert rules, ${USERS} users, ${DAYS} days: workerd CPU per call (Worker + local D1), the wall time of its D1 calls, and the Worker's own CPU (D1 replayed from memory); the ${LIMIT_MS} ms limit judged on the Worker's own`);
   const paths = [
     '/api/metrics/overview?range=24h',
     '/api/metrics/history?range=24h',
@@ -37,16 +40,16 @@ try {
     '/api/usage/summary?period=month',
   ];
   for (const path of paths) {
-    await (await worker.fetch(path)).arrayBuffer(); // warm
-    const cpu0 = workerdCpuMs();
     let status = 0;
-    for (let i = 0; i < CALLS; i++) {
-      const res = await worker.fetch(path);
-      await res.arrayBuffer();
-      status = res.status;
-    }
-    const perCall = (workerdCpuMs() - cpu0) / CALLS;
-    console.log(`${path.padEnd(40)} ${String(status).padEnd(4)} CPU ${perCall.toFixed(1).padStart(6)} ms per call (limit ${LIMIT_MS} ms: ${perCall <= LIMIT_MS ? 'within' : 'OVER'})`);
+    const once = async () => {
+      for (let i = 0; i < CALLS; i++) {
+        const res = await worker.fetch(path);
+        await res.arrayBuffer();
+        status = res.status;
+      }
+    };
+    const figures = await measureCpu(worker, { runs: 1, once });
+    console.log(`${path.padEnd(40)} ${String(status).padEnd(4)} per call ${cpuLine(figures, CALLS)}`);
   }
 } finally {
   await worker.dispose();

@@ -83,7 +83,7 @@ async function handle(request, env, ctx, trace) {
   trace.route = pattern;
   const rt = await getRuntime(env);
   trace.rt = rt;
-  trace.waited = traceStart(rt.env); // what the client waits for (where faults are on)
+  trace.waited = traceStart(rt.env, request); // what the client waits for (where faults are on)
   let auth = null;
   try {
     if (!access.public) {

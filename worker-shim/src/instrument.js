@@ -7,7 +7,7 @@
 // worker-shim/test/request-path.test.mjs read: exact when one request is in flight at a time.
 // Also the isolate's clock, which the plan may skew (target "clock": tests of time).
 import { faultsEnabled } from './runtime.js';
-import { instrumentD1, traffic } from './db/instrumented.js';
+import { instrumentD1, traffic, setReplay } from './db/instrumented.js';
 
 /** Now as the isolate's clock says (the fault plan's clock skew added where faults are on). */
 export function clockNow(rt) {
@@ -48,20 +48,32 @@ export function instrumentEnv(env, rt) {
   return { env: Object.create(env, overrides), backgroundDb: instrumentD1(env.DB, rt, 'background') };
 }
 
-/** A mark at the start of a request (null where faults are off). */
-export function traceStart(env) {
-  return faultsEnabled(env) ? { request: traffic.request, r2Ms: traffic.r2Ms, d1Ms: traffic.d1Ms } : null;
+/**
+ * A mark at the start of a request (null where faults are off). There, `x-r2watch-d1-replay:
+ * on|off` turns the isolate's D1 replay on or off from this request on (db/instrumented.js: the
+ * CPU benches' measure of the Worker's own CPU).
+ */
+export function traceStart(env, request) {
+  if (!faultsEnabled(env)) return null;
+  const replay = request?.headers.get('x-r2watch-d1-replay');
+  if (replay === 'on' || replay === 'off') setReplay(replay === 'on');
+  return { request: traffic.request, r2Ms: traffic.r2Ms, d1Ms: traffic.d1Ms };
 }
 
 /**
  * Adds what the request waited for to its response: the D1 round trips of the request lane
  * since `mark`, and the time in R2 and D1 calls and the whole answer (`totalMs`, from the
- * request's arrival) as server-timing, ms.
+ * request's arrival) as server-timing, ms; and the wall time of every D1 call of the isolate so
+ * far (x-r2watch-d1-isolate-ms, all lanes, cron runs included).
  */
 export function traceEnd(mark, response, totalMs) {
   if (!mark) return response;
   try {
     response.headers.set('x-r2watch-d1-round-trips', String(traffic.request - mark.request));
+    // The isolate's D1 time so far, every lane (the CPU benches' "of which D1").
+    response.headers.set('x-r2watch-d1-isolate-ms', String(traffic.d1AllMs));
+    // Under replay: D1 calls answered from memory and calls that ran, so far.
+    response.headers.set('x-r2watch-d1-replay', `replayed=${traffic.replayed}, missed=${traffic.missed}`);
     response.headers.set(
       'server-timing',
       `total;dur=${totalMs}, r2;dur=${traffic.r2Ms - mark.r2Ms}, d1;dur=${traffic.d1Ms - mark.d1Ms}`,

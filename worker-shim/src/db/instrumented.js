@@ -3,13 +3,52 @@
 // "d1": delayed, failed before it runs, or run with its answer lost), counted by lane in
 // `traffic` (worker-shim/src/instrument.js reports them on each response).
 
-/** Figures of this isolate: D1 round trips per lane, time in R2 calls and request-lane D1. */
-export const traffic = { request: 0, background: 0, r2Ms: 0, d1Ms: 0 };
+/**
+ * Figures of this isolate: D1 round trips per lane, time in R2 calls and request-lane D1, and
+ * `d1AllMs`: the wall time of every D1 call of any lane (requests, writes behind, cron runs),
+ * what the CPU benches subtract to judge the Worker's own CPU (on Cloudflare, D1 runs elsewhere).
+ */
+export const traffic = { request: 0, background: 0, r2Ms: 0, d1Ms: 0, d1AllMs: 0, replayed: 0, missed: 0 };
+
+// Replay (the CPU benches only, x-r2watch-d1-replay: on): local D1 runs inside workerd, so its
+// CPU is in workerd's; on Cloudflare it runs elsewhere. With replay on, a D1 call met before (the
+// same method, SQL and arguments) is answered from this isolate's memory (a structured clone,
+// standing for the decoding of D1's answer that the Worker pays on Cloudflare too) without
+// reaching D1, so workerd's CPU over such calls is the Worker's own. A call not met before runs
+// (and is remembered); `missed` counts those. Writes are replayed too (not run), matched by
+// their SQL alone (their arguments hold times: a token's last use, a counter's window): only
+// for measuring a call that is repeated as it is.
+const replay = { on: false, answers: new Map() };
+const REPLAY_MAX = 5000;
+
+/** Turns replay on or off (off forgets every answer). */
+export function setReplay(on) {
+  replay.on = on;
+  if (!on) replay.answers.clear();
+}
+
+function replayKey(method, sqls) {
+  return `${method}\u0000${JSON.stringify(sqls)}`;
+}
+
+async function replayed(key, run) {
+  const known = replay.answers.get(key);
+  if (known !== undefined) {
+    traffic.replayed++;
+    await null;
+    return structuredClone(known);
+  }
+  traffic.missed++;
+  const answer = await run();
+  if (replay.answers.size < REPLAY_MAX) replay.answers.set(key, structuredClone(answer));
+  return answer;
+}
 
 const INNER = Symbol('r2watch.d1.statement');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function roundTrip(rt, lane, run) {
+async function roundTrip(rt, lane, run, key) {
+  if (replay.on && key) return replayed(key, run);
   traffic[lane]++;
   const started = Date.now();
   try {
@@ -26,26 +65,39 @@ async function roundTrip(rt, lane, run) {
     }
     return await run();
   } finally {
-    if (lane === 'request') traffic.d1Ms += Date.now() - started;
+    const spent = Date.now() - started;
+    traffic.d1AllMs += spent;
+    if (lane === 'request') traffic.d1Ms += spent;
   }
 }
 
-function statement(rt, lane, inner) {
+const SQL = Symbol('r2watch.d1.sql');
+
+function statement(rt, lane, inner, sql) {
+  const key = (method, extra) => (replay.on ? replayKey(method, [sql, extra ?? null]) : null);
   return {
     [INNER]: inner,
-    bind: (...args) => statement(rt, lane, inner.bind(...args)),
-    first: (column) => roundTrip(rt, lane, () => (column === undefined ? inner.first() : inner.first(column))),
-    all: () => roundTrip(rt, lane, () => inner.all()),
-    run: () => roundTrip(rt, lane, () => inner.run()),
-    raw: (options) => roundTrip(rt, lane, () => inner.raw(options)),
+    [SQL]: sql,
+    bind: (...args) => statement(rt, lane, inner.bind(...args), [sql[0], args]),
+    first: (column) =>
+      roundTrip(rt, lane, () => (column === undefined ? inner.first() : inner.first(column)), key('first', column)),
+    all: () => roundTrip(rt, lane, () => inner.all(), key('all')),
+    run: () => roundTrip(rt, lane, () => inner.run(), replay.on ? replayKey('run', [sql[0]]) : null),
+    raw: (options) => roundTrip(rt, lane, () => inner.raw(options), key('raw', options)),
   };
 }
 
 /** D1 `db` with the fault plan applied and its round trips counted under `lane`. */
 export function instrumentD1(db, rt, lane) {
   return {
-    prepare: (sql) => statement(rt, lane, db.prepare(sql)),
-    batch: (statements) => roundTrip(rt, lane, () => db.batch(statements.map((s) => s[INNER] ?? s))),
+    prepare: (sql) => statement(rt, lane, db.prepare(sql), [sql, null]),
+    batch: (statements) =>
+      roundTrip(
+        rt,
+        lane,
+        () => db.batch(statements.map((s) => s[INNER] ?? s)),
+        replay.on && statements.every((s) => s[SQL]) ? replayKey('batch', statements.map((s) => s[SQL][0])) : null,
+      ),
     exec: (sql) => roundTrip(rt, lane, () => db.exec(sql)),
     dump: () => roundTrip(rt, lane, () => db.dump()),
     withSession: (...args) => db.withSession(...args),

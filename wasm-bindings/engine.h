@@ -56,7 +56,7 @@ uint64_t count_from_js(double n);
 //   16 double slow_call_ms, 24 int32 faults_active, 28 (unused),
 //   32 double ok_sample_below, 40 double ok_sample_weight,
 //   48 double error_sample_below, 56 double error_sample_weight, 64 the ring.
-inline constexpr uint32_t kHotRingCapacity = 1024;
+inline constexpr uint32_t kHotRingCapacity = 4096;
 inline constexpr uint32_t kHotEventFields = 6;
 struct HotRegion {
   int32_t word = 0;
@@ -172,7 +172,7 @@ class Engine {
   // fold()'s scratch, kept for its memory: the runs, and the latencies and times of the calls.
   std::vector<metrics::SuccessRun> fold_runs_;
   std::vector<double> fold_latencies_;
-  std::vector<int64_t> fold_times_;
+  std::vector<double> fold_times_;
   TimePoint latest_;
   alignas(8) HotRegion hot_;
 };

@@ -179,8 +179,10 @@ export class Engine {
    * ahead" there (its breaker is closed and quiet, or disabled); else the engine is asked.
    */
   acquire(nowMs) {
-    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
-    if (words[0] === 1 && !this.broken) return true;
+    // A view of memory that grew reads undefined (not 1): the views are made again, and read
+    // again, only then. (Reading `length` first would cost more than the rest of this method.)
+    if (this.hotWords[0] === 1 && !this.broken) return true;
+    if (this.hotWords.length === 0 && this.#hotViews()[0] === 1 && !this.broken) return true;
     return this.exports.r2w_acquire(nowMs) === 1;
   }
 
@@ -218,10 +220,12 @@ export class Engine {
    * breaker transitions waiting to be taken.
    */
   record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs) {
-    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
+    const words = this.hotWords;
     // A success no slower than the engine's slow-call duration, while it says "go ahead": into
     // the ring, folded in bulk (when full, or before the engine's next call). Anything else is
-    // recorded at once, after the ring, so the breaker reacts on the call that trips it.
+    // recorded at once, after the ring, so the breaker reacts on the call that trips it. (As in
+    // `acquire`: views of memory that grew read undefined; they are made again, and the call
+    // looked at again, only then.)
     if (ok && words[0] === 1 && latencyMs <= this.hotNumbers[2] && !this.broken) {
       const n = words[1];
       const at = HOT_RING + n * HOT_EVENT_FIELDS;
@@ -235,6 +239,10 @@ export class Engine {
       words[1] = n + 1;
       if (n + 1 < this.hotCapacity) return 0;
       return this.exports.r2w_fold();
+    }
+    if (words.length === 0) {
+      this.#hotViews();
+      return this.record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs);
     }
     return this.exports.r2w_record(
       seriesId,

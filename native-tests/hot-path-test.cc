@@ -309,7 +309,7 @@ struct WorkerSide {
   bool acquire(TimePoint now) { return e.hot().word == 1 || e.acquire(now); }
   uint32_t record(uint32_t series, Operation op, bool ok, int64_t latency_ms, TimePoint now) {
     bindings::HotRegion& h = e.hot();
-    if (ok && h.word == 1 && static_cast<double>(latency_ms) <= h.slow_call_ms) {
+    if (ok && static_cast<double>(latency_ms) <= h.ring_limit_ms) {
       double* f = &h.ring[static_cast<size_t>(h.count) * bindings::kHotEventFields];
       f[0] = series;
       f[1] = static_cast<double>(static_cast<int>(op));
@@ -387,6 +387,29 @@ TEST(HotPathEngine, TheWordSaysGoAheadOnlyWhenTheBreakerIsQuiet) {
   ASSERT_TRUE(e.call("breaker_configure", R"({"slow_call_duration_ms": 750})", clock.now()))
       << e.output();
   EXPECT_EQ(e.hot().slow_call_ms, 750);
+  EXPECT_EQ(e.hot().ring_limit_ms, 750);  // word 1: the slow-call duration
+}
+
+// The ring's limit says what the word and slow_call_ms say together, in one double: no latency
+// is at most it (NaN) while the word says "ask me".
+TEST(HotPathEngine, TheRingLimitIsTheWordAndTheSlowCallDurationInOne) {
+  testing::FakeClock clock;
+  bindings::Engine e(clock.now());
+  uint32_t s = e.series({.bucket = "b", .prefix = "p", .user = ""});
+  for (int round = 0; round < 3; ++round) {
+    if (round == 1) e.record(s, Operation::kGet, false, Duration(3), 0, 0, clock.now());
+    if (round == 2) {
+      ASSERT_TRUE(e.call("breaker_command", R"({"action": "force_open"})", clock.now()));
+    }
+    const bindings::HotRegion& h = e.hot();
+    if (h.word == 1) {
+      EXPECT_EQ(h.ring_limit_ms, h.slow_call_ms) << round;
+    } else {
+      EXPECT_TRUE(std::isnan(h.ring_limit_ms)) << round;
+      EXPECT_FALSE(0.0 <= h.ring_limit_ms);
+    }
+  }
+  EXPECT_EQ(e.hot().word, 0);
 }
 
 TEST(HotPathEngine, FaultsAndSamplingArePublishedAsTheCoreDecides) {
@@ -430,6 +453,12 @@ TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
   h.count = 1'000'000;                         // more than the ring holds: only the ring is read
   e.fold();
   h.count = -5;
+  e.fold();
+  EXPECT_EQ(h.count, 0);
+  h.count = std::nan("");  // the count is the Worker's double: NaN reads as nothing written
+  e.fold();
+  EXPECT_EQ(h.count, 0);
+  h.count = 0.5;  // less than one event
   e.fold();
   EXPECT_EQ(h.count, 0);
   // The first fold's get, then the whole ring replayed: its first slot and the others never
@@ -505,7 +534,7 @@ void expect_folded_runs_equal_recording(FoldBreaker mode) {
                      bindings::count_from_js(down), bindings::time_from_js(t));
       }
     }
-    h.count = static_cast<int32_t>(n);
+    h.count = static_cast<double>(n);
     hot.fold();
   }
   TimePoint now = bindings::time_from_js(t);

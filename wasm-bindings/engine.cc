@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 namespace r2w::bindings {
@@ -46,6 +47,7 @@ void Engine::publish() {
   bool go_ahead = breaker_.pending_transitions() == 0 && breaker_.admits_quiet_successes(latest_);
   hot_.word = go_ahead ? 1 : 0;
   hot_.slow_call_ms = static_cast<double>(breaker_.options().slow_call_duration.count());
+  hot_.ring_limit_ms = go_ahead ? hot_.slow_call_ms : std::numeric_limits<double>::quiet_NaN();
   hot_.faults_active = faults_.active() ? 1 : 0;
   hot_.ok_sample_below = metrics_settings_.success_sampling_rate;
   hot_.ok_sample_weight = metrics::sample_weight(metrics_settings_, true, 0);
@@ -56,10 +58,13 @@ void Engine::publish() {
 }
 
 void Engine::fold() {
-  int32_t written = hot_.count;
+  // The count is the Worker's double: NaN, negative or fractional is read as what it holds
+  // whole, at most the ring.
+  const double written = hot_.count;
   hot_.count = 0;
-  if (written <= 0) return;
-  size_t n = std::min(static_cast<size_t>(written), static_cast<size_t>(kHotRingCapacity));
+  if (!(written >= 1)) return;
+  constexpr double kRing = static_cast<double>(kHotRingCapacity);
+  size_t n = written < kRing ? static_cast<size_t>(written) : kHotRingCapacity;
   if (fold_runs_.size() < kHotRingCapacity) {
     fold_runs_.resize(kHotRingCapacity);
     fold_latencies_.resize(kHotRingCapacity);

@@ -136,12 +136,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         // garbage), at the count the region says, or a count of its own choosing.
         auto* words = static_cast<int32_t*>(r2w_hot_region());
         auto* numbers = static_cast<double*>(r2w_hot_region());
-        int32_t n = words[1];
-        if (n >= 0 && n < words[2]) {
-          for (int f = 0; f < 6; ++f) numbers[8 + n * 6 + f] = f == 0 && in.byte() % 2 ? series : in.number();
-          words[1] = n + 1;
+        // (wasm-bindings/engine.h: the count is the double at 72, the ring from 80.)
+        double count = numbers[9];
+        if (count >= 0 && count < words[2]) {
+          int n = static_cast<int>(count);
+          for (int f = 0; f < 6; ++f) numbers[10 + n * 6 + f] = f == 0 && in.byte() % 2 ? series : in.number();
+          numbers[9] = n + 1;
         } else {
-          words[1] = in.small() * 1000;
+          numbers[9] = in.small() * 1000;
         }
         break;
       }

@@ -207,13 +207,109 @@ TEST(HotPathBreaker, ASlowCallAmongQuietOnesIsJudged) {
   EXPECT_EQ(codec::snapshot_to_json(one.snapshot()), codec::snapshot_to_json(bulk.snapshot()));
 }
 
+// The average stepped by the caller (the engine's fold) gives what recording each call does:
+// from no average and from one, with slow calls (which end the quiet) and NaN among them.
+TEST(HotPathBreaker, AnAverageSteppedByTheCallerEqualsRecordedCalls) {
+  for (auto type : {breaker::WindowType::kTimeBased, breaker::WindowType::kCountBased}) {
+    for (int start : {0, 1}) {
+      for (int slow_at : {-1, 0, 1, 2500}) {
+        breaker::Options o{.window_type = type};
+        auto one = closed_breaker(o), bulk = closed_breaker(o);
+        if (start == 1) {
+          for (auto* b : {&one, &bulk}) b->record(from_epoch_ms(5), {.latency = Duration(40)});
+        }
+        std::vector<double> at, latency;
+        for (int i = 0; i < 5000; ++i) {
+          at.push_back(static_cast<double>(10 + i * 3));
+          latency.push_back(i == slow_at ? 2001 : static_cast<double>((i * 37) % 1999));
+        }
+        for (size_t i = 0; i < at.size(); ++i) {
+          one.record(from_epoch_ms(static_cast<int64_t>(at[i])),
+                     {.latency = Duration(static_cast<int64_t>(latency[i]))});
+        }
+        breaker::QuietAverage average = bulk.begin_quiet_average();
+        for (double l : latency) average.step(l);
+        bulk.record_quiet_successes(at.data(), latency.data(), at.size(), average);
+        EXPECT_EQ(codec::snapshot_to_json(one.snapshot()), codec::snapshot_to_json(bulk.snapshot()))
+            << start << " " << slow_at;
+        EXPECT_EQ(codec::status_to_json(one.status(from_epoch_ms(20'000))),
+                  codec::status_to_json(bulk.status(from_epoch_ms(20'000))));
+      }
+    }
+  }
+}
+
+// An average not begun from the breaker as it is, or stepped over other calls, is not taken:
+// the breaker steps its own.
+TEST(HotPathBreaker, AStaleOrMismatchedAverageIsNotTaken) {
+  auto one = closed_breaker(), stale = closed_breaker(), short_one = closed_breaker();
+  std::vector<double> at = {10, 11, 12}, latency = {100, 200, 300};
+  breaker::QuietAverage early = stale.begin_quiet_average();
+  for (double l : latency) early.step(l);
+  stale.record(from_epoch_ms(9), {.latency = Duration(900)});  // the average moved since
+  one.record(from_epoch_ms(9), {.latency = Duration(900)});
+  for (size_t i = 0; i < at.size(); ++i) {
+    one.record(from_epoch_ms(static_cast<int64_t>(at[i])),
+               {.latency = Duration(static_cast<int64_t>(latency[i]))});
+  }
+  stale.record_quiet_successes(at.data(), latency.data(), at.size(), early);
+  EXPECT_EQ(codec::snapshot_to_json(one.snapshot()), codec::snapshot_to_json(stale.snapshot()));
+  short_one.record(from_epoch_ms(9), {.latency = Duration(900)});
+  breaker::QuietAverage two = short_one.begin_quiet_average();
+  two.step(latency[0]);
+  two.step(latency[1]);  // one call short
+  short_one.record_quiet_successes(at.data(), latency.data(), at.size(), two);
+  EXPECT_EQ(codec::snapshot_to_json(one.snapshot()), codec::snapshot_to_json(short_one.snapshot()));
+}
+
+// The sketch's bulk add (one pass, growing its bins where a value falls outside them), merge
+// (one loop over the used bins) and clear (bins kept, zeroed) give what adding each value does.
+TEST(HotPathSketch, BulkAddMergeAndClearEqualAddingEachValue) {
+  std::mt19937_64 gen(23);
+  metrics::LatencySketch bulk, merged;
+  for (int round = 0; round < 40; ++round) {
+    std::vector<double> values;
+    size_t n = 1 + gen() % 3000;
+    for (size_t i = 0; i < n; ++i) {
+      switch (gen() % 6) {
+        case 0:
+          values.push_back(0);  // counts as zero
+          break;
+        case 1:
+          values.push_back(2e9);  // clamped
+          break;
+        case 2:
+          values.push_back(std::trunc(static_cast<double>(gen() % 100'000) / (1 + round)));
+          break;
+        default:
+          values.push_back(std::trunc(std::lognormal_distribution<>(3.4, 0.9 + round * 0.05)(gen)));
+      }
+    }
+    metrics::LatencySketch one;
+    for (double v : values) one.add_checked(v);
+    bulk.clear();
+    bulk.add_all_checked(values.data(), values.size());
+    ASSERT_TRUE(bulk == one) << round;
+    ASSERT_EQ(bulk.count(), one.count());
+    ASSERT_EQ(bulk.sum(), one.sum());
+    ASSERT_EQ(bulk.min(), one.min());
+    ASSERT_EQ(bulk.max(), one.max());
+    for (double q : {0.0, 0.5, 0.99, 1.0}) ASSERT_EQ(bulk.quantile(q), one.quantile(q)) << round;
+    metrics::LatencySketch all = merged;
+    for (double v : values) all.add_checked(v);
+    merged.merge(bulk);
+    ASSERT_TRUE(merged == all) << round;
+    ASSERT_EQ(merged.count(), all.count());
+  }
+}
+
 // The engine's hot region, used as the Worker uses it (worker-shim/src/engine.js).
 struct WorkerSide {
   bindings::Engine& e;
   bool acquire(TimePoint now) { return e.hot().word == 1 || e.acquire(now); }
   uint32_t record(uint32_t series, Operation op, bool ok, int64_t latency_ms, TimePoint now) {
     bindings::HotRegion& h = e.hot();
-    if (ok && h.word == 1 && static_cast<double>(latency_ms) <= h.slow_call_ms) {
+    if (ok && static_cast<double>(latency_ms) <= h.ring_limit_ms) {
       double* f = &h.ring[static_cast<size_t>(h.count) * bindings::kHotEventFields];
       f[0] = series;
       f[1] = static_cast<double>(static_cast<int>(op));
@@ -291,6 +387,29 @@ TEST(HotPathEngine, TheWordSaysGoAheadOnlyWhenTheBreakerIsQuiet) {
   ASSERT_TRUE(e.call("breaker_configure", R"({"slow_call_duration_ms": 750})", clock.now()))
       << e.output();
   EXPECT_EQ(e.hot().slow_call_ms, 750);
+  EXPECT_EQ(e.hot().ring_limit_ms, 750);  // word 1: the slow-call duration
+}
+
+// The ring's limit says what the word and slow_call_ms say together, in one double: no latency
+// is at most it (NaN) while the word says "ask me".
+TEST(HotPathEngine, TheRingLimitIsTheWordAndTheSlowCallDurationInOne) {
+  testing::FakeClock clock;
+  bindings::Engine e(clock.now());
+  uint32_t s = e.series({.bucket = "b", .prefix = "p", .user = ""});
+  for (int round = 0; round < 3; ++round) {
+    if (round == 1) e.record(s, Operation::kGet, false, Duration(3), 0, 0, clock.now());
+    if (round == 2) {
+      ASSERT_TRUE(e.call("breaker_command", R"({"action": "force_open"})", clock.now()));
+    }
+    const bindings::HotRegion& h = e.hot();
+    if (h.word == 1) {
+      EXPECT_EQ(h.ring_limit_ms, h.slow_call_ms) << round;
+    } else {
+      EXPECT_TRUE(std::isnan(h.ring_limit_ms)) << round;
+      EXPECT_FALSE(0.0 <= h.ring_limit_ms);
+    }
+  }
+  EXPECT_EQ(e.hot().word, 0);
 }
 
 TEST(HotPathEngine, FaultsAndSamplingArePublishedAsTheCoreDecides) {
@@ -336,7 +455,13 @@ TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
   h.count = -5;
   e.fold();
   EXPECT_EQ(h.count, 0);
-  // The first fold's get, then the whole ring replayed: its first slot and the 1017 never
+  h.count = std::nan("");  // the count is the Worker's double: NaN reads as nothing written
+  e.fold();
+  EXPECT_EQ(h.count, 0);
+  h.count = 0.5;  // less than one event
+  e.fold();
+  EXPECT_EQ(h.count, 0);
+  // The first fold's get, then the whole ring replayed: its first slot and the others never
   // written (zeros: a get of series 0 at time 0, as good as any).
   EXPECT_EQ(e.counters()[0].calls, 2u + (bindings::kHotRingCapacity - 7));
 }
@@ -344,7 +469,11 @@ TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
 // The fold's runs (events of one series, operation and minute that follow each other, joined
 // on compares) give what recording each event does: many series and operations, minutes
 // crossed, fractional, huge, negative and NaN figures, garbage between.
-TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
+// The breaker's mode in a fold test: disabled (the ingest bench's), or closed as in the Worker
+// (the window records each quiet success; a slow call among them is judged).
+enum class FoldBreaker : uint8_t { kDisabled, kClosed };
+
+void expect_folded_runs_equal_recording(FoldBreaker mode) {
   testing::FakeClock clock;
   bindings::Engine plain(clock.now()), hot(clock.now());
   std::vector<uint32_t> ids;
@@ -352,9 +481,11 @@ TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
     ids.push_back(plain.series({.bucket = "b", .prefix = prefix, .user = "u"}));
     ASSERT_EQ(hot.series({.bucket = "b", .prefix = prefix, .user = "u"}), ids.back());
   }
-  for (auto* e : {&plain, &hot}) {
-    ASSERT_TRUE(e->call("breaker_command", R"({"action": "disable"})", clock.now()));
-    call(*e, "breaker_take_transitions", clock.now());
+  if (mode == FoldBreaker::kDisabled) {
+    for (auto* e : {&plain, &hot}) {
+      ASSERT_TRUE(e->call("breaker_command", R"({"action": "disable"})", clock.now()));
+      call(*e, "breaker_take_transitions", clock.now());
+    }
   }
   std::mt19937_64 gen(11);
   bindings::HotRegion& h = hot.hot();
@@ -403,7 +534,7 @@ TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
                      bindings::count_from_js(down), bindings::time_from_js(t));
       }
     }
-    h.count = static_cast<int32_t>(n);
+    h.count = static_cast<double>(n);
     hot.fold();
   }
   TimePoint now = bindings::time_from_js(t);
@@ -424,6 +555,14 @@ TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
   }
   EXPECT_EQ(plain.aggregator().dirty_rows(), 0u);
   EXPECT_EQ(hot.aggregator().dirty_rows(), 0u);
+}
+
+TEST(HotPathEngine, FoldedRunsEqualRecordingEachEvent) {
+  expect_folded_runs_equal_recording(FoldBreaker::kDisabled);
+}
+
+TEST(HotPathEngine, FoldedRunsEqualRecordingEachEventWithTheBreakerClosed) {
+  expect_folded_runs_equal_recording(FoldBreaker::kClosed);
 }
 
 // Goal 2 of issue #16: ingest through the ring (the Worker's path: whole milliseconds, folded

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 namespace r2w::bindings {
@@ -46,6 +47,7 @@ void Engine::publish() {
   bool go_ahead = breaker_.pending_transitions() == 0 && breaker_.admits_quiet_successes(latest_);
   hot_.word = go_ahead ? 1 : 0;
   hot_.slow_call_ms = static_cast<double>(breaker_.options().slow_call_duration.count());
+  hot_.ring_limit_ms = go_ahead ? hot_.slow_call_ms : std::numeric_limits<double>::quiet_NaN();
   hot_.faults_active = faults_.active() ? 1 : 0;
   hot_.ok_sample_below = metrics_settings_.success_sampling_rate;
   hot_.ok_sample_weight = metrics::sample_weight(metrics_settings_, true, 0);
@@ -56,10 +58,13 @@ void Engine::publish() {
 }
 
 void Engine::fold() {
-  int32_t written = hot_.count;
+  // The count is the Worker's double: NaN, negative or fractional is read as what it holds
+  // whole, at most the ring.
+  const double written = hot_.count;
   hot_.count = 0;
-  if (written <= 0) return;
-  size_t n = std::min(static_cast<size_t>(written), static_cast<size_t>(kHotRingCapacity));
+  if (!(written >= 1)) return;
+  constexpr double kRing = static_cast<double>(kHotRingCapacity);
+  size_t n = written < kRing ? static_cast<size_t>(written) : kHotRingCapacity;
   if (fold_runs_.size() < kHotRingCapacity) {
     fold_runs_.resize(kHotRingCapacity);
     fold_latencies_.resize(kHotRingCapacity);
@@ -77,22 +82,27 @@ void Engine::fold() {
   constexpr double kMaxLatencyMs = 9007199254740992.0;  // 2^53
   metrics::SuccessRun* runs = fold_runs_.data();
   double* latencies = fold_latencies_.data();
-  int64_t* times = fold_times_.data();
+  // The times as doubles (whole epoch ms within the Date range, so exact): converted to integers
+  // only where a consumer needs them (not per event in the loop below).
+  double* times = fold_times_.data();
   const double known_series = static_cast<double>(aggregator_.series_count());
   size_t k = 0, r = 0, run_begin = 0;
   double run_series = -1, run_op = -1, run_lo = 0, run_hi = 0;  // run_hi <= run_lo: no run
   uint32_t run_series_id = 0;
   Operation run_operation = Operation::kGet;
   double up = 0, down = 0, latency_sum = 0;
-  int64_t latest_ms = to_epoch_ms(latest_);
+  double latest_ms = static_cast<double>(to_epoch_ms(latest_));
   OperationCounters* counter = nullptr;
+  // The breaker's average of these successes, stepped in this loop (its multiply-add chain
+  // overlaps the loop's other work) and handed to the breaker after it.
+  breaker::QuietAverage average = breaker_.begin_quiet_average();
   auto close_run = [&] {
     if (k == run_begin) return;
     size_t count = k - run_begin;
     uint64_t bytes_up = static_cast<uint64_t>(up), bytes_down = static_cast<uint64_t>(down);
     runs[r++] = metrics::SuccessRun{.series_id = run_series_id,
                                     .operation = run_operation,
-                                    .at = from_epoch_ms(times[run_begin]),
+                                    .at = from_epoch_ms(static_cast<int64_t>(times[run_begin])),
                                     .bytes_up = bytes_up,
                                     .bytes_down = bytes_down,
                                     .latencies_ms = latencies + run_begin,
@@ -109,7 +119,8 @@ void Engine::fold() {
       // in registers).
       const double series = run_series, op = run_op, lo = run_lo, hi = run_hi;
       double up_sum = up, down_sum = down, sum = latency_sum;
-      int64_t latest_seen = latest_ms;
+      double latest_seen = latest_ms;
+      breaker::QuietAverage avg = average;
       size_t next = k;
       for (; i < n; ++i) {
         const double* f = &hot_.ring[i * kHotEventFields];
@@ -120,15 +131,17 @@ void Engine::fold() {
           break;
         }
         double whole = std::trunc(latency);
-        int64_t when = static_cast<int64_t>(t);
+        double when = std::trunc(t);
         latencies[next] = whole;
         times[next] = when;
         latest_seen = when > latest_seen ? when : latest_seen;
         up_sum += std::trunc(u);
         down_sum += std::trunc(d);
         sum += whole;
+        avg.step(whole);
         next++;
       }
+      average = avg;
       up = up_sum;
       down = down_sum;
       latency_sum = sum;
@@ -162,26 +175,27 @@ void Engine::fold() {
     latency_sum = counter->latency_sum_ms;
     double whole = static_cast<double>(duration_from_js(latency).count());
     latencies[k] = whole;
-    times[k] = to_epoch_ms(at);
+    times[k] = static_cast<double>(to_epoch_ms(at));
     latest_ms = std::max(latest_ms, times[k]);
     up = static_cast<double>(count_from_js(u));
     down = static_cast<double>(count_from_js(d));
     latency_sum += whole;
+    average.step(whole);
     k++;
   }
   close_run();
-  saw(from_epoch_ms(latest_ms));
+  saw(from_epoch_ms(static_cast<int64_t>(latest_ms)));
   if (sync_) {
     for (size_t j = 0; j < k; ++j) {
       sync_->note_call(
-          from_epoch_ms(times[j]),
+          from_epoch_ms(static_cast<int64_t>(times[j])),
           breaker::CallOutcome{.success = true,
                                .latency = Duration(static_cast<int64_t>(latencies[j]))},
           breaker_.options().slow_call_duration);
     }
   }
   aggregator_.record_runs(runs, r);
-  breaker_.record_quiet_successes(times, latencies, k);
+  breaker_.record_quiet_successes(times, latencies, k, average);
 }
 
 uint32_t Engine::record(uint32_t series_id, Operation op, bool ok, Duration latency,

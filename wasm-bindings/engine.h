@@ -39,12 +39,16 @@ uint64_t count_from_js(double n);
 
 // The hot path's shared memory: a region of the engine in wasm linear memory that the Worker
 // reads and writes through typed arrays (worker-shim/src/engine.js), so that most guarded calls
-// cross into wasm not at all. The engine writes the answers (word, slow_call_ms, faults_active,
-// the sampling draws) after each of its calls; the Worker writes events into `ring` and their
-// number into `count`.
+// cross into wasm not at all. The engine writes the answers (word, slow_call_ms, ring_limit_ms,
+// faults_active, the sampling draws) after each of its calls; the Worker writes events into
+// `ring` and their number into `count`.
 //   word 1 ("go ahead"): a call may go ahead without asking (acquire), and its success may be
 //     written into the ring instead of recorded, when its latency is at most `slow_call_ms`
 //     (the breaker's slow-call duration). word 0 ("ask me"): acquire and record are calls.
+//   ring_limit_ms: the same answer for a success, in the doubles the Worker writes the ring
+//     with (one array, one compare): slow_call_ms under word 1, NaN (no latency is at most
+//     NaN) under word 0.
+//   count: the events in the ring, a double (the Worker's ring writes stay in one array).
 //   faults_active: whether any fault is injected (the Worker asks for faults only then).
 //   sampling: an operation's raw event is written with weight `*_sample_weight` when a uniform
 //     draw in [0, 1) is below `*_sample_below`, else not at all (metrics::sample_weight).
@@ -52,15 +56,16 @@ uint64_t count_from_js(double n);
 //     latency ms, bytes up, bytes down, time (epoch ms). Folded into the breaker and the
 //     rollups, in order, before any other engine call and when the Worker finds it full.
 // Byte layout (offsets from the region's start, fixed: the Worker reads them):
-//   0 int32 word, 4 int32 count, 8 int32 capacity, 12 int32 fields per event,
+//   0 int32 word, 4 (unused), 8 int32 capacity, 12 int32 fields per event,
 //   16 double slow_call_ms, 24 int32 faults_active, 28 (unused),
 //   32 double ok_sample_below, 40 double ok_sample_weight,
-//   48 double error_sample_below, 56 double error_sample_weight, 64 the ring.
-inline constexpr uint32_t kHotRingCapacity = 1024;
+//   48 double error_sample_below, 56 double error_sample_weight,
+//   64 double ring_limit_ms, 72 double count, 80 the ring.
+inline constexpr uint32_t kHotRingCapacity = 4096;
 inline constexpr uint32_t kHotEventFields = 6;
 struct HotRegion {
   int32_t word = 0;
-  int32_t count = 0;
+  int32_t unused_count = 0;
   int32_t capacity = kHotRingCapacity;
   int32_t fields = kHotEventFields;
   double slow_call_ms = 0;
@@ -70,11 +75,15 @@ struct HotRegion {
   double ok_sample_weight = 0;
   double error_sample_below = 0;
   double error_sample_weight = 0;
+  double ring_limit_ms = 0;
+  double count = 0;
   double ring[kHotRingCapacity * kHotEventFields] = {};
 };
 static_assert(offsetof(HotRegion, slow_call_ms) == 16 && offsetof(HotRegion, faults_active) == 24 &&
               offsetof(HotRegion, ok_sample_below) == 32 &&
-              offsetof(HotRegion, error_sample_weight) == 56 && offsetof(HotRegion, ring) == 64);
+              offsetof(HotRegion, error_sample_weight) == 56 &&
+              offsetof(HotRegion, ring_limit_ms) == 64 && offsetof(HotRegion, count) == 72 &&
+              offsetof(HotRegion, ring) == 80);
 
 // One engine per wasm instance (so per Worker isolate): the breaker that guards the bucket,
 // the injected faults, and counters. The Worker calls the hot-path methods with numbers and
@@ -172,7 +181,7 @@ class Engine {
   // fold()'s scratch, kept for its memory: the runs, and the latencies and times of the calls.
   std::vector<metrics::SuccessRun> fold_runs_;
   std::vector<double> fold_latencies_;
-  std::vector<int64_t> fold_times_;
+  std::vector<double> fold_times_;
   TimePoint latest_;
   alignas(8) HotRegion hot_;
 };

@@ -217,6 +217,48 @@ void CircuitBreaker::record_quiet_successes(const int64_t* at_ms, const double* 
   }
 }
 
+QuietAverage CircuitBreaker::begin_quiet_average() const {
+  QuietAverage a;
+  a.alpha_ = options_.ema_alpha;
+  a.keep_ = 1 - options_.ema_alpha;
+  a.slow_ms_ = static_cast<double>(options_.slow_call_duration.count());
+  a.has_average_ = a.started_with_ = ema_response_ms_.has_value();
+  a.average_ = a.start_ = ema_response_ms_.value_or(0);
+  return a;
+}
+
+void CircuitBreaker::record_quiet_successes(const double* at_ms, const double* latencies_ms,
+                                            size_t count, const QuietAverage& stepped) {
+  if (count == 0) return;
+  auto at = [&](size_t j) { return from_epoch_ms(static_cast<int64_t>(at_ms[j])); };
+  size_t i = 0;
+  if (admits_quiet_successes(at(0))) {
+    // As the columns' version: the average, the totals and the window up to the first slow
+    // call, then `record` for that one and every call after it. The caller's average is taken
+    // when it was begun here (this average, these options) over these calls; else stepped here.
+    QuietAverage average = stepped;
+    const bool begun_here =
+        stepped.started_with_ == ema_response_ms_.has_value() &&
+        stepped.start_ == ema_response_ms_.value_or(0) && stepped.alpha_ == options_.ema_alpha &&
+        stepped.slow_ms_ == static_cast<double>(options_.slow_call_duration.count()) &&
+        stepped.steps_ == count;
+    if (!begun_here) {
+      average = begin_quiet_average();
+      for (size_t j = 0; j < count; ++j) average.step(latencies_ms[j]);
+    }
+    i = average.quiet_steps_;
+    if (average.has_average_) ema_response_ms_ = average.average_;
+    if (state_ == State::kClosed) {
+      for (size_t j = 0; j < i; ++j) window_.record_success(at(j));
+    }
+    totals_.calls += i;
+  }
+  for (; i < count; ++i) {
+    record(at(i), CallOutcome{.success = true,
+                              .latency = Duration(static_cast<int64_t>(latencies_ms[i]))});
+  }
+}
+
 void CircuitBreaker::release() {
   if (state_ == State::kHalfOpen && trials_issued_ > trials_done_) trials_issued_--;
 }

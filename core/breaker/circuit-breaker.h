@@ -76,6 +76,38 @@ struct QuietSuccess {
   Duration latency = Duration(0);
 };
 
+// The response-time average of a breaker's quiet successes, stepped by the caller in its own
+// loop over them (the engine's fold: the serial multiply-add chain then overlaps the loop's
+// other work instead of running alone), then handed to `record_quiet_successes`. The rule is
+// the breaker's own (`record`'s average: alpha * latency + (1 - alpha) * average, the first
+// latency as is), stepped only up to the first call slower than the slow-call duration.
+class QuietAverage {
+ public:
+  // Steps the average by one latency (whole ms, not negative), in the calls' order.
+  void step(double latency_ms) {
+    const bool counts = quiet_ && latency_ms <= slow_ms_;
+    const double next = has_average_ ? alpha_ * latency_ms + keep_ * average_ : latency_ms;
+    average_ = counts ? next : average_;
+    has_average_ = has_average_ || counts;
+    quiet_ = counts;
+    quiet_steps_ += counts ? 1 : 0;
+    steps_++;
+  }
+
+ private:
+  friend class CircuitBreaker;
+  double alpha_ = 0;
+  double keep_ = 1;
+  double slow_ms_ = 0;
+  double average_ = 0;
+  double start_ = 0;
+  bool has_average_ = false;
+  bool started_with_ = false;
+  bool quiet_ = true;
+  size_t quiet_steps_ = 0;
+  size_t steps_ = 0;
+};
+
 // Lifetime counters since the breaker was created or last reset.
 struct Totals {
   uint64_t calls = 0;
@@ -147,6 +179,15 @@ class CircuitBreaker {
   // The same, the calls given as columns: their times (epoch ms) and latencies (whole ms, not
   // negative), in order.
   void record_quiet_successes(const int64_t* at_ms, const double* latencies_ms, size_t count);
+  // The average of such successes, to be stepped by the caller (QuietAverage) over the same
+  // latencies it then hands to `record_quiet_successes` with it, the breaker unchanged between.
+  QuietAverage begin_quiet_average() const;
+  // `record_quiet_successes` of columns taking the average `average` was stepped to (when it
+  // was begun from this breaker's average and stepped over exactly these `count` calls; else the
+  // average is stepped here): the same result. The times are doubles holding whole epoch ms
+  // within JavaScript's Date range (exact), read as integers only where the window needs them.
+  void record_quiet_successes(const double* at_ms, const double* latencies_ms, size_t count,
+                              const QuietAverage& average);
 
   // Operator commands; each queues a transition (even to the same state, so it is audited).
   void force_open(TimePoint now);

@@ -60,50 +60,59 @@ Status LatencySketch::add(double value_ms, uint64_t count) {
 }
 
 void LatencySketch::add_all_checked(const double* values, size_t n) {
-  if (n == 0) return;
   auto clamped = [](double v) { return v < kMaxTrackableMs ? v : kMaxTrackableMs; };
-  // First the extremes (and of the trackable values, the least), so the bins can be made
-  // once: the counting loop then makes no call and keeps its sums in registers.
-  double lo = count_ == 0 ? clamped(values[0]) : min_, hi = count_ == 0 ? lo : max_;
-  double least = kMaxTrackableMs;
-  bool trackable = false;
-  for (size_t i = 0; i < n; ++i) {
-    double v = clamped(values[i]);
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
-    bool counts = !(v < kMinTrackableMs);
-    trackable = trackable || counts;
-    least = counts && v < least ? v : least;
-  }
-  if (trackable) {
-    // The bins of the least and the greatest trackable value (every one between is then held).
-    bin(index_of(least));
-    bin(index_of(hi));
-  }
-  uint64_t* bins = bins_.data();
-  const int32_t offset = offset_;
-  uint64_t zero = zero_count_;
-  double sum = sum_;
-  for (size_t i = 0; i < n; ++i) {
-    double v = clamped(values[i]);
-    if (v < kMinTrackableMs) {
-      zero++;
-    } else {
-      bins[index_of(v) - offset]++;
+  size_t i = 0;
+  while (i < n) {
+    // One pass while every value falls in the bins held (the running figures in locals, no
+    // call in the loop); a value outside them is added by add_checked, which grows the bins,
+    // and the pass goes on after it. Values are added in order, so the sum is the same.
+    const size_t begin = i;
+    uint64_t* bins = bins_.data();
+    const int32_t offset = offset_;
+    const uint32_t held = static_cast<uint32_t>(bins_.size());
+    uint64_t zero = zero_count_;
+    double sum = sum_;
+    double lo = count_ == 0 ? clamped(values[i]) : min_;
+    double hi = count_ == 0 ? lo : max_;
+    for (; i < n; ++i) {
+      double v = clamped(values[i]);
+      if (v < kMinTrackableMs) {
+        zero++;
+      } else {
+        uint32_t at = static_cast<uint32_t>(index_of(v) - offset);
+        if (at >= held) break;
+        bins[at]++;
+      }
+      sum += v;
+      lo = v < lo ? v : lo;
+      hi = v > hi ? v : hi;
     }
-    sum += v;
+    if (i > begin) {
+      zero_count_ = zero;
+      sum_ = sum;
+      min_ = lo;
+      max_ = hi;
+      count_ += i - begin;
+    }
+    if (i < n) add_checked(values[i++]);
   }
-  zero_count_ = zero;
-  sum_ = sum;
-  min_ = lo;
-  max_ = hi;
-  count_ += n;
 }
 
 void LatencySketch::merge(const LatencySketch& other) {
   if (other.count_ == 0) return;
-  for (size_t i = 0; i < other.bins_.size(); ++i) {
-    if (other.bins_[i]) bin(other.offset_ + static_cast<int32_t>(i)) += other.bins_[i];
+  // The other's used bins, from its first to its last non-zero one, added in one loop once
+  // this sketch holds both ends (the bins are dense between them).
+  const uint64_t* src = other.bins_.data();
+  size_t first = 0, last = other.bins_.size();
+  while (first < last && src[first] == 0) ++first;
+  while (last > first && src[last - 1] == 0) --last;
+  if (first < last) {
+    int32_t low = other.offset_ + static_cast<int32_t>(first);
+    int32_t high = other.offset_ + static_cast<int32_t>(last - 1);
+    bin(high);
+    bin(low);
+    uint64_t* dst = bins_.data() + (low - offset_);
+    for (size_t i = 0; i < last - first; ++i) dst[i] += src[first + i];
   }
   zero_count_ += other.zero_count_;
   min_ = count_ == 0 ? other.min_ : std::min(min_, other.min_);
@@ -113,9 +122,10 @@ void LatencySketch::merge(const LatencySketch& other) {
 }
 
 void LatencySketch::clear() {
+  // The bins are kept (zeroed) where they are: the next values of a sketch emptied between
+  // batches mostly fall in them again, so they need not grow back one by one.
   zero_count_ = 0;
-  offset_ = 0;
-  bins_.clear();
+  std::fill(bins_.begin(), bins_.end(), uint64_t{0});
   count_ = 0;
   sum_ = 0;
   min_ = 0;

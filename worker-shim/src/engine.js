@@ -15,7 +15,11 @@ const R2_CLASSES = ['A', 'B', 'free'];
 // Doubles per buffered event in the hot region: series, operation, latency, bytes up, bytes
 // down, time (wasm-bindings/engine.h, kHotEventFields).
 const HOT_EVENT_FIELDS = 6;
-const HOT_RING = 8; // where the ring starts, in doubles from the region's start
+const HOT_RING = 10; // where the ring starts, in doubles from the region's start
+// The doubles the engine publishes for the ring (ring_limit_ms: the slow-call duration while it
+// says "go ahead", else NaN) and the Worker writes (count: events in the ring).
+const HOT_RING_LIMIT = 8;
+const HOT_COUNT = 9;
 // Exports that only move bytes for a JSON call: not counted as engine calls.
 const PLUMBING = new Set([
   'r2w_alloc',
@@ -141,10 +145,10 @@ export class Engine {
   #hotViews() {
     const base = this.raw.r2w_hot_region();
     const buffer = this.raw.memory.buffer;
-    // word, count, capacity, fields per event, slow_call_ms (2 words), faults_active
+    // word, (unused), capacity, fields per event, slow_call_ms (2 words), faults_active
     this.hotWords = new Int32Array(buffer, base, 8);
     this.hotCapacity = this.hotWords[2];
-    // slow_call_ms at 2; the sampling draws at 4..7; the ring from HOT_RING on
+    // slow_call_ms at 2; the sampling draws at 4..7; ring_limit_ms, count; the ring from HOT_RING on
     this.hotNumbers = new Float64Array(buffer, base, HOT_RING + this.hotCapacity * HOT_EVENT_FIELDS);
     return this.hotWords;
   }
@@ -179,8 +183,10 @@ export class Engine {
    * ahead" there (its breaker is closed and quiet, or disabled); else the engine is asked.
    */
   acquire(nowMs) {
-    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
-    if (words[0] === 1 && !this.broken) return true;
+    // A view of memory that grew reads undefined (not 1): the views are made again, and read
+    // again, only then. (Reading `length` first would cost more than the rest of this method.)
+    if (this.hotWords[0] === 1 && !this.broken) return true;
+    if (this.hotWords.length === 0 && this.#hotViews()[0] === 1 && !this.broken) return true;
     return this.exports.r2w_acquire(nowMs) === 1;
   }
 
@@ -218,23 +224,29 @@ export class Engine {
    * breaker transitions waiting to be taken.
    */
   record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs) {
-    const words = this.hotWords.length === 0 ? this.#hotViews() : this.hotWords;
+    // One typed array only (its checks are made once for all the accesses below).
+    const numbers = this.hotNumbers;
     // A success no slower than the engine's slow-call duration, while it says "go ahead": into
     // the ring, folded in bulk (when full, or before the engine's next call). Anything else is
-    // recorded at once, after the ring, so the breaker reacts on the call that trips it.
-    if (ok && words[0] === 1 && latencyMs <= this.hotNumbers[2] && !this.broken) {
-      const n = words[1];
+    // recorded at once, after the ring, so the breaker reacts on the call that trips it. (As in
+    // `acquire`: views of memory that grew read undefined; they are made again, and the call
+    // looked at again, only then.)
+    if (ok && latencyMs <= numbers[HOT_RING_LIMIT] && !this.broken) {
+      const n = numbers[HOT_COUNT] | 0; // an integer index (the count is a whole double)
       const at = HOT_RING + n * HOT_EVENT_FIELDS;
-      const numbers = this.hotNumbers;
       numbers[at] = seriesId;
       numbers[at + 1] = OPERATIONS[operation];
       numbers[at + 2] = latencyMs;
       numbers[at + 3] = bytesUp;
       numbers[at + 4] = bytesDown;
       numbers[at + 5] = nowMs;
-      words[1] = n + 1;
+      numbers[HOT_COUNT] = n + 1;
       if (n + 1 < this.hotCapacity) return 0;
       return this.exports.r2w_fold();
+    }
+    if (numbers.length === 0) {
+      this.#hotViews();
+      return this.record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs);
     }
     return this.exports.r2w_record(
       seriesId,

@@ -6,12 +6,7 @@
 #include <cstdint>
 
 #include "wasm-bindings/engine.h"
-
-#if defined(__wasm__)
-#define R2W_EXPORT(name) extern "C" __attribute__((export_name(name)))
-#else
-#define R2W_EXPORT(name) extern "C"
-#endif
+#include "wasm-bindings/export.h"
 
 namespace {
 

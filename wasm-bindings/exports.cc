@@ -11,13 +11,7 @@
 #include "core/cost/operation-class.h"
 #include "core/metrics/inventory.h"
 #include "wasm-bindings/engine.h"
-
-// Exported by name from the wasm module; natively (the hot-path fuzz target) plain C functions.
-#if defined(__wasm__)
-#define R2W_EXPORT(name) extern "C" __attribute__((export_name(name)))
-#else
-#define R2W_EXPORT(name) extern "C"
-#endif
+#include "wasm-bindings/export.h"
 
 namespace {
 

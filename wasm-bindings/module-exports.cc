@@ -2,6 +2,7 @@
 // r2watch-console.wasm, else r2watch.wasm) and the export that says what it registers.
 #include <string>
 
+#include "wasm-bindings/export.h"
 #include "wasm-bindings/modules.h"
 
 namespace r2w::bindings {
@@ -18,7 +19,7 @@ Module linked_module() {
 
 // {"module", "commands", "settings"} (modules.h) as NUL-terminated JSON text; the Worker routes
 // each command to the module that registers it (worker-shim/src/engine.js).
-extern "C" __attribute__((export_name("r2w_module_info"))) const char* r2w_module_info() {
+R2W_EXPORT("r2w_module_info") const char* r2w_module_info() {
   static const std::string info = r2w::bindings::module_info_json(r2w::bindings::linked_module());
   return info.c_str();
 }

@@ -435,7 +435,8 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   ];
   try {
     let last;
-    for (let i = 0; i < statements.length; i += 100) last = await db.batch(statements.slice(i, i + 100));
+    const per = result.write_batch_statements; // the engine's (core/alerts/round.h)
+    for (let i = 0; i < statements.length; i += per) last = await db.batch(statements.slice(i, i + per));
     // Another writer came in between: what the engine holds is not what D1 holds.
     if (last.at(-1).meta.changes === 0) round.forget();
   } catch (e) {

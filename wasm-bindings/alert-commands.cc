@@ -674,6 +674,14 @@ Result<json> alert_query(Engine&, const json& in, TimePoint) {
   return out;
 }
 
+// GET /api/alerts/{id}: its query parameters but ?user= (it takes none) -> {"history_limit",
+// "notifications_limit"}: how many earlier episodes and notifications the answer shows.
+Result<json> alert_detail_query(Engine&, const json& in, TimePoint) {
+  if (auto e = FieldReader(in, "", kQuery).finish()) return *e;
+  return json{{"history_limit", alerts::kAlertDetailHistoryLimit},
+              {"notifications_limit", alerts::kAlertDetailNotificationsLimit}};
+}
+
 }  // namespace
 
 std::span<const CommandEntry> alert_commands() {
@@ -698,6 +706,7 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_overview_thresholds", &alert_overview_thresholds},
       {"alert_delivery_result", &alert_delivery_result},
       {"alert_query", &alert_query},
+      {"alert_detail_query", &alert_detail_query},
   };
   return kCommands;
 }

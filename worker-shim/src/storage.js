@@ -166,7 +166,14 @@ function isInvalidRange(e) {
   return /10039|range is not satisfiable|InvalidRange/i.test(String(e?.message ?? e));
 }
 
-/** Bytes an R2 read moved (a ranged read moves its range). */
+/**
+ * Bytes an R2 read moved (a ranged read moves its range), for the metrics recorded in `guarded`
+ * right after R2 answers. Not a rule: R2 reports the range it read in the forms a request may
+ * give (offset/length, open-ended, suffix), and this measures that range against the object's
+ * size. Which range to ask for and what to answer are the engine's (storage_read_plan,
+ * storage_read_answer); moving this count into it would take a third engine call or the plan's
+ * range into the hot-path record (engine.js), see docs/architecture.md.
+ */
 function bytesRead(object) {
   if (!object || object === RANGE_REFUSED || !object.body) return 0;
   const r = object.range;

@@ -733,5 +733,23 @@ TEST(AlertPayloads, AnEmailSubjectBeyondAsciiIsAnEncodedWord) {
   EXPECT_EQ(raw.find("\xc3"), std::string::npos) << "the message itself is 7-bit";
 }
 
+TEST(AlertQuery, NumbersFromQueryTextAreDigitsOnlyAndChecked) {
+  EXPECT_EQ(query_number("0"), 0);
+  EXPECT_EQ(query_number("500"), 500);
+  EXPECT_EQ(query_number("999999"), 999999);
+  for (std::string_view bad : {"", "-1", "1.5", "ten", " 5", "1000000", "+3"}) {
+    EXPECT_EQ(query_number(bad), -1) << bad;
+  }
+  EXPECT_FALSE(check_page("limit", query_number("500")).has_value());
+  EXPECT_TRUE(check_page("limit", query_number("0")).has_value());
+  EXPECT_FALSE(check_page("offset", query_number("0")).has_value());
+  auto e = check_page("offset", query_number("x"));
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code, "invalid_query");
+  EXPECT_EQ(e->field, "offset");
+  EXPECT_FALSE(check_notifications_limit(query_number("1000")).has_value());
+  EXPECT_TRUE(check_notifications_limit(query_number("1001")).has_value());
+}
+
 }  // namespace
 }  // namespace r2w::alerts

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 namespace r2w::storage {
 namespace {
 
@@ -50,6 +53,34 @@ TEST(ListQuery, PrefixFollowsKeyRulesButMayBeEmpty) {
   EXPECT_TRUE(parse_list_query("", {}, {}).ok());
   EXPECT_EQ(parse_list_query("../", {}, {}).error().field, "prefix");
   EXPECT_EQ(parse_list_query({}, "c\x01", {}).error().field, "cursor");
+}
+
+TEST(QueryNames, EachRouteTakesItsOwnParametersAndUserEverywhere) {
+  using Names = std::vector<std::string>;
+  for (StorageRoute route : {StorageRoute::kObject, StorageRoute::kList, StorageRoute::kUploadStart,
+                             StorageRoute::kUploads}) {
+    EXPECT_FALSE(check_query_names(route, Names{}).has_value());
+    EXPECT_FALSE(check_query_names(route, Names{"user"}).has_value());
+  }
+  EXPECT_FALSE(check_query_names(StorageRoute::kList, Names{"prefix", "cursor", "limit", "user"})
+                   .has_value());
+  EXPECT_FALSE(check_query_names(StorageRoute::kUploadStart, Names{"uploads", "user"}).has_value());
+  struct Case {
+    StorageRoute route;
+    Names names;
+    std::string refused;
+  };
+  for (const Case& c : {Case{StorageRoute::kObject, {"user", "uploads"}, "uploads"},
+                        Case{StorageRoute::kObject, {"prefix"}, "prefix"},
+                        Case{StorageRoute::kList, {"prefix", "sort", "colour"}, "sort"},
+                        Case{StorageRoute::kUploadStart, {"limit"}, "limit"},
+                        Case{StorageRoute::kUploads, {"uploads"}, "uploads"}}) {
+    auto e = check_query_names(c.route, c.names);
+    ASSERT_TRUE(e.has_value()) << c.refused;
+    EXPECT_EQ(e->code, "invalid_query");
+    EXPECT_EQ(e->field, c.refused);
+    EXPECT_EQ(e->message, "unknown query parameter " + c.refused);
+  }
 }
 
 }  // namespace

@@ -31,32 +31,26 @@ Error invalid_query(std::string field, std::string message) {
   return Error{.code = "invalid_query", .message = std::move(message), .field = std::move(field)};
 }
 
-const json& member(const json& in, const char* name) {
+// The query-string parameters' reader: every problem is an "invalid_query" (HTTP 400).
+constexpr FieldReaderOptions kQuery = {.code = "invalid_query"};
+
+// A member read with FieldReader::read_json, null when absent (each command reads its members
+// with FieldReader, which refuses the fields it did not ask for, then hands them to the codec).
+const json& or_null(const json* member) {
   static const json kNull;
-  auto it = in.find(name);
-  return it == in.end() ? kNull : *it;
+  return member ? *member : kNull;
 }
 
-std::optional<Error> only(const json& in, std::initializer_list<const char*> names) {
-  for (const auto& item : in.items()) {
-    bool known = false;
-    for (const char* n : names) known = known || item.key() == n;
-    if (!known) return invalid_field(item.key(), item.key() + " is not a known field");
-  }
-  return std::nullopt;
+// The stored rules ("rules"; absent: none).
+Result<std::vector<alerts::Rule>> rules_of(const json& rules) {
+  if (rules.is_null()) return std::vector<alerts::Rule>{};
+  return codec::rules_from_json(rules, "rules");
 }
 
-Result<std::vector<alerts::Rule>> rules_of(const json& in) {
-  const json& r = member(in, "rules");
-  if (r.is_null()) return std::vector<alerts::Rule>{};
-  return codec::rules_from_json(r, "rules");
-}
-
-// Stored settings, read back: an inline url was checked for its environment when stored, and
-// every target is checked again when sent (alert_target_check).
-Result<alerts::Settings> settings_of(const Engine& e, const json& in) {
-  auto s = codec::settings_from_json(member(in, "settings"), alerts::InlineUrlCheck::kNone,
-                                     e.email_defaults());
+// Stored settings ("settings"), read back: an inline url was checked for its environment when
+// stored, and every target is checked again when sent (alert_target_check).
+Result<alerts::Settings> settings_of(const Engine& e, const json& settings) {
+  auto s = codec::settings_from_json(settings, alerts::InlineUrlCheck::kNone, e.email_defaults());
   if (!s.ok()) return prefixed(s.error(), "settings");
   return s;
 }
@@ -82,17 +76,12 @@ json notifications_json(std::vector<alerts::Notification>&& list) {
 // engine now sends an email channel without recipients or sender of its own to and from. A bad
 // variable is refused (field: its name) and the engine keeps none.
 Result<json> alert_configure(Engine& e, const json& in, TimePoint) {
-  if (auto err = only(in, {"EMAIL_TO", "EMAIL_FROM"})) return *err;
-  for (const char* name : {"EMAIL_TO", "EMAIL_FROM"}) {
-    if (!member(in, name).is_null() && !member(in, name).is_string()) {
-      return invalid_field(name, std::string(name) + " must be a string");
-    }
-  }
-  auto text = [&](const char* name) {
-    const json& v = member(in, name);
-    return v.is_string() ? v.get<std::string>() : std::string();
-  };
-  auto d = alerts::email_defaults_from_vars(text("EMAIL_TO"), text("EMAIL_FROM"));
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  std::string to, from;
+  r.read_string("EMAIL_TO", to);
+  r.read_string("EMAIL_FROM", from);
+  if (auto err = r.finish()) return *err;
+  auto d = alerts::email_defaults_from_vars(to, from);
   if (!d.ok()) {
     e.set_email_defaults({});
     return d.error();
@@ -102,19 +91,23 @@ Result<json> alert_configure(Engine& e, const json& in, TimePoint) {
 }
 
 Result<json> alert_defaults(Engine&, const json& in, TimePoint) {
-  if (auto e = only(in, {})) return *e;
+  if (auto e = FieldReader(in).finish()) return *e;
   return json{{"rules", rules_json(alerts::default_rules())},
               {"settings", codec::settings_to_json(alerts::Settings{}, codec::UrlView::kFull)}};
 }
 
 // {"request": <body>, "id": "<generated id if the body has none>", "existing": [ids]} -> {"rule"}
 Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
-  if (auto e = only(in, {"request", "id", "existing"})) return *e;
-  std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "rule";
-  auto rule = codec::new_rule_from_json(member(in, "request"), id);
+  FieldReader r(in);
+  const json& request = or_null(r.read_json("request"));
+  const json& given_id = or_null(r.read_json("id"));
+  const json& existing = or_null(r.read_json("existing"));
+  if (auto e = r.finish()) return *e;
+  std::string id = given_id.is_string() ? given_id.get<std::string>() : "rule";
+  auto rule = codec::new_rule_from_json(request, id);
   if (!rule.ok()) return rule.error();
   std::vector<std::string> taken;
-  for (const json& e : member(in, "existing")) {
+  for (const json& e : existing) {
     if (e.is_string()) taken.push_back(e.get<std::string>());
   }
   if (auto e = alerts::check_new_rule_id(rule.value(), taken)) return *e;
@@ -123,10 +116,12 @@ Result<json> alert_rule_create(Engine&, const json& in, TimePoint) {
 
 // {"current": <stored rule>, "request": <partial body>} -> {"rule"}: the merge, validated.
 Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
-  if (auto e = only(in, {"current", "request"})) return *e;
-  auto current = codec::rules_from_json(json::array({member(in, "current")}), "current");
+  FieldReader r(in);
+  const json& stored = or_null(r.read_json("current"));
+  const json& request = or_null(r.read_json("request"));
+  if (auto e = r.finish()) return *e;
+  auto current = codec::rules_from_json(json::array({stored}), "current");
   if (!current.ok()) return current.error();
-  const json& request = member(in, "request");
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
   // What GET /api/alerts/rules/{id} answers, {"rule": {...}}, sent back: that rule.
   json body = request.size() == 1 && request.contains("rule") && request["rule"].is_object()
@@ -150,8 +145,11 @@ Result<json> alert_rule_update(Engine&, const json& in, TimePoint) {
 // environment; without one (reading the stored settings back) it is not: it is checked again
 // when sent.
 Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
-  if (auto e = only(in, {"current", "request", "environment"})) return *e;
-  const json& env = member(in, "environment");
+  FieldReader r(in);
+  const json& current = or_null(r.read_json("current"));
+  const json& request = or_null(r.read_json("request"));
+  const json& env = or_null(r.read_json("environment"));
+  if (auto e = r.finish()) return *e;
   std::optional<alerts::Environment> environment = alerts::Environment::kProduction;
   if (!env.is_null()) {
     environment =
@@ -160,8 +158,7 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
       return invalid_field("environment", "environment must be production or development");
     }
   }
-  json merged = member(in, "current").is_object() ? member(in, "current") : json::object();
-  const json& request = member(in, "request");
+  json merged = current.is_object() ? current : json::object();
   if (!request.is_null()) {
     if (!request.is_object()) return invalid_field("request", "the body must be an object");
     json body = request;
@@ -183,8 +180,10 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
 // setting): each counter row is one failed_access item {"at_ms": its window's start,
 // "window_ms", "count"}.
 Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only(in, {"rules"})) return *err;
-  auto rules = rules_of(in);
+  FieldReader r(in);
+  const json& stored_rules = or_null(r.read_json("rules"));
+  if (auto err = r.finish()) return *err;
+  auto rules = rules_of(stored_rules);
   if (!rules.ok()) return rules.error();
   alerts::FigureNeeds needs = alerts::needs_of(rules.value());
   Duration counter_window = e.security_settings().auth_failure_window;
@@ -197,7 +196,7 @@ Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
 // {} -> which outbox rows a delivery run sends: {"due_by_ms", "lease_expired_before_ms",
 // "timeout_ms", "batch"}.
 Result<json> alert_delivery_plan(Engine&, const json& in, TimePoint now) {
-  if (auto e = only(in, {})) return *e;
+  if (auto e = FieldReader(in).finish()) return *e;
   alerts::DeliveryPlan p = alerts::delivery_plan(now);
   return json{{"due_by_ms", to_epoch_ms(p.due_by)},
               {"lease_expired_before_ms", to_epoch_ms(p.lease_expired_before)},
@@ -207,16 +206,12 @@ Result<json> alert_delivery_plan(Engine&, const json& in, TimePoint now) {
 
 // GET /api/alerts/notifications: {"limit"?: text} -> {"limit"}.
 Result<json> alert_notifications_query(Engine&, const json& in, TimePoint) {
-  int64_t limit = alerts::kDefaultNotificationsLimit;
-  for (const auto& item : in.items()) {
-    const std::string& k = item.key();
-    if (k != "limit") return invalid_query(k, "unknown query parameter " + k);
-    if (!item.value().is_string()) return invalid_query(k, k + " must be text");
-    std::string v = item.value().get<std::string>();
-    bool digits =
-        !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
-    limit = digits ? std::stoll(v) : -1;
-  }
+  FieldReader r(in, "", kQuery);
+  std::string text;
+  const bool given = r.has("limit");
+  r.read_string("limit", text);
+  if (auto e = r.finish()) return *e;
+  int64_t limit = given ? alerts::query_number(text) : alerts::kDefaultNotificationsLimit;
   if (auto e = alerts::check_notifications_limit(limit)) return *e;
   return json{{"limit", limit}};
 }
@@ -281,10 +276,10 @@ struct Gathered {
   std::vector<alerts::Series> series;
   std::map<std::string, std::string> user_emails;
 };
-Result<Gathered> gathered_of(const json& in, const std::vector<alerts::Rule>& rules,
+Result<Gathered> gathered_of(const json& given, const std::vector<alerts::Rule>& rules,
                              std::string_view breaker_state, TimePoint now) {
   alerts::FigureNeeds needs = alerts::needs_of(rules);
-  json figures = member(in, "figures").is_null() ? json::object() : member(in, "figures");
+  json figures = given.is_null() ? json::object() : given;
   if (!figures.is_object()) return invalid_field("figures", "figures must be an object");
   if (needs.breaker && !figures.contains("breaker")) {
     figures["breaker"] = {{"state", std::string(breaker_state)}};
@@ -300,12 +295,12 @@ Result<Gathered> gathered_of(const json& in, const std::vector<alerts::Rule>& ru
 // The breaker is the request path's (r2watch.wasm; this engine may be the console's): the
 // Worker gives its state as "breaker_state", and forces it open where an action says "applied".
 // Without it, this engine's breaker.
-Result<std::string> breaker_state_of(Engine& e, const json& in) {
-  if (!in.contains("breaker_state")) return std::string(breaker::state_name(e.breaker().state()));
-  if (!in["breaker_state"].is_string()) {
+Result<std::string> breaker_state_of(Engine& e, const json* given) {
+  if (!given) return std::string(breaker::state_name(e.breaker().state()));
+  if (!given->is_string()) {
     return invalid_field("breaker_state", "breaker_state must be the breaker's state");
   }
-  return in["breaker_state"].get<std::string>();
+  return given->get<std::string>();
 }
 
 // One evaluation round:
@@ -315,30 +310,35 @@ Result<std::string> breaker_state_of(Engine& e, const json& in) {
 // The breaker figure is the engine's own when the Worker does not give one; a
 // force_breaker_open action forces this engine's breaker open (the Worker persists it).
 Result<json> alert_check(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only(
-          in, {"rules", "states", "silences", "settings", "ledger", "figures", "breaker_state"})) {
-    return *err;
-  }
-  auto breaker_state = breaker_state_of(e, in);
+  FieldReader r(in);
+  const json& stored_rules = or_null(r.read_json("rules"));
+  const json& stored_states = or_null(r.read_json("states"));
+  const json& stored_silences = or_null(r.read_json("silences"));
+  const json& stored_settings = or_null(r.read_json("settings"));
+  const json& stored_ledger = or_null(r.read_json("ledger"));
+  const json& figures = or_null(r.read_json("figures"));
+  const json* given_breaker_state = r.read_json("breaker_state");
+  if (auto err = r.finish()) return *err;
+  auto breaker_state = breaker_state_of(e, given_breaker_state);
   if (!breaker_state.ok()) return breaker_state.error();
   alerts::CheckInput input;
   input.now = now;
-  auto rules = rules_of(in);
+  auto rules = rules_of(stored_rules);
   if (!rules.ok()) return rules.error();
   input.rules = std::move(rules).value();
-  auto settings = settings_of(e, in);
+  auto settings = settings_of(e, stored_settings);
   if (!settings.ok()) return settings.error();
   input.settings = std::move(settings).value();
-  auto states = codec::states_from_json(member(in, "states"), "states");
+  auto states = codec::states_from_json(stored_states, "states");
   if (!states.ok()) return states.error();
   input.states = std::move(states).value();
-  auto silences = codec::silences_from_json(member(in, "silences"), "silences");
+  auto silences = codec::silences_from_json(stored_silences, "silences");
   if (!silences.ok()) return silences.error();
   input.silences = std::move(silences).value();
-  auto ledger = codec::ledger_from_json(member(in, "ledger"));
+  auto ledger = codec::ledger_from_json(stored_ledger);
   if (!ledger.ok()) return ledger.error();
   input.ledger = std::move(ledger).value();
-  auto gathered = gathered_of(in, input.rules, breaker_state.value(), now);
+  auto gathered = gathered_of(figures, input.rules, breaker_state.value(), now);
   if (!gathered.ok()) return gathered.error();
   input.series = std::move(gathered.value().series);
   input.user_emails = std::move(gathered.value().user_emails);
@@ -363,34 +363,40 @@ Error keys_full() {
 //  key table's figures are in wasm memory, alert-exports.cc), "details"?: [[key index,
 //  sentence]], "generation": what the Worker stores this answer as} ->
 // alert_check's answer (only what changed; a state of which only the value and detail changed
-// is {"fingerprint", "alert_id", "value", "detail"} in "values") and "generation". Refused,
-// changing nothing, when the engine has no rules or no states and none are given (field "rules" /
-// "restore").
+// is {"fingerprint", "alert_id", "value", "detail"} in "values"), "generation" and
+// "write_batch_statements" (at most this many statements per D1 batch when the Worker writes it).
+// Refused, changing nothing, when the engine has no rules or no states and none are given (field
+// "rules" / "restore").
 Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
-  if (auto err = only(in, {"rules", "settings", "restore", "silences", "figures", "details",
-                           "generation", "breaker_state"})) {
-    return *err;
-  }
-  auto breaker_state = breaker_state_of(e, in);
+  FieldReader reader(in);
+  const json& stored_rules = or_null(reader.read_json("rules"));
+  const json* stored_settings = reader.read_json("settings");
+  const json& r = or_null(reader.read_json("restore"));
+  const json& stored_silences = or_null(reader.read_json("silences"));
+  const json& figures = or_null(reader.read_json("figures"));
+  const json& stored_details = or_null(reader.read_json("details"));
+  const json& generation = or_null(reader.read_json("generation"));
+  const json* given_breaker_state = reader.read_json("breaker_state");
+  if (auto err = reader.finish()) return *err;
+  auto breaker_state = breaker_state_of(e, given_breaker_state);
   if (!breaker_state.ok()) return breaker_state.error();
   alerts::Round& round = e.alert_round();
-  const json& generation = member(in, "generation");
   if (!generation.is_number_unsigned()) {
     return invalid_field("generation", "generation must be a whole number");
   }
   std::optional<std::vector<alerts::Rule>> rules;
-  if (!member(in, "rules").is_null()) {
-    auto r = rules_of(in);
-    if (!r.ok()) return r.error();
-    rules = std::move(r).value();
+  if (!stored_rules.is_null()) {
+    auto given = rules_of(stored_rules);
+    if (!given.ok()) return given.error();
+    rules = std::move(given).value();
   } else if (!round.has_rules()) {
     return Error{.code = "conflict",
                  .message = "the engine holds no alert rules: give the stored rules",
                  .field = "rules"};
   }
   std::optional<alerts::Settings> settings;
-  if (in.contains("settings")) {
-    auto s = settings_of(e, in);
+  if (stored_settings) {
+    auto s = settings_of(e, *stored_settings);
     if (!s.ok()) return s.error();
     settings = std::move(s).value();
   }
@@ -400,32 +406,35 @@ Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
     uint64_t generation = 0;
   };
   std::optional<Restore> restore;
-  const json& r = member(in, "restore");
   if (!r.is_null()) {
     if (!r.is_object()) return invalid_field("restore", "restore must be an object");
-    if (auto err = only(r, {"states", "ledger", "generation"})) return prefixed(*err, "restore");
-    auto states = codec::states_from_json(member(r, "states"), "restore.states");
+    FieldReader rr(r, "restore");
+    const json& restored_states = or_null(rr.read_json("states"));
+    const json& restored_ledger = or_null(rr.read_json("ledger"));
+    const json& restored_generation = or_null(rr.read_json("generation"));
+    if (auto err = rr.finish()) return *err;
+    auto states = codec::states_from_json(restored_states, "restore.states");
     if (!states.ok()) return states.error();
-    auto ledger = codec::ledger_from_json(member(r, "ledger"));
+    auto ledger = codec::ledger_from_json(restored_ledger);
     if (!ledger.ok()) return prefixed(ledger.error(), "restore");
-    if (!member(r, "generation").is_number_unsigned()) {
+    if (!restored_generation.is_number_unsigned()) {
       return invalid_field("restore.generation", "restore.generation must be a whole number");
     }
     restore = Restore{.states = std::move(states).value(),
                       .ledger = std::move(ledger).value(),
-                      .generation = member(r, "generation").get<uint64_t>()};
+                      .generation = restored_generation.get<uint64_t>()};
   } else if (!round.generation()) {
     return Error{.code = "conflict",
                  .message = "the engine holds no alert states: give the stored ones",
                  .field = "restore"};
   }
-  auto silences = codec::silences_from_json(member(in, "silences"), "silences");
+  auto silences = codec::silences_from_json(stored_silences, "silences");
   if (!silences.ok()) return silences.error();
-  auto gathered = gathered_of(in, rules ? *rules : round.rules(), breaker_state.value(), now);
+  auto gathered = gathered_of(figures, rules ? *rules : round.rules(), breaker_state.value(), now);
   if (!gathered.ok()) return gathered.error();
   if (!round.keys_fit(gathered.value().series.size())) return keys_full();
   // Details name keys of the table as it is now, or as this round's series extend it.
-  auto details = codec::key_details_from_json(member(in, "details"), round.key_count());
+  auto details = codec::key_details_from_json(stored_details, round.key_count());
   if (!details.ok()) return details.error();
 
   // Everything read: now the engine's round changes.
@@ -442,6 +451,7 @@ Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
   round.set_generation(generation.get<uint64_t>());
   json out = round_answer(e, std::move(result), now, ChangedStates::kValues, breaker_state.value());
   out["generation"] = generation.get<uint64_t>();
+  out["write_batch_statements"] = alerts::kRoundWriteBatchStatements;
   return out;
 }
 
@@ -449,8 +459,10 @@ Result<json> alert_round(Engine& e, const json& in, TimePoint now) {
 // each key's index in the kept round's table (new keys are added), "key_count"}: where the
 // Worker writes each key's figures (alert-exports.cc).
 Result<json> alert_round_keys(Engine& e, const json& in, TimePoint) {
-  if (auto err = only(in, {"keys"})) return *err;
-  auto keys = codec::series_keys_from_json(member(in, "keys"));
+  FieldReader r(in);
+  const json& given = or_null(r.read_json("keys"));
+  if (auto err = r.finish()) return *err;
+  auto keys = codec::series_keys_from_json(given);
   if (!keys.ok()) return keys.error();
   alerts::Round& round = e.alert_round();
   if (!round.keys_fit(keys.value().size())) return keys_full();
@@ -467,24 +479,30 @@ enum class ManualAction : uint8_t { kAcknowledge, kResolve };
 
 Result<json> manual(const Engine& e, const json& in, TimePoint now, ManualAction action) {
   const bool ack = action == ManualAction::kAcknowledge;
-  if (auto e = only(in, {"state", "rules", "settings", "request", "caller"})) return *e;
-  auto state = codec::state_from_json(member(in, "state"));
+  FieldReader input(in);
+  const json& stored_state = or_null(input.read_json("state"));
+  const json& stored_rules = or_null(input.read_json("rules"));
+  const json& stored_settings = or_null(input.read_json("settings"));
+  const json& given_request = or_null(input.read_json("request"));
+  const json& given_caller = or_null(input.read_json("caller"));
+  if (auto e = input.finish()) return *e;
+  auto state = codec::state_from_json(stored_state);
   if (!state.ok()) return prefixed(state.error(), "state");
-  auto rules = rules_of(in);
+  auto rules = rules_of(stored_rules);
   if (!rules.ok()) return rules.error();
-  auto settings = settings_of(e, in);
+  auto settings = settings_of(e, stored_settings);
   if (!settings.ok()) return settings.error();
   alerts::Caller caller;
-  if (!member(in, "caller").is_null()) {
+  if (!given_caller.is_null()) {
     bool admin = true;
-    FieldReader c(member(in, "caller"));
+    FieldReader c(given_caller);
     c.read_string("user", caller.user);
     c.read_bool("admin", admin);
     if (auto e = c.finish()) return prefixed(*e, "caller");
     caller.role = admin ? alerts::CallerRole::kAdmin : alerts::CallerRole::kUser;
   }
   if (auto e = alerts::check_visible(state.value(), caller)) return *e;
-  const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
+  const json request = given_request.is_null() ? json::object() : given_request;
   alerts::ManualRequest asked;
   std::string by;
   FieldReader r(request);
@@ -515,10 +533,13 @@ Result<json> alert_resolve(Engine& e, const json& in, TimePoint now) {
 
 // {"settings", "request": {"channel"}} -> {"notification"}.
 Result<json> alert_test(Engine& e, const json& in, TimePoint now) {
-  if (auto e = only(in, {"settings", "request"})) return *e;
-  auto settings = settings_of(e, in);
+  FieldReader input(in);
+  const json& stored_settings = or_null(input.read_json("settings"));
+  const json& given_request = or_null(input.read_json("request"));
+  if (auto e = input.finish()) return *e;
+  auto settings = settings_of(e, stored_settings);
   if (!settings.ok()) return settings.error();
-  const json request = member(in, "request").is_null() ? json::object() : member(in, "request");
+  const json request = given_request.is_null() ? json::object() : given_request;
   std::string channel;
   FieldReader r(request);
   r.read_string("channel", channel);
@@ -531,9 +552,11 @@ Result<json> alert_test(Engine& e, const json& in, TimePoint now) {
 
 // {"request": <body>, "id": "<generated>"} -> {"silence"}; {"silences": [...]} -> views.
 Result<json> alert_silence_create(Engine&, const json& in, TimePoint now) {
-  if (auto e = only(in, {"request", "id"})) return *e;
-  std::string id = member(in, "id").is_string() ? member(in, "id").get<std::string>() : "";
-  const json& request = member(in, "request");
+  FieldReader r(in);
+  const json& request = or_null(r.read_json("request"));
+  const json& given_id = or_null(r.read_json("id"));
+  if (auto e = r.finish()) return *e;
+  std::string id = given_id.is_string() ? given_id.get<std::string>() : "";
   if (!request.is_object()) return invalid_field("request", "the body must be an object");
   if (request.contains("id")) return invalid_field("id", "id is given by r2watch");
   auto s = codec::silence_from_json(request, id, now);
@@ -542,8 +565,10 @@ Result<json> alert_silence_create(Engine&, const json& in, TimePoint now) {
 }
 
 Result<json> alert_silences_view(Engine&, const json& in, TimePoint now) {
-  if (auto e = only(in, {"silences"})) return *e;
-  auto list = codec::silences_from_json(member(in, "silences"), "silences");
+  FieldReader r(in);
+  const json& stored = or_null(r.read_json("silences"));
+  if (auto e = r.finish()) return *e;
+  auto list = codec::silences_from_json(stored, "silences");
   if (!list.ok()) return list.error();
   json out = json::array();
   for (const auto& s : list.value()) out.push_back(codec::silence_to_json(s, now));
@@ -567,16 +592,14 @@ Result<json> alert_target_check(Engine&, const json& in, TimePoint) {
 // the alert rules: {"error_rate_pct", "response_ms"} (null: no line) and "rules" naming the rule
 // each comes from (core/alerts/overview-lines.h).
 Result<json> alert_overview_thresholds(Engine&, const json& in, TimePoint) {
-  if (auto e = only(in, {"rules", "bucket", "user"})) return *e;
-  auto rules = rules_of(in);
-  if (!rules.ok()) return rules.error();
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  const json& stored_rules = or_null(r.read_json("rules"));
   std::string bucket, user;
-  for (auto [name, out] : {std::pair{"bucket", &bucket}, std::pair{"user", &user}}) {
-    const json& v = member(in, name);
-    if (v.is_null()) continue;
-    if (!v.is_string()) return invalid_field(name, std::string(name) + " must be a string");
-    *out = v.get<std::string>();
-  }
+  r.read_string("bucket", bucket);
+  r.read_string("user", user);
+  if (auto e = r.finish()) return *e;
+  auto rules = rules_of(stored_rules);
+  if (!rules.ok()) return rules.error();
   alerts::OverviewLines lines = alerts::overview_lines(rules.value(), bucket, user);
   auto value = [](const std::optional<alerts::WarningLine>& l) {
     return l ? json(l->threshold) : json(nullptr);
@@ -594,11 +617,13 @@ Result<json> alert_overview_thresholds(Engine&, const json& in, TimePoint) {
 // After an attempt: {"settings", "attempt": n (1-based), "ok"} -> {"status": "sent" | "retry" |
 // "failed", "next_attempt_at_ms"}.
 Result<json> alert_delivery_result(Engine& e, const json& in, TimePoint now) {
-  if (auto e = only(in, {"settings", "attempt", "ok"})) return *e;
-  auto settings = settings_of(e, in);
+  FieldReader r(in);
+  const json& stored_settings = or_null(r.read_json("settings"));
+  const json& attempt = or_null(r.read_json("attempt"));
+  const json& ok = or_null(r.read_json("ok"));
+  if (auto e = r.finish()) return *e;
+  auto settings = settings_of(e, stored_settings);
   if (!settings.ok()) return settings.error();
-  const json& attempt = member(in, "attempt");
-  const json& ok = member(in, "ok");
   if (!attempt.is_number_unsigned()) {
     return invalid_field("attempt", "attempt must be a whole number from 1");
   }
@@ -620,31 +645,41 @@ Result<json> alert_query(Engine&, const json& in, TimePoint) {
               {"bucket", nullptr},
               {"limit", alerts::kDefaultAlertPageLimit},
               {"offset", 0}};
-  for (const auto& item : in.items()) {
-    const std::string& k = item.key();
-    if (!item.value().is_string()) return invalid_query(k, k + " must be text");
-    std::string v = item.value().get<std::string>();
-    if (k == "state") {
-      if (!alerts::parse_status(v))
-        return invalid_query(k, "state must be inactive, pending, firing or resolved");
-      out[k] = v;
-    } else if (k == "severity") {
-      if (!alerts::parse_severity(v))
-        return invalid_query(k, "severity must be low, medium, high or critical");
-      out[k] = v;
-    } else if (k == "bucket") {
-      out[k] = v;
-    } else if (k == "limit" || k == "offset") {
-      bool digits =
-          !v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos;
-      int64_t n = digits ? std::stoll(v) : -1;
-      if (auto e = alerts::check_page(k, n)) return *e;
-      out[k] = n;
-    } else {
-      return invalid_query(k, "unknown query parameter " + k);
-    }
+  FieldReader r(in, "", kQuery);
+  std::optional<std::string> text[5];
+  const char* names[5] = {"state", "severity", "bucket", "limit", "offset"};
+  for (int i = 0; i < 5; ++i) {
+    if (!r.has(names[i])) continue;
+    text[i].emplace();
+    r.read_string(names[i], *text[i]);
+  }
+  if (auto e = r.finish()) return *e;
+  if (text[0]) {
+    if (!alerts::parse_status(*text[0]))
+      return invalid_query("state", "state must be inactive, pending, firing or resolved");
+    out["state"] = *text[0];
+  }
+  if (text[1]) {
+    if (!alerts::parse_severity(*text[1]))
+      return invalid_query("severity", "severity must be low, medium, high or critical");
+    out["severity"] = *text[1];
+  }
+  if (text[2]) out["bucket"] = *text[2];
+  for (int i : {3, 4}) {
+    if (!text[i]) continue;
+    int64_t n = alerts::query_number(*text[i]);
+    if (auto e = alerts::check_page(names[i], n)) return *e;
+    out[names[i]] = n;
   }
   return out;
+}
+
+// GET /api/alerts/{id}: its query parameters but ?user= (it takes none) -> {"history_limit",
+// "notifications_limit"}: how many earlier episodes and notifications the answer shows.
+Result<json> alert_detail_query(Engine&, const json& in, TimePoint) {
+  if (auto e = FieldReader(in, "", kQuery).finish()) return *e;
+  return json{{"history_limit", alerts::kAlertDetailHistoryLimit},
+              {"notifications_limit", alerts::kAlertDetailNotificationsLimit}};
 }
 
 }  // namespace
@@ -671,6 +706,7 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_overview_thresholds", &alert_overview_thresholds},
       {"alert_delivery_result", &alert_delivery_result},
       {"alert_query", &alert_query},
+      {"alert_detail_query", &alert_detail_query},
   };
   return kCommands;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/metrics/inventory.h"
 #include "core/security/access.h"
@@ -32,22 +33,42 @@ Result<std::string> namespace_of(FieldReader& r) {
   return storage::user_namespace(user);
 }
 
-// {"key": "...", "user"?: id} -> the key when it is acceptable for the storage API, and
-// "r2_key": where it lives in the bucket (under the user's namespace when a user is named), and
-// "prefix": the key's first path segment, as the metrics series and the cost attribution name it.
+// A request has at most this many query parameters worth naming (workerd bounds the URL).
+constexpr size_t kMaxQueryNames = 64;
+
+// "query"?: the names of the request's query parameters (the Worker's, as they came), read for
+// `route`'s check (core/storage/object-key.h: which parameters each route takes). Absent: no
+// check (r2watch's own calls). Read before `r.finish()`, checked after it.
+struct QueryNames {
+  std::vector<std::string> names;
+  storage::StorageRoute route;
+
+  QueryNames(FieldReader& r, storage::StorageRoute route) : route(route) {
+    r.read_strings("query", names, kMaxQueryNames);
+  }
+  std::optional<Error> check() const { return storage::check_query_names(route, names); }
+};
+
+// {"key": "...", "user"?: id, "query"?: [names]} -> the key when it is acceptable for the storage
+// API, and "r2_key": where it lives in the bucket (under the user's namespace when a user is
+// named), and "prefix": the key's first path segment, as the metrics series and the cost
+// attribution name it.
 Result<json> storage_check_key(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::string key;
   r.read_string("key", key);
+  QueryNames query(r, storage::StorageRoute::kObject);
   auto ns = namespace_of(r);
   if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
   if (!ns.ok()) return ns.error();
   if (auto err = storage::validate_key(key)) return *err;
   return json{{"key", key}, {"r2_key", ns.value() + key}, {"prefix", metrics::key_prefix(key)}};
 }
 
-// Query-string values (all strings, all optional) and "user"? -> {"prefix", "cursor", "limit",
-// "namespace", "r2_prefix"} (the listing prefix inside the user's namespace).
+// Query-string values (all strings, all optional), "user"? and "query"?: [names] (every query
+// parameter, checked) -> {"prefix", "cursor", "limit", "namespace", "r2_prefix"} (the listing
+// prefix inside the user's namespace).
 Result<json> storage_list_query(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   std::optional<std::string> fields[3];
@@ -59,8 +80,10 @@ Result<json> storage_list_query(Engine&, const json& in, TimePoint) {
       fields[i] = value;
     }
   }
+  QueryNames query(r, storage::StorageRoute::kList);
   auto ns = namespace_of(r);
   if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
   if (!ns.ok()) return ns.error();
   auto q = storage::parse_list_query(fields[0], fields[1], fields[2]);
   if (!q.ok()) return q.error();
@@ -229,8 +252,11 @@ Result<json> storage_write_plan(Engine& e, const json& in, TimePoint now) {
   r.read_string("mode", mode);
   r.has("headers");
   const bool with_quota = r.has("quota_state");
+  QueryNames query(r, mode == "multipart" ? storage::StorageRoute::kUploadStart
+                                          : storage::StorageRoute::kObject);
   auto ns = namespace_of(r);
   if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
   if (!ns.ok()) return ns.error();
   if (mode != "put" && mode != "multipart") {
     return invalid_field("mode", "mode must be put or multipart");
@@ -419,7 +445,9 @@ Result<json> storage_part_plan(Engine& e, const json& in, TimePoint now) {
   r.read_string("part_number", number);
   r.has("headers");
   r.read_duration("expires_at_ms", expires, Duration(0), Duration(INT64_C(8'640'000'000'000'000)));
+  QueryNames query(r, storage::StorageRoute::kUploads);
   if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
   auto part = storage::parse_part_number(number);
   if (!part.ok()) return part.error();
   if (auto err = storage::check_upload_open(TimePoint(expires), now)) return *err;
@@ -442,7 +470,9 @@ Result<json> storage_multipart_complete(Engine&, const json& in, TimePoint now) 
   r.has("parts");
   r.has("uploaded");
   r.read_duration("expires_at_ms", expires, Duration(0), Duration(INT64_C(8'640'000'000'000'000)));
+  QueryNames query(r, storage::StorageRoute::kUploads);
   if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
   if (auto err = storage::check_upload_open(TimePoint(expires), now)) return *err;
   auto parts_it = in.find("parts");
   bool all = parts_it == in.end() || parts_it->is_null();
@@ -511,14 +541,27 @@ Result<json> storage_multipart_complete(Engine&, const json& in, TimePoint now) 
   return json{{"parts", parts}, {"size_bytes", plan.value().size}};
 }
 
-// {"expires_at_ms"} -> {"open": bool}: whether a multipart upload is still open at `now` (R2
-// aborts one left incomplete for 7 days; aborting an expired one needs no R2 call).
+// {"expires_at_ms", "query"?: [names]} -> {"open": bool}: whether a multipart upload is still
+// open at `now` (R2 aborts one left incomplete for 7 days; aborting an expired one needs no R2
+// call).
 Result<json> storage_upload_open(Engine&, const json& in, TimePoint now) {
   FieldReader r(in);
   Duration expires{0};
   r.read_duration("expires_at_ms", expires, Duration(0), Duration(INT64_C(8'640'000'000'000'000)));
+  QueryNames query(r, storage::StorageRoute::kUploads);
   if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
   return json{{"open", !storage::check_upload_open(TimePoint(expires), now).has_value()}};
+}
+
+// GET /api/storage/uploads and /api/storage/uploads/{id}: {"query": [names]} -> {"limit": how
+// many open uploads a listing shows at most} (the parameters checked).
+Result<json> storage_uploads_query(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  QueryNames query(r, storage::StorageRoute::kUploads);
+  if (auto err = r.finish()) return *err;
+  if (auto err = query.check()) return *err;
+  return json{{"limit", storage::kMaxListedUploads}};
 }
 
 }  // namespace
@@ -536,6 +579,7 @@ std::span<const CommandEntry> storage_commands() {
       {"storage_part_plan", &storage_part_plan},
       {"storage_multipart_complete", &storage_multipart_complete},
       {"storage_upload_open", &storage_upload_open},
+      {"storage_uploads_query", &storage_uploads_query},
   };
   return kCommands;
 }

@@ -969,6 +969,16 @@ DeliveryPlan delivery_plan(TimePoint now) {
   return DeliveryPlan{.due_by = now, .lease_expired_before = now - kSendingLease};
 }
 
+int64_t query_number(std::string_view text) {
+  if (text.empty() || text.size() > 6) return -1;
+  int64_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
 std::optional<Error> check_notifications_limit(int64_t n) {
   if (n < 1 || n > kMaxNotificationsLimit) {
     return Error{.code = "invalid_query",

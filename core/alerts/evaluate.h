@@ -132,6 +132,15 @@ inline constexpr uint32_t kMaxAlertPageOffset = 1'000'000;
 // The page limit (1..500) or offset (0..1,000,000) `n` named `name`, checked (invalid_query).
 std::optional<Error> check_page(std::string_view name, int64_t n);
 
+// GET /api/alerts/{id}: the alert with at most this many of its earlier episodes and of the
+// notifications about it, latest first.
+inline constexpr uint32_t kAlertDetailHistoryLimit = 50;
+inline constexpr uint32_t kAlertDetailNotificationsLimit = 50;
+
+// A number as a query string gives it: decimal digits only (at most 6; anything else reads as
+// -1, which no check accepts).
+int64_t query_number(std::string_view text);
+
 // A test notification to one channel (a made-up alert, kind "test").
 Result<Notification> test_notification(const Settings& settings, const std::string& channel,
                                        TimePoint now);

@@ -36,6 +36,12 @@ SeriesKey key_of(const Series& s);
 // series that came and went do not pile up.
 inline constexpr uint32_t kMaxSeriesKeys = 100'000;
 
+// The Worker writes a round's changes (states, values, outbox rows, the generation last) to D1
+// in batches of at most this many statements each (r2watch's choice, not a D1 limit: D1 bounds
+// each statement, not the statements of a batch; a batch is one transaction, so a round that
+// changed more than this is written in several, the generation in the last).
+inline constexpr uint32_t kRoundWriteBatchStatements = 100;
+
 // How a round names its series: the kept round interns each key once (the same key is the same
 // series every round); a one-off round (check()) takes each series as given, duplicates
 // included.

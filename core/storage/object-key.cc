@@ -94,4 +94,38 @@ Result<ListQuery> parse_list_query(std::optional<std::string_view> prefix,
   return q;
 }
 
+namespace {
+
+// The query parameters `route` takes.
+std::span<const std::string_view> query_names_of(StorageRoute route) {
+  static constexpr std::string_view kObject[] = {"user"};
+  static constexpr std::string_view kList[] = {"prefix", "cursor", "limit", "user"};
+  static constexpr std::string_view kUploadStart[] = {"uploads", "user"};
+  switch (route) {
+    case StorageRoute::kList:
+      return kList;
+    case StorageRoute::kUploadStart:
+      return kUploadStart;
+    case StorageRoute::kObject:
+    case StorageRoute::kUploads:
+      break;
+  }
+  return kObject;
+}
+
+}  // namespace
+
+std::optional<Error> check_query_names(StorageRoute route, std::span<const std::string> names) {
+  std::span<const std::string_view> allowed = query_names_of(route);
+  for (const std::string& name : names) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || a == name;
+    if (!known) {
+      return Error{
+          .code = "invalid_query", .message = "unknown query parameter " + name, .field = name};
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace r2w::storage

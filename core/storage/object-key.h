@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,18 @@ struct ListQuery {
 Result<ListQuery> parse_list_query(std::optional<std::string_view> prefix,
                                    std::optional<std::string_view> cursor,
                                    std::optional<std::string_view> limit);
+
+// The storage API's routes, by the query parameters each takes (every one takes ?user=, an
+// admin's way to act for a user): an object (PUT, DELETE: none else), the listing (?prefix,
+// ?cursor, ?limit), the start of a multipart upload (POST ?uploads), and the uploads and their
+// parts (none else).
+enum class StorageRoute : uint8_t { kObject, kList, kUploadStart, kUploads };
+
+// Refuses the first of a request's query parameter `names` that `route` does not take:
+// "invalid_query" naming it ("unknown query parameter <name>").
+std::optional<Error> check_query_names(StorageRoute route, std::span<const std::string> names);
+
+// GET /api/storage/uploads lists at most this many of the caller's open uploads, oldest first.
+inline constexpr uint32_t kMaxListedUploads = 1000;
 
 }  // namespace r2w::storage

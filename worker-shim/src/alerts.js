@@ -435,7 +435,8 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   ];
   try {
     let last;
-    for (let i = 0; i < statements.length; i += 100) last = await db.batch(statements.slice(i, i + 100));
+    const per = result.write_batch_statements; // the engine's (core/alerts/round.h)
+    for (let i = 0; i < statements.length; i += per) last = await db.batch(statements.slice(i, i + per));
     // Another writer came in between: what the engine holds is not what D1 holds.
     if (last.at(-1).meta.changes === 0) round.forget();
   } catch (e) {
@@ -620,10 +621,12 @@ export function registerAlertRoutes(router) {
   // notifications sent about it: what a notification's link (/alerts/<id>) shows. Registered
   // after the fixed /api/alerts/... routes. A user reaches only their own alerts (404 otherwise).
   router.on('GET', '/api/alerts/:id', async (request, params, rt, _ctx, auth) => {
-    const { user: _named, ...rest } = queryOf(request);
-    const unknown = Object.keys(rest)[0];
-    if (unknown !== undefined) throw new HttpError('invalid_query', `unknown query parameter ${unknown}`, { field: unknown });
-    const found = await alertWithHistory(rt.env.DB, params.id, auth.filter);
+    const { user: _named, ...query } = queryOf(request);
+    const q = ask(rt, 'alert_detail_query', query);
+    const found = await alertWithHistory(rt.env.DB, params.id, auth.filter, {
+      historyLimit: q.history_limit,
+      notificationsLimit: q.notifications_limit,
+    });
     if (!found) throw new HttpError('not_found', `no alert with id ${params.id}`, { field: 'id' });
     return json(found);
   }, { role: 'readonly', scope: 'alerts', user: true });

@@ -172,7 +172,9 @@ export function retryAfterSeconds(ms) {
 
 /**
  * Runs an engine command; its refusal ({code, message, field}) becomes the HTTP error naming
- * the field. Every route asks the engine through this.
+ * the field. Every route, job and the runtime's own set-up (src/runtime.js) asks the engine
+ * through this: the one way the shim calls the engine (the hot-path methods of src/engine.js,
+ * which read and write wasm memory, and Engine.salvage of an engine that trapped aside).
  */
 export function ask(rt, command, input, nowMs = Date.now(), attachment = null) {
   try {

@@ -9,7 +9,7 @@
 // The rules (part numbers, sizes, order, lifetime) are the engine's: core/storage/upload-policy.h.
 import { HttpError, json, ask, readJsonBody } from './http.js';
 import { reserveUpload, releaseReservation, recordStoredObject } from './security.js';
-import { guarded, decodeKey, headersOf, streamedBody, describe, onlyParams, READ_STORAGE, WRITE_STORAGE } from './storage.js';
+import { guarded, decodeKey, headersOf, streamedBody, describe, queryNames, READ_STORAGE, WRITE_STORAGE } from './storage.js';
 import { insertUpload, uploadOf, uploadWithParts, uploadsOf, recordPart, forgetUpload, forgetExpiredUploads } from './db/storage.js';
 
 const iso = (ms) => new Date(ms).toISOString();
@@ -31,12 +31,12 @@ export function registerMultipartRoutes(router) {
   // Starts a multipart upload of {key}: Content-Type and x-r2watch-meta-* headers apply to the
   // object as for a PUT. Answers {upload_id, key, created_at, expires_at}.
   router.on('POST', '/api/storage/files/*key', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['uploads', 'user']);
     const plan = ask(rt, 'storage_write_plan', {
       key: decodeKey(params.key),
       user: auth.subject,
       mode: 'multipart',
       headers: headersOf(request),
+      query: queryNames(request),
     });
     const about = { key: plan.key, user: auth.subject };
     const db = rt.env.DB;
@@ -82,8 +82,8 @@ export function registerMultipartRoutes(router) {
 
   // The caller's open uploads, oldest first.
   router.on('GET', '/api/storage/uploads', async (request, _params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
-    const rows = await uploadsOf(rt.env.DB, auth.subject, 1000);
+    const { limit } = ask(rt, 'storage_uploads_query', { query: queryNames(request) });
+    const rows = await uploadsOf(rt.env.DB, auth.subject, limit);
     return json({ uploads: rows.map((u) => ({ ...describeUpload(u), parts: u.parts, size_bytes: u.bytes })) });
   }, READ_STORAGE);
 
@@ -91,7 +91,6 @@ export function registerMultipartRoutes(router) {
   // MAX_UPLOAD_BYTES (413), and within the quota with everything else stored and reserved.
   // Uploading a part number again replaces the part. Answers {part_number, etag, size_bytes}.
   router.on('PUT', '/api/storage/uploads/:upload_id/parts/:part_number', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
     const db = rt.env.DB;
     const upload = await uploadOf(db, params.upload_id, auth.subject);
     if (!upload) throw noSuchUpload(params.upload_id);
@@ -99,6 +98,7 @@ export function registerMultipartRoutes(router) {
       part_number: params.part_number,
       headers: headersOf(request),
       expires_at_ms: upload.expires_at_ms,
+      query: queryNames(request),
     });
     const size = plan.size_bytes;
     const now = Date.now();
@@ -124,7 +124,7 @@ export function registerMultipartRoutes(router) {
 
   // The upload and the parts it has stored, ascending.
   router.on('GET', '/api/storage/uploads/:upload_id', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
+    ask(rt, 'storage_uploads_query', { query: queryNames(request) });
     const upload = await uploadWithParts(rt.env.DB, params.upload_id, auth.subject);
     if (!upload) throw noSuchUpload(params.upload_id);
     return json({
@@ -137,7 +137,6 @@ export function registerMultipartRoutes(router) {
   // upload answered; no body or no "parts": every part uploaded, in order): the object appears at its key, its bytes become the user's usage and the
   // parts' reservations end. Answers the object as a PUT does.
   router.on('POST', '/api/storage/uploads/:upload_id/complete', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
     const db = rt.env.DB;
     const body = JSON.parse(await readJsonBody(request, { optional: true }));
     const upload = await uploadWithParts(db, params.upload_id, auth.subject);
@@ -146,6 +145,7 @@ export function registerMultipartRoutes(router) {
       parts: body?.parts ?? null,
       uploaded: upload.parts.map((p) => ({ part_number: p.part_number, etag: p.etag, size_bytes: p.size })),
       expires_at_ms: upload.expires_at_ms,
+      query: queryNames(request),
     });
     const mpu = r2Upload(rt, upload);
     const parts = plan.parts.map((p) => ({ partNumber: p.part_number, etag: p.etag }));
@@ -160,12 +160,11 @@ export function registerMultipartRoutes(router) {
 
   // Aborts the upload: R2 drops its parts, and their reservations end.
   router.on('DELETE', '/api/storage/uploads/:upload_id', async (request, params, rt, _ctx, auth) => {
-    onlyParams(request, ['user']);
     const db = rt.env.DB;
     const upload = await uploadOf(db, params.upload_id, auth.subject);
     if (!upload) throw noSuchUpload(params.upload_id);
     // An expired upload R2 has already dropped: only its records remain to forget.
-    if (ask(rt, 'storage_upload_open', { expires_at_ms: upload.expires_at_ms }).open) {
+    if (ask(rt, 'storage_upload_open', { expires_at_ms: upload.expires_at_ms, query: queryNames(request) }).open) {
       const mpu = r2Upload(rt, upload);
       await guarded(rt, 'delete', () => mpu.abort(), undefined, { key: upload.key, user: auth.subject });
     }

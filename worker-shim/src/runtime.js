@@ -6,7 +6,7 @@
 import wasmModule from '../../build/wasm/r2watch.wasm';
 import consoleModule from '../../build/wasm/r2watch-console.wasm';
 import { Engine } from './engine.js';
-import { HttpError } from './http.js';
+import { HttpError, ask } from './http.js';
 import { SharedBreakerLink, sharedBreakerStub } from './breaker-coordinator.js';
 import { bucketName } from './storage.js';
 import { instrumentEnv } from './instrument.js';
@@ -83,27 +83,27 @@ export class Runtime {
    */
   linkSharedBreaker(now) {
     if (!this.env.BREAKERS) return;
-    const status = this.engine.call('breaker_sync_enable', {}, now);
+    const status = ask(this, 'breaker_sync_enable', {}, now);
     const env = this.env;
     this.sharedBreaker = new SharedBreakerLink(this, () => sharedBreakerStub(env, bucketName(env)), status);
-    this.sharedOptionsText = JSON.stringify(this.engine.call('breaker_status', {}, now).options);
+    this.sharedOptionsText = JSON.stringify(ask(this, 'breaker_status', {}, now).options);
   }
 
   static async load(env) {
     const now = Date.now();
     const rt = new Runtime(env, new Engine(wasmModule, now, { console: consoleModule }));
     try {
-      rt.engine.call('metrics_configure', metricsVars(env), now);
+      ask(rt, 'metrics_configure', metricsVars(env), now);
     } catch (e) {
       // A bad variable must not stop the Worker: defaults apply, /api/health says why.
       rt.metricsError = e.message;
       console.error(`r2watch: metrics settings refused, using defaults: ${e.message}`);
     }
-    learnOwnPrefix(rt.engine.call('metrics_settings', {}, now));
+    learnOwnPrefix(ask(rt, 'metrics_settings', {}, now));
     // Email channels without recipients or sender of their own use EMAIL_TO / EMAIL_FROM (a bad
     // value is refused by the engine and logged; such channels then fail to send, saying why).
     try {
-      rt.engine.call('alert_configure', { EMAIL_TO: env.EMAIL_TO ?? '', EMAIL_FROM: env.EMAIL_FROM ?? '' }, now);
+      ask(rt, 'alert_configure', { EMAIL_TO: env.EMAIL_TO ?? '', EMAIL_FROM: env.EMAIL_FROM ?? '' }, now);
     } catch (e) {
       console.error(`r2watch: email defaults refused: ${e.message}`);
     }
@@ -111,13 +111,9 @@ export class Runtime {
     try {
       const { breakerRow: row, faultRow } = await loadSavedState(env.DB, BREAKER_ID);
       if (row) {
-        rt.engine.call(
-          'breaker_restore',
-          `{"options":${row.options_json},"snapshot":${row.snapshot_json}}`,
-          now,
-        );
+        ask(rt, 'breaker_restore', `{"options":${row.options_json},"snapshot":${row.snapshot_json}}`, now);
       }
-      if (faultRow && faultsEnabled(env)) rt.engine.call('faults_restore', faultRow.faults_json, now);
+      if (faultRow && faultsEnabled(env)) ask(rt, 'faults_restore', faultRow.faults_json, now);
     } catch (e) {
       // A database that cannot be read must not stop R2 traffic: start from defaults and say
       // so in /api/health.
@@ -152,10 +148,10 @@ export class Runtime {
     };
     let answer;
     try {
-      answer = this.engine.call('security_configure', { vars, ...secrets }, now);
+      answer = ask(this, 'security_configure', { vars, ...secrets }, now);
     } catch (e) {
       this.securityErrors.push(`security settings refused, using defaults: ${e.message}`);
-      answer = this.engine.call('security_configure', { vars: {}, ...secrets }, now);
+      answer = ask(this, 'security_configure', { vars: {}, ...secrets }, now);
     }
     if (!answer.secret_ok) this.securityErrors.push(answer.secret_error);
     // SECRETS_KEY (sealing of secrets kept in D1, src/sealed.js) or ANALYTICS_HASH_KEY (users
@@ -170,7 +166,7 @@ export class Runtime {
    * write never stores it twice. On failure the transitions stay queued for the next write.
    */
   async persistBreaker(nowMs = Date.now()) {
-    const taken = this.engine.call('breaker_take_transitions', {}, nowMs);
+    const taken = ask(this, 'breaker_take_transitions', {}, nowMs);
     this.unsaved.push(...taken.transitions);
     const db = this.env.DB;
     await db.batch(
@@ -224,11 +220,11 @@ export class Runtime {
     let written = 0;
     for (;;) {
       const now = Date.now();
-      const batch = this.engine.call('metrics_flush_take', {}, now);
+      const batch = ask(this, 'metrics_flush_take', {}, now);
       if (batch.rows.length === 0 && batch.account_rows.length === 0) return written;
       const db = this.backgroundDb ?? this.env.DB;
       await db.batch(flushStatements(db, batch, this.writer, now));
-      this.engine.call('metrics_flush_confirm', { token: batch.token }, Date.now());
+      ask(this, 'metrics_flush_confirm', { token: batch.token }, Date.now());
       written += batch.rows.length;
     }
   }
@@ -243,13 +239,21 @@ export class Runtime {
     let written = 0;
     try {
       await this.flushing?.catch(() => {});
-      for (let batch = 0; batch < 100; batch++) {
+      // The engine's own count bounds the loop: the batches it held when the salvage began
+      // (its first answer's rows and "remaining"); a count that does not fall is memory that
+      // can no longer be trusted.
+      let batches = 1;
+      for (let batch = 0; batch < batches; batch++) {
         const now = Date.now();
         const taken = this.engine.salvage('metrics_flush_take', {}, now);
         if (!taken || !Array.isArray(taken.rows) || (taken.rows.length === 0 && !taken.account_rows?.length)) break;
+        if (batch === 0 && Number.isSafeInteger(taken.remaining) && taken.rows.length > 0) {
+          batches = 1 + Math.ceil(taken.remaining / taken.rows.length);
+        }
         await this.env.DB.batch(flushStatements(this.env.DB, taken, this.writer, now));
         written += taken.rows.length;
         if (!this.engine.salvage('metrics_flush_confirm', { token: taken.token }, Date.now())) break;
+        if (taken.remaining === 0) break;
       }
       if (written) console.error(`r2watch: ${written} minute rollup rows saved from the engine that trapped`);
     } catch (e) {
@@ -260,7 +264,7 @@ export class Runtime {
 
   async persistFaults(nowMs = Date.now()) {
     // The stored form is the engine's answer as it is: {"faults", "version"}.
-    const stored = this.engine.call('faults_get', {}, nowMs);
+    const stored = ask(this, 'faults_get', {}, nowMs);
     await saveFaultPlan(this.faultFreeDb ?? this.env.DB, JSON.stringify(stored), nowMs);
   }
 }

@@ -446,6 +446,16 @@ test('PagerDuty gets trigger, acknowledge and resolve with one dedup key; notes 
     assert.equal(resolved.body.alert.state, 'resolved');
     assert.equal(resolved.body.alert.resolve_note, 'client fixed');
     assert.equal((await call(worker, 'POST', '/api/alerts/nope/resolve', {})).status, 404);
+    // The alert's page: its notifications (within the engine's limits); its query parameters
+    // are the engine's to check (only ?user=, an admin's).
+    const page = await call(worker, 'GET', `/api/alerts/${alert.id}`);
+    assert.equal(page.status, 200, JSON.stringify(page.body));
+    assert.equal(page.body.alert.state, 'resolved');
+    assert.ok(page.body.notifications.length >= 1 && page.body.notifications.length <= 50, JSON.stringify(page.body.notifications));
+    const odd = await call(worker, 'GET', `/api/alerts/${alert.id}?colour=blue`);
+    assert.equal(odd.status, 400);
+    assert.equal(odd.body.error.code, 'invalid_query');
+    assert.equal(odd.body.error.field, 'colour');
     const events = receiver.at('/v2/enqueue').map((e) => e.body);
     assert.deepEqual(events.map((e) => e.event_action), ['trigger', 'acknowledge', 'resolve']);
     assert.equal(new Set(events.map((e) => e.dedup_key)).size, 1);

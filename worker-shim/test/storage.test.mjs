@@ -137,6 +137,44 @@ test('bad keys and list parameters are refused naming the field, and change noth
   }
 });
 
+test('each storage route takes only its own query parameters (the engine decides), refusing the first other one before R2', async () => {
+  assert.equal((await call(worker, 'PUT', '/api/storage/files/qp/kept.txt', 'kept')).status, 201);
+  const created = await call(worker, 'POST', '/api/storage/files/qp/big.bin?uploads');
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  const id = created.body.upload_id;
+  for (const [method, path] of [
+    ['PUT', '/api/storage/files/qp/new.txt?colour=blue'],
+    ['DELETE', '/api/storage/files/qp/kept.txt?colour=blue'],
+    ['GET', '/api/storage/files?prefix=qp/&colour=blue'],
+    ['POST', '/api/storage/files/qp/other.bin?uploads&colour=blue'],
+    ['GET', '/api/storage/uploads?colour=blue'],
+    ['GET', `/api/storage/uploads/${id}?colour=blue`],
+    ['PUT', `/api/storage/uploads/${id}/parts/1?colour=blue`],
+    ['POST', `/api/storage/uploads/${id}/complete?colour=blue`],
+    ['DELETE', `/api/storage/uploads/${id}?colour=blue`],
+    // ?uploads starts an upload; on an object's PUT or DELETE it is no parameter of theirs.
+    ['PUT', '/api/storage/files/qp/new.txt?uploads'],
+    ['DELETE', '/api/storage/files/qp/kept.txt?uploads'],
+  ]) {
+    const res = await call(worker, method, path, method === 'PUT' ? 'data' : undefined);
+    assert.equal(res.status, 400, `${method} ${path}: ${JSON.stringify(res.body)}`);
+    assert.equal(res.body.error.code, 'invalid_query', `${method} ${path}`);
+    assert.equal(res.body.error.field, path.includes('colour') ? 'colour' : 'uploads', `${method} ${path}`);
+    assert.match(res.body.error.message, /unknown query parameter/);
+  }
+  // Nothing was written, deleted or aborted.
+  assert.equal(await worker.bucket.head('users/admin/qp/new.txt'), null);
+  assert.notEqual(await worker.bucket.head('users/admin/qp/kept.txt'), null);
+  const uploads = await call(worker, 'GET', '/api/storage/uploads');
+  assert.equal(uploads.status, 200);
+  assert.ok(uploads.body.uploads.some((u) => u.upload_id === id), 'the upload is still open');
+  // The parameters each route takes pass.
+  assert.equal((await call(worker, 'GET', '/api/storage/files?prefix=qp/&limit=5')).status, 200);
+  assert.equal((await call(worker, 'GET', `/api/storage/uploads/${id}`)).status, 200);
+  assert.equal((await call(worker, 'DELETE', `/api/storage/uploads/${id}`)).status, 204);
+  assert.equal((await call(worker, 'DELETE', '/api/storage/files/qp/kept.txt')).status, 204);
+});
+
 test('unknown routes are 404 and wrong methods 405, in the JSON error shape', async () => {
   const missing = await call(worker, 'GET', '/api/nothing-here');
   assert.equal(missing.status, 404);

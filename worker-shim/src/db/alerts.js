@@ -234,8 +234,11 @@ export async function alertsPage(db, q, userFilter) {
   return { alerts: rows.results.map(describeAlert), total: total.results[0].n };
 }
 
-/** One alert with its earlier episodes and the notifications about it, or null. */
-export async function alertWithHistory(db, id, userFilter) {
+/**
+ * One alert with its earlier episodes and the notifications about it (at most the engine's
+ * `historyLimit` and `notificationsLimit` of each, latest first), or null.
+ */
+export async function alertWithHistory(db, id, userFilter, { historyLimit, notificationsLimit }) {
   const row = await db
     .prepare('SELECT * FROM alerts WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)')
     .bind(id, userFilter)
@@ -245,9 +248,9 @@ export async function alertWithHistory(db, id, userFilter) {
     db
       .prepare(
         `SELECT * FROM alerts WHERE fingerprint = ?1 AND id != ?2 AND (?3 IS NULL OR user_id = ?3)
-          ORDER BY updated_at_ms DESC, id DESC LIMIT 50`,
+          ORDER BY updated_at_ms DESC, id DESC LIMIT ?4`,
       )
-      .bind(row.fingerprint, row.id, userFilter),
+      .bind(row.fingerprint, row.id, userFilter, historyLimit),
     db
       .prepare(
         `SELECT o.key, o.channel, o.channel_type, o.kind, o.status, o.attempts, o.created_at_ms,
@@ -256,9 +259,9 @@ export async function alertWithHistory(db, id, userFilter) {
                    ORDER BY n.at_ms DESC, n.id DESC LIMIT 1) AS last_error
            FROM alert_outbox o
           WHERE EXISTS (SELECT 1 FROM json_each(o.alert_ids_json) j WHERE j.value = ?1)
-          ORDER BY o.created_at_ms DESC, o.key LIMIT 50`,
+          ORDER BY o.created_at_ms DESC, o.key LIMIT ?2`,
       )
-      .bind(row.id),
+      .bind(row.id, notificationsLimit),
   ]);
   return {
     alert: describeAlert(row),

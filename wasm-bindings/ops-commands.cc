@@ -390,8 +390,9 @@ Result<json> backup_manifest_parts(Engine&, const json& in, TimePoint now) {
                 {"schema", schema}}}};
 }
 
-// {"keep": BACKUP_KEEP|null, "current": id, "keys": [every key under .r2watch/backups/]} ->
-// {"delete": [keys]}: all but the `keep` newest complete backups and the current one.
+// {"keep": BACKUP_KEEP|null, "current": id, "under_way": id|null (optional), "keys": [every key
+// under .r2watch/backups/]} -> {"delete": [keys]}: all but the `keep` newest complete backups,
+// the current one and the one made in steps that is under way.
 Result<json> backup_prune(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   auto keep = keep_var(r);
@@ -401,10 +402,13 @@ Result<json> backup_prune(Engine&, const json& in, TimePoint) {
   std::string current;
   r.require("current");
   r.read_string("current", current);
+  std::optional<std::string> under_way;
+  r.read_optional_string("under_way", under_way, 64);
   if (auto err = r.finish()) return *err;
   auto options = ops::backup_options(keep.value());
   if (!options.ok()) return options.error();
-  return json{{"delete", ops::backup_keys_to_delete(keys, options.value(), current)}};
+  return json{{"delete",
+               ops::backup_keys_to_delete(keys, options.value(), current, under_way.value_or(""))}};
 }
 
 // {"vars": {"NAME": "days"}} (the retention variables the Worker has) and

@@ -104,7 +104,8 @@ std::optional<std::string> backup_id_of_key(std::string_view key) {
 
 std::vector<std::string> backup_keys_to_delete(const std::vector<std::string>& listed,
                                                const BackupOptions& options,
-                                               std::string_view current) {
+                                               std::string_view current,
+                                               std::string_view under_way) {
   std::set<std::string, std::greater<>> complete;  // newest first (ids sort as times)
   for (const std::string& key : listed) {
     auto id = backup_id_of_key(key);
@@ -118,7 +119,7 @@ std::vector<std::string> backup_keys_to_delete(const std::vector<std::string>& l
   std::vector<std::string> out;
   for (const std::string& key : listed) {
     auto id = backup_id_of_key(key);
-    if (!id || *id == current || kept.contains(*id)) continue;
+    if (!id || *id == current || *id == under_way || kept.contains(*id)) continue;
     out.push_back(key);
   }
   return out;

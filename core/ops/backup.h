@@ -68,10 +68,12 @@ struct BackupManifest {
 Status check_manifest(const BackupManifest& m);
 
 // Of every key listed under kBackupRoot: the keys of backups to delete, so that the `keep`
-// newest complete backups remain, and nothing else but `current` (the backup being written).
+// newest complete backups remain, and nothing else but `current` (the backup being written)
+// and `under_way` (a backup made in steps that is not finished, if any).
 std::vector<std::string> backup_keys_to_delete(const std::vector<std::string>& listed,
                                                const BackupOptions& options,
-                                               std::string_view current);
+                                               std::string_view current,
+                                               std::string_view under_way = {});
 
 // The backup id in a key under kBackupRoot, if it has one.
 std::optional<std::string> backup_id_of_key(std::string_view key);

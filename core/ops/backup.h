@@ -19,7 +19,8 @@ namespace r2w::ops {
 // id: the UTC start time, "20261130T000000Z"), with one object per table, `<table>.jsonl.gz`
 // (one JSON object per row, gzip), and `manifest.json`, written LAST: a backup without its
 // manifest is incomplete (a run that failed half-way) and is never restored; the next run
-// deletes it.
+// deletes it. That is the backup in one run (manifest version 1); the daily job's backup is made
+// in steps, in parts (manifest version 2: "A backup made in steps" below).
 
 inline constexpr std::string_view kBackupRoot = ".r2watch/backups/";
 inline constexpr std::string_view kManifestName = "manifest.json";

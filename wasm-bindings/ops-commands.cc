@@ -359,7 +359,7 @@ Result<json> backup_manifest_parts(Engine&, const json& in, TimePoint now) {
   if (!progress.ok()) return progress.error();
   if (!progress.value()) return invalid_field("progress", "progress must be an object");
   const ops::BackupProgress& p = *progress.value();
-  auto next = ops::next_backup_step(tables, p, ops::BackupTrigger::kContinue, {}, now);
+  auto next = ops::next_backup_step(tables, p, ops::BackupTrigger::kStart, {}, now);
   if (!next.ok()) return next.error();
   if (next.value().action != ops::BackupAction::kFinish) {
     return invalid_field("progress", "progress: table " + next.value().table + " is not done");

@@ -220,6 +220,12 @@ Result<BackupNext> next_backup_step(const std::vector<BackupTable>& tables,
                                     const std::optional<BackupProgress>& progress,
                                     BackupTrigger trigger, BackupStepUse used, TimePoint now) {
   BackupNext next;
+  constexpr int64_t kDayMs = 86'400'000;
+  int64_t in_day = ((to_epoch_ms(now) % kDayMs) + kDayMs) % kDayMs;
+  if (trigger == BackupTrigger::kContinue &&
+      in_day < std::chrono::duration_cast<std::chrono::milliseconds>(kBackupDailyQuiet).count()) {
+    return next;  // the daily job's step, not this one
+  }
   if (!progress && trigger == BackupTrigger::kContinue) {
     // No backup under way: nothing to do (tables are still checked below for the start).
     return next;

@@ -96,13 +96,17 @@ inline constexpr uint32_t kManifestVersionParts = 2;
 inline constexpr std::string_view kBackupProgressTable = "backup_progress";
 // Rows per part, and per step: sized so a step stays within Workers' 10 ms CPU at the cron
 // bench's size (bench/js/cron-cpu.mjs prints a step's CPU beside 10 ms).
-inline constexpr uint64_t kBackupPartRows = 250;
-inline constexpr uint64_t kBackupStepRows = 500;
+inline constexpr uint64_t kBackupPartRows = 200;
+inline constexpr uint64_t kBackupStepRows = 400;
 // The most parts one step writes (tables of a few rows each), and one backup holds.
 inline constexpr uint64_t kBackupStepParts = 128;
 inline constexpr size_t kMaxBackupParts = 100'000;
 
 std::string backup_part_key(std::string_view id, std::string_view table, uint32_t part);
+
+// Both crons fire at 00:00 UTC: the 5-minute one makes no step in the first minute of a UTC day,
+// when the daily job makes one, so that two steps never run at once.
+inline constexpr Duration kBackupDailyQuiet = std::chrono::minutes(1);
 
 enum class RowOrder : uint8_t { kRowid, kKey };  // kKey: a WITHOUT ROWID table, read by offset
 std::string_view row_order_name(RowOrder o);
@@ -155,7 +159,8 @@ struct BackupNext {
   uint64_t limit = 0;
 };
 
-// What the next move of a step is: nothing (no backup under way and not the daily start), copy a
+// What the next move of a step is: nothing (no backup under way and not the daily start, or a
+// continue within kBackupDailyQuiet of 00:00 UTC), copy a
 // part, stop this step (its budget is used), or write the manifest (every table done). Refuses
 // a table name that cannot be a key, or a progress that is not consistent (naming the field).
 Result<BackupNext> next_backup_step(const std::vector<BackupTable>& tables,

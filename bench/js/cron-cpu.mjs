@@ -88,13 +88,13 @@ try {
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   };
   const STEPS = 10;
-  const steps = (n) => async () => {
-    for (let i = 0; i < n; i++) await route('/api/admin/jobs/backup-step?trigger=start')();
+  const steps = (n, trigger = 'start') => async () => {
+    for (let i = 0; i < n; i++) await route(`/api/admin/jobs/backup-step?trigger=${trigger}`)();
   };
   const jobs = [
     // Before the daily job starts a backup: a step with nothing to do, the route's own cost
     // (request, heartbeat), beside the step below.
-    ['  backup step, nothing under way (route cost)', route('/api/admin/jobs/backup-step?trigger=continue')],
+    ['  backup step, nothing under way (route cost)', steps(STEPS, 'continue'), null, STEPS],
     ['check-alerts (50 rules)', cron('* * * * *')],
     ['collect-metrics (probes, 1 hour rolled up)', cron('*/5 * * * *'), hourBack],
     ['account-analytics (10 buckets, up to date)', cron('2-59/5 * * * *')],

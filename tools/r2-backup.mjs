@@ -28,25 +28,40 @@ export async function openLocalState(persistTo) {
 
 export const sha256Hex = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
+/** An object's JSON lines, checked against its row count and SHA-256: the text (Buffer). */
+async function readLines(bucket, { key, rows, sha256 }) {
+  const body = await bucket.get(key);
+  if (!body) throw new Error(`${key} is missing`);
+  const text = gunzipSync(Buffer.from(await body.arrayBuffer()));
+  if (sha256Hex(text) !== sha256) throw new Error(`${key}: SHA-256 does not match the manifest`);
+  const count = text.toString('utf8').split('\n').filter(Boolean).length;
+  if (count !== rows) throw new Error(`${key}: ${count} rows, the manifest says ${rows}`);
+  return text;
+}
+
 /**
- * The backup whose manifest is at `manifestKey`: {manifest, tables: [{name, rows}]}. Throws when
- * the manifest is missing (an incomplete backup is never restored), a table object is missing,
- * or its rows do not match the manifest's count and SHA-256.
+ * The backup whose manifest is at `manifestKey`: {manifest, tables: [{name, rows, sha256}]}
+ * (sha256: of the table's JSON lines, all its parts in order). Reads version 1 (one object per
+ * table) and version 2 (a backup made in steps: each table's parts, each with its own count and
+ * SHA-256). Throws when the manifest is missing (an incomplete backup is never restored), an
+ * object is missing, or its rows do not match the manifest's count and SHA-256.
  */
 export async function readBackup(bucket, manifestKey) {
   const object = await bucket.get(manifestKey);
   if (!object) throw new Error(`no manifest at ${manifestKey}: not a complete backup`);
   const manifest = JSON.parse(await object.text());
-  if (manifest.format !== 'r2watch-backup' || manifest.version !== 1) throw new Error(`${manifestKey}: not an r2watch backup manifest (version 1)`);
+  if (manifest.format !== 'r2watch-backup' || ![1, 2].includes(manifest.version)) {
+    throw new Error(`${manifestKey}: not an r2watch backup manifest (version 1 or 2)`);
+  }
   const tables = [];
   for (const t of manifest.tables) {
-    const body = await bucket.get(t.key);
-    if (!body) throw new Error(`${t.key} is missing`);
-    const text = gunzipSync(Buffer.from(await body.arrayBuffer()));
-    if (sha256Hex(text) !== t.sha256) throw new Error(`${t.key}: SHA-256 does not match the manifest`);
+    const parts = manifest.version === 1 ? [t] : t.parts;
+    const texts = [];
+    for (const part of parts) texts.push(await readLines(bucket, part));
+    const text = Buffer.concat(texts);
     const rows = text.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    if (rows.length !== t.rows) throw new Error(`${t.key}: ${rows.length} rows, the manifest says ${t.rows}`);
-    tables.push({ name: t.name, rows });
+    if (rows.length !== t.rows) throw new Error(`${t.name}: ${rows.length} rows, the manifest says ${t.rows}`);
+    tables.push({ name: t.name, rows, sha256: sha256Hex(text) });
   }
   return { manifest, tables };
 }

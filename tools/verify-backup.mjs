@@ -2,7 +2,8 @@
 // `npm run verify-backup -- KEY [--persist-to DIR]`: proves that a backup in R2 restores. Reads
 // the backup whose manifest is KEY from the local R2 of DIR (default .wrangler/state), restores
 // it into a fresh, empty local D1 (the same path as `npm run restore -- --from-r2`), then
-// compares every table's row count and SHA-256 there with the manifest. Prints one line per
+// compares every table's row count and SHA-256 there with the manifest's (version 2: of its
+// parts together). Prints one line per
 // table and the time each step took; exits 1 on any difference.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,8 +25,9 @@ let failed = false;
 try {
   const source = await openLocalState(persistTo);
   let manifest;
+  let tables;
   try {
-    ({ manifest } = await readBackup(source.bucket, key));
+    ({ manifest, tables } = await readBackup(source.bucket, key));
   } finally {
     await source.dispose();
   }
@@ -38,16 +40,17 @@ try {
   const restoreMs = Date.now() - started;
   const target = await openLocalState(fresh);
   try {
-    const got = await tableDigests(target.db, manifest.tables.map((t) => t.name));
-    for (const t of manifest.tables) {
-      const ok = got[t.name].rows === t.rows && got[t.name].sha256 === t.sha256;
+    const got = await tableDigests(target.db, tables.map((t) => t.name));
+    for (const t of tables) {
+      const rows = t.rows.length;
+      const ok = got[t.name].rows === rows && got[t.name].sha256 === t.sha256;
       if (!ok) failed = true;
-      console.log(`${ok ? 'ok  ' : 'DIFF'} ${t.name}: ${got[t.name].rows}/${t.rows} rows, sha256 ${ok ? 'matches' : `${got[t.name].sha256} != ${t.sha256}`}`);
+      console.log(`${ok ? 'ok  ' : 'DIFF'} ${t.name}: ${got[t.name].rows}/${rows} rows, sha256 ${ok ? 'matches' : `${got[t.name].sha256} != ${t.sha256}`}`);
     }
   } finally {
     await target.dispose();
   }
-  console.log(`verify-backup: ${key} ${failed ? 'DIFFERS' : 'verified'} (${manifest.tables.length} tables, restored in ${restoreMs} ms)`);
+  console.log(`verify-backup: ${key} ${failed ? 'DIFFERS' : 'verified'} (version ${manifest.version}, ${manifest.tables.length} tables, restored in ${restoreMs} ms)`);
 } finally {
   rmSync(fresh, { recursive: true, force: true });
 }

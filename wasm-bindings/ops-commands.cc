@@ -212,8 +212,187 @@ Result<json> backup_manifest(Engine&, const json& in, TimePoint now) {
                 {"schema", m.schema}}}};
 }
 
-// {"keep": BACKUP_KEEP|null, "current": id, "keys": [every key under .r2watch/backups/]} ->
-// {"delete": [keys]}: all but the `keep` newest complete backups and the current one.
+// {"name", "order": "rowid"|"key"} of a table, read with `at` naming it.
+void read_backup_tables(FieldReader& r, std::vector<ops::BackupTable>& out) {
+  r.require("tables");
+  const json* tables = r.read_json("tables");
+  if (!tables) return;
+  if (!tables->is_array() || tables->size() > ops::kMaxBackupTables) {
+    r.fail("tables",
+           "must be a list of at most " + std::to_string(ops::kMaxBackupTables) + " tables");
+    return;
+  }
+  for (size_t i = 0; i < tables->size() && r.ok(); ++i) {
+    std::string at = "tables[" + std::to_string(i) + "]";
+    if (!(*tables)[i].is_object()) {
+      r.fail(at, "must be an object {name, order}");
+      return;
+    }
+    FieldReader t((*tables)[i], at);
+    ops::BackupTable b;
+    std::string order;
+    t.require("name");
+    t.require("order");
+    t.read_string("name", b.name);
+    t.read_string("order", order);
+    auto parsed = ops::parse_row_order(order);
+    if (t.ok() && !parsed) t.fail("order", "must be rowid or key");
+    if (auto err = t.finish()) {
+      r.fail(at, err->message);
+      return;
+    }
+    b.order = *parsed;
+    out.push_back(std::move(b));
+  }
+}
+
+// {"id", "started_ms", "parts": [{"table", "part", "last_rowid"|null, "rows", "sha256",
+// "bytes"}]}: a backup under way, as the Worker recorded it (D1's backup_progress).
+Result<std::optional<ops::BackupProgress>> read_backup_progress(const json* in) {
+  if (!in || in->is_null()) return std::optional<ops::BackupProgress>();
+  if (!in->is_object()) return invalid_field("progress", "progress must be an object or null");
+  FieldReader r(*in, "progress");
+  ops::BackupProgress p;
+  int64_t started = 0;
+  r.require("id");
+  r.read_string("id", p.id);
+  read_whole_ms(r, "started_ms", started);
+  r.require("parts");
+  const json* parts = r.read_json("parts");
+  if (auto err = r.finish()) return *err;
+  p.started = from_epoch_ms(std::min(started, kMaxEpochMs));
+  if (!parts->is_array() || parts->size() > ops::kMaxBackupParts) {
+    return invalid_field("progress.parts", "progress.parts must be a list of at most " +
+                                               std::to_string(ops::kMaxBackupParts) + " parts");
+  }
+  for (size_t i = 0; i < parts->size(); ++i) {
+    if (!(*parts)[i].is_object()) {
+      return invalid_field("progress.parts", "progress.parts must be objects");
+    }
+    FieldReader t((*parts)[i], "progress.parts[" + std::to_string(i) + "]");
+    ops::BackupPart b;
+    int64_t part = 0, rows = 0, bytes = 0;
+    for (const char* name : {"table", "part", "rows", "sha256", "bytes", "last_rowid"}) {
+      t.require(name);
+    }
+    t.read_string("table", b.table);
+    t.read_string("sha256", b.sha256);
+    t.read_whole("part", part, "a count");
+    t.read_whole("rows", rows, "a count");
+    t.read_whole("bytes", bytes, "a count");
+    if (const json* last = t.read_json("last_rowid"); last && !last->is_null()) {
+      int64_t v = 0;
+      t.read_whole("last_rowid", v, "a rowid or null");
+      b.last_rowid = v;
+    }
+    for (auto [name, v] : {std::pair{"part", part}, {"rows", rows}, {"bytes", bytes}}) {
+      if (v < 0 || (std::string_view(name) == "part" && v > 999'999))
+        t.fail(name, "must be a count");
+    }
+    if (auto err = t.finish()) return *err;
+    b.part = static_cast<uint32_t>(part);
+    b.rows = static_cast<uint64_t>(rows);
+    b.bytes = static_cast<uint64_t>(bytes);
+    p.parts.push_back(std::move(b));
+  }
+  return std::optional<ops::BackupProgress>(std::move(p));
+}
+
+// {"trigger": "start"|"continue", "tables": [{"name", "order"}], "progress": {...}|null,
+//  "step_rows", "step_parts"} -> {"action": "idle"|"copy"|"yield"|"finish", "id", "started_ms",
+//  and for "copy": "table", "part", "key", "order", "after_rowid"|null, "offset", "limit"; for
+//  "finish": "manifest_key"}: the next move of a backup step (core/ops/backup.h).
+Result<json> backup_step(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::string trigger_name;
+  r.require("trigger");
+  r.read_string("trigger", trigger_name);
+  auto trigger = ops::parse_backup_trigger(trigger_name);
+  if (r.ok() && !trigger) r.fail("trigger", "must be start or continue");
+  std::vector<ops::BackupTable> tables;
+  read_backup_tables(r, tables);
+  const json* progress_json = r.read_json("progress");
+  int64_t rows = 0, parts = 0;
+  r.require("step_rows");
+  r.require("step_parts");
+  r.read_whole("step_rows", rows, "a count");
+  r.read_whole("step_parts", parts, "a count");
+  if (rows < 0) r.fail("step_rows", "must be a count");
+  if (parts < 0) r.fail("step_parts", "must be a count");
+  if (auto err = r.finish()) return *err;
+  auto progress = read_backup_progress(progress_json);
+  if (!progress.ok()) return progress.error();
+  auto next = ops::next_backup_step(
+      tables, progress.value(), *trigger,
+      {.rows = static_cast<uint64_t>(rows), .parts = static_cast<uint64_t>(parts)}, now);
+  if (!next.ok()) return next.error();
+  const ops::BackupNext& n = next.value();
+  json out{{"action", std::string(ops::backup_action_name(n.action))}};
+  if (n.action == ops::BackupAction::kIdle) return out;
+  out["id"] = n.id;
+  out["started_ms"] = to_epoch_ms(n.started);
+  if (n.action == ops::BackupAction::kCopy) {
+    out["table"] = n.table;
+    out["part"] = n.part;
+    out["key"] = n.key;
+    out["order"] = std::string(ops::row_order_name(n.order));
+    out["after_rowid"] = n.after_rowid ? json(*n.after_rowid) : json(nullptr);
+    out["offset"] = n.offset;
+    out["limit"] = n.limit;
+  }
+  if (n.action == ops::BackupAction::kFinish) out["manifest_key"] = ops::backup_manifest_key(n.id);
+  return out;
+}
+
+// {"tables": [{"name", "order"}], "progress": {...}, "schema": [SQL]} -> {"manifest": version
+// 2, each table's parts (key, rows, sha256, bytes) in order}, finished now.
+Result<json> backup_manifest_parts(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  std::vector<ops::BackupTable> tables;
+  read_backup_tables(r, tables);
+  r.require("progress");
+  const json* progress_json = r.read_json("progress");
+  std::vector<std::string> schema;
+  read_list(r, "schema", schema, ops::kMaxBackupStatements);
+  if (auto err = r.finish()) return *err;
+  auto progress = read_backup_progress(progress_json);
+  if (!progress.ok()) return progress.error();
+  if (!progress.value()) return invalid_field("progress", "progress must be an object");
+  const ops::BackupProgress& p = *progress.value();
+  auto next = ops::next_backup_step(tables, p, ops::BackupTrigger::kStart, {}, now);
+  if (!next.ok()) return next.error();
+  if (next.value().action != ops::BackupAction::kFinish) {
+    return invalid_field("progress", "progress: table " + next.value().table + " is not done");
+  }
+  auto by_table = ops::backup_tables_of(tables, p);
+  if (!by_table.ok()) return by_table.error();
+  json out_tables = json::array();
+  for (const ops::TableParts& t : by_table.value()) {
+    json parts = json::array();
+    uint64_t rows = 0;
+    for (const ops::BackupPart& part : t.parts) {
+      rows += part.rows;
+      parts.push_back({{"key", ops::backup_part_key(p.id, t.name, part.part)},
+                       {"rows", part.rows},
+                       {"sha256", part.sha256},
+                       {"bytes", part.bytes}});
+    }
+    out_tables.push_back({{"name", t.name}, {"rows", rows}, {"parts", parts}});
+  }
+  return json{{"manifest",
+               {{"format", "r2watch-backup"},
+                {"version", ops::kManifestVersionParts},
+                {"id", p.id},
+                {"started_ms", to_epoch_ms(p.started)},
+                {"finished_ms", to_epoch_ms(now)},
+                {"checksum", "sha256 of each part's uncompressed JSON lines"},
+                {"tables", out_tables},
+                {"schema", schema}}}};
+}
+
+// {"keep": BACKUP_KEEP|null, "current": id, "under_way": id|null (optional), "keys": [every key
+// under .r2watch/backups/]} -> {"delete": [keys]}: all but the `keep` newest complete backups,
+// the current one and the one made in steps that is under way.
 Result<json> backup_prune(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   auto keep = keep_var(r);
@@ -223,10 +402,13 @@ Result<json> backup_prune(Engine&, const json& in, TimePoint) {
   std::string current;
   r.require("current");
   r.read_string("current", current);
+  std::optional<std::string> under_way;
+  r.read_optional_string("under_way", under_way, 64);
   if (auto err = r.finish()) return *err;
   auto options = ops::backup_options(keep.value());
   if (!options.ok()) return options.error();
-  return json{{"delete", ops::backup_keys_to_delete(keys, options.value(), current)}};
+  return json{{"delete",
+               ops::backup_keys_to_delete(keys, options.value(), current, under_way.value_or(""))}};
 }
 
 // {"vars": {"NAME": "days"}} (the retention variables the Worker has) and
@@ -380,11 +562,17 @@ std::span<const CommandEntry> log_commands() {
 
 std::span<const CommandEntry> ops_commands() {
   static constexpr CommandEntry kCommands[] = {
-      {"jobs_status", &jobs_status},       {"jobs_runs_query", &jobs_runs_query},
-      {"backup_plan", &backup_plan},       {"backup_manifest", &backup_manifest},
-      {"backup_prune", &backup_prune},     {"retention_plan", &retention_plan},
-      {"archive_window", &archive_window}, {"archive_list", &archive_list},
+      {"jobs_status", &jobs_status},
+      {"jobs_runs_query", &jobs_runs_query},
+      {"backup_plan", &backup_plan},
+      {"backup_manifest", &backup_manifest},
+      {"backup_prune", &backup_prune},
+      {"retention_plan", &retention_plan},
+      {"archive_window", &archive_window},
+      {"archive_list", &archive_list},
       {"archive_key", &archive_key},
+      {"backup_step", &backup_step},
+      {"backup_manifest_parts", &backup_manifest_parts},
   };
   return kCommands;
 }

@@ -15,8 +15,10 @@
 //  - account-analytics: a collector that is up to date (its 2-hour re-pull and today's storage);
 //  - cost: the month's bill snapshot;
 //  - daily: the day rollup (put back one day), retention, table retention, the daily report
-//    and the backup of D1 to R2, and each part of it alone (through its admin route, so with
-//    the request's own cost);
+//    and the first step of a backup of D1 to R2, and each part of it alone (through its admin
+//    route, so with the request's own cost): the backup in one run (version 1, the whole D1)
+//    beside one step of the backup made in steps (at most 400 rows; the 5-minute cron makes the
+//    next ones), each judged against the 10 ms limit;
 //  - monthly: last month's report.
 // Then the dashboard's calls that read the account's figures once the collector is on (the
 // bill's default source, the bucket list, the reconciliation, the usage summary), per call as
@@ -85,7 +87,14 @@ try {
     const res = await call(worker, 'POST', path);
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
   };
+  const STEPS = 10;
+  const steps = (n, trigger = 'start') => async () => {
+    for (let i = 0; i < n; i++) await route(`/api/admin/jobs/backup-step?trigger=${trigger}`)();
+  };
   const jobs = [
+    // Before the daily job starts a backup: a step with nothing to do, the route's own cost
+    // (request, heartbeat), beside the step below.
+    ['  backup step, nothing under way (route cost)', steps(STEPS, 'continue'), null, STEPS],
     ['check-alerts (50 rules)', cron('* * * * *')],
     ['collect-metrics (probes, 1 hour rolled up)', cron('*/5 * * * *'), hourBack],
     ['account-analytics (10 buckets, up to date)', cron('2-59/5 * * * *')],
@@ -95,7 +104,9 @@ try {
     ['  retention alone (route)', route('/api/admin/jobs/retention')],
     ['  table retention alone (archive route)', route('/api/admin/jobs/archive')],
     ['  daily report alone (reports route)', route('/api/admin/jobs/reports?type=daily')],
-    ['  backup alone (backup route)', route('/api/admin/jobs/backup')],
+    ['  backup in one run (backup route)', route('/api/admin/jobs/backup')],
+    // 10 steps a run (CPU figures come in 10 ms ticks), divided by 10: one step.
+    ['  backup step, <= 400 rows (backup-step route)', steps(STEPS), null, STEPS],
     ['  probe round alone (health check route)', route('/api/health/check')],
     ['monthly (last month\'s report)', cron('0 0 1 * *')],
   ];
@@ -103,9 +114,9 @@ try {
     `scheduled jobs at ${BUCKETS} buckets, ${RULES} alert rules, ${USERS} users, ${DAYS} days: workerd CPU per run ` +
       `(Worker + local D1, median of ${RUNS} runs by CPU), the wall time of its D1 calls and the Worker's own CPU (D1 replayed from memory); the ${LIMIT_MS} ms limit judged on the Worker's own`,
   );
-  for (const [name, run, prepare] of jobs) {
+  for (const [name, run, prepare, per = 1] of jobs) {
     const figures = await measureCpu(worker, { runs: RUNS, once: run, prepare });
-    console.log(`${name.padEnd(46)} median run ${cpuLine(figures)}`);
+    console.log(`${name.padEnd(46)} ${per === 1 ? 'median run' : 'per step  '} ${cpuLine(figures, per)}`);
   }
   const CALLS = Number(process.env.BENCH_CALLS ?? 10);
   console.log(`dashboard calls reading the account's figures (collector on, ${BUCKETS} buckets, 31 days): workerd CPU per call, the wall time of its D1 calls and the Worker's own CPU (D1 replayed from memory); the ${LIMIT_MS} ms limit judged on the Worker's own`);

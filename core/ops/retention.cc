@@ -128,6 +128,7 @@ constexpr OtherTable kOtherTables[] = {
     {"storage_inventory_progress", "one row per bucket"},
     {"health_check_config", "one row"},
     {"health_monitor_state", "one row"},
+    {"backup_progress", "a backup under way: deleted when its manifest is written (backup.h)"},
     {"pricing_tiers", "one row per price"},
     {"cost_budgets", "one row per budget"},
     {"alert_rules", "one row per rule"},

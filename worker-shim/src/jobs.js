@@ -10,26 +10,30 @@ import { startRun, finishRun, dropRun, jobHistory, recentRuns } from './db/jobs.
 import { HttpError, ask, json } from './http.js';
 import { collectAccount } from './account.js';
 import { logJob } from './log.js';
-import { backupToR2 } from './backup.js';
+import { backupStep } from './backup.js';
 import { enforceTableRetention } from './archive.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), makes sure
  * the probe scheduler's alarm runs (or, without it, runs a probe round unless monitoring is
- * stopped or checkInterval has not passed), then flushes, rolls up and walks the inventory.
+ * stopped or checkInterval has not passed), then flushes, rolls up and walks the inventory, then
+ * makes the next step of a backup under way (backup.js).
  */
 async function collect(rt, scheduledTime) {
   await rt.persistBreaker(scheduledTime);
   const probes = await scheduleProbes(rt, scheduledTime);
   const metrics = await collectMetrics(rt, scheduledTime);
-  return { probes, ...metrics };
+  // A backup the daily job started goes on, one step per run (the engine says when one is due).
+  const backup = await backupStep(rt, scheduledTime, 'continue');
+  return { probes, ...metrics, backup };
 }
 
 /**
  * Daily at 00:00 UTC: day rollups, retention of minute rows and expired reservations (metrics)
  * and of security counters, then the retention of every other growing table (archive.js: past
  * their period, archived to R2 and then deleted, or deleted), the reports due (daily; weekly on
- * Mondays; monthly on the 1st: the core decides), then a backup of D1 to R2. A retention or a
+ * Mondays; monthly on the 1st: the core decides), then the first step of a backup of D1 to R2
+ * (the 5-minute cron makes the next ones; a small database is done in this one). A retention or a
  * report that fails does not stop the rest: the run is marked failed at the end, naming it, and
  * the next run goes on where this one stopped.
  */
@@ -46,7 +50,7 @@ async function daily(rt, scheduledTime) {
     tablesError = e;
   }
   const reports = await dueReports(rt, scheduledTime);
-  const backup = await backupToR2(rt, scheduledTime);
+  const backup = await backupStep(rt, scheduledTime, 'start');
   const failures = [];
   if (tablesError) failures.push(`retention of tables failed: ${tablesError.message ?? tablesError}`);
   if (reports.failed.length) failures.push(`reports not made: ${reports.failed.join('; ')}`);

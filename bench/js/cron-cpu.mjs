@@ -26,7 +26,7 @@
 // Run after `make worker`: node bench/js/cron-cpu.mjs.
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, bucketName, seedSmallAccount, measureCpu, cpuLine } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, bucketName, seedSmallAccount, measureCpu, cpuLine, printCallCpu } from './small-account.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOUR_MS = 3_600_000;
@@ -121,16 +121,7 @@ try {
   const CALLS = Number(process.env.BENCH_CALLS ?? 10);
   console.log(`dashboard calls reading the account's figures (collector on, ${BUCKETS} buckets, 31 days): workerd CPU per call, the wall time of its D1 calls and the Worker's own CPU (D1 replayed from memory); the ${LIMIT_MS} ms limit judged on the Worker's own`);
   for (const path of ['/api/costs', '/api/costs?source=r2watch', '/api/account/buckets', '/api/account/reconcile', '/api/usage/summary?period=month']) {
-    let status = 0;
-    const once = async () => {
-      for (let i = 0; i < CALLS; i++) {
-        const res = await worker.fetch(path);
-        await res.arrayBuffer();
-        status = res.status;
-      }
-    };
-    const figures = await measureCpu(worker, { runs: 1, once });
-    console.log(`${path.padEnd(46)} ${String(status).padEnd(4)} per call ${cpuLine(figures, CALLS)}`);
+    await printCallCpu(worker, path, CALLS, 46);
   }
 } finally {
   await worker.dispose();

@@ -9,7 +9,7 @@
 // Seeding writes D1 directly (as bench/js/scale.mjs does).
 // Run after `make worker`: node bench/js/dashboard-cpu.mjs.
 import { startWorker, call } from '../../worker-shim/test/helpers.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, seedSmallAccount, measureCpu, cpuLine } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, seedSmallAccount, printCallCpu } from './small-account.mjs';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10);
 
@@ -40,16 +40,7 @@ try {
     '/api/usage/summary?period=month',
   ];
   for (const path of paths) {
-    let status = 0;
-    const once = async () => {
-      for (let i = 0; i < CALLS; i++) {
-        const res = await worker.fetch(path);
-        await res.arrayBuffer();
-        status = res.status;
-      }
-    };
-    const figures = await measureCpu(worker, { runs: 1, once });
-    console.log(`${path.padEnd(40)} ${String(status).padEnd(4)} per call ${cpuLine(figures, CALLS)}`);
+    await printCallCpu(worker, path, CALLS, 40);
   }
 } finally {
   await worker.dispose();

@@ -144,3 +144,20 @@ export async function seedSmallAccount(worker, now) {
     if (reached(body.rollups.hours) && reached(body.rollups.days)) break;
   }
 }
+
+/**
+ * Prints one dashboard call's CPU: `calls` fetches of `path` measured together (D1 once as it
+ * is, once replayed), per call, after the path padded to `width`.
+ */
+export async function printCallCpu(worker, path, calls, width) {
+  let status = 0;
+  const once = async () => {
+    for (let i = 0; i < calls; i++) {
+      const res = await worker.fetch(path);
+      await res.arrayBuffer();
+      status = res.status;
+    }
+  };
+  const figures = await measureCpu(worker, { runs: 1, once });
+  console.log(`${path.padEnd(width)} ${String(status).padEnd(4)} per call ${cpuLine(figures, calls)}`);
+}

@@ -2,6 +2,7 @@
 // the figures a round reads.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "core/alerts/payloads.h"
 #include "core/alerts/text.h"
@@ -436,6 +437,38 @@ Status uploads(const Json& list, alerts::Figures& out) {
   return Ok{};
 }
 
+// One of a series key's own fields (metric, bucket, prefix, user, window_ms, natural) of `x`, a
+// Series or a SeriesKey, at `p`: true when `k` named one (then `error` says whether it was
+// refused); false for any other field.
+template <class Key>
+bool key_field(const std::string& p, const std::string& k, const Json& v, Key& x,
+               std::optional<Error>& error) {
+  if (k == "metric" || k == "bucket" || k == "prefix" || k == "user") {
+    if (!v.is_string()) {
+      error = bad(p + "." + k, "must be a string");
+      return true;
+    }
+    std::string text = v.get<std::string>();
+    if (k == "metric") x.metric = std::move(text);
+    if (k == "bucket") x.scope.bucket = std::move(text);
+    if (k == "prefix") x.scope.prefix = std::move(text);
+    if (k == "user") x.scope.user = std::move(text);
+  } else if (k == "window_ms") {
+    if (!is_count(v))
+      error = bad(p + ".window_ms", "must be a non-negative whole number");
+    else
+      x.window = Duration(v.get<int64_t>());
+  } else if (k == "natural") {
+    if (!v.is_boolean())
+      error = bad(p + ".natural", "must be true or false");
+    else
+      x.natural = v.get<bool>();
+  } else {
+    return false;
+  }
+  return true;
+}
+
 Status direct(const Json& list, alerts::Figures& out) {
   if (!list.is_array()) return bad("series", "must be an array");
   std::vector<alerts::Series> series;
@@ -448,24 +481,18 @@ Status direct(const Json& list, alerts::Figures& out) {
     for (const auto& item : s.items()) {
       const std::string& k = item.key();
       const Json& v = item.value();
-      if (k == "metric" || k == "bucket" || k == "prefix" || k == "user" || k == "detail") {
-        if (!v.is_string()) return bad(p + "." + k, "must be a string");
-        std::string text = v.get<std::string>();
-        if (k == "metric") x.metric = std::move(text);
-        if (k == "bucket") x.scope.bucket = std::move(text);
-        if (k == "prefix") x.scope.prefix = std::move(text);
-        if (k == "user") x.scope.user = std::move(text);
-        if (k == "detail") x.detail = std::move(text);
+      std::optional<Error> error;
+      if (key_field(p, k, v, x, error)) {
+        if (error) return *error;
+      } else if (k == "detail") {
+        if (!v.is_string()) return bad(p + ".detail", "must be a string");
+        x.detail = v.get<std::string>();
       } else if (k == "value") {
         if (!is_number(v)) return bad(p + ".value", "must be a number");
         x.value = v.get<double>();
-      } else if (k == "window_ms" || k == "samples") {
-        if (!is_count(v)) return bad(p + "." + k, "must be a non-negative whole number");
-        if (k == "window_ms") x.window = Duration(v.get<int64_t>());
-        if (k == "samples") x.samples = v.get<uint64_t>();
-      } else if (k == "natural") {
-        if (!v.is_boolean()) return bad(p + ".natural", "must be true or false");
-        x.natural = v.get<bool>();
+      } else if (k == "samples") {
+        if (!is_count(v)) return bad(p + ".samples", "must be a non-negative whole number");
+        x.samples = v.get<uint64_t>();
       } else {
         return bad(p + "." + k, "is not a known field");
       }
@@ -493,22 +520,9 @@ Result<std::vector<alerts::SeriesKey>> series_keys_from_json(const Json& list) {
     for (const auto& item : s.items()) {
       const std::string& k = item.key();
       const Json& v = item.value();
-      if (k == "metric" || k == "bucket" || k == "prefix" || k == "user") {
-        if (!v.is_string()) return bad(p + "." + k, "must be a string");
-        std::string text = v.get<std::string>();
-        if (k == "metric") x.metric = std::move(text);
-        if (k == "bucket") x.scope.bucket = std::move(text);
-        if (k == "prefix") x.scope.prefix = std::move(text);
-        if (k == "user") x.scope.user = std::move(text);
-      } else if (k == "window_ms") {
-        if (!is_count(v)) return bad(p + ".window_ms", "must be a non-negative whole number");
-        x.window = Duration(v.get<int64_t>());
-      } else if (k == "natural") {
-        if (!v.is_boolean()) return bad(p + ".natural", "must be true or false");
-        x.natural = v.get<bool>();
-      } else {
-        return bad(p + "." + k, "is not a known field");
-      }
+      std::optional<Error> error;
+      if (!key_field(p, k, v, x, error)) return bad(p + "." + k, "is not a known field");
+      if (error) return *error;
     }
     if (x.metric.empty()) return bad(p + ".metric", "is required");
     keys.push_back(std::move(x));

@@ -422,6 +422,15 @@ class OrderedJson : public Json {
 // nested deeper is refused before any recursive code sees it.
 inline constexpr uint32_t kMaxJsonDepth = 64;
 
+// A hexadecimal digit's value (either case), or -1: the parser's and the account collector's
+// scanner's \u escapes.
+inline constexpr int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 // How deeply `text` nests arrays and objects, found in one pass without recursion (brackets
 // inside strings do not count). Stops counting past `limit` and answers limit + 1 then.
 uint32_t json_nesting_depth(std::string_view text, uint32_t limit = kMaxJsonDepth);

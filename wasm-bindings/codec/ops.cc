@@ -189,14 +189,24 @@ Json job_status_to_json(const ops::JobStatus& s, const ops::JobHistory& h) {
           {"reason", s.reason.empty() ? Json(nullptr) : Json(s.reason)}};
 }
 
-std::string log_line_text(const ops::RequestLine& l) {
+namespace {
+
+// The fields every log line starts with: {"time", "level", "kind" (and the caller's fields).
+std::string line_head(const std::string& time, ops::LogLevel level, std::string_view kind) {
   std::string out = "{";
   key(out, "time", true);
-  append_string(out, l.time);
+  append_string(out, time);
   key(out, "level");
-  append_string(out, ops::log_level_name(l.level));
+  append_string(out, ops::log_level_name(level));
   key(out, "kind");
-  append_string(out, "request");
+  append_string(out, kind);
+  return out;
+}
+
+}  // namespace
+
+std::string log_line_text(const ops::RequestLine& l) {
+  std::string out = line_head(l.time, l.level, "request");
   key(out, "method");
   append_string(out, l.method);
   key(out, "route");
@@ -214,13 +224,7 @@ std::string log_line_text(const ops::RequestLine& l) {
 }
 
 std::string log_line_text(const ops::JobLine& l) {
-  std::string out = "{";
-  key(out, "time", true);
-  append_string(out, l.time);
-  key(out, "level");
-  append_string(out, ops::log_level_name(l.level));
-  key(out, "kind");
-  append_string(out, "job");
+  std::string out = line_head(l.time, l.level, "job");
   key(out, "job");
   append_string(out, l.job);
   key(out, "trigger");

@@ -105,6 +105,8 @@ async function measure() {
     ['/api/metrics/history?range=30d', 100, ROWS_READ_GOAL],
     ['/api/costs', 100, ROWS_READ_GOAL],
     ['/api/costs?user=u7', 50, null],
+    // The month's bill split by user: an account-wide view whose answer lists the users.
+    ['/api/costs/breakdown?by=user', 100, ROWS_READ_GOAL],
     ['/api/metrics/history?range=30d&user=u7', null, null],
     ['/api/usage/summary?period=month&user=u7', null, null],
   ];

@@ -4,7 +4,7 @@
 // the 2-hour re-pull, splitting, backoff, classification, billing); this file fetches, stores
 // (db/account.js) and answers. The API token is sent to Cloudflare and nowhere else: never
 // stored, logged or answered.
-import { HttpError, json, ask } from './http.js';
+import { HttpError, json, ask, askText, jsonText } from './http.js';
 import * as store from './db/account.js';
 import { accountUsage, accountUsageByClass, latestStorage, operationsSince } from './db/account.js';
 import { dailyAccountCalls } from './db/metrics.js';
@@ -195,8 +195,9 @@ export function registerAccountRoutes(router) {
     // r2watch's own calls from the account-wide rollups (the engine's read plan of the month).
     const plan = await readPlan(rt, usage.since_ms, usage.until_ms, 'account', 'day', now);
     const [cf, own] = await Promise.all([accountUsageByClass(rt.env.DB, usage, { storage: false }), dailyAccountCalls(rt.env.DB, plan)]);
-    const answer = ask(rt, 'account_reconcile', { cloudflare_by_class: cf.by_class, own });
-    return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });
+    // The answer (a row per bucket and day) is passed on as the engine wrote it.
+    const answer = askText(rt, 'account_reconcile', { cloudflare_by_class: cf.by_class, own });
+    return jsonText({ month, as_of: asOf, enabled: accountConfig(rt.env).configured }, answer);
   }, READ_ACCOUNT);
 
   // Every bucket: objects, stored bytes, pending multipart uploads, the last 24 hours'

@@ -105,7 +105,9 @@ async function measure() {
     ['/api/metrics/history?range=30d', 100, ROWS_READ_GOAL],
     ['/api/costs', 100, ROWS_READ_GOAL],
     ['/api/costs?user=u7', 50, null],
-    // The month's bill split by user: an account-wide view whose answer lists the users.
+    // The month's bill split by bucket (account-wide rows) and by user (an answer that lists
+    // every user).
+    ['/api/costs/breakdown?by=bucket', 100, ROWS_READ_GOAL],
     ['/api/costs/breakdown?by=user', 100, ROWS_READ_GOAL],
     ['/api/metrics/history?range=30d&user=u7', null, null],
     ['/api/usage/summary?period=month&user=u7', null, null],

@@ -218,8 +218,9 @@ export function registerCostMonthRoutes(router) {
       // (r2watch's own figures only: the account's have no prefixes or users).
       const { start, asOf } = monthOf(rt, request, Date.now());
       const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf, meter) } : {};
-      // Only a split by user needs every user's own rows; the others read them users added up.
-      const view = by === 'user' ? 'per_user' : 'per_prefix';
+      // Only a split by user needs every user's own rows, by prefix the users' rows added up;
+      // by bucket or class the account-wide rows answer it (rows that do not grow with users).
+      const view = by === 'user' ? 'per_user' : by === 'prefix' ? 'per_prefix' : 'account';
       const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own }, null, { view, meter });
       return withRowsRead(json({ ...ask(rt, 'cost_breakdown', input), user: null, source }), meter);
     }
@@ -240,7 +241,8 @@ export function registerCostMonthRoutes(router) {
 
   router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
     const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
-    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter, { view: 'per_prefix' });
+    // The what-if names no prefix or user: the account-wide rows answer it.
+    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter, { view: 'account' });
     if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null, source });
     const share = ask(rt, 'cost_user_share', input);
     const { storage_class: _class, month_to_date: whatIfToDate, month_end_expected: whatIfEnd, ...saving } = share.what_if;
@@ -262,8 +264,9 @@ export function registerCostMonthRoutes(router) {
     const asked = new URL(request.url).searchParams.get('date');
     const { date, from_ms: from } = ask(rt, 'cost_anomaly_window', asked === null ? {} : { date: asked }, now);
     const source = costSource(rt, request, auth.filter);
-    // The account's days need no user; one user's are picked from every user's own rows.
-    const view = auth.filter === null ? 'per_prefix' : 'per_user';
+    // The account's days need no prefix or user (account-wide rows); one user's are picked from
+    // every user's own rows.
+    const view = auth.filter === null ? 'account' : 'per_user';
     const usage = source === 'account' ? { account: await accountMemberByClass(rt, from, date) } : { usage: await monthUsage(rt, from, date, { view }) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);

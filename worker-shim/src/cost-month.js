@@ -217,7 +217,9 @@ export function registerCostMonthRoutes(router) {
       // The users' namespace is split among its users, as each user's own answer splits it.
       // (r2watch's own figures only: the account's have no prefixes or users).
       const { start, asOf } = monthOf(rt, request, Date.now());
-      const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf, meter) } : {};
+      // A split by bucket or class needs none (the users' parts stay in their bucket and class).
+      const split = by === 'user' || by === 'prefix';
+      const own = split && costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf, meter) } : {};
       // Only a split by user needs every user's own rows, by prefix the users' rows added up;
       // by bucket or class the account-wide rows answer it (rows that do not grow with users).
       const view = by === 'user' ? 'per_user' : by === 'prefix' ? 'per_prefix' : 'account';

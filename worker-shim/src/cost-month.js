@@ -266,10 +266,10 @@ export function registerCostMonthRoutes(router) {
     const asked = new URL(request.url).searchParams.get('date');
     const { date, from_ms: from } = ask(rt, 'cost_anomaly_window', asked === null ? {} : { date: asked }, now);
     const source = costSource(rt, request, auth.filter);
-    // The account's days need no prefix or user (account-wide rows); one user's are picked from
-    // every user's own rows.
-    const view = auth.filter === null ? 'account' : 'per_user';
-    const usage = source === 'account' ? { account: await accountMemberByClass(rt, from, date) } : { usage: await monthUsage(rt, from, date, { view }) };
+    // The account's days need no prefix or user (account-wide rows); one user's are the user's
+    // own rows (everyone else's come together as one, and the engine keeps the user's only).
+    const rows = { view: 'account', user: auth.filter };
+    const usage = source === 'account' ? { account: await accountMemberByClass(rt, from, date) } : { usage: await monthUsage(rt, from, date, rows) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);
     const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;

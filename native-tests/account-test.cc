@@ -3,7 +3,9 @@
 // reconciliation with r2watch's own counts.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "core/account/action-class.h"
@@ -521,7 +523,9 @@ TEST(AccountReads, TheWorkersReadWindowsComeFromTheCore) {
   CollectorOptions o;
   AccountReads r = account_reads(kNow, o);
   EXPECT_EQ(r.retention_since, kNow - hours(24 * 31));
-  EXPECT_EQ(r.last_day_since, kNow - hours(24));
+  // The hours that start in the last 24 hours: from the first whole hour at or after now - 24 h.
+  EXPECT_EQ(r.last_day_since, floor_hour(kNow - hours(24)) + hours(1));
+  EXPECT_EQ(account_reads(floor_hour(kNow), o).last_day_since, floor_hour(kNow) - hours(24));
   EXPECT_EQ(r.as_of, date_of(kNow));
   EXPECT_EQ(r.month_start, (CivilDate{date_of(kNow).year, date_of(kNow).month, 1}));
   // The account's usage from a time to the end of a day: hours from the time itself, storage
@@ -543,7 +547,7 @@ TEST(AccountReads, TheCommandNamesTheUsageReachAndRefusesAHalfOne) {
   EXPECT_EQ(out["usage"]["until_ms"], 1'764'547'200'000 + 24LL * 86'400'000);
   EXPECT_EQ(out["usage"]["from_day"], "2025-12-01");
   EXPECT_EQ(out["usage"]["to_day"], "2025-12-24");
-  EXPECT_EQ(out["last_day_since_ms"], to_epoch_ms(kNow) - 86'400'000);
+  EXPECT_EQ(out["last_day_since_ms"], to_epoch_ms(floor_hour(kNow)) - 86'400'000 + 3'600'000);
   ASSERT_TRUE(engine.call("account_reads", "{}", kNow));
   EXPECT_FALSE(r2w::Json::parse(engine.output()).contains("usage"));
   const std::pair<const char*, const char*> bad[] = {
@@ -557,6 +561,67 @@ TEST(AccountReads, TheCommandNamesTheUsageReachAndRefusesAHalfOne) {
     EXPECT_FALSE(engine.call("account_reads", input, kNow)) << input;
     EXPECT_EQ(r2w::Json::parse(engine.output())["error"]["field"], field) << input;
   }
+}
+
+// What the Worker sums a month's day rows by (account_reads' `usage.classes` and
+// `usage.unbilled_status_codes`), summed that way, gives the bill and the reconciliation the
+// stored rows give, row for row.
+TEST(AccountUsage, RowsSummedByTheNamedGroupingBillAndReconcileAsTheStoredRows) {
+  const CivilDate d1{2025, 12, 1};
+  const CivilDate d2{2025, 12, 2};
+  std::vector<OperationsDay> ops = {
+      {d1, "photos", "GetObject", 200, 1000, 5000}, {d1, "photos", "GetObject", 404, 30, 0},
+      {d1, "photos", "HeadObject", 200, 70, 0},     {d1, "photos", "PutObject", 200, 100, 0},
+      {d1, "photos", "PutObject", 403, 5, 0},       {d1, "photos", "GetObject", 401, 2, 9},
+      {d1, "photos", "DeleteObject", 200, 4, 0},    {d1, "photos", "Frobnicate", 200, 3, 0},
+      {d2, "logs", "Frobnicate", 200, 6, 0},        {d2, "logs", "ListObjects", 200, 8, 0},
+  };
+  // The grouping as the engine names it to the Worker.
+  auto unbilled = unbilled_status_codes();
+  ASSERT_EQ(unbilled.size(), 2u);
+  for (uint32_t code : unbilled) EXPECT_FALSE(billed_status(code));
+  EXPECT_TRUE(billed_status(404));
+  // Summed as the Worker's SQL does: per (date, bucket, class, billing, unclassified name).
+  std::map<std::tuple<int64_t, std::string, ActionClass, Billing, std::string>,
+           ClassedOperationsDay>
+      sums;
+  for (const OperationsDay& o : ops) {
+    ClassedOperationsDay c = classed(o);
+    auto [it, added] = sums.try_emplace(
+        {days_since_epoch(c.date), c.bucket, c.action_class, c.billing, c.action_type}, c);
+    if (!added) {
+      it->second.requests += c.requests;
+      it->second.response_bytes += c.response_bytes;
+    }
+  }
+  std::vector<ClassedOperationsDay> grouped;
+  for (auto& [_, c] : sums) grouped.push_back(c);
+  EXPECT_EQ(grouped.size(), 8u);  // from 10 stored rows
+  std::vector<StorageRow> st = {{d1, "photos", cost::StorageClass::kStandard, 5000, 100, 10, 0}};
+  AccountUsage a = account_usage(ops, st);
+  AccountUsage b = account_usage(grouped, st);
+  EXPECT_EQ(a.unbilled_auth_failures, 7u);
+  EXPECT_EQ(b.unbilled_auth_failures, a.unbilled_auth_failures);
+  ASSERT_EQ(b.unclassified.size(), 1u);
+  EXPECT_EQ(b.unclassified[0].action_type, "Frobnicate");
+  EXPECT_EQ(b.unclassified[0].requests, 9u);
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (size_t i = 0; i < a.rows.size(); ++i) {
+    EXPECT_EQ(a.rows[i].bucket, b.rows[i].bucket);
+    EXPECT_EQ(a.rows[i].class_a_requests, b.rows[i].class_a_requests);
+    EXPECT_EQ(a.rows[i].class_b_requests, b.rows[i].class_b_requests);
+    EXPECT_EQ(a.rows[i].free_requests, b.rows[i].free_requests);
+    EXPECT_EQ(a.rows[i].retrieved_bytes, b.rows[i].retrieved_bytes);
+    EXPECT_EQ(a.rows[i].storage_peak_bytes, b.rows[i].storage_peak_bytes);
+  }
+  EXPECT_EQ(a.rows[0].class_b_requests, 1100u);
+  EXPECT_EQ(a.rows[0].retrieved_bytes, 5000u);
+  Reconciliation ra = reconcile(ops, {});
+  Reconciliation rb = reconcile(grouped, {});
+  ASSERT_EQ(ra.rows.size(), rb.rows.size());
+  for (size_t i = 0; i < ra.rows.size(); ++i)
+    EXPECT_EQ(ra.rows[i].cloudflare, rb.rows[i].cloudflare);
+  EXPECT_EQ(rb.total.cloudflare_total, 1228u);
 }
 
 }  // namespace

@@ -126,6 +126,40 @@ TEST(UserShare, TheAccountsBillIsSharedByUsageWithTheFreeTier) {
   EXPECT_EQ(alice.trend[0].list_cost, Money::micro_usd(30'000));
 }
 
+// Why a split by bucket or class reads no user's storage (GET /api/costs/breakdown): the
+// users' parts stay in their bucket and class, so those splits come out the same either way,
+// also when the users' peaks overshoot the bucket's and another bucket shares the bill.
+TEST(UserStorage, ASplitByBucketOrClassIsTheSameWithOrWithoutTheUsersParts) {
+  std::vector<UsageRow> rows;
+  std::vector<UserStorage> users;
+  for (uint32_t d = 1; d <= 30; ++d) {
+    rows.push_back(storage_row(d, "users", 70 * GB + 3));
+    rows.push_back(storage_row(d, "logs", 20 * GB));
+    UsageRow other = storage_row(d, "", 45 * GB + 7, "", StorageClass::kInfrequentAccess);
+    other.bucket = "archive";
+    other.class_a_requests = 40'000 * d;
+    rows.push_back(other);
+    users.push_back(mine(d, "alice", "photos", 60 * GB + d));  // with bob's: more than the row
+    users.push_back(mine(d, "bob", "docs", 40 * GB));
+  }
+  MonthInput split = june30(attribute_user_storage(rows, users, "users"));
+  MonthInput whole = june30(rows);
+  auto a = month_report(split);
+  auto b = month_report(whole);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_GT(b.value().to_date.total, Money{});
+  for (BreakdownBy by : {BreakdownBy::kBucket, BreakdownBy::kStorageClass}) {
+    std::vector<Share> x = breakdown(a.value(), split, by);
+    std::vector<Share> y = breakdown(b.value(), whole, by);
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+      EXPECT_EQ(x[i].key, y[i].key);
+      EXPECT_EQ(x[i].total, y[i].total) << x[i].key;
+      EXPECT_EQ(x[i].lines, y[i].lines) << x[i].key;
+    }
+  }
+}
+
 TEST(UserShare, PrefixPartsAddUpToTheUsersPartAndSomeoneWithoutUsageOwesNothing) {
   std::vector<UsageRow> rows;
   for (uint32_t d = 1; d <= 10; ++d) {

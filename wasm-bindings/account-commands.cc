@@ -1294,10 +1294,20 @@ Result<Json> account_reads(Engine&, const Json& in, TimePoint now) {
     auto as_of = parse_date(as_of_text);
     if (!as_of) return invalid_field("usage_as_of", "usage_as_of must be a date as YYYY-MM-DD");
     const account::UsageReach u = account::usage_reach(from_epoch_ms(from_ms.count()), *as_of);
+    // How the Worker sums the day rows (by_class): each action type's class, and the status
+    // codes R2 does not bill, kept apart.
+    Json classes = Json::object();
+    for (const cost::OperationClassEntry& e : cost::operation_class_table()) {
+      classes[std::string(e.operation)] = std::string(cost::operation_class_name(e.billed_as));
+    }
+    Json unbilled = Json::array();
+    for (uint32_t c : account::unbilled_status_codes()) unbilled.push_back(c);
     answer["usage"] = {{"since_ms", to_epoch_ms(u.since)},
                        {"until_ms", to_epoch_ms(u.until)},
                        {"from_day", format_date(u.from_day)},
-                       {"to_day", format_date(u.to_day)}};
+                       {"to_day", format_date(u.to_day)},
+                       {"classes", classes},
+                       {"unbilled_status_codes", unbilled}};
   }
   return answer;
 }
@@ -1343,9 +1353,10 @@ Result<Json> account_health(Engine&, const Json& in, TimePoint now) {
 
 // ---- the account's usage, reconciliation, bucket list ------------------------------------
 
-Result<std::vector<account::OperationsDay>> operation_days_of(const Json& list,
-                                                              const std::string& field) {
-  std::vector<account::OperationsDay> out;
+// Operations day rows as stored, each grouped by its class and billing as it is read.
+Result<std::vector<account::ClassedOperationsDay>> operation_days_of(const Json& list,
+                                                                     const std::string& field) {
+  std::vector<account::ClassedOperationsDay> out;
   if (!list.is_array()) return invalid_field(field, field + " must be a list");
   out.reserve(list.size());
   for (size_t i = 0; i < list.size(); ++i) {
@@ -1360,9 +1371,45 @@ Result<std::vector<account::OperationsDay>> operation_days_of(const Json& list,
     }
     auto d = parse_date(r[0].string_ref());
     if (!d) return invalid_field(at(), at() + " has no date as YYYY-MM-DD");
-    out.push_back({*d, r[1].get<std::string>(), r[2].get<std::string>(),
-                   static_cast<uint32_t>(std::min<uint64_t>(*whole(r[3]), 999)), *whole(r[4]),
-                   *whole(r[5])});
+    out.push_back(account::classed({*d, r[1].get<std::string>(), r[2].get<std::string>(),
+                                    static_cast<uint32_t>(std::min<uint64_t>(*whole(r[3]), 999)),
+                                    *whole(r[4]), *whole(r[5])}));
+  }
+  return out;
+}
+
+// The Worker's sums of the day rows by account_reads' grouping: [date, bucket, class (a name of
+// action_class_name, null when unclassified), billed (1, or 0 for the unbilled status codes),
+// action_type (unclassified only, else ""), requests, response_bytes].
+Result<std::vector<account::ClassedOperationsDay>> classed_days_of(const Json& list,
+                                                                   const std::string& field) {
+  std::vector<account::ClassedOperationsDay> out;
+  if (!list.is_array()) return invalid_field(field, field + " must be a list");
+  out.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    const Json& r = list[i];
+    auto at = [&] { return field + "[" + std::to_string(i) + "]"; };
+    std::optional<CivilDate> d;
+    std::optional<account::ActionClass> c;
+    if (r.is_array() && r.size() == 7 && r[0].is_string()) {
+      d = parse_date(r[0].string_ref());
+      if (r[2].is_null()) c = account::ActionClass::kUnclassified;
+      for (auto k : {account::ActionClass::kClassA, account::ActionClass::kClassB,
+                     account::ActionClass::kFree}) {
+        if (r[2].is_string() && r[2].string_ref() == account::action_class_name(k)) c = k;
+      }
+    }
+    auto billed = r.is_array() && r.size() == 7 ? whole(r[3]) : std::nullopt;
+    if (!d || !c || !r[1].is_string() || !billed || *billed > 1 || !r[4].is_string() ||
+        !whole(r[5]) || !whole(r[6])) {
+      return invalid_field(at(), at() +
+                                     " must be [date, bucket, class or null, billed (0 or 1), "
+                                     "action_type, requests, response_bytes]");
+    }
+    out.push_back({*d, r[1].get<std::string>(), *c,
+                   *billed == 1 ? account::Billing::kBilled : account::Billing::kUnbilled,
+                   *c == account::ActionClass::kUnclassified ? r[4].get<std::string>() : "",
+                   *whole(r[5]), *whole(r[6])});
   }
   return out;
 }
@@ -1389,10 +1436,13 @@ Result<std::vector<account::StorageRow>> storage_rows_of(const Json& list,
   return out;
 }
 
-// {"cloudflare": [operations day rows], "own": [[date, bucket, operation, calls]]} -> per
-// bucket and day, requests by class as each counted them, and the share around r2watch.
+// {"cloudflare": [operations day rows] or "cloudflare_by_class": [classed day rows], "own":
+// [[date, bucket, operation, calls]]} -> per bucket and day, requests by class as each counted
+// them, and the share around r2watch.
 Result<Json> account_reconcile(Engine&, const Json& in, TimePoint) {
-  auto cf = operation_days_of(list_member(in, "cloudflare"), "cloudflare");
+  const bool by_class = in.is_object() && in.contains("cloudflare_by_class");
+  auto cf = by_class ? classed_days_of(in["cloudflare_by_class"], "cloudflare_by_class")
+                     : operation_days_of(list_member(in, "cloudflare"), "cloudflare");
   if (!cf.ok()) return cf.error();
   std::vector<account::OwnOperationsDay> own;
   const Json& list = list_member(in, "own");
@@ -1416,22 +1466,26 @@ Result<Json> account_reconcile(Engine&, const Json& in, TimePoint) {
     }
     return o;
   };
+  // Built in place, members moved in (a month is hundreds of rows: no copy of any of them).
   auto row_json = [&](const account::ReconcileRow& r) {
-    Json o = {{"cloudflare", classes(r.cloudflare)},
-              {"r2watch", classes(r.r2watch)},
-              {"cloudflare_total", r.cloudflare_total},
-              {"r2watch_total", r.r2watch_total},
-              {"around_r2watch", r.around},
-              {"around_r2watch_pct", r.around_bp / 100.0}};
+    Json o = Json::object();
+    o["cloudflare"] = classes(r.cloudflare);
+    o["r2watch"] = classes(r.r2watch);
+    o["cloudflare_total"] = r.cloudflare_total;
+    o["r2watch_total"] = r.r2watch_total;
+    o["around_r2watch"] = r.around;
+    o["around_r2watch_pct"] = r.around_bp / 100.0;
     if (!r.bucket.empty()) {
       o["date"] = format_date(r.date);
       o["bucket"] = r.bucket;
     }
     return o;
   };
-  Json rows = Json::array();
+  Json out = Json::object();
+  Json& rows = out["rows"] = Json::array();
   for (const auto& r : rec.rows) rows.push_back(row_json(r));
-  return Json{{"rows", rows}, {"total", row_json(rec.total)}};
+  out["total"] = row_json(rec.total);
+  return out;
 }
 
 // {"storage": [latest storage day rows], "last_day": [[bucket, action_type, action_status,
@@ -1575,10 +1629,13 @@ constexpr CommandEntry kCommands[] = {
 Result<account::AccountUsage> account_usage_from_json(const Json& j, std::string_view field) {
   std::string base(field);
   if (!j.is_object()) return invalid_field(base, base + " must be {operations, storage}");
-  auto ops = operation_days_of(list_member(j, "operations"), base + ".operations");
-  if (!ops.ok()) return ops.error();
   auto st = storage_rows_of(list_member(j, "storage"), base + ".storage");
   if (!st.ok()) return st.error();
+  // The day rows as the Worker summed them by class (by_class), or as stored (operations).
+  auto ops = j.contains("by_class")
+                 ? classed_days_of(j["by_class"], base + ".by_class")
+                 : operation_days_of(list_member(j, "operations"), base + ".operations");
+  if (!ops.ok()) return ops.error();
   return account::account_usage(ops.value(), st.value());
 }
 

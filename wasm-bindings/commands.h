@@ -42,7 +42,8 @@ std::span<const CommandEntry> status_commands();
 std::span<const CommandEntry> report_commands();
 
 // account-commands.cc: the account's usage as cost rows, from {"operations": [operations day
-// rows], "storage": [storage day rows]} (`field` names it in errors), and what the bill says
+// rows] or "by_class": [the day rows summed by account_reads' grouping], "storage": [storage day
+// rows]} (`field` names it in errors), and what the bill says
 // of it (source, unclassified action types billed as Class A, unbilled auth failures).
 Result<account::AccountUsage> account_usage_from_json(const r2w::Json& j, std::string_view field);
 r2w::Json account_usage_notes_json(const account::AccountUsage& u);

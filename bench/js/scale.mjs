@@ -1,8 +1,8 @@
 // Account-wide views at scale: 1,000 users x 20 buckets x 30 days of minute rollups in local D1
 // (Miniflare, workerd), rolled up by the Worker's own collect-metrics job; then the median
 // server time and the D1 rows read (meta.rows_read, summed by the Worker into the
-// x-r2watch-d1-rows-read header) of each account-wide 30-day view and of one user's, each
-// printed beside its goal.
+// x-r2watch-d1-rows-read header) of each account-wide 30-day view (the month's costs split by
+// user among them: its answer lists every user) and of one user's, each printed beside its goal.
 //
 // Seeding: through the HTTP API 1,000 x 20 x 30 would take hours, so the bench writes D1
 // directly, through the same Miniflare D1 binding (and persistence directory) the Worker
@@ -105,6 +105,10 @@ async function measure() {
     ['/api/metrics/history?range=30d', 100, ROWS_READ_GOAL],
     ['/api/costs', 100, ROWS_READ_GOAL],
     ['/api/costs?user=u7', 50, null],
+    // The month's bill split by bucket (account-wide rows) and by user (an answer that lists
+    // every user).
+    ['/api/costs/breakdown?by=bucket', 100, ROWS_READ_GOAL],
+    ['/api/costs/breakdown?by=user', 100, ROWS_READ_GOAL],
     ['/api/metrics/history?range=30d&user=u7', null, null],
     ['/api/usage/summary?period=month&user=u7', null, null],
   ];

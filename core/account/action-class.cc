@@ -43,6 +43,18 @@ cost::OperationClass billed_as(ActionClass c) {
   return cost::OperationClass::kClassA;
 }
 
-bool billed_status(uint32_t status_code) { return status_code != 401 && status_code != 403; }
+namespace {
+// Requests refused during authentication or authorization.
+constexpr uint32_t kUnbilledStatusCodes[] = {401, 403};
+}  // namespace
+
+bool billed_status(uint32_t status_code) {
+  for (uint32_t c : kUnbilledStatusCodes) {
+    if (c == status_code) return false;
+  }
+  return true;
+}
+
+std::span<const uint32_t> unbilled_status_codes() { return kUnbilledStatusCodes; }
 
 }  // namespace r2w::account

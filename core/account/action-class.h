@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "core/cost/operation-class.h"
@@ -27,5 +28,7 @@ cost::OperationClass billed_as(ActionClass c);
 // not, is billed by its operation's class (R2 pricing FAQ, "Will I be charged for failed
 // requests to my R2 bucket?").
 bool billed_status(uint32_t status_code);
+// The status codes billed_status refuses (what the Worker's sums of a month keep apart).
+std::span<const uint32_t> unbilled_status_codes();
 
 }  // namespace r2w::account

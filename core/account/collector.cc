@@ -235,7 +235,9 @@ Step advance(CollectorRun run, CollectorState state, const AnswerSummary& a, Tim
 AccountReads account_reads(TimePoint now, const CollectorOptions& o) {
   const CivilDate today = date_of(now);
   return {.retention_since = now - kDay * o.retention_days,
-          .last_day_since = now - kDay,
+          // Hour rows start on the hour: the first one at or after now - 24 h reads the same
+          // rows, and the same statement for an hour (a read D1 can answer alike).
+          .last_day_since = floor_hour(now - kDay + kHour - Duration(1)),
           .as_of = today,
           .month_start = CivilDate{today.year, today.month, 1}};
 }

@@ -133,8 +133,9 @@ CollectorHealth collector_health(bool configured, const CollectorState& state, T
 
 // What the Worker reads back for the account's answers at `now`, so it holds no window of its
 // own: action types seen since `retention_since` (the datasets' reach: health warns of
-// unclassified ones), operations since `last_day_since` (the last 24 hours: bucket list and
-// /metrics), and the month to date, `month_start` to `as_of` (today, UTC).
+// unclassified ones), operations since `last_day_since` (the hours that start in the last 24
+// hours: bucket list and /metrics; the first whole hour at or after now - 24 h), and the month to
+// date, `month_start` to `as_of` (today, UTC).
 struct AccountReads {
   TimePoint retention_since;
   TimePoint last_day_since;

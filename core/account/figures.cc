@@ -42,7 +42,34 @@ uint32_t basis_points(uint64_t part, uint64_t whole) {
   return static_cast<uint32_t>(std::min(bp, 4'000'000'000.0));
 }
 
+ClassedOperationsDay classed(const OperationsDay& o) {
+  ActionClass c = classify_action(o.action_type);
+  return {o.date,
+          o.bucket,
+          c,
+          billed_status(o.status_code) ? Billing::kBilled : Billing::kUnbilled,
+          c == ActionClass::kUnclassified ? o.action_type : std::string(),
+          o.requests,
+          o.response_bytes};
+}
+
+namespace {
+
+std::vector<ClassedOperationsDay> classed_all(std::span<const OperationsDay> operations) {
+  std::vector<ClassedOperationsDay> out;
+  out.reserve(operations.size());
+  for (const OperationsDay& o : operations) out.push_back(classed(o));
+  return out;
+}
+
+}  // namespace
+
 AccountUsage account_usage(std::span<const OperationsDay> operations,
+                           std::span<const StorageRow> storage) {
+  return account_usage(classed_all(operations), storage);
+}
+
+AccountUsage account_usage(std::span<const ClassedOperationsDay> operations,
                            std::span<const StorageRow> storage) {
   AccountUsage out;
   using Key = std::tuple<int64_t, std::string, cost::StorageClass>;
@@ -57,12 +84,12 @@ AccountUsage account_usage(std::span<const OperationsDay> operations,
     return it->second;
   };
   std::map<std::string, uint64_t> unclassified;
-  for (const OperationsDay& o : operations) {
-    if (!billed_status(o.status_code)) {
+  for (const ClassedOperationsDay& o : operations) {
+    if (o.billing == Billing::kUnbilled) {
       out.unbilled_auth_failures = add_capped(out.unbilled_auth_failures, o.requests);
       continue;
     }
-    ActionClass c = classify_action(o.action_type);
+    ActionClass c = o.action_class;
     if (c == ActionClass::kUnclassified) {
       unclassified[o.action_type] = add_capped(unclassified[o.action_type], o.requests);
     }
@@ -93,6 +120,11 @@ AccountUsage account_usage(std::span<const OperationsDay> operations,
 
 Reconciliation reconcile(std::span<const OperationsDay> cloudflare,
                          std::span<const OwnOperationsDay> own) {
+  return reconcile(classed_all(cloudflare), own);
+}
+
+Reconciliation reconcile(std::span<const ClassedOperationsDay> cloudflare,
+                         std::span<const OwnOperationsDay> own) {
   using Key = std::pair<int64_t, std::string>;
   std::map<Key, ReconcileRow> rows;
   auto row = [&](CivilDate d, const std::string& bucket) -> ReconcileRow& {
@@ -103,8 +135,8 @@ Reconciliation reconcile(std::span<const OperationsDay> cloudflare,
     }
     return it->second;
   };
-  for (const OperationsDay& o : cloudflare) {
-    auto& n = row(o.date, o.bucket).cloudflare[class_index(classify_action(o.action_type))];
+  for (const ClassedOperationsDay& o : cloudflare) {
+    auto& n = row(o.date, o.bucket).cloudflare[class_index(o.action_class)];
     n = add_capped(n, o.requests);
   }
   for (const OwnOperationsDay& o : own) {

@@ -53,6 +53,26 @@ struct OperationsDay {
   uint64_t response_bytes = 0;
 };
 
+// Whether R2 bills a request, by its status code (billed_status).
+enum class Billing : uint8_t { kBilled, kUnbilled };
+
+// Operations of a day summed per (bucket, the action's class, billed or not): what the bill and
+// the reconciliation read of a month, as the Worker sums the day rows by the grouping the
+// engine names (account_reads' `usage.classes` and `usage.unbilled_status_codes`), one row per
+// class instead of one per action type and status code. An unclassified action keeps its name
+// (the bill lists it); a classified one has none.
+struct ClassedOperationsDay {
+  CivilDate date;
+  std::string bucket;
+  ActionClass action_class = ActionClass::kUnclassified;
+  Billing billing = Billing::kBilled;
+  std::string action_type;  // unclassified actions only
+  uint64_t requests = 0;
+  uint64_t response_bytes = 0;
+};
+// The same day row grouped by its class and billing.
+ClassedOperationsDay classed(const OperationsDay& o);
+
 struct UnclassifiedAction {
   std::string action_type;
   uint64_t requests = 0;  // billed as Class A
@@ -70,6 +90,8 @@ struct AccountUsage {
   uint64_t unbilled_auth_failures = 0;           // requests answered 401 or 403
 };
 AccountUsage account_usage(std::span<const OperationsDay> operations,
+                           std::span<const StorageRow> storage);
+AccountUsage account_usage(std::span<const ClassedOperationsDay> operations,
                            std::span<const StorageRow> storage);
 
 // Requests of a slice by class: Class A, Class B, free, unclassified.
@@ -102,6 +124,8 @@ struct Reconciliation {
   ReconcileRow total;              // date and bucket empty
 };
 Reconciliation reconcile(std::span<const OperationsDay> cloudflare,
+                         std::span<const OwnOperationsDay> own);
+Reconciliation reconcile(std::span<const ClassedOperationsDay> cloudflare,
                          std::span<const OwnOperationsDay> own);
 
 // The operations of a bucket over the last day, for the bucket list and the alert figures.

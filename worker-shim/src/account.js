@@ -4,9 +4,9 @@
 // the 2-hour re-pull, splitting, backoff, classification, billing); this file fetches, stores
 // (db/account.js) and answers. The API token is sent to Cloudflare and nowhere else: never
 // stored, logged or answered.
-import { HttpError, json, ask } from './http.js';
+import { HttpError, json, ask, askText, jsonText } from './http.js';
 import * as store from './db/account.js';
-import { accountUsage, latestStorage, operationsSince } from './db/account.js';
+import { accountUsage, accountUsageByClass, latestStorage, operationsSince } from './db/account.js';
 import { dailyAccountCalls } from './db/metrics.js';
 import { readPlan } from './metrics.js';
 import { loadPriceVersions } from './costs.js';
@@ -150,9 +150,20 @@ export function accountReads(rt, nowMs, usage = null) {
   return ask(rt, 'account_reads', input, nowMs);
 }
 
-/** The cost commands' `account` member from `fromMs` to the end of the day `asOf`. */
+/**
+ * The cost commands' `account` member from `fromMs` to the end of the day `asOf`, as stored
+ * (`operations`: one row per day, bucket, action type and status code).
+ */
 export async function accountMember(rt, fromMs, asOf) {
   return accountUsage(rt.env.DB, accountReads(rt, Date.now(), { from_ms: fromMs, as_of: asOf }).usage);
+}
+
+/**
+ * The same member with the day rows summed by the engine's grouping (`by_class`: one row per
+ * day, bucket, class and billed or not): the same bill from a fraction of the rows.
+ */
+export async function accountMemberByClass(rt, fromMs, asOf) {
+  return accountUsageByClass(rt.env.DB, accountReads(rt, Date.now(), { from_ms: fromMs, as_of: asOf }).usage);
 }
 
 /**
@@ -183,9 +194,10 @@ export function registerAccountRoutes(router) {
     const { usage } = accountReads(rt, now, { from_ms: start, as_of: asOf });
     // r2watch's own calls from the account-wide rollups (the engine's read plan of the month).
     const plan = await readPlan(rt, usage.since_ms, usage.until_ms, 'account', 'day', now);
-    const [cf, own] = await Promise.all([accountUsage(rt.env.DB, usage), dailyAccountCalls(rt.env.DB, plan)]);
-    const answer = ask(rt, 'account_reconcile', { cloudflare: cf.operations, own });
-    return json({ month, as_of: asOf, enabled: accountConfig(rt.env).configured, ...answer });
+    const [cf, own] = await Promise.all([accountUsageByClass(rt.env.DB, usage, { storage: false }), dailyAccountCalls(rt.env.DB, plan)]);
+    // The answer (a row per bucket and day) is passed on as the engine wrote it.
+    const answer = askText(rt, 'account_reconcile', { cloudflare_by_class: cf.by_class, own });
+    return jsonText({ month, as_of: asOf, enabled: accountConfig(rt.env).configured }, answer);
   }, READ_ACCOUNT);
 
   // Every bucket: objects, stored bytes, pending multipart uploads, the last 24 hours'
@@ -199,7 +211,7 @@ export function registerAccountRoutes(router) {
     const [storage, lastDay, usage, pricing] = await Promise.all([
       latestStorage(db),
       operationsSince(db, lastDaySince),
-      accountUsage(db, reach),
+      accountUsageByClass(db, reach),
       loadPriceVersions(db),
     ]);
     const breakdown = ask(rt, 'cost_breakdown', `${JSON.stringify({ as_of: asOf, by: 'bucket', account: usage }).slice(0, -1)},"pricing":${pricing}}`, now);

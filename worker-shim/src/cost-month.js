@@ -5,7 +5,7 @@ import { HttpError, json, ask } from './http.js';
 import { loadPriceVersions, loadBudgets } from './costs.js';
 import { bucketName } from './storage.js';
 import { raiseUserPeaks } from './security.js';
-import { costSource, accountMember } from './account.js';
+import { costSource, accountMemberByClass } from './account.js';
 import { monthOperations, storagePeaks, userPeaks } from './db/metrics.js';
 import { readPlan, withRowsRead } from './metrics.js';
 import { saveCostSnapshot } from './db/costs.js';
@@ -105,7 +105,7 @@ async function monthInput(rt, request, nowMs, extra = {}, user = null, { view = 
   // The account's figures (Cloudflare's analytics, every bucket) or r2watch's own rollups.
   const usage =
     source === 'account'
-      ? { account: await accountMember(rt, start, asOf) }
+      ? { account: await accountMemberByClass(rt, start, asOf) }
       : { usage: await monthUsage(rt, start, asOf, { view: rowsView, user, meter }) };
   const own = user === null ? {} : { user, user_storage: await usersStorage(rt, start, asOf, meter, user) };
   const pricing = await loadPriceVersions(rt.env.DB);
@@ -213,14 +213,18 @@ export function registerCostMonthRoutes(router) {
   router.on('GET', '/api/costs/breakdown', async (request, _params, rt, _ctx, auth) => {
     const by = new URL(request.url).searchParams.get('by') ?? (auth.filter ? 'prefix' : 'bucket');
     if (auth.filter === null) {
+      const meter = { rows_read: 0 };
       // The users' namespace is split among its users, as each user's own answer splits it.
       // (r2watch's own figures only: the account's have no prefixes or users).
       const { start, asOf } = monthOf(rt, request, Date.now());
-      const own = costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf) } : {};
-      // Only a split by user needs every user's own rows; the others read them users added up.
-      const view = by === 'user' ? 'per_user' : 'per_prefix';
-      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own }, null, { view });
-      return json({ ...ask(rt, 'cost_breakdown', input), user: null, source });
+      // A split by bucket or class needs none (the users' parts stay in their bucket and class).
+      const split = by === 'user' || by === 'prefix';
+      const own = split && costSource(rt, request) === 'r2watch' ? { user_storage: await usersStorage(rt, start, asOf, meter) } : {};
+      // Only a split by user needs every user's own rows, by prefix the users' rows added up;
+      // by bucket or class the account-wide rows answer it (rows that do not grow with users).
+      const view = by === 'user' ? 'per_user' : by === 'prefix' ? 'per_prefix' : 'account';
+      const { input, source } = await monthInput(rt, request, Date.now(), { by, ...own }, null, { view, meter });
+      return withRowsRead(json({ ...ask(rt, 'cost_breakdown', input), user: null, source }), meter);
     }
     if (by !== 'prefix') {
       throw new HttpError('invalid_query', "one user's costs break down by prefix only", { field: 'by' });
@@ -239,7 +243,8 @@ export function registerCostMonthRoutes(router) {
 
   router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
     const storageClass = new URL(request.url).searchParams.get('class') ?? 'infrequent_access';
-    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter, { view: 'per_prefix' });
+    // The what-if names no prefix or user: the account-wide rows answer it.
+    const { input, source } = await monthInput(rt, request, Date.now(), { storage_class: storageClass }, auth.filter, { view: 'account' });
     if (auth.filter === null) return json({ ...ask(rt, 'cost_whatif', input), user: null, source });
     const share = ask(rt, 'cost_user_share', input);
     const { storage_class: _class, month_to_date: whatIfToDate, month_end_expected: whatIfEnd, ...saving } = share.what_if;
@@ -261,9 +266,10 @@ export function registerCostMonthRoutes(router) {
     const asked = new URL(request.url).searchParams.get('date');
     const { date, from_ms: from } = ask(rt, 'cost_anomaly_window', asked === null ? {} : { date: asked }, now);
     const source = costSource(rt, request, auth.filter);
-    // The account's days need no user; one user's are picked from every user's own rows.
-    const view = auth.filter === null ? 'per_prefix' : 'per_user';
-    const usage = source === 'account' ? { account: await accountMember(rt, from, date) } : { usage: await monthUsage(rt, from, date, { view }) };
+    // The account's days need no prefix or user (account-wide rows); one user's are the user's
+    // own rows (everyone else's come together as one, and the engine keeps the user's only).
+    const rows = { view: 'account', user: auth.filter };
+    const usage = source === 'account' ? { account: await accountMemberByClass(rt, from, date) } : { usage: await monthUsage(rt, from, date, rows) };
     const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
     const pricing = await loadPriceVersions(rt.env.DB);
     const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;

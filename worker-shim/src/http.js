@@ -173,7 +173,7 @@ export function retryAfterSeconds(ms) {
 /**
  * Runs an engine command; its refusal ({code, message, field}) becomes the HTTP error naming
  * the field. Every route, job and the runtime's own set-up (src/runtime.js) asks the engine
- * through this: the one way the shim calls the engine (the hot-path methods of src/engine.js,
+ * through this (or askText, the same with the answer left as text): the one way the shim calls the engine (the hot-path methods of src/engine.js,
  * which read and write wasm memory, and Engine.salvage of an engine that trapped aside).
  */
 export function ask(rt, command, input, nowMs = Date.now(), attachment = null) {
@@ -183,6 +183,27 @@ export function ask(rt, command, input, nowMs = Date.now(), attachment = null) {
     if (e instanceof EngineError) throw fromEngineError(e);
     throw e;
   }
+}
+
+/**
+ * ask's answer as the engine wrote it (JSON text), for a route that passes a large answer on as
+ * it is (jsonText): no parse and re-serialization of it in the Worker. A refusal is the same
+ * HttpError as ask's.
+ */
+export function askText(rt, command, input, nowMs = Date.now()) {
+  const { ok, text } = rt.engine.callRaw(command, input, nowMs);
+  if (!ok) throw fromEngineError(JSON.parse(text).error);
+  return text;
+}
+
+/** A JSON response of `fields` (an object) followed by the members of the JSON object `text`. */
+export function jsonText(fields, text, status = 200) {
+  const head = JSON.stringify(fields);
+  const body = text === '{}' ? head : `${head.slice(0, -1)}${head === '{}' ? '' : ','}${text.slice(1)}`;
+  return new Response(body, {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
+  });
 }
 
 /**

@@ -393,6 +393,21 @@ test('buckets and reconciliation cover every bucket of the account', async () =>
   assert.ok(rec.body.rows.length >= 4);
   // Nothing went through r2watch here: everything Cloudflare counted went around it.
   assert.equal(rec.body.total.around_r2watch_pct, 100);
+  // Cloudflare's month by class, every request (auth failures too), as the stand-in holds it:
+  // the day rows summed by class in D1 (account_reads' grouping) lose nothing.
+  const now = new Date();
+  const monthStart = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1);
+  const byClass = { class_a: 0, class_b: 0, free: 0, unclassified: 0 };
+  const free = ['DeleteObject', 'DeleteBucket', 'AbortMultipartUpload'];
+  const classB = ['HeadBucket', 'HeadObject', 'GetObject', 'UsageSummary', 'GetBucketEncryption', 'GetBucketLocation', 'GetBucketCors',
+    'GetBucketLifecycleConfiguration'];
+  for (const o of standIn.account.operations) {
+    if (o.hour < monthStart) continue;
+    const cls = o.action === UNKNOWN_ACTION ? 'unclassified' : free.includes(o.action) ? 'free' : classB.includes(o.action) ? 'class_b' : 'class_a';
+    byClass[cls] += o.requests;
+  }
+  assert.ok(byClass.unclassified > 0 && byClass.free > 0);
+  assert.deepEqual(rec.body.total.cloudflare, byClass);
   const bad = await ask(worker, 'GET', '/api/account/reconcile?month=2026-13');
   assert.equal(bad.status, 400);
   assert.equal(bad.body.error.field, 'month');

@@ -71,6 +71,25 @@ test('the what-if prices the same usage in Infrequent Access', async () => {
   assert.ok(res.body.saving_to_date_micro_usd < 0, 'IA is dearer for this usage');
 });
 
+test('the what-if and the splits by bucket and class read the rows the bill reads', async () => {
+  const bill = await call(worker, 'GET', '/api/costs');
+  const whatIf = await call(worker, 'GET', '/api/costs/whatif');
+  assert.equal(whatIf.status, 200, JSON.stringify(whatIf.body));
+  const usage = (lines) => Object.fromEntries(lines.map((l) => [l.line, l.usage]));
+  assert.deepEqual(usage(whatIf.body.current.month_to_date.standard.lines), usage(bill.body.bill.month_to_date.standard.lines));
+  const rowsRead = async (path) => {
+    const res = await worker.fetch(path);
+    assert.equal(res.status, 200, path);
+    await res.arrayBuffer();
+    return Number(res.headers.get('x-r2watch-d1-rows-read'));
+  };
+  const billRows = await rowsRead('/api/costs');
+  assert.ok(billRows > 0, String(billRows));
+  // The same account-wide rows (the users' storage stays in its bucket and class: not read).
+  assert.equal(await rowsRead('/api/costs/breakdown?by=bucket'), billRows);
+  assert.equal(await rowsRead('/api/costs/breakdown?by=class'), billRows);
+});
+
 test('the usage summary carries the cost of the month', async () => {
   const res = await call(worker, 'GET', '/api/usage/summary?period=day');
   assert.equal(res.body.cost.month_to_date_usd, '4.88');

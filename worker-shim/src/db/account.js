@@ -129,15 +129,55 @@ export async function accountUsage(db, reach) {
       )
       .bind(reach.from_day, reach.to_day)
       .raw(),
-    db
-      .prepare(
-        `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
-           FROM account_storage_daily WHERE day >= ? AND day <= ?`,
-      )
-      .bind(reach.from_day, reach.to_day)
-      .raw(),
+    storageDays(db, reach),
   ]);
   return { operations, storage };
+}
+
+/** The storage day rows over `reach` ({from_day, to_day}), in the engine's column order. */
+function storageDays(db, reach) {
+  return db
+    .prepare(
+      `SELECT day, bucket, storage_class, payload_bytes, metadata_bytes, objects, pending_uploads
+         FROM account_storage_daily WHERE day >= ? AND day <= ?`,
+    )
+    .bind(reach.from_day, reach.to_day)
+    .raw();
+}
+
+/**
+ * The account's usage over `reach` (account_reads' `usage`: {since_ms, until_ms, from_day,
+ * to_day, classes, unbilled_status_codes}) for the cost commands' `account` member: the day sums
+ * the collector keeps (every reach starts and ends on a UTC day, from_day to to_day) summed per
+ * day, bucket, the action type's class and billed or not, by the engine's grouping (`classes`:
+ * each action type's class; `unbilled_status_codes`), an unclassified action type kept by name:
+ * `by_class` rows [day, bucket, class or null, billed 0|1, action_type ('' when classified),
+ * requests, response_bytes], one per class instead of one per action type and status code. With
+ * `storage` (default) also the storage day rows.
+ */
+export async function accountUsageByClass(db, reach, { storage: withStorage = true } = {}) {
+  // Rows as arrays (raw()), in the engine's column order: no object per row and back.
+  const [byClass, storage] = await Promise.all([
+    db
+      .prepare(
+        `WITH classes AS MATERIALIZED (SELECT key AS action_type, value AS class FROM json_each(?1)),
+              unbilled AS MATERIALIZED (SELECT value AS status_code FROM json_each(?2))
+         SELECT d.day, d.bucket, c.class, u.status_code IS NULL AS billed,
+                CASE WHEN c.class IS NULL THEN d.action_type ELSE '' END AS action_type,
+                SUM(d.requests) AS requests, SUM(d.response_bytes) AS response_bytes
+           FROM account_operations_daily d
+           LEFT JOIN classes c ON c.action_type = d.action_type
+           LEFT JOIN unbilled u ON u.status_code = d.status_code
+          WHERE d.day >= ?3 AND d.day <= ?4
+          GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5`,
+      )
+      .bind(JSON.stringify(reach.classes), JSON.stringify(reach.unbilled_status_codes), reach.from_day, reach.to_day)
+      .raw(),
+    withStorage
+      ? storageDays(db, reach)
+      : [],
+  ]);
+  return { by_class: byClass, storage };
 }
 
 /** Each bucket's storage rows of its latest stored day. */

@@ -116,17 +116,20 @@ void Engine::fold() {
   while (i < n) {
     {
       // Events that join the run: compares only, and no call in this loop (its figures stay
-      // in registers).
+      // in registers). While the breaker's average takes quiet steps (QuietAverage), a joining
+      // latency is at most the slow-call duration, so the average's step is one multiply-add
+      // on the chain (no flag, no choice); else the limit is -1 and each event steps alone.
       const double series = run_series, op = run_op, lo = run_lo, hi = run_hi;
+      const double quiet_limit = average.quiet_limit_ms();
       double up_sum = up, down_sum = down, sum = latency_sum;
       double latest_seen = latest_ms;
-      breaker::QuietAverage avg = average;
+      double avg = average.average();
       size_t next = k;
       for (; i < n; ++i) {
         const double* f = &hot_.ring[i * kHotEventFields];
         const double latency = f[2], u = f[3], d = f[4], t = f[5];
         if (!(f[0] == series && f[1] == op && t >= lo && t < hi && latency >= 0 &&
-              latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit && d >= 0 &&
+              latency <= quiet_limit && u >= 0 && u < kRunBytesLimit && d >= 0 &&
               d < kRunBytesLimit)) {
           break;
         }
@@ -138,10 +141,10 @@ void Engine::fold() {
         up_sum += std::trunc(u);
         down_sum += std::trunc(d);
         sum += whole;
-        avg.step(whole);
+        avg = average.next(avg, whole);
         next++;
       }
-      average = avg;
+      if (next > k) average.took_quiet_steps(avg, next - k);
       up = up_sum;
       down = down_sum;
       latency_sum = sum;

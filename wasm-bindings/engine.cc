@@ -76,9 +76,10 @@ void Engine::fold() {
   // series or operation is dropped; one whose figures leave the plain ranges (a negative,
   // out-of-range or NaN value the conversions clamp) starts a run of its own.
   constexpr double kMinuteMs = 60'000;
-  // Bytes below this per event keep a run's sum (at most kHotRingCapacity events) exact in a
-  // double.
-  constexpr double kRunBytesLimit = 8796093022208.0;    // 2^43
+  // Bytes up and down together below this per event keep a run's sums (at most
+  // kHotRingCapacity = 2^12 events) below 2^53.
+  constexpr double kRunBytesLimit = 2199023255552.0;  // 2^41
+  static_assert(kRunBytesLimit * kHotRingCapacity <= 9007199254740992.0);
   constexpr double kMaxLatencyMs = 9007199254740992.0;  // 2^53
   metrics::SuccessRun* runs = fold_runs_.data();
   double* latencies = fold_latencies_.data();
@@ -128,9 +129,11 @@ void Engine::fold() {
       for (; i < n; ++i) {
         const double* f = &hot_.ring[i * kHotEventFields];
         const double latency = f[2], u = f[3], d = f[4], t = f[5];
+        // Both byte counts not negative and their sum below the limit: one minimum and one sum
+        // (NaN in either makes the sum NaN, which is below nothing).
+        const double least = u < d ? u : d;
         if (!(f[0] == series && f[1] == op && t >= lo && t < hi && latency >= 0 &&
-              latency <= quiet_limit && u >= 0 && u < kRunBytesLimit && d >= 0 &&
-              d < kRunBytesLimit)) {
+              latency <= quiet_limit && least >= 0 && u + d < kRunBytesLimit)) {
           break;
         }
         double whole = std::trunc(latency);
@@ -171,8 +174,8 @@ void Engine::fold() {
     run_lo = static_cast<double>(minute);
     // Later events join on compares only where this one's figures were plain (no clamping).
     bool plain = minute >= 0 && static_cast<double>(minute) + kMinuteMs <= kMaxDateMs && t == t &&
-                 latency >= 0 && latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit &&
-                 d >= 0 && d < kRunBytesLimit;
+                 latency >= 0 && latency <= kMaxLatencyMs && u >= 0 && d >= 0 &&
+                 u + d < kRunBytesLimit;
     run_hi = plain ? run_lo + kMinuteMs : run_lo;
     counter = &counters_[static_cast<size_t>(*op)];
     latency_sum = counter->latency_sum_ms;

@@ -178,7 +178,8 @@ export class Engine {
         if (this.ringCount !== 0) this.#numbers()[HOT_COUNT] = this.ringCount;
         try {
           const result = value(a, b, c, d, e, f, g);
-          if (this.ringCount !== 0) this.ringCount = this.#numbers()[HOT_COUNT];
+          // (A small integer: the field keeps its integer representation.)
+          if (this.ringCount !== 0) this.ringCount = this.#numbers()[HOT_COUNT] | 0;
           return result;
         } catch (err) {
           this.#break();

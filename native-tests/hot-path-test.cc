@@ -608,6 +608,13 @@ void expect_folded_runs_equal_recording(FoldBreaker mode) {
         case 6:
           latency = 1e17;
           break;
+        case 7:
+          up = down = 2e12;  // each below the run's limit, together above it: a run of its own
+          break;
+        case 8:
+        case 9:
+          down = 2.1e12 + static_cast<double>(gen() % 1000);  // large, and joins: sums stay exact
+          break;
         default:
           break;
       }

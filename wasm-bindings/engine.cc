@@ -77,10 +77,9 @@ void Engine::fold() {
   // out-of-range or NaN value the conversions clamp) starts a run of its own.
   constexpr double kMinuteMs = 60'000;
   // Bytes up and down together below this per event keep a run's sums (at most
-  // kHotRingCapacity = 2^12 events) below 2^53.
-  constexpr double kRunBytesLimit = 2199023255552.0;  // 2^41
-  static_assert(kRunBytesLimit * kHotRingCapacity <= 9007199254740992.0);
-  constexpr double kMaxLatencyMs = 9007199254740992.0;  // 2^53
+  // kHotRingCapacity events) below 2^53.
+  constexpr double kRunBytesLimit = 9007199254740992.0 / kHotRingCapacity;  // 2^53 / ring
+  constexpr double kMaxLatencyMs = 9007199254740992.0;                      // 2^53
   metrics::SuccessRun* runs = fold_runs_.data();
   double* latencies = fold_latencies_.data();
   // The times as doubles (whole epoch ms within the Date range, so exact): converted to integers

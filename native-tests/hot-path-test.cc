@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/breaker/circuit-breaker.h"
+#include "core/breaker/sliding-window.h"
 #include "core/metrics/latency-sketch.h"
 #include "core/metrics/rollup.h"
 #include "native-tests/test-clock.h"
@@ -235,6 +236,91 @@ TEST(HotPathBreaker, AnAverageSteppedByTheCallerEqualsRecordedCalls) {
         EXPECT_EQ(codec::status_to_json(one.status(from_epoch_ms(20'000))),
                   codec::status_to_json(bulk.status(from_epoch_ms(20'000))));
       }
+    }
+  }
+}
+
+// The fold's quiet steps (QuietAverage::next while quiet_limit_ms() allows, handed back with
+// took_quiet_steps) give the average `step` gives, bit for bit, and the breaker takes it: from
+// no average (the first call steps alone), with a slow call (the limit is then -1: every later
+// call steps alone) and with latencies at the limit.
+TEST(HotPathBreaker, QuietStepsInTheCallersLoopEqualStepping) {
+  for (int start : {0, 1}) {
+    for (int slow_at : {-1, 3, 4000}) {
+      auto one = closed_breaker(), bulk = closed_breaker();
+      if (start == 1) {
+        for (auto* b : {&one, &bulk}) b->record(from_epoch_ms(5), {.latency = Duration(40)});
+      }
+      std::vector<double> at, latency;
+      for (int i = 0; i < 5000; ++i) {
+        at.push_back(static_cast<double>(10 + i * 7));
+        latency.push_back(i == slow_at ? 2001 : i % 500 == 0 ? 2000 : (i * 37) % 1999);
+      }
+      breaker::QuietAverage stepped = bulk.begin_quiet_average();
+      breaker::QuietAverage fast = bulk.begin_quiet_average();
+      size_t quiet = 0;
+      for (double l : latency) {
+        stepped.step(l);
+        if (l <= fast.quiet_limit_ms()) {
+          fast.took_quiet_steps(fast.next(fast.average(), l), 1);
+          quiet++;
+        } else {
+          fast.step(l);
+        }
+      }
+      EXPECT_EQ(stepped.average(), fast.average()) << start << " " << slow_at;
+      EXPECT_EQ(quiet, slow_at < 0 ? latency.size() - (start == 0 ? 1 : 0)
+                                   : static_cast<size_t>(slow_at) - (start == 0 ? 1 : 0))
+          << start << " " << slow_at;
+      for (size_t i = 0; i < at.size(); ++i) {
+        one.record(from_epoch_ms(static_cast<int64_t>(at[i])),
+                   {.latency = Duration(static_cast<int64_t>(latency[i]))});
+      }
+      bulk.record_quiet_successes(at.data(), latency.data(), at.size(), fast);
+      EXPECT_EQ(codec::snapshot_to_json(one.snapshot()), codec::snapshot_to_json(bulk.snapshot()))
+          << start << " " << slow_at;
+    }
+  }
+}
+
+// The window's bulk record of quiet successes (counted in a register while they land in the
+// last call's bucket) equals recording each: buckets crossed, gaps longer than the window, a
+// call late for a bucket already reused, the first call of all, and a count-based window.
+TEST(HotPathBreaker, TheWindowsBulkRecordEqualsRecordingEach) {
+  std::mt19937_64 gen(29);
+  for (auto type : {breaker::WindowType::kTimeBased, breaker::WindowType::kCountBased}) {
+    breaker::Options o{.window_type = type,
+                       .window_size_calls = 50,
+                       .monitoring_window = Duration(10'000),
+                       .window_bucket = Duration(1'000)};
+    breaker::SlidingWindow one(o), bulk(o);
+    double t = 1.7e12;
+    for (int round = 0; round < 200; ++round) {
+      std::vector<double> at(1 + gen() % 300);
+      for (double& a : at) {
+        switch (gen() % 100) {
+          case 0:
+            t += 25'000;  // past the whole window
+            break;
+          case 1:
+            a = t - 11'000;  // late: its bucket was reused since
+            continue;
+          default:
+            t += static_cast<double>(gen() % 40);
+        }
+        a = t;
+      }
+      for (double a : at) one.record_success(from_epoch_ms(static_cast<int64_t>(a)));
+      bulk.record_successes(at.data(), at.size());
+      TimePoint now = from_epoch_ms(static_cast<int64_t>(t));
+      ASSERT_EQ(one.totals(now).calls, bulk.totals(now).calls) << round;
+    }
+    auto a = one.snapshot(), b = bulk.snapshot();
+    EXPECT_EQ(a.calls, b.calls);
+    ASSERT_EQ(a.buckets.size(), b.buckets.size());
+    for (size_t i = 0; i < a.buckets.size(); ++i) {
+      EXPECT_EQ(a.buckets[i].index, b.buckets[i].index) << i;
+      EXPECT_EQ(a.buckets[i].calls, b.buckets[i].calls) << i;
     }
   }
 }
@@ -521,6 +607,13 @@ void expect_folded_runs_equal_recording(FoldBreaker mode) {
           break;  // dropped
         case 6:
           latency = 1e17;
+          break;
+        case 7:
+          up = down = 2e12;  // each below the run's limit, together above it: a run of its own
+          break;
+        case 8:
+        case 9:
+          down = 2.1e12 + static_cast<double>(gen() % 1000);  // large, and joins: sums stay exact
           break;
         default:
           break;

@@ -76,10 +76,10 @@ void Engine::fold() {
   // series or operation is dropped; one whose figures leave the plain ranges (a negative,
   // out-of-range or NaN value the conversions clamp) starts a run of its own.
   constexpr double kMinuteMs = 60'000;
-  // Bytes below this per event keep a run's sum (at most kHotRingCapacity events) exact in a
-  // double.
-  constexpr double kRunBytesLimit = 8796093022208.0;    // 2^43
-  constexpr double kMaxLatencyMs = 9007199254740992.0;  // 2^53
+  // Bytes up and down together below this per event keep a run's sums (at most
+  // kHotRingCapacity events) below 2^53.
+  constexpr double kRunBytesLimit = 9007199254740992.0 / kHotRingCapacity;  // 2^53 / ring
+  constexpr double kMaxLatencyMs = 9007199254740992.0;                      // 2^53
   metrics::SuccessRun* runs = fold_runs_.data();
   double* latencies = fold_latencies_.data();
   // The times as doubles (whole epoch ms within the Date range, so exact): converted to integers
@@ -116,18 +116,23 @@ void Engine::fold() {
   while (i < n) {
     {
       // Events that join the run: compares only, and no call in this loop (its figures stay
-      // in registers).
+      // in registers). While the breaker's average takes quiet steps (QuietAverage), a joining
+      // latency is at most the slow-call duration, so the average's step is one multiply-add
+      // on the chain (no flag, no choice); else the limit is -1 and each event steps alone.
       const double series = run_series, op = run_op, lo = run_lo, hi = run_hi;
+      const double quiet_limit = average.quiet_limit_ms();
       double up_sum = up, down_sum = down, sum = latency_sum;
       double latest_seen = latest_ms;
-      breaker::QuietAverage avg = average;
+      double avg = average.average();
       size_t next = k;
       for (; i < n; ++i) {
         const double* f = &hot_.ring[i * kHotEventFields];
         const double latency = f[2], u = f[3], d = f[4], t = f[5];
+        // Both byte counts not negative and their sum below the limit: one minimum and one sum
+        // (NaN in either makes the sum NaN, which is below nothing).
+        const double least = u < d ? u : d;
         if (!(f[0] == series && f[1] == op && t >= lo && t < hi && latency >= 0 &&
-              latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit && d >= 0 &&
-              d < kRunBytesLimit)) {
+              latency <= quiet_limit && least >= 0 && u + d < kRunBytesLimit)) {
           break;
         }
         double whole = std::trunc(latency);
@@ -138,10 +143,10 @@ void Engine::fold() {
         up_sum += std::trunc(u);
         down_sum += std::trunc(d);
         sum += whole;
-        avg.step(whole);
+        avg = average.next(avg, whole);
         next++;
       }
-      average = avg;
+      if (next > k) average.took_quiet_steps(avg, next - k);
       up = up_sum;
       down = down_sum;
       latency_sum = sum;
@@ -168,8 +173,8 @@ void Engine::fold() {
     run_lo = static_cast<double>(minute);
     // Later events join on compares only where this one's figures were plain (no clamping).
     bool plain = minute >= 0 && static_cast<double>(minute) + kMinuteMs <= kMaxDateMs && t == t &&
-                 latency >= 0 && latency <= kMaxLatencyMs && u >= 0 && u < kRunBytesLimit &&
-                 d >= 0 && d < kRunBytesLimit;
+                 latency >= 0 && latency <= kMaxLatencyMs && u >= 0 && d >= 0 &&
+                 u + d < kRunBytesLimit;
     run_hi = plain ? run_lo + kMinuteMs : run_lo;
     counter = &counters_[static_cast<size_t>(*op)];
     latency_sum = counter->latency_sum_ms;

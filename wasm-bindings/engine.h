@@ -48,7 +48,9 @@ uint64_t count_from_js(double n);
 //   ring_limit_ms: the same answer for a success, in the doubles the Worker writes the ring
 //     with (one array, one compare): slow_call_ms under word 1, NaN (no latency is at most
 //     NaN) under word 0.
-//   count: the events in the ring, a double (the Worker's ring writes stay in one array).
+//   count: the events in the ring, a double (the Worker's ring writes stay in one array),
+//     written by the Worker before each of its calls into the engine (it keeps the count in
+//     JavaScript between them) and set to 0 by the fold.
 //   faults_active: whether any fault is injected (the Worker asks for faults only then).
 //   sampling: an operation's raw event is written with weight `*_sample_weight` when a uniform
 //     draw in [0, 1) is below `*_sample_below`, else not at all (metrics::sample_weight).

@@ -248,9 +248,7 @@ void CircuitBreaker::record_quiet_successes(const double* at_ms, const double* l
     }
     i = average.quiet_steps_;
     if (average.has_average_) ema_response_ms_ = average.average_;
-    if (state_ == State::kClosed) {
-      for (size_t j = 0; j < i; ++j) window_.record_success(at(j));
-    }
+    if (state_ == State::kClosed) window_.record_successes(at_ms, i);
     totals_.calls += i;
   }
   for (; i < count; ++i) {

@@ -93,6 +93,21 @@ class QuietAverage {
     quiet_steps_ += counts ? 1 : 0;
     steps_++;
   }
+  // The fold's run loop: while every step so far counted and an average is held, a latency
+  // (whole ms, not negative) at most `quiet_limit_ms()` steps the average by `next` alone (no
+  // flag to carry, no choice to make: the same result as `step`); the caller keeps the average
+  // in a register from `average()` and hands back where it ended, and how many steps it took,
+  // with `took_quiet_steps`. Otherwise the limit is -1 (no latency is at most it): use `step`.
+  double quiet_limit_ms() const { return quiet_ && has_average_ ? slow_ms_ : -1; }
+  double average() const { return average_; }
+  double next(double average, double latency_ms) const {
+    return alpha_ * latency_ms + keep_ * average;
+  }
+  void took_quiet_steps(double average, size_t n) {
+    average_ = average;
+    quiet_steps_ += n;
+    steps_ += n;
+  }
 
  private:
   friend class CircuitBreaker;

@@ -80,6 +80,26 @@ void SlidingWindow::record(TimePoint now, bool failed, bool slow) {
   last_start_ms_ = index * bucket_ms_;
 }
 
+void SlidingWindow::record_successes(const double* at_ms, size_t count) {
+  size_t i = 0;
+  while (i < count) {
+    if (type_ == WindowType::kTimeBased && last_index_ != INT64_MIN &&
+        buckets_[last_slot_].index == last_index_) {
+      // record_success's inline case, one compare pair per call: the bucket's first and last
+      // millisecond as doubles (whole ms within JavaScript's Date range, so exact).
+      const double start = static_cast<double>(last_start_ms_);
+      const double end = start + static_cast<double>(bucket_ms_);
+      size_t j = i;
+      while (j < count && at_ms[j] >= start && at_ms[j] < end) ++j;
+      buckets_[last_slot_].calls += j - i;
+      i = j;
+      if (i == count) return;
+    }
+    record(from_epoch_ms(static_cast<int64_t>(at_ms[i])), false, false);
+    ++i;
+  }
+}
+
 WindowTotals SlidingWindow::totals(TimePoint now) const {
   if (type_ == WindowType::kCountBased) return ring_totals_;
   WindowTotals t;

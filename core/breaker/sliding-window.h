@@ -52,6 +52,10 @@ class SlidingWindow {
     }
     record(now, false, false);
   }
+  // record_success of each of `count` calls in order, their times given as doubles holding
+  // whole epoch ms (exact): the calls that land in the last call's bucket are counted in a
+  // register and added once (the hot path's fold of quiet successes).
+  void record_successes(const double* at_ms, size_t count);
   WindowTotals totals(TimePoint now) const;
   // Whether a call in the window at `now` (or any later time) failed or was slow.
   bool holds_failed_or_slow(TimePoint now) const;

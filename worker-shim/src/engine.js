@@ -17,9 +17,14 @@ const R2_CLASSES = ['A', 'B', 'free'];
 const HOT_EVENT_FIELDS = 6;
 const HOT_RING = 10; // where the ring starts, in doubles from the region's start
 // The doubles the engine publishes for the ring (ring_limit_ms: the slow-call duration while it
-// says "go ahead", else NaN) and the Worker writes (count: events in the ring).
+// says "go ahead", else NaN) and the Worker writes (count: events in the ring, written before
+// each call into the engine; the Worker's own count is `ringCount`).
 const HOT_RING_LIMIT = 8;
 const HOT_COUNT = 9;
+// What the hot path reads once the engine broke: nothing (every read is undefined, so no call
+// goes ahead and nothing is buffered without asking the engine, which throws).
+const NO_WORDS = new Int32Array(0);
+const NO_NUMBERS = new Float64Array(0);
 // Exports that only move bytes for a JSON call: not counted as engine calls.
 const PLUMBING = new Set([
   'r2w_alloc',
@@ -132,6 +137,8 @@ export class Engine {
      * the hot path answers from memory): what the storage tests count per request.
      */
     this.calls = 0;
+    /** Events the Worker wrote into the ring since the engine's last call (see #guard). */
+    this.ringCount = 0;
     this.raw = instance.exports;
     this.exports = this.#guard(instance.exports);
     this.exports._initialize?.();
@@ -166,16 +173,35 @@ export class Engine {
       guarded[name] = (a, b, c, d, e, f, g) => {
         if (this.broken) throw new EngineTrap(new Error('the engine stopped after an earlier trap'));
         if (counted) this.calls++;
+        // The ring's count goes into memory before the engine runs (it folds the ring first),
+        // and is read back after (0 once folded).
+        if (this.ringCount !== 0) this.#numbers()[HOT_COUNT] = this.ringCount;
         try {
-          return value(a, b, c, d, e, f, g);
+          const result = value(a, b, c, d, e, f, g);
+          // (A small integer: the field keeps its integer representation.)
+          if (this.ringCount !== 0) this.ringCount = this.#numbers()[HOT_COUNT] | 0;
+          return result;
         } catch (err) {
-          this.broken = true;
+          this.#break();
           this.onBreak?.();
           throw err instanceof EngineTrap ? err : new EngineTrap(err);
         }
       };
     }
     return guarded;
+  }
+
+  // The hot region's doubles, made again when memory grew.
+  #numbers() {
+    if (this.hotNumbers.length === 0) this.#hotViews();
+    return this.hotNumbers;
+  }
+
+  // Marks the engine broken: the hot path's views read nothing from now on.
+  #break() {
+    this.broken = true;
+    this.hotWords = NO_WORDS;
+    this.hotNumbers = NO_NUMBERS;
   }
 
   /**
@@ -185,8 +211,9 @@ export class Engine {
   acquire(nowMs) {
     // A view of memory that grew reads undefined (not 1): the views are made again, and read
     // again, only then. (Reading `length` first would cost more than the rest of this method.)
-    if (this.hotWords[0] === 1 && !this.broken) return true;
-    if (this.hotWords.length === 0 && this.#hotViews()[0] === 1 && !this.broken) return true;
+    // A broken engine's views are empty too: it is asked (and throws).
+    if (this.hotWords[0] === 1) return true;
+    if (this.hotWords.length === 0 && !this.broken && this.#hotViews()[0] === 1) return true;
     return this.exports.r2w_acquire(nowMs) === 1;
   }
 
@@ -227,12 +254,13 @@ export class Engine {
     // One typed array only (its checks are made once for all the accesses below).
     const numbers = this.hotNumbers;
     // A success no slower than the engine's slow-call duration, while it says "go ahead": into
-    // the ring, folded in bulk (when full, or before the engine's next call). Anything else is
-    // recorded at once, after the ring, so the breaker reacts on the call that trips it. (As in
-    // `acquire`: views of memory that grew read undefined; they are made again, and the call
-    // looked at again, only then.)
-    if (ok && latencyMs <= numbers[HOT_RING_LIMIT] && !this.broken) {
-      const n = numbers[HOT_COUNT] | 0; // an integer index (the count is a whole double)
+    // the ring, folded in bulk (when full, or before the engine's next call: the count is
+    // written into memory then). Anything else is recorded at once, after the ring, so the
+    // breaker reacts on the call that trips it. (As in `acquire`: views of memory that grew,
+    // and a broken engine's, read undefined; they are made again, and the call looked at again,
+    // only for the first.)
+    if (ok && latencyMs <= numbers[HOT_RING_LIMIT]) {
+      const n = this.ringCount;
       const at = HOT_RING + n * HOT_EVENT_FIELDS;
       numbers[at] = seriesId;
       numbers[at + 1] = OPERATIONS[operation];
@@ -240,11 +268,11 @@ export class Engine {
       numbers[at + 3] = bytesUp;
       numbers[at + 4] = bytesDown;
       numbers[at + 5] = nowMs;
-      numbers[HOT_COUNT] = n + 1;
+      this.ringCount = n + 1;
       if (n + 1 < this.hotCapacity) return 0;
       return this.exports.r2w_fold();
     }
-    if (numbers.length === 0) {
+    if (numbers.length === 0 && !this.broken) {
       this.#hotViews();
       return this.record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs);
     }
@@ -335,7 +363,7 @@ export class Engine {
     if (this.console === null) {
       const engine = new Engine(this.consoleModule, nowMs, {
         onBreak: () => {
-          this.broken = true;
+          this.#break();
         },
       });
       for (const [command, input, at] of this.sentSettings) {
@@ -420,6 +448,11 @@ export class Engine {
     const saved = this.exports;
     this.exports = this.raw;
     try {
+      // The ring's events since the engine's last call are folded before the command runs.
+      if (this.ringCount !== 0) {
+        new Float64Array(this.raw.memory.buffer, this.raw.r2w_hot_region(), HOT_RING)[HOT_COUNT] = this.ringCount;
+        this.ringCount = 0;
+      }
       const { ok, text } = this.#callHere(command, input, nowMs);
       return ok ? JSON.parse(text) : null;
     } catch {

@@ -153,6 +153,36 @@ test('a trap in the console module breaks the engine as a whole', () => {
   assert.throws(() => engine.callRaw('cost_estimate', ORDINARY_CONSOLE.input, 0), EngineTrap);
 });
 
+// The hot path's ring (worker-shim/src/engine.js): the Worker keeps its count and writes it into
+// the engine's memory before each call, so the engine folds what was buffered first; once the
+// engine broke (here through the console), nothing more is buffered without asking it, and the
+// salvage still folds what was.
+test('buffered calls reach the engine before its next call, and after a break only the salvage', () => {
+  const engine = new Engine(module, 0, { console: consoleModule });
+  const now = 1_700_000_040_000;
+  const { id } = engine.series('b', 'objects/x', '');
+  const minuteCalls = (answer) =>
+    answer.rows.filter((r) => r.level === 'minute').reduce((n, r) => n + r.calls, 0);
+  for (let i = 0; i < 5; i++) assert.equal(engine.record(id, 'get', true, 3, 0, 10, now), 0);
+  assert.equal(engine.ringCount, 5);
+  assert.equal(minuteCalls(engine.call('metrics_flush_take', {}, now)), 5);
+  assert.equal(engine.ringCount, 0, 'folded by the call');
+  for (let i = 0; i < 3; i++) engine.record(id, 'get', true, 4, 0, 10, now);
+  assert.equal(engine.r2Class('get'), 'B'); // a call that does not fold keeps the count
+  assert.equal(engine.ringCount, 3);
+  engine.callRaw('cost_estimate', ORDINARY_CONSOLE.input, 0);
+  // Two more since the engine's last call, then the console traps (the request module is not
+  // called again: its memory still says 3).
+  for (let i = 0; i < 2; i++) engine.record(id, 'get', true, 4, 0, 10, now);
+  assert.throws(() => engine.console.trap(), EngineTrap);
+  assert.equal(engine.broken, true);
+  assert.throws(() => engine.record(id, 'get', true, 4, 0, 10, now), EngineTrap);
+  assert.throws(() => engine.acquire(now), EngineTrap);
+  assert.equal(engine.ringCount, 5, 'nothing buffered after the break');
+  // The salvage folds the five buffered before the break (the take was not confirmed: 10 in all).
+  assert.equal(minuteCalls(engine.salvage('metrics_flush_take', {}, now)), 10);
+});
+
 test('an error of any kind out of a wasm call breaks the engine for good', () => {
   const engine = new Engine(module, 0);
   assert.throws(() => engine.trap(), (e) => e instanceof EngineTrap && e instanceof WebAssembly.RuntimeError);

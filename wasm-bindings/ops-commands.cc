@@ -6,6 +6,7 @@
 
 #include "core/ops/backup.h"
 #include "core/ops/cron.h"
+#include "core/ops/daily.h"
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
 #include "core/ops/retention.h"
@@ -24,14 +25,26 @@ namespace {
 // "cron", "interval_ms", "previous_due_ms", "next_due_ms", "last_started_ms", "last_ended_ms",
 // "last_outcome", "last_success_ms", "missed_runs", "health": ok|late|stale, "reason"}],
 // "runs_before_ms": heartbeats older than this are deleted by the daily job}.
+// "daily_work" (optional): the oldest day's work not finished (daily_next's "work"), which
+// makes job "daily" late when it is past its deadline (core/ops/daily.h).
 Result<json> jobs_status(Engine&, const json& in, TimePoint now) {
-  auto parsed = codec::jobs_from_json(in, now);
+  std::optional<ops::DailyWork> work;
+  const json* work_json = in.is_object() ? in.find_member("daily_work") : nullptr;
+  if (work_json) {
+    auto parsed_work = codec::daily_work_from_json(work_json, "daily_work");
+    if (!parsed_work.ok()) return parsed_work.error();
+    work = std::move(parsed_work).value();
+  }
+  json rest = in;
+  if (work_json) rest.erase("daily_work");
+  auto parsed = codec::jobs_from_json(rest, now);
   if (!parsed.ok()) return parsed.error();
   json jobs = json::array();
   for (const ops::JobSpec& spec : parsed.value().specs) {
     const ops::JobHistory& h = parsed.value().history[spec.name];
-    jobs.push_back(
-        codec::job_status_to_json(ops::judge_job(spec, h, parsed.value().known_since, now), h));
+    ops::JobStatus status = ops::judge_job(spec, h, parsed.value().known_since, now);
+    if (spec.name == ops::kDailyJobName) ops::judge_daily_work(status, work, now);
+    jobs.push_back(codec::job_status_to_json(status, h));
   }
   return json{{"jobs", jobs},
               {"runs_before_ms", (now - ops::kJobRunRetention).time_since_epoch().count()}};
@@ -553,6 +566,41 @@ Result<json> archive_key(Engine&, const json& in, TimePoint) {
 
 }  // namespace
 
+// {} -> {"day": "YYYY-MM-DD", "started_ms"}: the day's work the daily cron starts now.
+Result<json> daily_start(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  if (auto err = r.finish()) return *err;
+  const ops::DailyStart s = ops::daily_start(now);
+  return json{{"day", format_date(s.day)}, {"started_ms", to_epoch_ms(s.started)}};
+}
+
+// {"work": the oldest unfinished day's work (codec::daily_work_from_json) | null} ->
+// {"action": "idle"|"run"|"give_up"|"finish", "task"?: its name, "tasks": the day's tasks}: the
+// move of a 5-minute run (core/ops/daily.h).
+Result<json> daily_next(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  r.require("work");
+  const json* work_json = r.read_json("work");
+  if (auto err = r.finish()) return *err;
+  auto work = codec::daily_work_from_json(work_json, "work");
+  if (!work.ok()) return work.error();
+  auto next = ops::next_daily_step(work.value(), now);
+  if (!next.ok()) return next.error();
+  json out{{"action", std::string(ops::daily_action_name(next.value().action))}};
+  if (next.value().action == ops::DailyAction::kRun ||
+      next.value().action == ops::DailyAction::kGiveUp) {
+    out["task"] = std::string(ops::daily_task_name(next.value().task));
+  }
+  if (work.value()) {
+    json tasks = json::array();
+    for (ops::DailyTask t : ops::daily_tasks(work.value()->started)) {
+      tasks.push_back(std::string(ops::daily_task_name(t)));
+    }
+    out["tasks"] = tasks;
+  }
+  return out;
+}
+
 // The request path's log line (r2watch.wasm); the jobs, backups and archives below are the
 // console module's (wasm-bindings/modules.cc).
 std::span<const CommandEntry> log_commands() {
@@ -573,6 +621,8 @@ std::span<const CommandEntry> ops_commands() {
       {"archive_key", &archive_key},
       {"backup_step", &backup_step},
       {"backup_manifest_parts", &backup_manifest_parts},
+      {"daily_start", &daily_start},
+      {"daily_next", &daily_next},
   };
   return kCommands;
 }

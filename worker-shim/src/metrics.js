@@ -120,10 +120,16 @@ async function rollUpLevel(rt, target, source, now) {
 
 
 
-export async function rollUp(rt, now) {
+export async function rollUp(rt, now, { days: withDays = true } = {}) {
   const hours = await rollUpLevel(rt, 'hour', 'minute', now);
+  if (!withDays) return { hours };
   const days = await rollUpLevel(rt, 'day', 'hour', now);
   return { hours, days };
+}
+
+/** The day rollup alone (a step of the day's work, daily.js): the days the engine plans. */
+export async function rollUpDays(rt, now) {
+  return rollUpLevel(rt, 'day', 'hour', now);
 }
 
 /** Walks the bucket listing a few pages per run; a finished walk becomes a snapshot. */
@@ -200,10 +206,13 @@ export async function enforceRetention(rt, now) {
   };
 }
 
-/** The collect-metrics job: flush, roll up, walk the inventory. Safe to run twice. */
-export async function collectMetrics(rt, now) {
+/**
+ * The collect-metrics job: flush, roll up, walk the inventory. Safe to run twice. `days` false
+ * (the cron's): hours only, the day rollup being a step of the day's work (daily.js).
+ */
+export async function collectMetrics(rt, now, { days = true } = {}) {
   const flushed = await rt.flushMetrics();
-  const rollups = await rollUp(rt, now);
+  const rollups = await rollUp(rt, now, { days });
   const inventory = await walkInventory(rt, now);
   await rt.flushMetrics(); // the inventory's own list calls
   return { flushed_rows: flushed, rollups, inventory };

@@ -241,6 +241,31 @@ export async function runCron(worker, cron, scheduledTime = Date.now()) {
   return entry.scheduled({ cron, scheduledTime: new Date(scheduledTime) });
 }
 
+/**
+ * The daily cron at `scheduledTime`, then the 5-minute cron 5, 10, ... minutes after it (as
+ * Cloudflare would run them) until the day's work it started is finished (daily_work,
+ * core/ops/daily.h), at most `maxRuns` of them. Answers {start: the daily cron's result, runs:
+ * the 5-minute runs it took, finish: the job_runs row of job 'daily' the 5-minute cron made
+ * when it finished the work,
+ * with its summary parsed}.
+ */
+export async function runDailyWork(worker, scheduledTime = Date.now(), { maxRuns = 100 } = {}) {
+  const start = await runCron(worker, '0 0 * * *', scheduledTime);
+  const started = await worker.db.prepare('SELECT day FROM daily_work WHERE started_ms = ?').bind(scheduledTime).first();
+  if (!started) return { start, runs: 0, finish: null };
+  let runs = 0;
+  for (; runs < maxRuns; runs++) {
+    const row = await worker.db.prepare('SELECT finished_ms FROM daily_work WHERE day = ?').bind(started.day).first();
+    if (row.finished_ms !== null) break;
+    await runCron(worker, '*/5 * * * *', scheduledTime + (runs + 1) * 5 * 60_000);
+  }
+  const finish = await worker.db
+    .prepare("SELECT outcome, error, summary_json FROM job_runs WHERE job = 'daily' AND cron = '*/5 * * * *' AND scheduled_ms = ? ORDER BY id DESC LIMIT 1")
+    .bind(scheduledTime)
+    .first();
+  return { start, runs, finish: finish && { ...finish, summary: JSON.parse(finish.summary_json) } };
+}
+
 /** Stores a user and an API token for it straight in D1 (no request counted); returns it. */
 export async function insertToken(worker, userId, role = 'user') {
   const t = newApiToken();

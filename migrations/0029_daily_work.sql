@@ -13,5 +13,7 @@ CREATE TABLE IF NOT EXISTS daily_work (
   last_error TEXT,
   steps INTEGER NOT NULL DEFAULT 0,
   summary_json TEXT NOT NULL DEFAULT '{}',
+  -- where the task due next goes on (the day rollup: the days and the last bucket done)
+  cursor TEXT,
   finished_ms INTEGER
 );

@@ -42,34 +42,30 @@ TEST(DailyTasks, NamesRoundTrip) {
 }
 
 TEST(DailyNext, NothingWithoutWorkOrWhenFinished) {
-  EXPECT_EQ(next_daily_step(std::nullopt, kMonday).value().action, DailyAction::kIdle);
+  EXPECT_EQ(next_daily_step(std::nullopt).value().action, DailyAction::kIdle);
   DailyWork w = work_at(kMonday);
   w.finished = kMonday + std::chrono::hours(1);
-  EXPECT_EQ(next_daily_step(w, kMonday + std::chrono::hours(2)).value().action, DailyAction::kIdle);
+  EXPECT_EQ(next_daily_step(w).value().action, DailyAction::kIdle);
 }
 
-TEST(DailyNext, QuietInTheFirstMinuteThenTheTasksInOrder) {
+TEST(DailyNext, TheTasksInOrderThenFinish) {
   DailyWork w = work_at(kThursday);
-  EXPECT_EQ(next_daily_step(w, kThursday + std::chrono::seconds(30)).value().action,
-            DailyAction::kIdle);
-  const TimePoint later = kThursday + std::chrono::minutes(5);
   for (DailyTask t : daily_tasks(kThursday)) {
-    auto next = next_daily_step(w, later).value();
+    auto next = next_daily_step(w).value();
     EXPECT_EQ(next.action, DailyAction::kRun);
     EXPECT_EQ(next.task, t);
     w.done.push_back(t);
   }
-  EXPECT_EQ(next_daily_step(w, later).value().action, DailyAction::kFinish);
+  EXPECT_EQ(next_daily_step(w).value().action, DailyAction::kFinish);
 }
 
 TEST(DailyNext, AFailingTaskIsTriedThenGivenUp) {
   DailyWork w = work_at(kThursday);
   w.done = {DailyTask::kDayRollup, DailyTask::kRetention, DailyTask::kSecurity};
-  const TimePoint later = kThursday + std::chrono::minutes(30);
   w.attempts = kDailyStepAttempts - 1;
-  EXPECT_EQ(next_daily_step(w, later).value().action, DailyAction::kRun);
+  EXPECT_EQ(next_daily_step(w).value().action, DailyAction::kRun);
   w.attempts = kDailyStepAttempts;
-  auto next = next_daily_step(w, later).value();
+  auto next = next_daily_step(w).value();
   EXPECT_EQ(next.action, DailyAction::kGiveUp);
   EXPECT_EQ(next.task, DailyTask::kTables);
 }
@@ -77,12 +73,12 @@ TEST(DailyNext, AFailingTaskIsTriedThenGivenUp) {
 TEST(DailyNext, RefusesADoneListThatIsNotTheDaysTasks) {
   DailyWork w = work_at(kThursday);
   w.done = {DailyTask::kRetention};
-  auto next = next_daily_step(w, kThursday + std::chrono::hours(1));
+  auto next = next_daily_step(w);
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(next.error().field, "work.done");
   w.done = {DailyTask::kDayRollup};
   w.failed = {DailyTask::kBackup};
-  next = next_daily_step(w, kThursday + std::chrono::hours(1));
+  next = next_daily_step(w);
   ASSERT_FALSE(next.ok());
   EXPECT_EQ(next.error().field, "work.failed");
 }
@@ -99,6 +95,20 @@ TEST(DailyLateness, LateOnlyPastTheDeadlineAndUnfinished) {
   w.finished = kMonday + std::chrono::hours(2);
   judge_daily_work(done, w, kMonday + std::chrono::hours(12));
   EXPECT_EQ(done.health, JobHealth::kOk);
+}
+
+TEST(DayRollupSteps, OneBucketAStepInNameOrder) {
+  const std::vector<std::string> buckets{"photos", "", "logs", "photos"};
+  DayRollupStep s = next_day_rollup_bucket(buckets, std::nullopt);
+  EXPECT_EQ(s.bucket, "");
+  EXPECT_EQ(s.left_after, 2u);
+  s = next_day_rollup_bucket(buckets, "");
+  EXPECT_EQ(s.bucket, "logs");
+  s = next_day_rollup_bucket(buckets, "logs");
+  EXPECT_EQ(s.bucket, "photos");
+  EXPECT_EQ(s.left_after, 0u);
+  EXPECT_FALSE(next_day_rollup_bucket(buckets, "photos").bucket.has_value());
+  EXPECT_FALSE(next_day_rollup_bucket({}, std::nullopt).bucket.has_value());
 }
 
 TEST(DailyStart, TheUtcDayOfTheRun) {

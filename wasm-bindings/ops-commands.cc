@@ -577,14 +577,14 @@ Result<json> daily_start(Engine&, const json& in, TimePoint now) {
 // {"work": the oldest unfinished day's work (codec::daily_work_from_json) | null} ->
 // {"action": "idle"|"run"|"give_up"|"finish", "task"?: its name, "tasks": the day's tasks}: the
 // move of a 5-minute run (core/ops/daily.h).
-Result<json> daily_next(Engine&, const json& in, TimePoint now) {
+Result<json> daily_next(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   r.require("work");
   const json* work_json = r.read_json("work");
   if (auto err = r.finish()) return *err;
   auto work = codec::daily_work_from_json(work_json, "work");
   if (!work.ok()) return work.error();
-  auto next = ops::next_daily_step(work.value(), now);
+  auto next = ops::next_daily_step(work.value());
   if (!next.ok()) return next.error();
   json out{{"action", std::string(ops::daily_action_name(next.value().action))}};
   if (next.value().action == ops::DailyAction::kRun ||
@@ -599,6 +599,20 @@ Result<json> daily_next(Engine&, const json& in, TimePoint now) {
     out["tasks"] = tasks;
   }
   return out;
+}
+
+// {"buckets": [names], "after": name|null} -> {"bucket": name|null, "left_after"}: the bucket
+// the next step of the day rollup rolls up (core/ops/daily.h).
+Result<json> day_rollup_step(Engine&, const json& in, TimePoint) {
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  std::vector<std::string> buckets;
+  std::optional<std::string> after;
+  r.require("buckets");
+  r.read_strings("buckets", buckets, ops::kMaxDayRollupBuckets);
+  r.read_optional_string("after", after);
+  if (auto err = r.finish()) return *err;
+  const ops::DayRollupStep s = ops::next_day_rollup_bucket(std::move(buckets), after);
+  return json{{"bucket", json(s.bucket)}, {"left_after", s.left_after}};
 }
 
 // The request path's log line (r2watch.wasm); the jobs, backups and archives below are the
@@ -623,6 +637,7 @@ std::span<const CommandEntry> ops_commands() {
       {"backup_manifest_parts", &backup_manifest_parts},
       {"daily_start", &daily_start},
       {"daily_next", &daily_next},
+      {"day_rollup_step", &day_rollup_step},
   };
   return kCommands;
 }

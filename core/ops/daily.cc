@@ -74,7 +74,7 @@ std::vector<DailyTask> daily_tasks(TimePoint started) {
 
 DailyStart daily_start(TimePoint now) { return DailyStart{.day = date_of(now), .started = now}; }
 
-Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work, TimePoint now) {
+Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work) {
   if (!work || work->finished) return DailyNext{};
   const std::vector<DailyTask> tasks = daily_tasks(work->started);
   if (work->done.size() > tasks.size() ||
@@ -87,12 +87,21 @@ Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work, TimePoin
     }
   }
   if (work->done.size() == tasks.size()) return DailyNext{.action = DailyAction::kFinish};
-  if (now >= work->started && now < work->started + kDailyQuiet) return DailyNext{};
   const DailyTask task = tasks[work->done.size()];
   if (work->attempts >= kDailyStepAttempts) {
     return DailyNext{.action = DailyAction::kGiveUp, .task = task};
   }
   return DailyNext{.action = DailyAction::kRun, .task = task};
+}
+
+DayRollupStep next_day_rollup_bucket(std::vector<std::string> buckets,
+                                     const std::optional<std::string>& after) {
+  std::sort(buckets.begin(), buckets.end());
+  buckets.erase(std::unique(buckets.begin(), buckets.end()), buckets.end());
+  auto next = after ? std::upper_bound(buckets.begin(), buckets.end(), *after) : buckets.begin();
+  if (next == buckets.end()) return DayRollupStep{};
+  return DayRollupStep{.bucket = *next,
+                       .left_after = static_cast<uint32_t>(buckets.end() - next - 1)};
 }
 
 std::string daily_work_lateness(const std::optional<DailyWork>& work, TimePoint now) {

@@ -42,9 +42,9 @@ std::optional<DailyTask> parse_daily_task(std::string_view name);
 // task is given up for the day (recorded as failed, the rest goes on, and the day's heartbeat
 // ends in error naming it).
 inline constexpr uint32_t kDailyStepAttempts = 3;
-// The day's work should be finished this long after it started (a few dozen 5-minute runs at
-// the bench's size); later, job "daily" is late.
-inline constexpr Duration kDailyWorkDeadline = std::chrono::hours(6);
+// The day's work should be finished before the next day's starts (its backup, rows / 400
+// five-minute runs, takes most of a day at 100,000 rows); later, job "daily" is late.
+inline constexpr Duration kDailyWorkDeadline = std::chrono::hours(24);
 // daily_work rows are kept this long.
 inline constexpr Duration kDailyWorkRetention = std::chrono::hours(24 * 30);
 
@@ -79,14 +79,24 @@ struct DailyNext {
 };
 
 // The move of the 5-minute run for the oldest unfinished work (nullopt: none): idle (nothing
-// to do, or within kDailyQuiet of the work's start, when the daily cron itself runs), run a
-// step of the task due next, give that task up (kDailyStepAttempts failed), or finish (every
-// task done). Refuses a work whose done list is not a prefix of its tasks (naming "work.done").
-Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work, TimePoint now);
+// to do), run a step of the task due next, give that task up (kDailyStepAttempts failed), or
+// finish (every task done). The daily cron makes no step itself, so the two crons firing at
+// 00:00 never make one at once. Refuses a work whose done list is not a prefix of its tasks
+// (naming "work.done").
+Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work);
 
-// Both crons fire at 00:00 UTC: the 5-minute one makes no step in the first minute after the
-// work started, so that the daily cron's start and a step never overlap.
-inline constexpr Duration kDailyQuiet = std::chrono::minutes(1);
+// The day rollup in steps: one bucket of the days the rollup plans per step (its per-user and
+// account rows; every bucket's own rows merge apart from the others'), buckets in name order;
+// the level's progress moves when the last is done. `buckets`: the buckets with hour rows in
+// the planned days; `after`: the last bucket done for these same days (none: from the first).
+struct DayRollupStep {
+  std::optional<std::string> bucket;  // none: no bucket left (move the progress only)
+  uint32_t left_after = 0;            // buckets left after this one
+};
+// The most buckets one day rollup step reads the list of.
+inline constexpr size_t kMaxDayRollupBuckets = 100'000;
+DayRollupStep next_day_rollup_bucket(std::vector<std::string> buckets,
+                                     const std::optional<std::string>& after);
 
 // Whether the oldest unfinished work is late at `now`, and why ("" when not).
 std::string daily_work_lateness(const std::optional<DailyWork>& work, TimePoint now);

@@ -5,7 +5,7 @@
 // that dies is redone by the next one (every step is idempotent) and a finished task is never
 // run again. When every task is done, a heartbeat of job "daily" made by the run that finished
 // it (summary.finished) says so.
-import { rollUpDays, enforceRetention } from './metrics.js';
+import { rollUpDayStep, enforceRetention } from './metrics.js';
 import { pruneSecurityCounters } from './security.js';
 import { enforceTableRetention } from './archive.js';
 import { dueReports } from './reports.js';
@@ -39,14 +39,14 @@ export async function startDaily(rt, nowMs) {
   return { day, started };
 }
 
-// Each task's step: {complete, summary}; the summary goes under the key of the daily job's
-// summary it always had.
+// Each task's step, at the work's start (`clockMs`), from where the step before left off
+// (`cursor`, D1's text): {complete, summary, cursor?}; the summary goes under the key of the
+// daily job's summary it always had.
 const report = (type) => ({
   key: 'reports',
-  step: async (rt, nowMs, work) => {
-    // The report's clock is the work's start (as the daily cron made it): a step redone makes
-    // the same report, which replaces the first and is delivered once.
-    const { made, failed } = await dueReports(rt, work.started_ms, [type]);
+  step: async (rt, clockMs) => {
+    // A step redone makes the same report, which replaces the first and is delivered once.
+    const { made, failed } = await dueReports(rt, clockMs, [type]);
     if (failed.length) throw new Error(`reports not made: ${failed.join('; ')}`);
     return { complete: true, summary: made };
   },
@@ -55,17 +55,18 @@ const report = (type) => ({
 const TASKS = {
   day_rollup: {
     key: 'rollups',
-    step: async (rt, nowMs) => {
-      const days = await rollUpDays(rt, nowMs);
-      return { complete: days.from_ms === undefined, summary: { days } };
+    // One bucket a step (the engine's day_rollup_step), where it left off (`cursor`).
+    step: async (rt, clockMs, work, cursor) => {
+      const r = await rollUpDayStep(rt, clockMs, cursor);
+      return { complete: r.complete, cursor: r.cursor, summary: { days: r.summary } };
     },
   },
-  retention: { key: 'retention', step: async (rt, nowMs) => ({ complete: true, summary: await enforceRetention(rt, nowMs) }) },
-  security: { key: 'security', step: async (rt, nowMs) => ({ complete: true, summary: await pruneSecurityCounters(rt, nowMs) }) },
+  retention: { key: 'retention', step: async (rt, clockMs) => ({ complete: true, summary: await enforceRetention(rt, clockMs) }) },
+  security: { key: 'security', step: async (rt, clockMs) => ({ complete: true, summary: await pruneSecurityCounters(rt, clockMs) }) },
   tables: {
     key: 'tables',
-    step: async (rt, nowMs) => {
-      const r = await enforceTableRetention(rt, nowMs);
+    step: async (rt, clockMs) => {
+      const r = await enforceTableRetention(rt, clockMs);
       return { complete: !r.more, summary: r };
     },
   },
@@ -74,10 +75,10 @@ const TASKS = {
   report_monthly: report('monthly'),
   backup: {
     key: 'backup',
-    // The backup's clock is the work's start too: it is named by the day's 00:00
-    // (".r2watch/backups/20261130T000000Z/"), whichever run makes its steps.
-    step: async (rt, nowMs, work) => {
-      const r = await backupStep(rt, work.started_ms, 'start');
+    // Named by the work's start, the day's 00:00 (".r2watch/backups/20261130T000000Z/"),
+    // whichever run makes its steps.
+    step: async (rt, clockMs) => {
+      const r = await backupStep(rt, clockMs, 'start');
       return { complete: r.state === 'complete', summary: r };
     },
   },
@@ -90,7 +91,8 @@ function addUp(before, next) {
   if (Array.isArray(before) && Array.isArray(next)) return [...before, ...next];
   if (typeof before === 'object' && typeof next === 'object' && next !== null && !Array.isArray(before)) {
     const out = { ...before };
-    for (const [k, v] of Object.entries(next)) out[k] = addUp(before[k], v);
+    // Times (`_ms`) are the step's own, not added up.
+    for (const [k, v] of Object.entries(next)) out[k] = k.endsWith('_ms') ? v : addUp(before[k], v);
     return out;
   }
   return next;
@@ -125,18 +127,20 @@ export async function dailyStep(rt, nowMs, by = { trigger: 'cron', cron: '*/5 * 
   if (next.action === 'finish') return finish(rt, row, work, summary, nowMs, by);
   const task = TASKS[next.task];
   const save = (changes) => saveDailyWork(db, {
-    day: work.day, done: work.done, failed: work.failed, attempts: work.attempts, lastError: row.last_error, steps: work.steps, summary, ...changes,
+    day: work.day, done: work.done, failed: work.failed, attempts: work.attempts, lastError: row.last_error, steps: work.steps, summary, cursor: row.cursor, ...changes,
   });
   if (next.action === 'give_up') {
     work.done.push(next.task);
     work.failed.push(next.task);
     summary.errors = { ...summary.errors, [next.task]: row.last_error };
-    await save({ attempts: 0, lastError: null });
+    await save({ attempts: 0, lastError: null, cursor: null });
     return { day: work.day, action: 'give_up', task: next.task, error: row.last_error };
   }
   let result;
   try {
-    result = await task.step(rt, nowMs, work);
+    // Every task's clock is the work's start (00:00, as the daily cron made it in one run): a
+    // step redone makes what the first made, and the retention cutoffs are the day's.
+    result = await task.step(rt, work.started_ms, work, row.cursor);
   } catch (e) {
     const message = String(e?.message ?? e).slice(0, 1000);
     console.error(`r2watch: daily step ${next.task} of ${work.day} failed: ${message}`);
@@ -150,7 +154,7 @@ export async function dailyStep(rt, nowMs, by = { trigger: 'cron', cron: '*/5 * 
   if (last) {
     await finish(rt, { ...row, last_error: null }, work, summary, nowMs, by);
   } else {
-    await save(result.complete ? { attempts: 0, lastError: null } : {});
+    await save(result.complete ? { attempts: 0, lastError: null, cursor: null } : { cursor: result.cursor ?? null });
   }
-  return { day: work.day, action: 'run', task: next.task, complete: result.complete, finished: last, summary: result.summary };
+  return { day: work.day, action: 'run', task: next.task, tasks: next.tasks, complete: result.complete, finished: last, summary: result.summary };
 }

@@ -242,28 +242,27 @@ export async function runCron(worker, cron, scheduledTime = Date.now()) {
 }
 
 /**
- * The daily cron at `scheduledTime`, then the 5-minute cron 5, 10, ... minutes after it (as
- * Cloudflare would run them) until the day's work it started is finished (daily_work,
- * core/ops/daily.h), at most `maxRuns` of them. Answers {start: the daily cron's result, runs:
- * the 5-minute runs it took, finish: the job_runs row of job 'daily' the 5-minute cron made
- * when it finished the work,
- * with its summary parsed}.
+ * The daily cron at `scheduledTime`, then the steps of the day's work it started, one at a time
+ * as the 5-minute cron makes them (through POST /api/admin/jobs/daily-step, the same code without
+ * the rest of that cron's run), until it is finished (daily_work, core/ops/daily.h), at most
+ * `maxSteps`. Answers {start: the daily cron's result, steps: how many, finish: the job_runs row
+ * of job 'daily' that says it finished, with its summary parsed}.
  */
-export async function runDailyWork(worker, scheduledTime = Date.now(), { maxRuns = 100 } = {}) {
+export async function runDailyWork(worker, scheduledTime = Date.now(), { maxSteps = 100 } = {}) {
   const start = await runCron(worker, '0 0 * * *', scheduledTime);
-  const started = await worker.db.prepare('SELECT day FROM daily_work WHERE started_ms = ?').bind(scheduledTime).first();
-  if (!started) return { start, runs: 0, finish: null };
-  let runs = 0;
-  for (; runs < maxRuns; runs++) {
-    const row = await worker.db.prepare('SELECT finished_ms FROM daily_work WHERE day = ?').bind(started.day).first();
-    if (row.finished_ms !== null) break;
-    await runCron(worker, '*/5 * * * *', scheduledTime + (runs + 1) * 5 * 60_000);
+  let steps = 0;
+  while (steps < maxSteps) {
+    const step = await call(worker, 'POST', '/api/admin/jobs/daily-step');
+    if (step.status !== 200) throw new Error(`daily step: ${step.status} ${JSON.stringify(step.body)}`);
+    if (step.body.action === 'idle') break;
+    steps += 1;
+    if (step.body.finished || step.body.action === 'finish') break;
   }
   const finish = await worker.db
-    .prepare("SELECT outcome, error, summary_json FROM job_runs WHERE job = 'daily' AND cron = '*/5 * * * *' AND scheduled_ms = ? ORDER BY id DESC LIMIT 1")
+    .prepare("SELECT outcome, error, summary_json FROM job_runs WHERE job = 'daily' AND scheduled_ms = ? AND summary_json LIKE '%\"finished\":true%' ORDER BY id DESC LIMIT 1")
     .bind(scheduledTime)
     .first();
-  return { start, runs, finish: finish && { ...finish, summary: JSON.parse(finish.summary_json) } };
+  return { start, steps, finish: finish && { ...finish, summary: JSON.parse(finish.summary_json) } };
 }
 
 /** Stores a user and an API token for it straight in D1 (no request counted); returns it. */

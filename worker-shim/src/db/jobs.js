@@ -100,20 +100,20 @@ export async function startDailyWork(db, day, startedMs) {
 export async function oldestDailyWork(db) {
   return db
     .prepare(
-      `SELECT day, started_ms, done, failed, attempts, last_error, steps, summary_json, finished_ms
+      `SELECT day, started_ms, done, failed, attempts, last_error, steps, summary_json, cursor, finished_ms
          FROM daily_work WHERE finished_ms IS NULL ORDER BY day LIMIT 1`,
     )
     .first();
 }
 
 /** Records a step of a day's work: the tasks done, failed attempts, what the tasks answered. */
-export async function saveDailyWork(db, { day, done, failed, attempts, lastError, steps, summary, finishedMs = null }) {
+export async function saveDailyWork(db, { day, done, failed, attempts, lastError, steps, summary, cursor = null, finishedMs = null }) {
   await db
     .prepare(
       `UPDATE daily_work SET done = ?, failed = ?, attempts = ?, last_error = ?, steps = ?, summary_json = ?,
-              finished_ms = ? WHERE day = ?`,
+              cursor = ?, finished_ms = ? WHERE day = ?`,
     )
-    .bind(JSON.stringify(done), JSON.stringify(failed), attempts, lastError, steps, JSON.stringify(summary), finishedMs, day)
+    .bind(JSON.stringify(done), JSON.stringify(failed), attempts, lastError, steps, JSON.stringify(summary), cursor, finishedMs, day)
     .run();
 }
 

@@ -97,10 +97,11 @@ try {
   // The day's work: started at today's 00:00 UTC (its clock), with the tasks before `task` done.
   const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
   const dayLabel = new Date(dayStart).toISOString().slice(0, 10);
-  const setWork = (done) => worker.db.batch([
+  const setWork = (done, cursor = null) => worker.db.batch([
     worker.db.prepare('DELETE FROM daily_work'),
-    worker.db.prepare('INSERT INTO daily_work (day, started_ms, done) VALUES (?, ?, ?)').bind(dayLabel, dayStart, JSON.stringify(done)),
+    worker.db.prepare('INSERT INTO daily_work (day, started_ms, done, cursor) VALUES (?, ?, ?, ?)').bind(dayLabel, dayStart, JSON.stringify(done), cursor),
   ]);
+  const dayDone = () => setProgress('day', done.day);
   await setWork([]);
   await dayBack();
   const first = await call(worker, 'POST', '/api/admin/jobs/daily-step');
@@ -108,10 +109,25 @@ try {
   const tasks = first.body.tasks;
   const before = (task) => tasks.slice(0, tasks.indexOf(task));
   const dailyStep = route('/api/admin/jobs/daily-step');
-  const stepOf = (task, prepare = null) => [`  step: ${task} (daily-step route)`, dailyStep, async () => {
-    if (prepare) await prepare();
-    await setWork(before(task));
+  // A step of `task` from where `cursor` says the step before left it (the day rolled up but
+  // for the day rollup's own).
+  const stepOf = (task, { prepare = dayDone, cursor = null, label = task } = {}) => [`  step: ${label} (daily-step route)`, dailyStep, async () => {
+    await prepare();
+    await setWork(before(task), cursor);
   }];
+  // A report is made in three steps (cost section, budgets, the report): each one measured
+  // from the cursor the step before left.
+  const reportSteps = [];
+  for (const task of tasks.filter((t) => t.startsWith('report_'))) {
+    await dayDone();
+    await setWork(before(task));
+    const cursors = [null];
+    for (let i = 0; i < 2; i++) {
+      await dailyStep();
+      cursors.push((await worker.db.prepare('SELECT cursor FROM daily_work').first()).cursor);
+    }
+    ['cost section', 'budgets', 'made and sent'].forEach((what, i) => reportSteps.push(stepOf(task, { cursor: cursors[i], label: `${task} ${i + 1}/3, ${what}` })));
+  }
   const jobs = [
     // Before the daily job starts a backup: a step with nothing to do, the route's own cost
     // (request, heartbeat), beside the steps below.
@@ -125,11 +141,15 @@ try {
     ['account-analytics (10 buckets, up to date)', cron('2-59/5 * * * *')],
     ['cost (the month\'s bill snapshot)', cron('0 */6 * * *')],
     ['daily (the cron: starts the day\'s work)', cron('0 0 * * *'), () => worker.db.prepare('DELETE FROM daily_work').run()],
-    stepOf('day_rollup', dayBack),
-    ...tasks.filter((t) => t !== 'day_rollup' && t !== 'backup').map((t) => stepOf(t)),
+    stepOf('day_rollup', { prepare: dayBack, label: 'day_rollup (one bucket)' }),
+    ...['retention', 'security', 'tables'].map((t) => stepOf(t)),
+    ...reportSteps,
     // 10 steps a run (CPU figures come in 10 ms ticks), divided by 10: one step.
     ['  step: backup, <= 400 rows (backup-step route)', steps(STEPS), null, STEPS],
-    ['collect-metrics making a backup step', cron('*/5 * * * *'), () => setWork(before('backup'))],
+    ['collect-metrics making a backup step', cron('*/5 * * * *'), async () => {
+      await dayDone();
+      await setWork(before('backup'));
+    }],
     ['  (before) day rollup in one run (collect-metrics route)', route('/api/admin/jobs/collect-metrics'), dayBack],
     ['  (before) table retention in one run (archive route)', route('/api/admin/jobs/archive')],
     ['  (before) daily report (reports route)', route('/api/admin/jobs/reports?type=daily')],

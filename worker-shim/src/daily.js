@@ -8,9 +8,9 @@
 import { rollUpDayStep, enforceRetention } from './metrics.js';
 import { pruneSecurityCounters } from './security.js';
 import { enforceTableRetention } from './archive.js';
-import { dueReports } from './reports.js';
+import { reportStep } from './reports.js';
 import { backupStep } from './backup.js';
-import { startDailyWork, oldestDailyWork, saveDailyWork, recordFinishedRun } from './db/jobs.js';
+import { startDailyWork, oldestDailyWork, saveDailyWork, finishDailyWork } from './db/jobs.js';
 import { ask } from './http.js';
 
 /** The engine's view of a daily_work row (null: none). */
@@ -44,11 +44,11 @@ export async function startDaily(rt, nowMs) {
 // daily job's summary it always had.
 const report = (type) => ({
   key: 'reports',
-  step: async (rt, clockMs) => {
-    // A step redone makes the same report, which replaces the first and is delivered once.
-    const { made, failed } = await dueReports(rt, clockMs, [type]);
-    if (failed.length) throw new Error(`reports not made: ${failed.join('; ')}`);
-    return { complete: true, summary: made };
+  // In three steps (reportStep: cost section, budgets, then the report made and delivered). A
+  // step redone makes the same report, which replaces the first and is delivered once.
+  step: async (rt, clockMs, work, cursor) => {
+    const r = await reportStep(rt, clockMs, type, cursor);
+    return { complete: r.complete, cursor: r.cursor, summary: r.made };
   },
 });
 
@@ -101,9 +101,9 @@ function addUp(before, next) {
 async function finish(rt, row, work, summary, nowMs, by) {
   const db = rt.env.DB;
   const error = work.failed.length ? `tasks given up: ${work.failed.map((t) => `${t}: ${summary.errors?.[t] ?? 'failed'}`).join('; ')}` : null;
-  await saveDailyWork(db, { day: work.day, done: work.done, failed: work.failed, attempts: 0, lastError: row.last_error, steps: work.steps, summary, finishedMs: nowMs });
   const done = { day: work.day, finished: true, steps: work.steps, ...summary, failed: work.failed };
-  await recordFinishedRun(db, {
+  const record = { day: work.day, done: work.done, failed: work.failed, attempts: 0, lastError: row.last_error, steps: work.steps, summary, finishedMs: nowMs };
+  await finishDailyWork(db, record, {
     job: 'daily', trigger: by.trigger, cron: by.cron, scheduledMs: work.started_ms, startedMs: nowMs, endedMs: nowMs,
     outcome: error ? 'error' : 'ok', summary: done, error: error?.slice(0, 1000) ?? null,
   });

@@ -106,24 +106,32 @@ export async function oldestDailyWork(db) {
     .first();
 }
 
-/** Records a step of a day's work: the tasks done, failed attempts, what the tasks answered. */
-export async function saveDailyWork(db, { day, done, failed, attempts, lastError, steps, summary, cursor = null, finishedMs = null }) {
-  await db
+function saveStatement(db, { day, done, failed, attempts, lastError, steps, summary, cursor = null, finishedMs = null }) {
+  return db
     .prepare(
       `UPDATE daily_work SET done = ?, failed = ?, attempts = ?, last_error = ?, steps = ?, summary_json = ?,
               cursor = ?, finished_ms = ? WHERE day = ?`,
     )
-    .bind(JSON.stringify(done), JSON.stringify(failed), attempts, lastError, steps, JSON.stringify(summary), cursor, finishedMs, day)
-    .run();
+    .bind(JSON.stringify(done), JSON.stringify(failed), attempts, lastError, steps, JSON.stringify(summary), cursor, finishedMs, day);
 }
 
-/** The heartbeat that says a day's work is finished: one completed run of `job`. */
-export async function recordFinishedRun(db, { job, trigger, cron, scheduledMs, startedMs, endedMs, outcome, summary, error }) {
-  await db
-    .prepare(
-      `INSERT INTO job_runs (job, trigger, cron, scheduled_ms, started_ms, ended_ms, outcome, duration_ms, summary_json, error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .bind(job, trigger, cron, scheduledMs, startedMs, endedMs, outcome, endedMs - scheduledMs, JSON.stringify(summary), error)
-    .run();
+/** Records a step of a day's work: the tasks done, failed attempts, what the tasks answered. */
+export async function saveDailyWork(db, work) {
+  await saveStatement(db, work).run();
+}
+
+/**
+ * Records a day's work finished and, in the same batch (both or neither), the heartbeat that
+ * says so: one completed run of `job`.
+ */
+export async function finishDailyWork(db, work, { job, trigger, cron, scheduledMs, startedMs, endedMs, outcome, summary, error }) {
+  await db.batch([
+    saveStatement(db, work),
+    db
+      .prepare(
+        `INSERT INTO job_runs (job, trigger, cron, scheduled_ms, started_ms, ended_ms, outcome, duration_ms, summary_json, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(job, trigger, cron, scheduledMs, startedMs, endedMs, outcome, endedMs - scheduledMs, JSON.stringify(summary), error),
+  ]);
 }

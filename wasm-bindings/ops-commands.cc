@@ -311,10 +311,56 @@ Result<std::optional<ops::BackupProgress>> read_backup_progress(const json* in) 
   return std::optional<ops::BackupProgress>(std::move(p));
 }
 
-// {"trigger": "start"|"continue", "tables": [{"name", "order"}], "progress": {...}|null,
-//  "step_rows", "step_parts"} -> {"action": "idle"|"copy"|"yield"|"finish", "id", "started_ms",
-//  and for "copy": "table", "part", "key", "order", "after_rowid"|null, "offset", "limit"; for
-//  "finish": "manifest_key"}: the next move of a backup step (core/ops/backup.h).
+// {"id", "started_ms", "tables": [{"table", "parts", "last_part", "last_rows", "last_rowid"|
+// null}]}: a backup under way as each table's cursor (D1's backup_progress summed up per table;
+// core/ops/backup.h TableCursor); "last_part" must be parts - 1 (parts 0..n, none missing).
+Result<std::optional<ops::BackupProgress>> read_backup_cursors(const json& in) {
+  FieldReader r(in, "progress");
+  std::string id;
+  int64_t started = 0;
+  r.require("id");
+  r.read_string("id", id);
+  read_whole_ms(r, "started_ms", started);
+  const json* tables = r.read_json("tables");
+  if (auto err = r.finish()) return *err;
+  if (!tables->is_array() || tables->size() > ops::kMaxBackupTables) {
+    return invalid_field("progress.tables", "progress.tables must be a list of tables");
+  }
+  std::vector<ops::TableCursor> cursors;
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const std::string at = "progress.tables[" + std::to_string(i) + "]";
+    if (!(*tables)[i].is_object()) return invalid_field(at, at + " must be an object");
+    FieldReader t((*tables)[i], at, {.nulls = FieldNulls::kAbsent});
+    ops::TableCursor c;
+    int64_t parts = 0, last_part = 0, rows = 0;
+    for (const char* name : {"table", "parts", "last_part", "last_rows"}) t.require(name);
+    t.read_string("table", c.table);
+    t.read_int("parts", parts, 1, ops::kMaxBackupParts);
+    t.read_int("last_part", last_part, 0, ops::kMaxBackupParts);
+    t.read_int("last_rows", rows, 0, INT64_C(1) << 40);
+    if (const json* last = t.read_json("last_rowid"); last && !last->is_null()) {
+      int64_t v = 0;
+      t.read_whole("last_rowid", v, "a rowid or null");
+      c.last_rowid = v;
+    }
+    if (t.ok() && last_part + 1 != parts)
+      t.fail("last_part", "must be parts - 1 (parts 0..n, none missing)");
+    if (auto err = t.finish()) return *err;
+    c.parts = static_cast<uint32_t>(parts);
+    c.last_rows = static_cast<uint64_t>(rows);
+    cursors.push_back(std::move(c));
+  }
+  auto p = ops::progress_of_cursors(std::move(id), from_epoch_ms(std::min(started, kMaxEpochMs)),
+                                    cursors);
+  if (!p.ok()) return p.error();
+  return std::optional<ops::BackupProgress>(std::move(p).value());
+}
+
+// {"trigger": "start"|"continue", "tables": [{"name", "order"}], "progress": {...} (every part,
+//  or each table's cursor: read_backup_cursors)|null, "step_rows", "step_parts"} -> {"action":
+//  "idle"|"copy"|"yield"|"finish", "id", "started_ms", and for "copy": "table", "part", "key",
+//  "order", "after_rowid"|null, "offset", "limit"; for "finish": "manifest_key"}: the next move of
+//  a backup step (core/ops/backup.h).
 Result<json> backup_step(Engine&, const json& in, TimePoint now) {
   FieldReader r(in);
   std::string trigger_name;
@@ -333,7 +379,11 @@ Result<json> backup_step(Engine&, const json& in, TimePoint now) {
   if (rows < 0) r.fail("step_rows", "must be a count");
   if (parts < 0) r.fail("step_parts", "must be a count");
   if (auto err = r.finish()) return *err;
-  auto progress = read_backup_progress(progress_json);
+  // A progress as each table's cursor (what the Worker's steps send) or as every part.
+  const bool cursors =
+      progress_json && progress_json->is_object() && progress_json->contains("tables");
+  auto progress =
+      cursors ? read_backup_cursors(*progress_json) : read_backup_progress(progress_json);
   if (!progress.ok()) return progress.error();
   auto next = ops::next_backup_step(
       tables, progress.value(), *trigger,

@@ -1,5 +1,6 @@
 // The day's work in steps (core/ops/daily.h). The daily cron only starts it (a row in D1's
-// daily_work for the UTC day); the 5-minute cron makes one step per run: the engine says which
+// daily_work for the UTC day); the offset 5-minute cron (account-analytics, jobs.js) makes one
+// step per run: the engine says which
 // task is due next (day rollup, retention, security counters, table retention, each report due,
 // the backup), this file runs one bounded step of it and records in D1 what is done, so a run
 // that dies is redone by the next one (every step is idempotent) and a finished task is never
@@ -111,13 +112,13 @@ async function finish(rt, row, work, summary, nowMs, by) {
 }
 
 /**
- * One step of the oldest unfinished day's work (the 5-minute cron; `POST
+ * One step of the oldest unfinished day's work (the offset 5-minute cron; `POST
  * /api/admin/jobs/daily-step`). Answers null when there is nothing to do, else {day, action,
  * task, complete, summary} (or {error} when the step failed: it is tried again by the next run,
  * kDailyStepAttempts times in all, then given up). `by`: the trigger and cron of the run making
  * the step, recorded on the heartbeat of job "daily" that says the work is finished.
  */
-export async function dailyStep(rt, nowMs, by = { trigger: 'cron', cron: '*/5 * * * *' }) {
+export async function dailyStep(rt, nowMs, by) {
   const db = rt.env.DB;
   const row = await oldestDailyWork(db);
   const work = workOf(row);

@@ -16,17 +16,13 @@ import { startDaily, dailyStep, pendingDailyWork } from './daily.js';
  * Saves the breaker's window (a cold start keeps its figures, not just its state), makes sure
  * the probe scheduler's alarm runs (or, without it, runs a probe round unless monitoring is
  * stopped or checkInterval has not passed), then flushes, rolls up the hours and walks the
- * inventory, then makes one step of the day's work under way (daily.js: the day rollup,
- * retention, reports and backup, one bounded step per run); with none, the next step of a backup
- * an admin started (backup.js).
+ * inventory. (The day rollup is a step of the day's work, made by the offset 5-minute cron.)
  */
 async function collect(rt, scheduledTime) {
   await rt.persistBreaker(scheduledTime);
   const probes = await scheduleProbes(rt, scheduledTime);
   const metrics = await collectMetrics(rt, scheduledTime, { days: false });
-  const daily = await dailyStep(rt, scheduledTime);
-  const backup = daily === null ? await backupStep(rt, scheduledTime, 'continue') : undefined;
-  return { probes, ...metrics, daily, backup };
+  return { probes, ...metrics };
 }
 
 /**
@@ -68,11 +64,28 @@ async function alertsJob(rt, scheduledTime) {
 // schedule as '* * * * *', kept for old configurations).
 /**
  * Every 5 minutes (offset from collect-metrics): the account's operations and storage from
- * Cloudflare's GraphQL Analytics API (off without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN).
+ * Cloudflare's GraphQL Analytics API (off without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN),
+ * then one step of the day's work under way (daily.js: the day rollup, retention, reports and
+ * backup, one bounded step per run; this cron's own work is the lighter of the two 5-minute
+ * ones, so a run with a step stays within the 10 ms CPU limit); with none, the next step of a
+ * backup an admin started (backup.js). A collector that fails does not stop the step.
  */
 async function accountAnalytics(rt, scheduledTime) {
-  return collectAccount(rt, scheduledTime);
+  let account;
+  let failure = null;
+  try {
+    account = await collectAccount(rt, scheduledTime);
+  } catch (e) {
+    failure = e;
+  }
+  const daily = await dailyStep(rt, scheduledTime, { trigger: 'cron', cron: DAILY_STEPS_CRON });
+  const backup = daily === null ? await backupStep(rt, scheduledTime, 'continue') : undefined;
+  if (failure) throw failure;
+  return { ...account, daily, backup };
 }
+
+// The cron whose runs make the steps of the day's work.
+const DAILY_STEPS_CRON = '2-59/5 * * * *';
 
 // `retired`: no longer in wrangler.toml (Workers' free plan allows 5 crons per account), run
 // when an old configuration still lists it, and not in the schedule heartbeats are judged by.

@@ -70,6 +70,24 @@ TEST(DailyNext, AFailingTaskIsTriedThenGivenUp) {
   EXPECT_EQ(next.task, DailyTask::kTables);
 }
 
+TEST(DailyNext, ALaterDaysWorkTakesOverAllButTheReports) {
+  DailyWork w = work_at(kMonday);
+  w.done = {DailyTask::kDayRollup, DailyTask::kRetention};
+  auto next = next_daily_step(w, LaterWork::kStarted).value();
+  EXPECT_EQ(next.action, DailyAction::kSkip);
+  EXPECT_EQ(next.task, DailyTask::kSecurity);
+  w.done = {DailyTask::kDayRollup, DailyTask::kRetention, DailyTask::kSecurity, DailyTask::kTables};
+  next = next_daily_step(w, LaterWork::kStarted).value();
+  EXPECT_EQ(next.action, DailyAction::kRun);
+  EXPECT_EQ(next.task, DailyTask::kReportDaily);
+  w.done.push_back(DailyTask::kReportDaily);
+  w.done.push_back(DailyTask::kReportWeekly);
+  next = next_daily_step(w, LaterWork::kStarted).value();
+  EXPECT_EQ(next.action, DailyAction::kSkip);
+  EXPECT_EQ(next.task, DailyTask::kBackup);
+  EXPECT_EQ(next_daily_step(w).value().action, DailyAction::kRun);
+}
+
 TEST(DailyNext, RefusesADoneListThatIsNotTheDaysTasks) {
   DailyWork w = work_at(kThursday);
   w.done = {DailyTask::kRetention};

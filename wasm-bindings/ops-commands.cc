@@ -624,21 +624,26 @@ Result<json> daily_start(Engine&, const json& in, TimePoint now) {
   return json{{"day", format_date(s.day)}, {"started_ms", to_epoch_ms(s.started)}};
 }
 
-// {"work": the oldest unfinished day's work (codec::daily_work_from_json) | null} ->
-// {"action": "idle"|"run"|"give_up"|"finish", "task"?: its name, "tasks": the day's tasks}: the
-// move of a 5-minute run (core/ops/daily.h).
+// {"work": the oldest unfinished day's work (codec::daily_work_from_json) | null,
+//  "later_started"?: whether a later day's work has started} -> {"action": "idle"|"run"|
+// "give_up"|"skip"|"finish", "task"?: its name, "tasks": the day's tasks}: the move of a
+// 5-minute run (core/ops/daily.h).
 Result<json> daily_next(Engine&, const json& in, TimePoint) {
   FieldReader r(in);
   r.require("work");
   const json* work_json = r.read_json("work");
+  bool later = false;
+  r.read_bool("later_started", later);
   if (auto err = r.finish()) return *err;
   auto work = codec::daily_work_from_json(work_json, "work");
   if (!work.ok()) return work.error();
-  auto next = ops::next_daily_step(work.value());
+  auto next =
+      ops::next_daily_step(work.value(), later ? ops::LaterWork::kStarted : ops::LaterWork::kNone);
   if (!next.ok()) return next.error();
   json out{{"action", std::string(ops::daily_action_name(next.value().action))}};
   if (next.value().action == ops::DailyAction::kRun ||
-      next.value().action == ops::DailyAction::kGiveUp) {
+      next.value().action == ops::DailyAction::kGiveUp ||
+      next.value().action == ops::DailyAction::kSkip) {
     out["task"] = std::string(ops::daily_task_name(next.value().task));
   }
   if (work.value()) {

@@ -57,6 +57,8 @@ std::string_view daily_action_name(DailyAction a) {
       return "run";
     case DailyAction::kGiveUp:
       return "give_up";
+    case DailyAction::kSkip:
+      return "skip";
     case DailyAction::kFinish:
       return "finish";
   }
@@ -74,7 +76,18 @@ std::vector<DailyTask> daily_tasks(TimePoint started) {
 
 DailyStart daily_start(TimePoint now) { return DailyStart{.day = date_of(now), .started = now}; }
 
-Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work) {
+bool superseded_by_later_work(DailyTask t) {
+  switch (t) {
+    case DailyTask::kReportDaily:
+    case DailyTask::kReportWeekly:
+    case DailyTask::kReportMonthly:
+      return false;
+    default:
+      return true;
+  }
+}
+
+Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work, LaterWork later) {
   if (!work || work->finished) return DailyNext{};
   const std::vector<DailyTask> tasks = daily_tasks(work->started);
   if (work->done.size() > tasks.size() ||
@@ -88,6 +101,9 @@ Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work) {
   }
   if (work->done.size() == tasks.size()) return DailyNext{.action = DailyAction::kFinish};
   const DailyTask task = tasks[work->done.size()];
+  if (later == LaterWork::kStarted && superseded_by_later_work(task)) {
+    return DailyNext{.action = DailyAction::kSkip, .task = task};
+  }
   if (work->attempts >= kDailyStepAttempts) {
     return DailyNext{.action = DailyAction::kGiveUp, .task = task};
   }

@@ -69,7 +69,7 @@ struct DailyStart {
 };
 DailyStart daily_start(TimePoint now);
 
-enum class DailyAction : uint8_t { kIdle, kRun, kGiveUp, kFinish };
+enum class DailyAction : uint8_t { kIdle, kRun, kGiveUp, kSkip, kFinish };
 std::string_view daily_action_name(DailyAction a);
 
 struct DailyNext {
@@ -78,12 +78,23 @@ struct DailyNext {
                                            // "start", which goes on with a backup under way)
 };
 
+// Whether a later day's work has started beside the work judged.
+enum class LaterWork : uint8_t { kNone, kStarted };
+
+// A task a later day's work makes anew, so an older work that has not done it by then skips it:
+// the day rollup (the later one rolls up every day not rolled up), retention of minute rows,
+// security counters and tables (later cutoffs), the backup (the later one's start goes on with
+// the backup under way). The reports are of their own periods: never skipped.
+bool superseded_by_later_work(DailyTask t);
+
 // The move of the 5-minute run for the oldest unfinished work (nullopt: none): idle (nothing
-// to do), run a step of the task due next, give that task up (kDailyStepAttempts failed), or
-// finish (every task done). The daily cron makes no step itself, so the two crons firing at
-// 00:00 never make one at once. Refuses a work whose done list is not a prefix of its tasks
-// (naming "work.done").
-Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work);
+// to do), run a step of the task due next, give that task up (kDailyStepAttempts failed), skip
+// it (a later day's work has started and makes it anew: a backup that takes longer than a day
+// goes on there rather than holding every later day's work back), or finish (every task done).
+// The daily cron makes no step itself, so the two crons firing at 00:00 never make one at once.
+// Refuses a work whose done list is not a prefix of its tasks (naming "work.done").
+Result<DailyNext> next_daily_step(const std::optional<DailyWork>& work,
+                                  LaterWork later = LaterWork::kNone);
 
 // The day rollup in steps: one bucket of the days the rollup plans per step (its per-user and
 // account rows; every bucket's own rows merge apart from the others'), buckets in name order;

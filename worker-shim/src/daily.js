@@ -122,7 +122,7 @@ export async function dailyStep(rt, nowMs, by) {
   const db = rt.env.DB;
   const row = await oldestDailyWork(db);
   const work = workOf(row);
-  const next = ask(rt, 'daily_next', { work }, nowMs);
+  const next = ask(rt, 'daily_next', { work, later_started: (row?.later ?? 0) > 0 }, nowMs);
   if (next.action === 'idle') return null;
   const summary = JSON.parse(row.summary_json);
   if (next.action === 'finish') return finish(rt, row, work, summary, nowMs, by);
@@ -130,6 +130,15 @@ export async function dailyStep(rt, nowMs, by) {
   const save = (changes) => saveDailyWork(db, {
     day: work.day, done: work.done, failed: work.failed, attempts: work.attempts, lastError: row.last_error, steps: work.steps, summary, cursor: row.cursor, ...changes,
   });
+  if (next.action === 'skip') {
+    // A later day's work makes it anew (a backup under way goes on there).
+    work.done.push(next.task);
+    summary.skipped = [...(summary.skipped ?? []), next.task];
+    const lastTask = work.done.length === next.tasks.length;
+    if (lastTask) await finish(rt, row, work, summary, nowMs, by);
+    else await save({ attempts: 0, lastError: null, cursor: null });
+    return { day: work.day, action: 'skip', task: next.task, finished: lastTask };
+  }
   if (next.action === 'give_up') {
     work.done.push(next.task);
     work.failed.push(next.task);

@@ -152,3 +152,32 @@ test('the helper runs the work to its end, one step a call', { timeout: 180_000 
     await w.dispose();
   }
 });
+
+test('a day\'s work not done when the next day\'s starts makes its reports and leaves the rest to the later one', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY)).outcome, 'ok');
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY + 86_400_000)).outcome, 'ok');
+    const steps = [];
+    for (let i = 0; i < 40; i++) {
+      const step = await call(w, 'POST', '/api/admin/jobs/daily-step');
+      assert.equal(step.status, 200, JSON.stringify(step.body));
+      if (step.body.action === 'idle') break;
+      steps.push(`${step.body.day} ${step.body.action} ${step.body.task ?? ''}`.trim());
+    }
+    // Thursday's: its report only; Friday's: everything.
+    assert.deepEqual(steps.filter((s) => s.startsWith('2026-11-26')), [
+      '2026-11-26 skip day_rollup', '2026-11-26 skip retention', '2026-11-26 skip security', '2026-11-26 skip tables',
+      '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 skip backup',
+    ]);
+    assert.ok(steps.includes('2026-11-27 run backup'), steps.join('\n'));
+    const finished = (await w.db.prepare("SELECT scheduled_ms, outcome, summary_json FROM job_runs WHERE job = 'daily' AND summary_json LIKE '%\"finished\":true%' ORDER BY id").all()).results;
+    assert.deepEqual(finished.map((r) => [r.scheduled_ms, r.outcome]), [[THURSDAY, 'ok'], [THURSDAY + 86_400_000, 'ok']]);
+    const thursday = JSON.parse(finished[0].summary_json);
+    assert.deepEqual(thursday.skipped, ['day_rollup', 'retention', 'security', 'tables', 'backup']);
+    assert.deepEqual(thursday.reports, ['daily:2026-11-25']);
+    assert.deepEqual(JSON.parse(finished[1].summary_json).reports, ['daily:2026-11-26']);
+  } finally {
+    await w.dispose();
+  }
+});

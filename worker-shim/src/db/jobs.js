@@ -96,12 +96,16 @@ export async function startDailyWork(db, day, startedMs) {
   return meta.changes > 0;
 }
 
-/** The oldest day's work not finished, as D1 holds it (null: none). */
+/**
+ * The oldest day's work not finished, as D1 holds it (null: none), and `later`: how many later
+ * days' work have started.
+ */
 export async function oldestDailyWork(db) {
   return db
     .prepare(
-      `SELECT day, started_ms, done, failed, attempts, last_error, steps, summary_json, cursor, finished_ms
-         FROM daily_work WHERE finished_ms IS NULL ORDER BY day LIMIT 1`,
+      `SELECT day, started_ms, done, failed, attempts, last_error, steps, summary_json, cursor, finished_ms,
+              (SELECT COUNT(*) FROM daily_work l WHERE l.day > w.day) AS later
+         FROM daily_work w WHERE finished_ms IS NULL ORDER BY day LIMIT 1`,
     )
     .first();
 }

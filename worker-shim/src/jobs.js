@@ -26,7 +26,8 @@ async function collect(rt, scheduledTime) {
 }
 
 /**
- * Daily at 00:00 UTC: starts the day's work (daily.js), which the 5-minute cron makes in steps:
+ * Daily at 00:00 UTC: starts the day's work (daily.js), which the offset 5-minute cron
+ * (account-analytics) makes in steps:
  * the day rollup, retention of minute rows and expired reservations (metrics) and of security
  * counters, the retention of every other growing table (archive.js: past their period, archived
  * to R2 and then deleted, or deleted), the reports due (daily; weekly on Mondays; monthly on the
@@ -60,8 +61,6 @@ async function alertsJob(rt, scheduledTime) {
   return checkAlerts(rt, scheduledTime);
 }
 
-// The cron expressions of wrangler.toml's [triggers] and the job each runs ('*/1' is the same
-// schedule as '* * * * *', kept for old configurations).
 /**
  * Every 5 minutes (offset from collect-metrics): the account's operations and storage from
  * Cloudflare's GraphQL Analytics API (off without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN),
@@ -87,8 +86,10 @@ async function accountAnalytics(rt, scheduledTime) {
 // The cron whose runs make the steps of the day's work.
 const DAILY_STEPS_CRON = '2-59/5 * * * *';
 
-// `retired`: no longer in wrangler.toml (Workers' free plan allows 5 crons per account), run
-// when an old configuration still lists it, and not in the schedule heartbeats are judged by.
+// The cron expressions of wrangler.toml's [triggers] and the job each runs ('*/1' is the same
+// schedule as '* * * * *', kept for old configurations). `retired`: no longer in wrangler.toml
+// (Workers' free plan allows 5 crons per account), run when an old configuration still lists
+// it, and not in the schedule heartbeats are judged by.
 export const JOBS = {
   '* * * * *': { name: 'check-alerts', run: alertsJob },
   '*/1 * * * *': { name: 'check-alerts', run: alertsJob },

@@ -231,5 +231,27 @@ TEST(Backup, ManifestRefusesABadChecksumOrTableNamingTheField) {
   EXPECT_EQ(check_manifest(m).error().field, "tables[1].name");
 }
 
+TEST(BackupCursors, AStepDecidesByEachTablesCursorAsByEveryPart) {
+  const std::vector<BackupTable> tables{{.name = "accounts", .order = RowOrder::kKey},
+                                        {.name = "alerts", .order = RowOrder::kRowid}};
+  const TimePoint now = from_epoch_ms(86'400'000 + 600'000);
+  // accounts: 2 parts, the last full (not done); alerts: done (its last part short).
+  auto p =
+      progress_of_cursors("19700102T000000Z", from_epoch_ms(86'400'000),
+                          {{.table = "accounts", .parts = 2, .last_rows = kBackupPartRows},
+                           {.table = "alerts", .parts = 3, .last_rows = 7, .last_rowid = 409}});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p.value().parts.size(), 5u);
+  auto next = next_backup_step(tables, p.value(), BackupTrigger::kContinue, {}, now);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next.value().action, BackupAction::kCopy);
+  EXPECT_EQ(next.value().table, "accounts");
+  EXPECT_EQ(next.value().part, 2u);
+  EXPECT_EQ(next.value().offset, 2 * kBackupPartRows);
+  auto bad = progress_of_cursors("19700102T000000Z", now, {{.table = "alerts", .parts = 0}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().field, "progress.tables[0]");
+}
+
 }  // namespace
 }  // namespace r2w::ops

@@ -6,6 +6,7 @@
 
 #include "core/ops/backup.h"
 #include "core/ops/cron.h"
+#include "core/ops/daily.h"
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
 #include "core/ops/retention.h"
@@ -24,14 +25,26 @@ namespace {
 // "cron", "interval_ms", "previous_due_ms", "next_due_ms", "last_started_ms", "last_ended_ms",
 // "last_outcome", "last_success_ms", "missed_runs", "health": ok|late|stale, "reason"}],
 // "runs_before_ms": heartbeats older than this are deleted by the daily job}.
+// "daily_work" (optional): the oldest day's work not finished (daily_next's "work"), which
+// makes job "daily" late when it is past its deadline (core/ops/daily.h).
 Result<json> jobs_status(Engine&, const json& in, TimePoint now) {
-  auto parsed = codec::jobs_from_json(in, now);
+  std::optional<ops::DailyWork> work;
+  const json* work_json = in.is_object() ? in.find_member("daily_work") : nullptr;
+  if (work_json) {
+    auto parsed_work = codec::daily_work_from_json(work_json, "daily_work");
+    if (!parsed_work.ok()) return parsed_work.error();
+    work = std::move(parsed_work).value();
+  }
+  json rest = in;
+  if (work_json) rest.erase("daily_work");
+  auto parsed = codec::jobs_from_json(rest, now);
   if (!parsed.ok()) return parsed.error();
   json jobs = json::array();
   for (const ops::JobSpec& spec : parsed.value().specs) {
     const ops::JobHistory& h = parsed.value().history[spec.name];
-    jobs.push_back(
-        codec::job_status_to_json(ops::judge_job(spec, h, parsed.value().known_since, now), h));
+    ops::JobStatus status = ops::judge_job(spec, h, parsed.value().known_since, now);
+    if (spec.name == ops::kDailyJobName) ops::judge_daily_work(status, work, now);
+    jobs.push_back(codec::job_status_to_json(status, h));
   }
   return json{{"jobs", jobs},
               {"runs_before_ms", (now - ops::kJobRunRetention).time_since_epoch().count()}};
@@ -298,10 +311,56 @@ Result<std::optional<ops::BackupProgress>> read_backup_progress(const json* in) 
   return std::optional<ops::BackupProgress>(std::move(p));
 }
 
-// {"trigger": "start"|"continue", "tables": [{"name", "order"}], "progress": {...}|null,
-//  "step_rows", "step_parts"} -> {"action": "idle"|"copy"|"yield"|"finish", "id", "started_ms",
-//  and for "copy": "table", "part", "key", "order", "after_rowid"|null, "offset", "limit"; for
-//  "finish": "manifest_key"}: the next move of a backup step (core/ops/backup.h).
+// {"id", "started_ms", "tables": [{"table", "parts", "last_part", "last_rows", "last_rowid"|
+// null}]}: a backup under way as each table's cursor (D1's backup_progress summed up per table;
+// core/ops/backup.h TableCursor); "last_part" must be parts - 1 (parts 0..n, none missing).
+Result<std::optional<ops::BackupProgress>> read_backup_cursors(const json& in) {
+  FieldReader r(in, "progress");
+  std::string id;
+  int64_t started = 0;
+  r.require("id");
+  r.read_string("id", id);
+  read_whole_ms(r, "started_ms", started);
+  const json* tables = r.read_json("tables");
+  if (auto err = r.finish()) return *err;
+  if (!tables->is_array() || tables->size() > ops::kMaxBackupTables) {
+    return invalid_field("progress.tables", "progress.tables must be a list of tables");
+  }
+  std::vector<ops::TableCursor> cursors;
+  for (size_t i = 0; i < tables->size(); ++i) {
+    const std::string at = "progress.tables[" + std::to_string(i) + "]";
+    if (!(*tables)[i].is_object()) return invalid_field(at, at + " must be an object");
+    FieldReader t((*tables)[i], at, {.nulls = FieldNulls::kAbsent});
+    ops::TableCursor c;
+    int64_t parts = 0, last_part = 0, rows = 0;
+    for (const char* name : {"table", "parts", "last_part", "last_rows"}) t.require(name);
+    t.read_string("table", c.table);
+    t.read_int("parts", parts, 1, ops::kMaxBackupParts);
+    t.read_int("last_part", last_part, 0, ops::kMaxBackupParts);
+    t.read_int("last_rows", rows, 0, INT64_C(1) << 40);
+    if (const json* last = t.read_json("last_rowid"); last && !last->is_null()) {
+      int64_t v = 0;
+      t.read_whole("last_rowid", v, "a rowid or null");
+      c.last_rowid = v;
+    }
+    if (t.ok() && last_part + 1 != parts)
+      t.fail("last_part", "must be parts - 1 (parts 0..n, none missing)");
+    if (auto err = t.finish()) return *err;
+    c.parts = static_cast<uint32_t>(parts);
+    c.last_rows = static_cast<uint64_t>(rows);
+    cursors.push_back(std::move(c));
+  }
+  auto p = ops::progress_of_cursors(std::move(id), from_epoch_ms(std::min(started, kMaxEpochMs)),
+                                    cursors);
+  if (!p.ok()) return p.error();
+  return std::optional<ops::BackupProgress>(std::move(p).value());
+}
+
+// {"trigger": "start"|"continue", "tables": [{"name", "order"}], "progress": {...} (every part,
+//  or each table's cursor: read_backup_cursors)|null, "step_rows", "step_parts"} -> {"action":
+//  "idle"|"copy"|"yield"|"finish", "id", "started_ms", and for "copy": "table", "part", "key",
+//  "order", "after_rowid"|null, "offset", "limit"; for "finish": "manifest_key"}: the next move of
+//  a backup step (core/ops/backup.h).
 Result<json> backup_step(Engine&, const json& in, TimePoint now) {
   FieldReader r(in);
   std::string trigger_name;
@@ -320,7 +379,11 @@ Result<json> backup_step(Engine&, const json& in, TimePoint now) {
   if (rows < 0) r.fail("step_rows", "must be a count");
   if (parts < 0) r.fail("step_parts", "must be a count");
   if (auto err = r.finish()) return *err;
-  auto progress = read_backup_progress(progress_json);
+  // A progress as each table's cursor (what the Worker's steps send) or as every part.
+  const bool cursors =
+      progress_json && progress_json->is_object() && progress_json->contains("tables");
+  auto progress =
+      cursors ? read_backup_cursors(*progress_json) : read_backup_progress(progress_json);
   if (!progress.ok()) return progress.error();
   auto next = ops::next_backup_step(
       tables, progress.value(), *trigger,
@@ -553,6 +616,60 @@ Result<json> archive_key(Engine&, const json& in, TimePoint) {
 
 }  // namespace
 
+// {} -> {"day": "YYYY-MM-DD", "started_ms"}: the day's work the daily cron starts now.
+Result<json> daily_start(Engine&, const json& in, TimePoint now) {
+  FieldReader r(in);
+  if (auto err = r.finish()) return *err;
+  const ops::DailyStart s = ops::daily_start(now);
+  return json{{"day", format_date(s.day)}, {"started_ms", to_epoch_ms(s.started)}};
+}
+
+// {"work": the oldest unfinished day's work (codec::daily_work_from_json) | null,
+//  "later_started"?: whether a later day's work has started} -> {"action": "idle"|"run"|
+// "give_up"|"skip"|"finish", "task"?: its name, "tasks": the day's tasks}: the move of a
+// 5-minute run (core/ops/daily.h).
+Result<json> daily_next(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  r.require("work");
+  const json* work_json = r.read_json("work");
+  bool later = false;
+  r.read_bool("later_started", later);
+  if (auto err = r.finish()) return *err;
+  auto work = codec::daily_work_from_json(work_json, "work");
+  if (!work.ok()) return work.error();
+  auto next =
+      ops::next_daily_step(work.value(), later ? ops::LaterWork::kStarted : ops::LaterWork::kNone);
+  if (!next.ok()) return next.error();
+  json out{{"action", std::string(ops::daily_action_name(next.value().action))}};
+  if (next.value().action == ops::DailyAction::kRun ||
+      next.value().action == ops::DailyAction::kGiveUp ||
+      next.value().action == ops::DailyAction::kSkip) {
+    out["task"] = std::string(ops::daily_task_name(next.value().task));
+  }
+  if (work.value()) {
+    json tasks = json::array();
+    for (ops::DailyTask t : ops::daily_tasks(work.value()->started)) {
+      tasks.push_back(std::string(ops::daily_task_name(t)));
+    }
+    out["tasks"] = tasks;
+  }
+  return out;
+}
+
+// {"buckets": [names], "after": name|null} -> {"bucket": name|null, "left_after"}: the bucket
+// the next step of the day rollup rolls up (core/ops/daily.h).
+Result<json> day_rollup_step(Engine&, const json& in, TimePoint) {
+  FieldReader r(in, "", {.nulls = FieldNulls::kAbsent});
+  std::vector<std::string> buckets;
+  std::optional<std::string> after;
+  r.require("buckets");
+  r.read_strings("buckets", buckets, ops::kMaxDayRollupBuckets);
+  r.read_optional_string("after", after);
+  if (auto err = r.finish()) return *err;
+  const ops::DayRollupStep s = ops::next_day_rollup_bucket(std::move(buckets), after);
+  return json{{"bucket", json(s.bucket)}, {"left_after", s.left_after}};
+}
+
 // The request path's log line (r2watch.wasm); the jobs, backups and archives below are the
 // console module's (wasm-bindings/modules.cc).
 std::span<const CommandEntry> log_commands() {
@@ -573,6 +690,9 @@ std::span<const CommandEntry> ops_commands() {
       {"archive_key", &archive_key},
       {"backup_step", &backup_step},
       {"backup_manifest_parts", &backup_manifest_parts},
+      {"daily_start", &daily_start},
+      {"daily_next", &daily_next},
+      {"day_rollup_step", &day_rollup_step},
   };
   return kCommands;
 }

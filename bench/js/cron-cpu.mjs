@@ -14,12 +14,15 @@
 //    progress put back one hour before each run), the inventory walk;
 //  - account-analytics: a collector that is up to date (its 2-hour re-pull and today's storage);
 //  - cost: the month's bill snapshot;
-//  - daily: the day rollup (put back one day), retention, table retention, the daily report
-//    and the first step of a backup of D1 to R2, and each part of it alone (through its admin
-//    route, so with the request's own cost): the backup in one run (version 1, the whole D1)
-//    beside one step of the backup made in steps (at most 400 rows; the 5-minute cron makes the
-//    next ones), each judged against the 10 ms limit;
-//  - monthly: last month's report.
+//  - daily: the daily cron itself (it only starts the day's work: core/ops/daily.h), then each
+//    step of the day's work as the offset 5-minute cron makes one per run (through the admin route
+//    POST /api/admin/jobs/daily-step, so with the request's own cost, printed beside them as a
+//    step with nothing to do): the day rollup (put back one day), retention, security counters,
+//    table retention, the daily report, a backup step (at most 400 rows); beside them the parts
+//    in one run as they were (the backup in one run: version 1, the whole D1), each judged
+//    against the 10 ms limit; then a run of the cron that makes the steps (account-analytics,
+//    its own work and a backup step), and the number of 5-minute runs the whole day's work took;
+//  - monthly (retired from wrangler.toml, run by old configurations): last month's report.
 // Then the dashboard's calls that read the account's figures once the collector is on (the
 // bill's default source, the bucket list, the reconciliation, the usage summary), per call as
 // bench/js/dashboard-cpu.mjs measures them (BENCH_CALLS, 10, after one warm call).
@@ -91,24 +94,69 @@ try {
   const steps = (n, trigger = 'start') => async () => {
     for (let i = 0; i < n; i++) await route(`/api/admin/jobs/backup-step?trigger=${trigger}`)();
   };
+  // The day's work: started at today's 00:00 UTC (its clock), with the tasks before `task` done.
+  const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
+  const dayLabel = new Date(dayStart).toISOString().slice(0, 10);
+  const setWork = (done, cursor = null) => worker.db.batch([
+    worker.db.prepare('DELETE FROM daily_work'),
+    worker.db.prepare('INSERT INTO daily_work (day, started_ms, done, cursor) VALUES (?, ?, ?, ?)').bind(dayLabel, dayStart, JSON.stringify(done), cursor),
+  ]);
+  const dayDone = () => setProgress('day', done.day);
+  await setWork([]);
+  await dayBack();
+  const first = await call(worker, 'POST', '/api/admin/jobs/daily-step');
+  if (first.status !== 200 || !first.body.tasks) throw new Error(JSON.stringify(first.body));
+  const tasks = first.body.tasks;
+  const before = (task) => tasks.slice(0, tasks.indexOf(task));
+  const dailyStep = route('/api/admin/jobs/daily-step');
+  // A step of `task` from where `cursor` says the step before left it (the day rolled up but
+  // for the day rollup's own).
+  const stepOf = (task, { prepare = dayDone, cursor = null, label = task } = {}) => [`  step: ${label} (daily-step route)`, dailyStep, async () => {
+    await prepare();
+    await setWork(before(task), cursor);
+  }];
+  // A report is made in three steps (cost section, budgets, the report): each one measured
+  // from the cursor the step before left.
+  const reportSteps = [];
+  for (const task of tasks.filter((t) => t.startsWith('report_'))) {
+    await dayDone();
+    await setWork(before(task));
+    const cursors = [null];
+    for (let i = 0; i < 2; i++) {
+      await dailyStep();
+      cursors.push((await worker.db.prepare('SELECT cursor FROM daily_work').first()).cursor);
+    }
+    ['cost section', 'budgets', 'made and sent'].forEach((what, i) => reportSteps.push(stepOf(task, { cursor: cursors[i], label: `${task} ${i + 1}/3, ${what}` })));
+  }
   const jobs = [
     // Before the daily job starts a backup: a step with nothing to do, the route's own cost
-    // (request, heartbeat), beside the step below.
+    // (request, heartbeat), beside the steps below.
     ['  backup step, nothing under way (route cost)', steps(STEPS, 'continue'), null, STEPS],
+    ['  daily step, nothing to do (route cost)', dailyStep, () => worker.db.prepare('DELETE FROM daily_work').run()],
     ['check-alerts (50 rules)', cron('* * * * *')],
-    ['collect-metrics (probes, 1 hour rolled up)', cron('*/5 * * * *'), hourBack],
+    ['collect-metrics (probes, 1 hour rolled up)', cron('*/5 * * * *'), async () => {
+      await worker.db.prepare('DELETE FROM daily_work').run();
+      await hourBack();
+    }],
     ['account-analytics (10 buckets, up to date)', cron('2-59/5 * * * *')],
     ['cost (the month\'s bill snapshot)', cron('0 */6 * * *')],
-    ['daily (all of it)', cron('0 0 * * *'), dayBack],
-    ['  day rollup alone (collect-metrics route)', route('/api/admin/jobs/collect-metrics'), dayBack],
-    ['  retention alone (route)', route('/api/admin/jobs/retention')],
-    ['  table retention alone (archive route)', route('/api/admin/jobs/archive')],
-    ['  daily report alone (reports route)', route('/api/admin/jobs/reports?type=daily')],
-    ['  backup in one run (backup route)', route('/api/admin/jobs/backup')],
+    ['daily (the cron: starts the day\'s work)', cron('0 0 * * *'), () => worker.db.prepare('DELETE FROM daily_work').run()],
+    stepOf('day_rollup', { prepare: dayBack, label: 'day_rollup (one bucket)' }),
+    ...['retention', 'security', 'tables'].map((t) => stepOf(t)),
+    ...reportSteps,
     // 10 steps a run (CPU figures come in 10 ms ticks), divided by 10: one step.
-    ['  backup step, <= 400 rows (backup-step route)', steps(STEPS), null, STEPS],
+    ['  step: backup, <= 400 rows (backup-step route)', steps(STEPS), null, STEPS],
+    // The cron that makes the day's steps: its own work (the collector up to date) and a step.
+    ['account-analytics making a backup step', cron('2-59/5 * * * *'), async () => {
+      await dayDone();
+      await setWork(before('backup'));
+    }],
+    ['  (before) day rollup in one run (collect-metrics route)', route('/api/admin/jobs/collect-metrics'), dayBack],
+    ['  (before) table retention in one run (archive route)', route('/api/admin/jobs/archive')],
+    ['  (before) daily report (reports route)', route('/api/admin/jobs/reports?type=daily')],
+    ['  (before) backup in one run (backup route)', route('/api/admin/jobs/backup')],
     ['  probe round alone (health check route)', route('/api/health/check')],
-    ['monthly (last month\'s report)', cron('0 0 1 * *')],
+    ['monthly (retired cron: last month\'s report)', cron('0 0 1 * *')],
   ];
   console.log(
     `scheduled jobs at ${BUCKETS} buckets, ${RULES} alert rules, ${USERS} users, ${DAYS} days: workerd CPU per run ` +
@@ -116,12 +164,29 @@ try {
   );
   for (const [name, run, prepare, per = 1] of jobs) {
     const figures = await measureCpu(worker, { runs: RUNS, once: run, prepare });
-    console.log(`${name.padEnd(46)} ${per === 1 ? 'median run' : 'per step  '} ${cpuLine(figures, per)}`);
+    console.log(`${name.padEnd(52)} ${per === 1 ? 'median run' : 'per step  '} ${cpuLine(figures, per)}`);
   }
+  // The whole day's work as the crons make it: the daily cron, then the offset 5-minute cron
+  // every 5 minutes until it is finished (its backup: rows / 400 runs).
+  await worker.db.prepare('DELETE FROM daily_work').run();
+  await worker.db.prepare('DELETE FROM backup_progress').run();
+  await dayBack();
+  await runCron(worker, '0 0 * * *', dayStart);
+  let runs = 0;
+  for (; runs < 2000; runs++) {
+    if ((await worker.db.prepare('SELECT finished_ms FROM daily_work').first()).finished_ms !== null) break;
+    const r = await runCron(worker, '2-59/5 * * * *', dayStart + 2 * 60_000 + runs * 5 * 60_000);
+    if (r.outcome !== 'ok') throw new Error(`5-minute run ${runs + 1}: ${JSON.stringify(r)}`);
+  }
+  const work = await worker.db.prepare('SELECT steps, finished_ms FROM daily_work').first();
+  console.log(
+    `the day's work (${tasks.join(', ')}): ${runs} five-minute runs (${work.steps} steps, finished ` +
+      `${((work.finished_ms - dayStart) / 3_600_000).toFixed(1)} h after 00:00 by the runs' clock)`,
+  );
   const CALLS = Number(process.env.BENCH_CALLS ?? 10);
   console.log(`dashboard calls reading the account's figures (collector on, ${BUCKETS} buckets, 31 days): workerd CPU per call, the wall time of its D1 calls and the Worker's own CPU (D1 replayed from memory); the ${LIMIT_MS} ms limit judged on the Worker's own`);
   for (const path of ['/api/costs', '/api/costs?source=r2watch', '/api/account/buckets', '/api/account/reconcile', '/api/usage/summary?period=month']) {
-    await printCallCpu(worker, path, CALLS, 46);
+    await printCallCpu(worker, path, CALLS, 52);
   }
 } finally {
   await worker.dispose();

@@ -190,6 +190,31 @@ Status check_progress(const BackupProgress& p) {
 
 }  // namespace
 
+Result<BackupProgress> progress_of_cursors(std::string id, TimePoint started,
+                                           const std::vector<TableCursor>& cursors) {
+  BackupProgress p{.id = std::move(id), .started = started};
+  size_t total = 0;
+  for (size_t i = 0; i < cursors.size(); ++i) {
+    const TableCursor& c = cursors[i];
+    const std::string at = "progress.tables[" + std::to_string(i) + "]";
+    if (c.parts == 0 || c.last_rows > kBackupPartRows) {
+      return invalid_field(at, at + " must have parts, the last of at most a part's rows");
+    }
+    total += c.parts;
+    if (total > kMaxBackupParts) return invalid_field("progress.tables", "too many parts");
+    for (uint32_t k = 0; k < c.parts; ++k) {
+      const bool last = k + 1 == c.parts;
+      p.parts.push_back(BackupPart{.table = c.table,
+                                   .part = k,
+                                   .last_rowid = last ? c.last_rowid : std::nullopt,
+                                   .rows = last ? c.last_rows : kBackupPartRows,
+                                   .sha256 = std::string(64, '0'),
+                                   .bytes = 0});
+    }
+  }
+  return p;
+}
+
 Result<std::vector<TableParts>> backup_tables_of(const std::vector<BackupTable>& tables,
                                                  const BackupProgress& progress) {
   std::vector<TableParts> out;

@@ -167,6 +167,22 @@ Result<BackupNext> next_backup_step(const std::vector<BackupTable>& tables,
                                     const std::optional<BackupProgress>& progress,
                                     BackupTrigger trigger, BackupStepUse used, TimePoint now);
 
+// Where each table of a backup under way stands, all a step needs to decide (so a step does not
+// hand over every part recorded so far, a list that grows with the backup): its parts so far
+// (numbered 0..parts-1) and its last part's rows and last rowid. Every part before the last is
+// full (a table is done when its last part holds fewer than kBackupPartRows rows).
+struct TableCursor {
+  std::string table;
+  uint32_t parts = 0;  // at least 1
+  uint64_t last_rows = 0;
+  std::optional<int64_t> last_rowid;
+};
+// The progress a step decides by, from the cursors: each table's parts, those before the last
+// full (kBackupPartRows rows; no checksum: the manifest is made from the recorded parts). Refuses
+// a cursor with no part or more rows than a part holds (naming "progress.tables[i]").
+Result<BackupProgress> progress_of_cursors(std::string id, TimePoint started,
+                                           const std::vector<TableCursor>& cursors);
+
 // The tables backed up (all but kBackupProgressTable), each with its parts in order.
 struct TableParts {
   std::string name;

@@ -111,6 +111,9 @@ const std::vector<TablePolicy>& policies() {
       {.table = "job_runs", .time_column = "started_ms", .key = {"id"}, .source = kFixed,
        .variable = "kJobRunRetention (core/ops/jobs.h)", .default_days = 30, .min_days = 30,
        .action = kDelete},
+      {.table = "daily_work", .time_column = "started_ms", .key = {"day"}, .source = kFixed,
+       .variable = "kDailyWorkRetention (core/ops/daily.h)", .default_days = 30, .min_days = 30,
+       .action = kDelete},
   };
   // clang-format on
   return kPolicies;

@@ -239,4 +239,50 @@ std::string log_line_text(const ops::JobLine& l) {
   return out;
 }
 
+namespace {
+
+// Task names into tasks, naming `at.name[i]` for one that is not a task.
+Status read_tasks(const std::vector<std::string>& names, const std::string& at,
+                  std::vector<ops::DailyTask>& out) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    auto task = ops::parse_daily_task(names[i]);
+    if (!task) return invalid_field(at + "[" + std::to_string(i) + "]", "not a task of the day");
+    out.push_back(*task);
+  }
+  return Ok{};
+}
+
+// The most tasks a list names (the day has fewer).
+constexpr size_t kMaxDailyTasks = 16;
+
+}  // namespace
+
+Result<std::optional<ops::DailyWork>> daily_work_from_json(const Json* in, std::string_view at) {
+  if (!in || in->is_null()) return std::optional<ops::DailyWork>();
+  const std::string prefix(at);
+  if (!in->is_object()) return invalid_field(prefix, prefix + " must be an object or null");
+  FieldReader r(*in, prefix, {.nulls = FieldNulls::kAbsent});
+  ops::DailyWork w;
+  std::string day;
+  std::vector<std::string> done, failed;
+  int64_t attempts = 0, steps = 0;
+  for (const char* name : {"day", "started_ms", "done"}) r.require(name);
+  r.read_string("day", day);
+  r.read_time("started_ms", w.started);
+  r.read_strings("done", done, kMaxDailyTasks);
+  r.read_strings("failed", failed, kMaxDailyTasks);
+  r.read_int("attempts", attempts, 0, 1'000'000);
+  r.read_int("steps", steps, 0, INT64_C(1) << 40);
+  r.read_time("finished_ms", w.finished);
+  if (auto err = r.finish()) return *err;
+  auto parsed_day = parse_date(day);
+  if (!parsed_day) return invalid_field(prefix + ".day", "must be a date YYYY-MM-DD");
+  w.day = *parsed_day;
+  if (auto s = read_tasks(done, prefix + ".done", w.done); !s.ok()) return s.error();
+  if (auto s = read_tasks(failed, prefix + ".failed", w.failed); !s.ok()) return s.error();
+  w.attempts = static_cast<uint32_t>(attempts);
+  w.steps = static_cast<uint64_t>(steps);
+  return std::optional<ops::DailyWork>(std::move(w));
+}
+
 }  // namespace r2w::codec

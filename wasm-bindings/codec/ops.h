@@ -9,6 +9,7 @@
 
 #include "core/common/result.h"
 #include "core/common/time.h"
+#include "core/ops/daily.h"
 #include "core/ops/jobs.h"
 #include "core/ops/log-line.h"
 #include "wasm-bindings/codec/json.h"
@@ -30,6 +31,11 @@ Result<std::vector<ops::JobStatus>> job_statuses_from_json(const Json& in, TimeP
 // {"name", "cron", "interval_ms", "previous_due_ms", "next_due_ms", "last_started_ms",
 //  "last_ended_ms", "last_outcome", "last_success_ms", "missed_runs", "health", "reason"}.
 Json job_status_to_json(const ops::JobStatus& s, const ops::JobHistory& h);
+
+// The day's work as D1 holds it (field names under `at`): {"day": "YYYY-MM-DD", "started_ms",
+// "done": [task names], "failed": [task names], "attempts", "steps", "finished_ms": n|null},
+// or null (none).
+Result<std::optional<ops::DailyWork>> daily_work_from_json(const Json* in, std::string_view at);
 
 // One JSON line, no trailing newline, fields in this order (the order is part of the format):
 //  request: time, level, kind, method, route, status, duration_ms, request_id, user;

@@ -1,61 +1,42 @@
 // Cron dispatch: one scheduled handler, one job table keyed by the cron expression in
 // wrangler.toml. Every job is also callable by an admin over HTTP (/api/admin/jobs/...).
-import { collectMetrics, rollUp, enforceRetention } from './metrics.js';
+import { collectMetrics } from './metrics.js';
 import { scheduleProbes } from './monitor.js';
 import { costSnapshot } from './cost-month.js';
 import { dueReports } from './reports.js';
 import { checkAlerts } from './alerts.js';
-import { pruneSecurityCounters } from './security.js';
 import { startRun, finishRun, dropRun, jobHistory, recentRuns } from './db/jobs.js';
 import { HttpError, ask, json } from './http.js';
 import { collectAccount } from './account.js';
 import { logJob } from './log.js';
 import { backupStep } from './backup.js';
-import { enforceTableRetention } from './archive.js';
+import { startDaily, dailyStep, pendingDailyWork } from './daily.js';
 
 /**
  * Saves the breaker's window (a cold start keeps its figures, not just its state), makes sure
  * the probe scheduler's alarm runs (or, without it, runs a probe round unless monitoring is
- * stopped or checkInterval has not passed), then flushes, rolls up and walks the inventory, then
- * makes the next step of a backup under way (backup.js).
+ * stopped or checkInterval has not passed), then flushes, rolls up the hours and walks the
+ * inventory. (The day rollup is a step of the day's work, made by the offset 5-minute cron.)
  */
 async function collect(rt, scheduledTime) {
   await rt.persistBreaker(scheduledTime);
   const probes = await scheduleProbes(rt, scheduledTime);
-  const metrics = await collectMetrics(rt, scheduledTime);
-  // A backup the daily job started goes on, one step per run (the engine says when one is due).
-  const backup = await backupStep(rt, scheduledTime, 'continue');
-  return { probes, ...metrics, backup };
+  const metrics = await collectMetrics(rt, scheduledTime, { days: false });
+  return { probes, ...metrics };
 }
 
 /**
- * Daily at 00:00 UTC: day rollups, retention of minute rows and expired reservations (metrics)
- * and of security counters, then the retention of every other growing table (archive.js: past
- * their period, archived to R2 and then deleted, or deleted), the reports due (daily; weekly on
- * Mondays; monthly on the 1st: the core decides), then the first step of a backup of D1 to R2
- * (the 5-minute cron makes the next ones; a small database is done in this one). A retention or a
- * report that fails does not stop the rest: the run is marked failed at the end, naming it, and
- * the next run goes on where this one stopped.
+ * Daily at 00:00 UTC: starts the day's work (daily.js), which the offset 5-minute cron
+ * (account-analytics) makes in steps:
+ * the day rollup, retention of minute rows and expired reservations (metrics) and of security
+ * counters, the retention of every other growing table (archive.js: past their period, archived
+ * to R2 and then deleted, or deleted), the reports due (daily; weekly on Mondays; monthly on the
+ * 1st: the core decides), and a backup of D1 to R2. A step that fails is tried again by the next
+ * run, then given up (the rest goes on); when the work is finished, a run of this job made by
+ * the run that finished it says so (summary.finished; an error naming what was given up).
  */
 async function daily(rt, scheduledTime) {
-  await rt.flushMetrics();
-  const rollups = await rollUp(rt, scheduledTime);
-  const retention = await enforceRetention(rt, scheduledTime);
-  const security = await pruneSecurityCounters(rt, scheduledTime);
-  let tables = null;
-  let tablesError = null;
-  try {
-    tables = await enforceTableRetention(rt, scheduledTime);
-  } catch (e) {
-    tablesError = e;
-  }
-  const reports = await dueReports(rt, scheduledTime);
-  const backup = await backupStep(rt, scheduledTime, 'start');
-  const failures = [];
-  if (tablesError) failures.push(`retention of tables failed: ${tablesError.message ?? tablesError}`);
-  if (reports.failed.length) failures.push(`reports not made: ${reports.failed.join('; ')}`);
-  if (failures.length) throw new Error(failures.join('; '));
-  return { rollups, retention, security, tables, reports: reports.made, backup };
+  return startDaily(rt, scheduledTime);
 }
 
 /** Every 6 hours: a snapshot of the month's bill and forecast. */
@@ -65,8 +46,9 @@ async function cost(rt, scheduledTime) {
 }
 
 /**
- * The 1st of each month: last month's report (the daily job makes it too: the same period
- * replaces, and is delivered once).
+ * The 1st of each month: last month's report. Retired from wrangler.toml (the free plan's 5
+ * crons; the day's work makes it on the 1st); kept for configurations that still list it (the
+ * same period replaces, and is delivered once).
  */
 async function monthly(rt, scheduledTime) {
   const reports = await dueReports(rt, scheduledTime, ['monthly']);
@@ -79,16 +61,35 @@ async function alertsJob(rt, scheduledTime) {
   return checkAlerts(rt, scheduledTime);
 }
 
-// The cron expressions of wrangler.toml's [triggers] and the job each runs ('*/1' is the same
-// schedule as '* * * * *', kept for old configurations).
 /**
  * Every 5 minutes (offset from collect-metrics): the account's operations and storage from
- * Cloudflare's GraphQL Analytics API (off without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN).
+ * Cloudflare's GraphQL Analytics API (off without CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN),
+ * then one step of the day's work under way (daily.js: the day rollup, retention, reports and
+ * backup, one bounded step per run; this cron's own work is the lighter of the two 5-minute
+ * ones, so a run with a step stays within the 10 ms CPU limit); with none, the next step of a
+ * backup an admin started (backup.js). A collector that fails does not stop the step.
  */
 async function accountAnalytics(rt, scheduledTime) {
-  return collectAccount(rt, scheduledTime);
+  let account;
+  let failure = null;
+  try {
+    account = await collectAccount(rt, scheduledTime);
+  } catch (e) {
+    failure = e;
+  }
+  const daily = await dailyStep(rt, scheduledTime, { trigger: 'cron', cron: DAILY_STEPS_CRON });
+  const backup = daily === null ? await backupStep(rt, scheduledTime, 'continue') : undefined;
+  if (failure) throw failure;
+  return { ...account, daily, backup };
 }
 
+// The cron whose runs make the steps of the day's work.
+const DAILY_STEPS_CRON = '2-59/5 * * * *';
+
+// The cron expressions of wrangler.toml's [triggers] and the job each runs ('*/1' is the same
+// schedule as '* * * * *', kept for old configurations). `retired`: no longer in wrangler.toml
+// (Workers' free plan allows 5 crons per account), run when an old configuration still lists
+// it, and not in the schedule heartbeats are judged by.
 export const JOBS = {
   '* * * * *': { name: 'check-alerts', run: alertsJob },
   '*/1 * * * *': { name: 'check-alerts', run: alertsJob },
@@ -96,7 +97,7 @@ export const JOBS = {
   '2-59/5 * * * *': { name: 'account-analytics', run: accountAnalytics },
   '0 0 * * *': { name: 'daily', run: daily },
   '0 */6 * * *': { name: 'cost', run: cost },
-  '0 0 1 * *': { name: 'monthly', run: monthly },
+  '0 0 1 * *': { name: 'monthly', run: monthly, retired: true },
 };
 
 /** Each job once, with the schedule it runs on: what the engine judges heartbeats against. */
@@ -104,7 +105,7 @@ export function jobSchedule() {
   const seen = new Set();
   const schedule = [];
   for (const [cron, job] of Object.entries(JOBS)) {
-    if (seen.has(job.name)) continue;
+    if (job.retired || seen.has(job.name)) continue;
     seen.add(job.name);
     schedule.push({ name: job.name, cron });
   }
@@ -210,7 +211,9 @@ export async function runScheduled(controller, rt) {
 export async function jobsStatus(rt, nowMs) {
   const schedule = jobSchedule();
   const { history } = await jobHistory(rt.env.DB, schedule.map((j) => j.name), nowMs);
-  return ask(rt, 'jobs_status', { schedule, history }, nowMs);
+  // The day's work not finished makes job "daily" late past its deadline (core/ops/daily.h).
+  const dailyWork = await pendingDailyWork(rt.env.DB);
+  return ask(rt, 'jobs_status', { schedule, history, daily_work: dailyWork }, nowMs);
 }
 
 /** What /api/health hands the engine about the jobs (null when D1 cannot say). */
@@ -221,6 +224,15 @@ export async function jobsForHealth(rt, nowMs) {
 }
 
 export function registerJobRoutes(router) {
+  // One step of the day's work under way (what the 5-minute cron makes after its own work):
+  // {day, action, task, complete, ...}, or {action: 'idle'} when there is none.
+  router.on('POST', '/api/admin/jobs/daily-step', async (request, _params, rt) => {
+    for (const name of new URL(request.url).searchParams.keys()) {
+      throw new HttpError('invalid_query', `unknown query parameter ${name}`, { field: name });
+    }
+    return json((await dailyStep(rt, Date.now(), { trigger: 'http', cron: null })) ?? { action: 'idle' });
+  }, { role: 'admin' });
+
   // Every job: schedule, last run, last success, next due time, missed runs; and recent runs.
   router.on('GET', '/api/admin/jobs', async (request, _params, rt) => {
     const now = Date.now();

@@ -12,6 +12,7 @@ import {
   earliestRow,
   rollupSource,
   accountRollupSource,
+  hourBuckets,
   rollupRowStatements,
   setProgress,
   dropSettledWriterRows,
@@ -120,10 +121,59 @@ async function rollUpLevel(rt, target, source, now) {
 
 
 
-export async function rollUp(rt, now) {
+export async function rollUp(rt, now, { days: withDays = true } = {}) {
   const hours = await rollUpLevel(rt, 'hour', 'minute', now);
+  if (!withDays) return { hours };
   const days = await rollUpLevel(rt, 'day', 'hour', now);
   return { hours, days };
+}
+
+/**
+ * One step of the day rollup (the day's work, daily.js): of the days the engine plans, one
+ * bucket's per-user and account rows (the engine names the bucket: day_rollup_step), the level's
+ * progress moved with the last bucket's rows (one batch). `cursor` (from the step before):
+ * {to_ms, bucket}, the days planned then and the last bucket done. Answers {complete, cursor,
+ * summary}. A step redone rewrites the same rows (replace semantics).
+ */
+export async function rollUpDayStep(rt, now, cursor) {
+  const db = rt.env.DB;
+  const progress = await rollupProgress(db);
+  const plan = ask(
+    rt,
+    'metrics_rollup_plan',
+    {
+      level: 'day',
+      progress_ms: progress.day,
+      earliest_source_ms: progress.day === null ? await earliestRow(db, 'hour') : null,
+      source_complete_before_ms: progress.hour,
+    },
+    now,
+  );
+  if (plan.nothing) return { complete: true, cursor: null, summary: { level: 'day', rows: 0 } };
+  const before = cursor ? JSON.parse(cursor) : null;
+  const after = before && before.to_ms === plan.to_ms ? before.bucket : null;
+  const buckets = await hourBuckets(db, plan.from_ms, plan.to_ms);
+  const step = ask(rt, 'day_rollup_step', { buckets, after }, now);
+  const statements = [];
+  let rows = 0;
+  let accountRows = 0;
+  if (step.bucket !== null) {
+    const source = await rollupSource(db, 'hour', plan.from_ms, plan.to_ms, step.bucket);
+    const merged = ask(rt, 'metrics_merge', `{"level":"day","rows":${source}}`, now).rows;
+    const hours = await accountRollupSource(db, 'hour', plan.from_ms, plan.to_ms, step.bucket);
+    const account = ask(rt, 'metrics_merge', `{"level":"day","rows":${hours}}`, now).rows;
+    statements.push(...rollupRowStatements(db, merged, account, now));
+    rows = merged.length;
+    accountRows = account.length;
+  }
+  const last = step.bucket === null || step.left_after === 0;
+  if (last) statements.push(setProgress(db, 'day', plan.complete_before_ms));
+  await db.batch(statements);
+  return {
+    complete: last,
+    cursor: last ? null : JSON.stringify({ to_ms: plan.to_ms, bucket: step.bucket }),
+    summary: { level: 'day', buckets: step.bucket === null ? 0 : 1, rows, account_rows: accountRows, from_ms: plan.from_ms, to_ms: plan.to_ms },
+  };
 }
 
 /** Walks the bucket listing a few pages per run; a finished walk becomes a snapshot. */
@@ -200,10 +250,13 @@ export async function enforceRetention(rt, now) {
   };
 }
 
-/** The collect-metrics job: flush, roll up, walk the inventory. Safe to run twice. */
-export async function collectMetrics(rt, now) {
+/**
+ * The collect-metrics job: flush, roll up, walk the inventory. Safe to run twice. `days` false
+ * (the cron's): hours only, the day rollup being a step of the day's work (daily.js).
+ */
+export async function collectMetrics(rt, now, { days = true } = {}) {
   const flushed = await rt.flushMetrics();
-  const rollups = await rollUp(rt, now);
+  const rollups = await rollUp(rt, now, { days });
   const inventory = await walkInventory(rt, now);
   await rt.flushMetrics(); // the inventory's own list calls
   return { flushed_rows: flushed, rollups, inventory };

@@ -36,14 +36,19 @@ async function costSection(rt, period, nowMs) {
 /**
  * Builds, stores, writes to R2 and queues for delivery the report of one period ({type,
  * period} as the engine's report_period answers it), then sends what is due. Re-running
- * replaces the stored report and the R2 object and queues nothing new.
+ * replaces the stored report and the R2 object and queues nothing new. `made`: the cost
+ * section and budgets when a step before made them (reportStep).
  */
-export async function makeReport(rt, period, nowMs) {
-  const db = rt.env.DB;
-  const cost = await costSection(rt, period, nowMs);
-  // The budgets stand as the bill of the period's month did at its end (the engine's month).
+/** The budgets as the bill of the period's month stood at its end (the engine's month). */
+async function periodBudgets(rt, period) {
   const { month } = ask(rt, 'cost_month_window', { as_of: period.last_day });
-  const budgets = (await monthCosts(rt, new Request(`http://r2watch/api/costs?month=${month}`), period.as_of_ms)).budgets;
+  return (await monthCosts(rt, new Request(`http://r2watch/api/costs?month=${month}`), period.as_of_ms)).budgets;
+}
+
+export async function makeReport(rt, period, nowMs, made = {}) {
+  const db = rt.env.DB;
+  const cost = made.cost ?? (await costSection(rt, period, nowMs));
+  const budgets = made.budgets ?? (await periodBudgets(rt, period));
   const [operations, statuses, alerts, storage, pricing, subscriptions, settings] = await Promise.all([
     store.periodOperations(db, period.from_ms, period.to_ms),
     store.periodStatuses(db, period.from_ms, period.to_ms),
@@ -98,6 +103,37 @@ export async function dueReports(rt, nowMs, types = TYPES) {
     }
   }
   return { made, failed };
+}
+
+/**
+ * One step of the report of `type` due at `nowMs` (the day's work, daily.js), in three so that
+ * each stays within a cron run's CPU: the cost section, then the budgets, each kept in `cursor`
+ * (D1's text, from the step before) for the last, which builds, stores, writes and delivers the
+ * report (makeReport). Answers {complete, cursor, made: ["type:period"]}; throws "reports not
+ * made: type:period: why" when the report cannot be made.
+ */
+export async function reportStep(rt, nowMs, type, cursor) {
+  const { periods } = ask(rt, 'report_due', {}, nowMs);
+  const period = periods.find((p) => p.type === type);
+  if (!period) return { complete: true, cursor: null, made: [] };
+  const label = `${period.type}:${period.period}`;
+  try {
+    let state = cursor ? JSON.parse(cursor) : null;
+    if (state?.report !== label) state = { report: label };
+    if (!('cost' in state)) {
+      state.cost = await costSection(rt, period, nowMs);
+      return { complete: false, cursor: JSON.stringify(state), made: [] };
+    }
+    if (!('budgets' in state)) {
+      state.budgets = await periodBudgets(rt, period);
+      return { complete: false, cursor: JSON.stringify(state), made: [] };
+    }
+    await makeReport(rt, period, nowMs, state);
+    return { complete: true, cursor: null, made: [label] };
+  } catch (e) {
+    console.error(`r2watch: ${label} report not made: ${e.message}`);
+    throw new Error(`reports not made: ${label}: ${e.message}`);
+  }
 }
 
 /** A report's rows for its CSV: the month to date, then its top buckets and prefixes. */

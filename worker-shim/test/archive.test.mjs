@@ -5,10 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { startWorker, call, runCron } from './helpers.mjs';
+import { startWorker, call, runDailyWork } from './helpers.mjs';
 
 const DAY_MS = 86_400_000;
-const DAILY = '0 0 * * *';
 
 async function archivedRows(w, key) {
   const object = await w.bucket.get(key);
@@ -90,7 +89,8 @@ test('rows past retention are archived to R2 by table and month, read back by an
     await w.db.batch(bulk);
     const before = (await w.db.prepare("SELECT * FROM audit_log WHERE actor = 'march-1'").first());
 
-    assert.equal((await runCron(w, DAILY, now)).outcome, 'ok');
+    const daily = await runDailyWork(w, now);
+    assert.equal(daily.finish?.outcome, 'ok', JSON.stringify(daily));
 
     // D1 keeps what is within retention (the cutoff itself included) and what is not over.
     const actors = (await w.db.prepare("SELECT actor FROM audit_log WHERE via = 'token' ORDER BY at_ms").all()).results.map((r) => r.actor);
@@ -134,13 +134,14 @@ test('rows past retention are archived to R2 by table and month, read back by an
     assert.equal(user.status, 401);
 
     // The run says what it did; a second run finds nothing more and rewrites nothing.
-    const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
-    const summary = JSON.parse(run.summary_json).tables;
+    const summary = daily.finish.summary.tables;
     assert.equal(summary.archived.audit_log, FEB + 3);
     assert.equal(summary.deleted.audit_log, FEB + 3);
     assert.equal(summary.deleted.r2_health_checks, 1);
     const uploaded = (await w.bucket.head('.r2watch/archive/audit_log/2025-03.jsonl.gz')).uploaded.getTime();
-    assert.equal((await runCron(w, DAILY, now + 60_000)).outcome, 'ok');
+    // (Another day's work: the same day's is not made twice.)
+    await w.db.prepare('DELETE FROM daily_work').run();
+    assert.equal((await runDailyWork(w, now + 60_000)).finish?.outcome, 'ok');
     assert.equal((await w.bucket.head('.r2watch/archive/audit_log/2025-03.jsonl.gz')).uploaded.getTime(), uploaded);
     assert.equal((await archivedRows(w, '.r2watch/archive/audit_log/2025-03.jsonl.gz')).length, 2);
   } finally {
@@ -238,10 +239,11 @@ test('the daily job with R2 refusing writes: the report and the backup still run
     const now = Date.UTC(2026, 10, 30);
     await w.db.batch([insertAudit(w, 'old', Date.UTC(2025, 2, 3))]);
     assert.equal((await call(w, 'PUT', '/api/admin/faults', { operation: 'put', error_rate: 1 })).status, 200);
-    assert.equal((await runCron(w, DAILY, now)).outcome, 'exception');
-    const failed = await w.db.prepare("SELECT outcome, error FROM job_runs WHERE job = 'daily'").first();
+    const daily = await runDailyWork(w, now);
+    assert.equal(daily.start.outcome, 'ok');
+    const failed = daily.finish;
     assert.equal(failed.outcome, 'error');
-    assert.match(failed.error, /retention of tables failed: injected fault on put/);
+    assert.match(failed.error, /tables: injected fault on put/);
     assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'old'").first()).n, 1);
     assert.equal((await w.bucket.list({ prefix: '.r2watch/archive/' })).objects.length, 0);
     // The rest of the day's work was done: the daily report and a complete backup.
@@ -250,7 +252,7 @@ test('the daily job with R2 refusing writes: the report and the backup still run
     assert.ok(backups.some((k) => k.endsWith('/manifest.json')), backups.join(', '));
 
     await call(w, 'DELETE', '/api/admin/faults');
-    assert.equal((await runCron(w, DAILY, now + DAY_MS)).outcome, 'ok');
+    assert.equal((await runDailyWork(w, now + DAY_MS)).finish?.outcome, 'ok');
     assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'old'").first()).n, 0);
     assert.deepEqual((await archivedRows(w, '.r2watch/archive/audit_log/2025-03.jsonl.gz')).map((r) => r.actor), ['old']);
   } finally {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call, tokenFor, tempDir, sleep, runCron, ROOT } from './helpers.mjs';
+import { startWorker, call, tokenFor, tempDir, sleep, runDailyWork, ROOT } from './helpers.mjs';
 
 /** Every table's rows, in a stable order, read through a Worker on that state. */
 async function snapshot(state) {
@@ -171,9 +171,9 @@ test('the daily job ends with a backup to R2, named in its heartbeat', { timeout
   const w = await startWorker();
   try {
     const scheduled = Date.UTC(2026, 10, 30);
-    assert.equal((await runCron(w, '0 0 * * *', scheduled)).outcome, 'ok');
-    const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
-    const { backup } = JSON.parse(run.summary_json);
+    const daily = await runDailyWork(w, scheduled);
+    assert.equal(daily.finish?.outcome, 'ok', JSON.stringify(daily));
+    const { backup } = daily.finish.summary;
     assert.equal(backup.id, '20261130T000000Z', 'named by the scheduled time');
     assert.equal(backup.manifest_key, '.r2watch/backups/20261130T000000Z/manifest.json');
     const manifest = JSON.parse(await (await w.bucket.get(backup.manifest_key)).text());

@@ -241,6 +241,30 @@ export async function runCron(worker, cron, scheduledTime = Date.now()) {
   return entry.scheduled({ cron, scheduledTime: new Date(scheduledTime) });
 }
 
+/**
+ * The daily cron at `scheduledTime`, then the steps of the day's work it started, one at a time
+ * as the 5-minute cron makes them (through POST /api/admin/jobs/daily-step, the same code without
+ * the rest of that cron's run), until it is finished (daily_work, core/ops/daily.h), at most
+ * `maxSteps`. Answers {start: the daily cron's result, steps: how many, finish: the job_runs row
+ * of job 'daily' that says it finished, with its summary parsed}.
+ */
+export async function runDailyWork(worker, scheduledTime = Date.now(), { maxSteps = 100 } = {}) {
+  const start = await runCron(worker, '0 0 * * *', scheduledTime);
+  let steps = 0;
+  while (steps < maxSteps) {
+    const step = await call(worker, 'POST', '/api/admin/jobs/daily-step');
+    if (step.status !== 200) throw new Error(`daily step: ${step.status} ${JSON.stringify(step.body)}`);
+    if (step.body.action === 'idle') break;
+    steps += 1;
+    if (step.body.finished || step.body.action === 'finish') break;
+  }
+  const finish = await worker.db
+    .prepare("SELECT outcome, error, summary_json FROM job_runs WHERE job = 'daily' AND scheduled_ms = ? AND summary_json LIKE '%\"finished\":true%' ORDER BY id DESC LIMIT 1")
+    .bind(scheduledTime)
+    .first();
+  return { start, steps, finish: finish && { ...finish, summary: JSON.parse(finish.summary_json) } };
+}
+
 /** Stores a user and an API token for it straight in D1 (no request counted); returns it. */
 export async function insertToken(worker, userId, role = 'user') {
   const t = newApiToken();

@@ -15,7 +15,7 @@ test('a cron run leaves a heartbeat: schedule, last run, last success, next due 
   const worker = await startWorker();
   try {
     const before = await jobsOf(worker);
-    assert.deepEqual(before.jobs.map((j) => j.name).sort(), ['account-analytics', 'check-alerts', 'collect-metrics', 'cost', 'daily', 'monthly']);
+    assert.deepEqual(before.jobs.map((j) => j.name).sort(), ['account-analytics', 'check-alerts', 'collect-metrics', 'cost', 'daily']);
     const collect = jobNamed(before, 'collect-metrics');
     assert.equal(collect.cron, '*/5 * * * *');
     assert.equal(collect.interval_ms, 5 * MINUTE);

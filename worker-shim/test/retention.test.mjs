@@ -3,7 +3,7 @@
 // and keeps the rest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startWorker, runCron, call } from './helpers.mjs';
+import { startWorker, runDailyWork, call } from './helpers.mjs';
 
 const DAY_MS = 86_400_000;
 
@@ -29,13 +29,14 @@ test('the daily job deletes breaker events and archives security events older th
         .bind(name, at, at, at)
         .run();
     }
-    assert.equal((await runCron(w, '0 0 * * *', now)).outcome, 'ok');
+    const daily = await runDailyWork(w, now);
+    assert.equal(daily.start.outcome, 'ok');
+    assert.equal(daily.finish.outcome, 'ok', JSON.stringify(daily.finish));
     const breaker = (await w.db.prepare('SELECT reason FROM circuit_breaker_events ORDER BY at_ms').all()).results.map((r) => r.reason);
     const security = (await w.db.prepare('SELECT subject FROM security_events ORDER BY last_at_ms').all()).results.map((r) => r.subject);
     assert.deepEqual(breaker, ['edge', 'recent']);
     assert.deepEqual(security, ['edge', 'recent']);
-    const run = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
-    const { tables } = JSON.parse(run.summary_json);
+    const { tables } = daily.finish.summary;
     assert.equal(tables.deleted.circuit_breaker_events, 1);
     assert.equal(tables.archived.security_events, 1);
     assert.equal(tables.deleted.security_events, 1);

@@ -50,6 +50,30 @@ export async function backupProgress(db) {
   };
 }
 
+/**
+ * The backup under way (the oldest, should there be two) as each table's cursor, what a step
+ * decides by: {id, started_ms, tables: [{table, parts, last_part, last_rows, last_rowid}]} or
+ * null. One row per table, however many parts the backup has written.
+ */
+export async function backupCursors(db) {
+  const { results } = await db
+    .prepare(
+      `WITH cur AS (SELECT MIN(backup_id) AS id FROM backup_progress),
+            t AS (SELECT table_name, COUNT(*) AS parts, MAX(part) AS last_part FROM backup_progress, cur
+                   WHERE backup_id = cur.id GROUP BY table_name)
+       SELECT b.backup_id, b.started_ms, t.table_name, t.parts, t.last_part, b.rows AS last_rows, b.last_rowid
+         FROM t JOIN backup_progress b ON b.table_name = t.table_name AND b.part = t.last_part, cur
+        WHERE b.backup_id = cur.id ORDER BY t.table_name`,
+    )
+    .all();
+  if (!results.length) return null;
+  return {
+    id: results[0].backup_id,
+    started_ms: results[0].started_ms,
+    tables: results.map((r) => ({ table: r.table_name, parts: r.parts, last_part: r.last_part, last_rows: r.last_rows, last_rowid: r.last_rowid })),
+  };
+}
+
 /** Records one part written (after its object is): a redone part replaces its row. */
 export async function recordBackupPart(db, id, startedMs, p) {
   await db

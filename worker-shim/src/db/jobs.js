@@ -84,3 +84,58 @@ export async function recentRuns(db, job, limit) {
   return results.map((r) => ({ ...r, summary: r.summary_json ? JSON.parse(r.summary_json) : null, summary_json: undefined }));
 }
 
+
+// ---- the day's work in steps (daily_work, migration 0029; core/ops/daily.h) ----------------
+
+/** Starts a day's work (the daily cron); answers whether it is new (a re-run starts nothing). */
+export async function startDailyWork(db, day, startedMs) {
+  const { meta } = await db
+    .prepare('INSERT OR IGNORE INTO daily_work (day, started_ms) VALUES (?, ?)')
+    .bind(day, startedMs)
+    .run();
+  return meta.changes > 0;
+}
+
+/**
+ * The oldest day's work not finished, as D1 holds it (null: none), and `later`: how many later
+ * days' work have started.
+ */
+export async function oldestDailyWork(db) {
+  return db
+    .prepare(
+      `SELECT day, started_ms, done, failed, attempts, last_error, steps, summary_json, cursor, finished_ms,
+              (SELECT COUNT(*) FROM daily_work l WHERE l.day > w.day) AS later
+         FROM daily_work w WHERE finished_ms IS NULL ORDER BY day LIMIT 1`,
+    )
+    .first();
+}
+
+function saveStatement(db, { day, done, failed, attempts, lastError, steps, summary, cursor = null, finishedMs = null }) {
+  return db
+    .prepare(
+      `UPDATE daily_work SET done = ?, failed = ?, attempts = ?, last_error = ?, steps = ?, summary_json = ?,
+              cursor = ?, finished_ms = ? WHERE day = ?`,
+    )
+    .bind(JSON.stringify(done), JSON.stringify(failed), attempts, lastError, steps, JSON.stringify(summary), cursor, finishedMs, day);
+}
+
+/** Records a step of a day's work: the tasks done, failed attempts, what the tasks answered. */
+export async function saveDailyWork(db, work) {
+  await saveStatement(db, work).run();
+}
+
+/**
+ * Records a day's work finished and, in the same batch (both or neither), the heartbeat that
+ * says so: one completed run of `job`.
+ */
+export async function finishDailyWork(db, work, { job, trigger, cron, scheduledMs, startedMs, endedMs, outcome, summary, error }) {
+  await db.batch([
+    saveStatement(db, work),
+    db
+      .prepare(
+        `INSERT INTO job_runs (job, trigger, cron, scheduled_ms, started_ms, ended_ms, outcome, duration_ms, summary_json, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .bind(job, trigger, cron, scheduledMs, startedMs, endedMs, outcome, endedMs - scheduledMs, JSON.stringify(summary), error),
+  ]);
+}

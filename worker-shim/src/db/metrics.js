@@ -294,29 +294,46 @@ export async function earliestRow(db, level) {
   return (await db.prepare('SELECT MIN(period_start_ms) AS t FROM storage_metrics WHERE level = ?').bind(level).first())?.t ?? null;
 }
 
-/** Per-user rows of [fromMs, toMs) of a level, every writer's (a rollup's source). */
-export async function rollupSource(db, level, fromMs, toMs) {
+/**
+ * Per-user rows of [fromMs, toMs) of a level, every writer's (a rollup's source); of one bucket
+ * when `bucket` is given (a step of the day rollup).
+ */
+export async function rollupSource(db, level, fromMs, toMs, bucket = null) {
   const { results } = await db
     .prepare(
       `SELECT ${ROW_COLUMNS} FROM storage_metrics
-        WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ?${level === 'minute' ? '' : " AND writer = ''"}`,
+        WHERE level = ? AND period_start_ms >= ? AND period_start_ms < ?${level === 'minute' ? '' : " AND writer = ''"}
+          AND (?4 IS NULL OR bucket = ?4)`,
     )
-    .bind(level, fromMs, toMs)
+    .bind(level, fromMs, toMs, bucket)
     .all();
   return rowsText(results);
+}
+
+/** The buckets with rolled-up hour rows (per user or the account's) in [fromMs, toMs). */
+export async function hourBuckets(db, fromMs, toMs) {
+  const { results } = await db
+    .prepare(
+      `SELECT DISTINCT bucket FROM storage_metrics WHERE level = 'hour' AND writer = '' AND period_start_ms >= ?1 AND period_start_ms < ?2
+       UNION SELECT DISTINCT bucket FROM account_metrics WHERE level = 'hour' AND writer = '' AND period_start_ms >= ?1 AND period_start_ms < ?2`,
+    )
+    .bind(fromMs, toMs)
+    .all();
+  return results.map((r) => r.bucket);
 }
 
 /**
  * The account's rolled-up rows of [fromMs, toMs) of a level, each bucket's and every bucket's
  * together (the day rollup's source: merged as they are, they keep their buckets).
  */
-export async function accountRollupSource(db, level, fromMs, toMs) {
+export async function accountRollupSource(db, level, fromMs, toMs, bucket = null) {
   const { results } = await db
     .prepare(
       `SELECT level, period_start_ms, bucket, operation, calls, errors, bytes_up, bytes_down, latency_sketch
-         FROM account_metrics WHERE level = ? AND writer = '' AND period_start_ms >= ? AND period_start_ms < ?`,
+         FROM account_metrics WHERE level = ? AND writer = '' AND period_start_ms >= ? AND period_start_ms < ?
+          AND (?4 IS NULL OR bucket = ?4)`,
     )
-    .bind(level, fromMs, toMs)
+    .bind(level, fromMs, toMs, bucket)
     .all();
   return rowsText(results);
 }

@@ -6,20 +6,26 @@ import { OWN_PREFIX } from './metrics.js';
 
 /**
  * The period's operation rollups as the engine's row JSON text (sketches spliced in as
- * stored): hour rows where the hours are complete, minute rows after that (the period so far).
+ * stored): day rows where the days are rolled up (a closed day's report reads its day rows, a
+ * few per bucket and user, not 24 times as many hour rows), hour rows where the hours are
+ * complete, minute rows after that (the period so far). The report sums rows and merges their
+ * sketches whatever their level, so each answers the same.
  */
 export async function periodOperations(db, fromMs, toMs) {
-  const hourDone =
-    (await db.prepare("SELECT complete_before_ms AS t FROM metrics_rollup_progress WHERE level = 'hour'").first())?.t ?? 0;
+  const { results: progress } = await db.prepare('SELECT level, complete_before_ms AS t FROM metrics_rollup_progress').all();
+  const done = Object.fromEntries(progress.map((p) => [p.level, p.t]));
+  const hourDone = done.hour ?? 0;
+  const dayDone = Math.min(done.day ?? 0, hourDone);
   const { results } = await db
     .prepare(
       `SELECT level, period_start_ms, bucket, prefix, user_id, operation, calls, errors, bytes_up, bytes_down,
               latency_sketch
          FROM storage_metrics
-        WHERE ((level = 'hour' AND period_start_ms < ?1) OR (level = 'minute' AND period_start_ms >= ?1))
+        WHERE ((level = 'day' AND period_start_ms < ?5) OR (level = 'hour' AND period_start_ms >= ?5 AND period_start_ms < ?1)
+               OR (level = 'minute' AND period_start_ms >= ?1))
           AND period_start_ms >= ?2 AND period_start_ms < ?3 AND prefix != ?4`,
     )
-    .bind(hourDone, fromMs, toMs, OWN_PREFIX)
+    .bind(hourDone, fromMs, toMs, OWN_PREFIX, dayDone)
     .all();
   return `[${results
     .map(

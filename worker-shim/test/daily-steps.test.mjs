@@ -1,0 +1,183 @@
+// The day's work in steps (core/ops/daily.h, worker-shim/src/daily.js): the daily cron only
+// starts it; the offset 5-minute cron (account-analytics) makes one step of it per run, in the engine's order, until it is
+// finished, which a heartbeat of job "daily" made by the run that finished it says; a step killed after its
+// report was sent is redone without sending it again; a day's work not finished in time makes
+// job "daily" late.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { startWorker, call, runCron, runDailyWork } from './helpers.mjs';
+
+const MINUTE = 60_000;
+const THURSDAY = Date.UTC(2026, 10, 26); // no weekly or monthly report due
+
+const stepSummaries = async (w) =>
+  (await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'account-analytics' ORDER BY id").all()).results.map((r) => JSON.parse(r.summary_json));
+
+test('the daily cron starts the day\'s work; the offset 5-minute cron makes it one step a run, in order, then says it is finished', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY)).outcome, 'ok');
+    const start = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily'").first();
+    assert.deepEqual(JSON.parse(start.summary_json), { day: '2026-11-26', started: true });
+    // Nothing of the work was done by the daily cron itself.
+    assert.equal((await w.db.prepare('SELECT COUNT(*) AS n FROM reports').first()).n, 0);
+    const row = await w.db.prepare('SELECT done, steps, finished_ms FROM daily_work').first();
+    assert.deepEqual(row, { done: '[]', steps: 0, finished_ms: null });
+    // A second start the same day starts nothing.
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY + 30_000)).outcome, 'ok');
+    const again = await w.db.prepare("SELECT summary_json FROM job_runs WHERE job = 'daily' ORDER BY id DESC").first();
+    assert.equal(JSON.parse(again.summary_json).started, false);
+    let runs = 0;
+    for (; runs < 50; runs++) {
+      if ((await w.db.prepare('SELECT finished_ms FROM daily_work').first()).finished_ms !== null) break;
+      assert.equal((await runCron(w, '2-59/5 * * * *', THURSDAY + (runs + 1) * 5 * MINUTE)).outcome, 'ok');
+    }
+    const steps = (await stepSummaries(w)).map((s) => s.daily).filter(Boolean);
+    assert.equal(steps.length, runs, 'one step a run');
+    // Each task's steps come together, in the engine's order, and none after it is complete.
+    const order = steps.map((s) => s.task).filter((t, i, all) => t !== all[i - 1]);
+    assert.deepEqual(order, ['day_rollup', 'retention', 'security', 'tables', 'report_daily', 'backup']);
+    for (let i = 1; i < steps.length; i++) {
+      if (steps[i].task === steps[i - 1].task) assert.equal(steps[i - 1].complete, false, JSON.stringify(steps[i - 1]));
+    }
+    assert.equal(steps.at(-1).finished, true);
+    const finish = await w.db.prepare("SELECT outcome, scheduled_ms, summary_json FROM job_runs WHERE job = 'daily' AND cron = '2-59/5 * * * *'").first();
+    assert.equal(finish.outcome, 'ok');
+    assert.equal(finish.scheduled_ms, THURSDAY);
+    const summary = JSON.parse(finish.summary_json);
+    assert.equal(summary.day, '2026-11-26');
+    assert.equal(summary.steps, runs);
+    assert.deepEqual(summary.reports, ['daily:2026-11-25']);
+    assert.equal(summary.backup.state, 'complete');
+    assert.equal(summary.backup.id, '20261126T000000Z');
+    // The next run has nothing of the day's work left to do.
+    assert.equal((await runCron(w, '2-59/5 * * * *', THURSDAY + 6 * 60 * MINUTE)).outcome, 'ok');
+    assert.equal((await stepSummaries(w)).at(-1).daily, null);
+    const jobs = (await call(w, 'GET', '/api/admin/jobs')).body.jobs;
+    assert.deepEqual(jobs.map((j) => j.name).sort(), ['account-analytics', 'check-alerts', 'collect-metrics', 'cost', 'daily']);
+  } finally {
+    await w.dispose();
+  }
+});
+
+test('a report step killed after sending is redone without sending the report again', { timeout: 180_000 }, async () => {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      received.push({ path: req.url, body: text });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const w = await startWorker({ vars: { ENVIRONMENT: 'development' } });
+  try {
+    const base = `http://127.0.0.1:${server.address().port}`;
+    assert.equal((await call(w, 'PUT', '/api/alerts/channels', { channels: [{ name: 'chat', type: 'slack', url: `${base}/slack` }] })).status, 200);
+    const subs = await call(w, 'PUT', '/api/reports/subscriptions', { subscriptions: [{ report_type: 'daily', channels: ['chat'] }] });
+    assert.equal(subs.status, 200, JSON.stringify(subs.body));
+    // The step dies after the report went out, before D1 records the task done.
+    await w.db
+      .prepare(
+        `CREATE TRIGGER kill_report_step BEFORE UPDATE ON daily_work WHEN NEW.done LIKE '%report_daily%'
+         BEGIN SELECT RAISE(ABORT, 'killed after sending'); END`,
+      )
+      .run();
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY)).outcome, 'ok');
+    let at = THURSDAY;
+    let killed = null;
+    for (let i = 0; i < 20 && !killed; i++) {
+      at += 5 * MINUTE;
+      const run = await runCron(w, '2-59/5 * * * *', at);
+      if (run.outcome !== 'ok') killed = run;
+    }
+    assert.ok(killed, 'the report step was killed');
+    const slack = () => received.filter((r) => r.path === '/slack');
+    for (let i = 0; i < 50 && slack().length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(slack().length, 1, 'sent before the step died');
+    assert.match(JSON.parse((await w.db.prepare('SELECT done FROM daily_work').first()).done).join(','), /^(?!.*report_daily)/);
+    await w.db.prepare('DROP TRIGGER kill_report_step').run();
+    // The next runs redo the report step and finish the work; the report is not sent again.
+    for (let i = 0; i < 40; i++) {
+      if ((await w.db.prepare('SELECT finished_ms FROM daily_work').first()).finished_ms !== null) break;
+      at += 5 * MINUTE;
+      assert.equal((await runCron(w, '2-59/5 * * * *', at)).outcome, 'ok');
+    }
+    const finish = await w.db.prepare("SELECT outcome, summary_json FROM job_runs WHERE job = 'daily' AND cron = '2-59/5 * * * *'").first();
+    assert.equal(finish.outcome, 'ok');
+    assert.deepEqual(JSON.parse(finish.summary_json).reports, ['daily:2026-11-25']);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(slack().length, 1, 'not sent again');
+    assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM reports WHERE type = 'daily'").first()).n, 1);
+  } finally {
+    await w.dispose();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('a day\'s work not finished 24 hours after it started makes job "daily" late, until it is finished', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    const started = Date.now() - 25 * 60 * MINUTE;
+    const day = new Date(started).toISOString().slice(0, 10);
+    await w.db.prepare('INSERT INTO daily_work (day, started_ms) VALUES (?, ?)').bind(day, started).run();
+    const daily = async () => (await call(w, 'GET', '/api/admin/jobs')).body.jobs.find((j) => j.name === 'daily');
+    let job = await daily();
+    assert.equal(job.health, 'late');
+    assert.match(job.reason, new RegExp(`the work of ${day} is not finished 24 h after it started \\(0 of \\d tasks done\\)`));
+    // One step a call (the admin route), until finished.
+    for (let i = 0; i < 40; i++) {
+      const step = await call(w, 'POST', '/api/admin/jobs/daily-step');
+      assert.equal(step.status, 200, JSON.stringify(step.body));
+      if (step.body.finished || step.body.action === 'idle') break;
+    }
+    job = await daily();
+    assert.equal(job.health, 'ok', JSON.stringify(job));
+    assert.equal((await call(w, 'POST', '/api/admin/jobs/daily-step')).body.action, 'idle');
+  } finally {
+    await w.dispose();
+  }
+});
+
+test('the helper runs the work to its end, one step a call', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    const daily = await runDailyWork(w, THURSDAY);
+    assert.equal(daily.finish.outcome, 'ok');
+    assert.ok(daily.steps >= 6, `${daily.steps} steps`);
+  } finally {
+    await w.dispose();
+  }
+});
+
+test('a day\'s work not done when the next day\'s starts makes its reports and leaves the rest to the later one', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY)).outcome, 'ok');
+    assert.equal((await runCron(w, '0 0 * * *', THURSDAY + 86_400_000)).outcome, 'ok');
+    const steps = [];
+    for (let i = 0; i < 40; i++) {
+      const step = await call(w, 'POST', '/api/admin/jobs/daily-step');
+      assert.equal(step.status, 200, JSON.stringify(step.body));
+      if (step.body.action === 'idle') break;
+      steps.push(`${step.body.day} ${step.body.action} ${step.body.task ?? ''}`.trim());
+    }
+    // Thursday's: its report only; Friday's: everything.
+    assert.deepEqual(steps.filter((s) => s.startsWith('2026-11-26')), [
+      '2026-11-26 skip day_rollup', '2026-11-26 skip retention', '2026-11-26 skip security', '2026-11-26 skip tables',
+      '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 skip backup',
+    ]);
+    assert.ok(steps.includes('2026-11-27 run backup'), steps.join('\n'));
+    const finished = (await w.db.prepare("SELECT scheduled_ms, outcome, summary_json FROM job_runs WHERE job = 'daily' AND summary_json LIKE '%\"finished\":true%' ORDER BY id").all()).results;
+    assert.deepEqual(finished.map((r) => [r.scheduled_ms, r.outcome]), [[THURSDAY, 'ok'], [THURSDAY + 86_400_000, 'ok']]);
+    const thursday = JSON.parse(finished[0].summary_json);
+    assert.deepEqual(thursday.skipped, ['day_rollup', 'retention', 'security', 'tables', 'backup']);
+    assert.deepEqual(thursday.reports, ['daily:2026-11-25']);
+    assert.deepEqual(JSON.parse(finished[1].summary_json).reports, ['daily:2026-11-26']);
+  } finally {
+    await w.dispose();
+  }
+});

@@ -270,7 +270,7 @@ export function registerCostMonthRoutes(router) {
     // own rows (everyone else's come together as one, and the engine keeps the user's only).
     const rows = { view: 'account', user: auth.filter };
     const usage = source === 'account' ? { account: await accountMemberByClass(rt, from, date) } : { usage: await monthUsage(rt, from, date, rows) };
-    const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
+    const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date, null, auth.filter) };
     const pricing = await loadPriceVersions(rt.env.DB);
     const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;
     return json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter, source });

@@ -111,6 +111,9 @@ async function measure() {
     ['/api/costs/breakdown?by=user', 100, ROWS_READ_GOAL],
     ['/api/metrics/history?range=30d&user=u7', null, null],
     ['/api/usage/summary?period=month&user=u7', null, null],
+    // One user's views that read everyone else's storage as one total per day.
+    ['/api/costs/breakdown?by=prefix&user=u7', null, null],
+    ['/api/costs/anomaly?user=u7', null, null],
   ];
   for (const [path, msGoal, rowsGoal] of routes) {
     const times = [];

@@ -123,7 +123,8 @@ async function measure() {
       const res = await worker.fetch(path);
       await res.arrayBuffer();
       times.push(performance.now() - s);
-      if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+      // The floor's health may say 503 on a kept state (the crons' missed runs): still a floor.
+      if (res.status !== 200 && !(path === '/api/health' && res.status === 503)) throw new Error(`${path}: ${res.status}`);
       rowsRead = res.headers.get('x-r2watch-d1-rows-read');
     }
     times.sort((a, b) => a - b);

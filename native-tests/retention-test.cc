@@ -42,9 +42,9 @@ TEST(Retention, EveryTableHasOnePolicyAKeyAndAPeriodWithinItsBounds) {
   for (std::string_view t :
        {"alerts", "audit_log", "alert_outbox", "alert_notifications", "service_alerts",
         "cost_snapshots", "cost_reports", "storage_daily_peaks", "user_storage_daily_peaks",
-        "job_runs", "security_events", "circuit_breaker_events", "r2_health_checks",
-        "r2_operation_metrics", "account_operations_hourly", "account_operations_daily",
-        "account_storage_daily", "storage_metrics"}) {
+        "user_storage_daily_totals", "job_runs", "security_events", "circuit_breaker_events",
+        "r2_health_checks", "r2_operation_metrics", "account_operations_hourly",
+        "account_operations_daily", "account_storage_daily", "storage_metrics"}) {
     EXPECT_NE(find_policy(t), nullptr) << t;
   }
 }

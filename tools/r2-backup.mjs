@@ -78,13 +78,17 @@ const ident = (name) => `"${name.replace(/"/g, '""')}"`;
 
 /** The backup as one SQL script (schema, then every row): what tools/restore.mjs loads. */
 export function backupSql({ manifest, tables }) {
-  const out = manifest.schema.map((s) => `${s};`);
+  // Triggers come after the rows (as SQLite's .dump writes them): the rows are loaded as they
+  // were, none of them firing a trigger (a sum a trigger keeps is restored, not added to twice).
+  const isTrigger = (s) => /^\s*CREATE\s+TRIGGER\b/i.test(s);
+  const out = manifest.schema.filter((s) => !isTrigger(s)).map((s) => `${s};`);
   for (const { name, rows } of tables) {
     for (const row of rows) {
       const cols = Object.keys(row);
       out.push(`INSERT INTO ${ident(name)} (${cols.map(ident).join(', ')}) VALUES (${cols.map((c) => literal(row[c])).join(', ')});`);
     }
   }
+  out.push(...manifest.schema.filter(isTrigger).map((s) => `${s};`));
   return `${out.join('\n')}\n`;
 }
 

@@ -111,6 +111,9 @@ async function measure() {
     ['/api/costs/breakdown?by=user', 100, ROWS_READ_GOAL],
     ['/api/metrics/history?range=30d&user=u7', null, null],
     ['/api/usage/summary?period=month&user=u7', null, null],
+    // One user's views that read everyone else's storage as one total per day.
+    ['/api/costs/breakdown?by=prefix&user=u7', null, null],
+    ['/api/costs/anomaly?user=u7', null, null],
   ];
   for (const [path, msGoal, rowsGoal] of routes) {
     const times = [];
@@ -120,7 +123,8 @@ async function measure() {
       const res = await worker.fetch(path);
       await res.arrayBuffer();
       times.push(performance.now() - s);
-      if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+      // The floor's health may say 503 on a kept state (the crons' missed runs): still a floor.
+      if (res.status !== 200 && !(path === '/api/health' && res.status === 503)) throw new Error(`${path}: ${res.status}`);
       rowsRead = res.headers.get('x-r2watch-d1-rows-read');
     }
     times.sort((a, b) => a - b);

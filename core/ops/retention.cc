@@ -37,6 +37,10 @@ const std::vector<TablePolicy>& policies() {
       {.table = "user_storage_daily_peaks", .time_column = "day", .time_kind = kDayText,
        .key = {"user_id", "day", "prefix"},
        .variable = "USAGE_PEAKS_RETENTION_DAYS", .default_days = 400, .min_days = 62},
+      // Their day sums over every user (migration 0030, kept by triggers): derived, deleted.
+      {.table = "user_storage_daily_totals", .time_column = "day", .time_kind = kDayText,
+       .key = {"day"}, .variable = "USAGE_PEAKS_RETENTION_DAYS", .default_days = 400,
+       .min_days = 62, .action = kDelete},
       // The account's analytics: the collector rewrites up to 31 days back.
       {.table = "account_operations_hourly", .time_column = "hour_ms",
        .key = {"hour_ms", "bucket", "action_type", "action_status", "status_code"},

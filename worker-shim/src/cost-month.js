@@ -229,16 +229,17 @@ export function registerCostMonthRoutes(router) {
     if (by !== 'prefix') {
       throw new HttpError('invalid_query', "one user's costs break down by prefix only", { field: 'by' });
     }
-    const { input } = await monthInput(rt, request, Date.now(), {}, auth.filter);
+    const meter = { rows_read: 0 };
+    const { input } = await monthInput(rt, request, Date.now(), {}, auth.filter, { meter });
     const share = ask(rt, 'cost_user_share', input);
-    return json({
+    return withRowsRead(json({
       ...share.month_to_date,
       by,
       month: share.month,
       as_of: share.as_of,
       rows: share.by_prefix.map(({ prefix, ...r }) => ({ key: prefix, ...r })),
       user: auth.filter,
-    });
+    }), meter);
   }, READ_COSTS);
 
   router.on('GET', '/api/costs/whatif', async (request, _params, rt, _ctx, auth) => {
@@ -268,12 +269,14 @@ export function registerCostMonthRoutes(router) {
     const source = costSource(rt, request, auth.filter);
     // The account's days need no prefix or user (account-wide rows); one user's are the user's
     // own rows (everyone else's come together as one, and the engine keeps the user's only).
-    const rows = { view: 'account', user: auth.filter };
+    const meter = { rows_read: 0 };
+    const rows = { view: 'account', user: auth.filter, meter };
     const usage = source === 'account' ? { account: await accountMemberByClass(rt, from, date) } : { usage: await monthUsage(rt, from, date, rows) };
-    const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date) };
+    // One user's storage: theirs and everyone else's as one total per day.
+    const own = auth.filter === null ? {} : { user: auth.filter, user_storage: await usersStorage(rt, from, date, meter, auth.filter) };
     const pricing = await loadPriceVersions(rt.env.DB);
     const input = `${JSON.stringify({ date, ...usage, ...own }).slice(0, -1)},"pricing":${pricing}}`;
-    return json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter, source });
+    return withRowsRead(json({ ...ask(rt, 'cost_anomaly', input, now), user: auth.filter, source }), meter);
   }, READ_COSTS);
 
   router.on('POST', '/api/admin/jobs/cost', async (_request, _params, rt) => json(await costSnapshot(rt, Date.now())));

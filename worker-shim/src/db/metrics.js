@@ -230,7 +230,9 @@ const OTHER_USERS = '(others)';
 /**
  * Users' own daily peaks from `fromDay` to `toDay`, as the engine's user_storage rows of
  * `bucket`: every user's, or with `user` that user's and, per day, everyone else's added up
- * as one (user '(others)'), which is what that user's share needs: the user's bytes are
+ * as one (user '(others)': the day's total of every user's peaks, user_storage_daily_totals,
+ * less the user's own, so the rows read do not grow with users), which is what that user's
+ * share needs: the user's bytes are
  * exactly their peaks whenever the day's peaks fit the bucket's (when they overshoot and the
  * bucket's bytes are shared in proportion, the largest remainders are among two parts instead
  * of every user: at most one byte-day apart).
@@ -249,9 +251,10 @@ export async function userPeaks(db, bucket, fromDay, toDay, meter = null, user =
             `SELECT day AS date, ?1 AS bucket, user_id AS user, prefix, peak_bytes
                FROM user_storage_daily_peaks WHERE user_id = ?4 AND day >= ?2 AND day <= ?3
              UNION ALL
-             SELECT day AS date, ?1 AS bucket, ?5 AS user, '' AS prefix, SUM(peak_bytes) AS peak_bytes
-               FROM user_storage_daily_peaks WHERE day >= ?2 AND day <= ?3 AND user_id != ?4
-              GROUP BY day`,
+             SELECT t.day AS date, ?1 AS bucket, ?5 AS user, '' AS prefix,
+                    t.peak_bytes - IFNULL((SELECT SUM(p.peak_bytes) FROM user_storage_daily_peaks p
+                                            WHERE p.user_id = ?4 AND p.day = t.day), 0) AS peak_bytes
+               FROM user_storage_daily_totals t WHERE t.day >= ?2 AND t.day <= ?3`,
           )
           .bind(bucket, fromDay, toDay, user, OTHER_USERS);
   const result = await stmt.all();

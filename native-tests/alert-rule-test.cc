@@ -2,7 +2,12 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <tuple>
+
+#include "core/account/figures.h"
 #include "core/alerts/evaluate.h"
+#include "core/alerts/figures.h"
 #include "core/alerts/overview-lines.h"
 #include "core/alerts/payloads.h"
 #include "core/alerts/rule.h"
@@ -725,6 +730,56 @@ TEST(AlertCore, DeliveryRetriesAndWhoMayActAreTheCores) {
   EXPECT_EQ(mute_text(Mute{.reason = MuteReason::kMaintenance, .silence_id = "m"}),
             "maintenance:m");
   EXPECT_FALSE(parse_mute("muted").has_value());
+}
+
+// The account's figures made at `at` are the same at any moment before account_figures_until
+// (same stored data), and that moment is the first where an hour or a day they read moves.
+TEST(AlertFigures, TheAccountFiguresHoldUntilTheHourOrDayTheyReadMoves) {
+  constexpr int64_t kHourMs = 3'600'000;
+  std::mt19937_64 rng(16);
+  const std::vector<Duration> windows = {Duration(kHourMs), Duration(90 * 60'000),
+                                         Duration(24 * kHourMs), Duration(7 * 24 * kHourMs)};
+  const int64_t base = 1'790'000'000'000;  // late 2026
+  std::vector<account::HourTotal> hours;
+  std::vector<account::StorageRow> storage;
+  for (int64_t h = base - 40 * 24 * kHourMs; h < base + 4 * 24 * kHourMs; h += kHourMs) {
+    for (const char* bucket : {"a", "b"}) {
+      uint64_t requests = rng() % 1000;
+      hours.push_back(
+          {from_epoch_ms(h - h % kHourMs), bucket, requests, requests / (1 + rng() % 50)});
+    }
+  }
+  for (int64_t d = -40; d < 4; ++d) {
+    for (const char* bucket : {"a", "b"}) {
+      storage.push_back({.date = add_days(date_of(from_epoch_ms(base)), d),
+                         .bucket = bucket,
+                         .payload_bytes = 1'000'000 + rng() % 1'000'000,
+                         .pending_uploads = rng() % 4});
+    }
+  }
+  auto key = [&](TimePoint t) {
+    std::vector<std::tuple<std::string, std::string, int64_t, double, uint64_t, std::string>> out;
+    for (const auto& f : account::alert_figures(hours, storage, windows, t)) {
+      out.emplace_back(f.metric, f.bucket, f.window.count(), f.value, f.samples, f.detail);
+    }
+    return out;
+  };
+  auto hour_of = [](int64_t t) { return t - (((t % kHourMs) + kHourMs) % kHourMs); };
+  for (int i = 0; i < 60; ++i) {
+    const int64_t at = base + static_cast<int64_t>(rng() % (3 * 24 * kHourMs));
+    const int64_t until = to_epoch_ms(account_figures_until(windows, from_epoch_ms(at)));
+    ASSERT_GT(until, at);
+    ASSERT_LE(until - at, kHourMs);
+    const auto made = key(from_epoch_ms(at));
+    ASSERT_FALSE(made.empty());
+    for (int64_t t : {at + (until - at) / 3, at + (until - at) / 2, until - 1}) {
+      EXPECT_EQ(key(from_epoch_ms(t)), made) << "at " << at << ", then " << t;
+    }
+    // At `until` an hour the figures read has moved (so the Worker reads them again).
+    bool moved = hour_of(until) != hour_of(at);
+    for (Duration w : windows) moved |= hour_of(until - w.count()) != hour_of(at - w.count());
+    EXPECT_TRUE(moved) << at;
+  }
 }
 
 }  // namespace

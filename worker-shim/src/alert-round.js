@@ -42,6 +42,10 @@ export class AlertRound {
     this.keys = new Map(); // key text -> index in the engine's table
     this.sentRules = null;
     this.sentSettings = null;
+    // What the Worker made for this engine's last rounds from the account's stored rows (the
+    // cost figures, the account's series) and what says whether they still hold (alerts.js
+    // gatherFigures): dropped with the engine.
+    this.held = { accountStamp: null, cost: null, series: null };
   }
 
   /** The stored generation the engine's states are, or null when it holds none. */

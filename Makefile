@@ -162,6 +162,7 @@ bench: deps build/native-release/r2w_bench build/worker/index.js
 	@node bench/js/dashboard-cpu.mjs
 	@node bench/js/cron-cpu.mjs
 	@node bench/js/alerts-eval.mjs
+	@node bench/js/alert-cron-cpu.mjs
 	@node bench/js/account-collector.mjs
 	@node bench/js/archive.mjs
 	@node bench/js/request-path.mjs

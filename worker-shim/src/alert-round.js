@@ -12,6 +12,13 @@
 import { ask } from './http.js';
 
 const rounds = new WeakMap();
+// Raised by dropHeldFigures: a round whose held figures are of an earlier count drops them.
+let heldEpoch = 0;
+
+/** Every round drops what it held from the account's rows (the CPU bench's hook, instrument.js). */
+export function dropHeldFigures() {
+  heldEpoch++;
+}
 
 // A series' key as text (its identity in the key table): metric, scope, window, natural.
 function keyText(s) {
@@ -33,6 +40,10 @@ export class AlertRound {
   static of(engine) {
     let round = rounds.get(engine);
     if (!round) rounds.set(engine, (round = new AlertRound(engine)));
+    if (round.heldEpoch !== heldEpoch) {
+      round.held = { accountStamp: null, cost: null, series: null };
+      round.heldEpoch = heldEpoch;
+    }
     return round;
   }
 
@@ -46,6 +57,7 @@ export class AlertRound {
     // cost figures, the account's series) and what says whether they still hold (alerts.js
     // gatherFigures): dropped with the engine.
     this.held = { accountStamp: null, cost: null, series: null };
+    this.heldEpoch = heldEpoch;
   }
 
   /** The stored generation the engine's states are, or null when it holds none. */

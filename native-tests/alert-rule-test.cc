@@ -13,9 +13,12 @@
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "core/alerts/text.h"
+#include "core/common/civil-date.h"
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/alerts.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/commands.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::alerts {
 namespace {
@@ -780,6 +783,88 @@ TEST(AlertFigures, TheAccountFiguresHoldUntilTheHourOrDayTheyReadMoves) {
     for (Duration w : windows) moved |= hour_of(until - w.count()) != hour_of(at - w.count());
     EXPECT_TRUE(moved) << at;
   }
+}
+
+// alert_cost_figures answers what cost_bill (over the month's rows, as the Worker sent it) and
+// cost_anomaly (over every row) answer, the account's rows read once.
+TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
+  bindings::Engine engine(from_epoch_ms(1'790'000'000'000));
+  auto run = [&](std::string_view command, const json& in) {
+    std::string out;
+    EXPECT_TRUE(bindings::run_command(bindings::find_command(command), engine, command, in.dump(),
+                                      from_epoch_ms(1'790'000'000'000), out))
+        << command << ": " << out;
+    return json::parse(out);
+  };
+  std::mt19937_64 rng(7);
+  for (const char* date : {"2026-11-30", "2026-12-03", "2026-12-15"}) {
+    const CivilDate day = *parse_date(date);
+    json operations = json::array(), month_operations = json::array();
+    json storage = json::array(), month_storage = json::array();
+    for (int d = -20; d <= 0; ++d) {
+      const CivilDate at = add_days(day, d);
+      const bool in_month = month_of(at) == month_of(day);
+      for (const char* bucket : {"media", "logs"}) {
+        for (const char* action : {"GetObject", "PutObject", "ListObjects", "DeleteObject"}) {
+          for (int code : {200, 403, 404}) {
+            json row = json::array({format_date(at), bucket, action, code,
+                                    static_cast<uint64_t>(rng() % 2'000'000),
+                                    static_cast<uint64_t>(rng() % 50'000'000'000)});
+            if (in_month) month_operations.push_back(row);
+            operations.push_back(std::move(row));
+          }
+        }
+        json row = json::array({format_date(at), bucket, "standard",
+                                static_cast<uint64_t>(rng() % 5'000'000'000'000), 1000,
+                                static_cast<uint64_t>(rng() % 100'000), 1});
+        if (in_month) month_storage.push_back(row);
+        storage.push_back(std::move(row));
+      }
+    }
+    const json account = {{"operations", operations}, {"storage", storage}};
+    json figures = run("alert_cost_figures", {{"date", date}, {"account", account}});
+    json bill = run("cost_bill",
+                    {{"as_of", date},
+                     {"account", {{"operations", month_operations}, {"storage", month_storage}}}});
+    json anomaly = run("cost_anomaly", {{"date", date}, {"account", account}});
+    ASSERT_TRUE(figures.contains("bill")) << figures.dump();
+    for (const auto& [key, value] : figures["bill"].items())
+      EXPECT_EQ(value, bill[key]) << date << " " << key;
+    EXPECT_EQ(figures["anomaly"], anomaly) << date;
+    EXPECT_GT(figures["bill"]["month_to_date"]["total_micro_usd"].get<double>(), 0) << date;
+  }
+  // Refused as the cost commands refuse, naming the field.
+  std::string out;
+  EXPECT_FALSE(bindings::run_command(
+      bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",
+      R"({"date":"2026-11-31","account":{"operations":[],"storage":[]}})", from_epoch_ms(0), out));
+  EXPECT_NE(out.find("\"field\":\"date\""), std::string::npos) << out;
+}
+
+// alert_round_plan answers alert_plan's plan over the rules of the kept round's last run, and
+// is refused naming "rules" before the round holds any.
+TEST(AlertRoundPlan, IsThePlanOfTheRulesTheRoundHolds) {
+  const TimePoint now = from_epoch_ms(1'790'000'000'000);
+  bindings::Engine engine(now);
+  auto run = [&](std::string_view command, const std::string& in, bool ok = true) {
+    std::string out;
+    EXPECT_EQ(bindings::run_command(bindings::find_command(command), engine, command, in, now, out),
+              ok)
+        << command << ": " << out;
+    return json::parse(out);
+  };
+  EXPECT_EQ(run("alert_round_plan", "{}", false)["error"]["field"], "rules");
+  const std::string rules =
+      R"([{"id":"errors","name":"Errors","type":"error_rate","threshold":5,"window_ms":600000},)"
+      R"({"id":"spike","name":"Spike","type":"request_spike","threshold":100},)"
+      R"({"id":"cost","name":"Cost","type":"cost_threshold","threshold":1}])";
+  run("alert_round", R"({"generation":1,"silences":[],"figures":{},"settings":null,)"
+                     R"("restore":{"states":[],"ledger":null,"generation":0},"rules":)" +
+                         rules + "}");
+  json held = run("alert_round_plan", "{}");
+  EXPECT_EQ(held, run("alert_plan", R"({"rules":)" + rules + "}"));
+  EXPECT_TRUE(held["account"].get<bool>());
+  EXPECT_TRUE(held["cost"].get<bool>());
 }
 
 }  // namespace

@@ -15,7 +15,12 @@
 #include "core/alerts/round.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
+#include "core/common/civil-date.h"
+#include "core/cost/anomaly.h"
+#include "core/cost/month.h"
+#include "core/cost/price-list.h"
 #include "wasm-bindings/codec/alerts.h"
+#include "wasm-bindings/codec/cost.h"
 #include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
@@ -179,17 +184,71 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
 // gate's failed-authentication counters (`failed_access_counter_window_ms`, this engine's
 // setting): each counter row is one failed_access item {"at_ms": its window's start,
 // "window_ms", "count"}.
+json plan_json(const Engine& e, const std::vector<alerts::Rule>& rules, TimePoint now) {
+  alerts::FigureNeeds needs = alerts::needs_of(rules);
+  Duration counter_window = e.security_settings().auth_failure_window;
+  json out = codec::needs_to_json(needs);
+  out["failed_access_counter_window_ms"] = counter_window.count();
+  codec::add_read_windows(out, alerts::read_windows(needs, counter_window, now));
+  return out;
+}
+
 Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   const json& stored_rules = or_null(r.read_json("rules"));
   if (auto err = r.finish()) return *err;
   auto rules = rules_of(stored_rules);
   if (!rules.ok()) return rules.error();
-  alerts::FigureNeeds needs = alerts::needs_of(rules.value());
-  Duration counter_window = e.security_settings().auth_failure_window;
-  json out = codec::needs_to_json(needs);
-  out["failed_access_counter_window_ms"] = counter_window.count();
-  codec::add_read_windows(out, alerts::read_windows(needs, counter_window, now));
+  return plan_json(e, rules.value(), now);
+}
+
+// {} -> alert_plan's answer over the rules the kept round holds (those of its last
+// alert_round), so a run whose stored rules are the ones it sent last does not send them again.
+// Refused (conflict, field "rules") while the round holds none.
+Result<json> alert_round_plan(Engine& e, const json& in, TimePoint now) {
+  if (auto err = FieldReader(in).finish()) return *err;
+  const alerts::Round& round = e.alert_round();
+  if (!round.has_rules()) {
+    return Error{.code = "conflict",
+                 .message = "the alert round holds no rules yet: plan with alert_plan",
+                 .field = "rules"};
+  }
+  return plan_json(e, round.rules(), now);
+}
+
+// The cost figures of a round from the account's rows (the collector on), the rows read once:
+// {"date": "YYYY-MM-DD" (the plan's cost_window date), "account": {operations, storage} (as
+// cost_anomaly's, from the cost window's from_ms to date), "pricing": [...]} -> {"bill": the
+// month of `date` as cost_bill answers it over that month's rows (the fields its month report
+// writes), "anomaly": as cost_anomaly answers it over every row, with its default options}.
+Result<json> alert_cost_figures(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string date_text;
+  r.read_string("date", date_text);
+  const json& account = or_null(r.read_json("account"));
+  bool has_pricing = r.has("pricing");
+  if (auto err = r.finish()) return *err;
+  auto date = parse_date(date_text);
+  if (!date) return invalid_field("date", "date must be the day to check as YYYY-MM-DD");
+  auto versions = codec::versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  auto usage = account_usage_from_json(account, "account");
+  if (!usage.ok()) return usage.error();
+  const std::vector<cost::UsageRow>& rows = usage.value().rows;
+  cost::MonthInput month;
+  month.as_of = *date;
+  month.prices = cost::price_list_for(versions.value(), month_of(*date));
+  const CivilDate first = first_day(month_of(*date));
+  for (const cost::UsageRow& row : rows) {
+    if (row.date >= first) month.rows.push_back(row);
+  }
+  auto report = cost::month_report(month);
+  if (!report.ok()) return report.error();
+  cost::AnomalyOptions options;
+  json out;
+  out["bill"] = codec::month_report_json(report.value(), month.prices, month.forecast);
+  out["anomaly"] =
+      codec::anomaly_json(cost::check_anomaly(month.prices, rows, *date, options), options);
   return out;
 }
 
@@ -692,6 +751,8 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_rule_update", &alert_rule_update},
       {"alert_settings_update", &alert_settings_update},
       {"alert_plan", &alert_plan},
+      {"alert_round_plan", &alert_round_plan},
+      {"alert_cost_figures", &alert_cost_figures},
       {"alert_delivery_plan", &alert_delivery_plan},
       {"alert_notifications_query", &alert_notifications_query},
       {"alert_check", &alert_check},

@@ -71,6 +71,16 @@ export class AlertRound {
     return this.generation() !== storedGeneration;
   }
 
+  /**
+   * The figures the rules need (alert_plan's answer) at `nowMs`: planned over the rules the
+   * engine holds when `rules` (the stored rules' JSON text) is what this engine was last given,
+   * so the text is not sent and read again every run.
+   */
+  plan(rules, nowMs) {
+    if (rules === this.sentRules) return ask(this.rt, 'alert_round_plan', {}, nowMs);
+    return ask(this.rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
+  }
+
   /** The engine drops its states (the Worker could not store the last answer). */
   forget() {
     this.engine.exports.r2w_alert_forget();
@@ -160,11 +170,14 @@ export class AlertRound {
     try {
       answer = ask(this.rt, 'alert_round', `{${parts.join(',')}}`, nowMs);
     } catch (e) {
-      // Refused: the figures written for it must not count in the next round.
+      // Refused: what the engine holds of rules and settings is not known any more (the next
+      // round sends them), and the figures written for it must not count in the next round.
       if (series.length && !this.engine.broken) {
         const exports = this.engine.exports;
         new Float64Array(exports.memory.buffer, exports.r2w_alert_values(), exports.r2w_alert_key_count()).fill(NaN);
       }
+      this.sentRules = null;
+      this.sentSettings = null;
       throw e;
     }
     if (sendRules) this.sentRules = rules;

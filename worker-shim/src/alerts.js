@@ -61,6 +61,15 @@ export function environmentOf(env) {
 
 // ---- stored configuration ------------------------------------------------------------------
 
+// The engine's default rules and settings (the same for every call of one engine), asked once
+// per engine.
+const defaultsByEngine = new WeakMap();
+function defaultsOf(rt, nowMs) {
+  let defaults = defaultsByEngine.get(rt.engine);
+  if (!defaults) defaultsByEngine.set(rt.engine, (defaults = ask(rt, 'alert_defaults', {}, nowMs)));
+  return defaults;
+}
+
 /**
  * Installs the default rules and settings on first start, and every default rule added by a
  * later release once (alert_default_rules remembers which were installed, so a default that
@@ -71,7 +80,7 @@ async function ensureDefaults(rt, installed = null) {
   const db = rt.env.DB;
   installed ??= await installedDefaults(db);
   const now = Date.now();
-  const defaults = ask(rt, 'alert_defaults', {}, now);
+  const defaults = defaultsOf(rt, now);
   const missing = defaults.rules.filter((r) => !installed.ids.has(r.id));
   if (installed.configured && missing.length === 0) return false;
   await installDefaults(db, missing, defaults.settings, now);
@@ -123,12 +132,13 @@ async function costFigures(rt, window, nowMs, held) {
   if (accountConfig(rt.env).configured) {
     const key = held.accountStamp === null ? null : `${JSON.stringify(window)}\u001f${pricing}\u001f${held.accountStamp}`;
     if (key !== null && held.cost?.key === key) return held.cost.text;
-    // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs.
+    // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs, and
+    // the anomaly: cost_bill over the month's rows and cost_anomaly over every row, in one
+    // command that reads the rows once (alert_cost_figures).
     const account = await accountMember(rt, fromMs, today);
-    const monthOnly = { operations: account.operations.filter((r) => r[0] >= month), storage: account.storage.filter((r) => r[0] >= month) };
-    const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","account":${JSON.stringify(monthOnly)},"pricing":${pricing}}`, nowMs);
-    const anomaly = ask(rt, 'cost_anomaly', `{"date":"${today}","account":${JSON.stringify(account)},"pricing":${pricing}}`, nowMs);
-    const text = JSON.stringify({ bill, anomaly });
+    const text = JSON.stringify(
+      ask(rt, 'alert_cost_figures', `{"date":"${today}","account":${JSON.stringify(account)},"pricing":${pricing}}`, nowMs),
+    );
     held.cost = key === null ? null : { key, text };
     return text;
   }
@@ -437,7 +447,7 @@ export async function checkAlerts(rt, nowMs, extra = {}) {
   // it holds none or another generation than D1's (a cold start, or another writer). The
   // breaker is the request path's (r2watch.wasm): its state goes in.
   const round = AlertRound.of(rt.engine.consoleEngine(nowMs));
-  const plan = ask(rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
+  const plan = round.plan(rules, nowMs);
   round.held.accountStamp = reads.accountStamp;
   const figures = await gatherFigures(rt, plan, nowMs, extra, round.held);
   const restore = round.needsRestore(generation) ? { states: await statesText(db), ledger, generation } : null;

@@ -2,6 +2,7 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <random>
 #include <tuple>
 
@@ -785,6 +786,33 @@ TEST(AlertFigures, TheAccountFiguresHoldUntilTheHourOrDayTheyReadMoves) {
   }
 }
 
+// The account's rows ({operations, storage} as cost_anomaly takes them) as alert_cost_figures
+// takes them: texts named once, rows as flat numbers.
+json compact(const json& account) {
+  json out = {{"days", json::array()},
+              {"buckets", json::array()},
+              {"names", json::array()},
+              {"operations", json::array()},
+              {"storage", json::array()}};
+  std::map<std::string, std::map<std::string, size_t>> seen;
+  auto index = [&](const char* list, const std::string& text) {
+    auto [it, added] = seen[list].try_emplace(text, seen[list].size());
+    if (added) out[list].push_back(text);
+    return it->second;
+  };
+  for (const char* rows : {"operations", "storage"}) {
+    const json& list = account[rows];
+    for (size_t i = 0; i < list.size(); ++i) {
+      const json& row = list[i];
+      out[rows].push_back(index("days", row[0].get<std::string>()));
+      out[rows].push_back(index("buckets", row[1].get<std::string>()));
+      out[rows].push_back(index("names", row[2].get<std::string>()));
+      for (size_t k = 3; k < row.size(); ++k) out[rows].push_back(row[k]);
+    }
+  }
+  return out;
+}
+
 // alert_cost_figures answers what cost_bill (over the month's rows, as the Worker sent it) and
 // cost_anomaly (over every row) answer, the account's rows read once.
 TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
@@ -822,7 +850,7 @@ TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
       }
     }
     const json account = {{"operations", operations}, {"storage", storage}};
-    json figures = run("alert_cost_figures", {{"date", date}, {"account", account}});
+    json figures = run("alert_cost_figures", {{"date", date}, {"account", compact(account)}});
     json bill = run("cost_bill",
                     {{"as_of", date},
                      {"account", {{"operations", month_operations}, {"storage", month_storage}}}});
@@ -839,6 +867,18 @@ TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
       bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",
       R"({"date":"2026-11-31","account":{"operations":[],"storage":[]}})", from_epoch_ms(0), out));
   EXPECT_NE(out.find("\"field\":\"date\""), std::string::npos) << out;
+  // A row that names a day, bucket or name the lists do not have, or is cut short.
+  for (
+      const char* account :
+      {R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[0,1,0,200,1,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[0,0,0,200,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[],"storage":[0,0,0,1,1,1,1]})"}) {
+    out.clear();
+    EXPECT_FALSE(bindings::run_command(
+        bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",
+        std::string(R"({"date":"2026-11-30","account":)") + account + "}", from_epoch_ms(0), out));
+    EXPECT_NE(out.find("\"field\":\"account."), std::string::npos) << out;
+  }
 }
 
 // alert_round_plan answers alert_plan's plan over the rules of the kept round's last run, and

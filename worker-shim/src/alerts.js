@@ -120,6 +120,33 @@ async function configOf(rt, row) {
 // ---- figures -------------------------------------------------------------------------------
 
 /**
+ * The account's day rows ({operations, storage} as D1 answers them, each row an array) as
+ * alert_cost_figures takes them (JSON text): each day, bucket, action type and storage class
+ * named once, the rows as flat numbers (indices into those lists, then the row's figures).
+ */
+function compactAccount({ operations, storage }) {
+  const lists = { days: [], buckets: [], names: [] };
+  const seen = { days: new Map(), buckets: new Map(), names: new Map() };
+  const index = (list, text) => {
+    let i = seen[list].get(text);
+    if (i === undefined) {
+      i = lists[list].length;
+      seen[list].set(text, i);
+      lists[list].push(text);
+    }
+    return i;
+  };
+  const flat = (rows) => {
+    const out = [];
+    for (const [day, bucket, name, ...figures] of rows) out.push(index('days', day), index('buckets', bucket), index('names', name), ...figures);
+    return out;
+  };
+  const ops = flat(operations);
+  const st = flat(storage);
+  return `{"days":${JSON.stringify(lists.days)},"buckets":${JSON.stringify(lists.buckets)},"names":${JSON.stringify(lists.names)},"operations":[${ops.join(',')}],"storage":[${st.join(',')}]}`;
+}
+
+/**
  * This month's bill and today's anomaly verdict, from the cost commands over the same usage
  * rows GET /api/costs reads (cost-month.js): the alert and the dashboard never disagree.
  * From the account's rows (the collector on), the figures of the last round are taken again
@@ -135,10 +162,8 @@ async function costFigures(rt, window, nowMs, held) {
     // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs, and
     // the anomaly: cost_bill over the month's rows and cost_anomaly over every row, in one
     // command that reads the rows once (alert_cost_figures).
-    const account = await accountMember(rt, fromMs, today);
-    const text = JSON.stringify(
-      ask(rt, 'alert_cost_figures', `{"date":"${today}","account":${JSON.stringify(account)},"pricing":${pricing}}`, nowMs),
-    );
+    const account = compactAccount(await accountMember(rt, fromMs, today));
+    const text = JSON.stringify(ask(rt, 'alert_cost_figures', `{"date":"${today}","account":${account},"pricing":${pricing}}`, nowMs));
     held.cost = key === null ? null : { key, text };
     return text;
   }

@@ -138,12 +138,15 @@ function compactAccount({ operations, storage }) {
   };
   const flat = (rows) => {
     const out = [];
-    for (const [day, bucket, name, ...figures] of rows) out.push(index('days', day), index('buckets', bucket), index('names', name), ...figures);
-    return out;
+    for (const row of rows) {
+      out.push(index('days', row[0]), index('buckets', row[1]), index('names', row[2]));
+      for (let k = 3; k < row.length; k++) out.push(row[k]);
+    }
+    return JSON.stringify(out);
   };
   const ops = flat(operations);
   const st = flat(storage);
-  return `{"days":${JSON.stringify(lists.days)},"buckets":${JSON.stringify(lists.buckets)},"names":${JSON.stringify(lists.names)},"operations":[${ops.join(',')}],"storage":[${st.join(',')}]}`;
+  return `{"days":${JSON.stringify(lists.days)},"buckets":${JSON.stringify(lists.buckets)},"names":${JSON.stringify(lists.names)},"operations":${ops},"storage":${st}}`;
 }
 
 /**

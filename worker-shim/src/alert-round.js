@@ -77,7 +77,15 @@ export class AlertRound {
    * so the text is not sent and read again every run.
    */
   plan(rules, nowMs) {
-    if (rules === this.sentRules) return ask(this.rt, 'alert_round_plan', {}, nowMs);
+    if (rules === this.sentRules) {
+      try {
+        return ask(this.rt, 'alert_round_plan', {}, nowMs);
+      } catch (e) {
+        // The engine holds no rules after all: they are sent again (here and with the round).
+        if (e.code !== 'conflict' || e.field !== 'rules') throw e;
+        this.sentRules = null;
+      }
+    }
     return ask(this.rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
   }
 

@@ -2,15 +2,24 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <random>
+#include <tuple>
+
+#include "core/account/figures.h"
 #include "core/alerts/evaluate.h"
+#include "core/alerts/figures.h"
 #include "core/alerts/overview-lines.h"
 #include "core/alerts/payloads.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
 #include "core/alerts/text.h"
+#include "core/common/civil-date.h"
 #include "native-tests/test-clock.h"
 #include "wasm-bindings/codec/alerts.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/commands.h"
+#include "wasm-bindings/engine.h"
 
 namespace r2w::alerts {
 namespace {
@@ -725,6 +734,177 @@ TEST(AlertCore, DeliveryRetriesAndWhoMayActAreTheCores) {
   EXPECT_EQ(mute_text(Mute{.reason = MuteReason::kMaintenance, .silence_id = "m"}),
             "maintenance:m");
   EXPECT_FALSE(parse_mute("muted").has_value());
+}
+
+// The account's figures made at `at` are the same at any moment before account_figures_until
+// (same stored data), and that moment is the first where an hour or a day they read moves.
+TEST(AlertFigures, TheAccountFiguresHoldUntilTheHourOrDayTheyReadMoves) {
+  constexpr int64_t kHourMs = 3'600'000;
+  std::mt19937_64 rng(16);
+  const std::vector<Duration> windows = {Duration(kHourMs), Duration(90 * 60'000),
+                                         Duration(24 * kHourMs), Duration(7 * 24 * kHourMs)};
+  const int64_t base = 1'790'000'000'000;  // late 2026
+  std::vector<account::HourTotal> hours;
+  std::vector<account::StorageRow> storage;
+  for (int64_t h = base - 40 * 24 * kHourMs; h < base + 4 * 24 * kHourMs; h += kHourMs) {
+    for (const char* bucket : {"a", "b"}) {
+      uint64_t requests = rng() % 1000;
+      hours.push_back(
+          {from_epoch_ms(h - h % kHourMs), bucket, requests, requests / (1 + rng() % 50)});
+    }
+  }
+  for (int64_t d = -40; d < 4; ++d) {
+    for (const char* bucket : {"a", "b"}) {
+      storage.push_back({.date = add_days(date_of(from_epoch_ms(base)), d),
+                         .bucket = bucket,
+                         .payload_bytes = 1'000'000 + rng() % 1'000'000,
+                         .pending_uploads = rng() % 4});
+    }
+  }
+  auto key = [&](TimePoint t) {
+    std::vector<std::tuple<std::string, std::string, int64_t, double, uint64_t, std::string>> out;
+    for (const auto& f : account::alert_figures(hours, storage, windows, t)) {
+      out.emplace_back(f.metric, f.bucket, f.window.count(), f.value, f.samples, f.detail);
+    }
+    return out;
+  };
+  auto hour_of = [](int64_t t) { return t - (((t % kHourMs) + kHourMs) % kHourMs); };
+  for (int i = 0; i < 60; ++i) {
+    const int64_t at = base + static_cast<int64_t>(rng() % (3 * 24 * kHourMs));
+    const int64_t until = to_epoch_ms(account_figures_until(windows, from_epoch_ms(at)));
+    ASSERT_GT(until, at);
+    ASSERT_LE(until - at, kHourMs);
+    const auto made = key(from_epoch_ms(at));
+    ASSERT_FALSE(made.empty());
+    for (int64_t t : {at + (until - at) / 3, at + (until - at) / 2, until - 1}) {
+      EXPECT_EQ(key(from_epoch_ms(t)), made) << "at " << at << ", then " << t;
+    }
+    // At `until` an hour the figures read has moved (so the Worker reads them again).
+    bool moved = hour_of(until) != hour_of(at);
+    for (Duration w : windows) moved |= hour_of(until - w.count()) != hour_of(at - w.count());
+    EXPECT_TRUE(moved) << at;
+  }
+}
+
+// The account's rows ({operations, storage} as cost_anomaly takes them) as alert_cost_figures
+// takes them: texts named once, rows as flat numbers.
+json compact(const json& account) {
+  json out = {{"days", json::array()},
+              {"buckets", json::array()},
+              {"names", json::array()},
+              {"operations", json::array()},
+              {"storage", json::array()}};
+  std::map<std::string, std::map<std::string, size_t>> seen;
+  auto index = [&](const char* list, const std::string& text) {
+    auto [it, added] = seen[list].try_emplace(text, seen[list].size());
+    if (added) out[list].push_back(text);
+    return it->second;
+  };
+  for (const char* rows : {"operations", "storage"}) {
+    const json& list = account[rows];
+    for (size_t i = 0; i < list.size(); ++i) {
+      const json& row = list[i];
+      out[rows].push_back(index("days", row[0].get<std::string>()));
+      out[rows].push_back(index("buckets", row[1].get<std::string>()));
+      out[rows].push_back(index("names", row[2].get<std::string>()));
+      for (size_t k = 3; k < row.size(); ++k) out[rows].push_back(row[k]);
+    }
+  }
+  return out;
+}
+
+// alert_cost_figures answers what cost_bill (over the month's rows, as the Worker sent it) and
+// cost_anomaly (over every row) answer, the account's rows read once.
+TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
+  bindings::Engine engine(from_epoch_ms(1'790'000'000'000));
+  auto run = [&](std::string_view command, const json& in) {
+    std::string out;
+    EXPECT_TRUE(bindings::run_command(bindings::find_command(command), engine, command, in.dump(),
+                                      from_epoch_ms(1'790'000'000'000), out))
+        << command << ": " << out;
+    return json::parse(out);
+  };
+  std::mt19937_64 rng(7);
+  for (const char* date : {"2026-11-30", "2026-12-03", "2026-12-15"}) {
+    const CivilDate day = *parse_date(date);
+    json operations = json::array(), month_operations = json::array();
+    json storage = json::array(), month_storage = json::array();
+    for (int d = -20; d <= 0; ++d) {
+      const CivilDate at = add_days(day, d);
+      const bool in_month = month_of(at) == month_of(day);
+      for (const char* bucket : {"media", "logs"}) {
+        for (const char* action : {"GetObject", "PutObject", "ListObjects", "DeleteObject"}) {
+          for (int code : {200, 403, 404}) {
+            json row = json::array({format_date(at), bucket, action, code,
+                                    static_cast<uint64_t>(rng() % 2'000'000),
+                                    static_cast<uint64_t>(rng() % 50'000'000'000)});
+            if (in_month) month_operations.push_back(row);
+            operations.push_back(std::move(row));
+          }
+        }
+        json row = json::array({format_date(at), bucket, "standard",
+                                static_cast<uint64_t>(rng() % 5'000'000'000'000), 1000,
+                                static_cast<uint64_t>(rng() % 100'000), 1});
+        if (in_month) month_storage.push_back(row);
+        storage.push_back(std::move(row));
+      }
+    }
+    const json account = {{"operations", operations}, {"storage", storage}};
+    json figures = run("alert_cost_figures", {{"date", date}, {"account", compact(account)}});
+    json bill = run("cost_bill",
+                    {{"as_of", date},
+                     {"account", {{"operations", month_operations}, {"storage", month_storage}}}});
+    json anomaly = run("cost_anomaly", {{"date", date}, {"account", account}});
+    ASSERT_TRUE(figures.contains("bill")) << figures.dump();
+    for (const auto& [key, value] : figures["bill"].items())
+      EXPECT_EQ(value, bill[key]) << date << " " << key;
+    EXPECT_EQ(figures["anomaly"], anomaly) << date;
+    EXPECT_GT(figures["bill"]["month_to_date"]["total_micro_usd"].get<double>(), 0) << date;
+  }
+  // Refused as the cost commands refuse, naming the field.
+  std::string out;
+  EXPECT_FALSE(bindings::run_command(
+      bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",
+      R"({"date":"2026-11-31","account":{"operations":[],"storage":[]}})", from_epoch_ms(0), out));
+  EXPECT_NE(out.find("\"field\":\"date\""), std::string::npos) << out;
+  // A row that names a day, bucket or name the lists do not have, or is cut short.
+  for (
+      const char* account :
+      {R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[0,1,0,200,1,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[0,0,0,200,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[],"storage":[0,0,0,1,1,1,1]})"}) {
+    out.clear();
+    EXPECT_FALSE(bindings::run_command(
+        bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",
+        std::string(R"({"date":"2026-11-30","account":)") + account + "}", from_epoch_ms(0), out));
+    EXPECT_NE(out.find("\"field\":\"account."), std::string::npos) << out;
+  }
+}
+
+// alert_round_plan answers alert_plan's plan over the rules of the kept round's last run, and
+// is refused naming "rules" before the round holds any.
+TEST(AlertRoundPlan, IsThePlanOfTheRulesTheRoundHolds) {
+  const TimePoint now = from_epoch_ms(1'790'000'000'000);
+  bindings::Engine engine(now);
+  auto run = [&](std::string_view command, const std::string& in, bool ok = true) {
+    std::string out;
+    EXPECT_EQ(bindings::run_command(bindings::find_command(command), engine, command, in, now, out),
+              ok)
+        << command << ": " << out;
+    return json::parse(out);
+  };
+  EXPECT_EQ(run("alert_round_plan", "{}", false)["error"]["field"], "rules");
+  const std::string rules =
+      R"([{"id":"errors","name":"Errors","type":"error_rate","threshold":5,"window_ms":600000},)"
+      R"({"id":"spike","name":"Spike","type":"request_spike","threshold":100},)"
+      R"({"id":"cost","name":"Cost","type":"cost_threshold","threshold":1}])";
+  run("alert_round", R"({"generation":1,"silences":[],"figures":{},"settings":null,)"
+                     R"("restore":{"states":[],"ledger":null,"generation":0},"rules":)" +
+                         rules + "}");
+  json held = run("alert_round_plan", "{}");
+  EXPECT_EQ(held, run("alert_plan", R"({"rules":)" + rules + "}"));
+  EXPECT_TRUE(held["account"].get<bool>());
+  EXPECT_TRUE(held["cost"].get<bool>());
 }
 
 }  // namespace

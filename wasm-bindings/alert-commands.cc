@@ -9,13 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "core/account/figures.h"
 #include "core/alerts/evaluate.h"
 #include "core/alerts/figures.h"
 #include "core/alerts/overview-lines.h"
 #include "core/alerts/round.h"
 #include "core/alerts/rule.h"
 #include "core/alerts/settings.h"
+#include "core/common/civil-date.h"
+#include "core/cost/anomaly.h"
+#include "core/cost/month.h"
+#include "core/cost/price-list.h"
+#include "core/cost/usage.h"
 #include "wasm-bindings/codec/alerts.h"
+#include "wasm-bindings/codec/cost.h"
 #include "wasm-bindings/codec/json.h"
 #include "wasm-bindings/commands.h"
 #include "wasm-bindings/engine.h"
@@ -179,17 +186,142 @@ Result<json> alert_settings_update(Engine& e, const json& in, TimePoint) {
 // gate's failed-authentication counters (`failed_access_counter_window_ms`, this engine's
 // setting): each counter row is one failed_access item {"at_ms": its window's start,
 // "window_ms", "count"}.
+json plan_json(const Engine& e, const std::vector<alerts::Rule>& rules, TimePoint now) {
+  alerts::FigureNeeds needs = alerts::needs_of(rules);
+  Duration counter_window = e.security_settings().auth_failure_window;
+  json out = codec::needs_to_json(needs);
+  out["failed_access_counter_window_ms"] = counter_window.count();
+  codec::add_read_windows(out, alerts::read_windows(needs, counter_window, now));
+  return out;
+}
+
 Result<json> alert_plan(Engine& e, const json& in, TimePoint now) {
   FieldReader r(in);
   const json& stored_rules = or_null(r.read_json("rules"));
   if (auto err = r.finish()) return *err;
   auto rules = rules_of(stored_rules);
   if (!rules.ok()) return rules.error();
-  alerts::FigureNeeds needs = alerts::needs_of(rules.value());
-  Duration counter_window = e.security_settings().auth_failure_window;
-  json out = codec::needs_to_json(needs);
-  out["failed_access_counter_window_ms"] = counter_window.count();
-  codec::add_read_windows(out, alerts::read_windows(needs, counter_window, now));
+  return plan_json(e, rules.value(), now);
+}
+
+// {} -> alert_plan's answer over the rules the kept round holds (those of its last
+// alert_round), so a run whose stored rules are the ones it sent last does not send them again.
+// Refused (conflict, field "rules") while the round holds none.
+Result<json> alert_round_plan(Engine& e, const json& in, TimePoint now) {
+  if (auto err = FieldReader(in).finish()) return *err;
+  const alerts::Round& round = e.alert_round();
+  if (!round.has_rules()) {
+    return Error{.code = "conflict",
+                 .message = "the alert round holds no rules yet: plan with alert_plan",
+                 .field = "rules"};
+  }
+  return plan_json(e, round.rules(), now);
+}
+
+// How many texts (days, buckets, action types and storage classes) alert_cost_figures' account
+// names: a bound on the input, far above a month of a large account's.
+constexpr size_t kMaxAccountTexts = 1 << 16;
+
+// The account's day rows as alert_cost_figures takes them, every text named once and the rows
+// as flat numbers (no text per row): {"days": ["YYYY-MM-DD", ...], "buckets": [...], "names":
+// [action types and storage classes], "operations": [day, bucket, name (action type),
+// status_code, requests, response_bytes, ...] (6 a row), "storage": [day, bucket, name
+// (storage class), payload_bytes, metadata_bytes, objects, pending_uploads, ...] (7 a row)},
+// where day, bucket and name are indices into their lists; read as cost_anomaly's "account".
+Result<account::AccountUsage> compact_account_usage(const json& j) {
+  if (!j.is_object()) return invalid_field("account", "account must be an object");
+  FieldReader r(j, "account");
+  std::vector<std::string> day_texts, buckets, names;
+  r.read_strings("days", day_texts, kMaxAccountTexts);
+  r.read_strings("buckets", buckets, kMaxAccountTexts);
+  r.read_strings("names", names, kMaxAccountTexts);
+  const json& operations = or_null(r.read_json("operations"));
+  const json& storage = or_null(r.read_json("storage"));
+  if (auto err = r.finish()) return *err;
+  std::vector<CivilDate> days;
+  for (size_t i = 0; i < day_texts.size(); ++i) {
+    auto d = parse_date(day_texts[i]);
+    if (!d) return invalid_field("account.days", "account.days must be days as YYYY-MM-DD");
+    days.push_back(*d);
+  }
+  // The k-th number of a row: a whole number up to 2^53 (an index below `below` when given).
+  auto number = [](const json& list, size_t k, uint64_t below) -> std::optional<uint64_t> {
+    const json& v = list[k];
+    if (!v.is_number_unsigned()) return std::nullopt;
+    uint64_t n = v.get<uint64_t>();
+    if (n > cost::kMaxUsageFigure || n >= below) return std::nullopt;
+    return n;
+  };
+  constexpr uint64_t kAny = UINT64_MAX;
+  std::vector<account::OperationsDay> ops;
+  if (!operations.is_array() || operations.size() % 6 != 0) {
+    return invalid_field("account.operations", "account.operations must be rows of 6 numbers");
+  }
+  for (size_t k = 0; k < operations.size(); k += 6) {
+    auto d = number(operations, k, days.size()), b = number(operations, k + 1, buckets.size()),
+         a = number(operations, k + 2, names.size()), code = number(operations, k + 3, 1000),
+         req = number(operations, k + 4, kAny), bytes = number(operations, k + 5, kAny);
+    if (!d || !b || !a || !code || !req || !bytes) {
+      return invalid_field("account.operations",
+                           "account.operations row " + std::to_string(k / 6) +
+                               " must be [day, bucket, name, status_code, requests, bytes]");
+    }
+    ops.push_back({days[*d], buckets[*b], names[*a], static_cast<uint32_t>(*code), *req, *bytes});
+  }
+  std::vector<account::StorageRow> st;
+  if (!storage.is_array() || storage.size() % 7 != 0) {
+    return invalid_field("account.storage", "account.storage must be rows of 7 numbers");
+  }
+  for (size_t k = 0; k < storage.size(); k += 7) {
+    auto d = number(storage, k, days.size()), b = number(storage, k + 1, buckets.size()),
+         c = number(storage, k + 2, names.size()), payload = number(storage, k + 3, kAny),
+         meta = number(storage, k + 4, kAny), objects = number(storage, k + 5, kAny),
+         pending = number(storage, k + 6, kAny);
+    auto storage_class = c ? cost::parse_storage_class(names[*c]) : std::nullopt;
+    if (!d || !b || !storage_class || !payload || !meta || !objects || !pending) {
+      return invalid_field("account.storage",
+                           "account.storage row " + std::to_string(k / 7) +
+                               " must be [day, bucket, name (a storage class), payload_bytes, "
+                               "metadata_bytes, objects, pending_uploads]");
+    }
+    st.push_back({days[*d], buckets[*b], *storage_class, *payload, *meta, *objects, *pending});
+  }
+  return account::account_usage(ops, st);
+}
+
+// The cost figures of a round from the account's rows (the collector on), the rows read once:
+// {"date": "YYYY-MM-DD" (the plan's cost_window date), "account": the rows from the cost
+// window's from_ms to date (compact_account_usage), "pricing": [...]} -> {"bill": the month of
+// `date` as cost_bill answers it over that month's rows (the fields its month report writes),
+// "anomaly": as cost_anomaly answers it over every row, with its default options}.
+Result<json> alert_cost_figures(Engine&, const json& in, TimePoint) {
+  FieldReader r(in);
+  std::string date_text;
+  r.read_string("date", date_text);
+  const json& account = or_null(r.read_json("account"));
+  bool has_pricing = r.has("pricing");
+  if (auto err = r.finish()) return *err;
+  auto date = parse_date(date_text);
+  if (!date) return invalid_field("date", "date must be the day to check as YYYY-MM-DD");
+  auto versions = codec::versions_of(in, has_pricing);
+  if (!versions.ok()) return versions.error();
+  auto usage = compact_account_usage(account);
+  if (!usage.ok()) return usage.error();
+  const std::vector<cost::UsageRow>& rows = usage.value().rows;
+  cost::MonthInput month;
+  month.as_of = *date;
+  month.prices = cost::price_list_for(versions.value(), month_of(*date));
+  const CivilDate first = first_day(month_of(*date));
+  for (const cost::UsageRow& row : rows) {
+    if (row.date >= first) month.rows.push_back(row);
+  }
+  auto report = cost::month_report(month);
+  if (!report.ok()) return report.error();
+  cost::AnomalyOptions options;
+  json out;
+  out["bill"] = codec::month_report_json(report.value(), month.prices, month.forecast);
+  out["anomaly"] =
+      codec::anomaly_json(cost::check_anomaly(month.prices, rows, *date, options), options);
   return out;
 }
 
@@ -692,6 +824,8 @@ std::span<const CommandEntry> alert_commands() {
       {"alert_rule_update", &alert_rule_update},
       {"alert_settings_update", &alert_settings_update},
       {"alert_plan", &alert_plan},
+      {"alert_round_plan", &alert_round_plan},
+      {"alert_cost_figures", &alert_cost_figures},
       {"alert_delivery_plan", &alert_delivery_plan},
       {"alert_notifications_query", &alert_notifications_query},
       {"alert_check", &alert_check},

@@ -326,7 +326,18 @@ ReadWindows read_windows(const FigureNeeds& needs, Duration counter_window, Time
     w.failed_access_since = now - longest - counter_window;
   }
   if (needs.requests) w.requests_since = now - kRequestCountersLookback;
+  if (needs.account) w.account_until = account_figures_until(needs.account_windows, now);
   return w;
+}
+
+TimePoint account_figures_until(std::span<const Duration> windows, TimePoint at) {
+  constexpr int64_t kHourMs = 3'600'000;
+  // The first hour boundary after t.
+  auto next_hour = [](int64_t t) { return t - (((t % kHourMs) + kHourMs) % kHourMs) + kHourMs; };
+  const int64_t at_ms = to_epoch_ms(at);
+  int64_t until = next_hour(at_ms);
+  for (Duration w : windows) until = std::min(until, next_hour(at_ms - w.count()) + w.count());
+  return from_epoch_ms(until);
 }
 
 Result<std::vector<Series>> series_of(const Figures& in, const FigureNeeds& needs, TimePoint now) {

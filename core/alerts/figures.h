@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -162,8 +163,19 @@ struct ReadWindows {
   // longest security_event window.
   std::optional<TimePoint> failed_access_since;
   std::optional<TimePoint> requests_since;  // hourly request counters (the hour holding now)
+  // The account's figures (needs.account): until when figures made now stay what they are as
+  // long as the stored account data does not change (account_figures_until).
+  std::optional<TimePoint> account_until;
 };
 ReadWindows read_windows(const FigureNeeds& needs, Duration counter_window, TimePoint now);
+
+// The account's alert figures (core/account/figures.h, alert_figures) read the clock in whole
+// hours and days only: the hour holding now (the spike's last complete hour, the end of each
+// window) and, per window w, the hour and the day holding now - w. Figures made at `at` from
+// stored data that has not changed since are the same until the first of those moves (a day
+// starts on an hour): the next hour boundary after `at`, and after `at - w` (plus w) for each
+// window. A round reuses them until then (the Worker also checks the data did not change).
+TimePoint account_figures_until(std::span<const Duration> windows, TimePoint at);
 
 // Turns what the Worker gathered into series:
 // operation rows give error_rate_pct and latency_{avg,p50,p95,p99}_ms per bucket (natural),

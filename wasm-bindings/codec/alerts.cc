@@ -761,6 +761,7 @@ void add_read_windows(Json& plan, const alerts::ReadWindows& w) {
   if (w.growth_since) plan["growth_since_ms"] = to_epoch_ms(*w.growth_since);
   if (w.failed_access_since) plan["failed_access_since_ms"] = to_epoch_ms(*w.failed_access_since);
   if (w.requests_since) plan["requests_since_ms"] = to_epoch_ms(*w.requests_since);
+  if (w.account_until) plan["account_until_ms"] = to_epoch_ms(*w.account_until);
 }
 
 }  // namespace r2w::codec

@@ -12,6 +12,13 @@
 import { ask } from './http.js';
 
 const rounds = new WeakMap();
+// Raised by dropHeldFigures: a round whose held figures are of an earlier count drops them.
+let heldEpoch = 0;
+
+/** Every round drops what it held from the account's rows (the CPU bench's hook, instrument.js). */
+export function dropHeldFigures() {
+  heldEpoch++;
+}
 
 // A series' key as text (its identity in the key table): metric, scope, window, natural.
 function keyText(s) {
@@ -33,6 +40,10 @@ export class AlertRound {
   static of(engine) {
     let round = rounds.get(engine);
     if (!round) rounds.set(engine, (round = new AlertRound(engine)));
+    if (round.heldEpoch !== heldEpoch) {
+      round.held = { accountStamp: null, cost: null, series: null };
+      round.heldEpoch = heldEpoch;
+    }
     return round;
   }
 
@@ -42,6 +53,11 @@ export class AlertRound {
     this.keys = new Map(); // key text -> index in the engine's table
     this.sentRules = null;
     this.sentSettings = null;
+    // What the Worker made for this engine's last rounds from the account's stored rows (the
+    // cost figures, the account's series) and what says whether they still hold (alerts.js
+    // gatherFigures): dropped with the engine.
+    this.held = { accountStamp: null, cost: null, series: null };
+    this.heldEpoch = heldEpoch;
   }
 
   /** The stored generation the engine's states are, or null when it holds none. */
@@ -53,6 +69,24 @@ export class AlertRound {
   /** Whether the engine needs the stored states of D1's `storedGeneration` handed in. */
   needsRestore(storedGeneration) {
     return this.generation() !== storedGeneration;
+  }
+
+  /**
+   * The figures the rules need (alert_plan's answer) at `nowMs`: planned over the rules the
+   * engine holds when `rules` (the stored rules' JSON text) is what this engine was last given,
+   * so the text is not sent and read again every run.
+   */
+  plan(rules, nowMs) {
+    if (rules === this.sentRules) {
+      try {
+        return ask(this.rt, 'alert_round_plan', {}, nowMs);
+      } catch (e) {
+        // The engine holds no rules after all: they are sent again (here and with the round).
+        if (e.code !== 'conflict' || e.field !== 'rules') throw e;
+        this.sentRules = null;
+      }
+    }
+    return ask(this.rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
   }
 
   /** The engine drops its states (the Worker could not store the last answer). */
@@ -144,11 +178,14 @@ export class AlertRound {
     try {
       answer = ask(this.rt, 'alert_round', `{${parts.join(',')}}`, nowMs);
     } catch (e) {
-      // Refused: the figures written for it must not count in the next round.
+      // Refused: what the engine holds of rules and settings is not known any more (the next
+      // round sends them), and the figures written for it must not count in the next round.
       if (series.length && !this.engine.broken) {
         const exports = this.engine.exports;
         new Float64Array(exports.memory.buffer, exports.r2w_alert_values(), exports.r2w_alert_key_count()).fill(NaN);
       }
+      this.sentRules = null;
+      this.sentSettings = null;
       throw e;
     }
     if (sendRules) this.sentRules = rules;

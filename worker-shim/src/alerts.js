@@ -35,6 +35,7 @@ import {
   recordAttempt,
   rememberGithubIssue,
   requestCounters,
+  roundReads,
   roundStatements,
   ruleIds,
   rulesText,
@@ -60,19 +61,30 @@ export function environmentOf(env) {
 
 // ---- stored configuration ------------------------------------------------------------------
 
+// The engine's default rules and settings (the same for every call of one engine), asked once
+// per engine.
+const defaultsByEngine = new WeakMap();
+function defaultsOf(rt, nowMs) {
+  let defaults = defaultsByEngine.get(rt.engine);
+  if (!defaults) defaultsByEngine.set(rt.engine, (defaults = ask(rt, 'alert_defaults', {}, nowMs)));
+  return defaults;
+}
+
 /**
  * Installs the default rules and settings on first start, and every default rule added by a
  * later release once (alert_default_rules remembers which were installed, so a default that
- * was deleted stays deleted).
+ * was deleted stays deleted). `installed`: what installedDefaults answers, when already read.
+ * Whether it installed anything.
  */
-async function ensureDefaults(rt) {
+async function ensureDefaults(rt, installed = null) {
   const db = rt.env.DB;
-  const installed = await installedDefaults(db);
+  installed ??= await installedDefaults(db);
   const now = Date.now();
-  const defaults = ask(rt, 'alert_defaults', {}, now);
+  const defaults = defaultsOf(rt, now);
   const missing = defaults.rules.filter((r) => !installed.ids.has(r.id));
-  if (installed.configured && missing.length === 0) return;
+  if (installed.configured && missing.length === 0) return false;
   await installDefaults(db, missing, defaults.settings, now);
+  return true;
 }
 
 const loadRules = rulesText;
@@ -96,7 +108,11 @@ export async function overviewThresholds(rt, { bucket, user }, nowMs) {
 export const SETTINGS_PLACE = 'alert_config.settings_json';
 
 async function loadConfig(rt) {
-  const row = await configRow(rt.env.DB);
+  return configOf(rt, await configRow(rt.env.DB));
+}
+
+// The configuration row ({settings, ledger, generation} as configRow answers it) opened.
+async function configOf(rt, row) {
   const settings = row.settings == null ? 'null' : await open(rt, row.settings, SETTINGS_PLACE);
   return { settings, ledger: row.ledger ?? 'null', generation: row.generation };
 }
@@ -104,19 +120,55 @@ async function loadConfig(rt) {
 // ---- figures -------------------------------------------------------------------------------
 
 /**
+ * The account's day rows ({operations, storage} as D1 answers them, each row an array) as
+ * alert_cost_figures takes them (JSON text): each day, bucket, action type and storage class
+ * named once, the rows as flat numbers (indices into those lists, then the row's figures).
+ */
+function compactAccount({ operations, storage }) {
+  const lists = { days: [], buckets: [], names: [] };
+  const seen = { days: new Map(), buckets: new Map(), names: new Map() };
+  const index = (list, text) => {
+    let i = seen[list].get(text);
+    if (i === undefined) {
+      i = lists[list].length;
+      seen[list].set(text, i);
+      lists[list].push(text);
+    }
+    return i;
+  };
+  const flat = (rows) => {
+    const out = [];
+    for (const row of rows) {
+      out.push(index('days', row[0]), index('buckets', row[1]), index('names', row[2]));
+      for (let k = 3; k < row.length; k++) out.push(row[k]);
+    }
+    return JSON.stringify(out);
+  };
+  const ops = flat(operations);
+  const st = flat(storage);
+  return `{"days":${JSON.stringify(lists.days)},"buckets":${JSON.stringify(lists.buckets)},"names":${JSON.stringify(lists.names)},"operations":${ops},"storage":${st}}`;
+}
+
+/**
  * This month's bill and today's anomaly verdict, from the cost commands over the same usage
  * rows GET /api/costs reads (cost-month.js): the alert and the dashboard never disagree.
+ * From the account's rows (the collector on), the figures of the last round are taken again
+ * while the day checked (the engine's cost window), the price lists and the account's stored
+ * rows (their stamp, roundReads) are the ones they were made from: the same inputs.
  */
-async function costFigures(rt, window, nowMs) {
+async function costFigures(rt, window, nowMs, held) {
   const { date: today, month, from_ms: fromMs } = window;
   const pricing = await loadPriceVersions(rt.env.DB);
   if (accountConfig(rt.env).configured) {
-    // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs.
-    const account = await accountMember(rt, fromMs, today);
-    const monthOnly = { operations: account.operations.filter((r) => r[0] >= month), storage: account.storage.filter((r) => r[0] >= month) };
-    const bill = ask(rt, 'cost_bill', `{"as_of":"${today}","account":${JSON.stringify(monthOnly)},"pricing":${pricing}}`, nowMs);
-    const anomaly = ask(rt, 'cost_anomaly', `{"date":"${today}","account":${JSON.stringify(account)},"pricing":${pricing}}`, nowMs);
-    return { bill, anomaly };
+    const key = held.accountStamp === null ? null : `${JSON.stringify(window)}\u001f${pricing}\u001f${held.accountStamp}`;
+    if (key !== null && held.cost?.key === key) return held.cost.text;
+    // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs, and
+    // the anomaly: cost_bill over the month's rows and cost_anomaly over every row, in one
+    // command that reads the rows once (alert_cost_figures).
+    const account = compactAccount(await accountMember(rt, fromMs, today));
+    const text = JSON.stringify(ask(rt, 'alert_cost_figures', `{"date":"${today}","account":${account},"pricing":${pricing}}`, nowMs));
+    held.cost = key === null ? null : { key, text };
+    return text;
   }
   const usage = await monthUsage(rt, fromMs, today);
   const monthRows = JSON.stringify(usage.filter((r) => r.date >= month));
@@ -171,9 +223,11 @@ async function healthFigures(rt, nowMs) {
 /**
  * Gathers what the round's rules need (the engine's plan) as the JSON text of `figures`.
  * A source that cannot be read is left out and reported; the others are still evaluated.
- * `extra` (the admin call's body) adds quotas, failed accesses and uploads.
+ * `extra` (the admin call's body) adds quotas, failed accesses and uploads. `held`: what the
+ * last round of this engine made from the account's stored rows (alert-round.js `held`), with
+ * `accountStamp` (roundReads) saying whether those rows are still the same.
  */
-async function gatherFigures(rt, plan, nowMs, extra = {}) {
+async function gatherFigures(rt, plan, nowMs, extra, held) {
   const parts = [];
   let series = [];
   const unavailable = {};
@@ -196,7 +250,7 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
       return `[${windows.join(',')}]`;
     });
   }
-  if (plan.cost) await attempt('cost', () => costFigures(rt, plan.cost_window, nowMs));
+  if (plan.cost) await attempt('cost', () => costFigures(rt, plan.cost_window, nowMs, held));
   if (plan.growth) await attempt('growth', () => growthFigures(rt, plan.growth_since_ms, nowMs));
   if (plan.health || plan.database) {
     await attempt('health', async () => {
@@ -220,9 +274,18 @@ async function gatherFigures(rt, plan, nowMs, extra = {}) {
   if (plan.account) {
     // The account's figures per bucket (Cloudflare's analytics): spikes, internal errors,
     // pending multipart uploads, storage growth, computed by the engine.
-    // Given to the round as numbers (written into wasm memory, alert-round.js).
+    // Given to the round as numbers (written into wasm memory, alert-round.js). Taken again
+    // from the last round while the account's stored rows are the same and the engine says
+    // figures made then still hold (account_until_ms: the hours and days they read).
     await attempt('series', async () => {
+      const key = held.accountStamp === null ? null : `${JSON.stringify(plan.account_windows_ms)}\u001f${held.accountStamp}`;
+      const last = held.series;
+      if (key !== null && last?.key === key && nowMs >= last.fromMs && nowMs < last.untilMs) {
+        series = last.series;
+        return;
+      }
       series = (await accountAlertFigures(rt, nowMs, plan.account_windows_ms)).series;
+      held.series = key === null ? null : { key, fromMs: nowMs, untilMs: plan.account_until_ms, series };
     });
   }
   return { text: `{${parts.join(',')}}`, series, unavailable };
@@ -396,28 +459,32 @@ export async function deliverDue(rt, nowMs) {
  * sends what is due. `extra` adds figures the Worker cannot read itself (admin call body).
  */
 export async function checkAlerts(rt, nowMs, extra = {}) {
-  await ensureDefaults(rt);
+  const db = rt.env.DB;
+  // The configuration, rules, silences and the account's stamp in one round trip; again when
+  // the defaults were installed just now.
+  let reads = await roundReads(db, nowMs);
+  if (await ensureDefaults(rt, reads.installed)) reads = await roundReads(db, nowMs);
   try {
     await rt.flushMetrics();
   } catch (e) {
     console.warn(`r2watch: flush before the alert check failed: ${e.message}`);
   }
-  const db = rt.env.DB;
-  const rules = await loadRules(db);
-  const { settings, ledger, generation } = await loadConfig(rt);
-  const plan = ask(rt, 'alert_plan', `{"rules":${rules}}`, nowMs);
-  const figures = await gatherFigures(rt, plan, nowMs, extra);
+  const { rules, silences } = reads;
+  const { settings, ledger, generation } = await configOf(rt, reads.config);
   // The round kept in this isolate's console engine: the stored states are handed in only when
   // it holds none or another generation than D1's (a cold start, or another writer). The
   // breaker is the request path's (r2watch.wasm): its state goes in.
   const round = AlertRound.of(rt.engine.consoleEngine(nowMs));
+  const plan = round.plan(rules, nowMs);
+  round.held.accountStamp = reads.accountStamp;
+  const figures = await gatherFigures(rt, plan, nowMs, extra, round.held);
   const restore = round.needsRestore(generation) ? { states: await statesText(db), ledger, generation } : null;
   const breakerState = ask(rt, 'breaker_status', {}, nowMs).state;
   const result = round.run(
     {
       rules,
       settings,
-      silences: await silencesText(db, nowMs),
+      silences,
       figures: figures.text,
       series: figures.series,
       restore,

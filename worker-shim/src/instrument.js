@@ -8,6 +8,7 @@
 // Also the isolate's clock, which the plan may skew (target "clock": tests of time).
 import { faultsEnabled } from './runtime.js';
 import { instrumentD1, traffic, setReplay } from './db/instrumented.js';
+import { dropHeldFigures } from './alert-round.js';
 
 /** Now as the isolate's clock says (the fault plan's clock skew added where faults are on). */
 export function clockNow(rt) {
@@ -51,12 +52,15 @@ export function instrumentEnv(env, rt) {
 /**
  * A mark at the start of a request (null where faults are off). There, `x-r2watch-d1-replay:
  * on|off` turns the isolate's D1 replay on or off from this request on (db/instrumented.js: the
- * CPU benches' measure of the Worker's own CPU).
+ * CPU benches' measure of the Worker's own CPU), and `x-r2watch-alert-held: drop` makes the next
+ * check-alerts round make again what it would take from the last one (alert-round.js: the bench
+ * of the minute after the account collector stored rows, which replay cannot show).
  */
 export function traceStart(env, request) {
   if (!faultsEnabled(env)) return null;
   const replay = request?.headers.get('x-r2watch-d1-replay');
   if (replay === 'on' || replay === 'off') setReplay(replay === 'on');
+  if (request?.headers.get('x-r2watch-alert-held') === 'drop') dropHeldFigures();
   return { request: traffic.request, r2Ms: traffic.r2Ms, d1Ms: traffic.d1Ms };
 }
 

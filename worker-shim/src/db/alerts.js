@@ -33,9 +33,43 @@ export async function installDefaults(db, rules, settings, nowMs) {
   ]);
 }
 
+const RULES = 'SELECT rule_json FROM alert_rules ORDER BY created_at_ms, id';
+const SILENCES = 'SELECT silence_json FROM silences WHERE deleted_at_ms IS NULL AND ends_at_ms > ? ORDER BY starts_at_ms';
+
+/**
+ * What a check-alerts round reads before it asks the engine anything, in one round trip: the
+ * configuration row (null before the defaults are installed), the ids of the default rules
+ * installed so far, every rule (as rulesText), the silences in force at `nowMs` (as
+ * silencesText), and the stamp of the account's stored figures: the collector's state and the
+ * time it was written, which every step of the collector writes in the same batch as its rows
+ * (db/account.js saveStep), so an unchanged stamp means unchanged account rows (null before
+ * the collector's first run).
+ */
+export async function roundReads(db, nowMs) {
+  const [config, installed, rules, silences, collector] = await db.batch([
+    db.prepare(
+      `SELECT defaults_installed_at_ms, settings_json, ledger_json, states_generation
+         FROM alert_config WHERE id = 1`,
+    ),
+    db.prepare('SELECT id FROM alert_default_rules'),
+    db.prepare(RULES),
+    db.prepare(SILENCES).bind(nowMs),
+    db.prepare('SELECT updated_at_ms, state_json FROM account_collector_state WHERE id = 1'),
+  ]);
+  const row = config.results[0];
+  const stamp = collector.results[0];
+  return {
+    installed: { configured: row !== undefined, ids: new Set(installed.results.map((r) => r.id)) },
+    config: { settings: row?.settings_json ?? null, ledger: row?.ledger_json ?? null, generation: row?.states_generation ?? 0 },
+    rules: `[${rules.results.map((r) => r.rule_json).join(',')}]`,
+    silences: `[${silences.results.map((r) => r.silence_json).join(',')}]`,
+    accountStamp: stamp ? `${stamp.updated_at_ms}\u001f${stamp.state_json}` : null,
+  };
+}
+
 /** Every rule as stored, as the JSON text of an array (oldest first). */
 export async function rulesText(db) {
-  const { results } = await db.prepare('SELECT rule_json FROM alert_rules ORDER BY created_at_ms, id').all();
+  const { results } = await db.prepare(RULES).all();
   return `[${results.map((r) => r.rule_json).join(',')}]`;
 }
 
@@ -89,10 +123,7 @@ export async function saveSettings(db, sealedSettings, nowMs) {
 
 /** The silences not deleted that have not ended at `nowMs`, as the JSON text of an array. */
 export async function silencesText(db, nowMs) {
-  const { results } = await db
-    .prepare('SELECT silence_json FROM silences WHERE deleted_at_ms IS NULL AND ends_at_ms > ? ORDER BY starts_at_ms')
-    .bind(nowMs)
-    .all();
+  const { results } = await db.prepare(SILENCES).bind(nowMs).all();
   return `[${results.map((r) => r.silence_json).join(',')}]`;
 }
 

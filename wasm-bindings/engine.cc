@@ -87,7 +87,7 @@ void Engine::fold() {
   double* times = fold_times_.data();
   const double known_series = static_cast<double>(aggregator_.series_count());
   size_t k = 0, r = 0, run_begin = 0;
-  double run_series = -1, run_op = -1, run_lo = 0, run_hi = 0;  // run_hi <= run_lo: no run
+  double run_key = -1, run_lo = 0, run_hi = 0;  // run_hi <= run_lo: no run
   uint32_t run_series_id = 0;
   Operation run_operation = Operation::kGet;
   double up = 0, down = 0, latency_sum = 0;
@@ -119,7 +119,7 @@ void Engine::fold() {
       // in registers). While the breaker's average takes quiet steps (QuietAverage), a joining
       // latency is at most the slow-call duration, so the average's step is one multiply-add
       // on the chain (no flag, no choice); else the limit is -1 and each event steps alone.
-      const double series = run_series, op = run_op, lo = run_lo, hi = run_hi;
+      const double key = run_key, lo = run_lo, hi = run_hi;
       const double quiet_limit = average.quiet_limit_ms();
       double up_sum = up, down_sum = down, sum = latency_sum;
       double latest_seen = latest_ms;
@@ -127,12 +127,12 @@ void Engine::fold() {
       size_t next = k;
       for (; i < n; ++i) {
         const double* f = &hot_.ring[i * kHotEventFields];
-        const double latency = f[2], u = f[3], d = f[4], t = f[5];
+        const double latency = f[1], u = f[2], d = f[3], t = f[4];
         // Both byte counts not negative and their sum below the limit: one minimum and one sum
         // (NaN in either makes the sum NaN, which is below nothing).
         const double least = u < d ? u : d;
-        if (!(f[0] == series && f[1] == op && t >= lo && t < hi && latency >= 0 &&
-              latency <= quiet_limit && least >= 0 && u + d < kRunBytesLimit)) {
+        if (!(f[0] == key && t >= lo && t < hi && latency >= 0 && latency <= quiet_limit &&
+              least >= 0 && u + d < kRunBytesLimit)) {
           break;
         }
         double whole = std::trunc(latency);
@@ -155,21 +155,26 @@ void Engine::fold() {
     }
     if (i == n) break;
     const double* f = &hot_.ring[i * kHotEventFields];
-    const double latency = f[2], u = f[3], d = f[4], t = f[5];
+    const double latency = f[1], u = f[2], d = f[3], t = f[4];
     ++i;
     close_run();
-    std::optional<Operation> op =
-        f[1] >= 0 && f[1] < 16 ? operation_from_index(static_cast<int32_t>(f[1])) : std::nullopt;
-    if (!op || !(f[0] >= 0 && f[0] < known_series)) {
+    // The key read back (engine.h): NaN, negative or beyond the operations is no operation.
+    const double op_index = std::floor(f[0] * (1 / kHotOperationStride));
+    const double series = f[0] - op_index * kHotOperationStride;
+    std::optional<Operation> op = op_index >= 0 && op_index < 16
+                                      ? operation_from_index(static_cast<int32_t>(op_index))
+                                      : std::nullopt;
+    if (!op || !(series >= 0 && series < known_series)) {
       run_hi = run_lo;
       continue;
     }
     TimePoint at = time_from_js(t);
     int64_t minute = to_epoch_ms(metrics::period_start(metrics::Level::kMinute, at));
-    run_series_id = static_cast<uint32_t>(f[0]);
+    run_series_id = static_cast<uint32_t>(series);
     run_operation = *op;
-    run_series = static_cast<double>(run_series_id);
-    run_op = static_cast<double>(static_cast<int32_t>(*op));
+    // Later events join on the same key, so a fractional series id (read as its whole part
+    // here) joins only with itself.
+    run_key = f[0];
     run_lo = static_cast<double>(minute);
     // Later events join on compares only where this one's figures were plain (no clamping).
     bool plain = minute >= 0 && static_cast<double>(minute) + kMinuteMs <= kMaxDateMs && t == t &&

@@ -184,8 +184,7 @@ class Engine {
   alerts::EmailDefaults email_defaults_;
   alerts::Round alert_round_;
   std::string output_;
-  // fold()'s scratch, kept for its memory: the runs, and the latencies and times of the calls.
-  std::vector<metrics::SuccessRun> fold_runs_;
+  // fold()'s scratch, kept for its memory: the latencies and times of the calls.
   std::vector<double> fold_latencies_;
   std::vector<double> fold_times_;
   TimePoint latest_;

@@ -140,7 +140,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         double count = numbers[9];
         if (count >= 0 && count < words[2]) {
           int n = static_cast<int>(count);
-          for (int f = 0; f < 6; ++f) numbers[10 + n * 6 + f] = f == 0 && in.byte() % 2 ? series : in.number();
+          // (The key: the series id plus the operation index times 2^32.)
+          for (int f = 0; f < 5; ++f) numbers[10 + n * 5 + f] = f == 0 && in.byte() % 2 ? series + (in.byte() % 6) * 4294967296.0 : in.number();
           numbers[9] = n + 1;
         } else {
           numbers[9] = in.small() * 1000;

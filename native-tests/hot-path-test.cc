@@ -397,12 +397,11 @@ struct WorkerSide {
     bindings::HotRegion& h = e.hot();
     if (ok && static_cast<double>(latency_ms) <= h.ring_limit_ms) {
       double* f = &h.ring[static_cast<size_t>(h.count) * bindings::kHotEventFields];
-      f[0] = series;
-      f[1] = static_cast<double>(static_cast<int>(op));
-      f[2] = static_cast<double>(latency_ms);
-      f[3] = 0;
-      f[4] = 1024;
-      f[5] = static_cast<double>(to_epoch_ms(now));
+      f[0] = series + static_cast<double>(static_cast<int>(op)) * bindings::kHotOperationStride;
+      f[1] = static_cast<double>(latency_ms);
+      f[2] = 0;
+      f[3] = 1024;
+      f[4] = static_cast<double>(to_epoch_ms(now));
       if (++h.count < h.capacity) return 0;
       e.fold();
       e.publish();
@@ -420,8 +419,12 @@ std::string call(bindings::Engine& e, std::string_view command, TimePoint now) {
 TEST(HotPathEngine, BufferedCallsEqualRecordedOnesAndFailuresTripAtOnce) {
   testing::FakeClock clock;
   bindings::Engine plain(clock.now()), hot(clock.now());
-  uint32_t s1 = plain.series({.bucket = "b", .prefix = "p", .user = "u"});
-  ASSERT_EQ(hot.series({.bucket = "b", .prefix = "p", .user = "u"}), s1);
+  // Several series and every operation, in stretches (the ring's key holds both).
+  std::vector<uint32_t> ids;
+  for (const char* prefix : {"p", "q", "r"}) {
+    ids.push_back(plain.series({.bucket = "b", .prefix = prefix, .user = "u"}));
+    ASSERT_EQ(hot.series({.bucket = "b", .prefix = prefix, .user = "u"}), ids.back());
+  }
   WorkerSide worker{hot};
   std::mt19937_64 gen(3);
   int buffered = 0;
@@ -437,8 +440,10 @@ TEST(HotPathEngine, BufferedCallsEqualRecordedOnesAndFailuresTripAtOnce) {
     bool ok = !(i >= 3000 && i < 3004) && gen() % 2000 != 0;
     int64_t latency = static_cast<int64_t>(gen() % (i % 1500 == 1499 ? 3000 : 200));
     if (word && ok && latency <= 2000) buffered++;
-    uint32_t p = plain.record(s1, Operation::kGet, ok, Duration(latency), 0, 1024, now);
-    uint32_t h = worker.record(s1, Operation::kGet, ok, latency, now);
+    uint32_t s1 = ids[static_cast<size_t>(i / 41) % ids.size()];
+    Operation op = *operation_from_index((i / 97) % 5);
+    uint32_t p = plain.record(s1, op, ok, Duration(latency), 0, 1024, now);
+    uint32_t h = worker.record(s1, op, ok, latency, now);
     // The breaker reacts on the same call either way (a buffered success never trips it).
     ASSERT_EQ(h > 0, p > 0) << i;
     if (p > 0) {
@@ -529,8 +534,10 @@ TEST(HotPathEngine, GarbageInTheRingIsDroppedNotTrusted) {
                       {static_cast<double>(s), 9, 5, 0, 10, 1e12},
                       {static_cast<double>(s), std::nan(""), 5, 0, 10, 1e12},
                       {static_cast<double>(s), 1, std::nan(""), -4, 1e300, -1e300}};
+  // Written as the Worker writes them: the series and the operation as one key (engine.h).
   for (size_t i = 0; i < 7; ++i) {
-    for (size_t f = 0; f < 6; ++f) h.ring[i * 6 + f] = rows[i][f];
+    h.ring[i * 5] = rows[i][0] + rows[i][1] * bindings::kHotOperationStride;
+    for (size_t f = 2; f < 6; ++f) h.ring[i * 5 + f - 1] = rows[i][f];
   }
   h.count = 7;
   e.fold();
@@ -615,11 +622,23 @@ void expect_folded_runs_equal_recording(FoldBreaker mode) {
         case 9:
           down = 2.1e12 + static_cast<double>(gen() % 1000);  // large, and joins: sums stay exact
           break;
+        case 10:
+          series += 0.5;  // a fractional id: its whole part, as r2w_record's argument
+          break;
+        case 11:
+          series += 4 * bindings::kHotOperationStride;  // beyond the ids: the next operation's
+          break;
         default:
           break;
       }
       double* f = &h.ring[i * bindings::kHotEventFields];
-      f[0] = series, f[1] = op, f[2] = latency, f[3] = up, f[4] = down, f[5] = t;
+      f[0] = series + op * bindings::kHotOperationStride;
+      f[1] = latency, f[2] = up, f[3] = down, f[4] = t;
+      // The key a series id beyond 2^32 makes reads as the next operation's (engine.h).
+      if (series >= bindings::kHotOperationStride) {
+        series -= bindings::kHotOperationStride * 4;
+        op += 4;
+      }
       auto operation = operation_from_index(static_cast<int32_t>(op));
       if (series >= 0 && operation) {
         plain.record(static_cast<uint32_t>(series), *operation, true,
@@ -688,7 +707,7 @@ TEST(HotPathEngine, QuantilesThroughTheRingStayWithinOnePercent) {
     for (size_t i = 0; i < 20'000; ++i) {
       double v = draw(gen, i);
       double* f = &h.ring[static_cast<size_t>(h.count) * bindings::kHotEventFields];
-      f[0] = s, f[1] = 0, f[2] = v, f[3] = 0, f[4] = 0, f[5] = at;
+      f[0] = s, f[1] = v, f[2] = 0, f[3] = 0, f[4] = at;
       exact.push_back(std::min(std::trunc(v), metrics::LatencySketch::kMaxTrackableMs));
       if (++h.count == h.capacity) e.fold();
     }

@@ -54,9 +54,12 @@ uint64_t count_from_js(double n);
 //   faults_active: whether any fault is injected (the Worker asks for faults only then).
 //   sampling: an operation's raw event is written with weight `*_sample_weight` when a uniform
 //     draw in [0, 1) is below `*_sample_below`, else not at all (metrics::sample_weight).
-//   ring: `capacity` events of kHotEventFields doubles each: series id, operation index,
-//     latency ms, bytes up, bytes down, time (epoch ms). Folded into the breaker and the
-//     rollups, in order, before any other engine call and when the Worker finds it full.
+//   ring: `capacity` events of kHotEventFields doubles each: key (the series id plus the
+//     operation index times kHotOperationStride, one double the fold compares once), latency
+//     ms, bytes up, bytes down, time (epoch ms). Folded into the breaker and the rollups, in
+//     order, before any other engine call and when the Worker finds it full. A key is read back
+//     as operation floor(key / stride) and series key - operation * stride (a series id at or
+//     above the stride reads as the next operation's, as r2w_record's 32-bit argument wraps it).
 // Byte layout (offsets from the region's start, fixed: the Worker reads them):
 //   0 int32 word, 4 (unused), 8 int32 capacity, 12 int32 fields per event,
 //   16 double slow_call_ms, 24 int32 faults_active, 28 (unused),
@@ -64,7 +67,8 @@ uint64_t count_from_js(double n);
 //   48 double error_sample_below, 56 double error_sample_weight,
 //   64 double ring_limit_ms, 72 double count, 80 the ring.
 inline constexpr uint32_t kHotRingCapacity = 4096;
-inline constexpr uint32_t kHotEventFields = 6;
+inline constexpr uint32_t kHotEventFields = 5;
+inline constexpr double kHotOperationStride = 4294967296.0;  // 2^32
 struct HotRegion {
   int32_t word = 0;
   int32_t unused_count = 0;
@@ -180,8 +184,7 @@ class Engine {
   alerts::EmailDefaults email_defaults_;
   alerts::Round alert_round_;
   std::string output_;
-  // fold()'s scratch, kept for its memory: the runs, and the latencies and times of the calls.
-  std::vector<metrics::SuccessRun> fold_runs_;
+  // fold()'s scratch, kept for its memory: the latencies and times of the calls.
   std::vector<double> fold_latencies_;
   std::vector<double> fold_times_;
   TimePoint latest_;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -52,6 +53,58 @@ class LatencySketch {
   // `add_checked` of each of `values` in order (the same result), with the running figures
   // kept in locals: the hot path's bulk ingest.
   void add_all_checked(const double* values, size_t n);
+  // `add_checked` of values in order, with the bins held and the running figures in the
+  // caller's locals (the hot path's fold adds each latency in its own loop over the ring). `add`
+  // answers false, adding nothing, for a value whose bin is not held: `finish` then, add it with
+  // `add_checked` (which grows the bins), and begin again. Nothing else may touch the sketch
+  // between the beginning and `finish`.
+  class Appender {
+   public:
+    explicit Appender(LatencySketch& s)
+        : sketch_(&s),
+          bins_(s.bins_.data()),
+          offset_(s.offset_),
+          held_(static_cast<uint32_t>(s.bins_.size())),
+          zero_(s.zero_count_),
+          count_(s.count_),
+          sum_(s.sum_),
+          // (An empty sketch's bounds are taken by the first value, -0 included.)
+          min_(s.count_ ? s.min_ : std::numeric_limits<double>::infinity()),
+          max_(s.count_ ? s.max_ : -std::numeric_limits<double>::infinity()) {}
+    // `value_ms` finite and not negative.
+    bool add(double value_ms) {
+      const double v = value_ms < kMaxTrackableMs ? value_ms : kMaxTrackableMs;
+      if (v < kMinTrackableMs) {
+        zero_++;
+      } else {
+        const uint32_t at = static_cast<uint32_t>(index_of(v) - offset_);
+        if (at >= held_) return false;
+        bins_[at]++;
+      }
+      count_++;
+      sum_ += v;
+      min_ = v < min_ ? v : min_;
+      max_ = v > max_ ? v : max_;
+      return true;
+    }
+    void finish() const {
+      sketch_->zero_count_ = zero_;
+      sketch_->count_ = count_;
+      sketch_->sum_ = sum_;
+      if (count_) sketch_->min_ = min_, sketch_->max_ = max_;
+    }
+
+   private:
+    LatencySketch* sketch_;
+    uint64_t* bins_;
+    int32_t offset_;
+    uint32_t held_;
+    uint64_t zero_;
+    uint64_t count_;
+    double sum_;
+    double min_;
+    double max_;
+  };
   void merge(const LatencySketch& other);
   // Empties the sketch, keeping the memory of its bins for the next values.
   void clear();

@@ -278,23 +278,11 @@ size_t Aggregator::record_all(const OperationEvent* events, size_t count) {
   return recorded;
 }
 
-size_t Aggregator::record_runs(const SuccessRun* runs, size_t count) {
+Figures* Aggregator::run_figures(uint32_t series_id, Operation op, TimePoint at) {
   constexpr int64_t kMinuteMs = 60'000;
-  size_t used = 0;
-  size_t recorded = 0;
-  for (size_t i = 0; i < count; ++i) {
-    const SuccessRun& r = runs[i];
-    if (r.series_id >= series_.size() || r.count == 0) continue;
-    int64_t minute = floor_div(to_epoch_ms(r.at), kMinuteMs) * kMinuteMs;
-    Figures& f = pending_sum(minute, r.series_id, r.operation, used).figures;
-    f.calls += r.count;
-    f.bytes_up += r.bytes_up;
-    f.bytes_down += r.bytes_down;
-    f.latency.add_all_checked(r.latencies_ms, r.count);
-    recorded += r.count;
-  }
-  add_pending_sums(used);
-  return recorded;
+  if (series_id >= series_.size()) return nullptr;
+  int64_t minute = floor_div(to_epoch_ms(at), kMinuteMs) * kMinuteMs;
+  return &pending_sum(minute, series_id, op, runs_used_).figures;
 }
 
 bool Aggregator::flush_due(TimePoint now) const {

@@ -124,19 +124,6 @@ struct OperationEvent {
   TimePoint at;
 };
 
-// Successes of one series and operation within one minute, in order, for
-// Aggregator::record_runs (the hot path's ring, folded): their bytes summed, their latencies one
-// per call (whole milliseconds, not negative).
-struct SuccessRun {
-  uint32_t series_id = 0;
-  Operation operation = Operation::kGet;
-  TimePoint at;  // the time of one of them: the minute of all
-  uint64_t bytes_up = 0;
-  uint64_t bytes_down = 0;
-  const double* latencies_ms = nullptr;
-  size_t count = 0;
-};
-
 // The current minutes' figures of one writer (one engine instance), kept until D1 has them.
 // Rows are written with replace semantics under the writer's id: a row always carries the
 // cumulative figures of its minute, so writing it twice, or retrying a failed write, never
@@ -158,9 +145,13 @@ class Aggregator {
   // added to their minute row and account-wide hour rows once. Events of unknown series ids are
   // skipped; returns how many were recorded.
   size_t record_all(const OperationEvent* events, size_t count);
-  // The same for runs of successes: each counts as its calls recorded one after the other.
-  // Runs of unknown series ids are skipped; returns how many calls were recorded.
-  size_t record_runs(const SuccessRun* runs, size_t count);
+  // The same for runs of successes (the hot path's ring, folded), added by the caller as it
+  // reads them: the figures a run of `series_id` and `op` in the minute of `at` adds its calls,
+  // bytes and latencies into (nullptr for an unknown series id), valid until the next
+  // run_figures or end_runs, which adds them to their minute and hour rows. Runs added in order
+  // count as their calls recorded one after the other.
+  Figures* run_figures(uint32_t series_id, Operation op, TimePoint at);
+  void end_runs() { add_pending_sums(runs_used_); }
 
   // Up to batch_size rows changed since they were last written, oldest minute first, with a
   // token to confirm once they are stored. Nothing is removed until confirmed.
@@ -220,6 +211,7 @@ class Aggregator {
     Figures figures;
   };
   std::vector<Pending> pending_sums_;
+  size_t runs_used_ = 0;  // run_figures' sums in use
   // The sums of record_all / record_runs: the one of (minute, series, operation) among the
   // first `used` (a new one, cleared, when none matches; all added first when kMaxSums are in
   // use), and their addition to the minute and hour cells.

@@ -12,9 +12,18 @@
 /** Operation indexes of the hot-path ABI (core/common/operation.h). */
 export const OPERATIONS = Object.freeze({ get: 0, put: 1, delete: 2, list: 3, head: 4 });
 const R2_CLASSES = ['A', 'B', 'free'];
-// Doubles per buffered event in the hot region: series, operation, latency, bytes up, bytes
-// down, time (wasm-bindings/engine.h, kHotEventFields).
-const HOT_EVENT_FIELDS = 6;
+// Doubles per buffered event in the hot region: key (series id + operation index * 2^32),
+// latency, bytes up, bytes down, time (wasm-bindings/engine.h, kHotEventFields and
+// kHotOperationStride).
+const HOT_EVENT_FIELDS = 5;
+// Each operation's part of an event's key (an unknown operation's is undefined: its key is NaN,
+// which the fold drops).
+const OPERATION_KEYS = Object.freeze(
+  Object.fromEntries(Object.entries(OPERATIONS).map(([name, index]) => [name, index * 2 ** 32])),
+);
+// Events the ring holds (kHotRingCapacity; the engine publishes it as the region's capacity, and
+// the Worker checks it against this when it makes its views).
+const HOT_CAPACITY = 4096;
 const HOT_RING = 10; // where the ring starts, in doubles from the region's start
 // The doubles the engine publishes for the ring (ring_limit_ms: the slow-call duration while it
 // says "go ahead", else NaN) and the Worker writes (count: events in the ring, written before
@@ -154,7 +163,10 @@ export class Engine {
     const buffer = this.raw.memory.buffer;
     // word, (unused), capacity, fields per event, slow_call_ms (2 words), faults_active
     this.hotWords = new Int32Array(buffer, base, 8);
-    this.hotCapacity = this.hotWords[2];
+    if (this.hotWords[2] !== HOT_CAPACITY || this.hotWords[3] !== HOT_EVENT_FIELDS) {
+      throw new Error(`the engine's ring (${this.hotWords[2]} x ${this.hotWords[3]}) is not the Worker's`);
+    }
+    this.hotCapacity = HOT_CAPACITY;
     // slow_call_ms at 2; the sampling draws at 4..7; ring_limit_ms, count; the ring from HOT_RING on
     this.hotNumbers = new Float64Array(buffer, base, HOT_RING + this.hotCapacity * HOT_EVENT_FIELDS);
     return this.hotWords;
@@ -256,23 +268,28 @@ export class Engine {
     // A success no slower than the engine's slow-call duration, while it says "go ahead": into
     // the ring, folded in bulk (when full, or before the engine's next call: the count is
     // written into memory then). Anything else is recorded at once, after the ring, so the
-    // breaker reacts on the call that trips it. (As in `acquire`: views of memory that grew,
-    // and a broken engine's, read undefined; they are made again, and the call looked at again,
-    // only for the first.)
+    // breaker reacts on the call that trips it (#recordNow, kept out of this method so that it
+    // stays small).
     if (ok && latencyMs <= numbers[HOT_RING_LIMIT]) {
       const n = this.ringCount;
       const at = HOT_RING + n * HOT_EVENT_FIELDS;
-      numbers[at] = seriesId;
-      numbers[at + 1] = OPERATIONS[operation];
-      numbers[at + 2] = latencyMs;
-      numbers[at + 3] = bytesUp;
-      numbers[at + 4] = bytesDown;
-      numbers[at + 5] = nowMs;
+      numbers[at] = seriesId + OPERATION_KEYS[operation];
+      numbers[at + 1] = latencyMs;
+      numbers[at + 2] = bytesUp;
+      numbers[at + 3] = bytesDown;
+      numbers[at + 4] = nowMs;
       this.ringCount = n + 1;
-      if (n + 1 < this.hotCapacity) return 0;
+      if (n + 1 < HOT_CAPACITY) return 0;
       return this.exports.r2w_fold();
     }
-    if (numbers.length === 0 && !this.broken) {
+    return this.#recordNow(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs);
+  }
+
+  // `record` of a call the ring does not take. (As in `acquire`: views of memory that grew, and
+  // a broken engine's, read undefined; they are made again, and the call looked at again, only
+  // for the first.)
+  #recordNow(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs) {
+    if (this.hotNumbers.length === 0 && !this.broken) {
       this.#hotViews();
       return this.record(seriesId, operation, ok, latencyMs, bytesUp, bytesDown, nowMs);
     }

@@ -289,3 +289,35 @@ test('after a trap, the minute rollups the engine had not flushed reach D1', asy
     await worker.dispose();
   }
 });
+
+// The ring's event key (series id + operation index * 2^32, wasm-bindings/engine.h) as the
+// Worker writes it: buffered calls of several series and every operation fold into the rows
+// recording each at once makes, and a call of an operation
+// the engine does not know is dropped, not counted under another.
+test('buffered calls of many series and operations fold into the rows recording them makes', () => {
+  const now = 1_700_000_040_000;
+  const make = () => {
+    const engine = new Engine(module, 0, { console: consoleModule });
+    const ids = ['a/x', 'b/x', 'c/x'].map((key) => engine.series('bucket', key, 'u').id);
+    return { engine, ids };
+  };
+  const buffered = make(), direct = make();
+  const ops = ['get', 'put', 'delete', 'list', 'head'];
+  const callsBefore = buffered.engine.calls;
+  for (let i = 0; i < 9000; i++) {
+    const series = i % 3, op = ops[Math.floor(i / 7) % 5];
+    const latency = (i * 37) % 300, up = op === 'put' ? i : 0, down = op === 'get' ? 2 * i : 0;
+    const at = now + i * 11;
+    buffered.engine.record(buffered.ids[series], op, true, latency, up, down, at);
+    direct.engine.exports.r2w_record(direct.ids[series], ops.indexOf(op), 1, latency, up, down, at);
+  }
+  buffered.engine.record(buffered.ids[0], 'rename', true, 5, 0, 0, now + 99_000); // dropped
+  // Quick successes all: into the ring, folded when it filled (twice).
+  assert.equal(buffered.engine.calls - callsBefore, 2);
+  assert.equal(buffered.engine.ringCount, 9001 - 2 * 4096);
+  const rows = (engine) => {
+    const answer = engine.call('metrics_flush_take', {}, now + 100_000);
+    return JSON.stringify([answer.rows, answer.account_rows]);
+  };
+  assert.equal(rows(buffered.engine), rows(direct.engine));
+});

@@ -2,6 +2,7 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <tuple>
@@ -783,6 +784,61 @@ TEST(AlertFigures, TheAccountFiguresHoldUntilTheHourOrDayTheyReadMoves) {
     bool moved = hour_of(until) != hour_of(at);
     for (Duration w : windows) moved |= hour_of(until - w.count()) != hour_of(at - w.count());
     EXPECT_TRUE(moved) << at;
+  }
+}
+
+// The hours the Worker reads for the account's figures summed per span of alert_reach's
+// `segments` (as db/account.js hourlyByBucket sums them, each at its span's start) give the same
+// figures as every hour read one by one.
+TEST(AlertFigures, TheAccountHoursSummedPerSpanGiveTheSameFigures) {
+  constexpr int64_t kHourMs = 3'600'000;
+  std::mt19937_64 rng(61);
+  const std::vector<Duration> windows = {Duration(15 * 60'000), Duration(kHourMs),
+                                         Duration(90 * 60'000), Duration(24 * kHourMs),
+                                         Duration(7 * 24 * kHourMs)};
+  const int64_t base = 1'790'000'000'000;
+  std::vector<account::HourTotal> hours;
+  for (int64_t h = base - 40 * 24 * kHourMs; h < base + 4 * 24 * kHourMs; h += kHourMs) {
+    for (const char* bucket : {"a", "b", "c"}) {
+      if (rng() % 9 == 0) continue;  // hours with no row
+      uint64_t requests = rng() % 1000;
+      hours.push_back(
+          {from_epoch_ms(h - h % kHourMs), bucket, requests, requests / (1 + rng() % 50)});
+    }
+  }
+  auto key = [&](const std::vector<account::HourTotal>& rows, TimePoint t) {
+    std::vector<std::tuple<std::string, std::string, int64_t, double, uint64_t, std::string>> out;
+    for (const auto& f : account::alert_figures(rows, {}, windows, t)) {
+      out.emplace_back(f.metric, f.bucket, f.window.count(), f.value, f.samples, f.detail);
+    }
+    return out;
+  };
+  for (int i = 0; i < 40; ++i) {
+    const TimePoint at = from_epoch_ms(base + static_cast<int64_t>(rng() % (3 * 24 * kHourMs)));
+    const account::AlertReach reach = account::alert_reach(windows, at);
+    ASSERT_TRUE(std::is_sorted(reach.segments.begin(), reach.segments.end()));
+    EXPECT_TRUE(
+        std::binary_search(reach.segments.begin(), reach.segments.end(), reach.hours_since));
+    std::map<std::pair<std::string, TimePoint>, account::HourTotal> spans;
+    for (const account::HourTotal& h : hours) {
+      const bool read =
+          h.hour >= reach.hours_since ||
+          std::find(reach.hours.begin(), reach.hours.end(), h.hour) != reach.hours.end();
+      if (!read) continue;
+      auto start = std::upper_bound(reach.segments.begin(), reach.segments.end(), h.hour);
+      ASSERT_NE(start, reach.segments.begin());
+      account::HourTotal& s = spans[{h.bucket, *std::prev(start)}];
+      s.hour = *std::prev(start);
+      s.bucket = h.bucket;
+      s.requests += h.requests;
+      s.internal_errors += h.internal_errors;
+    }
+    std::vector<account::HourTotal> summed;
+    for (const auto& [_, s] : spans) summed.push_back(s);
+    EXPECT_LT(summed.size(), hours.size() / 10);
+    const auto all = key(hours, at);
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(key(summed, at), all) << to_epoch_ms(at);
   }
 }
 

@@ -2,6 +2,7 @@
 // which field the refusal names.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <tuple>
@@ -786,13 +787,70 @@ TEST(AlertFigures, TheAccountFiguresHoldUntilTheHourOrDayTheyReadMoves) {
   }
 }
 
+// The hours the Worker reads for the account's figures summed per span of alert_reach's
+// `segments` (as db/account.js hourlyByBucket sums them, each at its span's start) give the same
+// figures as every hour read one by one.
+TEST(AlertFigures, TheAccountHoursSummedPerSpanGiveTheSameFigures) {
+  constexpr int64_t kHourMs = 3'600'000;
+  std::mt19937_64 rng(61);
+  const std::vector<Duration> windows = {Duration(15 * 60'000), Duration(kHourMs),
+                                         Duration(90 * 60'000), Duration(24 * kHourMs),
+                                         Duration(7 * 24 * kHourMs)};
+  const int64_t base = 1'790'000'000'000;
+  std::vector<account::HourTotal> hours;
+  for (int64_t h = base - 40 * 24 * kHourMs; h < base + 4 * 24 * kHourMs; h += kHourMs) {
+    for (const char* bucket : {"a", "b", "c"}) {
+      if (rng() % 9 == 0) continue;  // hours with no row
+      uint64_t requests = rng() % 1000;
+      hours.push_back(
+          {from_epoch_ms(h - h % kHourMs), bucket, requests, requests / (1 + rng() % 50)});
+    }
+  }
+  auto key = [&](const std::vector<account::HourTotal>& rows, TimePoint t) {
+    std::vector<std::tuple<std::string, std::string, int64_t, double, uint64_t, std::string>> out;
+    for (const auto& f : account::alert_figures(rows, {}, windows, t)) {
+      out.emplace_back(f.metric, f.bucket, f.window.count(), f.value, f.samples, f.detail);
+    }
+    return out;
+  };
+  for (int i = 0; i < 40; ++i) {
+    const TimePoint at = from_epoch_ms(base + static_cast<int64_t>(rng() % (3 * 24 * kHourMs)));
+    const account::AlertReach reach = account::alert_reach(windows, at);
+    ASSERT_TRUE(std::is_sorted(reach.segments.begin(), reach.segments.end()));
+    EXPECT_TRUE(
+        std::binary_search(reach.segments.begin(), reach.segments.end(), reach.hours_since));
+    std::map<std::pair<std::string, TimePoint>, account::HourTotal> spans;
+    for (const account::HourTotal& h : hours) {
+      const bool read =
+          h.hour >= reach.hours_since ||
+          std::find(reach.hours.begin(), reach.hours.end(), h.hour) != reach.hours.end();
+      if (!read) continue;
+      auto start = std::upper_bound(reach.segments.begin(), reach.segments.end(), h.hour);
+      ASSERT_NE(start, reach.segments.begin());
+      account::HourTotal& s = spans[{h.bucket, *std::prev(start)}];
+      s.hour = *std::prev(start);
+      s.bucket = h.bucket;
+      s.requests += h.requests;
+      s.internal_errors += h.internal_errors;
+    }
+    std::vector<account::HourTotal> summed;
+    for (const auto& [_, s] : spans) summed.push_back(s);
+    EXPECT_LT(summed.size(), hours.size() / 10);
+    const auto all = key(hours, at);
+    ASSERT_FALSE(all.empty());
+    EXPECT_EQ(key(summed, at), all) << to_epoch_ms(at);
+  }
+}
+
 // The account's rows ({operations, storage} as cost_anomaly takes them) as alert_cost_figures
-// takes them: texts named once, rows as flat numbers.
-json compact(const json& account) {
+// takes them: the day rows summed by account_reads' grouping (`classes`, `unbilled`: what the
+// Worker's SQL sums by, db/account.js accountUsageByClass), texts named once, rows as flat
+// numbers.
+json compact(const json& account, const json& classes, const json& unbilled) {
   json out = {{"days", json::array()},
               {"buckets", json::array()},
               {"names", json::array()},
-              {"operations", json::array()},
+              {"by_class", json::array()},
               {"storage", json::array()}};
   std::map<std::string, std::map<std::string, size_t>> seen;
   auto index = [&](const char* list, const std::string& text) {
@@ -800,15 +858,39 @@ json compact(const json& account) {
     if (added) out[list].push_back(text);
     return it->second;
   };
-  for (const char* rows : {"operations", "storage"}) {
-    const json& list = account[rows];
-    for (size_t i = 0; i < list.size(); ++i) {
-      const json& row = list[i];
-      out[rows].push_back(index("days", row[0].get<std::string>()));
-      out[rows].push_back(index("buckets", row[1].get<std::string>()));
-      out[rows].push_back(index("names", row[2].get<std::string>()));
-      for (size_t k = 3; k < row.size(); ++k) out[rows].push_back(row[k]);
+  // [day, bucket, class ("" unclassified), billed, action_type ("" classified)] -> sums.
+  std::map<std::tuple<std::string, std::string, std::string, int, std::string>,
+           std::pair<uint64_t, uint64_t>>
+      sums;
+  for (const json& row : account["operations"]) {
+    const std::string action = row[2].get<std::string>();
+    const bool known = classes.contains(action);
+    int billed = 1;
+    for (const json& code : unbilled) {
+      if (code == row[3]) billed = 0;
     }
+    auto& sum =
+        sums[{row[0].get<std::string>(), row[1].get<std::string>(),
+              known ? classes[action].get<std::string>() : "", billed, known ? "" : action}];
+    sum.first += row[4].get<uint64_t>();
+    sum.second += row[5].get<uint64_t>();
+  }
+  for (const auto& [key, sum] : sums) {
+    const auto& [day, bucket, action_class, billed, action] = key;
+    for (uint64_t n : {index("days", day), index("buckets", bucket), index("names", action_class),
+                       static_cast<size_t>(billed), index("names", action)}) {
+      out["by_class"].push_back(n);
+    }
+    out["by_class"].push_back(sum.first);
+    out["by_class"].push_back(sum.second);
+  }
+  const json& list = account["storage"];
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& row = list[i];
+    out["storage"].push_back(index("days", row[0].get<std::string>()));
+    out["storage"].push_back(index("buckets", row[1].get<std::string>()));
+    out["storage"].push_back(index("names", row[2].get<std::string>()));
+    for (size_t k = 3; k < row.size(); ++k) out["storage"].push_back(row[k]);
   }
   return out;
 }
@@ -824,6 +906,9 @@ TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
         << command << ": " << out;
     return json::parse(out);
   };
+  const json reads = run("account_reads", {{"usage_from_ms", 0}, {"usage_as_of", "2026-11-30"}});
+  const json& classes = reads["usage"]["classes"];
+  const json& unbilled = reads["usage"]["unbilled_status_codes"];
   std::mt19937_64 rng(7);
   for (const char* date : {"2026-11-30", "2026-12-03", "2026-12-15"}) {
     const CivilDate day = *parse_date(date);
@@ -833,7 +918,8 @@ TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
       const CivilDate at = add_days(day, d);
       const bool in_month = month_of(at) == month_of(day);
       for (const char* bucket : {"media", "logs"}) {
-        for (const char* action : {"GetObject", "PutObject", "ListObjects", "DeleteObject"}) {
+        for (const char* action :
+             {"GetObject", "PutObject", "ListObjects", "DeleteObject", "NewAction"}) {
           for (int code : {200, 403, 404}) {
             json row = json::array({format_date(at), bucket, action, code,
                                     static_cast<uint64_t>(rng() % 2'000'000),
@@ -850,7 +936,8 @@ TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
       }
     }
     const json account = {{"operations", operations}, {"storage", storage}};
-    json figures = run("alert_cost_figures", {{"date", date}, {"account", compact(account)}});
+    json figures = run("alert_cost_figures",
+                       {{"date", date}, {"account", compact(account, classes, unbilled)}});
     json bill = run("cost_bill",
                     {{"as_of", date},
                      {"account", {{"operations", month_operations}, {"storage", month_storage}}}});
@@ -865,14 +952,16 @@ TEST(AlertCostFigures, AnswerAsTheBillOfTheMonthAndTheAnomalyOverEveryRow) {
   std::string out;
   EXPECT_FALSE(bindings::run_command(
       bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",
-      R"({"date":"2026-11-31","account":{"operations":[],"storage":[]}})", from_epoch_ms(0), out));
+      R"({"date":"2026-11-31","account":{"by_class":[],"storage":[]}})", from_epoch_ms(0), out));
   EXPECT_NE(out.find("\"field\":\"date\""), std::string::npos) << out;
   // A row that names a day, bucket or name the lists do not have, or is cut short.
   for (
       const char* account :
-      {R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[0,1,0,200,1,1],"storage":[]})",
-       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[0,0,0,200,1],"storage":[]})",
-       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject"],"operations":[],"storage":[0,0,0,1,1,1,1]})"}) {
+      {R"({"days":["2026-11-01"],"buckets":["a"],"names":["class_a",""],"by_class":[0,1,0,1,1,1,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["class_a",""],"by_class":[0,0,0,1,1,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["class_a",""],"by_class":[0,0,0,2,1,1,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["GetObject",""],"by_class":[0,0,0,1,1,1,1],"storage":[]})",
+       R"({"days":["2026-11-01"],"buckets":["a"],"names":["class_a"],"by_class":[],"storage":[0,0,0,1,1,1,1]})"}) {
     out.clear();
     EXPECT_FALSE(bindings::run_command(
         bindings::find_command("alert_cost_figures"), engine, "alert_cost_figures",

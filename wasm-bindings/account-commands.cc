@@ -1594,7 +1594,8 @@ Result<Json> account_alert_figures(Engine&, const Json& in, TimePoint now) {
 }
 
 // {"windows_ms": [the account rules' windows]} -> what account_alert_figures needs:
-// {"hours_ms": [hours the spike compares], "hours_since_ms", "storage_since": "YYYY-MM-DD"}.
+// {"hours_ms": [hours the spike compares], "hours_since_ms", "storage_since": "YYYY-MM-DD",
+// "segments_ms": [span starts: a bucket's hours may be given summed per span, at its start]}.
 Result<Json> account_alert_reach(Engine&, const Json& in, TimePoint now) {
   std::vector<Duration> windows;
   const Json& wl = list_member(in, "windows_ms");
@@ -1608,9 +1609,12 @@ Result<Json> account_alert_reach(Engine&, const Json& in, TimePoint now) {
   account::AlertReach r = account::alert_reach(windows, now);
   Json hours = Json::array();
   for (TimePoint h : r.hours) hours.push_back(to_epoch_ms(h));
+  Json segments = Json::array();
+  for (TimePoint t : r.segments) segments.push_back(to_epoch_ms(t));
   return Json{{"hours_ms", hours},
               {"hours_since_ms", to_epoch_ms(r.hours_since)},
-              {"storage_since", format_date(r.storage_since)}};
+              {"storage_since", format_date(r.storage_since)},
+              {"segments_ms", segments}};
 }
 
 constexpr CommandEntry kCommands[] = {

@@ -224,10 +224,12 @@ constexpr size_t kMaxAccountTexts = 1 << 16;
 
 // The account's day rows as alert_cost_figures takes them, every text named once and the rows
 // as flat numbers (no text per row): {"days": ["YYYY-MM-DD", ...], "buckets": [...], "names":
-// [action types and storage classes], "operations": [day, bucket, name (action type),
-// status_code, requests, response_bytes, ...] (6 a row), "storage": [day, bucket, name
-// (storage class), payload_bytes, metadata_bytes, objects, pending_uploads, ...] (7 a row)},
-// where day, bucket and name are indices into their lists; read as cost_anomaly's "account".
+// [classes, action types and storage classes, "" among them], "by_class": [day, bucket, class
+// (a name of action_class_name, "" when unclassified), billed (1, or 0 for the unbilled status
+// codes), action_type (unclassified only, else ""), requests, response_bytes, ...] (7 a row: the
+// day rows summed by account_reads' grouping, as cost_bill's "account"."by_class"), "storage":
+// [day, bucket, name (storage class), payload_bytes, metadata_bytes, objects, pending_uploads,
+// ...] (7 a row)}, where day, bucket, class, action_type and name are indices into their lists.
 Result<account::AccountUsage> compact_account_usage(const json& j) {
   if (!j.is_object()) return invalid_field("account", "account must be an object");
   FieldReader r(j, "account");
@@ -235,7 +237,7 @@ Result<account::AccountUsage> compact_account_usage(const json& j) {
   r.read_strings("days", day_texts, kMaxAccountTexts);
   r.read_strings("buckets", buckets, kMaxAccountTexts);
   r.read_strings("names", names, kMaxAccountTexts);
-  const json& operations = or_null(r.read_json("operations"));
+  const json& by_class = or_null(r.read_json("by_class"));
   const json& storage = or_null(r.read_json("storage"));
   if (auto err = r.finish()) return *err;
   std::vector<CivilDate> days;
@@ -252,21 +254,37 @@ Result<account::AccountUsage> compact_account_usage(const json& j) {
     if (n > cost::kMaxUsageFigure || n >= below) return std::nullopt;
     return n;
   };
-  constexpr uint64_t kAny = UINT64_MAX;
-  std::vector<account::OperationsDay> ops;
-  if (!operations.is_array() || operations.size() % 6 != 0) {
-    return invalid_field("account.operations", "account.operations must be rows of 6 numbers");
-  }
-  for (size_t k = 0; k < operations.size(); k += 6) {
-    auto d = number(operations, k, days.size()), b = number(operations, k + 1, buckets.size()),
-         a = number(operations, k + 2, names.size()), code = number(operations, k + 3, 1000),
-         req = number(operations, k + 4, kAny), bytes = number(operations, k + 5, kAny);
-    if (!d || !b || !a || !code || !req || !bytes) {
-      return invalid_field("account.operations",
-                           "account.operations row " + std::to_string(k / 6) +
-                               " must be [day, bucket, name, status_code, requests, bytes]");
+  // A name as an action class: "" unclassified, else one of action_class_name's.
+  auto class_of = [&](std::optional<uint64_t> i) -> std::optional<account::ActionClass> {
+    if (!i) return std::nullopt;
+    if (names[*i].empty()) return account::ActionClass::kUnclassified;
+    for (auto k : {account::ActionClass::kClassA, account::ActionClass::kClassB,
+                   account::ActionClass::kFree}) {
+      if (names[*i] == account::action_class_name(k)) return k;
     }
-    ops.push_back({days[*d], buckets[*b], names[*a], static_cast<uint32_t>(*code), *req, *bytes});
+    return std::nullopt;
+  };
+  constexpr uint64_t kAny = UINT64_MAX;
+  std::vector<account::ClassedOperationsDay> ops;
+  if (!by_class.is_array() || by_class.size() % 7 != 0) {
+    return invalid_field("account.by_class", "account.by_class must be rows of 7 numbers");
+  }
+  ops.reserve(by_class.size() / 7);
+  for (size_t k = 0; k < by_class.size(); k += 7) {
+    auto d = number(by_class, k, days.size()), b = number(by_class, k + 1, buckets.size()),
+         billed = number(by_class, k + 3, 2), a = number(by_class, k + 4, names.size()),
+         req = number(by_class, k + 5, kAny), bytes = number(by_class, k + 6, kAny);
+    auto c = class_of(number(by_class, k + 2, names.size()));
+    if (!d || !b || !c || !billed || !a || !req || !bytes) {
+      return invalid_field("account.by_class",
+                           "account.by_class row " + std::to_string(k / 7) +
+                               " must be [day, bucket, class, billed (0 or 1), action_type, "
+                               "requests, response_bytes]");
+    }
+    ops.push_back({days[*d], buckets[*b], *c,
+                   *billed == 1 ? account::Billing::kBilled : account::Billing::kUnbilled,
+                   *c == account::ActionClass::kUnclassified ? names[*a] : std::string(), *req,
+                   *bytes});
   }
   std::vector<account::StorageRow> st;
   if (!storage.is_array() || storage.size() % 7 != 0) {

@@ -226,6 +226,17 @@ AlertReach alert_reach(std::span<const Duration> windows, TimePoint now, uint32_
   r.hours_since = from_epoch_ms(from - ((from % 3'600'000) + 3'600'000) % 3'600'000);
   // Growth compares with the day `window` before the latest stored day (yesterday at worst).
   r.storage_since = add_days(date_of(now - longest), -2);
+  r.segments = {r.hours_since, current};
+  for (TimePoint h : r.hours) {
+    r.segments.push_back(h);
+    r.segments.push_back(h + kHour);
+  }
+  for (Duration w : windows) {
+    const int64_t first = to_epoch_ms(now - w);
+    r.segments.push_back(from_epoch_ms(first - ((first % 3'600'000) + 3'600'000) % 3'600'000));
+  }
+  std::sort(r.segments.begin(), r.segments.end());
+  r.segments.erase(std::unique(r.segments.begin(), r.segments.end()), r.segments.end());
   return r;
 }
 

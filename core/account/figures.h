@@ -200,10 +200,15 @@ std::vector<AlertFigure> alert_figures(std::span<const HourTotal> hours,
 // What alert_figures reads, so the Worker reads no more: the hours the spike compares (the last
 // complete hour and the same hour in the `spike_weeks` weeks before), every hour from
 // `hours_since` on (the windows' error rates), and storage days from `storage_since` on.
+// `segments`: ascending starts (hours_since among them) of spans whose hours alert_figures only
+// ever reads summed: a bucket's hours summed per span [start, next start) (the last span open)
+// and placed at its start give the same figures as every hour (each window's first hour and
+// each hour the spike reads, with the hour after it, start a span).
 struct AlertReach {
   std::vector<TimePoint> hours;
   TimePoint hours_since;
   CivilDate storage_since;
+  std::vector<TimePoint> segments;
 };
 AlertReach alert_reach(std::span<const Duration> windows, TimePoint now, uint32_t spike_weeks = 4);
 

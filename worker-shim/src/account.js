@@ -6,7 +6,7 @@
 // stored, logged or answered.
 import { HttpError, json, ask, askText, jsonText } from './http.js';
 import * as store from './db/account.js';
-import { accountUsage, accountUsageByClass, latestStorage, operationsSince } from './db/account.js';
+import { accountUsageByClass, latestStorage, operationsSince } from './db/account.js';
 import { dailyAccountCalls } from './db/metrics.js';
 import { readPlan } from './metrics.js';
 import { loadPriceVersions } from './costs.js';
@@ -151,16 +151,10 @@ export function accountReads(rt, nowMs, usage = null) {
 }
 
 /**
- * The cost commands' `account` member from `fromMs` to the end of the day `asOf`, as stored
- * (`operations`: one row per day, bucket, action type and status code).
- */
-export async function accountMember(rt, fromMs, asOf) {
-  return accountUsage(rt.env.DB, accountReads(rt, Date.now(), { from_ms: fromMs, as_of: asOf }).usage);
-}
-
-/**
- * The same member with the day rows summed by the engine's grouping (`by_class`: one row per
- * day, bucket, class and billed or not): the same bill from a fraction of the rows.
+ * The cost commands' `account` member from `fromMs` to the end of the day `asOf`, the day rows
+ * summed by the engine's grouping (`by_class`: one row per day, bucket, class and billed or
+ * not): the same bill as from the stored rows (per action type and status code), from a
+ * fraction of them.
  */
 export async function accountMemberByClass(rt, fromMs, asOf) {
   return accountUsageByClass(rt.env.DB, accountReads(rt, Date.now(), { from_ms: fromMs, as_of: asOf }).usage);
@@ -174,7 +168,8 @@ export async function accountMemberByClass(rt, fromMs, asOf) {
 export async function accountAlertFigures(rt, nowMs, windowsMs) {
   const reach = ask(rt, 'account_alert_reach', { windows_ms: windowsMs }, nowMs);
   const [hours, storage] = await Promise.all([
-    store.hourlyByBucket(rt.env.DB, reach.hours_since_ms, reach.hours_ms),
+    // Each bucket's hours summed per span the engine names (the same figures from far fewer rows).
+    store.hourlyByBucket(rt.env.DB, reach.hours_since_ms, reach.hours_ms, reach.segments_ms),
     store.storageSince(rt.env.DB, reach.storage_since),
   ]);
   return ask(rt, 'account_alert_figures', { hours, storage, windows_ms: windowsMs }, nowMs);

@@ -8,7 +8,7 @@ import { selectRows } from './metrics.js';
 import { observedVerdict } from './health.js';
 import { loadPriceVersions } from './costs.js';
 import { monthUsage } from './cost-month.js';
-import { accountConfig, accountMember, accountAlertFigures } from './account.js';
+import { accountConfig, accountMemberByClass, accountAlertFigures } from './account.js';
 import { quotaStatuses } from './security.js';
 import { jobsStatus } from './jobs.js';
 import {
@@ -120,11 +120,12 @@ async function configOf(rt, row) {
 // ---- figures -------------------------------------------------------------------------------
 
 /**
- * The account's day rows ({operations, storage} as D1 answers them, each row an array) as
- * alert_cost_figures takes them (JSON text): each day, bucket, action type and storage class
- * named once, the rows as flat numbers (indices into those lists, then the row's figures).
+ * The account's day rows ({by_class, storage} as accountMemberByClass answers them, each row an
+ * array) as alert_cost_figures takes them (JSON text): each day, bucket, class, action type and
+ * storage class named once ("" for the class of an unclassified action type), the rows as flat
+ * numbers (indices into those lists, then the row's figures).
  */
-function compactAccount({ operations, storage }) {
+function compactAccount({ by_class: byClass, storage }) {
   const lists = { days: [], buckets: [], names: [] };
   const seen = { days: new Map(), buckets: new Map(), names: new Map() };
   const index = (list, text) => {
@@ -136,17 +137,17 @@ function compactAccount({ operations, storage }) {
     }
     return i;
   };
-  const flat = (rows) => {
-    const out = [];
-    for (const row of rows) {
-      out.push(index('days', row[0]), index('buckets', row[1]), index('names', row[2]));
-      for (let k = 3; k < row.length; k++) out.push(row[k]);
-    }
-    return JSON.stringify(out);
-  };
-  const ops = flat(operations);
-  const st = flat(storage);
-  return `{"days":${JSON.stringify(lists.days)},"buckets":${JSON.stringify(lists.buckets)},"names":${JSON.stringify(lists.names)},"operations":${ops},"storage":${st}}`;
+  const ops = [];
+  // [day, bucket, class or null, billed, action_type, requests, response_bytes]
+  for (const row of byClass) {
+    ops.push(index('days', row[0]), index('buckets', row[1]), index('names', row[2] ?? ''), row[3], index('names', row[4]), row[5], row[6]);
+  }
+  const st = [];
+  for (const row of storage) {
+    st.push(index('days', row[0]), index('buckets', row[1]), index('names', row[2]));
+    for (let k = 3; k < row.length; k++) st.push(row[k]);
+  }
+  return `{"days":${JSON.stringify(lists.days)},"buckets":${JSON.stringify(lists.buckets)},"names":${JSON.stringify(lists.names)},"by_class":${JSON.stringify(ops)},"storage":${JSON.stringify(st)}}`;
 }
 
 /**
@@ -165,7 +166,7 @@ async function costFigures(rt, window, nowMs, held) {
     // The account's bill (every bucket, from Cloudflare's analytics), as GET /api/costs, and
     // the anomaly: cost_bill over the month's rows and cost_anomaly over every row, in one
     // command that reads the rows once (alert_cost_figures).
-    const account = compactAccount(await accountMember(rt, fromMs, today));
+    const account = compactAccount(await accountMemberByClass(rt, fromMs, today));
     const text = JSON.stringify(ask(rt, 'alert_cost_figures', `{"date":"${today}","account":${account},"pricing":${pricing}}`, nowMs));
     held.cost = key === null ? null : { key, text };
     return text;

@@ -208,19 +208,22 @@ export async function operationsSince(db, sinceMs) {
 
 /**
  * Hour totals per bucket, [hour_ms, bucket, requests, internal_errors], of the hours from
- * `sinceMs` on and of the hours listed in `hoursMs`.
+ * `sinceMs` on and of the hours listed in `hoursMs`, each bucket's hours summed per span
+ * [start, next start) of `segmentsMs` (ascending span starts, `sinceMs` among them:
+ * account_alert_reach's), the row at its start.
  */
-export async function hourlyByBucket(db, sinceMs, hoursMs = []) {
-  const { results } = await db
+export async function hourlyByBucket(db, sinceMs, hoursMs, segmentsMs) {
+  return db
     .prepare(
-      `SELECT hour_ms, bucket, requests, internal_errors
-         FROM account_operations_hourly
+      `WITH s AS MATERIALIZED (SELECT value AS start_ms FROM json_each(?3))
+       SELECT (SELECT MAX(start_ms) FROM s WHERE start_ms <= h.hour_ms) AS span_ms, bucket,
+              SUM(requests), SUM(internal_errors)
+         FROM account_operations_hourly h
         WHERE hour_ms >= ?1 OR hour_ms IN (SELECT value FROM json_each(?2))
-        ORDER BY bucket, hour_ms`,
+        GROUP BY bucket, span_ms ORDER BY bucket, span_ms`,
     )
-    .bind(sinceMs, JSON.stringify(hoursMs))
-    .all();
-  return results.map((r) => [r.hour_ms, r.bucket, r.requests, r.internal_errors]);
+    .bind(sinceMs, JSON.stringify(hoursMs), JSON.stringify(segmentsMs))
+    .raw();
 }
 
 /** Storage day rows from `fromDay` on (alert figures: growth and pending uploads over time). */

@@ -156,6 +156,35 @@ Result<Json> report_build(Engine&, const Json& in, TimePoint now) {
               {"notifications", std::move(notifications)}};
 }
 
+// One step of a report's operations folded (rep::fold_operations): {"type", "period",
+// "folded": [rows folded by the steps before], "rows": [storage_metrics rows read up to
+// "through_ms"], "through_ms"} -> {"folded": [one row per bucket, prefix and operation],
+// "next_to_ms"?: where the next step reads up to (absent: the period is folded)}. The folded
+// rows are report_build's "operations" as they are.
+Result<Json> report_fold(Engine&, const Json& in, TimePoint) {
+  FieldReader r(in);
+  r.has("type");  // read with "period" by period_from_json
+  r.has("period");
+  r.has("folded");  // read by rows_from_json
+  r.has("rows");
+  TimePoint through;
+  r.require("through_ms");
+  r.read_time("through_ms", through);
+  if (auto err = r.finish()) return *err;
+  auto period = codec::period_from_json(in);
+  if (!period.ok()) return period.error();
+  auto next = rep::next_fold_end(period.value(), through);
+  if (!next.ok()) return next.error();
+  auto folded = codec::rows_from_json(in, "folded");
+  if (!folded.ok()) return folded.error();
+  auto rows = codec::rows_from_json(in, "rows");
+  if (!rows.ok()) return rows.error();
+  Json out{{"folded", codec::rows_to_json(rep::fold_operations(std::move(folded).value(),
+                                                               rows.value(), period.value()))}};
+  if (next.value()) out["next_to_ms"] = to_epoch_ms(*next.value());
+  return out;
+}
+
 }  // namespace
 
 std::span<const CommandEntry> report_commands() {
@@ -163,6 +192,7 @@ std::span<const CommandEntry> report_commands() {
       {"report_period", &report_period},
       {"report_due", &report_due},
       {"report_build", &report_build},
+      {"report_fold", &report_fold},
       {"report_subscriptions_validate", &report_subscriptions_validate},
   };
   return kCommands;

@@ -176,8 +176,9 @@ TEST(ReportFold, AReportOfFoldedOperationsIsTheReportOfTheRows) {
   // More users and days, so the fold has rows to merge across both.
   for (int day = 0; day < 7; ++day) {
     for (const char* user : {"u1", "u2"}) {
-      metrics::Row r = row("data", "tmp", Operation::kGet, in.period.start + day * kReportFoldSpan,
-                           3 + day, day % 2, {1.0 + day, 20.0 * day}, 1000 * day);
+      metrics::Row r =
+          row("data", "tmp", Operation::kGet, in.period.start + day * kReportFoldDaySpan, 3 + day,
+              day % 2, {1.0 + day, 20.0 * day}, 1000 * day);
       r.series.user = user;
       in.operations.push_back(r);
     }
@@ -208,6 +209,18 @@ TEST(ReportFold, AReportOfFoldedOperationsIsTheReportOfTheRows) {
   // All at once folds the same.
   stepped.operations = fold_operations({}, in.operations, in.period);
   EXPECT_EQ(codec::report_sections_json(build_report(stepped)).dump(), whole);
+  // Day rows a day a step, hour rows an hour, minute rows a day, never across a level.
+  RolledUp rolled{.days = in.period.start + 5 * kReportFoldDaySpan,
+                  .hours = in.period.start + 5 * kReportFoldDaySpan + std::chrono::hours(2)};
+  TimePoint day5 = in.period.start + 4 * kReportFoldDaySpan;
+  EXPECT_EQ(*next_fold_end(in.period, day5, rolled).value(), *rolled.days);
+  EXPECT_EQ(*next_fold_end(in.period, *rolled.days, rolled).value(),
+            *rolled.days + std::chrono::hours(1));
+  EXPECT_EQ(*next_fold_end(in.period, *rolled.hours, rolled).value(),
+            *rolled.hours + kReportFoldMinuteSpan);
+  EXPECT_EQ(*next_fold_end(in.period, in.period.end - std::chrono::minutes(1), rolled).value(),
+            in.period.end);
+  EXPECT_FALSE(next_fold_end(in.period, in.period.end, rolled).value().has_value());
   auto outside = next_fold_end(in.period, in.period.end + Duration(1));
   ASSERT_FALSE(outside.ok());
   EXPECT_EQ(outside.error().field, "through_ms");

@@ -304,12 +304,18 @@ std::vector<metrics::Row> fold_operations(std::vector<metrics::Row> folded,
   return folded;
 }
 
-Result<std::optional<TimePoint>> next_fold_end(const Period& p, TimePoint through) {
+Result<std::optional<TimePoint>> next_fold_end(const Period& p, TimePoint through,
+                                               const RolledUp& rolled) {
   if (through < p.start || through > p.end) {
     return invalid_field("through_ms", "through_ms must be within the period");
   }
   if (through == p.end) return std::optional<TimePoint>{};
-  return std::optional<TimePoint>{std::min(through + kReportFoldSpan, p.end)};
+  TimePoint hours = rolled.hours.value_or(p.end);
+  TimePoint days = std::min(rolled.days.value_or(p.end), hours);
+  TimePoint end = through < days    ? std::min(through + kReportFoldDaySpan, days)
+                  : through < hours ? std::min(through + kReportFoldHourSpan, hours)
+                                    : through + kReportFoldMinuteSpan;
+  return std::optional<TimePoint>{std::min(end, p.end)};
 }
 
 Report build_report(const ReportInput& in) {

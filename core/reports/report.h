@@ -188,12 +188,24 @@ struct Report {
 // of the steps before); sketches merge exactly, so any split of the rows folds the same.
 std::vector<metrics::Row> fold_operations(std::vector<metrics::Row> folded,
                                           const std::vector<metrics::Row>& rows, const Period& p);
-// How much of the period one fold step reads: one day.
-inline constexpr Duration kReportFoldSpan = std::chrono::hours(24);
+// How much of the period one fold step reads: a day of day rows, an hour of hour rows (about
+// as many rows), a day of minute rows (those after the hour rollup, normally less than an
+// hour's: a day a step, so that a rollup that has not run yet makes no thousands of steps).
+inline constexpr Duration kReportFoldDaySpan = std::chrono::hours(24);
+inline constexpr Duration kReportFoldHourSpan = std::chrono::hours(1);
+inline constexpr Duration kReportFoldMinuteSpan = std::chrono::hours(24);
+// Where the rollups are complete (the report reads day rows before `days`, hour rows before
+// `hours`, minute rows after): none, complete through the period.
+struct RolledUp {
+  std::optional<TimePoint> days;
+  std::optional<TimePoint> hours;
+};
 // The end of the rows the next fold step reads when the steps before read them up to
-// `through` (the period's start at first): a span later, at most the period's end; none when
-// `through` is at the end. Refuses `through` outside the period (naming "through_ms").
-Result<std::optional<TimePoint>> next_fold_end(const Period& p, TimePoint through);
+// `through` (the period's start at first): the span of the level the rows at `through` are
+// read from, at most to where that level ends and to the period's end; none when `through` is
+// at the end. Refuses `through` outside the period (naming "through_ms").
+Result<std::optional<TimePoint>> next_fold_end(const Period& p, TimePoint through,
+                                               const RolledUp& rolled = {});
 
 // Builds every section from the figures. Pure: the same input gives the same report.
 Report build_report(const ReportInput& in);

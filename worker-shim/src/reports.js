@@ -143,17 +143,20 @@ export async function reportStep(rt, nowMs, type, cursor) {
 /**
  * One step of the period's operations folded (the engine's report_fold: one row per bucket,
  * prefix and operation, which report_build reads as it reads the rows themselves): the rows up
- * to where the engine says, added to the fold the steps before kept in `state.fold`; when the
+ * to where the engine says (a day of day rows, an hour of hour rows, a day of minute rows), added to the fold the steps before kept in `state.fold`; when the
  * period is folded, `state.operations`.
  */
 async function foldStep(rt, period, nowMs, state) {
-  const head = `{"type":${JSON.stringify(period.type)},"period":${JSON.stringify(period.period)},`;
+  const rolled = await store.rolledUp(rt.env.DB);
+  const head =
+    `{"type":${JSON.stringify(period.type)},"period":${JSON.stringify(period.period)},` +
+    `"days_before_ms":${rolled.days},"hours_before_ms":${rolled.hours},`;
   const fold = state.fold ?? {
     folded: [],
     through_ms: period.from_ms,
     next_to_ms: ask(rt, 'report_fold', `${head}"through_ms":${period.from_ms},"folded":[],"rows":[]}`, nowMs).next_to_ms,
   };
-  const rows = fold.next_to_ms === undefined ? '[]' : await store.periodOperations(rt.env.DB, fold.through_ms, fold.next_to_ms);
+  const rows = fold.next_to_ms === undefined ? '[]' : await store.periodOperations(rt.env.DB, fold.through_ms, fold.next_to_ms, rolled);
   const through = fold.next_to_ms ?? fold.through_ms;
   const answer = ask(rt, 'report_fold', `${head}"through_ms":${through},"folded":${JSON.stringify(fold.folded)},"rows":${rows}}`, nowMs);
   if (answer.next_to_ms === undefined) {

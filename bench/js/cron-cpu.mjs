@@ -117,7 +117,8 @@ try {
     await prepare();
     await setWork(done, cursor, start);
   }];
-  // A report is made in steps (cost section, budgets, the period's operations a day a step,
+  // A report is made in steps (cost section, budgets, the period's operations a day of day
+  // rows or an hour of hour rows a step (this month's today: hour rows, not yet rolled up),
   // the report made and sent): each one measured from the cursor the step before left. The
   // monthly report from a day's work started on the 1st of next month (last month's report:
   // this month, which the account's days cover).
@@ -135,11 +136,11 @@ try {
       await dailyStep();
       const row = await worker.db.prepare('SELECT cursor, done FROM daily_work').first();
       if (JSON.parse(row.done).includes(task)) break;
-      if (cursors.length > 40) throw new Error(`${task}: not made in 40 steps`);
+      if (cursors.length > 100) throw new Error(`${task}: not made in 100 steps`);
       cursors.push(row.cursor);
     }
     const n = cursors.length;
-    const what = (i) => (i === 0 ? 'cost section' : i === 1 ? 'budgets' : i === n - 1 ? 'made and sent' : `operations, day ${i - 1}`);
+    const what = (i) => (i === 0 ? 'cost section' : i === 1 ? 'budgets' : i === n - 1 ? 'made and sent' : `operations, part ${i - 1}`);
     cursors.forEach((cursor, i) => reportSteps.push(stepOf(task, { cursor, start, done, label: `${task} ${i + 1}/${n}, ${what(i)}` })));
   }
   const jobs = [

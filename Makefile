@@ -27,7 +27,8 @@ WASM_GZIP_BUDGET ?= 122880
 # +2,048 (views, #16): the account's month read as day rows summed by class (account_reads' grouping, classed rows).
 # +4,096 bytes: the day's work in steps (core/ops/daily.h: daily_start, daily_next, day_rollup_step, jobs_status's daily_work) and the backup step's table cursors.
 # +1,024 (alertcpu): alert_cost_figures, the check-alerts round's bill and anomaly reading the account's rows once.
-CONSOLE_WASM_GZIP_BUDGET ?= 347136
+# +1,024 (report2): report_fold, a weekly or monthly report's operations folded a day a step.
+CONSOLE_WASM_GZIP_BUDGET ?= 348160
 # The cost engine for the browser (Emscripten) and the dashboard the Worker serves at /.
 COST_MODEL := build/browser/cost-model.wasm
 DASHBOARD := dashboard/dist/index.html

@@ -8,6 +8,7 @@
 #include "core/reports/render.h"
 #include "core/reports/subscription.h"
 #include "wasm-bindings/codec/json.h"
+#include "wasm-bindings/codec/reports.h"
 
 namespace r2w::reports {
 namespace {
@@ -168,6 +169,61 @@ TEST(ReportBuild, PerformancePercentilesComeFromMergedSketches) {
   EXPECT_NEAR(*get.latency.p50_ms, 10, 0.1);  // rank 9 of 20: the 10th value, 10 ms
   EXPECT_NEAR(*get.latency.p99_ms, 100, 1);   // not (10 + 100) / 2
   EXPECT_NEAR(*p.by_bucket_operation[1].latency.p95_ms, 40, 0.4);
+}
+
+TEST(ReportFold, AReportOfFoldedOperationsIsTheReportOfTheRows) {
+  ReportInput in = week_input();
+  // More users and days, so the fold has rows to merge across both.
+  for (int day = 0; day < 7; ++day) {
+    for (const char* user : {"u1", "u2"}) {
+      metrics::Row r =
+          row("data", "tmp", Operation::kGet, in.period.start + day * kReportFoldDaySpan, 3 + day,
+              day % 2, {1.0 + day, 20.0 * day}, 1000 * day);
+      r.series.user = user;
+      in.operations.push_back(r);
+    }
+  }
+  const std::string whole = codec::report_sections_json(build_report(in)).dump();
+  // A day a step, as the day's work folds them.
+  std::vector<metrics::Row> folded;
+  TimePoint through = in.period.start;
+  int steps = 0;
+  for (;;) {
+    auto next = next_fold_end(in.period, through);
+    ASSERT_TRUE(next.ok());
+    if (!next.value()) break;
+    std::vector<metrics::Row> rows;
+    for (const metrics::Row& r : in.operations) {
+      if (r.period_start >= through && r.period_start < *next.value()) rows.push_back(r);
+    }
+    folded = fold_operations(std::move(folded), rows, in.period);
+    through = *next.value();
+    ++steps;
+  }
+  EXPECT_EQ(steps, 7);
+  // One row per bucket, prefix and operation: logs get and put, tmp get.
+  EXPECT_EQ(folded.size(), 3u);
+  ReportInput stepped = in;
+  stepped.operations = folded;
+  EXPECT_EQ(codec::report_sections_json(build_report(stepped)).dump(), whole);
+  // All at once folds the same.
+  stepped.operations = fold_operations({}, in.operations, in.period);
+  EXPECT_EQ(codec::report_sections_json(build_report(stepped)).dump(), whole);
+  // Day rows a day a step, hour rows an hour, minute rows a day, never across a level.
+  RolledUp rolled{.days = in.period.start + 5 * kReportFoldDaySpan,
+                  .hours = in.period.start + 5 * kReportFoldDaySpan + std::chrono::hours(2)};
+  TimePoint day5 = in.period.start + 4 * kReportFoldDaySpan;
+  EXPECT_EQ(*next_fold_end(in.period, day5, rolled).value(), *rolled.days);
+  EXPECT_EQ(*next_fold_end(in.period, *rolled.days, rolled).value(),
+            *rolled.days + std::chrono::hours(1));
+  EXPECT_EQ(*next_fold_end(in.period, *rolled.hours, rolled).value(),
+            *rolled.hours + kReportFoldMinuteSpan);
+  EXPECT_EQ(*next_fold_end(in.period, in.period.end - std::chrono::minutes(1), rolled).value(),
+            in.period.end);
+  EXPECT_FALSE(next_fold_end(in.period, in.period.end, rolled).value().has_value());
+  auto outside = next_fold_end(in.period, in.period.end + Duration(1));
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.error().field, "through_ms");
 }
 
 TEST(ReportBuild, ErrorsAlertsAndStorageAgainstHandWorkedFigures) {

@@ -156,6 +156,40 @@ Result<Json> report_build(Engine&, const Json& in, TimePoint now) {
               {"notifications", std::move(notifications)}};
 }
 
+// One step of a report's operations folded (rep::fold_operations): {"type", "period",
+// "folded": [rows folded by the steps before], "rows": [storage_metrics rows read up to
+// "through_ms"], "through_ms", "days_before_ms"?, "hours_before_ms"?: where the day and hour
+// rollups are complete (absent: through the period)} -> {"folded": [one row per bucket, prefix
+// and operation], "next_to_ms"?: where the next step reads up to (a day of day rows, an hour of
+// hour rows, a day of minute rows; absent: the period is folded)}. The folded rows are
+// report_build's "operations" as they are.
+Result<Json> report_fold(Engine&, const Json& in, TimePoint) {
+  FieldReader r(in);
+  r.has("type");  // read with "period" by period_from_json
+  r.has("period");
+  r.has("folded");  // read by rows_from_json
+  r.has("rows");
+  TimePoint through;
+  r.require("through_ms");
+  r.read_time("through_ms", through);
+  rep::RolledUp rolled;
+  r.read_time("days_before_ms", rolled.days);
+  r.read_time("hours_before_ms", rolled.hours);
+  if (auto err = r.finish()) return *err;
+  auto period = codec::period_from_json(in);
+  if (!period.ok()) return period.error();
+  auto next = rep::next_fold_end(period.value(), through, rolled);
+  if (!next.ok()) return next.error();
+  auto folded = codec::rows_from_json(in, "folded");
+  if (!folded.ok()) return folded.error();
+  auto rows = codec::rows_from_json(in, "rows");
+  if (!rows.ok()) return rows.error();
+  Json out{{"folded", codec::rows_to_json(rep::fold_operations(std::move(folded).value(),
+                                                               rows.value(), period.value()))}};
+  if (next.value()) out["next_to_ms"] = to_epoch_ms(*next.value());
+  return out;
+}
+
 }  // namespace
 
 std::span<const CommandEntry> report_commands() {
@@ -163,6 +197,7 @@ std::span<const CommandEntry> report_commands() {
       {"report_period", &report_period},
       {"report_due", &report_due},
       {"report_build", &report_build},
+      {"report_fold", &report_fold},
       {"report_subscriptions_validate", &report_subscriptions_validate},
   };
   return kCommands;

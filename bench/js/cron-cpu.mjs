@@ -18,7 +18,9 @@
 //    step of the day's work as the offset 5-minute cron makes one per run (through the admin route
 //    POST /api/admin/jobs/daily-step, so with the request's own cost, printed beside them as a
 //    step with nothing to do): the day rollup (put back one day), retention, security counters,
-//    table retention, the daily report, a backup step (at most 400 rows); beside them the parts
+//    table retention, each step of the daily, weekly (Mondays) and monthly report (that of this
+//    month, from a day's work started on the 1st of next month), a backup step (at most 400
+//    rows); beside them the parts
 //    in one run as they were (the backup in one run: version 1, the whole D1), each judged
 //    against the 10 ms limit; then a run of the cron that makes the steps (account-analytics,
 //    its own work and a backup step), and the number of 5-minute runs the whole day's work took;
@@ -97,9 +99,9 @@ try {
   // The day's work: started at today's 00:00 UTC (its clock), with the tasks before `task` done.
   const dayStart = Math.floor(now / DAY_MS) * DAY_MS;
   const dayLabel = new Date(dayStart).toISOString().slice(0, 10);
-  const setWork = (done, cursor = null) => worker.db.batch([
+  const setWork = (done, cursor = null, start = dayStart) => worker.db.batch([
     worker.db.prepare('DELETE FROM daily_work'),
-    worker.db.prepare('INSERT INTO daily_work (day, started_ms, done, cursor) VALUES (?, ?, ?, ?)').bind(dayLabel, dayStart, JSON.stringify(done), cursor),
+    worker.db.prepare('INSERT INTO daily_work (day, started_ms, done, cursor) VALUES (?, ?, ?, ?)').bind(new Date(start).toISOString().slice(0, 10), start, JSON.stringify(done), cursor),
   ]);
   const dayDone = () => setProgress('day', done.day);
   await setWork([]);
@@ -111,22 +113,35 @@ try {
   const dailyStep = route('/api/admin/jobs/daily-step');
   // A step of `task` from where `cursor` says the step before left it (the day rolled up but
   // for the day rollup's own).
-  const stepOf = (task, { prepare = dayDone, cursor = null, label = task } = {}) => [`  step: ${label} (daily-step route)`, dailyStep, async () => {
+  const stepOf = (task, { prepare = dayDone, cursor = null, label = task, start = dayStart, done = before(task) } = {}) => [`  step: ${label} (daily-step route)`, dailyStep, async () => {
     await prepare();
-    await setWork(before(task), cursor);
+    await setWork(done, cursor, start);
   }];
-  // A report is made in three steps (cost section, budgets, the report): each one measured
-  // from the cursor the step before left.
+  // A report is made in steps (cost section, budgets, the period's operations a day of day
+  // rows or an hour of hour rows a step (this month's today: hour rows, not yet rolled up),
+  // the report made and sent): each one measured from the cursor the step before left. The
+  // monthly report from a day's work started on the 1st of next month (last month's report:
+  // this month, which the account's days cover).
+  const monthStart = Date.UTC(new Date(now).getUTCFullYear(), new Date(now).getUTCMonth() + 1, 1);
+  await setWork([], null, monthStart);
+  const monthTasks = (await call(worker, 'POST', '/api/admin/jobs/daily-step')).body.tasks;
   const reportSteps = [];
-  for (const task of tasks.filter((t) => t.startsWith('report_'))) {
+  const reportTasks = [...tasks.filter((t) => t.startsWith('report_')).map((t) => [t, dayStart, before(t)]),
+    ['report_monthly', monthStart, monthTasks.slice(0, monthTasks.indexOf('report_monthly'))]];
+  for (const [task, start, done] of reportTasks) {
     await dayDone();
-    await setWork(before(task));
+    await setWork(done, null, start);
     const cursors = [null];
-    for (let i = 0; i < 2; i++) {
+    for (;;) {
       await dailyStep();
-      cursors.push((await worker.db.prepare('SELECT cursor FROM daily_work').first()).cursor);
+      const row = await worker.db.prepare('SELECT cursor, done FROM daily_work').first();
+      if (JSON.parse(row.done).includes(task)) break;
+      if (cursors.length > 100) throw new Error(`${task}: not made in 100 steps`);
+      cursors.push(row.cursor);
     }
-    ['cost section', 'budgets', 'made and sent'].forEach((what, i) => reportSteps.push(stepOf(task, { cursor: cursors[i], label: `${task} ${i + 1}/3, ${what}` })));
+    const n = cursors.length;
+    const what = (i) => (i === 0 ? 'cost section' : i === 1 ? 'budgets' : i === n - 1 ? 'made and sent' : `operations, part ${i - 1}`);
+    cursors.forEach((cursor, i) => reportSteps.push(stepOf(task, { cursor, start, done, label: `${task} ${i + 1}/${n}, ${what(i)}` })));
   }
   const jobs = [
     // Before the daily job starts a backup: a step with nothing to do, the route's own cost
@@ -154,6 +169,7 @@ try {
     ['  (before) day rollup in one run (collect-metrics route)', route('/api/admin/jobs/collect-metrics'), dayBack],
     ['  (before) table retention in one run (archive route)', route('/api/admin/jobs/archive')],
     ['  (before) daily report (reports route)', route('/api/admin/jobs/reports?type=daily')],
+    ['  (before) monthly report in one run (reports route)', route(`/api/admin/jobs/reports?type=monthly&period=${new Date(now).toISOString().slice(0, 7)}`)],
     ['  (before) backup in one run (backup route)', route('/api/admin/jobs/backup')],
     ['  probe round alone (health check route)', route('/api/health/check')],
     ['monthly (retired cron: last month\'s report)', cron('0 0 1 * *')],

@@ -281,6 +281,43 @@ cost::Money monthly_list_cost(const cost::PriceList& prices, cost::StorageClass 
   return cost::Money::micro_usd(static_cast<int64_t>(std::llround(micro)));
 }
 
+std::vector<metrics::Row> fold_operations(std::vector<metrics::Row> folded,
+                                          const std::vector<metrics::Row>& rows, const Period& p) {
+  using Key = std::tuple<std::string, std::string, Operation>;
+  std::map<Key, metrics::Figures> by;
+  auto add = [&](const metrics::Row& r) {
+    if (r.period_start < p.start || r.period_start >= p.end) return;
+    by[{r.series.bucket, r.series.prefix, r.operation}].merge(r.figures);
+  };
+  for (const metrics::Row& r : folded) add(r);
+  for (const metrics::Row& r : rows) add(r);
+  folded.clear();
+  for (auto& [key, f] : by) {
+    metrics::Row row{.operation = std::get<2>(key),
+                     .level = metrics::Level::kDay,
+                     .period_start = p.start,
+                     .figures = std::move(f)};
+    row.series.bucket = std::get<0>(key);
+    row.series.prefix = std::get<1>(key);
+    folded.push_back(std::move(row));
+  }
+  return folded;
+}
+
+Result<std::optional<TimePoint>> next_fold_end(const Period& p, TimePoint through,
+                                               const RolledUp& rolled) {
+  if (through < p.start || through > p.end) {
+    return invalid_field("through_ms", "through_ms must be within the period");
+  }
+  if (through == p.end) return std::optional<TimePoint>{};
+  TimePoint hours = rolled.hours.value_or(p.end);
+  TimePoint days = std::min(rolled.days.value_or(p.end), hours);
+  TimePoint end = through < days    ? std::min(through + kReportFoldDaySpan, days)
+                  : through < hours ? std::min(through + kReportFoldHourSpan, hours)
+                                    : through + kReportFoldMinuteSpan;
+  return std::optional<TimePoint>{std::min(end, p.end)};
+}
+
 Report build_report(const ReportInput& in) {
   Report r{.period = in.period};
   r.performance = performance_of(in);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/common/civil-date.h"
+#include "core/common/result.h"
 #include "core/common/time.h"
 #include "core/cost/money.h"
 #include "core/cost/price-list.h"
@@ -177,6 +178,34 @@ struct Report {
   StorageSummary storage;
   std::vector<Recommendation> recommendations;
 };
+
+// The period's operations folded in steps (the day's work: a report of a week or a month read
+// in one run is more than a cron run's CPU). Every section reads the operations only as sums
+// by (bucket, prefix, operation) and merged sketches, never by user nor by period inside the
+// period, so the rows of the period folded into one row per (bucket, prefix, operation)
+// (user "", level day, period_start the period's start) give the same report as the rows
+// themselves. Folding adds `rows` (those outside the period left out) to `folded` (the fold
+// of the steps before); sketches merge exactly, so any split of the rows folds the same.
+std::vector<metrics::Row> fold_operations(std::vector<metrics::Row> folded,
+                                          const std::vector<metrics::Row>& rows, const Period& p);
+// How much of the period one fold step reads: a day of day rows, an hour of hour rows (about
+// as many rows), a day of minute rows (those after the hour rollup, normally less than an
+// hour's: a day a step, so that a rollup that has not run yet makes no thousands of steps).
+inline constexpr Duration kReportFoldDaySpan = std::chrono::hours(24);
+inline constexpr Duration kReportFoldHourSpan = std::chrono::hours(1);
+inline constexpr Duration kReportFoldMinuteSpan = std::chrono::hours(24);
+// Where the rollups are complete (the report reads day rows before `days`, hour rows before
+// `hours`, minute rows after): none, complete through the period.
+struct RolledUp {
+  std::optional<TimePoint> days;
+  std::optional<TimePoint> hours;
+};
+// The end of the rows the next fold step reads when the steps before read them up to
+// `through` (the period's start at first): the span of the level the rows at `through` are
+// read from, at most to where that level ends and to the period's end; none when `through` is
+// at the end. Refuses `through` outside the period (naming "through_ms").
+Result<std::optional<TimePoint>> next_fold_end(const Period& p, TimePoint through,
+                                               const RolledUp& rolled = {});
 
 // Builds every section from the figures. Pure: the same input gives the same report.
 Report build_report(const ReportInput& in);

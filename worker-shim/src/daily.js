@@ -45,7 +45,7 @@ export async function startDaily(rt, nowMs) {
 // daily job's summary it always had.
 const report = (type) => ({
   key: 'reports',
-  // In three steps (reportStep: cost section, budgets, then the report made and delivered). A
+  // In steps (reportStep: cost section, budgets, the operations a day a step, then the report made and delivered). A
   // step redone makes the same report, which replaces the first and is delivered once.
   step: async (rt, clockMs, work, cursor) => {
     const r = await reportStep(rt, clockMs, type, cursor);

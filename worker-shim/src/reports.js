@@ -37,7 +37,7 @@ async function costSection(rt, period, nowMs) {
  * Builds, stores, writes to R2 and queues for delivery the report of one period ({type,
  * period} as the engine's report_period answers it), then sends what is due. Re-running
  * replaces the stored report and the R2 object and queues nothing new. `made`: the cost
- * section and budgets when a step before made them (reportStep).
+ * section, budgets and folded operations when steps before made them (reportStep).
  */
 /** The budgets as the bill of the period's month stood at its end (the engine's month). */
 async function periodBudgets(rt, period) {
@@ -50,7 +50,7 @@ export async function makeReport(rt, period, nowMs, made = {}) {
   const cost = made.cost ?? (await costSection(rt, period, nowMs));
   const budgets = made.budgets ?? (await periodBudgets(rt, period));
   const [operations, statuses, alerts, storage, pricing, subscriptions, settings] = await Promise.all([
-    store.periodOperations(db, period.from_ms, period.to_ms),
+    made.operations ? JSON.stringify(made.operations) : store.periodOperations(db, period.from_ms, period.to_ms),
     store.periodStatuses(db, period.from_ms, period.to_ms),
     store.periodAlerts(db, period.from_ms, period.to_ms),
     store.periodStorage(db, period.first_day, period.last_day),
@@ -106,10 +106,10 @@ export async function dueReports(rt, nowMs, types = TYPES) {
 }
 
 /**
- * One step of the report of `type` due at `nowMs` (the day's work, daily.js), in three so that
- * each stays within a cron run's CPU: the cost section, then the budgets, each kept in `cursor`
- * (D1's text, from the step before) for the last, which builds, stores, writes and delivers the
- * report (makeReport). Answers {complete, cursor, made: ["type:period"]}; throws "reports not
+ * One step of the report of `type` due at `nowMs` (the day's work, daily.js), in steps so that
+ * each stays within a cron run's CPU: the cost section, then the budgets, then the period's
+ * operations folded a day a step (foldStep), each kept in `cursor` (D1's text, from the step
+ * before) for the last, which builds, stores, writes and delivers the report (makeReport). Answers {complete, cursor, made: ["type:period"]}; throws "reports not
  * made: type:period: why" when the report cannot be made.
  */
 export async function reportStep(rt, nowMs, type, cursor) {
@@ -128,11 +128,42 @@ export async function reportStep(rt, nowMs, type, cursor) {
       state.budgets = await periodBudgets(rt, period);
       return { complete: false, cursor: JSON.stringify(state), made: [] };
     }
+    if (!('operations' in state)) {
+      await foldStep(rt, period, nowMs, state);
+      return { complete: false, cursor: JSON.stringify(state), made: [] };
+    }
     await makeReport(rt, period, nowMs, state);
     return { complete: true, cursor: null, made: [label] };
   } catch (e) {
     console.error(`r2watch: ${label} report not made: ${e.message}`);
     throw new Error(`reports not made: ${label}: ${e.message}`);
+  }
+}
+
+/**
+ * One step of the period's operations folded (the engine's report_fold: one row per bucket,
+ * prefix and operation, which report_build reads as it reads the rows themselves): the rows up
+ * to where the engine says (a day of day rows, an hour of hour rows, a day of minute rows), added to the fold the steps before kept in `state.fold`; when the
+ * period is folded, `state.operations`.
+ */
+async function foldStep(rt, period, nowMs, state) {
+  const rolled = await store.rolledUp(rt.env.DB);
+  const head =
+    `{"type":${JSON.stringify(period.type)},"period":${JSON.stringify(period.period)},` +
+    `"days_before_ms":${rolled.days},"hours_before_ms":${rolled.hours},`;
+  const fold = state.fold ?? {
+    folded: [],
+    through_ms: period.from_ms,
+    next_to_ms: ask(rt, 'report_fold', `${head}"through_ms":${period.from_ms},"folded":[],"rows":[]}`, nowMs).next_to_ms,
+  };
+  const rows = fold.next_to_ms === undefined ? '[]' : await store.periodOperations(rt.env.DB, fold.through_ms, fold.next_to_ms, rolled);
+  const through = fold.next_to_ms ?? fold.through_ms;
+  const answer = ask(rt, 'report_fold', `${head}"through_ms":${through},"folded":${JSON.stringify(fold.folded)},"rows":${rows}}`, nowMs);
+  if (answer.next_to_ms === undefined) {
+    state.operations = answer.folded;
+    delete state.fold;
+  } else {
+    state.fold = { folded: answer.folded, through_ms: through, next_to_ms: answer.next_to_ms };
   }
 }
 

@@ -165,10 +165,10 @@ test('a day\'s work not done when the next day\'s starts makes its reports and l
       if (step.body.action === 'idle') break;
       steps.push(`${step.body.day} ${step.body.action} ${step.body.task ?? ''}`.trim());
     }
-    // Thursday's: its report only; Friday's: everything.
+    // Thursday's: its report only (cost section, budgets, the day's operations, made); Friday's: everything.
     assert.deepEqual(steps.filter((s) => s.startsWith('2026-11-26')), [
       '2026-11-26 skip day_rollup', '2026-11-26 skip retention', '2026-11-26 skip security', '2026-11-26 skip tables',
-      '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 skip backup',
+      '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 run report_daily', '2026-11-26 skip backup',
     ]);
     assert.ok(steps.includes('2026-11-27 run backup'), steps.join('\n'));
     const finished = (await w.db.prepare("SELECT scheduled_ms, outcome, summary_json FROM job_runs WHERE job = 'daily' AND summary_json LIKE '%\"finished\":true%' ORDER BY id").all()).results;
@@ -177,6 +177,64 @@ test('a day\'s work not done when the next day\'s starts makes its reports and l
     assert.deepEqual(thursday.skipped, ['day_rollup', 'retention', 'security', 'tables', 'backup']);
     assert.deepEqual(thursday.reports, ['daily:2026-11-25']);
     assert.deepEqual(JSON.parse(finished[1].summary_json).reports, ['daily:2026-11-26']);
+  } finally {
+    await w.dispose();
+  }
+});
+
+test('a monthly report made in steps (its operations a day a step) is the report made at once', { timeout: 180_000 }, async () => {
+  const w = await startWorker();
+  try {
+    const OCT = Date.UTC(2026, 9, 1);
+    const NOV = Date.UTC(2026, 10, 1);
+    const DAY = 86_400_000;
+    // Day rows for October's first 30 days (2 buckets, 2 prefixes, 3 users, 3 operations), hour
+    // rows for its last day, and rows either side of the month (left out).
+    const sketch = (i, n, ms) => JSON.stringify({ version: 1, zero: 0, bins: [[i, n]], sum: n * ms, min: ms, max: ms });
+    const rows = [];
+    for (let d = -1; d <= 31; d++) {
+      const level = d === 30 ? 'hour' : 'day';
+      const starts = d === 30 ? [0, 5, 23].map((h) => OCT + d * DAY + h * 3_600_000) : [OCT + d * DAY];
+      for (const t of starts) {
+        for (const bucket of ['media', 'logs']) {
+          for (const prefix of ['img', 'raw']) {
+            for (const user of ['u1', 'u2', 'u3']) {
+              for (const [operation, r2Class] of [['get', 'B'], ['put', 'A'], ['list', 'A']]) {
+                const calls = 1 + ((d * 7 + user.length + operation.length + prefix.length * 3) % 50);
+                rows.push(w.db
+                  .prepare(
+                    `INSERT INTO storage_metrics (level, period_start_ms, bucket, prefix, user_id, operation, writer, r2_class,
+                       calls, errors, bytes_up, bytes_down, latency_sketch, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, 'w', ?, ?, ?, ?, ?, ?, 0)`,
+                  )
+                  .bind(level, t, bucket, prefix, user, operation, r2Class, calls, calls % 3, calls * 1000, operation === 'get' ? calls * 1_000_000 : 0,
+                    sketch(200 + ((d + calls) % 300), calls, 5 + ((d * calls) % 400))));
+              }
+            }
+          }
+        }
+      }
+    }
+    for (let i = 0; i < rows.length; i += 100) await w.db.batch(rows.slice(i, i + 100));
+    await w.db.batch([
+      w.db.prepare("INSERT OR REPLACE INTO metrics_rollup_progress (level, complete_before_ms) VALUES ('hour', ?), ('day', ?)").bind(NOV + 3_600_000, OCT + 30 * DAY),
+    ]);
+    // In steps: the day's work of November 1st (last month's report among its tasks).
+    const work = await runDailyWork(w, NOV + MINUTE);
+    assert.equal(work.finish?.outcome, 'ok', JSON.stringify(work.finish));
+    assert.ok(work.finish.summary.reports.includes('monthly:2026-10'), JSON.stringify(work.finish.summary));
+    const reportText = async () => (await w.db.prepare("SELECT report_json FROM reports WHERE type = 'monthly' AND period = '2026-10'").first()).report_json;
+    const stepped = await reportText();
+    // Its operations were folded a day a step (the day rollup, first in the day's work, made
+    // the 31st's day rows): 31 steps between the budgets and the report, 4 for the daily one.
+    assert.ok(work.steps >= 2 + 31 + 1 + 4, `${work.steps} steps`);
+    // At once (the reports route reads every row of the month in one run).
+    const once = await call(w, 'POST', '/api/admin/jobs/reports?type=monthly&period=2026-10');
+    assert.equal(once.status, 200, JSON.stringify(once.body));
+    const whole = await reportText();
+    assert.equal(stepped, whole);
+    const report = JSON.parse(whole);
+    assert.ok(report.performance.calls > 0 && report.performance.errors > 0, JSON.stringify(report.performance).slice(0, 300));
+    assert.equal(report.performance.by_bucket_operation.length, 6);
   } finally {
     await w.dispose();
   }

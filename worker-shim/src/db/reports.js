@@ -11,11 +11,8 @@ import { OWN_PREFIX } from './metrics.js';
  * complete, minute rows after that (the period so far). The report sums rows and merges their
  * sketches whatever their level, so each answers the same.
  */
-export async function periodOperations(db, fromMs, toMs) {
-  const { results: progress } = await db.prepare('SELECT level, complete_before_ms AS t FROM metrics_rollup_progress').all();
-  const done = Object.fromEntries(progress.map((p) => [p.level, p.t]));
-  const hourDone = done.hour ?? 0;
-  const dayDone = Math.min(done.day ?? 0, hourDone);
+export async function periodOperations(db, fromMs, toMs, rolled = null) {
+  const { days: dayDone, hours: hourDone } = rolled ?? (await rolledUp(db));
   const { results } = await db
     .prepare(
       `SELECT level, period_start_ms, bucket, prefix, user_id, operation, calls, errors, bytes_up, bytes_down,
@@ -37,6 +34,14 @@ export async function periodOperations(db, fromMs, toMs) {
         `"bytes_down":${r.bytes_down},"latency":${r.latency_sketch}}`,
     )
     .join(',')}]`;
+}
+
+/** Where the rollups are complete: {days, hours} (ms; day rows before `days`, hour rows before `hours`). */
+export async function rolledUp(db) {
+  const { results: progress } = await db.prepare('SELECT level, complete_before_ms AS t FROM metrics_rollup_progress').all();
+  const done = Object.fromEntries(progress.map((p) => [p.level, p.t]));
+  const hours = done.hour ?? 0;
+  return { days: Math.min(done.day ?? 0, hours), hours };
 }
 
 /** The account's requests by bucket and HTTP status in the period (Cloudflare's analytics). */

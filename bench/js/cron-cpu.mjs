@@ -31,34 +31,15 @@
 // Run after `make worker`: node bench/js/cron-cpu.mjs.
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, bucketName, seedSmallAccount, measureCpu, cpuLine, printCallCpu } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, standInAccount, seedSmallAccount, measureCpu, cpuLine, printCallCpu } from './small-account.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-// The stand-in's account: 10 buckets, 6 action types each, every hour of the last 31 days.
 const now = Date.now();
 const lastHour = Math.floor(now / HOUR_MS) * HOUR_MS;
-const actions = { GetObject: 9_000, HeadObject: 800, PutObject: 1_200, ListObjects: 60, DeleteObject: 40, CopyObject: 10 };
-const operations = [];
-for (let h = lastHour - 31 * 24 * HOUR_MS; h <= lastHour; h += HOUR_MS) {
-  for (let b = 0; b < BUCKETS; b++) {
-    for (const [action, perHour] of Object.entries(actions)) {
-      const n = perHour + ((h / HOUR_MS + b * 7) % 13) * 10;
-      operations.push({ hour: h, bucket: bucketName(b), action, status: 'success', code: 200, requests: n, bytes: action === 'GetObject' ? n * 50_000 : 0 });
-      operations.push({ hour: h, bucket: bucketName(b), action, status: 'userError', code: 404, requests: 1 + (n % 7), bytes: 0 });
-    }
-  }
-}
-const storage = [];
-for (let d = Math.floor(now / DAY_MS) * DAY_MS - 31 * DAY_MS; d <= now; d += DAY_MS) {
-  for (let b = 0; b < BUCKETS; b++) {
-    const age = Math.round((now - d) / DAY_MS);
-    storage.push({ day: d, bucket: bucketName(b), storageClass: 'Standard', payloadSize: 5e10 - age * 1e8, metadataSize: 1e8, objectCount: 100_000 - age * 100, uploadCount: b % 3 });
-  }
-}
-const standIn = await startStandIn({ account: { operations, storage } });
+const standIn = await startStandIn({ account: standInAccount(now) });
 const vars = { CLOUDFLARE_ACCOUNT_ID: standIn.accountId, CLOUDFLARE_API_TOKEN: standIn.token, CLOUDFLARE_GRAPHQL_URL: standIn.url };
 
 const worker = await startWorker({ vars, handleRuntimeStdio: (stdout, stderr) => { stdout.resume(); stderr.resume(); } });

@@ -18,6 +18,36 @@ const TICKS = 100; // clock ticks per second (/proc/<pid>/stat)
 export const bucketName = (b) => `bucket-${String(b + 1).padStart(2, '0')}`;
 
 /** workerd's CPU time so far (user + system of this process's workerd children), in ms. */
+/**
+ * The GraphQL stand-in's account for the benches that run with the account collector on
+ * (tools/graphql-standin.mjs): 10 buckets, 6 action types each (successes and a few 404s),
+ * every hour of the last 31 days, and each bucket's storage every day.
+ */
+export function standInAccount(now) {
+  const HOUR_MS = 3_600_000;
+  const DAY_MS = 86_400_000;
+  const lastHour = Math.floor(now / HOUR_MS) * HOUR_MS;
+  const actions = { GetObject: 9_000, HeadObject: 800, PutObject: 1_200, ListObjects: 60, DeleteObject: 40, CopyObject: 10 };
+  const operations = [];
+  for (let h = lastHour - 31 * 24 * HOUR_MS; h <= lastHour; h += HOUR_MS) {
+    for (let b = 0; b < BUCKETS; b++) {
+      for (const [action, perHour] of Object.entries(actions)) {
+        const n = perHour + ((h / HOUR_MS + b * 7) % 13) * 10;
+        operations.push({ hour: h, bucket: bucketName(b), action, status: 'success', code: 200, requests: n, bytes: action === 'GetObject' ? n * 50_000 : 0 });
+        operations.push({ hour: h, bucket: bucketName(b), action, status: 'userError', code: 404, requests: 1 + (n % 7), bytes: 0 });
+      }
+    }
+  }
+  const storage = [];
+  for (let d = Math.floor(now / DAY_MS) * DAY_MS - 31 * DAY_MS; d <= now; d += DAY_MS) {
+    for (let b = 0; b < BUCKETS; b++) {
+      const age = Math.round((now - d) / DAY_MS);
+      storage.push({ day: d, bucket: bucketName(b), storageClass: 'Standard', payloadSize: 5e10 - age * 1e8, metadataSize: 1e8, objectCount: 100_000 - age * 100, uploadCount: b % 3 });
+    }
+  }
+  return { operations, storage };
+}
+
 export function workerdCpuMs() {
   const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   let ticks = 0;

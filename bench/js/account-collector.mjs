@@ -13,11 +13,11 @@
 // The difference of the two is local D1's SQLite and the HTTP stack. Rows kept in D1 are
 // counted after the workerd run: one per bucket and hour.
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { register } from 'node:module';
 import { join } from 'node:path';
 import { startWorker, call } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
+import { workerdCpuMs } from './small-account.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BUCKETS = Number(process.env.BENCH_BUCKETS ?? 100);
@@ -25,7 +25,6 @@ const ACTIONS = 30;
 const HOURS = 24;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-const TICKS = 100; // clock ticks per second (/proc/<pid>/stat)
 const GOAL_MS = 50;
 const AIM_MS = 35;
 // The Worker alone before the compact-layout fast path of the reader (commit fb4f728): the
@@ -72,15 +71,6 @@ const vars = { CLOUDFLARE_ACCOUNT_ID: standIn.accountId, CLOUDFLARE_API_TOKEN: s
 // ---- 1. workerd: the Worker, local D1 and HTTP together ---------------------------------------
 
 const worker = await startWorker({ vars });
-function workerdCpuMs() {
-  const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
-  let ticks = 0;
-  for (const pid of pids) {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-  }
-  return (ticks * 1000) / TICKS;
-}
 
 /** One run from `runState` in workerd: {cpu, wall, queries, cutOff, rows, state}. */
 async function workerdRun(runState) {

@@ -13,7 +13,7 @@
 // resolves below one). Run after `make worker`: node bench/js/alert-cron-cpu.mjs.
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, standInAccount, seedSmallAccount, measureCpu, cpuLine, printCallCpu, workerdCpuMs } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, standInAccount, collectorUpToDate, seedSmallAccount, measureCpu, cpuLine, printCallCpu, workerdCpuMs } from './small-account.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const MEAN_RUNS = Number(process.env.BENCH_MEAN_RUNS ?? 30);
@@ -51,11 +51,7 @@ async function meanOwn(once, prepare, runs) {
 
 try {
   await seedSmallAccount(worker, now);
-  for (let runs = 0; runs < 40; runs++) {
-    const res = await call(worker, 'POST', '/api/admin/jobs/account-analytics');
-    if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-    if (res.body.queries === 0 || res.body.verdicts.every((v) => v.end_ms >= lastHour)) break;
-  }
+  await collectorUpToDate(worker, lastHour);
   await call(worker, 'POST', '/api/admin/jobs/check-alerts');
   const check = async () => {
     const result = await runCron(worker, '* * * * *', Date.now());

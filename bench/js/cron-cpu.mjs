@@ -31,7 +31,7 @@
 // Run after `make worker`: node bench/js/cron-cpu.mjs.
 import { startWorker, call, runCron } from '../../worker-shim/test/helpers.mjs';
 import { startStandIn } from '../../tools/graphql-standin.mjs';
-import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, standInAccount, seedSmallAccount, measureCpu, cpuLine, printCallCpu } from './small-account.mjs';
+import { BUCKETS, RULES, USERS, DAYS, LIMIT_MS, standInAccount, collectorUpToDate, seedSmallAccount, measureCpu, cpuLine, printCallCpu } from './small-account.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const HOUR_MS = 3_600_000;
@@ -46,11 +46,7 @@ const worker = await startWorker({ vars, handleRuntimeStdio: (stdout, stderr) =>
 try {
   await seedSmallAccount(worker, now);
   // The collector's backfill (31 days), until it is up to date.
-  for (let runs = 0; runs < 40; runs++) {
-    const res = await call(worker, 'POST', '/api/admin/jobs/account-analytics');
-    if (res.status !== 200) throw new Error(JSON.stringify(res.body));
-    if (res.body.queries === 0 || res.body.verdicts.every((v) => v.end_ms >= lastHour)) break;
-  }
+  await collectorUpToDate(worker, lastHour);
   await call(worker, 'POST', '/api/admin/jobs/check-alerts');
   const progress = async () => {
     const { results } = await worker.db.prepare('SELECT level, complete_before_ms FROM metrics_rollup_progress').all();

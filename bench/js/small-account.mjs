@@ -48,6 +48,18 @@ export function standInAccount(now) {
   return { operations, storage };
 }
 
+/**
+ * Runs the account collector (its admin route) until it is up to date with the stand-in's
+ * account: the 31 days' backfill, then the hour `lastHour` (at most 40 runs).
+ */
+export async function collectorUpToDate(worker, lastHour) {
+  for (let runs = 0; runs < 40; runs++) {
+    const res = await call(worker, 'POST', '/api/admin/jobs/account-analytics');
+    if (res.status !== 200) throw new Error(JSON.stringify(res.body));
+    if (res.body.queries === 0 || res.body.verdicts.every((v) => v.end_ms >= lastHour)) return;
+  }
+}
+
 export function workerdCpuMs() {
   const pids = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'workerd'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   let ticks = 0;

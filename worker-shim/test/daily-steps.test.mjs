@@ -5,8 +5,7 @@
 // job "daily" late.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { startWorker, call, runCron, runDailyWork } from './helpers.mjs';
+import { startWorker, call, runCron, runDailyWork, startReceiver } from './helpers.mjs';
 
 const MINUTE = 60_000;
 const THURSDAY = Date.UTC(2026, 10, 26); // no weekly or monthly report due
@@ -62,21 +61,10 @@ test('the daily cron starts the day\'s work; the offset 5-minute cron makes it o
 });
 
 test('a report step killed after sending is redone without sending the report again', { timeout: 180_000 }, async () => {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      received.push({ path: req.url, body: text });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const receiver = await startReceiver();
   const w = await startWorker({ vars: { ENVIRONMENT: 'development' } });
   try {
-    const base = `http://127.0.0.1:${server.address().port}`;
-    assert.equal((await call(w, 'PUT', '/api/alerts/channels', { channels: [{ name: 'chat', type: 'slack', url: `${base}/slack` }] })).status, 200);
+    assert.equal((await call(w, 'PUT', '/api/alerts/channels', { channels: [{ name: 'chat', type: 'slack', url: receiver.url('/slack') }] })).status, 200);
     const subs = await call(w, 'PUT', '/api/reports/subscriptions', { subscriptions: [{ report_type: 'daily', channels: ['chat'] }] });
     assert.equal(subs.status, 200, JSON.stringify(subs.body));
     // The step dies after the report went out, before D1 records the task done.
@@ -95,7 +83,7 @@ test('a report step killed after sending is redone without sending the report ag
       if (run.outcome !== 'ok') killed = run;
     }
     assert.ok(killed, 'the report step was killed');
-    const slack = () => received.filter((r) => r.path === '/slack');
+    const slack = () => receiver.received.filter((r) => r.path === '/slack');
     for (let i = 0; i < 50 && slack().length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(slack().length, 1, 'sent before the step died');
     assert.match(JSON.parse((await w.db.prepare('SELECT done FROM daily_work').first()).done).join(','), /^(?!.*report_daily)/);
@@ -114,7 +102,7 @@ test('a report step killed after sending is redone without sending the report ag
     assert.equal((await w.db.prepare("SELECT COUNT(*) AS n FROM reports WHERE type = 'daily'").first()).n, 1);
   } finally {
     await w.dispose();
-    await new Promise((r) => server.close(r));
+    await receiver.close();
   }
 });
 

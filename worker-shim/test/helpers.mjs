@@ -1,6 +1,7 @@
 // Starts the bundled Worker (build/worker, from `wrangler deploy --dry-run`) inside workerd
 // through Miniflare, with real local D1 and R2, and applies migrations/ to the database.
 import { Miniflare } from 'miniflare';
+import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { newApiToken, tokenStatements } from '../../tools/admin-token.mjs';
@@ -285,4 +286,24 @@ export async function tokenFor(worker, userId, { role = 'user', tokenRole, scope
   const t = await call(worker, 'POST', '/api/admin/tokens', body);
   if (t.status !== 201) throw new Error(`token for ${userId}: ${JSON.stringify(t.body)}`);
   return t.body.token;
+}
+
+/**
+ * A notification receiver: an HTTP server on a free loopback port that answers 200 to every
+ * request and keeps each one's path and body text (`received`). `url(path)` is its address.
+ */
+export async function startReceiver() {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => (text += c));
+    req.on('end', () => {
+      received.push({ path: req.url, body: text });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  return { url: (p) => `http://127.0.0.1:${port}${p}`, received, close: () => new Promise((r) => server.close(r)) };
 }

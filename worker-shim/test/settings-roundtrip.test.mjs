@@ -5,11 +5,10 @@
 // Issue #12: a saved budget's stored form was refused by every cost view.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { startWorker, call, tempDir, ROOT } from './helpers.mjs';
+import { startWorker, call, tempDir, ROOT, startReceiver } from './helpers.mjs';
 
 const CLI = join(ROOT, 'cli/r2watch.mjs');
 
@@ -206,23 +205,6 @@ test('price list: stored, read back by the calculator and every cost view, sent 
 });
 
 // ---------------------------------------------------------------------------------------------
-
-/** An HTTP server on a free loopback port that answers 200 and counts requests. */
-async function startReceiver() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      received.push({ path: req.url, body: text });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
-  return { url: (p) => `http://127.0.0.1:${port}${p}`, received, close: () => new Promise((r) => server.close(r)) };
-}
 
 const RULE = {
   id: 'put-errors',
